@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+# The Chronus build: engine library, tests, LV2 bundle, UI and tools.
+import os
+
+APPNAME = 'chronus'
+VERSION = '0.1.0'
+top = '.'
+out = 'build'
+
+BUNDLE = 'chronus.lv2'
+
+# Never add -ffast-math: it breaks NaN checks and leaks FTZ into hosts.
+CFLAGS = ['-std=c11', '-O2', '-g', '-fPIC',
+          '-Wall', '-Wextra', '-Wpedantic', '-Wshadow',
+          '-Wstrict-prototypes', '-Wmissing-prototypes',
+          '-D_POSIX_C_SOURCE=200809L', '-D_DEFAULT_SOURCE']
+
+PACKAGES = [('lv2', 'LV2'), ('lilv-0', 'LILV'), ('serd-0', 'SERD'),
+            ('sord-0', 'SORD'), ('sratom-0', 'SRATOM'),
+            ('sndfile', 'SNDFILE'), ('cairo', 'CAIRO'), ('x11', 'X11')]
+
+
+def options(opt):
+    opt.load('compiler_c')
+    g = opt.add_option_group('Chronus options')
+    g.add_option('--rtsan', action='store_true', default=False,
+                 help='build with RealtimeSanitizer (clang >= 20, e.g. CC=clang-22)')
+    g.add_option('--werror', action='store_true', default=False,
+                 help='treat compiler warnings as errors')
+    g.add_option('--lv2dir', default=None,
+                 help='where to install the bundle [default: ${LIBDIR}/lv2]')
+
+
+def configure(conf):
+    conf.load('compiler_c')
+    for pkg, store in PACKAGES:
+        conf.check_cfg(package=pkg, uselib_store=store,
+                       args=['--cflags', '--libs'])
+    conf.check_cfg(package='smf', uselib_store='SMF',
+                   args=['--cflags', '--libs'], mandatory=False)
+    conf.check_cc(lib='m', uselib_store='M')
+    conf.check_cc(lib='dl', uselib_store='DL')
+    conf.env.CFLAGS_PTHREAD = ['-pthread']
+    conf.env.LINKFLAGS_PTHREAD = ['-pthread']
+
+    # Ours first, so that CFLAGS from the environment can override them.
+    conf.env.CFLAGS = CFLAGS + conf.env.CFLAGS
+    if conf.options.werror:
+        conf.env.append_value('CFLAGS', ['-Werror'])
+    if conf.options.rtsan:
+        rt = ['-fsanitize=realtime']
+        conf.check_cc(cflags=rt, linkflags=rt, msg='Checking for -fsanitize=realtime')
+        conf.env.append_value('CFLAGS', rt)
+        conf.env.append_value('LINKFLAGS', rt)
+    conf.env.RTSAN = bool(conf.options.rtsan)
+
+    conf.env.LV2DIR = conf.options.lv2dir or os.path.join(conf.env.LIBDIR, 'lv2')
+    conf.msg('RealtimeSanitizer', 'yes' if conf.env.RTSAN else 'no')
+    conf.msg('Warnings as errors', 'yes' if conf.options.werror else 'no')
+    conf.msg('LV2 bundle install dir', conf.env.LV2DIR)
+
+
+def build(bld):
+    glob = bld.path.ant_glob
+    bundle_dir = os.path.join(bld.bldnode.abspath(), BUNDLE)
+    install_bundle = '${LV2DIR}/' + BUNDLE
+    defines = ['CH_VERSION="%s"' % VERSION,
+               'CH_BUNDLE_DIR="%s"' % bundle_dir,
+               'CH_SOURCE_DIR="%s"' % bld.srcnode.abspath()]
+
+    def includes(*dirs):
+        return [d for d in dirs if bld.path.find_dir(d)]
+
+    def so_name(tg):
+        # LV2 binaries carry no "lib" prefix.
+        tg.env.cshlib_PATTERN = '%s.so'
+        return tg
+
+    # Hide the engine's symbols inside plugin binaries; -z defs catches
+    # missing symbols at link time (not with sanitizers, whose runtime the
+    # host executable provides).
+    so_linkflags = ['-Wl,--exclude-libs,ALL']
+    if not bld.env.RTSAN:
+        so_linkflags.append('-Wl,-z,defs')
+
+    # Fixed idx values keep object names (foo.c.<idx>.o) stable: by default
+    # waf numbers task generators in order, so adding one test would rename
+    # and rebuild the objects of all the others.
+    engine_src = glob('src/*.c src/modules/*.c')
+    engine = ['chronus_engine'] if engine_src else []
+    if engine_src:
+        bld.stlib(source=engine_src,
+                  target='chronus_engine',
+                  idx=1,
+                  includes=includes('src'),
+                  export_includes=includes('src'),
+                  defines=defines,
+                  use=['SERD', 'SORD', 'M'],
+                  install_path=None)
+
+    # test/*.c other than test_*.c are helpers (e.g. rtcheck.c, the
+    # allocator/syscall interposer) linked into every test program.
+    test_use = engine + ['M', 'SERD', 'SORD', 'LILV', 'PTHREAD', 'DL']
+    helpers = [n for n in glob('test/*.c') if not n.name.startswith('test_')]
+    if helpers:
+        bld.objects(source=helpers,
+                    target='chronus_test_helpers',
+                    idx=2,
+                    includes=includes('src', 'plugin', 'test'),
+                    defines=defines,
+                    use=test_use)
+        test_use = ['chronus_test_helpers'] + test_use
+
+    for src in glob('test/test_*.c'):
+        name = os.path.splitext(src.name)[0]
+        bld.program(source=[src],
+                    target='test/' + name,
+                    idx=2,
+                    includes=includes('src', 'plugin', 'test'),
+                    defines=defines,
+                    use=test_use,
+                    install_path=None)
+
+    plugin_src = glob('plugin/*.c')
+    if plugin_src:
+        so_name(bld.shlib(source=plugin_src,
+                          target=BUNDLE + '/chronus',
+                          idx=3,
+                          includes=includes('src', 'plugin'),
+                          defines=defines,
+                          cflags=['-fvisibility=hidden'],
+                          linkflags=so_linkflags,
+                          use=engine + ['LV2', 'M'],
+                          install_path=install_bundle))
+
+    for ttl in glob('ttl/*.ttl'):
+        bld(features='subst', source=ttl, target=BUNDLE + '/' + ttl.name,
+            LIB_EXT='.so', install_path=install_bundle)
+
+    ui_src = glob('ui/*.c')
+    if ui_src:
+        so_name(bld.shlib(source=ui_src,
+                          target=BUNDLE + '/chronus_ui',
+                          idx=4,
+                          includes=includes('src', 'plugin', 'ui'),
+                          defines=defines,
+                          cflags=['-fvisibility=hidden'],
+                          linkflags=so_linkflags,
+                          use=engine + ['CAIRO', 'X11', 'LV2', 'M'],
+                          install_path=install_bundle))
+
+    for preset in glob('presets/*.ttl'):
+        bld(features='subst', is_copy=True, source=preset,
+            target=BUNDLE + '/' + preset.name, install_path=install_bundle)
+
+    tool_use = engine + ['LILV', 'SERD', 'SORD', 'SNDFILE', 'M', 'PTHREAD', 'DL']
+    if bld.env.LIB_SMF:
+        tool_use.append('SMF')
+    for src in glob('tools/*.c'):
+        bld.program(source=[src],
+                    target='tools/' + os.path.splitext(src.name)[0],
+                    idx=5,
+                    includes=includes('src', 'plugin', 'tools'),
+                    defines=defines + (['CH_HAVE_SMF=1'] if bld.env.LIB_SMF else []),
+                    use=tool_use,
+                    install_path='${BINDIR}')
