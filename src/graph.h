@@ -1,0 +1,101 @@
+/* The compiled graph: what run() executes.  Built from a model in one go
+   off the audio thread, then run, edited and retired without allocating. */
+#ifndef CH_GRAPH_H
+#define CH_GRAPH_H
+
+#include "kind.h"
+#include "model.h"
+#include "status.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** An immutable schedule over pre-allocated buffers and module states. */
+typedef struct ChGraphImpl ChGraph;
+
+/**
+   Validate and compile `model` for `rate` Hz and instantiate every module.
+   `base` (may be NULL) is the model of the graph playing now: parameters
+   that `model` changed relative to it are kept at a hot swap, the rest are
+   carried over from the playing graph (see ch_graph_carry()).  Errors name
+   the module, port or cycle.  Not real-time (allocates once).
+*/
+ChStatus ch_graph_new(const ChModel* model, const ChModel* base, float rate,
+                      ChGraph** graph, ChError* err);
+
+/** Free a graph; NULL is fine.  Not real-time. */
+void ch_graph_free(ChGraph* graph);
+
+/**
+   Run `frames` frames of silence-in, no-note input through the graph and
+   touch all of its memory, so that the first real block finds it warm.
+   Not real-time (worker thread).
+*/
+void ch_graph_prime(ChGraph* graph, uint32_t frames);
+
+/**
+   Render `n` frames (any length; split internally at CH_MAX_BLOCK) into
+   `left` and `right`, overwriting them.  Real-time.
+*/
+CH_REALTIME void ch_graph_run(ChGraph* graph, const ChHostInputs* host,
+                              float* left, float* right, uint32_t n);
+
+/** Index of module `name`, or -1.  Real-time (binary search). */
+CH_REALTIME int ch_graph_find(const ChGraph* graph, const char* name);
+
+/** Index of parameter `name` of module `module`, or -1.  Real-time. */
+CH_REALTIME int ch_graph_find_param(const ChGraph* graph, uint32_t module,
+                                    const char* name);
+
+/**
+   Set a parameter from the next frame rendered; CH_ERR_RANGE (and no
+   change) for a value outside its range.  Real-time.
+*/
+CH_REALTIME ChStatus ch_graph_set(ChGraph* graph, uint32_t module,
+                                  uint32_t param, float value);
+
+/** Current value of a parameter.  Real-time. */
+CH_REALTIME float ch_graph_get(const ChGraph* graph, uint32_t module,
+                               uint32_t param);
+
+/**
+   Hand the running state of every module that `prev` shares with `next`
+   (same name, kind and model identity) across to `next`, so oscillators,
+   filters and envelopes carry on through a hot swap.  Parameters that the
+   new model did not change are carried too: a ch:Set that reached the
+   playing graph while `next` was being built is newer than `next`'s model.
+   Real-time: O(modules), no allocation.
+*/
+CH_REALTIME void ch_graph_carry(ChGraph* next, const ChGraph* prev);
+
+/** A number the owner attaches to the graph (0 until set). */
+void ch_graph_set_generation(ChGraph* graph, uint64_t generation);
+
+/** The number set with ch_graph_set_generation().  Real-time. */
+CH_REALTIME uint64_t ch_graph_generation(const ChGraph* graph);
+
+/** Number of modules. */
+uint32_t ch_graph_n_modules(const ChGraph* graph);
+
+/** Name of module `index` (modules are indexed in schedule order). */
+const char* ch_graph_module_name(const ChGraph* graph, uint32_t index);
+
+/** Kind of module `index`. */
+const ChKind* ch_graph_module_kind(const ChGraph* graph, uint32_t index);
+
+/** Number of signal buffers the schedule needs (excluding the zero one). */
+uint32_t ch_graph_n_buffers(const ChGraph* graph);
+
+/** Bytes allocated for the graph, all in one block. */
+size_t ch_graph_memory(const ChGraph* graph);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CH_GRAPH_H */

@@ -1,0 +1,129 @@
+/* The module kind descriptor: what one DSP unit declares about itself. */
+#ifndef CH_KIND_H
+#define CH_KIND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+   Marks a function that runs on the audio thread: it never allocates, locks,
+   waits or calls the system, and its loops are bounded by the block length.
+*/
+#if defined(__clang__) && __clang_major__ >= 20
+#  define CH_REALTIME __attribute__((nonblocking))
+#else
+#  define CH_REALTIME
+#endif
+
+/** The longest block a graph processes in one go; longer ones are split. */
+#define CH_MAX_BLOCK 256u
+
+/** Most inputs, outputs or parameters one kind may declare. */
+#define CH_MAX_PORTS 16u
+#define CH_MAX_PARAMS 16u
+
+/** Number of macro knobs the host exposes to patches. */
+#define CH_N_MACROS 8u
+
+/** Number of elements of a static array. */
+#define CH_COUNT(array) (sizeof(array) / sizeof((array)[0]))
+
+/** What a port carries.  All signals are float streams; this is a hint. */
+typedef enum {
+  CH_SIGNAL_AUDIO, /**< audio, nominally -1..1 */
+  CH_SIGNAL_CV,    /**< control voltage; pitch is 1.0 per octave, 0 = C4 */
+  CH_SIGNAL_GATE,  /**< gate or trigger: high above 0.5 */
+} ChSignal;
+
+/** One input or output port of a module kind. */
+typedef struct {
+  const char* name; /**< "in", "pitch", ...: [a-z0-9_]+ */
+  ChSignal    signal;
+  const char* doc; /**< one line for humans */
+} ChPortInfo;
+
+/** One parameter of a module kind. */
+typedef struct {
+  const char*        name;    /**< "cutoff", ...: [a-z0-9_]+ */
+  const char*        unit;    /**< "Hz", "s", "dB", "oct", "" */
+  float              min;     /**< lowest accepted value */
+  float              max;     /**< highest accepted value */
+  float              def;     /**< value of a new module */
+  const char*        doc;     /**< one line for humans */
+  const char* const* choices; /**< NULL, or labels of an enumeration (value =
+                                 index), NULL-terminated */
+} ChParamInfo;
+
+/**
+   What the host feeds into a graph besides parameters: the played note and
+   the macro knobs.  Written by the plugin between sub-blocks, read by
+   source modules (`voice`, `macro`).
+*/
+typedef struct {
+  float    pitch;      /**< current note incl. bend, 1.0/octave, 0 = C4 */
+  float    gate;       /**< 1 while a note (or sustain) holds, else 0 */
+  float    velocity;   /**< of the latest note, 0..1 */
+  float    mod;        /**< mod wheel, 0..1 */
+  float    aftertouch; /**< channel pressure, 0..1 */
+  uint32_t trigger;    /**< counts note starts, so envelopes can retrigger */
+  float    macro[CH_N_MACROS]; /**< macro knobs, 0..1 */
+} ChHostInputs;
+
+/** Shared, read-only context of one graph while it runs. */
+typedef struct {
+  float               rate;     /**< sample rate in Hz */
+  float               inv_rate; /**< 1 / rate */
+  const ChHostInputs* host;     /**< never NULL while processing */
+  float*              out[2];   /**< stereo output of the current sub-block */
+} ChContext;
+
+/**
+   One module instance as its process function sees it.  Every input points
+   at a valid buffer (a shared zero buffer when unconnected, a sum when
+   several links meet); every output points at a buffer of its own for the
+   block.  Inputs and outputs may never alias each other.
+*/
+typedef struct ChNode {
+  void*               state; /**< kind->state_size bytes, zeroed, 64-aligned */
+  const float* const* in;    /**< kind->n_inputs buffers */
+  float* const*       out;   /**< kind->n_outputs buffers */
+  const float*        param; /**< kind->n_params current values */
+  const ChContext*    ctx;
+} ChNode;
+
+/** Prepare state (already zeroed) before the first block. Not real-time. */
+typedef void (*ChInitFunc)(const ChNode* node);
+
+/** Render `n` frames (1..CH_MAX_BLOCK).  Real-time. */
+typedef void (*ChProcessFunc)(const ChNode* node, uint32_t n);
+
+/** A module kind: one DSP unit, its ports, parameters and functions. */
+typedef struct ChKind {
+  const char*        name; /**< "osc", "svf", ...: [a-z0-9_]+ */
+  const char*        doc;  /**< one line for humans */
+  const ChPortInfo*  inputs;
+  uint32_t           n_inputs;
+  const ChPortInfo*  outputs;
+  uint32_t           n_outputs;
+  const ChParamInfo* params;
+  uint32_t           n_params;
+  size_t             state_size; /**< bytes of plain data; no pointers, so a
+                                    hot swap may copy it to a new graph */
+  ChInitFunc         init;       /**< may be NULL */
+  ChProcessFunc      process;
+} ChKind;
+
+/** Index of the named input, output or parameter, or -1. */
+int ch_kind_find_input(const ChKind* kind, const char* name);
+int ch_kind_find_output(const ChKind* kind, const char* name);
+int ch_kind_find_param(const ChKind* kind, const char* name);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CH_KIND_H */

@@ -1,0 +1,85 @@
+/* The list of module kinds; adding a kind means one file and one line here. */
+#include "registry.h"
+
+#include <string.h>
+
+extern const ChKind ch_kind_osc;
+extern const ChKind ch_kind_noise;
+extern const ChKind ch_kind_adsr;
+extern const ChKind ch_kind_vca;
+extern const ChKind ch_kind_svf;
+extern const ChKind ch_kind_mixer;
+extern const ChKind ch_kind_const;
+extern const ChKind ch_kind_output;
+extern const ChKind ch_kind_voice;
+extern const ChKind ch_kind_macro;
+
+static const ChKind* const kinds[] = {
+  &ch_kind_osc,
+  &ch_kind_noise,
+  &ch_kind_adsr,
+  &ch_kind_vca,
+  &ch_kind_svf,
+  &ch_kind_mixer,
+  &ch_kind_const,
+  &ch_kind_output,
+  &ch_kind_voice,
+  &ch_kind_macro,
+};
+
+uint32_t
+ch_registry_count(void)
+{
+  return (uint32_t)CH_COUNT(kinds);
+}
+
+const ChKind*
+ch_registry_at(const uint32_t index)
+{
+  return index < CH_COUNT(kinds) ? kinds[index] : NULL;
+}
+
+const ChKind*
+ch_registry_find(const char* const name)
+{
+  for (size_t i = 0; i < CH_COUNT(kinds); ++i) {
+    if (!strcmp(kinds[i]->name, name)) {
+      return kinds[i];
+    }
+  }
+  return NULL;
+}
+
+static int
+find_port(const ChPortInfo* const ports, const uint32_t n, const char* name)
+{
+  for (uint32_t i = 0; i < n; ++i) {
+    if (!strcmp(ports[i].name, name)) {
+      return (int)i;
+    }
+  }
+  return -1;
+}
+
+int
+ch_kind_find_input(const ChKind* const kind, const char* const name)
+{
+  return find_port(kind->inputs, kind->n_inputs, name);
+}
+
+int
+ch_kind_find_output(const ChKind* const kind, const char* const name)
+{
+  return find_port(kind->outputs, kind->n_outputs, name);
+}
+
+int
+ch_kind_find_param(const ChKind* const kind, const char* const name)
+{
+  for (uint32_t i = 0; i < kind->n_params; ++i) {
+    if (!strcmp(kind->params[i].name, name)) {
+      return (int)i;
+    }
+  }
+  return -1;
+}

@@ -1,0 +1,211 @@
+/* Measuring helpers for tests of sound: levels, pitch, spectra, and a
+   harness that runs one module kind on its own, without a graph. */
+#ifndef CH_TEST_DSP_H
+#define CH_TEST_DSP_H
+
+#include "../src/kind.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef M_PI
+#  define M_PI 3.14159265358979323846
+#endif
+
+static inline double
+dsp_rms(const float* x, size_t n)
+{
+  double sum = 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    sum += (double)x[i] * x[i];
+  }
+  return n ? sqrt(sum / (double)n) : 0.0;
+}
+
+static inline double
+dsp_peak(const float* x, size_t n)
+{
+  double peak = 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    peak = fmax(peak, fabs((double)x[i]));
+  }
+  return peak;
+}
+
+static inline double
+dsp_mean(const float* x, size_t n)
+{
+  double sum = 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    sum += x[i];
+  }
+  return n ? sum / (double)n : 0.0;
+}
+
+/** Frequency from rising zero crossings, interpolated; 0 if fewer than 2. */
+static inline double
+dsp_zero_cross_freq(const float* x, size_t n, double rate)
+{
+  double first = -1.0;
+  double last  = -1.0;
+  int    count = 0;
+  for (size_t i = 1; i < n; ++i) {
+    if (x[i - 1] < 0.0f && x[i] >= 0.0f) {
+      const double t = (double)(i - 1) + x[i - 1] / (double)(x[i - 1] - x[i]);
+      if (first < 0.0) {
+        first = t;
+      } else {
+        ++count;
+      }
+      last = t;
+    }
+  }
+  return count ? rate * count / (last - first) : 0.0;
+}
+
+/** Amplitude of the component at `freq` (Goertzel, Hann-windowed). */
+static inline double
+dsp_tone_level(const float* x, size_t n, double freq, double rate)
+{
+  const double w     = 2.0 * M_PI * freq / rate;
+  const double coeff = 2.0 * cos(w);
+  double       s1    = 0.0;
+  double       s2    = 0.0;
+  double       wsum  = 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    const double win = 0.5 - 0.5 * cos(2.0 * M_PI * (double)i / (double)n);
+    const double s0  = x[i] * win + coeff * s1 - s2;
+    s2               = s1;
+    s1               = s0;
+    wsum += win;
+  }
+  const double power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
+  return 2.0 * sqrt(fmax(power, 0.0)) / wsum;
+}
+
+static inline double
+dsp_db(double amplitude)
+{
+  return 20.0 * log10(fmax(amplitude, 1e-20));
+}
+
+/**
+   One module kind running alone: inputs and params set by the test,
+   outputs read back.  Allocation here is fine: tests are not real-time.
+*/
+typedef struct {
+  const ChKind* kind;
+  ChContext     ctx;
+  ChHostInputs  host;
+  float         left[CH_MAX_BLOCK];
+  float         right[CH_MAX_BLOCK];
+  void*         state;
+  float         params[32];
+  float         in_buf[16][CH_MAX_BLOCK];
+  float         out_buf[16][CH_MAX_BLOCK];
+  const float*  in[16];
+  float*        out[16];
+  ChNode        node;
+} KindHarness;
+
+static inline KindHarness*
+harness_new(const ChKind* kind, float rate)
+{
+  KindHarness* h = (KindHarness*)calloc(1, sizeof(KindHarness));
+  h->kind        = kind;
+  h->ctx.rate    = rate;
+  h->ctx.inv_rate = 1.0f / rate;
+  h->ctx.host    = &h->host;
+  h->ctx.out[0]  = h->left;
+  h->ctx.out[1]  = h->right;
+  h->state       = aligned_alloc(64, (kind->state_size + 63) / 64 * 64 + 64);
+  memset(h->state, 0, kind->state_size);
+  for (uint32_t i = 0; i < kind->n_params; ++i) {
+    h->params[i] = kind->params[i].def;
+  }
+  for (int i = 0; i < 16; ++i) {
+    h->in[i]  = h->in_buf[i];
+    h->out[i] = h->out_buf[i];
+  }
+  h->node.state = h->state;
+  h->node.in    = h->in;
+  h->node.out   = h->out;
+  h->node.param = h->params;
+  h->node.ctx   = &h->ctx;
+  if (kind->init) {
+    kind->init(&h->node);
+  }
+  return h;
+}
+
+/** Set a parameter by name; aborts the test program on a wrong name. */
+static inline void
+harness_set(KindHarness* h, const char* name, float value)
+{
+  const int i = ch_kind_find_param(h->kind, name);
+  if (i < 0) {
+    abort();
+  }
+  h->params[i] = value;
+}
+
+/** Fill an input (by name) with a constant for the following blocks. */
+static inline float*
+harness_input(KindHarness* h, const char* name)
+{
+  const int i = ch_kind_find_input(h->kind, name);
+  if (i < 0) {
+    abort();
+  }
+  return h->in_buf[i];
+}
+
+static inline void
+harness_const_input(KindHarness* h, const char* name, float value)
+{
+  float* buf = harness_input(h, name);
+  for (uint32_t i = 0; i < CH_MAX_BLOCK; ++i) {
+    buf[i] = value;
+  }
+}
+
+/**
+   Run `total` frames in blocks of `block` and copy output `port` (by name)
+   into `dest`.  Stereo output modules write ctx.out: pass port NULL and
+   `right` to read left/right instead.
+*/
+static inline void
+harness_render(KindHarness* h, const char* port, float* dest, size_t total,
+               uint32_t block, float* right)
+{
+  const int o = port ? ch_kind_find_output(h->kind, port) : -1;
+  if (port && o < 0) {
+    abort();
+  }
+  for (size_t done = 0; done < total;) {
+    const uint32_t n =
+      (uint32_t)((total - done) < block ? (total - done) : block);
+    memset(h->left, 0, sizeof(h->left));
+    memset(h->right, 0, sizeof(h->right));
+    h->kind->process(&h->node, n);
+    if (port) {
+      memcpy(dest + done, h->out_buf[o], n * sizeof(float));
+    } else {
+      memcpy(dest + done, h->left, n * sizeof(float));
+      if (right) {
+        memcpy(right + done, h->right, n * sizeof(float));
+      }
+    }
+    done += n;
+  }
+}
+
+static inline void
+harness_free(KindHarness* h)
+{
+  free(h->state);
+  free(h);
+}
+
+#endif /* CH_TEST_DSP_H */

@@ -1,0 +1,389 @@
+/* Tests of the compiler and runtime: cycles, schedule order, fan-in,
+   buffer planning and block lengths. */
+#include "../src/graph.h"
+#include "../src/model.h"
+#include "check.h"
+#include "dsp.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#define RATE 48000.0f
+
+static const ChHostInputs no_host;
+
+static ChModel*
+ring(const char* const* names, uint32_t n)
+{
+  ChModel* const model = ch_model_new();
+  char           from[64];
+  char           to[64];
+  for (uint32_t i = 0; i < n; ++i) {
+    CHECK(!ch_model_create(model, names[i], "mixer", NULL));
+  }
+  for (uint32_t i = 0; i < n; ++i) {
+    snprintf(from, sizeof(from), "%s:out", names[i]);
+    snprintf(to, sizeof(to), "%s:in1", names[(i + 1) % n]);
+    CHECK(!ch_model_connect(model, from, to, NULL));
+  }
+  return model;
+}
+
+static void
+test_cycle_named(void)
+{
+  static const char* const names[] = {"m1", "m2", "m3"};
+  ChModel* const           model   = ring(names, 3);
+  ChGraph*                 graph   = NULL;
+  ChError                  err;
+  CHECK(ch_graph_new(model, NULL, RATE, &graph, &err) == CH_ERR_CYCLE);
+  CHECK(!graph);
+  CHECK_STR_CONTAINS(err.msg, "cycle");
+  /* The cycle is named in signal order, whichever member it starts at. */
+  CHECK_MSG(strstr(err.msg, "m1 -> m2 -> m3 -> m1") ||
+              strstr(err.msg, "m2 -> m3 -> m1 -> m2") ||
+              strstr(err.msg, "m3 -> m1 -> m2 -> m3"),
+            "message: %s", err.msg);
+
+  /* Breaking one link makes it compile. */
+  CHECK(!ch_model_disconnect(model, "m3:out", "m1:in1", NULL));
+  CHECK(!ch_graph_new(model, NULL, RATE, &graph, &err));
+  ch_graph_free(graph);
+  ch_model_free(model);
+}
+
+static void
+test_cycle_names_only_members(void)
+{
+  ChModel* const model = ch_model_new();
+  ChError        err;
+  ChGraph*       graph = NULL;
+  CHECK(!ch_model_create(model, "src", "osc", NULL));
+  CHECK(!ch_model_create(model, "a", "mixer", NULL));
+  CHECK(!ch_model_create(model, "b", "vca", NULL));
+  CHECK(!ch_model_create(model, "out", "output", NULL));
+  CHECK(!ch_model_connect(model, "src:out", "a:in1", NULL));
+  CHECK(!ch_model_connect(model, "a:out", "b:in", NULL));
+  CHECK(!ch_model_connect(model, "b:out", "a:in2", NULL));
+  CHECK(!ch_model_connect(model, "b:out", "out:mono", NULL));
+  CHECK(ch_graph_new(model, NULL, RATE, &graph, &err) == CH_ERR_CYCLE);
+  CHECK_MSG(strstr(err.msg, "a -> b -> a") || strstr(err.msg, "b -> a -> b"),
+            "message: %s", err.msg);
+  CHECK(!strstr(err.msg, "src") && !strstr(err.msg, "out ->"));
+
+  ChModel* const self = ch_model_new();
+  CHECK(!ch_model_create(self, "loop", "mixer", NULL));
+  CHECK(!ch_model_connect(self, "loop:out", "loop:in3", NULL));
+  CHECK(ch_graph_new(self, NULL, RATE, &graph, &err) == CH_ERR_CYCLE);
+  CHECK_STR_CONTAINS(err.msg, "loop -> loop");
+  ch_model_free(self);
+  ch_model_free(model);
+}
+
+/* Every link must run from an earlier module to a later one. */
+static void
+check_order(const ChModel* const model, const ChGraph* const graph)
+{
+  for (uint32_t l = 0; l < ch_model_n_links(model); ++l) {
+    const ChLink* const link = ch_model_link(model, l);
+    const int from = ch_graph_find(graph, ch_model_module_name(model, link->from_module));
+    const int to = ch_graph_find(graph, ch_model_module_name(model, link->to_module));
+    CHECK(from >= 0 && to >= 0 && from < to);
+  }
+}
+
+static void
+test_schedule_order(void)
+{
+  /* Created in reverse signal order, with a diamond in the middle. */
+  ChModel* const model = ch_model_new();
+  CHECK(!ch_model_create(model, "out", "output", NULL));
+  CHECK(!ch_model_create(model, "mix", "mixer", NULL));
+  CHECK(!ch_model_create(model, "left", "vca", NULL));
+  CHECK(!ch_model_create(model, "right", "vca", NULL));
+  CHECK(!ch_model_create(model, "osc", "osc", NULL));
+  CHECK(!ch_model_create(model, "pitch", "const", NULL));
+  CHECK(!ch_model_connect(model, "mix:out", "out:mono", NULL));
+  CHECK(!ch_model_connect(model, "left:out", "mix:in1", NULL));
+  CHECK(!ch_model_connect(model, "right:out", "mix:in2", NULL));
+  CHECK(!ch_model_connect(model, "osc:out", "left:in", NULL));
+  CHECK(!ch_model_connect(model, "osc:out", "right:in", NULL));
+  CHECK(!ch_model_connect(model, "pitch:out", "osc:pitch", NULL));
+  ChGraph* graph = NULL;
+  ChError  err;
+  CHECK(!ch_graph_new(model, NULL, RATE, &graph, &err));
+  CHECK(ch_graph_n_modules(graph) == 6);
+  check_order(model, graph);
+  CHECK(!strcmp(ch_graph_module_name(graph, 0), "pitch"));
+  CHECK(!strcmp(ch_graph_module_name(graph, 5), "out"));
+  ch_graph_free(graph);
+
+  /* A random acyclic patch: links only go from lower to higher numbers. */
+  srand(1234);
+  ChModel* const random = ch_model_new();
+  char           name[32];
+  char           from[48];
+  char           to[48];
+  for (int i = 0; i < 60; ++i) {
+    snprintf(name, sizeof(name), "n%d", 59 - i); /* reverse creation */
+    CHECK(!ch_model_create(random, name, "mixer", NULL));
+  }
+  for (int k = 0; k < 150; ++k) {
+    const int a = rand() % 59;
+    const int b = a + 1 + rand() % (59 - a);
+    snprintf(from, sizeof(from), "n%d:out", a);
+    snprintf(to, sizeof(to), "n%d:in%d", b, 1 + rand() % 4);
+    ch_model_connect(random, from, to, NULL); /* duplicates are refused */
+  }
+  CHECK(!ch_graph_new(random, NULL, RATE, &graph, &err));
+  check_order(random, graph);
+  ch_graph_free(graph);
+  ch_model_free(random);
+  ch_model_free(model);
+}
+
+static ChGraph*
+compile(const ChModel* const model)
+{
+  ChGraph* graph = NULL;
+  ChError  err;
+  const ChStatus st = ch_graph_new(model, NULL, RATE, &graph, &err);
+  CHECK_MSG(!st, "%s", err.msg);
+  return graph;
+}
+
+static void
+test_fan_in_sums(void)
+{
+  ChModel* const model = ch_model_new();
+  CHECK(!ch_model_create(model, "a", "const", NULL));
+  CHECK(!ch_model_create(model, "b", "const", NULL));
+  CHECK(!ch_model_create(model, "c", "const", NULL));
+  CHECK(!ch_model_create(model, "out", "output", NULL));
+  CHECK(!ch_model_set(model, "a", "value", 0.125f, NULL));
+  CHECK(!ch_model_set(model, "b", "value", 0.25f, NULL));
+  CHECK(!ch_model_set(model, "c", "value", -0.5f, NULL));
+  CHECK(!ch_model_connect(model, "a:out", "out:left", NULL));
+  CHECK(!ch_model_connect(model, "b:out", "out:left", NULL));
+  CHECK(!ch_model_connect(model, "a:out", "out:right", NULL));
+  CHECK(!ch_model_connect(model, "b:out", "out:right", NULL));
+  CHECK(!ch_model_connect(model, "c:out", "out:right", NULL));
+  ChGraph* const graph = compile(model);
+  float          left[100];
+  float          right[100];
+  ch_graph_run(graph, &no_host, left, right, 100);
+  CHECK_NEAR(left[0], 0.375, 1e-6);
+  CHECK_NEAR(left[99], 0.375, 1e-6);
+  CHECK_NEAR(right[50], -0.125, 1e-6);
+  ch_graph_free(graph);
+  ch_model_free(model);
+}
+
+static void
+test_unconnected_inputs_are_zero(void)
+{
+  ChModel* const model = ch_model_new();
+  CHECK(!ch_model_create(model, "k", "const", NULL));
+  CHECK(!ch_model_create(model, "amp", "vca", NULL));
+  CHECK(!ch_model_create(model, "out", "output", NULL));
+  CHECK(!ch_model_set(model, "k", "value", 0.5f, NULL));
+  CHECK(!ch_model_set(model, "amp", "gain", 1.0f, NULL));
+  CHECK(!ch_model_connect(model, "k:out", "amp:in", NULL));
+  CHECK(!ch_model_connect(model, "amp:out", "out:left", NULL));
+  ChGraph* const graph = compile(model);
+  float          left[64];
+  float          right[64];
+  ch_graph_run(graph, &no_host, left, right, 64);
+  CHECK_NEAR(left[63], 0.5, 1e-6);   /* cv unconnected: gain alone */
+  CHECK_NEAR(right[63], 0.0, 0.0);   /* nothing into the right channel */
+  ch_graph_free(graph);
+  ch_model_free(model);
+}
+
+/* A chain of `n` VCAs after one constant. */
+static ChModel*
+chain(uint32_t n)
+{
+  ChModel* const model = ch_model_new();
+  char           name[32];
+  char           from[48];
+  char           to[48];
+  CHECK(!ch_model_create(model, "src", "const", NULL));
+  CHECK(!ch_model_set(model, "src", "value", 0.5f, NULL));
+  snprintf(from, sizeof(from), "src:out");
+  for (uint32_t i = 0; i < n; ++i) {
+    snprintf(name, sizeof(name), "v%u", i);
+    CHECK(!ch_model_create(model, name, "vca", NULL));
+    CHECK(!ch_model_set(model, name, "gain", 1.0f, NULL));
+    snprintf(to, sizeof(to), "%s:in", name);
+    CHECK(!ch_model_connect(model, from, to, NULL));
+    snprintf(from, sizeof(from), "%s:out", name);
+  }
+  CHECK(!ch_model_create(model, "out", "output", NULL));
+  CHECK(!ch_model_connect(model, from, "out:mono", NULL));
+  return model;
+}
+
+static void
+test_buffers_reused(void)
+{
+  ChModel* const short_model = chain(10);
+  ChModel* const long_model  = chain(500);
+  ChGraph* const short_graph = compile(short_model);
+  ChGraph* const long_graph  = compile(long_model);
+  /* A chain needs two buffers however long it is (each vca's outputs are
+     taken while its input is still live). */
+  CHECK(ch_graph_n_buffers(short_graph) == 2);
+  CHECK(ch_graph_n_buffers(long_graph) == 2);
+  float left[CH_MAX_BLOCK];
+  float right[CH_MAX_BLOCK];
+  ch_graph_run(long_graph, &no_host, left, right, CH_MAX_BLOCK);
+  CHECK_NEAR(left[CH_MAX_BLOCK - 1], 0.5, 1e-5);
+  CHECK_NEAR(right[0], 0.5, 1e-5);
+  /* Memory grows with module state, not with a buffer per module. */
+  const double per_module =
+    (double)(ch_graph_memory(long_graph) - ch_graph_memory(short_graph)) /
+    490.0;
+  CHECK_MSG(per_module < (double)(CH_MAX_BLOCK * sizeof(float)),
+            "%.0f bytes per added module", per_module);
+
+  /* A wide fan needs as many buffers as signals live at once. */
+  ChModel* const wide = ch_model_new();
+  char           name[32];
+  char           from[48];
+  char           to[48];
+  CHECK(!ch_model_create(wide, "mix", "mixer", NULL));
+  for (int i = 0; i < 4; ++i) {
+    snprintf(name, sizeof(name), "k%d", i);
+    CHECK(!ch_model_create(wide, name, "const", NULL));
+    snprintf(from, sizeof(from), "k%d:out", i);
+    snprintf(to, sizeof(to), "mix:in%d", i + 1);
+    CHECK(!ch_model_connect(wide, from, to, NULL));
+  }
+  ChGraph* const wide_graph = compile(wide);
+  CHECK(ch_graph_n_buffers(wide_graph) == 5);
+  ch_graph_free(wide_graph);
+  ch_model_free(wide);
+  ch_graph_free(short_graph);
+  ch_graph_free(long_graph);
+  ch_model_free(short_model);
+  ch_model_free(long_model);
+}
+
+static void
+test_any_block_length(void)
+{
+  ChModel* const model = ch_model_new();
+  CHECK(!ch_model_create(model, "osc", "osc", NULL));
+  CHECK(!ch_model_create(model, "f", "svf", NULL));
+  CHECK(!ch_model_create(model, "out", "output", NULL));
+  CHECK(!ch_model_set(model, "f", "cutoff", 800.0f, NULL));
+  CHECK(!ch_model_connect(model, "osc:out", "f:in", NULL));
+  CHECK(!ch_model_connect(model, "f:lp", "out:left", NULL));
+  CHECK(!ch_model_connect(model, "f:hp", "out:right", NULL));
+
+  enum { TOTAL = 9000 };
+  static float ref_l[TOTAL];
+  static float ref_r[TOTAL];
+  static float l[TOTAL];
+  static float r[TOTAL];
+  ChGraph* const ref = compile(model);
+  ch_graph_run(ref, &no_host, ref_l, ref_r, TOTAL);
+  CHECK(dsp_rms(ref_l, TOTAL) > 0.05);
+  static const uint32_t lengths[] = {1, 17, 64, 4096};
+  for (size_t k = 0; k < CH_COUNT(lengths); ++k) {
+    ChGraph* const graph = compile(model);
+    for (uint32_t done = 0; done < TOTAL; done += lengths[k]) {
+      const uint32_t n = TOTAL - done < lengths[k] ? TOTAL - done : lengths[k];
+      ch_graph_run(graph, &no_host, l + done, r + done, n);
+    }
+    CHECK_MSG(!memcmp(l, ref_l, sizeof(l)) && !memcmp(r, ref_r, sizeof(r)),
+              "block length %u differs", lengths[k]);
+    ch_graph_free(graph);
+  }
+  ch_graph_free(ref);
+  ch_model_free(model);
+}
+
+static void
+test_set_and_find(void)
+{
+  ChModel* const model = chain(3);
+  ChGraph* const graph = compile(model);
+  const int      v1    = ch_graph_find(graph, "v1");
+  CHECK(v1 >= 0 && !strcmp(ch_graph_module_name(graph, (uint32_t)v1), "v1"));
+  CHECK(ch_graph_find(graph, "v9") == -1);
+  const int gain = ch_graph_find_param(graph, (uint32_t)v1, "gain");
+  CHECK(gain >= 0);
+  CHECK(ch_graph_find_param(graph, (uint32_t)v1, "nope") == -1);
+  CHECK(ch_graph_set(graph, (uint32_t)v1, (uint32_t)gain, 0.25f) == CH_SUCCESS);
+  CHECK(ch_graph_get(graph, (uint32_t)v1, (uint32_t)gain) == 0.25f);
+  CHECK(ch_graph_set(graph, (uint32_t)v1, (uint32_t)gain, 7.0f) == CH_ERR_RANGE);
+  CHECK(ch_graph_get(graph, (uint32_t)v1, (uint32_t)gain) == 0.25f);
+  ch_graph_free(graph);
+  ch_model_free(model);
+}
+
+static void
+test_carry_state(void)
+{
+  /* Two graphs of one osc: after carrying, the second continues the first
+     sample for sample. */
+  ChModel* const model = ch_model_new();
+  CHECK(!ch_model_create(model, "osc", "osc", NULL));
+  CHECK(!ch_model_create(model, "out", "output", NULL));
+  CHECK(!ch_model_connect(model, "osc:out", "out:mono", NULL));
+  ChGraph* const a = compile(model);
+  ChGraph* const b = compile(model);
+  float          l1[300];
+  float          r1[300];
+  float          l2[300];
+  float          r2[300];
+  ch_graph_run(a, &no_host, l1, r1, 200);
+  ch_graph_prime(b, 1000); /* b's own phase now differs */
+  ch_graph_carry(b, a);
+  ch_graph_run(a, &no_host, l1 + 200, r1 + 200, 100);
+  ch_graph_run(b, &no_host, l2 + 200, r2 + 200, 100);
+  CHECK(!memcmp(l1 + 200, l2 + 200, 100 * sizeof(float)));
+  ch_graph_free(a);
+  ch_graph_free(b);
+  ch_model_free(model);
+}
+
+static void
+test_huge_patch(void)
+{
+  ChModel* const model = chain(CH_MAX_MODULES - 2);
+  ChGraph* const graph = compile(model);
+  CHECK(graph && ch_graph_n_modules(graph) == CH_MAX_MODULES);
+  float left[64];
+  float right[64];
+  ch_graph_run(graph, &no_host, left, right, 64);
+  CHECK_NEAR(left[10], 0.5, 1e-5);
+  ch_graph_free(graph);
+  ch_model_free(model);
+
+  ChModel* const empty = ch_model_new();
+  ChGraph* const silent = compile(empty);
+  left[5] = 1.0f;
+  ch_graph_run(silent, &no_host, left, right, 64);
+  CHECK(left[5] == 0.0f);
+  ch_graph_free(silent);
+  ch_model_free(empty);
+}
+
+int
+main(void)
+{
+  RUN(test_cycle_named);
+  RUN(test_cycle_names_only_members);
+  RUN(test_schedule_order);
+  RUN(test_fan_in_sums);
+  RUN(test_unconnected_inputs_are_zero);
+  RUN(test_buffers_reused);
+  RUN(test_any_block_length);
+  RUN(test_set_and_find);
+  RUN(test_carry_state);
+  RUN(test_huge_patch);
+  return CHECK_EXIT();
+}

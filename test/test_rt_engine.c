@@ -1,0 +1,90 @@
+/* The engine's audio path never allocates, frees, locks or calls the
+   system: checked with the interposer of rtcheck.c. */
+#include "../src/graph.h"
+#include "../src/model.h"
+#include "../src/registry.h"
+#include "check.h"
+#include "rtcheck.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static void
+test_interposer_catches(void)
+{
+  /* The check itself must be able to fail. */
+  rtcheck_begin();
+  void* volatile p = malloc(16);
+  free(p);
+  CHECK(rtcheck_end() == 2);
+  CHECK(!strcmp(rtcheck_first(), "malloc"));
+}
+
+/* One module of every kind, wired in a line through whatever ports fit. */
+static ChModel*
+every_kind(void)
+{
+  ChModel* const model = ch_model_new();
+  char           name[32];
+  char           from[64] = "";
+  char           to[64];
+  for (uint32_t k = 0; k < ch_registry_count(); ++k) {
+    const ChKind* const kind = ch_registry_at(k);
+    snprintf(name, sizeof(name), "m%u", k);
+    CHECK(!ch_model_create(model, name, kind->name, NULL));
+    if (from[0] && kind->n_inputs) {
+      snprintf(to, sizeof(to), "%s:%s", name, kind->inputs[0].name);
+      CHECK(!ch_model_connect(model, from, to, NULL));
+    }
+    if (kind->n_outputs) {
+      snprintf(from, sizeof(from), "%s:%s", name, kind->outputs[0].name);
+    }
+  }
+  CHECK(!ch_model_create(model, "final", "output", NULL));
+  CHECK(!ch_model_connect(model, from, "final:mono", NULL));
+  return model;
+}
+
+static void
+test_run_does_not_allocate(void)
+{
+  ChModel* const model = every_kind();
+  ChGraph*       graph = NULL;
+  ChGraph*       next  = NULL;
+  ChError        err;
+  CHECK_MSG(!ch_graph_new(model, NULL, 48000.0f, &graph, &err), "%s", err.msg);
+  CHECK_MSG(!ch_graph_new(model, NULL, 48000.0f, &next, &err), "%s", err.msg);
+  ch_graph_prime(graph, 1024);
+  ch_graph_prime(next, 1024);
+
+  static float        left[8192];
+  static float        right[8192];
+  ChHostInputs        host = {0.5f, 1.0f, 0.8f, 0.2f, 0.1f, 1, {0.5f}};
+  static const uint32_t lengths[] = {1, 17, 64, 256, 257, 4096, 8192};
+
+  rtcheck_begin();
+  for (size_t i = 0; i < CH_COUNT(lengths); ++i) {
+    host.trigger += 1;
+    ch_graph_run(graph, &host, left, right, lengths[i]);
+    const int m = ch_graph_find(graph, "m0");
+    const int p = ch_graph_find_param(graph, (uint32_t)m, "pitch");
+    ch_graph_set(graph, (uint32_t)m, (uint32_t)p, 0.25f * (float)i);
+  }
+  ch_graph_carry(next, graph);
+  ch_graph_run(next, &host, left, right, 512);
+  const unsigned violations = rtcheck_end();
+  CHECK_MSG(!violations, "%u forbidden calls, first: %s", violations,
+            rtcheck_first());
+
+  ch_graph_free(graph);
+  ch_graph_free(next);
+  ch_model_free(model);
+}
+
+int
+main(void)
+{
+  RUN(test_interposer_catches);
+  RUN(test_run_does_not_allocate);
+  return CHECK_EXIT();
+}
