@@ -1,0 +1,178 @@
+/* The `adsr` module: a gated attack-decay-sustain-release envelope. */
+#include "../kind.h"
+
+#include <math.h>
+
+/*
+   The curve:
+   - attack: linear, rising at 1/`attack` per second from wherever the level
+     is, so from silence it reaches 1.0 after `attack` seconds (a retrigger
+     from 0.4 gets there in 0.6 * `attack`);
+   - decay: exponential towards `sustain`; the remaining distance falls by
+     60 dB (to 1/1000) in `decay` seconds.  Decay and sustain are one stage,
+     so changing `sustain` while a note holds glides instead of jumping;
+   - release: exponential towards 0 from the current level (so releasing in
+     the middle of any stage does not click); the level falls by 60 dB in
+     `release` seconds, and snaps to 0 at -100 dB.
+   Gate edges (gate input OR the `gate` param) act on their own sample.  A
+   rising `trig` edge restarts the attack even with the gate low: the
+   envelope then rises to 1.0 and releases at once (a one-shot AR).
+*/
+
+enum { IN_GATE, IN_TRIG };
+enum { P_ATTACK, P_DECAY, P_SUSTAIN, P_RELEASE, P_GATE };
+enum { STAGE_IDLE, STAGE_ATTACK, STAGE_DECAY, STAGE_RELEASE };
+
+/* ln(1000): a time constant of T / LN_1000 falls 60 dB in T. */
+#define LN_1000 6.907755278982137
+/* Release ends here (-100 dB): far below hearing, above denormals. */
+#define RELEASE_FLOOR 1e-5
+/* Decay snaps onto sustain this close, which also keeps denormals away. */
+#define DECAY_SNAP 1e-7
+
+typedef struct {
+  double   level;        /* current output, 0..1 */
+  double   attack_step;  /* added per sample while attacking */
+  double   decay_coef;   /* distance to sustain is multiplied by this */
+  double   release_coef; /* level is multiplied by this while releasing */
+  float    attack;       /* params the coefficients were derived from */
+  float    decay;
+  float    release;
+  float    rate;
+  uint32_t stage;
+  uint32_t gate_was; /* gate and trig of the previous sample */
+  uint32_t trig_was;
+} AdsrState;
+
+static const ChPortInfo inputs[] = {
+  { "gate", CH_SIGNAL_GATE, "holds the envelope open while high" },
+  { "trig", CH_SIGNAL_GATE,
+    "a rising edge restarts the attack from the current level" },
+};
+
+static const ChPortInfo outputs[] = {
+  { "out", CH_SIGNAL_CV, "the envelope, 0..1" },
+};
+
+static const ChParamInfo params[] = {
+  { "attack", "s", 0.0005f, 20.0f, 0.005f,
+    "time of the linear rise from 0 to 1", NULL },
+  { "decay", "s", 0.0005f, 20.0f, 0.2f,
+    "time to fall 60 dB of the way to the sustain level", NULL },
+  { "sustain", "", 0.0f, 1.0f, 0.7f, "level held while the gate is high",
+    NULL },
+  { "release", "s", 0.0005f, 20.0f, 0.3f,
+    "time to fall 60 dB after the gate closes", NULL },
+  { "gate", "", 0.0f, 1.0f, 0.0f,
+    "manual gate, OR'ed with the gate input (set by ch:Gate)", NULL },
+};
+
+/* The model checks ranges; the floor only keeps a stray 0 from dividing. */
+static double
+seconds_to_samples(const float seconds, const float rate)
+{
+  return fmax((double)seconds, 1e-5) * (double)rate;
+}
+
+static void
+update_coefs(AdsrState* const s, const float* const param, const float rate)
+{
+  if (param[P_ATTACK] != s->attack || rate != s->rate) {
+    s->attack      = param[P_ATTACK];
+    s->attack_step = 1.0 / seconds_to_samples(s->attack, rate);
+  }
+  if (param[P_DECAY] != s->decay || rate != s->rate) {
+    s->decay      = param[P_DECAY];
+    s->decay_coef = exp(-LN_1000 / seconds_to_samples(s->decay, rate));
+  }
+  if (param[P_RELEASE] != s->release || rate != s->rate) {
+    s->release      = param[P_RELEASE];
+    s->release_coef = exp(-LN_1000 / seconds_to_samples(s->release, rate));
+  }
+  s->rate = rate;
+}
+
+static void
+adsr_init(const ChNode* const node)
+{
+  update_coefs((AdsrState*)node->state, node->param, node->ctx->rate);
+}
+
+static CH_REALTIME void
+adsr_process(const ChNode* const node, const uint32_t n)
+{
+  AdsrState* const   s    = (AdsrState*)node->state;
+  const float* const gate = node->in[IN_GATE];
+  const float* const trig = node->in[IN_TRIG];
+  float* const       out  = node->out[0];
+
+  update_coefs(s, node->param, node->ctx->rate);
+
+  const double   sustain = fmin(fmax((double)node->param[P_SUSTAIN], 0.0), 1.0);
+  const uint32_t manual  = node->param[P_GATE] > 0.5f;
+  const double   step    = s->attack_step;
+  const double   dcoef   = s->decay_coef;
+  const double   rcoef   = s->release_coef;
+  double         level   = s->level;
+  uint32_t       stage   = s->stage;
+  uint32_t       gate_was = s->gate_was;
+  uint32_t       trig_was = s->trig_was;
+
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint32_t g = manual || gate[i] > 0.5f;
+    const uint32_t t = trig[i] > 0.5f;
+    if ((g && !gate_was) || (t && !trig_was)) {
+      stage = STAGE_ATTACK;
+    } else if (!g && gate_was) {
+      stage = STAGE_RELEASE;
+    }
+    gate_was = g;
+    trig_was = t;
+
+    switch (stage) {
+    case STAGE_ATTACK:
+      level += step;
+      if (level >= 1.0) {
+        level = 1.0;
+        stage = g ? STAGE_DECAY : STAGE_RELEASE;
+      }
+      break;
+    case STAGE_DECAY:
+      level = sustain + (level - sustain) * dcoef;
+      if (fabs(level - sustain) < DECAY_SNAP) {
+        level = sustain;
+      }
+      break;
+    case STAGE_RELEASE:
+      level *= rcoef;
+      if (level < RELEASE_FLOOR) {
+        level = 0.0;
+        stage = STAGE_IDLE;
+      }
+      break;
+    default:
+      level = 0.0;
+      break;
+    }
+    out[i] = (float)level;
+  }
+
+  s->level    = level;
+  s->stage    = stage;
+  s->gate_was = gate_was;
+  s->trig_was = trig_was;
+}
+
+const ChKind ch_kind_adsr = {
+  "adsr",
+  "envelope: linear attack, exponential decay and release",
+  inputs,
+  CH_COUNT(inputs),
+  outputs,
+  CH_COUNT(outputs),
+  params,
+  CH_COUNT(params),
+  sizeof(AdsrState),
+  adsr_init,
+  adsr_process,
+};

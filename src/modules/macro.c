@@ -1,0 +1,97 @@
+/* The `macro` module: one of the host's macro knobs, as a signal. */
+#include "../kind.h"
+
+#include <math.h>
+
+enum { P_INDEX, P_SCALE, P_OFFSET };
+
+/* Knobs and automation move once per host block: a 5 ms one-pole hides
+   the steps (a stepped macro on a vca gain would zipper). */
+#define SMOOTH_SECONDS 0.005
+#define SMOOTH_SNAP    1e-6
+
+typedef struct {
+  double   value; /* smoothed output */
+  double   coef;  /* one-pole coefficient for `rate` */
+  float    rate;
+  uint32_t started; /* 0 until the first block, which jumps to the value */
+} MacroState;
+
+static const ChPortInfo outputs[] = {
+  { "out", CH_SIGNAL_CV, "macro knob * scale + offset (smoothed)" },
+};
+
+static const ChParamInfo params[] = {
+  { "index", "", 0.0f, (float)(CH_N_MACROS - 1u), 0.0f,
+    "which macro knob (0..7)", NULL },
+  { "scale", "", -10.0f, 10.0f, 1.0f, "the knob's 0..1 is multiplied by this",
+    NULL },
+  { "offset", "", -10.0f, 10.0f, 0.0f, "then this is added", NULL },
+};
+
+/* Nearest knob; NaN and out-of-range values land on the nearest end. */
+static uint32_t
+knob_index(const float index)
+{
+  if (!(index >= 0.5f)) {
+    return 0u;
+  }
+  if (index >= (float)(CH_N_MACROS - 1u)) {
+    return CH_N_MACROS - 1u;
+  }
+  return (uint32_t)(index + 0.5f);
+}
+
+static CH_REALTIME void
+macro_process(const ChNode* const node, const uint32_t n)
+{
+  MacroState* const s     = (MacroState*)node->state;
+  const float*      param = node->param;
+  const float       rate  = node->ctx->rate;
+  float* const      out   = node->out[0];
+  const float       target =
+    node->ctx->host->macro[knob_index(param[P_INDEX])] * param[P_SCALE] +
+    param[P_OFFSET];
+
+  if (rate != s->rate) {
+    s->rate = rate;
+    s->coef = 1.0 - exp(-1.0 / (SMOOTH_SECONDS * (double)rate));
+  }
+  if (!s->started) {
+    s->started = 1u;
+    s->value   = (double)target;
+  }
+
+  double value = s->value;
+  if (value == (double)target) {
+    for (uint32_t i = 0; i < n; ++i) {
+      out[i] = target;
+    }
+    return;
+  }
+
+  const double coef = s->coef;
+  for (uint32_t i = 0; i < n; ++i) {
+    /* double: a float smoother stalls short of its target */
+    value += coef * ((double)target - value);
+    if (fabs((double)target - value) < SMOOTH_SNAP) {
+      value = (double)target; /* per sample: blocks do not matter */
+    }
+    out[i] = (float)value;
+  }
+  s->value = value;
+}
+
+const ChKind ch_kind_macro = {
+  "macro",
+  "a host macro knob as a signal: knob * scale + offset",
+  NULL,
+  0,
+  outputs,
+  CH_COUNT(outputs),
+  params,
+  CH_COUNT(params),
+  sizeof(MacroState),
+  NULL,
+  macro_process,
+};

@@ -1,0 +1,118 @@
+/* The `noise` module kind: white and pink noise, same RMS in both colours. */
+#include "../kind.h"
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+/* 1 / RMS gain of Paul Kellet's refined pink filter for white input (the
+   root of the energy of its impulse response, 3.0525275), so pink has the
+   same RMS as white: 1/sqrt(3) = 0.577 * level. */
+#define CH_NOISE_PINK_NORM (1.0f / 3.0525275f)
+
+enum { CH_NOISE_P_COLOR, CH_NOISE_P_LEVEL };
+
+enum { CH_NOISE_WHITE, CH_NOISE_PINK };
+
+typedef struct {
+  uint32_t rng;  /* xorshift32 state, never 0 */
+  float    b[7]; /* Kellet's filter states */
+} ChNoiseState;
+
+static const ChPortInfo ch_noise_outputs[] = {
+  { "out", CH_SIGNAL_AUDIO, "noise, RMS 0.577 * level in both colours" },
+};
+
+static const char* const ch_noise_colors[] = { "white", "pink", NULL };
+
+static const ChParamInfo ch_noise_params[] = {
+  { "color", "", 0.0f, 1.0f, 0.0f,
+    "white: uniform in [-level, level); pink: -3 dB/octave, same RMS",
+    ch_noise_colors },
+  { "level", "", 0.0f, 1.0f, 1.0f, "output level", NULL },
+};
+
+/* Instances created in the same order get the same seeds in every run, so
+   renders are reproducible, while two noise modules in one patch differ. */
+static atomic_uint ch_noise_instances;
+
+/* The murmur3 finaliser: spreads consecutive counters over the whole state
+   space, so neighbouring instances' streams are unrelated. */
+static uint32_t
+ch_noise_mix(uint32_t x)
+{
+  x ^= x >> 16;
+  x *= 0x85EBCA6Bu;
+  x ^= x >> 13;
+  x *= 0xC2B2AE35u;
+  x ^= x >> 16;
+  return x;
+}
+
+static void
+ch_noise_init(const ChNode* const node)
+{
+  ChNoiseState* const s = (ChNoiseState*)node->state;
+
+  const uint32_t count = (uint32_t)atomic_fetch_add(&ch_noise_instances, 1u);
+  s->rng               = ch_noise_mix(count + 0x9E3779B9u);
+  if (!s->rng) {
+    s->rng = 0x9E3779B9u; /* xorshift never leaves 0 */
+  }
+}
+
+static CH_REALTIME void
+ch_noise_process(const ChNode* const node, const uint32_t n)
+{
+  ChNoiseState* const s     = (ChNoiseState*)node->state;
+  float* const        out   = node->out[0];
+  const float         level = node->param[CH_NOISE_P_LEVEL];
+  const int           pink  = node->param[CH_NOISE_P_COLOR] >= 0.5f;
+
+  uint32_t x  = s->rng ? s->rng : 0x9E3779B9u; /* zeroed, init not yet run */
+  float    b0 = s->b[0], b1 = s->b[1], b2 = s->b[2], b3 = s->b[3];
+  float    b4 = s->b[4], b5 = s->b[5], b6 = s->b[6];
+
+  for (uint32_t i = 0; i < n; ++i) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    /* the top 24 bits as a signed fraction: uniform in [-1, 1), exact */
+    const float white = (float)((int32_t)x >> 8) * (1.0f / 8388608.0f);
+
+    /* Run the pink filter in both colours, so switching colour does not
+       restart it from silence with a thump. */
+    b0             = 0.99886f * b0 + white * 0.0555179f;
+    b1             = 0.99332f * b1 + white * 0.0750759f;
+    b2             = 0.96900f * b2 + white * 0.1538520f;
+    b3             = 0.86650f * b3 + white * 0.3104856f;
+    b4             = 0.55000f * b4 + white * 0.5329522f;
+    b5             = -0.7616f * b5 - white * 0.0168980f;
+    const float pk = b0 + b1 + b2 + b3 + b4 + b5 + b6 + white * 0.5362f;
+    b6             = white * 0.115926f;
+
+    out[i] = (pink ? pk * CH_NOISE_PINK_NORM : white) * level;
+  }
+
+  s->rng  = x;
+  s->b[0] = b0;
+  s->b[1] = b1;
+  s->b[2] = b2;
+  s->b[3] = b3;
+  s->b[4] = b4;
+  s->b[5] = b5;
+  s->b[6] = b6;
+}
+
+const ChKind ch_kind_noise = {
+  "noise",
+  "noise source: white (uniform) or pink (Kellet filter), equal RMS",
+  NULL,
+  0u,
+  ch_noise_outputs,
+  (uint32_t)CH_COUNT(ch_noise_outputs),
+  ch_noise_params,
+  (uint32_t)CH_COUNT(ch_noise_params),
+  sizeof(ChNoiseState),
+  ch_noise_init,
+  ch_noise_process,
+};

@@ -1,0 +1,181 @@
+/* The `svf` module: a 12 dB/octave state-variable filter (LP, BP, HP). */
+#include "../kind.h"
+
+#include <math.h>
+
+/*
+   A trapezoidal (TPT, zero-delay-feedback) state-variable filter after
+   Zavalishin and Simper: the bilinear transform of the analog SVF with the
+   cutoff prewarped, so the response at `cutoff` matches the analog one
+   exactly and the state stays stable however fast the cutoff moves.
+
+   Analog prototype, s normalised to the cutoff, k = 1/Q:
+     LP = 1 / (s^2 + k s + 1)     (at cutoff: Q, -3 dB for res 0)
+     BP = k s / (s^2 + k s + 1)   (normalised: 0 dB peak at cutoff)
+     HP = s^2 / (s^2 + k s + 1)
+   so lp + bp + hp equals the input.  `res` maps exponentially onto
+   Q = 0.7071 * (25 / 0.7071)^res: 0 is Butterworth (maximally flat),
+   0.5 gives Q 4.2, 1 gives Q 25 (+28 dB peak for LP/HP, no
+   self-oscillation).
+*/
+
+enum { IN_IN, IN_CUTOFF };
+enum { OUT_LP, OUT_BP, OUT_HP };
+enum { P_CUTOFF, P_RES };
+
+#define Q_MIN 0.70710678118654752
+#define Q_MAX 25.0
+/* tan() blows up at Nyquist; cv may also push the cutoff very low. */
+#define FC_MAX_RATIO 0.49f
+#define FC_MIN       1.0f
+/* Filter state below this is flushed at block ends: no denormal tails. */
+#define DENORMAL_FLOOR 1e-15f
+
+#ifndef M_PI
+#  define M_PI 3.14159265358979323846
+#endif
+
+typedef struct {
+  float ic1; /* trapezoidal integrator states */
+  float ic2;
+  float fc;     /* clamped cutoff the coefficients below are for */
+  float k;      /* 1 / Q */
+  float g;      /* tan(pi fc / rate) */
+  float a1;     /* 1 / (1 + g (g + k)) */
+  float a2;     /* g a1 */
+  float a3;     /* g a2 */
+  float cutoff; /* params and inputs the cached values come from */
+  float res;
+  float cv;
+  float rate;
+} SvfState;
+
+static const ChPortInfo inputs[] = {
+  { "in", CH_SIGNAL_AUDIO, "signal to filter" },
+  { "cutoff", CH_SIGNAL_CV, "octaves added to the cutoff param" },
+};
+
+static const ChPortInfo outputs[] = {
+  { "lp", CH_SIGNAL_AUDIO, "low-pass, 12 dB/octave" },
+  { "bp", CH_SIGNAL_AUDIO, "band-pass, 0 dB at the cutoff" },
+  { "hp", CH_SIGNAL_AUDIO, "high-pass, 12 dB/octave" },
+};
+
+static const ChParamInfo params[] = {
+  { "cutoff", "Hz", 20.0f, 20000.0f, 1000.0f,
+    "corner frequency, before the cutoff input", NULL },
+  { "res", "", 0.0f, 1.0f, 0.1f,
+    "resonance: Q from 0.707 (0) to 25 (1), exponentially", NULL },
+};
+
+static void
+set_g(SvfState* const s, const float fc, const float rate)
+{
+  s->fc = fc;
+  s->g  = (float)tan(M_PI * (double)fc / (double)rate);
+}
+
+static void
+set_a(SvfState* const s)
+{
+  s->a1 = 1.0f / (1.0f + s->g * (s->g + s->k));
+  s->a2 = s->g * s->a1;
+  s->a3 = s->g * s->a2;
+}
+
+/* NaN-safe: fmaxf/fminf drop a NaN operand, so a NaN cv lands in range. */
+static float
+clamp_fc(const float fc, const float rate)
+{
+  return fminf(fmaxf(fc, FC_MIN), FC_MAX_RATIO * rate);
+}
+
+static void
+update_params(SvfState* const s, const float* const param, const float rate)
+{
+  const int new_rate = rate != s->rate; /* also true for zeroed state */
+  const int new_res  = new_rate || param[P_RES] != s->res;
+  const int new_fc   = new_rate || param[P_CUTOFF] != s->cutoff;
+  if (new_res) {
+    const double res = fmin(fmax((double)param[P_RES], 0.0), 1.0);
+    s->res           = param[P_RES];
+    s->k             = (float)(1.0 / (Q_MIN * pow(Q_MAX / Q_MIN, res)));
+  }
+  if (new_fc) {
+    s->cutoff = param[P_CUTOFF];
+    s->rate   = rate;
+    set_g(s, clamp_fc(s->cutoff * exp2f(s->cv), rate), rate);
+  }
+  if (new_res || new_fc) {
+    set_a(s);
+  }
+}
+
+static void
+svf_init(const ChNode* const node)
+{
+  update_params((SvfState*)node->state, node->param, node->ctx->rate);
+}
+
+static CH_REALTIME void
+svf_process(const ChNode* const node, const uint32_t n)
+{
+  SvfState* const    s    = (SvfState*)node->state;
+  const float* const in   = node->in[IN_IN];
+  const float* const cv   = node->in[IN_CUTOFF];
+  float* const       lp   = node->out[OUT_LP];
+  float* const       bp   = node->out[OUT_BP];
+  float* const       hp   = node->out[OUT_HP];
+  const float        rate = node->ctx->rate;
+
+  update_params(s, node->param, rate);
+
+  /* locals, so the stores to the outputs cannot force reloads */
+  const float k       = s->k;
+  float       a1      = s->a1;
+  float       a2      = s->a2;
+  float       a3      = s->a3;
+  float       last_cv = s->cv;
+  float       ic1     = s->ic1;
+  float       ic2     = s->ic2;
+  for (uint32_t i = 0; i < n; ++i) {
+    /* exp2f and tan only when the modulated cutoff actually moves */
+    if (cv[i] != last_cv) {
+      last_cv        = cv[i];
+      const float fc = clamp_fc(s->cutoff * exp2f(last_cv), rate);
+      if (fc != s->fc) {
+        set_g(s, fc, rate);
+        set_a(s);
+        a1 = s->a1;
+        a2 = s->a2;
+        a3 = s->a3;
+      }
+    }
+    const float v0 = in[i];
+    const float v3 = v0 - ic2;
+    const float v1 = a1 * ic1 + a2 * v3;
+    const float v2 = ic2 + a2 * ic1 + a3 * v3;
+    ic1            = 2.0f * v1 - ic1;
+    ic2            = 2.0f * v2 - ic2;
+    lp[i]          = v2;
+    bp[i]          = k * v1;
+    hp[i]          = v0 - k * v1 - v2;
+  }
+  s->cv  = last_cv;
+  s->ic1 = fabsf(ic1) < DENORMAL_FLOOR ? 0.0f : ic1;
+  s->ic2 = fabsf(ic2) < DENORMAL_FLOOR ? 0.0f : ic2;
+}
+
+const ChKind ch_kind_svf = {
+  "svf",
+  "state-variable filter: low-, band- and high-pass, 12 dB/octave",
+  inputs,
+  CH_COUNT(inputs),
+  outputs,
+  CH_COUNT(outputs),
+  params,
+  CH_COUNT(params),
+  sizeof(SvfState),
+  svf_init,
+  svf_process,
+};

@@ -1,0 +1,126 @@
+/* Tests of the `output` module: routing, summing into the mix, level. */
+#include "check.h"
+#include "dsp.h"
+
+extern const ChKind ch_kind_output;
+
+#define RATE 48000.0f
+#define N    4800u
+
+static float left[N];
+static float right[N];
+
+/* Like harness_render, but keeps what is already in ctx.out: the graph
+   clears the stereo output once per block, then every output module adds. */
+static void
+render_onto(KindHarness*   h,
+            const float    existing,
+            const size_t   total,
+            const uint32_t block)
+{
+  for (size_t done = 0; done < total;) {
+    const uint32_t n = (uint32_t)(total - done < block ? total - done : block);
+    for (uint32_t i = 0; i < CH_MAX_BLOCK; ++i) {
+      h->left[i]  = existing;
+      h->right[i] = -existing;
+    }
+    ch_kind_output.process(&h->node, n);
+    memcpy(left + done, h->left, n * sizeof(float));
+    memcpy(right + done, h->right, n * sizeof(float));
+    done += n;
+  }
+}
+
+static void
+test_stereo_routing(void)
+{
+  CHECK(ch_kind_output.n_outputs == 0);
+  KindHarness* h = harness_new(&ch_kind_output, RATE);
+  harness_const_input(h, "left", 0.25f);
+  harness_render(h, NULL, left, N, 64, right);
+  CHECK(left[0] == 0.25f && left[N - 1] == 0.25f);
+  CHECK(dsp_peak(right, N) == 0.0);
+
+  harness_const_input(h, "left", 0.0f);
+  harness_const_input(h, "right", -0.5f);
+  harness_render(h, NULL, left, N, 64, right);
+  CHECK(dsp_peak(left, N) == 0.0);
+  CHECK(right[0] == -0.5f && right[N - 1] == -0.5f);
+  harness_free(h);
+}
+
+static void
+test_mono_to_both(void)
+{
+  KindHarness* h = harness_new(&ch_kind_output, RATE);
+  harness_const_input(h, "mono", 0.5f);
+  harness_const_input(h, "left", 0.125f);
+  harness_render(h, NULL, left, N, 17, right);
+  CHECK(left[0] == 0.625f && left[N - 1] == 0.625f);
+  CHECK(right[0] == 0.5f && right[N - 1] == 0.5f);
+  harness_free(h);
+}
+
+static void
+test_sums_into_existing_output(void)
+{
+  KindHarness* h = harness_new(&ch_kind_output, RATE);
+  harness_const_input(h, "left", 0.25f);
+  harness_const_input(h, "right", 0.125f);
+  render_onto(h, 0.5f, N, 64);
+  CHECK(left[0] == 0.75f && left[N - 1] == 0.75f);
+  CHECK(right[0] == -0.375f && right[N - 1] == -0.375f);
+
+  /* two output modules on one mix add up */
+  KindHarness* g = harness_new(&ch_kind_output, RATE);
+  harness_const_input(g, "mono", 0.25f);
+  for (uint32_t i = 0; i < CH_MAX_BLOCK; ++i) {
+    h->left[i] = h->right[i] = 0.0f;
+  }
+  g->ctx.out[0] = h->left;
+  g->ctx.out[1] = h->right;
+  ch_kind_output.process(&h->node, CH_MAX_BLOCK);
+  ch_kind_output.process(&g->node, CH_MAX_BLOCK);
+  CHECK(h->left[0] == 0.5f && h->right[CH_MAX_BLOCK - 1] == 0.375f);
+  harness_free(g);
+  harness_free(h);
+}
+
+static void
+test_level(void)
+{
+  /* a level set before init applies from the first sample */
+  KindHarness* h = harness_new(&ch_kind_output, RATE);
+  harness_set(h, "level", 0.5f);
+  ch_kind_output.init(&h->node);
+  harness_const_input(h, "mono", 1.0f);
+  harness_render(h, NULL, left, N, 64, right);
+  CHECK(left[0] == 0.5f && right[0] == 0.5f && left[N - 1] == 0.5f);
+
+  /* a change glides: a 5 ms one-pole, no step over 1/240 of the jump */
+  harness_set(h, "level", 2.0f);
+  harness_render(h, NULL, left, N, 64, right);
+  double step = fabs((double)left[0] - 0.5);
+  for (size_t i = 1; i < N; ++i) {
+    step = fmax(step, fabs((double)left[i] - left[i - 1]));
+  }
+  CHECK_MSG(step <= 1.5 / 240.0, "max step %g", step);
+  CHECK_NEAR(left[239], 2.0 - 1.5 * exp(-1.0), 0.01);
+  CHECK(left[N - 1] == 2.0f && right[N - 1] == 2.0f);
+
+  harness_set(h, "level", 0.0f);
+  harness_render(h, NULL, left, N, 256, right);
+  CHECK(left[0] > 1.9f);
+  CHECK(left[N - 1] == 0.0f && right[N - 1] == 0.0f);
+  harness_free(h);
+}
+
+int
+main(void)
+{
+  RUN(test_stereo_routing);
+  RUN(test_mono_to_both);
+  RUN(test_sums_into_existing_output);
+  RUN(test_level);
+  return CHECK_EXIT();
+}

@@ -1,0 +1,144 @@
+/* Tests of the `voice` module: host note inputs as signals. */
+#include "check.h"
+#include "dsp.h"
+
+extern const ChKind ch_kind_voice;
+
+#define RATE 48000.0f
+
+static float out[CH_MAX_BLOCK];
+
+static int
+all_equal(const float* x, const uint32_t n, const float v)
+{
+  for (uint32_t i = 0; i < n; ++i) {
+    if (x[i] != v) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* Number of samples of the `trig` output above 0.5 over one block. */
+static int
+trig_count(KindHarness* h, const uint32_t n)
+{
+  harness_render(h, "trig", out, n, n, NULL);
+  int count = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    count += out[i] > 0.5f;
+  }
+  if (count == 1) {
+    CHECK(out[0] == 1.0f); /* on the first sample */
+  }
+  return count;
+}
+
+static void
+test_outputs_follow_host(void)
+{
+  KindHarness* h     = harness_new(&ch_kind_voice, RATE);
+  h->host.pitch      = 0.75f;
+  h->host.gate       = 1.0f;
+  h->host.velocity   = 0.5f;
+  h->host.mod        = 0.25f;
+  h->host.aftertouch = 0.125f;
+  static const struct {
+    const char* port;
+    float       value;
+  } expect[] = { { "pitch", 0.75f },
+                 { "gate", 1.0f },
+                 { "velocity", 0.5f },
+                 { "mod", 0.25f },
+                 { "aftertouch", 0.125f } };
+  for (size_t i = 0; i < CH_COUNT(expect); ++i) {
+    harness_render(h, expect[i].port, out, 100, 100, NULL);
+    CHECK_MSG(all_equal(out, 100, expect[i].value), "%s", expect[i].port);
+  }
+  h->host.pitch = -2.0f;
+  h->host.gate  = 0.0f;
+  harness_render(h, "pitch", out, 37, 37, NULL);
+  CHECK(all_equal(out, 37, -2.0f));
+  harness_render(h, "gate", out, 37, 37, NULL);
+  CHECK(all_equal(out, 37, 0.0f));
+  harness_free(h);
+}
+
+static void
+test_gate_param_ors_with_host(void)
+{
+  KindHarness* h = harness_new(&ch_kind_voice, RATE);
+  harness_set(h, "gate", 1.0f);
+  harness_render(h, "gate", out, 64, 64, NULL);
+  CHECK(all_equal(out, 64, 1.0f));
+  h->host.gate = 1.0f;
+  harness_render(h, "gate", out, 64, 64, NULL);
+  CHECK(all_equal(out, 64, 1.0f));
+  harness_set(h, "gate", 0.0f);
+  harness_render(h, "gate", out, 64, 64, NULL);
+  CHECK(all_equal(out, 64, 1.0f));
+  h->host.gate = 0.0f;
+  harness_render(h, "gate", out, 64, 64, NULL);
+  CHECK(all_equal(out, 64, 0.0f));
+  harness_free(h);
+}
+
+static void
+test_trig_once_per_note(void)
+{
+  KindHarness* h = harness_new(&ch_kind_voice, RATE);
+  CHECK(trig_count(h, 64) == 0);
+  h->host.gate    = 1.0f;
+  h->host.trigger = 1u;
+  CHECK(trig_count(h, 64) == 1);
+  CHECK(trig_count(h, 64) == 0); /* once, not every block */
+  CHECK(trig_count(h, 1) == 0);
+  h->host.trigger = 3u; /* skipped a count: still one pulse */
+  CHECK(trig_count(h, 1) == 1);
+  CHECK(trig_count(h, 1) == 0);
+  h->host.trigger = 0xFFFFFFFFu;
+  CHECK(trig_count(h, 256) == 1);
+  h->host.trigger = 0u; /* wraps */
+  CHECK(trig_count(h, 256) == 1);
+  harness_free(h);
+}
+
+static void
+test_no_trig_without_note(void)
+{
+  /* a counter that moved while no note holds is one this module missed
+     (e.g. it was swapped in after priming): no phantom note */
+  KindHarness* h  = harness_new(&ch_kind_voice, RATE);
+  h->host.trigger = 57u;
+  CHECK(trig_count(h, 64) == 0);
+  h->host.gate = 1.0f;
+  CHECK(trig_count(h, 64) == 0); /* already seen */
+  h->host.trigger = 58u;
+  CHECK(trig_count(h, 64) == 1);
+  harness_free(h);
+}
+
+static void
+test_transpose(void)
+{
+  KindHarness* h = harness_new(&ch_kind_voice, RATE);
+  h->host.pitch  = 0.5f;
+  harness_set(h, "transpose", -1.0f);
+  harness_render(h, "pitch", out, 64, 64, NULL);
+  CHECK(all_equal(out, 64, -0.5f));
+  harness_set(h, "transpose", 4.0f);
+  harness_render(h, "pitch", out, 64, 64, NULL);
+  CHECK(all_equal(out, 64, 4.5f));
+  harness_free(h);
+}
+
+int
+main(void)
+{
+  RUN(test_outputs_follow_host);
+  RUN(test_gate_param_ors_with_host);
+  RUN(test_trig_once_per_note);
+  RUN(test_no_trig_without_note);
+  RUN(test_transpose);
+  return CHECK_EXIT();
+}
