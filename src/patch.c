@@ -1,0 +1,1125 @@
+/* Patch text: a model read from and written to Turtle with serd. */
+#include "patch.h"
+
+#include "registry.h"
+
+/* serd.h marks pointers with clang's nullability qualifiers, which
+   -Wpedantic reports as an extension. */
+#if defined(__clang__)
+#  pragma clang diagnostic push
+#  pragma clang diagnostic ignored "-Wnullability-extension"
+#endif
+#include <serd/serd.h>
+#if defined(__clang__)
+#  pragma clang diagnostic pop
+#endif
+
+#include <errno.h>
+#include <locale.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NS_CH     "urn:chronus:"
+#define NS_PARAM  "urn:chronus:param#"
+#define NS_MODULE "urn:chronus:module#"
+#define NS_XSD    "http://www.w3.org/2001/XMLSchema#"
+#define RDF_TYPE  "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+/* Longest number we write: 39 digits of FLT_MAX, or "-0." and 45 zeros
+   before the digits of the smallest denormal. */
+#define NUMBER_MAX 64u
+
+/* ---- Numbers ------------------------------------------------------------ */
+
+/* Numbers are always written and read with '.' as the decimal point: hosts
+   may set a locale that uses ',' (strtof and printf follow it). */
+typedef struct {
+  locale_t c;
+  locale_t old;
+} CLocale;
+
+static CLocale
+c_locale_begin(void)
+{
+  CLocale loc = { newlocale(LC_NUMERIC_MASK, "C", (locale_t)0), (locale_t)0 };
+  if (loc.c) {
+    loc.old = uselocale(loc.c);
+  }
+  return loc;
+}
+
+static void
+c_locale_end(const CLocale loc)
+{
+  if (loc.c) {
+    uselocale(loc.old);
+    freelocale(loc.c);
+  }
+}
+
+static bool
+is_digit(const char c)
+{
+  return c >= '0' && c <= '9';
+}
+
+/* True if `s` is a Turtle INTEGER, DECIMAL or DOUBLE (strtof alone would
+   also take "inf", "0x1p3" and leading spaces). */
+static bool
+is_number(const char* s)
+{
+  bool digits = false;
+  s += *s == '+' || *s == '-';
+  for (; is_digit(*s); ++s) {
+    digits = true;
+  }
+  if (*s == '.') {
+    for (++s; is_digit(*s); ++s) {
+      digits = true;
+    }
+  }
+  if (!digits) {
+    return false;
+  }
+  if (*s == 'e' || *s == 'E') {
+    ++s;
+    s += *s == '+' || *s == '-';
+    if (!is_digit(*s)) {
+      return false;
+    }
+    while (is_digit(*s)) {
+      ++s;
+    }
+  }
+  return !*s;
+}
+
+/* Same float, bit for bit (so -0 differs from 0). */
+static bool
+same_float(const float a, const float b)
+{
+  return !memcmp(&a, &b, sizeof(float));
+}
+
+/*
+   Write finite `value` in the fewest significant digits that read back as
+   the same float, in plain positional notation ("0.0000001", not "1e-07",
+   which is easier to read and lets serd write a bare Turtle decimal).
+   Returns true if the result is an integer.  Needs the C locale.
+*/
+static bool
+format_float(const float value, char buf[NUMBER_MAX])
+{
+  char sci[32];
+  for (int prec = 1; prec <= 9; ++prec) {
+    snprintf(sci, sizeof(sci), "%.*e", prec - 1, (double)value);
+    if (same_float(strtof(sci, NULL), value)) {
+      break;
+    }
+  }
+
+  /* Split "-d.ddde-XX" into sign, digits and exponent. */
+  const char* s        = sci;
+  const bool  negative = *s == '-';
+  s += negative;
+  char digits[16];
+  int  n_digits = 0;
+  for (; *s && *s != 'e'; ++s) {
+    if (is_digit(*s) && n_digits < (int)sizeof(digits) - 1) {
+      digits[n_digits++] = *s;
+    }
+  }
+  const int exponent = *s == 'e' ? atoi(s + 1) : 0;
+  while (n_digits > 1 && digits[n_digits - 1] == '0') {
+    --n_digits;
+  }
+  digits[n_digits] = '\0';
+
+  /* Value = d.ddd * 10^exponent; place the point. */
+  char* out = buf;
+  if (negative) {
+    *out++ = '-';
+  }
+  bool integer = false;
+  if (exponent < 0) {
+    *out++ = '0';
+    *out++ = '.';
+    for (int i = 0; i < -exponent - 1; ++i) {
+      *out++ = '0';
+    }
+    memcpy(out, digits, (size_t)n_digits);
+    out += n_digits;
+  } else if (exponent >= n_digits - 1) {
+    memcpy(out, digits, (size_t)n_digits);
+    out += n_digits;
+    for (int i = 0; i < exponent - (n_digits - 1); ++i) {
+      *out++ = '0';
+    }
+    integer = true;
+  } else {
+    memcpy(out, digits, (size_t)exponent + 1u);
+    out += exponent + 1;
+    *out++ = '.';
+    memcpy(out, digits + exponent + 1, (size_t)(n_digits - exponent - 1));
+    out += n_digits - exponent - 1;
+  }
+  *out = '\0';
+  return integer;
+}
+
+/* ---- Reading ------------------------------------------------------------ */
+
+/* Something statements are about: a module (by name) or a link (by blank
+   node id). */
+typedef struct {
+  char*    id;
+  bool     is_link;
+  unsigned line; /* of its first statement */
+  char*    kind; /* module: value of ch:kind, or NULL */
+  unsigned kind_line;
+  char*    from; /* link: values of ch:from and ch:to, or NULL */
+  unsigned from_line;
+  char*    to;
+  unsigned to_line;
+} Subject;
+
+/* One `param:name value` statement, resolved once the module exists. */
+typedef struct {
+  uint32_t subject;
+  char*    name;
+  char*    value;
+  bool     numeric; /* typed as a number, not a plain string */
+  unsigned line;
+} ParamStmt;
+
+typedef struct {
+  const char* text;
+  size_t      len;
+  size_t      pos;  /* bytes handed to serd */
+  unsigned    line; /* line of the last byte serd consumed */
+
+  SerdEnv*   env;
+  Subject*   subjects;
+  uint32_t   n_subjects;
+  uint32_t   subjects_cap;
+  uint32_t*  kinds; /* module subjects in the order of their ch:kind */
+  uint32_t   n_kinds;
+  uint32_t   kinds_cap;
+  ParamStmt* params;
+  uint32_t   n_params;
+  uint32_t   params_cap;
+  uint32_t   last; /* subject of the previous statement, a lookup shortcut */
+
+  ChError error; /* the first error, if any */
+} Reader;
+
+/* Grow an array to hold at least `need` elements; false if out of memory. */
+static bool
+grow(void** array, uint32_t* cap, const uint32_t need, const size_t size)
+{
+  if (need <= *cap) {
+    return true;
+  }
+  const uint32_t new_cap = *cap ? *cap * 2u : 16u;
+  void* const    grown   = realloc(*array, (size_t)new_cap * size);
+  if (!grown) {
+    return false;
+  }
+  *array = grown;
+  *cap   = new_cap;
+  return true;
+}
+
+static SerdStatus fail(Reader* const     r,
+                       const ChStatus    status,
+                       const char* const fmt,
+                       ...)
+#if defined(__GNUC__)
+  __attribute__((format(printf, 3, 4)))
+#endif
+  ;
+
+/* Record the first error and stop the parse. */
+static SerdStatus
+fail(Reader* const r, const ChStatus status, const char* const fmt, ...)
+{
+  if (!r->error.status) {
+    va_list args;
+    va_start(args, fmt);
+    r->error.status = status;
+    vsnprintf(r->error.msg, sizeof(r->error.msg), fmt, args);
+    va_end(args);
+  }
+  return SERD_ERR_BAD_ARG;
+}
+
+/*
+   Serd reads one byte per call (page size 1) and keeps exactly one byte of
+   lookahead, so when a statement arrives every byte handed out but the last
+   has been consumed: its line is the line of the statement's object.
+*/
+static size_t
+read_byte(void* const buf, const size_t size, const size_t n, void* stream)
+{
+  (void)size;
+  (void)n;
+  Reader* const r = (Reader*)stream;
+  if (r->pos >= r->len) {
+    return 0;
+  }
+  if (r->pos && r->text[r->pos - 1] == '\n') {
+    ++r->line;
+  }
+  *(char*)buf = r->text[r->pos++];
+  return 1;
+}
+
+static int
+read_error(void* const stream)
+{
+  (void)stream;
+  return 0;
+}
+
+static SerdStatus
+on_error(void* const handle, const SerdError* const error)
+{
+  Reader* const r = (Reader*)handle;
+  char          msg[256];
+  va_list       args;
+  va_copy(args, *error->args);
+  vsnprintf(msg, sizeof(msg), error->fmt, args);
+  va_end(args);
+  const size_t len = strlen(msg);
+  if (len && msg[len - 1] == '\n') {
+    msg[len - 1] = '\0';
+  }
+  fail(r, CH_ERR_SYNTAX, "line %u, column %u: syntax error: %s", error->line,
+       error->col, msg);
+  return SERD_SUCCESS;
+}
+
+static SerdStatus
+on_base(void* const handle, const SerdNode* const uri)
+{
+  Reader* const r = (Reader*)handle;
+  return serd_env_set_base_uri(r->env, uri);
+}
+
+static SerdStatus
+on_prefix(void* const           handle,
+          const SerdNode* const name,
+          const SerdNode* const uri)
+{
+  Reader* const r = (Reader*)handle;
+  return serd_env_set_prefix(r->env, name, uri);
+}
+
+static bool
+starts_with(const char* const s, const char* const prefix)
+{
+  return !strncmp(s, prefix, strlen(prefix));
+}
+
+/* The subject called `id`, added if new; UINT32_MAX if out of memory. */
+static uint32_t
+find_subject(Reader* const r, const char* const id, const bool is_link)
+{
+  if (r->last < r->n_subjects && r->subjects[r->last].is_link == is_link &&
+      !strcmp(r->subjects[r->last].id, id)) {
+    return r->last;
+  }
+  for (uint32_t i = 0; i < r->n_subjects; ++i) {
+    if (r->subjects[i].is_link == is_link && !strcmp(r->subjects[i].id, id)) {
+      return r->last = i;
+    }
+  }
+  char* const copy = strdup(id);
+  if (!copy || !grow((void**)&r->subjects, &r->subjects_cap, r->n_subjects + 1u,
+                     sizeof(Subject))) {
+    free(copy);
+    return UINT32_MAX;
+  }
+  Subject* const s = &r->subjects[r->n_subjects];
+  memset(s, 0, sizeof(*s));
+  s->id          = copy;
+  s->is_link     = is_link;
+  s->line        = r->line;
+  return r->last = r->n_subjects++;
+}
+
+/* Store the string value of a single-valued property. */
+static SerdStatus
+set_once(Reader* const         r,
+         const char* const     what,
+         const char* const     prop,
+         const SerdNode* const object,
+         char** const          value,
+         unsigned* const       line)
+{
+  if (object->type != SERD_LITERAL) {
+    return fail(r, CH_ERR_BAD_PATCH,
+                "line %u: %s of %s must be a string in quotes", r->line, prop,
+                what);
+  }
+  if (*value) {
+    return fail(r, CH_ERR_BAD_PATCH,
+                "line %u: %s has a second %s (the first is on line %u)",
+                r->line, what, prop, *line);
+  }
+  if (!(*value = strdup((const char*)object->buf))) {
+    return fail(r, CH_ERR_NO_MEMORY, "out of memory reading the patch");
+  }
+  *line = r->line;
+  return SERD_SUCCESS;
+}
+
+typedef enum {
+  PROP_FOREIGN, /* another vocabulary: ignored */
+  PROP_UNKNOWN, /* ours, but not a property we know */
+  PROP_KIND,
+  PROP_FROM,
+  PROP_TO,
+  PROP_POLYPHONY,
+  PROP_PARAM,
+} Property;
+
+static Property
+classify_property(const char* const uri)
+{
+  if (!starts_with(uri, NS_CH)) {
+    return PROP_FOREIGN;
+  }
+  if (starts_with(uri, NS_PARAM)) {
+    return PROP_PARAM;
+  }
+  const char* const name = uri + strlen(NS_CH);
+  return !strcmp(name, "kind")        ? PROP_KIND
+         : !strcmp(name, "from")      ? PROP_FROM
+         : !strcmp(name, "to")        ? PROP_TO
+         : !strcmp(name, "polyphony") ? PROP_POLYPHONY
+                                      : PROP_UNKNOWN;
+}
+
+/* Short name of one of our IRIs for messages: "ch:kind", "param:cutoff". */
+static const char*
+short_name(const char* const uri, char buf[96])
+{
+  if (starts_with(uri, NS_PARAM)) {
+    snprintf(buf, 96, "param:%.80s", uri + strlen(NS_PARAM));
+  } else if (starts_with(uri, NS_MODULE)) {
+    snprintf(buf, 96, ":%.80s", uri + strlen(NS_MODULE));
+  } else if (starts_with(uri, NS_CH)) {
+    snprintf(buf, 96, "ch:%.80s", uri + strlen(NS_CH));
+  } else {
+    snprintf(buf, 96, "<%.80s>", uri);
+  }
+  return buf;
+}
+
+static SerdStatus
+on_module_statement(Reader* const         r,
+                    const char* const     name,
+                    const Property        prop,
+                    const char* const     pred,
+                    const SerdNode* const object,
+                    const SerdNode* const datatype)
+{
+  char what[96];
+  if (!ch_name_valid(name)) {
+    return fail(r, CH_ERR_BAD_NAME,
+                "line %u: bad module name '%.64s': use 1 to %u letters, "
+                "digits, '_', '.' or '-', starting with a letter or '_'",
+                r->line, name, CH_NAME_MAX);
+  }
+  const uint32_t index = find_subject(r, name, false);
+  if (index == UINT32_MAX) {
+    return fail(r, CH_ERR_NO_MEMORY, "out of memory reading the patch");
+  }
+  Subject* const s = &r->subjects[index];
+  snprintf(what, sizeof(what), "module '%s'", name);
+
+  if (prop == PROP_KIND) {
+    if (!grow((void**)&r->kinds, &r->kinds_cap, r->n_kinds + 1u,
+              sizeof(uint32_t))) {
+      return fail(r, CH_ERR_NO_MEMORY, "out of memory reading the patch");
+    }
+    const SerdStatus st =
+      set_once(r, what, "ch:kind", object, &s->kind, &s->kind_line);
+    if (!st) {
+      r->kinds[r->n_kinds++] = index;
+    }
+    return st;
+  }
+
+  if (prop != PROP_PARAM) {
+    char pred_name[96];
+    return fail(r, CH_ERR_BAD_PATCH,
+                "line %u: %s is not a property of a module (modules have "
+                "ch:kind and param:...)",
+                r->line, short_name(pred, pred_name));
+  }
+  if (object->type != SERD_LITERAL) {
+    return fail(r, CH_ERR_BAD_PATCH, "line %u: %s:%s must be a number", r->line,
+                name, pred + strlen(NS_PARAM));
+  }
+  const char* const type = datatype ? (const char*)datatype->buf : NULL;
+  const bool        numeric =
+    type &&
+    (!strcmp(type, NS_XSD "integer") || !strcmp(type, NS_XSD "decimal") ||
+     !strcmp(type, NS_XSD "double") || !strcmp(type, NS_XSD "float"));
+  if (type && !numeric) {
+    return fail(r, CH_ERR_BAD_PATCH,
+                "line %u: %s:%s must be a number, not a "
+                "literal of type <%.80s>",
+                r->line, name, pred + strlen(NS_PARAM), type);
+  }
+  if (!grow((void**)&r->params, &r->params_cap, r->n_params + 1u,
+            sizeof(ParamStmt))) {
+    return fail(r, CH_ERR_NO_MEMORY, "out of memory reading the patch");
+  }
+  ParamStmt* const p = &r->params[r->n_params];
+  p->subject         = index;
+  p->name            = strdup(pred + strlen(NS_PARAM));
+  p->value           = strdup((const char*)object->buf);
+  p->numeric         = numeric;
+  p->line            = r->line;
+  ++r->n_params; /* counted first, so that both strings are freed */
+  if (!p->name || !p->value) {
+    return fail(r, CH_ERR_NO_MEMORY, "out of memory reading the patch");
+  }
+  return SERD_SUCCESS;
+}
+
+static SerdStatus
+on_link_statement(Reader* const         r,
+                  const char* const     id,
+                  const Property        prop,
+                  const char* const     pred,
+                  const SerdNode* const object)
+{
+  char pred_name[96];
+  if (prop == PROP_KIND || prop == PROP_PARAM) {
+    return fail(r, CH_ERR_BAD_PATCH,
+                "line %u: %s on a blank node: a module needs a name, as in "
+                ":osc ch:kind \"osc\"",
+                r->line, short_name(pred, pred_name));
+  }
+  if (prop != PROP_FROM && prop != PROP_TO) {
+    return fail(r, CH_ERR_BAD_PATCH,
+                "line %u: %s is not a property of a link (links have ch:from "
+                "and ch:to)",
+                r->line, short_name(pred, pred_name));
+  }
+  const uint32_t index = find_subject(r, id, true);
+  if (index == UINT32_MAX) {
+    return fail(r, CH_ERR_NO_MEMORY, "out of memory reading the patch");
+  }
+  Subject* const s = &r->subjects[index];
+  char           what[64];
+  snprintf(what, sizeof(what), "the link that starts on line %u", s->line);
+  return prop == PROP_FROM
+           ? set_once(r, what, "ch:from", object, &s->from, &s->from_line)
+           : set_once(r, what, "ch:to", object, &s->to, &s->to_line);
+}
+
+static SerdStatus
+on_patch_statement(Reader* const         r,
+                   const char* const     subject,
+                   const Property        prop,
+                   const SerdNode* const object)
+{
+  char subject_name[96];
+  if (prop == PROP_POLYPHONY) {
+    /* Reserved: checked, but the model has no polyphony yet. */
+    const char* s = (const char*)object->buf;
+    s += *s == '+';
+    bool ok = object->type == SERD_LITERAL && is_digit(*s);
+    for (; ok && *s; ++s) {
+      ok = is_digit(*s);
+    }
+    if (!ok || !strtoul((const char*)object->buf, NULL, 10)) {
+      return fail(r, CH_ERR_BAD_PATCH,
+                  "line %u: ch:polyphony must be a whole number of at least 1",
+                  r->line);
+    }
+    return SERD_SUCCESS;
+  }
+  return fail(r, CH_ERR_BAD_PATCH,
+              "line %u: %s is not a module: module IRIs are :name, with "
+              "@prefix : <" NS_MODULE ">",
+              r->line, short_name(subject, subject_name));
+}
+
+static SerdStatus
+on_statement(void* const              handle,
+             const SerdStatementFlags flags,
+             const SerdNode* const    graph,
+             const SerdNode* const    subject,
+             const SerdNode* const    predicate,
+             const SerdNode* const    object,
+             const SerdNode* const    datatype,
+             const SerdNode* const    lang)
+{
+  (void)flags;
+  (void)graph;
+  (void)lang;
+  Reader* const r = (Reader*)handle;
+  if (r->error.status) {
+    return SERD_ERR_BAD_ARG;
+  }
+
+  SerdNode   pred = serd_env_expand_node(r->env, predicate);
+  SerdNode   subj = SERD_NODE_NULL;
+  SerdStatus st   = SERD_SUCCESS;
+  if (!pred.buf) {
+    st = fail(r, CH_ERR_SYNTAX, "line %u: undefined prefix in '%s'", r->line,
+              (const char*)predicate->buf);
+    goto done;
+  }
+
+  const Property prop = classify_property((const char*)pred.buf);
+  if (prop == PROP_FOREIGN) {
+    goto done; /* rdf:type, rdfs:comment, ...: ignored */
+  }
+  if (prop == PROP_UNKNOWN) {
+    char name[96];
+    st = fail(r, CH_ERR_BAD_PATCH, "line %u: unknown property %s", r->line,
+              short_name((const char*)pred.buf, name));
+    goto done;
+  }
+
+  if (subject->type == SERD_BLANK) {
+    st = on_link_statement(r, (const char*)subject->buf, prop,
+                           (const char*)pred.buf, object);
+    goto done;
+  }
+
+  subj = serd_env_expand_node(r->env, subject);
+  if (!subj.buf) {
+    st = fail(r, CH_ERR_SYNTAX, "line %u: undefined prefix in '%s'", r->line,
+              (const char*)subject->buf);
+  } else if (starts_with((const char*)subj.buf, NS_MODULE)) {
+    st = on_module_statement(r, (const char*)subj.buf + strlen(NS_MODULE), prop,
+                             (const char*)pred.buf, object, datatype);
+  } else {
+    st = on_patch_statement(r, (const char*)subj.buf, prop, object);
+  }
+
+done:
+  serd_node_free(&subj);
+  serd_node_free(&pred);
+  return st;
+}
+
+static void
+reader_free(Reader* const r)
+{
+  for (uint32_t i = 0; i < r->n_subjects; ++i) {
+    free(r->subjects[i].id);
+    free(r->subjects[i].kind);
+    free(r->subjects[i].from);
+    free(r->subjects[i].to);
+  }
+  for (uint32_t i = 0; i < r->n_params; ++i) {
+    free(r->params[i].name);
+    free(r->params[i].value);
+  }
+  free(r->subjects);
+  free(r->kinds);
+  free(r->params);
+  serd_env_free(r->env);
+}
+
+/* Pass 1: collect what the text says, with line numbers. */
+static ChStatus
+parse(Reader* const r)
+{
+  const char* const nul = (const char*)memchr(r->text, '\0', r->len);
+  if (nul) {
+    unsigned line = 1;
+    for (const char* c = r->text; c < nul; ++c) {
+      line += *c == '\n';
+    }
+    fail(r, CH_ERR_SYNTAX, "line %u: syntax error: a NUL byte", line);
+    return r->error.status;
+  }
+
+  SerdReader* const reader = serd_reader_new(SERD_TURTLE, r, NULL, on_base,
+                                             on_prefix, on_statement, NULL);
+  if (!reader) {
+    fail(r, CH_ERR_NO_MEMORY, "out of memory reading the patch");
+    return r->error.status;
+  }
+  serd_reader_set_strict(reader, true);
+  serd_reader_set_error_sink(reader, on_error, r);
+
+  SerdStatus st = serd_reader_start_source_stream(
+    reader, read_byte, read_error, r, (const uint8_t*)"patch", 1);
+  while (!st) {
+    st = serd_reader_read_chunk(reader);
+  }
+  serd_reader_end_stream(reader);
+  serd_reader_free(reader);
+
+  if (st != SERD_FAILURE && !r->error.status) { /* FAILURE: the end */
+    fail(r, CH_ERR_SYNTAX, "line %u: syntax error: %s", r->line,
+         (const char*)serd_strerror(st));
+  }
+  return r->error.status;
+}
+
+/* Report `inner` (from a model edit) at `line`. */
+static ChStatus
+fail_at(Reader* const r, const unsigned line, const ChError* const inner)
+{
+  fail(r, inner->status, "line %u: %s", line, inner->msg);
+  return r->error.status;
+}
+
+/* The value of a param statement: a number, or a choice label. */
+static ChStatus
+param_value(Reader* const          r,
+            const ParamStmt* const p,
+            const ChParamInfo*     info,
+            float* const           value)
+{
+  const char* const module = r->subjects[p->subject].id;
+  if (!p->numeric && info->choices) {
+    for (uint32_t i = 0; info->choices[i]; ++i) {
+      if (!strcmp(p->value, info->choices[i])) {
+        *value = (float)i;
+        return CH_SUCCESS;
+      }
+    }
+  }
+  if (is_number(p->value)) {
+    *value = strtof(p->value, NULL);
+    return CH_SUCCESS;
+  }
+  if (!info->choices) {
+    fail(r, CH_ERR_BAD_PATCH, "line %u: %s:%s = \"%.64s\" is not a number",
+         p->line, module, p->name, p->value);
+    return r->error.status;
+  }
+  char   labels[256] = "";
+  size_t used        = 0;
+  for (uint32_t i = 0; info->choices[i] && used < sizeof(labels); ++i) {
+    used += (size_t)snprintf(labels + used, sizeof(labels) - used, "%s%s",
+                             i ? ", " : "", info->choices[i]);
+  }
+  fail(r, CH_ERR_BAD_PATCH,
+       "line %u: %s:%s = \"%.64s\" is not a number or one of: %s", p->line,
+       module, p->name, p->value, labels);
+  return r->error.status;
+}
+
+/* True if `endpoint` names an existing module's output. */
+static bool
+output_exists(const ChModel* const model, const char* const endpoint)
+{
+  const char* const colon = strchr(endpoint, ':');
+  char              name[CH_NAME_MAX + 1];
+  if (!colon || (size_t)(colon - endpoint) > CH_NAME_MAX) {
+    return false;
+  }
+  memcpy(name, endpoint, (size_t)(colon - endpoint));
+  name[colon - endpoint] = '\0';
+  const int m            = ch_model_find(model, name);
+  return m >= 0 && ch_kind_find_output(ch_model_module_kind(model, (uint32_t)m),
+                                       colon + 1) >= 0;
+}
+
+/* Pass 2: build the patch in `model` (empty) from what pass 1 collected. */
+static ChStatus
+build(Reader* const r, ChModel* const model)
+{
+  ChError inner;
+  ch_error_clear(&inner);
+
+  for (uint32_t i = 0; i < r->n_subjects; ++i) {
+    const Subject* const s = &r->subjects[i];
+    if (!s->is_link && !s->kind) {
+      fail(r, CH_ERR_BAD_PATCH, "module '%s' (line %u) has no ch:kind", s->id,
+           s->line);
+      return r->error.status;
+    }
+    if (s->is_link && (!s->from || !s->to)) {
+      fail(r, CH_ERR_BAD_PATCH, "link (line %u) has no %s", s->line,
+           s->from ? "ch:to" : "ch:from");
+      return r->error.status;
+    }
+  }
+
+  for (uint32_t i = 0; i < r->n_kinds; ++i) {
+    const Subject* const s = &r->subjects[r->kinds[i]];
+    if (ch_model_create(model, s->id, s->kind, &inner)) {
+      return fail_at(r, s->kind_line, &inner);
+    }
+  }
+
+  /* Line of each parameter's value so far, to catch one given twice. */
+  unsigned* const seen = (unsigned*)calloc(
+    (size_t)r->n_kinds * CH_MAX_PARAMS + 1u, sizeof(unsigned));
+  if (!seen) {
+    fail(r, CH_ERR_NO_MEMORY, "out of memory reading the patch");
+    return r->error.status;
+  }
+  ChStatus st = CH_SUCCESS;
+  for (uint32_t i = 0; i < r->n_params && !st; ++i) {
+    const ParamStmt* const p      = &r->params[i];
+    const char* const      module = r->subjects[p->subject].id;
+    const int              m      = ch_model_find(model, module);
+    const ChKind* const    kind   = ch_model_module_kind(model, (uint32_t)m);
+    const int              index  = ch_kind_find_param(kind, p->name);
+    float                  value  = 0.0f;
+    if (index < 0) {
+      ch_model_set(model, module, p->name, 0.0f, &inner); /* for its message */
+      st = fail_at(r, p->line, &inner);
+    } else if (seen[(size_t)m * CH_MAX_PARAMS + (size_t)index]) {
+      fail(r, CH_ERR_BAD_PATCH,
+           "line %u: %s:%s is given twice (the first is on line %u)", p->line,
+           module, p->name, seen[(size_t)m * CH_MAX_PARAMS + (size_t)index]);
+      st = r->error.status;
+    } else if (!(st = param_value(r, p, &kind->params[index], &value)) &&
+               ch_model_set(model, module, p->name, value, &inner)) {
+      st = fail_at(r, p->line, &inner);
+    }
+    if (index >= 0) {
+      seen[(size_t)m * CH_MAX_PARAMS + (size_t)index] = p->line;
+    }
+  }
+  free(seen);
+  if (st) {
+    return st;
+  }
+
+  for (uint32_t i = 0; i < r->n_subjects; ++i) {
+    const Subject* const s = &r->subjects[i];
+    if (s->is_link && ch_model_connect(model, s->from, s->to, &inner)) {
+      /* Point at the endpoint that is wrong. */
+      return fail_at(
+        r, output_exists(model, s->from) ? s->to_line : s->from_line, &inner);
+    }
+  }
+  return CH_SUCCESS;
+}
+
+ChStatus
+ch_patch_read(ChModel* const    model,
+              const char* const text,
+              const size_t      len,
+              ChError*          err)
+{
+  Reader r;
+  memset(&r, 0, sizeof(r));
+  r.text = text ? text : "";
+  r.len  = text ? len : 0;
+  r.line = 1;
+  r.env  = serd_env_new(NULL);
+  ch_error_clear(&r.error);
+
+  /* Build in a copy emptied of modules, so that a failed read leaves
+     `model` as it was, and module identities stay unique in its history. */
+  ChModel* const tmp = ch_model_copy(model);
+  const CLocale  loc = c_locale_begin();
+  ChStatus       st  = CH_SUCCESS;
+  if (!r.env || !tmp) {
+    fail(&r, CH_ERR_NO_MEMORY, "out of memory reading the patch");
+    st = r.error.status;
+  } else {
+    ch_model_clear(tmp);
+    if (!(st = parse(&r)) && !(st = build(&r, tmp))) {
+      st = ch_model_assign(model, tmp, &r.error);
+    }
+  }
+  c_locale_end(loc);
+
+  if (st) {
+    ch_error(err, r.error.status, "%s", r.error.msg);
+  }
+  ch_model_free(tmp);
+  reader_free(&r);
+  return st;
+}
+
+ChStatus
+ch_patch_read_file(ChModel* const model, const char* const path, ChError* err)
+{
+  FILE* const file = fopen(path, "rb");
+  if (!file) {
+    return ch_error(err, CH_ERR_IO, "%s: %s", path, strerror(errno));
+  }
+
+  char*  text = NULL;
+  size_t len  = 0;
+  size_t cap  = 0;
+  while (!ferror(file) && !feof(file)) {
+    if (len == cap) {
+      cap              = cap ? cap * 2u : 4096u;
+      char* const more = (char*)realloc(text, cap);
+      if (!more) {
+        free(text);
+        fclose(file);
+        return ch_error(err, CH_ERR_NO_MEMORY, "%s: out of memory", path);
+      }
+      text = more;
+    }
+    len += fread(text + len, 1, cap - len, file);
+  }
+  const int read_errno = ferror(file) ? errno : 0;
+  fclose(file);
+  if (read_errno) {
+    free(text);
+    return ch_error(err, CH_ERR_IO, "%s: %s", path, strerror(read_errno));
+  }
+
+  ChError        inner;
+  const ChStatus st = ch_patch_read(model, text, len, &inner);
+  free(text);
+  return st ? ch_error(err, st, "%s: %s", path, inner.msg) : CH_SUCCESS;
+}
+
+/* ---- Writing ------------------------------------------------------------ */
+
+static SerdNode
+uri(const char* const s)
+{
+  return serd_node_from_string(SERD_URI, (const uint8_t*)s);
+}
+
+static SerdNode
+curie(const char* const s)
+{
+  return serd_node_from_string(SERD_CURIE, (const uint8_t*)s);
+}
+
+static SerdNode
+literal(const char* const s)
+{
+  return serd_node_from_string(SERD_LITERAL, (const uint8_t*)s);
+}
+
+/* ":name", escaping a final '.', which would otherwise end the statement. */
+static SerdNode
+module_curie(const char* const name, char buf[CH_NAME_MAX + 4])
+{
+  const size_t len = strlen(name);
+  buf[0]           = ':';
+  memcpy(buf + 1, name, len + 1u);
+  if (name[len - 1] == '.') {
+    memcpy(buf + len, "\\.", 3);
+  }
+  return curie(buf);
+}
+
+typedef struct {
+  SerdWriter* writer;
+  SerdStatus  st;
+} Writer;
+
+static void
+emit(Writer* const            w,
+     const SerdStatementFlags flags,
+     const SerdNode* const    subject,
+     const SerdNode* const    predicate,
+     const SerdNode* const    object,
+     const SerdNode* const    datatype)
+{
+  if (!w->st) {
+    w->st = serd_writer_write_statement(w->writer, flags, NULL, subject,
+                                        predicate, object, datatype, NULL);
+  }
+}
+
+static void
+write_prefix(Writer* const w, const char* const name, const char* const ns)
+{
+  const SerdNode name_node = literal(name);
+  const SerdNode ns_node   = uri(ns);
+  if (!w->st) {
+    w->st = serd_writer_set_prefix(w->writer, &name_node, &ns_node);
+  }
+}
+
+/* A choice label for `value`, if it is exactly one of the choices (not -0,
+   which would read back as 0). */
+static const char*
+choice_label(const ChParamInfo* const info, const float value)
+{
+  if (!info->choices) {
+    return NULL;
+  }
+  for (uint32_t i = 0; info->choices[i]; ++i) {
+    if (same_float(value, (float)i)) {
+      return info->choices[i];
+    }
+  }
+  return NULL;
+}
+
+static ChStatus
+write_module(Writer* const        w,
+             const ChModel* const model,
+             const uint32_t       m,
+             ChError*             err)
+{
+  const char* const   name   = ch_model_module_name(model, m);
+  const ChKind* const kind   = ch_model_module_kind(model, m);
+  const float* const  params = ch_model_module_params(model, m);
+  const SerdNode      p_kind = curie("ch:kind");
+  const SerdNode      t_int  = uri(NS_XSD "integer");
+  const SerdNode      t_dec  = uri(NS_XSD "decimal");
+  const SerdNode      o_kind = literal(kind->name);
+  char                subject_buf[CH_NAME_MAX + 4];
+  const SerdNode      subject = module_curie(name, subject_buf);
+
+  emit(w, 0, &subject, &p_kind, &o_kind, NULL);
+  for (uint32_t i = 0; i < kind->n_params; ++i) {
+    const ChParamInfo* const info = &kind->params[i];
+    if (!isfinite(params[i])) {
+      return ch_error(err, CH_ERR_RANGE, "cannot write %s:%s = %g", name,
+                      info->name, (double)params[i]);
+    }
+    char pred_buf[96];
+    snprintf(pred_buf, sizeof(pred_buf), "param:%s", info->name);
+    const SerdNode    pred  = curie(pred_buf);
+    const char* const label = choice_label(info, params[i]);
+    if (label) {
+      const SerdNode object = literal(label);
+      emit(w, 0, &subject, &pred, &object, NULL);
+    } else {
+      char           number[NUMBER_MAX];
+      const bool     integer = format_float(params[i], number);
+      const SerdNode object  = literal(number);
+      emit(w, 0, &subject, &pred, &object, integer ? &t_int : &t_dec);
+    }
+  }
+  return CH_SUCCESS;
+}
+
+static void
+write_link(Writer* const w, const ChModel* const model, const uint32_t index)
+{
+  const ChLink* const link   = ch_model_link(model, index);
+  const ChKind* const from_k = ch_model_module_kind(model, link->from_module);
+  const ChKind* const to_k   = ch_model_module_kind(model, link->to_module);
+  char                from[128];
+  char                to[128];
+  char                id[16];
+  snprintf(from, sizeof(from), "%s:%s",
+           ch_model_module_name(model, link->from_module),
+           from_k->outputs[link->from_port].name);
+  snprintf(to, sizeof(to), "%s:%s",
+           ch_model_module_name(model, link->to_module),
+           to_k->inputs[link->to_port].name);
+  snprintf(id, sizeof(id), "l%u", index + 1u);
+
+  const SerdNode subject =
+    serd_node_from_string(SERD_BLANK, (const uint8_t*)id);
+  const SerdNode p_from = curie("ch:from");
+  const SerdNode p_to   = curie("ch:to");
+  const SerdNode o_from = literal(from);
+  const SerdNode o_to   = literal(to);
+  emit(w, SERD_EMPTY_S, &subject, &p_from, &o_from, NULL); /* "[] ch:from" */
+  emit(w, 0, &subject, &p_to, &o_to, NULL);
+}
+
+char*
+ch_patch_write(const ChModel* const model, ChError* err)
+{
+  SerdEnv* const env   = serd_env_new(NULL);
+  SerdChunk      chunk = { NULL, 0 };
+  Writer         w     = { NULL, SERD_SUCCESS };
+  if (env) {
+    w.writer = serd_writer_new(
+      SERD_TURTLE, (SerdStyle)(SERD_STYLE_ABBREVIATED | SERD_STYLE_CURIED), env,
+      NULL, serd_chunk_sink, &chunk);
+  }
+  if (!w.writer) {
+    serd_env_free(env);
+    ch_error(err, CH_ERR_NO_MEMORY, "out of memory writing the patch");
+    return NULL;
+  }
+
+  const CLocale loc = c_locale_begin();
+  write_prefix(&w, "ch", NS_CH);
+  write_prefix(&w, "param", NS_PARAM);
+  write_prefix(&w, "", NS_MODULE);
+
+  const SerdNode doc    = uri("");
+  const SerdNode a      = uri(RDF_TYPE);
+  const SerdNode patch  = curie("ch:Patch");
+  ChStatus       status = CH_SUCCESS;
+  emit(&w, 0, &doc, &a, &patch, NULL);
+  for (uint32_t m = 0; m < ch_model_n_modules(model) && !status; ++m) {
+    status = write_module(&w, model, m, err);
+  }
+  for (uint32_t l = 0; l < ch_model_n_links(model) && !status; ++l) {
+    write_link(&w, model, l);
+  }
+  if (!w.st) {
+    w.st = serd_writer_finish(w.writer);
+  }
+  c_locale_end(loc);
+  serd_writer_free(w.writer);
+  serd_env_free(env);
+
+  char* const text = (char*)serd_chunk_sink_finish(&chunk);
+  if (!status && (w.st || !text)) {
+    status = ch_error(err, CH_ERR_NO_MEMORY, "cannot write the patch: %s",
+                      (const char*)serd_strerror(w.st));
+  }
+  if (status) {
+    free(text);
+    return NULL;
+  }
+  return text;
+}
+
+ChStatus
+ch_patch_write_file(const ChModel* const model,
+                    const char* const    path,
+                    ChError*             err)
+{
+  ChError     inner;
+  char* const text = ch_patch_write(model, &inner);
+  if (!text) {
+    return ch_error(err, inner.status, "%s: %s", path, inner.msg);
+  }
+
+  const size_t path_len = strlen(path);
+  char* const  tmp_path = (char*)malloc(path_len + 5u);
+  if (!tmp_path) {
+    free(text);
+    return ch_error(err, CH_ERR_NO_MEMORY, "%s: out of memory", path);
+  }
+  memcpy(tmp_path, path, path_len);
+  memcpy(tmp_path + path_len, ".tmp", 5);
+
+  ChStatus    st   = CH_SUCCESS;
+  FILE* const file = fopen(tmp_path, "wb");
+  if (!file) {
+    st = ch_error(err, CH_ERR_IO, "%s: %s", tmp_path, strerror(errno));
+  } else {
+    const size_t len     = strlen(text);
+    const bool   written = fwrite(text, 1, len, file) == len;
+    const int    w_errno = errno;
+    if (fclose(file) || !written) {
+      st = ch_error(err, CH_ERR_IO, "%s: %s", tmp_path,
+                    strerror(written ? errno : w_errno));
+      remove(tmp_path);
+    } else if (rename(tmp_path, path)) {
+      st = ch_error(err, CH_ERR_IO, "%s: %s", path, strerror(errno));
+      remove(tmp_path);
+    }
+  }
+  free(tmp_path);
+  free(text);
+  return st;
+}
