@@ -61,8 +61,10 @@ index_links(Plan* const plan)
 
 /* Describe the cycle path[from..depth) closed by an edge back to it. */
 static ChStatus
-report_cycle(const Plan* const plan, const uint32_t from, const uint32_t depth,
-             ChError* err)
+report_cycle(const Plan* const plan,
+             const uint32_t    from,
+             const uint32_t    depth,
+             ChError*          err)
 {
   /* The path runs against the signal (each step goes to a source), so
      print it backwards to follow the signal. */
@@ -105,8 +107,8 @@ visit(Plan* const plan, const uint32_t m, const uint32_t depth, ChError* err)
       }
     }
   }
-  plan->color[m]              = 2;
-  plan->pos[m]                = plan->n_order;
+  plan->color[m]               = 2;
+  plan->pos[m]                 = plan->n_order;
   plan->order[plan->n_order++] = m;
   return CH_SUCCESS;
 }
@@ -139,10 +141,10 @@ pool_give(BufferPool* const pool, const int32_t buffer)
 static ChStatus
 plan_buffers(Plan* const plan)
 {
-  const ChModel* const model       = plan->model;
-  const uint32_t       n           = plan->n;
-  uint32_t             n_outputs   = 0;
-  uint32_t             n_inputs    = 0;
+  const ChModel* const model     = plan->model;
+  const uint32_t       n         = plan->n;
+  uint32_t             n_outputs = 0;
+  uint32_t             n_inputs  = 0;
   for (uint32_t m = 0; m < n; ++m) {
     const ChKind* const kind = ch_model_module_kind(model, m);
     plan->out_base[m]        = n_outputs;
@@ -152,9 +154,12 @@ plan_buffers(Plan* const plan)
   }
 
   /* Last schedule position that reads each output (or its own, if none). */
-  uint32_t* const last_use = (uint32_t*)calloc(n_outputs + 1u, sizeof(uint32_t));
+  uint32_t* const last_use =
+    (uint32_t*)calloc(n_outputs + 1u, sizeof(uint32_t));
   uint32_t* const in_count = (uint32_t*)calloc(n_inputs + 1u, sizeof(uint32_t));
-  BufferPool pool = {(int32_t*)calloc(n_outputs + n_inputs + 1u, sizeof(int32_t)), 0, 0};
+  BufferPool      pool     = {
+             (int32_t*)calloc(n_outputs + n_inputs + 1u, sizeof(int32_t)), 0, 0
+  };
   plan->out_buf = (int32_t*)malloc((n_outputs + 1u) * sizeof(int32_t));
   plan->sum_buf = (int32_t*)malloc((n_inputs + 1u) * sizeof(int32_t));
   if (!last_use || !in_count || !pool.free_list || !plan->out_buf ||
@@ -173,8 +178,8 @@ plan_buffers(Plan* const plan)
   }
   for (uint32_t l = 0; l < ch_model_n_links(model); ++l) {
     const ChLink* const link = ch_model_link(model, l);
-    uint32_t* const     last = &last_use[plan->out_base[link->from_module] +
-                                     link->from_port];
+    uint32_t* const     last =
+      &last_use[plan->out_base[link->from_module] + link->from_port];
     if (plan->pos[link->to_module] > *last) {
       *last = plan->pos[link->to_module];
     }
@@ -230,7 +235,7 @@ typedef struct {
 static void*
 arena_take(Arena* const arena, const size_t size, const size_t align)
 {
-  arena->used = (arena->used + align - 1u) / align * align;
+  arena->used     = (arena->used + align - 1u) / align * align;
   void* const ptr = arena->base ? arena->base + arena->used : NULL;
   arena->used += size;
   return ptr;
@@ -256,7 +261,8 @@ fresh_params(const ChModel* const model,
 {
   const ChKind* const kind = ch_model_module_kind(model, m);
   const uint32_t      all  = (uint32_t)((1ull << kind->n_params) - 1u);
-  const int old = base ? ch_model_find(base, ch_model_module_name(model, m)) : -1;
+  const int           old =
+    base ? ch_model_find(base, ch_model_module_name(model, m)) : -1;
   if (old < 0 || ch_model_module_uid(base, (uint32_t)old) !=
                    ch_model_module_uid(model, m)) {
     return all;
@@ -280,7 +286,7 @@ layout(const Plan* const    plan,
   const ChModel* const model = plan->model;
   const uint32_t       n     = plan->n;
 
-  ChGraph* const graph = (ChGraph*)arena_take(arena, sizeof(ChGraph), 64);
+  ChGraph* const       graph = (ChGraph*)arena_take(arena, sizeof(ChGraph), 64);
   ChGraphModule* const modules =
     (ChGraphModule*)arena_take(arena, n * sizeof(ChGraphModule), 64);
   uint32_t* const by_name =
@@ -307,7 +313,7 @@ layout(const Plan* const    plan,
     const ChKind* const kind = ch_model_module_kind(model, m);
     const char* const   name = ch_model_module_name(model, m);
 
-    char* const name_copy = (char*)arena_take(arena, strlen(name) + 1u, 1);
+    char* const name_copy  = (char*)arena_take(arena, strlen(name) + 1u, 1);
     const float** const in = (const float**)arena_take(
       arena, kind->n_inputs * sizeof(float*), alignof(float*));
     float** const out = (float**)arena_take(
@@ -326,8 +332,8 @@ layout(const Plan* const    plan,
     }
     ChSum* const sums =
       (ChSum*)arena_take(arena, n_sums * sizeof(ChSum), alignof(ChSum));
-    const float** const srcs = (const float**)arena_take(
-      arena, n_src * sizeof(float*), alignof(float*));
+    const float** const srcs =
+      (const float**)arena_take(arena, n_src * sizeof(float*), alignof(float*));
 
     if (!graph) {
       continue;
@@ -337,17 +343,17 @@ layout(const Plan* const    plan,
     memcpy(params, ch_model_module_params(model, m),
            kind->n_params * sizeof(float));
     for (uint32_t o = 0; o < kind->n_outputs; ++o) {
-      out[o] = planned + (size_t)plan->out_buf[plan->out_base[m] + o] *
-                           CH_MAX_BLOCK;
+      out[o] =
+        planned + (size_t)plan->out_buf[plan->out_base[m] + o] * CH_MAX_BLOCK;
     }
 
     /* Each input reads its one source directly, a sum, or zeros. */
-    uint32_t s_used = 0;
+    uint32_t s_used   = 0;
     uint32_t src_used = 0;
     for (uint32_t i = 0; i < kind->n_inputs; ++i) {
       const int32_t sum_buffer = plan->sum_buf[plan->in_base[m] + i];
       in[i]                    = buffers; /* zeros */
-      ChSum* const sum = sum_buffer >= 0 ? &sums[s_used++] : NULL;
+      ChSum* const sum         = sum_buffer >= 0 ? &sums[s_used++] : NULL;
       if (sum) {
         sum->dst   = planned + (size_t)sum_buffer * CH_MAX_BLOCK;
         sum->src   = srcs + src_used;
@@ -360,11 +366,12 @@ layout(const Plan* const    plan,
           continue;
         }
         const float* const src =
-          planned + (size_t)plan->out_buf[plan->out_base[link->from_module] +
-                                          link->from_port] *
-                      CH_MAX_BLOCK;
+          planned +
+          (size_t)plan
+              ->out_buf[plan->out_base[link->from_module] + link->from_port] *
+            CH_MAX_BLOCK;
         if (sum) {
-          srcs[src_used++]             = src;
+          srcs[src_used++] = src;
           ++sum->n_src;
         } else {
           in[i] = src;
@@ -437,10 +444,10 @@ ch_graph_new(const ChModel* const model,
     return st;
   }
 
-  Arena measure = {NULL, 0};
+  Arena measure = { NULL, 0 };
   layout(&plan, &measure, base, rate);
-  const size_t size = (measure.used + 63u) / 64u * 64u;
-  Arena        arena = {(char*)aligned_alloc(64, size), 0};
+  const size_t size  = (measure.used + 63u) / 64u * 64u;
+  Arena        arena = { (char*)aligned_alloc(64, size), 0 };
   if (!arena.base) {
     plan_free(&plan);
     return ch_error(err, CH_ERR_NO_MEMORY,

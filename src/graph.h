@@ -25,8 +25,11 @@ typedef struct ChGraphImpl ChGraph;
    carried over from the playing graph (see ch_graph_carry()).  Errors name
    the module, port or cycle.  Not real-time (allocates once).
 */
-ChStatus ch_graph_new(const ChModel* model, const ChModel* base, float rate,
-                      ChGraph** graph, ChError* err);
+ChStatus ch_graph_new(const ChModel* model,
+                      const ChModel* base,
+                      float          rate,
+                      ChGraph**      graph,
+                      ChError*       err);
 
 /** Free a graph; NULL is fine.  Not real-time. */
 void ch_graph_free(ChGraph* graph);
@@ -42,26 +45,33 @@ void ch_graph_prime(ChGraph* graph, uint32_t frames);
    Render `n` frames (any length; split internally at CH_MAX_BLOCK) into
    `left` and `right`, overwriting them.  Real-time.
 */
-CH_REALTIME void ch_graph_run(ChGraph* graph, const ChHostInputs* host,
-                              float* left, float* right, uint32_t n);
+CH_REALTIME void ch_graph_run(ChGraph*            graph,
+                              const ChHostInputs* host,
+                              float*              left,
+                              float*              right,
+                              uint32_t            n);
 
 /** Index of module `name`, or -1.  Real-time (binary search). */
 CH_REALTIME int ch_graph_find(const ChGraph* graph, const char* name);
 
 /** Index of parameter `name` of module `module`, or -1.  Real-time. */
-CH_REALTIME int ch_graph_find_param(const ChGraph* graph, uint32_t module,
-                                    const char* name);
+CH_REALTIME int ch_graph_find_param(const ChGraph* graph,
+                                    uint32_t       module,
+                                    const char*    name);
 
 /**
    Set a parameter from the next frame rendered; CH_ERR_RANGE (and no
    change) for a value outside its range.  Real-time.
 */
-CH_REALTIME ChStatus ch_graph_set(ChGraph* graph, uint32_t module,
-                                  uint32_t param, float value);
+CH_REALTIME ChStatus ch_graph_set(ChGraph* graph,
+                                  uint32_t module,
+                                  uint32_t param,
+                                  float    value);
 
 /** Current value of a parameter.  Real-time. */
-CH_REALTIME float ch_graph_get(const ChGraph* graph, uint32_t module,
-                               uint32_t param);
+CH_REALTIME float ch_graph_get(const ChGraph* graph,
+                               uint32_t       module,
+                               uint32_t       param);
 
 /**
    Hand the running state of every module that `prev` shares with `next`

@@ -18,22 +18,22 @@ typedef struct {
   uint32_t      uid;   /**< the model's identity of the module */
   uint32_t      fresh; /**< bit p: param p was edited since the base model,
                           so a hot swap keeps it instead of carrying it */
-  float*        param; /**< mutable view of node.param */
-  const ChSum*  sums;  /**< fan-ins to compute before process */
-  uint32_t      n_sums;
-  ChNode        node;
+  float*       param;  /**< mutable view of node.param */
+  const ChSum* sums;   /**< fan-ins to compute before process */
+  uint32_t     n_sums;
+  ChNode       node;
 } ChGraphModule;
 
 struct ChGraphImpl {
-  size_t         size; /**< bytes of the single allocation */
-  ChContext      ctx;
-  ChHostInputs   silent; /**< host input used while priming */
-  uint64_t       generation; /**< set by the owner, e.g. the commit count */
-  uint32_t       n_modules;
-  uint32_t       n_buffers;
-  ChGraphModule* modules; /**< in schedule order */
+  size_t          size; /**< bytes of the single allocation */
+  ChContext       ctx;
+  ChHostInputs    silent;     /**< host input used while priming */
+  uint64_t        generation; /**< set by the owner, e.g. the commit count */
+  uint32_t        n_modules;
+  uint32_t        n_buffers;
+  ChGraphModule*  modules; /**< in schedule order */
   const uint32_t* by_name; /**< module indices sorted by name */
-  float*         scratch; /**< 2 * CH_MAX_BLOCK frames for priming */
+  float*          scratch; /**< 2 * CH_MAX_BLOCK frames for priming */
 };
 
 #endif /* CH_GRAPH_IMPL_H */

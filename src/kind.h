@@ -23,7 +23,7 @@ extern "C" {
 #define CH_MAX_BLOCK 256u
 
 /** Most inputs, outputs or parameters one kind may declare. */
-#define CH_MAX_PORTS 16u
+#define CH_MAX_PORTS  16u
 #define CH_MAX_PARAMS 16u
 
 /** Number of macro knobs the host exposes to patches. */
@@ -113,8 +113,8 @@ typedef struct ChKind {
   uint32_t           n_params;
   size_t             state_size; /**< bytes of plain data; no pointers, so a
                                     hot swap may copy it to a new graph */
-  ChInitFunc         init;       /**< may be NULL */
-  ChProcessFunc      process;
+  ChInitFunc    init;            /**< may be NULL */
+  ChProcessFunc process;
 } ChKind;
 
 /** Index of the named input, output or parameter, or -1. */

@@ -191,8 +191,7 @@ ch_model_create(ChModel* const    model,
   }
   if (!reserve((void**)&model->modules, &model->modules_cap,
                model->n_modules + 1u, sizeof(Module))) {
-    return ch_error(err, CH_ERR_NO_MEMORY, "out of memory creating '%s'",
-                    name);
+    return ch_error(err, CH_ERR_NO_MEMORY, "out of memory creating '%s'", name);
   }
 
   Module* const module = &model->modules[model->n_modules++];
@@ -263,10 +262,11 @@ parse_endpoint(const ChModel* const model,
 
   const ChKind* const kind = model->modules[m].kind;
   const char* const   port = colon + 1;
-  const int p = output ? ch_kind_find_output(kind, port) : ch_kind_find_input(kind, port);
+  const int           p =
+    output ? ch_kind_find_output(kind, port) : ch_kind_find_input(kind, port);
   if (p < 0) {
-    const bool other =
-      output ? ch_kind_find_input(kind, port) >= 0 : ch_kind_find_output(kind, port) >= 0;
+    const bool other = output ? ch_kind_find_input(kind, port) >= 0
+                              : ch_kind_find_output(kind, port) >= 0;
     if (other) {
       return ch_error(err, CH_ERR_BAD_LINK,
                       "'%.64s' is an %s, but a link goes from an output to an "
@@ -288,8 +288,9 @@ find_link(const ChModel* const model, const ChLink* const link)
 {
   for (uint32_t i = 0; i < model->n_links; ++i) {
     const ChLink* const l = &model->links[i];
-    if (l->from_module == link->from_module && l->from_port == link->from_port &&
-        l->to_module == link->to_module && l->to_port == link->to_port) {
+    if (l->from_module == link->from_module &&
+        l->from_port == link->from_port && l->to_module == link->to_module &&
+        l->to_port == link->to_port) {
       return (int)i;
     }
   }
@@ -303,10 +304,11 @@ parse_link(const ChModel* const model,
            ChLink* const        link,
            ChError*             err)
 {
-  ChStatus st =
-    parse_endpoint(model, from, true, &link->from_module, &link->from_port, err);
+  ChStatus st = parse_endpoint(model, from, true, &link->from_module,
+                               &link->from_port, err);
   if (!st) {
-    st = parse_endpoint(model, to, false, &link->to_module, &link->to_port, err);
+    st =
+      parse_endpoint(model, to, false, &link->to_module, &link->to_port, err);
   }
   return st;
 }
@@ -317,7 +319,7 @@ ch_model_connect(ChModel* const    model,
                  const char* const to,
                  ChError*          err)
 {
-  ChLink         link = {0, 0, 0, 0};
+  ChLink         link = { 0, 0, 0, 0 };
   const ChStatus st   = parse_link(model, from, to, &link, err);
   if (st) {
     return st;
@@ -345,7 +347,7 @@ ch_model_disconnect(ChModel* const    model,
                     const char* const to,
                     ChError*          err)
 {
-  ChLink         link = {0, 0, 0, 0};
+  ChLink         link = { 0, 0, 0, 0 };
   const ChStatus st   = parse_link(model, from, to, &link, err);
   if (st) {
     return st;
@@ -391,15 +393,15 @@ ch_model_set(ChModel* const    model,
 {
   Module*        module = NULL;
   uint32_t       p      = 0;
-  const ChStatus st = find_param(model, module_name, param_name, &module, &p, err);
+  const ChStatus st =
+    find_param(model, module_name, param_name, &module, &p, err);
   if (st) {
     return st;
   }
   const ChParamInfo* const info = &module->kind->params[p];
   if (!(value >= info->min && value <= info->max)) {
-    return ch_error(err, CH_ERR_RANGE,
-                    "%s:%s = %g is out of range [%g, %g]", module_name,
-                    param_name, (double)value, (double)info->min,
+    return ch_error(err, CH_ERR_RANGE, "%s:%s = %g is out of range [%g, %g]",
+                    module_name, param_name, (double)value, (double)info->min,
                     (double)info->max);
   }
   module->params[p] = value;
@@ -415,7 +417,8 @@ ch_model_get(const ChModel* const model,
 {
   Module*        module = NULL;
   uint32_t       p      = 0;
-  const ChStatus st = find_param(model, module_name, param_name, &module, &p, err);
+  const ChStatus st =
+    find_param(model, module_name, param_name, &module, &p, err);
   if (!st) {
     *value = module->params[p];
   }
@@ -455,8 +458,8 @@ ch_model_module_uid(const ChModel* const model, const uint32_t index)
 void
 ch_model_adopt_uids(ChModel* const model, const ChModel* const previous)
 {
-  uint32_t next = previous->next_uid > model->next_uid ? previous->next_uid
-                                                         : model->next_uid;
+  uint32_t next =
+    previous->next_uid > model->next_uid ? previous->next_uid : model->next_uid;
   for (uint32_t i = 0; i < model->n_modules; ++i) {
     Module* const module = &model->modules[i];
     const int     old    = ch_model_find(previous, module->name);

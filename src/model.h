@@ -18,7 +18,7 @@ extern "C" {
 
 /** Size limits that keep a patch's build time and memory bounded. */
 #define CH_MAX_MODULES 1024u
-#define CH_MAX_LINKS 8192u
+#define CH_MAX_LINKS   8192u
 
 /** A patch being edited.  Not thread-safe: one thread at a time. */
 typedef struct ChModelImpl ChModel;
@@ -50,27 +50,39 @@ bool ch_model_equal(const ChModel* a, const ChModel* b);
 void ch_model_clear(ChModel* model);
 
 /** Add module `name` of kind `kind` with default parameters. */
-ChStatus ch_model_create(ChModel* model, const char* name, const char* kind,
-                         ChError* err);
+ChStatus ch_model_create(ChModel*    model,
+                         const char* name,
+                         const char* kind,
+                         ChError*    err);
 
 /** Remove a module and every link to or from it. */
 ChStatus ch_model_delete(ChModel* model, const char* name, ChError* err);
 
 /** Link `from` ("module:output") to `to` ("module:input"). */
-ChStatus ch_model_connect(ChModel* model, const char* from, const char* to,
-                          ChError* err);
+ChStatus ch_model_connect(ChModel*    model,
+                          const char* from,
+                          const char* to,
+                          ChError*    err);
 
 /** Remove the link from `from` to `to`. */
-ChStatus ch_model_disconnect(ChModel* model, const char* from, const char* to,
-                             ChError* err);
+ChStatus ch_model_disconnect(ChModel*    model,
+                             const char* from,
+                             const char* to,
+                             ChError*    err);
 
 /** Set a parameter; a value outside the declared range is an error. */
-ChStatus ch_model_set(ChModel* model, const char* module, const char* param,
-                      float value, ChError* err);
+ChStatus ch_model_set(ChModel*    model,
+                      const char* module,
+                      const char* param,
+                      float       value,
+                      ChError*    err);
 
 /** Read a parameter. */
-ChStatus ch_model_get(const ChModel* model, const char* module,
-                      const char* param, float* value, ChError* err);
+ChStatus ch_model_get(const ChModel* model,
+                      const char*    module,
+                      const char*    param,
+                      float*         value,
+                      ChError*       err);
 
 /** Number of modules, in creation order. */
 uint32_t ch_model_n_modules(const ChModel* model);

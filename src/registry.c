@@ -15,16 +15,9 @@ extern const ChKind ch_kind_voice;
 extern const ChKind ch_kind_macro;
 
 static const ChKind* const kinds[] = {
-  &ch_kind_osc,
-  &ch_kind_noise,
-  &ch_kind_adsr,
-  &ch_kind_vca,
-  &ch_kind_svf,
-  &ch_kind_mixer,
-  &ch_kind_const,
-  &ch_kind_output,
-  &ch_kind_voice,
-  &ch_kind_macro,
+  &ch_kind_osc,   &ch_kind_noise, &ch_kind_adsr,  &ch_kind_vca,
+  &ch_kind_svf,   &ch_kind_mixer, &ch_kind_const, &ch_kind_output,
+  &ch_kind_voice, &ch_kind_macro,
 };
 
 uint32_t

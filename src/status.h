@@ -18,14 +18,14 @@ typedef enum {
   CH_ERR_EXISTS,         /**< a module or link of that name exists already */
   CH_ERR_NO_LINK,        /**< no such link to remove */
   CH_ERR_BAD_NAME,       /**< a name that is empty, too long or malformed */
-  CH_ERR_BAD_LINK,       /**< a link that does not go from an output to an input */
-  CH_ERR_RANGE,          /**< a value outside its declared range */
-  CH_ERR_CYCLE,          /**< the links form a cycle with no delay in it */
-  CH_ERR_TOO_LARGE,      /**< over a documented size limit */
-  CH_ERR_NO_MEMORY,      /**< an allocation failed (never on the audio thread) */
-  CH_ERR_SYNTAX,         /**< patch text that does not parse */
-  CH_ERR_BAD_PATCH,      /**< patch text that parses but does not describe a patch */
-  CH_ERR_IO,             /**< a file could not be read or written */
+  CH_ERR_BAD_LINK,  /**< a link that does not go from an output to an input */
+  CH_ERR_RANGE,     /**< a value outside its declared range */
+  CH_ERR_CYCLE,     /**< the links form a cycle with no delay in it */
+  CH_ERR_TOO_LARGE, /**< over a documented size limit */
+  CH_ERR_NO_MEMORY, /**< an allocation failed (never on the audio thread) */
+  CH_ERR_SYNTAX,    /**< patch text that does not parse */
+  CH_ERR_BAD_PATCH, /**< patch text that parses but does not describe a patch */
+  CH_ERR_IO,        /**< a file could not be read or written */
 } ChStatus;
 
 /** A short, constant description of a status ("unknown module"). */

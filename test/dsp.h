@@ -112,14 +112,14 @@ typedef struct {
 static inline KindHarness*
 harness_new(const ChKind* kind, float rate)
 {
-  KindHarness* h = (KindHarness*)calloc(1, sizeof(KindHarness));
-  h->kind        = kind;
-  h->ctx.rate    = rate;
+  KindHarness* h  = (KindHarness*)calloc(1, sizeof(KindHarness));
+  h->kind         = kind;
+  h->ctx.rate     = rate;
   h->ctx.inv_rate = 1.0f / rate;
-  h->ctx.host    = &h->host;
-  h->ctx.out[0]  = h->left;
-  h->ctx.out[1]  = h->right;
-  h->state       = aligned_alloc(64, (kind->state_size + 63) / 64 * 64 + 64);
+  h->ctx.host     = &h->host;
+  h->ctx.out[0]   = h->left;
+  h->ctx.out[1]   = h->right;
+  h->state        = aligned_alloc(64, (kind->state_size + 63) / 64 * 64 + 64);
   memset(h->state, 0, kind->state_size);
   for (uint32_t i = 0; i < kind->n_params; ++i) {
     h->params[i] = kind->params[i].def;
@@ -176,8 +176,12 @@ harness_const_input(KindHarness* h, const char* name, float value)
    `right` to read left/right instead.
 */
 static inline void
-harness_render(KindHarness* h, const char* port, float* dest, size_t total,
-               uint32_t block, float* right)
+harness_render(KindHarness* h,
+               const char*  port,
+               float*       dest,
+               size_t       total,
+               uint32_t     block,
+               float*       right)
 {
   const int o = port ? ch_kind_find_output(h->kind, port) : -1;
   if (port && o < 0) {

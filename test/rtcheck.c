@@ -10,8 +10,8 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <stddef.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 #include <time.h>
@@ -111,22 +111,24 @@ posix_memalign(void** ptr, size_t align, size_t size)
 }
 
 /* The rest forward to the next definition, found once on first use. */
-#define FORWARD(ret, name, params, args)                                     \
-  ret name params                                                            \
-  {                                                                          \
-    static ret(*next) params;                                                \
-    violation(#name);                                                        \
-    if (!next) {                                                             \
-      void* const sym = dlsym(RTLD_NEXT, #name);                             \
-      memcpy(&next, &sym, sizeof(next)); /* ISO C: no object-to-function */  \
-    }                                                                        \
-    return next args;                                                        \
+#define FORWARD(ret, name, params, args)                                       \
+  ret name params                                                              \
+  {                                                                            \
+    static ret(*next) params;                                                  \
+    violation(#name);                                                          \
+    if (!next) {                                                               \
+      void* const sym = dlsym(RTLD_NEXT, #name);                               \
+      memcpy(&next, &sym, sizeof(next)); /* ISO C: no object-to-function */    \
+    }                                                                          \
+    return next args;                                                          \
   }
 
 FORWARD(int, pthread_mutex_lock, (pthread_mutex_t * m), (m))
 FORWARD(int, pthread_mutex_trylock, (pthread_mutex_t * m), (m))
 FORWARD(int, pthread_mutex_unlock, (pthread_mutex_t * m), (m))
-FORWARD(int, pthread_cond_wait, (pthread_cond_t * c, pthread_mutex_t* m),
+FORWARD(int,
+        pthread_cond_wait,
+        (pthread_cond_t * c, pthread_mutex_t* m),
         (c, m))
 FORWARD(int, pthread_cond_signal, (pthread_cond_t * c), (c))
 FORWARD(int, pthread_cond_broadcast, (pthread_cond_t * c), (c))
@@ -136,6 +138,5 @@ FORWARD(int, sem_post, (sem_t * s), (s))
 FORWARD(ssize_t, write, (int fd, const void* buf, size_t n), (fd, buf, n))
 FORWARD(ssize_t, read, (int fd, void* buf, size_t n), (fd, buf, n))
 FORWARD(int, usleep, (useconds_t us), (us))
-FORWARD(int, nanosleep, (const struct timespec* t, struct timespec* r),
-        (t, r))
+FORWARD(int, nanosleep, (const struct timespec* t, struct timespec* r), (t, r))
 FORWARD(int, sched_yield, (void), ())

@@ -32,7 +32,7 @@ ring(const char* const* names, uint32_t n)
 static void
 test_cycle_named(void)
 {
-  static const char* const names[] = {"m1", "m2", "m3"};
+  static const char* const names[] = { "m1", "m2", "m3" };
   ChModel* const           model   = ring(names, 3);
   ChGraph*                 graph   = NULL;
   ChError                  err;
@@ -86,8 +86,10 @@ check_order(const ChModel* const model, const ChGraph* const graph)
 {
   for (uint32_t l = 0; l < ch_model_n_links(model); ++l) {
     const ChLink* const link = ch_model_link(model, l);
-    const int from = ch_graph_find(graph, ch_model_module_name(model, link->from_module));
-    const int to = ch_graph_find(graph, ch_model_module_name(model, link->to_module));
+    const int           from =
+      ch_graph_find(graph, ch_model_module_name(model, link->from_module));
+    const int to =
+      ch_graph_find(graph, ch_model_module_name(model, link->to_module));
     CHECK(from >= 0 && to >= 0 && from < to);
   }
 }
@@ -145,8 +147,8 @@ test_schedule_order(void)
 static ChGraph*
 compile(const ChModel* const model)
 {
-  ChGraph* graph = NULL;
-  ChError  err;
+  ChGraph*       graph = NULL;
+  ChError        err;
   const ChStatus st = ch_graph_new(model, NULL, RATE, &graph, &err);
   CHECK_MSG(!st, "%s", err.msg);
   return graph;
@@ -194,8 +196,8 @@ test_unconnected_inputs_are_zero(void)
   float          left[64];
   float          right[64];
   ch_graph_run(graph, &no_host, left, right, 64);
-  CHECK_NEAR(left[63], 0.5, 1e-6);   /* cv unconnected: gain alone */
-  CHECK_NEAR(right[63], 0.0, 0.0);   /* nothing into the right channel */
+  CHECK_NEAR(left[63], 0.5, 1e-6); /* cv unconnected: gain alone */
+  CHECK_NEAR(right[63], 0.0, 0.0); /* nothing into the right channel */
   ch_graph_free(graph);
   ch_model_free(model);
 }
@@ -283,14 +285,14 @@ test_any_block_length(void)
   CHECK(!ch_model_connect(model, "f:hp", "out:right", NULL));
 
   enum { TOTAL = 9000 };
-  static float ref_l[TOTAL];
-  static float ref_r[TOTAL];
-  static float l[TOTAL];
-  static float r[TOTAL];
+  static float   ref_l[TOTAL];
+  static float   ref_r[TOTAL];
+  static float   l[TOTAL];
+  static float   r[TOTAL];
   ChGraph* const ref = compile(model);
   ch_graph_run(ref, &no_host, ref_l, ref_r, TOTAL);
   CHECK(dsp_rms(ref_l, TOTAL) > 0.05);
-  static const uint32_t lengths[] = {1, 17, 64, 4096};
+  static const uint32_t lengths[] = { 1, 17, 64, 4096 };
   for (size_t k = 0; k < CH_COUNT(lengths); ++k) {
     ChGraph* const graph = compile(model);
     for (uint32_t done = 0; done < TOTAL; done += lengths[k]) {
@@ -318,7 +320,8 @@ test_set_and_find(void)
   CHECK(ch_graph_find_param(graph, (uint32_t)v1, "nope") == -1);
   CHECK(ch_graph_set(graph, (uint32_t)v1, (uint32_t)gain, 0.25f) == CH_SUCCESS);
   CHECK(ch_graph_get(graph, (uint32_t)v1, (uint32_t)gain) == 0.25f);
-  CHECK(ch_graph_set(graph, (uint32_t)v1, (uint32_t)gain, 7.0f) == CH_ERR_RANGE);
+  CHECK(ch_graph_set(graph, (uint32_t)v1, (uint32_t)gain, 7.0f) ==
+        CH_ERR_RANGE);
   CHECK(ch_graph_get(graph, (uint32_t)v1, (uint32_t)gain) == 0.25f);
   ch_graph_free(graph);
   ch_model_free(model);
@@ -363,9 +366,9 @@ test_huge_patch(void)
   ch_graph_free(graph);
   ch_model_free(model);
 
-  ChModel* const empty = ch_model_new();
+  ChModel* const empty  = ch_model_new();
   ChGraph* const silent = compile(empty);
-  left[5] = 1.0f;
+  left[5]               = 1.0f;
   ch_graph_run(silent, &no_host, left, right, 64);
   CHECK(left[5] == 0.0f);
   ch_graph_free(silent);

@@ -6,7 +6,7 @@
 #include "dsp.h"
 
 #define RATE 48000.0f
-#define C4 261.6255653
+#define C4   261.6255653
 
 static const ChHostInputs no_host;
 
@@ -93,14 +93,14 @@ test_filtered_saw_note(void)
 
   /* The 8th harmonic of an open saw is 1/8 of the fundamental (-18 dB);
      a 12 dB/octave low-pass at 500 Hz takes about 24 dB more off it. */
-  const double open_h8 = dsp_db(dsp_tone_level(bright.held, n, 8 * C4, RATE) /
-                                fundamental);
+  const double open_h8 =
+    dsp_db(dsp_tone_level(bright.held, n, 8 * C4, RATE) / fundamental);
   CHECK_NEAR(open_h8, -18.06, 1.5);
   const double dark_fund = dsp_tone_level(dark.held, n, C4, RATE);
   const double dark_h8 =
     dsp_db(dsp_tone_level(dark.held, n, 8 * C4, RATE) / dark_fund);
-  CHECK_MSG(dark_h8 < open_h8 - 20.0, "dark h8 %.1f dB, open %.1f dB",
-            dark_h8, open_h8);
+  CHECK_MSG(dark_h8 < open_h8 - 20.0, "dark h8 %.1f dB, open %.1f dB", dark_h8,
+            open_h8);
 }
 
 int

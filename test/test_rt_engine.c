@@ -57,10 +57,10 @@ test_run_does_not_allocate(void)
   ch_graph_prime(graph, 1024);
   ch_graph_prime(next, 1024);
 
-  static float        left[8192];
-  static float        right[8192];
-  ChHostInputs        host = {0.5f, 1.0f, 0.8f, 0.2f, 0.1f, 1, {0.5f}};
-  static const uint32_t lengths[] = {1, 17, 64, 256, 257, 4096, 8192};
+  static float          left[8192];
+  static float          right[8192];
+  ChHostInputs          host = { 0.5f, 1.0f, 0.8f, 0.2f, 0.1f, 1, { 0.5f } };
+  static const uint32_t lengths[] = { 1, 17, 64, 256, 257, 4096, 8192 };
 
   rtcheck_begin();
   for (size_t i = 0; i < CH_COUNT(lengths); ++i) {

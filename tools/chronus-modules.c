@@ -19,8 +19,9 @@ signal_name(const ChSignal signal)
 }
 
 static void
-print_ports(const char* const title, const ChPortInfo* const ports,
-            const uint32_t n)
+print_ports(const char* const       title,
+            const ChPortInfo* const ports,
+            const uint32_t          n)
 {
   if (!n) {
     return;
