@@ -133,9 +133,15 @@ def build(bld):
                           use=engine + ['LV2', 'M'],
                           install_path=install_bundle))
 
+    # The manifest is ours plus one entry per factory preset (below).
+    bank = glob('presets/bank/*.ttl')
     for ttl in glob('ttl/*.ttl'):
-        bld(features='subst', source=ttl, target=BUNDLE + '/' + ttl.name,
-            LIB_EXT='.so', install_path=install_bundle)
+        if ttl.name == 'manifest.ttl':
+            bld(rule=make_manifest, source=[ttl] + bank,
+                target=BUNDLE + '/manifest.ttl', install_path=install_bundle)
+        else:
+            bld(features='subst', source=ttl, target=BUNDLE + '/' + ttl.name,
+                LIB_EXT='.so', install_path=install_bundle)
 
     ui_src = glob('ui/*.c')
     if ui_src:
@@ -149,9 +155,16 @@ def build(bld):
                           use=engine + ['CAIRO', 'X11', 'LV2', 'M'],
                           install_path=install_bundle))
 
-    for preset in glob('presets/*.ttl'):
-        bld(features='subst', is_copy=True, source=preset,
-            target=BUNDLE + '/' + preset.name, install_path=install_bundle)
+    # presets/bank/NN-name.ttl are the factory patches: program NN of the
+    # bank, copied into the bundle for the plugin to load, and wrapped as
+    # LV2 presets (presets.ttl) for hosts to list.
+    for patch in bank:
+        bld(features='subst', is_copy=True, source=patch,
+            target=BUNDLE + '/bank/' + patch.name,
+            install_path=install_bundle + '/bank')
+    if bank:
+        bld(rule=make_presets, source=bank, target=BUNDLE + '/presets.ttl',
+            install_path=install_bundle)
 
     tool_use = engine + ['LILV', 'SERD', 'SORD', 'SNDFILE', 'M', 'PTHREAD', 'DL']
     if bld.env.LIB_SMF:
@@ -164,3 +177,57 @@ def build(bld):
                     defines=defines + (['CH_HAVE_SMF=1'] if bld.env.LIB_SMF else []),
                     use=tool_use,
                     install_path='${BINDIR}')
+
+
+PRESET_PREFIXES = """@prefix ch:    <urn:chronus:> .
+@prefix lv2:   <http://lv2plug.in/ns/lv2core#> .
+@prefix pset:  <http://lv2plug.in/ns/ext/presets#> .
+@prefix rdfs:  <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix state: <http://lv2plug.in/ns/ext/state#> .
+"""
+
+
+def preset_info(node):
+    """URI, label and comment of a bank patch, from its file name and its
+    first comment line ("# Label: what it is ...")."""
+    name = node.name[3:-4]  # NN-name.ttl
+    label, comment = name.capitalize(), ''
+    lines = node.read().splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith('# ') and ':' in line:
+            label, comment = [x.strip() for x in line[2:].split(':', 1)]
+            for more in lines[i + 1:]:
+                if not more.startswith('# '):
+                    break
+                comment += ' ' + more[2:].strip()
+            break
+    return 'urn:chronus:preset:' + name, label, comment[:1].upper() + comment[1:]
+
+
+def turtle_string(text):
+    return '"' + text.replace('\\', '\\\\').replace('"', '\\"') + '"'
+
+
+def make_manifest(task):
+    text = task.inputs[0].read().replace('@LIB_EXT@', '.so')
+    for node in task.inputs[1:]:
+        uri = preset_info(node)[0]
+        text += ('\n<%s>\n\ta pset:Preset ;\n\tlv2:appliesTo <urn:chronus:synth> ;'
+                 '\n\trdfs:seeAlso <presets.ttl> .\n' % uri)
+    if task.inputs[1:] and 'pset:' not in task.inputs[0].read():
+        text = '@prefix pset: <http://lv2plug.in/ns/ext/presets#> .\n' + text
+    task.outputs[0].write(text)
+
+
+def make_presets(task):
+    """Each preset carries its patch as the plugin state ch:patch."""
+    out = [PRESET_PREFIXES]
+    for node in task.inputs:
+        uri, label, comment = preset_info(node)
+        patch = node.read()
+        out.append('\n<%s>\n\ta pset:Preset ;\n\tlv2:appliesTo <urn:chronus:synth> ;'
+                   '\n\trdfs:label %s ;\n\trdfs:comment %s ;\n\tstate:state [\n'
+                   '\t\tch:patch %s\n\t] .\n'
+                   % (uri, turtle_string(label), turtle_string(comment),
+                      turtle_string(patch).replace('\n', '\\n')))
+    task.outputs[0].write(''.join(out))
