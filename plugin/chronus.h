@@ -1,0 +1,141 @@
+/* The plugin instance, shared by the audio-thread code (plugin.c) and the
+   worker and state code (worker.c, state.c). */
+#ifndef CH_PLUGIN_H
+#define CH_PLUGIN_H
+
+#include "../src/graph.h"
+#include "../src/model.h"
+#include "../src/ring.h"
+#include "../src/voicing.h"
+#include "uris.h"
+
+#include <lv2/atom/forge.h>
+#include <lv2/core/lv2.h>
+#include <lv2/log/logger.h>
+#include <lv2/worker/worker.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+enum {
+  CH_PORT_CONTROL = 0,
+  CH_PORT_NOTIFY  = 1,
+  CH_PORT_OUT_L   = 2,
+  CH_PORT_OUT_R   = 3,
+  CH_PORT_GAIN    = 4,
+  CH_PORT_PROGRAM = 5,
+  CH_PORT_MACRO   = 6, /* 6 .. 6 + CH_N_MACROS - 1 */
+};
+
+/** What a record in the inbox (audio thread to worker) holds. */
+typedef enum {
+  CH_MSG_ATOM    = 1, /* a copy of a message atom follows */
+  CH_MSG_PROGRAM = 2, /* `value` is the program to load */
+} ChMsgType;
+
+typedef struct {
+  uint32_t type;
+  int32_t  value;
+} ChMsg;
+
+/** What a record in the outbox (worker to audio thread) holds. */
+typedef enum {
+  CH_REPLY_ACK       = 1,
+  CH_REPLY_ERROR     = 2, /* text follows */
+  CH_REPLY_COMMITTED = 3, /* `graph` is the new patch */
+  CH_REPLY_PATCH     = 4, /* Turtle text follows: answer to patch:Get */
+} ChReplyType;
+
+typedef struct {
+  uint32_t type;
+  uint32_t has_seq;
+  int32_t  seq;
+  float    build_ms;
+  ChGraph* graph;
+  uint32_t text_len; /* bytes of text after this header, with the NUL */
+  uint32_t pad;
+} ChReply;
+
+typedef struct {
+  /* Host features and URIDs */
+  LV2_URID_Map*        map;
+  LV2_URID_Unmap*      unmap;    /* may be NULL */
+  LV2_Worker_Schedule* schedule; /* may be NULL: work then runs in run() */
+  LV2_Log_Logger       logger;
+  ChUris               uris;
+  LV2_Atom_Forge       forge;
+  float                rate;
+  char*                bundle_path; /* ends in '/': the bank is in bank/ */
+
+  /* Ports */
+  const LV2_Atom_Sequence* control;
+  LV2_Atom_Sequence*       notify;
+  float*                   out[2];
+  const float*             gain;
+  const float*             program;
+  const float*             macro[CH_N_MACROS];
+
+  /* Audio thread only */
+  ChGraph*     active;
+  ChVoicing    voicing;
+  ChHostInputs host;
+  float        gain_db;     /* port value the target was computed from */
+  float        gain_target; /* linear */
+  float        gain_now;    /* linear, smoothed */
+  float        gain_coeff;  /* one-pole smoothing per sample */
+  int32_t      program_now; /* last program asked of the worker, -1: none */
+  bool         work_owed; /* the inbox has records the worker wasn't told of */
+  uint32_t     muted_reports;  /* frames until another non-finite report */
+  uint32_t     dropped_notify; /* answers that did not fit, to report */
+
+  /* Lock-free queues between the threads */
+  ChRing            inbox;    /* audio -> worker: messages */
+  ChRing            outbox;   /* worker -> audio: answers and new graphs */
+  ChRing            trash;    /* audio -> worker: graphs to free */
+  _Atomic(ChGraph*) restored; /* state restore -> audio: a new graph */
+
+  /* Worker side, guarded by `lock` (never taken by the audio thread) */
+  pthread_mutex_t lock;
+  ChModel*        standby;    /* what edits change */
+  ChModel*        committed;  /* the model of the newest built graph */
+  uint64_t        generation; /* of the newest built graph */
+  char            text[1024]; /* scratch for answers */
+} Chronus;
+
+/* worker.c */
+
+/** Process every queued message and free retired graphs.  Worker thread. */
+void ch_worker_drain(Chronus* self);
+
+/** Free every graph in the trash.  Worker thread (or cleanup). */
+void ch_worker_empty_trash(Chronus* self);
+
+LV2_Worker_Status ch_work(LV2_Handle                  instance,
+                          LV2_Worker_Respond_Function respond,
+                          LV2_Worker_Respond_Handle   handle,
+                          uint32_t                    size,
+                          const void*                 data);
+
+LV2_Worker_Status ch_work_response(LV2_Handle  instance,
+                                   uint32_t    size,
+                                   const void* body);
+
+/** Read program `number` of the bank into `model`.  Not real-time. */
+ChStatus ch_bank_read(const Chronus* self, int32_t number, ChModel* model,
+                      ChError* err);
+
+/** Compile and prime `model` for this instance.  Worker or main thread. */
+ChStatus ch_build(Chronus*       self,
+                  const ChModel* model,
+                  const ChModel* base,
+                  ChGraph**      graph,
+                  float*         build_ms,
+                  ChError*       err);
+
+/* state.c */
+
+extern const void* ch_state_interface(void);
+
+#endif /* CH_PLUGIN_H */

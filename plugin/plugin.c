@@ -1,0 +1,569 @@
+/* The LV2 descriptor and the audio thread: run() swaps graphs at cycle
+   starts, renders between events and writes answers to notify. */
+#include "chronus.h"
+
+#include <lv2/atom/util.h>
+#include <lv2/buf-size/buf-size.h>
+#include <lv2/options/options.h>
+#include <lv2/state/state.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Queue sizes: a Load message may carry a whole patch as text. */
+#define INBOX_SIZE  (512u * 1024u)
+#define OUTBOX_SIZE (512u * 1024u)
+#define TRASH_SIZE  (64u * 1024u)
+
+static void cleanup(LV2_Handle instance);
+
+static LV2_Handle
+instantiate(const LV2_Descriptor* const     descriptor,
+            const double                    rate,
+            const char* const               bundle_path,
+            const LV2_Feature* const* const features)
+{
+  (void)descriptor;
+
+  Chronus* const self = (Chronus*)calloc(1, sizeof(Chronus));
+  if (!self) {
+    return NULL;
+  }
+  pthread_mutex_init(&self->lock, NULL);
+
+  for (int i = 0; features && features[i]; ++i) {
+    const char* const uri = features[i]->URI;
+    if (!strcmp(uri, LV2_URID__map)) {
+      self->map = (LV2_URID_Map*)features[i]->data;
+    } else if (!strcmp(uri, LV2_URID__unmap)) {
+      self->unmap = (LV2_URID_Unmap*)features[i]->data;
+    } else if (!strcmp(uri, LV2_WORKER__schedule)) {
+      self->schedule = (LV2_Worker_Schedule*)features[i]->data;
+    } else if (!strcmp(uri, LV2_LOG__log)) {
+      self->logger.log = (LV2_Log_Log*)features[i]->data;
+    }
+  }
+  lv2_log_logger_set_map(&self->logger, self->map);
+  if (!self->map) {
+    lv2_log_error(&self->logger, "chronus: the host gives no urid:map\n");
+    free(self);
+    return NULL;
+  }
+
+  const size_t path_len = strlen(bundle_path);
+  self->bundle_path      = (char*)calloc(1, path_len + 2u);
+  if (self->bundle_path) {
+    memcpy(self->bundle_path, bundle_path, path_len);
+    if (!path_len || bundle_path[path_len - 1u] != '/') {
+      self->bundle_path[path_len] = '/';
+    }
+  }
+  ch_uris_map(&self->uris, self->map);
+  lv2_atom_forge_init(&self->forge, self->map);
+  self->rate        = (float)rate;
+  self->program_now = -1;
+  self->gain_db     = 0.0f;
+  self->gain_target = 1.0f;
+  self->gain_now    = 1.0f;
+  self->gain_coeff  = 1.0f - expf(-1.0f / (0.01f * self->rate)); /* 10 ms */
+  ch_voicing_init(&self->voicing, &self->host);
+  atomic_init(&self->restored, NULL);
+
+  ChError err;
+  ch_error_clear(&err);
+  self->standby   = ch_model_new();
+  self->committed = ch_model_new();
+  if (!self->bundle_path || !self->standby || !self->committed ||
+      ch_ring_init(&self->inbox, INBOX_SIZE) ||
+      ch_ring_init(&self->outbox, OUTBOX_SIZE) ||
+      ch_ring_init(&self->trash, TRASH_SIZE)) {
+    lv2_log_error(&self->logger, "chronus: out of memory\n");
+    cleanup(self);
+    return NULL;
+  }
+
+  /* Start with program 0; without a bank, with an empty (silent) patch. */
+  if (ch_bank_read(self, 0, self->standby, &err)) {
+    lv2_log_error(&self->logger, "chronus: %s\n", err.msg);
+  }
+  if (ch_model_assign(self->committed, self->standby, &err) ||
+      ch_build(self, self->standby, NULL, &self->active, NULL, &err)) {
+    lv2_log_error(&self->logger, "chronus: cannot start: %s\n", err.msg);
+    cleanup(self);
+    return NULL;
+  }
+  return self;
+}
+
+static void
+connect_port(LV2_Handle instance, const uint32_t port, void* const data)
+{
+  Chronus* const self = (Chronus*)instance;
+  switch (port) {
+  case CH_PORT_CONTROL:
+    self->control = (const LV2_Atom_Sequence*)data;
+    break;
+  case CH_PORT_NOTIFY:
+    self->notify = (LV2_Atom_Sequence*)data;
+    break;
+  case CH_PORT_OUT_L:
+  case CH_PORT_OUT_R:
+    self->out[port - CH_PORT_OUT_L] = (float*)data;
+    break;
+  case CH_PORT_GAIN:
+    self->gain = (const float*)data;
+    break;
+  case CH_PORT_PROGRAM:
+    self->program = (const float*)data;
+    break;
+  default:
+    if (port >= CH_PORT_MACRO && port < CH_PORT_MACRO + CH_N_MACROS) {
+      self->macro[port - CH_PORT_MACRO] = (const float*)data;
+    }
+    break;
+  }
+}
+
+/* Notify writing (audio thread) */
+
+CH_REALTIME static bool
+write_answer(Chronus* const    self,
+             const LV2_URID    type,
+             const ChReply*    reply,
+             const char* const text)
+{
+  LV2_Atom_Forge* const forge = &self->forge;
+  const ChUris* const   uris  = &self->uris;
+  LV2_Atom_Forge_Frame  frame;
+  if (!lv2_atom_forge_frame_time(forge, 0) ||
+      !lv2_atom_forge_object(forge, &frame, 0, type)) {
+    return false;
+  }
+  if (reply->has_seq) {
+    lv2_atom_forge_key(forge, uris->ch_seq);
+    lv2_atom_forge_int(forge, reply->seq);
+  }
+  if (type == uris->ch_Committed) {
+    lv2_atom_forge_key(forge, uris->ch_generation);
+    lv2_atom_forge_long(forge, (int64_t)ch_graph_generation(self->active));
+    lv2_atom_forge_key(forge, uris->ch_buildTime);
+    lv2_atom_forge_float(forge, reply->build_ms);
+  } else if (type == uris->ch_Error) {
+    lv2_atom_forge_key(forge, uris->ch_message);
+    lv2_atom_forge_string(forge, text, (uint32_t)strlen(text));
+  } else if (type == uris->patch_Set) {
+    lv2_atom_forge_key(forge, uris->patch_property);
+    lv2_atom_forge_urid(forge, uris->ch_patch);
+    lv2_atom_forge_key(forge, uris->patch_value);
+    lv2_atom_forge_string(forge, text, (uint32_t)strlen(text));
+  }
+  lv2_atom_forge_pop(forge, &frame);
+  /* The forge returns 0 from then on once out of space; the frame may be
+     left half-written, which is why callers check space first. */
+  return forge->offset <= forge->size;
+}
+
+/* Room needed to write `reply`, generously. */
+CH_REALTIME static uint32_t
+answer_size(const ChReply* const reply)
+{
+  return 160u + reply->text_len;
+}
+
+CH_REALTIME static uint32_t
+forge_space(const Chronus* const self)
+{
+  return (uint32_t)(self->forge.size - self->forge.offset);
+}
+
+CH_REALTIME static void
+write_error(Chronus* const    self,
+            const bool        has_seq,
+            const int32_t     seq,
+            const char* const text)
+{
+  const ChReply reply = {
+    CH_REPLY_ERROR, has_seq, seq, 0.0f, NULL, (uint32_t)strlen(text) + 1u, 0
+  };
+  if (forge_space(self) >= answer_size(&reply)) {
+    write_answer(self, self->uris.ch_Error, &reply, text);
+  } else {
+    ++self->dropped_notify;
+  }
+}
+
+/* Graph swaps (audio thread) */
+
+CH_REALTIME static void
+retire(Chronus* const self, ChGraph* const graph)
+{
+  /* The trash holds thousands of pointers and the worker empties it every
+     time it runs, which it must do to build each graph we retire. */
+  if (ch_ring_write(&self->trash, &graph, sizeof(graph), NULL, 0)) {
+    self->work_owed = true;
+  }
+}
+
+CH_REALTIME static bool
+swap_in(Chronus* const self, ChGraph* const graph)
+{
+  if (ch_graph_generation(graph) < ch_graph_generation(self->active)) {
+    retire(self, graph); /* overtaken by a newer one (a state restore) */
+    return false;
+  }
+  ch_graph_carry(graph, self->active);
+  retire(self, self->active);
+  self->active = graph;
+  return true;
+}
+
+/* Cycle start: swap in what the worker or a restore finished, and pass the
+   worker's answers on.  What does not fit in notify waits for next cycle. */
+CH_REALTIME static void
+begin_cycle(Chronus* const self)
+{
+  const ChUris* const uris = &self->uris;
+  uint32_t            size = 0;
+  const void*         record;
+  while ((record = ch_ring_peek(&self->outbox, &size))) {
+    const ChReply* const reply = (const ChReply*)record;
+    const char* const    text  = (const char*)(reply + 1);
+    if (answer_size(reply) > self->forge.size) {
+      /* It would never fit, so waiting would block every answer behind.
+         (Only text answers can be this big; none carries a graph.) */
+      const bool    has_seq = reply->has_seq;
+      const int32_t seq     = reply->seq;
+      ch_ring_pop(&self->outbox);
+      write_error(self, has_seq, seq,
+                  "an answer was too large for the notify buffer and was "
+                  "dropped (the host's atom buffer is too small)");
+      continue;
+    }
+    if (forge_space(self) < answer_size(reply)) {
+      if (reply->type != CH_REPLY_COMMITTED) {
+        break; /* wait for next cycle's notify buffer */
+      }
+      /* A swap never waits for room to announce it. */
+      swap_in(self, reply->graph);
+      ch_ring_pop(&self->outbox);
+      ++self->dropped_notify;
+      continue;
+    }
+    switch (reply->type) {
+    case CH_REPLY_COMMITTED:
+      if (swap_in(self, reply->graph)) {
+        write_answer(self, uris->ch_Committed, reply, text);
+      } else {
+        write_answer(self, uris->ch_Error, reply,
+                     "commit superseded by a restored state");
+      }
+      break;
+    case CH_REPLY_ACK:
+      write_answer(self, uris->ch_Ack, reply, text);
+      break;
+    case CH_REPLY_ERROR:
+      write_answer(self, uris->ch_Error, reply, text);
+      break;
+    case CH_REPLY_PATCH:
+      write_answer(self, uris->patch_Set, reply, text);
+      break;
+    default:
+      break;
+    }
+    ch_ring_pop(&self->outbox);
+  }
+
+  ChGraph* const restored = atomic_exchange(&self->restored, NULL);
+  if (restored) {
+    swap_in(self, restored);
+  }
+
+  if (self->dropped_notify && forge_space(self) > 256u) {
+    self->dropped_notify = 0;
+    write_error(self, false, 0,
+                "the notify buffer was full: some answers were lost");
+  }
+}
+
+/* Messages (audio thread) */
+
+CH_REALTIME static void
+tell_worker(Chronus* const self)
+{
+  if (!self->schedule) {
+    ch_worker_drain(self); /* no worker: the host accepts non-RT edits */
+    self->work_owed = false;
+    return;
+  }
+  const uint32_t token = 0;
+  self->work_owed =
+    self->schedule->schedule_work(self->schedule->handle, sizeof(token),
+                                  &token) != LV2_WORKER_SUCCESS;
+}
+
+CH_REALTIME static bool
+atom_number(const ChUris* const   uris,
+            const LV2_Atom* const atom,
+            float* const          value)
+{
+  if (!atom) {
+    return false;
+  }
+  if (atom->type == uris->atom_Float) {
+    *value = ((const LV2_Atom_Float*)atom)->body;
+  } else if (atom->type == uris->atom_Double) {
+    *value = (float)((const LV2_Atom_Double*)atom)->body;
+  } else if (atom->type == uris->atom_Int) {
+    *value = (float)((const LV2_Atom_Int*)atom)->body;
+  } else if (atom->type == uris->atom_Long) {
+    *value = (float)((const LV2_Atom_Long*)atom)->body;
+  } else if (atom->type == uris->atom_Bool) {
+    *value = ((const LV2_Atom_Bool*)atom)->body ? 1.0f : 0.0f;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+CH_REALTIME static const char*
+atom_string(const ChUris* const uris, const LV2_Atom* const atom)
+{
+  return atom && atom->type == uris->atom_String && atom->size
+           ? (const char*)LV2_ATOM_BODY_CONST(atom)
+           : NULL;
+}
+
+/* ch:Set and ch:Gate act on the playing graph at once; the worker then
+   applies them to the models and answers. */
+CH_REALTIME static void
+apply_now(Chronus* const self, const LV2_Atom_Object* const obj)
+{
+  const ChUris* const uris   = &self->uris;
+  const LV2_Atom*     module = NULL;
+  const LV2_Atom*     param  = NULL;
+  const LV2_Atom*     value  = NULL;
+  lv2_atom_object_get(obj, uris->ch_module, &module, uris->ch_param, &param,
+                      uris->ch_value, &value, 0);
+  const char* const module_name = atom_string(uris, module);
+  const char* const param_name =
+    obj->body.otype == uris->ch_Gate ? "gate" : atom_string(uris, param);
+  float number = 0.0f;
+  if (!module_name || !param_name || !atom_number(uris, value, &number)) {
+    return;
+  }
+  if (obj->body.otype == uris->ch_Gate) {
+    number = number > 0.5f ? 1.0f : 0.0f;
+  }
+  const int m = ch_graph_find(self->active, module_name);
+  const int p =
+    m < 0 ? -1 : ch_graph_find_param(self->active, (uint32_t)m, param_name);
+  if (p >= 0) {
+    ch_graph_set(self->active, (uint32_t)m, (uint32_t)p, number);
+  }
+}
+
+CH_REALTIME static void
+forward(Chronus* const self, const LV2_Atom* const atom)
+{
+  const ChMsg msg = { CH_MSG_ATOM, 0 };
+  if (!ch_ring_write(&self->inbox, &msg, sizeof(msg), atom,
+                     (uint32_t)sizeof(LV2_Atom) + atom->size)) {
+    const LV2_Atom* seq = NULL;
+    if (atom->type == self->uris.atom_Object) {
+      lv2_atom_object_get((const LV2_Atom_Object*)atom, self->uris.ch_seq, &seq,
+                          0);
+    }
+    const bool has_seq = seq && seq->type == self->uris.atom_Int;
+    write_error(self, has_seq, has_seq ? ((const LV2_Atom_Int*)seq)->body : 0,
+                "message dropped: the queue to the worker is full or the "
+                "message is too large");
+    return;
+  }
+  tell_worker(self);
+}
+
+/* Ask the worker to load and commit program `number` of the bank. */
+CH_REALTIME static void
+request_program(Chronus* const self, const int32_t number)
+{
+  const ChMsg msg = {CH_MSG_PROGRAM, number};
+  if (ch_ring_write(&self->inbox, &msg, sizeof(msg), NULL, 0)) {
+    tell_worker(self);
+  } else {
+    write_error(self, false, 0,
+                "program change dropped: the queue to the worker is full");
+  }
+}
+
+CH_REALTIME static void
+handle_event(Chronus* const self, const LV2_Atom_Event* const ev)
+{
+  const ChUris* const uris = &self->uris;
+  if (ev->body.type == uris->midi_Event) {
+    const uint8_t* const midi = (const uint8_t*)(ev + 1);
+    if (ev->body.size == 2 && (midi[0] & 0xF0) == 0xC0 && midi[1] < 0x80) {
+      request_program(self, midi[1]);
+    } else {
+      ch_voicing_midi(&self->voicing, midi, ev->body.size);
+    }
+  } else if (ev->body.type == uris->atom_Object) {
+    const LV2_Atom_Object* const obj = (const LV2_Atom_Object*)&ev->body;
+    if (obj->body.otype == uris->ch_Set || obj->body.otype == uris->ch_Gate) {
+      apply_now(self, obj);
+    }
+    forward(self, &ev->body);
+  }
+}
+
+/* Rendering (audio thread) */
+
+CH_REALTIME static void
+render(Chronus* const self, const uint32_t from, const uint32_t to)
+{
+  if (to <= from) {
+    return;
+  }
+  float* const   left  = self->out[0] + from;
+  float* const   right = self->out[1] + from;
+  const uint32_t n     = to - from;
+  ch_graph_run(self->active, &self->host, left, right, n);
+
+  /* A patch can blow up (a filter at the edge, a feedback of gains); never
+     pass NaN or infinity to the host. */
+  bool finite = true;
+  for (uint32_t i = 0; i < n; ++i) {
+    finite = finite && isfinite(left[i]) && isfinite(right[i]);
+  }
+  if (!finite) {
+    memset(left, 0, n * sizeof(float));
+    memset(right, 0, n * sizeof(float));
+    if (!self->muted_reports) {
+      self->muted_reports = (uint32_t)self->rate;
+      write_error(self, false, 0,
+                  "the patch produced non-finite output (NaN or infinity); "
+                  "muted it");
+    }
+  }
+
+  float       gain   = self->gain_now;
+  const float target = self->gain_target;
+  const float coeff  = self->gain_coeff;
+  for (uint32_t i = 0; i < n; ++i) {
+    gain += coeff * (target - gain);
+    left[i] *= gain;
+    right[i] *= gain;
+  }
+  self->gain_now = fabsf(gain - target) < 1e-6f ? target : gain;
+}
+
+CH_REALTIME static void
+read_control_ports(Chronus* const self)
+{
+  if (self->gain && *self->gain != self->gain_db) {
+    const float db    = fminf(fmaxf(*self->gain, -60.0f), 12.0f);
+    self->gain_db     = *self->gain;
+    self->gain_target = db <= -60.0f ? 0.0f : powf(10.0f, db / 20.0f);
+  }
+  for (uint32_t i = 0; i < CH_N_MACROS; ++i) {
+    if (self->macro[i]) {
+      self->host.macro[i] = fminf(fmaxf(*self->macro[i], 0.0f), 1.0f);
+    }
+  }
+  if (self->program) {
+    const int32_t program =
+      (int32_t)lrintf(fminf(fmaxf(*self->program, 0.0f), 127.0f));
+    if (program != self->program_now) {
+      /* The first reading only notes the port: the instance already plays
+         its initial (or restored) patch. */
+      const bool first  = self->program_now < 0;
+      self->program_now = program;
+      const ChMsg msg   = { CH_MSG_PROGRAM, program };
+      if (!first && ch_ring_write(&self->inbox, &msg, sizeof(msg), NULL, 0)) {
+        tell_worker(self);
+      }
+    }
+  }
+}
+
+static void
+run(LV2_Handle instance, const uint32_t n_frames)
+{
+  Chronus* const self = (Chronus*)instance;
+
+  const uint32_t capacity = self->notify->atom.size;
+  lv2_atom_forge_set_buffer(&self->forge, (uint8_t*)self->notify, capacity);
+  LV2_Atom_Forge_Frame notify_frame;
+  lv2_atom_forge_sequence_head(&self->forge, &notify_frame, 0);
+
+  begin_cycle(self);
+  read_control_ports(self);
+  if (self->work_owed) {
+    tell_worker(self);
+  }
+
+  uint32_t done = 0;
+  LV2_ATOM_SEQUENCE_FOREACH(self->control, ev)
+  {
+    const int64_t  frames = ev->time.frames;
+    const uint32_t at     = frames < (int64_t)done       ? done
+                            : frames > (int64_t)n_frames ? n_frames
+                                                         : (uint32_t)frames;
+    render(self, done, at);
+    done = at;
+    handle_event(self, ev);
+  }
+  render(self, done, n_frames);
+
+  self->muted_reports =
+    self->muted_reports > n_frames ? self->muted_reports - n_frames : 0;
+  lv2_atom_forge_pop(&self->forge, &notify_frame);
+}
+
+static void
+cleanup(LV2_Handle instance)
+{
+  Chronus* const self = (Chronus*)instance;
+  ch_worker_empty_trash(self);
+  uint32_t    size = 0;
+  const void* record;
+  while ((record = ch_ring_peek(&self->outbox, &size))) {
+    ch_graph_free(((const ChReply*)record)->graph);
+    ch_ring_pop(&self->outbox);
+  }
+  ch_graph_free(atomic_exchange(&self->restored, NULL));
+  ch_graph_free(self->active);
+  ch_ring_destroy(&self->inbox);
+  ch_ring_destroy(&self->outbox);
+  ch_ring_destroy(&self->trash);
+  ch_model_free(self->standby);
+  ch_model_free(self->committed);
+  pthread_mutex_destroy(&self->lock);
+  free(self->bundle_path);
+  free(self);
+}
+
+static const void*
+extension_data(const char* const uri)
+{
+  static const LV2_Worker_Interface worker = { ch_work, ch_work_response,
+                                               NULL };
+  if (!strcmp(uri, LV2_WORKER__interface)) {
+    return &worker;
+  }
+  if (!strcmp(uri, LV2_STATE__interface)) {
+    return ch_state_interface();
+  }
+  return NULL;
+}
+
+static const LV2_Descriptor descriptor = {
+  CH_PLUGIN_URI, instantiate, connect_port, NULL,
+  run,           NULL,        cleanup,      extension_data,
+};
+
+LV2_SYMBOL_EXPORT const LV2_Descriptor*
+lv2_descriptor(const uint32_t index)
+{
+  return index == 0 ? &descriptor : NULL;
+}

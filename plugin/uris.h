@@ -1,0 +1,112 @@
+/* Every URI the plugin speaks, mapped once at instantiation. */
+#ifndef CH_URIS_H
+#define CH_URIS_H
+
+#include <lv2/atom/atom.h>
+#include <lv2/midi/midi.h>
+#include <lv2/patch/patch.h>
+#include <lv2/urid/urid.h>
+
+#define CH_URI        "urn:chronus:"
+#define CH_PLUGIN_URI CH_URI "synth"
+
+/** URIDs of the vocabulary (ttl/vocabulary.ttl documents each one). */
+typedef struct {
+  LV2_URID atom_Bool;
+  LV2_URID atom_Double;
+  LV2_URID atom_Float;
+  LV2_URID atom_Int;
+  LV2_URID atom_Long;
+  LV2_URID atom_Object;
+  LV2_URID atom_Path;
+  LV2_URID atom_String;
+  LV2_URID atom_URID;
+  LV2_URID atom_Sequence;
+  LV2_URID midi_Event;
+  LV2_URID patch_Get;
+  LV2_URID patch_Set;
+  LV2_URID patch_property;
+  LV2_URID patch_value;
+  LV2_URID patch_sequenceNumber;
+  /* messages */
+  LV2_URID ch_Create;
+  LV2_URID ch_Delete;
+  LV2_URID ch_Connect;
+  LV2_URID ch_Disconnect;
+  LV2_URID ch_Set;
+  LV2_URID ch_Gate;
+  LV2_URID ch_Commit;
+  LV2_URID ch_Abort;
+  LV2_URID ch_Load;
+  /* answers */
+  LV2_URID ch_Ack;
+  LV2_URID ch_Committed;
+  LV2_URID ch_Error;
+  /* properties */
+  LV2_URID ch_seq;
+  LV2_URID ch_module;
+  LV2_URID ch_kind;
+  LV2_URID ch_from;
+  LV2_URID ch_to;
+  LV2_URID ch_param;
+  LV2_URID ch_value;
+  LV2_URID ch_text;
+  LV2_URID ch_file;
+  LV2_URID ch_message;
+  LV2_URID ch_generation;
+  LV2_URID ch_buildTime;
+  LV2_URID ch_patch;
+  LV2_URID ch_program;
+} ChUris;
+
+static inline void
+ch_uris_map(ChUris* const uris, LV2_URID_Map* const map)
+{
+  LV2_URID (*const m)(LV2_URID_Map_Handle, const char*) = map->map;
+  LV2_URID_Map_Handle const h                           = map->handle;
+
+  uris->atom_Bool            = m(h, LV2_ATOM__Bool);
+  uris->atom_Double          = m(h, LV2_ATOM__Double);
+  uris->atom_Float           = m(h, LV2_ATOM__Float);
+  uris->atom_Int             = m(h, LV2_ATOM__Int);
+  uris->atom_Long            = m(h, LV2_ATOM__Long);
+  uris->atom_Object          = m(h, LV2_ATOM__Object);
+  uris->atom_Path            = m(h, LV2_ATOM__Path);
+  uris->atom_String          = m(h, LV2_ATOM__String);
+  uris->atom_URID            = m(h, LV2_ATOM__URID);
+  uris->atom_Sequence        = m(h, LV2_ATOM__Sequence);
+  uris->midi_Event           = m(h, LV2_MIDI__MidiEvent);
+  uris->patch_Get            = m(h, LV2_PATCH__Get);
+  uris->patch_Set            = m(h, LV2_PATCH__Set);
+  uris->patch_property       = m(h, LV2_PATCH__property);
+  uris->patch_value          = m(h, LV2_PATCH__value);
+  uris->patch_sequenceNumber = m(h, LV2_PATCH__sequenceNumber);
+  uris->ch_Create            = m(h, CH_URI "Create");
+  uris->ch_Delete            = m(h, CH_URI "Delete");
+  uris->ch_Connect           = m(h, CH_URI "Connect");
+  uris->ch_Disconnect        = m(h, CH_URI "Disconnect");
+  uris->ch_Set               = m(h, CH_URI "Set");
+  uris->ch_Gate              = m(h, CH_URI "Gate");
+  uris->ch_Commit            = m(h, CH_URI "Commit");
+  uris->ch_Abort             = m(h, CH_URI "Abort");
+  uris->ch_Load              = m(h, CH_URI "Load");
+  uris->ch_Ack               = m(h, CH_URI "Ack");
+  uris->ch_Committed         = m(h, CH_URI "Committed");
+  uris->ch_Error             = m(h, CH_URI "Error");
+  uris->ch_seq               = m(h, CH_URI "seq");
+  uris->ch_module            = m(h, CH_URI "module");
+  uris->ch_kind              = m(h, CH_URI "kind");
+  uris->ch_from              = m(h, CH_URI "from");
+  uris->ch_to                = m(h, CH_URI "to");
+  uris->ch_param             = m(h, CH_URI "param");
+  uris->ch_value             = m(h, CH_URI "value");
+  uris->ch_text              = m(h, CH_URI "text");
+  uris->ch_file              = m(h, CH_URI "file");
+  uris->ch_message           = m(h, CH_URI "message");
+  uris->ch_generation        = m(h, CH_URI "generation");
+  uris->ch_buildTime         = m(h, CH_URI "buildTime");
+  uris->ch_patch             = m(h, CH_URI "patch");
+  uris->ch_program           = m(h, CH_URI "program");
+}
+
+#endif /* CH_URIS_H */

@@ -1,0 +1,1350 @@
+/* A small lilv host for plugin tests (see host.h): features, worker modes,
+   a timeline of control events, audio capture and notify parsing. */
+#include "host.h"
+
+#include "rtcheck.h"
+
+#include <lilv/lilv.h>
+#include <lv2/atom/atom.h>
+#include <lv2/atom/forge.h>
+#include <lv2/atom/util.h>
+#include <lv2/buf-size/buf-size.h>
+#include <lv2/log/log.h>
+#include <lv2/midi/midi.h>
+#include <lv2/options/options.h>
+#include <lv2/parameters/parameters.h>
+#include <lv2/patch/patch.h>
+#include <lv2/state/state.h>
+#include <lv2/urid/urid.h>
+#include <lv2/worker/worker.h>
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PLUGIN_URI "urn:chronus:synth"
+#define NS_CH      "urn:chronus:"
+
+#define CONTROL_SIZE    (1024u * 1024u)      /* control port buffer, bytes */
+#define NOTIFY_SIZE     (64u * 1024u)        /* notify port buffer, bytes */
+#define POOL_SIZE       (4u * 1024u * 1024u) /* queued control events */
+#define SCRATCH_SIZE    (512u * 1024u)       /* one message being forged */
+#define MAX_PENDING     65536u
+#define WORK_RING_SIZE  (1u << 20)
+#define WORK_LOG_SIZE   (1u << 16)
+#define WORK_MAX_MSG    4096u
+#define SLOW_DELAY_NS   30000000L
+#define POLL_NS         500000L
+#define DEFAULT_CAPTURE (20u * 48000u)
+#define N_MACROS        8u
+
+/* URID map: one table for the whole process, guarded by a mutex. */
+
+static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
+static char**          map_uris;
+static uint32_t        map_n;
+static uint32_t        map_cap;
+
+static LV2_URID
+map_uri(LV2_URID_Map_Handle handle, const char* uri)
+{
+  (void)handle;
+  pthread_mutex_lock(&map_lock);
+  for (uint32_t i = 0; i < map_n; ++i) {
+    if (!strcmp(map_uris[i], uri)) {
+      pthread_mutex_unlock(&map_lock);
+      return i + 1u;
+    }
+  }
+  if (map_n == map_cap) {
+    map_cap  = map_cap ? map_cap * 2u : 256u;
+    map_uris = (char**)realloc(map_uris, map_cap * sizeof(char*));
+  }
+  map_uris[map_n]   = strdup(uri);
+  const LV2_URID id = ++map_n;
+  pthread_mutex_unlock(&map_lock);
+  return id;
+}
+
+static const char*
+unmap_uri(LV2_URID_Unmap_Handle handle, LV2_URID urid)
+{
+  (void)handle;
+  pthread_mutex_lock(&map_lock);
+  const char* const uri = urid && urid <= map_n ? map_uris[urid - 1u] : NULL;
+  pthread_mutex_unlock(&map_lock);
+  return uri;
+}
+
+static LV2_URID_Map   map_feature   = { NULL, map_uri };
+static LV2_URID_Unmap unmap_feature = { NULL, unmap_uri };
+
+LV2_URID
+host_map(const char* uri)
+{
+  return map_uri(NULL, uri);
+}
+
+/* The world, loaded once. */
+
+static LilvWorld*        world;
+static const LilvPlugin* plugin;
+static pthread_once_t    world_once = PTHREAD_ONCE_INIT;
+
+static void
+load_world(void)
+{
+  world = lilv_world_new();
+  lilv_world_load_specifications(world);
+  lilv_world_load_plugin_classes(world);
+  /* CH_TEST_BUNDLE (a directory, with its trailing slash) tests another
+     build of the bundle, e.g. a deliberately broken one. */
+  const char* const dir = getenv("CH_TEST_BUNDLE");
+  LilvNode* const   bundle =
+    lilv_new_file_uri(world, NULL, dir ? dir : CH_BUNDLE_DIR "/");
+  lilv_world_load_bundle(world, bundle);
+  lilv_node_free(bundle);
+  LilvNode* const uri = lilv_new_uri(world, PLUGIN_URI);
+  plugin = lilv_plugins_get_by_uri(lilv_world_get_all_plugins(world), uri);
+  lilv_node_free(uri);
+  if (!plugin) {
+    fprintf(stderr, "host: %s not found in %s\n", PLUGIN_URI, CH_BUNDLE_DIR);
+  }
+}
+
+LilvWorld*
+host_world(void)
+{
+  pthread_once(&world_once, load_world);
+  return world;
+}
+
+const LilvPlugin*
+host_plugin(void)
+{
+  pthread_once(&world_once, load_world);
+  return plugin;
+}
+
+/* A single-producer single-consumer byte ring of [size][bytes] records,
+   lock-free on both sides. */
+
+typedef struct {
+  uint8_t*         buf;
+  uint32_t         size; /* power of two */
+  _Atomic uint32_t head; /* written by the producer */
+  _Atomic uint32_t tail; /* written by the consumer */
+} Ring;
+
+static void
+ring_init(Ring* r, uint32_t size)
+{
+  r->buf  = (uint8_t*)calloc(1, size);
+  r->size = size;
+  atomic_init(&r->head, 0u);
+  atomic_init(&r->tail, 0u);
+}
+
+static void
+ring_copy_in(Ring* r, uint32_t pos, const void* data, uint32_t n)
+{
+  const uint32_t at    = pos & (r->size - 1u);
+  const uint32_t first = n < r->size - at ? n : r->size - at;
+  memcpy(r->buf + at, data, first);
+  memcpy(r->buf, (const uint8_t*)data + first, n - first);
+}
+
+static void
+ring_copy_out(const Ring* r, uint32_t pos, void* data, uint32_t n)
+{
+  const uint32_t at    = pos & (r->size - 1u);
+  const uint32_t first = n < r->size - at ? n : r->size - at;
+  memcpy(data, r->buf + at, first);
+  memcpy((uint8_t*)data + first, r->buf, n - first);
+}
+
+static bool
+ring_write(Ring* r, const void* data, uint32_t n)
+{
+  const uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+  const uint32_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+  if (r->size - (head - tail) < n + 4u) {
+    return false;
+  }
+  ring_copy_in(r, head, &n, 4u);
+  ring_copy_in(r, head + 4u, data, n);
+  atomic_store_explicit(&r->head, head + 4u + n, memory_order_release);
+  return true;
+}
+
+/* Size of the next record, or -1 if the ring is empty. */
+static int64_t
+ring_peek_size(const Ring* r)
+{
+  const uint32_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+  const uint32_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+  if (head == tail) {
+    return -1;
+  }
+  uint32_t n = 0;
+  ring_copy_out(r, tail, &n, 4u);
+  return n;
+}
+
+/* Copy the next record (at most `cap` bytes kept) out and drop it. */
+static uint32_t
+ring_read(Ring* r, void* data, uint32_t cap)
+{
+  const uint32_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+  uint32_t       n    = 0;
+  ring_copy_out(r, tail, &n, 4u);
+  ring_copy_out(r, tail + 4u, data, n < cap ? n : cap);
+  atomic_store_explicit(&r->tail, tail + 4u + n, memory_order_release);
+  return n;
+}
+
+static bool
+ring_empty(const Ring* r)
+{
+  return atomic_load_explicit(&r->head, memory_order_acquire) ==
+         atomic_load_explicit(&r->tail, memory_order_acquire);
+}
+
+/* The host */
+
+typedef struct {
+  int64_t  frame; /* absolute */
+  uint32_t order;
+  uint32_t offset; /* into the pool */
+  uint32_t size;   /* of the atom, header included */
+} Pending;
+
+typedef struct {
+  LV2_URID atom_Float, atom_Int, atom_Long, atom_String, atom_URID, atom_Object,
+    atom_Sequence, midi_Event, patch_Get, patch_Set, patch_property,
+    patch_value, ch_Create, ch_Delete, ch_Connect, ch_Disconnect, ch_Set,
+    ch_Gate, ch_Commit, ch_Abort, ch_Load, ch_Ack, ch_Committed, ch_Error,
+    ch_seq, ch_module, ch_kind, ch_from, ch_to, ch_param, ch_value, ch_text,
+    ch_message, ch_generation, ch_buildTime, ch_patch;
+} Uris;
+
+struct HostImpl {
+  HostWorkerMode              mode;
+  Uris                        uris;
+  LilvInstance*               instance;
+  const LV2_Worker_Interface* iface;
+
+  /* Features */
+  LV2_Log_Log         log;
+  LV2_Worker_Schedule schedule;
+  LV2_Options_Option  options[5];
+  float               opt_rate;
+  int32_t             opt_min_block;
+  int32_t             opt_max_block;
+  int32_t             opt_seq_size;
+  LV2_Feature         f_map, f_unmap, f_log, f_options, f_bounded, f_schedule;
+  const LV2_Feature*  features[8];
+
+  /* Ports */
+  uint32_t p_control, p_notify, p_out_l, p_out_r, p_gain, p_program,
+    p_macro[N_MACROS];
+  LV2_Atom_Sequence* control;
+  LV2_Atom_Sequence* notify;
+  float              gain, program, macro[N_MACROS];
+  uint32_t           notify_size;
+  float*             scratch_l;
+  float*             scratch_r;
+
+  /* Capture */
+  float* cap_l;
+  float* cap_r;
+  size_t cap_size;
+  size_t captured;
+
+  /* Timeline */
+  LV2_Atom_Forge forge;
+  uint8_t*       scratch;
+  uint8_t*       pool;
+  uint32_t       pool_used;
+  Pending*       pending;
+  uint32_t       n_pending;
+  uint32_t       order;
+  Pending*       batch;
+
+  /* Counters */
+  _Atomic uint64_t cycles_started;
+  uint64_t         cycles;
+  uint64_t         frames;
+
+  /* Answers */
+  HostAnswer* answers;
+  size_t      n_answers;
+  size_t      cap_answers;
+
+  /* Worker */
+  Ring             work_ring;  /* run() -> worker */
+  Ring             reply_ring; /* worker -> after run() */
+  pthread_t        thread;
+  bool             thread_started;
+  _Atomic bool     stop;
+  _Atomic bool     busy;
+  _Atomic uint64_t work_done;
+  int64_t*         work_log; /* return cycle of each work() call */
+  uint8_t*         work_msg;
+  uint8_t*         reply_msg;
+
+  /* Real-time checking */
+  bool     rtcheck;
+  bool     rt_watching;
+  unsigned rt_violations;
+  char     rt_first[64];
+  uint64_t rt_checked;
+};
+
+static void
+map_uris_into(Uris* u)
+{
+  u->atom_Float     = host_map(LV2_ATOM__Float);
+  u->atom_Int       = host_map(LV2_ATOM__Int);
+  u->atom_Long      = host_map(LV2_ATOM__Long);
+  u->atom_String    = host_map(LV2_ATOM__String);
+  u->atom_URID      = host_map(LV2_ATOM__URID);
+  u->atom_Object    = host_map(LV2_ATOM__Object);
+  u->atom_Sequence  = host_map(LV2_ATOM__Sequence);
+  u->midi_Event     = host_map(LV2_MIDI__MidiEvent);
+  u->patch_Get      = host_map(LV2_PATCH__Get);
+  u->patch_Set      = host_map(LV2_PATCH__Set);
+  u->patch_property = host_map(LV2_PATCH__property);
+  u->patch_value    = host_map(LV2_PATCH__value);
+  u->ch_Create      = host_map(NS_CH "Create");
+  u->ch_Delete      = host_map(NS_CH "Delete");
+  u->ch_Connect     = host_map(NS_CH "Connect");
+  u->ch_Disconnect  = host_map(NS_CH "Disconnect");
+  u->ch_Set         = host_map(NS_CH "Set");
+  u->ch_Gate        = host_map(NS_CH "Gate");
+  u->ch_Commit      = host_map(NS_CH "Commit");
+  u->ch_Abort       = host_map(NS_CH "Abort");
+  u->ch_Load        = host_map(NS_CH "Load");
+  u->ch_Ack         = host_map(NS_CH "Ack");
+  u->ch_Committed   = host_map(NS_CH "Committed");
+  u->ch_Error       = host_map(NS_CH "Error");
+  u->ch_seq         = host_map(NS_CH "seq");
+  u->ch_module      = host_map(NS_CH "module");
+  u->ch_kind        = host_map(NS_CH "kind");
+  u->ch_from        = host_map(NS_CH "from");
+  u->ch_to          = host_map(NS_CH "to");
+  u->ch_param       = host_map(NS_CH "param");
+  u->ch_value       = host_map(NS_CH "value");
+  u->ch_text        = host_map(NS_CH "text");
+  u->ch_message     = host_map(NS_CH "message");
+  u->ch_generation  = host_map(NS_CH "generation");
+  u->ch_buildTime   = host_map(NS_CH "buildTime");
+  u->ch_patch       = host_map(NS_CH "patch");
+}
+
+/* Log */
+
+static int
+log_vprintf(LV2_Log_Handle handle, LV2_URID type, const char* fmt, va_list ap)
+{
+  (void)handle;
+  const char* const t = unmap_uri(NULL, type);
+  const char* const h = t && strchr(t, '#') ? strchr(t, '#') + 1 : "log";
+  fprintf(stderr, "  [plugin %s] ", h);
+  return vfprintf(stderr, fmt, ap);
+}
+
+static int
+log_printf(LV2_Log_Handle handle, LV2_URID type, const char* fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  const int r = log_vprintf(handle, type, fmt, ap);
+  va_end(ap);
+  return r;
+}
+
+/* Real-time watching, paused around work done synchronously in run(). */
+
+static void
+rt_collect(Host* h)
+{
+  const unsigned v = rtcheck_end();
+  if (v && !h->rt_violations) {
+    strncpy(h->rt_first, rtcheck_first(), sizeof(h->rt_first) - 1u);
+  }
+  h->rt_violations += v;
+}
+
+/* Worker */
+
+static void
+sleep_ns(long ns)
+{
+  const struct timespec ts = { ns / 1000000000L, ns % 1000000000L };
+  nanosleep(&ts, NULL);
+}
+
+static void
+note_work_done(Host* h)
+{
+  const uint64_t started             = atomic_load(&h->cycles_started);
+  const uint64_t index               = atomic_load(&h->work_done);
+  h->work_log[index % WORK_LOG_SIZE] = (int64_t)started - 1;
+  atomic_store(&h->work_done, index + 1u);
+}
+
+static LV2_Worker_Status
+respond_threaded(LV2_Worker_Respond_Handle handle,
+                 uint32_t                  size,
+                 const void*               data)
+{
+  Host* const h = (Host*)handle;
+  return ring_write(&h->reply_ring, data, size) ? LV2_WORKER_SUCCESS
+                                                : LV2_WORKER_ERR_NO_SPACE;
+}
+
+static LV2_Worker_Status
+respond_sync(LV2_Worker_Respond_Handle handle, uint32_t size, const void* data)
+{
+  Host* const h = (Host*)handle;
+  return h->iface->work_response(lilv_instance_get_handle(h->instance), size,
+                                 data);
+}
+
+static void*
+worker_main(void* arg)
+{
+  Host* const h = (Host*)arg;
+  while (!atomic_load(&h->stop)) {
+    if (ring_empty(&h->work_ring)) {
+      sleep_ns(POLL_NS);
+      continue;
+    }
+    atomic_store(&h->busy, true); /* before the ring looks empty */
+    const uint32_t n = ring_read(&h->work_ring, h->work_msg, WORK_MAX_MSG);
+    if (h->mode == HOST_WORKER_SLOW) {
+      sleep_ns(SLOW_DELAY_NS);
+    }
+    h->iface->work(lilv_instance_get_handle(h->instance), respond_threaded, h,
+                   n < WORK_MAX_MSG ? n : WORK_MAX_MSG, h->work_msg);
+    note_work_done(h);
+    atomic_store(&h->busy, false);
+  }
+  return NULL;
+}
+
+static LV2_Worker_Status
+schedule_work(LV2_Worker_Schedule_Handle handle,
+              uint32_t                   size,
+              const void*                data)
+{
+  Host* const h = (Host*)handle;
+  if (h->mode == HOST_WORKER_SYNC) {
+    if (h->rt_watching) {
+      rt_collect(h);
+    }
+    const LV2_Worker_Status st = h->iface->work(
+      lilv_instance_get_handle(h->instance), respond_sync, h, size, data);
+    note_work_done(h);
+    if (h->rt_watching) {
+      rtcheck_begin();
+    }
+    return st;
+  }
+  if (size > WORK_MAX_MSG) {
+    return LV2_WORKER_ERR_NO_SPACE;
+  }
+  return ring_write(&h->work_ring, data, size) ? LV2_WORKER_SUCCESS
+                                               : LV2_WORKER_ERR_NO_SPACE;
+}
+
+/* Creation */
+
+static uint32_t
+port_index(const char* symbol, bool* ok)
+{
+  LilvNode* const       sym = lilv_new_string(host_world(), symbol);
+  const LilvPort* const port =
+    lilv_plugin_get_port_by_symbol(host_plugin(), sym);
+  lilv_node_free(sym);
+  if (!port) {
+    fprintf(stderr, "host: the plugin has no port '%s'\n", symbol);
+    *ok = false;
+    return 0;
+  }
+  return lilv_port_get_index(host_plugin(), port);
+}
+
+Host*
+host_new(HostWorkerMode worker)
+{
+  const HostOptions options = { worker, 0, false, 0 };
+  return host_new_with(&options);
+}
+
+Host*
+host_new_with(const HostOptions* o)
+{
+  if (!host_plugin()) {
+    return NULL;
+  }
+  Host* const h = (Host*)calloc(1, sizeof(Host));
+  h->mode       = o->worker;
+  h->rtcheck    = o->rtcheck;
+  map_uris_into(&h->uris);
+
+  /* Features */
+  h->log.handle                       = h;
+  h->log.printf                       = log_printf;
+  h->log.vprintf                      = log_vprintf;
+  h->schedule.handle                  = h;
+  h->schedule.schedule_work           = schedule_work;
+  h->opt_rate                         = (float)HOST_RATE;
+  h->opt_min_block                    = 1;
+  h->opt_max_block                    = (int32_t)HOST_MAX_BLOCK;
+  h->opt_seq_size                     = (int32_t)CONTROL_SIZE;
+  const LV2_URID           atom_Int   = h->uris.atom_Int;
+  const LV2_Options_Option options[5] = {
+    { LV2_OPTIONS_INSTANCE, 0, host_map(LV2_PARAMETERS__sampleRate),
+      sizeof(float), h->uris.atom_Float, &h->opt_rate },
+    { LV2_OPTIONS_INSTANCE, 0, host_map(LV2_BUF_SIZE__minBlockLength),
+      sizeof(int32_t), atom_Int, &h->opt_min_block },
+    { LV2_OPTIONS_INSTANCE, 0, host_map(LV2_BUF_SIZE__maxBlockLength),
+      sizeof(int32_t), atom_Int, &h->opt_max_block },
+    { LV2_OPTIONS_INSTANCE, 0, host_map(LV2_BUF_SIZE__sequenceSize),
+      sizeof(int32_t), atom_Int, &h->opt_seq_size },
+    { LV2_OPTIONS_INSTANCE, 0, 0, 0, 0, NULL },
+  };
+  memcpy(h->options, options, sizeof(options));
+  h->f_map          = (LV2_Feature){ LV2_URID__map, &map_feature };
+  h->f_unmap        = (LV2_Feature){ LV2_URID__unmap, &unmap_feature };
+  h->f_log          = (LV2_Feature){ LV2_LOG__log, &h->log };
+  h->f_options      = (LV2_Feature){ LV2_OPTIONS__options, h->options };
+  h->f_bounded      = (LV2_Feature){ LV2_BUF_SIZE__boundedBlockLength, NULL };
+  h->f_schedule     = (LV2_Feature){ LV2_WORKER__schedule, &h->schedule };
+  size_t nf         = 0;
+  h->features[nf++] = &h->f_map;
+  h->features[nf++] = &h->f_unmap;
+  h->features[nf++] = &h->f_log;
+  h->features[nf++] = &h->f_options;
+  h->features[nf++] = &h->f_bounded;
+  if (h->mode != HOST_WORKER_NONE) {
+    h->features[nf++] = &h->f_schedule;
+  }
+  h->features[nf] = NULL;
+
+  /* Buffers */
+  h->cap_size    = o->capture_frames ? o->capture_frames : DEFAULT_CAPTURE;
+  h->cap_l       = (float*)calloc(h->cap_size, sizeof(float));
+  h->cap_r       = (float*)calloc(h->cap_size, sizeof(float));
+  h->scratch_l   = (float*)calloc(HOST_MAX_BLOCK, sizeof(float));
+  h->scratch_r   = (float*)calloc(HOST_MAX_BLOCK, sizeof(float));
+  h->control     = (LV2_Atom_Sequence*)calloc(1, CONTROL_SIZE);
+  h->notify_size = o->notify_size ? o->notify_size : NOTIFY_SIZE;
+  h->notify      = (LV2_Atom_Sequence*)calloc(1, h->notify_size);
+  h->scratch     = (uint8_t*)calloc(1, SCRATCH_SIZE);
+  h->pool        = (uint8_t*)calloc(1, POOL_SIZE);
+  h->pending     = (Pending*)calloc(MAX_PENDING, sizeof(Pending));
+  h->batch       = (Pending*)calloc(MAX_PENDING, sizeof(Pending));
+  h->cap_answers = 16384u;
+  h->answers     = (HostAnswer*)calloc(h->cap_answers, sizeof(HostAnswer));
+  h->work_log    = (int64_t*)calloc(WORK_LOG_SIZE, sizeof(int64_t));
+  h->work_msg    = (uint8_t*)calloc(1, WORK_MAX_MSG);
+  h->reply_msg   = (uint8_t*)calloc(1, WORK_MAX_MSG);
+  ring_init(&h->work_ring, WORK_RING_SIZE);
+  ring_init(&h->reply_ring, WORK_RING_SIZE);
+  lv2_atom_forge_init(&h->forge, &map_feature);
+  atomic_init(&h->cycles_started, 0u);
+  atomic_init(&h->stop, false);
+  atomic_init(&h->busy, false);
+  atomic_init(&h->work_done, 0u);
+
+  /* Ports, found by symbol so that the TTL is checked too */
+  bool ok      = true;
+  h->p_control = port_index("control", &ok);
+  h->p_notify  = port_index("notify", &ok);
+  h->p_out_l   = port_index("out_l", &ok);
+  h->p_out_r   = port_index("out_r", &ok);
+  h->p_gain    = port_index("gain", &ok);
+  h->p_program = port_index("program", &ok);
+  for (unsigned i = 0; i < N_MACROS; ++i) {
+    char symbol[16];
+    snprintf(symbol, sizeof(symbol), "macro%u", i + 1u);
+    h->p_macro[i] = port_index(symbol, &ok);
+  }
+
+  h->instance =
+    ok ? lilv_plugin_instantiate(host_plugin(), HOST_RATE, h->features) : NULL;
+  if (!h->instance) {
+    fprintf(stderr, "host: cannot instantiate %s\n", PLUGIN_URI);
+    host_free(h);
+    return NULL;
+  }
+  h->iface = (const LV2_Worker_Interface*)lilv_instance_get_extension_data(
+    h->instance, LV2_WORKER__interface);
+  if (h->mode != HOST_WORKER_NONE && !h->iface) {
+    fprintf(stderr, "host: the plugin has no worker interface\n");
+    host_free(h);
+    return NULL;
+  }
+
+  lilv_instance_connect_port(h->instance, h->p_control, h->control);
+  lilv_instance_connect_port(h->instance, h->p_notify, h->notify);
+  lilv_instance_connect_port(h->instance, h->p_gain, &h->gain);
+  lilv_instance_connect_port(h->instance, h->p_program, &h->program);
+  for (unsigned i = 0; i < N_MACROS; ++i) {
+    lilv_instance_connect_port(h->instance, h->p_macro[i], &h->macro[i]);
+  }
+  lilv_instance_connect_port(h->instance, h->p_out_l, h->scratch_l);
+  lilv_instance_connect_port(h->instance, h->p_out_r, h->scratch_r);
+  lilv_instance_activate(h->instance);
+
+  if (h->mode == HOST_WORKER_THREADED || h->mode == HOST_WORKER_SLOW) {
+    h->thread_started = !pthread_create(&h->thread, NULL, worker_main, h);
+  }
+  return h;
+}
+
+void
+host_free(Host* h)
+{
+  if (!h) {
+    return;
+  }
+  if (h->thread_started) {
+    host_wait_idle(h);
+    atomic_store(&h->stop, true);
+    pthread_join(h->thread, NULL);
+  }
+  if (h->instance) {
+    lilv_instance_deactivate(h->instance);
+    lilv_instance_free(h->instance);
+  }
+  host_clear_answers(h);
+  free(h->answers);
+  free(h->cap_l);
+  free(h->cap_r);
+  free(h->scratch_l);
+  free(h->scratch_r);
+  free(h->control);
+  free(h->notify);
+  free(h->scratch);
+  free(h->pool);
+  free(h->pending);
+  free(h->batch);
+  free(h->work_log);
+  free(h->work_msg);
+  free(h->reply_msg);
+  free(h->work_ring.buf);
+  free(h->reply_ring.buf);
+  free(h);
+}
+
+/* Timeline */
+
+/* Queue the atom just forged in the scratch buffer. */
+static void
+enqueue(Host* h, int64_t frame)
+{
+  const LV2_Atom* const atom = (const LV2_Atom*)h->scratch;
+  const uint32_t        size = (uint32_t)sizeof(LV2_Atom) + atom->size;
+  const uint32_t        need = lv2_atom_pad_size(size);
+  if (h->pool_used + need > POOL_SIZE) {
+    /* Compact: move what is still pending to the front. */
+    uint32_t used = 0;
+    for (uint32_t i = 0; i < h->n_pending; ++i) {
+      memmove(h->pool + used, h->pool + h->pending[i].offset,
+              h->pending[i].size);
+      h->pending[i].offset = used;
+      used += lv2_atom_pad_size(h->pending[i].size);
+    }
+    h->pool_used = used;
+  }
+  if (h->pool_used + need > POOL_SIZE || h->n_pending == MAX_PENDING) {
+    fprintf(stderr, "host: too many queued events\n");
+    abort();
+  }
+  memcpy(h->pool + h->pool_used, atom, size);
+  h->pending[h->n_pending++] =
+    (Pending){ (int64_t)h->frames + frame, h->order++, h->pool_used, size };
+  h->pool_used += need;
+}
+
+static void
+forge_start(Host* h)
+{
+  lv2_atom_forge_set_buffer(&h->forge, h->scratch, SCRATCH_SIZE);
+}
+
+void
+host_midi(Host* h, int64_t frame, const uint8_t* msg, uint32_t size)
+{
+  forge_start(h);
+  lv2_atom_forge_atom(&h->forge, size, h->uris.midi_Event);
+  lv2_atom_forge_write(&h->forge, msg, size);
+  enqueue(h, frame);
+}
+
+void
+host_note_on(Host* h, int64_t frame, uint8_t note, uint8_t velocity)
+{
+  const uint8_t msg[3] = { 0x90, note, velocity };
+  host_midi(h, frame, msg, 3u);
+}
+
+void
+host_note_off(Host* h, int64_t frame, uint8_t note)
+{
+  const uint8_t msg[3] = { 0x80, note, 0 };
+  host_midi(h, frame, msg, 3u);
+}
+
+static void
+object_begin(Host* h, LV2_Atom_Forge_Frame* fr, LV2_URID otype, int32_t seq)
+{
+  forge_start(h);
+  lv2_atom_forge_object(&h->forge, fr, 0, otype);
+  if (seq != HOST_NO_SEQ) {
+    lv2_atom_forge_key(&h->forge, h->uris.ch_seq);
+    lv2_atom_forge_int(&h->forge, seq);
+  }
+}
+
+static void
+put_string(Host* h, LV2_URID key, const char* s)
+{
+  if (s) {
+    lv2_atom_forge_key(&h->forge, key);
+    lv2_atom_forge_string(&h->forge, s, (uint32_t)strlen(s));
+  }
+}
+
+static void
+object_end(Host* h, LV2_Atom_Forge_Frame* fr, int64_t frame)
+{
+  lv2_atom_forge_pop(&h->forge, fr);
+  enqueue(h, frame);
+}
+
+void
+host_create(Host*       h,
+            int64_t     frame,
+            int32_t     seq,
+            const char* module,
+            const char* kind)
+{
+  LV2_Atom_Forge_Frame fr;
+  object_begin(h, &fr, h->uris.ch_Create, seq);
+  put_string(h, h->uris.ch_module, module);
+  put_string(h, h->uris.ch_kind, kind);
+  object_end(h, &fr, frame);
+}
+
+void
+host_delete(Host* h, int64_t frame, int32_t seq, const char* module)
+{
+  LV2_Atom_Forge_Frame fr;
+  object_begin(h, &fr, h->uris.ch_Delete, seq);
+  put_string(h, h->uris.ch_module, module);
+  object_end(h, &fr, frame);
+}
+
+static void
+link_message(Host*       h,
+             LV2_URID    otype,
+             int64_t     frame,
+             int32_t     seq,
+             const char* from,
+             const char* to)
+{
+  LV2_Atom_Forge_Frame fr;
+  object_begin(h, &fr, otype, seq);
+  put_string(h, h->uris.ch_from, from);
+  put_string(h, h->uris.ch_to, to);
+  object_end(h, &fr, frame);
+}
+
+void
+host_connect(Host*       h,
+             int64_t     frame,
+             int32_t     seq,
+             const char* from,
+             const char* to)
+{
+  link_message(h, h->uris.ch_Connect, frame, seq, from, to);
+}
+
+void
+host_disconnect(Host*       h,
+                int64_t     frame,
+                int32_t     seq,
+                const char* from,
+                const char* to)
+{
+  link_message(h, h->uris.ch_Disconnect, frame, seq, from, to);
+}
+
+void
+host_set(Host*       h,
+         int64_t     frame,
+         int32_t     seq,
+         const char* module,
+         const char* param,
+         float       value)
+{
+  LV2_Atom_Forge_Frame fr;
+  object_begin(h, &fr, h->uris.ch_Set, seq);
+  put_string(h, h->uris.ch_module, module);
+  put_string(h, h->uris.ch_param, param);
+  lv2_atom_forge_key(&h->forge, h->uris.ch_value);
+  lv2_atom_forge_float(&h->forge, value);
+  object_end(h, &fr, frame);
+}
+
+void
+host_gate(Host* h, int64_t frame, int32_t seq, const char* module, bool on)
+{
+  LV2_Atom_Forge_Frame fr;
+  object_begin(h, &fr, h->uris.ch_Gate, seq);
+  put_string(h, h->uris.ch_module, module);
+  lv2_atom_forge_key(&h->forge, h->uris.ch_value);
+  lv2_atom_forge_bool(&h->forge, on);
+  object_end(h, &fr, frame);
+}
+
+void
+host_commit(Host* h, int64_t frame, int32_t seq)
+{
+  LV2_Atom_Forge_Frame fr;
+  object_begin(h, &fr, h->uris.ch_Commit, seq);
+  object_end(h, &fr, frame);
+}
+
+void
+host_abort(Host* h, int64_t frame, int32_t seq)
+{
+  LV2_Atom_Forge_Frame fr;
+  object_begin(h, &fr, h->uris.ch_Abort, seq);
+  object_end(h, &fr, frame);
+}
+
+void
+host_load(Host* h, int64_t frame, int32_t seq, const char* turtle)
+{
+  LV2_Atom_Forge_Frame fr;
+  object_begin(h, &fr, h->uris.ch_Load, seq);
+  put_string(h, h->uris.ch_text, turtle);
+  object_end(h, &fr, frame);
+}
+
+void
+host_patch_get(Host* h, int64_t frame, int32_t seq)
+{
+  LV2_Atom_Forge_Frame fr;
+  object_begin(h, &fr, h->uris.patch_Get, seq);
+  object_end(h, &fr, frame);
+}
+
+void
+host_patch_set(Host* h, int64_t frame, int32_t seq, const char* turtle)
+{
+  LV2_Atom_Forge_Frame fr;
+  object_begin(h, &fr, h->uris.patch_Set, seq);
+  lv2_atom_forge_key(&h->forge, h->uris.patch_property);
+  lv2_atom_forge_urid(&h->forge, h->uris.ch_patch);
+  put_string(h, h->uris.patch_value, turtle);
+  object_end(h, &fr, frame);
+}
+
+void
+host_message(Host* h, int64_t frame, int32_t seq, const char* otype_uri)
+{
+  LV2_Atom_Forge_Frame fr;
+  object_begin(h, &fr, host_map(otype_uri), seq);
+  object_end(h, &fr, frame);
+}
+
+void
+host_set_gain(Host* h, float db)
+{
+  h->gain = db;
+}
+
+void
+host_set_program(Host* h, float program)
+{
+  h->program = program;
+}
+
+void
+host_set_macro(Host* h, unsigned index, float value)
+{
+  if (index < N_MACROS) {
+    h->macro[index] = value;
+  }
+}
+
+/* Write the events due in the next `n` frames into the control port. */
+static void
+fill_control(Host* h, uint32_t n)
+{
+  const int64_t end     = (int64_t)h->frames + n;
+  uint32_t      n_batch = 0;
+  uint32_t      kept    = 0;
+  for (uint32_t i = 0; i < h->n_pending; ++i) {
+    if (h->pending[i].frame < end) {
+      h->batch[n_batch++] = h->pending[i];
+    } else {
+      h->pending[kept++] = h->pending[i];
+    }
+  }
+  h->n_pending = kept;
+
+  /* Stable insertion sort by frame (the queue is in insertion order). */
+  for (uint32_t i = 1; i < n_batch; ++i) {
+    const Pending p = h->batch[i];
+    uint32_t      j = i;
+    while (j > 0 && h->batch[j - 1u].frame > p.frame) {
+      h->batch[j] = h->batch[j - 1u];
+      --j;
+    }
+    h->batch[j] = p;
+  }
+
+  h->control->atom.type = h->uris.atom_Sequence;
+  h->control->body.unit = 0;
+  h->control->body.pad  = 0;
+  uint8_t* out          = (uint8_t*)(h->control + 1);
+  for (uint32_t i = 0; i < n_batch; ++i) {
+    const Pending*  p   = &h->batch[i];
+    LV2_Atom_Event* ev  = (LV2_Atom_Event*)out;
+    const int64_t   rel = p->frame - (int64_t)h->frames;
+    ev->time.frames     = rel < 0 ? 0 : rel;
+    memcpy(&ev->body, h->pool + p->offset, p->size);
+    out += lv2_atom_pad_size((uint32_t)sizeof(ev->time) + p->size);
+    if (out > (uint8_t*)h->control + CONTROL_SIZE - 1024u) {
+      fprintf(stderr, "host: control buffer overflow\n");
+      abort();
+    }
+  }
+  h->control->atom.size =
+    (uint32_t)(out - (uint8_t*)h->control) - (uint32_t)sizeof(LV2_Atom);
+  if (!h->n_pending) {
+    h->pool_used = 0;
+  }
+}
+
+/* Answers */
+
+static void
+add_answer(Host* h, const HostAnswer* a)
+{
+  if (h->n_answers == h->cap_answers) {
+    h->cap_answers *= 2u;
+    h->answers =
+      (HostAnswer*)realloc(h->answers, h->cap_answers * sizeof(HostAnswer));
+  }
+  h->answers[h->n_answers++] = *a;
+}
+
+static char*
+string_body(const Uris* u, const LV2_Atom* atom)
+{
+  if (!atom || atom->type != u->atom_String) {
+    return NULL;
+  }
+  const char* const s = (const char*)LV2_ATOM_BODY_CONST(atom);
+  return strndup(s, atom->size);
+}
+
+static void
+parse_notify(Host* h)
+{
+  const Uris* const u = &h->uris;
+  if (h->notify->atom.type != u->atom_Sequence) {
+    if (h->notify->atom.type) {
+      fprintf(stderr, "host: notify is not a sequence (type %u)\n",
+              h->notify->atom.type);
+    }
+    return;
+  }
+  LV2_ATOM_SEQUENCE_FOREACH(h->notify, ev)
+  {
+    HostAnswer a;
+    memset(&a, 0, sizeof(a));
+    a.type       = HOST_ANSWER_OTHER;
+    a.generation = -1;
+    a.build_ms   = -1.0f;
+    a.cycle      = h->cycles;
+    a.frame      = (uint32_t)ev->time.frames;
+    if (ev->body.type == u->atom_Object) {
+      const LV2_Atom_Object* obj = (const LV2_Atom_Object*)&ev->body;
+      const LV2_Atom*        seq = NULL;
+      const LV2_Atom*        gen = NULL;
+      const LV2_Atom*        bt  = NULL;
+      const LV2_Atom*        msg = NULL;
+      const LV2_Atom*        val = NULL;
+      lv2_atom_object_get(obj, u->ch_seq, &seq, u->ch_generation, &gen,
+                          u->ch_buildTime, &bt, u->ch_message, &msg,
+                          u->patch_value, &val, 0);
+      const LV2_URID t = obj->body.otype;
+      a.type           = t == u->ch_Ack         ? HOST_ANSWER_ACK
+                         : t == u->ch_Committed ? HOST_ANSWER_COMMITTED
+                         : t == u->ch_Error     ? HOST_ANSWER_ERROR
+                         : t == u->patch_Set    ? HOST_ANSWER_PATCH
+                                                : HOST_ANSWER_OTHER;
+      if (seq && seq->type == u->atom_Int) {
+        a.has_seq = true;
+        a.seq     = ((const LV2_Atom_Int*)seq)->body;
+      }
+      if (gen && gen->type == u->atom_Long) {
+        a.generation = ((const LV2_Atom_Long*)gen)->body;
+      } else if (gen && gen->type == u->atom_Int) {
+        a.generation = ((const LV2_Atom_Int*)gen)->body;
+      }
+      if (bt && bt->type == u->atom_Float) {
+        a.build_ms = ((const LV2_Atom_Float*)bt)->body;
+      }
+      a.text = string_body(u, a.type == HOST_ANSWER_PATCH ? val : msg);
+    }
+    add_answer(h, &a);
+  }
+}
+
+/* Running */
+
+void
+host_run(Host* h, uint32_t n)
+{
+  if (!n || n > HOST_MAX_BLOCK) {
+    fprintf(stderr, "host: bad block length %u\n", n);
+    abort();
+  }
+  fill_control(h, n);
+  h->notify->atom.type = 0;
+  h->notify->atom.size = h->notify_size - (uint32_t)sizeof(LV2_Atom);
+  float* const left =
+    h->captured + n <= h->cap_size ? h->cap_l + h->captured : h->scratch_l;
+  float* const right =
+    h->captured + n <= h->cap_size ? h->cap_r + h->captured : h->scratch_r;
+  lilv_instance_connect_port(h->instance, h->p_out_l, left);
+  lilv_instance_connect_port(h->instance, h->p_out_r, right);
+
+  const LV2_Handle handle = lilv_instance_get_handle(h->instance);
+  atomic_fetch_add(&h->cycles_started, 1u);
+  if (h->rtcheck) {
+    h->rt_watching = true;
+    rtcheck_begin();
+  }
+  lilv_instance_run(h->instance, n);
+  if (h->iface && h->mode != HOST_WORKER_SYNC) {
+    int64_t size;
+    while ((size = ring_peek_size(&h->reply_ring)) >= 0) {
+      const uint32_t got =
+        ring_read(&h->reply_ring, h->reply_msg, WORK_MAX_MSG);
+      h->iface->work_response(handle, got < WORK_MAX_MSG ? got : WORK_MAX_MSG,
+                              h->reply_msg);
+    }
+  }
+  if (h->iface && h->iface->end_run) {
+    h->iface->end_run(handle);
+  }
+  if (h->rtcheck) {
+    rt_collect(h);
+    h->rt_watching = false;
+    ++h->rt_checked;
+  }
+
+  parse_notify(h);
+  ++h->cycles;
+  h->frames += n;
+  if (h->captured + n <= h->cap_size) {
+    h->captured += n;
+  }
+}
+
+void
+host_run_frames(Host* h, size_t frames, uint32_t block)
+{
+  for (size_t done = 0; done < frames;) {
+    const uint32_t n =
+      (uint32_t)(frames - done < block ? frames - done : block);
+    host_run(h, n);
+    done += n;
+  }
+}
+
+const HostAnswer*
+host_run_until(Host*          h,
+               uint32_t       block,
+               HostAnswerType type,
+               int32_t        seq,
+               unsigned       max_cycles)
+{
+  const size_t from = h->n_answers;
+  for (unsigned c = 0; c < max_cycles; ++c) {
+    host_run(h, block);
+    for (size_t i = from; i < h->n_answers; ++i) {
+      const HostAnswer* a = &h->answers[i];
+      if (a->type == type &&
+          (seq == HOST_NO_SEQ || (a->has_seq && a->seq == seq))) {
+        return a;
+      }
+    }
+    if (h->mode == HOST_WORKER_SLOW || h->mode == HOST_WORKER_THREADED) {
+      sleep_ns(100000L); /* give the worker a chance on 2 cores */
+    }
+  }
+  return NULL;
+}
+
+uint64_t
+host_cycles(const Host* h)
+{
+  return h->cycles;
+}
+
+uint64_t
+host_frames(const Host* h)
+{
+  return h->frames;
+}
+
+const float*
+host_left(const Host* h)
+{
+  return h->cap_l;
+}
+
+const float*
+host_right(const Host* h)
+{
+  return h->cap_r;
+}
+
+size_t
+host_captured(const Host* h)
+{
+  return h->captured;
+}
+
+void
+host_capture_clear(Host* h)
+{
+  h->captured = 0;
+}
+
+size_t
+host_n_answers(const Host* h)
+{
+  return h->n_answers;
+}
+
+const HostAnswer*
+host_answer(const Host* h, size_t index)
+{
+  return index < h->n_answers ? &h->answers[index] : NULL;
+}
+
+const HostAnswer*
+host_find(const Host* h, HostAnswerType type, int32_t seq)
+{
+  for (size_t i = 0; i < h->n_answers; ++i) {
+    const HostAnswer* a = &h->answers[i];
+    if (a->type == type &&
+        (seq == HOST_NO_SEQ || (a->has_seq && a->seq == seq))) {
+      return a;
+    }
+  }
+  return NULL;
+}
+
+size_t
+host_count(const Host* h, HostAnswerType type)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < h->n_answers; ++i) {
+    n += h->answers[i].type == type;
+  }
+  return n;
+}
+
+const HostAnswer*
+host_last_committed(const Host* h)
+{
+  for (size_t i = h->n_answers; i-- > 0;) {
+    if (h->answers[i].type == HOST_ANSWER_COMMITTED) {
+      return &h->answers[i];
+    }
+  }
+  return NULL;
+}
+
+void
+host_clear_answers(Host* h)
+{
+  for (size_t i = 0; i < h->n_answers; ++i) {
+    free(h->answers[i].text);
+  }
+  h->n_answers = 0;
+}
+
+const char*
+host_answer_type_name(HostAnswerType type)
+{
+  switch (type) {
+  case HOST_ANSWER_ACK:
+    return "Ack";
+  case HOST_ANSWER_COMMITTED:
+    return "Committed";
+  case HOST_ANSWER_ERROR:
+    return "Error";
+  case HOST_ANSWER_PATCH:
+    return "patch:Set";
+  default:
+    return "other";
+  }
+}
+
+void
+host_dump_answers(const Host* h)
+{
+  for (size_t i = 0; i < h->n_answers; ++i) {
+    const HostAnswer* a = &h->answers[i];
+    fprintf(stderr,
+            "  answer %zu: %s seq=%s%d gen=%lld build=%g cycle=%llu "
+            "frame=%u text=%.200s\n",
+            i, host_answer_type_name(a->type), a->has_seq ? "" : "(none)",
+            a->seq, (long long)a->generation, (double)a->build_ms,
+            (unsigned long long)a->cycle, a->frame, a->text ? a->text : "");
+  }
+}
+
+/* Worker observation */
+
+uint64_t
+host_work_done(const Host* h)
+{
+  return atomic_load(&((Host*)h)->work_done);
+}
+
+int64_t
+host_work_return_cycle(const Host* h, uint64_t index)
+{
+  return index < host_work_done(h) ? h->work_log[index % WORK_LOG_SIZE] : -1;
+}
+
+void
+host_wait_idle(Host* h)
+{
+  if (h->mode != HOST_WORKER_THREADED && h->mode != HOST_WORKER_SLOW) {
+    return;
+  }
+  while (!ring_empty(&h->work_ring) || atomic_load(&h->busy)) {
+    sleep_ns(200000L);
+  }
+}
+
+unsigned
+host_rt_violations(const Host* h)
+{
+  return h->rt_violations;
+}
+
+const char*
+host_rt_first(const Host* h)
+{
+  return h->rt_first;
+}
+
+uint64_t
+host_rt_checked(const Host* h)
+{
+  return h->rt_checked;
+}
+
+/* State */
+
+static const void*
+get_port_value(const char* symbol,
+               void*       user_data,
+               uint32_t*   size,
+               uint32_t*   type)
+{
+  Host* const h = (Host*)user_data;
+  *size         = sizeof(float);
+  *type         = h->uris.atom_Float;
+  if (!strcmp(symbol, "gain")) {
+    return &h->gain;
+  }
+  if (!strcmp(symbol, "program")) {
+    return &h->program;
+  }
+  unsigned i = 0;
+  if (sscanf(symbol, "macro%u", &i) == 1 && i >= 1u && i <= N_MACROS) {
+    return &h->macro[i - 1u];
+  }
+  *size = 0;
+  *type = 0;
+  return NULL;
+}
+
+static void
+set_port_value(const char* symbol,
+               void*       user_data,
+               const void* value,
+               uint32_t    size,
+               uint32_t    type)
+{
+  Host* const h = (Host*)user_data;
+  if (size != sizeof(float) || type != h->uris.atom_Float) {
+    return;
+  }
+  uint32_t     vsize = 0;
+  uint32_t     vtype = 0;
+  float* const port  = (float*)get_port_value(symbol, h, &vsize, &vtype);
+  if (port) {
+    memcpy(port, value, sizeof(float));
+  }
+}
+
+LilvState*
+host_state_save(Host* h)
+{
+  host_wait_idle(h);
+  return lilv_state_new_from_instance(
+    host_plugin(), h->instance, &map_feature, NULL, NULL, NULL, NULL,
+    get_port_value, h, LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE, h->features);
+}
+
+int
+host_state_restore(Host* h, const LilvState* state)
+{
+  host_wait_idle(h);
+  lilv_state_restore(state, h->instance, set_port_value, h, 0, h->features);
+  return 0;
+}
+
+void
+host_state_restore_from_thread(Host* h, const LilvState* state)
+{
+  lilv_state_restore(state, h->instance, NULL, NULL, 0, h->features);
+}
+
+char*
+host_state_to_string(const LilvState* state)
+{
+  return lilv_state_to_string(host_world(), &map_feature, &unmap_feature, state,
+                              "urn:chronus:test#state", NULL);
+}
+
+LilvState*
+host_state_from_string(const char* text)
+{
+  return lilv_state_new_from_string(host_world(), &map_feature, text);
+}
