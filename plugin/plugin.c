@@ -63,7 +63,7 @@ instantiate(const LV2_Descriptor* const     descriptor,
   lv2_atom_forge_init(&self->forge, self->map);
   self->rate        = (float)rate;
   self->program_now = -1;
-  self->gain_db     = 0.0f;
+  self->gain_db     = NAN; /* the first port reading sets the gain at once */
   self->gain_target = 1.0f;
   self->gain_now    = 1.0f;
   self->gain_coeff  = 1.0f - expf(-1.0f / (0.01f * self->rate)); /* 10 ms */
@@ -461,9 +461,13 @@ CH_REALTIME static void
 read_control_ports(Chronus* const self)
 {
   if (self->gain && *self->gain != self->gain_db) {
+    const bool  first = isnan(self->gain_db);
     const float db    = fminf(fmaxf(*self->gain, -60.0f), 12.0f);
     self->gain_db     = *self->gain;
     self->gain_target = db <= -60.0f ? 0.0f : powf(10.0f, db / 20.0f);
+    if (first) {
+      self->gain_now = self->gain_target; /* no fade from 0 dB at start */
+    }
   }
   for (uint32_t i = 0; i < CH_N_MACROS; ++i) {
     if (self->macro[i]) {
@@ -486,7 +490,7 @@ read_control_ports(Chronus* const self)
   }
 }
 
-static void
+CH_REALTIME static void
 run(LV2_Handle instance, const uint32_t n_frames)
 {
   Chronus* const self = (Chronus*)instance;
