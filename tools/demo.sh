@@ -10,13 +10,13 @@ tools/setup.sh
 wav=out/demo.wav
 mkdir -p out
 
-# The demo command: edit here (e.g. build/tools/chronus-render with a patch
-# from presets/ and a MIDI file once the renderer exists).
-if [[ -x build/tools/chronus-demo ]]; then
-  build/tools/chronus-demo "$wav"
-else
-  echo "demo: build/tools/chronus-demo is not built yet" >&2
-  exit 1
-fi
+# The demo command: the demo patch played by a timed script (a phrase with
+# a filter sweep and a live re-patch); see docs/render.md.
+build/tools/chronus-render --patch tools/demo/demo.ttl \
+  --script tools/demo/demo.script -o "$wav"
 
 echo "demo: wrote $(pwd)/$wav"
+if command -v sox >/dev/null; then
+  peak=$(sox -V1 "$wav" -n stats 2>&1 | awk '/^Pk lev dB/ { print $4 }')
+  echo "demo: duration $(sox --i -d "$wav" 2>/dev/null), peak $peak dBFS"
+fi

@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# The offline renderer, end to end: the demo, a script on the default patch,
+# pitch, block-size independence, a MIDI file, and errors that name a line.
+set -u
+root=${CH_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
+build=${CH_BUILD_DIR:-$root/build}
+render=$build/tools/chronus-render
+tmp=$(mktemp -d /tmp/chronus-render-test.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+pass() { echo "PASS $1"; }
+fail() {
+  echo "FAIL $1${2:+ ($2)}"
+  [[ -s $tmp/err ]] && sed 's/^/   | /' "$tmp/err" | tail -n 15
+}
+
+if [[ ! -x $render ]]; then
+  echo "FAIL render_built (no $render: run ./waf build)"
+  exit 0
+fi
+
+# stat FILE [SOX EFFECTS...] -> "rms peak rough_frequency" of channel 1.
+stat() {
+  local f=$1
+  shift
+  sox -V1 "$f" -n remix 1 "$@" stat 2>&1 | awk '
+    /^RMS +amplitude/     { rms = $3 }
+    /^Maximum amplitude/  { max = $3 }
+    /^Minimum amplitude/  { min = -$3 }
+    /^Rough +frequency/   { freq = $3 }
+    END { print rms, (max > min ? max : min), freq }'
+}
+# near VALUE TARGET TOLERANCE
+near() { awk -v v="$1" -v t="$2" -v e="$3" 'BEGIN { exit !(v - t <= e && t - v <= e) }'; }
+above() { awk -v v="$1" -v t="$2" 'BEGIN { exit !(v > t) }'; }
+
+# A sine played by the voice's pitch: note 69 (A4) is 440 Hz.
+cat >"$tmp/sine.ttl" <<'EOF'
+@prefix ch:    <urn:chronus:> .
+@prefix param: <urn:chronus:param#> .
+@prefix :      <urn:chronus:module#> .
+:voice ch:kind "voice" .
+:osc   ch:kind "osc" ; param:shape "sine" .
+:out   ch:kind "output" ; param:level 0.5 .
+[] ch:from "voice:pitch" ; ch:to "osc:pitch" .
+[] ch:from "osc:out" ; ch:to "out:mono" .
+EOF
+
+# A script on the plugin's default patch: notes, a bend, CCs, macros, gain.
+cat >"$tmp/simple.script" <<'EOF'
+# no commits: the output must not depend on the block size
+0     note-on  A3 100
+0.3   bend 4096
+0.4   note-off A3
+0.5   note-on  60 90   # C4
+0.5   bend 0
+0.6   cc 1 64
+0.7   set filter cutoff 800
+0.8   gate voice on
+0.9   macro 3 0.5
+1.0   gain -6
+1.1   note-off 60
+1.3   gate voice off
+EOF
+
+# 1. The demo renders, loud enough and not clipping.
+if "$render" -q --patch "$root/tools/demo/demo.ttl" \
+  --script "$root/tools/demo/demo.script" -o "$tmp/demo.wav" 2>"$tmp/err"; then
+  read -r rms peak _ < <(stat "$tmp/demo.wav")
+  len=$(sox --i -D "$tmp/demo.wav" 2>/dev/null)
+  if above "$rms" 0.05 && ! above "$peak" 0.999 && above "$len" 8; then
+    pass render_demo
+  else
+    fail render_demo "rms $rms, peak $peak, length $len s"
+  fi
+else
+  fail render_demo "exit status $?"
+fi
+
+# 2. A script alone plays the default patch.
+if "$render" -q --script "$tmp/simple.script" -o "$tmp/simple.wav" \
+  2>"$tmp/err"; then
+  read -r rms peak _ < <(stat "$tmp/simple.wav")
+  len=$(sox --i -D "$tmp/simple.wav" 2>/dev/null)
+  if above "$rms" 0.02 && ! above "$peak" 0.999 && near "$len" 3.3 0.001; then
+    pass render_script
+  else
+    fail render_script "rms $rms, peak $peak, length $len s (want 3.3)"
+  fi
+else
+  fail render_script "exit status $?"
+fi
+
+# 3. Pitch: A4 on a sine is 440 Hz.
+printf '0 note-on 69 100\n2 note-off 69\n' >"$tmp/a4.script"
+if "$render" -q --patch "$tmp/sine.ttl" --script "$tmp/a4.script" \
+  --length 2 -o "$tmp/a4.wav" 2>"$tmp/err"; then
+  read -r rms _ freq < <(stat "$tmp/a4.wav" trim 0.1 1.5)
+  if near "$freq" 440 3 && near "$rms" 0.3536 0.01; then
+    pass render_pitch_a4
+  else
+    fail render_pitch_a4 "frequency $freq Hz, rms $rms"
+  fi
+else
+  fail render_pitch_a4 "exit status $?"
+fi
+
+# 4. Any block size gives the same file: without commits after time 0,
+#    and (since a commit lands at its own frame) with the demo's live edit.
+same_blocks() {
+  local name=$1 ref=$2
+  shift 2
+  local ok=1 b
+  for b in 1 4096 37; do
+    if ! "$render" -q --block "$b" "$@" -o "$tmp/block$b.wav" 2>"$tmp/err"; then
+      fail "$name" "--block $b: exit status $?"
+      return
+    fi
+    cmp -s "$ref" "$tmp/block$b.wav" || { ok=0; break; }
+  done
+  if ((ok)); then pass "$name"; else fail "$name" "--block $b differs from 256"; fi
+}
+same_blocks render_block_sizes "$tmp/simple.wav" --script "$tmp/simple.script"
+same_blocks render_block_sizes_commit "$tmp/demo.wav" \
+  --patch "$root/tools/demo/demo.ttl" --script "$root/tools/demo/demo.script"
+
+# 5. A MIDI file, with a tempo change (tempo map) and a pitch bend:
+#    A4 for 0.5 s at 120 bpm, then at 60 bpm C5 bent up a half semitone.
+python3 - "$tmp/test.mid" <<'EOF'
+import struct, sys
+def vlq(n):
+    out = [n & 0x7F]
+    n >>= 7
+    while n:
+        out.insert(0, (n & 0x7F) | 0x80)
+        n >>= 7
+    return bytes(out)
+tempo = lambda us: b'\xff\x51\x03' + us.to_bytes(3, 'big')
+events = [(0, tempo(500000)), (0, b'\x90\x45\x64'), (480, b'\x80\x45\x00'),
+          (960, tempo(1000000)), (960, b'\xe0\x00\x50'),
+          (960, b'\x90\x48\x64'), (1440, b'\x80\x48\x00'),
+          (1440, b'\xff\x2f\x00')]
+track, last = b'', 0
+for tick, data in events:
+    track += vlq(tick - last) + data
+    last = tick
+with open(sys.argv[1], 'wb') as f:
+    f.write(b'MThd' + struct.pack('>IHHH', 6, 0, 1, 480))
+    f.write(b'MTrk' + struct.pack('>I', len(track)) + track)
+EOF
+if "$render" -q --patch "$tmp/sine.ttl" --midi "$tmp/test.mid" \
+  -o "$tmp/midi.wav" 2>"$tmp/err"; then
+  len=$(sox --i -D "$tmp/midi.wav" 2>/dev/null)
+  read -r _ _ f1 < <(stat "$tmp/midi.wav" trim 0.05 0.4)
+  read -r _ _ f2 < <(stat "$tmp/midi.wav" trim 1.05 0.9)
+  # last event at 2.0 s (not 1.5 s: the tempo halves at 1 s) + 2 s of tail;
+  # 523.25 Hz * 2^(0.5/12) = 538.58 Hz
+  if near "$len" 4 0.001 && near "$f1" 440 3 && near "$f2" 538.6 3; then
+    pass render_midi
+  else
+    fail render_midi "length $len s (want 4), frequencies $f1, $f2 Hz"
+  fi
+else
+  fail render_midi "exit status $?"
+fi
+
+# 6. A bad script line: non-zero exit, and the message names the line.
+printf '0 note-on 60 100\n# fine\n0.5 note-on 60\n1 note-off 60\n' \
+  >"$tmp/bad.script"
+"$render" --script "$tmp/bad.script" -o "$tmp/bad.wav" 2>"$tmp/err"
+status=$?
+if ((status != 0)) && grep -q 'bad.script:3:' "$tmp/err"; then
+  pass render_bad_script_line
+else
+  fail render_bad_script_line "exit status $status"
+fi
+
+# 7. An edit the plugin refuses: ch:Error printed with the script line,
+#    exit 2; --keep-going exits 0.
+printf '0 note-on 60 100\n0.5 create x theremin\n1 note-off 60\n' \
+  >"$tmp/refused.script"
+"$render" --script "$tmp/refused.script" -o "$tmp/refused.wav" 2>"$tmp/err"
+status=$?
+if ((status == 2)) && grep -q "refused.script:2: .*theremin" "$tmp/err" &&
+  "$render" -q --keep-going --script "$tmp/refused.script" \
+    -o "$tmp/refused.wav" 2>/dev/null; then
+  pass render_plugin_error
+else
+  fail render_plugin_error "exit status $status"
+fi
+
+# 8. Silence is reported: a script with no notes.
+printf '0.5 set filter cutoff 900\n' >"$tmp/silent.script"
+"$render" --script "$tmp/silent.script" -o "$tmp/silent.wav" 2>"$tmp/err"
+status=$?
+if ((status == 3)) && grep -q silent "$tmp/err"; then
+  pass render_silence_warned
+else
+  fail render_silence_warned "exit status $status"
+fi

@@ -1,0 +1,1553 @@
+/* chronus-render: renders Chronus offline to a WAV file, hosting the plugin
+   through lilv and playing a patch, a timed script and/or a MIDI file. */
+#include "../src/model.h"
+#include "../src/patch.h"
+#include "uris.h"
+
+#include <lilv/lilv.h>
+#include <lv2/atom/forge.h>
+#include <lv2/atom/util.h>
+#include <lv2/buf-size/buf-size.h>
+#include <lv2/core/lv2.h>
+#include <lv2/log/log.h>
+#include <lv2/options/options.h>
+#include <lv2/parameters/parameters.h>
+#include <lv2/urid/urid.h>
+#include <lv2/worker/worker.h>
+#include <sndfile.h>
+
+#ifdef CH_HAVE_SMF
+#  include <smf.h>
+#endif
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef CH_BUNDLE_DIR
+#  define CH_BUNDLE_DIR ""
+#endif
+#ifndef CH_VERSION
+#  define CH_VERSION "unknown"
+#endif
+
+#define PROG         "chronus-render"
+#define NOTIFY_SIZE  (64u * 1024u)
+#define MAX_BLOCK    8192u
+#define MESSAGE_SIZE (16u * 1024u)
+#define SILENCE      1e-6f /* -120 dBFS */
+
+/* Exit codes */
+enum { EXIT_PLUGIN_ERROR = 2, EXIT_SILENT = 3 };
+
+/* Command line */
+
+typedef struct {
+  const char* patch;
+  const char* midi;
+  const char* script;
+  const char* output;
+  const char* bundle;
+  bool        lv2_path;
+  double      length; /* seconds, < 0: last event + tail */
+  uint32_t    block;
+  uint32_t    rate;
+  float       gain_db;
+  bool        pcm24;
+  bool        keep_going;
+  bool        verbose;
+  bool        quiet;
+} Options;
+
+/* URID map: a plain list, fine for the few dozen URIs one instance uses */
+
+typedef struct {
+  char**   uris;
+  uint32_t n;
+} UridMap;
+
+static LV2_URID
+map_uri(LV2_URID_Map_Handle handle, const char* const uri)
+{
+  UridMap* const map = (UridMap*)handle;
+  for (uint32_t i = 0; i < map->n; ++i) {
+    if (!strcmp(map->uris[i], uri)) {
+      return i + 1u;
+    }
+  }
+  char** const uris = (char**)realloc(map->uris, (map->n + 1u) * sizeof(char*));
+  char* const  copy = (char*)malloc(strlen(uri) + 1u);
+  if (!uris || !copy) {
+    free(copy);
+    map->uris = uris ? uris : map->uris;
+    return 0; /* out of memory: LV2 says 0 is "no URID" */
+  }
+  strcpy(copy, uri);
+  map->uris         = uris;
+  map->uris[map->n] = copy;
+  return ++map->n;
+}
+
+static const char*
+unmap_uri(LV2_URID_Unmap_Handle handle, const LV2_URID urid)
+{
+  const UridMap* const map = (const UridMap*)handle;
+  return urid >= 1u && urid <= map->n ? map->uris[urid - 1u] : NULL;
+}
+
+/* Events to send, in time order */
+
+typedef enum {
+  EV_MIDI, /* MIDI bytes */
+  EV_ATOM, /* a whole atom (header and body) */
+  EV_PORT, /* a new value for a control port */
+} EventType;
+
+typedef struct {
+  int64_t   frame;
+  uint32_t  order; /* index into origins; also the ch:seq of messages */
+  EventType type;
+  bool      commit; /* swaps the patch: ch:Commit or a program change */
+  uint32_t  port;
+  float     value;
+  uint32_t  size;
+  uint8_t*  data;
+} Event;
+
+typedef struct {
+  Event*   events;
+  char**   origins; /* "file:line" of each event, by order */
+  uint32_t n;
+  uint32_t cap;
+} EventList;
+
+/* The host */
+
+typedef struct {
+  Options                     opt;
+  UridMap                     urids;
+  LV2_URID_Map                map;
+  LV2_URID_Unmap              unmap;
+  ChUris                      uris;
+  LV2_URID                    atom_Chunk;
+  LV2_URID                    log_Error;
+  LV2_URID                    log_Warning;
+  LV2_URID                    log_Trace;
+  LilvWorld*                  world;
+  const LilvPlugin*           plugin;
+  LilvInstance*               instance;
+  const LV2_Worker_Interface* worker;
+  uint32_t                    n_ports;
+  float*                      port_values; /* control input values */
+  uint32_t                    port_control;
+  uint32_t                    port_notify;
+  uint32_t                    port_out[2];
+  int32_t                     port_program;
+  int32_t                     port_gain;
+  int32_t                     port_macro[8];
+  uint8_t*                    control; /* the input atom:Sequence */
+  uint32_t                    control_cap;
+  LV2_Atom_Sequence*          notify;
+  float*                      out[2];
+  float*                      dummy; /* for ports we do not use */
+  bool                        in_run;
+  uint32_t                    n_errors;
+  EventList                   list;
+  LV2_Atom_Forge              forge;
+  uint8_t                     message[MESSAGE_SIZE];
+} Host;
+
+static int
+print_log(LV2_Log_Handle handle, LV2_URID type, const char* fmt, va_list args)
+{
+  const Host* const host = (const Host*)handle;
+  /* Errors during run() also arrive on notify, which we print with their
+     time; the log would only repeat them. */
+  if (type == host->log_Trace && !host->opt.verbose) {
+    return 0;
+  }
+  if (host->in_run && type == host->log_Error && !host->opt.verbose) {
+    return 0;
+  }
+  fprintf(stderr, "%s: %s", PROG,
+          type == host->log_Error     ? "plugin error: "
+          : type == host->log_Warning ? "plugin warning: "
+                                      : "plugin: ");
+  return vfprintf(stderr, fmt, args);
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static int
+printf_log(LV2_Log_Handle handle, LV2_URID type, const char* fmt, ...)
+{
+  va_list args;
+  va_start(args, fmt);
+  const int ret = print_log(handle, type, fmt, args);
+  va_end(args);
+  return ret;
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2)))
+#endif
+static void
+fail(const char* const fmt, ...)
+{
+  va_list args;
+  va_start(args, fmt);
+  fprintf(stderr, "%s: ", PROG);
+  vfprintf(stderr, fmt, args);
+  fputc('\n', stderr);
+  va_end(args);
+}
+
+/* The synchronous worker: work and its responses run at once, inside
+   schedule_work, like Ardour's export (docs/protocol.md, "Threads"). */
+
+static LV2_Worker_Status
+respond(LV2_Worker_Respond_Handle handle,
+        const uint32_t            size,
+        const void* const         data)
+{
+  Host* const host = (Host*)handle;
+  return host->worker->work_response(lilv_instance_get_handle(host->instance),
+                                     size, data);
+}
+
+static LV2_Worker_Status
+schedule_work(LV2_Worker_Schedule_Handle handle,
+              const uint32_t             size,
+              const void* const          data)
+{
+  Host* const host = (Host*)handle;
+  if (!host->worker) {
+    return LV2_WORKER_ERR_UNKNOWN;
+  }
+  return host->worker->work(lilv_instance_get_handle(host->instance), respond,
+                            host, size, data);
+}
+
+/* Building events */
+
+static Event*
+add_event(Host* const       host,
+          const int64_t     frame,
+          const EventType   type,
+          const char* const origin)
+{
+  EventList* const list = &host->list;
+  if (list->n == list->cap) {
+    const uint32_t cap    = list->cap ? 2u * list->cap : 256u;
+    Event* const   events = (Event*)realloc(list->events, cap * sizeof(Event));
+    if (events) {
+      list->events = events;
+    }
+    char** const origins = (char**)realloc(list->origins, cap * sizeof(char*));
+    if (origins) {
+      list->origins = origins;
+    }
+    if (!events || !origins) {
+      return NULL;
+    }
+    list->cap = cap;
+  }
+  char* const copy = origin ? (char*)malloc(strlen(origin) + 1u) : NULL;
+  if (copy) {
+    strcpy(copy, origin);
+  }
+  Event* const ev = &list->events[list->n];
+  memset(ev, 0, sizeof(*ev));
+  ev->frame                = frame;
+  ev->order                = list->n;
+  ev->type                 = type;
+  list->origins[list->n++] = copy;
+  return ev;
+}
+
+static bool
+add_midi(Host* const          host,
+         const int64_t        frame,
+         const uint8_t* const bytes,
+         const uint32_t       size,
+         const char* const    origin)
+{
+  Event* const ev = add_event(host, frame, EV_MIDI, origin);
+  if (!ev || !(ev->data = (uint8_t*)malloc(size))) {
+    return false;
+  }
+  memcpy(ev->data, bytes, size);
+  ev->size = size;
+  return true;
+}
+
+static bool
+add_port(Host* const       host,
+         const int64_t     frame,
+         const int32_t     port,
+         const float       value,
+         const bool        commit,
+         const char* const origin)
+{
+  Event* const ev = add_event(host, frame, EV_PORT, origin);
+  if (!ev) {
+    return false;
+  }
+  ev->port   = (uint32_t)port;
+  ev->value  = value;
+  ev->commit = commit;
+  return true;
+}
+
+/* Starts a message (an atom:Object of type `otype`) in host->message; its
+   ch:seq is the order of the event it will become. */
+static void
+message_begin(Host* const                 host,
+              LV2_Atom_Forge_Frame* const frame,
+              const LV2_URID              otype)
+{
+  LV2_Atom_Forge* const forge = &host->forge;
+  lv2_atom_forge_set_buffer(forge, host->message, sizeof(host->message));
+  lv2_atom_forge_object(forge, frame, 0, otype);
+  lv2_atom_forge_key(forge, host->uris.ch_seq);
+  lv2_atom_forge_int(forge, (int32_t)host->list.n);
+}
+
+static void
+message_string(Host* const host, const LV2_URID key, const char* const value)
+{
+  lv2_atom_forge_key(&host->forge, key);
+  lv2_atom_forge_string(&host->forge, value, (uint32_t)strlen(value));
+}
+
+static bool
+message_end(Host* const                 host,
+            LV2_Atom_Forge_Frame* const frame,
+            const int64_t               frame_time,
+            const bool                  commit,
+            const char* const           origin)
+{
+  LV2_Atom_Forge* const forge = &host->forge;
+  lv2_atom_forge_pop(forge, frame);
+  if (forge->offset > forge->size) {
+    fail("%s: message too large", origin);
+    return false;
+  }
+  const LV2_Atom* const atom = (const LV2_Atom*)host->message;
+  const uint32_t        size = (uint32_t)sizeof(LV2_Atom) + atom->size;
+  Event* const          ev   = add_event(host, frame_time, EV_ATOM, origin);
+  if (!ev || !(ev->data = (uint8_t*)malloc(size))) {
+    fail("out of memory");
+    return false;
+  }
+  memcpy(ev->data, atom, size);
+  ev->size   = size;
+  ev->commit = commit;
+  return true;
+}
+
+static bool
+add_simple(Host* const       host,
+           const int64_t     frame,
+           const LV2_URID    otype,
+           const char* const origin)
+{
+  LV2_Atom_Forge_Frame f;
+  message_begin(host, &f, otype);
+  return message_end(host, &f, frame, otype == host->uris.ch_Commit, origin);
+}
+
+static bool
+add_load(Host* const       host,
+         const int64_t     frame,
+         const char* const path,
+         const char* const origin)
+{
+  LV2_Atom_Forge_Frame f;
+  message_begin(host, &f, host->uris.ch_Load);
+  lv2_atom_forge_key(&host->forge, host->uris.ch_file);
+  lv2_atom_forge_path(&host->forge, path, (uint32_t)strlen(path));
+  return message_end(host, &f, frame, false, origin);
+}
+
+/* Number parsing: the whole token, or an error */
+
+static bool
+parse_double(const char* const text, double* const value)
+{
+  char* end = NULL;
+  errno     = 0;
+  *value    = strtod(text, &end);
+  return end != text && !*end && !errno && isfinite(*value);
+}
+
+static bool
+parse_long(const char* const text, long* const value)
+{
+  char* end = NULL;
+  errno     = 0;
+  *value    = strtol(text, &end, 10);
+  return end != text && !*end && !errno;
+}
+
+/* A MIDI note: a number 0..127 or a name such as C4, F#3, Bb2 (C4 = 60). */
+static bool
+parse_note(const char* const text, long* const note)
+{
+  if (parse_long(text, note)) {
+    return *note >= 0 && *note <= 127;
+  }
+  static const int steps[] = { 9, 11, 0, 2, 4, 5, 7 }; /* A B C D E F G */
+  const char       letter  = (char)toupper((unsigned char)text[0]);
+  if (letter < 'A' || letter > 'G') {
+    return false;
+  }
+  long        semitone = steps[letter - 'A'];
+  const char* rest     = text + 1;
+  if (*rest == '#') {
+    ++semitone;
+    ++rest;
+  } else if (*rest == 'b') {
+    --semitone;
+    ++rest;
+  }
+  long octave = 0;
+  if (!parse_long(rest, &octave) || octave < -1 || octave > 9) {
+    return false;
+  }
+  *note = 12 * (octave + 1) + semitone;
+  return *note >= 0 && *note <= 127;
+}
+
+/* The script */
+
+typedef struct {
+  const char* name;
+  int         n_args;
+  const char* usage;
+} Command;
+
+static const Command commands[] = {
+  { "note-on", 2, "note-on NOTE VELOCITY" },
+  { "note-off", 1, "note-off NOTE" },
+  { "cc", 2, "cc NUMBER VALUE" },
+  { "bend", 1, "bend VALUE (-8192..8191)" },
+  { "create", 2, "create NAME KIND" },
+  { "delete", 1, "delete NAME" },
+  { "connect", 2, "connect FROM TO" },
+  { "disconnect", 2, "disconnect FROM TO" },
+  { "set", 3, "set MODULE PARAM VALUE" },
+  { "gate", 2, "gate MODULE on|off" },
+  { "commit", 0, "commit" },
+  { "abort", 0, "abort" },
+  { "load", 1, "load FILE" },
+  { "program", 1, "program N" },
+  { "macro", 2, "macro I VALUE (I = 1..8, VALUE = 0..1)" },
+  { "gain", 1, "gain DB" },
+};
+
+/* An absolute path for `path`, relative to the directory of `base`. */
+static char*
+resolve_path(const char* const path, const char* const base)
+{
+  char* joined = NULL;
+  if (path[0] != '/' && base && strchr(base, '/')) {
+    const size_t dir_len = (size_t)(strrchr(base, '/') - base);
+    joined               = (char*)malloc(dir_len + strlen(path) + 2u);
+    if (!joined) {
+      return NULL;
+    }
+    memcpy(joined, base, dir_len);
+    joined[dir_len] = '/';
+    strcpy(joined + dir_len + 1u, path);
+  }
+  char* const resolved = realpath(joined ? joined : path, NULL);
+  free(joined);
+  return resolved;
+}
+
+/* Reads a patch file with the engine the plugin is built from, so that a
+   bad patch stops the render before it starts, with a message naming the
+   line, rather than as a ch:Error in the middle of it. */
+static bool
+check_patch(const char* const path, const char* const origin)
+{
+  ChModel* const model = ch_model_new();
+  ChError        err;
+  ch_error_clear(&err);
+  const ChStatus st =
+    model ? ch_patch_read_file(model, path, &err) : CH_ERR_NO_MEMORY;
+  ch_model_free(model);
+  if (st) {
+    fprintf(stderr, "%s: %s\n", origin, err.msg[0] ? err.msg : "out of memory");
+  }
+  return !st;
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static bool
+line_error(const char* const origin, const char* const fmt, ...)
+{
+  va_list args;
+  va_start(args, fmt);
+  fprintf(stderr, "%s: ", origin);
+  vfprintf(stderr, fmt, args);
+  fputc('\n', stderr);
+  va_end(args);
+  return false;
+}
+
+/* Parses and queues the command in `argv` (after the time). */
+static bool
+script_command(Host* const       host,
+               const char* const file,
+               const char* const origin,
+               const int64_t     frame,
+               char** const      argv,
+               const int         argc)
+{
+  const ChUris* const uris = &host->uris;
+  const Command*      cmd  = NULL;
+  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); ++i) {
+    if (!strcmp(argv[0], commands[i].name)) {
+      cmd = &commands[i];
+    }
+  }
+  if (!cmd) {
+    return line_error(origin, "unknown command '%s'", argv[0]);
+  }
+  if (argc - 1 != cmd->n_args) {
+    return line_error(origin, "'%s' takes %d argument%s, not %d: %s", cmd->name,
+                      cmd->n_args, cmd->n_args == 1 ? "" : "s", argc - 1,
+                      cmd->usage);
+  }
+
+  const char* const name    = cmd->name;
+  long              a       = 0;
+  long              b       = 0;
+  double            x       = 0.0;
+  const bool        note_on = !strcmp(name, "note-on");
+  if (note_on || !strcmp(name, "note-off")) {
+    if (!parse_note(argv[1], &a)) {
+      return line_error(origin, "bad note '%s' (0..127 or a name like A4)",
+                        argv[1]);
+    }
+    if (note_on && (!parse_long(argv[2], &b) || b < 0 || b > 127)) {
+      return line_error(origin, "bad velocity '%s' (0..127)", argv[2]);
+    }
+    const uint8_t midi[3] = { note_on ? 0x90 : 0x80, (uint8_t)a, (uint8_t)b };
+    return add_midi(host, frame, midi, 3, origin);
+  }
+  if (!strcmp(name, "cc")) {
+    if (!parse_long(argv[1], &a) || a < 0 || a > 127) {
+      return line_error(origin, "bad controller number '%s' (0..127)", argv[1]);
+    }
+    if (!parse_long(argv[2], &b) || b < 0 || b > 127) {
+      return line_error(origin, "bad controller value '%s' (0..127)", argv[2]);
+    }
+    const uint8_t midi[3] = { 0xB0, (uint8_t)a, (uint8_t)b };
+    return add_midi(host, frame, midi, 3, origin);
+  }
+  if (!strcmp(name, "bend")) {
+    if (!parse_long(argv[1], &a) || a < -8192 || a > 8191) {
+      return line_error(origin, "bad bend '%s' (-8192..8191)", argv[1]);
+    }
+    const long    v       = a + 8192;
+    const uint8_t midi[3] = { 0xE0, (uint8_t)(v & 0x7F),
+                              (uint8_t)((v >> 7) & 0x7F) };
+    return add_midi(host, frame, midi, 3, origin);
+  }
+  if (!strcmp(name, "program")) {
+    if (host->port_program < 0) {
+      return line_error(origin, "the plugin has no program port");
+    }
+    if (!parse_long(argv[1], &a) || a < 0 || a > 127) {
+      return line_error(origin, "bad program '%s' (0..127)", argv[1]);
+    }
+    return add_port(host, frame, host->port_program, (float)a, true, origin);
+  }
+  if (!strcmp(name, "macro")) {
+    if (!parse_long(argv[1], &a) || a < 1 || a > 8) {
+      return line_error(origin, "bad macro number '%s' (1..8)", argv[1]);
+    }
+    if (!parse_double(argv[2], &x) || x < 0.0 || x > 1.0) {
+      return line_error(origin, "bad macro value '%s' (0..1)", argv[2]);
+    }
+    if (host->port_macro[a - 1] < 0) {
+      return line_error(origin, "the plugin has no port macro%ld", a);
+    }
+    return add_port(host, frame, host->port_macro[a - 1], (float)x, false,
+                    origin);
+  }
+  if (!strcmp(name, "gain")) {
+    if (!parse_double(argv[1], &x) || x < -60.0 || x > 12.0) {
+      return line_error(origin, "bad gain '%s' (-60..12 dB)", argv[1]);
+    }
+    if (host->port_gain < 0) {
+      return line_error(origin, "the plugin has no gain port");
+    }
+    return add_port(host, frame, host->port_gain, (float)x, false, origin);
+  }
+  if (!strcmp(name, "load")) {
+    char* const path = resolve_path(argv[1], file);
+    if (!path) {
+      return line_error(origin, "cannot open '%s': %s", argv[1],
+                        strerror(errno));
+    }
+    const bool ok =
+      check_patch(path, origin) && add_load(host, frame, path, origin);
+    free(path);
+    return ok;
+  }
+  if (!strcmp(name, "commit")) {
+    return add_simple(host, frame, uris->ch_Commit, origin);
+  }
+  if (!strcmp(name, "abort")) {
+    return add_simple(host, frame, uris->ch_Abort, origin);
+  }
+
+  /* Messages with module names: the plugin checks the names. */
+  LV2_Atom_Forge_Frame f;
+  if (!strcmp(name, "create")) {
+    message_begin(host, &f, uris->ch_Create);
+    message_string(host, uris->ch_module, argv[1]);
+    message_string(host, uris->ch_kind, argv[2]);
+  } else if (!strcmp(name, "delete")) {
+    message_begin(host, &f, uris->ch_Delete);
+    message_string(host, uris->ch_module, argv[1]);
+  } else if (!strcmp(name, "connect") || !strcmp(name, "disconnect")) {
+    message_begin(host, &f,
+                  name[0] == 'c' ? uris->ch_Connect : uris->ch_Disconnect);
+    message_string(host, uris->ch_from, argv[1]);
+    message_string(host, uris->ch_to, argv[2]);
+  } else if (!strcmp(name, "set")) {
+    if (!parse_double(argv[3], &x)) {
+      return line_error(origin, "bad value '%s' (a number)", argv[3]);
+    }
+    message_begin(host, &f, uris->ch_Set);
+    message_string(host, uris->ch_module, argv[1]);
+    message_string(host, uris->ch_param, argv[2]);
+    lv2_atom_forge_key(&host->forge, uris->ch_value);
+    lv2_atom_forge_float(&host->forge, (float)x);
+  } else { /* gate */
+    const bool on = !strcmp(argv[2], "on") || !strcmp(argv[2], "1");
+    if (!on && strcmp(argv[2], "off") && strcmp(argv[2], "0")) {
+      return line_error(origin, "bad gate '%s' (on or off)", argv[2]);
+    }
+    message_begin(host, &f, uris->ch_Gate);
+    message_string(host, uris->ch_module, argv[1]);
+    lv2_atom_forge_key(&host->forge, uris->ch_value);
+    lv2_atom_forge_bool(&host->forge, on);
+  }
+  return message_end(host, &f, frame, false, origin);
+}
+
+/* Reads the script; reports every bad line, and fails if there was one. */
+static bool
+read_script(Host* const host, const char* const path)
+{
+  FILE* const file = fopen(path, "r");
+  if (!file) {
+    fail("cannot open script '%s': %s", path, strerror(errno));
+    return false;
+  }
+  char line[4096];
+  char origin[PATH_MAX + 32];
+  bool ok     = true;
+  long number = 0;
+  while (fgets(line, sizeof(line), file)) {
+    ++number;
+    snprintf(origin, sizeof(origin), "%s:%ld", path, number);
+    if (!strchr(line, '\n') && !feof(file)) {
+      ok    = line_error(origin, "line too long (at most %zu characters)",
+                         sizeof(line) - 2u);
+      int c = 0;
+      while ((c = fgetc(file)) != EOF && c != '\n') {
+      }
+      continue;
+    }
+    char* const hash = strchr(line, '#');
+    if (hash) {
+      *hash = '\0';
+    }
+    char* argv[8];
+    int   argc = 0;
+    for (char *save = NULL, *token = strtok_r(line, " \t\r\n", &save); token;
+         token = strtok_r(NULL, " \t\r\n", &save)) {
+      if (argc == (int)(sizeof(argv) / sizeof(argv[0]))) {
+        argc = -1;
+        break;
+      }
+      argv[argc++] = token;
+    }
+    if (argc == 0) {
+      continue;
+    }
+    if (argc < 0) {
+      ok = line_error(origin, "too many words");
+      continue;
+    }
+    double seconds = 0.0;
+    if (!parse_double(argv[0], &seconds) || seconds < 0.0 ||
+        seconds > 86400.0) {
+      ok = line_error(origin,
+                      "expected a time in seconds first, not '%s' "
+                      "(lines are: SECONDS COMMAND ARGUMENTS...)",
+                      argv[0]);
+      continue;
+    }
+    if (argc < 2) {
+      ok = line_error(origin, "a command must follow the time");
+      continue;
+    }
+    const int64_t frame = (int64_t)llround(seconds * host->opt.rate);
+    if (!script_command(host, path, origin, frame, argv + 1, argc - 1)) {
+      ok = false;
+    }
+  }
+  if (ferror(file)) {
+    fail("cannot read script '%s': %s", path, strerror(errno));
+    ok = false;
+  }
+  fclose(file);
+  return ok;
+}
+
+/* The MIDI file */
+
+static bool
+read_midi(Host* const host, const char* const path)
+{
+#ifdef CH_HAVE_SMF
+  smf_t* const smf = smf_load(path);
+  if (!smf) {
+    fail("cannot read MIDI file '%s'", path);
+    return false;
+  }
+  char         origin[PATH_MAX + 32];
+  smf_event_t* event = NULL;
+  bool         ok    = true;
+  while (ok && (event = smf_get_next_event(smf))) {
+    if (smf_event_is_metadata(event) || smf_event_is_sysex(event) ||
+        event->midi_buffer_length < 2) {
+      continue;
+    }
+    const uint8_t status = event->midi_buffer[0] & 0xF0;
+    /* Note off/on, CC, program change, channel pressure, pitch bend */
+    if (status == 0x80 || status == 0x90 || status == 0xB0 || status == 0xC0 ||
+        status == 0xD0 || status == 0xE0) {
+      snprintf(origin, sizeof(origin), "%s: event at %.3f s", path,
+               event->time_seconds);
+      ok = add_midi(
+        host, (int64_t)llround(event->time_seconds * host->opt.rate),
+        event->midi_buffer, (uint32_t)event->midi_buffer_length, origin);
+    }
+  }
+  smf_delete(smf);
+  if (!ok) {
+    fail("out of memory");
+  }
+  return ok;
+#else
+  (void)host;
+  fail("cannot read '%s': built without libsmf (install libsmf-dev and "
+       "reconfigure)",
+       path);
+  return false;
+#endif
+}
+
+/* Plugin setup */
+
+static bool
+load_plugin(Host* const host)
+{
+  LilvWorld* const world = host->world = lilv_world_new();
+  if (!world) {
+    return false;
+  }
+  const char* bundle = host->opt.bundle;
+  if (!bundle && !host->opt.lv2_path && CH_BUNDLE_DIR[0]) {
+    char manifest[PATH_MAX];
+    snprintf(manifest, sizeof(manifest), "%s/manifest.ttl", CH_BUNDLE_DIR);
+    if (!access(manifest, R_OK)) {
+      bundle = CH_BUNDLE_DIR;
+    }
+  }
+  if (bundle) {
+    char* const dir = realpath(bundle, NULL);
+    if (!dir) {
+      fail("cannot open bundle '%s': %s", bundle, strerror(errno));
+      return false;
+    }
+    char* const slashed = (char*)malloc(strlen(dir) + 2u);
+    if (!slashed) {
+      free(dir);
+      return false;
+    }
+    strcpy(slashed, dir);
+    strcat(slashed, "/"); /* lilv wants bundle URIs to end with a slash */
+    LilvNode* const uri = lilv_new_file_uri(world, NULL, slashed);
+    lilv_world_load_bundle(world, uri);
+    lilv_node_free(uri);
+    free(slashed);
+    free(dir);
+  } else {
+    lilv_world_load_all(world); /* LV2_PATH, or lilv's default path */
+  }
+
+  LilvNode* const uri = lilv_new_uri(world, CH_PLUGIN_URI);
+  host->plugin =
+    lilv_plugins_get_by_uri(lilv_world_get_all_plugins(world), uri);
+  lilv_node_free(uri);
+  if (!host->plugin) {
+    fail("plugin <%s> not found in %s", CH_PLUGIN_URI,
+         bundle ? bundle : "LV2_PATH");
+    return false;
+  }
+  return true;
+}
+
+static bool
+check_features(const Host* const host, const LV2_Feature* const* features)
+{
+  LilvNodes* const required = lilv_plugin_get_required_features(host->plugin);
+  bool             ok       = true;
+  LILV_FOREACH(nodes, i, required)
+  {
+    const char* const uri   = lilv_node_as_uri(lilv_nodes_get(required, i));
+    bool              found = false;
+    for (int f = 0; features[f]; ++f) {
+      found = found || !strcmp(features[f]->URI, uri);
+    }
+    if (!found) {
+      fail("the plugin requires <%s>, which this host does not provide", uri);
+      ok = false;
+    }
+  }
+  lilv_nodes_free(required);
+  return ok;
+}
+
+static int32_t
+port_by_symbol(const Host* const host, const char* const symbol)
+{
+  LilvNode* const       node = lilv_new_string(host->world, symbol);
+  const LilvPort* const port =
+    lilv_plugin_get_port_by_symbol(host->plugin, node);
+  lilv_node_free(node);
+  return port ? (int32_t)lilv_port_get_index(host->plugin, port) : -1;
+}
+
+/* Finds the ports and their defaults (before the script, which names
+   them); buffers are connected after instantiation. */
+static bool
+find_ports(Host* const host)
+{
+  LilvWorld* const  world   = host->world;
+  const LilvPlugin* plugin  = host->plugin;
+  const uint32_t    n_ports = host->n_ports = lilv_plugin_get_num_ports(plugin);
+  host->port_values     = (float*)calloc(n_ports, sizeof(float));
+  float* const defaults = (float*)calloc(n_ports, sizeof(float));
+  if (!host->port_values || !defaults) {
+    free(defaults);
+    return false;
+  }
+  lilv_plugin_get_port_ranges_float(plugin, NULL, NULL, defaults);
+
+  LilvNode* const input   = lilv_new_uri(world, LV2_CORE__InputPort);
+  LilvNode* const output  = lilv_new_uri(world, LV2_CORE__OutputPort);
+  LilvNode* const audio   = lilv_new_uri(world, LV2_CORE__AudioPort);
+  LilvNode* const control = lilv_new_uri(world, LV2_CORE__ControlPort);
+  LilvNode* const atom    = lilv_new_uri(world, LV2_ATOM__AtomPort);
+  host->port_control      = UINT32_MAX;
+  host->port_notify       = UINT32_MAX;
+  host->port_out[0] = host->port_out[1] = UINT32_MAX;
+  bool ok                               = true;
+  for (uint32_t i = 0; i < n_ports; ++i) {
+    const LilvPort* const port = lilv_plugin_get_port_by_index(plugin, i);
+    const bool            in   = lilv_port_is_a(plugin, port, input);
+    if (lilv_port_is_a(plugin, port, control)) {
+      host->port_values[i] = isnan(defaults[i]) ? 0.0f : defaults[i];
+    } else if (lilv_port_is_a(plugin, port, atom)) {
+      uint32_t* const which = in ? &host->port_control : &host->port_notify;
+      *which                = *which == UINT32_MAX ? i : *which;
+    } else if (lilv_port_is_a(plugin, port, audio) && !in) {
+      uint32_t* const which = host->port_out[0] == UINT32_MAX
+                                ? &host->port_out[0]
+                                : &host->port_out[1];
+      *which                = *which == UINT32_MAX ? i : *which;
+    } else if (!lilv_port_is_a(plugin, port, output) &&
+               !lilv_port_is_a(plugin, port, audio)) {
+      fail("port %u of the plugin has a type this host does not know", i);
+      ok = false;
+    }
+  }
+  lilv_node_free(input);
+  lilv_node_free(output);
+  lilv_node_free(audio);
+  lilv_node_free(control);
+  lilv_node_free(atom);
+  free(defaults);
+
+  if (host->port_control == UINT32_MAX || host->port_notify == UINT32_MAX ||
+      host->port_out[1] == UINT32_MAX) {
+    fail("the plugin lacks an atom input, an atom output or two audio "
+         "outputs");
+    ok = false;
+  }
+  host->port_gain    = port_by_symbol(host, "gain");
+  host->port_program = port_by_symbol(host, "program");
+  for (int m = 0; m < 8; ++m) {
+    char symbol[16];
+    snprintf(symbol, sizeof(symbol), "macro%d", m + 1);
+    host->port_macro[m] = port_by_symbol(host, symbol);
+  }
+  if (host->port_gain >= 0) {
+    host->port_values[host->port_gain] = host->opt.gain_db;
+  }
+  return ok;
+}
+
+static void
+connect_ports(Host* const host)
+{
+  LilvInstance* const instance = host->instance;
+  for (uint32_t i = 0; i < host->n_ports; ++i) {
+    if (i == host->port_control) {
+      lilv_instance_connect_port(instance, i, host->control);
+    } else if (i == host->port_notify) {
+      lilv_instance_connect_port(instance, i, host->notify);
+    } else if (i == host->port_out[0] || i == host->port_out[1]) {
+      lilv_instance_connect_port(instance, i,
+                                 host->out[i == host->port_out[1]]);
+    } else {
+      const LilvPort* const port =
+        lilv_plugin_get_port_by_index(host->plugin, i);
+      LilvNode* const control =
+        lilv_new_uri(host->world, LV2_CORE__ControlPort);
+      const bool is_control = lilv_port_is_a(host->plugin, port, control);
+      lilv_node_free(control);
+      /* Control ports read (and write) one float; others get a block. */
+      lilv_instance_connect_port(instance, i,
+                                 is_control ? (void*)&host->port_values[i]
+                                            : (void*)host->dummy);
+    }
+  }
+}
+
+/* The control sequence */
+
+static void
+control_clear(Host* const host)
+{
+  LV2_Atom_Sequence* const seq = (LV2_Atom_Sequence*)host->control;
+  seq->atom.type               = host->uris.atom_Sequence;
+  seq->atom.size               = sizeof(LV2_Atom_Sequence_Body);
+  seq->body.unit               = 0;
+  seq->body.pad                = 0;
+}
+
+static bool
+control_append(Host* const       host,
+               const int64_t     frames,
+               const LV2_URID    type,
+               const void* const body,
+               const uint32_t    size)
+{
+  LV2_Atom_Sequence* seq  = (LV2_Atom_Sequence*)host->control;
+  const uint32_t     used = (uint32_t)sizeof(LV2_Atom) + seq->atom.size;
+  const uint32_t     need =
+    used + lv2_atom_pad_size((uint32_t)sizeof(LV2_Atom_Event) + size);
+  if (need > host->control_cap) {
+    uint32_t cap = host->control_cap;
+    while (cap < need) {
+      cap *= 2u;
+    }
+    uint8_t* const grown = (uint8_t*)realloc(host->control, cap);
+    if (!grown) {
+      return false;
+    }
+    host->control     = grown;
+    host->control_cap = cap;
+    lilv_instance_connect_port(host->instance, host->port_control, grown);
+    seq = (LV2_Atom_Sequence*)grown;
+  }
+  LV2_Atom_Event* const ev =
+    (LV2_Atom_Event*)((uint8_t*)seq + sizeof(LV2_Atom) + seq->atom.size);
+  ev->time.frames = frames;
+  ev->body.type   = type;
+  ev->body.size   = size;
+  memcpy(ev + 1, body, size);
+  seq->atom.size += lv2_atom_pad_size((uint32_t)sizeof(LV2_Atom_Event) + size);
+  return true;
+}
+
+static bool
+control_add(Host* const host, const Event* const ev, const int64_t frames)
+{
+  if (ev->type == EV_MIDI) {
+    return control_append(host, frames, host->uris.midi_Event, ev->data,
+                          ev->size);
+  }
+  const LV2_Atom* const atom = (const LV2_Atom*)ev->data;
+  return control_append(host, frames, atom->type, atom + 1, atom->size);
+}
+
+/* Running */
+
+static const char*
+origin_of(const Host* const host, const LV2_Atom* const seq)
+{
+  if (!seq || seq->type != host->uris.atom_Int) {
+    return NULL;
+  }
+  const int32_t order = ((const LV2_Atom_Int*)seq)->body;
+  return order >= 0 && (uint32_t)order < host->list.n
+           ? host->list.origins[order]
+           : NULL;
+}
+
+static void
+print_answers(Host* const host, const double seconds)
+{
+  const ChUris* const uris = &host->uris;
+  if (host->notify->atom.type != uris->atom_Sequence) {
+    return;
+  }
+  LV2_ATOM_SEQUENCE_FOREACH(host->notify, ev)
+  {
+    if (ev->body.type != uris->atom_Object) {
+      continue;
+    }
+    const LV2_Atom_Object* const obj     = (const LV2_Atom_Object*)&ev->body;
+    const LV2_Atom*              seq     = NULL;
+    const LV2_Atom*              message = NULL;
+    const LV2_Atom*              gen     = NULL;
+    const LV2_Atom*              ms      = NULL;
+    lv2_atom_object_get(obj, uris->ch_seq, &seq, uris->ch_message, &message,
+                        uris->ch_generation, &gen, uris->ch_buildTime, &ms, 0);
+    const char* const origin = origin_of(host, seq);
+    const double      at =
+      seconds + (double)ev->time.frames / (double)host->opt.rate;
+    if (obj->body.otype == uris->ch_Error) {
+      ++host->n_errors;
+      const char* const text = message && message->type == uris->atom_String
+                                 ? (const char*)LV2_ATOM_BODY_CONST(message)
+                                 : "(no message)";
+      fprintf(stderr, "%9.3f s  error: %s%s%s\n", at, origin ? origin : "",
+              origin ? ": " : "", text);
+    } else if (obj->body.otype == uris->ch_Committed && !host->opt.quiet) {
+      fprintf(stderr, "%9.3f s  committed: generation %lld", at,
+              gen && gen->type == uris->atom_Long
+                ? (long long)((const LV2_Atom_Long*)gen)->body
+                : -1LL);
+      if (ms && ms->type == uris->atom_Float) {
+        fprintf(stderr, ", built in %.2f ms",
+                (double)((const LV2_Atom_Float*)ms)->body);
+      }
+      fprintf(stderr, "%s%s%s\n", origin ? " (" : "", origin ? origin : "",
+              origin ? ")" : "");
+    } else if (host->opt.verbose) {
+      const char* const type = unmap_uri(&host->urids, obj->body.otype);
+      fprintf(stderr, "%9.3f s  %s%s%s\n", at, type ? type : "answer",
+              origin ? ": " : "", origin ? origin : "");
+    }
+  }
+}
+
+/* One run() of `n` frames (0: deliver messages only) at `pos`. */
+static void
+run_cycle(Host* const host, const int64_t pos, const uint32_t n)
+{
+  host->notify->atom.type = host->atom_Chunk;
+  host->notify->atom.size = NOTIFY_SIZE - (uint32_t)sizeof(LV2_Atom);
+  host->in_run            = true;
+  lilv_instance_run(host->instance, n);
+  if (host->worker && host->worker->end_run) {
+    host->worker->end_run(lilv_instance_get_handle(host->instance));
+  }
+  host->in_run = false;
+  print_answers(host, (double)pos / (double)host->opt.rate);
+}
+
+typedef struct {
+  double peak;
+  double sum_squares;
+  bool   non_finite;
+} Stats;
+
+static bool
+write_frames(Host* const    host,
+             SNDFILE* const file,
+             const uint32_t n,
+             float* const   interleaved,
+             Stats* const   stats)
+{
+  for (uint32_t i = 0; i < n; ++i) {
+    for (uint32_t c = 0; c < 2; ++c) {
+      const float x = host->out[c][i];
+      if (!isfinite(x)) {
+        stats->non_finite = true;
+      }
+      interleaved[2u * i + c] = x;
+      stats->peak             = fmax(stats->peak, fabs((double)x));
+      stats->sum_squares += (double)x * (double)x;
+    }
+  }
+  return sf_writef_float(file, interleaved, n) == (sf_count_t)n;
+}
+
+static int
+compare_events(const void* const a, const void* const b)
+{
+  const Event* const x = (const Event*)a;
+  const Event* const y = (const Event*)b;
+  if (x->frame != y->frame) {
+    return x->frame < y->frame ? -1 : 1;
+  }
+  return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* Renders `total` frames into `file`.  Events are sent at their frames.
+   A commit (or program change) is sent in a run() of 0 frames at its own
+   frame, so that the new patch plays from exactly that frame on, whatever
+   the block size; control ports change between blocks, so blocks are also
+   split where they change. */
+static bool
+render(Host* const    host,
+       SNDFILE* const file,
+       const int64_t  total,
+       Stats* const   stats)
+{
+  Event* const   events   = host->list.events;
+  const uint32_t n_events = host->list.n;
+  float* const   interleaved =
+    (float*)malloc(2u * host->opt.block * sizeof(float));
+  if (!interleaved) {
+    return false;
+  }
+  bool     ok = true;
+  uint32_t i  = 0;
+  for (int64_t pos = 0; ok && pos < total;) {
+    /* Events at `pos` up to the last commit among them: zero-length runs */
+    uint32_t last = UINT32_MAX;
+    for (uint32_t k = i; k < n_events && events[k].frame == pos; ++k) {
+      last = events[k].commit ? k : last;
+    }
+    if (last != UINT32_MAX) {
+      control_clear(host);
+      for (; ok && i <= last; ++i) {
+        if (events[i].type == EV_PORT) {
+          host->port_values[events[i].port] = events[i].value;
+        } else {
+          ok = control_add(host, &events[i], 0);
+        }
+        if (events[i].commit) {
+          run_cycle(host, pos, 0);
+          control_clear(host);
+        }
+      }
+    }
+
+    /* One block, up to the next port change or commit */
+    int64_t end = pos + (int64_t)host->opt.block;
+    end         = end < total ? end : total;
+    for (uint32_t k = i; k < n_events && events[k].frame < end; ++k) {
+      if (events[k].frame > pos &&
+          (events[k].type == EV_PORT || events[k].commit)) {
+        end = events[k].frame;
+        break;
+      }
+    }
+    control_clear(host);
+    for (; ok && i < n_events && events[i].frame < end; ++i) {
+      if (events[i].type == EV_PORT) {
+        host->port_values[events[i].port] = events[i].value; /* at `pos` */
+      } else {
+        ok = control_add(host, &events[i], events[i].frame - pos);
+      }
+    }
+    if (!ok) {
+      fail("out of memory");
+      break;
+    }
+    const uint32_t n = (uint32_t)(end - pos);
+    run_cycle(host, pos, n);
+    if (!write_frames(host, file, n, interleaved, stats)) {
+      fail("cannot write %s: %s", host->opt.output, sf_strerror(file));
+      ok = false;
+    }
+    pos = end;
+  }
+  if (ok && i < n_events && !host->opt.quiet) {
+    fprintf(stderr,
+            "%s: warning: %u event%s after the end (--length) not sent\n", PROG,
+            n_events - i, n_events - i == 1 ? "" : "s");
+  }
+  free(interleaved);
+  return ok;
+}
+
+/* Command line */
+
+static void
+usage(FILE* const out)
+{
+  fprintf(out,
+          "Usage: %s [OPTION]... -o OUT.wav\n"
+          "Render the Chronus LV2 synth offline to a stereo WAV file.\n"
+          "\n"
+          "  --patch FILE      load this Turtle patch and commit it at time 0\n"
+          "  --script FILE     timed messages, one per line (docs/render.md)\n"
+          "  --midi FILE       a standard MIDI file to play\n"
+          "  -o, --output FILE the WAV file to write\n"
+          "  --length SECONDS  length of the output (default: last event + "
+          "2 s)\n"
+          "  --rate HZ         sample rate (default 48000)\n"
+          "  --block N         frames per run(), 1..%u (default 256)\n"
+          "  --gain DB         output gain port, -60..12 (default 0)\n"
+          "  --format F        'float' (32-bit, default) or '24' (PCM)\n"
+          "  --bundle DIR      load the plugin from this bundle (default:\n"
+          "                    %s)\n"
+          "  --lv2-path        find the plugin in LV2_PATH instead\n"
+          "  --keep-going      exit 0 even if the plugin reported errors or\n"
+          "                    the output is silent\n"
+          "  -q, --quiet       print errors only\n"
+          "  -v, --verbose     also print the plugin's log and every answer\n"
+          "  -h, --help        print this help\n"
+          "  --version         print the version\n"
+          "\n"
+          "Exit status: 0 ok, 1 bad input or failure, 2 the plugin answered\n"
+          "ch:Error, 3 the output is silent.\n",
+          PROG, MAX_BLOCK, CH_BUNDLE_DIR[0] ? CH_BUNDLE_DIR : "none");
+}
+
+static bool
+parse_args(Options* const opt, const int argc, char** const argv)
+{
+  *opt = (Options){ .length = -1.0, .block = 256u, .rate = 48000u };
+  for (int i = 1; i < argc; ++i) {
+    const char* arg   = argv[i];
+    const char* value = NULL;
+    char        name[32];
+    const char* eq = strchr(arg, '=');
+    if (!strncmp(arg, "--", 2) && eq && (size_t)(eq - arg) < sizeof(name)) {
+      memcpy(name, arg, (size_t)(eq - arg));
+      name[eq - arg] = '\0';
+      arg            = name;
+      value          = eq + 1;
+    }
+    static const char* const with_value[] = {
+      "--patch", "--script", "--midi", "-o",       "--output", "--length",
+      "--rate",  "--block",  "--gain", "--format", "--bundle",
+    };
+    bool needs_value = false;
+    for (size_t k = 0; k < sizeof(with_value) / sizeof(with_value[0]); ++k) {
+      needs_value = needs_value || !strcmp(arg, with_value[k]);
+    }
+    if (needs_value && !value) {
+      if (i + 1 >= argc) {
+        fail("%s needs a value (try --help)", arg);
+        return false;
+      }
+      value = argv[++i];
+    } else if (!needs_value && value) {
+      fail("%s takes no value", arg);
+      return false;
+    }
+
+    double x = 0.0;
+    long   l = 0;
+    if (!strcmp(arg, "--patch")) {
+      opt->patch = value;
+    } else if (!strcmp(arg, "--script")) {
+      opt->script = value;
+    } else if (!strcmp(arg, "--midi")) {
+      opt->midi = value;
+    } else if (!strcmp(arg, "-o") || !strcmp(arg, "--output")) {
+      opt->output = value;
+    } else if (!strcmp(arg, "--bundle")) {
+      opt->bundle = value;
+    } else if (!strcmp(arg, "--length")) {
+      if (!parse_double(value, &x) || x <= 0.0 || x > 86400.0) {
+        fail("bad --length '%s' (seconds, more than 0)", value);
+        return false;
+      }
+      opt->length = x;
+    } else if (!strcmp(arg, "--rate")) {
+      if (!parse_long(value, &l) || l < 8000 || l > 768000) {
+        fail("bad --rate '%s' (8000..768000 Hz)", value);
+        return false;
+      }
+      opt->rate = (uint32_t)l;
+    } else if (!strcmp(arg, "--block")) {
+      if (!parse_long(value, &l) || l < 1 || l > (long)MAX_BLOCK) {
+        fail("bad --block '%s' (1..%u frames)", value, MAX_BLOCK);
+        return false;
+      }
+      opt->block = (uint32_t)l;
+    } else if (!strcmp(arg, "--gain")) {
+      if (!parse_double(value, &x) || x < -60.0 || x > 12.0) {
+        fail("bad --gain '%s' (-60..12 dB)", value);
+        return false;
+      }
+      opt->gain_db = (float)x;
+    } else if (!strcmp(arg, "--format")) {
+      if (strcmp(value, "float") && strcmp(value, "24")) {
+        fail("bad --format '%s' (float or 24)", value);
+        return false;
+      }
+      opt->pcm24 = !strcmp(value, "24");
+    } else if (!strcmp(arg, "--lv2-path")) {
+      opt->lv2_path = true;
+    } else if (!strcmp(arg, "--keep-going")) {
+      opt->keep_going = true;
+    } else if (!strcmp(arg, "-q") || !strcmp(arg, "--quiet")) {
+      opt->quiet = true;
+    } else if (!strcmp(arg, "-v") || !strcmp(arg, "--verbose")) {
+      opt->verbose = true;
+    } else if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+      usage(stdout);
+      exit(0);
+    } else if (!strcmp(arg, "--version")) {
+      printf("%s %s\n", PROG, CH_VERSION);
+      exit(0);
+    } else {
+      fail("unknown option '%s' (try --help)", argv[i]);
+      return false;
+    }
+  }
+  if (!opt->output) {
+    fail("no output file: give -o OUT.wav (try --help)");
+    return false;
+  }
+  if (opt->bundle && opt->lv2_path) {
+    fail("--bundle and --lv2-path exclude each other");
+    return false;
+  }
+  return true;
+}
+
+/* Everything the host allocated, in any state of setup. */
+static void
+host_free(Host* const host)
+{
+  if (host->instance) {
+    lilv_instance_free(host->instance);
+  }
+  for (uint32_t i = 0; i < host->list.n; ++i) {
+    free(host->list.events[i].data);
+    free(host->list.origins[i]);
+  }
+  free(host->list.events);
+  free(host->list.origins);
+  free(host->port_values);
+  free(host->control);
+  free(host->notify);
+  free(host->out[0]);
+  free(host->out[1]);
+  free(host->dummy);
+  if (host->world) {
+    lilv_world_free(host->world);
+  }
+  for (uint32_t i = 0; i < host->urids.n; ++i) {
+    free(host->urids.uris[i]);
+  }
+  free(host->urids.uris);
+}
+
+static int
+run_host(Host* const host)
+{
+  const Options* const opt = &host->opt;
+
+  host->map   = (LV2_URID_Map){ &host->urids, map_uri };
+  host->unmap = (LV2_URID_Unmap){ &host->urids, unmap_uri };
+  ch_uris_map(&host->uris, &host->map);
+  host->atom_Chunk  = map_uri(&host->urids, LV2_ATOM__Chunk);
+  host->log_Error   = map_uri(&host->urids, LV2_LOG__Error);
+  host->log_Warning = map_uri(&host->urids, LV2_LOG__Warning);
+  host->log_Trace   = map_uri(&host->urids, LV2_LOG__Trace);
+  lv2_atom_forge_init(&host->forge, &host->map);
+
+  if (!load_plugin(host) || !find_ports(host)) {
+    return 1;
+  }
+
+  /* Inputs, in the order they play at equal times */
+  if (opt->patch) {
+    char* const path = realpath(opt->patch, NULL);
+    if (!path) {
+      fail("cannot open patch '%s': %s", opt->patch, strerror(errno));
+      return 1;
+    }
+    char origin[PATH_MAX + 16];
+    snprintf(origin, sizeof(origin), "--patch %s", opt->patch);
+    const bool ok = check_patch(path, PROG) &&
+                    add_load(host, 0, path, origin) &&
+                    add_simple(host, 0, host->uris.ch_Commit, origin);
+    free(path);
+    if (!ok) {
+      return 1;
+    }
+  }
+  if ((opt->script && !read_script(host, opt->script)) ||
+      (opt->midi && !read_midi(host, opt->midi))) {
+    return 1;
+  }
+  qsort(host->list.events, host->list.n, sizeof(Event), compare_events);
+
+  int64_t last = 0;
+  for (uint32_t i = 0; i < host->list.n; ++i) {
+    last =
+      host->list.events[i].frame > last ? host->list.events[i].frame : last;
+  }
+  const int64_t total = opt->length > 0.0
+                          ? (int64_t)llround(opt->length * opt->rate)
+                          : last + 2 * (int64_t)opt->rate;
+
+  /* Buffers */
+  host->control_cap = 64u * 1024u;
+  host->control     = (uint8_t*)calloc(1, host->control_cap);
+  host->notify      = (LV2_Atom_Sequence*)calloc(1, NOTIFY_SIZE);
+  host->out[0]      = (float*)calloc(opt->block, sizeof(float));
+  host->out[1]      = (float*)calloc(opt->block, sizeof(float));
+  host->dummy       = (float*)calloc(opt->block, sizeof(float));
+  if (!host->control || !host->notify || !host->out[0] || !host->out[1] ||
+      !host->dummy) {
+    fail("out of memory");
+    return 1;
+  }
+  control_clear(host);
+
+  /* Features */
+  const float              rate_f    = (float)opt->rate;
+  const int32_t            min_block = 1;
+  const int32_t            max_block = (int32_t)opt->block;
+  const int32_t            seq_size  = (int32_t)NOTIFY_SIZE;
+  const LV2_URID           atom_Int  = host->uris.atom_Int;
+  const LV2_Options_Option options[] = {
+    { LV2_OPTIONS_INSTANCE, 0,
+      map_uri(&host->urids, LV2_PARAMETERS__sampleRate), sizeof(float),
+      host->uris.atom_Float, &rate_f },
+    { LV2_OPTIONS_INSTANCE, 0,
+      map_uri(&host->urids, LV2_BUF_SIZE__minBlockLength), sizeof(int32_t),
+      atom_Int, &min_block },
+    { LV2_OPTIONS_INSTANCE, 0,
+      map_uri(&host->urids, LV2_BUF_SIZE__maxBlockLength), sizeof(int32_t),
+      atom_Int, &max_block },
+    { LV2_OPTIONS_INSTANCE, 0,
+      map_uri(&host->urids, LV2_BUF_SIZE__sequenceSize), sizeof(int32_t),
+      atom_Int, &seq_size },
+    { LV2_OPTIONS_INSTANCE, 0, 0, 0, 0, NULL },
+  };
+  LV2_Worker_Schedule      schedule = { host, schedule_work };
+  LV2_Log_Log              log      = { host, printf_log, print_log };
+  const LV2_Feature        map_f    = { LV2_URID__map, &host->map };
+  const LV2_Feature        unmap_f  = { LV2_URID__unmap, &host->unmap };
+  const LV2_Feature        sched_f  = { LV2_WORKER__schedule, &schedule };
+  const LV2_Feature        log_f    = { LV2_LOG__log, &log };
+  const LV2_Feature        opts_f   = { LV2_OPTIONS__options, (void*)options };
+  const LV2_Feature        bounded = { LV2_BUF_SIZE__boundedBlockLength, NULL };
+  const LV2_Feature* const features[] = { &map_f,  &unmap_f, &sched_f, &log_f,
+                                          &opts_f, &bounded, NULL };
+  if (!check_features(host, features)) {
+    return 1;
+  }
+
+  host->instance = lilv_plugin_instantiate(host->plugin, opt->rate, features);
+  if (!host->instance) {
+    fail("cannot instantiate <%s>", CH_PLUGIN_URI);
+    return 1;
+  }
+  host->worker = (const LV2_Worker_Interface*)lilv_instance_get_extension_data(
+    host->instance, LV2_WORKER__interface);
+  connect_ports(host);
+
+  /* Output */
+  SF_INFO info;
+  memset(&info, 0, sizeof(info));
+  info.samplerate = (int)opt->rate;
+  info.channels   = 2;
+  info.format =
+    SF_FORMAT_WAV | (opt->pcm24 ? SF_FORMAT_PCM_24 : SF_FORMAT_FLOAT);
+  SNDFILE* const file = sf_open(opt->output, SFM_WRITE, &info);
+  if (!file) {
+    fail("cannot write '%s': %s", opt->output, sf_strerror(NULL));
+    return 1;
+  }
+  /* No PEAK chunk: it holds a time stamp, and equal renders should give
+     equal files.  Clip rather than wrap in 24-bit. */
+  sf_command(file, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);
+  sf_command(file, SFC_SET_CLIPPING, NULL, SF_TRUE);
+
+  Stats stats = { 0.0, 0.0, false };
+  lilv_instance_activate(host->instance);
+  const bool ok = render(host, file, total, &stats);
+  lilv_instance_deactivate(host->instance);
+  if (sf_close(file)) {
+    fail("cannot finish '%s'", opt->output);
+    return 1;
+  }
+  if (!ok) {
+    return 1;
+  }
+
+  const double seconds = (double)total / opt->rate;
+  const double rms     = sqrt(stats.sum_squares / (2.0 * (double)total));
+  if (!opt->quiet) {
+    fprintf(
+      stderr,
+      "%s: wrote %s: %.3f s, %u Hz, stereo %s, peak %.1f dBFS, "
+      "RMS %.1f dBFS\n",
+      PROG, opt->output, seconds, opt->rate, opt->pcm24 ? "24-bit" : "float",
+      20.0 * log10(fmax(stats.peak, 1e-12)), 20.0 * log10(fmax(rms, 1e-12)));
+  }
+  if (stats.non_finite) {
+    fail("warning: the output has non-finite samples");
+  }
+  if (stats.peak > 1.0) {
+    fail("warning: the output exceeds 0 dBFS (peak %.2f)%s", stats.peak,
+         opt->pcm24 ? ": clipped" : "");
+  }
+  if (host->n_errors) {
+    fail("the plugin reported %u error%s", host->n_errors,
+         host->n_errors == 1 ? "" : "s");
+    return opt->keep_going ? 0 : EXIT_PLUGIN_ERROR;
+  }
+  if (stats.peak < SILENCE) {
+    fail("warning: the output is silent");
+    return opt->keep_going ? 0 : EXIT_SILENT;
+  }
+  return 0;
+}
+
+int
+main(int argc, char** argv)
+{
+  Host* const host = (Host*)calloc(1, sizeof(Host));
+  if (!host) {
+    fail("out of memory");
+    return 1;
+  }
+  if (!parse_args(&host->opt, argc, argv)) {
+    free(host);
+    return 1;
+  }
+  const int status = run_host(host);
+  host_free(host);
+  free(host);
+  return status;
+}
