@@ -33,6 +33,7 @@ enum {
 typedef enum {
   CH_MSG_ATOM    = 1, /* a copy of a message atom follows */
   CH_MSG_PROGRAM = 2, /* `value` is the program to load */
+  CH_MSG_POLL    = 3, /* check whether the patch file changed on disk */
 } ChMsgType;
 
 typedef struct {
@@ -45,7 +46,8 @@ typedef enum {
   CH_REPLY_ACK       = 1,
   CH_REPLY_ERROR     = 2, /* text follows */
   CH_REPLY_COMMITTED = 3, /* `graph` is the new patch */
-  CH_REPLY_PATCH     = 4, /* Turtle text follows: answer to patch:Get */
+  CH_REPLY_PROPERTY  = 4, /* patch:Set `property` to the text that follows
+                             (an atom:Path if `path`, else a string) */
 } ChReplyType;
 
 typedef struct {
@@ -55,8 +57,18 @@ typedef struct {
   float    build_ms;
   ChGraph* graph;
   uint32_t text_len; /* bytes of text after this header, with the NUL */
+  uint32_t property; /* CH_REPLY_PROPERTY: URID of the property */
+  uint32_t path;     /* CH_REPLY_PROPERTY: the value is an atom:Path */
   uint32_t pad;
 } ChReply;
+
+/** What tells a file's versions apart: a change of any field is an edit. */
+typedef struct {
+  int64_t  mtime_ns;
+  int64_t  size;
+  uint64_t inode;
+  bool     exists;
+} ChFileStamp;
 
 typedef struct {
   /* Host features and URIDs */
@@ -89,18 +101,22 @@ typedef struct {
   bool         work_owed; /* the inbox has records the worker wasn't told of */
   uint32_t     muted_reports;  /* frames until another non-finite report */
   uint32_t     dropped_notify; /* answers that did not fit, to report */
+  uint32_t     poll_countdown; /* frames until the patch file is checked */
 
   /* Lock-free queues between the threads */
   ChRing            inbox;    /* audio -> worker: messages */
   ChRing            outbox;   /* worker -> audio: answers and new graphs */
   ChRing            trash;    /* audio -> worker: graphs to free */
   _Atomic(ChGraph*) restored; /* state restore -> audio: a new graph */
+  atomic_bool       watching; /* worker -> audio: a patch file is set */
 
   /* Worker side, guarded by `lock` (never taken by the audio thread) */
   pthread_mutex_t lock;
   ChModel*        standby;    /* what edits change */
   ChModel*        committed;  /* the model of the newest built graph */
   uint64_t        generation; /* of the newest built graph */
+  char            patch_file[4096]; /* the ch:patchFile property, or "" */
+  ChFileStamp     file_stamp;       /* of patch_file when last read */
   char            text[1024]; /* scratch for answers */
 } Chronus;
 
@@ -133,6 +149,13 @@ ChStatus ch_build(Chronus*       self,
                   ChGraph**      graph,
                   float*         build_ms,
                   ChError*       err);
+
+/**
+   Set the ch:patchFile property: load the file into standby and commit it,
+   then watch it.  `seq` may be NULL.  Worker thread, lock held.
+*/
+void ch_worker_set_patch_file(Chronus* self, const char* path,
+                              const LV2_Atom* seq);
 
 /* state.c */
 

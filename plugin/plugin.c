@@ -69,6 +69,7 @@ instantiate(const LV2_Descriptor* const     descriptor,
   self->gain_coeff  = 1.0f - expf(-1.0f / (0.01f * self->rate)); /* 10 ms */
   ch_voicing_init(&self->voicing, &self->host);
   atomic_init(&self->restored, NULL);
+  atomic_init(&self->watching, false);
 
   ChError err;
   ch_error_clear(&err);
@@ -154,9 +155,13 @@ write_answer(Chronus* const    self,
     lv2_atom_forge_string(forge, text, (uint32_t)strlen(text));
   } else if (type == uris->patch_Set) {
     lv2_atom_forge_key(forge, uris->patch_property);
-    lv2_atom_forge_urid(forge, uris->ch_patch);
+    lv2_atom_forge_urid(forge, reply->property);
     lv2_atom_forge_key(forge, uris->patch_value);
-    lv2_atom_forge_string(forge, text, (uint32_t)strlen(text));
+    if (reply->path) {
+      lv2_atom_forge_path(forge, text, (uint32_t)strlen(text));
+    } else {
+      lv2_atom_forge_string(forge, text, (uint32_t)strlen(text));
+    }
   }
   lv2_atom_forge_pop(forge, &frame);
   /* The forge returns 0 from then on once out of space; the frame may be
@@ -183,9 +188,12 @@ write_error(Chronus* const    self,
             const int32_t     seq,
             const char* const text)
 {
-  const ChReply reply = {
-    CH_REPLY_ERROR, has_seq, seq, 0.0f, NULL, (uint32_t)strlen(text) + 1u, 0
-  };
+  ChReply reply;
+  memset(&reply, 0, sizeof(reply));
+  reply.type     = CH_REPLY_ERROR;
+  reply.has_seq  = has_seq;
+  reply.seq      = seq;
+  reply.text_len = (uint32_t)strlen(text) + 1u;
   if (forge_space(self) >= answer_size(&reply)) {
     write_answer(self, self->uris.ch_Error, &reply, text);
   } else {
@@ -265,7 +273,7 @@ begin_cycle(Chronus* const self)
     case CH_REPLY_ERROR:
       write_answer(self, uris->ch_Error, reply, text);
       break;
-    case CH_REPLY_PATCH:
+    case CH_REPLY_PROPERTY:
       write_answer(self, uris->patch_Set, reply, text);
       break;
     default:
@@ -490,6 +498,25 @@ read_control_ports(Chronus* const self)
   }
 }
 
+/* While a patch file is set, ask the worker to look at it 4 times a
+   second, so that saving it in an editor re-commits it. */
+CH_REALTIME static void
+poll_patch_file(Chronus* const self, const uint32_t n_frames)
+{
+  if (!atomic_load_explicit(&self->watching, memory_order_relaxed)) {
+    return;
+  }
+  if (self->poll_countdown > n_frames) {
+    self->poll_countdown -= n_frames;
+    return;
+  }
+  self->poll_countdown = (uint32_t)(self->rate / 4.0f);
+  const ChMsg msg      = {CH_MSG_POLL, 0};
+  if (ch_ring_write(&self->inbox, &msg, sizeof(msg), NULL, 0)) {
+    tell_worker(self);
+  }
+}
+
 CH_REALTIME static void
 run(LV2_Handle instance, const uint32_t n_frames)
 {
@@ -521,6 +548,7 @@ run(LV2_Handle instance, const uint32_t n_frames)
 
   self->muted_reports =
     self->muted_reports > n_frames ? self->muted_reports - n_frames : 0;
+  poll_patch_file(self, n_frames);
   lv2_atom_forge_pop(&self->forge, &notify_frame);
 }
 

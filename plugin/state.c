@@ -6,8 +6,55 @@
 
 #include <lv2/state/state.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static const LV2_State_Map_Path*
+map_path_feature(const LV2_Feature* const* const features)
+{
+  for (int i = 0; features && features[i]; ++i) {
+    if (!strcmp(features[i]->URI, LV2_STATE__mapPath)) {
+      return (const LV2_State_Map_Path*)features[i]->data;
+    }
+  }
+  return NULL;
+}
+
+/* Free a path the host made, with its own free if it gives one. */
+static void
+free_host_path(const LV2_Feature* const* const features, char* const path)
+{
+  for (int i = 0; features && features[i]; ++i) {
+    if (!strcmp(features[i]->URI, LV2_STATE__freePath)) {
+      const LV2_State_Free_Path* const f =
+        (const LV2_State_Free_Path*)features[i]->data;
+      f->free_path(f->handle, path);
+      return;
+    }
+  }
+  free(path);
+}
+
+/* Save the watched patch file's path, abstract if the host maps paths. */
+static LV2_State_Status
+save_patch_file(const Chronus* const            self,
+                const char* const               path,
+                const LV2_State_Store_Function  store,
+                const LV2_State_Handle          handle,
+                const LV2_Feature* const* const features)
+{
+  const LV2_State_Map_Path* const map = map_path_feature(features);
+  char* const abstract = map ? map->abstract_path(map->handle, path) : NULL;
+  const char* const value = abstract ? abstract : path;
+  const LV2_State_Status st =
+    store(handle, self->uris.ch_patchFile, value, strlen(value) + 1u,
+          self->uris.atom_Path, LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE);
+  if (abstract) {
+    free_host_path(features, abstract);
+  }
+  return st;
+}
 
 static LV2_State_Status
 save(LV2_Handle                instance,
@@ -17,12 +64,13 @@ save(LV2_Handle                instance,
      const LV2_Feature* const* features)
 {
   (void)flags;
-  (void)features;
   Chronus* const self = (Chronus*)instance;
   ChError        err;
+  char           patch_file[sizeof(self->patch_file)];
   ch_error_clear(&err);
   pthread_mutex_lock(&self->lock);
   char* const text = ch_patch_write(self->committed, &err);
+  memcpy(patch_file, self->patch_file, sizeof(patch_file));
   pthread_mutex_unlock(&self->lock);
   if (!text) {
     lv2_log_error(&self->logger, "chronus: cannot save state: %s\n", err.msg);
@@ -32,7 +80,40 @@ save(LV2_Handle                instance,
     store(handle, self->uris.ch_patch, text, strlen(text) + 1u,
           self->uris.atom_String, LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE);
   free(text);
+  if (!st && patch_file[0]) {
+    return save_patch_file(self, patch_file, store, handle, features);
+  }
   return st;
+}
+
+/* Watch the saved patch file again.  Its stamp starts blank, so the first
+   poll reads the file: what is on disk now wins over the saved text. */
+static void
+restore_patch_file(Chronus* const                    self,
+                   const LV2_State_Retrieve_Function retrieve,
+                   const LV2_State_Handle            handle,
+                   const LV2_Feature* const* const   features)
+{
+  size_t            size  = 0;
+  uint32_t          type  = 0;
+  uint32_t          vflag = 0;
+  const char* const saved = (const char*)retrieve(
+    handle, self->uris.ch_patchFile, &size, &type, &vflag);
+  const LV2_State_Map_Path* const map = map_path_feature(features);
+  char* const absolute = saved && size && !saved[size - 1u] && map
+                           ? map->absolute_path(map->handle, saved)
+                           : NULL;
+  const char* const path =
+    absolute ? absolute : (saved && size && !saved[size - 1u] ? saved : "");
+
+  pthread_mutex_lock(&self->lock);
+  snprintf(self->patch_file, sizeof(self->patch_file), "%s", path);
+  memset(&self->file_stamp, 0, sizeof(self->file_stamp));
+  atomic_store(&self->watching, self->patch_file[0] != '\0');
+  pthread_mutex_unlock(&self->lock);
+  if (absolute) {
+    free_host_path(features, absolute);
+  }
 }
 
 static LV2_State_Status
@@ -85,6 +166,7 @@ restore(LV2_Handle                  instance,
   }
   /* A restored graph run() has not taken yet never played: free it. */
   ch_graph_free(atomic_exchange(&self->restored, graph));
+  restore_patch_file(self, retrieve, handle, features);
   return LV2_STATE_SUCCESS;
 }
 

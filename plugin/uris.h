@@ -56,6 +56,7 @@ typedef struct {
   LV2_URID ch_generation;
   LV2_URID ch_buildTime;
   LV2_URID ch_patch;
+  LV2_URID ch_patchFile;
   LV2_URID ch_program;
 } ChUris;
 
@@ -106,6 +107,7 @@ ch_uris_map(ChUris* const uris, LV2_URID_Map* const map)
   uris->ch_generation        = m(h, CH_URI "generation");
   uris->ch_buildTime         = m(h, CH_URI "buildTime");
   uris->ch_patch             = m(h, CH_URI "patch");
+  uris->ch_patchFile         = m(h, CH_URI "patchFile");
   uris->ch_program           = m(h, CH_URI "program");
 }
 

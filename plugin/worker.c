@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 /* Blocks a new graph runs before it may play: fills filter and envelope
@@ -58,15 +59,39 @@ reply(Chronus* const    self,
 {
   const bool     has_seq = seq && seq->type == self->uris.atom_Int;
   const uint32_t len     = text ? (uint32_t)strlen(text) + 1u : 0u;
-  const ChReply  header  = {
-      type,     has_seq, has_seq ? ((const LV2_Atom_Int*)seq)->body : 0,
-      build_ms, graph,   len,
-      0
-  };
+  const ChReply  header  = {type,     has_seq,
+                            has_seq ? ((const LV2_Atom_Int*)seq)->body : 0,
+                            build_ms, graph,
+                            len,      0,
+                            0,        0};
   if (!ch_ring_write(&self->outbox, &header, sizeof(header), text, len)) {
     lv2_log_error(&self->logger, "chronus: answer queue full, dropped: %s\n",
                   text ? text : "(no text)");
     ch_graph_free(graph);
+  }
+}
+
+/* Answer with patch:Set `property` = `text` (a path if `path`). */
+static void
+reply_property(Chronus* const    self,
+               const LV2_Atom*   seq,
+               const LV2_URID    property,
+               const bool        path,
+               const char* const text)
+{
+  const bool     has_seq = seq && seq->type == self->uris.atom_Int;
+  const uint32_t len     = (uint32_t)strlen(text) + 1u;
+  const ChReply  header  = {CH_REPLY_PROPERTY,
+                            has_seq,
+                            has_seq ? ((const LV2_Atom_Int*)seq)->body : 0,
+                            0.0f,
+                            NULL,
+                            len,
+                            property,
+                            path,
+                            0};
+  if (!ch_ring_write(&self->outbox, &header, sizeof(header), text, len)) {
+    lv2_log_error(&self->logger, "chronus: answer queue full, dropped\n");
   }
 }
 
@@ -265,6 +290,15 @@ patch_set(Chronus* const               self,
     return;
   }
   const LV2_URID key = ((const LV2_Atom_URID*)property)->body;
+  if (key == uris->ch_patchFile) {
+    const char* const path = string_of(self, value);
+    if (!path) {
+      reply_error(self, seq, "patch:Set ch:patchFile needs an atom:Path");
+    } else {
+      ch_worker_set_patch_file(self, path, seq);
+    }
+    return;
+  }
   if (key != uris->ch_patch) {
     reply_error(self, seq, "patch:Set: unknown property <%s>",
                 uri_of(self, key));
@@ -282,6 +316,92 @@ patch_set(Chronus* const               self,
   }
 }
 
+/* Patch file watching */
+
+static ChFileStamp
+stamp_of(const char* const path)
+{
+  struct stat st;
+  ChFileStamp stamp;
+  memset(&stamp, 0, sizeof(stamp));
+  if (!stat(path, &st)) {
+    stamp.mtime_ns =
+      (int64_t)st.st_mtim.tv_sec * 1000000000 + (int64_t)st.st_mtim.tv_nsec;
+    stamp.size   = (int64_t)st.st_size;
+    stamp.inode  = (uint64_t)st.st_ino;
+    stamp.exists = true;
+  }
+  return stamp;
+}
+
+static bool
+same_stamp(const ChFileStamp* const a, const ChFileStamp* const b)
+{
+  return a->exists == b->exists && a->mtime_ns == b->mtime_ns &&
+         a->size == b->size && a->inode == b->inode;
+}
+
+/* Load the patch file and commit it; on error report it and keep playing
+   what plays (the next change on disk tries again). */
+static void
+reload_patch_file(Chronus* const self, const LV2_Atom* const seq)
+{
+  ChError err;
+  ch_error_clear(&err);
+  self->file_stamp = stamp_of(self->patch_file);
+  if (load(self, NULL, self->patch_file, &err)) {
+    reply_error(self, seq, "patch file: %s", err.msg);
+  } else {
+    commit(self, seq);
+  }
+}
+
+void
+ch_worker_set_patch_file(Chronus* const        self,
+                         const char* const     path,
+                         const LV2_Atom* const seq)
+{
+  if (strlen(path) >= sizeof(self->patch_file)) {
+    reply_error(self, seq, "patch file path too long (%zu bytes)",
+                strlen(path));
+    return;
+  }
+  /* Hosts may send the property again and again: the same unchanged file
+     is no new commit. */
+  const ChFileStamp now = stamp_of(path);
+  if (!strcmp(path, self->patch_file) && same_stamp(&now, &self->file_stamp)) {
+    if (seq) {
+      reply(self, CH_REPLY_ACK, seq, NULL, 0.0f, NULL);
+    }
+    return;
+  }
+  snprintf(self->patch_file, sizeof(self->patch_file), "%s", path);
+  atomic_store(&self->watching, path[0] != '\0');
+  if (path[0]) {
+    reload_patch_file(self, seq);
+  } else if (seq) {
+    reply(self, CH_REPLY_ACK, seq, NULL, 0.0f, NULL); /* stop watching */
+  }
+}
+
+static void
+poll_patch_file(Chronus* const self)
+{
+  if (!self->patch_file[0]) {
+    return;
+  }
+  const ChFileStamp now = stamp_of(self->patch_file);
+  if (!same_stamp(&now, &self->file_stamp)) {
+    if (now.exists) {
+      reload_patch_file(self, NULL);
+    } else {
+      self->file_stamp = now;
+      reply_error(self, NULL, "patch file %s has gone; still playing the "
+                  "last patch loaded", self->patch_file);
+    }
+  }
+}
+
 static void
 patch_get(Chronus* const self, const LV2_Atom* const seq)
 {
@@ -292,8 +412,11 @@ patch_get(Chronus* const self, const LV2_Atom* const seq)
     reply_error(self, seq, "patch:Get: %s", err.msg);
     return;
   }
-  reply(self, CH_REPLY_PATCH, seq, NULL, 0.0f, text);
+  reply_property(self, seq, self->uris.ch_patch, false, text);
   free(text);
+  if (self->patch_file[0]) {
+    reply_property(self, seq, self->uris.ch_patchFile, true, self->patch_file);
+  }
 }
 
 static void
@@ -428,6 +551,8 @@ ch_worker_drain(Chronus* const self)
       message(self, (const LV2_Atom*)(msg + 1));
     } else if (msg->type == CH_MSG_PROGRAM) {
       program(self, msg->value);
+    } else if (msg->type == CH_MSG_POLL) {
+      poll_patch_file(self);
     }
     ch_ring_pop(&self->inbox);
   }

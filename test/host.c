@@ -862,6 +862,18 @@ host_patch_set(Host* h, int64_t frame, int32_t seq, const char* turtle)
 }
 
 void
+host_patch_set_file(Host* h, int64_t frame, int32_t seq, const char* path)
+{
+  LV2_Atom_Forge_Frame fr;
+  object_begin(h, &fr, h->uris.patch_Set, seq);
+  lv2_atom_forge_key(&h->forge, h->uris.patch_property);
+  lv2_atom_forge_urid(&h->forge, host_map("urn:chronus:patchFile"));
+  lv2_atom_forge_key(&h->forge, h->uris.patch_value);
+  lv2_atom_forge_path(&h->forge, path, (uint32_t)strlen(path));
+  object_end(h, &fr, frame);
+}
+
+void
 host_message(Host* h, int64_t frame, int32_t seq, const char* otype_uri)
 {
   LV2_Atom_Forge_Frame fr;
@@ -955,7 +967,8 @@ add_answer(Host* h, const HostAnswer* a)
 static char*
 string_body(const Uris* u, const LV2_Atom* atom)
 {
-  if (!atom || atom->type != u->atom_String) {
+  if (!atom || (atom->type != u->atom_String &&
+                atom->type != host_map(LV2_ATOM__Path))) {
     return NULL;
   }
   const char* const s = (const char*)LV2_ATOM_BODY_CONST(atom);

@@ -112,6 +112,9 @@ void host_abort(Host* host, int64_t frame, int32_t seq);
 void host_load(Host* host, int64_t frame, int32_t seq, const char* turtle);
 void host_patch_get(Host* host, int64_t frame, int32_t seq);
 void host_patch_set(Host* host, int64_t frame, int32_t seq, const char* turtle);
+/** patch:Set ch:patchFile to `path` (an atom:Path). */
+void host_patch_set_file(Host* host, int64_t frame, int32_t seq,
+                         const char* path);
 /** An object of type `otype_uri` carrying only ch:seq. */
 void host_message(Host*       host,
                   int64_t     frame,

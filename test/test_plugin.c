@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #define RATE     HOST_RATE
@@ -551,6 +552,114 @@ test_commit_while_building(void)
   host_free(h);
 }
 
+
+static bool
+write_text(const char* path, const char* text)
+{
+  /* Write beside and rename over, as editors do, so a poll never reads a
+     half-written file. */
+  char tmp[512];
+  snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+  FILE* f = fopen(tmp, "w");
+  if (!f) {
+    return false;
+  }
+  fputs(text, f);
+  fclose(f);
+  return !rename(tmp, path);
+}
+
+/* The frequency of the last 0.4 s of `h`'s capture. */
+static double
+tail_freq(const Host* h)
+{
+  const float* tail = host_left(h) + host_captured(h) - 19200;
+  return dsp_zero_cross_freq(tail, 19200, RATE);
+}
+
+static void
+test_patch_file_is_watched(void)
+{
+  char dir[] = "/tmp/chronus-watch-XXXXXX";
+  CHECK(mkdtemp(dir));
+  char path[256];
+  snprintf(path, sizeof(path), "%s/live.ttl", dir);
+  CHECK(write_text(path, patch_x));
+
+  Host* h = host_new(HOST_WORKER_THREADED);
+  CHECK(h);
+  if (!h) {
+    return;
+  }
+  host_run(h, BLOCK);
+  host_patch_set_file(h, 0, 1, path);
+  CHECK(run_until_answered(h, NULL, 1, 1, BLOCK));
+  check_answer(h, 1, HOST_ANSWER_COMMITTED);
+  host_run_frames(h, 24000, BLOCK);
+  CHECK_NEAR(tail_freq(h), C4, 0.5);
+
+  /* Setting the same unchanged file again is no new commit. */
+  host_patch_set_file(h, 0, 2, path);
+  CHECK(run_until_answered(h, NULL, 2, 2, BLOCK));
+  check_answer(h, 2, HOST_ANSWER_ACK);
+
+  /* An edit on disk is picked up and committed within a second. */
+  const size_t committed = host_count(h, HOST_ANSWER_COMMITTED);
+  CHECK(write_text(path, patch_y));
+  for (unsigned c = 0; c < 2000 && host_count(h, HOST_ANSWER_COMMITTED) ==
+                                     committed; ++c) {
+    host_run(h, BLOCK);
+    nap_us(200);
+  }
+  CHECK(host_count(h, HOST_ANSWER_COMMITTED) == committed + 1);
+  host_run_frames(h, 24000, BLOCK);
+  CHECK_NEAR(tail_freq(h), C5, 0.5);
+
+  /* A broken edit is reported with its line and changes nothing heard:
+     no commit, the same tone, and no jump in the waveform anywhere. */
+  const size_t errors = host_count(h, HOST_ANSWER_ERROR);
+  const size_t commits = host_count(h, HOST_ANSWER_COMMITTED);
+  const size_t from    = host_captured(h);
+  CHECK(write_text(path, PREFIXES ":osc ch:kind \"osc\" ;\n"
+                                  "  param:pitch 99 .\n"));
+  for (unsigned c = 0; c < 2000 && host_count(h, HOST_ANSWER_ERROR) == errors;
+       ++c) {
+    host_run(h, BLOCK);
+    nap_us(200);
+  }
+  CHECK(host_count(h, HOST_ANSWER_ERROR) == errors + 1);
+  const HostAnswer* e = host_answer(h, host_n_answers(h) - 1);
+  CHECK(e && e->type == HOST_ANSWER_ERROR);
+  CHECK_STR_CONTAINS(e ? e->text : NULL, "line 6");
+  CHECK_STR_CONTAINS(e ? e->text : NULL, "out of range");
+  host_run_frames(h, 24000, BLOCK);
+  CHECK(host_count(h, HOST_ANSWER_COMMITTED) == commits);
+  CHECK_NEAR(tail_freq(h), C5, 0.5);
+  /* A 0.5-peak sine at C5 moves at most 2 pi f A / rate per sample. */
+  const float* const left    = host_left(h);
+  double             biggest = 0.0;
+  for (size_t i = from + 1; i < host_captured(h); ++i) {
+    biggest = fmax(biggest, fabs((double)left[i] - left[i - 1]));
+  }
+  CHECK_MSG(biggest < 2.0 * M_PI * C5 * 0.5 / RATE * 1.01,
+            "largest step %g", biggest);
+
+  /* patch:Get reports the watched file too. */
+  host_patch_get(h, 0, 20);
+  CHECK(run_until_answered(h, NULL, 20, 20, BLOCK));
+  bool file_reported = false;
+  for (size_t i = 0; i < host_n_answers(h); ++i) {
+    const HostAnswer* a = host_answer(h, i);
+    file_reported |= a->has_seq && a->seq == 20 && a->text &&
+                     !strcmp(a->text, path);
+  }
+  CHECK(file_reported);
+
+  host_free(h);
+  remove(path);
+  rmdir(dir);
+}
+
 static void
 test_thousand_commits_leak_nothing(void)
 {
@@ -967,6 +1076,7 @@ main(void)
   RUN(test_block_sizes_render_identically);
   RUN(test_worker_modes);
   RUN(test_commit_while_building);
+  RUN(test_patch_file_is_watched);
   RUN(test_thousand_commits_leak_nothing);
   RUN(test_run_is_realtime_safe);
   RUN(test_state_round_trip);
