@@ -112,12 +112,12 @@ typedef struct {
 
   /* Worker side, guarded by `lock` (never taken by the audio thread) */
   pthread_mutex_t lock;
-  ChModel*        standby;    /* what edits change */
-  ChModel*        committed;  /* the model of the newest built graph */
-  uint64_t        generation; /* of the newest built graph */
+  ChModel*        standby;          /* what edits change */
+  ChModel*        committed;        /* the model of the newest built graph */
+  uint64_t        generation;       /* of the newest built graph */
   char            patch_file[4096]; /* the ch:patchFile property, or "" */
   ChFileStamp     file_stamp;       /* of patch_file when last read */
-  char            text[1024]; /* scratch for answers */
+  char            text[1024];       /* scratch for answers */
 } Chronus;
 
 /* worker.c */
@@ -139,8 +139,10 @@ LV2_Worker_Status ch_work_response(LV2_Handle  instance,
                                    const void* body);
 
 /** Read program `number` of the bank into `model`.  Not real-time. */
-ChStatus ch_bank_read(const Chronus* self, int32_t number, ChModel* model,
-                      ChError* err);
+ChStatus ch_bank_read(const Chronus* self,
+                      int32_t        number,
+                      ChModel*       model,
+                      ChError*       err);
 
 /** Compile and prime `model` for this instance.  Worker or main thread. */
 ChStatus ch_build(Chronus*       self,
@@ -154,7 +156,8 @@ ChStatus ch_build(Chronus*       self,
    Set the ch:patchFile property: load the file into standby and commit it,
    then watch it.  `seq` may be NULL.  Worker thread, lock held.
 */
-void ch_worker_set_patch_file(Chronus* self, const char* path,
+void ch_worker_set_patch_file(Chronus*        self,
+                              const char*     path,
                               const LV2_Atom* seq);
 
 /* state.c */

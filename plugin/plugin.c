@@ -52,7 +52,7 @@ instantiate(const LV2_Descriptor* const     descriptor,
   }
 
   const size_t path_len = strlen(bundle_path);
-  self->bundle_path      = (char*)calloc(1, path_len + 2u);
+  self->bundle_path     = (char*)calloc(1, path_len + 2u);
   if (self->bundle_path) {
     memcpy(self->bundle_path, bundle_path, path_len);
     if (!path_len || bundle_path[path_len - 1u] != '/') {
@@ -94,6 +94,7 @@ instantiate(const LV2_Descriptor* const     descriptor,
     cleanup(self);
     return NULL;
   }
+  ch_voicing_set_voices(&self->voicing, ch_graph_polyphony(self->active));
   return self;
 }
 
@@ -223,6 +224,7 @@ swap_in(Chronus* const self, ChGraph* const graph)
   ch_graph_carry(graph, self->active);
   retire(self, self->active);
   self->active = graph;
+  ch_voicing_set_voices(&self->voicing, ch_graph_polyphony(graph));
   return true;
 }
 
@@ -395,7 +397,7 @@ forward(Chronus* const self, const LV2_Atom* const atom)
 CH_REALTIME static void
 request_program(Chronus* const self, const int32_t number)
 {
-  const ChMsg msg = {CH_MSG_PROGRAM, number};
+  const ChMsg msg = { CH_MSG_PROGRAM, number };
   if (ch_ring_write(&self->inbox, &msg, sizeof(msg), NULL, 0)) {
     tell_worker(self);
   } else {
@@ -417,6 +419,9 @@ handle_event(Chronus* const self, const LV2_Atom_Event* const ev)
     }
   } else if (ev->body.type == uris->atom_Object) {
     const LV2_Atom_Object* const obj = (const LV2_Atom_Object*)&ev->body;
+    if (obj->body.otype == uris->time_Position) {
+      return; /* hosts send the transport every cycle; we have no use yet */
+    }
     if (obj->body.otype == uris->ch_Set || obj->body.otype == uris->ch_Gate) {
       apply_now(self, obj);
     }
@@ -511,7 +516,7 @@ poll_patch_file(Chronus* const self, const uint32_t n_frames)
     return;
   }
   self->poll_countdown = (uint32_t)(self->rate / 4.0f);
-  const ChMsg msg      = {CH_MSG_POLL, 0};
+  const ChMsg msg      = { CH_MSG_POLL, 0 };
   if (ch_ring_write(&self->inbox, &msg, sizeof(msg), NULL, 0)) {
     tell_worker(self);
   }

@@ -46,7 +46,7 @@ save_patch_file(const Chronus* const            self,
 {
   const LV2_State_Map_Path* const map = map_path_feature(features);
   char* const abstract = map ? map->abstract_path(map->handle, path) : NULL;
-  const char* const value = abstract ? abstract : path;
+  const char* const      value = abstract ? abstract : path;
   const LV2_State_Status st =
     store(handle, self->uris.ch_patchFile, value, strlen(value) + 1u,
           self->uris.atom_Path, LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE);
@@ -100,9 +100,9 @@ restore_patch_file(Chronus* const                    self,
   const char* const saved = (const char*)retrieve(
     handle, self->uris.ch_patchFile, &size, &type, &vflag);
   const LV2_State_Map_Path* const map = map_path_feature(features);
-  char* const absolute = saved && size && !saved[size - 1u] && map
-                           ? map->absolute_path(map->handle, saved)
-                           : NULL;
+  char* const       absolute = saved && size && !saved[size - 1u] && map
+                                 ? map->absolute_path(map->handle, saved)
+                                 : NULL;
   const char* const path =
     absolute ? absolute : (saved && size && !saved[size - 1u] ? saved : "");
 

@@ -5,6 +5,7 @@
 #include <lv2/atom/atom.h>
 #include <lv2/midi/midi.h>
 #include <lv2/patch/patch.h>
+#include <lv2/time/time.h>
 #include <lv2/urid/urid.h>
 
 #define CH_URI        "urn:chronus:"
@@ -28,6 +29,7 @@ typedef struct {
   LV2_URID patch_property;
   LV2_URID patch_value;
   LV2_URID patch_sequenceNumber;
+  LV2_URID time_Position;
   /* messages */
   LV2_URID ch_Create;
   LV2_URID ch_Delete;
@@ -82,6 +84,7 @@ ch_uris_map(ChUris* const uris, LV2_URID_Map* const map)
   uris->patch_property       = m(h, LV2_PATCH__property);
   uris->patch_value          = m(h, LV2_PATCH__value);
   uris->patch_sequenceNumber = m(h, LV2_PATCH__sequenceNumber);
+  uris->time_Position        = m(h, LV2_TIME__Position);
   uris->ch_Create            = m(h, CH_URI "Create");
   uris->ch_Delete            = m(h, CH_URI "Delete");
   uris->ch_Connect           = m(h, CH_URI "Connect");

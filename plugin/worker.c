@@ -18,7 +18,6 @@
    state, faults in every page, warms the caches. */
 #define PRIME_FRAMES (4u * CH_MAX_BLOCK)
 
-
 static double
 now_ms(void)
 {
@@ -59,11 +58,11 @@ reply(Chronus* const    self,
 {
   const bool     has_seq = seq && seq->type == self->uris.atom_Int;
   const uint32_t len     = text ? (uint32_t)strlen(text) + 1u : 0u;
-  const ChReply  header  = {type,     has_seq,
-                            has_seq ? ((const LV2_Atom_Int*)seq)->body : 0,
-                            build_ms, graph,
-                            len,      0,
-                            0,        0};
+  const ChReply  header  = {
+      type,     has_seq, has_seq ? ((const LV2_Atom_Int*)seq)->body : 0,
+      build_ms, graph,   len,
+      0,        0,       0
+  };
   if (!ch_ring_write(&self->outbox, &header, sizeof(header), text, len)) {
     lv2_log_error(&self->logger, "chronus: answer queue full, dropped: %s\n",
                   text ? text : "(no text)");
@@ -81,15 +80,15 @@ reply_property(Chronus* const    self,
 {
   const bool     has_seq = seq && seq->type == self->uris.atom_Int;
   const uint32_t len     = (uint32_t)strlen(text) + 1u;
-  const ChReply  header  = {CH_REPLY_PROPERTY,
-                            has_seq,
-                            has_seq ? ((const LV2_Atom_Int*)seq)->body : 0,
-                            0.0f,
-                            NULL,
-                            len,
-                            property,
-                            path,
-                            0};
+  const ChReply  header  = { CH_REPLY_PROPERTY,
+                             has_seq,
+                           has_seq ? ((const LV2_Atom_Int*)seq)->body : 0,
+                             0.0f,
+                             NULL,
+                             len,
+                             property,
+                             path,
+                             0 };
   if (!ch_ring_write(&self->outbox, &header, sizeof(header), text, len)) {
     lv2_log_error(&self->logger, "chronus: answer queue full, dropped\n");
   }
@@ -222,8 +221,10 @@ load(Chronus* const    self,
 
 /* Path of program `number` of the bank: <bundle>/bank/NN-name.ttl. */
 static bool
-find_program(const Chronus* const self, const int32_t number, char* const path,
-             const size_t size)
+find_program(const Chronus* const self,
+             const int32_t        number,
+             char* const          path,
+             const size_t         size)
 {
   char prefix[8];
   snprintf(prefix, sizeof(prefix), "%02d-", number);
@@ -236,7 +237,7 @@ find_program(const Chronus* const self, const int32_t number, char* const path,
   struct dirent* entry;
   while (!found && (entry = readdir(dir))) {
     const size_t len = strlen(entry->d_name);
-    found = !strncmp(entry->d_name, prefix, 3) && len > 7 &&
+    found            = !strncmp(entry->d_name, prefix, 3) && len > 7 &&
             !strcmp(entry->d_name + len - 4, ".ttl");
     if (found) {
       snprintf(path, size, "%sbank/%s", self->bundle_path, entry->d_name);
@@ -247,8 +248,10 @@ find_program(const Chronus* const self, const int32_t number, char* const path,
 }
 
 ChStatus
-ch_bank_read(const Chronus* const self, const int32_t number,
-             ChModel* const model, ChError* const err)
+ch_bank_read(const Chronus* const self,
+             const int32_t        number,
+             ChModel* const       model,
+             ChError* const       err)
 {
   char path[4096];
   if (!find_program(self, number, path, sizeof(path))) {
@@ -396,8 +399,10 @@ poll_patch_file(Chronus* const self)
       reload_patch_file(self, NULL);
     } else {
       self->file_stamp = now;
-      reply_error(self, NULL, "patch file %s has gone; still playing the "
-                  "last patch loaded", self->patch_file);
+      reply_error(self, NULL,
+                  "patch file %s has gone; still playing the "
+                  "last patch loaded",
+                  self->patch_file);
     }
   }
 }
@@ -520,9 +525,12 @@ message(Chronus* const self, const LV2_Atom* const atom)
     patch_get(self, seq);
   } else if (type == uris->patch_Set) {
     patch_set(self, obj, seq);
-  } else {
+  } else if (!strncmp(uri_of(self, type), CH_URI, strlen(CH_URI))) {
     reply_error(self, seq, "unknown message type <%s>", uri_of(self, type));
-  }
+  } else if (seq) {
+    reply_error(self, seq, "message type <%s> is not for Chronus",
+                uri_of(self, type));
+  } /* else: another vocabulary's object, not meant for us: ignore it */
 }
 
 void

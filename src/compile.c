@@ -11,19 +11,32 @@
 typedef struct {
   const ChModel* model;
   uint32_t       n;        /* modules */
+  uint32_t       voices;   /* instances of a per-voice module */
   uint32_t*      in_start; /* n+1: incoming links of module m are */
   uint32_t*      in_links; /* in_links[in_start[m] .. in_start[m+1]) */
   uint32_t*      order;    /* schedule: model indices */
-  uint32_t*      pos;      /* position of each model index in order */
   uint8_t*       color;    /* DFS: 0 new, 1 on the path, 2 done */
   uint32_t*      path;     /* DFS path, for naming a cycle */
   uint32_t       n_order;
-  uint32_t*      out_base; /* first output slot of each module */
-  uint32_t*      in_base;  /* first input slot of each module */
-  int32_t*       out_buf;  /* buffer of each output slot */
-  int32_t*       sum_buf;  /* buffer of each input slot, if it sums */
+  uint8_t*       voiced;      /* per module: copied per voice */
+  uint32_t*      inst_base;   /* per module: its first instance */
+  uint32_t       n_inst;      /* instances, numbered in schedule order */
+  uint32_t*      inst_module; /* per instance: its module */
+  uint32_t*      out_base;    /* per instance: its first output slot */
+  uint32_t*      in_base;     /* per instance: its first input slot */
+  uint32_t*      read_step;   /* per instance: the step that reads its inputs */
+  uint32_t*      steps;       /* per step: instance, | CAPTURE for a capture */
+  uint32_t       n_steps;
+  uint32_t*      sources;   /* scratch: source output slots of one input */
+  int32_t*       out_buf;   /* buffer of each output slot */
+  int32_t*       sum_buf;   /* buffer of each input slot, if it sums */
+  uint32_t*      n_sources; /* sources of each input slot */
+  uint32_t       n_out_slots;
+  uint32_t       n_in_slots;
   uint32_t       n_buffers;
 } Plan;
+
+#define CAPTURE 0x80000000u
 
 static void
 plan_free(Plan* const plan)
@@ -31,13 +44,25 @@ plan_free(Plan* const plan)
   free(plan->in_start);
   free(plan->in_links);
   free(plan->order);
-  free(plan->pos);
   free(plan->color);
   free(plan->path);
+  free(plan->voiced);
+  free(plan->inst_base);
+  free(plan->inst_module);
   free(plan->out_base);
   free(plan->in_base);
+  free(plan->read_step);
+  free(plan->steps);
+  free(plan->sources);
   free(plan->out_buf);
   free(plan->sum_buf);
+  free(plan->n_sources);
+}
+
+static const ChKind*
+kind_of(const Plan* const plan, const uint32_t m)
+{
+  return ch_model_module_kind(plan->model, m);
 }
 
 /* Index incoming links per module (counting sort keeps link order). */
@@ -90,7 +115,11 @@ visit(Plan* const plan, const uint32_t m, const uint32_t depth, ChError* err)
 {
   plan->color[m]    = 1;
   plan->path[depth] = m;
-  for (uint32_t k = plan->in_start[m]; k < plan->in_start[m + 1u]; ++k) {
+  /* A feedback kind reads its inputs after everything else has run: they
+     do not order it, and a loop through them is no cycle. */
+  const uint32_t n_sources =
+    kind_of(plan, m)->capture ? 0u : plan->in_start[m + 1u] - plan->in_start[m];
+  for (uint32_t k = plan->in_start[m]; k < plan->in_start[m] + n_sources; ++k) {
     const uint32_t src =
       ch_model_link(plan->model, plan->in_links[k])->from_module;
     if (plan->color[src] == 1) {
@@ -108,9 +137,120 @@ visit(Plan* const plan, const uint32_t m, const uint32_t depth, ChError* err)
     }
   }
   plan->color[m]               = 2;
-  plan->pos[m]                 = plan->n_order;
   plan->order[plan->n_order++] = m;
   return CH_SUCCESS;
+}
+
+/* Which modules play once per voice: voice sources and everything they
+   feed, up to a global kind (an effect, the output), where voices sum. */
+static void
+mark_voiced(Plan* const plan)
+{
+  const ChModel* const model = plan->model;
+  for (uint32_t m = 0; m < plan->n; ++m) {
+    plan->voiced[m] = (kind_of(plan, m)->flags & CH_KIND_PER_VOICE) != 0;
+  }
+  /* Links may run against the schedule (into feedback kinds), so spread
+     until nothing changes: at most once per module. */
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (uint32_t l = 0; l < ch_model_n_links(model); ++l) {
+      const ChLink* const link = ch_model_link(model, l);
+      if (plan->voiced[link->from_module] && !plan->voiced[link->to_module] &&
+          !(kind_of(plan, link->to_module)->flags & CH_KIND_GLOBAL)) {
+        plan->voiced[link->to_module] = 1;
+        changed                       = true;
+      }
+    }
+  }
+}
+
+/* Number instances in schedule order, give each its port slots, and list
+   the steps: every instance's process, then every capture. */
+static ChStatus
+plan_instances(Plan* const plan)
+{
+  const uint32_t n         = plan->n;
+  uint32_t       n_inst    = 0;
+  uint32_t       n_capture = 0;
+  for (uint32_t p = 0; p < n; ++p) {
+    const uint32_t m   = plan->order[p];
+    const uint32_t k   = plan->voiced[m] ? plan->voices : 1u;
+    plan->inst_base[m] = n_inst;
+    n_inst += k;
+    n_capture += kind_of(plan, m)->capture ? k : 0u;
+  }
+  plan->inst_base[n] = n_inst;
+  plan->n_inst       = n_inst;
+  plan->n_steps      = n_inst + n_capture;
+
+  plan->inst_module = (uint32_t*)calloc(n_inst + 1u, sizeof(uint32_t));
+  plan->out_base    = (uint32_t*)calloc(n_inst + 1u, sizeof(uint32_t));
+  plan->in_base     = (uint32_t*)calloc(n_inst + 1u, sizeof(uint32_t));
+  plan->read_step   = (uint32_t*)calloc(n_inst + 1u, sizeof(uint32_t));
+  plan->steps       = (uint32_t*)calloc(plan->n_steps + 1u, sizeof(uint32_t));
+  plan->sources =
+    (uint32_t*)calloc((size_t)ch_model_n_links(plan->model) * plan->voices + 1u,
+                      sizeof(uint32_t));
+  if (!plan->inst_module || !plan->out_base || !plan->in_base ||
+      !plan->read_step || !plan->steps || !plan->sources) {
+    return CH_ERR_NO_MEMORY;
+  }
+
+  uint32_t outs = 0;
+  uint32_t ins  = 0;
+  uint32_t step = 0;
+  for (uint32_t p = 0; p < n; ++p) {
+    const uint32_t      m    = plan->order[p];
+    const ChKind* const kind = kind_of(plan, m);
+    for (uint32_t i = plan->inst_base[m];
+         i < plan->inst_base[m] + (plan->voiced[m] ? plan->voices : 1u); ++i) {
+      plan->inst_module[i] = m;
+      plan->out_base[i]    = outs;
+      plan->in_base[i]     = ins;
+      plan->read_step[i]   = step;
+      plan->steps[step++]  = i;
+      outs += kind->n_outputs;
+      ins += kind->n_inputs;
+    }
+  }
+  for (uint32_t i = 0; i < n_inst; ++i) {
+    if (kind_of(plan, plan->inst_module[i])->capture) {
+      plan->read_step[i]  = step;
+      plan->steps[step++] = i | CAPTURE;
+    }
+  }
+  plan->n_out_slots = outs;
+  plan->n_in_slots  = ins;
+  return CH_SUCCESS;
+}
+
+/* The output slots that input `port` of instance `i` reads, into
+   plan->sources; returns how many.  Voice k reads voice k of a per-voice
+   source; a shared module reads (and so sums) every voice of it. */
+static uint32_t
+input_sources(const Plan* const plan, const uint32_t i, const uint32_t port)
+{
+  const uint32_t m     = plan->inst_module[i];
+  const uint32_t voice = i - plan->inst_base[m];
+  uint32_t       count = 0;
+  for (uint32_t k = plan->in_start[m]; k < plan->in_start[m + 1u]; ++k) {
+    const ChLink* const link = ch_model_link(plan->model, plan->in_links[k]);
+    if (link->to_port != port) {
+      continue;
+    }
+    const uint32_t s     = link->from_module;
+    const uint32_t first = plan->inst_base[s];
+    const uint32_t n_s   = plan->voiced[s] ? plan->voices : 1u;
+    if (plan->voiced[s] && plan->voiced[m]) {
+      plan->sources[count++] = plan->out_base[first + voice] + link->from_port;
+    } else {
+      for (uint32_t v = 0; v < n_s; ++v) {
+        plan->sources[count++] = plan->out_base[first + v] + link->from_port;
+      }
+    }
+  }
+  return count;
 }
 
 /* Hands out buffer numbers, reusing released ones first. */
@@ -141,87 +281,93 @@ pool_give(BufferPool* const pool, const int32_t buffer)
 static ChStatus
 plan_buffers(Plan* const plan)
 {
-  const ChModel* const model     = plan->model;
-  const uint32_t       n         = plan->n;
-  uint32_t             n_outputs = 0;
-  uint32_t             n_inputs  = 0;
-  for (uint32_t m = 0; m < n; ++m) {
-    const ChKind* const kind = ch_model_module_kind(model, m);
-    plan->out_base[m]        = n_outputs;
-    plan->in_base[m]         = n_inputs;
-    n_outputs += kind->n_outputs;
-    n_inputs += kind->n_inputs;
-  }
+  const uint32_t n_out = plan->n_out_slots;
+  const uint32_t n_in  = plan->n_in_slots;
 
-  /* Last schedule position that reads each output (or its own, if none). */
-  uint32_t* const last_use =
-    (uint32_t*)calloc(n_outputs + 1u, sizeof(uint32_t));
-  uint32_t* const in_count = (uint32_t*)calloc(n_inputs + 1u, sizeof(uint32_t));
-  BufferPool      pool     = {
-             (int32_t*)calloc(n_outputs + n_inputs + 1u, sizeof(int32_t)), 0, 0
-  };
-  plan->out_buf = (int32_t*)malloc((n_outputs + 1u) * sizeof(int32_t));
-  plan->sum_buf = (int32_t*)malloc((n_inputs + 1u) * sizeof(int32_t));
-  if (!last_use || !in_count || !pool.free_list || !plan->out_buf ||
-      !plan->sum_buf) {
+  /* Last step that reads each output (its own step, if none). */
+  uint32_t* const last_use = (uint32_t*)calloc(n_out + 1u, sizeof(uint32_t));
+  BufferPool pool = { (int32_t*)calloc(n_out + n_in + 1u, sizeof(int32_t)), 0,
+                      0 };
+  plan->out_buf   = (int32_t*)malloc((n_out + 1u) * sizeof(int32_t));
+  plan->sum_buf   = (int32_t*)malloc((n_in + 1u) * sizeof(int32_t));
+  plan->n_sources = (uint32_t*)calloc(n_in + 1u, sizeof(uint32_t));
+  if (!last_use || !pool.free_list || !plan->out_buf || !plan->sum_buf ||
+      !plan->n_sources) {
     free(last_use);
-    free(in_count);
     free(pool.free_list);
     return CH_ERR_NO_MEMORY;
   }
 
-  for (uint32_t m = 0; m < n; ++m) {
-    const ChKind* const kind = ch_model_module_kind(model, m);
+  /* Process steps come first, one per instance in instance order, so
+     instance i's outputs are written by step i. */
+  for (uint32_t i = 0; i < plan->n_inst; ++i) {
+    const ChKind* const kind = kind_of(plan, plan->inst_module[i]);
     for (uint32_t o = 0; o < kind->n_outputs; ++o) {
-      last_use[plan->out_base[m] + o] = plan->pos[m];
+      last_use[plan->out_base[i] + o] = i;
     }
   }
-  for (uint32_t l = 0; l < ch_model_n_links(model); ++l) {
-    const ChLink* const link = ch_model_link(model, l);
-    uint32_t* const     last =
-      &last_use[plan->out_base[link->from_module] + link->from_port];
-    if (plan->pos[link->to_module] > *last) {
-      *last = plan->pos[link->to_module];
+  for (uint32_t i = 0; i < plan->n_inst; ++i) {
+    const ChKind* const kind = kind_of(plan, plan->inst_module[i]);
+    for (uint32_t p = 0; p < kind->n_inputs; ++p) {
+      const uint32_t count                  = input_sources(plan, i, p);
+      plan->n_sources[plan->in_base[i] + p] = count;
+      for (uint32_t c = 0; c < count; ++c) {
+        uint32_t* const last = &last_use[plan->sources[c]];
+        *last = plan->read_step[i] > *last ? plan->read_step[i] : *last;
+      }
     }
-    ++in_count[plan->in_base[link->to_module] + link->to_port];
+  }
+  for (uint32_t slot = 0; slot < n_in; ++slot) {
+    plan->sum_buf[slot] = -1;
   }
 
-  for (uint32_t p = 0; p < n; ++p) {
-    const uint32_t      m    = plan->order[p];
-    const ChKind* const kind = ch_model_module_kind(model, m);
-    for (uint32_t i = 0; i < kind->n_inputs; ++i) {
-      const uint32_t slot = plan->in_base[m] + i;
-      plan->sum_buf[slot] = in_count[slot] > 1u ? pool_take(&pool) : -1;
+  for (uint32_t t = 0; t < plan->n_steps; ++t) {
+    const uint32_t      i      = plan->steps[t] & ~CAPTURE;
+    const bool          writes = !(plan->steps[t] & CAPTURE);
+    const bool          reads  = plan->read_step[i] == t;
+    const ChKind* const kind   = kind_of(plan, plan->inst_module[i]);
+    const uint32_t      in0    = plan->in_base[i];
+    const uint32_t      out0   = plan->out_base[i];
+    if (reads) {
+      for (uint32_t p = 0; p < kind->n_inputs; ++p) {
+        if (plan->n_sources[in0 + p] > 1u) {
+          plan->sum_buf[in0 + p] = pool_take(&pool);
+        }
+      }
     }
-    for (uint32_t o = 0; o < kind->n_outputs; ++o) {
-      plan->out_buf[plan->out_base[m] + o] = pool_take(&pool);
+    if (writes) {
+      for (uint32_t o = 0; o < kind->n_outputs; ++o) {
+        plan->out_buf[out0 + o] = pool_take(&pool);
+      }
     }
     /* Give back what this step was the last to read. */
-    for (uint32_t i = 0; i < kind->n_inputs; ++i) {
-      if (plan->sum_buf[plan->in_base[m] + i] >= 0) {
-        pool_give(&pool, plan->sum_buf[plan->in_base[m] + i]);
+    if (reads) {
+      for (uint32_t p = 0; p < kind->n_inputs; ++p) {
+        if (plan->sum_buf[in0 + p] >= 0) {
+          pool_give(&pool, plan->sum_buf[in0 + p]);
+        }
+        const uint32_t count = input_sources(plan, i, p);
+        for (uint32_t c = 0; c < count; ++c) {
+          const uint32_t slot = plan->sources[c];
+          if (last_use[slot] == t) {
+            last_use[slot] = UINT32_MAX; /* once, however many links */
+            pool_give(&pool, plan->out_buf[slot]);
+          }
+        }
       }
     }
-    for (uint32_t k = plan->in_start[m]; k < plan->in_start[m + 1u]; ++k) {
-      const ChLink* const link = ch_model_link(model, plan->in_links[k]);
-      const uint32_t slot = plan->out_base[link->from_module] + link->from_port;
-      if (last_use[slot] == p) {
-        last_use[slot] = UINT32_MAX; /* once, however many links */
-        pool_give(&pool, plan->out_buf[slot]);
-      }
-    }
-    for (uint32_t o = 0; o < kind->n_outputs; ++o) {
-      const uint32_t slot = plan->out_base[m] + o;
-      if (last_use[slot] == p) { /* nobody reads it */
-        last_use[slot] = UINT32_MAX;
-        pool_give(&pool, plan->out_buf[slot]);
+    if (writes) {
+      for (uint32_t o = 0; o < kind->n_outputs; ++o) {
+        if (last_use[out0 + o] == t) { /* nobody reads it */
+          last_use[out0 + o] = UINT32_MAX;
+          pool_give(&pool, plan->out_buf[out0 + o]);
+        }
       }
     }
   }
 
   plan->n_buffers = pool.n_buffers;
   free(last_use);
-  free(in_count);
   free(pool.free_list);
   return CH_SUCCESS;
 }
@@ -278,7 +424,7 @@ fresh_params(const ChModel* const model,
 
 /* Lay the graph out in `arena`; with a NULL base this only measures. */
 static ChGraph*
-layout(const Plan* const    plan,
+layout(Plan* const          plan,
        Arena* const         arena,
        const ChModel* const base,
        const float          rate)
@@ -289,6 +435,10 @@ layout(const Plan* const    plan,
   ChGraph* const       graph = (ChGraph*)arena_take(arena, sizeof(ChGraph), 64);
   ChGraphModule* const modules =
     (ChGraphModule*)arena_take(arena, n * sizeof(ChGraphModule), 64);
+  ChStep* const steps =
+    (ChStep*)arena_take(arena, plan->n_steps * sizeof(ChStep), 64);
+  ChNode* const nodes =
+    (ChNode*)arena_take(arena, plan->n_inst * sizeof(ChNode), 64);
   uint32_t* const by_name =
     (uint32_t*)arena_take(arena, n * sizeof(uint32_t), alignof(uint32_t));
   float* const buffers = (float*)arena_take(
@@ -298,9 +448,12 @@ layout(const Plan* const    plan,
     graph->ctx.rate     = rate;
     graph->ctx.inv_rate = 1.0f / rate;
     graph->ctx.host     = &graph->silent;
+    graph->polyphony    = plan->voices;
     graph->n_modules    = n;
+    graph->n_steps      = plan->n_steps;
     graph->n_buffers    = plan->n_buffers;
     graph->modules      = modules;
+    graph->steps        = steps;
     graph->by_name      = by_name;
     graph->scratch      = buffers + CH_MAX_BLOCK; /* after the zero buffer */
   }
@@ -309,89 +462,95 @@ layout(const Plan* const    plan,
   float* const planned = buffers ? buffers + 3u * CH_MAX_BLOCK : NULL;
 
   for (uint32_t p = 0; p < n; ++p) {
-    const uint32_t      m    = plan->order[p];
-    const ChKind* const kind = ch_model_module_kind(model, m);
-    const char* const   name = ch_model_module_name(model, m);
+    const uint32_t      m       = plan->order[p];
+    const ChKind* const kind    = kind_of(plan, m);
+    const char* const   name    = ch_model_module_name(model, m);
+    const uint32_t      first   = plan->inst_base[m];
+    const uint32_t      n_nodes = plan->voiced[m] ? plan->voices : 1u;
 
-    char* const name_copy  = (char*)arena_take(arena, strlen(name) + 1u, 1);
-    const float** const in = (const float**)arena_take(
-      arena, kind->n_inputs * sizeof(float*), alignof(float*));
-    float** const out = (float**)arena_take(
-      arena, kind->n_outputs * sizeof(float*), alignof(float*));
+    char* const  name_copy = (char*)arena_take(arena, strlen(name) + 1u, 1);
     float* const params =
       (float*)arena_take(arena, kind->n_params * sizeof(float), 64);
-    void* const state = arena_take(arena, kind->state_size, 64);
-
-    uint32_t n_sums = 0;
-    uint32_t n_src  = 0;
-    for (uint32_t k = plan->in_start[m]; k < plan->in_start[m + 1u]; ++k) {
-      ++n_src;
-    }
-    for (uint32_t i = 0; i < kind->n_inputs; ++i) {
-      n_sums += plan->sum_buf[plan->in_base[m] + i] >= 0;
-    }
-    ChSum* const sums =
-      (ChSum*)arena_take(arena, n_sums * sizeof(ChSum), alignof(ChSum));
-    const float** const srcs =
-      (const float**)arena_take(arena, n_src * sizeof(float*), alignof(float*));
-
-    if (!graph) {
-      continue;
+    if (graph) {
+      memcpy(name_copy, name, strlen(name) + 1u);
+      memcpy(params, ch_model_module_params(model, m),
+             kind->n_params * sizeof(float));
+      ChGraphModule* const module = &modules[p];
+      module->kind                = kind;
+      module->name                = name_copy;
+      module->uid                 = ch_model_module_uid(model, m);
+      module->fresh               = fresh_params(model, base, m);
+      module->param               = params;
+      module->nodes               = &nodes[first];
+      module->n_nodes             = n_nodes;
     }
 
-    memcpy(name_copy, name, strlen(name) + 1u);
-    memcpy(params, ch_model_module_params(model, m),
-           kind->n_params * sizeof(float));
-    for (uint32_t o = 0; o < kind->n_outputs; ++o) {
-      out[o] =
-        planned + (size_t)plan->out_buf[plan->out_base[m] + o] * CH_MAX_BLOCK;
-    }
-
-    /* Each input reads its one source directly, a sum, or zeros. */
-    uint32_t s_used   = 0;
-    uint32_t src_used = 0;
-    for (uint32_t i = 0; i < kind->n_inputs; ++i) {
-      const int32_t sum_buffer = plan->sum_buf[plan->in_base[m] + i];
-      in[i]                    = buffers; /* zeros */
-      ChSum* const sum         = sum_buffer >= 0 ? &sums[s_used++] : NULL;
-      if (sum) {
-        sum->dst   = planned + (size_t)sum_buffer * CH_MAX_BLOCK;
-        sum->src   = srcs + src_used;
-        sum->n_src = 0;
-        in[i]      = sum->dst;
+    for (uint32_t i = first; i < first + n_nodes; ++i) {
+      const float** const in = (const float**)arena_take(
+        arena, kind->n_inputs * sizeof(float*), alignof(float*));
+      float** const out = (float**)arena_take(
+        arena, kind->n_outputs * sizeof(float*), alignof(float*));
+      void* const state  = arena_take(arena, kind->state_size, 64);
+      uint32_t    n_sums = 0;
+      uint32_t    n_src  = 0;
+      for (uint32_t port = 0; port < kind->n_inputs; ++port) {
+        const uint32_t count = plan->n_sources[plan->in_base[i] + port];
+        n_sums += count > 1u;
+        n_src += count > 1u ? count : 0u;
       }
-      for (uint32_t k = plan->in_start[m]; k < plan->in_start[m + 1u]; ++k) {
-        const ChLink* const link = ch_model_link(model, plan->in_links[k]);
-        if (link->to_port != i) {
-          continue;
-        }
-        const float* const src =
-          planned +
-          (size_t)plan
-              ->out_buf[plan->out_base[link->from_module] + link->from_port] *
-            CH_MAX_BLOCK;
-        if (sum) {
-          srcs[src_used++] = src;
-          ++sum->n_src;
+      ChSum* const sums =
+        (ChSum*)arena_take(arena, n_sums * sizeof(ChSum), alignof(ChSum));
+      const float** const srcs = (const float**)arena_take(
+        arena, n_src * sizeof(float*), alignof(float*));
+      if (!graph) {
+        continue;
+      }
+
+      for (uint32_t o = 0; o < kind->n_outputs; ++o) {
+        out[o] =
+          planned + (size_t)plan->out_buf[plan->out_base[i] + o] * CH_MAX_BLOCK;
+      }
+      /* Each input reads its one source directly, a sum, or zeros. */
+      uint32_t s_used   = 0;
+      uint32_t src_used = 0;
+      for (uint32_t port = 0; port < kind->n_inputs; ++port) {
+        const uint32_t count = input_sources(plan, i, port);
+        if (!count) {
+          in[port] = buffers; /* zeros */
+        } else if (count == 1u) {
+          in[port] =
+            planned + (size_t)plan->out_buf[plan->sources[0]] * CH_MAX_BLOCK;
         } else {
-          in[i] = src;
+          ChSum* const sum = &sums[s_used++];
+          sum->dst = planned + (size_t)plan->sum_buf[plan->in_base[i] + port] *
+                                 CH_MAX_BLOCK;
+          sum->src   = srcs + src_used;
+          sum->n_src = count;
+          for (uint32_t c = 0; c < count; ++c) {
+            srcs[src_used++] =
+              planned + (size_t)plan->out_buf[plan->sources[c]] * CH_MAX_BLOCK;
+          }
+          in[port] = sum->dst;
         }
       }
-    }
 
-    ChGraphModule* const module = &modules[p];
-    module->kind                = kind;
-    module->name                = name_copy;
-    module->uid                 = ch_model_module_uid(model, m);
-    module->fresh               = fresh_params(model, base, m);
-    module->param               = params;
-    module->sums                = sums;
-    module->n_sums              = n_sums;
-    module->node.state          = state;
-    module->node.in             = in;
-    module->node.out            = out;
-    module->node.param          = params;
-    module->node.ctx            = &graph->ctx;
+      ChNode* const node = &nodes[i];
+      node->state        = state;
+      node->in           = in;
+      node->out          = out;
+      node->param        = params;
+      node->ctx          = &graph->ctx;
+      node->voice        = i - first;
+
+      /* The step that reads the inputs computes their sums first. */
+      const bool capture = kind->capture != NULL;
+      steps[i]           = (ChStep){ kind->process, node, capture ? NULL : sums,
+                           capture ? 0u : n_sums };
+      if (capture) {
+        steps[plan->read_step[i]] =
+          (ChStep){ kind->capture, node, sums, n_sums };
+      }
+    }
   }
   return graph;
 }
@@ -413,18 +572,18 @@ ch_graph_new(const ChModel* const model,
   memset(&plan, 0, sizeof(plan));
   plan.model         = model;
   plan.n             = ch_model_n_modules(model);
+  plan.voices        = ch_model_polyphony(model);
   const uint32_t n   = plan.n;
   const uint32_t n_l = ch_model_n_links(model);
   plan.in_start      = (uint32_t*)calloc(n + 1u, sizeof(uint32_t));
   plan.in_links      = (uint32_t*)calloc(n_l + 1u, sizeof(uint32_t));
   plan.order         = (uint32_t*)calloc(n + 1u, sizeof(uint32_t));
-  plan.pos           = (uint32_t*)calloc(n + 1u, sizeof(uint32_t));
   plan.color         = (uint8_t*)calloc(n + 1u, 1);
   plan.path          = (uint32_t*)calloc(n + 1u, sizeof(uint32_t));
-  plan.out_base      = (uint32_t*)calloc(n + 1u, sizeof(uint32_t));
-  plan.in_base       = (uint32_t*)calloc(n + 1u, sizeof(uint32_t));
-  if (!plan.in_start || !plan.in_links || !plan.order || !plan.pos ||
-      !plan.color || !plan.path || !plan.out_base || !plan.in_base) {
+  plan.voiced        = (uint8_t*)calloc(n + 1u, 1);
+  plan.inst_base     = (uint32_t*)calloc(n + 1u, sizeof(uint32_t));
+  if (!plan.in_start || !plan.in_links || !plan.order || !plan.color ||
+      !plan.path || !plan.voiced || !plan.inst_base) {
     plan_free(&plan);
     return ch_error(err, CH_ERR_NO_MEMORY, "out of memory compiling the patch");
   }
@@ -436,8 +595,11 @@ ch_graph_new(const ChModel* const model,
       st = visit(&plan, m, 0, err);
     }
   }
-  if (!st && plan_buffers(&plan)) {
-    st = ch_error(err, CH_ERR_NO_MEMORY, "out of memory planning buffers");
+  if (!st) {
+    mark_voiced(&plan);
+    if (plan_instances(&plan) || plan_buffers(&plan)) {
+      st = ch_error(err, CH_ERR_NO_MEMORY, "out of memory planning buffers");
+    }
   }
   if (st) {
     plan_free(&plan);
@@ -477,8 +639,8 @@ ch_graph_new(const ChModel* const model,
 
   for (uint32_t p = 0; p < n; ++p) {
     const ChGraphModule* const module = &result->modules[p];
-    if (module->kind->init) {
-      module->kind->init(&module->node);
+    for (uint32_t k = 0; k < module->n_nodes && module->kind->init; ++k) {
+      module->kind->init(&module->nodes[k]);
     }
   }
   *graph = result;

@@ -7,11 +7,11 @@
 CH_REALTIME static void
 run_block(ChGraph* const graph, const uint32_t n)
 {
-  ChGraphModule* const modules = graph->modules;
-  for (uint32_t m = 0; m < graph->n_modules; ++m) {
-    const ChGraphModule* const module = &modules[m];
-    for (uint32_t s = 0; s < module->n_sums; ++s) {
-      const ChSum* const sum = &module->sums[s];
+  const ChStep* const steps = graph->steps;
+  for (uint32_t t = 0; t < graph->n_steps; ++t) {
+    const ChStep* const step = &steps[t];
+    for (uint32_t s = 0; s < step->n_sums; ++s) {
+      const ChSum* const sum = &step->sums[s];
       memcpy(sum->dst, sum->src[0], n * sizeof(float));
       for (uint32_t k = 1; k < sum->n_src; ++k) {
         const float* const src = sum->src[k];
@@ -20,7 +20,7 @@ run_block(ChGraph* const graph, const uint32_t n)
         }
       }
     }
-    module->kind->process(&module->node, n);
+    step->process(step->node, n);
   }
 }
 
@@ -133,7 +133,13 @@ ch_graph_carry(ChGraph* const next, const ChGraph* const prev)
       ++j;
     } else {
       if (to->uid == from->uid && to->kind == from->kind) {
-        memcpy(to->node.state, from->node.state, to->kind->state_size);
+        /* Voices beyond the old count start from their primed state. */
+        const uint32_t shared =
+          to->n_nodes < from->n_nodes ? to->n_nodes : from->n_nodes;
+        for (uint32_t k = 0; k < shared; ++k) {
+          memcpy(to->nodes[k].state, from->nodes[k].state,
+                 to->kind->state_size);
+        }
         for (uint32_t p = 0; p < to->kind->n_params; ++p) {
           if (!(to->fresh & (1u << p))) {
             to->param[p] = from->param[p];
@@ -156,6 +162,18 @@ CH_REALTIME uint64_t
 ch_graph_generation(const ChGraph* const graph)
 {
   return graph->generation;
+}
+
+uint32_t
+ch_graph_polyphony(const ChGraph* const graph)
+{
+  return graph->polyphony;
+}
+
+uint32_t
+ch_graph_n_instances(const ChGraph* const graph, const uint32_t index)
+{
+  return graph->modules[index].n_nodes;
 }
 
 uint32_t

@@ -89,6 +89,12 @@ void ch_graph_set_generation(ChGraph* graph, uint64_t generation);
 /** The number set with ch_graph_set_generation().  Real-time. */
 CH_REALTIME uint64_t ch_graph_generation(const ChGraph* graph);
 
+/** Voices the graph plays (the model's polyphony). */
+CH_REALTIME uint32_t ch_graph_polyphony(const ChGraph* graph);
+
+/** Instances of module `index`: 1, or one per voice. */
+uint32_t ch_graph_n_instances(const ChGraph* graph, uint32_t index);
+
 /** Number of modules. */
 uint32_t ch_graph_n_modules(const ChGraph* graph);
 

@@ -11,17 +11,24 @@ typedef struct {
   uint32_t            n_src;
 } ChSum;
 
-/** One scheduled module instance. */
+/** One call in the schedule: the fan-in sums it needs, then the function. */
+typedef struct {
+  ChProcessFunc process; /**< the kind's process, or its capture */
+  const ChNode* node;
+  const ChSum*  sums;
+  uint32_t      n_sums;
+} ChStep;
+
+/** One module of the patch: one instance, or one per voice. */
 typedef struct {
   const ChKind* kind;
   const char*   name;
   uint32_t      uid;   /**< the model's identity of the module */
   uint32_t      fresh; /**< bit p: param p was edited since the base model,
                           so a hot swap keeps it instead of carrying it */
-  float*       param;  /**< mutable view of node.param */
-  const ChSum* sums;   /**< fan-ins to compute before process */
-  uint32_t     n_sums;
-  ChNode       node;
+  float*   param;      /**< shared by all instances */
+  ChNode*  nodes;      /**< the instances */
+  uint32_t n_nodes;
 } ChGraphModule;
 
 struct ChGraphImpl {
@@ -29,9 +36,12 @@ struct ChGraphImpl {
   ChContext       ctx;
   ChHostInputs    silent;     /**< host input used while priming */
   uint64_t        generation; /**< set by the owner, e.g. the commit count */
+  uint32_t        polyphony;
   uint32_t        n_modules;
+  uint32_t        n_steps;
   uint32_t        n_buffers;
   ChGraphModule*  modules; /**< in schedule order */
+  ChStep*         steps;
   const uint32_t* by_name; /**< module indices sorted by name */
   float*          scratch; /**< 2 * CH_MAX_BLOCK frames for priming */
 };

@@ -58,19 +58,29 @@ typedef struct {
                                  index), NULL-terminated */
 } ChParamInfo;
 
+/** Most voices a patch may play at once. */
+#define CH_MAX_VOICES 16u
+
+/** One voice of the played notes, as the `voice` module reads it. */
+typedef struct {
+  float    pitch;      /**< the note, 1.0/octave, 0 = C4 (no bend) */
+  float    gate;       /**< 1 while the note (or sustain) holds, else 0 */
+  float    velocity;   /**< of the note, 0..1 */
+  float    aftertouch; /**< key or channel pressure, 0..1 */
+  uint32_t trigger;    /**< counts note starts, so envelopes can retrigger */
+} ChVoiceInputs;
+
 /**
-   What the host feeds into a graph besides parameters: the played note and
-   the macro knobs.  Written by the plugin between sub-blocks, read by
-   source modules (`voice`, `macro`).
+   What the host feeds into a graph besides parameters: the played voices,
+   the mod wheel and the macro knobs.  Written by the plugin between
+   sub-blocks, read by source modules (`voice`, `macro`).
 */
 typedef struct {
-  float    pitch;      /**< current note incl. bend, 1.0/octave, 0 = C4 */
-  float    gate;       /**< 1 while a note (or sustain) holds, else 0 */
-  float    velocity;   /**< of the latest note, 0..1 */
-  float    mod;        /**< mod wheel, 0..1 */
-  float    aftertouch; /**< channel pressure, 0..1 */
-  uint32_t trigger;    /**< counts note starts, so envelopes can retrigger */
-  float    macro[CH_N_MACROS]; /**< macro knobs, 0..1 */
+  ChVoiceInputs voice[CH_MAX_VOICES];
+  float         bend;       /**< pitch bend, -1..1 (the `voice`
+                               module scales it to semitones) */
+  float mod;                /**< mod wheel, 0..1 */
+  float macro[CH_N_MACROS]; /**< macro knobs, 0..1 */
 } ChHostInputs;
 
 /** Shared, read-only context of one graph while it runs. */
@@ -93,6 +103,8 @@ typedef struct ChNode {
   float* const*       out;   /**< kind->n_outputs buffers */
   const float*        param; /**< kind->n_params current values */
   const ChContext*    ctx;
+  uint32_t            voice; /**< which voice this instance plays (0..15);
+                                0 for a module shared by all voices */
 } ChNode;
 
 /** Prepare state (already zeroed) before the first block. Not real-time. */
@@ -100,6 +112,17 @@ typedef void (*ChInitFunc)(const ChNode* node);
 
 /** Render `n` frames (1..CH_MAX_BLOCK).  Real-time. */
 typedef void (*ChProcessFunc)(const ChNode* node, uint32_t n);
+
+/** Flags of a module kind. */
+enum {
+  /**
+     Never copied per voice: signals from voices are summed into its inputs
+     (effects and the output, which want one instance after the voices).
+  */
+  CH_KIND_GLOBAL = 1u << 0,
+  /** A voice source: one instance per voice, and so is all it feeds. */
+  CH_KIND_PER_VOICE = 1u << 1,
+};
 
 /** A module kind: one DSP unit, its ports, parameters and functions. */
 typedef struct ChKind {
@@ -115,6 +138,14 @@ typedef struct ChKind {
                                     hot swap may copy it to a new graph */
   ChInitFunc    init;            /**< may be NULL */
   ChProcessFunc process;
+  uint32_t      flags; /**< CH_KIND_* */
+  /**
+     NULL, or a feedback kind's second half: `process` runs first and must
+     not read the inputs; `capture` runs after every other module and reads
+     them.  The inputs then do not order the schedule, so a link into them
+     may close a cycle: such a kind delays by whole blocks.
+  */
+  ChProcessFunc capture;
 } ChKind;
 
 /** Index of the named input, output or parameter, or -1. */

@@ -22,6 +22,7 @@ struct ChModelImpl {
   uint32_t n_links;
   uint32_t links_cap;
   uint32_t next_uid;
+  uint32_t polyphony;
 };
 
 /* Grow an array to hold at least `need` elements; false if out of memory. */
@@ -47,7 +48,11 @@ reserve(void** array, uint32_t* cap, const uint32_t need, const size_t size)
 ChModel*
 ch_model_new(void)
 {
-  return (ChModel*)calloc(1, sizeof(ChModel));
+  ChModel* const model = (ChModel*)calloc(1, sizeof(ChModel));
+  if (model) {
+    model->polyphony = 1u;
+  }
+  return model;
 }
 
 void
@@ -81,6 +86,7 @@ ch_model_assign(ChModel* const dst, const ChModel* const src, ChError* err)
   dst->n_modules = src->n_modules;
   dst->n_links   = src->n_links;
   dst->next_uid  = src->next_uid;
+  dst->polyphony = src->polyphony;
   return CH_SUCCESS;
 }
 
@@ -98,7 +104,8 @@ ch_model_copy(const ChModel* const model)
 bool
 ch_model_equal(const ChModel* const a, const ChModel* const b)
 {
-  if (a->n_modules != b->n_modules || a->n_links != b->n_links) {
+  if (a->n_modules != b->n_modules || a->n_links != b->n_links ||
+      a->polyphony != b->polyphony) {
     return false;
   }
   for (uint32_t i = 0; i < a->n_modules; ++i) {
@@ -118,6 +125,26 @@ ch_model_clear(ChModel* const model)
 {
   model->n_modules = 0;
   model->n_links   = 0;
+  model->polyphony = 1u;
+}
+
+ChStatus
+ch_model_set_polyphony(ChModel* const model,
+                       const uint32_t voices,
+                       ChError*       err)
+{
+  if (voices < 1u || voices > CH_MAX_VOICES) {
+    return ch_error(err, CH_ERR_RANGE, "polyphony %u is out of range [1, %u]",
+                    voices, CH_MAX_VOICES);
+  }
+  model->polyphony = voices;
+  return CH_SUCCESS;
+}
+
+uint32_t
+ch_model_polyphony(const ChModel* const model)
+{
+  return model->polyphony;
 }
 
 bool

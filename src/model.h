@@ -84,6 +84,15 @@ ChStatus ch_model_get(const ChModel* model,
                       float*         value,
                       ChError*       err);
 
+/**
+   Set how many notes the patch plays at once (1..CH_MAX_VOICES).  Modules
+   fed by a `voice` module are copied per voice when compiled.
+*/
+ChStatus ch_model_set_polyphony(ChModel* model, uint32_t voices, ChError* err);
+
+/** Voices of the patch (1 for a new one). */
+uint32_t ch_model_polyphony(const ChModel* model);
+
 /** Number of modules, in creation order. */
 uint32_t ch_model_n_modules(const ChModel* model);
 

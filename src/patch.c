@@ -214,6 +214,8 @@ typedef struct {
   uint32_t   n_params;
   uint32_t   params_cap;
   uint32_t   last; /* subject of the previous statement, a lookup shortcut */
+  uint32_t   polyphony;      /* 0 if the text gives none */
+  unsigned   polyphony_line;
 
   ChError error; /* the first error, if any */
 } Reader;
@@ -536,18 +538,21 @@ on_patch_statement(Reader* const         r,
 {
   char subject_name[96];
   if (prop == PROP_POLYPHONY) {
-    /* Reserved: checked, but the model has no polyphony yet. */
     const char* s = (const char*)object->buf;
     s += *s == '+';
     bool ok = object->type == SERD_LITERAL && is_digit(*s);
     for (; ok && *s; ++s) {
       ok = is_digit(*s);
     }
-    if (!ok || !strtoul((const char*)object->buf, NULL, 10)) {
+    const unsigned long voices =
+      ok ? strtoul((const char*)object->buf, NULL, 10) : 0ul;
+    if (!voices) {
       return fail(r, CH_ERR_BAD_PATCH,
                   "line %u: ch:polyphony must be a whole number of at least 1",
                   r->line);
     }
+    r->polyphony      = voices > 1000000ul ? 1000000u : (uint32_t)voices;
+    r->polyphony_line = r->line;
     return SERD_SUCCESS;
   }
   return fail(r, CH_ERR_BAD_PATCH,
@@ -741,6 +746,10 @@ build(Reader* const r, ChModel* const model)
 {
   ChError inner;
   ch_error_clear(&inner);
+  if (r->polyphony && ch_model_set_polyphony(model, r->polyphony, &inner)) {
+    fail(r, inner.status, "line %u: %s", r->polyphony_line, inner.msg);
+    return r->error.status;
+  }
 
   for (uint32_t i = 0; i < r->n_subjects; ++i) {
     const Subject* const s = &r->subjects[i];
@@ -1057,6 +1066,14 @@ ch_patch_write(const ChModel* const model, ChError* err)
   const SerdNode patch  = curie("ch:Patch");
   ChStatus       status = CH_SUCCESS;
   emit(&w, 0, &doc, &a, &patch, NULL);
+  if (ch_model_polyphony(model) != 1u) {
+    char           voices[16];
+    const SerdNode p_poly = curie("ch:polyphony");
+    const SerdNode t_int  = uri(NS_XSD "integer");
+    snprintf(voices, sizeof(voices), "%u", ch_model_polyphony(model));
+    const SerdNode o_poly = literal(voices);
+    emit(&w, 0, &doc, &p_poly, &o_poly, &t_int);
+  }
   for (uint32_t m = 0; m < ch_model_n_modules(model) && !status; ++m) {
     status = write_module(&w, model, m, err);
   }

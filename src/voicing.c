@@ -1,14 +1,16 @@
-/* MIDI to the played-note signals: monophonic, last-note priority, with
-   legato fallback to held keys, sustain pedal, pitch bend and mod wheel. */
+/* MIDI to the played-note signals: mono with last-note priority and legato
+   fallback, or poly with voice allocation and stealing; sustain pedal,
+   pitch bend, mod wheel and pressure. */
 #include "voicing.h"
 
 #include <string.h>
 
-#define NOTE_OFF 0x80u
-#define NOTE_ON  0x90u
-#define CONTROL  0xB0u
-#define PRESSURE 0xD0u
-#define BEND     0xE0u
+#define NOTE_OFF     0x80u
+#define NOTE_ON      0x90u
+#define KEY_PRESSURE 0xA0u
+#define CONTROL      0xB0u
+#define PRESSURE     0xD0u
+#define BEND         0xE0u
 
 #define CC_MOD_WHEEL     1u
 #define CC_SUSTAIN       64u
@@ -22,24 +24,57 @@ void
 ch_voicing_init(ChVoicing* const voicing, ChHostInputs* const out)
 {
   memset(voicing, 0, sizeof(*voicing));
-  voicing->note       = MIDDLE_C;
-  voicing->bend_range = 2.0f;
-  voicing->out        = out;
+  voicing->out      = out;
+  voicing->n_voices = 1u;
+  memset(out->voice, 0, sizeof(out->voice));
+  out->bend = 0.0f;
+  out->mod  = 0.0f;
+  for (uint32_t v = 0; v < CH_MAX_VOICES; ++v) {
+    voicing->slot[v].note = MIDDLE_C;
+  }
+}
 
-  out->pitch      = 0.0f;
-  out->gate       = 0.0f;
-  out->velocity   = 0.0f;
-  out->mod        = 0.0f;
-  out->aftertouch = 0.0f;
-  out->trigger    = 0u;
+CH_REALTIME static ChVoiceInputs*
+voice_out(const ChVoicing* const voicing, const uint32_t v)
+{
+  return &voicing->out->voice[v];
+}
+
+CH_REALTIME static bool
+gate_on(const ChVoicing* const voicing, const uint32_t v)
+{
+  return voice_out(voicing, v)->gate > 0.5f;
+}
+
+/* Voice `v` plays `key` from now on. */
+CH_REALTIME static void
+start(ChVoicing* const voicing,
+      const uint32_t   v,
+      const uint8_t    key,
+      const uint8_t    velocity)
+{
+  ChVoiceSlot* const   slot = &voicing->slot[v];
+  ChVoiceInputs* const out  = voice_out(voicing, v);
+  slot->note                = key;
+  slot->held                = true;
+  slot->sustained           = false;
+  slot->started             = ++voicing->clock;
+  out->pitch                = ((float)key - (float)MIDDLE_C) / 12.0f;
+  out->velocity             = (float)velocity / 127.0f;
+  out->gate                 = 1.0f;
+  ++out->trigger; /* the `voice` module turns this into a trig pulse */
 }
 
 CH_REALTIME static void
-update_pitch(ChVoicing* const voicing)
+release(ChVoicing* const voicing, const uint32_t v)
 {
-  voicing->out->pitch = ((float)voicing->note - (float)MIDDLE_C) / 12.0f +
-                        voicing->bend * voicing->bend_range / 12.0f;
+  voicing->slot[v].held       = false;
+  voicing->slot[v].sustained  = false;
+  voicing->slot[v].released   = ++voicing->clock;
+  voice_out(voicing, v)->gate = 0.0f; /* pitch stays for the release tail */
 }
+
+/* Mono */
 
 CH_REALTIME static void
 remove_key(ChVoicing* const voicing, const uint8_t key)
@@ -54,46 +89,111 @@ remove_key(ChVoicing* const voicing, const uint8_t key)
   }
 }
 
-CH_REALTIME static bool
-sounding(const ChVoicing* const voicing)
+CH_REALTIME static void
+mono_note_on(ChVoicing* const voicing,
+             const uint8_t    key,
+             const uint8_t    velocity)
 {
-  return voicing->out->gate > 0.5f;
+  remove_key(voicing, key);
+  voicing->stack[voicing->n_held++] = key;
+  start(voicing, 0, key, velocity); /* cuts whatever the pedal held */
 }
+
+CH_REALTIME static void
+mono_note_off(ChVoicing* const voicing, const uint8_t key)
+{
+  ChVoiceSlot* const slot = &voicing->slot[0];
+  remove_key(voicing, key);
+  if (!gate_on(voicing, 0) || key != slot->note || slot->sustained) {
+    return; /* an older held key, or a stray note-off */
+  }
+  if (voicing->n_held) {
+    /* Legato fallback: no new trigger, velocity of the last note-on. */
+    slot->note = voicing->stack[voicing->n_held - 1u];
+    voice_out(voicing, 0)->pitch =
+      ((float)slot->note - (float)MIDDLE_C) / 12.0f;
+  } else if (voicing->pedal) {
+    slot->held      = false;
+    slot->sustained = true;
+  } else {
+    release(voicing, 0);
+  }
+}
+
+/* Poly */
+
+/* The voice for a new note: the same note if it still sounds, else the
+   free voice released longest ago, else the oldest note (stolen). */
+CH_REALTIME static uint32_t
+choose_voice(const ChVoicing* const voicing, const uint8_t key)
+{
+  uint32_t same = UINT32_MAX;
+  uint32_t free = UINT32_MAX;
+  uint32_t old  = 0;
+  for (uint32_t v = 0; v < voicing->n_voices; ++v) {
+    const ChVoiceSlot* const slot = &voicing->slot[v];
+    if (slot->note == key &&
+        (slot->held || slot->sustained || slot->released)) {
+      same = v;
+    }
+    if (!gate_on(voicing, v)) {
+      if (free == UINT32_MAX || slot->released < voicing->slot[free].released) {
+        free = v;
+      }
+    } else if (slot->started < voicing->slot[old].started ||
+               !gate_on(voicing, old)) {
+      old = v;
+    }
+  }
+  return same != UINT32_MAX ? same : free != UINT32_MAX ? free : old;
+}
+
+CH_REALTIME static void
+poly_note_off(ChVoicing* const voicing, const uint8_t key)
+{
+  for (uint32_t v = 0; v < voicing->n_voices; ++v) {
+    ChVoiceSlot* const slot = &voicing->slot[v];
+    if (slot->held && slot->note == key) {
+      if (voicing->pedal) {
+        slot->held      = false;
+        slot->sustained = true;
+      } else {
+        release(voicing, v);
+      }
+    }
+  }
+}
+
+/* Both */
 
 CH_REALTIME static void
 note_on(ChVoicing* const voicing, const uint8_t key, const uint8_t velocity)
 {
-  ChHostInputs* const out = voicing->out;
-
-  remove_key(voicing, key);
-  voicing->stack[voicing->n_held++] = key;
-
-  /* Mono: whatever the pedal held is cut off by the new note. */
-  memset(voicing->sustained, 0, sizeof(voicing->sustained));
-
-  voicing->note = key;
-  update_pitch(voicing);
-  out->velocity = (float)velocity / 127.0f;
-  out->gate     = 1.0f;
-  ++out->trigger; /* also on legato: `voice` turns this into a trig pulse */
+  if (voicing->n_voices == 1u) {
+    mono_note_on(voicing, key, velocity);
+  } else {
+    start(voicing, choose_voice(voicing, key), key, velocity);
+  }
 }
 
 CH_REALTIME static void
 note_off(ChVoicing* const voicing, const uint8_t key)
 {
-  remove_key(voicing, key);
-  if (!sounding(voicing) || key != voicing->note) {
-    return; /* an older held key, or a stray note-off */
-  }
-
-  if (voicing->n_held) {
-    /* Legato fallback: no new trigger, velocity of the last note-on. */
-    voicing->note = voicing->stack[voicing->n_held - 1u];
-    update_pitch(voicing);
-  } else if (voicing->pedal) {
-    voicing->sustained[key] = true;
+  if (voicing->n_voices == 1u) {
+    mono_note_off(voicing, key);
   } else {
-    voicing->out->gate = 0.0f; /* pitch stays for the release tail */
+    poly_note_off(voicing, key);
+  }
+}
+
+CH_REALTIME static void
+pedal_up(ChVoicing* const voicing)
+{
+  voicing->pedal = false;
+  for (uint32_t v = 0; v < CH_MAX_VOICES; ++v) {
+    if (voicing->slot[v].sustained) {
+      release(voicing, v);
+    }
   }
 }
 
@@ -102,8 +202,26 @@ release_all(ChVoicing* const voicing)
 {
   voicing->n_held = 0u;
   voicing->pedal  = false;
-  memset(voicing->sustained, 0, sizeof(voicing->sustained));
-  voicing->out->gate = 0.0f;
+  for (uint32_t v = 0; v < CH_MAX_VOICES; ++v) {
+    if (gate_on(voicing, v)) {
+      release(voicing, v);
+    }
+    voicing->slot[v].held      = false;
+    voicing->slot[v].sustained = false;
+  }
+}
+
+CH_REALTIME void
+ch_voicing_set_voices(ChVoicing* const voicing, const uint32_t voices)
+{
+  const uint32_t n = voices < 1u              ? 1u
+                     : voices > CH_MAX_VOICES ? CH_MAX_VOICES
+                                              : voices;
+  if (n == voicing->n_voices) {
+    return;
+  }
+  release_all(voicing); /* allocation starts over with the new count */
+  voicing->n_voices = n;
 }
 
 CH_REALTIME static bool
@@ -117,11 +235,7 @@ control(ChVoicing* const voicing, const uint8_t number, const uint8_t value)
     if (value >= 64u) {
       voicing->pedal = true;
     } else if (voicing->pedal) {
-      voicing->pedal = false;
-      memset(voicing->sustained, 0, sizeof(voicing->sustained));
-      if (!voicing->n_held) {
-        voicing->out->gate = 0.0f;
-      }
+      pedal_up(voicing);
     }
     return true;
   case CC_ALL_SOUND_OFF:
@@ -130,6 +244,16 @@ control(ChVoicing* const voicing, const uint8_t number, const uint8_t value)
     return true;
   default:
     return false;
+  }
+}
+
+CH_REALTIME static void
+key_pressure(ChVoicing* const voicing, const uint8_t key, const uint8_t value)
+{
+  for (uint32_t v = 0; v < voicing->n_voices; ++v) {
+    if (voicing->slot[v].note == key && gate_on(voicing, v)) {
+      voice_out(voicing, v)->aftertouch = (float)value / 127.0f;
+    }
   }
 }
 
@@ -144,9 +268,9 @@ ch_voicing_midi(ChVoicing* const     voicing,
 
   const uint8_t  type     = msg[0] & 0xF0u;
   const uint32_t expected = type == PRESSURE ? 2u : 3u;
-  if (type != NOTE_OFF && type != NOTE_ON && type != CONTROL &&
-      type != PRESSURE && type != BEND) {
-    return false; /* poly pressure, program change, system messages */
+  if (type != NOTE_OFF && type != NOTE_ON && type != KEY_PRESSURE &&
+      type != CONTROL && type != PRESSURE && type != BEND) {
+    return false; /* program change, system messages */
   }
   if (size != expected) {
     return false;
@@ -168,16 +292,20 @@ ch_voicing_midi(ChVoicing* const     voicing,
   case NOTE_OFF:
     note_off(voicing, msg[1]);
     return true;
+  case KEY_PRESSURE:
+    key_pressure(voicing, msg[1], msg[2]);
+    return true;
   case CONTROL:
     return control(voicing, msg[1], msg[2]);
   case PRESSURE:
-    voicing->out->aftertouch = (float)msg[1] / 127.0f;
+    for (uint32_t v = 0; v < CH_MAX_VOICES; ++v) {
+      voice_out(voicing, v)->aftertouch = (float)msg[1] / 127.0f;
+    }
     return true;
   default: { /* BEND */
-    const int   value = (int)msg[1] | ((int)msg[2] << 7);
-    const float bend  = (float)(value - 8192) / 8192.0f;
-    voicing->bend     = bend < -1.0f ? -1.0f : bend > 1.0f ? 1.0f : bend;
-    update_pitch(voicing);
+    const int   value  = (int)msg[1] | ((int)msg[2] << 7);
+    const float bend   = (float)(value - 8192) / 8192.0f;
+    voicing->out->bend = bend < -1.0f ? -1.0f : bend > 1.0f ? 1.0f : bend;
     return true;
   }
   }

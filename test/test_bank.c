@@ -38,10 +38,10 @@ play_patch(const char* const path, const char* const name)
   static float right[N];
   ChHostInputs host;
   memset(&host, 0, sizeof(host));
-  host.pitch    = 0.0f;
-  host.gate     = 1.0f;
-  host.velocity = 0.8f;
-  host.trigger  = 1;
+  host.voice[0].pitch    = 0.0f;
+  host.voice[0].gate     = 1.0f;
+  host.voice[0].velocity = 0.8f;
+  host.voice[0].trigger  = 1;
   ch_graph_run(graph, &host, left, right, N / 2);
   const double on = dsp_rms(left, N / 2) + dsp_rms(right, N / 2);
   bool finite = true;
@@ -53,7 +53,7 @@ play_patch(const char* const path, const char* const name)
   CHECK_MSG(dsp_peak(left, N / 2) < 1.5 && dsp_peak(right, N / 2) < 1.5,
             "%s: too loud (peak %g)", name, dsp_peak(left, N / 2));
 
-  host.gate = 0.0f;
+  host.voice[0].gate = 0.0f;
   for (int i = 0; i < 8; ++i) { /* 4 s of release */
     ch_graph_run(graph, &host, left, right, N / 2);
   }

@@ -38,11 +38,11 @@ static void
 test_outputs_follow_host(void)
 {
   KindHarness* h     = harness_new(&ch_kind_voice, RATE);
-  h->host.pitch      = 0.75f;
-  h->host.gate       = 1.0f;
-  h->host.velocity   = 0.5f;
+  h->host.voice[0].pitch      = 0.75f;
+  h->host.voice[0].gate       = 1.0f;
+  h->host.voice[0].velocity   = 0.5f;
   h->host.mod        = 0.25f;
-  h->host.aftertouch = 0.125f;
+  h->host.voice[0].aftertouch = 0.125f;
   static const struct {
     const char* port;
     float       value;
@@ -55,8 +55,8 @@ test_outputs_follow_host(void)
     harness_render(h, expect[i].port, out, 100, 100, NULL);
     CHECK_MSG(all_equal(out, 100, expect[i].value), "%s", expect[i].port);
   }
-  h->host.pitch = -2.0f;
-  h->host.gate  = 0.0f;
+  h->host.voice[0].pitch = -2.0f;
+  h->host.voice[0].gate  = 0.0f;
   harness_render(h, "pitch", out, 37, 37, NULL);
   CHECK(all_equal(out, 37, -2.0f));
   harness_render(h, "gate", out, 37, 37, NULL);
@@ -71,13 +71,13 @@ test_gate_param_ors_with_host(void)
   harness_set(h, "gate", 1.0f);
   harness_render(h, "gate", out, 64, 64, NULL);
   CHECK(all_equal(out, 64, 1.0f));
-  h->host.gate = 1.0f;
+  h->host.voice[0].gate = 1.0f;
   harness_render(h, "gate", out, 64, 64, NULL);
   CHECK(all_equal(out, 64, 1.0f));
   harness_set(h, "gate", 0.0f);
   harness_render(h, "gate", out, 64, 64, NULL);
   CHECK(all_equal(out, 64, 1.0f));
-  h->host.gate = 0.0f;
+  h->host.voice[0].gate = 0.0f;
   harness_render(h, "gate", out, 64, 64, NULL);
   CHECK(all_equal(out, 64, 0.0f));
   harness_free(h);
@@ -88,17 +88,17 @@ test_trig_once_per_note(void)
 {
   KindHarness* h = harness_new(&ch_kind_voice, RATE);
   CHECK(trig_count(h, 64) == 0);
-  h->host.gate    = 1.0f;
-  h->host.trigger = 1u;
+  h->host.voice[0].gate    = 1.0f;
+  h->host.voice[0].trigger = 1u;
   CHECK(trig_count(h, 64) == 1);
   CHECK(trig_count(h, 64) == 0); /* once, not every block */
   CHECK(trig_count(h, 1) == 0);
-  h->host.trigger = 3u; /* skipped a count: still one pulse */
+  h->host.voice[0].trigger = 3u; /* skipped a count: still one pulse */
   CHECK(trig_count(h, 1) == 1);
   CHECK(trig_count(h, 1) == 0);
-  h->host.trigger = 0xFFFFFFFFu;
+  h->host.voice[0].trigger = 0xFFFFFFFFu;
   CHECK(trig_count(h, 256) == 1);
-  h->host.trigger = 0u; /* wraps */
+  h->host.voice[0].trigger = 0u; /* wraps */
   CHECK(trig_count(h, 256) == 1);
   harness_free(h);
 }
@@ -109,11 +109,11 @@ test_no_trig_without_note(void)
   /* a counter that moved while no note holds is one this module missed
      (e.g. it was swapped in after priming): no phantom note */
   KindHarness* h  = harness_new(&ch_kind_voice, RATE);
-  h->host.trigger = 57u;
+  h->host.voice[0].trigger = 57u;
   CHECK(trig_count(h, 64) == 0);
-  h->host.gate = 1.0f;
+  h->host.voice[0].gate = 1.0f;
   CHECK(trig_count(h, 64) == 0); /* already seen */
-  h->host.trigger = 58u;
+  h->host.voice[0].trigger = 58u;
   CHECK(trig_count(h, 64) == 1);
   harness_free(h);
 }
@@ -122,7 +122,7 @@ static void
 test_transpose(void)
 {
   KindHarness* h = harness_new(&ch_kind_voice, RATE);
-  h->host.pitch  = 0.5f;
+  h->host.voice[0].pitch  = 0.5f;
   harness_set(h, "transpose", -1.0f);
   harness_render(h, "pitch", out, 64, 64, NULL);
   CHECK(all_equal(out, 64, -0.5f));
@@ -132,9 +132,24 @@ test_transpose(void)
   harness_free(h);
 }
 
+static void
+test_reads_its_own_voice(void)
+{
+  KindHarness* h = harness_new(&ch_kind_voice, 48000.0f);
+  float        pitch[64];
+  h->node.voice               = 3;
+  h->host.voice[0].pitch      = 0.5f;
+  h->host.voice[3].pitch      = -1.25f;
+  h->host.voice[3].gate       = 1.0f;
+  harness_render(h, "pitch", pitch, 64, 64, NULL);
+  CHECK(pitch[0] == -1.25f && pitch[63] == -1.25f);
+  harness_free(h);
+}
+
 int
 main(void)
 {
+  RUN(test_reads_its_own_voice);
   RUN(test_outputs_follow_host);
   RUN(test_gate_param_ors_with_host);
   RUN(test_trig_once_per_note);

@@ -489,9 +489,33 @@ test_locale_independent(void)
   setlocale(LC_NUMERIC, "C");
 }
 
+static void
+test_polyphony_round_trip(void)
+{
+  ChModel* const model = ch_model_new();
+  ChError        err;
+  CHECK(!ch_model_create(model, "v", "voice", &err));
+  CHECK(!ch_model_set_polyphony(model, 6, &err));
+  char* const text = ch_patch_write(model, &err);
+  CHECK_STR_CONTAINS(text, "ch:polyphony 6");
+  ChModel* const back = ch_model_new();
+  CHECK(!ch_patch_read(back, text, strlen(text), &err));
+  CHECK(ch_model_polyphony(back) == 6u && ch_model_equal(model, back));
+  free(text);
+
+  static const char bad[] = "@prefix ch: <urn:chronus:> .\n\n"
+                            "<> ch:polyphony 40 .\n";
+  CHECK(ch_patch_read(back, bad, strlen(bad), &err) == CH_ERR_RANGE);
+  CHECK_STR_CONTAINS(err.msg, "line 3: polyphony 40 is out of range [1, 16]");
+  CHECK(ch_model_polyphony(back) == 6u);
+  ch_model_free(back);
+  ch_model_free(model);
+}
+
 int
 main(void)
 {
+  RUN(test_polyphony_round_trip);
   RUN(test_round_trip_every_kind);
   RUN(test_floats_exact);
   RUN(test_written_text);

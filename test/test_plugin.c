@@ -660,6 +660,50 @@ test_patch_file_is_watched(void)
   rmdir(dir);
 }
 
+/* A three-voice sine patch: a chord sounds all its notes. */
+static void
+test_polyphonic_chord(void)
+{
+  static const char poly[] =
+    PREFIXES "<> ch:polyphony 3 .\n"
+             ":v ch:kind \"voice\" .\n"
+             ":o ch:kind \"osc\" ; param:shape \"sine\" .\n"
+             ":e ch:kind \"adsr\" ; param:attack 0.001 ; param:sustain 1 .\n"
+             ":a ch:kind \"vca\" .\n"
+             ":out ch:kind \"output\" ; param:level 0.25 .\n"
+             "[] ch:from \"v:pitch\" ; ch:to \"o:pitch\" .\n"
+             "[] ch:from \"v:gate\" ; ch:to \"e:gate\" .\n"
+             "[] ch:from \"o:out\" ; ch:to \"a:in\" .\n"
+             "[] ch:from \"e:out\" ; ch:to \"a:cv\" .\n"
+             "[] ch:from \"a:out\" ; ch:to \"out:mono\" .\n";
+  Host* h = host_new(HOST_WORKER_THREADED);
+  CHECK(h);
+  if (!h) {
+    return;
+  }
+  host_load(h, 0, 1, poly);
+  host_commit(h, 0, 2);
+  CHECK(run_until_answered(h, NULL, 1, 2, BLOCK));
+  check_answer(h, 2, HOST_ANSWER_COMMITTED);
+  host_note_on(h, 0, 60, 100);
+  host_note_on(h, 0, 64, 100);
+  host_note_on(h, 0, 67, 100);
+  host_run_frames(h, 48000, BLOCK);
+  const float* tail = host_left(h) + host_captured(h) - 24000;
+  static const int notes[3] = { 60, 64, 67 };
+  for (int i = 0; i < 3; ++i) {
+    const double f = C4 * pow(2.0, (notes[i] - 60) / 12.0);
+    CHECK_NEAR(dsp_tone_level(tail, 24000, f, RATE), 0.25, 0.01);
+  }
+  /* Releasing the middle note leaves the other two. */
+  host_note_off(h, 0, 64);
+  host_run_frames(h, 48000, BLOCK);
+  tail = host_left(h) + host_captured(h) - 24000;
+  CHECK(dsp_tone_level(tail, 24000, C4 * pow(2.0, 4.0 / 12.0), RATE) < 0.01);
+  CHECK_NEAR(dsp_tone_level(tail, 24000, C4, RATE), 0.25, 0.01);
+  host_free(h);
+}
+
 static void
 test_thousand_commits_leak_nothing(void)
 {
@@ -1077,6 +1121,7 @@ main(void)
   RUN(test_worker_modes);
   RUN(test_commit_while_building);
   RUN(test_patch_file_is_watched);
+  RUN(test_polyphonic_chord);
   RUN(test_thousand_commits_leak_nothing);
   RUN(test_run_is_realtime_safe);
   RUN(test_state_round_trip);

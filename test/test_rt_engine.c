@@ -59,12 +59,16 @@ test_run_does_not_allocate(void)
 
   static float          left[8192];
   static float          right[8192];
-  ChHostInputs          host = { 0.5f, 1.0f, 0.8f, 0.2f, 0.1f, 1, { 0.5f } };
+  ChHostInputs          host;
+  memset(&host, 0, sizeof(host));
+  host.voice[0]     = (ChVoiceInputs){ 0.5f, 1.0f, 0.8f, 0.1f, 1 };
+  host.mod          = 0.2f;
+  host.macro[0]     = 0.5f;
   static const uint32_t lengths[] = { 1, 17, 64, 256, 257, 4096, 8192 };
 
   rtcheck_begin();
   for (size_t i = 0; i < CH_COUNT(lengths); ++i) {
-    host.trigger += 1;
+    host.voice[0].trigger += 1;
     ch_graph_run(graph, &host, left, right, lengths[i]);
     const int m = ch_graph_find(graph, "m0");
     const int p = ch_graph_find_param(graph, (uint32_t)m, "pitch");

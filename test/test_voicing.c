@@ -62,9 +62,9 @@ same_inputs(const ChHostInputs* const a, const ChHostInputs* const b)
       return 0;
     }
   }
-  return a->pitch == b->pitch && a->gate == b->gate &&
-         a->velocity == b->velocity && a->mod == b->mod &&
-         a->aftertouch == b->aftertouch && a->trigger == b->trigger;
+  return a->voice[0].pitch == b->voice[0].pitch && a->voice[0].gate == b->voice[0].gate &&
+         a->voice[0].velocity == b->voice[0].velocity && a->mod == b->mod &&
+         a->voice[0].aftertouch == b->voice[0].aftertouch && a->voice[0].trigger == b->voice[0].trigger;
 }
 
 static float
@@ -77,13 +77,13 @@ static void
 test_init(void)
 {
   start();
-  CHECK(out.pitch == 0.0f && out.gate == 0.0f && out.velocity == 0.0f);
-  CHECK(out.mod == 0.0f && out.aftertouch == 0.0f && out.trigger == 0u);
+  CHECK(out.voice[0].pitch == 0.0f && out.voice[0].gate == 0.0f && out.voice[0].velocity == 0.0f);
+  CHECK(out.mod == 0.0f && out.voice[0].aftertouch == 0.0f && out.voice[0].trigger == 0u);
   for (uint32_t i = 0; i < CH_N_MACROS; ++i) {
     CHECK(out.macro[i] == 0.25f * (float)i); /* left alone */
   }
   CHECK(voicing.out == &out && voicing.n_held == 0u && !voicing.pedal);
-  CHECK(voicing.bend == 0.0f && voicing.bend_range == 2.0f);
+  CHECK(out.bend == 0.0f && voicing.n_voices == 1u);
 }
 
 static void
@@ -91,36 +91,36 @@ test_note_on_off(void)
 {
   start();
   CHECK(on(60, 127));
-  CHECK_NEAR(out.pitch, 0.0, TOL);
-  CHECK(out.gate == 1.0f && out.trigger == 1u);
-  CHECK_NEAR(out.velocity, 1.0, TOL);
+  CHECK_NEAR(out.voice[0].pitch, 0.0, TOL);
+  CHECK(out.voice[0].gate == 1.0f && out.voice[0].trigger == 1u);
+  CHECK_NEAR(out.voice[0].velocity, 1.0, TOL);
   CHECK(off(60));
-  CHECK(out.gate == 0.0f);
-  CHECK_NEAR(out.pitch, 0.0, TOL); /* the release keeps its pitch */
-  CHECK_NEAR(out.velocity, 1.0, TOL);
+  CHECK(out.voice[0].gate == 0.0f);
+  CHECK_NEAR(out.voice[0].pitch, 0.0, TOL); /* the release keeps its pitch */
+  CHECK_NEAR(out.voice[0].velocity, 1.0, TOL);
 
   CHECK(on(72, 64));
-  CHECK_NEAR(out.pitch, 1.0, TOL);
-  CHECK_NEAR(out.velocity, 64.0 / 127.0, TOL);
-  CHECK(out.gate == 1.0f && out.trigger == 2u);
+  CHECK_NEAR(out.voice[0].pitch, 1.0, TOL);
+  CHECK_NEAR(out.voice[0].velocity, 64.0 / 127.0, TOL);
+  CHECK(out.voice[0].gate == 1.0f && out.voice[0].trigger == 2u);
   CHECK(off(72));
-  CHECK(out.gate == 0.0f);
-  CHECK_NEAR(out.pitch, 1.0, TOL);
+  CHECK(out.voice[0].gate == 0.0f);
+  CHECK_NEAR(out.voice[0].pitch, 1.0, TOL);
 
   CHECK(on(21, 1)); /* A0 */
-  CHECK_NEAR(out.pitch, pitch_of(21), TOL);
+  CHECK_NEAR(out.voice[0].pitch, pitch_of(21), TOL);
   CHECK(on(127, 100));
-  CHECK_NEAR(out.pitch, pitch_of(127), TOL);
+  CHECK_NEAR(out.voice[0].pitch, pitch_of(127), TOL);
   CHECK(on(0, 100));
-  CHECK_NEAR(out.pitch, -5.0, TOL);
+  CHECK_NEAR(out.voice[0].pitch, -5.0, TOL);
 
   /* Any channel. */
   start();
   CHECK(send3(0x9F, 69, 100));
-  CHECK_NEAR(out.pitch, 0.75, TOL);
-  CHECK(out.gate == 1.0f);
+  CHECK_NEAR(out.voice[0].pitch, 0.75, TOL);
+  CHECK(out.voice[0].gate == 1.0f);
   CHECK(send3(0x83, 69, 0));
-  CHECK(out.gate == 0.0f);
+  CHECK(out.voice[0].gate == 0.0f);
 }
 
 static void
@@ -129,8 +129,8 @@ test_velocity_zero_is_note_off(void)
   start();
   CHECK(on(64, 90));
   CHECK(on(64, 0));
-  CHECK(out.gate == 0.0f && out.trigger == 1u);
-  CHECK_NEAR(out.velocity, 90.0 / 127.0, TOL);
+  CHECK(out.voice[0].gate == 0.0f && out.voice[0].trigger == 1u);
+  CHECK_NEAR(out.voice[0].velocity, 90.0 / 127.0, TOL);
   CHECK(voicing.n_held == 0u);
 }
 
@@ -140,25 +140,25 @@ test_last_note_priority(void)
   start();
   CHECK(on(60, 100));
   CHECK(on(64, 80));
-  CHECK_NEAR(out.pitch, pitch_of(64), TOL);
-  CHECK(out.trigger == 2u); /* legato note-on still triggers */
+  CHECK_NEAR(out.voice[0].pitch, pitch_of(64), TOL);
+  CHECK(out.voice[0].trigger == 2u); /* legato note-on still triggers */
   CHECK(on(67, 60));
-  CHECK_NEAR(out.pitch, pitch_of(67), TOL);
-  CHECK(out.trigger == 3u);
+  CHECK_NEAR(out.voice[0].pitch, pitch_of(67), TOL);
+  CHECK(out.voice[0].trigger == 3u);
 
   /* Releasing the sounding key falls back to the latest held one, legato. */
   CHECK(off(67));
-  CHECK_NEAR(out.pitch, pitch_of(64), TOL);
-  CHECK(out.gate == 1.0f && out.trigger == 3u);
-  CHECK_NEAR(out.velocity, 60.0 / 127.0, TOL);
+  CHECK_NEAR(out.voice[0].pitch, pitch_of(64), TOL);
+  CHECK(out.voice[0].gate == 1.0f && out.voice[0].trigger == 3u);
+  CHECK_NEAR(out.voice[0].velocity, 60.0 / 127.0, TOL);
 
   /* Releasing a key that is not sounding changes nothing. */
   CHECK(off(60));
-  CHECK_NEAR(out.pitch, pitch_of(64), TOL);
-  CHECK(out.gate == 1.0f && out.trigger == 3u);
+  CHECK_NEAR(out.voice[0].pitch, pitch_of(64), TOL);
+  CHECK(out.voice[0].gate == 1.0f && out.voice[0].trigger == 3u);
   CHECK(off(64));
-  CHECK(out.gate == 0.0f && out.trigger == 3u);
-  CHECK_NEAR(out.pitch, pitch_of(64), TOL);
+  CHECK(out.voice[0].gate == 0.0f && out.voice[0].trigger == 3u);
+  CHECK_NEAR(out.voice[0].pitch, pitch_of(64), TOL);
 
   /* Fallback skips keys released in between. */
   CHECK(on(48, 100));
@@ -166,22 +166,22 @@ test_last_note_priority(void)
   CHECK(on(52, 100));
   CHECK(off(50));
   CHECK(off(52));
-  CHECK_NEAR(out.pitch, pitch_of(48), TOL);
-  CHECK(out.gate == 1.0f && out.trigger == 6u);
+  CHECK_NEAR(out.voice[0].pitch, pitch_of(48), TOL);
+  CHECK(out.voice[0].gate == 1.0f && out.voice[0].trigger == 6u);
 
   /* Pressing a held key again moves it to the top, once. */
   CHECK(on(55, 100));
   CHECK(on(48, 100));
   CHECK(voicing.n_held == 2u);
-  CHECK_NEAR(out.pitch, pitch_of(48), TOL);
+  CHECK_NEAR(out.voice[0].pitch, pitch_of(48), TOL);
   CHECK(off(48));
-  CHECK_NEAR(out.pitch, pitch_of(55), TOL);
+  CHECK_NEAR(out.voice[0].pitch, pitch_of(55), TOL);
   CHECK(off(55));
-  CHECK(out.gate == 0.0f && voicing.n_held == 0u);
+  CHECK(out.voice[0].gate == 0.0f && voicing.n_held == 0u);
 
   /* A stray note-off is harmless. */
   CHECK(off(90));
-  CHECK(out.gate == 0.0f && out.trigger == 8u);
+  CHECK(out.voice[0].gate == 0.0f && out.voice[0].trigger == 8u);
 
   /* All 128 keys held and released in reverse fall back one by one. */
   for (int k = 0; k < 128; ++k) {
@@ -190,10 +190,10 @@ test_last_note_priority(void)
   CHECK(voicing.n_held == 128u);
   for (int k = 127; k > 0; --k) {
     CHECK(off((uint8_t)k));
-    CHECK_NEAR(out.pitch, pitch_of(k - 1), TOL);
+    CHECK_NEAR(out.voice[0].pitch, pitch_of(k - 1), TOL);
   }
   CHECK(off(0));
-  CHECK(out.gate == 0.0f);
+  CHECK(out.voice[0].gate == 0.0f);
 }
 
 static void
@@ -203,87 +203,162 @@ test_sustain_pedal(void)
   CHECK(pedal(127));
   CHECK(on(60, 100));
   CHECK(off(60));
-  CHECK(out.gate == 1.0f); /* held by the pedal */
-  CHECK(voicing.sustained[60]);
+  CHECK(out.voice[0].gate == 1.0f); /* held by the pedal */
+  CHECK(voicing.slot[0].sustained);
   CHECK(pedal(0));
-  CHECK(out.gate == 0.0f);
-  CHECK(!voicing.sustained[60]);
-  CHECK_NEAR(out.pitch, 0.0, TOL);
+  CHECK(out.voice[0].gate == 0.0f);
+  CHECK(!voicing.slot[0].sustained);
+  CHECK_NEAR(out.voice[0].pitch, 0.0, TOL);
 
   /* A new note while the pedal holds one plays normally. */
   CHECK(pedal(64));
   CHECK(on(60, 100));
   CHECK(off(60));
   CHECK(on(67, 90));
-  CHECK_NEAR(out.pitch, pitch_of(67), TOL);
-  CHECK(out.gate == 1.0f && out.trigger == 3u);
-  CHECK_NEAR(out.velocity, 90.0 / 127.0, TOL);
+  CHECK_NEAR(out.voice[0].pitch, pitch_of(67), TOL);
+  CHECK(out.voice[0].gate == 1.0f && out.voice[0].trigger == 3u);
+  CHECK_NEAR(out.voice[0].velocity, 90.0 / 127.0, TOL);
   CHECK(off(67));
-  CHECK(out.gate == 1.0f);
-  CHECK_NEAR(out.pitch, pitch_of(67), TOL);
+  CHECK(out.voice[0].gate == 1.0f);
+  CHECK_NEAR(out.voice[0].pitch, pitch_of(67), TOL);
   CHECK(pedal(63)); /* below 64 is up */
-  CHECK(out.gate == 0.0f);
+  CHECK(out.voice[0].gate == 0.0f);
 
   /* Pedal up while a key is still down: the key keeps sounding. */
   CHECK(pedal(100));
   CHECK(on(62, 100));
   CHECK(pedal(0));
-  CHECK(out.gate == 1.0f);
+  CHECK(out.voice[0].gate == 1.0f);
   CHECK(off(62));
-  CHECK(out.gate == 0.0f);
+  CHECK(out.voice[0].gate == 0.0f);
 
   /* With keys held, pedal or not, note-off falls back. */
   CHECK(pedal(127));
   CHECK(on(60, 100));
   CHECK(on(64, 100));
   CHECK(off(64));
-  CHECK_NEAR(out.pitch, pitch_of(60), TOL);
+  CHECK_NEAR(out.voice[0].pitch, pitch_of(60), TOL);
   CHECK(off(60));
-  CHECK(out.gate == 1.0f);
+  CHECK(out.voice[0].gate == 1.0f);
   CHECK(pedal(127)); /* pedal down twice: still down */
-  CHECK(out.gate == 1.0f);
+  CHECK(out.voice[0].gate == 1.0f);
   CHECK(pedal(0));
-  CHECK(out.gate == 0.0f);
+  CHECK(out.voice[0].gate == 0.0f);
   CHECK(pedal(0)); /* up twice: nothing */
-  CHECK(out.gate == 0.0f);
+  CHECK(out.voice[0].gate == 0.0f);
 }
 
 static void
 test_pitch_bend(void)
 {
+  /* Bend is reported raw (-1..1); the `voice` module scales it by its
+     range and adds it to every voice's note pitch. */
   start();
   CHECK(on(60, 100));
   CHECK(bend(16383));
-  CHECK_NEAR(out.pitch, 2.0 / 12.0, 1e-3);
+  CHECK_NEAR(out.bend, 1.0, 1e-3);
   CHECK(bend(0));
-  CHECK_NEAR(out.pitch, -2.0 / 12.0, TOL);
-  CHECK_NEAR(voicing.bend, -1.0, TOL);
+  CHECK_NEAR(out.bend, -1.0, TOL);
   CHECK(bend(8192));
-  CHECK_NEAR(out.pitch, 0.0, TOL);
+  CHECK(out.bend == 0.0f);
   CHECK(bend(8192 + 4096));
-  CHECK_NEAR(out.pitch, 1.0 / 12.0, TOL);
+  CHECK_NEAR(out.bend, 0.5, TOL);
+  CHECK_NEAR(out.voice[0].pitch, 0.0, TOL); /* the note pitch stays */
 
-  /* Bend carries over to new notes and fallbacks. */
-  CHECK(on(72, 100));
-  CHECK_NEAR(out.pitch, 1.0 + 1.0 / 12.0, TOL);
-  CHECK(off(72));
-  CHECK_NEAR(out.pitch, 1.0 / 12.0, TOL);
-
-  /* And moves the pitch of a releasing note too. */
-  CHECK(off(60));
-  CHECK(out.gate == 0.0f);
-  CHECK(bend(0));
-  CHECK_NEAR(out.pitch, -2.0 / 12.0, TOL);
-
-  /* Range is a field. */
-  voicing.bend_range = 12.0f;
-  CHECK(bend(0));
-  CHECK_NEAR(out.pitch, -1.0, TOL);
-
-  /* Any channel; bend before any note bends around C4. */
+  /* Any channel. */
   start();
   CHECK(send3(0xE5, 0, 0));
-  CHECK_NEAR(out.pitch, -2.0 / 12.0, TOL);
+  CHECK_NEAR(out.bend, -1.0, TOL);
+}
+
+static ChHostInputs poly_out;
+static ChVoicing    poly;
+
+static bool
+poly_on(uint8_t note)
+{
+  const uint8_t msg[3] = { 0x90, note, 100 };
+  return ch_voicing_midi(&poly, msg, 3);
+}
+
+static bool
+poly_off(uint8_t note)
+{
+  const uint8_t msg[3] = { 0x80, note, 0 };
+  return ch_voicing_midi(&poly, msg, 3);
+}
+
+/* The voice playing `note` with its gate on, or -1. */
+static int
+voice_of(uint8_t note)
+{
+  for (uint32_t v = 0; v < poly.n_voices; ++v) {
+    if (poly_out.voice[v].gate > 0.5f &&
+        poly_out.voice[v].pitch == pitch_of(note)) {
+      return (int)v;
+    }
+  }
+  return -1;
+}
+
+static void
+test_poly_allocation(void)
+{
+  ch_voicing_init(&poly, &poly_out);
+  ch_voicing_set_voices(&poly, 4);
+  CHECK(poly.n_voices == 4u);
+  /* A chord takes four different voices. */
+  CHECK(poly_on(60) && poly_on(64) && poly_on(67) && poly_on(71));
+  int used = 0;
+  for (uint8_t note = 60; note < 72; ++note) {
+    used |= voice_of(note) >= 0 ? 1 << voice_of(note) : 0;
+  }
+  CHECK(used == 0xF);
+  /* A fifth note steals the oldest (60). */
+  const int oldest = voice_of(60);
+  CHECK(poly_on(72));
+  CHECK(voice_of(60) < 0 && voice_of(72) == oldest);
+  CHECK(poly_out.voice[oldest].trigger == 2u);
+
+  /* A free voice is the one released longest ago. */
+  const int v64 = voice_of(64);
+  const int v67 = voice_of(67);
+  CHECK(poly_off(64));
+  CHECK(poly_off(67));
+  CHECK(poly_on(50));
+  CHECK(voice_of(50) == v64);
+  CHECK(poly_on(52));
+  CHECK(voice_of(52) == v67);
+  /* Releasing keeps the others sounding. */
+  CHECK(poly_off(50));
+  CHECK(voice_of(72) >= 0 && voice_of(71) >= 0 && voice_of(52) >= 0);
+}
+
+static void
+test_poly_same_note_and_pedal(void)
+{
+  ch_voicing_init(&poly, &poly_out);
+  ch_voicing_set_voices(&poly, 3);
+  CHECK(poly_on(60));
+  const int v = voice_of(60);
+  CHECK(poly_off(60));
+  CHECK(poly_on(62));
+  CHECK(poly_on(60)); /* the same note goes back to its voice */
+  CHECK(voice_of(60) == v);
+
+  const uint8_t down[3] = { 0xB0, 64, 127 };
+  const uint8_t up[3]   = { 0xB0, 64, 0 };
+  CHECK(ch_voicing_midi(&poly, down, 3));
+  CHECK(poly_off(60) && poly_off(62));
+  CHECK(voice_of(60) >= 0 && voice_of(62) >= 0); /* held by the pedal */
+  CHECK(ch_voicing_midi(&poly, up, 3));
+  CHECK(voice_of(60) < 0 && voice_of(62) < 0);
+
+  /* Fewer voices: everything is released and allocation restarts. */
+  CHECK(poly_on(60) && poly_on(64));
+  ch_voicing_set_voices(&poly, 1);
+  CHECK(poly_out.voice[0].gate == 0.0f && poly_out.voice[1].gate == 0.0f);
+  CHECK(poly_on(67) && voice_of(67) == 0);
 }
 
 static void
@@ -299,16 +374,15 @@ test_controllers(void)
 
   const uint8_t pressure[2] = { 0xD0, 100 };
   CHECK(ch_voicing_midi(&voicing, pressure, 2));
-  CHECK_NEAR(out.aftertouch, 100.0 / 127.0, TOL);
+  CHECK_NEAR(out.voice[0].aftertouch, 100.0 / 127.0, TOL);
   const uint8_t pressure_ch9[2] = { 0xD9, 127 };
   CHECK(ch_voicing_midi(&voicing, pressure_ch9, 2));
-  CHECK_NEAR(out.aftertouch, 1.0, TOL);
+  CHECK_NEAR(out.voice[0].aftertouch, 1.0, TOL);
 
   /* Controllers we do not handle are not used and change nothing. */
   const ChHostInputs before = out;
   CHECK(!send3(0xB0, 7, 100));  /* volume */
   CHECK(!send3(0xB0, 121, 0));  /* reset all controllers */
-  CHECK(!send3(0xA0, 60, 100)); /* poly pressure */
   const uint8_t program[2] = { 0xC0, 5 };
   CHECK(!ch_voicing_midi(&voicing, program, 2));
   const uint8_t clock[1] = { 0xF8 };
@@ -316,6 +390,13 @@ test_controllers(void)
   const uint8_t sysex[4] = { 0xF0, 0x7E, 0x01, 0xF7 };
   CHECK(!ch_voicing_midi(&voicing, sysex, 4));
   CHECK(same_inputs(&before, &out));
+
+  /* Key pressure reaches only the voice playing that key. */
+  CHECK(on(60, 100));
+  CHECK(send3(0xA0, 61, 10)); /* not sounding: nothing */
+  CHECK_NEAR(out.voice[0].aftertouch, 1.0, TOL);
+  CHECK(send3(0xA0, 60, 0));
+  CHECK(out.voice[0].aftertouch == 0.0f);
 }
 
 static void
@@ -328,19 +409,19 @@ test_all_notes_off(void)
     CHECK(on(60, 100));
     CHECK(on(64, 100));
     CHECK(send3(0xB3, ccs[i], 0));
-    CHECK(out.gate == 0.0f);
+    CHECK(out.voice[0].gate == 0.0f);
     CHECK(voicing.n_held == 0u && !voicing.pedal);
-    CHECK_NEAR(out.pitch, pitch_of(64), TOL);
+    CHECK_NEAR(out.voice[0].pitch, pitch_of(64), TOL);
 
     /* Nothing held any more: the next note plays and releases alone. */
     CHECK(on(67, 100));
-    CHECK(out.gate == 1.0f && out.trigger == 3u);
+    CHECK(out.voice[0].gate == 1.0f && out.voice[0].trigger == 3u);
     CHECK(off(67));
-    CHECK(out.gate == 0.0f); /* the pedal was cleared */
+    CHECK(out.voice[0].gate == 0.0f); /* the pedal was cleared */
     CHECK(off(60));          /* stale note-offs change nothing */
     CHECK(off(64));
-    CHECK(out.gate == 0.0f);
-    CHECK_NEAR(out.pitch, pitch_of(67), TOL);
+    CHECK(out.voice[0].gate == 0.0f);
+    CHECK_NEAR(out.voice[0].pitch, pitch_of(67), TOL);
   }
 }
 
@@ -409,6 +490,8 @@ main(void)
   RUN(test_last_note_priority);
   RUN(test_sustain_pedal);
   RUN(test_pitch_bend);
+  RUN(test_poly_allocation);
+  RUN(test_poly_same_note_and_pedal);
   RUN(test_controllers);
   RUN(test_all_notes_off);
   RUN(test_malformed);

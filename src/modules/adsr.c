@@ -175,4 +175,6 @@ const ChKind ch_kind_adsr = {
   sizeof(AdsrState),
   adsr_init,
   adsr_process,
+  0,
+  NULL,
 };

@@ -35,4 +35,6 @@ const ChKind ch_kind_const = {
   0u,
   NULL,
   ch_const_process,
+  0,
+  NULL,
 };

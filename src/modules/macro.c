@@ -94,4 +94,6 @@ const ChKind ch_kind_macro = {
   sizeof(MacroState),
   NULL,
   macro_process,
+  0,
+  NULL,
 };

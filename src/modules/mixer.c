@@ -122,4 +122,6 @@ const ChKind ch_kind_mixer = {
   sizeof(ChMixerState),
   ch_mixer_init,
   ch_mixer_process,
+  0,
+  NULL,
 };

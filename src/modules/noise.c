@@ -115,4 +115,6 @@ const ChKind ch_kind_noise = {
   sizeof(ChNoiseState),
   ch_noise_init,
   ch_noise_process,
+  0,
+  NULL,
 };

@@ -253,4 +253,6 @@ const ChKind ch_kind_osc = {
   sizeof(ChOscState),
   ch_osc_init,
   ch_osc_process,
+  0,
+  NULL,
 };

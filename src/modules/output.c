@@ -92,4 +92,6 @@ const ChKind ch_kind_output = {
   sizeof(OutputState),
   output_init,
   output_process,
+  CH_KIND_GLOBAL,
+  NULL,
 };

@@ -178,4 +178,6 @@ const ChKind ch_kind_svf = {
   sizeof(SvfState),
   svf_init,
   svf_process,
+  0,
+  NULL,
 };

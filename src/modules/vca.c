@@ -91,4 +91,6 @@ const ChKind ch_kind_vca = {
   sizeof(VcaState),
   vca_init,
   vca_process,
+  0,
+  NULL,
 };

@@ -1,27 +1,43 @@
-/* The `voice` module: the note the host plays, as signals. */
+/* The `voice` module: one played note as signals, with bend range, glide
+   (portamento) and legato. */
 #include "../kind.h"
 
+#include <math.h>
+
 enum { OUT_PITCH, OUT_GATE, OUT_VELOCITY, OUT_TRIG, OUT_MOD, OUT_AFTERTOUCH };
-enum { P_GATE, P_TRANSPOSE };
+enum { P_GATE, P_TRANSPOSE, P_BEND, P_GLIDE, P_LEGATO };
 
 typedef struct {
-  uint32_t trigger; /* host->trigger when last seen */
+  uint32_t trigger; /* host trigger counter when last seen */
+  float    pitch;   /* gliding pitch, without bend and transpose */
+  float    glide;   /* cached P_GLIDE */
+  float    coeff;   /* one-pole glide coefficient per sample */
+  int      gate;    /* the host gate of the previous call */
+  int      playing; /* a note has sounded: glide from it */
 } VoiceState;
 
 static const ChPortInfo outputs[] = {
   { "pitch", CH_SIGNAL_CV,
-    "note pitch + bend + transpose, 1.0/octave, 0 = C4" },
+    "note pitch + bend + transpose, gliding, 1.0/octave, 0 = C4" },
   { "gate", CH_SIGNAL_GATE, "1 while a note is held or the gate param is on" },
-  { "velocity", CH_SIGNAL_CV, "velocity of the latest note, 0..1" },
+  { "velocity", CH_SIGNAL_CV, "velocity of the voice's note, 0..1" },
   { "trig", CH_SIGNAL_GATE, "1 for one sample when a note starts" },
   { "mod", CH_SIGNAL_CV, "mod wheel, 0..1" },
-  { "aftertouch", CH_SIGNAL_CV, "channel pressure, 0..1" },
+  { "aftertouch", CH_SIGNAL_CV, "key or channel pressure, 0..1" },
 };
+
+static const char* const legato_choices[] = { "off", "on", NULL };
 
 static const ChParamInfo params[] = {
   { "gate", "", 0.0f, 1.0f, 0.0f,
     "manual gate, OR'ed with the host's (set by ch:Gate)", NULL },
   { "transpose", "oct", -4.0f, 4.0f, 0.0f, "added to the pitch", NULL },
+  { "bend", "st", 0.0f, 24.0f, 2.0f, "pitch bend range in semitones", NULL },
+  { "glide", "s", 0.0f, 5.0f, 0.0f,
+    "portamento: time constant of the slide to a new note", NULL },
+  { "legato", "", 0.0f, 1.0f, 0.0f,
+    "on: a note played while another is held does not retrigger",
+    legato_choices },
 };
 
 static void
@@ -30,6 +46,13 @@ fill(float* const out, const float value, const uint32_t n)
   for (uint32_t i = 0; i < n; ++i) {
     out[i] = value;
   }
+}
+
+static void
+voice_init(const ChNode* const node)
+{
+  VoiceState* const s = (VoiceState*)node->state;
+  s->glide            = -1.0f; /* computed on first use */
 }
 
 /*
@@ -43,26 +66,48 @@ fill(float* const out, const float value, const uint32_t n)
 static CH_REALTIME void
 voice_process(const ChNode* const node, const uint32_t n)
 {
-  VoiceState* const         s         = (VoiceState*)node->state;
-  const ChHostInputs* const host      = node->ctx->host;
-  const float* const        param     = node->param;
-  float* const* const       out       = node->out;
-  const int                 host_gate = host->gate > 0.5f;
-  const int                 gate      = host_gate || param[P_GATE] > 0.5f;
+  VoiceState* const          s         = (VoiceState*)node->state;
+  const ChHostInputs* const  inputs    = node->ctx->host;
+  const ChVoiceInputs* const host      = &inputs->voice[node->voice];
+  const float* const         param     = node->param;
+  float* const* const        out       = node->out;
+  const int                  host_gate = host->gate > 0.5f;
+  const int                  gate      = host_gate || param[P_GATE] > 0.5f;
 
-  fill(out[OUT_PITCH], host->pitch + param[P_TRANSPOSE], n);
   fill(out[OUT_GATE], gate ? 1.0f : 0.0f, n);
   fill(out[OUT_VELOCITY], host->velocity, n);
   fill(out[OUT_TRIG], 0.0f, n);
-  fill(out[OUT_MOD], host->mod, n);
+  fill(out[OUT_MOD], inputs->mod, n);
   fill(out[OUT_AFTERTOUCH], host->aftertouch, n);
 
   if (host->trigger != s->trigger) {
     s->trigger = host->trigger;
-    if (host_gate) {
+    if (host_gate && !(param[P_LEGATO] > 0.5f && s->gate)) {
       out[OUT_TRIG][0] = 1.0f;
     }
   }
+  s->gate = host_gate;
+
+  if (param[P_GLIDE] != s->glide) {
+    s->glide = param[P_GLIDE];
+    s->coeff =
+      s->glide > 0.0f ? 1.0f - expf(-node->ctx->inv_rate / s->glide) : 1.0f;
+  }
+  const float offset =
+    inputs->bend * param[P_BEND] / 12.0f + param[P_TRANSPOSE];
+  const float target = host->pitch;
+  if (!s->playing || s->coeff >= 1.0f) {
+    s->playing = host_gate;
+    s->pitch   = target;
+    fill(out[OUT_PITCH], target + offset, n);
+    return;
+  }
+  float pitch = s->pitch;
+  for (uint32_t i = 0; i < n; ++i) {
+    pitch += s->coeff * (target - pitch);
+    out[OUT_PITCH][i] = pitch + offset;
+  }
+  s->pitch = fabsf(target - pitch) < 1e-6f ? target : pitch;
 }
 
 const ChKind ch_kind_voice = {
@@ -75,6 +120,8 @@ const ChKind ch_kind_voice = {
   params,
   CH_COUNT(params),
   sizeof(VoiceState),
-  NULL,
+  voice_init,
   voice_process,
+  CH_KIND_PER_VOICE,
+  NULL,
 };

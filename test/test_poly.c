@@ -1,0 +1,195 @@
+/* Polyphony in the compiler: what is copied per voice, how voices meet
+   shared modules, and that each voice plays its own note. */
+#include "../src/graph.h"
+#include "../src/model.h"
+#include "check.h"
+#include "dsp.h"
+
+#define RATE 48000.0f
+
+static ChGraph*
+compile(const ChModel* const model)
+{
+  ChGraph* graph = NULL;
+  ChError  err;
+  CHECK_MSG(!ch_graph_new(model, NULL, RATE, &graph, &err), "%s", err.msg);
+  return graph;
+}
+
+static uint32_t
+instances(const ChGraph* graph, const char* name)
+{
+  const int m = ch_graph_find(graph, name);
+  return m < 0 ? 0u : ch_graph_n_instances(graph, (uint32_t)m);
+}
+
+/* voice -> osc -> vca <- adsr <- voice; a shared LFO into every voice's
+   pitch; vca -> output (shared: voices sum). */
+static ChModel*
+poly_patch(uint32_t voices)
+{
+  ChModel* const model = ch_model_new();
+  ChError        err;
+  CHECK(!ch_model_set_polyphony(model, voices, &err));
+  CHECK(!ch_model_create(model, "voice", "voice", &err));
+  CHECK(!ch_model_create(model, "lfo", "osc", &err));
+  CHECK(!ch_model_create(model, "depth", "vca", &err));
+  CHECK(!ch_model_create(model, "osc", "osc", &err));
+  CHECK(!ch_model_create(model, "env", "adsr", &err));
+  CHECK(!ch_model_create(model, "amp", "vca", &err));
+  CHECK(!ch_model_create(model, "out", "output", &err));
+  CHECK(!ch_model_set(model, "osc", "shape", 0.0f, &err));
+  CHECK(!ch_model_set(model, "lfo", "pitch", -6.0f, &err));
+  CHECK(!ch_model_set(model, "env", "attack", 0.001f, &err));
+  CHECK(!ch_model_set(model, "env", "sustain", 1.0f, &err));
+  CHECK(!ch_model_connect(model, "voice:pitch", "osc:pitch", &err));
+  CHECK(!ch_model_connect(model, "lfo:out", "depth:in", &err));
+  CHECK(!ch_model_connect(model, "depth:out", "osc:pitch", &err));
+  CHECK(!ch_model_connect(model, "voice:gate", "env:gate", &err));
+  CHECK(!ch_model_connect(model, "osc:out", "amp:in", &err));
+  CHECK(!ch_model_connect(model, "env:out", "amp:cv", &err));
+  CHECK(!ch_model_connect(model, "amp:out", "out:mono", &err));
+  return model;
+}
+
+static void
+test_what_is_per_voice(void)
+{
+  ChModel* const model = poly_patch(4);
+  ChGraph* const graph = compile(model);
+  CHECK(ch_graph_polyphony(graph) == 4u);
+  CHECK(instances(graph, "voice") == 4u);
+  CHECK(instances(graph, "osc") == 4u);
+  CHECK(instances(graph, "env") == 4u);
+  CHECK(instances(graph, "amp") == 4u);
+  CHECK(instances(graph, "lfo") == 1u); /* fed by no voice */
+  CHECK(instances(graph, "depth") == 1u);
+  CHECK(instances(graph, "out") == 1u); /* global: voices sum into it */
+  ch_graph_free(graph);
+
+  /* Polyphony 1 copies nothing. */
+  CHECK(!ch_model_set_polyphony(model, 1, NULL));
+  ChGraph* const mono = compile(model);
+  CHECK(instances(mono, "osc") == 1u && ch_graph_polyphony(mono) == 1u);
+  ch_graph_free(mono);
+
+  ChError err;
+  CHECK(ch_model_set_polyphony(model, 17, &err) == CH_ERR_RANGE);
+  CHECK_STR_CONTAINS(err.msg, "polyphony 17 is out of range [1, 16]");
+  CHECK(ch_model_set_polyphony(model, 0, &err) == CH_ERR_RANGE);
+  ch_model_free(model);
+}
+
+static void
+test_each_voice_plays_its_note(void)
+{
+  ChModel* const model = poly_patch(3);
+  CHECK(!ch_model_set(model, "depth", "gain", 0.0f, NULL)); /* no vibrato */
+  ChGraph* const graph = compile(model);
+  ChHostInputs   host;
+  memset(&host, 0, sizeof(host));
+  static const float pitches[3] = { 0.0f, 7.0f / 12.0f, 1.0f };
+  for (int v = 0; v < 3; ++v) {
+    host.voice[v].pitch   = pitches[v];
+    host.voice[v].gate    = 1.0f;
+    host.voice[v].trigger = 1;
+  }
+  enum { N = 48000 };
+  static float left[N];
+  static float right[N];
+  ch_graph_run(graph, &host, left, right, N);
+  const float* const tail = left + N / 2;
+  for (int v = 0; v < 3; ++v) {
+    const double f = 261.6255653 * pow(2.0, pitches[v]);
+    CHECK_NEAR(dsp_tone_level(tail, N / 2, f, RATE), 1.0, 0.02);
+  }
+  CHECK(dsp_tone_level(tail, N / 2, 261.6255653 * 1.5 * 1.2, RATE) < 0.01);
+
+  /* Releasing voice 1 removes its note only. */
+  host.voice[1].gate = 0.0f;
+  ch_graph_run(graph, &host, left, right, N);
+  CHECK(dsp_tone_level(tail, N / 2, 261.6255653 * pow(2.0, 7.0 / 12.0), RATE) <
+        0.01);
+  CHECK_NEAR(dsp_tone_level(tail, N / 2, 261.6255653 * 2.0, RATE), 1.0, 0.02);
+  ch_graph_free(graph);
+  ch_model_free(model);
+}
+
+static void
+test_voices_sum_into_shared_modules(void)
+{
+  /* voice:velocity -> vca (gain 1) -> mixer (shared? no: fed by a voice,
+     so per voice) -> output (global): the output sums every voice. */
+  ChModel* const model = ch_model_new();
+  CHECK(!ch_model_set_polyphony(model, 4, NULL));
+  CHECK(!ch_model_create(model, "voice", "voice", NULL));
+  CHECK(!ch_model_create(model, "amp", "vca", NULL));
+  CHECK(!ch_model_create(model, "out", "output", NULL));
+  CHECK(!ch_model_set(model, "amp", "gain", 1.0f, NULL));
+  CHECK(!ch_model_connect(model, "voice:velocity", "amp:in", NULL));
+  CHECK(!ch_model_connect(model, "amp:out", "out:left", NULL));
+  CHECK(!ch_model_connect(model, "voice:gate", "out:right", NULL));
+  ChGraph* const graph = compile(model);
+  ChHostInputs   host;
+  memset(&host, 0, sizeof(host));
+  host.voice[0].velocity = 0.125f;
+  host.voice[1].velocity = 0.25f;
+  host.voice[3].velocity = 0.5f;
+  host.voice[0].gate     = 1.0f;
+  host.voice[3].gate     = 1.0f;
+  float left[64];
+  float right[64];
+  ch_graph_run(graph, &host, left, right, 64);
+  CHECK_NEAR(left[63], 0.875, 1e-6);
+  CHECK_NEAR(right[63], 2.0, 1e-6);
+  ch_graph_free(graph);
+  ch_model_free(model);
+}
+
+static void
+test_poly_block_lengths_and_carry(void)
+{
+  ChModel* const model = poly_patch(4);
+  ChHostInputs   host;
+  memset(&host, 0, sizeof(host));
+  for (int v = 0; v < 4; ++v) {
+    host.voice[v].pitch = 0.1f * (float)v;
+    host.voice[v].gate  = v != 2;
+  }
+  enum { TOTAL = 5000 };
+  static float   ref_l[TOTAL];
+  static float   ref_r[TOTAL];
+  static float   l[TOTAL];
+  static float   r[TOTAL];
+  ChGraph* const ref = compile(model);
+  ch_graph_run(ref, &host, ref_l, ref_r, TOTAL);
+  ChGraph* const graph = compile(model);
+  for (uint32_t done = 0; done < TOTAL; done += 17) {
+    const uint32_t n = TOTAL - done < 17 ? TOTAL - done : 17;
+    ch_graph_run(graph, &host, l + done, r + done, n);
+  }
+  CHECK(!memcmp(l, ref_l, sizeof(l)));
+
+  /* A swap to the same patch with more voices carries the four playing
+     voices sample for sample. */
+  CHECK(!ch_model_set_polyphony(model, 6, NULL));
+  ChGraph* const wider = compile(model);
+  ch_graph_carry(wider, ref);
+  ch_graph_run(ref, &host, ref_l, ref_r, 256);
+  ch_graph_run(wider, &host, l, r, 256);
+  CHECK(!memcmp(l, ref_l, 256 * sizeof(float)));
+  ch_graph_free(wider);
+  ch_graph_free(graph);
+  ch_graph_free(ref);
+  ch_model_free(model);
+}
+
+int
+main(void)
+{
+  RUN(test_what_is_per_voice);
+  RUN(test_each_voice_plays_its_note);
+  RUN(test_voices_sum_into_shared_modules);
+  RUN(test_poly_block_lengths_and_carry);
+  return CHECK_EXIT();
+}
