@@ -1,0 +1,249 @@
+/* The `delay` module: a stereo feedback delay with damping and spread. */
+#include "../kind.h"
+
+#include <math.h>
+
+/*
+   One delay line, read by two taps: `left` at the delay time, `right` at
+   the time plus `spread` (a Haas offset for width).  The left tap, passed
+   through a one-pole low-pass (`damp`), is fed back into the line, so each
+   repeat is `feedback` times the last and a little duller.
+
+   The delay time (param plus the `time` input, per sample) is smoothed by
+   a one-pole of TIME_SMOOTH seconds, so knob moves glide like tape instead
+   of clicking, and read with 4-point Catmull-Rom interpolation.  The line
+   lives in the state (no pointers: hot swaps copy state), sized for
+   MAX_TIME + MAX_SPREAD seconds at MAX_RATE; at higher rates the longest
+   times are cut short to fit.
+*/
+
+enum { IN_IN, IN_TIME };
+enum { OUT_LEFT, OUT_RIGHT };
+enum { P_TIME, P_FEEDBACK, P_DAMP, P_MIX, P_SPREAD };
+
+#define MIN_TIME   0.001
+#define MAX_TIME   2.0
+#define MAX_SPREAD 0.05
+#define MAX_RATE   192000u
+/* MAX_TIME + MAX_SPREAD at MAX_RATE, in integers (an array size), + 8 for
+   the interpolator's neighbours and rounding: 393608 floats, 1.5 MiB */
+#define LINE_LEN (MAX_RATE * 2u + 9600u + 8u)
+/* the interpolator reads 1 sample newer than the tap: keep 2 in hand */
+#define MIN_DELAY 4.0
+/* and up to 2 older: the longest delay the line holds, samples */
+#define MAX_DELAY ((double)LINE_LEN - MIN_DELAY)
+
+/* Glide time of delay time changes: short enough to follow a slow LFO
+   (-3 dB near 5 Hz), long enough that a jump is a smooth pitch bend. */
+#define TIME_SMOOTH 0.03
+/* Mix smoothing, as in the vca's gain. */
+#define MIX_SMOOTH 0.005
+/* Smoothers land on their targets once this close (samples, or gain). */
+#define SMOOTH_SNAP 1e-6
+
+/* `damp` moves the feedback low-pass from DAMP_FC_MAX (just above 0) down
+   to DAMP_FC_MIN (1) exponentially; 0 turns it off. */
+#define DAMP_FC_MAX 18000.0
+#define DAMP_FC_MIN 500.0
+
+/* Samples written into the line are clipped here and non-finite ones
+   zeroed, so a wild input cannot poison the line for good. */
+#define LIMIT 1e6f
+/* Smaller written samples are flushed: decaying repeats end in zeros, not
+   in a long stretch of slow denormals. */
+#define DENORMAL_FLOOR 1e-20f
+
+#ifndef M_PI
+#  define M_PI 3.14159265358979323846
+#endif
+
+typedef struct {
+  float    line[LINE_LEN];
+  double   delay_l;   /* smoothed delay of the left tap, samples */
+  double   delay_r;   /* ... of the right tap */
+  double   mix;       /* smoothed mix param */
+  double   time_coef; /* one-pole coefficients for `rate` */
+  double   mix_coef;  /* ... */
+  float    lp;        /* feedback low-pass state */
+  float    damp_a;    /* its coefficient; 1 = no damping */
+  float    damp;      /* param `damp_a` was computed for */
+  float    rate;      /* rate the cached values are for */
+  uint32_t pos;       /* next slot to write */
+} DelayState;
+
+static const ChPortInfo inputs[] = {
+  { "in", CH_SIGNAL_AUDIO, "signal to delay (mono)" },
+  { "time", CH_SIGNAL_CV, "seconds added to the time param (smoothed)" },
+};
+
+static const ChPortInfo outputs[] = {
+  { "left", CH_SIGNAL_AUDIO, "dry and echoes at `time`" },
+  { "right", CH_SIGNAL_AUDIO, "dry and echoes at `time` + `spread`" },
+};
+
+static const ChParamInfo params[] = {
+  { "time", "s", (float)MIN_TIME, (float)MAX_TIME, 0.35f,
+    "delay time; changes glide over about 30 ms", NULL },
+  { "feedback", "", 0.0f, 0.98f, 0.4f,
+    "level of each repeat relative to the one before", NULL },
+  { "damp", "", 0.0f, 1.0f, 0.3f,
+    "low-pass in the feedback path: 0 off, up to 1 (500 Hz)", NULL },
+  { "mix", "", 0.0f, 1.0f, 0.3f, "0 dry only, 1 echoes only (smoothed, 5 ms)",
+    NULL },
+  { "spread", "s", 0.0f, (float)MAX_SPREAD, 0.01f,
+    "extra delay of the right output, for width", NULL },
+};
+
+static double
+one_pole(const double seconds, const float rate)
+{
+  return 1.0 - exp(-1.0 / (seconds * (double)rate));
+}
+
+static void
+update_coefs(DelayState* const s, const float damp, const float rate)
+{
+  if (rate != s->rate) {
+    s->rate      = rate;
+    s->time_coef = one_pole(TIME_SMOOTH, rate);
+    s->mix_coef  = one_pole(MIX_SMOOTH, rate);
+    s->damp      = -1.0f; /* recompute below */
+  }
+  if (damp != s->damp) {
+    s->damp = damp;
+    if (damp <= 0.0f) {
+      s->damp_a = 1.0f;
+    } else {
+      const double d  = fmin((double)damp, 1.0);
+      const double fc = DAMP_FC_MAX * pow(DAMP_FC_MIN / DAMP_FC_MAX, d);
+      s->damp_a       = (float)(1.0 - exp(-2.0 * M_PI * fc / (double)rate));
+    }
+  }
+}
+
+/* Delay of the left tap in samples for `seconds`; NaN-safe. */
+static double
+target_delay(const float seconds, const float rate)
+{
+  const float  t = fminf(fmaxf(seconds, (float)MIN_TIME), (float)MAX_TIME);
+  const double d = (double)t * (double)rate;
+  return fmin(fmax(d, MIN_DELAY), MAX_DELAY);
+}
+
+static void
+delay_init(const ChNode* const node)
+{
+  DelayState* const  s    = (DelayState*)node->state;
+  const float* const p    = node->param;
+  const float        rate = node->ctx->rate;
+  update_coefs(s, p[P_DAMP], rate);
+  /* start at the set values: no glide or fade-in on load */
+  s->delay_l = target_delay(p[P_TIME], rate);
+  s->delay_r = fmin(s->delay_l + (double)p[P_SPREAD] * (double)rate, MAX_DELAY);
+  s->mix     = (double)p[P_MIX];
+}
+
+/* Catmull-Rom read `delay` samples back from `pos` (the next write). */
+static inline float
+read_tap(const float* const line, const uint32_t pos, const double delay)
+{
+  const double   fl = floor(delay);
+  const float    t  = (float)(delay - fl);
+  const uint32_t k  = (uint32_t)fl; /* 2 <= k < LINE_LEN - 2 */
+  /* index of the sample k back, then its neighbours k - 1 .. k + 2 */
+  uint32_t    i0  = pos >= k ? pos - k : pos + LINE_LEN - k;
+  uint32_t    i_n = i0 + 1u == LINE_LEN ? 0u : i0 + 1u; /* newer */
+  uint32_t    i1  = i0 ? i0 - 1u : LINE_LEN - 1u;       /* older */
+  uint32_t    i2  = i1 ? i1 - 1u : LINE_LEN - 1u;
+  const float ym  = line[i_n];
+  const float y0  = line[i0];
+  const float y1  = line[i1];
+  const float y2  = line[i2];
+  const float c1  = 0.5f * (y1 - ym);
+  const float c2  = ym - 2.5f * y0 + 2.0f * y1 - 0.5f * y2;
+  const float c3  = 0.5f * (y2 - ym) + 1.5f * (y0 - y1);
+  return ((c3 * t + c2) * t + c1) * t + y0;
+}
+
+static CH_REALTIME void
+delay_process(const ChNode* const node, const uint32_t n)
+{
+  DelayState* const  s     = (DelayState*)node->state;
+  const float* const p     = node->param;
+  const float* const in    = node->in[IN_IN];
+  const float* const cv    = node->in[IN_TIME];
+  float* const       left  = node->out[OUT_LEFT];
+  float* const       right = node->out[OUT_RIGHT];
+  const float        rate  = node->ctx->rate;
+
+  update_coefs(s, p[P_DAMP], rate);
+
+  const float  time    = p[P_TIME];
+  const float  fb      = fminf(fmaxf(p[P_FEEDBACK], 0.0f), 0.98f);
+  const double spread  = fmax((double)p[P_SPREAD], 0.0) * (double)rate;
+  const double mix_to  = (double)p[P_MIX];
+  const double tc      = s->time_coef;
+  const double mc      = s->mix_coef;
+  const float  damp_a  = s->damp_a;
+  float* const line    = s->line;
+  double       delay_l = s->delay_l;
+  double       delay_r = s->delay_r;
+  double       mix     = s->mix;
+  float        lp      = s->lp;
+  uint32_t     pos     = s->pos;
+
+  for (uint32_t i = 0; i < n; ++i) {
+    /* smoothers run per sample, so blocks do not matter */
+    const double to_l = target_delay(time + cv[i], rate);
+    const double to_r = fmin(to_l + spread, MAX_DELAY);
+    delay_l += tc * (to_l - delay_l);
+    delay_r += tc * (to_r - delay_r);
+    mix += mc * (mix_to - mix);
+    if (fabs(to_l - delay_l) < SMOOTH_SNAP) {
+      delay_l = to_l;
+    }
+    if (fabs(to_r - delay_r) < SMOOTH_SNAP) {
+      delay_r = to_r;
+    }
+    if (fabs(mix_to - mix) < SMOOTH_SNAP) {
+      mix = mix_to;
+    }
+
+    const float wet_l = read_tap(line, pos, delay_l);
+    const float wet_r = read_tap(line, pos, delay_r);
+    lp += damp_a * (wet_l - lp);
+    lp = fabsf(lp) < DENORMAL_FLOOR ? 0.0f : lp; /* per sample: blocks */
+
+    const float x = in[i];
+    float       w = x + fb * lp;
+    w             = isfinite(w) ? fminf(fmaxf(w, -LIMIT), LIMIT) : 0.0f;
+    line[pos]     = fabsf(w) < DENORMAL_FLOOR ? 0.0f : w;
+    pos           = pos + 1u == LINE_LEN ? 0u : pos + 1u;
+
+    const float m = (float)mix;
+    left[i]       = x * (1.0f - m) + wet_l * m;
+    right[i]      = x * (1.0f - m) + wet_r * m;
+  }
+
+  s->delay_l = delay_l;
+  s->delay_r = delay_r;
+  s->mix     = mix;
+  s->lp      = lp;
+  s->pos     = pos;
+}
+
+const ChKind ch_kind_delay = {
+  "delay",
+  "stereo feedback delay with damping: echoes of `in` up to 2 s apart",
+  inputs,
+  CH_COUNT(inputs),
+  outputs,
+  CH_COUNT(outputs),
+  params,
+  CH_COUNT(params),
+  sizeof(DelayState),
+  delay_init,
+  delay_process,
+  CH_KIND_GLOBAL,
+  NULL,
+};
