@@ -1,0 +1,132 @@
+/* The `pan` module: an equal-power (sine/cosine law) mono-to-stereo panner. */
+#include "../kind.h"
+
+#include <math.h>
+
+/*
+   p = pan param + pan input, clamped to -1..1, sets the angle
+   a = (p + 1) pi / 4, and left = cos a, right = sin a: the power
+   left^2 + right^2 stays 1 everywhere, so a sound keeps its loudness as
+   it moves, and the centre gives -3 dB on each side.  The pan and level
+   params are smoothed (5 ms) like the vca gain; cos and sin are only
+   recomputed when the total pan moves.
+*/
+
+enum { IN_IN, IN_PAN };
+enum { OUT_LEFT, OUT_RIGHT };
+enum { P_PAN, P_LEVEL };
+
+#define QUARTER_PI     0.78539816339744831
+#define SMOOTH_SECONDS 0.005
+#define SMOOTH_SNAP    1e-6
+
+typedef struct {
+  double pan; /* smoothed params */
+  double level;
+  double coef; /* smoother coefficient for `rate` */
+  float  rate;
+  float  p;     /* total pan the gains are for */
+  float  left;  /* cos a */
+  float  right; /* sin a */
+} PanState;
+
+static const ChPortInfo inputs[] = {
+  { "in", CH_SIGNAL_AUDIO, "signal to place" },
+  { "pan", CH_SIGNAL_CV, "added to the pan param (total clamped -1..1)" },
+};
+
+static const ChPortInfo outputs[] = {
+  { "left", CH_SIGNAL_AUDIO, "in * level * cos((pan + 1) pi / 4)" },
+  { "right", CH_SIGNAL_AUDIO, "in * level * sin((pan + 1) pi / 4)" },
+};
+
+static const ChParamInfo params[] = {
+  { "pan", "", -1.0f, 1.0f, 0.0f,
+    "position: -1 left, 0 centre (-3 dB each side), 1 right (smoothed)", NULL },
+  { "level", "", 0.0f, 2.0f, 1.0f, "gain (smoothed, 5 ms)", NULL },
+};
+
+static inline double
+smooth(const double value, const float target, const double coef)
+{
+  if (value == (double)target) {
+    return value;
+  }
+  const double next = value + coef * ((double)target - value);
+  return fabs((double)target - next) < SMOOTH_SNAP ? (double)target : next;
+}
+
+static void
+set_pan(PanState* const s, const float p)
+{
+  const double a = ((double)p + 1.0) * QUARTER_PI;
+  s->p           = p;
+  s->left        = (float)cos(a);
+  s->right       = (float)sin(a);
+}
+
+static void
+update_coef(PanState* const s, const float rate)
+{
+  if (rate != s->rate) {
+    s->rate = rate;
+    s->coef = 1.0 - exp(-1.0 / (SMOOTH_SECONDS * (double)rate));
+  }
+}
+
+static void
+pan_init(const ChNode* const node)
+{
+  PanState* const s = (PanState*)node->state;
+  update_coef(s, node->ctx->rate);
+  s->pan   = (double)node->param[P_PAN]; /* start at the values */
+  s->level = (double)node->param[P_LEVEL];
+  set_pan(s, 0.0f);
+}
+
+static CH_REALTIME void
+pan_process(const ChNode* const node, const uint32_t n)
+{
+  PanState* const    s     = (PanState*)node->state;
+  const float* const in    = node->in[IN_IN];
+  const float* const cv    = node->in[IN_PAN];
+  float* const       left  = node->out[OUT_LEFT];
+  float* const       right = node->out[OUT_RIGHT];
+  const float* const param = node->param;
+
+  update_coef(s, node->ctx->rate);
+
+  const double coef  = s->coef;
+  double       pan   = s->pan;
+  double       level = s->level;
+  for (uint32_t i = 0; i < n; ++i) {
+    pan           = smooth(pan, param[P_PAN], coef);
+    level         = smooth(level, param[P_LEVEL], coef);
+    const float c = cv[i] == cv[i] ? cv[i] : 0.0f; /* NaN: no offset */
+    const float p = fminf(fmaxf((float)pan + c, -1.0f), 1.0f);
+    if (p != s->p) {
+      set_pan(s, p);
+    }
+    const float x = in[i] * (float)level;
+    left[i]       = x * s->left;
+    right[i]      = x * s->right;
+  }
+  s->pan   = pan;
+  s->level = level;
+}
+
+const ChKind ch_kind_pan = {
+  "pan",
+  "equal-power panner: mono in, left and right out",
+  inputs,
+  CH_COUNT(inputs),
+  outputs,
+  CH_COUNT(outputs),
+  params,
+  CH_COUNT(params),
+  sizeof(PanState),
+  pan_init,
+  pan_process,
+  0,
+  NULL,
+};

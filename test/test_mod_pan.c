@@ -1,0 +1,185 @@
+/* Tests of the `pan` module: the equal-power law, cv, smoothing. */
+#include "check.h"
+#include "dsp.h"
+
+extern const ChKind ch_kind_pan;
+
+#define RATE 48000.0f
+#define LEN  9600u
+
+static float in_sig[LEN];
+static float cv_sig[LEN];
+static float left_sig[LEN];
+static float right_sig[LEN];
+
+static KindHarness*
+make(const float pan, const float level)
+{
+  KindHarness* h = harness_new(&ch_kind_pan, RATE);
+  harness_set(h, "pan", pan);
+  harness_set(h, "level", level);
+  memset(h->state, 0, ch_kind_pan.state_size);
+  ch_kind_pan.init(&h->node);
+  return h;
+}
+
+/* Render signal samples [at, at + total) in blocks of `block`. */
+static void
+render_at(KindHarness*   h,
+          const size_t   at,
+          const size_t   total,
+          const uint32_t block)
+{
+  float* const in = harness_input(h, "in");
+  float* const cv = harness_input(h, "pan");
+  const int    l  = ch_kind_find_output(&ch_kind_pan, "left");
+  const int    r  = ch_kind_find_output(&ch_kind_pan, "right");
+  for (size_t done = 0; done < total;) {
+    const uint32_t n = (uint32_t)(total - done < block ? total - done : block);
+    memcpy(in, in_sig + at + done, n * sizeof(float));
+    memcpy(cv, cv_sig + at + done, n * sizeof(float));
+    ch_kind_pan.process(&h->node, n);
+    memcpy(left_sig + at + done, h->out_buf[l], n * sizeof(float));
+    memcpy(right_sig + at + done, h->out_buf[r], n * sizeof(float));
+    done += n;
+  }
+}
+
+static void
+render(KindHarness* h, const size_t total, const uint32_t block)
+{
+  render_at(h, 0, total, block);
+}
+
+static void
+const_inputs(const float in, const float cv)
+{
+  for (size_t i = 0; i < LEN; ++i) {
+    in_sig[i] = in;
+    cv_sig[i] = cv;
+  }
+}
+
+/* Gains for a unit input once settled: the last sample. */
+static void
+gains(const float pan, const float cv, double* l, double* r)
+{
+  const_inputs(1.0f, cv);
+  KindHarness* h = make(pan, 1.0f);
+  render(h, LEN, 256);
+  *l = left_sig[LEN - 1];
+  *r = right_sig[LEN - 1];
+  /* no smoothing needed at a constant pan: the first sample is settled */
+  CHECK(left_sig[0] == left_sig[LEN - 1] && right_sig[0] == right_sig[LEN - 1]);
+  harness_free(h);
+}
+
+static void
+test_equal_power_law(void)
+{
+  for (float pan = -1.0f; pan <= 1.0f; pan += 0.125f) {
+    double       l = 0.0;
+    double       r = 0.0;
+    const double a = ((double)pan + 1.0) * M_PI / 4.0;
+    gains(pan, 0.0f, &l, &r);
+    CHECK_NEAR(l, cos(a), 1e-7);
+    CHECK_NEAR(r, sin(a), 1e-7);
+    CHECK_NEAR(l * l + r * r, 1.0, 1e-6); /* constant power */
+  }
+  double l = 0.0;
+  double r = 0.0;
+  gains(0.0f, 0.0f, &l, &r);
+  fprintf(stderr, "  centre: %.4f dB left, %.4f dB right\n", dsp_db(l),
+          dsp_db(r));
+  CHECK_NEAR(dsp_db(l), -3.0103, 1e-3);
+  CHECK_NEAR(dsp_db(r), -3.0103, 1e-3);
+  gains(-1.0f, 0.0f, &l, &r);
+  CHECK(l == 1.0 && fabs(r) < 1e-7);
+  gains(1.0f, 0.0f, &l, &r);
+  CHECK(r == 1.0 && fabs(l) < 1e-7);
+}
+
+static void
+test_cv_adds_and_clamps(void)
+{
+  double l1 = 0.0;
+  double r1 = 0.0;
+  double l2 = 0.0;
+  double r2 = 0.0;
+  gains(0.5f, 0.0f, &l1, &r1);
+  gains(0.0f, 0.5f, &l2, &r2);
+  CHECK(l1 == l2 && r1 == r2);
+  gains(-0.25f, -0.5f, &l2, &r2);
+  CHECK_NEAR(l2, cos(0.25 * M_PI / 4.0), 1e-7);
+  gains(0.5f, 3.0f, &l2, &r2); /* clamped: hard right */
+  CHECK(r2 == 1.0 && fabs(l2) < 1e-7);
+  gains(-0.5f, -3.0f, &l2, &r2);
+  CHECK(l2 == 1.0 && fabs(r2) < 1e-7);
+  gains(0.0f, NAN, &l2, &r2); /* a NaN cv adds nothing */
+  CHECK_NEAR(l2, sqrt(0.5), 1e-7);
+  CHECK_NEAR(r2, sqrt(0.5), 1e-7);
+}
+
+static void
+test_level_and_pan_are_smoothed(void)
+{
+  const_inputs(1.0f, 0.0f);
+  KindHarness* h = make(-1.0f, 2.0f);
+  render(h, 100, 64);
+  CHECK(left_sig[0] == 2.0f);
+  harness_set(h, "level", 0.0f);
+  harness_set(h, "pan", 1.0f);
+  render(h, LEN, 64);
+  double jump    = 0.0;
+  double pow_err = 0.0;
+  for (size_t i = 1; i < LEN; ++i) {
+    jump = fmax(jump, fabs((double)left_sig[i] - left_sig[i - 1]));
+    jump = fmax(jump, fabs((double)right_sig[i] - right_sig[i - 1]));
+  }
+  /* while both glide, power follows the level: l^2 + r^2 = level^2 */
+  const double level = 2.0 * exp(-240.0 / (0.005 * RATE));
+  pow_err            = fabs(hypot(left_sig[239], right_sig[239]) - level);
+  fprintf(stderr, "  level 2 -> 0: %.4f after 5 ms (expected %.4f)\n",
+          hypot(left_sig[239], right_sig[239]), level);
+  CHECK(jump < 0.02);
+  CHECK(pow_err < 1e-4);
+  CHECK(left_sig[LEN - 1] == 0.0f && right_sig[LEN - 1] == 0.0f);
+  harness_free(h);
+}
+
+static void
+test_same_output_for_any_block_size(void)
+{
+  static float          first_l[LEN];
+  static float          first_r[LEN];
+  static const uint32_t blocks[] = { 1, 17, 64, 256 };
+  for (size_t i = 0; i < LEN; ++i) {
+    in_sig[i] = (float)sin((double)i * 0.07);
+    cv_sig[i] = (float)sin((double)i * 0.001) * 0.8f;
+  }
+  for (size_t b = 0; b < CH_COUNT(blocks); ++b) {
+    KindHarness* h = make(0.3f, 0.7f);
+    render_at(h, 0, LEN / 2, blocks[b]);
+    harness_set(h, "pan", -0.6f); /* and while the smoothers glide */
+    harness_set(h, "level", 1.4f);
+    render_at(h, LEN / 2, LEN / 2, blocks[b]);
+    if (b == 0) {
+      memcpy(first_l, left_sig, sizeof(first_l));
+      memcpy(first_r, right_sig, sizeof(first_r));
+    } else {
+      CHECK(!memcmp(first_l, left_sig, sizeof(first_l)));
+      CHECK(!memcmp(first_r, right_sig, sizeof(first_r)));
+    }
+    harness_free(h);
+  }
+}
+
+int
+main(void)
+{
+  RUN(test_equal_power_law);
+  RUN(test_cv_adds_and_clamps);
+  RUN(test_level_and_pan_are_smoothed);
+  RUN(test_same_output_for_any_block_size);
+  return CHECK_EXIT();
+}

@@ -1,0 +1,267 @@
+/* Tests of the `shaper` module: curves, drive gain, symmetry, bounds, mix. */
+#include "check.h"
+#include "dsp.h"
+
+extern const ChKind ch_kind_shaper;
+
+#define RATE 48000.0f
+#define LEN  48000u
+
+enum { TANH, SOFT, FOLD, HARD };
+
+static float in_sig[LEN];
+static float cv_sig[LEN];
+static float out_sig[LEN];
+
+static KindHarness*
+make(const int shape, const float drive, const float mix, const float level)
+{
+  KindHarness* h = harness_new(&ch_kind_shaper, RATE);
+  harness_set(h, "shape", (float)shape);
+  harness_set(h, "drive", drive);
+  harness_set(h, "mix", mix);
+  harness_set(h, "level", level);
+  memset(h->state, 0, ch_kind_shaper.state_size);
+  ch_kind_shaper.init(&h->node);
+  return h;
+}
+
+/* Render signal samples [at, at + total) in blocks of `block`. */
+static void
+render_at(KindHarness*   h,
+          const size_t   at,
+          const size_t   total,
+          const uint32_t block)
+{
+  float* const in = harness_input(h, "in");
+  float* const cv = harness_input(h, "drive");
+  for (size_t done = 0; done < total;) {
+    const uint32_t n = (uint32_t)(total - done < block ? total - done : block);
+    memcpy(in, in_sig + at + done, n * sizeof(float));
+    memcpy(cv, cv_sig + at + done, n * sizeof(float));
+    ch_kind_shaper.process(&h->node, n);
+    memcpy(out_sig + at + done, h->out_buf[0], n * sizeof(float));
+    done += n;
+  }
+}
+
+static void
+render(KindHarness* h, const size_t total, const uint32_t block)
+{
+  render_at(h, 0, total, block);
+}
+
+static void
+sine_input(const double amp, const double freq)
+{
+  for (size_t i = 0; i < LEN; ++i) {
+    in_sig[i] = (float)(amp * sin(2.0 * M_PI * freq * (double)i / RATE));
+    cv_sig[i] = 0.0f;
+  }
+}
+
+/* The curves as specified, in double. */
+static double
+curve(const int shape, const double x)
+{
+  switch (shape) {
+  case TANH:
+    return tanh(x);
+  case SOFT: {
+    const double c = fmin(fmax(x, -1.5), 1.5);
+    return c - 4.0 / 27.0 * c * c * c;
+  }
+  case FOLD: {
+    const double t = (x + 1.0) / 4.0;
+    return 1.0 - 4.0 * fabs(t - floor(t) - 0.5);
+  }
+  default:
+    return fmin(fmax(x, -1.0), 1.0);
+  }
+}
+
+static void
+test_curves(void)
+{
+  /* drive 0: gain 1, so the output is the curve of the input itself */
+  for (size_t i = 0; i < LEN; ++i) {
+    in_sig[i] = -6.0f + 12.0f * (float)i / (float)LEN;
+    cv_sig[i] = 0.0f;
+  }
+  for (int shape = TANH; shape <= HARD; ++shape) {
+    KindHarness* h = make(shape, 0.0f, 1.0f, 1.0f);
+    render(h, LEN, 256);
+    double err  = 0.0;
+    int    mono = 1;
+    for (size_t i = 0; i < LEN; ++i) {
+      err = fmax(err, fabs(out_sig[i] - curve(shape, in_sig[i])));
+      if (i && shape != FOLD) { /* up to float rounding: 2 ulp */
+        mono &= out_sig[i] >= out_sig[i - 1] - 2.4e-7f;
+      }
+    }
+    fprintf(stderr, "  shape %d: max error %.2g against the curve\n", shape,
+            err);
+    CHECK_MSG(err < (shape == TANH ? 0.025 : 1e-5), "shape %d", shape);
+    CHECK(mono);
+    CHECK(dsp_peak(out_sig, LEN) <= 1.0);
+    harness_free(h);
+  }
+}
+
+static void
+test_quiet_signal_passes_unchanged(void)
+{
+  sine_input(0.01, 441.0);
+  for (int shape = TANH; shape <= HARD; ++shape) {
+    KindHarness* h   = make(shape, 0.0f, 1.0f, 1.0f);
+    double       err = 0.0;
+    render(h, LEN, 256);
+    for (size_t i = 0; i < LEN; ++i) {
+      err = fmax(err, fabs((double)out_sig[i] - in_sig[i]));
+    }
+    CHECK_MSG(err < 1e-6, "shape %d: error %g", shape, err);
+    harness_free(h);
+  }
+}
+
+static void
+test_drive_gain_and_cv(void)
+{
+  sine_input(1e-4, 441.0);
+  KindHarness* h = make(HARD, 1.0f, 1.0f, 1.0f);
+  render(h, LEN, 256);
+  const double full = dsp_peak(out_sig, LEN) / 1e-4;
+  harness_free(h);
+  h = make(HARD, 0.5f, 1.0f, 1.0f);
+  render(h, LEN, 256);
+  const double half = dsp_peak(out_sig, LEN) / 1e-4;
+  harness_free(h);
+  for (size_t i = 0; i < LEN; ++i) {
+    cv_sig[i] = 0.75f; /* 0.5 + 0.75 clamps at 1 */
+  }
+  h = make(HARD, 0.5f, 1.0f, 1.0f);
+  render(h, LEN, 256);
+  const double cv = dsp_peak(out_sig, LEN) / 1e-4;
+  harness_free(h);
+  fprintf(stderr, "  gain %.3f at drive 1, %.3f at 0.5, %.3f with cv\n", full,
+          half, cv);
+  CHECK_NEAR(full, 50.0, 0.01);
+  CHECK_NEAR(half, sqrt(50.0), 0.01);
+  CHECK_NEAR(cv, 50.0, 0.01);
+}
+
+static void
+test_symmetric_input_stays_dc_free(void)
+{
+  /* 93.75 Hz: whole cycles of 512 samples in the measured stretch */
+  sine_input(0.8, 93.75);
+  for (int shape = TANH; shape <= HARD; ++shape) {
+    KindHarness* h = make(shape, 0.6f, 1.0f, 1.0f);
+    render(h, LEN, 256);
+    const float* tail = out_sig + LEN - 32768;
+    const double mean = dsp_mean(tail, 32768);
+    const double h1   = dsp_tone_level(tail, 32768, 93.75, RATE);
+    const double h2   = dsp_tone_level(tail, 32768, 187.5, RATE);
+    const double h3   = dsp_tone_level(tail, 32768, 281.25, RATE);
+    fprintf(stderr, "  shape %d: mean %.1g, h1 %.3f, h2 %.1g, h3 %.3f\n", shape,
+            mean, h1, h2, h3);
+    CHECK(fabs(mean) < 1e-5);
+    CHECK(h2 < 1e-5 * h1);
+    CHECK(h3 > 0.01 * h1); /* it does distort */
+    harness_free(h);
+  }
+}
+
+static void
+test_bounded_for_wild_input(void)
+{
+  for (size_t i = 0; i < LEN; ++i) {
+    in_sig[i] = i % 5 == 0   ? NAN
+                : i % 5 == 1 ? INFINITY
+                : i % 5 == 2 ? -1e30f
+                             : (float)sin((double)i) * 1e4f;
+    cv_sig[i] = i % 7 == 0 ? NAN : (float)(i % 3) - 1.0f;
+  }
+  for (int shape = TANH; shape <= HARD; ++shape) {
+    KindHarness* h = make(shape, 1.0f, 1.0f, 2.0f);
+    render(h, LEN, 256);
+    int ok = 1;
+    for (size_t i = 0; i < LEN; ++i) {
+      ok &= isfinite(out_sig[i]) && fabsf(out_sig[i]) <= 2.0f;
+    }
+    CHECK_MSG(ok, "shape %d", shape);
+    harness_free(h);
+  }
+}
+
+static void
+test_mix_and_level(void)
+{
+  sine_input(2.0, 441.0);
+  KindHarness* h = make(HARD, 0.0f, 0.0f, 0.5f);
+  render(h, LEN, 256);
+  int dry = 1;
+  for (size_t i = 0; i < LEN; ++i) {
+    dry &= out_sig[i] == 0.5f * in_sig[i];
+  }
+  CHECK(dry);
+
+  /* half and half, then the level fades instead of stepping */
+  harness_set(h, "mix", 0.5f);
+  harness_set(h, "level", 1.0f);
+  render(h, LEN, 256);
+  double err = 0.0;
+  for (size_t i = 24000; i < LEN; ++i) {
+    const double e = 0.5 * curve(HARD, in_sig[i]) + 0.5 * in_sig[i];
+    err            = fmax(err, fabs(out_sig[i] - e));
+  }
+  CHECK(err < 1e-5);
+  harness_set(h, "level", 0.0f);
+  render(h, LEN, 256);
+  double jump = 0.0;
+  for (size_t i = 1; i < 480; ++i) {
+    jump = fmax(jump, fabs((double)out_sig[i] - out_sig[i - 1]));
+  }
+  CHECK(jump < 0.2); /* the sine itself moves up to 0.115 a sample */
+  CHECK(dsp_peak(out_sig + 24000, 24000) == 0.0);
+  harness_free(h);
+}
+
+static void
+test_same_output_for_any_block_size(void)
+{
+  static float          first[LEN];
+  static const uint32_t blocks[] = { 1, 17, 64, 256 };
+  for (size_t i = 0; i < LEN; ++i) {
+    in_sig[i] = (float)sin((double)i * 0.03) * 1.3f;
+    cv_sig[i] = (float)sin((double)i * 0.0007) * 0.6f;
+  }
+  for (int shape = TANH; shape <= HARD; ++shape) {
+    for (size_t b = 0; b < CH_COUNT(blocks); ++b) {
+      KindHarness* h = make(shape, 0.4f, 0.8f, 1.0f);
+      render_at(h, 0, LEN / 2, blocks[b]);
+      harness_set(h, "drive", 0.9f); /* while smoothing, too */
+      harness_set(h, "level", 1.5f);
+      render_at(h, LEN / 2, LEN / 2, blocks[b]);
+      if (b == 0) {
+        memcpy(first, out_sig, sizeof(first));
+      } else {
+        CHECK(!memcmp(first, out_sig, sizeof(first)));
+      }
+      harness_free(h);
+    }
+  }
+}
+
+int
+main(void)
+{
+  RUN(test_curves);
+  RUN(test_quiet_signal_passes_unchanged);
+  RUN(test_drive_gain_and_cv);
+  RUN(test_symmetric_input_stays_dc_free);
+  RUN(test_bounded_for_wild_input);
+  RUN(test_mix_and_level);
+  RUN(test_same_output_for_any_block_size);
+  return CHECK_EXIT();
+}

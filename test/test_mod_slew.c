@@ -1,0 +1,184 @@
+/* Tests of the `slew` module: linear and exponential timings, pass-through. */
+#include "check.h"
+#include "dsp.h"
+
+extern const ChKind ch_kind_slew;
+
+#define RATE 48000.0f
+#define LEN  96000u
+
+enum { LINEAR, EXPONENTIAL };
+
+static float in_sig[LEN];
+static float out_sig[LEN];
+
+static KindHarness*
+make(const float rise, const float fall, const int mode)
+{
+  KindHarness* h = harness_new(&ch_kind_slew, RATE);
+  harness_set(h, "rise", rise);
+  harness_set(h, "fall", fall);
+  harness_set(h, "mode", (float)mode);
+  memset(h->state, 0, ch_kind_slew.state_size);
+  ch_kind_slew.init(&h->node);
+  return h;
+}
+
+static void
+render(KindHarness* h, const size_t total, const uint32_t block)
+{
+  float* const in = harness_input(h, "in");
+  for (size_t done = 0; done < total;) {
+    const uint32_t n = (uint32_t)(total - done < block ? total - done : block);
+    memcpy(in, in_sig + done, n * sizeof(float));
+    ch_kind_slew.process(&h->node, n);
+    memcpy(out_sig + done, h->out_buf[0], n * sizeof(float));
+    done += n;
+  }
+}
+
+/* 0 -> 2 at sample 0, 2 -> -1 at sample 48000 */
+static void
+steps_input(void)
+{
+  for (size_t i = 0; i < LEN; ++i) {
+    in_sig[i] = i < 48000 ? 2.0f : -1.0f;
+  }
+}
+
+/* First sample at or after `from` where the output equals `value`. */
+static size_t
+arrival(const size_t from, const float value)
+{
+  for (size_t i = from; i < LEN; ++i) {
+    if (out_sig[i] == value) {
+      return i;
+    }
+  }
+  return LEN;
+}
+
+static void
+test_linear_rise_and_fall_times(void)
+{
+  steps_input();
+  KindHarness* h = make(0.1f, 0.05f, LINEAR);
+  render(h, LEN, 256);
+  /* up 2 units at 0.1 s each: 9600 steps, the first on sample 0 */
+  const size_t up = arrival(0, 2.0f);
+  /* down 3 units at 0.05 s each: 7200 steps */
+  const size_t down = arrival(48000, -1.0f) - 48000;
+  fprintf(stderr, "  linear: up 2 in %zu samples, down 3 in %zu\n", up + 1,
+          down + 1);
+  /* exact but for the float params: 0.05f is 0.05 + 7e-10 */
+  CHECK(up + 1 == 9600);
+  CHECK(down + 1 >= 7200 && down + 1 <= 7201);
+  CHECK_NEAR(out_sig[0], 1.0 / 4800.0, 1e-9);
+  CHECK_NEAR(out_sig[4799], 1.0, 1e-6); /* a straight line */
+  CHECK_NEAR(out_sig[48000 + 2399], 2.0 - 1.0, 1e-6);
+  harness_free(h);
+}
+
+static void
+test_exponential_time_constants(void)
+{
+  steps_input();
+  KindHarness* h = make(0.02f, 0.1f, EXPONENTIAL);
+  render(h, LEN, 256);
+  /* after tau: 63.2 % of the jump; after 3 tau: 95 % */
+  fprintf(stderr,
+          "  exponential: %.4f after 20 ms up, %.4f after 100 ms down\n",
+          (double)out_sig[959], (double)out_sig[48000 + 4799]);
+  CHECK_NEAR(out_sig[959], 2.0 * (1.0 - exp(-1.0)), 1e-4);
+  CHECK_NEAR(out_sig[2879], 2.0 * (1.0 - exp(-3.0)), 1e-4);
+  CHECK_NEAR(out_sig[48000 + 4799], 2.0 - 3.0 * (1.0 - exp(-1.0)), 1e-4);
+  CHECK(out_sig[47999] == 2.0f); /* lands exactly */
+  CHECK_NEAR(out_sig[LEN - 1], -1.0 + 3.0 * exp(-10.0), 1e-5);
+  harness_free(h);
+}
+
+static void
+test_zero_time_and_slow_input_pass_through(void)
+{
+  for (size_t i = 0; i < LEN; ++i) {
+    in_sig[i] = (float)sin((double)i * 0.3) * 5.0f;
+  }
+  for (int mode = LINEAR; mode <= EXPONENTIAL; ++mode) {
+    KindHarness* h = make(0.0f, 0.0f, mode);
+    render(h, LEN, 256);
+    CHECK(!memcmp(in_sig, out_sig, sizeof(out_sig)));
+    harness_free(h);
+  }
+  /* a 1 Hz sine of amplitude 0.1 moves at most 0.63 units/s: under the
+     2 units/s of rise 0.5, so the linear limiter leaves it untouched */
+  for (size_t i = 0; i < LEN; ++i) {
+    in_sig[i] = (float)(0.1 * sin(2.0 * M_PI * (double)i / RATE));
+  }
+  KindHarness* h = make(0.5f, 0.5f, LINEAR);
+  render(h, LEN, 256);
+  CHECK(!memcmp(in_sig, out_sig, sizeof(out_sig)));
+  harness_free(h);
+  /* a faster one is turned into a triangle of slope 2 units/s */
+  for (size_t i = 0; i < LEN; ++i) {
+    in_sig[i] = (float)(10.0 * sin(2.0 * M_PI * (double)i / RATE));
+  }
+  h = make(0.5f, 0.5f, LINEAR);
+  render(h, LEN, 256);
+  double max_slope = 0.0;
+  for (size_t i = 1; i < LEN; ++i) {
+    max_slope = fmax(max_slope, fabs((double)out_sig[i] - out_sig[i - 1]));
+  }
+  CHECK_NEAR(max_slope * RATE, 2.0, 5e-3); /* the float output's rounding */
+  harness_free(h);
+}
+
+static void
+test_wild_input_stays_finite(void)
+{
+  for (size_t i = 0; i < LEN; ++i) {
+    in_sig[i] = i % 3 == 0 ? NAN : i % 3 == 1 ? INFINITY : -INFINITY;
+  }
+  int finite = 1;
+  for (int mode = LINEAR; mode <= EXPONENTIAL; ++mode) {
+    KindHarness* h = make(0.01f, 0.0f, mode);
+    render(h, 10000, 256);
+    for (size_t i = 0; i < 10000; ++i) {
+      finite &= isfinite(out_sig[i]);
+    }
+    harness_free(h);
+  }
+  CHECK(finite);
+}
+
+static void
+test_same_output_for_any_block_size(void)
+{
+  static float          first[LEN];
+  static const uint32_t blocks[] = { 1, 17, 64, 256 };
+  for (size_t i = 0; i < LEN; ++i) {
+    in_sig[i] = (float)((i / 777) % 5) - 2.0f + (float)sin((double)i * 0.01);
+  }
+  for (int mode = LINEAR; mode <= EXPONENTIAL; ++mode) {
+    for (size_t b = 0; b < CH_COUNT(blocks); ++b) {
+      KindHarness* h = make(0.01f, 0.03f, mode);
+      render(h, LEN, blocks[b]);
+      if (b == 0) {
+        memcpy(first, out_sig, sizeof(first));
+      } else {
+        CHECK(!memcmp(first, out_sig, sizeof(first)));
+      }
+      harness_free(h);
+    }
+  }
+}
+
+int
+main(void)
+{
+  RUN(test_linear_rise_and_fall_times);
+  RUN(test_exponential_time_constants);
+  RUN(test_zero_time_and_slow_input_pass_through);
+  RUN(test_wild_input_stays_finite);
+  RUN(test_same_output_for_any_block_size);
+  return CHECK_EXIT();
+}
