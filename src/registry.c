@@ -13,11 +13,41 @@ extern const ChKind ch_kind_const;
 extern const ChKind ch_kind_output;
 extern const ChKind ch_kind_voice;
 extern const ChKind ch_kind_macro;
+extern const ChKind ch_kind_math;
+extern const ChKind ch_kind_delay;
+extern const ChKind ch_kind_reverb;
+extern const ChKind ch_kind_feedback;
+extern const ChKind ch_kind_lfo;
+extern const ChKind ch_kind_ladder;
+extern const ChKind ch_kind_sh;
+extern const ChKind ch_kind_slew;
+extern const ChKind ch_kind_shaper;
+extern const ChKind ch_kind_pan;
 
+/* In documentation order: sources, shapers, filters, effects, plumbing. */
 static const ChKind* const kinds[] = {
-  &ch_kind_osc,   &ch_kind_noise, &ch_kind_adsr,  &ch_kind_vca,
-  &ch_kind_svf,   &ch_kind_mixer, &ch_kind_const, &ch_kind_output,
-  &ch_kind_voice, &ch_kind_macro,
+  // clang-format off
+  &ch_kind_voice,
+  &ch_kind_macro,
+  &ch_kind_osc,
+  &ch_kind_noise,
+  &ch_kind_lfo,
+  &ch_kind_const,
+  &ch_kind_adsr,
+  &ch_kind_vca,
+  &ch_kind_mixer,
+  &ch_kind_math,
+  &ch_kind_slew,
+  &ch_kind_sh,
+  &ch_kind_shaper,
+  &ch_kind_svf,
+  &ch_kind_ladder,
+  &ch_kind_delay,
+  &ch_kind_pan,
+  &ch_kind_reverb,
+  &ch_kind_feedback,
+  &ch_kind_output,
+  // clang-format on
 };
 
 uint32_t

@@ -234,7 +234,9 @@ test_same_output_for_any_block_size(void)
   for (size_t b = 0; b < CH_COUNT(blocks); ++b) {
     KindHarness* h = make(500.0f, 0.8f, (float)RATE);
     for (size_t i = 0; i < LEN; ++i) {
-      in_sig[i] = (float)sin((double)i * 0.05);
+      /* Sound, then silence: the decaying tail is where state flushing
+         could depend on the block length. */
+      in_sig[i] = i < LEN / 4 ? (float)sin((double)i * 0.05) : 0.0f;
       cv_sig[i] = (float)((i / 100) % 5) - 2.0f;
     }
     render(h, LEN, blocks[b]);

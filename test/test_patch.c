@@ -113,8 +113,17 @@ big_patch(void)
     }
   }
   /* Fan-in: three links into one input, plus a mid-port one. */
-  CHECK(!ch_model_connect(model, "osc0:out", "a-:mono", NULL));
-  CHECK(!ch_model_connect(model, "noise0.x-2_:out", "a-:mono", NULL));
+  static const char* const sources[] = { "osc", "noise" };
+  for (size_t i = 0; i < CH_COUNT(sources); ++i) {
+    const ChKind* const kind = ch_registry_find(sources[i]);
+    for (uint32_t m = 0; m < ch_model_n_modules(model); ++m) {
+      if (ch_model_module_kind(model, m) == kind) {
+        snprintf(from, sizeof(from), "%s:out", ch_model_module_name(model, m));
+        CHECK(!ch_model_connect(model, from, "a-:mono", NULL));
+        break;
+      }
+    }
+  }
   CHECK(!ch_model_connect(model, "b..:hp", "a-:mono", NULL));
   CHECK(!ch_model_connect(model, "b..:bp", "a-:right", NULL));
   return model;

@@ -28,7 +28,8 @@ enum { P_CUTOFF, P_RES };
 /* tan() blows up at Nyquist; cv may also push the cutoff very low. */
 #define FC_MAX_RATIO 0.49f
 #define FC_MIN       1.0f
-/* Filter state below this is flushed at block ends: no denormal tails. */
+/* Filter state below this is flushed, every sample (so the output does not
+   depend on the block length): no denormal tails. */
 #define DENORMAL_FLOOR 1e-15f
 
 #ifndef M_PI
@@ -157,13 +158,15 @@ svf_process(const ChNode* const node, const uint32_t n)
     const float v2 = ic2 + a2 * ic1 + a3 * v3;
     ic1            = 2.0f * v1 - ic1;
     ic2            = 2.0f * v2 - ic2;
+    ic1            = fabsf(ic1) < DENORMAL_FLOOR ? 0.0f : ic1;
+    ic2            = fabsf(ic2) < DENORMAL_FLOOR ? 0.0f : ic2;
     lp[i]          = v2;
     bp[i]          = k * v1;
     hp[i]          = v0 - k * v1 - v2;
   }
   s->cv  = last_cv;
-  s->ic1 = fabsf(ic1) < DENORMAL_FLOOR ? 0.0f : ic1;
-  s->ic2 = fabsf(ic2) < DENORMAL_FLOOR ? 0.0f : ic2;
+  s->ic1 = ic1;
+  s->ic2 = ic2;
 }
 
 const ChKind ch_kind_svf = {
