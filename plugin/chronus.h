@@ -4,6 +4,7 @@
 #define CH_PLUGIN_H
 
 #include "../src/graph.h"
+#include "../src/limiter.h"
 #include "../src/model.h"
 #include "../src/ring.h"
 #include "../src/voicing.h"
@@ -27,6 +28,7 @@ enum {
   CH_PORT_GAIN    = 4,
   CH_PORT_PROGRAM = 5,
   CH_PORT_MACRO   = 6, /* 6 .. 6 + CH_N_MACROS - 1 */
+  CH_PORT_LIMITER = 6 + CH_N_MACROS,
 };
 
 /** What a record in the inbox (audio thread to worker) holds. */
@@ -88,6 +90,7 @@ typedef struct {
   const float*             gain;
   const float*             program;
   const float*             macro[CH_N_MACROS];
+  const float*             limiter_on;
 
   /* Audio thread only */
   ChGraph*     active;
@@ -97,6 +100,7 @@ typedef struct {
   float        gain_target; /* linear */
   float        gain_now;    /* linear, smoothed */
   float        gain_coeff;  /* one-pole smoothing per sample */
+  ChLimiter    limiter;
   int32_t      program_now; /* last program asked of the worker, -1: none */
   bool         work_owed; /* the inbox has records the worker wasn't told of */
   uint32_t     muted_reports;  /* frames until another non-finite report */

@@ -8,6 +8,10 @@
 #include <lv2/state/state.h>
 
 #include <math.h>
+#if defined(__SSE__) || defined(__x86_64__)
+#  include <xmmintrin.h>
+#  define CH_HAVE_MXCSR 1
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,6 +72,8 @@ instantiate(const LV2_Descriptor* const     descriptor,
   self->gain_now    = 1.0f;
   self->gain_coeff  = 1.0f - expf(-1.0f / (0.01f * self->rate)); /* 10 ms */
   ch_voicing_init(&self->voicing, &self->host);
+  /* -0.5 dBFS: close to full scale, with room for inter-sample peaks. */
+  ch_limiter_init(&self->limiter, self->rate, 0.944f, 0.15f);
   atomic_init(&self->restored, NULL);
   atomic_init(&self->watching, false);
 
@@ -118,6 +124,9 @@ connect_port(LV2_Handle instance, const uint32_t port, void* const data)
     break;
   case CH_PORT_PROGRAM:
     self->program = (const float*)data;
+    break;
+  case CH_PORT_LIMITER:
+    self->limiter_on = (const float*)data;
     break;
   default:
     if (port >= CH_PORT_MACRO && port < CH_PORT_MACRO + CH_N_MACROS) {
@@ -444,13 +453,7 @@ render(Chronus* const self, const uint32_t from, const uint32_t to)
 
   /* A patch can blow up (a filter at the edge, a feedback of gains); never
      pass NaN or infinity to the host. */
-  bool finite = true;
-  for (uint32_t i = 0; i < n; ++i) {
-    finite = finite && isfinite(left[i]) && isfinite(right[i]);
-  }
-  if (!finite) {
-    memset(left, 0, n * sizeof(float));
-    memset(right, 0, n * sizeof(float));
+  if (!ch_silence_nonfinite(left, right, n)) {
     if (!self->muted_reports) {
       self->muted_reports = (uint32_t)self->rate;
       write_error(self, false, 0,
@@ -468,6 +471,10 @@ render(Chronus* const self, const uint32_t from, const uint32_t to)
     right[i] *= gain;
   }
   self->gain_now = fabsf(gain - target) < 1e-6f ? target : gain;
+
+  if (!self->limiter_on || *self->limiter_on > 0.5f) {
+    ch_limiter_process(&self->limiter, left, right, n);
+  }
 }
 
 CH_REALTIME static void
@@ -522,10 +529,42 @@ poll_patch_file(Chronus* const self, const uint32_t n_frames)
   }
 }
 
+/* Denormals flush to zero while we run (they cost hundreds of cycles each
+   in filter tails and feedback); the host's own mode is put back after. */
+#if CH_HAVE_MXCSR
+#  define CH_FTZ_DAZ 0x8040u
+typedef unsigned ChFloatMode;
+CH_REALTIME static ChFloatMode
+enter_float_mode(void)
+{
+  const ChFloatMode host = _mm_getcsr();
+  _mm_setcsr(host | CH_FTZ_DAZ);
+  return host;
+}
+CH_REALTIME static void
+leave_float_mode(const ChFloatMode host)
+{
+  _mm_setcsr(host);
+}
+#else
+typedef int ChFloatMode;
+CH_REALTIME static ChFloatMode
+enter_float_mode(void)
+{
+  return 0;
+}
+CH_REALTIME static void
+leave_float_mode(const ChFloatMode host)
+{
+  (void)host;
+}
+#endif
+
 CH_REALTIME static void
 run(LV2_Handle instance, const uint32_t n_frames)
 {
-  Chronus* const self = (Chronus*)instance;
+  Chronus* const    self = (Chronus*)instance;
+  const ChFloatMode mode = enter_float_mode();
 
   const uint32_t capacity = self->notify->atom.size;
   lv2_atom_forge_set_buffer(&self->forge, (uint8_t*)self->notify, capacity);
@@ -555,6 +594,7 @@ run(LV2_Handle instance, const uint32_t n_frames)
     self->muted_reports > n_frames ? self->muted_reports - n_frames : 0;
   poll_patch_file(self, n_frames);
   lv2_atom_forge_pop(&self->forge, &notify_frame);
+  leave_float_mode(mode);
 }
 
 static void

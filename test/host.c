@@ -250,11 +250,11 @@ struct HostImpl {
   const LV2_Feature*  features[8];
 
   /* Ports */
-  uint32_t p_control, p_notify, p_out_l, p_out_r, p_gain, p_program,
+  uint32_t p_control, p_notify, p_out_l, p_out_r, p_gain, p_program, p_limiter,
     p_macro[N_MACROS];
   LV2_Atom_Sequence* control;
   LV2_Atom_Sequence* notify;
-  float              gain, program, macro[N_MACROS];
+  float              gain, program, limiter, macro[N_MACROS];
   uint32_t           notify_size;
   float*             scratch_l;
   float*             scratch_r;
@@ -572,6 +572,8 @@ host_new_with(const HostOptions* o)
   h->p_out_r   = port_index("out_r", &ok);
   h->p_gain    = port_index("gain", &ok);
   h->p_program = port_index("program", &ok);
+  h->p_limiter = port_index("limiter", &ok);
+  h->limiter   = 1.0f; /* the port's default */
   for (unsigned i = 0; i < N_MACROS; ++i) {
     char symbol[16];
     snprintf(symbol, sizeof(symbol), "macro%u", i + 1u);
@@ -597,6 +599,7 @@ host_new_with(const HostOptions* o)
   lilv_instance_connect_port(h->instance, h->p_notify, h->notify);
   lilv_instance_connect_port(h->instance, h->p_gain, &h->gain);
   lilv_instance_connect_port(h->instance, h->p_program, &h->program);
+  lilv_instance_connect_port(h->instance, h->p_limiter, &h->limiter);
   for (unsigned i = 0; i < N_MACROS; ++i) {
     lilv_instance_connect_port(h->instance, h->p_macro[i], &h->macro[i]);
   }
@@ -885,6 +888,12 @@ void
 host_set_gain(Host* h, float db)
 {
   h->gain = db;
+}
+
+void
+host_set_limiter(Host* h, bool on)
+{
+  h->limiter = on ? 1.0f : 0.0f;
 }
 
 void
@@ -1297,6 +1306,9 @@ get_port_value(const char* symbol,
   }
   if (!strcmp(symbol, "program")) {
     return &h->program;
+  }
+  if (!strcmp(symbol, "limiter")) {
+    return &h->limiter;
   }
   unsigned i = 0;
   if (sscanf(symbol, "macro%u", &i) == 1 && i >= 1u && i <= N_MACROS) {

@@ -113,7 +113,9 @@ void host_load(Host* host, int64_t frame, int32_t seq, const char* turtle);
 void host_patch_get(Host* host, int64_t frame, int32_t seq);
 void host_patch_set(Host* host, int64_t frame, int32_t seq, const char* turtle);
 /** patch:Set ch:patchFile to `path` (an atom:Path). */
-void host_patch_set_file(Host* host, int64_t frame, int32_t seq,
+void host_patch_set_file(Host*       host,
+                         int64_t     frame,
+                         int32_t     seq,
                          const char* path);
 /** An object of type `otype_uri` carrying only ch:seq. */
 void host_message(Host*       host,
@@ -124,6 +126,7 @@ void host_message(Host*       host,
 /** Control ports. */
 void host_set_gain(Host* host, float db);
 void host_set_program(Host* host, float program);
+void host_set_limiter(Host* host, bool on);
 void host_set_macro(Host* host, unsigned index, float value);
 
 /** Run one cycle of `nframes` (1..HOST_MAX_BLOCK). */

@@ -13,8 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <time.h>
+#include <unistd.h>
 
 #define RATE     HOST_RATE
 #define C4       261.6255653
@@ -552,7 +552,6 @@ test_commit_while_building(void)
   host_free(h);
 }
 
-
 static bool
 write_text(const char* path, const char* text)
 {
@@ -606,8 +605,8 @@ test_patch_file_is_watched(void)
   /* An edit on disk is picked up and committed within a second. */
   const size_t committed = host_count(h, HOST_ANSWER_COMMITTED);
   CHECK(write_text(path, patch_y));
-  for (unsigned c = 0; c < 2000 && host_count(h, HOST_ANSWER_COMMITTED) ==
-                                     committed; ++c) {
+  for (unsigned c = 0;
+       c < 2000 && host_count(h, HOST_ANSWER_COMMITTED) == committed; ++c) {
     host_run(h, BLOCK);
     nap_us(200);
   }
@@ -617,7 +616,7 @@ test_patch_file_is_watched(void)
 
   /* A broken edit is reported with its line and changes nothing heard:
      no commit, the same tone, and no jump in the waveform anywhere. */
-  const size_t errors = host_count(h, HOST_ANSWER_ERROR);
+  const size_t errors  = host_count(h, HOST_ANSWER_ERROR);
   const size_t commits = host_count(h, HOST_ANSWER_COMMITTED);
   const size_t from    = host_captured(h);
   CHECK(write_text(path, PREFIXES ":osc ch:kind \"osc\" ;\n"
@@ -641,8 +640,8 @@ test_patch_file_is_watched(void)
   for (size_t i = from + 1; i < host_captured(h); ++i) {
     biggest = fmax(biggest, fabs((double)left[i] - left[i - 1]));
   }
-  CHECK_MSG(biggest < 2.0 * M_PI * C5 * 0.5 / RATE * 1.01,
-            "largest step %g", biggest);
+  CHECK_MSG(biggest < 2.0 * M_PI * C5 * 0.5 / RATE * 1.01, "largest step %g",
+            biggest);
 
   /* patch:Get reports the watched file too. */
   host_patch_get(h, 0, 20);
@@ -650,8 +649,8 @@ test_patch_file_is_watched(void)
   bool file_reported = false;
   for (size_t i = 0; i < host_n_answers(h); ++i) {
     const HostAnswer* a = host_answer(h, i);
-    file_reported |= a->has_seq && a->seq == 20 && a->text &&
-                     !strcmp(a->text, path);
+    file_reported |=
+      a->has_seq && a->seq == 20 && a->text && !strcmp(a->text, path);
   }
   CHECK(file_reported);
 
@@ -689,7 +688,7 @@ test_polyphonic_chord(void)
   host_note_on(h, 0, 64, 100);
   host_note_on(h, 0, 67, 100);
   host_run_frames(h, 48000, BLOCK);
-  const float* tail = host_left(h) + host_captured(h) - 24000;
+  const float*     tail     = host_left(h) + host_captured(h) - 24000;
   static const int notes[3] = { 60, 64, 67 };
   for (int i = 0; i < 3; ++i) {
     const double f = C4 * pow(2.0, (notes[i] - 60) / 12.0);
@@ -701,6 +700,44 @@ test_polyphonic_chord(void)
   tail = host_left(h) + host_captured(h) - 24000;
   CHECK(dsp_tone_level(tail, 24000, C4 * pow(2.0, 4.0 / 12.0), RATE) < 0.01);
   CHECK_NEAR(dsp_tone_level(tail, 24000, C4, RATE), 0.25, 0.01);
+  host_free(h);
+}
+
+/* The safety limiter holds a far too loud patch under -0.5 dBFS, is off
+   when its port is, and run() leaves the host's float mode as it was. */
+static void
+test_safety_limiter_and_float_mode(void)
+{
+  static const char loud[] =
+    PREFIXES ":osc ch:kind \"osc\" ; param:shape \"sine\" .\n"
+             ":boost ch:kind \"vca\" ; param:gain 2 .\n"
+             ":out ch:kind \"output\" ; param:level 2 .\n"
+             "[] ch:from \"osc:out\" ; ch:to \"boost:in\" .\n"
+             "[] ch:from \"boost:out\" ; ch:to \"out:mono\" .\n";
+  Host* h = host_new(HOST_WORKER_THREADED);
+  CHECK(h);
+  if (!h) {
+    return;
+  }
+  host_load(h, 0, 1, loud);
+  host_commit(h, 0, 2);
+  CHECK(run_until_answered(h, NULL, 1, 2, BLOCK));
+#if defined(__x86_64__)
+  const unsigned mode = __builtin_ia32_stmxcsr();
+  CHECK(!(mode & 0x8040u)); /* the host runs without FTZ/DAZ */
+#endif
+  host_run_frames(h, 24000, BLOCK);
+#if defined(__x86_64__)
+  CHECK(__builtin_ia32_stmxcsr() == mode);
+#endif
+  const float* tail = host_left(h) + host_captured(h) - 12000;
+  CHECK(dsp_peak(tail, 12000) <= 0.944 + 1e-6);
+  CHECK(dsp_peak(tail, 12000) > 0.9); /* limited, not muted */
+
+  host_set_limiter(h, false);
+  host_run_frames(h, 24000, BLOCK);
+  tail = host_left(h) + host_captured(h) - 12000;
+  CHECK_NEAR(dsp_peak(tail, 12000), 4.0, 0.01);
   host_free(h);
 }
 
@@ -1122,6 +1159,7 @@ main(void)
   RUN(test_commit_while_building);
   RUN(test_patch_file_is_watched);
   RUN(test_polyphonic_chord);
+  RUN(test_safety_limiter_and_float_mode);
   RUN(test_thousand_commits_leak_nothing);
   RUN(test_run_is_realtime_safe);
   RUN(test_state_round_trip);

@@ -1,0 +1,100 @@
+/* The output safety limiter: transparent below the ceiling, never above
+   it, and it lets go smoothly. */
+#include "../src/limiter.h"
+#include "check.h"
+#include "dsp.h"
+
+#define RATE 48000.0f
+
+static void
+test_transparent_below_ceiling(void)
+{
+  ChLimiter limiter;
+  ch_limiter_init(&limiter, RATE, 0.9f, 0.1f);
+  float left[4800];
+  float right[4800];
+  for (int i = 0; i < 4800; ++i) {
+    left[i]  = 0.85f * sinf(2.0f * (float)M_PI * 440.0f * (float)i / RATE);
+    right[i] = -left[i];
+  }
+  float copy[4800];
+  memcpy(copy, left, sizeof(copy));
+  ch_limiter_process(&limiter, left, right, 4800);
+  CHECK(!memcmp(copy, left, sizeof(copy)));
+}
+
+static void
+test_never_above_ceiling(void)
+{
+  ChLimiter limiter;
+  ch_limiter_init(&limiter, RATE, 0.9f, 0.1f);
+  enum { N = 48000 };
+  static float left[N];
+  static float right[N];
+  for (int i = 0; i < N; ++i) {
+    const float t = (float)i / RATE;
+    left[i]       = 8.0f * sinf(2.0f * (float)M_PI * 110.0f * t);
+    right[i]      = 0.5f * left[i];
+  }
+  ch_limiter_process(&limiter, left, right, N);
+  CHECK(dsp_peak(left, N) <= 0.9f + 1e-6f);
+  CHECK(dsp_peak(right, N) <= 0.9f + 1e-6f);
+  CHECK_NEAR(dsp_rms(left + N / 2, N / 2), 0.9 / sqrt(2.0), 0.02);
+
+  /* A huge spike is held to the ceiling too. */
+  left[0]  = 1e30f;
+  right[0] = -1e30f;
+  ch_limiter_process(&limiter, left, right, 1);
+  CHECK(fabsf(left[0]) <= 0.9f + 1e-6f && fabsf(right[0]) <= 0.9f + 1e-6f);
+}
+
+static void
+test_releases_smoothly(void)
+{
+  ChLimiter limiter;
+  ch_limiter_init(&limiter, RATE, 0.5f, 0.05f);
+  float left[9600];
+  float right[9600];
+  for (int i = 0; i < 9600; ++i) {
+    left[i] = right[i] = i < 100 ? 2.0f : 0.25f;
+  }
+  ch_limiter_process(&limiter, left, right, 9600);
+  CHECK_NEAR(left[50], 0.5, 1e-6);
+  /* Right after the burst the quiet part is still turned down, then it
+     comes back up without a step. */
+  CHECK(left[101] < 0.25f * 0.5f);
+  CHECK(left[9599] == 0.25f); /* fully back: the envelope fell below */
+  double biggest = 0.0;
+  for (int i = 102; i < 9600; ++i) {
+    biggest = fmax(biggest, fabs((double)left[i] - left[i - 1]));
+  }
+  CHECK_MSG(biggest < 1e-3, "step %g", biggest);
+}
+
+static void
+test_nonfinite_blocks_are_silenced(void)
+{
+  float left[64];
+  float right[64];
+  for (int i = 0; i < 64; ++i) {
+    left[i] = right[i] = 0.5f;
+  }
+  CHECK(ch_silence_nonfinite(left, right, 64));
+  CHECK(left[10] == 0.5f && right[63] == 0.5f);
+  right[40] = NAN;
+  CHECK(!ch_silence_nonfinite(left, right, 64));
+  CHECK(dsp_peak(left, 64) == 0.0 && dsp_peak(right, 64) == 0.0);
+  left[3] = -INFINITY;
+  CHECK(!ch_silence_nonfinite(left, right, 64));
+  CHECK(left[3] == 0.0f);
+}
+
+int
+main(void)
+{
+  RUN(test_nonfinite_blocks_are_silenced);
+  RUN(test_transparent_below_ceiling);
+  RUN(test_never_above_ceiling);
+  RUN(test_releases_smoothly);
+  return CHECK_EXIT();
+}
