@@ -217,10 +217,22 @@ ch_voicing_set_voices(ChVoicing* const voicing, const uint32_t voices)
   const uint32_t n = voices < 1u              ? 1u
                      : voices > CH_MAX_VOICES ? CH_MAX_VOICES
                                               : voices;
-  if (n == voicing->n_voices) {
-    return;
+  /* Notes in voices that remain play on (a swap must not cut a held note);
+     the others are released. */
+  for (uint32_t v = n; v < CH_MAX_VOICES; ++v) {
+    if (gate_on(voicing, v)) {
+      release(voicing, v);
+    }
+    voicing->slot[v].held      = false;
+    voicing->slot[v].sustained = false;
   }
-  release_all(voicing); /* allocation starts over with the new count */
+  if (n == 1u && voicing->n_voices != 1u) {
+    /* Mono keeps a stack of held keys: start it with voice 0's note. */
+    voicing->n_held = 0u;
+    if (voicing->slot[0].held) {
+      voicing->stack[voicing->n_held++] = voicing->slot[0].note;
+    }
+  }
   voicing->n_voices = n;
 }
 

@@ -37,8 +37,9 @@ typedef struct {
 void ch_voicing_init(ChVoicing* voicing, ChHostInputs* out);
 
 /**
-   Play with `voices` voices (1..CH_MAX_VOICES, clamped).  Voices beyond
-   the new count are released.  Real-time.
+   Play with `voices` voices (1..CH_MAX_VOICES, clamped).  Notes in voices
+   that remain keep playing; voices beyond the new count are released.
+   Real-time.
 */
 CH_REALTIME void ch_voicing_set_voices(ChVoicing* voicing, uint32_t voices);
 

@@ -262,6 +262,12 @@ test_swap_lands_at_cycle_start(void)
     host_free(b);
     return;
   }
+  /* The output level of the bank's first patch, pinned for the sums. */
+  host_set(a, 0, 90, "out", "level", 0.5f);
+  host_set(b, 0, 90, "out", "level", 0.5f);
+  for (int i = 0; i < 40; ++i) { /* let the level's 5 ms glide settle */
+    run_pair(a, b, BLOCK);
+  }
   /* Edits first; the commit alone is then one work() call. */
   host_create(b, 0, 1, "dc", "const");
   host_set(b, 0, 2, "dc", "value", 0.5f);
@@ -481,6 +487,8 @@ check_worker_mode(HostWorkerMode mode, const char* name)
     return;
   }
   host_run(h, BLOCK);
+  host_set(h, 0, 90, "out", "level", 0.5f); /* pinned for the sums below */
+  host_run_frames(h, 40 * BLOCK, BLOCK);    /* past its 5 ms glide */
   host_create(h, 0, 1, "dc", "const");
   host_set(h, 0, 2, "dc", "value", 0.25f);
   host_connect(h, 0, 3, "dc:out", "out:mono");

@@ -354,11 +354,19 @@ test_poly_same_note_and_pedal(void)
   CHECK(ch_voicing_midi(&poly, up, 3));
   CHECK(voice_of(60) < 0 && voice_of(62) < 0);
 
-  /* Fewer voices: everything is released and allocation restarts. */
+  /* Fewer voices: the voices that remain play on, the others stop. */
+  ch_voicing_init(&poly, &poly_out);
+  ch_voicing_set_voices(&poly, 3);
   CHECK(poly_on(60) && poly_on(64));
+  CHECK(voice_of(60) == 0 && voice_of(64) == 1);
   ch_voicing_set_voices(&poly, 1);
-  CHECK(poly_out.voice[0].gate == 0.0f && poly_out.voice[1].gate == 0.0f);
+  CHECK(voice_of(60) == 0 && poly_out.voice[1].gate == 0.0f);
+  /* ...and mono carries on from the note it kept. */
   CHECK(poly_on(67) && voice_of(67) == 0);
+  CHECK(poly_off(67));
+  CHECK(voice_of(60) == 0); /* falls back to the key still held */
+  CHECK(poly_off(60));
+  CHECK(poly_out.voice[0].gate == 0.0f);
 }
 
 static void
