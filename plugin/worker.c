@@ -199,24 +199,34 @@ adopt(Chronus* const self, ChModel* const model)
   ch_model_free(old);
 }
 
+/* Make a freshly read `model` the standby patch, or drop it on error. */
 static ChStatus
-load(Chronus* const    self,
-     const char* const text,
-     const char* const path,
-     ChError* const    err)
+adopt_read(Chronus* const self, ChModel* const model, const ChStatus st)
 {
-  ChModel* const model = ch_model_new();
-  if (!model) {
-    return ch_error(err, CH_ERR_NO_MEMORY, "out of memory loading a patch");
-  }
-  const ChStatus st = text ? ch_patch_read(model, text, strlen(text), err)
-                           : ch_patch_read_file(model, path, err);
   if (st) {
     ch_model_free(model);
-    return st;
+  } else {
+    adopt(self, model);
   }
-  adopt(self, model);
-  return CH_SUCCESS;
+  return st;
+}
+
+/* Replace standby with a patch read from Turtle text or from a file. */
+static ChStatus
+load_text(Chronus* const self, const char* const text, ChError* const err)
+{
+  ChModel* const model = ch_model_new();
+  return model ? adopt_read(self, model,
+                            ch_patch_read(model, text, strlen(text), err))
+               : ch_error(err, CH_ERR_NO_MEMORY, "out of memory");
+}
+
+static ChStatus
+load_file(Chronus* const self, const char* const path, ChError* const err)
+{
+  ChModel* const model = ch_model_new();
+  return model ? adopt_read(self, model, ch_patch_read_file(model, path, err))
+               : ch_error(err, CH_ERR_NO_MEMORY, "out of memory");
 }
 
 /* Path of program `number` of the bank: <bundle>/bank/NN-name.ttl. */
@@ -269,11 +279,9 @@ program(Chronus* const self, const int32_t number)
   ch_error_clear(&err);
   if (!model) {
     reply_error(self, NULL, "program %d: out of memory", number);
-  } else if (ch_bank_read(self, number, model, &err)) {
-    ch_model_free(model);
+  } else if (adopt_read(self, model, ch_bank_read(self, number, model, &err))) {
     reply_error(self, NULL, "%s", err.msg);
   } else {
-    adopt(self, model);
     commit(self, NULL);
   }
 }
@@ -312,7 +320,7 @@ patch_set(Chronus* const               self,
   ch_error_clear(&err);
   if (!text) {
     reply_error(self, seq, "patch:Set ch:patch needs a string of Turtle");
-  } else if (load(self, text, NULL, &err)) {
+  } else if (load_text(self, text, &err)) {
     reply_error(self, seq, "load failed: %s", err.msg);
   } else {
     commit(self, seq);
@@ -352,7 +360,7 @@ reload_patch_file(Chronus* const self, const LV2_Atom* const seq)
   ChError err;
   ch_error_clear(&err);
   self->file_stamp = stamp_of(self->patch_file);
-  if (load(self, NULL, self->patch_file, &err)) {
+  if (load_file(self, self->patch_file, &err)) {
     reply_error(self, seq, "patch file: %s", err.msg);
   } else {
     commit(self, seq);
@@ -515,7 +523,8 @@ message(Chronus* const self, const LV2_Atom* const atom)
       reply_error(self, seq, "ch:Load needs ch:text (Turtle) or ch:file");
       return;
     }
-    const ChStatus st = load(self, turtle, path, &err);
+    const ChStatus st =
+      turtle ? load_text(self, turtle, &err) : load_file(self, path, &err);
     if (st) {
       reply_error(self, seq, "load failed: %s", err.msg);
     } else {

@@ -35,8 +35,9 @@ ChStatus ch_graph_new(const ChModel* model,
 void ch_graph_free(ChGraph* graph);
 
 /**
-   Run `frames` frames of silence-in, no-note input through the graph and
-   touch all of its memory, so that the first real block finds it warm.
+   Run `frames` frames of silence-in, no-note input through the graph, so
+   that the first real block finds caches, filters and envelopes warm (its
+   memory is resident from the start: ch_graph_new writes all of it).
    Not real-time (worker thread).
 */
 void ch_graph_prime(ChGraph* graph, uint32_t frames);
