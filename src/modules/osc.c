@@ -133,8 +133,9 @@ ch_osc_wrap(const double t)
 static inline double
 ch_osc_clamp(const double x, const double lo, const double hi)
 {
-  /* fmax/fmin also turn a NaN input into a bound, keeping the output finite */
-  return fmin(fmax(x, lo), hi);
+  /* Written out, not fmin/fmax, which stay library calls without
+     -ffinite-math-only; a NaN input still lands on `lo`. */
+  return x > lo ? (x < hi ? x : hi) : lo;
 }
 
 static void
