@@ -10,7 +10,7 @@ out = 'build'
 BUNDLE = 'chronus.lv2'
 
 # Never add -ffast-math: it breaks NaN checks and leaks FTZ into hosts.
-CFLAGS = ['-std=c11', '-O2', '-g', '-fPIC',
+CFLAGS = ['-std=c11', '-O2', '-g', '-fPIC', '-fvect-cost-model=cheap',
           '-Wall', '-Wextra', '-Wpedantic', '-Wshadow',
           '-Wstrict-prototypes', '-Wmissing-prototypes',
           '-D_POSIX_C_SOURCE=200809L', '-D_DEFAULT_SOURCE']

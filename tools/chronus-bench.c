@@ -1,0 +1,1594 @@
+/* chronus-bench: measures Chronus (docs/benchmarks.md): CPU load through the
+   real plugin hosted with lilv, the graph's overhead over its bare kernels,
+   commit build time and graph memory.  Prints numbers; asserts nothing. */
+#include "../src/graph_impl.h"
+#include "../src/model.h"
+#include "../src/patch.h"
+#include "../src/voicing.h"
+#include "uris.h"
+
+#include <lilv/lilv.h>
+#include <lv2/atom/forge.h>
+#include <lv2/atom/util.h>
+#include <lv2/buf-size/buf-size.h>
+#include <lv2/core/lv2.h>
+#include <lv2/log/log.h>
+#include <lv2/options/options.h>
+#include <lv2/parameters/parameters.h>
+#include <lv2/urid/urid.h>
+#include <lv2/worker/worker.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#if defined(__SSE__) || defined(__x86_64__)
+#  include <xmmintrin.h>
+#  define CH_BENCH_MXCSR 1
+#endif
+
+#ifndef CH_BUNDLE_DIR
+#  define CH_BUNDLE_DIR ""
+#endif
+#ifndef CH_SOURCE_DIR
+#  define CH_SOURCE_DIR "."
+#endif
+
+#define PROG         "chronus-bench"
+#define RATE         48000u
+#define NOTIFY_SIZE  (64u * 1024u)
+#define CONTROL_SIZE (64u * 1024u)
+#define MESSAGE_SIZE 4096u
+#define MAX_PATCHES  64u
+#define PRIME_FRAMES (4u * CH_MAX_BLOCK) /* as plugin/worker.c */
+#define PROFILE_REPS 500u
+
+static const uint32_t block_sizes[] = { 64u, 256u };
+static const uint32_t graph_sizes[] = { 8u, 64u, 256u };
+
+/* Command line */
+
+typedef struct {
+  bool        json;
+  bool        quick;
+  bool        plugin;  /* run the plugin benchmark */
+  bool        engine;  /* run overhead, build time and memory */
+  double      seconds; /* of MIDI per timed pass */
+  uint32_t    passes;  /* timed passes per patch and block size */
+  const char* bundle;
+  const char* patches[MAX_PATCHES];
+  uint32_t    n_patches;
+} Options;
+
+/* Helpers */
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2)))
+#endif
+static void
+fail(const char* const fmt, ...)
+{
+  va_list args;
+  va_start(args, fmt);
+  fprintf(stderr, "%s: ", PROG);
+  vfprintf(stderr, fmt, args);
+  fputc('\n', stderr);
+  va_end(args);
+}
+
+static double
+now_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static int
+compare_doubles(const void* const a, const void* const b)
+{
+  const double x = *(const double*)a;
+  const double y = *(const double*)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Sorts `x` in place; then quantile() reads it. */
+static void
+sort_doubles(double* const x, const size_t n)
+{
+  qsort(x, n, sizeof(double), compare_doubles);
+}
+
+/* Quantile q (0..1) of sorted `x`, nearest rank. */
+static double
+quantile(const double* const x, const size_t n, const double q)
+{
+  if (!n) {
+    return 0.0;
+  }
+  const size_t i = (size_t)llround(q * (double)(n - 1u));
+  return x[i < n ? i : n - 1u];
+}
+
+static void
+flush_denormals(void)
+{
+#ifdef CH_BENCH_MXCSR
+  _mm_setcsr(_mm_getcsr() | 0x8040u); /* FTZ | DAZ, as the plugin's run() */
+#endif
+}
+
+/* Name of a patch file: its base name without ".ttl". */
+static void
+patch_name(const char* const path, char* const name, const size_t size)
+{
+  const char* const slash = strrchr(path, '/');
+  snprintf(name, size, "%s", slash ? slash + 1 : path);
+  char* const dot = strrchr(name, '.');
+  if (dot && !strcmp(dot, ".ttl")) {
+    *dot = '\0';
+  }
+}
+
+/* Results */
+
+typedef struct {
+  char     name[64];
+  uint32_t voices;
+  uint32_t modules;
+  uint32_t instances;
+  uint32_t block;
+  double   cpu_median; /* % of real time, over passes */
+  double   cpu_best;
+  double   cpu_worst;
+  double   cpu_typical;     /* % from the median block: robust to preemption */
+  double   block_median_us; /* per run() call, over all blocks */
+  double   block_p99_us;
+  double   block_worst_us;
+  double   commit_ms; /* build time the plugin reported (ch:buildTime) */
+  double   peak;      /* of the output, to show it was not silent */
+} PluginResult;
+
+typedef struct {
+  uint32_t modules;
+  uint32_t steps;
+  uint32_t sums;
+  uint32_t block;
+  uint32_t samples;
+  double   graph_ns;        /* per block, median */
+  double   direct_ns;       /* per block, median: kernels only */
+  double   summed_ns;       /* per block, median: kernels and fan-in sums */
+  double   overhead_median; /* % (graph / direct - 1), paired samples */
+  double   overhead_p10;
+  double   overhead_p90;
+  double   sums_share;    /* % (summed / direct - 1): what the sums add */
+  double   rest_share;    /* % (graph / summed - 1): zeroing, loop, chunks */
+  double   overhead_best; /* % (fastest graph / fastest direct - 1) */
+} OverheadResult;
+
+typedef struct {
+  char     name[64];
+  uint32_t modules;
+  uint32_t instances;
+  uint32_t buffers;
+  size_t   memory;
+  uint32_t runs;
+  double   new_median_us;
+  double   new_worst_us;
+  double   commit_median_us; /* ch_graph_new + ch_graph_prime */
+  double   commit_worst_us;
+} BuildResult;
+
+typedef struct {
+  char     kind[24];
+  uint32_t instances;
+  double   ns; /* per block, all instances */
+} ProfileRow;
+
+typedef struct {
+  char       name[64];
+  uint32_t   block;
+  ProfileRow rows[CH_MAX_PORTS];
+  uint32_t   n_rows;
+  double     kernels_ns; /* sum of the rows */
+  double     graph_ns;   /* ch_graph_run of the same block */
+} Profile;
+
+/* URID map: a plain list, fine for the few dozen URIs one instance uses */
+
+typedef struct {
+  char**   uris;
+  uint32_t n;
+} UridMap;
+
+static LV2_URID
+map_uri(LV2_URID_Map_Handle handle, const char* const uri)
+{
+  UridMap* const map = (UridMap*)handle;
+  for (uint32_t i = 0; i < map->n; ++i) {
+    if (!strcmp(map->uris[i], uri)) {
+      return i + 1u;
+    }
+  }
+  char** const uris = (char**)realloc(map->uris, (map->n + 1u) * sizeof(char*));
+  if (!uris) {
+    return 0;
+  }
+  map->uris        = uris;
+  char* const copy = (char*)malloc(strlen(uri) + 1u);
+  if (!copy) {
+    return 0;
+  }
+  strcpy(copy, uri);
+  map->uris[map->n] = copy;
+  return ++map->n;
+}
+
+static const char*
+unmap_uri(LV2_URID_Unmap_Handle handle, const LV2_URID urid)
+{
+  const UridMap* const map = (const UridMap*)handle;
+  return urid >= 1u && urid <= map->n ? map->uris[urid - 1u] : NULL;
+}
+
+/* The host: one lilv world, one instance at a time */
+
+typedef struct {
+  UridMap                     urids;
+  LV2_URID_Map                map;
+  LV2_URID_Unmap              unmap;
+  ChUris                      uris;
+  LV2_URID                    atom_Chunk;
+  LV2_URID                    log_Trace;
+  LilvWorld*                  world;
+  const LilvPlugin*           plugin;
+  LilvInstance*               instance;
+  const LV2_Worker_Interface* worker;
+  uint32_t                    n_ports;
+  float*                      defaults;
+  float*                      port_values;
+  bool*                       is_control;
+  uint32_t                    port_control;
+  uint32_t                    port_notify;
+  uint32_t                    port_out[2];
+  uint8_t*                    control;
+  LV2_Atom_Sequence*          notify;
+  float*                      out[2];
+  float*                      dummy;
+  LV2_Atom_Forge              forge;
+  uint8_t                     message[MESSAGE_SIZE];
+  uint32_t                    n_errors;
+  bool                        committed;
+  double                      commit_ms;
+} Host;
+
+static int
+print_log(LV2_Log_Handle handle, LV2_URID type, const char* fmt, va_list args)
+{
+  const Host* const host = (const Host*)handle;
+  if (type == host->log_Trace) {
+    return 0;
+  }
+  fprintf(stderr, "%s: plugin: ", PROG);
+  return vfprintf(stderr, fmt, args);
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static int
+printf_log(LV2_Log_Handle handle, LV2_URID type, const char* fmt, ...)
+{
+  va_list args;
+  va_start(args, fmt);
+  const int ret = print_log(handle, type, fmt, args);
+  va_end(args);
+  return ret;
+}
+
+/* The synchronous worker, as in chronus-render: work and its responses run
+   at once, inside schedule_work (Ardour's export does the same).  Commits
+   therefore land inside run(); we only time blocks without them. */
+
+static LV2_Worker_Status
+respond(LV2_Worker_Respond_Handle handle,
+        const uint32_t            size,
+        const void* const         data)
+{
+  Host* const host = (Host*)handle;
+  return host->worker->work_response(lilv_instance_get_handle(host->instance),
+                                     size, data);
+}
+
+static LV2_Worker_Status
+schedule_work(LV2_Worker_Schedule_Handle handle,
+              const uint32_t             size,
+              const void* const          data)
+{
+  Host* const host = (Host*)handle;
+  if (!host->worker) {
+    return LV2_WORKER_ERR_UNKNOWN;
+  }
+  return host->worker->work(lilv_instance_get_handle(host->instance), respond,
+                            host, size, data);
+}
+
+static bool
+host_load(Host* const host, const char* const bundle_dir)
+{
+  host->map   = (LV2_URID_Map){ &host->urids, map_uri };
+  host->unmap = (LV2_URID_Unmap){ &host->urids, unmap_uri };
+  ch_uris_map(&host->uris, &host->map);
+  host->atom_Chunk = map_uri(&host->urids, LV2_ATOM__Chunk);
+  host->log_Trace  = map_uri(&host->urids, LV2_LOG__Trace);
+  lv2_atom_forge_init(&host->forge, &host->map);
+
+  LilvWorld* const world = host->world = lilv_world_new();
+  if (!world) {
+    return false;
+  }
+  char* const dir = realpath(bundle_dir, NULL);
+  if (!dir) {
+    fail("cannot open bundle '%s': %s (build it first: ./waf build)",
+         bundle_dir, strerror(errno));
+    return false;
+  }
+  char* const slashed = (char*)malloc(strlen(dir) + 2u);
+  if (!slashed) {
+    free(dir);
+    return false;
+  }
+  strcpy(slashed, dir);
+  strcat(slashed, "/"); /* lilv wants bundle URIs to end with a slash */
+  LilvNode* const bundle = lilv_new_file_uri(world, NULL, slashed);
+  lilv_world_load_bundle(world, bundle);
+  lilv_node_free(bundle);
+  free(slashed);
+  free(dir);
+
+  LilvNode* const uri = lilv_new_uri(world, CH_PLUGIN_URI);
+  host->plugin =
+    lilv_plugins_get_by_uri(lilv_world_get_all_plugins(world), uri);
+  lilv_node_free(uri);
+  if (!host->plugin) {
+    fail("plugin <%s> not found in %s", CH_PLUGIN_URI, bundle_dir);
+    return false;
+  }
+
+  /* Ports: which is which, and the control defaults */
+  const LilvPlugin* const plugin = host->plugin;
+  host->n_ports                  = lilv_plugin_get_num_ports(plugin);
+  host->defaults                 = (float*)calloc(host->n_ports, sizeof(float));
+  host->port_values              = (float*)calloc(host->n_ports, sizeof(float));
+  host->is_control               = (bool*)calloc(host->n_ports, sizeof(bool));
+  host->control                  = (uint8_t*)calloc(1, CONTROL_SIZE);
+  host->notify                   = (LV2_Atom_Sequence*)calloc(1, NOTIFY_SIZE);
+  host->out[0] = (float*)calloc(CH_MAX_BLOCK * 4u, sizeof(float));
+  host->out[1] = (float*)calloc(CH_MAX_BLOCK * 4u, sizeof(float));
+  host->dummy  = (float*)calloc(CH_MAX_BLOCK * 4u, sizeof(float));
+  if (!host->defaults || !host->port_values || !host->is_control ||
+      !host->control || !host->notify || !host->out[0] || !host->out[1] ||
+      !host->dummy) {
+    fail("out of memory");
+    return false;
+  }
+  lilv_plugin_get_port_ranges_float(plugin, NULL, NULL, host->defaults);
+  LilvNode* const input   = lilv_new_uri(world, LV2_CORE__InputPort);
+  LilvNode* const audio   = lilv_new_uri(world, LV2_CORE__AudioPort);
+  LilvNode* const control = lilv_new_uri(world, LV2_CORE__ControlPort);
+  LilvNode* const atom    = lilv_new_uri(world, LV2_ATOM__AtomPort);
+  host->port_control      = UINT32_MAX;
+  host->port_notify       = UINT32_MAX;
+  host->port_out[0] = host->port_out[1] = UINT32_MAX;
+  for (uint32_t i = 0; i < host->n_ports; ++i) {
+    const LilvPort* const port = lilv_plugin_get_port_by_index(plugin, i);
+    const bool            in   = lilv_port_is_a(plugin, port, input);
+    if (lilv_port_is_a(plugin, port, control)) {
+      host->is_control[i] = true;
+      host->defaults[i]   = isnan(host->defaults[i]) ? 0.0f : host->defaults[i];
+    } else if (lilv_port_is_a(plugin, port, atom)) {
+      uint32_t* const which = in ? &host->port_control : &host->port_notify;
+      *which                = *which == UINT32_MAX ? i : *which;
+    } else if (lilv_port_is_a(plugin, port, audio) && !in) {
+      uint32_t* const which = host->port_out[0] == UINT32_MAX
+                                ? &host->port_out[0]
+                                : &host->port_out[1];
+      *which                = *which == UINT32_MAX ? i : *which;
+    }
+  }
+  lilv_node_free(input);
+  lilv_node_free(audio);
+  lilv_node_free(control);
+  lilv_node_free(atom);
+  if (host->port_control == UINT32_MAX || host->port_notify == UINT32_MAX ||
+      host->port_out[1] == UINT32_MAX) {
+    fail("the plugin lacks an atom input, an atom output or two audio "
+         "outputs");
+    return false;
+  }
+  return true;
+}
+
+static void
+host_free(Host* const host)
+{
+  if (host->world) {
+    lilv_world_free(host->world);
+  }
+  free(host->defaults);
+  free(host->port_values);
+  free(host->is_control);
+  free(host->control);
+  free(host->notify);
+  free(host->out[0]);
+  free(host->out[1]);
+  free(host->dummy);
+  for (uint32_t i = 0; i < host->urids.n; ++i) {
+    free(host->urids.uris[i]);
+  }
+  free(host->urids.uris);
+}
+
+static void
+control_clear(Host* const host)
+{
+  LV2_Atom_Sequence* const seq = (LV2_Atom_Sequence*)host->control;
+  seq->atom.type               = host->uris.atom_Sequence;
+  seq->atom.size               = sizeof(LV2_Atom_Sequence_Body);
+  seq->body.unit               = 0;
+  seq->body.pad                = 0;
+}
+
+static bool
+control_append(Host* const       host,
+               const int64_t     frames,
+               const LV2_URID    type,
+               const void* const body,
+               const uint32_t    size)
+{
+  LV2_Atom_Sequence* const seq  = (LV2_Atom_Sequence*)host->control;
+  const uint32_t           used = (uint32_t)sizeof(LV2_Atom) + seq->atom.size;
+  if (used + lv2_atom_pad_size((uint32_t)sizeof(LV2_Atom_Event) + size) >
+      CONTROL_SIZE) {
+    return false;
+  }
+  LV2_Atom_Event* const ev =
+    (LV2_Atom_Event*)((uint8_t*)seq + sizeof(LV2_Atom) + seq->atom.size);
+  ev->time.frames = frames;
+  ev->body.type   = type;
+  ev->body.size   = size;
+  memcpy(ev + 1, body, size);
+  seq->atom.size += lv2_atom_pad_size((uint32_t)sizeof(LV2_Atom_Event) + size);
+  return true;
+}
+
+/* Reads the answers of the last run(): errors are printed and counted. */
+static void
+read_answers(Host* const host)
+{
+  const ChUris* const uris = &host->uris;
+  if (host->notify->atom.type != uris->atom_Sequence) {
+    return;
+  }
+  LV2_ATOM_SEQUENCE_FOREACH(host->notify, ev)
+  {
+    if (ev->body.type != uris->atom_Object) {
+      continue;
+    }
+    const LV2_Atom_Object* const obj     = (const LV2_Atom_Object*)&ev->body;
+    const LV2_Atom*              message = NULL;
+    const LV2_Atom*              ms      = NULL;
+    lv2_atom_object_get(obj, uris->ch_message, &message, uris->ch_buildTime,
+                        &ms, 0);
+    if (obj->body.otype == uris->ch_Error) {
+      ++host->n_errors;
+      fail("plugin error: %s", message && message->type == uris->atom_String
+                                 ? (const char*)LV2_ATOM_BODY_CONST(message)
+                                 : "(no message)");
+    } else if (obj->body.otype == uris->ch_Committed) {
+      host->committed = true;
+      if (ms && ms->type == uris->atom_Float) {
+        host->commit_ms = ((const LV2_Atom_Float*)ms)->body;
+      }
+    }
+  }
+}
+
+/* One run() of `n` frames; returns its duration in nanoseconds. */
+static double
+run_cycle(Host* const host, const uint32_t n)
+{
+  host->notify->atom.type = host->atom_Chunk;
+  host->notify->atom.size = NOTIFY_SIZE - (uint32_t)sizeof(LV2_Atom);
+  const double start      = now_ns();
+  lilv_instance_run(host->instance, n);
+  const double ns = now_ns() - start;
+  if (host->worker && host->worker->end_run) {
+    host->worker->end_run(lilv_instance_get_handle(host->instance));
+  }
+  /* An empty notify sequence is all we see in steady state. */
+  if (host->notify->atom.size > sizeof(LV2_Atom_Sequence_Body)) {
+    read_answers(host);
+  }
+  return ns;
+}
+
+/* A new instance for blocks of up to `block` frames, playing `path`. */
+static bool
+instance_start(Host* const host, const uint32_t block, const char* const path)
+{
+  const float              rate_f    = (float)RATE;
+  const int32_t            min_block = 1;
+  const int32_t            max_block = (int32_t)block;
+  const int32_t            nominal   = (int32_t)block;
+  const int32_t            seq_size  = (int32_t)NOTIFY_SIZE;
+  const LV2_URID           atom_Int  = host->uris.atom_Int;
+  const LV2_Options_Option options[] = {
+    { LV2_OPTIONS_INSTANCE, 0,
+      map_uri(&host->urids, LV2_PARAMETERS__sampleRate), sizeof(float),
+      host->uris.atom_Float, &rate_f },
+    { LV2_OPTIONS_INSTANCE, 0,
+      map_uri(&host->urids, LV2_BUF_SIZE__minBlockLength), sizeof(int32_t),
+      atom_Int, &min_block },
+    { LV2_OPTIONS_INSTANCE, 0,
+      map_uri(&host->urids, LV2_BUF_SIZE__maxBlockLength), sizeof(int32_t),
+      atom_Int, &max_block },
+    { LV2_OPTIONS_INSTANCE, 0,
+      map_uri(&host->urids, LV2_BUF_SIZE__nominalBlockLength), sizeof(int32_t),
+      atom_Int, &nominal },
+    { LV2_OPTIONS_INSTANCE, 0,
+      map_uri(&host->urids, LV2_BUF_SIZE__sequenceSize), sizeof(int32_t),
+      atom_Int, &seq_size },
+    { LV2_OPTIONS_INSTANCE, 0, 0, 0, 0, NULL },
+  };
+  LV2_Worker_Schedule      schedule = { host, schedule_work };
+  LV2_Log_Log              log      = { host, printf_log, print_log };
+  const LV2_Feature        map_f    = { LV2_URID__map, &host->map };
+  const LV2_Feature        unmap_f  = { LV2_URID__unmap, &host->unmap };
+  const LV2_Feature        sched_f  = { LV2_WORKER__schedule, &schedule };
+  const LV2_Feature        log_f    = { LV2_LOG__log, &log };
+  const LV2_Feature        opts_f   = { LV2_OPTIONS__options, (void*)options };
+  const LV2_Feature        bounded = { LV2_BUF_SIZE__boundedBlockLength, NULL };
+  const LV2_Feature* const features[] = { &map_f,  &unmap_f, &sched_f, &log_f,
+                                          &opts_f, &bounded, NULL };
+
+  host->instance = lilv_plugin_instantiate(host->plugin, RATE, features);
+  if (!host->instance) {
+    fail("cannot instantiate <%s>", CH_PLUGIN_URI);
+    return false;
+  }
+  host->worker = (const LV2_Worker_Interface*)lilv_instance_get_extension_data(
+    host->instance, LV2_WORKER__interface);
+  for (uint32_t i = 0; i < host->n_ports; ++i) {
+    void* buffer = host->dummy;
+    if (i == host->port_control) {
+      buffer = host->control;
+    } else if (i == host->port_notify) {
+      buffer = host->notify;
+    } else if (i == host->port_out[0] || i == host->port_out[1]) {
+      buffer = host->out[i == host->port_out[1]];
+    } else if (host->is_control[i]) {
+      host->port_values[i] = host->defaults[i];
+      buffer               = &host->port_values[i];
+    }
+    lilv_instance_connect_port(host->instance, i, buffer);
+  }
+  lilv_instance_activate(host->instance);
+
+  /* ch:Load the file and ch:Commit, in one empty run(); the synchronous
+     worker builds the graph inside it, and the next run() swaps it in. */
+  LV2_Atom_Forge* const forge = &host->forge;
+  LV2_Atom_Forge_Frame  frame;
+  control_clear(host);
+  lv2_atom_forge_set_buffer(forge, host->message, sizeof(host->message));
+  lv2_atom_forge_object(forge, &frame, 0, host->uris.ch_Load);
+  lv2_atom_forge_key(forge, host->uris.ch_file);
+  lv2_atom_forge_path(forge, path, (uint32_t)strlen(path));
+  lv2_atom_forge_pop(forge, &frame);
+  const LV2_Atom* const load = (const LV2_Atom*)host->message;
+  bool                  ok   = forge->offset <= forge->size &&
+            control_append(host, 0, load->type, load + 1, load->size);
+  lv2_atom_forge_set_buffer(forge, host->message, sizeof(host->message));
+  lv2_atom_forge_object(forge, &frame, 0, host->uris.ch_Commit);
+  lv2_atom_forge_pop(forge, &frame);
+  const LV2_Atom* const commit = (const LV2_Atom*)host->message;
+  ok = ok && control_append(host, 0, commit->type, commit + 1, commit->size);
+  host->committed = false;
+  host->n_errors  = 0;
+  run_cycle(host, 0);
+  control_clear(host);
+  run_cycle(host, 0);
+  if (!ok || !host->committed || host->n_errors) {
+    fail("%s: the plugin did not commit the patch", path);
+    return false;
+  }
+  return true;
+}
+
+static void
+instance_stop(Host* const host)
+{
+  if (host->instance) {
+    lilv_instance_deactivate(host->instance);
+    lilv_instance_free(host->instance);
+    host->instance = NULL;
+  }
+}
+
+/* The MIDI: 8-note chords (three octaves, root to tenth) changing every
+   0.5 s, each released as the next starts, so that with 8 voices every
+   voice plays (or releases) all the time. */
+
+typedef struct {
+  uint32_t frame;
+  uint8_t  msg[3];
+} Midi;
+
+static uint32_t
+make_sequence(Midi* const midi, const uint32_t max, const uint32_t frames)
+{
+  static const int roots[]  = { 48, 45, 41, 43 }; /* C Am F G */
+  static const int thirds[] = { 4, 3, 4, 4 };
+  const uint32_t   every    = RATE / 2u;
+  const uint32_t   n_chords = (frames + every - 1u) / every;
+  uint32_t         n        = 0;
+  int              notes[4][8];
+  for (int c = 0; c < 4; ++c) {
+    const int r    = roots[c];
+    const int t    = thirds[c];
+    const int v[8] = { r - 12,     r,      r + 7,  r + 12,
+                       r + 12 + t, r + 19, r + 24, r + 24 + t };
+    memcpy(notes[c], v, sizeof(v));
+  }
+  for (uint32_t k = 0; k < n_chords && n + 16u <= max; ++k) {
+    const int* const off = notes[(k + 3u) % 4u]; /* the previous chord */
+    const int* const on  = notes[k % 4u];
+    for (int i = 0; i < 8; ++i) {
+      midi[n++] = (Midi){ k * every, { 0x80, (uint8_t)off[i], 0 } };
+    }
+    for (int i = 0; i < 8; ++i) {
+      midi[n++] = (Midi){ k * every, { 0x90, (uint8_t)on[i], 100 } };
+    }
+  }
+  return n;
+}
+
+/* Plays `frames` of `midi` in blocks of `block`; per-block times (ns) go to
+   `times` (if not NULL).  Returns the number of blocks. */
+static uint32_t
+play(Host* const       host,
+     const Midi* const midi,
+     const uint32_t    n_midi,
+     const uint32_t    frames,
+     const uint32_t    block,
+     double* const     times,
+     double* const     peak)
+{
+  uint32_t b = 0;
+  uint32_t e = 0;
+  for (uint32_t pos = 0; pos < frames; pos += block, ++b) {
+    const uint32_t n = frames - pos < block ? frames - pos : block;
+    control_clear(host);
+    for (; e < n_midi && midi[e].frame < pos + n; ++e) {
+      control_append(host, midi[e].frame - pos, host->uris.midi_Event,
+                     midi[e].msg, 3);
+    }
+    const double ns = run_cycle(host, n);
+    if (times) {
+      times[b] = ns;
+    }
+    for (uint32_t i = 0; i < n; ++i) {
+      const double x = fabs((double)host->out[0][i]);
+      *peak          = x > *peak || x != x ? x : *peak;
+    }
+  }
+  return b;
+}
+
+/* Engine-side facts about a patch file: voices, modules, instances. */
+static bool
+patch_facts(const char* const path,
+            uint32_t* const   voices,
+            uint32_t* const   modules,
+            uint32_t* const   instances)
+{
+  ChModel* const model = ch_model_new();
+  ChGraph*       graph = NULL;
+  ChError        err;
+  ch_error_clear(&err);
+  const bool ok = model && !ch_patch_read_file(model, path, &err) &&
+                  !ch_graph_new(model, NULL, (float)RATE, &graph, &err);
+  if (ok) {
+    *voices    = ch_graph_polyphony(graph);
+    *modules   = ch_graph_n_modules(graph);
+    *instances = 0;
+    for (uint32_t m = 0; m < *modules; ++m) {
+      *instances += ch_graph_n_instances(graph, m);
+    }
+  } else {
+    fail("%s", err.msg[0] ? err.msg : "out of memory");
+  }
+  ch_graph_free(graph);
+  ch_model_free(model);
+  return ok;
+}
+
+static bool
+bench_plugin_patch(Host* const         host,
+                   const Options*      opt,
+                   const char* const   path,
+                   const uint32_t      block,
+                   PluginResult* const r)
+{
+  memset(r, 0, sizeof(*r));
+  patch_name(path, r->name, sizeof(r->name));
+  r->block = block;
+  if (!patch_facts(path, &r->voices, &r->modules, &r->instances)) {
+    return false;
+  }
+
+  const uint32_t frames   = (uint32_t)llround(opt->seconds * RATE);
+  const uint32_t n_blocks = (frames + block - 1u) / block;
+  const uint32_t max_midi = (frames / (RATE / 2u) + 2u) * 16u;
+  Midi* const    midi     = (Midi*)calloc(max_midi, sizeof(Midi));
+  double* const  times =
+    (double*)calloc((size_t)n_blocks * opt->passes, sizeof(double));
+  double* const cpu = (double*)calloc(opt->passes, sizeof(double));
+  if (!midi || !times || !cpu) {
+    free(midi);
+    free(times);
+    free(cpu);
+    fail("out of memory");
+    return false;
+  }
+  const uint32_t n_midi = make_sequence(midi, max_midi, frames);
+
+  bool ok = instance_start(host, block, path);
+  if (ok) {
+    r->commit_ms = host->commit_ms;
+    /* Warm-up: the first second, untimed. */
+    double peak = 0.0;
+    play(host, midi, n_midi, frames < RATE ? frames : RATE, block, NULL, &peak);
+    for (uint32_t p = 0; p < opt->passes; ++p) {
+      double* const t = times + (size_t)p * n_blocks;
+      play(host, midi, n_midi, frames, block, t, &r->peak);
+      double sum = 0.0;
+      for (uint32_t b = 0; b < n_blocks; ++b) {
+        sum += t[b];
+      }
+      cpu[p] = 100.0 * sum / (opt->seconds * 1e9);
+    }
+    ok = !host->n_errors;
+  }
+  instance_stop(host);
+
+  if (ok) {
+    const size_t n = (size_t)n_blocks * opt->passes;
+    sort_doubles(times, n);
+    sort_doubles(cpu, opt->passes);
+    r->cpu_median      = quantile(cpu, opt->passes, 0.5);
+    r->cpu_best        = cpu[0];
+    r->cpu_worst       = cpu[opt->passes - 1u];
+    r->block_median_us = quantile(times, n, 0.5) / 1e3;
+    r->block_p99_us    = quantile(times, n, 0.99) / 1e3;
+    r->block_worst_us  = times[n - 1u] / 1e3;
+    r->cpu_typical =
+      100.0 * r->block_median_us * 1e3 * n_blocks / (opt->seconds * 1e9);
+  }
+  free(midi);
+  free(times);
+  free(cpu);
+  return ok;
+}
+
+/* Generated patches for the engine benchmarks */
+
+static void
+must(const ChStatus st, const ChError* const err)
+{
+  if (st) {
+    fail("building a benchmark patch: %s", err->msg);
+    exit(1);
+  }
+}
+
+/*
+   `n` modules, polyphony 1, all of them on the way to the output: units of
+   osc -> svf -> vca -> mixer, each svf also fed by the previous unit's osc
+   (a fan-in sum) and each mixer by the previous mixer (a chain through the
+   whole patch).  n - 1 = 4 * units + 3: the last, partial unit is osc ->
+   svf -> vca, which the output sums with the last mixer.
+*/
+static ChModel*
+make_patch(const uint32_t n)
+{
+  ChModel* const model = ch_model_new();
+  ChError        err;
+  ch_error_clear(&err);
+  if (!model) {
+    fail("out of memory");
+    exit(1);
+  }
+  const uint32_t units = (n - 1u) / 4u; /* whole units, then osc, svf, vca */
+  char           a[64];
+  char           b[64];
+  for (uint32_t u = 0; u <= units; ++u) {
+    const bool whole = u < units;
+    snprintf(a, sizeof(a), "osc%u", u);
+    must(ch_model_create(model, a, "osc", &err), &err);
+    must(ch_model_set(model, a, "pitch", (float)(u % 25u) / 12.0f - 1.0f, &err),
+         &err);
+    snprintf(a, sizeof(a), "svf%u", u);
+    must(ch_model_create(model, a, "svf", &err), &err);
+    must(ch_model_set(model, a, "cutoff", 400.0f + 150.0f * (float)(u % 32u),
+                      &err),
+         &err);
+    snprintf(a, sizeof(a), "vca%u", u);
+    must(ch_model_create(model, a, "vca", &err), &err);
+    must(ch_model_set(model, a, "gain", 0.5f, &err), &err);
+    if (whole) {
+      snprintf(a, sizeof(a), "mix%u", u);
+      must(ch_model_create(model, a, "mixer", &err), &err);
+    }
+
+    snprintf(a, sizeof(a), "osc%u:out", u);
+    snprintf(b, sizeof(b), "svf%u:in", u);
+    must(ch_model_connect(model, a, b, &err), &err);
+    if (u > 0) {
+      snprintf(a, sizeof(a), "osc%u:out", u - 1u);
+      must(ch_model_connect(model, a, b, &err), &err);
+    }
+    snprintf(a, sizeof(a), "svf%u:lp", u);
+    snprintf(b, sizeof(b), "vca%u:in", u);
+    must(ch_model_connect(model, a, b, &err), &err);
+    snprintf(a, sizeof(a), "vca%u:out", u);
+    if (whole) {
+      snprintf(b, sizeof(b), "mix%u:in1", u);
+      must(ch_model_connect(model, a, b, &err), &err);
+      if (u > 0) {
+        snprintf(a, sizeof(a), "mix%u:out", u - 1u);
+        snprintf(b, sizeof(b), "mix%u:in2", u);
+        must(ch_model_connect(model, a, b, &err), &err);
+      }
+    }
+  }
+  must(ch_model_create(model, "out", "output", &err), &err);
+  must(ch_model_set(model, "out", "level", 0.05f, &err), &err);
+  snprintf(a, sizeof(a), "vca%u:out", units);
+  must(ch_model_connect(model, a, "out:mono", &err), &err);
+  if (units) {
+    snprintf(a, sizeof(a), "mix%u:out", units - 1u);
+    must(ch_model_connect(model, a, "out:mono", &err), &err);
+  }
+  if (ch_model_n_modules(model) != n) {
+    fail("internal error: made %u modules, not %u", ch_model_n_modules(model),
+         n);
+    exit(1);
+  }
+  return model;
+}
+
+static ChGraph*
+compile(const ChModel* const model, const ChModel* const base)
+{
+  ChGraph* graph = NULL;
+  ChError  err;
+  ch_error_clear(&err);
+  must(ch_graph_new(model, base, (float)RATE, &graph, &err), &err);
+  return graph;
+}
+
+/* Graph overhead: ch_graph_run against the same steps' process functions
+   called in the same order on the same nodes (and so the same buffers and
+   states), without the graph's fan-in sums, output zeroing and chunking. */
+
+typedef enum { RUN_GRAPH, RUN_DIRECT, RUN_SUMMED } RunMode;
+
+typedef struct {
+  ChGraph*          graph;
+  ChHostInputs      host;
+  uint32_t          n_steps;
+  ChProcessFunc*    process;
+  const ChNode**    node;
+  const ChStep*     steps;
+  float             left[CH_MAX_BLOCK];
+  float             right[CH_MAX_BLOCK];
+  volatile uint32_t sink;
+} Runner;
+
+/* Runs `reps` blocks of `n` frames one way; returns ns per block. */
+static double
+time_blocks(Runner* const  r,
+            const RunMode  mode,
+            const uint32_t reps,
+            const uint32_t n)
+{
+  const double start = now_ns();
+  switch (mode) {
+  case RUN_GRAPH:
+    for (uint32_t k = 0; k < reps; ++k) {
+      ch_graph_run(r->graph, &r->host, r->left, r->right, n);
+    }
+    break;
+  case RUN_DIRECT:
+    for (uint32_t k = 0; k < reps; ++k) {
+      for (uint32_t t = 0; t < r->n_steps; ++t) {
+        r->process[t](r->node[t], n);
+      }
+    }
+    break;
+  case RUN_SUMMED:
+    /* The graph's sums, written out as run_block does them */
+    for (uint32_t k = 0; k < reps; ++k) {
+      for (uint32_t t = 0; t < r->n_steps; ++t) {
+        const ChStep* const step = &r->steps[t];
+        for (uint32_t s = 0; s < step->n_sums; ++s) {
+          const ChSum* const sum = &step->sums[s];
+          memcpy(sum->dst, sum->src[0], n * sizeof(float));
+          for (uint32_t j = 1; j < sum->n_src; ++j) {
+            const float* const src = sum->src[j];
+            for (uint32_t i = 0; i < n; ++i) {
+              sum->dst[i] += src[i];
+            }
+          }
+        }
+        r->process[t](r->node[t], n);
+      }
+    }
+    break;
+  }
+  const double ns = (now_ns() - start) / (double)reps;
+  r->sink += (uint32_t)(r->left[0] != 0.0f);
+  return ns;
+}
+
+static void
+bench_overhead(const uint32_t        modules,
+               const uint32_t        block,
+               const uint32_t        samples,
+               OverheadResult* const res)
+{
+  ChModel* const model = make_patch(modules);
+  Runner* const  r     = (Runner*)calloc(1, sizeof(Runner));
+  if (!r) {
+    fail("out of memory");
+    exit(1);
+  }
+  r->graph = compile(model, NULL);
+  ch_graph_prime(r->graph, PRIME_FRAMES);
+  r->n_steps = r->graph->n_steps;
+  r->steps   = r->graph->steps;
+  r->process = (ChProcessFunc*)calloc(r->n_steps, sizeof(ChProcessFunc));
+  r->node    = (const ChNode**)calloc(r->n_steps, sizeof(ChNode*));
+  if (!r->process || !r->node) {
+    fail("out of memory");
+    exit(1);
+  }
+  uint32_t n_sums = 0;
+  for (uint32_t t = 0; t < r->n_steps; ++t) {
+    r->process[t] = r->steps[t].process;
+    r->node[t]    = r->steps[t].node;
+    n_sums += r->steps[t].n_sums;
+  }
+  /* Points the context at our host inputs and output buffers, which the
+     direct calls then use as they are. */
+  ch_graph_run(r->graph, &r->host, r->left, r->right, block);
+
+  /* Blocks per sample: about 100 us of work each, so that the three
+     variants of one sample run close together in time and few samples
+     are hit by preemption (which we do not try to avoid: nothing pinned) */
+  uint32_t reps = 1;
+  while (time_blocks(r, RUN_GRAPH, reps, block) * reps < 1e5 &&
+         reps < (1u << 24)) {
+    reps *= 2u;
+  }
+  double* const g     = (double*)calloc(samples, sizeof(double));
+  double* const d     = (double*)calloc(samples, sizeof(double));
+  double* const s     = (double*)calloc(samples, sizeof(double));
+  double* const ratio = (double*)calloc(samples, sizeof(double));
+  double* const share = (double*)calloc(samples, sizeof(double));
+  double* const rest  = (double*)calloc(samples, sizeof(double));
+  if (!g || !d || !s || !ratio || !share || !rest) {
+    fail("out of memory");
+    exit(1);
+  }
+  for (uint32_t k = 0; k < samples; ++k) {
+    /* Rotate the order, so that drift and cache effects of going first or
+       last fall on every variant alike. */
+    for (uint32_t v = 0; v < 3u; ++v) {
+      const RunMode mode = (RunMode)((v + k) % 3u);
+      const double  ns   = time_blocks(r, mode, reps, block);
+      *(mode == RUN_GRAPH ? &g[k] : mode == RUN_DIRECT ? &d[k] : &s[k]) = ns;
+    }
+    ratio[k] = 100.0 * (g[k] / d[k] - 1.0);
+    share[k] = 100.0 * (s[k] / d[k] - 1.0);
+    rest[k]  = 100.0 * (g[k] / s[k] - 1.0);
+  }
+  sort_doubles(g, samples);
+  sort_doubles(d, samples);
+  sort_doubles(s, samples);
+  sort_doubles(ratio, samples);
+  sort_doubles(share, samples);
+  sort_doubles(rest, samples);
+  *res = (OverheadResult){ modules,
+                           r->n_steps,
+                           n_sums,
+                           block,
+                           samples,
+                           quantile(g, samples, 0.5),
+                           quantile(d, samples, 0.5),
+                           quantile(s, samples, 0.5),
+                           quantile(ratio, samples, 0.5),
+                           quantile(ratio, samples, 0.1),
+                           quantile(ratio, samples, 0.9),
+                           quantile(share, samples, 0.5),
+                           quantile(rest, samples, 0.5),
+                           100.0 * (g[0] / d[0] - 1.0) };
+  free(g);
+  free(d);
+  free(s);
+  free(ratio);
+  free(share);
+  free(rest);
+  free(r->process);
+  free(r->node);
+  ch_graph_free(r->graph);
+  free(r);
+  ch_model_free(model);
+}
+
+/* Commit build time: what the worker does (ch_build in plugin/worker.c),
+   with the model itself as the base, as when re-committing after an edit
+   elsewhere.  The graph is freed outside the timing. */
+static void
+bench_build(const char* const    name,
+            const ChModel* const model,
+            const uint32_t       runs,
+            BuildResult* const   res)
+{
+  memset(res, 0, sizeof(*res));
+  snprintf(res->name, sizeof(res->name), "%s", name);
+  ChModel* const base  = ch_model_copy(model);
+  double* const  t_new = (double*)calloc(runs, sizeof(double));
+  double* const  t_all = (double*)calloc(runs, sizeof(double));
+  if (!base || !t_new || !t_all) {
+    fail("out of memory");
+    exit(1);
+  }
+  for (uint32_t k = 0; k < runs + 3u; ++k) {
+    ChError err;
+    ch_error_clear(&err);
+    ChGraph*       graph = NULL;
+    const double   t0    = now_ns();
+    const ChStatus st    = ch_graph_new(model, base, (float)RATE, &graph, &err);
+    const double   t1    = now_ns();
+    must(st, &err);
+    ch_graph_prime(graph, PRIME_FRAMES);
+    const double t2 = now_ns();
+    if (k >= 3u) { /* the first few warm the allocator and caches */
+      t_new[k - 3u] = t1 - t0;
+      t_all[k - 3u] = t2 - t0;
+    } else {
+      res->modules   = ch_graph_n_modules(graph);
+      res->instances = 0;
+      for (uint32_t m = 0; m < res->modules; ++m) {
+        res->instances += ch_graph_n_instances(graph, m);
+      }
+      res->buffers = ch_graph_n_buffers(graph);
+      res->memory  = ch_graph_memory(graph);
+    }
+    ch_graph_free(graph);
+  }
+  sort_doubles(t_new, runs);
+  sort_doubles(t_all, runs);
+  res->runs             = runs;
+  res->new_median_us    = quantile(t_new, runs, 0.5) / 1e3;
+  res->new_worst_us     = t_new[runs - 1u] / 1e3;
+  res->commit_median_us = quantile(t_all, runs, 0.5) / 1e3;
+  res->commit_worst_us  = t_all[runs - 1u] / 1e3;
+  free(t_new);
+  free(t_all);
+  ch_model_free(base);
+}
+
+/* Where the time of one patch goes: each step's process timed on its own
+   (many blocks in a row), summed per kind, with 8 notes held. */
+static bool
+bench_profile(const char* const path, const uint32_t block, Profile* const p)
+{
+  memset(p, 0, sizeof(*p));
+  patch_name(path, p->name, sizeof(p->name));
+  p->block             = block;
+  ChModel* const model = ch_model_new();
+  ChError        err;
+  ch_error_clear(&err);
+  if (!model || ch_patch_read_file(model, path, &err)) {
+    fail("%s", err.msg[0] ? err.msg : "out of memory");
+    ch_model_free(model);
+    return false;
+  }
+  ChGraph* const graph = compile(model, NULL);
+  ch_graph_prime(graph, PRIME_FRAMES);
+  ChHostInputs* const host    = (ChHostInputs*)calloc(1, sizeof(ChHostInputs));
+  ChVoicing* const    voicing = (ChVoicing*)calloc(1, sizeof(ChVoicing));
+  float* const        out = (float*)calloc(2u * CH_MAX_BLOCK, sizeof(float));
+  if (!host || !voicing || !out) {
+    fail("out of memory");
+    exit(1);
+  }
+  ch_voicing_init(voicing, host);
+  ch_voicing_set_voices(voicing, ch_graph_polyphony(graph));
+  static const uint8_t chord[8] = { 36, 48, 55, 60, 64, 67, 72, 76 };
+  for (int i = 0; i < 8; ++i) {
+    const uint8_t on[3] = { 0x90, chord[i], 100 };
+    ch_voicing_midi(voicing, on, 3);
+  }
+  /* Into the sustain, then measure */
+  for (uint32_t k = 0; k < RATE / 2u / block; ++k) {
+    ch_graph_run(graph, host, out, out + CH_MAX_BLOCK, block);
+  }
+  const uint32_t reps   = PROFILE_REPS;
+  double         best_g = INFINITY;
+  for (int trial = 0; trial < 5; ++trial) {
+    const double t0 = now_ns();
+    for (uint32_t k = 0; k < reps; ++k) {
+      ch_graph_run(graph, host, out, out + CH_MAX_BLOCK, block);
+    }
+    const double ns = (now_ns() - t0) / reps;
+    best_g          = ns < best_g ? ns : best_g;
+  }
+  p->graph_ns = best_g;
+  for (uint32_t t = 0; t < graph->n_steps; ++t) {
+    const ChStep* const step = &graph->steps[t];
+    double              best = INFINITY;
+    for (int trial = 0; trial < 5; ++trial) {
+      const double t0 = now_ns();
+      for (uint32_t k = 0; k < reps; ++k) {
+        step->process(step->node, block);
+      }
+      const double ns = (now_ns() - t0) / reps;
+      best            = ns < best ? ns : best;
+    }
+    /* Which kind: the module whose nodes hold this node */
+    const char* kind = "?";
+    for (uint32_t m = 0; m < graph->n_modules; ++m) {
+      const ChGraphModule* const mod = &graph->modules[m];
+      if (step->node >= mod->nodes && step->node < mod->nodes + mod->n_nodes) {
+        kind = mod->kind->name;
+      }
+    }
+    uint32_t row = 0;
+    while (row < p->n_rows && strcmp(p->rows[row].kind, kind)) {
+      ++row;
+    }
+    if (row == p->n_rows) {
+      if (p->n_rows == CH_COUNT(p->rows)) {
+        continue;
+      }
+      snprintf(p->rows[p->n_rows++].kind, sizeof(p->rows[0].kind), "%s", kind);
+    }
+    p->rows[row].instances += 1u;
+    p->rows[row].ns += best;
+    p->kernels_ns += best;
+  }
+  free(host);
+  free(voicing);
+  free(out);
+  ch_graph_free(graph);
+  ch_model_free(model);
+  return true;
+}
+
+/* Output */
+
+static void
+print_markdown(const Options* const        opt,
+               const PluginResult* const   plugin,
+               const uint32_t              n_plugin,
+               const OverheadResult* const over,
+               const uint32_t              n_over,
+               const BuildResult* const    build,
+               const uint32_t              n_build,
+               const Profile* const        prof,
+               const uint32_t              n_prof)
+{
+  if (n_plugin) {
+    printf("### CPU through the plugin (lilv, %u Hz, %.0f s of 8-note chords, "
+           "%u timed passes)\n\n",
+           RATE, opt->seconds, opt->passes);
+    printf("CPU %% = wall-clock time in run() / audio time, on one core: "
+           "median, best and worst of the passes; it includes any time the "
+           "thread was preempted.  typical = median block time / block "
+           "duration, which preemption hardly moves.  Block times are per "
+           "run() call, over every block of every pass; a block's budget is "
+           "1333 us at 64 frames, 5333 us at 256.\n\n");
+    printf("| patch | voices | modules (instances) | block | CPU %% median | "
+           "best | worst | typical | block median us | p99 us | worst us (%% "
+           "of budget) |\n");
+    printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
+           "---: | ---: |\n");
+    for (uint32_t i = 0; i < n_plugin; ++i) {
+      const PluginResult* const r      = &plugin[i];
+      const double              budget = 1e6 * r->block / RATE;
+      printf("| %s | %u | %u (%u) | %u | %.2f | %.2f | %.2f | %.2f | %.1f | "
+             "%.1f | %.0f (%.1f %%) |\n",
+             r->name, r->voices, r->modules, r->instances, r->block,
+             r->cpu_median, r->cpu_best, r->cpu_worst, r->cpu_typical,
+             r->block_median_us, r->block_p99_us, r->block_worst_us,
+             100.0 * r->block_worst_us / budget);
+    }
+    printf("\n");
+  }
+  if (n_prof) {
+    for (uint32_t i = 0; i < n_prof; ++i) {
+      const Profile* const p = &prof[i];
+      printf("### Where the time goes: %s, %u frames, 8 notes held "
+             "(engine only)\n\n",
+             p->name, p->block);
+      printf("Each step's process timed on its own (best of 5 runs of %u "
+             "blocks), summed per kind; share of the sum of kernels.\n\n",
+             PROFILE_REPS);
+      printf("| kind | instances | ns per block | ns per instance | share "
+             "|\n");
+      printf("| --- | ---: | ---: | ---: | ---: |\n");
+      for (uint32_t k = 0; k < p->n_rows; ++k) {
+        printf("| %s | %u | %.0f | %.0f | %.1f %% |\n", p->rows[k].kind,
+               p->rows[k].instances, p->rows[k].ns,
+               p->rows[k].ns / p->rows[k].instances,
+               100.0 * p->rows[k].ns / p->kernels_ns);
+      }
+      const double budget = 1e9 * p->block / RATE;
+      printf("| sum of kernels | | %.0f | | %.2f %% CPU |\n", p->kernels_ns,
+             100.0 * p->kernels_ns / budget);
+      printf("| ch_graph_run, whole graph | | %.0f | | %.2f %% CPU |\n\n",
+             p->graph_ns, 100.0 * p->graph_ns / budget);
+    }
+  }
+  if (n_over) {
+    printf("### Graph overhead (generated patches, polyphony 1)\n\n");
+    printf("direct = the same steps' process functions called in schedule "
+           "order on the same nodes and buffers; +sums = direct plus the "
+           "fan-in sums, written out as the graph does them; graph = "
+           "ch_graph_run.  Overhead = graph / direct - 1: median (10th .. 90th "
+           "percentile) of %u paired samples; then its two parts, sums = "
+           "+sums / direct - 1 and rest (output zeroing, loops) = graph / "
+           "+sums - 1, medians.\n\n",
+           over[0].samples);
+    printf("| modules | steps | sums | block | direct ns | +sums ns | graph ns "
+           "| overhead | sums | rest | fastest vs fastest |\n");
+    printf("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
+           "---: | ---: |\n");
+    for (uint32_t i = 0; i < n_over; ++i) {
+      const OverheadResult* const r = &over[i];
+      printf("| %u | %u | %u | %u | %.0f | %.0f | %.0f | %+.2f %% (%+.1f .. "
+             "%+.1f) | %+.2f %% | %+.2f %% | %+.2f %% |\n",
+             r->modules, r->steps, r->sums, r->block, r->direct_ns,
+             r->summed_ns, r->graph_ns, r->overhead_median, r->overhead_p10,
+             r->overhead_p90, r->sums_share, r->rest_share, r->overhead_best);
+    }
+    printf("\n");
+  }
+  if (n_build) {
+    printf("### Commit build time and memory\n\n");
+    printf("new = ch_graph_new; commit = ch_graph_new + ch_graph_prime(%u "
+           "frames), what the worker does on ch:Commit.\n\n",
+           PRIME_FRAMES);
+    printf("| patch | modules (instances) | buffers | memory bytes | runs | "
+           "new median us | new worst us | commit median us | commit worst "
+           "us |\n");
+    printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+           "|\n");
+    for (uint32_t i = 0; i < n_build; ++i) {
+      const BuildResult* const r = &build[i];
+      printf("| %s | %u (%u) | %u | %zu | %u | %.1f | %.1f | %.1f | %.1f |\n",
+             r->name, r->modules, r->instances, r->buffers, r->memory, r->runs,
+             r->new_median_us, r->new_worst_us, r->commit_median_us,
+             r->commit_worst_us);
+    }
+    printf("\n");
+  }
+}
+
+static void
+print_json(const Options* const        opt,
+           const PluginResult* const   plugin,
+           const uint32_t              n_plugin,
+           const OverheadResult* const over,
+           const uint32_t              n_over,
+           const BuildResult* const    build,
+           const uint32_t              n_build,
+           const Profile* const        prof,
+           const uint32_t              n_prof)
+{
+  printf("{\n  \"rate\": %u,\n  \"seconds\": %g,\n  \"passes\": %u,\n", RATE,
+         opt->seconds, opt->passes);
+  printf("  \"plugin\": [");
+  for (uint32_t i = 0; i < n_plugin; ++i) {
+    const PluginResult* const r = &plugin[i];
+    printf("%s\n    {\"patch\": \"%s\", \"voices\": %u, \"modules\": %u, "
+           "\"instances\": %u, \"block\": %u, \"cpu_median\": %.4f, "
+           "\"cpu_best\": %.4f, \"cpu_worst\": %.4f, "
+           "\"cpu_typical\": %.4f, \"block_median_us\": %.2f, "
+           "\"block_p99_us\": %.2f, \"block_worst_us\": %.2f, "
+           "\"commit_ms\": %.3f, \"peak\": %.4f}",
+           i ? "," : "", r->name, r->voices, r->modules, r->instances, r->block,
+           r->cpu_median, r->cpu_best, r->cpu_worst, r->cpu_typical,
+           r->block_median_us, r->block_p99_us, r->block_worst_us, r->commit_ms,
+           r->peak);
+  }
+  printf("\n  ],\n  \"profile\": [");
+  for (uint32_t i = 0; i < n_prof; ++i) {
+    const Profile* const p = &prof[i];
+    printf("%s\n    {\"patch\": \"%s\", \"block\": %u, \"graph_ns\": %.1f, "
+           "\"kinds\": {",
+           i ? "," : "", p->name, p->block, p->graph_ns);
+    for (uint32_t k = 0; k < p->n_rows; ++k) {
+      printf("%s\"%s\": %.1f", k ? ", " : "", p->rows[k].kind, p->rows[k].ns);
+    }
+    printf("}}");
+  }
+  printf("\n  ],\n  \"overhead\": [");
+  for (uint32_t i = 0; i < n_over; ++i) {
+    const OverheadResult* const r = &over[i];
+    printf("%s\n    {\"modules\": %u, \"steps\": %u, \"sums\": %u, "
+           "\"block\": %u, \"graph_ns\": %.1f, \"direct_ns\": %.1f, "
+           "\"summed_ns\": %.1f, \"overhead_median\": %.3f, "
+           "\"overhead_p10\": %.3f, \"overhead_p90\": %.3f, "
+           "\"sums_share\": %.3f, \"rest_share\": %.3f, "
+           "\"overhead_best\": %.3f}",
+           i ? "," : "", r->modules, r->steps, r->sums, r->block, r->graph_ns,
+           r->direct_ns, r->summed_ns, r->overhead_median, r->overhead_p10,
+           r->overhead_p90, r->sums_share, r->rest_share, r->overhead_best);
+  }
+  printf("\n  ],\n  \"build\": [");
+  for (uint32_t i = 0; i < n_build; ++i) {
+    const BuildResult* const r = &build[i];
+    printf("%s\n    {\"patch\": \"%s\", \"modules\": %u, \"instances\": %u, "
+           "\"buffers\": %u, \"memory\": %zu, \"runs\": %u, "
+           "\"new_median_us\": %.2f, \"new_worst_us\": %.2f, "
+           "\"commit_median_us\": %.2f, \"commit_worst_us\": %.2f}",
+           i ? "," : "", r->name, r->modules, r->instances, r->buffers,
+           r->memory, r->runs, r->new_median_us, r->new_worst_us,
+           r->commit_median_us, r->commit_worst_us);
+  }
+  printf("\n  ]\n}\n");
+}
+
+/* Command line */
+
+static void
+usage(FILE* const out)
+{
+  fprintf(out,
+          "Usage: %s [OPTION]... [PATCH.ttl]...\n"
+          "Benchmark Chronus: CPU through the plugin, graph overhead, commit\n"
+          "build time, memory.  Prints Markdown tables (docs/benchmarks.md).\n"
+          "\n"
+          "Patches default to bench/poly8.ttl and the factory bank.\n"
+          "\n"
+          "  --json           print JSON instead of Markdown\n"
+          "  --seconds S      seconds of MIDI per timed pass (default 20)\n"
+          "  --passes N       timed passes per patch and block (default 5)\n"
+          "  --quick          a smoke run: 2 s, 1 pass, fewer samples\n"
+          "  --plugin-only    only the plugin benchmark\n"
+          "  --engine-only    only overhead, build time and memory\n"
+          "  --bundle DIR     the plugin bundle (default: %s)\n"
+          "  -h, --help       print this help\n",
+          PROG, CH_BUNDLE_DIR);
+}
+
+static bool
+parse_args(Options* const opt, const int argc, char** const argv)
+{
+  *opt = (Options){ .seconds = 20.0,
+                    .passes  = 5u,
+                    .plugin  = true,
+                    .engine  = true,
+                    .bundle  = CH_BUNDLE_DIR };
+  for (int i = 1; i < argc; ++i) {
+    const char* const arg  = argv[i];
+    const bool        more = i + 1 < argc;
+    char*             end  = NULL;
+    if (!strcmp(arg, "--json")) {
+      opt->json = true;
+    } else if (!strcmp(arg, "--quick")) {
+      opt->quick   = true;
+      opt->seconds = 2.0;
+      opt->passes  = 1u;
+    } else if (!strcmp(arg, "--plugin-only")) {
+      opt->engine = false;
+    } else if (!strcmp(arg, "--engine-only")) {
+      opt->plugin = false;
+    } else if (!strcmp(arg, "--seconds") && more) {
+      opt->seconds = strtod(argv[++i], &end);
+      if (*end || !(opt->seconds >= 1.0 && opt->seconds <= 3600.0)) {
+        fail("bad --seconds '%s' (1..3600)", argv[i]);
+        return false;
+      }
+    } else if (!strcmp(arg, "--passes") && more) {
+      const long n = strtol(argv[++i], &end, 10);
+      if (*end || n < 1 || n > 1000) {
+        fail("bad --passes '%s' (1..1000)", argv[i]);
+        return false;
+      }
+      opt->passes = (uint32_t)n;
+    } else if (!strcmp(arg, "--bundle") && more) {
+      opt->bundle = argv[++i];
+    } else if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+      usage(stdout);
+      exit(0);
+    } else if (arg[0] == '-') {
+      fail("unknown option or missing value '%s' (try --help)", arg);
+      return false;
+    } else if (opt->n_patches < MAX_PATCHES) {
+      opt->patches[opt->n_patches++] = arg;
+    } else {
+      fail("too many patches (at most %u)", MAX_PATCHES);
+      return false;
+    }
+  }
+  if (!opt->plugin && !opt->engine) {
+    fail("--plugin-only and --engine-only exclude each other");
+    return false;
+  }
+  return true;
+}
+
+static int
+compare_strings(const void* const a, const void* const b)
+{
+  return strcmp(*(char* const*)a, *(char* const*)b);
+}
+
+/* The default patches: bench/poly8.ttl, then the bank in the bundle. */
+static uint32_t
+default_patches(const Options* const opt, char** const paths)
+{
+  uint32_t n = 0;
+  char     path[PATH_MAX];
+  snprintf(path, sizeof(path), "%s/bench/poly8.ttl", CH_SOURCE_DIR);
+  paths[n++] = realpath(path, NULL);
+  snprintf(path, sizeof(path), "%s/bank", opt->bundle);
+  DIR* const dir = opendir(path);
+  if (!dir) {
+    return n;
+  }
+  const uint32_t first = n;
+  for (struct dirent* e = readdir(dir); e && n < MAX_PATCHES;
+       e                = readdir(dir)) {
+    const size_t len = strlen(e->d_name);
+    if (len > 4 && !strcmp(e->d_name + len - 4, ".ttl")) {
+      char file[PATH_MAX + 256];
+      snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
+      paths[n++] = realpath(file, NULL);
+    }
+  }
+  closedir(dir);
+  qsort(paths + first, n - first, sizeof(char*), compare_strings);
+  return n;
+}
+
+int
+main(int argc, char** argv)
+{
+  Options opt;
+  if (!parse_args(&opt, argc, argv)) {
+    return 1;
+  }
+
+  char*    paths[MAX_PATCHES] = { NULL };
+  uint32_t n_paths            = 0;
+  if (opt.n_patches) {
+    for (uint32_t i = 0; i < opt.n_patches; ++i) {
+      paths[n_paths++] = realpath(opt.patches[i], NULL);
+    }
+  } else {
+    n_paths = default_patches(&opt, paths);
+  }
+  for (uint32_t i = 0; i < n_paths; ++i) {
+    if (!paths[i]) {
+      fail("cannot find patch %u: %s", i + 1u, strerror(errno));
+      return 1;
+    }
+  }
+
+  PluginResult*  plugin   = NULL;
+  uint32_t       n_plugin = 0;
+  OverheadResult over[CH_COUNT(graph_sizes) * CH_COUNT(block_sizes)];
+  uint32_t       n_over = 0;
+  BuildResult    build[CH_COUNT(graph_sizes) + MAX_PATCHES];
+  uint32_t       n_build = 0;
+  Profile        prof[CH_COUNT(block_sizes)];
+  uint32_t       n_prof = 0;
+  int            status = 0;
+
+  if (opt.plugin) {
+    Host* const host = (Host*)calloc(1, sizeof(Host));
+    plugin           = (PluginResult*)calloc(n_paths * CH_COUNT(block_sizes),
+                                             sizeof(PluginResult));
+    if (!host || !plugin || !host_load(host, opt.bundle)) {
+      status = 1;
+    }
+    for (uint32_t i = 0; !status && i < n_paths; ++i) {
+      for (uint32_t b = 0; b < CH_COUNT(block_sizes); ++b) {
+        fprintf(stderr, "%s: plugin: %s, %u frames\n", PROG, paths[i],
+                block_sizes[b]);
+        if (bench_plugin_patch(host, &opt, paths[i], block_sizes[b],
+                               &plugin[n_plugin])) {
+          ++n_plugin;
+        } else {
+          status = 1;
+        }
+      }
+    }
+    if (host) {
+      host_free(host);
+      free(host);
+    }
+  }
+
+  if (opt.engine && !status) {
+    flush_denormals(); /* as the plugin's run() does */
+    const uint32_t samples = opt.quick ? 101u : 3001u;
+    const uint32_t runs    = opt.quick ? 21u : 301u;
+    for (uint32_t b = 0; b < CH_COUNT(block_sizes); ++b) {
+      fprintf(stderr, "%s: profile: %s, %u frames\n", PROG, paths[0],
+              block_sizes[b]);
+      n_prof += bench_profile(paths[0], block_sizes[b], &prof[n_prof]);
+    }
+    for (uint32_t s = 0; s < CH_COUNT(graph_sizes); ++s) {
+      for (uint32_t b = 0; b < CH_COUNT(block_sizes); ++b) {
+        fprintf(stderr, "%s: overhead: %u modules, %u frames\n", PROG,
+                graph_sizes[s], block_sizes[b]);
+        bench_overhead(graph_sizes[s], block_sizes[b], samples,
+                       &over[n_over++]);
+      }
+    }
+    for (uint32_t s = 0; s < CH_COUNT(graph_sizes); ++s) {
+      fprintf(stderr, "%s: build: %u modules\n", PROG, graph_sizes[s]);
+      ChModel* const model = make_patch(graph_sizes[s]);
+      char           name[64];
+      snprintf(name, sizeof(name), "generated, %u modules", graph_sizes[s]);
+      bench_build(name, model, runs, &build[n_build++]);
+      ch_model_free(model);
+    }
+    for (uint32_t i = 0; i < n_paths; ++i) {
+      ChModel* const model = ch_model_new();
+      ChError        err;
+      ch_error_clear(&err);
+      if (!model || ch_patch_read_file(model, paths[i], &err)) {
+        fail("%s", err.msg[0] ? err.msg : "out of memory");
+        ch_model_free(model);
+        status = 1;
+        continue;
+      }
+      char name[64];
+      patch_name(paths[i], name, sizeof(name));
+      fprintf(stderr, "%s: build: %s\n", PROG, name);
+      bench_build(name, model, runs, &build[n_build++]);
+      ch_model_free(model);
+    }
+  }
+
+  if (opt.json) {
+    print_json(&opt, plugin, n_plugin, over, n_over, build, n_build, prof,
+               n_prof);
+  } else {
+    print_markdown(&opt, plugin, n_plugin, over, n_over, build, n_build, prof,
+                   n_prof);
+  }
+  for (uint32_t i = 0; i < n_paths; ++i) {
+    free(paths[i]);
+  }
+  free(plugin);
+  return status;
+}
