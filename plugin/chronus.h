@@ -101,18 +101,20 @@ typedef struct {
   float        gain_now;    /* linear, smoothed */
   float        gain_coeff;  /* one-pole smoothing per sample */
   ChLimiter    limiter;
-  int32_t      program_now; /* last program asked of the worker, -1: none */
+  int32_t      program_now; /* the program port's value last acted on */
   bool         work_owed; /* the inbox has records the worker wasn't told of */
   uint32_t     muted_reports;  /* frames until another non-finite report */
   uint32_t     dropped_notify; /* answers that did not fit, to report */
   uint32_t     poll_countdown; /* frames until the patch file is checked */
 
   /* Lock-free queues between the threads */
-  ChRing            inbox;    /* audio -> worker: messages */
-  ChRing            outbox;   /* worker -> audio: answers and new graphs */
-  ChRing            trash;    /* audio -> worker: graphs to free */
-  _Atomic(ChGraph*) restored; /* state restore -> audio: a new graph */
-  atomic_bool       watching; /* worker -> audio: a patch file is set */
+  ChRing            inbox;      /* audio -> worker: messages */
+  ChRing            outbox;     /* worker -> audio: answers and new graphs */
+  ChRing            trash;      /* audio -> worker: graphs to free */
+  _Atomic(ChGraph*) restored;   /* state restore -> audio: a new graph */
+  atomic_bool       watching;   /* worker -> audio: a patch file is set */
+  atomic_bool       port_taken; /* restore -> audio: adopt the program
+                                   port's value without loading it */
 
   /* Worker side, guarded by `lock` (never taken by the audio thread) */
   pthread_mutex_t lock;

@@ -66,7 +66,7 @@ instantiate(const LV2_Descriptor* const     descriptor,
   ch_uris_map(&self->uris, self->map);
   lv2_atom_forge_init(&self->forge, self->map);
   self->rate        = (float)rate;
-  self->program_now = -1;
+  self->program_now = 0;   /* what a new instance plays */
   self->gain_db     = NAN; /* the first port reading sets the gain at once */
   self->gain_target = 1.0f;
   self->gain_now    = 1.0f;
@@ -76,6 +76,7 @@ instantiate(const LV2_Descriptor* const     descriptor,
   ch_limiter_init(&self->limiter, self->rate, 0.944f, 0.15f);
   atomic_init(&self->restored, NULL);
   atomic_init(&self->watching, false);
+  atomic_init(&self->port_taken, false);
 
   ChError err;
   ch_error_clear(&err);
@@ -497,15 +498,13 @@ read_control_ports(Chronus* const self)
   if (self->program) {
     const int32_t program =
       (int32_t)lrintf(fminf(fmaxf(*self->program, 0.0f), 127.0f));
-    if (program != self->program_now) {
-      /* The first reading only notes the port: the instance already plays
-         its initial (or restored) patch. */
-      const bool first  = self->program_now < 0;
+    if (atomic_load_explicit(&self->port_taken, memory_order_relaxed) &&
+        atomic_exchange(&self->port_taken, false)) {
+      /* A state was restored: it plays, whatever the port says now. */
       self->program_now = program;
-      const ChMsg msg   = { CH_MSG_PROGRAM, program };
-      if (!first && ch_ring_write(&self->inbox, &msg, sizeof(msg), NULL, 0)) {
-        tell_worker(self);
-      }
+    } else if (program != self->program_now) {
+      self->program_now = program;
+      request_program(self, program); /* reports it if it cannot queue */
     }
   }
 }

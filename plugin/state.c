@@ -166,6 +166,7 @@ restore(LV2_Handle                  instance,
   }
   /* A restored graph run() has not taken yet never played: free it. */
   ch_graph_free(atomic_exchange(&self->restored, graph));
+  atomic_store(&self->port_taken, true);
   restore_patch_file(self, retrieve, handle, features);
   return LV2_STATE_SUCCESS;
 }

@@ -1083,6 +1083,39 @@ test_program_port(void)
   host_free(h);
 }
 
+/* A host that starts with the program port at 3 hears program 3; one that
+   restores a state hears the state, whatever the port says. */
+static void
+test_program_port_initial_value(void)
+{
+  Host* h = host_new(HOST_WORKER_THREADED);
+  CHECK(h);
+  if (!h) {
+    return;
+  }
+  host_set_program(h, 3.0f);
+  const HostAnswer* done =
+    host_run_until(h, BLOCK, HOST_ANSWER_COMMITTED, HOST_NO_SEQ, MAX_WAIT);
+  CHECK(done != NULL);
+
+  Host* r = host_new(HOST_WORKER_THREADED);
+  CHECK(r);
+  if (r) {
+    host_load(h, 0, 1, patch_x);
+    host_commit(h, 0, 2);
+    CHECK(run_until_answered(h, NULL, 1, 2, BLOCK));
+    LilvState* const state = host_state_save(h);
+    CHECK(state && !host_state_restore(r, state));
+    host_set_program(r, 5.0f);
+    host_run_frames(r, 24000, BLOCK);
+    CHECK(host_count(r, HOST_ANSWER_COMMITTED) == 0);
+    CHECK_NEAR(tail_freq(r), C4, 0.5); /* patch_x, not program 5 */
+    lilv_state_free(state);
+    host_free(r);
+  }
+  host_free(h);
+}
+
 static void
 test_gain_port(void)
 {
@@ -1174,6 +1207,7 @@ main(void)
   RUN(test_restore_while_running);
   RUN(test_patch_get);
   RUN(test_program_port);
+  RUN(test_program_port_initial_value);
   RUN(test_gain_port);
   RUN(test_big_answer_does_not_block);
   return CHECK_EXIT();
