@@ -322,38 +322,6 @@ tell_worker(Chronus* const self)
                                   &token) != LV2_WORKER_SUCCESS;
 }
 
-CH_REALTIME static bool
-atom_number(const ChUris* const   uris,
-            const LV2_Atom* const atom,
-            float* const          value)
-{
-  if (!atom) {
-    return false;
-  }
-  if (atom->type == uris->atom_Float) {
-    *value = ((const LV2_Atom_Float*)atom)->body;
-  } else if (atom->type == uris->atom_Double) {
-    *value = (float)((const LV2_Atom_Double*)atom)->body;
-  } else if (atom->type == uris->atom_Int) {
-    *value = (float)((const LV2_Atom_Int*)atom)->body;
-  } else if (atom->type == uris->atom_Long) {
-    *value = (float)((const LV2_Atom_Long*)atom)->body;
-  } else if (atom->type == uris->atom_Bool) {
-    *value = ((const LV2_Atom_Bool*)atom)->body ? 1.0f : 0.0f;
-  } else {
-    return false;
-  }
-  return true;
-}
-
-CH_REALTIME static const char*
-atom_string(const ChUris* const uris, const LV2_Atom* const atom)
-{
-  return atom && atom->type == uris->atom_String && atom->size
-           ? (const char*)LV2_ATOM_BODY_CONST(atom)
-           : NULL;
-}
-
 /* ch:Set and ch:Gate act on the playing graph at once; the worker then
    applies them to the models and answers. */
 CH_REALTIME static void
@@ -365,11 +333,11 @@ apply_now(Chronus* const self, const LV2_Atom_Object* const obj)
   const LV2_Atom*     value  = NULL;
   lv2_atom_object_get(obj, uris->ch_module, &module, uris->ch_param, &param,
                       uris->ch_value, &value, 0);
-  const char* const module_name = atom_string(uris, module);
+  const char* const module_name = ch_atom_string(uris, module);
   const char* const param_name =
-    obj->body.otype == uris->ch_Gate ? "gate" : atom_string(uris, param);
+    obj->body.otype == uris->ch_Gate ? "gate" : ch_atom_string(uris, param);
   float number = 0.0f;
-  if (!module_name || !param_name || !atom_number(uris, value, &number)) {
+  if (!module_name || !param_name || !ch_atom_number(uris, value, &number)) {
     return;
   }
   if (obj->body.otype == uris->ch_Gate) {

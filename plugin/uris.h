@@ -3,10 +3,13 @@
 #define CH_URIS_H
 
 #include <lv2/atom/atom.h>
+#include <lv2/atom/util.h>
 #include <lv2/midi/midi.h>
 #include <lv2/patch/patch.h>
 #include <lv2/time/time.h>
 #include <lv2/urid/urid.h>
+
+#include <stdbool.h>
 
 #define CH_URI        "urn:chronus:"
 #define CH_PLUGIN_URI CH_URI "synth"
@@ -112,6 +115,43 @@ ch_uris_map(ChUris* const uris, LV2_URID_Map* const map)
   uris->ch_patch             = m(h, CH_URI "patch");
   uris->ch_patchFile         = m(h, CH_URI "patchFile");
   uris->ch_program           = m(h, CH_URI "program");
+}
+
+/** A number atom (Float, Double, Int, Long or Bool) as a float.  Real-time. */
+static inline bool
+ch_atom_number(const ChUris* const   uris,
+               const LV2_Atom* const atom,
+               float* const          value)
+{
+  if (!atom) {
+    return false;
+  }
+  if (atom->type == uris->atom_Float) {
+    *value = ((const LV2_Atom_Float*)atom)->body;
+  } else if (atom->type == uris->atom_Double) {
+    *value = (float)((const LV2_Atom_Double*)atom)->body;
+  } else if (atom->type == uris->atom_Int) {
+    *value = (float)((const LV2_Atom_Int*)atom)->body;
+  } else if (atom->type == uris->atom_Long) {
+    *value = (float)((const LV2_Atom_Long*)atom)->body;
+  } else if (atom->type == uris->atom_Bool) {
+    *value = ((const LV2_Atom_Bool*)atom)->body ? 1.0f : 0.0f;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+/** The text of a non-empty String or Path atom, or NULL.  Real-time. */
+static inline const char*
+ch_atom_string(const ChUris* const uris, const LV2_Atom* const atom)
+{
+  return atom &&
+             (atom->type == uris->atom_String ||
+              atom->type == uris->atom_Path) &&
+             atom->size
+           ? (const char*)LV2_ATOM_BODY_CONST(atom)
+           : NULL;
 }
 
 #endif /* CH_URIS_H */

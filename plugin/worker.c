@@ -125,42 +125,6 @@ answer(Chronus* const       self,
 /* Messages */
 
 static const char*
-string_of(const Chronus* const self, const LV2_Atom* const atom)
-{
-  return atom &&
-             (atom->type == self->uris.atom_String ||
-              atom->type == self->uris.atom_Path) &&
-             atom->size
-           ? (const char*)LV2_ATOM_BODY_CONST(atom)
-           : NULL;
-}
-
-static bool
-number_of(const Chronus* const  self,
-          const LV2_Atom* const atom,
-          float* const          value)
-{
-  const ChUris* const uris = &self->uris;
-  if (!atom) {
-    return false;
-  }
-  if (atom->type == uris->atom_Float) {
-    *value = ((const LV2_Atom_Float*)atom)->body;
-  } else if (atom->type == uris->atom_Double) {
-    *value = (float)((const LV2_Atom_Double*)atom)->body;
-  } else if (atom->type == uris->atom_Int) {
-    *value = (float)((const LV2_Atom_Int*)atom)->body;
-  } else if (atom->type == uris->atom_Long) {
-    *value = (float)((const LV2_Atom_Long*)atom)->body;
-  } else if (atom->type == uris->atom_Bool) {
-    *value = ((const LV2_Atom_Bool*)atom)->body ? 1.0f : 0.0f;
-  } else {
-    return false;
-  }
-  return true;
-}
-
-static const char*
 uri_of(const Chronus* const self, const LV2_URID urid)
 {
   const char* const uri =
@@ -302,7 +266,7 @@ patch_set(Chronus* const               self,
   }
   const LV2_URID key = ((const LV2_Atom_URID*)property)->body;
   if (key == uris->ch_patchFile) {
-    const char* const path = string_of(self, value);
+    const char* const path = ch_atom_string(&self->uris, value);
     if (!path) {
       reply_error(self, seq, "patch:Set ch:patchFile needs an atom:Path");
     } else {
@@ -315,7 +279,7 @@ patch_set(Chronus* const               self,
                 uri_of(self, key));
     return;
   }
-  const char* const text = string_of(self, value);
+  const char* const text = ch_atom_string(&self->uris, value);
   ChError           err;
   ch_error_clear(&err);
   if (!text) {
@@ -460,18 +424,18 @@ message(Chronus* const self, const LV2_Atom* const atom)
 
   ChError err;
   ch_error_clear(&err);
-  const char* const module_name = string_of(self, module);
+  const char* const module_name = ch_atom_string(&self->uris, module);
   float             number      = 0.0f;
 
   if (type == uris->ch_Create) {
-    if (!module_name || !string_of(self, kind)) {
+    if (!module_name || !ch_atom_string(&self->uris, kind)) {
       reply_error(self, seq, "ch:Create needs ch:module and ch:kind strings");
       return;
     }
-    answer(
-      self, seq,
-      ch_model_create(self->standby, module_name, string_of(self, kind), &err),
-      &err);
+    answer(self, seq,
+           ch_model_create(self->standby, module_name,
+                           ch_atom_string(&self->uris, kind), &err),
+           &err);
   } else if (type == uris->ch_Delete) {
     if (!module_name) {
       reply_error(self, seq, "ch:Delete needs a ch:module string");
@@ -479,8 +443,8 @@ message(Chronus* const self, const LV2_Atom* const atom)
     }
     answer(self, seq, ch_model_delete(self->standby, module_name, &err), &err);
   } else if (type == uris->ch_Connect || type == uris->ch_Disconnect) {
-    const char* const a = string_of(self, from);
-    const char* const b = string_of(self, to);
+    const char* const a = ch_atom_string(&self->uris, from);
+    const char* const b = ch_atom_string(&self->uris, to);
     if (!a || !b) {
       reply_error(self, seq, "%s needs ch:from and ch:to strings",
                   type == uris->ch_Connect ? "ch:Connect" : "ch:Disconnect");
@@ -492,9 +456,11 @@ message(Chronus* const self, const LV2_Atom* const atom)
              : ch_model_disconnect(self->standby, a, b, &err),
            &err);
   } else if (type == uris->ch_Set || type == uris->ch_Gate) {
-    const bool        gate       = type == uris->ch_Gate;
-    const char* const param_name = gate ? "gate" : string_of(self, param);
-    if (!module_name || !param_name || !number_of(self, value, &number)) {
+    const bool        gate = type == uris->ch_Gate;
+    const char* const param_name =
+      gate ? "gate" : ch_atom_string(&self->uris, param);
+    if (!module_name || !param_name ||
+        !ch_atom_number(&self->uris, value, &number)) {
       reply_error(self, seq, "%s needs ch:module%s and a numeric ch:value",
                   gate ? "ch:Gate" : "ch:Set", gate ? "" : ", ch:param");
       return;
@@ -517,8 +483,8 @@ message(Chronus* const self, const LV2_Atom* const atom)
     answer(self, seq, ch_model_assign(self->standby, self->committed, &err),
            &err);
   } else if (type == uris->ch_Load) {
-    const char* const turtle = string_of(self, text);
-    const char* const path   = string_of(self, file);
+    const char* const turtle = ch_atom_string(&self->uris, text);
+    const char* const path   = ch_atom_string(&self->uris, file);
     if (!turtle && !path) {
       reply_error(self, seq, "ch:Load needs ch:text (Turtle) or ch:file");
       return;
