@@ -471,6 +471,8 @@ layout(Plan* const          plan,
     char* const  name_copy = (char*)arena_take(arena, strlen(name) + 1u, 1);
     float* const params =
       (float*)arena_take(arena, kind->n_params * sizeof(float), 64);
+    uint32_t* const orders = (uint32_t*)arena_take(
+      arena, kind->n_params * sizeof(uint32_t), alignof(uint32_t));
     if (graph) {
       memcpy(name_copy, name, strlen(name) + 1u);
       memcpy(params, ch_model_module_params(model, m),
@@ -481,6 +483,7 @@ layout(Plan* const          plan,
       module->uid                 = ch_model_module_uid(model, m);
       module->fresh               = fresh_params(model, base, m);
       module->param               = params;
+      module->order               = orders;
       module->nodes               = &nodes[first];
       module->n_nodes             = n_nodes;
     }

@@ -10,9 +10,9 @@
 CH_REALTIME static void
 sum_into(const ChSum* const sum, const uint32_t n)
 {
-  float* const restrict       dst = sum->dst;
-  const float* const restrict a   = sum->src[0];
-  const float* const restrict b   = sum->src[1];
+  float* const restrict dst     = sum->dst;
+  const float* const restrict a = sum->src[0];
+  const float* const restrict b = sum->src[1];
   for (uint32_t i = 0; i < n; ++i) {
     dst[i] = a[i] + b[i];
   }
@@ -118,6 +118,25 @@ ch_graph_set(ChGraph* const graph,
   return CH_SUCCESS;
 }
 
+CH_REALTIME ChStatus
+ch_graph_set_ordered(ChGraph* const graph,
+                     const uint32_t module,
+                     const uint32_t param,
+                     const float    value,
+                     const uint32_t order)
+{
+  if (module < graph->n_modules &&
+      param < graph->modules[module].kind->n_params &&
+      order < graph->modules[module].order[param]) {
+    return CH_SUCCESS; /* a newer write is in place */
+  }
+  const ChStatus st = ch_graph_set(graph, module, param, value);
+  if (!st) {
+    graph->modules[module].order[param] = order;
+  }
+  return st;
+}
+
 CH_REALTIME float
 ch_graph_get(const ChGraph* const graph,
              const uint32_t       module,
@@ -152,6 +171,7 @@ ch_graph_carry(ChGraph* const next, const ChGraph* const prev)
         for (uint32_t p = 0; p < to->kind->n_params; ++p) {
           if (!(to->fresh & (1u << p))) {
             to->param[p] = from->param[p];
+            to->order[p] = from->order[p];
           }
         }
       }

@@ -69,6 +69,18 @@ CH_REALTIME ChStatus ch_graph_set(ChGraph* graph,
                                   uint32_t param,
                                   float    value);
 
+/**
+   Set a parameter as write number `order` (orders only grow).  A write
+   whose order is below the last one applied to that parameter is ignored
+   (returns CH_SUCCESS): a late replay never undoes a newer value.  The
+   orders travel with the parameters through ch_graph_carry().  Real-time.
+*/
+CH_REALTIME ChStatus ch_graph_set_ordered(ChGraph* graph,
+                                          uint32_t module,
+                                          uint32_t param,
+                                          float    value,
+                                          uint32_t order);
+
 /** Current value of a parameter.  Real-time. */
 CH_REALTIME float ch_graph_get(const ChGraph* graph,
                                uint32_t       module,

@@ -26,9 +26,10 @@ typedef struct {
   uint32_t      uid;   /**< the model's identity of the module */
   uint32_t      fresh; /**< bit p: param p was edited since the base model,
                           so a hot swap keeps it instead of carrying it */
-  float*   param;      /**< shared by all instances */
-  ChNode*  nodes;      /**< the instances */
-  uint32_t n_nodes;
+  float*    param;     /**< shared by all instances */
+  uint32_t* order;     /**< per param: order of the last ordered write */
+  ChNode*   nodes;     /**< the instances */
+  uint32_t  n_nodes;
 } ChGraphModule;
 
 struct ChGraphImpl {
