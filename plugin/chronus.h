@@ -40,7 +40,10 @@ typedef enum {
 
 typedef struct {
   uint32_t type;
-  int32_t  value;
+  int32_t  value;      /* CH_MSG_PROGRAM: the program */
+  uint64_t generation; /* ch:Set/ch:Gate: the graph run() applied it to */
+  uint32_t order;      /* ch:Set/ch:Gate: run()'s count of them */
+  uint32_t pad;
 } ChMsg;
 
 /** What a record in the outbox (worker to audio thread) holds. */
@@ -50,6 +53,9 @@ typedef enum {
   CH_REPLY_COMMITTED = 3, /* `graph` is the new patch */
   CH_REPLY_PROPERTY  = 4, /* patch:Set `property` to the text that follows
                              (an atom:Path if `path`, else a string) */
+  CH_REPLY_SET = 5, /* apply "module\0param\0" = `value` (write `order`) to
+                       the playing graph: a ch:Set that reached an older graph
+                       than the newest one built */
 } ChReplyType;
 
 typedef struct {
@@ -61,6 +67,8 @@ typedef struct {
   uint32_t text_len; /* bytes of text after this header, with the NUL */
   uint32_t property; /* CH_REPLY_PROPERTY: URID of the property */
   uint32_t path;     /* CH_REPLY_PROPERTY: the value is an atom:Path */
+  uint32_t order;    /* CH_REPLY_SET */
+  float    value;    /* CH_REPLY_SET */
   uint32_t pad;
 } ChReply;
 
@@ -106,6 +114,7 @@ typedef struct {
   uint32_t     muted_reports;  /* frames until another non-finite report */
   uint32_t     dropped_notify; /* answers that did not fit, to report */
   uint32_t     poll_countdown; /* frames until the patch file is checked */
+  uint32_t     set_count;      /* ch:Set/ch:Gate messages applied so far */
 
   /* Lock-free queues between the threads */
   ChRing            inbox;      /* audio -> worker: messages */

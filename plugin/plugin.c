@@ -244,14 +244,42 @@ CH_REALTIME static void
 begin_cycle(Chronus* const self)
 {
   const ChUris* const uris = &self->uris;
-  uint32_t            size = 0;
-  const void*         record;
+
+  /* A restored state first: graphs the worker built before the restore are
+     older and get dropped; those built after it carry from it. */
+  ChGraph* const restored = atomic_exchange(&self->restored, NULL);
+  if (restored) {
+    swap_in(self, restored);
+  }
+
+  uint32_t    size = 0;
+  const void* record;
   while ((record = ch_ring_peek(&self->outbox, &size))) {
-    const ChReply* const reply = (const ChReply*)record;
-    const char* const    text  = (const char*)(reply + 1);
-    if (answer_size(reply) > self->forge.size) {
-      /* It would never fit, so waiting would block every answer behind.
-         (Only text answers can be this big; none carries a graph.) */
+    const ChReply* const reply    = (const ChReply*)record;
+    const char* const    text     = (const char*)(reply + 1);
+    const bool           fits_now = forge_space(self) >= answer_size(reply);
+    if (reply->type == CH_REPLY_COMMITTED) {
+      /* A swap never waits for room to announce it. */
+      const bool newer = swap_in(self, reply->graph);
+      if (!fits_now) {
+        ++self->dropped_notify;
+      } else if (newer) {
+        write_answer(self, uris->ch_Committed, reply, text);
+      } else {
+        write_answer(self, uris->ch_Error, reply,
+                     "commit superseded by a restored state");
+      }
+    } else if (reply->type == CH_REPLY_SET) {
+      const char* const param = text + strlen(text) + 1u;
+      const int         m     = ch_graph_find(self->active, text);
+      const int         p =
+        m < 0 ? -1 : ch_graph_find_param(self->active, (uint32_t)m, param);
+      if (p >= 0) {
+        ch_graph_set_ordered(self->active, (uint32_t)m, (uint32_t)p,
+                             reply->value, reply->order);
+      }
+    } else if (answer_size(reply) > self->forge.size) {
+      /* It would never fit: waiting would block every answer behind it. */
       const bool    has_seq = reply->has_seq;
       const int32_t seq     = reply->seq;
       ch_ring_pop(&self->outbox);
@@ -259,44 +287,15 @@ begin_cycle(Chronus* const self)
                   "an answer was too large for the notify buffer and was "
                   "dropped (the host's atom buffer is too small)");
       continue;
-    }
-    if (forge_space(self) < answer_size(reply)) {
-      if (reply->type != CH_REPLY_COMMITTED) {
-        break; /* wait for next cycle's notify buffer */
-      }
-      /* A swap never waits for room to announce it. */
-      swap_in(self, reply->graph);
-      ch_ring_pop(&self->outbox);
-      ++self->dropped_notify;
-      continue;
-    }
-    switch (reply->type) {
-    case CH_REPLY_COMMITTED:
-      if (swap_in(self, reply->graph)) {
-        write_answer(self, uris->ch_Committed, reply, text);
-      } else {
-        write_answer(self, uris->ch_Error, reply,
-                     "commit superseded by a restored state");
-      }
-      break;
-    case CH_REPLY_ACK:
-      write_answer(self, uris->ch_Ack, reply, text);
-      break;
-    case CH_REPLY_ERROR:
-      write_answer(self, uris->ch_Error, reply, text);
-      break;
-    case CH_REPLY_PROPERTY:
-      write_answer(self, uris->patch_Set, reply, text);
-      break;
-    default:
-      break;
+    } else if (!fits_now) {
+      break; /* the rest waits for next cycle's notify buffer */
+    } else {
+      const LV2_URID type = reply->type == CH_REPLY_ACK     ? uris->ch_Ack
+                            : reply->type == CH_REPLY_ERROR ? uris->ch_Error
+                                                            : uris->patch_Set;
+      write_answer(self, type, reply, text);
     }
     ch_ring_pop(&self->outbox);
-  }
-
-  ChGraph* const restored = atomic_exchange(&self->restored, NULL);
-  if (restored) {
-    swap_in(self, restored);
   }
 
   if (self->dropped_notify && forge_space(self) > 256u) {
@@ -325,7 +324,9 @@ tell_worker(Chronus* const self)
 /* ch:Set and ch:Gate act on the playing graph at once; the worker then
    applies them to the models and answers. */
 CH_REALTIME static void
-apply_now(Chronus* const self, const LV2_Atom_Object* const obj)
+apply_now(Chronus* const               self,
+          const LV2_Atom_Object* const obj,
+          const uint32_t               order)
 {
   const ChUris* const uris   = &self->uris;
   const LV2_Atom*     module = NULL;
@@ -347,15 +348,14 @@ apply_now(Chronus* const self, const LV2_Atom_Object* const obj)
   const int p =
     m < 0 ? -1 : ch_graph_find_param(self->active, (uint32_t)m, param_name);
   if (p >= 0) {
-    ch_graph_set(self->active, (uint32_t)m, (uint32_t)p, number);
+    ch_graph_set_ordered(self->active, (uint32_t)m, (uint32_t)p, number, order);
   }
 }
 
 CH_REALTIME static void
-forward(Chronus* const self, const LV2_Atom* const atom)
+forward(Chronus* const self, const LV2_Atom* const atom, const ChMsg* msg)
 {
-  const ChMsg msg = { CH_MSG_ATOM, 0 };
-  if (!ch_ring_write(&self->inbox, &msg, sizeof(msg), atom,
+  if (!ch_ring_write(&self->inbox, msg, sizeof(*msg), atom,
                      (uint32_t)sizeof(LV2_Atom) + atom->size)) {
     const LV2_Atom* seq = NULL;
     if (atom->type == self->uris.atom_Object) {
@@ -375,7 +375,7 @@ forward(Chronus* const self, const LV2_Atom* const atom)
 CH_REALTIME static void
 request_program(Chronus* const self, const int32_t number)
 {
-  const ChMsg msg = { CH_MSG_PROGRAM, number };
+  const ChMsg msg = { .type = CH_MSG_PROGRAM, .value = number };
   if (ch_ring_write(&self->inbox, &msg, sizeof(msg), NULL, 0)) {
     tell_worker(self);
   } else {
@@ -400,10 +400,14 @@ handle_event(Chronus* const self, const LV2_Atom_Event* const ev)
     if (obj->body.otype == uris->time_Position) {
       return; /* hosts send the transport every cycle; we have no use yet */
     }
+    ChMsg msg = { .type = CH_MSG_ATOM };
     if (obj->body.otype == uris->ch_Set || obj->body.otype == uris->ch_Gate) {
-      apply_now(self, obj);
+      /* Stamped, so the worker can replay it on a graph built without it. */
+      msg.generation = ch_graph_generation(self->active);
+      msg.order      = ++self->set_count;
+      apply_now(self, obj, msg.order);
     }
-    forward(self, &ev->body);
+    forward(self, &ev->body, &msg);
   }
 }
 
@@ -490,7 +494,7 @@ poll_patch_file(Chronus* const self, const uint32_t n_frames)
     return;
   }
   self->poll_countdown = (uint32_t)(self->rate / 4.0f);
-  const ChMsg msg      = { CH_MSG_POLL, 0 };
+  const ChMsg msg      = { .type = CH_MSG_POLL };
   if (ch_ring_write(&self->inbox, &msg, sizeof(msg), NULL, 0)) {
     tell_worker(self);
   }

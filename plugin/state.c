@@ -149,24 +149,29 @@ restore(LV2_Handle                  instance,
     return LV2_STATE_ERR_UNKNOWN;
   }
 
-  /* Build here, under the worker's lock, so no edit or commit interleaves;
-     run() picks the graph up at its next cycle start. */
+  /* Build and publish under the worker's lock, so no edit or commit
+     interleaves and no graph built from the restored patch can reach run()
+     before this one; run() takes it at its next cycle start.  The program
+     port is marked first, so run() never loads a program over it. */
   pthread_mutex_lock(&self->lock);
   ch_model_adopt_uids(model, self->committed);
   ChGraph*   graph  = NULL;
   const bool failed = ch_build(self, model, NULL, &graph, NULL, &err) ||
                       ch_model_assign(self->committed, model, &err) ||
                       ch_model_assign(self->standby, model, &err);
+  ChGraph* unplayed = graph;
+  if (!failed) {
+    atomic_store(&self->port_taken, true);
+    /* A restored graph run() has not taken yet never played: free it. */
+    unplayed = atomic_exchange(&self->restored, graph);
+  }
   pthread_mutex_unlock(&self->lock);
   ch_model_free(model);
+  ch_graph_free(unplayed);
   if (failed) {
-    ch_graph_free(graph);
     lv2_log_error(&self->logger, "chronus: restore: %s\n", err.msg);
     return LV2_STATE_ERR_UNKNOWN;
   }
-  /* A restored graph run() has not taken yet never played: free it. */
-  ch_graph_free(atomic_exchange(&self->restored, graph));
-  atomic_store(&self->port_taken, true);
   restore_patch_file(self, retrieve, handle, features);
   return LV2_STATE_SUCCESS;
 }

@@ -126,15 +126,17 @@ ch_atom_number(const ChUris* const   uris,
   if (!atom) {
     return false;
   }
-  if (atom->type == uris->atom_Float) {
+  /* Sizes are checked: a host's malformed atom must not be read past. */
+  if (atom->type == uris->atom_Float && atom->size >= sizeof(float)) {
     *value = ((const LV2_Atom_Float*)atom)->body;
-  } else if (atom->type == uris->atom_Double) {
+  } else if (atom->type == uris->atom_Double &&
+             atom->size >= sizeof(double)) {
     *value = (float)((const LV2_Atom_Double*)atom)->body;
-  } else if (atom->type == uris->atom_Int) {
+  } else if (atom->type == uris->atom_Int && atom->size >= sizeof(int32_t)) {
     *value = (float)((const LV2_Atom_Int*)atom)->body;
-  } else if (atom->type == uris->atom_Long) {
+  } else if (atom->type == uris->atom_Long && atom->size >= sizeof(int64_t)) {
     *value = (float)((const LV2_Atom_Long*)atom)->body;
-  } else if (atom->type == uris->atom_Bool) {
+  } else if (atom->type == uris->atom_Bool && atom->size >= sizeof(int32_t)) {
     *value = ((const LV2_Atom_Bool*)atom)->body ? 1.0f : 0.0f;
   } else {
     return false;
@@ -142,16 +144,19 @@ ch_atom_number(const ChUris* const   uris,
   return true;
 }
 
-/** The text of a non-empty String or Path atom, or NULL.  Real-time. */
+/**
+   The text of a String or Path atom that ends in its terminator (as the
+   Atom spec requires), or NULL.  Real-time.
+*/
 static inline const char*
 ch_atom_string(const ChUris* const uris, const LV2_Atom* const atom)
 {
-  return atom &&
-             (atom->type == uris->atom_String ||
-              atom->type == uris->atom_Path) &&
-             atom->size
-           ? (const char*)LV2_ATOM_BODY_CONST(atom)
-           : NULL;
+  const char* const text =
+    atom && atom->size &&
+        (atom->type == uris->atom_String || atom->type == uris->atom_Path)
+      ? (const char*)LV2_ATOM_BODY_CONST(atom)
+      : NULL;
+  return text && !text[atom->size - 1u] ? text : NULL;
 }
 
 #endif /* CH_URIS_H */

@@ -48,6 +48,31 @@ ch_build(Chronus* const       self,
 
 /* Answers */
 
+/* The header of an answer to the message carrying `seq` (may be NULL). */
+static ChReply
+reply_to(const Chronus* const self, const uint32_t type, const LV2_Atom* seq)
+{
+  ChReply header;
+  memset(&header, 0, sizeof(header));
+  header.type    = type;
+  header.has_seq = seq && seq->type == self->uris.atom_Int;
+  header.seq     = header.has_seq ? ((const LV2_Atom_Int*)seq)->body : 0;
+  return header;
+}
+
+/* Queue an answer for run(); `text` (may be NULL) follows the header. */
+static void
+push(Chronus* const self, ChReply header, const char* const text)
+{
+  header.text_len = text ? (uint32_t)strlen(text) + 1u : 0u;
+  if (!ch_ring_write(&self->outbox, &header, sizeof(header), text,
+                     header.text_len)) {
+    lv2_log_error(&self->logger, "chronus: answer queue full, dropped: %s\n",
+                  text ? text : "(no text)");
+    ch_graph_free(header.graph);
+  }
+}
+
 static void
 reply(Chronus* const    self,
       const uint32_t    type,
@@ -56,17 +81,35 @@ reply(Chronus* const    self,
       const float       build_ms,
       const char* const text)
 {
-  const bool     has_seq = seq && seq->type == self->uris.atom_Int;
-  const uint32_t len     = text ? (uint32_t)strlen(text) + 1u : 0u;
-  const ChReply  header  = {
-      type,     has_seq, has_seq ? ((const LV2_Atom_Int*)seq)->body : 0,
-      build_ms, graph,   len,
-      0,        0,       0
-  };
-  if (!ch_ring_write(&self->outbox, &header, sizeof(header), text, len)) {
-    lv2_log_error(&self->logger, "chronus: answer queue full, dropped: %s\n",
-                  text ? text : "(no text)");
-    ch_graph_free(graph);
+  ChReply header  = reply_to(self, type, seq);
+  header.graph    = graph;
+  header.build_ms = build_ms;
+  push(self, header, text);
+}
+
+/* Ask run() to apply module:param = value, as ch:Set number `order`. */
+static void
+replay_set(Chronus* const    self,
+           const char* const module,
+           const char* const param,
+           const float       value,
+           const uint32_t    order)
+{
+  char         names[2u * (CH_NAME_MAX + 1u) + 64u];
+  const size_t m_len = strlen(module) + 1u;
+  const size_t p_len = strlen(param) + 1u;
+  if (m_len + p_len > sizeof(names)) {
+    return; /* not names the model accepted */
+  }
+  memcpy(names, module, m_len);
+  memcpy(names + m_len, param, p_len);
+  ChReply header  = reply_to(self, CH_REPLY_SET, NULL);
+  header.order    = order;
+  header.value    = value;
+  header.text_len = (uint32_t)(m_len + p_len);
+  if (!ch_ring_write(&self->outbox, &header, sizeof(header), names,
+                     header.text_len)) {
+    lv2_log_error(&self->logger, "chronus: answer queue full, dropped a set\n");
   }
 }
 
@@ -78,20 +121,10 @@ reply_property(Chronus* const    self,
                const bool        path,
                const char* const text)
 {
-  const bool     has_seq = seq && seq->type == self->uris.atom_Int;
-  const uint32_t len     = (uint32_t)strlen(text) + 1u;
-  const ChReply  header  = { CH_REPLY_PROPERTY,
-                             has_seq,
-                           has_seq ? ((const LV2_Atom_Int*)seq)->body : 0,
-                             0.0f,
-                             NULL,
-                             len,
-                             property,
-                             path,
-                             0 };
-  if (!ch_ring_write(&self->outbox, &header, sizeof(header), text, len)) {
-    lv2_log_error(&self->logger, "chronus: answer queue full, dropped\n");
-  }
+  ChReply header  = reply_to(self, CH_REPLY_PROPERTY, seq);
+  header.property = property;
+  header.path     = path;
+  push(self, header, text);
 }
 
 #if defined(__GNUC__)
@@ -397,7 +430,7 @@ patch_get(Chronus* const self, const LV2_Atom* const seq)
 }
 
 static void
-message(Chronus* const self, const LV2_Atom* const atom)
+message(Chronus* const self, const ChMsg* const msg, const LV2_Atom* const atom)
 {
   const ChUris* const uris = &self->uris;
   if (atom->type != uris->atom_Object) {
@@ -475,8 +508,13 @@ message(Chronus* const self, const LV2_Atom* const atom)
       ch_model_set(self->standby, module_name, param_name, number, &err);
     const ChStatus st_committed =
       ch_model_set(self->committed, module_name, param_name, number, &other);
-    answer(self, seq, st_standby && st_committed ? st_standby : CH_SUCCESS,
-           &err);
+    const bool ok = !st_standby || !st_committed;
+    answer(self, seq, ok ? CH_SUCCESS : st_standby, &err);
+    if (ok && msg->generation < self->generation) {
+      /* A graph newer than the one run() set it on was built without it:
+         have run() set it there too (unless newer Sets came since). */
+      replay_set(self, module_name, param_name, number, msg->order);
+    }
   } else if (type == uris->ch_Commit) {
     commit(self, seq);
   } else if (type == uris->ch_Abort) {
@@ -531,7 +569,7 @@ ch_worker_drain(Chronus* const self)
   while ((record = ch_ring_peek(&self->inbox, &size))) {
     const ChMsg* const msg = (const ChMsg*)record;
     if (msg->type == CH_MSG_ATOM) {
-      message(self, (const LV2_Atom*)(msg + 1));
+      message(self, msg, (const LV2_Atom*)(msg + 1));
     } else if (msg->type == CH_MSG_PROGRAM) {
       program(self, msg->value);
     } else if (msg->type == CH_MSG_POLL) {

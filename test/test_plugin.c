@@ -749,6 +749,80 @@ test_safety_limiter_and_float_mode(void)
   host_free(h);
 }
 
+/* A ch:Set that lands between a commit's build and its swap is not lost:
+   the new graph plays it, for a changed parameter and for a new module. */
+static void
+test_set_right_after_commit(void)
+{
+  static const char low[] = SINE_PATCH("-1");
+  Host*             h     = host_new(HOST_WORKER_SYNC);
+  CHECK(h);
+  if (!h) {
+    return;
+  }
+  host_load(h, 0, 1, patch_x);
+  host_commit(h, 0, 2);
+  CHECK(run_until_answered(h, NULL, 1, 2, BLOCK));
+  /* The sync worker builds the commit inside this cycle; the Set comes
+     later in the same cycle, before the swap at the next one. */
+  host_load(h, 0, 3, low);
+  host_commit(h, 0, 4);
+  host_set(h, 100, 5, "osc", "pitch", 1.0f);
+  CHECK(run_until_answered(h, NULL, 3, 5, BLOCK));
+  check_answer(h, 4, HOST_ANSWER_COMMITTED);
+  host_run_frames(h, 24000, BLOCK);
+  CHECK_NEAR(tail_freq(h), C5, 0.5);
+
+  /* The same for a module the commit creates. */
+  host_create(h, 0, 6, "o2", "osc");
+  host_set(h, 0, 7, "o2", "shape", 0.0f);
+  host_set(h, 0, 8, "osc", "level", 0.0f);
+  host_connect(h, 0, 9, "o2:out", "out:mono");
+  host_commit(h, 0, 10);
+  host_set(h, 100, 11, "o2", "pitch", -1.0f);
+  CHECK(run_until_answered(h, NULL, 6, 11, BLOCK));
+  host_run_frames(h, 24000, BLOCK);
+  CHECK_NEAR(tail_freq(h), C4 / 2.0, 0.5);
+
+  /* A later Set wins over a replay of an earlier one. */
+  host_commit(h, 0, 12);
+  host_set(h, 10, 13, "o2", "pitch", 0.0f);
+  host_set(h, 20, 14, "o2", "pitch", 1.0f);
+  CHECK(run_until_answered(h, NULL, 12, 14, BLOCK));
+  host_run_frames(h, 24000, BLOCK);
+  CHECK_NEAR(tail_freq(h), C5, 0.5);
+  host_free(h);
+}
+
+/* A state restored while a commit is being built wins over it. */
+static void
+test_restore_beats_queued_commit(void)
+{
+  static const char high[] = SINE_PATCH("1");
+  Host*             a      = host_new(HOST_WORKER_THREADED);
+  Host*             b      = host_new(HOST_WORKER_SLOW);
+  CHECK(a && b);
+  if (!a || !b) {
+    host_free(a);
+    host_free(b);
+    return;
+  }
+  host_patch_set(a, 0, 1, high);
+  CHECK(run_until_answered(a, NULL, 1, 1, BLOCK));
+  LilvState* const state = host_state_save(a);
+  host_patch_set(b, 0, 1, patch_x);
+  CHECK(run_until_answered(b, NULL, 1, 1, BLOCK));
+  host_commit(b, 0, 2);
+  host_run(b, BLOCK); /* queued: the slow worker starts 30 ms later */
+  host_state_restore_from_thread(b, state);
+  nap_us(100000);
+  host_run_frames(b, 48000, BLOCK);
+  CHECK_NEAR(tail_freq(b), C5, 0.5);
+  lilv_state_free(state);
+  host_free(a);
+  host_free(b);
+}
+
 static void
 test_thousand_commits_leak_nothing(void)
 {
@@ -1201,6 +1275,8 @@ main(void)
   RUN(test_patch_file_is_watched);
   RUN(test_polyphonic_chord);
   RUN(test_safety_limiter_and_float_mode);
+  RUN(test_set_right_after_commit);
+  RUN(test_restore_beats_queued_commit);
   RUN(test_thousand_commits_leak_nothing);
   RUN(test_run_is_realtime_safe);
   RUN(test_state_round_trip);
