@@ -1,6 +1,7 @@
 /* The `feedback` module: a fixed CH_MAX_BLOCK-sample delay that may close a
    cycle in a patch. */
 #include "../kind.h"
+#include "smooth.h"
 
 #include <math.h>
 
@@ -18,10 +19,6 @@ enum { P_GAIN };
 
 #define RING CH_MAX_BLOCK
 
-/* Smoothing time constant of the gain param, as in the vca. */
-#define SMOOTH_SECONDS 0.005
-/* Once this close, the smoother lands on its target (no denormal tail). */
-#define SMOOTH_SNAP 1e-6
 /* Captured samples beyond this are clipped and non-finite ones zeroed: a
    runaway loop elsewhere in the patch then stays finite and recovers. */
 #define LIMIT 1e6f
@@ -30,11 +27,10 @@ enum { P_GAIN };
 #define DENORMAL_FLOOR 1e-30f
 
 typedef struct {
-  float    ring[RING]; /* the last RING inputs, oldest at `pos` */
-  double   gain;       /* smoothed gain param */
-  double   coef;       /* one-pole coefficient for `rate` */
-  float    rate;
-  uint32_t pos; /* next slot to emit, then to overwrite */
+  float      ring[RING]; /* the last RING inputs, oldest at `pos` */
+  double     gain;       /* smoothed gain param */
+  ChSmoother smooth;     /* coefficient of the parameter glides */
+  uint32_t   pos;        /* next slot to emit, then to overwrite */
 } FeedbackState;
 
 static const ChPortInfo inputs[] = {
@@ -51,19 +47,10 @@ static const ChParamInfo params[] = {
 };
 
 static void
-update_coef(FeedbackState* const s, const float rate)
-{
-  if (rate != s->rate) {
-    s->rate = rate;
-    s->coef = 1.0 - exp(-1.0 / (SMOOTH_SECONDS * (double)rate));
-  }
-}
-
-static void
 feedback_init(const ChNode* const node)
 {
   FeedbackState* const s = (FeedbackState*)node->state;
-  update_coef(s, node->ctx->rate);
+  ch_smoother_coef(&s->smooth, node->ctx->rate);
   s->gain = (double)node->param[P_GAIN];
 }
 
@@ -76,7 +63,7 @@ feedback_process(const ChNode* const node, const uint32_t n)
   const float          target = node->param[P_GAIN];
   uint32_t             pos    = s->pos;
 
-  update_coef(s, node->ctx->rate);
+  ch_smoother_coef(&s->smooth, node->ctx->rate);
 
   double gain = s->gain;
   if (gain == (double)target) {
@@ -87,12 +74,9 @@ feedback_process(const ChNode* const node, const uint32_t n)
     return;
   }
 
-  const double coef = s->coef;
+  const double coef = s->smooth.coef;
   for (uint32_t i = 0; i < n; ++i) {
-    gain += coef * ((double)target - gain);
-    if (fabs((double)target - gain) < SMOOTH_SNAP) {
-      gain = (double)target; /* per sample: blocks do not matter */
-    }
+    gain   = ch_smooth_step(gain, target, coef);
     out[i] = (float)gain * s->ring[pos];
     pos    = (pos + 1u) % RING;
   }

@@ -1,5 +1,6 @@
 /* The `math` module: arithmetic on two signals, then scale and offset. */
 #include "../kind.h"
+#include "smooth.h"
 
 #include <math.h>
 
@@ -7,17 +8,10 @@ enum { IN_A, IN_B };
 enum { P_OP, P_SCALE, P_OFFSET };
 enum { OP_ADD, OP_SUBTRACT, OP_MULTIPLY, OP_MIN, OP_MAX, OP_ABS, N_OPS };
 
-/* Scale and offset are smoothed like the vca's gain: a knob step on an
-   audio-rate signal must not click. */
-#define SMOOTH_SECONDS 0.005
-/* Once this close, the smoother lands on its target (no denormal tail). */
-#define SMOOTH_SNAP 1e-6
-
 typedef struct {
-  double scale;  /* smoothed params */
-  double offset; /* ... */
-  double coef;   /* one-pole coefficient for `rate` */
-  float  rate;
+  double     scale;  /* smoothed params */
+  double     offset; /* ... */
+  ChSmoother smooth; /* coefficient of the parameter glides */
 } MathState;
 
 static const ChPortInfo inputs[] = {
@@ -44,19 +38,10 @@ static const ChParamInfo params[] = {
 };
 
 static void
-update_coef(MathState* const s, const float rate)
-{
-  if (rate != s->rate) {
-    s->rate = rate;
-    s->coef = 1.0 - exp(-1.0 / (SMOOTH_SECONDS * (double)rate));
-  }
-}
-
-static void
 math_init(const ChNode* const node)
 {
   MathState* const s = (MathState*)node->state;
-  update_coef(s, node->ctx->rate);
+  ch_smoother_coef(&s->smooth, node->ctx->rate);
   s->scale  = (double)node->param[P_SCALE]; /* start at the values */
   s->offset = (double)node->param[P_OFFSET];
 }
@@ -111,7 +96,7 @@ math_process(const ChNode* const node, const uint32_t n)
   const float      scale  = node->param[P_SCALE];
   const float      offset = node->param[P_OFFSET];
 
-  update_coef(s, node->ctx->rate);
+  ch_smoother_coef(&s->smooth, node->ctx->rate);
 
   /* round and clamp: an enum param is a float on the wire */
   const float op_f = node->param[P_OP];
@@ -129,19 +114,13 @@ math_process(const ChNode* const node, const uint32_t n)
     return;
   }
 
-  const double coef = s->coef;
+  const double coef = s->smooth.coef;
   double       sc   = s->scale;
   double       of   = s->offset;
   for (uint32_t i = 0; i < n; ++i) {
     /* per sample, so the result does not depend on the block size */
-    sc += coef * ((double)scale - sc);
-    of += coef * ((double)offset - of);
-    if (fabs((double)scale - sc) < SMOOTH_SNAP) {
-      sc = (double)scale;
-    }
-    if (fabs((double)offset - of) < SMOOTH_SNAP) {
-      of = (double)offset;
-    }
+    sc     = ch_smooth_step(sc, scale, coef);
+    of     = ch_smooth_step(of, offset, coef);
     out[i] = out[i] * (float)sc + (float)of;
   }
   s->scale  = sc;

@@ -1,19 +1,15 @@
 /* The `output` module: adds its inputs to the graph's stereo output. */
 #include "../kind.h"
+#include "smooth.h"
 
 #include <math.h>
 
 enum { IN_LEFT, IN_RIGHT, IN_MONO };
 enum { P_LEVEL };
 
-/* Same smoothing as the vca gain: no clicks from level moves. */
-#define SMOOTH_SECONDS 0.005
-#define SMOOTH_SNAP    1e-6
-
 typedef struct {
-  double level; /* smoothed level param */
-  double coef;  /* one-pole coefficient for `rate` */
-  float  rate;
+  double     level;  /* smoothed level param */
+  ChSmoother smooth; /* coefficient of the parameter glides */
 } OutputState;
 
 static const ChPortInfo inputs[] = {
@@ -27,19 +23,10 @@ static const ChParamInfo params[] = {
 };
 
 static void
-update_coef(OutputState* const s, const float rate)
-{
-  if (rate != s->rate) {
-    s->rate = rate;
-    s->coef = 1.0 - exp(-1.0 / (SMOOTH_SECONDS * (double)rate));
-  }
-}
-
-static void
 output_init(const ChNode* const node)
 {
   OutputState* const s = (OutputState*)node->state;
-  update_coef(s, node->ctx->rate);
+  ch_smoother_coef(&s->smooth, node->ctx->rate);
   s->level = (double)node->param[P_LEVEL]; /* start at the value: no fade-in */
 }
 
@@ -55,7 +42,7 @@ output_process(const ChNode* const node, const uint32_t n)
   float* const       out_r  = node->ctx->out[1];
   const float        target = node->param[P_LEVEL];
 
-  update_coef(s, node->ctx->rate);
+  ch_smoother_coef(&s->smooth, node->ctx->rate);
 
   double level = s->level;
   if (level == (double)target) {
@@ -66,13 +53,10 @@ output_process(const ChNode* const node, const uint32_t n)
     return;
   }
 
-  const double coef = s->coef;
+  const double coef = s->smooth.coef;
   for (uint32_t i = 0; i < n; ++i) {
     /* double: a float smoother stalls short of its target */
-    level += coef * ((double)target - level);
-    if (fabs((double)target - level) < SMOOTH_SNAP) {
-      level = (double)target; /* per sample: blocks do not matter */
-    }
+    level         = ch_smooth_step(level, target, coef);
     const float l = (float)level;
     out_l[i] += (left[i] + mono[i]) * l;
     out_r[i] += (right[i] + mono[i]) * l;

@@ -1,5 +1,6 @@
 /* The `pan` module: an equal-power (sine/cosine law) mono-to-stereo panner. */
 #include "../kind.h"
+#include "smooth.h"
 
 #include <math.h>
 
@@ -16,18 +17,15 @@ enum { IN_IN, IN_PAN };
 enum { OUT_LEFT, OUT_RIGHT };
 enum { P_PAN, P_LEVEL };
 
-#define QUARTER_PI     0.78539816339744831
-#define SMOOTH_SECONDS 0.005
-#define SMOOTH_SNAP    1e-6
+#define QUARTER_PI 0.78539816339744831
 
 typedef struct {
-  double pan; /* smoothed params */
-  double level;
-  double coef; /* smoother coefficient for `rate` */
-  float  rate;
-  float  p;     /* total pan the gains are for */
-  float  left;  /* cos a */
-  float  right; /* sin a */
+  double     pan; /* smoothed params */
+  double     level;
+  ChSmoother smooth; /* coefficient of the parameter glides */
+  float      p;      /* total pan the gains are for */
+  float      left;   /* cos a */
+  float      right;  /* sin a */
 } PanState;
 
 static const ChPortInfo inputs[] = {
@@ -46,16 +44,6 @@ static const ChParamInfo params[] = {
   { "level", "", 0.0f, 2.0f, 1.0f, "gain (smoothed, 5 ms)", NULL },
 };
 
-static inline double
-smooth(const double value, const float target, const double coef)
-{
-  if (value == (double)target) {
-    return value;
-  }
-  const double next = value + coef * ((double)target - value);
-  return fabs((double)target - next) < SMOOTH_SNAP ? (double)target : next;
-}
-
 static void
 set_pan(PanState* const s, const float p)
 {
@@ -66,19 +54,10 @@ set_pan(PanState* const s, const float p)
 }
 
 static void
-update_coef(PanState* const s, const float rate)
-{
-  if (rate != s->rate) {
-    s->rate = rate;
-    s->coef = 1.0 - exp(-1.0 / (SMOOTH_SECONDS * (double)rate));
-  }
-}
-
-static void
 pan_init(const ChNode* const node)
 {
   PanState* const s = (PanState*)node->state;
-  update_coef(s, node->ctx->rate);
+  ch_smoother_coef(&s->smooth, node->ctx->rate);
   s->pan   = (double)node->param[P_PAN]; /* start at the values */
   s->level = (double)node->param[P_LEVEL];
   set_pan(s, 0.0f);
@@ -94,14 +73,14 @@ pan_process(const ChNode* const node, const uint32_t n)
   float* const       right = node->out[OUT_RIGHT];
   const float* const param = node->param;
 
-  update_coef(s, node->ctx->rate);
+  ch_smoother_coef(&s->smooth, node->ctx->rate);
 
-  const double coef  = s->coef;
+  const double coef  = s->smooth.coef;
   double       pan   = s->pan;
   double       level = s->level;
   for (uint32_t i = 0; i < n; ++i) {
-    pan           = smooth(pan, param[P_PAN], coef);
-    level         = smooth(level, param[P_LEVEL], coef);
+    pan           = ch_smooth_step(pan, param[P_PAN], coef);
+    level         = ch_smooth_step(level, param[P_LEVEL], coef);
     const float c = cv[i] == cv[i] ? cv[i] : 0.0f; /* NaN: no offset */
     const float p = fminf(fmaxf((float)pan + c, -1.0f), 1.0f);
     if (p != s->p) {

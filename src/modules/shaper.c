@@ -1,5 +1,6 @@
 /* The `shaper` module: drive into a tanh, soft, fold or hard curve. */
 #include "../kind.h"
+#include "smooth.h"
 
 #include <math.h>
 
@@ -22,20 +23,17 @@ enum { IN_IN, IN_DRIVE };
 enum { P_DRIVE, P_SHAPE, P_MIX, P_LEVEL };
 enum { TANH, SOFT, FOLD, HARD };
 
-#define LN_GAIN_MAX    3.912023005428146 /* ln 50 */
-#define SMOOTH_SECONDS 0.005
-#define SMOOTH_SNAP    1e-6
+#define LN_GAIN_MAX 3.912023005428146 /* ln 50 */
 /* Input beyond this is taken as this; NaN as 0. */
 #define IN_LIMIT 1e6f
 
 typedef struct {
-  double drive; /* smoothed params */
-  double mix;
-  double level;
-  double coef; /* smoother coefficient for `rate` */
-  float  rate;
-  float  d;    /* total drive the gain was computed for */
-  float  gain; /* 50^d */
+  double     drive; /* smoothed params */
+  double     mix;
+  double     level;
+  ChSmoother smooth; /* coefficient of the parameter glides */
+  float      d;      /* total drive the gain was computed for */
+  float      gain;   /* 50^d */
 } ShaperState;
 
 static const ChPortInfo inputs[] = {
@@ -104,30 +102,11 @@ safe_input(const float x)
                               : 0.0f;
 }
 
-static inline double
-smooth(const double value, const float target, const double coef)
-{
-  if (value == (double)target) {
-    return value;
-  }
-  const double next = value + coef * ((double)target - value);
-  return fabs((double)target - next) < SMOOTH_SNAP ? (double)target : next;
-}
-
-static void
-update_coef(ShaperState* const s, const float rate)
-{
-  if (rate != s->rate) {
-    s->rate = rate;
-    s->coef = 1.0 - exp(-1.0 / (SMOOTH_SECONDS * (double)rate));
-  }
-}
-
 static void
 shaper_init(const ChNode* const node)
 {
   ShaperState* const s = (ShaperState*)node->state;
-  update_coef(s, node->ctx->rate);
+  ch_smoother_coef(&s->smooth, node->ctx->rate);
   /* start at the values: no fade-in */
   s->drive = (double)node->param[P_DRIVE];
   s->mix   = (double)node->param[P_MIX];
@@ -145,20 +124,20 @@ shaper_process(const ChNode* const node, const uint32_t n)
   float* const       out = node->out[0];
   const float* const p   = node->param;
 
-  update_coef(s, node->ctx->rate);
+  ch_smoother_coef(&s->smooth, node->ctx->rate);
 
   const int shape =
     (int)fmin(fmax(floor((double)p[P_SHAPE] + 0.5), 0.0), (double)HARD);
-  const double coef  = s->coef;
+  const double coef  = s->smooth.coef;
   double       drive = s->drive;
   double       mix   = s->mix;
   double       level = s->level;
   float        d     = s->d;
   float        gain  = s->gain;
   for (uint32_t i = 0; i < n; ++i) {
-    drive = smooth(drive, p[P_DRIVE], coef);
-    mix   = smooth(mix, p[P_MIX], coef);
-    level = smooth(level, p[P_LEVEL], coef);
+    drive = ch_smooth_step(drive, p[P_DRIVE], coef);
+    mix   = ch_smooth_step(mix, p[P_MIX], coef);
+    level = ch_smooth_step(level, p[P_LEVEL], coef);
 
     /* NaN-safe: fmaxf drops a NaN cv, leaving 0 */
     const float total = fminf(fmaxf((float)drive + cv[i], 0.0f), 1.0f);

@@ -1,21 +1,15 @@
 /* The `vca` module: a voltage-controlled amplifier. */
 #include "../kind.h"
+#include "smooth.h"
 
 #include <math.h>
 
 enum { IN_IN, IN_CV };
 enum { P_GAIN };
 
-/* Smoothing time constant of the gain param: short enough to follow a
-   knob, long enough that a step does not click. */
-#define SMOOTH_SECONDS 0.005
-/* Once this close, the smoother lands on its target (no denormal tail). */
-#define SMOOTH_SNAP 1e-6
-
 typedef struct {
-  double gain; /* smoothed gain param */
-  double coef; /* one-pole coefficient for `rate` */
-  float  rate;
+  double     gain;   /* smoothed gain param */
+  ChSmoother smooth; /* coefficient of the parameter glides */
 } VcaState;
 
 static const ChPortInfo inputs[] = {
@@ -32,19 +26,10 @@ static const ChParamInfo params[] = {
 };
 
 static void
-update_coef(VcaState* const s, const float rate)
-{
-  if (rate != s->rate) {
-    s->rate = rate;
-    s->coef = 1.0 - exp(-1.0 / (SMOOTH_SECONDS * (double)rate));
-  }
-}
-
-static void
 vca_init(const ChNode* const node)
 {
   VcaState* const s = (VcaState*)node->state;
-  update_coef(s, node->ctx->rate);
+  ch_smoother_coef(&s->smooth, node->ctx->rate);
   s->gain = (double)node->param[P_GAIN]; /* start at the value: no fade-in */
 }
 
@@ -57,7 +42,7 @@ vca_process(const ChNode* const node, const uint32_t n)
   float* const       out    = node->out[0];
   const float        target = node->param[P_GAIN];
 
-  update_coef(s, node->ctx->rate);
+  ch_smoother_coef(&s->smooth, node->ctx->rate);
 
   double gain = s->gain;
   if (gain == (double)target) {
@@ -67,13 +52,10 @@ vca_process(const ChNode* const node, const uint32_t n)
     return;
   }
 
-  const double coef = s->coef;
+  const double coef = s->smooth.coef;
   for (uint32_t i = 0; i < n; ++i) {
     /* double: a float smoother stalls short of its target */
-    gain += coef * ((double)target - gain);
-    if (fabs((double)target - gain) < SMOOTH_SNAP) {
-      gain = (double)target; /* per sample: blocks do not matter */
-    }
+    gain   = ch_smooth_step(gain, target, coef);
     out[i] = in[i] * ((float)gain + cv[i]);
   }
   s->gain = gain;

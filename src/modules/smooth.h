@@ -1,0 +1,41 @@
+/* Parameter smoothing shared by module kinds: a 5 ms one-pole glide, in
+   double (a float one stalls short of its target), landing exactly on its
+   target per sample, so that block lengths never change the output. */
+#ifndef CH_SMOOTH_H
+#define CH_SMOOTH_H
+
+#include <math.h>
+
+/* Short enough to follow a knob, long enough that a step does not click. */
+#define CH_SMOOTH_SECONDS 0.005
+/* Once this close, a glide lands on its target (no denormal tail). */
+#define CH_SMOOTH_SNAP 1e-6
+
+/** The per-sample coefficient, recomputed only when the rate changes. */
+typedef struct {
+  double coef;
+  float  rate;
+} ChSmoother;
+
+static inline double
+ch_smoother_coef(ChSmoother* const s, const float rate)
+{
+  if (rate != s->rate) {
+    s->rate = rate;
+    s->coef = 1.0 - exp(-1.0 / (CH_SMOOTH_SECONDS * (double)rate));
+  }
+  return s->coef;
+}
+
+/** One sample of a glide from `value` towards `target`. */
+static inline double
+ch_smooth_step(const double value, const float target, const double coef)
+{
+  if (value == (double)target) {
+    return value;
+  }
+  const double next = value + coef * ((double)target - value);
+  return fabs((double)target - next) < CH_SMOOTH_SNAP ? (double)target : next;
+}
+
+#endif /* CH_SMOOTH_H */
