@@ -493,7 +493,7 @@ layout(Plan* const          plan,
         arena, kind->n_inputs * sizeof(float*), alignof(float*));
       float** const out = (float**)arena_take(
         arena, kind->n_outputs * sizeof(float*), alignof(float*));
-      void* const state  = arena_take(arena, kind->state_size, 64);
+      void* const state = arena_take(arena, ch_kind_state_size(kind, rate), 64);
       uint32_t    n_sums = 0;
       uint32_t    n_src  = 0;
       for (uint32_t port = 0; port < kind->n_inputs; ++port) {

@@ -164,9 +164,11 @@ ch_graph_carry(ChGraph* const next, const ChGraph* const prev)
         /* Voices beyond the old count start from their primed state. */
         const uint32_t shared =
           to->n_nodes < from->n_nodes ? to->n_nodes : from->n_nodes;
+        /* Both graphs run at one rate (the instance's), so their states
+           have one size. */
+        const size_t size = ch_kind_state_size(to->kind, next->ctx.rate);
         for (uint32_t k = 0; k < shared; ++k) {
-          memcpy(to->nodes[k].state, from->nodes[k].state,
-                 to->kind->state_size);
+          memcpy(to->nodes[k].state, from->nodes[k].state, size);
         }
         for (uint32_t p = 0; p < to->kind->n_params; ++p) {
           if (!(to->fresh & (1u << p))) {

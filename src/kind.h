@@ -98,7 +98,8 @@ typedef struct {
    block.  Inputs and outputs may never alias each other.
 */
 typedef struct ChNode {
-  void*               state; /**< kind->state_size bytes, zeroed, 64-aligned */
+  void* state;               /**< ch_kind_state_size() bytes, zeroed,
+                                64-aligned */
   const float* const* in;    /**< kind->n_inputs buffers */
   float* const*       out;   /**< kind->n_outputs buffers */
   const float*        param; /**< kind->n_params current values */
@@ -146,7 +147,16 @@ typedef struct ChKind {
      may close a cycle: such a kind delays by whole blocks.
   */
   ChProcessFunc capture;
+  /**
+     NULL, or the state's size at a sample rate, for kinds whose state
+     holds rate-long buffers (delay lines); `state_size` is then the fixed
+     part.  Use ch_kind_state_size().
+  */
+  size_t (*state_size_at)(float rate);
 } ChKind;
+
+/** Bytes of state one instance of `kind` needs at `rate`. */
+size_t ch_kind_state_size(const ChKind* kind, float rate);
 
 /** Index of the named input, output or parameter, or -1. */
 int ch_kind_find_input(const ChKind* kind, const char* name);

@@ -73,6 +73,12 @@ ch_registry_find(const char* const name)
   return NULL;
 }
 
+size_t
+ch_kind_state_size(const ChKind* const kind, const float rate)
+{
+  return kind->state_size_at ? kind->state_size_at(rate) : kind->state_size;
+}
+
 static int
 find_port(const ChPortInfo* const ports, const uint32_t n, const char* name)
 {

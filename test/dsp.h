@@ -112,15 +112,16 @@ typedef struct {
 static inline KindHarness*
 harness_new(const ChKind* kind, float rate)
 {
-  KindHarness* h  = (KindHarness*)calloc(1, sizeof(KindHarness));
-  h->kind         = kind;
-  h->ctx.rate     = rate;
-  h->ctx.inv_rate = 1.0f / rate;
-  h->ctx.host     = &h->host;
-  h->ctx.out[0]   = h->left;
-  h->ctx.out[1]   = h->right;
-  h->state        = aligned_alloc(64, (kind->state_size + 63) / 64 * 64 + 64);
-  memset(h->state, 0, kind->state_size);
+  KindHarness* h          = (KindHarness*)calloc(1, sizeof(KindHarness));
+  h->kind                 = kind;
+  h->ctx.rate             = rate;
+  h->ctx.inv_rate         = 1.0f / rate;
+  h->ctx.host             = &h->host;
+  h->ctx.out[0]           = h->left;
+  h->ctx.out[1]           = h->right;
+  const size_t state_size = ch_kind_state_size(kind, rate);
+  h->state                = aligned_alloc(64, (state_size + 63) / 64 * 64 + 64);
+  memset(h->state, 0, state_size);
   for (uint32_t i = 0; i < kind->n_params; ++i) {
     h->params[i] = kind->params[i].def;
   }

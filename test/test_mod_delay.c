@@ -77,7 +77,8 @@ test_descriptor(void)
   CHECK(ch_kind_delay.n_inputs == 2 && ch_kind_delay.n_outputs == 2);
   CHECK(ch_kind_find_output(&ch_kind_delay, "left") == 0);
   CHECK(ch_kind_find_output(&ch_kind_delay, "right") == 1);
-  fprintf(stderr, "  state: %zu bytes\n", ch_kind_delay.state_size);
+  fprintf(stderr, "  state at 48 kHz: %zu bytes\n",
+          ch_kind_state_size(&ch_kind_delay, 48000.0f));
 }
 
 static void

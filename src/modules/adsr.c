@@ -177,4 +177,5 @@ const ChKind ch_kind_adsr = {
   adsr_process,
   0,
   NULL,
+  NULL,
 };

@@ -37,4 +37,5 @@ const ChKind ch_kind_const = {
   ch_const_process,
   0,
   NULL,
+  NULL,
 };

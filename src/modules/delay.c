@@ -12,9 +12,8 @@
    The delay time (param plus the `time` input, per sample) is smoothed by
    a one-pole of TIME_SMOOTH seconds, so knob moves glide like tape instead
    of clicking, and read with 4-point Catmull-Rom interpolation.  The line
-   lives in the state (no pointers: hot swaps copy state), sized for
-   MAX_TIME + MAX_SPREAD seconds at MAX_RATE; at higher rates the longest
-   times are cut short to fit.
+   lives at the end of the state (no pointers: hot swaps copy state), sized
+   for MAX_TIME + MAX_SPREAD seconds at the graph's sample rate.
 */
 
 enum { IN_IN, IN_TIME };
@@ -24,14 +23,15 @@ enum { P_TIME, P_FEEDBACK, P_DAMP, P_MIX, P_SPREAD };
 #define MIN_TIME   0.001
 #define MAX_TIME   2.0
 #define MAX_SPREAD 0.05
-#define MAX_RATE   192000u
-/* MAX_TIME + MAX_SPREAD at MAX_RATE, in integers (an array size), + 8 for
-   the interpolator's neighbours and rounding: 393608 floats, 1.5 MiB */
-#define LINE_LEN (MAX_RATE * 2u + 9600u + 8u)
+/* Samples the line holds at `rate`: MAX_TIME + MAX_SPREAD seconds, + 8 for
+   the interpolator's neighbours and rounding. */
+static uint32_t
+line_length(const float rate)
+{
+  return (uint32_t)ceil((MAX_TIME + MAX_SPREAD) * (double)rate) + 8u;
+}
 /* the interpolator reads 1 sample newer than the tap: keep 2 in hand */
 #define MIN_DELAY 4.0
-/* and up to 2 older: the longest delay the line holds, samples */
-#define MAX_DELAY ((double)LINE_LEN - MIN_DELAY)
 
 /* Glide time of delay time changes: short enough to follow a slow LFO
    (-3 dB near 5 Hz), long enough that a jump is a smooth pitch bend. */
@@ -58,7 +58,6 @@ enum { P_TIME, P_FEEDBACK, P_DAMP, P_MIX, P_SPREAD };
 #endif
 
 typedef struct {
-  float    line[LINE_LEN];
   double   delay_l;   /* smoothed delay of the left tap, samples */
   double   delay_r;   /* ... of the right tap */
   double   mix;       /* smoothed mix param */
@@ -69,7 +68,22 @@ typedef struct {
   float    damp;      /* param `damp_a` was computed for */
   float    rate;      /* rate the cached values are for */
   uint32_t pos;       /* next slot to write */
+  uint32_t len;       /* samples in `line` */
+  float    line[];    /* line_length(rate) samples */
 } DelayState;
+
+static size_t
+delay_state_size(const float rate)
+{
+  return sizeof(DelayState) + (size_t)line_length(rate) * sizeof(float);
+}
+
+/* The longest delay the line holds (up to 2 older samples are read). */
+static double
+max_delay(const DelayState* const s)
+{
+  return (double)s->len - MIN_DELAY;
+}
 
 static const ChPortInfo inputs[] = {
   { "in", CH_SIGNAL_AUDIO, "signal to delay (mono)" },
@@ -123,11 +137,11 @@ update_coefs(DelayState* const s, const float damp, const float rate)
 
 /* Delay of the left tap in samples for `seconds`; NaN-safe. */
 static double
-target_delay(const float seconds, const float rate)
+target_delay(const DelayState* const s, const float seconds, const float rate)
 {
   const float  t = fminf(fmaxf(seconds, (float)MIN_TIME), (float)MAX_TIME);
   const double d = (double)t * (double)rate;
-  return fmin(fmax(d, MIN_DELAY), MAX_DELAY);
+  return fmin(fmax(d, MIN_DELAY), max_delay(s));
 }
 
 static void
@@ -136,25 +150,30 @@ delay_init(const ChNode* const node)
   DelayState* const  s    = (DelayState*)node->state;
   const float* const p    = node->param;
   const float        rate = node->ctx->rate;
+  s->len                  = line_length(rate);
   update_coefs(s, p[P_DAMP], rate);
   /* start at the set values: no glide or fade-in on load */
-  s->delay_l = target_delay(p[P_TIME], rate);
-  s->delay_r = fmin(s->delay_l + (double)p[P_SPREAD] * (double)rate, MAX_DELAY);
-  s->mix     = (double)p[P_MIX];
+  s->delay_l = target_delay(s, p[P_TIME], rate);
+  s->delay_r =
+    fmin(s->delay_l + (double)p[P_SPREAD] * (double)rate, max_delay(s));
+  s->mix = (double)p[P_MIX];
 }
 
 /* Catmull-Rom read `delay` samples back from `pos` (the next write). */
 static inline float
-read_tap(const float* const line, const uint32_t pos, const double delay)
+read_tap(const float* const line,
+         const uint32_t     len,
+         const uint32_t     pos,
+         const double       delay)
 {
   const double   fl = floor(delay);
   const float    t  = (float)(delay - fl);
-  const uint32_t k  = (uint32_t)fl; /* 2 <= k < LINE_LEN - 2 */
+  const uint32_t k  = (uint32_t)fl; /* 2 <= k < len - 2 */
   /* index of the sample k back, then its neighbours k - 1 .. k + 2 */
-  uint32_t    i0  = pos >= k ? pos - k : pos + LINE_LEN - k;
-  uint32_t    i_n = i0 + 1u == LINE_LEN ? 0u : i0 + 1u; /* newer */
-  uint32_t    i1  = i0 ? i0 - 1u : LINE_LEN - 1u;       /* older */
-  uint32_t    i2  = i1 ? i1 - 1u : LINE_LEN - 1u;
+  uint32_t    i0  = pos >= k ? pos - k : pos + len - k;
+  uint32_t    i_n = i0 + 1u == len ? 0u : i0 + 1u; /* newer */
+  uint32_t    i1  = i0 ? i0 - 1u : len - 1u;       /* older */
+  uint32_t    i2  = i1 ? i1 - 1u : len - 1u;
   const float ym  = line[i_n];
   const float y0  = line[i0];
   const float y1  = line[i1];
@@ -178,24 +197,25 @@ delay_process(const ChNode* const node, const uint32_t n)
 
   update_coefs(s, p[P_DAMP], rate);
 
-  const float  time    = p[P_TIME];
-  const float  fb      = fminf(fmaxf(p[P_FEEDBACK], 0.0f), 0.98f);
-  const double spread  = fmax((double)p[P_SPREAD], 0.0) * (double)rate;
-  const double mix_to  = (double)p[P_MIX];
-  const double tc      = s->time_coef;
-  const double mc      = s->mix_coef;
-  const float  damp_a  = s->damp_a;
-  float* const line    = s->line;
-  double       delay_l = s->delay_l;
-  double       delay_r = s->delay_r;
-  double       mix     = s->mix;
-  float        lp      = s->lp;
-  uint32_t     pos     = s->pos;
+  const float    time    = p[P_TIME];
+  const float    fb      = fminf(fmaxf(p[P_FEEDBACK], 0.0f), 0.98f);
+  const double   spread  = fmax((double)p[P_SPREAD], 0.0) * (double)rate;
+  const double   mix_to  = (double)p[P_MIX];
+  const double   tc      = s->time_coef;
+  const double   mc      = s->mix_coef;
+  const float    damp_a  = s->damp_a;
+  float* const   line    = s->line;
+  const uint32_t len     = s->len;
+  double         delay_l = s->delay_l;
+  double         delay_r = s->delay_r;
+  double         mix     = s->mix;
+  float          lp      = s->lp;
+  uint32_t       pos     = s->pos;
 
   for (uint32_t i = 0; i < n; ++i) {
     /* smoothers run per sample, so blocks do not matter */
-    const double to_l = target_delay(time + cv[i], rate);
-    const double to_r = fmin(to_l + spread, MAX_DELAY);
+    const double to_l = target_delay(s, time + cv[i], rate);
+    const double to_r = fmin(to_l + spread, max_delay(s));
     delay_l += tc * (to_l - delay_l);
     delay_r += tc * (to_r - delay_r);
     mix += mc * (mix_to - mix);
@@ -209,8 +229,8 @@ delay_process(const ChNode* const node, const uint32_t n)
       mix = mix_to;
     }
 
-    const float wet_l = read_tap(line, pos, delay_l);
-    const float wet_r = read_tap(line, pos, delay_r);
+    const float wet_l = read_tap(line, len, pos, delay_l);
+    const float wet_r = read_tap(line, len, pos, delay_r);
     lp += damp_a * (wet_l - lp);
     lp = fabsf(lp) < DENORMAL_FLOOR ? 0.0f : lp; /* per sample: blocks */
 
@@ -218,7 +238,7 @@ delay_process(const ChNode* const node, const uint32_t n)
     float       w = x + fb * lp;
     w             = isfinite(w) ? fminf(fmaxf(w, -LIMIT), LIMIT) : 0.0f;
     line[pos]     = fabsf(w) < DENORMAL_FLOOR ? 0.0f : w;
-    pos           = pos + 1u == LINE_LEN ? 0u : pos + 1u;
+    pos           = pos + 1u == len ? 0u : pos + 1u;
 
     const float m = (float)mix;
     left[i]       = x * (1.0f - m) + wet_l * m;
@@ -246,4 +266,5 @@ const ChKind ch_kind_delay = {
   delay_process,
   CH_KIND_GLOBAL,
   NULL,
+  delay_state_size,
 };

@@ -113,4 +113,5 @@ const ChKind ch_kind_feedback = {
   feedback_process,
   0,
   feedback_capture,
+  NULL,
 };

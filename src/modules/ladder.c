@@ -224,4 +224,5 @@ const ChKind ch_kind_ladder = {
   ladder_process,
   0,
   NULL,
+  NULL,
 };

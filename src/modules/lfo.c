@@ -228,4 +228,5 @@ const ChKind ch_kind_lfo = {
   lfo_process,
   0,
   NULL,
+  NULL,
 };

@@ -96,4 +96,5 @@ const ChKind ch_kind_macro = {
   macro_process,
   0,
   NULL,
+  NULL,
 };

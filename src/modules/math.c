@@ -141,4 +141,5 @@ const ChKind ch_kind_math = {
   math_process,
   0,
   NULL,
+  NULL,
 };

@@ -124,4 +124,5 @@ const ChKind ch_kind_mixer = {
   ch_mixer_process,
   0,
   NULL,
+  NULL,
 };

@@ -117,4 +117,5 @@ const ChKind ch_kind_noise = {
   ch_noise_process,
   0,
   NULL,
+  NULL,
 };

@@ -256,4 +256,5 @@ const ChKind ch_kind_osc = {
   ch_osc_process,
   0,
   NULL,
+  NULL,
 };

@@ -78,4 +78,5 @@ const ChKind ch_kind_output = {
   output_process,
   CH_KIND_GLOBAL,
   NULL,
+  NULL,
 };

@@ -108,4 +108,5 @@ const ChKind ch_kind_pan = {
   pan_process,
   0,
   NULL,
+  NULL,
 };

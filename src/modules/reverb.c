@@ -332,4 +332,5 @@ const ChKind ch_kind_reverb = {
   reverb_process,
   CH_KIND_GLOBAL,
   NULL,
+  NULL,
 };

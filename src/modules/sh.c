@@ -108,4 +108,5 @@ const ChKind ch_kind_sh = {
   sh_process,
   0,
   NULL,
+  NULL,
 };

@@ -186,4 +186,5 @@ const ChKind ch_kind_shaper = {
   shaper_process,
   0,
   NULL,
+  NULL,
 };

@@ -183,4 +183,5 @@ const ChKind ch_kind_svf = {
   svf_process,
   0,
   NULL,
+  NULL,
 };

@@ -75,4 +75,5 @@ const ChKind ch_kind_vca = {
   vca_process,
   0,
   NULL,
+  NULL,
 };

@@ -124,4 +124,5 @@ const ChKind ch_kind_voice = {
   voice_process,
   CH_KIND_PER_VOICE,
   NULL,
+  NULL,
 };
