@@ -102,7 +102,8 @@ test_descriptor(void)
   CHECK(ch_kind_find_input(&ch_kind_reverb, "right") == 1);
   CHECK(ch_kind_find_output(&ch_kind_reverb, "left") == 0);
   CHECK(ch_kind_find_output(&ch_kind_reverb, "right") == 1);
-  fprintf(stderr, "  state: %zu bytes\n", ch_kind_reverb.state_size);
+  fprintf(stderr, "  state at 48 kHz: %zu bytes\n",
+          ch_kind_state_size(&ch_kind_reverb, 48000.0f));
 }
 
 static void

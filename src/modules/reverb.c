@@ -20,9 +20,9 @@
    low-pass would shorten the tail by some 12 %).  Each line's gain is
    10^(-3 length / (rate RT60)), with RT60 = 0.2 s * 40^decay: 0.2 s at 0,
    1.26 s at 0.5, 8 s at 1 (measured within 10 %, see the test, with
-   damp 0; damping shortens the tail of the highs).  All buffers live in the
-   state (no pointers: hot swaps copy state), sized for MAX_RATE; above it
-   the lengths are clipped, so the room gets smaller.
+   damp 0; damping shortens the tail of the highs).  All buffers live at
+   the end of the state (no pointers: hot swaps copy state), sized for the
+   graph's sample rate.
 */
 
 enum { IN_LEFT, IN_RIGHT };
@@ -32,13 +32,16 @@ enum { P_SIZE, P_DECAY, P_DAMP, P_MIX };
 #define N_LINES   8u
 #define N_AP      4u
 #define BASE_RATE 48000.0
-#define MAX_RATE  192000u
 #define MAX_LINE  4507u /* longest of line_base */
 #define MAX_AP    419u  /* longest of ap_base */
-#define MAX_RATIO 4u    /* MAX_RATE / BASE_RATE */
-/* buffers for MAX_RATE, + 8 for interpolation and rounding */
-#define LINE_LEN (MAX_LINE * MAX_RATIO + 8u)
-#define AP_LEN   (MAX_AP * MAX_RATIO + 8u)
+
+/* Samples of a buffer holding `longest` samples at BASE_RATE, at `rate`,
+   + 8 for interpolation and rounding. */
+static uint32_t
+buffer_length(const uint32_t longest, const float rate)
+{
+  return (uint32_t)ceil((double)longest * (double)rate / BASE_RATE) + 8u;
+}
 
 #define SIZE_MIN    0.25 /* length scale at size 0 */
 #define RT60_MIN    0.2  /* seconds at decay 0 */
@@ -81,8 +84,6 @@ static const float out_sign[2][N_LINES] = {
 };
 
 typedef struct {
-  float    line[N_LINES][LINE_LEN];
-  float    ap[2][N_AP][AP_LEN];
   float    lp[N_LINES];   /* damping low-pass states */
   float    gain[N_LINES]; /* per-pass gain of each line */
   uint32_t ap_delay[2][N_AP];
@@ -99,7 +100,32 @@ typedef struct {
   float    rate;
   uint32_t line_pos; /* next slot to write, lines */
   uint32_t ap_pos;   /* ... allpasses */
+  uint32_t line_len; /* samples per line */
+  uint32_t ap_len;   /* samples per allpass */
+  float    buf[];    /* N_LINES lines, then 2 x N_AP allpasses */
 } ReverbState;
+
+static size_t
+reverb_state_size(const float rate)
+{
+  return sizeof(ReverbState) +
+         ((size_t)N_LINES * buffer_length(MAX_LINE, rate) +
+          2u * N_AP * buffer_length(MAX_AP, rate)) *
+           sizeof(float);
+}
+
+static inline float*
+line_of(ReverbState* const s, const uint32_t k)
+{
+  return s->buf + (size_t)k * s->line_len;
+}
+
+/* The N_AP allpasses of channel `c`, one after the other. */
+static inline float*
+allpasses_of(ReverbState* const s, const uint32_t c)
+{
+  return s->buf + (size_t)N_LINES * s->line_len + (size_t)c * N_AP * s->ap_len;
+}
 
 static const ChPortInfo inputs[] = {
   { "left", CH_SIGNAL_AUDIO, "left (or mono: patch it into both) input" },
@@ -131,12 +157,15 @@ one_pole(const double seconds, const float rate)
 /* Whole length of a line in samples for `size`, kept inside its buffer
    (the linear interpolation reads one sample older). */
 static double
-line_delay(const double base, const double unit, const float size)
+line_delay(const double   base,
+           const double   unit,
+           const float    size,
+           const uint32_t length)
 {
   const double s     = fmin(fmax((double)size, 0.0), 1.0); /* NaN -> 0 */
   const double scale = SIZE_MIN + (1.0 - SIZE_MIN) * s;
   return fmin(fmax(floor(base * unit * scale + 0.5), 2.0),
-              (double)LINE_LEN - 2.0);
+              (double)length - 2.0);
 }
 
 static void
@@ -148,10 +177,12 @@ update_params(ReverbState* const s, const float* const p, const float rate)
     s->size_coef = one_pole(SIZE_SMOOTH, rate);
     s->mix_coef  = one_pole(MIX_SMOOTH, rate);
     s->line_unit = (double)rate / BASE_RATE;
+    s->line_len  = buffer_length(MAX_LINE, rate);
+    s->ap_len    = buffer_length(MAX_AP, rate);
     for (uint32_t c = 0; c < 2; ++c) {
       for (uint32_t j = 0; j < N_AP; ++j) {
         const double d    = floor(ap_base[c][j] * s->line_unit + 0.5);
-        s->ap_delay[c][j] = (uint32_t)fmin(fmax(d, 1.0), AP_LEN - 1.0);
+        s->ap_delay[c][j] = (uint32_t)fmin(fmax(d, 1.0), s->ap_len - 1.0);
       }
     }
   }
@@ -172,9 +203,10 @@ update_params(ReverbState* const s, const float* const p, const float rate)
     const double decay = fmin(fmax((double)s->decay, 0.0), 1.0);
     const double rt60  = RT60_MIN * pow(RT60_RATIO, decay);
     for (uint32_t i = 0; i < N_LINES; ++i) {
-      const double len = line_delay(line_base[i], s->line_unit, s->size);
-      s->target[i]     = len;
-      s->gain[i]       = (float)pow(10.0, -3.0 * len / ((double)rate * rt60));
+      const double len =
+        line_delay(line_base[i], s->line_unit, s->size, s->line_len);
+      s->target[i] = len;
+      s->gain[i]   = (float)pow(10.0, -3.0 * len / ((double)rate * rt60));
     }
   }
 }
@@ -205,16 +237,18 @@ sanitize(const float x)
 
 /* Four Schroeder allpasses in series: w = x + g w[-D], y = w[-D] - g w. */
 static inline float
-diffuse(float (*const ap)[AP_LEN],
+diffuse(float* const          aps,
+        const uint32_t        len,
         const uint32_t* const delay,
         const uint32_t        pos,
         float                 x)
 {
   for (uint32_t j = 0; j < N_AP; ++j) {
+    float* const   ap  = aps + (size_t)j * len;
     const uint32_t d   = delay[j];
-    const float    old = ap[j][pos >= d ? pos - d : pos + AP_LEN - d];
+    const float    old = ap[pos >= d ? pos - d : pos + len - d];
     const float    w   = flush(x + AP_GAIN * old);
-    ap[j][pos]         = w;
+    ap[pos]            = w;
     x                  = old - AP_GAIN * w;
   }
   return x;
@@ -253,13 +287,15 @@ reverb_process(const ChNode* const node, const uint32_t n)
 
   update_params(s, p, rate);
 
-  const double mix_to = (double)p[P_MIX];
-  const double sc     = s->size_coef;
-  const double mc     = s->mix_coef;
-  const float  damp_a = s->damp_a;
-  double       mix    = s->mix;
-  uint32_t     lpos   = s->line_pos;
-  uint32_t     apos   = s->ap_pos;
+  const double   mix_to = (double)p[P_MIX];
+  const double   sc     = s->size_coef;
+  const double   mc     = s->mix_coef;
+  const float    damp_a = s->damp_a;
+  double         mix    = s->mix;
+  uint32_t       lpos   = s->line_pos;
+  uint32_t       apos   = s->ap_pos;
+  const uint32_t llen   = s->line_len;
+  const uint32_t alen   = s->ap_len;
 
   for (uint32_t i = 0; i < n; ++i) {
     /* smoothers run per sample, so blocks do not matter */
@@ -283,9 +319,9 @@ reverb_process(const ChNode* const node, const uint32_t n)
       const double   fl = floor(d);
       const float    t  = (float)(d - fl);
       const uint32_t dk = (uint32_t)fl;
-      const uint32_t i0 = lpos >= dk ? lpos - dk : lpos + LINE_LEN - dk;
-      const uint32_t i1 = i0 ? i0 - 1u : LINE_LEN - 1u;
-      const float*   ln = s->line[k];
+      const uint32_t i0 = lpos >= dk ? lpos - dk : lpos + llen - dk;
+      const uint32_t i1 = i0 ? i0 - 1u : llen - 1u;
+      const float*   ln = line_of(s, k);
       y[k]              = ln[i0] + t * (ln[i1] - ln[i0]);
       s->lp[k]          = flush(s->lp[k] + damp_a * (y[k] - s->lp[k]));
       v[k]              = s->gain[k] * s->lp[k];
@@ -294,13 +330,15 @@ reverb_process(const ChNode* const node, const uint32_t n)
 
     const float x_l = in_l[i];
     const float x_r = in_r[i];
-    const float d_l = diffuse(s->ap[0], s->ap_delay[0], apos, sanitize(x_l));
-    const float d_r = diffuse(s->ap[1], s->ap_delay[1], apos, sanitize(x_r));
+    const float d_l =
+      diffuse(allpasses_of(s, 0), alen, s->ap_delay[0], apos, sanitize(x_l));
+    const float d_r =
+      diffuse(allpasses_of(s, 1), alen, s->ap_delay[1], apos, sanitize(x_r));
     for (uint32_t k = 0; k < N_LINES; ++k) {
-      s->line[k][lpos] = flush(v[k] + ((k & 1u) ? d_r : d_l));
+      line_of(s, k)[lpos] = flush(v[k] + ((k & 1u) ? d_r : d_l));
     }
-    lpos = lpos + 1u == LINE_LEN ? 0u : lpos + 1u;
-    apos = apos + 1u == AP_LEN ? 0u : apos + 1u;
+    lpos = lpos + 1u == llen ? 0u : lpos + 1u;
+    apos = apos + 1u == alen ? 0u : apos + 1u;
 
     float wet_l = 0.0f;
     float wet_r = 0.0f;
@@ -332,5 +370,5 @@ const ChKind ch_kind_reverb = {
   reverb_process,
   CH_KIND_GLOBAL,
   NULL,
-  NULL,
+  reverb_state_size,
 };
