@@ -169,6 +169,16 @@ def build(bld):
     tool_use = engine + ['LILV', 'SERD', 'SORD', 'SNDFILE', 'M', 'PTHREAD', 'DL']
     if bld.env.LIB_SMF:
         tool_use.append('SMF')
+    # tools/lib/*.c is the hosting code the tools share, built once.
+    tool_lib = glob('tools/lib/*.c')
+    if tool_lib:
+        bld.objects(source=tool_lib,
+                    target='chronus_tool_lib',
+                    idx=6,
+                    includes=includes('src', 'plugin', 'tools'),
+                    defines=defines,
+                    use=tool_use)
+        tool_use = ['chronus_tool_lib'] + tool_use
     for src in glob('tools/*.c'):
         bld.program(source=[src],
                     target='tools/' + os.path.splitext(src.name)[0],

@@ -5,18 +5,14 @@
 #include "../src/model.h"
 #include "../src/patch.h"
 #include "../src/voicing.h"
+#include "lib/lv2host.h"
 #include "uris.h"
 
 #include <lilv/lilv.h>
 #include <lv2/atom/forge.h>
 #include <lv2/atom/util.h>
-#include <lv2/buf-size/buf-size.h>
 #include <lv2/core/lv2.h>
-#include <lv2/log/log.h>
-#include <lv2/options/options.h>
-#include <lv2/parameters/parameters.h>
 #include <lv2/urid/urid.h>
-#include <lv2/worker/worker.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -203,169 +199,46 @@ typedef struct {
   double     graph_ns;   /* ch_graph_run of the same block */
 } Profile;
 
-/* URID map: a plain list, fine for the few dozen URIs one instance uses */
+/* The host: one lilv world, one instance at a time.  Its worker is
+   synchronous (tools/lib/lv2host.c), so commits land inside run(); we only
+   time blocks without them. */
 
 typedef struct {
-  char**   uris;
-  uint32_t n;
-} UridMap;
-
-static LV2_URID
-map_uri(LV2_URID_Map_Handle handle, const char* const uri)
-{
-  UridMap* const map = (UridMap*)handle;
-  for (uint32_t i = 0; i < map->n; ++i) {
-    if (!strcmp(map->uris[i], uri)) {
-      return i + 1u;
-    }
-  }
-  char** const uris = (char**)realloc(map->uris, (map->n + 1u) * sizeof(char*));
-  if (!uris) {
-    return 0;
-  }
-  map->uris        = uris;
-  char* const copy = (char*)malloc(strlen(uri) + 1u);
-  if (!copy) {
-    return 0;
-  }
-  strcpy(copy, uri);
-  map->uris[map->n] = copy;
-  return ++map->n;
-}
-
-static const char*
-unmap_uri(LV2_URID_Unmap_Handle handle, const LV2_URID urid)
-{
-  const UridMap* const map = (const UridMap*)handle;
-  return urid >= 1u && urid <= map->n ? map->uris[urid - 1u] : NULL;
-}
-
-/* The host: one lilv world, one instance at a time */
-
-typedef struct {
-  UridMap                     urids;
-  LV2_URID_Map                map;
-  LV2_URID_Unmap              unmap;
-  ChUris                      uris;
-  LV2_URID                    atom_Chunk;
-  LV2_URID                    log_Trace;
-  LilvWorld*                  world;
-  const LilvPlugin*           plugin;
-  LilvInstance*               instance;
-  const LV2_Worker_Interface* worker;
-  uint32_t                    n_ports;
-  float*                      defaults;
-  float*                      port_values;
-  bool*                       is_control;
-  uint32_t                    port_control;
-  uint32_t                    port_notify;
-  uint32_t                    port_out[2];
-  uint8_t*                    control;
-  LV2_Atom_Sequence*          notify;
-  float*                      out[2];
-  float*                      dummy;
-  LV2_Atom_Forge              forge;
-  uint8_t                     message[MESSAGE_SIZE];
-  uint32_t                    n_errors;
-  bool                        committed;
-  double                      commit_ms;
+  ChHost             lv2;
+  ChUris             uris;
+  LV2_URID           atom_Chunk;
+  uint32_t           n_ports;
+  float*             defaults;
+  float*             port_values;
+  bool*              is_control;
+  uint32_t           port_control;
+  uint32_t           port_notify;
+  uint32_t           port_out[2];
+  uint8_t*           control;
+  LV2_Atom_Sequence* notify;
+  float*             out[2];
+  float*             dummy;
+  LV2_Atom_Forge     forge;
+  uint8_t            message[MESSAGE_SIZE];
+  uint32_t           n_errors;
+  bool               committed;
+  double             commit_ms;
 } Host;
-
-static int
-print_log(LV2_Log_Handle handle, LV2_URID type, const char* fmt, va_list args)
-{
-  const Host* const host = (const Host*)handle;
-  if (type == host->log_Trace) {
-    return 0;
-  }
-  fprintf(stderr, "%s: plugin: ", PROG);
-  return vfprintf(stderr, fmt, args);
-}
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static int
-printf_log(LV2_Log_Handle handle, LV2_URID type, const char* fmt, ...)
-{
-  va_list args;
-  va_start(args, fmt);
-  const int ret = print_log(handle, type, fmt, args);
-  va_end(args);
-  return ret;
-}
-
-/* The synchronous worker, as in chronus-render: work and its responses run
-   at once, inside schedule_work (Ardour's export does the same).  Commits
-   therefore land inside run(); we only time blocks without them. */
-
-static LV2_Worker_Status
-respond(LV2_Worker_Respond_Handle handle,
-        const uint32_t            size,
-        const void* const         data)
-{
-  Host* const host = (Host*)handle;
-  return host->worker->work_response(lilv_instance_get_handle(host->instance),
-                                     size, data);
-}
-
-static LV2_Worker_Status
-schedule_work(LV2_Worker_Schedule_Handle handle,
-              const uint32_t             size,
-              const void* const          data)
-{
-  Host* const host = (Host*)handle;
-  if (!host->worker) {
-    return LV2_WORKER_ERR_UNKNOWN;
-  }
-  return host->worker->work(lilv_instance_get_handle(host->instance), respond,
-                            host, size, data);
-}
 
 static bool
 host_load(Host* const host, const char* const bundle_dir)
 {
-  host->map   = (LV2_URID_Map){ &host->urids, map_uri };
-  host->unmap = (LV2_URID_Unmap){ &host->urids, unmap_uri };
-  ch_uris_map(&host->uris, &host->map);
-  host->atom_Chunk = map_uri(&host->urids, LV2_ATOM__Chunk);
-  host->log_Trace  = map_uri(&host->urids, LV2_LOG__Trace);
-  lv2_atom_forge_init(&host->forge, &host->map);
-
-  LilvWorld* const world = host->world = lilv_world_new();
-  if (!world) {
-    return false;
-  }
-  char* const dir = realpath(bundle_dir, NULL);
-  if (!dir) {
-    fail("cannot open bundle '%s': %s (build it first: ./waf build)",
-         bundle_dir, strerror(errno));
-    return false;
-  }
-  char* const slashed = (char*)malloc(strlen(dir) + 2u);
-  if (!slashed) {
-    free(dir);
-    return false;
-  }
-  strcpy(slashed, dir);
-  strcat(slashed, "/"); /* lilv wants bundle URIs to end with a slash */
-  LilvNode* const bundle = lilv_new_file_uri(world, NULL, slashed);
-  lilv_world_load_bundle(world, bundle);
-  lilv_node_free(bundle);
-  free(slashed);
-  free(dir);
-
-  LilvNode* const uri = lilv_new_uri(world, CH_PLUGIN_URI);
-  host->plugin =
-    lilv_plugins_get_by_uri(lilv_world_get_all_plugins(world), uri);
-  lilv_node_free(uri);
-  if (!host->plugin) {
-    fail("plugin <%s> not found in %s", CH_PLUGIN_URI, bundle_dir);
+  ch_host_init(&host->lv2, PROG);
+  ch_uris_map(&host->uris, &host->lv2.map);
+  host->atom_Chunk = ch_host_map(&host->lv2, LV2_ATOM__Chunk);
+  lv2_atom_forge_init(&host->forge, &host->lv2.map);
+  if (!ch_host_load(&host->lv2, bundle_dir, " (build it first: ./waf build)")) {
     return false;
   }
 
   /* Ports: which is which, and the control defaults */
-  const LilvPlugin* const plugin = host->plugin;
+  LilvWorld* const        world  = host->lv2.world;
+  const LilvPlugin* const plugin = host->lv2.plugin;
   host->n_ports                  = lilv_plugin_get_num_ports(plugin);
   host->defaults                 = (float*)calloc(host->n_ports, sizeof(float));
   host->port_values              = (float*)calloc(host->n_ports, sizeof(float));
@@ -421,9 +294,6 @@ host_load(Host* const host, const char* const bundle_dir)
 static void
 host_free(Host* const host)
 {
-  if (host->world) {
-    lilv_world_free(host->world);
-  }
   free(host->defaults);
   free(host->port_values);
   free(host->is_control);
@@ -432,10 +302,7 @@ host_free(Host* const host)
   free(host->out[0]);
   free(host->out[1]);
   free(host->dummy);
-  for (uint32_t i = 0; i < host->urids.n; ++i) {
-    free(host->urids.uris[i]);
-  }
-  free(host->urids.uris);
+  ch_host_clear(&host->lv2);
 }
 
 static void
@@ -510,10 +377,10 @@ run_cycle(Host* const host, const uint32_t n)
   host->notify->atom.type = host->atom_Chunk;
   host->notify->atom.size = NOTIFY_SIZE - (uint32_t)sizeof(LV2_Atom);
   const double start      = now_ns();
-  lilv_instance_run(host->instance, n);
+  lilv_instance_run(host->lv2.instance, n);
   const double ns = now_ns() - start;
-  if (host->worker && host->worker->end_run) {
-    host->worker->end_run(lilv_instance_get_handle(host->instance));
+  if (host->lv2.worker && host->lv2.worker->end_run) {
+    host->lv2.worker->end_run(lilv_instance_get_handle(host->lv2.instance));
   }
   /* An empty notify sequence is all we see in steady state. */
   if (host->notify->atom.size > sizeof(LV2_Atom_Sequence_Body)) {
@@ -526,48 +393,10 @@ run_cycle(Host* const host, const uint32_t n)
 static bool
 instance_start(Host* const host, const uint32_t block, const char* const path)
 {
-  const float              rate_f    = (float)RATE;
-  const int32_t            min_block = 1;
-  const int32_t            max_block = (int32_t)block;
-  const int32_t            nominal   = (int32_t)block;
-  const int32_t            seq_size  = (int32_t)NOTIFY_SIZE;
-  const LV2_URID           atom_Int  = host->uris.atom_Int;
-  const LV2_Options_Option options[] = {
-    { LV2_OPTIONS_INSTANCE, 0,
-      map_uri(&host->urids, LV2_PARAMETERS__sampleRate), sizeof(float),
-      host->uris.atom_Float, &rate_f },
-    { LV2_OPTIONS_INSTANCE, 0,
-      map_uri(&host->urids, LV2_BUF_SIZE__minBlockLength), sizeof(int32_t),
-      atom_Int, &min_block },
-    { LV2_OPTIONS_INSTANCE, 0,
-      map_uri(&host->urids, LV2_BUF_SIZE__maxBlockLength), sizeof(int32_t),
-      atom_Int, &max_block },
-    { LV2_OPTIONS_INSTANCE, 0,
-      map_uri(&host->urids, LV2_BUF_SIZE__nominalBlockLength), sizeof(int32_t),
-      atom_Int, &nominal },
-    { LV2_OPTIONS_INSTANCE, 0,
-      map_uri(&host->urids, LV2_BUF_SIZE__sequenceSize), sizeof(int32_t),
-      atom_Int, &seq_size },
-    { LV2_OPTIONS_INSTANCE, 0, 0, 0, 0, NULL },
-  };
-  LV2_Worker_Schedule      schedule = { host, schedule_work };
-  LV2_Log_Log              log      = { host, printf_log, print_log };
-  const LV2_Feature        map_f    = { LV2_URID__map, &host->map };
-  const LV2_Feature        unmap_f  = { LV2_URID__unmap, &host->unmap };
-  const LV2_Feature        sched_f  = { LV2_WORKER__schedule, &schedule };
-  const LV2_Feature        log_f    = { LV2_LOG__log, &log };
-  const LV2_Feature        opts_f   = { LV2_OPTIONS__options, (void*)options };
-  const LV2_Feature        bounded = { LV2_BUF_SIZE__boundedBlockLength, NULL };
-  const LV2_Feature* const features[] = { &map_f,  &unmap_f, &sched_f, &log_f,
-                                          &opts_f, &bounded, NULL };
-
-  host->instance = lilv_plugin_instantiate(host->plugin, RATE, features);
-  if (!host->instance) {
-    fail("cannot instantiate <%s>", CH_PLUGIN_URI);
+  const ChHostSettings settings = { RATE, block, block, NOTIFY_SIZE, false };
+  if (!ch_host_instantiate(&host->lv2, &settings)) {
     return false;
   }
-  host->worker = (const LV2_Worker_Interface*)lilv_instance_get_extension_data(
-    host->instance, LV2_WORKER__interface);
   for (uint32_t i = 0; i < host->n_ports; ++i) {
     void* buffer = host->dummy;
     if (i == host->port_control) {
@@ -580,9 +409,9 @@ instance_start(Host* const host, const uint32_t block, const char* const path)
       host->port_values[i] = host->defaults[i];
       buffer               = &host->port_values[i];
     }
-    lilv_instance_connect_port(host->instance, i, buffer);
+    lilv_instance_connect_port(host->lv2.instance, i, buffer);
   }
-  lilv_instance_activate(host->instance);
+  lilv_instance_activate(host->lv2.instance);
 
   /* ch:Load the file and ch:Commit, in one empty run(); the synchronous
      worker builds the graph inside it, and the next run() swaps it in. */
@@ -617,10 +446,9 @@ instance_start(Host* const host, const uint32_t block, const char* const path)
 static void
 instance_stop(Host* const host)
 {
-  if (host->instance) {
-    lilv_instance_deactivate(host->instance);
-    lilv_instance_free(host->instance);
-    host->instance = NULL;
+  if (host->lv2.instance) {
+    lilv_instance_deactivate(host->lv2.instance);
+    ch_host_drop_instance(&host->lv2);
   }
 }
 

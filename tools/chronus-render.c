@@ -2,18 +2,14 @@
    through lilv and playing a patch, a timed script and/or a MIDI file. */
 #include "../src/model.h"
 #include "../src/patch.h"
+#include "lib/lv2host.h"
 #include "uris.h"
 
 #include <lilv/lilv.h>
 #include <lv2/atom/forge.h>
 #include <lv2/atom/util.h>
-#include <lv2/buf-size/buf-size.h>
 #include <lv2/core/lv2.h>
-#include <lv2/log/log.h>
-#include <lv2/options/options.h>
-#include <lv2/parameters/parameters.h>
 #include <lv2/urid/urid.h>
-#include <lv2/worker/worker.h>
 #include <sndfile.h>
 
 #ifdef CH_HAVE_SMF
@@ -67,42 +63,6 @@ typedef struct {
   bool        quiet;
 } Options;
 
-/* URID map: a plain list, fine for the few dozen URIs one instance uses */
-
-typedef struct {
-  char**   uris;
-  uint32_t n;
-} UridMap;
-
-static LV2_URID
-map_uri(LV2_URID_Map_Handle handle, const char* const uri)
-{
-  UridMap* const map = (UridMap*)handle;
-  for (uint32_t i = 0; i < map->n; ++i) {
-    if (!strcmp(map->uris[i], uri)) {
-      return i + 1u;
-    }
-  }
-  char** const uris = (char**)realloc(map->uris, (map->n + 1u) * sizeof(char*));
-  char* const  copy = (char*)malloc(strlen(uri) + 1u);
-  if (!uris || !copy) {
-    free(copy);
-    map->uris = uris ? uris : map->uris;
-    return 0; /* out of memory: LV2 says 0 is "no URID" */
-  }
-  strcpy(copy, uri);
-  map->uris         = uris;
-  map->uris[map->n] = copy;
-  return ++map->n;
-}
-
-static const char*
-unmap_uri(LV2_URID_Unmap_Handle handle, const LV2_URID urid)
-{
-  const UridMap* const map = (const UridMap*)handle;
-  return urid >= 1u && urid <= map->n ? map->uris[urid - 1u] : NULL;
-}
-
 /* Events to send, in time order */
 
 typedef enum {
@@ -132,70 +92,28 @@ typedef struct {
 /* The host */
 
 typedef struct {
-  Options                     opt;
-  UridMap                     urids;
-  LV2_URID_Map                map;
-  LV2_URID_Unmap              unmap;
-  ChUris                      uris;
-  LV2_URID                    atom_Chunk;
-  LV2_URID                    log_Error;
-  LV2_URID                    log_Warning;
-  LV2_URID                    log_Trace;
-  LilvWorld*                  world;
-  const LilvPlugin*           plugin;
-  LilvInstance*               instance;
-  const LV2_Worker_Interface* worker;
-  uint32_t                    n_ports;
-  float*                      port_values; /* control input values */
-  uint32_t                    port_control;
-  uint32_t                    port_notify;
-  uint32_t                    port_out[2];
-  int32_t                     port_program;
-  int32_t                     port_gain;
-  int32_t                     port_macro[8];
-  uint8_t*                    control; /* the input atom:Sequence */
-  uint32_t                    control_cap;
-  LV2_Atom_Sequence*          notify;
-  float*                      out[2];
-  float*                      dummy; /* for ports we do not use */
-  bool                        in_run;
-  uint32_t                    n_errors;
-  EventList                   list;
-  LV2_Atom_Forge              forge;
-  uint8_t                     message[MESSAGE_SIZE];
+  Options            opt;
+  ChHost             lv2;
+  ChUris             uris;
+  LV2_URID           atom_Chunk;
+  uint32_t           n_ports;
+  float*             port_values; /* control input values */
+  uint32_t           port_control;
+  uint32_t           port_notify;
+  uint32_t           port_out[2];
+  int32_t            port_program;
+  int32_t            port_gain;
+  int32_t            port_macro[8];
+  uint8_t*           control; /* the input atom:Sequence */
+  uint32_t           control_cap;
+  LV2_Atom_Sequence* notify;
+  float*             out[2];
+  float*             dummy; /* for ports we do not use */
+  uint32_t           n_errors;
+  EventList          list;
+  LV2_Atom_Forge     forge;
+  uint8_t            message[MESSAGE_SIZE];
 } Host;
-
-static int
-print_log(LV2_Log_Handle handle, LV2_URID type, const char* fmt, va_list args)
-{
-  const Host* const host = (const Host*)handle;
-  /* Errors during run() also arrive on notify, which we print with their
-     time; the log would only repeat them. */
-  if (type == host->log_Trace && !host->opt.verbose) {
-    return 0;
-  }
-  if (host->in_run && type == host->log_Error && !host->opt.verbose) {
-    return 0;
-  }
-  fprintf(stderr, "%s: %s", PROG,
-          type == host->log_Error     ? "plugin error: "
-          : type == host->log_Warning ? "plugin warning: "
-                                      : "plugin: ");
-  return vfprintf(stderr, fmt, args);
-}
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static int
-printf_log(LV2_Log_Handle handle, LV2_URID type, const char* fmt, ...)
-{
-  va_list args;
-  va_start(args, fmt);
-  const int ret = print_log(handle, type, fmt, args);
-  va_end(args);
-  return ret;
-}
 
 #if defined(__GNUC__)
 __attribute__((format(printf, 1, 2)))
@@ -209,32 +127,6 @@ fail(const char* const fmt, ...)
   vfprintf(stderr, fmt, args);
   fputc('\n', stderr);
   va_end(args);
-}
-
-/* The synchronous worker: work and its responses run at once, inside
-   schedule_work, like Ardour's export (docs/protocol.md, "Threads"). */
-
-static LV2_Worker_Status
-respond(LV2_Worker_Respond_Handle handle,
-        const uint32_t            size,
-        const void* const         data)
-{
-  Host* const host = (Host*)handle;
-  return host->worker->work_response(lilv_instance_get_handle(host->instance),
-                                     size, data);
-}
-
-static LV2_Worker_Status
-schedule_work(LV2_Worker_Schedule_Handle handle,
-              const uint32_t             size,
-              const void* const          data)
-{
-  Host* const host = (Host*)handle;
-  if (!host->worker) {
-    return LV2_WORKER_ERR_UNKNOWN;
-  }
-  return host->worker->work(lilv_instance_get_handle(host->instance), respond,
-                            host, size, data);
 }
 
 /* Building events */
@@ -773,10 +665,6 @@ read_midi(Host* const host, const char* const path)
 static bool
 load_plugin(Host* const host)
 {
-  LilvWorld* const world = host->world = lilv_world_new();
-  if (!world) {
-    return false;
-  }
   const char* bundle = host->opt.bundle;
   if (!bundle && !host->opt.lv2_path && CH_BUNDLE_DIR[0]) {
     char manifest[PATH_MAX];
@@ -785,69 +673,17 @@ load_plugin(Host* const host)
       bundle = CH_BUNDLE_DIR;
     }
   }
-  if (bundle) {
-    char* const dir = realpath(bundle, NULL);
-    if (!dir) {
-      fail("cannot open bundle '%s': %s", bundle, strerror(errno));
-      return false;
-    }
-    char* const slashed = (char*)malloc(strlen(dir) + 2u);
-    if (!slashed) {
-      free(dir);
-      return false;
-    }
-    strcpy(slashed, dir);
-    strcat(slashed, "/"); /* lilv wants bundle URIs to end with a slash */
-    LilvNode* const uri = lilv_new_file_uri(world, NULL, slashed);
-    lilv_world_load_bundle(world, uri);
-    lilv_node_free(uri);
-    free(slashed);
-    free(dir);
-  } else {
-    lilv_world_load_all(world); /* LV2_PATH, or lilv's default path */
-  }
-
-  LilvNode* const uri = lilv_new_uri(world, CH_PLUGIN_URI);
-  host->plugin =
-    lilv_plugins_get_by_uri(lilv_world_get_all_plugins(world), uri);
-  lilv_node_free(uri);
-  if (!host->plugin) {
-    fail("plugin <%s> not found in %s", CH_PLUGIN_URI,
-         bundle ? bundle : "LV2_PATH");
-    return false;
-  }
-  return true;
-}
-
-static bool
-check_features(const Host* const host, const LV2_Feature* const* features)
-{
-  LilvNodes* const required = lilv_plugin_get_required_features(host->plugin);
-  bool             ok       = true;
-  LILV_FOREACH(nodes, i, required)
-  {
-    const char* const uri   = lilv_node_as_uri(lilv_nodes_get(required, i));
-    bool              found = false;
-    for (int f = 0; features[f]; ++f) {
-      found = found || !strcmp(features[f]->URI, uri);
-    }
-    if (!found) {
-      fail("the plugin requires <%s>, which this host does not provide", uri);
-      ok = false;
-    }
-  }
-  lilv_nodes_free(required);
-  return ok;
+  return ch_host_load(&host->lv2, bundle, NULL);
 }
 
 static int32_t
 port_by_symbol(const Host* const host, const char* const symbol)
 {
-  LilvNode* const       node = lilv_new_string(host->world, symbol);
+  LilvNode* const       node = lilv_new_string(host->lv2.world, symbol);
   const LilvPort* const port =
-    lilv_plugin_get_port_by_symbol(host->plugin, node);
+    lilv_plugin_get_port_by_symbol(host->lv2.plugin, node);
   lilv_node_free(node);
-  return port ? (int32_t)lilv_port_get_index(host->plugin, port) : -1;
+  return port ? (int32_t)lilv_port_get_index(host->lv2.plugin, port) : -1;
 }
 
 /* Finds the ports and their defaults (before the script, which names
@@ -855,8 +691,8 @@ port_by_symbol(const Host* const host, const char* const symbol)
 static bool
 find_ports(Host* const host)
 {
-  LilvWorld* const  world   = host->world;
-  const LilvPlugin* plugin  = host->plugin;
+  LilvWorld* const  world   = host->lv2.world;
+  const LilvPlugin* plugin  = host->lv2.plugin;
   const uint32_t    n_ports = host->n_ports = lilv_plugin_get_num_ports(plugin);
   host->port_values     = (float*)calloc(n_ports, sizeof(float));
   float* const defaults = (float*)calloc(n_ports, sizeof(float));
@@ -923,7 +759,7 @@ find_ports(Host* const host)
 static void
 connect_ports(Host* const host)
 {
-  LilvInstance* const instance = host->instance;
+  LilvInstance* const instance = host->lv2.instance;
   for (uint32_t i = 0; i < host->n_ports; ++i) {
     if (i == host->port_control) {
       lilv_instance_connect_port(instance, i, host->control);
@@ -934,10 +770,10 @@ connect_ports(Host* const host)
                                  host->out[i == host->port_out[1]]);
     } else {
       const LilvPort* const port =
-        lilv_plugin_get_port_by_index(host->plugin, i);
+        lilv_plugin_get_port_by_index(host->lv2.plugin, i);
       LilvNode* const control =
-        lilv_new_uri(host->world, LV2_CORE__ControlPort);
-      const bool is_control = lilv_port_is_a(host->plugin, port, control);
+        lilv_new_uri(host->lv2.world, LV2_CORE__ControlPort);
+      const bool is_control = lilv_port_is_a(host->lv2.plugin, port, control);
       lilv_node_free(control);
       /* Control ports read (and write) one float; others get a block. */
       lilv_instance_connect_port(instance, i,
@@ -981,7 +817,7 @@ control_append(Host* const       host,
     }
     host->control     = grown;
     host->control_cap = cap;
-    lilv_instance_connect_port(host->instance, host->port_control, grown);
+    lilv_instance_connect_port(host->lv2.instance, host->port_control, grown);
     seq = (LV2_Atom_Sequence*)grown;
   }
   LV2_Atom_Event* const ev =
@@ -1060,7 +896,7 @@ print_answers(Host* const host, const double seconds)
       fprintf(stderr, "%s%s%s\n", origin ? " (" : "", origin ? origin : "",
               origin ? ")" : "");
     } else if (host->opt.verbose) {
-      const char* const type = unmap_uri(&host->urids, obj->body.otype);
+      const char* const type = ch_host_unmap(&host->lv2, obj->body.otype);
       fprintf(stderr, "%9.3f s  %s%s%s\n", at, type ? type : "answer",
               origin ? ": " : "", origin ? origin : "");
     }
@@ -1073,12 +909,12 @@ run_cycle(Host* const host, const int64_t pos, const uint32_t n)
 {
   host->notify->atom.type = host->atom_Chunk;
   host->notify->atom.size = NOTIFY_SIZE - (uint32_t)sizeof(LV2_Atom);
-  host->in_run            = true;
-  lilv_instance_run(host->instance, n);
-  if (host->worker && host->worker->end_run) {
-    host->worker->end_run(lilv_instance_get_handle(host->instance));
+  host->lv2.in_run        = true;
+  lilv_instance_run(host->lv2.instance, n);
+  if (host->lv2.worker && host->lv2.worker->end_run) {
+    host->lv2.worker->end_run(lilv_instance_get_handle(host->lv2.instance));
   }
-  host->in_run = false;
+  host->lv2.in_run = false;
   print_answers(host, (double)pos / (double)host->opt.rate);
 }
 
@@ -1344,9 +1180,6 @@ parse_args(Options* const opt, const int argc, char** const argv)
 static void
 host_free(Host* const host)
 {
-  if (host->instance) {
-    lilv_instance_free(host->instance);
-  }
   for (uint32_t i = 0; i < host->list.n; ++i) {
     free(host->list.events[i].data);
     free(host->list.origins[i]);
@@ -1359,13 +1192,7 @@ host_free(Host* const host)
   free(host->out[0]);
   free(host->out[1]);
   free(host->dummy);
-  if (host->world) {
-    lilv_world_free(host->world);
-  }
-  for (uint32_t i = 0; i < host->urids.n; ++i) {
-    free(host->urids.uris[i]);
-  }
-  free(host->urids.uris);
+  ch_host_clear(&host->lv2);
 }
 
 static int
@@ -1373,14 +1200,12 @@ run_host(Host* const host)
 {
   const Options* const opt = &host->opt;
 
-  host->map   = (LV2_URID_Map){ &host->urids, map_uri };
-  host->unmap = (LV2_URID_Unmap){ &host->urids, unmap_uri };
-  ch_uris_map(&host->uris, &host->map);
-  host->atom_Chunk  = map_uri(&host->urids, LV2_ATOM__Chunk);
-  host->log_Error   = map_uri(&host->urids, LV2_LOG__Error);
-  host->log_Warning = map_uri(&host->urids, LV2_LOG__Warning);
-  host->log_Trace   = map_uri(&host->urids, LV2_LOG__Trace);
-  lv2_atom_forge_init(&host->forge, &host->map);
+  ch_host_init(&host->lv2, PROG);
+  host->lv2.verbose   = opt->verbose;
+  host->lv2.typed_log = true;
+  ch_uris_map(&host->uris, &host->lv2.map);
+  host->atom_Chunk = ch_host_map(&host->lv2, LV2_ATOM__Chunk);
+  lv2_atom_forge_init(&host->forge, &host->lv2.map);
 
   if (!load_plugin(host) || !find_ports(host)) {
     return 1;
@@ -1432,48 +1257,12 @@ run_host(Host* const host)
   }
   control_clear(host);
 
-  /* Features */
-  const float              rate_f    = (float)opt->rate;
-  const int32_t            min_block = 1;
-  const int32_t            max_block = (int32_t)opt->block;
-  const int32_t            seq_size  = (int32_t)NOTIFY_SIZE;
-  const LV2_URID           atom_Int  = host->uris.atom_Int;
-  const LV2_Options_Option options[] = {
-    { LV2_OPTIONS_INSTANCE, 0,
-      map_uri(&host->urids, LV2_PARAMETERS__sampleRate), sizeof(float),
-      host->uris.atom_Float, &rate_f },
-    { LV2_OPTIONS_INSTANCE, 0,
-      map_uri(&host->urids, LV2_BUF_SIZE__minBlockLength), sizeof(int32_t),
-      atom_Int, &min_block },
-    { LV2_OPTIONS_INSTANCE, 0,
-      map_uri(&host->urids, LV2_BUF_SIZE__maxBlockLength), sizeof(int32_t),
-      atom_Int, &max_block },
-    { LV2_OPTIONS_INSTANCE, 0,
-      map_uri(&host->urids, LV2_BUF_SIZE__sequenceSize), sizeof(int32_t),
-      atom_Int, &seq_size },
-    { LV2_OPTIONS_INSTANCE, 0, 0, 0, 0, NULL },
-  };
-  LV2_Worker_Schedule      schedule = { host, schedule_work };
-  LV2_Log_Log              log      = { host, printf_log, print_log };
-  const LV2_Feature        map_f    = { LV2_URID__map, &host->map };
-  const LV2_Feature        unmap_f  = { LV2_URID__unmap, &host->unmap };
-  const LV2_Feature        sched_f  = { LV2_WORKER__schedule, &schedule };
-  const LV2_Feature        log_f    = { LV2_LOG__log, &log };
-  const LV2_Feature        opts_f   = { LV2_OPTIONS__options, (void*)options };
-  const LV2_Feature        bounded = { LV2_BUF_SIZE__boundedBlockLength, NULL };
-  const LV2_Feature* const features[] = { &map_f,  &unmap_f, &sched_f, &log_f,
-                                          &opts_f, &bounded, NULL };
-  if (!check_features(host, features)) {
+  /* The instance */
+  const ChHostSettings settings = { opt->rate, opt->block, 0, NOTIFY_SIZE,
+                                    true };
+  if (!ch_host_instantiate(&host->lv2, &settings)) {
     return 1;
   }
-
-  host->instance = lilv_plugin_instantiate(host->plugin, opt->rate, features);
-  if (!host->instance) {
-    fail("cannot instantiate <%s>", CH_PLUGIN_URI);
-    return 1;
-  }
-  host->worker = (const LV2_Worker_Interface*)lilv_instance_get_extension_data(
-    host->instance, LV2_WORKER__interface);
   connect_ports(host);
 
   /* Output */
@@ -1494,9 +1283,9 @@ run_host(Host* const host)
   sf_command(file, SFC_SET_CLIPPING, NULL, SF_TRUE);
 
   Stats stats = { 0.0, 0.0, false };
-  lilv_instance_activate(host->instance);
+  lilv_instance_activate(host->lv2.instance);
   const bool ok = render(host, file, total, &stats);
-  lilv_instance_deactivate(host->instance);
+  lilv_instance_deactivate(host->lv2.instance);
   if (sf_close(file)) {
     fail("cannot finish '%s'", opt->output);
     return 1;

@@ -1,0 +1,312 @@
+/* lv2host: the lilv/LV2 hosting the offline tools share (see lv2host.h). */
+#include "lv2host.h"
+
+#include "uris.h"
+
+#include <lv2/atom/atom.h>
+#include <lv2/buf-size/buf-size.h>
+#include <lv2/core/lv2.h>
+#include <lv2/parameters/parameters.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void
+fail(const ChHost* const host, const char* const fmt, ...)
+{
+  va_list args;
+  va_start(args, fmt);
+  fprintf(stderr, "%s: ", host->prog);
+  vfprintf(stderr, fmt, args);
+  fputc('\n', stderr);
+  va_end(args);
+}
+
+/* URID map */
+
+static LV2_URID
+map_uri(LV2_URID_Map_Handle handle, const char* const uri)
+{
+  ChHostUrids* const map = (ChHostUrids*)handle;
+  for (uint32_t i = 0; i < map->n; ++i) {
+    if (!strcmp(map->uris[i], uri)) {
+      return i + 1u;
+    }
+  }
+  char** const uris = (char**)realloc(map->uris, (map->n + 1u) * sizeof(char*));
+  char* const  copy = (char*)malloc(strlen(uri) + 1u);
+  if (!uris || !copy) {
+    free(copy);
+    map->uris = uris ? uris : map->uris;
+    return 0; /* out of memory: LV2 says 0 is "no URID" */
+  }
+  strcpy(copy, uri);
+  map->uris         = uris;
+  map->uris[map->n] = copy;
+  return ++map->n;
+}
+
+static const char*
+unmap_uri(LV2_URID_Unmap_Handle handle, const LV2_URID urid)
+{
+  const ChHostUrids* const map = (const ChHostUrids*)handle;
+  return urid >= 1u && urid <= map->n ? map->uris[urid - 1u] : NULL;
+}
+
+LV2_URID
+ch_host_map(ChHost* const host, const char* const uri)
+{
+  return map_uri(&host->urids, uri);
+}
+
+const char*
+ch_host_unmap(const ChHost* const host, const LV2_URID urid)
+{
+  return unmap_uri((LV2_URID_Unmap_Handle)&host->urids, urid);
+}
+
+/* Log: the type is compared by URI, so that the host maps no URIDs of its
+   own before the tool's. */
+
+static bool
+is_type(const ChHost* const host, const LV2_URID type, const char* const uri)
+{
+  const char* const name = ch_host_unmap(host, type);
+  return name && !strcmp(name, uri);
+}
+
+static int
+print_log(LV2_Log_Handle handle, LV2_URID type, const char* fmt, va_list args)
+{
+  const ChHost* const host = (const ChHost*)handle;
+  /* Errors during run() also arrive on notify, which the tools print with
+     their time; the log would only repeat them. */
+  if (is_type(host, type, LV2_LOG__Trace) && !host->verbose) {
+    return 0;
+  }
+  if (host->in_run && is_type(host, type, LV2_LOG__Error) && !host->verbose) {
+    return 0;
+  }
+  const char* label = "plugin: ";
+  if (host->typed_log && is_type(host, type, LV2_LOG__Error)) {
+    label = "plugin error: ";
+  } else if (host->typed_log && is_type(host, type, LV2_LOG__Warning)) {
+    label = "plugin warning: ";
+  }
+  fprintf(stderr, "%s: %s", host->prog, label);
+  return vfprintf(stderr, fmt, args);
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static int
+printf_log(LV2_Log_Handle handle, LV2_URID type, const char* fmt, ...)
+{
+  va_list args;
+  va_start(args, fmt);
+  const int ret = print_log(handle, type, fmt, args);
+  va_end(args);
+  return ret;
+}
+
+/* The synchronous worker: work and its responses run at once, inside
+   schedule_work, like Ardour's export (docs/protocol.md, "Threads").
+   Commits therefore land inside run(). */
+
+static LV2_Worker_Status
+respond(LV2_Worker_Respond_Handle handle,
+        const uint32_t            size,
+        const void* const         data)
+{
+  ChHost* const host = (ChHost*)handle;
+  return host->worker->work_response(lilv_instance_get_handle(host->instance),
+                                     size, data);
+}
+
+static LV2_Worker_Status
+schedule_work(LV2_Worker_Schedule_Handle handle,
+              const uint32_t             size,
+              const void* const          data)
+{
+  ChHost* const host = (ChHost*)handle;
+  if (!host->worker) {
+    return LV2_WORKER_ERR_UNKNOWN;
+  }
+  return host->worker->work(lilv_instance_get_handle(host->instance), respond,
+                            host, size, data);
+}
+
+/* Setup */
+
+void
+ch_host_init(ChHost* const host, const char* const prog)
+{
+  memset(host, 0, sizeof(*host));
+  host->prog  = prog;
+  host->map   = (LV2_URID_Map){ &host->urids, map_uri };
+  host->unmap = (LV2_URID_Unmap){ &host->urids, unmap_uri };
+}
+
+bool
+ch_host_load(ChHost* const host, const char* const bundle, const char* hint)
+{
+  LilvWorld* const world = host->world = lilv_world_new();
+  if (!world) {
+    return false;
+  }
+  if (bundle) {
+    char* const dir = realpath(bundle, NULL);
+    if (!dir) {
+      fail(host, "cannot open bundle '%s': %s%s", bundle, strerror(errno),
+           hint ? hint : "");
+      return false;
+    }
+    char* const slashed = (char*)malloc(strlen(dir) + 2u);
+    if (!slashed) {
+      free(dir);
+      return false;
+    }
+    strcpy(slashed, dir);
+    strcat(slashed, "/"); /* lilv wants bundle URIs to end with a slash */
+    LilvNode* const uri = lilv_new_file_uri(world, NULL, slashed);
+    lilv_world_load_bundle(world, uri);
+    lilv_node_free(uri);
+    free(slashed);
+    free(dir);
+  } else {
+    lilv_world_load_all(world); /* LV2_PATH, or lilv's default path */
+  }
+
+  LilvNode* const uri = lilv_new_uri(world, CH_PLUGIN_URI);
+  host->plugin =
+    lilv_plugins_get_by_uri(lilv_world_get_all_plugins(world), uri);
+  lilv_node_free(uri);
+  if (!host->plugin) {
+    fail(host, "plugin <%s> not found in %s", CH_PLUGIN_URI,
+         bundle ? bundle : "LV2_PATH");
+    return false;
+  }
+  return true;
+}
+
+static bool
+check_features(const ChHost* const host, const LV2_Feature* const* features)
+{
+  LilvNodes* const required = lilv_plugin_get_required_features(host->plugin);
+  bool             ok       = true;
+  LILV_FOREACH(nodes, i, required)
+  {
+    const char* const uri   = lilv_node_as_uri(lilv_nodes_get(required, i));
+    bool              found = false;
+    for (int f = 0; features[f]; ++f) {
+      found = found || !strcmp(features[f]->URI, uri);
+    }
+    if (!found) {
+      fail(host, "the plugin requires <%s>, which this host does not provide",
+           uri);
+      ok = false;
+    }
+  }
+  lilv_nodes_free(required);
+  return ok;
+}
+
+/* Sets one instance option; returns where the next one goes. */
+static LV2_Options_Option*
+add_option(LV2_Options_Option* const opt,
+           const LV2_URID            key,
+           const uint32_t            size,
+           const LV2_URID            type,
+           const void* const         value)
+{
+  *opt =
+    (LV2_Options_Option){ LV2_OPTIONS_INSTANCE, 0, key, size, type, value };
+  return opt + 1;
+}
+
+bool
+ch_host_instantiate(ChHost* const host, const ChHostSettings* const settings)
+{
+  const LV2_URID atom_Float = ch_host_map(host, LV2_ATOM__Float);
+  const LV2_URID atom_Int   = ch_host_map(host, LV2_ATOM__Int);
+  host->rate                = (float)settings->rate;
+  host->block_lengths[0]    = 1;
+  host->block_lengths[1]    = (int32_t)settings->max_block;
+  host->block_lengths[2]    = (int32_t)settings->nominal_block;
+  host->sequence_size       = (int32_t)settings->sequence_size;
+
+  /* Keys are mapped in the order the options are listed */
+  LV2_Options_Option* opt = host->options;
+  opt = add_option(opt, ch_host_map(host, LV2_PARAMETERS__sampleRate),
+                   sizeof(float), atom_Float, &host->rate);
+  opt = add_option(opt, ch_host_map(host, LV2_BUF_SIZE__minBlockLength),
+                   sizeof(int32_t), atom_Int, &host->block_lengths[0]);
+  opt = add_option(opt, ch_host_map(host, LV2_BUF_SIZE__maxBlockLength),
+                   sizeof(int32_t), atom_Int, &host->block_lengths[1]);
+  if (settings->nominal_block) {
+    opt = add_option(opt, ch_host_map(host, LV2_BUF_SIZE__nominalBlockLength),
+                     sizeof(int32_t), atom_Int, &host->block_lengths[2]);
+  }
+  opt = add_option(opt, ch_host_map(host, LV2_BUF_SIZE__sequenceSize),
+                   sizeof(int32_t), atom_Int, &host->sequence_size);
+  add_option(opt, 0, 0, 0, NULL); /* the end of the list */
+
+  host->schedule       = (LV2_Worker_Schedule){ host, schedule_work };
+  host->log            = (LV2_Log_Log){ host, printf_log, print_log };
+  LV2_Feature* const f = host->feature_list;
+  f[0]                 = (LV2_Feature){ LV2_URID__map, &host->map };
+  f[1]                 = (LV2_Feature){ LV2_URID__unmap, &host->unmap };
+  f[2]                 = (LV2_Feature){ LV2_WORKER__schedule, &host->schedule };
+  f[3]                 = (LV2_Feature){ LV2_LOG__log, &host->log };
+  f[4]                 = (LV2_Feature){ LV2_OPTIONS__options, host->options };
+  f[5] = (LV2_Feature){ LV2_BUF_SIZE__boundedBlockLength, NULL };
+  for (uint32_t i = 0; i < 6u; ++i) {
+    host->features[i] = &f[i];
+  }
+  host->features[6] = NULL;
+  if (settings->check_features && !check_features(host, host->features)) {
+    return false;
+  }
+
+  host->instance =
+    lilv_plugin_instantiate(host->plugin, settings->rate, host->features);
+  if (!host->instance) {
+    fail(host, "cannot instantiate <%s>", CH_PLUGIN_URI);
+    return false;
+  }
+  host->worker = (const LV2_Worker_Interface*)lilv_instance_get_extension_data(
+    host->instance, LV2_WORKER__interface);
+  return true;
+}
+
+void
+ch_host_drop_instance(ChHost* const host)
+{
+  if (host->instance) {
+    lilv_instance_free(host->instance);
+    host->instance = NULL;
+    host->worker   = NULL;
+  }
+}
+
+void
+ch_host_clear(ChHost* const host)
+{
+  ch_host_drop_instance(host);
+  if (host->world) {
+    lilv_world_free(host->world);
+    host->world = NULL;
+  }
+  for (uint32_t i = 0; i < host->urids.n; ++i) {
+    free(host->urids.uris[i]);
+  }
+  free(host->urids.uris);
+  host->urids = (ChHostUrids){ NULL, 0 };
+}

@@ -1,0 +1,83 @@
+/* lv2host: lilv/LV2 hosting shared by the offline tools (render, bench). */
+#ifndef CH_TOOLS_LV2HOST_H
+#define CH_TOOLS_LV2HOST_H
+
+#include <lilv/lilv.h>
+#include <lv2/log/log.h>
+#include <lv2/options/options.h>
+#include <lv2/urid/urid.h>
+#include <lv2/worker/worker.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* URID map: a plain list, fine for the few dozen URIs one instance uses */
+typedef struct {
+  char**   uris;
+  uint32_t n;
+} ChHostUrids;
+
+/* One lilv world and at most one plugin instance.  Every function runs on
+   the tool's one thread: the worker is synchronous (work and its responses
+   run at once, inside schedule_work, like Ardour's export), so the plugin
+   calls back on the thread that called run() or instantiate.  Callers may
+   read the fields; only `verbose`, `typed_log` and `in_run` are theirs to
+   set. */
+typedef struct {
+  const char*       prog;      /* prefix of messages on stderr */
+  bool              verbose;   /* print log:Trace, and log:Error in run() */
+  bool              typed_log; /* "plugin error: ", not "plugin: " */
+  bool              in_run;    /* set around run(): errors come on notify */
+  ChHostUrids       urids;
+  LV2_URID_Map      map;
+  LV2_URID_Unmap    unmap;
+  LilvWorld*        world;
+  const LilvPlugin* plugin;
+  LilvInstance*     instance;
+  const LV2_Worker_Interface* worker;
+  /* What the instance was given: plugins may keep these pointers */
+  LV2_Worker_Schedule schedule;
+  LV2_Log_Log         log;
+  float               rate;
+  int32_t             block_lengths[3]; /* min, max, nominal */
+  int32_t             sequence_size;
+  LV2_Options_Option  options[6];
+  LV2_Feature         feature_list[6];
+  const LV2_Feature*  features[7];
+} ChHost;
+
+/* What the instance is told in its options */
+typedef struct {
+  uint32_t rate;
+  uint32_t max_block;
+  uint32_t nominal_block; /* 0: not given */
+  uint32_t sequence_size;
+  bool check_features; /* fail first if the plugin needs more than we give */
+} ChHostSettings;
+
+/* Sets up an empty host (map and unmap ready, nothing loaded). */
+void ch_host_init(ChHost* host, const char* prog);
+
+/* Maps a URI (0 when out of memory).  Not thread-safe: the tool's thread. */
+LV2_URID
+ch_host_map(ChHost* host, const char* uri);
+
+/* The URI of a URID, or NULL. */
+const char* ch_host_unmap(const ChHost* host, LV2_URID urid);
+
+/* Creates the world and finds the Chronus plugin in `bundle` (NULL: all of
+   LV2_PATH); `hint` is appended when the bundle cannot be opened.  Prints
+   what failed. */
+bool ch_host_load(ChHost* host, const char* bundle, const char* hint);
+
+/* Instantiates the plugin with our features and options, and finds its
+   worker interface.  Prints what failed. */
+bool ch_host_instantiate(ChHost* host, const ChHostSettings* settings);
+
+/* Frees the instance, if any (deactivate it first if it is active). */
+void ch_host_drop_instance(ChHost* host);
+
+/* Frees the instance, the world and the URIDs, in any state of setup. */
+void ch_host_clear(ChHost* host);
+
+#endif /* CH_TOOLS_LV2HOST_H */
