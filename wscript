@@ -9,7 +9,7 @@ out = 'build'
 
 BUNDLE = 'chronus.lv2'
 
-# Never add -ffast-math: it breaks NaN checks and leaks FTZ into hosts.
+# Never add fast-math flags: they break NaN checks and leak FTZ into hosts.
 CFLAGS = ['-std=c11', '-O2', '-g', '-fPIC', '-fvect-cost-model=cheap',
           '-Wall', '-Wextra', '-Wpedantic', '-Wshadow',
           '-Wstrict-prototypes', '-Wmissing-prototypes',
