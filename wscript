@@ -2,12 +2,18 @@
 # The Chronus build: engine library, tests, LV2 bundle, UI and tools.
 import os
 
+from waflib import Errors
+
 APPNAME = 'chronus'
 VERSION = '0.1.0'
 top = '.'
 out = 'build'
 
 BUNDLE = 'chronus.lv2'
+# The bundle is built into a folder of its own, build/lv2/, so that
+# LV2_PATH=build/lv2 finds it and nothing else (lilv complains about every
+# folder of a build tree that is not a bundle).
+BUNDLE_DIR = 'lv2/' + BUNDLE
 
 # Never add fast-math flags: they break NaN checks and leak FTZ into hosts.
 CFLAGS = ['-std=c11', '-O2', '-g', '-fPIC', '-fvect-cost-model=cheap',
@@ -28,7 +34,8 @@ def options(opt):
     g.add_option('--werror', action='store_true', default=False,
                  help='treat compiler warnings as errors')
     g.add_option('--lv2dir', default=None,
-                 help='where to install the bundle [default: ${LIBDIR}/lv2]')
+                 help='where to install the bundle, e.g. ~/.lv2 '
+                 '[default: ${LIBDIR}/lv2, i.e. PREFIX/lib/lv2]')
 
 
 def configure(conf):
@@ -54,7 +61,9 @@ def configure(conf):
         conf.env.append_value('LINKFLAGS', rt)
     conf.env.RTSAN = bool(conf.options.rtsan)
 
-    conf.env.LV2DIR = conf.options.lv2dir or os.path.join(conf.env.LIBDIR, 'lv2')
+    conf.env.LV2DIR = (os.path.abspath(os.path.expanduser(conf.options.lv2dir))
+                       if conf.options.lv2dir
+                       else os.path.join(conf.env.LIBDIR, 'lv2'))
     conf.msg('RealtimeSanitizer', 'yes' if conf.env.RTSAN else 'no')
     conf.msg('Warnings as errors', 'yes' if conf.options.werror else 'no')
     conf.msg('LV2 bundle install dir', conf.env.LV2DIR)
@@ -62,7 +71,7 @@ def configure(conf):
 
 def build(bld):
     glob = bld.path.ant_glob
-    bundle_dir = os.path.join(bld.bldnode.abspath(), BUNDLE)
+    bundle_dir = os.path.join(bld.bldnode.abspath(), BUNDLE_DIR)
     install_bundle = '${LV2DIR}/' + BUNDLE
     defines = ['CH_VERSION="%s"' % VERSION,
                'CH_BUNDLE_DIR="%s"' % bundle_dir,
@@ -124,7 +133,7 @@ def build(bld):
     plugin_src = glob('plugin/*.c')
     if plugin_src:
         so_name(bld.shlib(source=plugin_src,
-                          target=BUNDLE + '/chronus',
+                          target=BUNDLE_DIR + '/chronus',
                           idx=3,
                           includes=includes('src', 'plugin'),
                           defines=defines,
@@ -138,15 +147,18 @@ def build(bld):
     for ttl in glob('ttl/*.ttl'):
         if ttl.name == 'manifest.ttl':
             bld(rule=make_manifest, source=[ttl] + bank,
-                target=BUNDLE + '/manifest.ttl', install_path=install_bundle)
+                target=BUNDLE_DIR + '/manifest.ttl', install_path=install_bundle)
+        elif ttl.name == 'chronus.ttl':
+            bld(rule=make_plugin_ttl, source=[ttl] + bank,
+                target=BUNDLE_DIR + '/chronus.ttl', install_path=install_bundle)
         else:
-            bld(features='subst', source=ttl, target=BUNDLE + '/' + ttl.name,
+            bld(features='subst', source=ttl, target=BUNDLE_DIR + '/' + ttl.name,
                 LIB_EXT='.so', install_path=install_bundle)
 
     ui_src = glob('ui/*.c')
     if ui_src:
         so_name(bld.shlib(source=ui_src,
-                          target=BUNDLE + '/chronus_ui',
+                          target=BUNDLE_DIR + '/chronus_ui',
                           idx=4,
                           includes=includes('src', 'plugin', 'ui'),
                           defines=defines,
@@ -160,10 +172,10 @@ def build(bld):
     # LV2 presets (presets.ttl) for hosts to list.
     for patch in bank:
         bld(features='subst', is_copy=True, source=patch,
-            target=BUNDLE + '/bank/' + patch.name,
+            target=BUNDLE_DIR + '/bank/' + patch.name,
             install_path=install_bundle + '/bank')
     if bank:
-        bld(rule=make_presets, source=bank, target=BUNDLE + '/presets.ttl',
+        bld(rule=make_presets, source=bank, target=BUNDLE_DIR + '/presets.ttl',
             install_path=install_bundle)
 
     tool_use = engine + ['LILV', 'SERD', 'SORD', 'SNDFILE', 'M', 'PTHREAD', 'DL']
@@ -197,9 +209,30 @@ PRESET_PREFIXES = """@prefix ch:    <urn:chronus:> .
 """
 
 
+def program_number(node):
+    """NN of presets/bank/NN-name.ttl."""
+    try:
+        return int(node.name[:2])
+    except ValueError:
+        raise Errors.WafError('%s: bank files are named NN-name.ttl' % node)
+
+
+def bank_programs(bank):
+    """The bank's files by program number, which must run 0, 1, ... N-1:
+    the program port's range is the bank."""
+    programs = sorted(bank, key=program_number)
+    numbers = [program_number(n) for n in programs]
+    if numbers != list(range(len(programs))):
+        raise Errors.WafError('presets/bank/: programs %s are not 00..%02d'
+                              % (numbers, len(programs) - 1))
+    return programs
+
+
 def preset_info(node):
     """URI, label and comment of a bank patch, from its file name and its
-    first comment line ("# Label: what it is ...")."""
+    first comment line ("# Label: what it is ...").  The label starts with
+    the program number: hosts (jalv, Ardour) sort presets by label, and so
+    list them in program order."""
     name = node.name[3:-4]  # NN-name.ttl
     label, comment = name.capitalize(), ''
     lines = node.read().splitlines()
@@ -211,6 +244,7 @@ def preset_info(node):
                     break
                 comment += ' ' + more[2:].strip()
             break
+    label = '%02d %s' % (program_number(node), label)
     return 'urn:chronus:preset:' + name, label, comment[:1].upper() + comment[1:]
 
 
@@ -229,15 +263,38 @@ def make_manifest(task):
     task.outputs[0].write(text)
 
 
+def make_plugin_ttl(task):
+    """ttl/chronus.ttl with the version, and the program port's range and
+    names from the bank."""
+    programs = bank_programs(task.inputs[1:])
+    major, minor, micro = [int(x) for x in VERSION.split('.')]
+    points = ' , '.join('[\n\t\t\trdfs:label %s ;\n\t\t\trdf:value %d\n\t\t]'
+                        % (turtle_string(preset_info(n)[1]), program_number(n))
+                        for n in programs)
+    text = task.inputs[0].read()
+    for key, value in (('LIB_EXT', '.so'),
+                       ('LV2_MINOR_VERSION', str(minor)),
+                       ('LV2_MICRO_VERSION', str(micro)),
+                       ('PROGRAM_MAXIMUM', str(max(len(programs) - 1, 0))),
+                       ('PROGRAM_SCALE_POINTS', points or '[ ]')):
+        text = text.replace('@%s@' % key, value)
+    task.outputs[0].write(text)
+
+
 def make_presets(task):
-    """Each preset carries its patch as the plugin state ch:patch."""
+    """Each preset carries its patch as the plugin state ch:patch, and its
+    program number as the value of the program port, so that a host shows
+    what plays after loading it (and in the state, ch:program, so that the
+    port reaching it after the state is restored loads nothing again)."""
     out = [PRESET_PREFIXES]
-    for node in task.inputs:
+    for node in bank_programs(task.inputs):
         uri, label, comment = preset_info(node)
         patch = node.read()
         out.append('\n<%s>\n\ta pset:Preset ;\n\tlv2:appliesTo <urn:chronus:synth> ;'
-                   '\n\trdfs:label %s ;\n\trdfs:comment %s ;\n\tstate:state [\n'
-                   '\t\tch:patch %s\n\t] .\n'
+                   '\n\trdfs:label %s ;\n\trdfs:comment %s ;\n\tlv2:port [\n'
+                   '\t\tlv2:symbol "program" ;\n\t\tpset:value %d\n\t] ;\n'
+                   '\tstate:state [\n\t\tch:program %d ;\n\t\tch:patch %s\n\t] .\n'
                    % (uri, turtle_string(label), turtle_string(comment),
+                      program_number(node), program_number(node),
                       turtle_string(patch).replace('\n', '\\n')))
     task.outputs[0].write(''.join(out))

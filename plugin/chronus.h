@@ -110,6 +110,8 @@ typedef struct {
   float        gain_coeff;  /* one-pole smoothing per sample */
   ChLimiter    limiter;
   int32_t      program_now; /* the program port's value last acted on */
+  int32_t      program_late; /* after a restore: the state's program, which
+                                the port may reach late: no change */
   bool         work_owed; /* the inbox has records the worker wasn't told of */
   uint32_t     muted_reports;  /* frames until another non-finite report */
   uint32_t     dropped_notify; /* answers that did not fit, to report */
@@ -124,6 +126,9 @@ typedef struct {
   atomic_bool       watching;   /* worker -> audio: a patch file is set */
   atomic_bool       port_taken; /* restore -> audio: adopt the program
                                    port's value without loading it */
+  atomic_int        program_restored; /* restore -> audio: the state's
+                                         program, or -1 */
+  atomic_int        program_shown;    /* audio -> save: program_now */
 
   /* Worker side, guarded by `lock` (never taken by the audio thread) */
   pthread_mutex_t lock;

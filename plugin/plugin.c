@@ -77,6 +77,9 @@ instantiate(const LV2_Descriptor* const     descriptor,
   atomic_init(&self->restored, NULL);
   atomic_init(&self->watching, false);
   atomic_init(&self->port_taken, false);
+  atomic_init(&self->program_restored, -1);
+  atomic_init(&self->program_shown, 0);
+  self->program_late = -1;
 
   ChError err;
   ch_error_clear(&err);
@@ -472,12 +475,20 @@ read_control_ports(Chronus* const self)
       (int32_t)lrintf(fminf(fmaxf(*self->program, 0.0f), 127.0f));
     if (atomic_load_explicit(&self->port_taken, memory_order_relaxed) &&
         atomic_exchange(&self->port_taken, false)) {
-      /* A state was restored: it plays, whatever the port says now. */
-      self->program_now = program;
+      /* A state was restored: it plays, whatever the port says now.  Hosts
+         may set the port to the state's own program after that (lilv sets
+         port values after restore()): that first change is no change. */
+      self->program_now  = program;
+      self->program_late = atomic_load(&self->program_restored);
     } else if (program != self->program_now) {
       self->program_now = program;
-      request_program(self, program); /* reports it if it cannot queue */
+      if (program != self->program_late) {
+        request_program(self, program); /* reports it if it cannot queue */
+      }
+      self->program_late = -1;
     }
+    atomic_store_explicit(&self->program_shown, self->program_now,
+                          memory_order_relaxed);
   }
 }
 

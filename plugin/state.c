@@ -76,10 +76,18 @@ save(LV2_Handle                instance,
     lv2_log_error(&self->logger, "chronus: cannot save state: %s\n", err.msg);
     return LV2_STATE_ERR_UNKNOWN;
   }
-  const LV2_State_Status st =
+  LV2_State_Status st =
     store(handle, self->uris.ch_patch, text, strlen(text) + 1u,
           self->uris.atom_String, LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE);
   free(text);
+  /* The program port's value this patch goes with (the last program
+     chosen; the patch may have been edited since), so that a restore can
+     tell the host setting the port back to it from a program change. */
+  const int32_t program = atomic_load(&self->program_shown);
+  if (!st) {
+    st = store(handle, self->uris.ch_program, &program, sizeof(program),
+               self->uris.atom_Int, LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE);
+  }
   if (!st && patch_file[0]) {
     return save_patch_file(self, patch_file, store, handle, features);
   }
@@ -114,6 +122,29 @@ restore_patch_file(Chronus* const                    self,
   if (absolute) {
     free_host_path(features, absolute);
   }
+}
+
+/* The saved ch:program (an Int, or a Long as Turtle integers may be read),
+   or -1. */
+static int32_t
+restored_program(const Chronus* const              self,
+                 const LV2_State_Retrieve_Function retrieve,
+                 const LV2_State_Handle            handle)
+{
+  size_t            size  = 0;
+  uint32_t          type  = 0;
+  uint32_t          vflag = 0;
+  const void* const value =
+    retrieve(handle, self->uris.ch_program, &size, &type, &vflag);
+  int64_t program = -1;
+  if (value && type == self->uris.atom_Int && size == sizeof(int32_t)) {
+    int32_t i = 0;
+    memcpy(&i, value, sizeof(i));
+    program = i;
+  } else if (value && type == self->uris.atom_Long && size == sizeof(int64_t)) {
+    memcpy(&program, value, sizeof(program));
+  }
+  return program >= 0 && program < 128 ? (int32_t)program : -1;
 }
 
 static LV2_State_Status
@@ -161,6 +192,7 @@ restore(LV2_Handle                  instance,
                       ch_model_assign(self->standby, model, &err);
   ChGraph* unplayed = graph;
   if (!failed) {
+    atomic_store(&self->program_restored, restored_program(self, retrieve, handle));
     atomic_store(&self->port_taken, true);
     /* A restored graph run() has not taken yet never played: free it. */
     unplayed = atomic_exchange(&self->restored, graph);

@@ -18,7 +18,7 @@
 # shellcheck disable=SC2317 # functions called through wait_for and traps
 set -u
 root=${CH_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
-bundle=${CH_BUNDLE_DIR:-$root/build/chronus.lv2}
+bundle=${CH_BUNDLE_DIR:-$root/build/lv2/chronus.lv2}
 tmp=$(mktemp -d /tmp/chronus-jalv-test.XXXXXX)
 # One fixed server name, and runs take turns (lock below): JACK's server
 # registry (/dev/shm/jack-shm-registry) has 8 slots and reclaims a dead

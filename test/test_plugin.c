@@ -1190,6 +1190,45 @@ test_program_port_initial_value(void)
   host_free(h);
 }
 
+/* lilv sets port values after restore(), so a host's port may reach the
+   restored state's own program a cycle or more late: that is no program
+   change (the restored patch, even edited, plays on); a later change is. */
+static void
+test_program_port_restored_late(void)
+{
+  Host* h = host_new(HOST_WORKER_THREADED);
+  Host* r = host_new(HOST_WORKER_THREADED);
+  CHECK(h && r);
+  if (!h || !r) {
+    host_free(h);
+    host_free(r);
+    return;
+  }
+  host_set_program(h, 3.0f);
+  CHECK(host_run_until(h, BLOCK, HOST_ANSWER_COMMITTED, HOST_NO_SEQ, MAX_WAIT));
+  host_load(h, 0, 1, patch_x); /* program 3, edited */
+  host_commit(h, 0, 2);
+  CHECK(run_until_answered(h, NULL, 1, 2, BLOCK));
+  LilvState* const state = host_state_save(h);
+  char* const      text  = state ? host_state_to_string(state) : NULL;
+  CHECK_STR_CONTAINS(text, "<urn:chronus:program> \"3\"");
+  lilv_free(text);
+
+  host_run(r, BLOCK);
+  host_state_restore_from_thread(r, state); /* port values left alone */
+  host_run_frames(r, 4 * BLOCK, BLOCK);     /* run() takes the state */
+  host_set_program(r, 3.0f);                /* the host catches up */
+  host_run_frames(r, 24000, BLOCK);
+  CHECK(host_count(r, HOST_ANSWER_COMMITTED) == 0);
+  CHECK_NEAR(tail_freq(r), C4, 0.5); /* patch_x, not program 3 */
+
+  host_set_program(r, 1.0f); /* a real change */
+  CHECK(host_run_until(r, BLOCK, HOST_ANSWER_COMMITTED, HOST_NO_SEQ, MAX_WAIT));
+  lilv_state_free(state);
+  host_free(r);
+  host_free(h);
+}
+
 static void
 test_gain_port(void)
 {
@@ -1284,6 +1323,7 @@ main(void)
   RUN(test_patch_get);
   RUN(test_program_port);
   RUN(test_program_port_initial_value);
+  RUN(test_program_port_restored_late);
   RUN(test_gain_port);
   RUN(test_big_answer_does_not_block);
   return CHECK_EXIT();
