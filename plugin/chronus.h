@@ -112,6 +112,7 @@ typedef struct {
   int32_t      program_now; /* the program port's value last acted on */
   int32_t      program_late; /* after a restore: the state's program, which
                                 the port may reach late: no change */
+  uint32_t     program_grace; /* cycles left for the port to reach it */
   bool         work_owed; /* the inbox has records the worker wasn't told of */
   uint32_t     muted_reports;  /* frames until another non-finite report */
   uint32_t     dropped_notify; /* answers that did not fit, to report */

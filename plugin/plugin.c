@@ -79,7 +79,8 @@ instantiate(const LV2_Descriptor* const     descriptor,
   atomic_init(&self->port_taken, false);
   atomic_init(&self->program_restored, -1);
   atomic_init(&self->program_shown, 0);
-  self->program_late = -1;
+  self->program_late  = -1;
+  self->program_grace = 0;
 
   ChError err;
   ch_error_clear(&err);
@@ -453,6 +454,45 @@ render(Chronus* const self, const uint32_t from, const uint32_t to)
   }
 }
 
+/* Cycles a restored state waits for the host to set the program port to
+   the state's program (lilv sets port values after restore(), and hosts
+   pass them to run() a cycle later) before a port that stays elsewhere
+   counts as the host's choice. */
+#define CH_PROGRAM_GRACE 2
+
+/* The program port acts on changes.  After a restore, the restored patch
+   plays; if the state names its program (ch:program) and the port reaches
+   it, nothing loads; a port that reads another program after the grace
+   cycles (automation, a host that keeps its own value) loads that one, so
+   the port shows what plays.  A state without ch:program just plays. */
+CH_REALTIME static void
+read_program_port(Chronus* const self)
+{
+  const int32_t program =
+    (int32_t)lrintf(fminf(fmaxf(*self->program, 0.0f), 127.0f));
+  if (atomic_load_explicit(&self->port_taken, memory_order_relaxed) &&
+      atomic_exchange(&self->port_taken, false)) {
+    self->program_now   = program;
+    self->program_late  = atomic_load(&self->program_restored);
+    self->program_grace = self->program_late >= 0 &&
+                              program != self->program_late
+                            ? CH_PROGRAM_GRACE
+                            : 0;
+  } else if (program != self->program_now) {
+    self->program_now = program;
+    if (program != self->program_late) {
+      request_program(self, program); /* reports it if it cannot queue */
+    }
+    self->program_late  = -1;
+    self->program_grace = 0;
+  } else if (self->program_grace && !--self->program_grace) {
+    request_program(self, program); /* the port stayed: the host's choice */
+    self->program_late = -1;
+  }
+  atomic_store_explicit(&self->program_shown, self->program_now,
+                        memory_order_relaxed);
+}
+
 CH_REALTIME static void
 read_control_ports(Chronus* const self)
 {
@@ -471,24 +511,7 @@ read_control_ports(Chronus* const self)
     }
   }
   if (self->program) {
-    const int32_t program =
-      (int32_t)lrintf(fminf(fmaxf(*self->program, 0.0f), 127.0f));
-    if (atomic_load_explicit(&self->port_taken, memory_order_relaxed) &&
-        atomic_exchange(&self->port_taken, false)) {
-      /* A state was restored: it plays, whatever the port says now.  Hosts
-         may set the port to the state's own program after that (lilv sets
-         port values after restore()): that first change is no change. */
-      self->program_now  = program;
-      self->program_late = atomic_load(&self->program_restored);
-    } else if (program != self->program_now) {
-      self->program_now = program;
-      if (program != self->program_late) {
-        request_program(self, program); /* reports it if it cannot queue */
-      }
-      self->program_late = -1;
-    }
-    atomic_store_explicit(&self->program_shown, self->program_now,
-                          memory_order_relaxed);
+    read_program_port(self);
   }
 }
 

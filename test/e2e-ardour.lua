@@ -68,21 +68,21 @@ local function play_into(track)
 	sleep(0.2)
 end
 
--- B: program 4 (pad) by a MIDI program change, transport stopped: heard,
--- not recorded.  Its port still reads 0.
-play_into(B)
-send(0xC0, 4)
-sleep(0.5)
-print("b_program_port " .. program(procB))
-
 -- A: the lead preset; the preset sets the program port too.
 local preset = plugA:preset_by_uri("urn:chronus:preset:lead")
 if not plugA:load_preset(preset) then fail("cannot load the lead preset") end
 sleep(0.3)
 print("a_program_after_preset " .. program(procA) .. " " .. preset.label)
 
--- A's program automation: 2 (lead) from the start, 1 (bass) from 2.6 s.
-local switch_at = math.floor(2.6 * rate)
+-- B: program 4 (pad) by a MIDI program change, transport stopped: heard,
+-- not recorded, and A must not hear it.  B's port still reads 0.
+play_into(B)
+send(0xC0, 4)
+sleep(0.5)
+print("b_program_port " .. program(procB))
+
+-- A's program automation: 2 (lead) from the start, 1 (bass) from 2.5 s.
+local switch_at = math.floor(2.5 * rate)
 local alist, clist = ARDOUR.LuaAPI.plugin_automation(procA, PROGRAM)
 clist:add(Temporal.timepos_t(0), 2, false, false)
 clist:add(Temporal.timepos_t(switch_at), 1, false, false)
@@ -106,9 +106,17 @@ local function note(what, on, key, seconds)
 	send(on - 0x10, key, 0)
 	print("timeline " .. what .. "_off " .. Session:transport_sample())
 end
-sleep(0.6)
+-- wait_until(frame): until the transport has passed `frame` (bounded).
+local function wait_until(frame)
+	for _ = 1, 300 do
+		if Session:transport_sample() >= frame then return end
+		sleep(0.02)
+	end
+	fail("the transport did not reach frame " .. frame)
+end
+wait_until(math.floor(0.5 * rate))
 note("a1", 0x90, 57, 1.4)
-sleep(1.0)
+wait_until(switch_at + math.floor(0.3 * rate)) -- the second note is after it
 note("a2", 0x90, 57, 1.4)
 play_into(B)
 note("b1", 0x90, 69, 1.6)

@@ -1158,7 +1158,9 @@ test_program_port(void)
 }
 
 /* A host that starts with the program port at 3 hears program 3; one that
-   restores a state hears the state, whatever the port says. */
+   restores a state with its port values hears the state; one whose port
+   stays at another program after the restore (automation) hears that
+   program, so the port shows what plays. */
 static void
 test_program_port_initial_value(void)
 {
@@ -1179,11 +1181,22 @@ test_program_port_initial_value(void)
     host_commit(h, 0, 2);
     CHECK(run_until_answered(h, NULL, 1, 2, BLOCK));
     LilvState* const state = host_state_save(h);
-    CHECK(state && !host_state_restore(r, state));
-    host_set_program(r, 5.0f);
+    CHECK(state && !host_state_restore(r, state)); /* port 3, as saved */
+    host_run_frames(r, 4 * BLOCK, BLOCK);
+    host_wait_idle(r);
     host_run_frames(r, 24000, BLOCK);
     CHECK(host_count(r, HOST_ANSWER_COMMITTED) == 0);
-    CHECK_NEAR(tail_freq(r), C4, 0.5); /* patch_x, not program 5 */
+    CHECK_NEAR(tail_freq(r), C4, 0.5); /* patch_x, not program 3 */
+
+    Host* const a = host_new(HOST_WORKER_THREADED);
+    CHECK(a);
+    if (a) {
+      CHECK(!host_state_restore(a, state));
+      host_set_program(a, 5.0f); /* automation's value from the start */
+      CHECK(host_run_until(a, BLOCK, HOST_ANSWER_COMMITTED, HOST_NO_SEQ,
+                           MAX_WAIT));
+      host_free(a);
+    }
     lilv_state_free(state);
     host_free(r);
   }
@@ -1216,8 +1229,10 @@ test_program_port_restored_late(void)
 
   host_run(r, BLOCK);
   host_state_restore_from_thread(r, state); /* port values left alone */
-  host_run_frames(r, 4 * BLOCK, BLOCK);     /* run() takes the state */
+  host_run(r, BLOCK);                       /* run() takes the state */
   host_set_program(r, 3.0f);                /* the host catches up */
+  host_run_frames(r, 4 * BLOCK, BLOCK);
+  host_wait_idle(r); /* whatever the worker was asked to do is done */
   host_run_frames(r, 24000, BLOCK);
   CHECK(host_count(r, HOST_ANSWER_COMMITTED) == 0);
   CHECK_NEAR(tail_freq(r), C4, 0.5); /* patch_x, not program 3 */

@@ -12,6 +12,8 @@ packages=(
   clang-22 libclang-rt-22-dev
   # hosts and tools used by tests and the demo
   lilv-utils serdi sordi jalv jackd2 libjack-jackd2-dev jack-capture sox
+  # Ardour 7 (ardour7-lua, ardour7-export) for test/e2e-ardour.sh
+  ardour
   # UI tests
   xvfb xdotool imagemagick
 )

@@ -1,0 +1,279 @@
+#!/usr/bin/env bash
+# Chronus in Ardour 7 (Debian's ardour package), headless, no JACK, no X:
+# test/e2e-ardour.lua, run by ardour7-lua on Ardour's Dummy backend, makes a
+# session with two Chronus instances on two MIDI tracks, loads a preset,
+# automates `program`, changes the second instance's patch live, records
+# notes through the x-virtual-keyboard port, and saves.  ardour7-export
+# then reopens the session from disk and exports it (the command-line
+# export: Ardour 7.3's own Lua export aborts in about a third of runs).
+# The export is checked: pitch, silence before and after the notes, the
+# automated program change, two independent instances, and the second
+# instance's patch, which only its saved state can bring back.
+#
+# Needs: ardour7-lua, ardour7-export (ardour), python3, timeout.  Every step
+# is bounded by a timeout; everything lives in a fresh temporary folder
+# (HOME included, so Ardour's configuration is private); CH_E2E_KEEP=DIR
+# keeps the session, the export and the logs there.
+set -u
+root=${CH_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
+bundle=${CH_BUNDLE_DIR:-$root/build/lv2/chronus.lv2}
+tmp=$(mktemp -d /tmp/chronus-ardour-test.XXXXXX)
+cleanup() {
+  if [[ -n ${CH_E2E_KEEP:-} ]] && mkdir -p "$CH_E2E_KEEP"; then
+    cp -r "$tmp"/session "$tmp"/*.log "$tmp"/export.wav "$CH_E2E_KEEP"/ \
+      2>/dev/null
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1${2:+ ($2)}"; }
+show() { [[ -s $1 ]] && tail -n "${2:-15}" "$1" | sed 's/^/   | /'; }
+
+all=(ardour_session_saved ardour_shows_bank ardour_preset_sets_program
+  ardour_recorded_notes ardour_export ardour_plays_pitch
+  ardour_silence_before_after ardour_program_automation
+  ardour_instances_independent ardour_reopen_restores_patch
+  ardour_no_plugin_errors)
+# fail_rest REASON: fail every check not yet reported, and stop.
+reported=()
+check() { # check NAME OK WHY
+  reported+=("$1")
+  if [[ $2 == 1 ]]; then pass "$1"; else fail "$1" "$3"; fi
+}
+fail_rest() {
+  local t r done
+  for t in "${all[@]}"; do
+    done=0
+    for r in "${reported[@]}"; do [[ $r == "$t" ]] && done=1; done
+    ((done)) || fail "$t" "$1"
+  done
+  exit 0
+}
+
+# --- environment -----------------------------------------------------------
+missing=()
+for cmd in ardour7-lua ardour7-export python3 timeout; do
+  command -v "$cmd" >/dev/null || missing+=("$cmd")
+done
+((${#missing[@]} == 0)) ||
+  fail_rest "not installed: ${missing[*]} (run tools/setup.sh)"
+[[ -f $bundle/chronus.so && -f $bundle/manifest.ttl ]] ||
+  fail_rest "no plugin bundle at $bundle (run ./waf build)"
+
+# Ardour reads LV2_PATH through lilv: the folder holding our bundle (and
+# nothing else) and the system's specs.
+export LV2_PATH="$(dirname "$bundle"):/usr/lib/lv2"
+export HOME=$tmp/home XDG_CONFIG_HOME=$tmp/home/.config
+mkdir -p "$XDG_CONFIG_HOME"
+name=chronus
+session=$tmp/session
+
+# --- the session: create, record, save ----------------------------------------
+timeout -k 5 90 ardour7-lua "$root/test/e2e-ardour.lua" "$session" "$name" \
+  </dev/null >"$tmp/lua.log" 2>&1
+lua_rc=$?
+val() { awk -v k="$1" '$1 == k { $1 = ""; sub(/^ /, ""); print; exit }' "$tmp/lua.log"; }
+if [[ $(val saved) == 0 && -f $session/$name.ardour ]]; then
+  check ardour_session_saved 1
+else
+  show "$tmp/lua.log"
+  check ardour_session_saved 0 "ardour7-lua status $lua_rc, $(val error)"
+  fail_rest "no session"
+fi
+range=$(val program_range)
+maker=$(val maker)
+ok=0
+[[ $range == "0 7 true" && $maker == "Chronus developers" ]] && ok=1
+check ardour_shows_bank "$ok" "Ardour shows program range/enumeration '$range' (want '0 7 true'), maker '$maker'"
+[[ $ok == 1 ]] && echo "   | program 0..7, enumerated; maker $maker"
+after=$(val a_program_after_preset)
+ok=0
+[[ $after == "2.0 02 Lead" || $after == "2 02 Lead" ]] && ok=1
+check ardour_preset_sets_program "$ok" "after loading the lead preset the program port reads '$after' (want 2, '02 Lead')"
+regions="$(val regions) / $(awk '$1 == "regions" && $2 == 2 { print $3 }' "$tmp/lua.log")"
+ok=0
+[[ $(grep -c '^regions [12] 1$' "$tmp/lua.log") == 2 ]] && ok=1
+check ardour_recorded_notes "$ok" "recorded regions per track: $(grep '^regions' "$tmp/lua.log" | tr '\n' ' ')"
+
+# --- export: Ardour reopens the session from disk -----------------------------
+timeout -k 5 90 ardour7-export -b float -o "$tmp/export.wav" "$session" "$name" \
+  </dev/null >"$tmp/export.log" 2>&1
+export_rc=$?
+if ((export_rc == 0)) && [[ -s $tmp/export.wav ]]; then
+  check ardour_export 1
+else
+  show "$tmp/export.log"
+  check ardour_export 0 "ardour7-export status $export_rc"
+  fail_rest "no export"
+fi
+
+# --- analysis ----------------------------------------------------------------
+grep '^timeline ' "$tmp/lua.log" >"$tmp/timeline"
+timeout 120 python3 - "$tmp/export.wav" "$tmp/timeline" >"$tmp/analysis" 2>&1 <<'EOF'
+import array, math, operator, struct, sys
+
+def read_float_wav(path):
+    d = open(path, "rb").read()
+    if d[:4] != b"RIFF" or d[8:12] != b"WAVE":
+        sys.exit("not a WAV file")
+    i, fmt, data = 12, None, None
+    while i + 8 <= len(d):
+        cid, size = d[i:i + 4], struct.unpack("<I", d[i + 4:i + 8])[0]
+        if cid == b"fmt ":
+            fmt = struct.unpack("<HHIIHH", d[i + 8:i + 24])
+        elif cid == b"data":
+            data = d[i + 8:i + 8 + size]
+        i += 8 + size + (size & 1)
+    if not fmt or fmt[0] not in (3, 0xFFFE) or fmt[1] != 2 or fmt[5] != 32:
+        sys.exit("want stereo float32, got format %s" % (fmt,))
+    a = array.array("f")
+    a.frombytes(data)
+    if sys.byteorder != "little":
+        a.byteswap()
+    return fmt[2], a[0::2], a[1::2]
+
+rate, L, R = read_float_wav(sys.argv[1])
+ev = {w[1]: int(w[2]) for w in (l.split() for l in open(sys.argv[2]))}
+n = len(L)
+s = lambda t: int(t * rate)
+
+def check(name, ok, why):
+    print("%s %s%s" % ("PASS" if ok else "FAIL", name,
+                       "\n   | " + why if ok else " (" + why + ")"))
+
+def rms(x0, x1):
+    x0, x1 = max(0, x0), min(n, x1)
+    if x1 <= x0: return 0.0
+    e = sum(map(operator.mul, L[x0:x1], L[x0:x1])) + \
+        sum(map(operator.mul, R[x0:x1], R[x0:x1]))
+    return math.sqrt(e / (2 * (x1 - x0)))
+
+def side(x0, x1):
+    """RMS of L-R over RMS of L+R: 0 for a mono patch."""
+    d = [L[i] - R[i] for i in range(x0, x1)]
+    m = [L[i] + R[i] for i in range(x0, x1)]
+    return math.sqrt(sum(map(operator.mul, d, d)) /
+                     (sum(map(operator.mul, m, m)) + 1e-30))
+
+def pitch(x0, length=4096, fmin=40.0, fmax=1500.0):
+    """Fundamental of (L+R)/2 from x0 by normalised autocorrelation: the
+    shortest lag whose peak is within 10% of the best."""
+    m = [(L[i] + R[i]) * 0.5 for i in range(x0, min(n, x0 + 2 * length))]
+    if len(m) < 2 * length: return 0.0
+    seg = m[:length]
+    e0 = sum(map(operator.mul, seg, seg))
+    lo, hi = int(rate / fmax), int(rate / fmin)
+    acf = [0.0] * (hi + 2)
+    for lag in range(lo, hi + 2):
+        b = m[lag:lag + length]
+        acf[lag] = sum(map(operator.mul, seg, b)) / math.sqrt(
+            e0 * sum(map(operator.mul, b, b)) + 1e-30)
+    best = max(acf[lo + 1:hi + 1])
+    if best < 0.3: return 0.0
+    for lag in range(lo + 1, hi + 1):
+        if acf[lag] >= 0.9 * best and acf[lag] >= acf[lag - 1] and acf[lag] >= acf[lag + 1]:
+            y0, y1, y2 = acf[lag - 1], acf[lag], acf[lag + 1]
+            d = y0 - 2 * y1 + y2
+            return rate / (lag + (0.5 * (y0 - y2) / d if d else 0.0))
+    return 0.0
+
+def median_pitch(x0, x1):
+    if x1 - x0 < 8192: return 0.0
+    step = max(1, (x1 - x0 - 8192) // 4)
+    ps = sorted(pitch(x) for x in range(x0, x1 - 8192 + 1, step))
+    return ps[len(ps) // 2]
+
+def goertzel(x0, nn, f):
+    w, k = 2 * math.pi * f / rate, 2 * math.pi / (nn - 1)
+    c, s1, s2 = 2 * math.cos(w), 0.0, 0.0
+    for i in range(nn):
+        s0 = (L[x0 + i] + R[x0 + i]) * (0.25 - 0.25 * math.cos(k * i)) + c * s1 - s2
+        s2, s1 = s1, s0
+    return math.sqrt(max(0.0, s1 * s1 + s2 * s2 - c * s1 * s2))
+
+def split(x0, x1, f0):
+    """Energy 7 cents off partials 6 and 8 over energy on them: lead's two
+    saws are 7 cents apart (> 5); one oscillator lies on the partial (< 1)."""
+    nn = min(s(0.8), x1 - x0)
+    on = off = 0.0
+    for h in (6, 8):
+        f = h * f0
+        on += goertzel(x0, nn, f)
+        off += 0.5 * (goertzel(x0, nn, f * 2 ** (7 / 1200)) +
+                      goertzel(x0, nn, f * 2 ** (-7 / 1200)))
+    return off / (on + 1e-9)
+
+def onset(x0, x1, level=1e-3):
+    for i in range(max(0, x0), min(n, x1)):
+        if abs(L[i]) > level or abs(R[i]) > level: return i
+    return -1
+
+need = ["a1", "a1_off", "a2", "a2_off", "b1", "b1_off", "switch"]
+if any(k not in ev for k in need):
+    sys.exit("the session log lacks %s" % [k for k in need if k not in ev])
+near = lambda f, want: abs(f - want) <= 0.03 * want
+# The printed positions are the transport's when the Lua thread sent the
+# MIDI: good to some 100 ms; the segments keep 300 ms away from them.
+A1 = (ev["a1"] + s(0.3), ev["a1_off"] - s(0.2))   # lead (preset)
+A2 = (ev["a2"] + s(0.3), ev["a2_off"] - s(0.2))   # bass (automation)
+B1 = (ev["b1"] + s(1.0), ev["b1_off"] - s(0.1))   # pad (restored state)
+first = onset(0, n)
+print("   | %d s exported; first sound at %.3f s (note sent at %.3f s)"
+      % (n // rate, first / rate, ev["a1"] / rate))
+
+f1, sp1, sd1, l1 = median_pitch(*A1), split(*A1, 220.0), side(*A1), rms(*A1)
+# Lead's echo is a little stereo; pad (track 2) is wide: side > 0.5.
+check("ardour_plays_pitch",
+      l1 > 0.01 and near(f1, 220.0) and sp1 > 5 and sd1 < 0.5,
+      "track 1, preset lead, note 57: %.1f Hz (want 220 +-3%%), rms %.3f, "
+      "detuned saws %.3g (want > 5), side %.3f (want < 0.5: not pad)"
+      % (f1, l1, sp1, sd1))
+
+before = rms(0, ev["a1"] - s(0.25))
+gap = rms(ev["a1_off"] + s(0.5), ev["a2"] - s(0.25))
+end = rms(n - s(1.0), n)
+check("ardour_silence_before_after",
+      before < 1e-4 and gap < 1e-3 and end < 1e-4 and n >= s(11.5),
+      "rms before the first note %.2g (want < 1e-4), after its release %.2g "
+      "(want < 1e-3), over the last second %.2g (want < 1e-4)" % (before, gap, end))
+
+f2, l2 = median_pitch(*A2), rms(*A2)
+check("ardour_program_automation",
+      l2 > 0.01 and (near(f2, 110.0) or near(f2, 55.0)) and
+      ev["a1_off"] < ev["switch"] < ev["a2"],
+      "program automated 2 -> 1 at %.2f s: track 1's second note 57 at "
+      "%.1f Hz (want bass: 110 or 55), rms %.3f" % (ev["switch"] / rate, f2, l2))
+
+sd3, l3 = side(*B1), rms(*B1)
+check("ardour_instances_independent",
+      l3 > 0.01 and sd3 > 0.5 and sp1 > 5 and sd1 < 0.5,
+      "track 2 plays its own patch (pad, wide stereo: side %.2f, want > 0.5) "
+      "while track 1 is on bass; track 1 played lead (not pad) though track "
+      "2 was sent a program change after it" % sd3)
+check("ardour_reopen_restores_patch", l3 > 0.01 and sd3 > 0.5,
+      "track 2's pad came from a live program change (not recorded, its port "
+      "still 0): only its saved state brings it back when the session is "
+      "reopened; side %.2f (init, program 0, is mono), rms %.3f" % (sd3, l3))
+EOF
+py_rc=$?
+cat "$tmp/analysis"
+for t in ardour_plays_pitch ardour_silence_before_after ardour_program_automation \
+  ardour_instances_independent ardour_reopen_restores_patch; do
+  reported+=("$t")
+  grep -Eq "^(PASS|FAIL) $t( |\$)" "$tmp/analysis" ||
+    fail "$t" "the analysis of the export failed (python status $py_rc)"
+done
+
+# Chronus logs through Ardour's log (lv2 log:log): no error of ours in
+# either run.
+errors=$(grep -hi 'chronus' "$tmp/lua.log" "$tmp/export.log" | grep -i 'error')
+if [[ -z $errors ]]; then
+  check ardour_no_plugin_errors 1
+else
+  sed 's/^/   | /' <<<"$errors" | head -n 5
+  check ardour_no_plugin_errors 0 "Chronus logged errors in Ardour"
+fi
+exit 0
