@@ -109,9 +109,8 @@ typedef struct {
   float        gain_now;    /* linear, smoothed */
   float        gain_coeff;  /* one-pole smoothing per sample */
   ChLimiter    limiter;
-  int32_t      program_now; /* the program port's value last acted on */
-  int32_t      program_late; /* after a restore: the state's program, which
-                                the port may reach late: no change */
+  int32_t      program_now;   /* the program port's value last acted on */
+  int32_t      program_late;  /* a restored state's program, or -1 */
   uint32_t     program_grace; /* cycles left for the port to reach it */
   bool         work_owed; /* the inbox has records the worker wasn't told of */
   uint32_t     muted_reports;  /* frames until another non-finite report */
@@ -120,16 +119,15 @@ typedef struct {
   uint32_t     set_count;      /* ch:Set/ch:Gate messages applied so far */
 
   /* Lock-free queues between the threads */
-  ChRing            inbox;      /* audio -> worker: messages */
-  ChRing            outbox;     /* worker -> audio: answers and new graphs */
-  ChRing            trash;      /* audio -> worker: graphs to free */
-  _Atomic(ChGraph*) restored;   /* state restore -> audio: a new graph */
-  atomic_bool       watching;   /* worker -> audio: a patch file is set */
-  atomic_bool       port_taken; /* restore -> audio: adopt the program
-                                   port's value without loading it */
-  atomic_int        program_restored; /* restore -> audio: the state's
-                                         program, or -1 */
+  ChRing            inbox;    /* audio -> worker: messages */
+  ChRing            outbox;   /* worker -> audio: answers and new graphs */
+  ChRing            trash;    /* audio -> worker: graphs to free */
+  _Atomic(ChGraph*) restored; /* state restore -> audio: a new graph */
+  atomic_bool       watching; /* worker -> audio: a patch file is set */
+  atomic_int        program_restored; /* restore -> audio: ch:program, -1 */
   atomic_int        program_shown;    /* audio -> save: program_now */
+  atomic_bool       port_taken;       /* restore -> audio: adopt the program
+                                         port's value without loading it */
 
   /* Worker side, guarded by `lock` (never taken by the audio thread) */
   pthread_mutex_t lock;

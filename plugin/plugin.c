@@ -472,12 +472,12 @@ read_program_port(Chronus* const self)
     (int32_t)lrintf(fminf(fmaxf(*self->program, 0.0f), 127.0f));
   if (atomic_load_explicit(&self->port_taken, memory_order_relaxed) &&
       atomic_exchange(&self->port_taken, false)) {
-    self->program_now   = program;
-    self->program_late  = atomic_load(&self->program_restored);
-    self->program_grace = self->program_late >= 0 &&
-                              program != self->program_late
-                            ? CH_PROGRAM_GRACE
-                            : 0;
+    self->program_now  = program;
+    self->program_late = atomic_load(&self->program_restored);
+    self->program_grace =
+      self->program_late >= 0 && program != self->program_late
+        ? CH_PROGRAM_GRACE
+        : 0;
   } else if (program != self->program_now) {
     self->program_now = program;
     if (program != self->program_late) {

@@ -192,7 +192,8 @@ restore(LV2_Handle                  instance,
                       ch_model_assign(self->standby, model, &err);
   ChGraph* unplayed = graph;
   if (!failed) {
-    atomic_store(&self->program_restored, restored_program(self, retrieve, handle));
+    atomic_store(&self->program_restored,
+                 restored_program(self, retrieve, handle));
     atomic_store(&self->port_taken, true);
     /* A restored graph run() has not taken yet never played: free it. */
     unplayed = atomic_exchange(&self->restored, graph);

@@ -1193,8 +1193,8 @@ test_program_port_initial_value(void)
     if (a) {
       CHECK(!host_state_restore(a, state));
       host_set_program(a, 5.0f); /* automation's value from the start */
-      CHECK(host_run_until(a, BLOCK, HOST_ANSWER_COMMITTED, HOST_NO_SEQ,
-                           MAX_WAIT));
+      CHECK(
+        host_run_until(a, BLOCK, HOST_ANSWER_COMMITTED, HOST_NO_SEQ, MAX_WAIT));
       host_free(a);
     }
     lilv_state_free(state);
