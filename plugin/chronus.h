@@ -109,9 +109,9 @@ typedef struct {
   float        gain_now;    /* linear, smoothed */
   float        gain_coeff;  /* one-pole smoothing per sample */
   ChLimiter    limiter;
-  int32_t      program_now;   /* the program port's value last acted on */
-  int32_t      program_late;  /* a restored state's program, or -1 */
-  uint32_t     program_grace; /* cycles left for the port to reach it */
+  int32_t      program_now;     /* the program port's value last acted on */
+  int32_t      program_late;    /* a restored state's program, or -1 */
+  bool         program_started; /* run() has read the program port */
   bool         work_owed; /* the inbox has records the worker wasn't told of */
   uint32_t     muted_reports;  /* frames until another non-finite report */
   uint32_t     dropped_notify; /* answers that did not fit, to report */

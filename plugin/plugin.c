@@ -79,8 +79,8 @@ instantiate(const LV2_Descriptor* const     descriptor,
   atomic_init(&self->port_taken, false);
   atomic_init(&self->program_restored, -1);
   atomic_init(&self->program_shown, 0);
-  self->program_late  = -1;
-  self->program_grace = 0;
+  self->program_late    = -1;
+  self->program_started = false;
 
   ChError err;
   ch_error_clear(&err);
@@ -454,17 +454,14 @@ render(Chronus* const self, const uint32_t from, const uint32_t to)
   }
 }
 
-/* Cycles a restored state waits for the host to set the program port to
-   the state's program (lilv sets port values after restore(), and hosts
-   pass them to run() a cycle later) before a port that stays elsewhere
-   counts as the host's choice. */
-#define CH_PROGRAM_GRACE 2
-
-/* The program port acts on changes.  After a restore, the restored patch
-   plays; if the state names its program (ch:program) and the port reaches
-   it, nothing loads; a port that reads another program after the grace
-   cycles (automation, a host that keeps its own value) loads that one, so
-   the port shows what plays.  A state without ch:program just plays. */
+/* The program port acts on changes.  After a state restore the restored
+   patch plays, and the state names the program it goes with (ch:program,
+   -1 if it does not).  A port that reads that program, now or later (lilv
+   sets port values after restore(), hosts pass them on a cycle later), or
+   that has not moved (a host that applies no port values), loads nothing.
+   A port the host has set elsewhere (automation from the start of an
+   export; a restore before the first run with another value) loads its
+   program, so the port shows what plays. */
 CH_REALTIME static void
 read_program_port(Chronus* const self)
 {
@@ -472,23 +469,22 @@ read_program_port(Chronus* const self)
     (int32_t)lrintf(fminf(fmaxf(*self->program, 0.0f), 127.0f));
   if (atomic_load_explicit(&self->port_taken, memory_order_relaxed) &&
       atomic_exchange(&self->port_taken, false)) {
+    const int32_t saved = atomic_load(&self->program_restored);
+    const bool    moved = saved >= 0 && program != saved &&
+                       (!self->program_started || program != self->program_now);
     self->program_now  = program;
-    self->program_late = atomic_load(&self->program_restored);
-    self->program_grace =
-      self->program_late >= 0 && program != self->program_late
-        ? CH_PROGRAM_GRACE
-        : 0;
+    self->program_late = moved ? -1 : saved;
+    if (moved) {
+      request_program(self, program); /* reports it if it cannot queue */
+    }
   } else if (program != self->program_now) {
     self->program_now = program;
     if (program != self->program_late) {
-      request_program(self, program); /* reports it if it cannot queue */
+      request_program(self, program);
     }
-    self->program_late  = -1;
-    self->program_grace = 0;
-  } else if (self->program_grace && !--self->program_grace) {
-    request_program(self, program); /* the port stayed: the host's choice */
     self->program_late = -1;
   }
+  self->program_started = true;
   atomic_store_explicit(&self->program_shown, self->program_now,
                         memory_order_relaxed);
 }
