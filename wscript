@@ -231,7 +231,7 @@ def bank_programs(bank):
 def preset_info(node):
     """URI, label and comment of a bank patch, from its file name and its
     first comment line ("# Label: what it is ...").  The label starts with
-    the program number: hosts (jalv, Ardour) sort presets by label, and so
+    the program number: hosts that sort presets by label (jalv.gtk3 does)
     list them in program order."""
     name = node.name[3:-4]  # NN-name.ttl
     label, comment = name.capitalize(), ''

@@ -170,8 +170,9 @@ program_names() {
 }
 
 # presets_in_bank_order: jalv.gtk3 sorts its Presets menu by label with
-# strcmp (and Ardour lists them by label too): the labels, so sorted, are
-# the programs in order; each preset sets the program port to its number.
+# strcmp (g_sequence_insert_sorted in its menu code): the labels, so
+# sorted, are the programs in order; each preset sets the program port to
+# its number.
 presets_in_bank_order() {
   local out problems=() labels want
   out=$(LV2_PATH=$lv2_path lv2info urn:chronus:synth 2>/dev/null)
