@@ -170,7 +170,7 @@ program_names() {
 }
 
 # presets_in_bank_order: jalv.gtk3 sorts its Presets menu by label with
-# strcmp (g_sequence_insert_sorted in its menu code): the labels, so
+# strcmp (menu_cmp in its GTK menu code): the labels, so
 # sorted, are the programs in order; each preset sets the program port to
 # its number.
 presets_in_bank_order() {
