@@ -60,6 +60,7 @@ def configure(conf):
         conf.env.append_value('CFLAGS', rt)
         conf.env.append_value('LINKFLAGS', rt)
     conf.env.RTSAN = bool(conf.options.rtsan)
+    conf.env.VERSION = VERSION  # in the bundle's Turtle (make_plugin_ttl)
 
     conf.env.LV2DIR = (os.path.abspath(os.path.expanduser(conf.options.lv2dir))
                        if conf.options.lv2dir
@@ -149,7 +150,7 @@ def build(bld):
             bld(rule=make_manifest, source=[ttl] + bank,
                 target=BUNDLE_DIR + '/manifest.ttl', install_path=install_bundle)
         elif ttl.name == 'chronus.ttl':
-            bld(rule=make_plugin_ttl, source=[ttl] + bank,
+            bld(rule=make_plugin_ttl, source=[ttl] + bank, vars=['VERSION'],
                 target=BUNDLE_DIR + '/chronus.ttl', install_path=install_bundle)
         else:
             bld(features='subst', source=ttl, target=BUNDLE_DIR + '/' + ttl.name,
@@ -267,7 +268,7 @@ def make_plugin_ttl(task):
     """ttl/chronus.ttl with the version, and the program port's range and
     names from the bank."""
     programs = bank_programs(task.inputs[1:])
-    major, minor, micro = [int(x) for x in VERSION.split('.')]
+    _, minor, micro = [int(x) for x in task.env.VERSION.split('.')]
     points = ' , '.join('[\n\t\t\trdfs:label %s ;\n\t\t\trdf:value %d\n\t\t]'
                         % (turtle_string(preset_info(n)[1]), program_number(n))
                         for n in programs)
