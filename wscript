@@ -268,7 +268,8 @@ def make_plugin_ttl(task):
     """ttl/chronus.ttl with the version, and the program port's range and
     names from the bank."""
     programs = bank_programs(task.inputs[1:])
-    _, minor, micro = [int(x) for x in task.env.VERSION.split('.')]
+    version = task.env.VERSION or VERSION  # a build configured before it
+    _, minor, micro = [int(x) for x in version.split('.')]
     points = ' , '.join('[\n\t\t\trdfs:label %s ;\n\t\t\trdf:value %d\n\t\t]'
                         % (turtle_string(preset_info(n)[1]), program_number(n))
                         for n in programs)
