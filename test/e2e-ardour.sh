@@ -10,7 +10,8 @@
 # automated program change, two independent instances, and the second
 # instance's patch, which only its saved state can bring back.
 #
-# Needs: ardour7-lua, ardour7-export (ardour), python3, timeout.  Every step
+# Needs: ardour7-lua, ardour7-export (ardour), python3 (test/audio.py
+# analyses), timeout.  Every step
 # is bounded by a timeout; everything lives in a fresh temporary folder
 # (HOME included, so Ardour's configuration is private); CH_E2E_KEEP=DIR
 # keeps the session, the export and the logs there.
@@ -114,109 +115,29 @@ fi
 
 # --- analysis ----------------------------------------------------------------
 grep '^timeline ' "$tmp/lua.log" >"$tmp/timeline"
-timeout 120 python3 - "$tmp/export.wav" "$tmp/timeline" \
+PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$root/test \
+  timeout 120 python3 - "$tmp/export.wav" "$tmp/timeline" \
   "$(val b_program_at_save)" >"$tmp/analysis" 2>&1 <<'EOF'
-import array, math, operator, struct, sys
-
-def read_float_wav(path):
-    d = open(path, "rb").read()
-    if d[:4] != b"RIFF" or d[8:12] != b"WAVE":
-        sys.exit("not a WAV file")
-    i, fmt, data = 12, None, None
-    while i + 8 <= len(d):
-        cid, size = d[i:i + 4], struct.unpack("<I", d[i + 4:i + 8])[0]
-        if cid == b"fmt ":
-            fmt = struct.unpack("<HHIIHH", d[i + 8:i + 24])
-        elif cid == b"data":
-            data = d[i + 8:i + 8 + size]
-        i += 8 + size + (size & 1)
-    if not fmt or fmt[0] not in (3, 0xFFFE) or fmt[1] != 2 or fmt[5] != 32:
-        sys.exit("want stereo float32, got format %s" % (fmt,))
-    a = array.array("f")
-    a.frombytes(data)
-    if sys.byteorder != "little":
-        a.byteswap()
-    return fmt[2], a[0::2], a[1::2]
+import sys
+from audio import Stereo, read_float_wav
 
 rate, L, R = read_float_wav(sys.argv[1])
 ev = {w[1]: int(w[2]) for w in (l.split() for l in open(sys.argv[2]))}
-n = len(L)
+au = Stereo(L, R, rate)
+n = au.n
 s = lambda t: int(t * rate)
 
 def check(name, ok, why):
     print("%s %s%s" % ("PASS" if ok else "FAIL", name,
                        "\n   | " + why if ok else " (" + why + ")"))
 
-def rms(x0, x1):
-    x0, x1 = max(0, x0), min(n, x1)
-    if x1 <= x0: return 0.0
-    e = sum(map(operator.mul, L[x0:x1], L[x0:x1])) + \
-        sum(map(operator.mul, R[x0:x1], R[x0:x1]))
-    return math.sqrt(e / (2 * (x1 - x0)))
-
-def side(x0, x1):
-    """RMS of L-R over RMS of L+R: 0 for a mono patch."""
-    d = [L[i] - R[i] for i in range(x0, x1)]
-    m = [L[i] + R[i] for i in range(x0, x1)]
-    return math.sqrt(sum(map(operator.mul, d, d)) /
-                     (sum(map(operator.mul, m, m)) + 1e-30))
-
-def pitch(x0, length=4096, fmin=40.0, fmax=1500.0):
-    """Fundamental of (L+R)/2 from x0 by normalised autocorrelation: the
-    shortest lag whose peak is within 10% of the best."""
-    m = [(L[i] + R[i]) * 0.5 for i in range(x0, min(n, x0 + 2 * length))]
-    if len(m) < 2 * length: return 0.0
-    seg = m[:length]
-    e0 = sum(map(operator.mul, seg, seg))
-    lo, hi = int(rate / fmax), int(rate / fmin)
-    acf = [0.0] * (hi + 2)
-    for lag in range(lo, hi + 2):
-        b = m[lag:lag + length]
-        acf[lag] = sum(map(operator.mul, seg, b)) / math.sqrt(
-            e0 * sum(map(operator.mul, b, b)) + 1e-30)
-    best = max(acf[lo + 1:hi + 1])
-    if best < 0.3: return 0.0
-    for lag in range(lo + 1, hi + 1):
-        if acf[lag] >= 0.9 * best and acf[lag] >= acf[lag - 1] and acf[lag] >= acf[lag + 1]:
-            y0, y1, y2 = acf[lag - 1], acf[lag], acf[lag + 1]
-            d = y0 - 2 * y1 + y2
-            return rate / (lag + (0.5 * (y0 - y2) / d if d else 0.0))
-    return 0.0
-
-def median_pitch(x0, x1):
-    if x1 - x0 < 8192: return 0.0
-    step = max(1, (x1 - x0 - 8192) // 4)
-    ps = sorted(pitch(x) for x in range(x0, x1 - 8192 + 1, step))
-    return ps[len(ps) // 2]
-
-def goertzel(x0, nn, f):
-    w, k = 2 * math.pi * f / rate, 2 * math.pi / (nn - 1)
-    c, s1, s2 = 2 * math.cos(w), 0.0, 0.0
-    for i in range(nn):
-        s0 = (L[x0 + i] + R[x0 + i]) * (0.25 - 0.25 * math.cos(k * i)) + c * s1 - s2
-        s2, s1 = s1, s0
-    return math.sqrt(max(0.0, s1 * s1 + s2 * s2 - c * s1 * s2))
-
 def split(x0, x1, f0):
-    """Energy 7 cents off partials 6 and 8 over energy on them, the most of
-    0.5 s windows 0.1 s apart: lead's two saws are 7 cents apart (> 5; how
-    much moves with their beating), one oscillator lies on the partial
-    (< 0.01)."""
-    nn, best = s(0.5), 0.0
-    for x in range(x0, max(x0 + 1, x1 - nn), s(0.1)):
-        on = off = 0.0
-        for h in (6, 8):
-            f = h * f0
-            on += goertzel(x, nn, f)
-            off += 0.5 * (goertzel(x, nn, f * 2 ** (7 / 1200)) +
-                          goertzel(x, nn, f * 2 ** (-7 / 1200)))
-        best = max(best, off / (on + 1e-9))
-    return best
-
-def onset(x0, x1, level=1e-3):
-    for i in range(max(0, x0), min(n, x1)):
-        if abs(L[i]) > level or abs(R[i]) > level: return i
-    return -1
+    """Lead's two saws are 7 cents apart (> 5; how much moves with their
+    beating, so the most of 0.5 s windows 0.1 s apart), one oscillator lies
+    on the partial (< 0.01)."""
+    nn = s(0.5)
+    return max(au.detuning(x, nn, f0)
+               for x in range(x0, max(x0 + 1, x1 - nn), s(0.1)))
 
 need = ["a1", "a1_off", "a2", "a2_off", "b1", "b1_off", "switch"]
 if any(k not in ev for k in need):
@@ -227,11 +148,11 @@ near = lambda f, want: abs(f - want) <= 0.03 * want
 A1 = (ev["a1"] + s(0.3), ev["a1_off"] - s(0.2))   # lead (preset)
 A2 = (ev["a2"] + s(0.3), ev["a2_off"] - s(0.2))   # bass (automation)
 B1 = (ev["b1"] + s(1.0), ev["b1_off"] - s(0.1))   # pad (restored state)
-first = onset(0, n)
+first = au.onset(0, n)
 print("   | %d s exported; first sound at %.3f s (note sent at %.3f s)"
       % (n // rate, first / rate, ev["a1"] / rate))
 
-f1, sp1, sd1, l1 = median_pitch(*A1), split(*A1, 220.0), side(*A1), rms(*A1)
+f1, sp1, sd1, l1 = au.median_pitch(*A1), split(*A1, 220.0), au.side(*A1), au.rms(*A1)
 # Lead's echo is a little stereo; pad (track 2) is wide: side > 0.5.
 check("ardour_plays_pitch",
       l1 > 0.01 and near(f1, 220.0) and sp1 > 5 and sd1 < 0.5,
@@ -239,22 +160,22 @@ check("ardour_plays_pitch",
       "detuned saws %.3g (want > 5), side %.3f (want < 0.5: not pad)"
       % (f1, l1, sp1, sd1))
 
-before = rms(0, ev["a1"] - s(0.25))
-gap = rms(ev["a1_off"] + s(0.5), ev["a2"] - s(0.25))
-end = rms(n - s(1.0), n)
+before = au.rms(0, ev["a1"] - s(0.25))
+gap = au.rms(ev["a1_off"] + s(0.5), ev["a2"] - s(0.25))
+end = au.rms(n - s(1.0), n)
 check("ardour_silence_before_after",
       before < 1e-4 and gap < 1e-3 and end < 1e-4 and n >= s(11.5),
       "rms before the first note %.2g (want < 1e-4), after its release %.2g "
       "(want < 1e-3), over the last second %.2g (want < 1e-4)" % (before, gap, end))
 
-f2, l2 = median_pitch(*A2), rms(*A2)
+f2, l2 = au.median_pitch(*A2), au.rms(*A2)
 check("ardour_program_automation",
       l2 > 0.01 and (near(f2, 110.0) or near(f2, 55.0)) and
       ev["a1_off"] < ev["switch"] < ev["a2"],
       "program automated 2 -> 1 at %.2f s: track 1's second note 57 at "
       "%.1f Hz (want bass: 110 or 55), rms %.3f" % (ev["switch"] / rate, f2, l2))
 
-sd3, l3 = side(*B1), rms(*B1)
+sd3, l3 = au.side(*B1), au.rms(*B1)
 check("ardour_instances_independent",
       l3 > 0.01 and sd3 > 0.5 and sp1 > 5 and sd1 < 0.5,
       "track 2 plays its own patch (pad, wide stereo: side %.2f, want > 0.5) "

@@ -9,7 +9,7 @@
 # A small JACK client (compiled here from the C below, against libjack)
 # sends the MIDI and records chronus:out_l/out_r in the same process, so
 # every event's position in the recording is known to the frame.  The
-# recording is analysed with python3's standard library only.
+# recording is analysed by test/audio.py (python3's standard library only).
 #
 # Needs: jackd (jackd2), jalv, cc + libjack-jackd2-dev (pkg-config jack),
 # python3, flock (util-linux).  Every step is bounded by a timeout; the EXIT
@@ -387,8 +387,11 @@ CAPTURE
   echo "FAIL jack_capture_recorded (the check did not run; see capture.log)"
 
 # --- analysis ----------------------------------------------------------------
-timeout 60 python3 - "$tmp/rec.f32" "$tmp/rec.log" >"$tmp/analysis" 2>&1 <<'EOF'
-import array, math, operator, sys
+PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$root/test \
+  timeout 60 python3 - "$tmp/rec.f32" "$tmp/rec.log" \
+  >"$tmp/analysis" 2>&1 <<'EOF'
+import math, sys
+from audio import Stereo, read_f32
 
 raw, log = sys.argv[1], sys.argv[2]
 ev, rate, xruns, xrun_at = {}, 48000, 0, []
@@ -397,10 +400,7 @@ for line in open(log):
     if w[0] == "ready": rate = int(w[1])
     elif w[0] == "wrote": xruns, xrun_at = int(w[3]), [int(x) for x in w[4:]]
     else: ev[" ".join(w[1:])] = int(w[0])
-a = array.array("f")
-with open(raw, "rb") as f: a.frombytes(f.read())
-if sys.byteorder != "little": a.byteswap()
-L, R = a[0::2], a[1::2]
+L, R = read_f32(raw)
 n = len(L)
 ms = lambda t: int(t * rate / 1000)
 def near(f, want, tol=0.03): return abs(f - want) <= tol * want
@@ -412,64 +412,19 @@ def check(name, ok, why):
               "machine too loaded?" % (xruns, " ".join("%.2f" % (x / rate)
               for x in xrun_at)) if xruns else ""))
 
-def rms(x0, x1):
-    x0, x1 = max(0, x0), min(n, x1)
-    if x1 <= x0: return 0.0
-    s = sum(map(operator.mul, L[x0:x1], L[x0:x1])) + \
-        sum(map(operator.mul, R[x0:x1], R[x0:x1]))
-    return math.sqrt(s / (2 * (x1 - x0)))
-
-def pitch(x0, length=4096, fmin=40.0, fmax=1500.0):
-    """Fundamental of (L+R)/2 from x0, by normalised autocorrelation: the
-    shortest lag whose peak is within 10% of the best one."""
-    m = [(L[i] + R[i]) * 0.5 for i in range(x0, min(n, x0 + 2 * length))]
-    if len(m) < 2 * length: return 0.0
-    seg = m[:length]
-    e0 = sum(map(operator.mul, seg, seg))
-    lo, hi = int(rate / fmax), int(rate / fmin)
-    nacf = [0.0] * (hi + 2)
-    for lag in range(lo, hi + 2):
-        b = m[lag:lag + length]
-        eb = sum(map(operator.mul, b, b))
-        nacf[lag] = sum(map(operator.mul, seg, b)) / math.sqrt(e0 * eb + 1e-30)
-    best = max(nacf[lo + 1:hi + 1])
-    if best < 0.3: return 0.0
-    for lag in range(lo + 1, hi + 1):
-        if nacf[lag] >= 0.9 * best and nacf[lag] >= nacf[lag - 1] and nacf[lag] >= nacf[lag + 1]:
-            y0, y1, y2 = nacf[lag - 1], nacf[lag], nacf[lag + 1]
-            d = y0 - 2 * y1 + y2
-            return rate / (lag + (0.5 * (y0 - y2) / d if d else 0.0))
-    return 0.0
+au = Stereo(L, R, rate)
+rms, pitch = au.rms, au.pitch
 
 def pitches(seg):
     """Median pitch of five windows in the segment."""
-    x0, x1 = seg
-    if x1 - x0 < 8192: return 0.0
-    ps = sorted(pitch(x) for x in range(x0, x1 - 8192 + 1, max(1, (x1 - x0 - 8192) // 4)))
-    return ps[len(ps) // 2]
-
-def goertzel(x0, nn, f):
-    """|DFT| of (L+R)/2 at f over [x0, x0+nn), Hann window."""
-    w, k = 2 * math.pi * f / rate, 2 * math.pi / (nn - 1)
-    c, s1, s2 = 2 * math.cos(w), 0.0, 0.0
-    for i in range(nn):
-        s0 = (L[x0 + i] + R[x0 + i]) * (0.25 - 0.25 * math.cos(k * i)) + c * s1 - s2
-        s2, s1 = s1, s0
-    return math.sqrt(max(0.0, s1 * s1 + s2 * s2 - c * s1 * s2))
+    return au.median_pitch(*seg)
 
 def split(seg, f0=220.0):
     """Lead's two saws, 7 cents apart, split each partial in two; a single
     oscillator's (init, the patch an instance starts with, also 220 Hz)
-    lies on the harmonic.  Energy 7 cents off partials 6 and 8 / on them."""
+    lies on the harmonic."""
     nn = min(int(0.8 * rate), seg[1] - seg[0])
-    if nn < rate // 4: return 0.0
-    on_h = off_h = 0.0
-    for h in (6, 8):
-        f = h * f0
-        on_h += goertzel(seg[0], nn, f)
-        off_h += 0.5 * (goertzel(seg[0], nn, f * 2 ** (7 / 1200)) +
-                        goertzel(seg[0], nn, f * 2 ** (-7 / 1200)))
-    return off_h / (on_h + 1e-9)
+    return au.detuning(seg[0], nn, f0) if nn >= rate // 4 else 0.0
 
 def gap(x0, x1, level):
     """No gap in [x0, x1): the 5 ms RMS (every 1 ms) never falls under 1% of
