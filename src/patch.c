@@ -1,6 +1,8 @@
 /* Patch text: a model read from and written to Turtle with serd. */
 #include "patch.h"
 
+#include "file.h"
+
 #include "registry.h"
 
 /* serd.h marks pointers with clang's nullability qualifiers, which
@@ -213,7 +215,9 @@ typedef struct {
   ParamStmt* params;
   uint32_t   n_params;
   uint32_t   params_cap;
-  uint32_t   last; /* subject of the previous statement, a lookup shortcut */
+  uint32_t*  index; /* hash of subjects: subject + 1, or 0 for empty */
+  uint32_t   n_modules;
+  uint32_t   n_links;
   uint32_t   polyphony;      /* 0 if the text gives none */
   unsigned   polyphony_line;
 
@@ -328,31 +332,60 @@ starts_with(const char* const s, const char* const prefix)
   return !strncmp(s, prefix, strlen(prefix));
 }
 
-/* The subject called `id`, added if new; UINT32_MAX if out of memory. */
+/* Slots of the subject hash: a power of two at least twice the most
+   subjects a patch may have, so that probes stay short. */
+#define INDEX_SIZE 32768u
+#if INDEX_SIZE < 2u * (CH_MAX_MODULES + CH_MAX_LINKS + 1u)
+#error "INDEX_SIZE is too small for the limits"
+#endif
+
+/* FNV-1a of a subject's kind and id. */
+static uint32_t
+subject_hash(const char* const id, const bool is_link)
+{
+  uint32_t h = 2166136261u ^ (uint32_t)is_link;
+  for (const char* c = id; *c; ++c) {
+    h = (h ^ (uint8_t)*c) * 16777619u;
+  }
+  return h;
+}
+
+/* The subject called `id`, added if new; UINT32_MAX with the error recorded
+   if out of memory or over the limit of modules or links.  A hash keeps
+   this O(1), so reading stays linear in the text size. */
 static uint32_t
 find_subject(Reader* const r, const char* const id, const bool is_link)
 {
-  if (r->last < r->n_subjects && r->subjects[r->last].is_link == is_link &&
-      !strcmp(r->subjects[r->last].id, id)) {
-    return r->last;
-  }
-  for (uint32_t i = 0; i < r->n_subjects; ++i) {
-    if (r->subjects[i].is_link == is_link && !strcmp(r->subjects[i].id, id)) {
-      return r->last = i;
+  uint32_t slot = subject_hash(id, is_link) & (INDEX_SIZE - 1u);
+  for (; r->index[slot]; slot = (slot + 1u) & (INDEX_SIZE - 1u)) {
+    const Subject* const s = &r->subjects[r->index[slot] - 1u];
+    if (s->is_link == is_link && !strcmp(s->id, id)) {
+      return r->index[slot] - 1u;
     }
+  }
+  /* Limits as we go: a hostile file is refused at its first subject too
+     many, not after the whole text is parsed. */
+  if (is_link ? r->n_links >= CH_MAX_LINKS : r->n_modules >= CH_MAX_MODULES) {
+    fail(r, CH_ERR_TOO_LARGE, "line %u: more than %u %s: a patch holds at most %u",
+         r->line, is_link ? CH_MAX_LINKS : CH_MAX_MODULES,
+         is_link ? "links" : "modules", is_link ? CH_MAX_LINKS : CH_MAX_MODULES);
+    return UINT32_MAX;
   }
   char* const copy = strdup(id);
   if (!copy || !grow((void**)&r->subjects, &r->subjects_cap, r->n_subjects + 1u,
                      sizeof(Subject))) {
     free(copy);
+    fail(r, CH_ERR_NO_MEMORY, "out of memory reading the patch");
     return UINT32_MAX;
   }
   Subject* const s = &r->subjects[r->n_subjects];
   memset(s, 0, sizeof(*s));
-  s->id          = copy;
-  s->is_link     = is_link;
-  s->line        = r->line;
-  return r->last = r->n_subjects++;
+  s->id      = copy;
+  s->is_link = is_link;
+  s->line    = r->line;
+  *(is_link ? &r->n_links : &r->n_modules) += 1u;
+  r->index[slot] = r->n_subjects + 1u;
+  return r->n_subjects++;
 }
 
 /* Store the string value of a single-valued property. */
@@ -441,7 +474,7 @@ on_module_statement(Reader* const         r,
   }
   const uint32_t index = find_subject(r, name, false);
   if (index == UINT32_MAX) {
-    return fail(r, CH_ERR_NO_MEMORY, "out of memory reading the patch");
+    return SERD_ERR_BAD_ARG;
   }
   Subject* const s = &r->subjects[index];
   snprintf(what, sizeof(what), "module '%s'", name);
@@ -480,6 +513,13 @@ on_module_statement(Reader* const         r,
                 "line %u: %s:%s must be a number, not a "
                 "literal of type <%.80s>",
                 r->line, name, pred + strlen(NS_PARAM), type);
+  }
+  /* More values than all modules have parameters means one is given
+     twice: stop here rather than collect them all. */
+  if (r->n_params >= CH_MAX_MODULES * CH_MAX_PARAMS) {
+    return fail(r, CH_ERR_TOO_LARGE,
+                "line %u: more than %u parameter values in one patch", r->line,
+                CH_MAX_MODULES * CH_MAX_PARAMS);
   }
   if (!grow((void**)&r->params, &r->params_cap, r->n_params + 1u,
             sizeof(ParamStmt))) {
@@ -520,7 +560,7 @@ on_link_statement(Reader* const         r,
   }
   const uint32_t index = find_subject(r, id, true);
   if (index == UINT32_MAX) {
-    return fail(r, CH_ERR_NO_MEMORY, "out of memory reading the patch");
+    return SERD_ERR_BAD_ARG;
   }
   Subject* const s = &r->subjects[index];
   char           what[64];
@@ -638,6 +678,7 @@ reader_free(Reader* const r)
   free(r->subjects);
   free(r->kinds);
   free(r->params);
+  free(r->index);
   serd_env_free(r->env);
 }
 
@@ -830,15 +871,25 @@ ch_patch_read(ChModel* const    model,
   r.text = text ? text : "";
   r.len  = text ? len : 0;
   r.line = 1;
-  r.env  = serd_env_new(NULL);
+  r.env   = serd_env_new(NULL);
+  r.index = (uint32_t*)calloc(INDEX_SIZE, sizeof(uint32_t));
   ch_error_clear(&r.error);
+  if (r.len > CH_PATCH_TEXT_MAX) {
+    /* Refused before a byte is parsed. */
+    ch_error(err, CH_ERR_TOO_LARGE,
+             "patch text of %zu bytes is larger than the limit of %u bytes "
+             "(%u MiB)",
+             r.len, CH_PATCH_TEXT_MAX, CH_PATCH_TEXT_MAX >> 20);
+    reader_free(&r);
+    return CH_ERR_TOO_LARGE;
+  }
 
   /* Build in a copy emptied of modules, so that a failed read leaves
      `model` as it was, and module identities stay unique in its history. */
   ChModel* const tmp = ch_model_copy(model);
   const CLocale  loc = c_locale_begin();
   ChStatus       st  = CH_SUCCESS;
-  if (!r.env || !tmp) {
+  if (!r.env || !r.index || !tmp) {
     fail(&r, CH_ERR_NO_MEMORY, "out of memory reading the patch");
     st = r.error.status;
   } else {
@@ -860,34 +911,19 @@ ch_patch_read(ChModel* const    model,
 ChStatus
 ch_patch_read_file(ChModel* const model, const char* const path, ChError* err)
 {
-  FILE* const file = fopen(path, "rb");
-  if (!file) {
-    return ch_error(err, CH_ERR_IO, "%s: %s", path, strerror(errno));
+  char*          text = NULL;
+  size_t         len  = 0;
+  const ChStatus io   = ch_file_read(path, CH_PATCH_TEXT_MAX, &text, &len, err);
+  if (io) {
+    return io;
   }
-
-  char*  text = NULL;
-  size_t len  = 0;
-  size_t cap  = 0;
-  while (!ferror(file) && !feof(file)) {
-    if (len == cap) {
-      cap              = cap ? cap * 2u : 4096u;
-      char* const more = (char*)realloc(text, cap);
-      if (!more) {
-        free(text);
-        fclose(file);
-        return ch_error(err, CH_ERR_NO_MEMORY, "%s: out of memory", path);
-      }
-      text = more;
-    }
-    len += fread(text + len, 1, cap - len, file);
-  }
-  const int read_errno = ferror(file) ? errno : 0;
-  fclose(file);
-  if (read_errno) {
+  if (!len) {
+    /* An editor that truncates before it writes leaves this for a moment:
+       never mistake it for a patch of nothing. */
     free(text);
-    return ch_error(err, CH_ERR_IO, "%s: %s", path, strerror(read_errno));
+    return ch_error(err, CH_ERR_BAD_PATCH, "%s: the file is empty (0 bytes)",
+                    path);
   }
-
   ChError        inner;
   const ChStatus st = ch_patch_read(model, text, len, &inner);
   free(text);
