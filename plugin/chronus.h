@@ -136,6 +136,7 @@ typedef struct {
   uint64_t        generation;       /* of the newest built graph */
   char            patch_file[4096]; /* the ch:patchFile property, or "" */
   ChFileStamp     file_stamp;       /* of patch_file when last read */
+  ChFileStamp     file_seen;        /* of patch_file at the last poll */
   char            text[1024];       /* scratch for answers */
 } Chronus;
 

@@ -349,16 +349,26 @@ same_stamp(const ChFileStamp* const a, const ChFileStamp* const b)
          a->size == b->size && a->inode == b->inode;
 }
 
-/* Load the patch file and commit it; on error report it and keep playing
-   what plays (the next change on disk tries again). */
+/* Load the watched patch file and commit it; on error report it and keep
+   playing what plays (the next change on disk tries again).  A file with
+   no module in it is refused too: a half-saved file that is still valid
+   Turtle (only its prefixes, say) must not silence the instrument. */
 static void
 reload_patch_file(Chronus* const self, const LV2_Atom* const seq)
 {
   ChError err;
   ch_error_clear(&err);
-  self->file_stamp = stamp_of(self->patch_file);
-  if (load_file(self, self->patch_file, &err)) {
-    reply_error(self, seq, "patch file: %s", err.msg);
+  self->file_stamp = self->file_seen = stamp_of(self->patch_file);
+  ChModel* const model               = ch_model_new();
+  ChStatus       st = model ? ch_patch_read_file(model, self->patch_file, &err)
+                            : ch_error(&err, CH_ERR_NO_MEMORY, "out of memory");
+  if (!st && !ch_model_n_modules(model)) {
+    st =
+      ch_error(&err, CH_ERR_BAD_PATCH, "%s: holds no module", self->patch_file);
+  }
+  if (adopt_read(self, model, st)) {
+    reply_error(self, seq,
+                "patch file: %s; still playing the last patch loaded", err.msg);
   } else {
     commit(self, seq);
   }
@@ -392,23 +402,29 @@ ch_worker_set_patch_file(Chronus* const        self,
   }
 }
 
+/* Reload the watched file once it has changed and then stayed unchanged
+   (mtime, size, inode) from one poll to the next, a quarter second: an
+   editor that truncates and then writes in place is never read mid-save. */
 static void
 poll_patch_file(Chronus* const self)
 {
   if (!self->patch_file[0]) {
     return;
   }
-  const ChFileStamp now = stamp_of(self->patch_file);
-  if (!same_stamp(&now, &self->file_stamp)) {
-    if (now.exists) {
-      reload_patch_file(self, NULL);
-    } else {
-      self->file_stamp = now;
-      reply_error(self, NULL,
-                  "patch file %s has gone; still playing the "
-                  "last patch loaded",
-                  self->patch_file);
-    }
+  const ChFileStamp now    = stamp_of(self->patch_file);
+  const bool        stable = same_stamp(&now, &self->file_seen);
+  self->file_seen          = now;
+  if (same_stamp(&now, &self->file_stamp) || !stable) {
+    return;
+  }
+  if (now.exists) {
+    reload_patch_file(self, NULL);
+  } else {
+    self->file_stamp = now;
+    reply_error(self, NULL,
+                "patch file %s has gone; still playing the "
+                "last patch loaded",
+                self->patch_file);
   }
 }
 

@@ -63,8 +63,8 @@ ch_file_read(const char* const path,
   }
   if (!S_ISREG(st.st_mode)) {
     close(fd);
-    return ch_error(err, CH_ERR_IO, "%s: %s, not a regular file: refused",
-                    path, file_type(st.st_mode));
+    return ch_error(err, CH_ERR_IO, "%s: %s, not a regular file: refused", path,
+                    file_type(st.st_mode));
   }
   if (st.st_size < 0 || (unsigned long long)st.st_size > max) {
     close(fd);
@@ -93,6 +93,6 @@ ch_file_read(const char* const path,
   }
   data[n] = '\0';
   *len    = (size_t)n;
-  *text = data;
+  *text   = data;
   return CH_SUCCESS;
 }

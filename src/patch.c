@@ -218,7 +218,7 @@ typedef struct {
   uint32_t*  index; /* hash of subjects: subject + 1, or 0 for empty */
   uint32_t   n_modules;
   uint32_t   n_links;
-  uint32_t   polyphony;      /* 0 if the text gives none */
+  uint32_t   polyphony; /* 0 if the text gives none */
   unsigned   polyphony_line;
 
   ChError error; /* the first error, if any */
@@ -336,7 +336,7 @@ starts_with(const char* const s, const char* const prefix)
    subjects a patch may have, so that probes stay short. */
 #define INDEX_SIZE 32768u
 #if INDEX_SIZE < 2u * (CH_MAX_MODULES + CH_MAX_LINKS + 1u)
-#error "INDEX_SIZE is too small for the limits"
+#  error "INDEX_SIZE is too small for the limits"
 #endif
 
 /* FNV-1a of a subject's kind and id. */
@@ -366,9 +366,10 @@ find_subject(Reader* const r, const char* const id, const bool is_link)
   /* Limits as we go: a hostile file is refused at its first subject too
      many, not after the whole text is parsed. */
   if (is_link ? r->n_links >= CH_MAX_LINKS : r->n_modules >= CH_MAX_MODULES) {
-    fail(r, CH_ERR_TOO_LARGE, "line %u: more than %u %s: a patch holds at most %u",
-         r->line, is_link ? CH_MAX_LINKS : CH_MAX_MODULES,
-         is_link ? "links" : "modules", is_link ? CH_MAX_LINKS : CH_MAX_MODULES);
+    fail(r, CH_ERR_TOO_LARGE,
+         "line %u: more than %u %s: a patch holds at most %u", r->line,
+         is_link ? CH_MAX_LINKS : CH_MAX_MODULES, is_link ? "links" : "modules",
+         is_link ? CH_MAX_LINKS : CH_MAX_MODULES);
     return UINT32_MAX;
   }
   char* const copy = strdup(id);
@@ -868,9 +869,9 @@ ch_patch_read(ChModel* const    model,
 {
   Reader r;
   memset(&r, 0, sizeof(r));
-  r.text = text ? text : "";
-  r.len  = text ? len : 0;
-  r.line = 1;
+  r.text  = text ? text : "";
+  r.len   = text ? len : 0;
+  r.line  = 1;
   r.env   = serd_env_new(NULL);
   r.index = (uint32_t*)calloc(INDEX_SIZE, sizeof(uint32_t));
   ch_error_clear(&r.error);

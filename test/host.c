@@ -229,7 +229,7 @@ typedef struct {
     patch_value, ch_Create, ch_Delete, ch_Connect, ch_Disconnect, ch_Set,
     ch_Gate, ch_Commit, ch_Abort, ch_Load, ch_Ack, ch_Committed, ch_Error,
     ch_seq, ch_module, ch_kind, ch_from, ch_to, ch_param, ch_value, ch_text,
-    ch_message, ch_generation, ch_buildTime, ch_patch;
+    ch_file, ch_message, ch_generation, ch_buildTime, ch_patch;
 } Uris;
 
 struct HostImpl {
@@ -340,6 +340,7 @@ map_uris_into(Uris* u)
   u->ch_param       = host_map(NS_CH "param");
   u->ch_value       = host_map(NS_CH "value");
   u->ch_text        = host_map(NS_CH "text");
+  u->ch_file        = host_map(NS_CH "file");
   u->ch_message     = host_map(NS_CH "message");
   u->ch_generation  = host_map(NS_CH "generation");
   u->ch_buildTime   = host_map(NS_CH "buildTime");
@@ -842,6 +843,16 @@ host_load(Host* h, int64_t frame, int32_t seq, const char* turtle)
   LV2_Atom_Forge_Frame fr;
   object_begin(h, &fr, h->uris.ch_Load, seq);
   put_string(h, h->uris.ch_text, turtle);
+  object_end(h, &fr, frame);
+}
+
+void
+host_load_file(Host* h, int64_t frame, int32_t seq, const char* path)
+{
+  LV2_Atom_Forge_Frame fr;
+  object_begin(h, &fr, h->uris.ch_Load, seq);
+  lv2_atom_forge_key(&h->forge, h->uris.ch_file);
+  lv2_atom_forge_path(&h->forge, path, (uint32_t)strlen(path));
   object_end(h, &fr, frame);
 }
 

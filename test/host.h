@@ -110,6 +110,8 @@ void host_gate(Host*       host,
 void host_commit(Host* host, int64_t frame, int32_t seq);
 void host_abort(Host* host, int64_t frame, int32_t seq);
 void host_load(Host* host, int64_t frame, int32_t seq, const char* turtle);
+/** ch:Load ch:file `path` (an atom:Path). */
+void host_load_file(Host* host, int64_t frame, int32_t seq, const char* path);
 void host_patch_get(Host* host, int64_t frame, int32_t seq);
 void host_patch_set(Host* host, int64_t frame, int32_t seq, const char* turtle);
 /** patch:Set ch:patchFile to `path` (an atom:Path). */

@@ -536,7 +536,7 @@ text_add(Text* const t, const char* const s)
 {
   const size_t n = strlen(s);
   if (t->len + n + 1u > t->cap) {
-    t->cap       = (t->len + n + 1u) * 2u;
+    t->cap           = (t->len + n + 1u) * 2u;
     char* const more = (char*)realloc(t->buf, t->cap);
     if (!more) {
       abort();
@@ -579,8 +579,8 @@ test_file_kinds_refused(void)
   CHECK(ch_patch_read_file(model, dir, &err) == CH_ERR_IO);
   CHECK_STR_CONTAINS(err.msg, "a directory, not a regular file");
 
-  char* text = NULL;
-  size_t len = 0;
+  char*  text = NULL;
+  size_t len  = 0;
   CHECK(ch_file_read("/dev/zero", 1u << 20, &text, &len, &err) == CH_ERR_IO);
   CHECK(!text && !len);
 
@@ -614,7 +614,7 @@ test_limits_as_read(void)
 {
   Text t = { NULL, 0, 0 };
   text_add(&t, PRE);
-  char line[128];
+  char           line[128];
   const unsigned first = 4; /* lines in PRE, plus one */
   for (unsigned i = 0; i < 50000u; ++i) {
     snprintf(line, sizeof(line), "[] ch:from \"a%u:out\" ; ch:to \"b:in\" .\n",
