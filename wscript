@@ -16,7 +16,7 @@ BUNDLE = 'chronus.lv2'
 BUNDLE_DIR = 'lv2/' + BUNDLE
 
 # Never add fast-math flags: they break NaN checks and leak FTZ into hosts.
-CFLAGS = ['-std=c11', '-O2', '-g', '-fPIC', '-fvect-cost-model=cheap',
+CFLAGS = ['-std=c11', '-O2', '-g', '-fPIC',
           '-Wall', '-Wextra', '-Wpedantic', '-Wshadow',
           '-Wstrict-prototypes', '-Wmissing-prototypes',
           '-D_POSIX_C_SOURCE=200809L', '-D_DEFAULT_SOURCE']
@@ -51,7 +51,9 @@ def configure(conf):
     conf.env.LINKFLAGS_PTHREAD = ['-pthread']
 
     # Ours first, so that CFLAGS from the environment can override them.
-    conf.env.CFLAGS = CFLAGS + conf.env.CFLAGS
+    # -fvect-cost-model is GCC's; clang's vectoriser has its own cost model.
+    gcc_only = ['-fvect-cost-model=cheap'] if conf.env.CC_NAME == 'gcc' else []
+    conf.env.CFLAGS = CFLAGS + gcc_only + conf.env.CFLAGS
     if conf.options.werror:
         conf.env.append_value('CFLAGS', ['-Werror'])
     if conf.options.rtsan:

@@ -666,7 +666,7 @@ static bool
 load_plugin(Host* const host)
 {
   const char* bundle = host->opt.bundle;
-  if (!bundle && !host->opt.lv2_path && CH_BUNDLE_DIR[0]) {
+  if (!bundle && !host->opt.lv2_path && CH_BUNDLE_DIR[0] != '\0') {
     char manifest[PATH_MAX];
     snprintf(manifest, sizeof(manifest), "%s/manifest.ttl", CH_BUNDLE_DIR);
     if (!access(manifest, R_OK)) {
