@@ -31,6 +31,9 @@ def options(opt):
     g = opt.add_option_group('Chronus options')
     g.add_option('--rtsan', action='store_true', default=False,
                  help='build with RealtimeSanitizer (clang >= 20, e.g. CC=clang-22)')
+    g.add_option('--sanitize', default='',
+                 help='build with these sanitizers, e.g. address,undefined '
+                      '(clang-22; UB aborts, so a test fails on it)')
     g.add_option('--werror', action='store_true', default=False,
                  help='treat compiler warnings as errors')
     g.add_option('--lv2dir', default=None,
@@ -63,11 +66,21 @@ def configure(conf):
         conf.env.append_value('LINKFLAGS', rt)
     conf.env.RTSAN = bool(conf.options.rtsan)
     conf.env.VERSION = VERSION  # in the bundle's Turtle (make_plugin_ttl)
+    if conf.options.sanitize:
+        san = ['-fsanitize=' + conf.options.sanitize, '-fno-omit-frame-pointer']
+        if 'undefined' in conf.options.sanitize:
+            san.append('-fno-sanitize-recover=undefined')
+        conf.check_cc(cflags=san, linkflags=san,
+                      msg='Checking for -fsanitize=' + conf.options.sanitize)
+        conf.env.append_value('CFLAGS', san)
+        conf.env.append_value('LINKFLAGS', san)
+    conf.env.SANITIZE = conf.options.sanitize
 
     conf.env.LV2DIR = (os.path.abspath(os.path.expanduser(conf.options.lv2dir))
                        if conf.options.lv2dir
                        else os.path.join(conf.env.LIBDIR, 'lv2'))
     conf.msg('RealtimeSanitizer', 'yes' if conf.env.RTSAN else 'no')
+    conf.msg('Sanitizers', conf.options.sanitize or 'none')
     conf.msg('Warnings as errors', 'yes' if conf.options.werror else 'no')
     conf.msg('LV2 bundle install dir', conf.env.LV2DIR)
 
@@ -92,7 +105,7 @@ def build(bld):
     # missing symbols at link time (not with sanitizers, whose runtime the
     # host executable provides).
     so_linkflags = ['-Wl,--exclude-libs,ALL']
-    if not bld.env.RTSAN:
+    if not bld.env.RTSAN and not bld.env.SANITIZE:
         so_linkflags.append('-Wl,-z,defs')
 
     # Fixed idx values keep object names (foo.c.<idx>.o) stable: by default

@@ -315,7 +315,9 @@ CH_REALTIME static void
 tell_worker(Chronus* const self)
 {
   if (!self->schedule) {
+    CH_NOT_REALTIME_BEGIN();
     ch_worker_drain(self); /* no worker: the host accepts non-RT edits */
+    CH_NOT_REALTIME_END();
     self->work_owed = false;
     return;
   }

@@ -19,6 +19,24 @@ extern "C" {
 #  define CH_REALTIME
 #endif
 
+/**
+   Brackets a deliberate non-real-time call inside a CH_REALTIME function,
+   made only when the host said it runs us off the real-time path (no
+   worker: edits are done inside run()).  Under RealtimeSanitizer this
+   suspends its checks; otherwise it is nothing.
+*/
+#if defined(__has_feature)
+#  if __has_feature(realtime_sanitizer)
+#    include <sanitizer/rtsan_interface.h>
+#    define CH_NOT_REALTIME_BEGIN() __rtsan_disable()
+#    define CH_NOT_REALTIME_END()   __rtsan_enable()
+#  endif
+#endif
+#ifndef CH_NOT_REALTIME_BEGIN
+#  define CH_NOT_REALTIME_BEGIN()
+#  define CH_NOT_REALTIME_END()
+#endif
+
 /** The longest block a graph processes in one go; longer ones are split. */
 #define CH_MAX_BLOCK 256u
 

@@ -449,8 +449,10 @@ schedule_work(LV2_Worker_Schedule_Handle handle,
     if (h->rt_watching) {
       rt_collect(h);
     }
+    rtcheck_pause(); /* run() is real-time; this host's work is not */
     const LV2_Worker_Status st = h->iface->work(
       lilv_instance_get_handle(h->instance), respond_sync, h, size, data);
+    rtcheck_resume();
     note_work_done(h);
     if (h->rt_watching) {
       rtcheck_begin();
