@@ -25,15 +25,17 @@ if ((${#targets[@]} == 0)); then
   exit 1
 fi
 
-pkgs="lv2 serd-0 sord-0 lilv-0 sratom-0"
-san=(-fsanitize=address,undefined -fno-sanitize-recover=undefined
+pkgs=(lv2 serd-0 sord-0 lilv-0 sratom-0)
+read -ra pkg_cflags <<<"$(pkg-config --cflags "${pkgs[@]}")"
+read -ra pkg_libs <<<"$(pkg-config --libs "${pkgs[@]}")"
+san=("-fsanitize=address,undefined" -fno-sanitize-recover=undefined
   -fno-omit-frame-pointer)
 cflags=(-std=c11 -O1 -g "${san[@]}" -Wall -Wextra
   -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DCH_FUZZ=1
   '-DCH_VERSION="fuzz"' "-DCH_BUNDLE_DIR=\"$out/chronus.lv2\""
   "-DCH_SOURCE_DIR=\"$root\"" -Isrc -Iplugin -Itest
-  $(pkg-config --cflags $pkgs))
-libs=($(pkg-config --libs $pkgs) -lm -lpthread -ldl)
+  "${pkg_cflags[@]}")
+libs=("${pkg_libs[@]}" -lm -lpthread -ldl)
 
 # The engine, the plugin's code and the test helpers (but not rtcheck.c's
 # interposer) in one archive: each target takes what it uses.
@@ -87,7 +89,7 @@ for t in "${targets[@]}"; do
   rc=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
   cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -n 1)
-  what="${runs:-?} runs in $((SECONDS - start)) s, ${cov:-cov: ?}, corpus $(ls "$work" | wc -l)"
+  what="${runs:-?} runs in $((SECONDS - start)) s, ${cov:-cov: ?}, corpus $(find "$work" -type f | wc -l)"
   if ((rc == 0)); then
     echo "PASS $name ($what)"
   else

@@ -23,7 +23,7 @@ for b in "${builds[@]}"; do
   # A lock file of its own, so that build/ stays the default build.
   export WAFLOCK=.lock-waf-$name
   start=$SECONDS
-  if ! CC=$cc ./waf configure -o "$out" $flags >"$log" 2>&1 ||
+  if ! CC=$cc ./waf configure -o "$out" "$flags" >"$log" 2>&1 ||
     ! ./waf build -j2 >>"$log" 2>&1; then
     echo "FAIL sanitize-$name (build failed)"
     tail -n 30 "$log" | sed 's/^/   | /'

@@ -796,7 +796,30 @@ test_hostile_files_refused(void)
   host_run_frames(h, 48000, BLOCK);
   CHECK_NEAR(tail_freq(h), C5, 0.5);
   CHECK(host_count(h, HOST_ANSWER_ERROR) == 3);
+
+  /* 50,000 links: refused at the first one over the limit, the worker
+     free again for the next message, the sound unchanged. */
+  char big[256];
+  snprintf(big, sizeof(big), "%s/big.ttl", dir);
+  FILE* f = fopen(big, "w");
+  CHECK(f);
+  if (f) {
+    fputs(PREFIXES, f);
+    for (unsigned i = 0; i < 50000u; ++i) {
+      fprintf(f, "[] ch:from \"m%u:out\" ; ch:to \"out:mono\" .\n", i);
+    }
+    fclose(f);
+  }
+  host_load_file(h, 0, 6, big);
+  host_patch_get(h, 0, 7);
+  CHECK(run_until_answered(h, NULL, 6, 7, BLOCK));
+  const HostAnswer* a = answer_to(h, 6);
+  CHECK(a && a->type == HOST_ANSWER_ERROR);
+  CHECK_STR_CONTAINS(a ? a->text : NULL, "line 8197: more than 8192 links");
+  host_run_frames(h, 24000, BLOCK);
+  CHECK_NEAR(tail_freq(h), C5, 0.5);
   host_free(h);
+  remove(big);
   remove(fifo);
   rmdir(dir);
 }

@@ -51,8 +51,8 @@ play(const ChModel* const model)
     ch_silence_nonfinite(left, right, n);
     ch_limiter_process(&limiter, left, right, n);
     for (uint32_t i = 0; i < n; ++i) {
-      if (!isfinite(left[i]) || !isfinite(right[i]) ||
-          fabsf(left[i]) > 1.0f || fabsf(right[i]) > 1.0f) {
+      if (!isfinite(left[i]) || !isfinite(right[i]) || fabsf(left[i]) > 1.0f ||
+          fabsf(right[i]) > 1.0f) {
         fuzz_fail("non-finite or unlimited output", NULL);
       }
     }
