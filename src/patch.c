@@ -458,6 +458,38 @@ short_name(const char* const uri, char buf[96])
   return buf;
 }
 
+/* Keep one `param:name value` statement of module subject `index`. */
+static SerdStatus
+add_param(Reader* const     r,
+          const uint32_t    index,
+          const char* const name,
+          const char* const value,
+          const bool        numeric)
+{
+  /* More values than all modules have parameters means one is given
+     twice: stop here rather than collect them all. */
+  if (r->n_params >= CH_MAX_MODULES * CH_MAX_PARAMS) {
+    return fail(r, CH_ERR_TOO_LARGE,
+                "line %u: more than %u parameter values in one patch", r->line,
+                CH_MAX_MODULES * CH_MAX_PARAMS);
+  }
+  if (!grow((void**)&r->params, &r->params_cap, r->n_params + 1u,
+            sizeof(ParamStmt))) {
+    return fail(r, CH_ERR_NO_MEMORY, "out of memory reading the patch");
+  }
+  ParamStmt* const p = &r->params[r->n_params];
+  p->subject         = index;
+  p->name            = strdup(name);
+  p->value           = strdup(value);
+  p->numeric         = numeric;
+  p->line            = r->line;
+  ++r->n_params; /* counted first, so that both strings are freed */
+  if (!p->name || !p->value) {
+    return fail(r, CH_ERR_NO_MEMORY, "out of memory reading the patch");
+  }
+  return SERD_SUCCESS;
+}
+
 static SerdStatus
 on_module_statement(Reader* const         r,
                     const char* const     name,
@@ -515,28 +547,8 @@ on_module_statement(Reader* const         r,
                 "literal of type <%.80s>",
                 r->line, name, pred + strlen(NS_PARAM), type);
   }
-  /* More values than all modules have parameters means one is given
-     twice: stop here rather than collect them all. */
-  if (r->n_params >= CH_MAX_MODULES * CH_MAX_PARAMS) {
-    return fail(r, CH_ERR_TOO_LARGE,
-                "line %u: more than %u parameter values in one patch", r->line,
-                CH_MAX_MODULES * CH_MAX_PARAMS);
-  }
-  if (!grow((void**)&r->params, &r->params_cap, r->n_params + 1u,
-            sizeof(ParamStmt))) {
-    return fail(r, CH_ERR_NO_MEMORY, "out of memory reading the patch");
-  }
-  ParamStmt* const p = &r->params[r->n_params];
-  p->subject         = index;
-  p->name            = strdup(pred + strlen(NS_PARAM));
-  p->value           = strdup((const char*)object->buf);
-  p->numeric         = numeric;
-  p->line            = r->line;
-  ++r->n_params; /* counted first, so that both strings are freed */
-  if (!p->name || !p->value) {
-    return fail(r, CH_ERR_NO_MEMORY, "out of memory reading the patch");
-  }
-  return SERD_SUCCESS;
+  return add_param(r, index, pred + strlen(NS_PARAM), (const char*)object->buf,
+                   numeric);
 }
 
 static SerdStatus
