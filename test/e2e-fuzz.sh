@@ -32,7 +32,7 @@ san=("-fsanitize=address,undefined" -fno-sanitize-recover=undefined
   -fno-omit-frame-pointer)
 cflags=(-std=c11 -O1 -g "${san[@]}" -Wall -Wextra
   -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DCH_FUZZ=1
-  '-DCH_VERSION="fuzz"' "-DCH_BUNDLE_DIR=\"$out/chronus.lv2\""
+  '-DCH_VERSION="fuzz"' "-DCH_BUNDLE_DIR=\"$out/lv2/chronus.lv2\""
   "-DCH_SOURCE_DIR=\"$root\"" -Isrc -Iplugin -Itest
   "${pkg_cflags[@]}")
 libs=("${pkg_libs[@]}" -lm -lpthread -ldl)
