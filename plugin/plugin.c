@@ -428,7 +428,15 @@ render(Chronus* const self, const uint32_t from, const uint32_t to)
   float* const   left  = self->out[0] + from;
   float* const   right = self->out[1] + from;
   const uint32_t n     = to - from;
-  ch_graph_run(self->active, &self->host, left, right, n);
+  const bool  wrote  = ch_graph_run(self->active, &self->host, left, right, n);
+  float       gain   = self->gain_now;
+  const float target = self->gain_target;
+  /* Nothing sounding (the graph wrote zeros): nothing to check, scale or
+     limit, unless a gain glide or a limiter release is under way (below
+     its ceiling the limiter's envelope no longer matters). */
+  if (!wrote && gain == target && self->limiter.env <= self->limiter.ceiling) {
+    return;
+  }
 
   /* A patch can blow up (a filter at the edge, a feedback of gains); never
      pass NaN or infinity to the host. */
@@ -441,9 +449,7 @@ render(Chronus* const self, const uint32_t from, const uint32_t to)
     }
   }
 
-  float       gain   = self->gain_now;
-  const float target = self->gain_target;
-  const float coeff  = self->gain_coeff;
+  const float coeff = self->gain_coeff;
   for (uint32_t i = 0; i < n; ++i) {
     gain += coeff * (target - gain);
     left[i] *= gain;

@@ -34,6 +34,8 @@ typedef struct {
   uint32_t       n_out_slots;
   uint32_t       n_in_slots;
   uint32_t       n_buffers;
+  uint8_t*       exported;  /* per output slot: read outside its voice */
+  bool           may_sleep; /* voices may sleep (plan_sleep) */
 } Plan;
 
 #define CAPTURE 0x80000000u
@@ -57,6 +59,7 @@ plan_free(Plan* const plan)
   free(plan->out_buf);
   free(plan->sum_buf);
   free(plan->n_sources);
+  free(plan->exported);
 }
 
 static const ChKind*
@@ -372,6 +375,52 @@ plan_buffers(Plan* const plan)
   return CH_SUCCESS;
 }
 
+static uint32_t
+slot_owner(const Plan* const plan, const uint32_t slot)
+{
+  uint32_t i = 0;
+  while (i + 1u < plan->n_inst && plan->out_base[i + 1u] <= slot) {
+    ++i;
+  }
+  return i;
+}
+
+/*
+   What sleeping needs: which outputs of voice instances are read outside
+   their voice (a silent voice is one whose exported outputs are all zero),
+   and whether voices may sleep at all: not when a shared module drives a
+   gate input in a voice, which could start its sound without a note.
+*/
+static ChStatus
+plan_sleep(Plan* const plan)
+{
+  plan->exported  = (uint8_t*)calloc(plan->n_out_slots + 1u, 1);
+  plan->may_sleep = plan->voices <= CH_MAX_VOICES;
+  if (!plan->exported) {
+    return CH_ERR_NO_MEMORY;
+  }
+  for (uint32_t i = 0; i < plan->n_inst; ++i) {
+    const uint32_t      m    = plan->inst_module[i];
+    const ChKind* const kind = kind_of(plan, m);
+    for (uint32_t p = 0; p < kind->n_inputs; ++p) {
+      const uint32_t count = input_sources(plan, i, p);
+      for (uint32_t c = 0; c < count; ++c) {
+        const uint32_t slot  = plan->sources[c];
+        const bool     voice = plan->voiced[plan->inst_module[slot_owner(
+          plan, slot)]];
+        if (voice && !plan->voiced[m]) {
+          plan->exported[slot] = 1;
+        }
+        if (!voice && plan->voiced[m] &&
+            kind->inputs[p].signal == CH_SIGNAL_GATE) {
+          plan->may_sleep = false;
+        }
+      }
+    }
+  }
+  return CH_SUCCESS;
+}
+
 /* A bump allocator run twice: once to measure (base NULL), once to carve. */
 typedef struct {
   char*  base;
@@ -443,11 +492,13 @@ layout(Plan* const          plan,
     (uint32_t*)arena_take(arena, n * sizeof(uint32_t), alignof(uint32_t));
   float* const buffers = (float*)arena_take(
     arena, (plan->n_buffers + 3u) * CH_MAX_BLOCK * sizeof(float), 64);
+  uint8_t* const buf_state =
+    (uint8_t*)arena_take(arena, plan->n_buffers + 3u, 1);
 
   if (graph) {
     graph->ctx.rate     = rate;
     graph->ctx.inv_rate = 1.0f / rate;
-    graph->ctx.host     = &graph->silent;
+    graph->ctx.host     = &graph->silent_host;
     graph->polyphony    = plan->voices;
     graph->n_modules    = n;
     graph->n_steps      = plan->n_steps;
@@ -456,6 +507,10 @@ layout(Plan* const          plan,
     graph->steps        = steps;
     graph->by_name      = by_name;
     graph->scratch      = buffers + CH_MAX_BLOCK; /* after the zero buffer */
+    graph->buffers      = buffers;
+    graph->buf_state    = buf_state;
+    graph->may_sleep    = plan->may_sleep;
+    buf_state[0]        = CH_BUF_ZERO; /* the others hold data (0) */
   }
   /* Buffer 0 holds zeros for unconnected inputs, 1-2 are priming output,
      the planned ones follow. */
@@ -486,6 +541,7 @@ layout(Plan* const          plan,
       module->order               = orders;
       module->nodes               = &nodes[first];
       module->n_nodes             = n_nodes;
+      module->voiced              = plan->voiced[m];
     }
 
     for (uint32_t i = first; i < first + n_nodes; ++i) {
@@ -505,6 +561,10 @@ layout(Plan* const          plan,
         (ChSum*)arena_take(arena, n_sums * sizeof(ChSum), alignof(ChSum));
       const float** const srcs = (const float**)arena_take(
         arena, n_src * sizeof(float*), alignof(float*));
+      /* A voice's modules restart from a copy of their fresh state. */
+      const bool   resets = plan->voiced[m] && !(kind->flags & CH_KIND_PER_VOICE);
+      const size_t size   = ch_kind_state_size(kind, rate);
+      void* const  fresh  = resets ? arena_take(arena, size, 64) : NULL;
       if (!graph) {
         continue;
       }
@@ -547,11 +607,24 @@ layout(Plan* const          plan,
 
       /* The step that reads the inputs computes their sums first. */
       const bool capture = kind->capture != NULL;
-      steps[i]           = (ChStep){ kind->process, node, capture ? NULL : sums,
-                           capture ? 0u : n_sums };
+      uint32_t   export  = 0;
+      for (uint32_t o = 0; o < kind->n_outputs; ++o) {
+        export |= (uint32_t)plan->exported[plan->out_base[i] + o] << o;
+      }
+      const ChStep step = {
+        kind->process, node, capture ? NULL : sums, capture ? 0u : n_sums,
+        plan->voiced[m] ? i - first : CH_STEP_SHARED, export,
+        (uint16_t)kind->n_inputs, (uint16_t)kind->n_outputs, kind->quiet,
+        fresh, size,
+      };
+      steps[i] = step;
       if (capture) {
-        steps[plan->read_step[i]] =
-          (ChStep){ kind->capture, node, sums, n_sums };
+        steps[plan->read_step[i]]        = step;
+        steps[plan->read_step[i]].process = kind->capture;
+        steps[plan->read_step[i]].sums    = sums;
+        steps[plan->read_step[i]].n_sums  = n_sums;
+        steps[plan->read_step[i]].fresh   = NULL; /* reset once */
+        steps[plan->read_step[i]].n_out   = 0;    /* it writes no buffer */
       }
     }
   }
@@ -600,7 +673,7 @@ ch_graph_new(const ChModel* const model,
   }
   if (!st) {
     mark_voiced(&plan);
-    if (plan_instances(&plan) || plan_buffers(&plan)) {
+    if (plan_instances(&plan) || plan_buffers(&plan) || plan_sleep(&plan)) {
       st = ch_error(err, CH_ERR_NO_MEMORY, "out of memory planning buffers");
     }
   }
@@ -646,6 +719,7 @@ ch_graph_new(const ChModel* const model,
       module->kind->init(&module->nodes[k]);
     }
   }
+  ch_graph_rest(result);
   *graph = result;
   return CH_SUCCESS;
 }

@@ -2,42 +2,210 @@
    state across a hot swap, all without allocating. */
 #include "graph_impl.h"
 
+#include <stddef.h>
 #include <string.h>
 
-/* A fan-in: the first two sources in one pass, the rest added on.  The
-   buffers never alias (the compiler gives each its own), which lets the
-   loops vectorise. */
-CH_REALTIME static void
-sum_into(const ChSum* const sum, const uint32_t n)
+static inline uint32_t
+buf_index(const ChGraph* const graph, const float* const buffer)
 {
-  float* const restrict dst     = sum->dst;
-  const float* const restrict a = sum->src[0];
-  const float* const restrict b = sum->src[1];
+  return (uint32_t)((size_t)(buffer - graph->buffers) / CH_MAX_BLOCK);
+}
+
+/* A fan-in over the sources that hold data (silent ones add nothing), the
+   first two in one pass.  The buffers never alias (the compiler gives each
+   its own), which lets the loops vectorise.  Skipping an exact zero leaves
+   the sum bit-identical. */
+CH_REALTIME static void
+sum_into(ChGraph* const graph, const ChSum* const sum, const uint32_t n)
+{
+  const uint8_t* const state = graph->buf_state;
+  float* const restrict dst  = sum->dst;
+  const float*          first = NULL;
+  uint32_t              k     = 0;
+  for (; k < sum->n_src && !first; ++k) {
+    if (state[buf_index(graph, sum->src[k])] == CH_BUF_DATA) {
+      first = sum->src[k];
+    }
+  }
+  graph->buf_state[buf_index(graph, dst)] = first ? CH_BUF_DATA : CH_BUF_STALE;
+  if (!first) {
+    return;
+  }
+  const float* second = NULL;
+  for (; k < sum->n_src && !second; ++k) {
+    if (state[buf_index(graph, sum->src[k])] == CH_BUF_DATA) {
+      second = sum->src[k];
+    }
+  }
+  if (!second) {
+    memcpy(dst, first, n * sizeof(float));
+    return;
+  }
+  const float* const restrict a = first;
+  const float* const restrict b = second;
   for (uint32_t i = 0; i < n; ++i) {
     dst[i] = a[i] + b[i];
   }
-  for (uint32_t k = 2; k < sum->n_src; ++k) {
-    const float* const restrict src = sum->src[k];
-    for (uint32_t i = 0; i < n; ++i) {
-      dst[i] += src[i];
+  for (; k < sum->n_src; ++k) {
+    if (state[buf_index(graph, sum->src[k])] == CH_BUF_DATA) {
+      const float* const restrict src = sum->src[k];
+      for (uint32_t i = 0; i < n; ++i) {
+        dst[i] += src[i];
+      }
     }
   }
+}
+
+/* A shared step's inputs: sleeping voices' outputs are made real zeros.
+   Returns whether every input is silent. */
+CH_REALTIME static bool
+inputs_silent(ChGraph* const graph, const ChStep* const step, const uint32_t n)
+{
+  bool silent = true;
+  for (uint32_t p = 0; p < step->n_in; ++p) {
+    float* const   buffer = (float*)step->node->in[p];
+    const uint32_t b      = buf_index(graph, buffer);
+    if (graph->buf_state[b] == CH_BUF_STALE) {
+      memset(buffer, 0, n * sizeof(float));
+      graph->buf_state[b] = CH_BUF_ZERO;
+    }
+    silent = silent && graph->buf_state[b] != CH_BUF_DATA;
+  }
+  return silent;
+}
+
+/* Whether any output read outside the voice holds a non-zero sample. */
+CH_REALTIME static bool
+exports_sound(const ChStep* const step, const uint32_t n)
+{
+  uint32_t any = 0;
+  for (uint32_t o = 0; o < step->n_out; ++o) {
+    if (step->export & (1u << o)) {
+      const float* const x = step->node->out[o];
+      for (uint32_t i = 0; i < n; ++i) {
+        any |= x[i] != 0.0f;
+      }
+    }
+  }
+  return any != 0;
 }
 
 CH_REALTIME static void
-run_block(ChGraph* const graph, const uint32_t n)
+mark_outputs(ChGraph* const graph, const ChStep* const step, const uint8_t as)
 {
-  const ChStep* const steps = graph->steps;
-  for (uint32_t t = 0; t < graph->n_steps; ++t) {
-    const ChStep* const step = &steps[t];
-    for (uint32_t s = 0; s < step->n_sums; ++s) {
-      sum_into(&step->sums[s], n);
-    }
-    step->process(step->node, n);
+  for (uint32_t o = 0; o < step->n_out; ++o) {
+    graph->buf_state[buf_index(graph, step->node->out[o])] = as;
   }
 }
 
-CH_REALTIME void
+/* Returns whether a step writing the stereo output ran. */
+CH_REALTIME static bool
+run_block(ChGraph* const graph, const uint32_t n)
+{
+  const ChStep* const steps  = graph->steps;
+  const uint32_t      asleep = graph->no_sleep ? 0u : graph->silent;
+  bool                output = false;
+  for (uint32_t t = 0; t < graph->n_steps; ++t) {
+    const ChStep* const step  = &steps[t];
+    const uint32_t      voice = step->voice;
+    if (voice != CH_STEP_SHARED && (asleep >> voice & 1u)) {
+      mark_outputs(graph, step, CH_BUF_STALE);
+      continue;
+    }
+    for (uint32_t s = 0; s < step->n_sums; ++s) {
+      sum_into(graph, &step->sums[s], n);
+    }
+    if (voice == CH_STEP_SHARED && inputs_silent(graph, step, n) &&
+        step->quiet && !graph->no_sleep && step->quiet(step->node)) {
+      for (uint32_t o = 0; o < step->n_out; ++o) {
+        memset(step->node->out[o], 0, n * sizeof(float));
+      }
+      mark_outputs(graph, step, CH_BUF_ZERO);
+      continue;
+    }
+    step->process(step->node, n);
+    mark_outputs(graph, step, CH_BUF_DATA);
+    output = output || !step->n_out;
+    if (step->export && !(graph->sounded >> voice & 1u) &&
+        exports_sound(step, n)) {
+      graph->sounded |= 1u << voice;
+    }
+  }
+  return output;
+}
+
+/* Restarts voice v from the fresh state of its modules. */
+CH_REALTIME static void
+wake(ChGraph* const graph, const uint32_t v)
+{
+  graph->silent &= ~(1u << v);
+  graph->quiet_for[v] = 0;
+  for (uint32_t t = 0; t < graph->n_steps; ++t) {
+    const ChStep* const step = &graph->steps[t];
+    if (step->voice == v && step->fresh) {
+      memcpy(step->node->state, step->fresh, step->state_size);
+    }
+  }
+}
+
+/* A silent voice wakes when anything it reads from the host changes (a
+   note, a gate, bend, wheel, macros) or a voice module's parameter is
+   written. */
+CH_REALTIME static void
+wake_voices(ChGraph* const graph, const ChHostInputs* const host)
+{
+  ChHostInputs* const last = &graph->last;
+  const size_t        shared =
+    sizeof(ChHostInputs) - offsetof(ChHostInputs, bend);
+  if (graph->wake_all || memcmp(&last->bend, &host->bend, shared)) {
+    graph->wake_all = 0;
+    memcpy(&last->bend, &host->bend, shared);
+    for (uint32_t v = 0; v < graph->polyphony; ++v) {
+      if (graph->silent >> v & 1u) {
+        wake(graph, v);
+      }
+    }
+  }
+  for (uint32_t v = 0; v < graph->polyphony; ++v) {
+    if (memcmp(&last->voice[v], &host->voice[v], sizeof(ChVoiceInputs))) {
+      last->voice[v] = host->voice[v];
+      if (graph->silent >> v & 1u) {
+        wake(graph, v);
+      }
+    }
+  }
+}
+
+/* After a block: a released voice that has sent out only zeros for a
+   whole CH_MAX_BLOCK frames, and whose sources are settled, falls silent.
+   Until something it reads changes, it would go on sending zeros. */
+CH_REALTIME static void
+find_silent(ChGraph* const            graph,
+            const ChHostInputs* const host,
+            const uint32_t            n)
+{
+  for (uint32_t v = 0; v < graph->polyphony; ++v) {
+    const uint32_t bit = 1u << v;
+    if (graph->silent & bit) {
+      continue;
+    }
+    if ((graph->sounded & bit) || host->voice[v].gate > 0.5f) {
+      graph->quiet_for[v] = 0;
+      continue;
+    }
+    graph->quiet_for[v] += n;
+    bool settled = graph->quiet_for[v] >= CH_MAX_BLOCK;
+    for (uint32_t t = 0; t < graph->n_steps && settled; ++t) {
+      const ChStep* const step = &graph->steps[t];
+      if (step->voice == v && !step->fresh && step->quiet) {
+        settled = step->quiet(step->node) != 0;
+      }
+    }
+    graph->silent |= settled ? bit : 0u;
+  }
+}
+
+CH_REALTIME bool
 ch_graph_run(ChGraph* const            graph,
              const ChHostInputs* const host,
              float* const              left,
@@ -45,14 +213,35 @@ ch_graph_run(ChGraph* const            graph,
              const uint32_t            n)
 {
   graph->ctx.host = host;
+  bool output     = false;
   for (uint32_t done = 0; done < n;) {
     const uint32_t chunk = n - done < CH_MAX_BLOCK ? n - done : CH_MAX_BLOCK;
     graph->ctx.out[0]    = left + done;
     graph->ctx.out[1]    = right + done;
     memset(graph->ctx.out[0], 0, chunk * sizeof(float));
     memset(graph->ctx.out[1], 0, chunk * sizeof(float));
-    run_block(graph, chunk);
+    if (graph->may_sleep) {
+      wake_voices(graph, host);
+    }
+    graph->sounded = 0;
+    output         = run_block(graph, chunk) || output;
+    if (graph->may_sleep) {
+      find_silent(graph, host, chunk);
+    }
     done += chunk;
+  }
+  return output;
+}
+
+/* The state a woken voice starts from: what its modules hold now. */
+static void
+snapshot_fresh(ChGraph* const graph)
+{
+  for (uint32_t t = 0; t < graph->n_steps; ++t) {
+    const ChStep* const step = &graph->steps[t];
+    if (step->fresh) {
+      memcpy(step->fresh, step->node->state, step->state_size);
+    }
   }
 }
 
@@ -60,13 +249,35 @@ void
 ch_graph_prime(ChGraph* const graph, const uint32_t frames)
 {
   /* Every page is resident already (ch_graph_new clears the whole block),
-     so running it is what warms caches, filters and envelopes. */
+     so running it is what warms caches, filters and envelopes.  Everything
+     runs, so that every voice is warm; then all of them are silent. */
+  const uint32_t no_sleep = graph->no_sleep;
+  graph->no_sleep         = 1;
   for (uint32_t done = 0; done < frames; done += CH_MAX_BLOCK) {
     const uint32_t n =
       frames - done < CH_MAX_BLOCK ? frames - done : CH_MAX_BLOCK;
-    ch_graph_run(graph, &graph->silent, graph->scratch,
+    ch_graph_run(graph, &graph->silent_host, graph->scratch,
                  graph->scratch + CH_MAX_BLOCK, n);
   }
+  graph->no_sleep = no_sleep;
+  ch_graph_rest(graph);
+}
+
+void
+ch_graph_rest(ChGraph* const graph)
+{
+  snapshot_fresh(graph);
+  graph->silent = graph->may_sleep && graph->polyphony < 32u
+                    ? (uint32_t)((1ull << graph->polyphony) - 1u)
+                    : 0u;
+  memset(graph->quiet_for, 0, sizeof(graph->quiet_for));
+  graph->last = graph->silent_host;
+}
+
+void
+ch_graph_set_sleep(ChGraph* const graph, const bool on)
+{
+  graph->no_sleep = !on;
 }
 
 CH_REALTIME int
@@ -115,6 +326,7 @@ ch_graph_set(ChGraph* const graph,
     return CH_ERR_RANGE;
   }
   graph->modules[module].param[param] = value;
+  graph->wake_all |= graph->modules[module].voiced;
   return CH_SUCCESS;
 }
 
@@ -181,6 +393,11 @@ ch_graph_carry(ChGraph* const next, const ChGraph* const prev)
       ++j;
     }
   }
+  /* Carried voices may be sounding: all of them play until they fall
+     silent again. */
+  next->silent = 0;
+  memset(next->quiet_for, 0, sizeof(next->quiet_for));
+  next->last = prev->last;
 }
 
 void

@@ -44,9 +44,17 @@ void ch_graph_prime(ChGraph* graph, uint32_t frames);
 
 /**
    Render `n` frames (any length; split internally at CH_MAX_BLOCK) into
-   `left` and `right`, overwriting them.  Real-time.
+   `left` and `right`, overwriting them.  Returns false when nothing ran
+   that writes the output, so both are zeros.  Real-time.
+
+   Sleep: a voice whose note was released and whose output into the shared
+   modules was all zeros for a whole block is silent; it is not computed
+   until its next note (or a write to a per-voice module's parameter),
+   which restarts its modules from their fresh state (its voice sources
+   keep theirs).  A shared module whose kind says it is at rest and whose
+   inputs are all silent is skipped, its outputs zeroed.
 */
-CH_REALTIME void ch_graph_run(ChGraph*            graph,
+CH_REALTIME bool ch_graph_run(ChGraph*            graph,
                               const ChHostInputs* host,
                               float*              left,
                               float*              right,
@@ -97,6 +105,13 @@ CH_REALTIME float ch_graph_get(const ChGraph* graph,
 CH_REALTIME void ch_graph_carry(ChGraph* next, const ChGraph* prev);
 
 /** A number the owner attaches to the graph (0 until set). */
+/**
+   Tests only: with `on` false, silent voices and resting modules are
+   computed anyway (voices still fall silent and restart fresh, so the
+   output must be the same).  Not real-time.
+*/
+void ch_graph_set_sleep(ChGraph* graph, bool on);
+
 void ch_graph_set_generation(ChGraph* graph, uint64_t generation);
 
 /** The number set with ch_graph_set_generation().  Real-time. */

@@ -11,13 +11,31 @@ typedef struct {
   uint32_t            n_src;
 } ChSum;
 
+/** ChStep.voice of a step that belongs to no voice. */
+#define CH_STEP_SHARED UINT32_MAX
+
 /** One call in the schedule: the fan-in sums it needs, then the function. */
 typedef struct {
   ChProcessFunc process; /**< the kind's process, or its capture */
   const ChNode* node;
   const ChSum*  sums;
   uint32_t      n_sums;
+  uint32_t      voice;  /**< CH_STEP_SHARED, or the voice it plays in */
+  uint32_t      export; /**< bit o: output o is read outside its voice */
+  uint16_t      n_in;   /**< inputs and outputs of the node */
+  uint16_t      n_out;
+  int (*quiet)(const ChNode* node); /**< the kind's, or NULL */
+  void*  fresh;      /**< voice steps: the state a woken voice starts from
+                          (NULL for voice sources, which keep theirs) */
+  size_t state_size; /**< bytes of the node's state */
 } ChStep;
+
+/** What a buffer holds this block, for sleeping modules. */
+enum {
+  CH_BUF_DATA,  /**< written by a module that ran */
+  CH_BUF_STALE, /**< silence, not written: a sleeping voice's output */
+  CH_BUF_ZERO,  /**< zeros */
+};
 
 /** One module of the patch: one instance, or one per voice. */
 typedef struct {
@@ -30,12 +48,13 @@ typedef struct {
   uint32_t* order;     /**< per param: order of the last ordered write */
   ChNode*   nodes;     /**< the instances */
   uint32_t  n_nodes;
+  uint32_t  voiced; /**< copied per voice */
 } ChGraphModule;
 
 struct ChGraphImpl {
   size_t          size; /**< bytes of the single allocation */
   ChContext       ctx;
-  ChHostInputs    silent;     /**< host input used while priming */
+  ChHostInputs    silent_host; /**< host input used while priming */
   uint64_t        generation; /**< set by the owner, e.g. the commit count */
   uint32_t        polyphony;
   uint32_t        n_modules;
@@ -45,6 +64,21 @@ struct ChGraphImpl {
   ChStep*         steps;
   const uint32_t* by_name; /**< module indices sorted by name */
   float*          scratch; /**< 2 * CH_MAX_BLOCK frames for priming */
+  float*          buffers; /**< all signal buffers; [0] holds zeros */
+  uint8_t*        buf_state; /**< CH_BUF_* per buffer */
+  /* Sleep (graph.c): bit v = voice v */
+  uint32_t silent;   /**< fell silent after its note: reset when woken */
+  uint32_t sounded;  /**< sent a non-zero sample out this block */
+  uint32_t wake_all; /**< a voice module's parameter changed */
+  uint32_t no_sleep; /**< compute silent voices and quiet modules anyway */
+  uint32_t may_sleep; /**< voices may sleep at all (see compile.c) */
+  uint32_t     quiet_for[CH_MAX_VOICES]; /**< frames of zeros sent out */
+  ChHostInputs last; /**< the host inputs of the last block: a silent voice
+                        wakes when its own or the shared ones change */
 };
+
+/** Every voice silent, its modules' present state the fresh one (end of
+    building and priming).  Not real-time. */
+void ch_graph_rest(ChGraph* graph);
 
 #endif /* CH_GRAPH_IMPL_H */

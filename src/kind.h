@@ -171,6 +171,13 @@ typedef struct ChKind {
      part.  Use ch_kind_state_size().
   */
   size_t (*state_size_at)(float rate);
+  /**
+     NULL, or whether the instance is at rest: fed silence, it would output
+     silence and leave its state as it is, so the graph may skip it (a
+     sleeping effect or output).  For a voice source (CH_KIND_PER_VOICE):
+     whether its own state is settled, so its voice may sleep.  Real-time.
+  */
+  int (*quiet)(const ChNode* node);
 } ChKind;
 
 /** Bytes of state one instance of `kind` needs at `rate`. */

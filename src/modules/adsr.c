@@ -178,4 +178,5 @@ const ChKind ch_kind_adsr = {
   0,
   NULL,
   NULL,
+  NULL,
 };

@@ -38,4 +38,5 @@ const ChKind ch_kind_const = {
   0,
   NULL,
   NULL,
+  NULL,
 };

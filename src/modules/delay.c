@@ -267,4 +267,5 @@ const ChKind ch_kind_delay = {
   CH_KIND_GLOBAL,
   NULL,
   delay_state_size,
+  NULL,
 };

@@ -114,4 +114,5 @@ const ChKind ch_kind_feedback = {
   0,
   feedback_capture,
   NULL,
+  NULL,
 };

@@ -225,4 +225,5 @@ const ChKind ch_kind_ladder = {
   0,
   NULL,
   NULL,
+  NULL,
 };

@@ -229,4 +229,5 @@ const ChKind ch_kind_lfo = {
   0,
   NULL,
   NULL,
+  NULL,
 };

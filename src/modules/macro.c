@@ -97,4 +97,5 @@ const ChKind ch_kind_macro = {
   0,
   NULL,
   NULL,
+  NULL,
 };

@@ -142,4 +142,5 @@ const ChKind ch_kind_math = {
   0,
   NULL,
   NULL,
+  NULL,
 };

@@ -125,4 +125,5 @@ const ChKind ch_kind_mixer = {
   0,
   NULL,
   NULL,
+  NULL,
 };

@@ -118,4 +118,5 @@ const ChKind ch_kind_noise = {
   0,
   NULL,
   NULL,
+  NULL,
 };

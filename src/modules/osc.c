@@ -257,4 +257,5 @@ const ChKind ch_kind_osc = {
   0,
   NULL,
   NULL,
+  NULL,
 };

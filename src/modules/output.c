@@ -64,6 +64,14 @@ output_process(const ChNode* const node, const uint32_t n)
   s->level = level;
 }
 
+/* At rest once the level has landed: silence in adds nothing. */
+static CH_REALTIME int
+output_quiet(const ChNode* const node)
+{
+  const OutputState* const s = (const OutputState*)node->state;
+  return s->level == (double)node->param[P_LEVEL];
+}
+
 const ChKind ch_kind_output = {
   "output",
   "stereo output: adds (left|right + mono) * level to the plugin's output",
@@ -79,4 +87,5 @@ const ChKind ch_kind_output = {
   CH_KIND_GLOBAL,
   NULL,
   NULL,
+  output_quiet,
 };

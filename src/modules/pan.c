@@ -109,4 +109,5 @@ const ChKind ch_kind_pan = {
   0,
   NULL,
   NULL,
+  NULL,
 };

@@ -371,4 +371,5 @@ const ChKind ch_kind_reverb = {
   CH_KIND_GLOBAL,
   NULL,
   reverb_state_size,
+  NULL,
 };

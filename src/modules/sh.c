@@ -109,4 +109,5 @@ const ChKind ch_kind_sh = {
   0,
   NULL,
   NULL,
+  NULL,
 };

@@ -187,4 +187,5 @@ const ChKind ch_kind_shaper = {
   0,
   NULL,
   NULL,
+  NULL,
 };

@@ -184,4 +184,5 @@ const ChKind ch_kind_svf = {
   0,
   NULL,
   NULL,
+  NULL,
 };

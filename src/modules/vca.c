@@ -76,4 +76,5 @@ const ChKind ch_kind_vca = {
   0,
   NULL,
   NULL,
+  NULL,
 };

@@ -110,6 +110,14 @@ voice_process(const ChNode* const node, const uint32_t n)
   s->pitch = fabsf(target - pitch) < 1e-6f ? target : pitch;
 }
 
+/* Settled once a glide has landed: a silent voice may then sleep. */
+static CH_REALTIME int
+voice_quiet(const ChNode* const node)
+{
+  const VoiceState* const s = (const VoiceState*)node->state;
+  return !s->playing || s->pitch == node->ctx->host->voice[node->voice].pitch;
+}
+
 const ChKind ch_kind_voice = {
   "voice",
   "the played note: pitch, gate, velocity, trigger, mod wheel, aftertouch",
@@ -125,4 +133,5 @@ const ChKind ch_kind_voice = {
   CH_KIND_PER_VOICE,
   NULL,
   NULL,
+  voice_quiet,
 };
