@@ -35,6 +35,7 @@ typedef struct {
   uint32_t       n_in_slots;
   uint32_t       n_buffers;
   uint8_t*       exported;  /* per output slot: read outside its voice */
+  uint8_t*       read;      /* per output slot: read at all */
   bool           may_sleep; /* voices may sleep (plan_sleep) */
 } Plan;
 
@@ -60,6 +61,7 @@ plan_free(Plan* const plan)
   free(plan->sum_buf);
   free(plan->n_sources);
   free(plan->exported);
+  free(plan->read);
 }
 
 static const ChKind*
@@ -395,8 +397,9 @@ static ChStatus
 plan_sleep(Plan* const plan)
 {
   plan->exported  = (uint8_t*)calloc(plan->n_out_slots + 1u, 1);
+  plan->read      = (uint8_t*)calloc(plan->n_out_slots + 1u, 1);
   plan->may_sleep = plan->voices <= CH_MAX_VOICES;
-  if (!plan->exported) {
+  if (!plan->exported || !plan->read) {
     return CH_ERR_NO_MEMORY;
   }
   for (uint32_t i = 0; i < plan->n_inst; ++i) {
@@ -406,6 +409,7 @@ plan_sleep(Plan* const plan)
       const uint32_t count = input_sources(plan, i, p);
       for (uint32_t c = 0; c < count; ++c) {
         const uint32_t slot  = plan->sources[c];
+        plan->read[slot]     = 1;
         const bool     voice = plan->voiced[plan->inst_module[slot_owner(
           plan, slot)]];
         if (voice && !plan->voiced[m]) {
@@ -598,6 +602,12 @@ layout(Plan* const          plan,
       }
 
       ChNode* const node = &nodes[i];
+      for (uint32_t port = 0; port < kind->n_inputs; ++port) {
+        node->unlinked_in |= (uint32_t)(in[port] == buffers) << port;
+      }
+      for (uint32_t o = 0; o < kind->n_outputs; ++o) {
+        node->unread_out |= (uint32_t)!plan->read[plan->out_base[i] + o] << o;
+      }
       node->state        = state;
       node->in           = in;
       node->out          = out;

@@ -56,6 +56,25 @@ sum_into(ChGraph* const graph, const ChSum* const sum, const uint32_t n)
   }
 }
 
+/* A fan-in inside a voice: its sources are the voice's own outputs and
+   shared ones, which hold data or real zeros, never a stale buffer. */
+CH_REALTIME static void
+sum_all(const ChSum* const sum, const uint32_t n)
+{
+  float* const restrict       dst = sum->dst;
+  const float* const restrict a   = sum->src[0];
+  const float* const restrict b   = sum->src[1];
+  for (uint32_t i = 0; i < n; ++i) {
+    dst[i] = a[i] + b[i];
+  }
+  for (uint32_t k = 2; k < sum->n_src; ++k) {
+    const float* const restrict src = sum->src[k];
+    for (uint32_t i = 0; i < n; ++i) {
+      dst[i] += src[i];
+    }
+  }
+}
+
 /* A shared step's inputs: sleeping voices' outputs are made real zeros.
    Returns whether every input is silent. */
 CH_REALTIME static bool
@@ -105,15 +124,32 @@ run_block(ChGraph* const graph, const uint32_t n)
   const ChStep* const steps  = graph->steps;
   const uint32_t      asleep = graph->no_sleep ? 0u : graph->silent;
   bool                output = false;
+  /* Voices that may fall silent after this block: awake, released. */
+  uint32_t candidates = 0;
+  for (uint32_t v = 0; v < graph->polyphony && graph->may_sleep; ++v) {
+    candidates |= (uint32_t)(graph->ctx.host->voice[v].gate <= 0.5f) << v;
+  }
+  candidates &= ~graph->silent;
+  graph->sounded = ~candidates;
   for (uint32_t t = 0; t < graph->n_steps; ++t) {
     const ChStep* const step  = &steps[t];
     const uint32_t      voice = step->voice;
     if (voice != CH_STEP_SHARED && (asleep >> voice & 1u)) {
-      mark_outputs(graph, step, CH_BUF_STALE);
+      /* only other voices' and shared steps could read them */
+      for (uint32_t o = 0; step->export >> o; ++o) {
+        if (step->export >> o & 1u) {
+          graph->buf_state[buf_index(graph, step->node->out[o])] =
+            CH_BUF_STALE;
+        }
+      }
       continue;
     }
     for (uint32_t s = 0; s < step->n_sums; ++s) {
-      sum_into(graph, &step->sums[s], n);
+      if (voice == CH_STEP_SHARED) {
+        sum_into(graph, &step->sums[s], n);
+      } else {
+        sum_all(&step->sums[s], n);
+      }
     }
     if (voice == CH_STEP_SHARED && inputs_silent(graph, step, n) &&
         step->quiet && !graph->no_sleep && step->quiet(step->node)) {
@@ -124,10 +160,22 @@ run_block(ChGraph* const graph, const uint32_t n)
       continue;
     }
     step->process(step->node, n);
-    mark_outputs(graph, step, CH_BUF_DATA);
+    /* Only shared steps and sums look at a buffer's state, and they read
+       voice steps' exported outputs only. */
+    if (voice == CH_STEP_SHARED) {
+      mark_outputs(graph, step, CH_BUF_DATA);
+    } else {
+      for (uint32_t o = 0; step->export >> o; ++o) {
+        if (step->export >> o & 1u) {
+          graph->buf_state[buf_index(graph, step->node->out[o])] =
+            CH_BUF_DATA;
+        }
+      }
+    }
     output = output || !step->n_out;
-    if (step->export && !(graph->sounded >> voice & 1u) &&
+    if (step->export && (candidates >> voice & 1u) &&
         exports_sound(step, n)) {
+      candidates &= ~(1u << voice);
       graph->sounded |= 1u << voice;
     }
   }
@@ -223,8 +271,7 @@ ch_graph_run(ChGraph* const            graph,
     if (graph->may_sleep) {
       wake_voices(graph, host);
     }
-    graph->sounded = 0;
-    output         = run_block(graph, chunk) || output;
+    output = run_block(graph, chunk) || output;
     if (graph->may_sleep) {
       find_silent(graph, host, chunk);
     }

@@ -37,6 +37,16 @@ extern "C" {
 #  define CH_NOT_REALTIME_END()
 #endif
 
+/**
+   For a sample loop written once and called with constant arguments that
+   select its variant: each call then compiles to a loop of its own.
+*/
+#if defined(__GNUC__)
+#  define CH_VARIANT static inline __attribute__((always_inline))
+#else
+#  define CH_VARIANT static inline
+#endif
+
 /** The longest block a graph processes in one go; longer ones are split. */
 #define CH_MAX_BLOCK 256u
 
@@ -124,6 +134,9 @@ typedef struct ChNode {
   const ChContext*    ctx;
   uint32_t            voice; /**< which voice this instance plays (0..15);
                                 0 for a module shared by all voices */
+  uint32_t unlinked_in;  /**< bit p: input p has no link (reads zeros) */
+  uint32_t unread_out;   /**< bit o: nothing reads output o, so a kind may
+                            leave it unwritten */
 } ChNode;
 
 /** Prepare state (already zeroed) before the first block. Not real-time. */

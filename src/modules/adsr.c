@@ -2,6 +2,8 @@
 #include "../kind.h"
 
 #include <math.h>
+#include <stdbool.h>
+#include <string.h>
 
 /*
    The curve:
@@ -35,6 +37,8 @@ typedef struct {
   double   attack_step;  /* added per sample while attacking */
   double   decay_coef;   /* distance to sustain is multiplied by this */
   double   release_coef; /* level is multiplied by this while releasing */
+  double   dist;         /* decaying: level - dist_of, kept exactly */
+  double   dist_of;      /* the sustain level `dist` is measured from */
   float    attack;       /* params the coefficients were derived from */
   float    decay;
   float    release;
@@ -98,6 +102,124 @@ adsr_init(const ChNode* const node)
   update_coefs((AdsrState*)node->state, node->param, node->ctx->rate);
 }
 
+/* What one block works with. */
+typedef struct {
+  double   sustain;
+  double   step;
+  double   dcoef;
+  double   rcoef;
+  double   level;
+  double   dist; /* decaying: level - sustain, what the decay multiplies */
+  uint32_t stage;
+  uint32_t gate; /* the gate over the current run of samples */
+} AdsrRun;
+
+/* Renders `n` samples with no gate or trigger edge among them: one loop
+   per stage, left when the stage ends. */
+static void
+adsr_run(AdsrRun* const r, float* const out, const uint32_t n)
+{
+  /* locals, so the stores to `out` cannot force reloads */
+  const double sustain = r->sustain;
+  const double step    = r->step;
+  const double dcoef   = r->dcoef;
+  const double rcoef   = r->rcoef;
+  double       level   = r->level;
+  uint32_t     stage   = r->stage;
+  uint32_t     k       = 0;
+  while (k < n) {
+    switch (stage) {
+    case STAGE_ATTACK:
+      for (; k < n && stage == STAGE_ATTACK; ++k) {
+        level += step;
+        if (level >= 1.0) {
+          level   = 1.0;
+          stage   = r->gate ? STAGE_DECAY : STAGE_RELEASE;
+          r->dist = level - sustain;
+        }
+        out[k] = (float)level;
+      }
+      break;
+    case STAGE_DECAY: {
+      /* The distance to sustain falls geometrically; level is derived.
+         It only shrinks, so if it ends the run above the snap, no sample
+         of the run snapped; else the run is done again, snapping. */
+      double dist = r->dist;
+      for (uint32_t j = k; j < n; ++j) {
+        dist *= dcoef;
+        out[j] = (float)(sustain + dist);
+      }
+      if (!(fabs(dist) >= DECAY_SNAP)) {
+        dist = r->dist;
+        for (uint32_t j = k; j < n; ++j) {
+          dist *= dcoef;
+          if (fabs(dist) < DECAY_SNAP) {
+            dist = 0.0;
+          }
+          out[j] = (float)(sustain + dist);
+        }
+      }
+      k       = n;
+      r->dist = dist;
+      level   = sustain + dist;
+      break;
+    }
+    case STAGE_RELEASE:
+    {
+      /* The level only falls: if the run ends at or above the floor, it
+         never crossed it; else the run is done again, checking. */
+      double fall = level;
+      for (uint32_t j = k; j < n; ++j) {
+        fall *= rcoef;
+        out[j] = (float)fall;
+      }
+      if (fall >= RELEASE_FLOOR) {
+        level = fall;
+        k     = n;
+        break;
+      }
+    }
+      for (; k < n && stage == STAGE_RELEASE; ++k) {
+        level *= rcoef;
+        if (level < RELEASE_FLOOR) {
+          level = 0.0;
+          stage = STAGE_IDLE;
+        }
+        out[k] = (float)level;
+      }
+      break;
+    default:
+      level = 0.0;
+      for (; k < n; ++k) {
+        out[k] = 0.0f;
+      }
+      break;
+    }
+  }
+  r->level = level;
+  r->stage = stage;
+}
+
+/* Whether gate and trig hold the values of their first sample to the end
+   of the block: one pass without an early exit, which vectorises. */
+static bool
+same_to_end(const float* const gate, const float* const trig, const uint32_t n)
+{
+  uint32_t g0   = 0;
+  uint32_t t0   = 0;
+  uint32_t diff = 0;
+  memcpy(&g0, gate, sizeof(g0));
+  memcpy(&t0, trig, sizeof(t0));
+  for (uint32_t i = 1; i < n; ++i) {
+    uint32_t g = 0;
+    uint32_t t = 0;
+    memcpy(&g, gate + i, sizeof(g));
+    memcpy(&t, trig + i, sizeof(t));
+    diff |= (g ^ g0) | (t ^ t0);
+  }
+  return !diff;
+}
+
 static CH_REALTIME void
 adsr_process(const ChNode* const node, const uint32_t n)
 {
@@ -108,57 +230,50 @@ adsr_process(const ChNode* const node, const uint32_t n)
 
   update_coefs(s, node->param, node->ctx->rate);
 
-  const double   sustain = fmin(fmax((double)node->param[P_SUSTAIN], 0.0), 1.0);
-  const uint32_t manual  = node->param[P_GATE] > 0.5f;
-  const double   step    = s->attack_step;
-  const double   dcoef   = s->decay_coef;
-  const double   rcoef   = s->release_coef;
-  double         level   = s->level;
-  uint32_t       stage   = s->stage;
-  uint32_t       gate_was = s->gate_was;
-  uint32_t       trig_was = s->trig_was;
+  const uint32_t manual = node->param[P_GATE] > 0.5f;
+  AdsrRun        r      = {
+    fmin(fmax((double)node->param[P_SUSTAIN], 0.0), 1.0),
+    s->attack_step,
+    s->decay_coef,
+    s->release_coef,
+    s->level,
+    0.0,
+    s->stage,
+    0,
+  };
+  /* The decay carries its distance exactly from block to block, unless
+     sustain moved: then it glides from the level to the new sustain. */
+  r.dist = s->dist_of == r.sustain ? s->dist : r.level - r.sustain;
+  uint32_t gate_was = s->gate_was;
+  uint32_t trig_was = s->trig_was;
 
-  for (uint32_t i = 0; i < n; ++i) {
+  /* Edges act on their own sample; between them, a stage loop runs. */
+  for (uint32_t i = 0; i < n;) {
     const uint32_t g = manual || gate[i] > 0.5f;
     const uint32_t t = trig[i] > 0.5f;
     if ((g && !gate_was) || (t && !trig_was)) {
-      stage = STAGE_ATTACK;
+      r.stage = STAGE_ATTACK;
     } else if (!g && gate_was) {
-      stage = STAGE_RELEASE;
+      r.stage = STAGE_RELEASE;
     }
     gate_was = g;
     trig_was = t;
-
-    switch (stage) {
-    case STAGE_ATTACK:
-      level += step;
-      if (level >= 1.0) {
-        level = 1.0;
-        stage = g ? STAGE_DECAY : STAGE_RELEASE;
-      }
-      break;
-    case STAGE_DECAY:
-      level = sustain + (level - sustain) * dcoef;
-      if (fabs(level - sustain) < DECAY_SNAP) {
-        level = sustain;
-      }
-      break;
-    case STAGE_RELEASE:
-      level *= rcoef;
-      if (level < RELEASE_FLOOR) {
-        level = 0.0;
-        stage = STAGE_IDLE;
-      }
-      break;
-    default:
-      level = 0.0;
-      break;
+    r.gate   = g;
+    uint32_t j = i + 1u;
+    if (i == 0 && same_to_end(gate, trig, n)) {
+      j = n; /* the usual block: no edge after its first sample */
     }
-    out[i] = (float)level;
+    while (j < n && (manual || gate[j] > 0.5f) == g && (trig[j] > 0.5f) == t) {
+      ++j;
+    }
+    adsr_run(&r, out + i, j - i);
+    i = j;
   }
 
-  s->level    = level;
-  s->stage    = stage;
+  s->level    = r.level;
+  s->dist     = r.dist;
+  s->dist_of  = r.sustain;
+  s->stage    = r.stage;
   s->gate_was = gate_was;
   s->trig_was = trig_was;
 }

@@ -2,6 +2,7 @@
 #include "../kind.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define CH_OSC_C4_HZ  261.6255653
@@ -159,92 +160,215 @@ ch_osc_init(const ChNode* const node)
   ch_osc_update_rate(s, node->ctx->rate);
 }
 
-static CH_REALTIME void
-ch_osc_process(const ChNode* const node, const uint32_t n)
+/* sin(2 pi t) for t in [0, 1): folded onto a quarter period either side
+   of 0 (|x| <= pi/2), then the Taylor series to x^13, whose error there is
+   below (pi/2)^15 / 15! = 7e-10, far under float resolution.  No libm
+   call per sample. */
+static inline double
+ch_osc_sin2pi(const double t)
 {
-  ChOscState* const  s        = (ChOscState*)node->state;
+  const double s  = t < 0.25 ? t : (t < 0.75 ? 0.5 - t : t - 1.0);
+  const double x  = CH_OSC_TWO_PI * s;
+  const double x2 = x * x;
+  return x * (1.0 +
+              x2 * (-1.0 / 6 +
+                    x2 * (1.0 / 120 +
+                          x2 * (-1.0 / 5040 +
+                                x2 * (1.0 / 362880 +
+                                      x2 * (-1.0 / 39916800 +
+                                            x2 * (1.0 / 6227020800.0)))))));
+}
+
+/* One sample of `shape` at `phase`, without the level. */
+static inline double
+ch_osc_shape(const int       shape,
+             const double    phase,
+             const double    adt,
+             const double    pw)
+{
+  switch (shape) {
+  case CH_OSC_SINE:
+    return ch_osc_sin2pi(phase);
+  case CH_OSC_SAW:
+    /* a falling step of 2 at phase 0 */
+    return 2.0 * phase - 1.0 - 2.0 * ch_osc_blep(ch_osc_dist(phase, adt));
+  case CH_OSC_SQUARE: {
+    double y = phase < pw ? 1.0 : -1.0;
+    y += 2.0 * ch_osc_blep(ch_osc_dist(phase, adt));
+    y -= 2.0 * ch_osc_blep(ch_osc_dist(ch_osc_wrap(phase - pw + 1.0), adt));
+    return y;
+  }
+  default: {
+    /* corners at t = 0 (minimum) and t = 0.5 (maximum), shifted a quarter
+       period so the wave starts at 0 rising, like the sine */
+    const double t = ch_osc_wrap(phase + 0.25);
+    double       y = 1.0 - 4.0 * fabs(t - 0.5);
+    /* slope changes by +-8 per period, i.e. 8 * |dt| per sample */
+    y += 8.0 * adt * ch_osc_blamp(ch_osc_dist(t, adt));
+    y -= 8.0 * adt * ch_osc_blamp(ch_osc_dist(ch_osc_wrap(t + 0.5), adt));
+    return y;
+  }
+  }
+}
+
+/* What one block works with: parameters and the running state. */
+typedef struct {
+  double base_pitch;
+  double inv_rate;
+  double level_target;
+  double smooth;
+  double phase;
+  double last_pitch;
+  double last_freq;
+  double level;
+} ChOscRun;
+
+/* Hz for a total pitch; +-20 octaves is far past audible either way and
+   keeps exp2 finite.  Called only when the pitch moves. */
+static inline double
+ch_osc_freq(const double pitch)
+{
+  return CH_OSC_C4_HZ * exp2(ch_osc_clamp(pitch, -20.0, 20.0));
+}
+
+/* The general loop: FM, pulse-width input, a moving level.  `shape` is a
+   constant in each call of the switch below, so each case compiles to a
+   loop of its own. */
+CH_VARIANT void
+ch_osc_loop(const ChNode* const node,
+            ChOscRun* const     r,
+            const int           shape,
+            const uint32_t      n)
+{
   const float* const pitch_in = node->in[CH_OSC_IN_PITCH];
   const float* const fm_in    = node->in[CH_OSC_IN_FM];
   const float* const pw_in    = node->in[CH_OSC_IN_PW];
   float* const       out      = node->out[0];
-  const float* const p        = node->param;
+  const double       pw0      = (double)node->param[CH_OSC_P_PW];
+  double             phase    = r->phase;
+  double             level    = r->level;
+  for (uint32_t i = 0; i < n; ++i) {
+    const double pitch = r->base_pitch + (double)pitch_in[i];
+    if (pitch != r->last_pitch) {
+      r->last_pitch = pitch;
+      r->last_freq  = ch_osc_freq(pitch);
+    }
+    const double fm  = ch_osc_clamp((double)fm_in[i], -1e6, 1e6);
+    const double dt  = ch_osc_clamp(r->last_freq * (1.0 + fm) * r->inv_rate,
+                                    -CH_OSC_MAX_DT, CH_OSC_MAX_DT);
+    const double pw  = shape == CH_OSC_SQUARE
+                         ? ch_osc_clamp(pw0 + (double)pw_in[i], 0.05, 0.95)
+                         : 0.5;
+    const double y   = ch_osc_shape(shape, phase, fabs(dt), pw);
+    level += r->smooth * (r->level_target - level);
+    if (fabs(r->level_target - level) < 1e-6) {
+      level = r->level_target; /* settle exactly; no denormal tail */
+    }
+    out[i] = (float)(y * level);
+    phase  = ch_osc_wrap(phase + dt);
+  }
+  r->phase = phase;
+  r->level = level;
+}
+
+/* The common case: a saw at a settled level, no FM.  The phase only runs
+   forwards, and the correction is computed only within 2 samples of the
+   step, with a multiply instead of a division. */
+static void
+ch_osc_saw_plain(const ChNode* const node, ChOscRun* const r, const uint32_t n)
+{
+  const float* const pitch_in   = node->in[CH_OSC_IN_PITCH];
+  float* const       out        = node->out[0];
+  const double       level      = r->level;
+  const double       base_pitch = r->base_pitch;
+  const double       inv_rate   = r->inv_rate;
+  double             last_pitch = r->last_pitch;
+  double             last_freq  = r->last_freq;
+  double             phase      = r->phase;
+  double             dt = ch_osc_clamp(last_freq * inv_rate, 0.0, CH_OSC_MAX_DT);
+  double             inv_dt = dt > 0.0 ? 1.0 / dt : 0.0;
+  double             near   = 2.0 * dt; /* the correction's reach */
+  /* the input usually holds still: compare it before converting it (a
+     NaN never equals itself, so then every sample looks at it) */
+  float last_in = pitch_in[0];
+  for (uint32_t i = 0; i < n; ++i) {
+    if (i == 0 || pitch_in[i] != last_in) {
+      last_in            = pitch_in[i];
+      const double pitch = base_pitch + (double)last_in;
+      if (pitch != last_pitch) {
+        last_pitch = pitch;
+        last_freq  = ch_osc_freq(pitch);
+        dt         = ch_osc_clamp(last_freq * inv_rate, 0.0, CH_OSC_MAX_DT);
+        inv_dt     = dt > 0.0 ? 1.0 / dt : 0.0;
+        near       = 2.0 * dt;
+      }
+    }
+    double y = 2.0 * phase - 1.0;
+    if (phase < near) {
+      y -= 2.0 * ch_osc_blep(phase * inv_dt);
+    } else if (phase > 1.0 - near) {
+      y -= 2.0 * ch_osc_blep((phase - 1.0) * inv_dt);
+    }
+    out[i] = (float)(y * level);
+    phase += dt;
+    phase = phase >= 1.0 ? phase - 1.0 : phase;
+  }
+  r->phase      = phase;
+  r->last_pitch = last_pitch;
+  r->last_freq  = last_freq;
+}
+
+static CH_REALTIME void
+ch_osc_process(const ChNode* const node, const uint32_t n)
+{
+  ChOscState* const  s = (ChOscState*)node->state;
+  const float* const p = node->param;
 
   ch_osc_update_rate(s, node->ctx->rate);
 
   const int shape =
     (int)ch_osc_clamp(floor((double)p[CH_OSC_P_SHAPE] + 0.5), 0.0, 3.0);
-  const double base_pitch =
-    (double)p[CH_OSC_P_PITCH] + (double)p[CH_OSC_P_FINE] / 1200.0;
-  const double inv_rate     = 1.0 / (double)node->ctx->rate;
-  const double level_target = (double)p[CH_OSC_P_LEVEL];
-  const double smooth       = s->smooth;
+  ChOscRun r = {
+    (double)p[CH_OSC_P_PITCH] + (double)p[CH_OSC_P_FINE] / 1200.0,
+    1.0 / (double)node->ctx->rate,
+    (double)p[CH_OSC_P_LEVEL],
+    s->smooth,
+    s->phase,
+    s->last_pitch,
+    s->last_freq,
+    s->level,
+  };
 
-  double phase      = s->phase;
-  double last_pitch = s->last_pitch;
-  double last_freq  = s->last_freq;
-  double level      = s->level;
-
-  for (uint32_t i = 0; i < n; ++i) {
-    /* +-20 octaves is far past audible either way and keeps exp2 finite */
-    const double pitch =
-      ch_osc_clamp(base_pitch + (double)pitch_in[i], -20.0, 20.0);
-    if (pitch != last_pitch) {
-      last_pitch = pitch;
-      last_freq  = CH_OSC_C4_HZ * exp2(pitch);
-    }
-
-    const double fm  = ch_osc_clamp((double)fm_in[i], -1e6, 1e6);
-    const double dt  = ch_osc_clamp(last_freq * (1.0 + fm) * inv_rate,
-                                    -CH_OSC_MAX_DT, CH_OSC_MAX_DT);
-    const double adt = fabs(dt);
-
-    double y = 0.0;
+  const bool no_fm = (node->unlinked_in >> CH_OSC_IN_FM) & 1u;
+  if (shape == CH_OSC_SAW && no_fm && r.level == r.level_target) {
+    ch_osc_saw_plain(node, &r, n);
+  } else {
     switch (shape) {
     case CH_OSC_SINE:
-      y = sin(CH_OSC_TWO_PI * phase);
+      ch_osc_loop(node, &r, CH_OSC_SINE, n);
       break;
     case CH_OSC_SAW:
-      /* a falling step of 2 at phase 0 */
-      y = 2.0 * phase - 1.0 - 2.0 * ch_osc_blep(ch_osc_dist(phase, adt));
+      ch_osc_loop(node, &r, CH_OSC_SAW, n);
       break;
-    case CH_OSC_SQUARE: {
-      const double pw =
-        ch_osc_clamp((double)p[CH_OSC_P_PW] + (double)pw_in[i], 0.05, 0.95);
-      y = phase < pw ? 1.0 : -1.0;
-      y += 2.0 * ch_osc_blep(ch_osc_dist(phase, adt));
-      y -= 2.0 * ch_osc_blep(ch_osc_dist(ch_osc_wrap(phase - pw + 1.0), adt));
+    case CH_OSC_SQUARE:
+      ch_osc_loop(node, &r, CH_OSC_SQUARE, n);
+      break;
+    default:
+      ch_osc_loop(node, &r, CH_OSC_TRIANGLE, n);
       break;
     }
-    default: {
-      /* corners at t = 0 (minimum) and t = 0.5 (maximum), shifted a quarter
-         period so the wave starts at 0 rising, like the sine */
-      const double t = ch_osc_wrap(phase + 0.25);
-      y              = 1.0 - 4.0 * fabs(t - 0.5);
-      /* slope changes by +-8 per period, i.e. 8 * |dt| per sample */
-      y += 8.0 * adt * ch_osc_blamp(ch_osc_dist(t, adt));
-      y -= 8.0 * adt * ch_osc_blamp(ch_osc_dist(ch_osc_wrap(t + 0.5), adt));
-      break;
-    }
-    }
-
-    level += smooth * (level_target - level);
-    if (fabs(level_target - level) < 1e-6) {
-      level = level_target; /* settle exactly; no denormal tail */
-    }
-    out[i] = (float)(y * level);
-
-    phase = ch_osc_wrap(phase + dt);
   }
 
-  s->phase      = phase;
-  s->last_pitch = last_pitch;
-  s->last_freq  = last_freq;
-  s->level      = level;
+  s->phase      = r.phase;
+  s->last_pitch = r.last_pitch;
+  s->last_freq  = r.last_freq;
+  s->level      = r.level;
 }
 
 const ChKind ch_kind_osc = {
   "osc",
-  "band-limited oscillator: sine, saw, square (PWM), triangle",
+  "band-limited oscillator: sine, saw, square (PWM), triangle; the sine "
+  "is a polynomial within 1e-9 of sin()",
   ch_osc_inputs,
   (uint32_t)CH_COUNT(ch_osc_inputs),
   ch_osc_outputs,

@@ -74,16 +74,19 @@ voice_process(const ChNode* const node, const uint32_t n)
   const int                  host_gate = host->gate > 0.5f;
   const int                  gate      = host_gate || param[P_GATE] > 0.5f;
 
-  fill(out[OUT_GATE], gate ? 1.0f : 0.0f, n);
-  fill(out[OUT_VELOCITY], host->velocity, n);
-  fill(out[OUT_TRIG], 0.0f, n);
-  fill(out[OUT_MOD], inputs->mod, n);
-  fill(out[OUT_AFTERTOUCH], host->aftertouch, n);
+  /* outputs nobody reads are left alone */
+  const uint32_t unread = node->unread_out;
+  fill(out[OUT_GATE], gate ? 1.0f : 0.0f, unread >> OUT_GATE & 1u ? 0u : n);
+  fill(out[OUT_VELOCITY], host->velocity, unread >> OUT_VELOCITY & 1u ? 0u : n);
+  fill(out[OUT_TRIG], 0.0f, unread >> OUT_TRIG & 1u ? 0u : n);
+  fill(out[OUT_MOD], inputs->mod, unread >> OUT_MOD & 1u ? 0u : n);
+  fill(out[OUT_AFTERTOUCH], host->aftertouch,
+       unread >> OUT_AFTERTOUCH & 1u ? 0u : n);
 
   if (host->trigger != s->trigger) {
     s->trigger = host->trigger;
     if (host_gate && !(param[P_LEGATO] > 0.5f && s->gate)) {
-      out[OUT_TRIG][0] = 1.0f;
+      out[OUT_TRIG][0] = 1.0f; /* a buffer of its own even when unread */
     }
   }
   s->gate = host_gate;
