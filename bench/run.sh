@@ -23,6 +23,29 @@ tables=$(mktemp)
 trap 'rm -f "$tables" "$tables.md"' EXIT
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 build/tools/chronus-bench "$@" >"$tables"
+# Instruction counts of every factory program (bench/count.sh), unless
+# this is a smoke run or valgrind is missing.
+if [ "${1:-}" != --quick ] && command -v valgrind >/dev/null; then
+  programs=()
+  n=0
+  for f in presets/bank/*.ttl; do
+    [ ${#programs[@]} = 0 ] || programs+=(--)
+    programs+=("$(basename "$f" .ttl)" urn:chronus:synth "program=$n")
+    n=$((n + 1))
+  done
+  {
+    echo "### Instructions per sample of run() (callgrind) and wall-clock"
+    echo
+    echo "tools/chronus-bench-play through lilv, 48 kHz: an 8-note chord held"
+    echo "(0.5 s measured after 0.25 s), then released, and 8 s later 0.5 s of"
+    echo "silence measured (idle).  Instructions are callgrind's count inside"
+    echo "run() only, per output sample; wall-clock is the best of 3 native"
+    echo "runs of the same segments."
+    echo
+    bench/count.sh "${programs[@]}"
+    echo
+  } >>"$tables"
+fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # The machine and the build, as the bench saw them

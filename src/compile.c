@@ -387,6 +387,15 @@ slot_owner(const Plan* const plan, const uint32_t slot)
   return i;
 }
 
+/* The voice whose instance writes output slot `slot`, or CH_NO_VOICE. */
+static uint8_t
+slot_voice(const Plan* const plan, const uint32_t slot)
+{
+  const uint32_t i = slot_owner(plan, slot);
+  const uint32_t m = plan->inst_module[i];
+  return plan->voiced[m] ? (uint8_t)(i - plan->inst_base[m]) : CH_NO_VOICE;
+}
+
 /*
    What sleeping needs: which outputs of voice instances are read outside
    their voice (a silent voice is one whose exported outputs are all zero),
@@ -498,6 +507,12 @@ layout(Plan* const          plan,
     arena, (plan->n_buffers + 3u) * CH_MAX_BLOCK * sizeof(float), 64);
   uint8_t* const buf_state =
     (uint8_t*)arena_take(arena, plan->n_buffers + 3u, 1);
+  uint32_t n_shared = 0;
+  for (uint32_t t = 0; t < plan->n_steps; ++t) {
+    n_shared += !plan->voiced[plan->inst_module[plan->steps[t] & ~CAPTURE]];
+  }
+  uint32_t* const shared = (uint32_t*)arena_take(
+    arena, n_shared * sizeof(uint32_t), alignof(uint32_t));
 
   if (graph) {
     graph->ctx.rate     = rate;
@@ -515,6 +530,16 @@ layout(Plan* const          plan,
     graph->buf_state    = buf_state;
     graph->may_sleep    = plan->may_sleep;
     buf_state[0]        = CH_BUF_ZERO; /* the others hold data (0) */
+    graph->n_shared     = n_shared;
+    graph->shared       = shared;
+    graph->all_voices   = plan->voices < 32u
+                            ? (uint32_t)((1ull << plan->voices) - 1u)
+                            : 0u;
+    for (uint32_t t = 0, k = 0; t < plan->n_steps; ++t) {
+      if (!plan->voiced[plan->inst_module[plan->steps[t] & ~CAPTURE]]) {
+        shared[k++] = t;
+      }
+    }
   }
   /* Buffer 0 holds zeros for unconnected inputs, 1-2 are priming output,
      the planned ones follow. */
@@ -565,6 +590,10 @@ layout(Plan* const          plan,
         (ChSum*)arena_take(arena, n_sums * sizeof(ChSum), alignof(ChSum));
       const float** const srcs = (const float**)arena_take(
         arena, n_src * sizeof(float*), alignof(float*));
+      uint8_t* const src_voice =
+        (uint8_t*)arena_take(arena, n_src * sizeof(uint8_t), 1);
+      uint8_t* const in_voice =
+        (uint8_t*)arena_take(arena, kind->n_inputs * sizeof(uint8_t), 1);
       /* A voice's modules restart from a copy of their fresh state. */
       const bool   resets = plan->voiced[m] && !(kind->flags & CH_KIND_PER_VOICE);
       const size_t size   = ch_kind_state_size(kind, rate);
@@ -582,18 +611,22 @@ layout(Plan* const          plan,
       uint32_t src_used = 0;
       for (uint32_t port = 0; port < kind->n_inputs; ++port) {
         const uint32_t count = input_sources(plan, i, port);
+        in_voice[port] = CH_NO_VOICE;
         if (!count) {
           in[port] = buffers; /* zeros */
         } else if (count == 1u) {
           in[port] =
             planned + (size_t)plan->out_buf[plan->sources[0]] * CH_MAX_BLOCK;
+          in_voice[port] = slot_voice(plan, plan->sources[0]);
         } else {
           ChSum* const sum = &sums[s_used++];
           sum->dst = planned + (size_t)plan->sum_buf[plan->in_base[i] + port] *
                                  CH_MAX_BLOCK;
-          sum->src   = srcs + src_used;
-          sum->n_src = count;
+          sum->src       = srcs + src_used;
+          sum->src_voice = src_voice + src_used;
+          sum->n_src     = count;
           for (uint32_t c = 0; c < count; ++c) {
+            src_voice[src_used] = slot_voice(plan, plan->sources[c]);
             srcs[src_used++] =
               planned + (size_t)plan->out_buf[plan->sources[c]] * CH_MAX_BLOCK;
           }
@@ -625,7 +658,7 @@ layout(Plan* const          plan,
         kind->process, node, capture ? NULL : sums, capture ? 0u : n_sums,
         plan->voiced[m] ? i - first : CH_STEP_SHARED, export,
         (uint16_t)kind->n_inputs, (uint16_t)kind->n_outputs, kind->quiet,
-        fresh, size,
+        plan->voiced[m] ? NULL : in_voice, fresh, size,
       };
       steps[i] = step;
       if (capture) {

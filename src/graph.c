@@ -11,21 +11,35 @@ buf_index(const ChGraph* const graph, const float* const buffer)
   return (uint32_t)((size_t)(buffer - graph->buffers) / CH_MAX_BLOCK);
 }
 
-/* A fan-in over the sources that hold data (silent ones add nothing), the
-   first two in one pass.  The buffers never alias (the compiler gives each
-   its own), which lets the loops vectorise.  Skipping an exact zero leaves
-   the sum bit-identical. */
-CH_REALTIME static void
-sum_into(ChGraph* const graph, const ChSum* const sum, const uint32_t n)
+/* Whether source `k` of a shared step's sum holds data: not the output of
+   a sleeping voice, nor a buffer known to hold zeros. */
+static inline bool
+source_live(const ChGraph* const graph,
+            const ChSum* const   sum,
+            const uint32_t       k,
+            const uint32_t       asleep)
 {
-  const uint8_t* const state = graph->buf_state;
-  float* const restrict dst  = sum->dst;
+  const uint32_t v = sum->src_voice[k];
+  return v == CH_NO_VOICE
+           ? graph->buf_state[buf_index(graph, sum->src[k])] == CH_BUF_DATA
+           : !(asleep >> v & 1u);
+}
+
+/* A fan-in of a shared step over the sources that hold data (silent ones
+   add nothing), the first two in one pass.  The buffers never alias (the
+   compiler gives each its own), which lets the loops vectorise.  Skipping
+   an exact zero leaves the sum bit-identical. */
+CH_REALTIME static void
+sum_into(ChGraph* const     graph,
+         const ChSum* const sum,
+         const uint32_t     n,
+         const uint32_t     asleep)
+{
+  float* const restrict dst   = sum->dst;
   const float*          first = NULL;
   uint32_t              k     = 0;
   for (; k < sum->n_src && !first; ++k) {
-    if (state[buf_index(graph, sum->src[k])] == CH_BUF_DATA) {
-      first = sum->src[k];
-    }
+    first = source_live(graph, sum, k, asleep) ? sum->src[k] : NULL;
   }
   graph->buf_state[buf_index(graph, dst)] = first ? CH_BUF_DATA : CH_BUF_STALE;
   if (!first) {
@@ -33,9 +47,7 @@ sum_into(ChGraph* const graph, const ChSum* const sum, const uint32_t n)
   }
   const float* second = NULL;
   for (; k < sum->n_src && !second; ++k) {
-    if (state[buf_index(graph, sum->src[k])] == CH_BUF_DATA) {
-      second = sum->src[k];
-    }
+    second = source_live(graph, sum, k, asleep) ? sum->src[k] : NULL;
   }
   if (!second) {
     memcpy(dst, first, n * sizeof(float));
@@ -47,7 +59,7 @@ sum_into(ChGraph* const graph, const ChSum* const sum, const uint32_t n)
     dst[i] = a[i] + b[i];
   }
   for (; k < sum->n_src; ++k) {
-    if (state[buf_index(graph, sum->src[k])] == CH_BUF_DATA) {
+    if (source_live(graph, sum, k, asleep)) {
       const float* const restrict src = sum->src[k];
       for (uint32_t i = 0; i < n; ++i) {
         dst[i] += src[i];
@@ -75,15 +87,22 @@ sum_all(const ChSum* const sum, const uint32_t n)
   }
 }
 
-/* A shared step's inputs: sleeping voices' outputs are made real zeros.
-   Returns whether every input is silent. */
+/* A shared step's inputs: sleeping voices' outputs (and sums of nothing
+   but them) are made real zeros.  Returns whether every input is silent. */
 CH_REALTIME static bool
-inputs_silent(ChGraph* const graph, const ChStep* const step, const uint32_t n)
+inputs_silent(ChGraph* const      graph,
+              const ChStep* const step,
+              const uint32_t      n,
+              const uint32_t      asleep)
 {
   bool silent = true;
   for (uint32_t p = 0; p < step->n_in; ++p) {
     float* const   buffer = (float*)step->node->in[p];
     const uint32_t b      = buf_index(graph, buffer);
+    const uint32_t v      = step->in_voice[p];
+    if (v != CH_NO_VOICE) {
+      graph->buf_state[b] = asleep >> v & 1u ? CH_BUF_STALE : CH_BUF_DATA;
+    }
     if (graph->buf_state[b] == CH_BUF_STALE) {
       memset(buffer, 0, n * sizeof(float));
       graph->buf_state[b] = CH_BUF_ZERO;
@@ -109,12 +128,30 @@ exports_sound(const ChStep* const step, const uint32_t n)
   return any != 0;
 }
 
-CH_REALTIME static void
-mark_outputs(ChGraph* const graph, const ChStep* const step, const uint8_t as)
+/* One step of no voice: skipped, outputs zeroed, when its inputs are
+   silent and its kind says it is at rest.  Returns whether it ran. */
+CH_REALTIME static bool
+run_shared(ChGraph* const      graph,
+           const ChStep* const step,
+           const uint32_t      n,
+           const uint32_t      asleep)
 {
+  for (uint32_t s = 0; s < step->n_sums; ++s) {
+    sum_into(graph, &step->sums[s], n, asleep);
+  }
+  const bool   skip = inputs_silent(graph, step, n, asleep) && step->quiet &&
+                    !graph->no_sleep && step->quiet(step->node);
+  const uint8_t as  = skip ? CH_BUF_ZERO : CH_BUF_DATA;
   for (uint32_t o = 0; o < step->n_out; ++o) {
+    if (skip) {
+      memset(step->node->out[o], 0, n * sizeof(float));
+    }
     graph->buf_state[buf_index(graph, step->node->out[o])] = as;
   }
+  if (!skip) {
+    step->process(step->node, n);
+  }
+  return !skip;
 }
 
 /* Returns whether a step writing the stereo output ran. */
@@ -124,6 +161,15 @@ run_block(ChGraph* const graph, const uint32_t n)
   const ChStep* const steps  = graph->steps;
   const uint32_t      asleep = graph->no_sleep ? 0u : graph->silent;
   bool                output = false;
+  if (asleep && asleep == graph->all_voices) {
+    /* every voice sleeps: only the shared steps are left */
+    for (uint32_t k = 0; k < graph->n_shared; ++k) {
+      const ChStep* const step = &steps[graph->shared[k]];
+      output = (run_shared(graph, step, n, asleep) && !step->n_out) || output;
+    }
+    graph->sounded = graph->all_voices;
+    return output;
+  }
   /* Voices that may fall silent after this block: awake, released. */
   uint32_t candidates = 0;
   for (uint32_t v = 0; v < graph->polyphony && graph->may_sleep; ++v) {
@@ -134,45 +180,17 @@ run_block(ChGraph* const graph, const uint32_t n)
   for (uint32_t t = 0; t < graph->n_steps; ++t) {
     const ChStep* const step  = &steps[t];
     const uint32_t      voice = step->voice;
-    if (voice != CH_STEP_SHARED && (asleep >> voice & 1u)) {
-      /* only other voices' and shared steps could read them */
-      for (uint32_t o = 0; step->export >> o; ++o) {
-        if (step->export >> o & 1u) {
-          graph->buf_state[buf_index(graph, step->node->out[o])] =
-            CH_BUF_STALE;
-        }
-      }
+    if (voice == CH_STEP_SHARED) {
+      output = (run_shared(graph, step, n, asleep) && !step->n_out) || output;
+      continue;
+    }
+    if (asleep >> voice & 1u) {
       continue;
     }
     for (uint32_t s = 0; s < step->n_sums; ++s) {
-      if (voice == CH_STEP_SHARED) {
-        sum_into(graph, &step->sums[s], n);
-      } else {
-        sum_all(&step->sums[s], n);
-      }
-    }
-    if (voice == CH_STEP_SHARED && inputs_silent(graph, step, n) &&
-        step->quiet && !graph->no_sleep && step->quiet(step->node)) {
-      for (uint32_t o = 0; o < step->n_out; ++o) {
-        memset(step->node->out[o], 0, n * sizeof(float));
-      }
-      mark_outputs(graph, step, CH_BUF_ZERO);
-      continue;
+      sum_all(&step->sums[s], n);
     }
     step->process(step->node, n);
-    /* Only shared steps and sums look at a buffer's state, and they read
-       voice steps' exported outputs only. */
-    if (voice == CH_STEP_SHARED) {
-      mark_outputs(graph, step, CH_BUF_DATA);
-    } else {
-      for (uint32_t o = 0; step->export >> o; ++o) {
-        if (step->export >> o & 1u) {
-          graph->buf_state[buf_index(graph, step->node->out[o])] =
-            CH_BUF_DATA;
-        }
-      }
-    }
-    output = output || !step->n_out;
     if (step->export && (candidates >> voice & 1u) &&
         exports_sound(step, n)) {
       candidates &= ~(1u << voice);

@@ -9,7 +9,11 @@ typedef struct {
   float*              dst;
   const float* const* src;
   uint32_t            n_src;
+  const uint8_t*      src_voice; /**< per source: its voice, or CH_NO_VOICE */
 } ChSum;
+
+/** ChSum.src_voice and ChStep.in_voice of a source in no voice. */
+#define CH_NO_VOICE 0xffu
 
 /** ChStep.voice of a step that belongs to no voice. */
 #define CH_STEP_SHARED UINT32_MAX
@@ -25,6 +29,8 @@ typedef struct {
   uint16_t      n_in;   /**< inputs and outputs of the node */
   uint16_t      n_out;
   int (*quiet)(const ChNode* node); /**< the kind's, or NULL */
+  const uint8_t* in_voice; /**< shared steps: per input, the voice whose
+                               output it reads directly, or CH_NO_VOICE */
   void*  fresh;      /**< voice steps: the state a woken voice starts from
                           (NULL for voice sources, which keep theirs) */
   size_t state_size; /**< bytes of the node's state */
@@ -72,6 +78,10 @@ struct ChGraphImpl {
   uint32_t wake_all; /**< a voice module's parameter changed */
   uint32_t no_sleep; /**< compute silent voices and quiet modules anyway */
   uint32_t may_sleep; /**< voices may sleep at all (see compile.c) */
+  uint32_t all_voices; /**< bits of every voice */
+  uint32_t n_shared;   /**< steps of no voice ... */
+  const uint32_t* shared; /**< ... in schedule order: all that runs while
+                             every voice sleeps */
   uint32_t     quiet_for[CH_MAX_VOICES]; /**< frames of zeros sent out */
   ChHostInputs last; /**< the host inputs of the last block: a silent voice
                         wakes when its own or the shared ones change */
