@@ -34,7 +34,7 @@ static const Event script[] = {
   { 220032, { 0x90, 50, 127 } }, { 225024, { 0x80, 50, 0 } },
 };
 
-#define FRAMES 384000u
+#define FRAMES 672000u
 
 typedef struct {
   float*   left;
@@ -112,7 +112,10 @@ compare_patch(const char* const path, const char* const name)
     CHECK_MSG(a.max_silent == ch_graph_polyphony(on),
               "%s: only %u of %u voices fell silent", name, a.max_silent,
               ch_graph_polyphony(on));
+    /* after the last tail (effects included), nothing ran at all */
+    CHECK_MSG(a.idle_blocks > 0, "%s: never idle", name);
   }
+  CHECK(b.idle_blocks == 0);
   ch_graph_free(on);
   ch_graph_free(off);
   ch_model_free(model);

@@ -52,6 +52,8 @@ line_length(const float rate)
 /* Smaller written samples are flushed: decaying repeats end in zeros, not
    in a long stretch of slow denormals. */
 #define DENORMAL_FLOOR 1e-20f
+/* A tail below this (-140 dB) has decayed: see delay_quiet. */
+#define QUIET_LEVEL 1e-7f
 
 #ifndef M_PI
 #  define M_PI 3.14159265358979323846
@@ -68,6 +70,7 @@ typedef struct {
   float    damp;      /* param `damp_a` was computed for */
   float    rate;      /* rate the cached values are for */
   uint32_t pos;       /* next slot to write */
+  uint32_t zeros;     /* zeros written in a row (capped at len) */
   uint32_t len;       /* samples in `line` */
   float    line[];    /* line_length(rate) samples */
 } DelayState;
@@ -211,6 +214,7 @@ delay_process(const ChNode* const node, const uint32_t n)
   double         mix     = s->mix;
   float          lp      = s->lp;
   uint32_t       pos     = s->pos;
+  uint32_t       zeros   = s->zeros;
 
   for (uint32_t i = 0; i < n; ++i) {
     /* smoothers run per sample, so blocks do not matter */
@@ -238,6 +242,7 @@ delay_process(const ChNode* const node, const uint32_t n)
     float       w = x + fb * lp;
     w             = isfinite(w) ? fminf(fmaxf(w, -LIMIT), LIMIT) : 0.0f;
     line[pos]     = fabsf(w) < DENORMAL_FLOOR ? 0.0f : w;
+    zeros = fabsf(line[pos]) <= QUIET_LEVEL ? zeros + (zeros < len) : 0u;
     pos           = pos + 1u == len ? 0u : pos + 1u;
 
     const float m = (float)mix;
@@ -250,6 +255,25 @@ delay_process(const ChNode* const node, const uint32_t n)
   s->mix     = mix;
   s->lp      = lp;
   s->pos     = pos;
+  s->zeros   = zeros;
+}
+
+/* At rest once the whole line holds only what is below QUIET_LEVEL, so
+   does the feedback filter, and the glides have landed: silence in then
+   gives out less than -140 dBFS, which sleeping drops; what stays in the
+   line is heard, if ever, under the next sound. */
+static CH_REALTIME int
+delay_quiet(const ChNode* const node)
+{
+  const DelayState* const s    = (const DelayState*)node->state;
+  const float* const      p    = node->param;
+  const float             rate = node->ctx->rate;
+  const double            to_l = target_delay(s, p[P_TIME], rate);
+  const double            to_r =
+    fmin(to_l + fmax((double)p[P_SPREAD], 0.0) * (double)rate, max_delay(s));
+  return s->zeros >= s->len && fabsf(s->lp) <= QUIET_LEVEL &&
+         s->delay_l == to_l &&
+         s->delay_r == to_r && s->mix == (double)p[P_MIX];
 }
 
 const ChKind ch_kind_delay = {
@@ -267,5 +291,5 @@ const ChKind ch_kind_delay = {
   CH_KIND_GLOBAL,
   NULL,
   delay_state_size,
-  NULL,
+  delay_quiet,
 };

@@ -64,6 +64,8 @@ buffer_length(const uint32_t longest, const float rate)
    finite; values below DENORMAL_FLOOR are flushed in the loops. */
 #define LIMIT          1e6f
 #define DENORMAL_FLOOR 1e-20f
+/* A tail below this (-140 dB) has decayed: see reverb_quiet. */
+#define QUIET_LEVEL 1e-7f
 
 #ifndef M_PI
 #  define M_PI 3.14159265358979323846
@@ -102,6 +104,7 @@ typedef struct {
   uint32_t ap_pos;   /* ... allpasses */
   uint32_t line_len; /* samples per line */
   uint32_t ap_len;   /* samples per allpass */
+  uint32_t zeros;    /* samples in a row that wrote only zeros */
   float    buf[];    /* N_LINES lines, then 2 x N_AP allpasses */
 } ReverbState;
 
@@ -241,7 +244,8 @@ diffuse(float* const          aps,
         const uint32_t        len,
         const uint32_t* const delay,
         const uint32_t        pos,
-        float                 x)
+        float                 x,
+        uint32_t* const       wrote)
 {
   for (uint32_t j = 0; j < N_AP; ++j) {
     float* const   ap  = aps + (size_t)j * len;
@@ -249,7 +253,8 @@ diffuse(float* const          aps,
     const float    old = ap[pos >= d ? pos - d : pos + len - d];
     const float    w   = flush(x + AP_GAIN * old);
     ap[pos]            = w;
-    x                  = old - AP_GAIN * w;
+    *wrote |= fabsf(w) > QUIET_LEVEL;
+    x = old - AP_GAIN * w;
   }
   return x;
 }
@@ -296,6 +301,7 @@ reverb_process(const ChNode* const node, const uint32_t n)
   uint32_t       apos   = s->ap_pos;
   const uint32_t llen   = s->line_len;
   const uint32_t alen   = s->ap_len;
+  uint32_t       zeros  = s->zeros;
 
   for (uint32_t i = 0; i < n; ++i) {
     /* smoothers run per sample, so blocks do not matter */
@@ -330,13 +336,17 @@ reverb_process(const ChNode* const node, const uint32_t n)
 
     const float x_l = in_l[i];
     const float x_r = in_r[i];
-    const float d_l =
-      diffuse(allpasses_of(s, 0), alen, s->ap_delay[0], apos, sanitize(x_l));
-    const float d_r =
-      diffuse(allpasses_of(s, 1), alen, s->ap_delay[1], apos, sanitize(x_r));
+    uint32_t    wrote = 0;
+    const float d_l   = diffuse(allpasses_of(s, 0), alen, s->ap_delay[0], apos,
+                                sanitize(x_l), &wrote);
+    const float d_r   = diffuse(allpasses_of(s, 1), alen, s->ap_delay[1], apos,
+                                sanitize(x_r), &wrote);
     for (uint32_t k = 0; k < N_LINES; ++k) {
-      line_of(s, k)[lpos] = flush(v[k] + ((k & 1u) ? d_r : d_l));
+      const float w       = flush(v[k] + ((k & 1u) ? d_r : d_l));
+      line_of(s, k)[lpos] = w;
+      wrote |= fabsf(w) > QUIET_LEVEL;
     }
+    zeros = wrote ? 0u : zeros + (zeros < llen);
     lpos = lpos + 1u == llen ? 0u : lpos + 1u;
     apos = apos + 1u == alen ? 0u : apos + 1u;
 
@@ -354,6 +364,31 @@ reverb_process(const ChNode* const node, const uint32_t n)
   s->mix      = mix;
   s->line_pos = lpos;
   s->ap_pos   = apos;
+  s->zeros    = zeros;
+}
+
+/* At rest once every line and allpass holds only what is below
+   QUIET_LEVEL (a full line length of samples wrote nothing louder, and
+   the allpasses are shorter), so do the damping filters, and the glides
+   have landed for the present params: silence in then gives out less
+   than -130 dBFS, which sleeping drops, and what stays in the buffers
+   (below -140 dB) is heard, if ever, under the next sound. */
+static CH_REALTIME int
+reverb_quiet(const ChNode* const node)
+{
+  const ReverbState* const s = (const ReverbState*)node->state;
+  const float* const       p = node->param;
+  if (s->zeros < s->line_len || s->rate != node->ctx->rate ||
+      p[P_SIZE] != s->size || p[P_DECAY] != s->decay ||
+      p[P_DAMP] != s->damp || s->mix != (double)p[P_MIX]) {
+    return 0;
+  }
+  for (uint32_t k = 0; k < N_LINES; ++k) {
+    if (fabsf(s->lp[k]) > QUIET_LEVEL || s->delay[k] != s->target[k]) {
+      return 0;
+    }
+  }
+  return 1;
 }
 
 const ChKind ch_kind_reverb = {
@@ -371,5 +406,5 @@ const ChKind ch_kind_reverb = {
   CH_KIND_GLOBAL,
   NULL,
   reverb_state_size,
-  NULL,
+  reverb_quiet,
 };

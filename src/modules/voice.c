@@ -113,12 +113,15 @@ voice_process(const ChNode* const node, const uint32_t n)
   s->pitch = fabsf(target - pitch) < 1e-6f ? target : pitch;
 }
 
-/* Settled once a glide has landed: a silent voice may then sleep. */
+/* Settled once a glide no longer moves (landed, or stalled where a float
+   step rounds to nothing): a silent voice may then sleep. */
 static CH_REALTIME int
 voice_quiet(const ChNode* const node)
 {
-  const VoiceState* const s = (const VoiceState*)node->state;
-  return !s->playing || s->pitch == node->ctx->host->voice[node->voice].pitch;
+  const VoiceState* const s      = (const VoiceState*)node->state;
+  const float             target = node->ctx->host->voice[node->voice].pitch;
+  return !s->playing || s->coeff >= 1.0f ||
+         s->pitch + s->coeff * (target - s->pitch) == s->pitch;
 }
 
 const ChKind ch_kind_voice = {
