@@ -654,10 +654,15 @@ layout(Plan* const          plan,
       for (uint32_t o = 0; o < kind->n_outputs; ++o) {
         export |= (uint32_t)plan->exported[plan->out_base[i] + o] << o;
       }
+      uint32_t reads_voices = 0;
+      for (uint32_t port = 0; port < kind->n_inputs; ++port) {
+        reads_voices |= in_voice[port] != CH_NO_VOICE;
+      }
       const ChStep step = {
         kind->process, node, capture ? NULL : sums, capture ? 0u : n_sums,
         plan->voiced[m] ? i - first : CH_STEP_SHARED, export,
-        (uint16_t)kind->n_inputs, (uint16_t)kind->n_outputs, kind->quiet,
+        (uint16_t)kind->n_inputs, (uint16_t)kind->n_outputs,
+        !plan->voiced[m] && reads_voices, kind->quiet,
         plan->voiced[m] ? NULL : in_voice, fresh, size,
       };
       steps[i] = step;

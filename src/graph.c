@@ -41,10 +41,12 @@ sum_into(ChGraph* const     graph,
   for (; k < sum->n_src && !first; ++k) {
     first = source_live(graph, sum, k, asleep) ? sum->src[k] : NULL;
   }
-  graph->buf_state[buf_index(graph, dst)] = first ? CH_BUF_DATA : CH_BUF_STALE;
   if (!first) {
+    graph->buf_state[buf_index(graph, dst)] = CH_BUF_STALE;
+    graph->dirty                            = 1;
     return;
   }
+  graph->buf_state[buf_index(graph, dst)] = CH_BUF_DATA;
   const float* second = NULL;
   for (; k < sum->n_src && !second; ++k) {
     second = source_live(graph, sum, k, asleep) ? sum->src[k] : NULL;
@@ -106,6 +108,7 @@ inputs_silent(ChGraph* const      graph,
     if (graph->buf_state[b] == CH_BUF_STALE) {
       memset(buffer, 0, n * sizeof(float));
       graph->buf_state[b] = CH_BUF_ZERO;
+      graph->dirty        = 1;
     }
     silent = silent && graph->buf_state[b] != CH_BUF_DATA;
   }
@@ -139,19 +142,36 @@ run_shared(ChGraph* const      graph,
   for (uint32_t s = 0; s < step->n_sums; ++s) {
     sum_into(graph, &step->sums[s], n, asleep);
   }
-  const bool   skip = inputs_silent(graph, step, n, asleep) && step->quiet &&
-                    !graph->no_sleep && step->quiet(step->node);
-  const uint8_t as  = skip ? CH_BUF_ZERO : CH_BUF_DATA;
-  for (uint32_t o = 0; o < step->n_out; ++o) {
-    if (skip) {
+  /* Only inputs from voices or sums can be stale; a kind that cannot
+     rest needs no more. */
+  const bool check = step->quiet || step->n_sums || step->reads_voices;
+  const bool skip  = check && inputs_silent(graph, step, n, asleep) &&
+                    step->quiet && !graph->no_sleep && step->quiet(step->node);
+  if (skip) {
+    for (uint32_t o = 0; o < step->n_out; ++o) {
       memset(step->node->out[o], 0, n * sizeof(float));
+      graph->buf_state[buf_index(graph, step->node->out[o])] = CH_BUF_ZERO;
     }
-    graph->buf_state[buf_index(graph, step->node->out[o])] = as;
+    graph->dirty = 1;
+    return false;
   }
-  if (!skip) {
-    step->process(step->node, n);
+  /* While every buffer holds data (the usual block), nothing to mark. */
+  for (uint32_t o = 0; o < step->n_out && graph->dirty; ++o) {
+    graph->buf_state[buf_index(graph, step->node->out[o])] = CH_BUF_DATA;
   }
-  return !skip;
+  step->process(step->node, n);
+  return true;
+}
+
+/* After a block: every buffer back to holding data (its next writer will
+   not mark it), the zero buffer excepted. */
+CH_REALTIME static void
+clean_states(ChGraph* const graph)
+{
+  if (graph->dirty) {
+    memset(graph->buf_state + 1, CH_BUF_DATA, graph->n_buffers + 2u);
+    graph->dirty = 0;
+  }
 }
 
 /* Returns whether a step writing the stereo output ran. */
@@ -168,6 +188,7 @@ run_block(ChGraph* const graph, const uint32_t n)
       output = (run_shared(graph, step, n, asleep) && !step->n_out) || output;
     }
     graph->sounded = graph->all_voices;
+    clean_states(graph);
     return output;
   }
   /* Voices that may fall silent after this block: awake, released. */
@@ -197,6 +218,7 @@ run_block(ChGraph* const graph, const uint32_t n)
       graph->sounded |= 1u << voice;
     }
   }
+  clean_states(graph);
   return output;
 }
 

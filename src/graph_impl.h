@@ -28,6 +28,7 @@ typedef struct {
   uint32_t      export; /**< bit o: output o is read outside its voice */
   uint16_t      n_in;   /**< inputs and outputs of the node */
   uint16_t      n_out;
+  uint32_t      reads_voices; /**< shared step reading a voice's output */
   int (*quiet)(const ChNode* node); /**< the kind's, or NULL */
   const uint8_t* in_voice; /**< shared steps: per input, the voice whose
                                output it reads directly, or CH_NO_VOICE */
@@ -71,7 +72,9 @@ struct ChGraphImpl {
   const uint32_t* by_name; /**< module indices sorted by name */
   float*          scratch; /**< 2 * CH_MAX_BLOCK frames for priming */
   float*          buffers; /**< all signal buffers; [0] holds zeros */
-  uint8_t*        buf_state; /**< CH_BUF_* per buffer */
+  uint8_t*        buf_state; /**< CH_BUF_* per buffer; all CH_BUF_DATA
+                                  (but [0]) between blocks */
+  uint32_t        dirty;     /**< some buffer's state is not CH_BUF_DATA */
   /* Sleep (graph.c): bit v = voice v */
   uint32_t silent;   /**< fell silent after its note: reset when woken */
   uint32_t sounded;  /**< sent a non-zero sample out this block */
