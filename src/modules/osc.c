@@ -274,6 +274,23 @@ ch_osc_loop(const ChNode* const node,
 /* The common case: a saw at a settled level, no FM.  The phase only runs
    forwards, and the correction is computed only within 2 samples of the
    step, with a multiply instead of a division. */
+/* The pitch of the saw loop and what follows from it. */
+typedef struct {
+  double dt;     /* phase increment */
+  double inv_dt; /* its inverse: distances in samples by a multiply */
+  double near;   /* the correction's reach before the step ... */
+  double far;    /* ... and after it */
+} ChOscSaw;
+
+static inline void
+ch_osc_saw_at(ChOscSaw* const w, const double freq, const double inv_rate)
+{
+  w->dt     = ch_osc_clamp(freq * inv_rate, 0.0, CH_OSC_MAX_DT);
+  w->inv_dt = w->dt > 0.0 ? 1.0 / w->dt : 0.0;
+  w->near   = 2.0 * w->dt;
+  w->far    = 1.0 - 2.0 * w->dt;
+}
+
 static void
 ch_osc_saw_plain(const ChNode* const node, ChOscRun* const r, const uint32_t n)
 {
@@ -285,32 +302,33 @@ ch_osc_saw_plain(const ChNode* const node, ChOscRun* const r, const uint32_t n)
   double             last_pitch = r->last_pitch;
   double             last_freq  = r->last_freq;
   double             phase      = r->phase;
-  double             dt = ch_osc_clamp(last_freq * inv_rate, 0.0, CH_OSC_MAX_DT);
-  double             inv_dt = dt > 0.0 ? 1.0 / dt : 0.0;
-  double             near   = 2.0 * dt; /* the correction's reach */
+  ChOscSaw           w;
   /* the input usually holds still: compare it before converting it (a
      NaN never equals itself, so then every sample looks at it) */
   float last_in = pitch_in[0];
+  if (base_pitch + (double)last_in != last_pitch) {
+    last_pitch = base_pitch + (double)last_in;
+    last_freq  = ch_osc_freq(last_pitch);
+  }
+  ch_osc_saw_at(&w, last_freq, inv_rate);
   for (uint32_t i = 0; i < n; ++i) {
-    if (i == 0 || pitch_in[i] != last_in) {
+    if (pitch_in[i] != last_in) {
       last_in            = pitch_in[i];
       const double pitch = base_pitch + (double)last_in;
       if (pitch != last_pitch) {
         last_pitch = pitch;
         last_freq  = ch_osc_freq(pitch);
-        dt         = ch_osc_clamp(last_freq * inv_rate, 0.0, CH_OSC_MAX_DT);
-        inv_dt     = dt > 0.0 ? 1.0 / dt : 0.0;
-        near       = 2.0 * dt;
+        ch_osc_saw_at(&w, last_freq, inv_rate);
       }
     }
     double y = 2.0 * phase - 1.0;
-    if (phase < near) {
-      y -= 2.0 * ch_osc_blep(phase * inv_dt);
-    } else if (phase > 1.0 - near) {
-      y -= 2.0 * ch_osc_blep((phase - 1.0) * inv_dt);
+    if (phase < w.near) {
+      y -= 2.0 * ch_osc_blep(phase * w.inv_dt);
+    } else if (phase > w.far) {
+      y -= 2.0 * ch_osc_blep((phase - 1.0) * w.inv_dt);
     }
     out[i] = (float)(y * level);
-    phase += dt;
+    phase += w.dt;
     phase = phase >= 1.0 ? phase - 1.0 : phase;
   }
   r->phase      = phase;
