@@ -417,10 +417,10 @@ plan_sleep(Plan* const plan)
     for (uint32_t p = 0; p < kind->n_inputs; ++p) {
       const uint32_t count = input_sources(plan, i, p);
       for (uint32_t c = 0; c < count; ++c) {
-        const uint32_t slot  = plan->sources[c];
-        plan->read[slot]     = 1;
-        const bool     voice = plan->voiced[plan->inst_module[slot_owner(
-          plan, slot)]];
+        const uint32_t slot = plan->sources[c];
+        plan->read[slot]    = 1;
+        const bool voice =
+          plan->voiced[plan->inst_module[slot_owner(plan, slot)]];
         if (voice && !plan->voiced[m]) {
           plan->exported[slot] = 1;
         }
@@ -484,6 +484,121 @@ fresh_params(const ChModel* const model,
   return fresh;
 }
 
+/* Where one instance's inputs point, carved out by layout(). */
+typedef struct {
+  const float** in;
+  ChSum*        sums;
+  const float** srcs;
+  uint8_t*      src_voice;
+  uint8_t*      in_voice;
+} Wiring;
+
+/* Each input of instance `i` reads its one source directly, a sum, or
+   the zeros of `buffers`; sleep needs the voice of each source. */
+static void
+wire_inputs(const Plan* const   plan,
+            const uint32_t      i,
+            const float* const  buffers,
+            float* const        planned,
+            const Wiring* const w)
+{
+  const ChKind* const kind     = kind_of(plan, plan->inst_module[i]);
+  uint32_t            s_used   = 0;
+  uint32_t            src_used = 0;
+  for (uint32_t port = 0; port < kind->n_inputs; ++port) {
+    const uint32_t count = input_sources(plan, i, port);
+    w->in_voice[port]    = CH_NO_VOICE;
+    if (!count) {
+      w->in[port] = buffers; /* zeros */
+    } else if (count == 1u) {
+      w->in[port] =
+        planned + (size_t)plan->out_buf[plan->sources[0]] * CH_MAX_BLOCK;
+      w->in_voice[port] = slot_voice(plan, plan->sources[0]);
+    } else {
+      ChSum* const sum = &w->sums[s_used++];
+      sum->dst =
+        planned + (size_t)plan->sum_buf[plan->in_base[i] + port] * CH_MAX_BLOCK;
+      sum->src       = w->srcs + src_used;
+      sum->src_voice = w->src_voice + src_used;
+      sum->n_src     = count;
+      for (uint32_t c = 0; c < count; ++c) {
+        w->src_voice[src_used] = slot_voice(plan, plan->sources[c]);
+        w->srcs[src_used++] =
+          planned + (size_t)plan->out_buf[plan->sources[c]] * CH_MAX_BLOCK;
+      }
+      w->in[port] = sum->dst;
+    }
+  }
+}
+
+/* The step that runs instance `i` (voice `voice` of model module `m`), and
+   for a feedback kind the step that captures its inputs; that step
+   computes the sums. */
+static void
+place_steps(const Plan* const    plan,
+            ChStep* const        steps,
+            const ChNode* const  node,
+            const uint32_t       m,
+            const uint32_t       voice,
+            const ChSum* const   sums,
+            const uint32_t       n_sums,
+            const uint8_t* const in_voice,
+            void* const          fresh)
+{
+  const ChKind* const kind    = kind_of(plan, m);
+  const uint32_t      i       = plan->inst_base[m] + voice;
+  const bool          capture = kind->capture != NULL;
+  uint32_t export             = 0;
+  for (uint32_t o = 0; o < kind->n_outputs; ++o) {
+    export |= (uint32_t)plan->exported[plan->out_base[i] + o] << o;
+  }
+  uint32_t reads_voices = 0;
+  for (uint32_t port = 0; port < kind->n_inputs; ++port) {
+    reads_voices |= in_voice[port] != CH_NO_VOICE;
+  }
+  const ChStep step = {
+    kind->process,
+    node,
+    capture ? NULL : sums,
+    capture ? 0u : n_sums,
+    plan->voiced[m] ? voice : CH_STEP_SHARED,
+    export,
+    (uint16_t)kind->n_inputs,
+    (uint16_t)kind->n_outputs,
+    !plan->voiced[m] && reads_voices,
+    kind->quiet,
+    plan->voiced[m] ? NULL : in_voice,
+    fresh,
+    ch_kind_state_size(kind, node->ctx->rate),
+  };
+  steps[i] = step;
+  if (capture) {
+    ChStep* const take = &steps[plan->read_step[i]];
+    *take              = step;
+    take->process      = kind->capture;
+    take->sums         = sums;
+    take->n_sums       = n_sums;
+    take->fresh        = NULL; /* reset once */
+    take->n_out        = 0;    /* it writes no buffer */
+  }
+}
+
+/* What sleeping needs in the graph: which steps belong to no voice. */
+static void
+place_shared(const Plan* const plan, ChGraph* const graph, uint32_t* shared)
+{
+  graph->shared    = shared;
+  graph->may_sleep = plan->may_sleep;
+  graph->all_voices =
+    plan->voices < 32u ? (uint32_t)((1ull << plan->voices) - 1u) : 0u;
+  graph->n_shared = 0;
+  for (uint32_t t = 0; t < plan->n_steps; ++t) {
+    if (!plan->voiced[plan->inst_module[plan->steps[t] & ~CAPTURE]]) {
+      shared[graph->n_shared++] = t;
+    }
+  }
+}
+
 /* Lay the graph out in `arena`; with a NULL base this only measures. */
 static ChGraph*
 layout(Plan* const          plan,
@@ -528,18 +643,8 @@ layout(Plan* const          plan,
     graph->scratch      = buffers + CH_MAX_BLOCK; /* after the zero buffer */
     graph->buffers      = buffers;
     graph->buf_state    = buf_state;
-    graph->may_sleep    = plan->may_sleep;
     buf_state[0]        = CH_BUF_ZERO; /* the others hold data (0) */
-    graph->n_shared     = n_shared;
-    graph->shared       = shared;
-    graph->all_voices   = plan->voices < 32u
-                            ? (uint32_t)((1ull << plan->voices) - 1u)
-                            : 0u;
-    for (uint32_t t = 0, k = 0; t < plan->n_steps; ++t) {
-      if (!plan->voiced[plan->inst_module[plan->steps[t] & ~CAPTURE]]) {
-        shared[k++] = t;
-      }
-    }
+    place_shared(plan, graph, shared);
   }
   /* Buffer 0 holds zeros for unconnected inputs, 1-2 are priming output,
      the planned ones follow. */
@@ -595,9 +700,9 @@ layout(Plan* const          plan,
       uint8_t* const in_voice =
         (uint8_t*)arena_take(arena, kind->n_inputs * sizeof(uint8_t), 1);
       /* A voice's modules restart from a copy of their fresh state. */
-      const bool   resets = plan->voiced[m] && !(kind->flags & CH_KIND_PER_VOICE);
-      const size_t size   = ch_kind_state_size(kind, rate);
-      void* const  fresh  = resets ? arena_take(arena, size, 64) : NULL;
+      const bool resets = plan->voiced[m] && !(kind->flags & CH_KIND_PER_VOICE);
+      const size_t size = ch_kind_state_size(kind, rate);
+      void* const  fresh = resets ? arena_take(arena, size, 64) : NULL;
       if (!graph) {
         continue;
       }
@@ -606,33 +711,8 @@ layout(Plan* const          plan,
         out[o] =
           planned + (size_t)plan->out_buf[plan->out_base[i] + o] * CH_MAX_BLOCK;
       }
-      /* Each input reads its one source directly, a sum, or zeros. */
-      uint32_t s_used   = 0;
-      uint32_t src_used = 0;
-      for (uint32_t port = 0; port < kind->n_inputs; ++port) {
-        const uint32_t count = input_sources(plan, i, port);
-        in_voice[port] = CH_NO_VOICE;
-        if (!count) {
-          in[port] = buffers; /* zeros */
-        } else if (count == 1u) {
-          in[port] =
-            planned + (size_t)plan->out_buf[plan->sources[0]] * CH_MAX_BLOCK;
-          in_voice[port] = slot_voice(plan, plan->sources[0]);
-        } else {
-          ChSum* const sum = &sums[s_used++];
-          sum->dst = planned + (size_t)plan->sum_buf[plan->in_base[i] + port] *
-                                 CH_MAX_BLOCK;
-          sum->src       = srcs + src_used;
-          sum->src_voice = src_voice + src_used;
-          sum->n_src     = count;
-          for (uint32_t c = 0; c < count; ++c) {
-            src_voice[src_used] = slot_voice(plan, plan->sources[c]);
-            srcs[src_used++] =
-              planned + (size_t)plan->out_buf[plan->sources[c]] * CH_MAX_BLOCK;
-          }
-          in[port] = sum->dst;
-        }
-      }
+      const Wiring wiring = { in, sums, srcs, src_voice, in_voice };
+      wire_inputs(plan, i, buffers, planned, &wiring);
 
       ChNode* const node = &nodes[i];
       for (uint32_t port = 0; port < kind->n_inputs; ++port) {
@@ -641,39 +721,16 @@ layout(Plan* const          plan,
       for (uint32_t o = 0; o < kind->n_outputs; ++o) {
         node->unread_out |= (uint32_t)!plan->read[plan->out_base[i] + o] << o;
       }
-      node->state        = state;
-      node->in           = in;
-      node->out          = out;
-      node->param        = params;
-      node->ctx          = &graph->ctx;
-      node->voice        = i - first;
+      node->state = state;
+      node->in    = in;
+      node->out   = out;
+      node->param = params;
+      node->ctx   = &graph->ctx;
+      node->voice = i - first;
 
       /* The step that reads the inputs computes their sums first. */
-      const bool capture = kind->capture != NULL;
-      uint32_t   export  = 0;
-      for (uint32_t o = 0; o < kind->n_outputs; ++o) {
-        export |= (uint32_t)plan->exported[plan->out_base[i] + o] << o;
-      }
-      uint32_t reads_voices = 0;
-      for (uint32_t port = 0; port < kind->n_inputs; ++port) {
-        reads_voices |= in_voice[port] != CH_NO_VOICE;
-      }
-      const ChStep step = {
-        kind->process, node, capture ? NULL : sums, capture ? 0u : n_sums,
-        plan->voiced[m] ? i - first : CH_STEP_SHARED, export,
-        (uint16_t)kind->n_inputs, (uint16_t)kind->n_outputs,
-        !plan->voiced[m] && reads_voices, kind->quiet,
-        plan->voiced[m] ? NULL : in_voice, fresh, size,
-      };
-      steps[i] = step;
-      if (capture) {
-        steps[plan->read_step[i]]        = step;
-        steps[plan->read_step[i]].process = kind->capture;
-        steps[plan->read_step[i]].sums    = sums;
-        steps[plan->read_step[i]].n_sums  = n_sums;
-        steps[plan->read_step[i]].fresh   = NULL; /* reset once */
-        steps[plan->read_step[i]].n_out   = 0;    /* it writes no buffer */
-      }
+      place_steps(plan, steps, node, m, i - first, sums, n_sums, in_voice,
+                  fresh);
     }
   }
   return graph;

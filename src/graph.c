@@ -35,9 +35,9 @@ sum_into(ChGraph* const     graph,
          const uint32_t     n,
          const uint32_t     asleep)
 {
-  float* const restrict dst   = sum->dst;
-  const float*          first = NULL;
-  uint32_t              k     = 0;
+  float* const restrict dst = sum->dst;
+  const float* first        = NULL;
+  uint32_t     k            = 0;
   for (; k < sum->n_src && !first; ++k) {
     first = source_live(graph, sum, k, asleep) ? sum->src[k] : NULL;
   }
@@ -47,7 +47,7 @@ sum_into(ChGraph* const     graph,
     return;
   }
   graph->buf_state[buf_index(graph, dst)] = CH_BUF_DATA;
-  const float* second = NULL;
+  const float* second                     = NULL;
   for (; k < sum->n_src && !second; ++k) {
     second = source_live(graph, sum, k, asleep) ? sum->src[k] : NULL;
   }
@@ -75,9 +75,9 @@ sum_into(ChGraph* const     graph,
 CH_REALTIME static void
 sum_all(const ChSum* const sum, const uint32_t n)
 {
-  float* const restrict       dst = sum->dst;
-  const float* const restrict a   = sum->src[0];
-  const float* const restrict b   = sum->src[1];
+  float* const restrict dst     = sum->dst;
+  const float* const restrict a = sum->src[0];
+  const float* const restrict b = sum->src[1];
   for (uint32_t i = 0; i < n; ++i) {
     dst[i] = a[i] + b[i];
   }
@@ -212,8 +212,7 @@ run_block(ChGraph* const graph, const uint32_t n)
       sum_all(&step->sums[s], n);
     }
     step->process(step->node, n);
-    if (step->export && (candidates >> voice & 1u) &&
-        exports_sound(step, n)) {
+    if (step->export && (candidates >> voice & 1u) && exports_sound(step, n)) {
       candidates &= ~(1u << voice);
       graph->sounded |= 1u << voice;
     }
@@ -243,8 +242,7 @@ CH_REALTIME static void
 wake_voices(ChGraph* const graph, const ChHostInputs* const host)
 {
   ChHostInputs* const last = &graph->last;
-  const size_t        shared =
-    sizeof(ChHostInputs) - offsetof(ChHostInputs, bend);
+  const size_t shared = sizeof(ChHostInputs) - offsetof(ChHostInputs, bend);
   if (graph->wake_all || memcmp(&last->bend, &host->bend, shared)) {
     graph->wake_all = 0;
     memcpy(&last->bend, &host->bend, shared);

@@ -24,17 +24,17 @@ typedef struct {
   const ChNode* node;
   const ChSum*  sums;
   uint32_t      n_sums;
-  uint32_t      voice;  /**< CH_STEP_SHARED, or the voice it plays in */
-  uint32_t      export; /**< bit o: output o is read outside its voice */
-  uint16_t      n_in;   /**< inputs and outputs of the node */
-  uint16_t      n_out;
-  uint32_t      reads_voices; /**< shared step reading a voice's output */
+  uint32_t      voice; /**< CH_STEP_SHARED, or the voice it plays in */
+  uint32_t export;     /**< bit o: output o is read outside its voice */
+  uint16_t n_in;       /**< inputs and outputs of the node */
+  uint16_t n_out;
+  uint32_t reads_voices;            /**< shared step reading a voice's output */
   int (*quiet)(const ChNode* node); /**< the kind's, or NULL */
   const uint8_t* in_voice; /**< shared steps: per input, the voice whose
                                output it reads directly, or CH_NO_VOICE */
-  void*  fresh;      /**< voice steps: the state a woken voice starts from
-                          (NULL for voice sources, which keep theirs) */
-  size_t state_size; /**< bytes of the node's state */
+  void* fresh;             /**< voice steps: the state a woken voice starts from
+                                (NULL for voice sources, which keep theirs) */
+  size_t state_size;       /**< bytes of the node's state */
 } ChStep;
 
 /** What a buffer holds this block, for sleeping modules. */
@@ -62,27 +62,27 @@ struct ChGraphImpl {
   size_t          size; /**< bytes of the single allocation */
   ChContext       ctx;
   ChHostInputs    silent_host; /**< host input used while priming */
-  uint64_t        generation; /**< set by the owner, e.g. the commit count */
+  uint64_t        generation;  /**< set by the owner, e.g. the commit count */
   uint32_t        polyphony;
   uint32_t        n_modules;
   uint32_t        n_steps;
   uint32_t        n_buffers;
   ChGraphModule*  modules; /**< in schedule order */
   ChStep*         steps;
-  const uint32_t* by_name; /**< module indices sorted by name */
-  float*          scratch; /**< 2 * CH_MAX_BLOCK frames for priming */
-  float*          buffers; /**< all signal buffers; [0] holds zeros */
+  const uint32_t* by_name;   /**< module indices sorted by name */
+  float*          scratch;   /**< 2 * CH_MAX_BLOCK frames for priming */
+  float*          buffers;   /**< all signal buffers; [0] holds zeros */
   uint8_t*        buf_state; /**< CH_BUF_* per buffer; all CH_BUF_DATA
                                   (but [0]) between blocks */
-  uint32_t        dirty;     /**< some buffer's state is not CH_BUF_DATA */
+  uint32_t dirty;            /**< some buffer's state is not CH_BUF_DATA */
   /* Sleep (graph.c): bit v = voice v */
-  uint32_t silent;   /**< fell silent after its note: reset when woken */
-  uint32_t sounded;  /**< sent a non-zero sample out this block */
-  uint32_t wake_all; /**< a voice module's parameter changed */
-  uint32_t no_sleep; /**< compute silent voices and quiet modules anyway */
-  uint32_t may_sleep; /**< voices may sleep at all (see compile.c) */
-  uint32_t all_voices; /**< bits of every voice */
-  uint32_t n_shared;   /**< steps of no voice ... */
+  uint32_t silent;        /**< fell silent after its note: reset when woken */
+  uint32_t sounded;       /**< sent a non-zero sample out this block */
+  uint32_t wake_all;      /**< a voice module's parameter changed */
+  uint32_t no_sleep;      /**< compute silent voices and quiet modules anyway */
+  uint32_t may_sleep;     /**< voices may sleep at all (see compile.c) */
+  uint32_t all_voices;    /**< bits of every voice */
+  uint32_t n_shared;      /**< steps of no voice ... */
   const uint32_t* shared; /**< ... in schedule order: all that runs while
                              every voice sleeps */
   uint32_t     quiet_for[CH_MAX_VOICES]; /**< frames of zeros sent out */

@@ -134,9 +134,9 @@ typedef struct ChNode {
   const ChContext*    ctx;
   uint32_t            voice; /**< which voice this instance plays (0..15);
                                 0 for a module shared by all voices */
-  uint32_t unlinked_in;  /**< bit p: input p has no link (reads zeros) */
-  uint32_t unread_out;   /**< bit o: nothing reads output o, so a kind may
-                            leave it unwritten */
+  uint32_t unlinked_in;      /**< bit p: input p has no link (reads zeros) */
+  uint32_t unread_out;       /**< bit o: nothing reads output o, so a kind may
+                                leave it unwritten */
 } ChNode;
 
 /** Prepare state (already zeroed) before the first block. Not real-time. */

@@ -39,7 +39,7 @@ static const Event script[] = {
 typedef struct {
   float*   left;
   float*   right;
-  uint32_t max_silent; /* most voices silent at once */
+  uint32_t max_silent;  /* most voices silent at once */
   uint32_t idle_blocks; /* blocks in which nothing wrote the output */
 } Render;
 

@@ -148,8 +148,8 @@ static void
 seq_clear(Player* const p, LV2_Atom_Sequence* const seq, const bool out)
 {
   seq->atom.type = out ? p->atom_Chunk : p->atom_Sequence;
-  seq->atom.size =
-    out ? SEQ_SIZE - (uint32_t)sizeof(LV2_Atom) : sizeof(LV2_Atom_Sequence_Body);
+  seq->atom.size = out ? SEQ_SIZE - (uint32_t)sizeof(LV2_Atom)
+                       : sizeof(LV2_Atom_Sequence_Body);
   seq->body.unit = 0;
   seq->body.pad  = 0;
 }
@@ -160,9 +160,9 @@ seq_midi(Player* const p, const uint8_t status, const uint8_t note)
   LV2_Atom_Sequence* const seq = p->in;
   LV2_Atom_Event* const    ev =
     (LV2_Atom_Event*)((uint8_t*)seq + sizeof(LV2_Atom) + seq->atom.size);
-  ev->time.frames = 0;
-  ev->body.type   = p->midi_Event;
-  ev->body.size   = 3;
+  ev->time.frames    = 0;
+  ev->body.type      = p->midi_Event;
+  ev->body.size      = 3;
   uint8_t* const msg = (uint8_t*)(ev + 1);
   msg[0]             = status;
   msg[1]             = note;
@@ -284,32 +284,38 @@ connect(Player* const           p,
 static LilvInstance*
 instantiate(Player* const p, const LilvPlugin* const plugin)
 {
-  static float         rate;
-  static int32_t       lengths[3];
-  static int32_t       seq_size = SEQ_SIZE;
+  static float              rate;
+  static int32_t            lengths[3];
+  static int32_t            seq_size = SEQ_SIZE;
   static LV2_Options_Option opts[6];
-  const LV2_URID       f32 = map_uri(&p->urids, LV2_ATOM__Float);
-  const LV2_URID       i32 = map_uri(&p->urids, LV2_ATOM__Int);
-  rate                     = (float)RATE;
-  lengths[0]               = 1;
-  lengths[1]               = lengths[2] = (int32_t)p->block;
-  opts[0] = (LV2_Options_Option){ LV2_OPTIONS_INSTANCE, 0,
-                                  map_uri(&p->urids, LV2_PARAMETERS__sampleRate),
-                                  sizeof(float), f32, &rate };
-  opts[1] = (LV2_Options_Option){ LV2_OPTIONS_INSTANCE, 0,
-                                  map_uri(&p->urids, LV2_BUF_SIZE__minBlockLength),
-                                  sizeof(int32_t), i32, &lengths[0] };
-  opts[2] = (LV2_Options_Option){ LV2_OPTIONS_INSTANCE, 0,
-                                  map_uri(&p->urids, LV2_BUF_SIZE__maxBlockLength),
-                                  sizeof(int32_t), i32, &lengths[1] };
-  opts[3] = (LV2_Options_Option){
-    LV2_OPTIONS_INSTANCE, 0,
-    map_uri(&p->urids, LV2_BUF_SIZE__nominalBlockLength), sizeof(int32_t), i32,
-    &lengths[2]
+  const LV2_URID            f32 = map_uri(&p->urids, LV2_ATOM__Float);
+  const LV2_URID            i32 = map_uri(&p->urids, LV2_ATOM__Int);
+  rate                          = (float)RATE;
+  lengths[0]                    = 1;
+  lengths[1] = lengths[2] = (int32_t)p->block;
+  opts[0]                 = (LV2_Options_Option){
+                    LV2_OPTIONS_INSTANCE, 0,   map_uri(&p->urids, LV2_PARAMETERS__sampleRate),
+                    sizeof(float),        f32, &rate
   };
-  opts[4] = (LV2_Options_Option){ LV2_OPTIONS_INSTANCE, 0,
-                                  map_uri(&p->urids, LV2_BUF_SIZE__sequenceSize),
-                                  sizeof(int32_t), i32, &seq_size };
+  opts[1] = (LV2_Options_Option){
+    LV2_OPTIONS_INSTANCE, 0,   map_uri(&p->urids, LV2_BUF_SIZE__minBlockLength),
+    sizeof(int32_t),      i32, &lengths[0]
+  };
+  opts[2] = (LV2_Options_Option){
+    LV2_OPTIONS_INSTANCE, 0,   map_uri(&p->urids, LV2_BUF_SIZE__maxBlockLength),
+    sizeof(int32_t),      i32, &lengths[1]
+  };
+  opts[3] =
+    (LV2_Options_Option){ LV2_OPTIONS_INSTANCE,
+                          0,
+                          map_uri(&p->urids, LV2_BUF_SIZE__nominalBlockLength),
+                          sizeof(int32_t),
+                          i32,
+                          &lengths[2] };
+  opts[4] = (LV2_Options_Option){
+    LV2_OPTIONS_INSTANCE, 0,   map_uri(&p->urids, LV2_BUF_SIZE__sequenceSize),
+    sizeof(int32_t),      i32, &seq_size
+  };
   opts[5] = (LV2_Options_Option){ LV2_OPTIONS_INSTANCE, 0, 0, 0, 0, NULL };
 
   static LV2_Worker_Schedule sched;
@@ -333,8 +339,11 @@ instantiate(Player* const p, const LilvPlugin* const plugin)
 }
 
 static int
-run_plugin(Player* const p, const LilvPlugin* const plugin, LilvWorld* world,
-           int argc, char** argv)
+run_plugin(Player* const           p,
+           const LilvPlugin* const plugin,
+           LilvWorld*              world,
+           int                     argc,
+           char**                  argv)
 {
   const uint32_t n_ports = lilv_plugin_get_num_ports(plugin);
   float* const   values  = (float*)calloc(n_ports, sizeof(float));
@@ -382,24 +391,24 @@ main(int argc, char** argv)
 #if defined(__SSE__) || defined(__x86_64__)
   _mm_setcsr(_mm_getcsr() | 0x8040u); /* as a DAW's audio thread */
 #endif
-  static Player p;
-  static float  out[2][MAX_FRAME];
+  static Player   p;
+  static float    out[2][MAX_FRAME];
   static uint64_t in[SEQ_SIZE / 8u];
   static uint64_t notify[SEQ_SIZE / 8u];
-  p.map          = (LV2_URID_Map){ &p.urids, map_uri };
-  p.unmap        = (LV2_URID_Unmap){ &p.urids, unmap_uri };
-  p.block        = (uint32_t)atoi(argv[2]);
-  p.in           = (LV2_Atom_Sequence*)in;
-  p.notify       = (LV2_Atom_Sequence*)notify;
-  p.out[0]       = out[0];
-  p.out[1]       = out[1];
-  p.midi_Event   = map_uri(&p.urids, LV2_MIDI__MidiEvent);
+  p.map           = (LV2_URID_Map){ &p.urids, map_uri };
+  p.unmap         = (LV2_URID_Unmap){ &p.urids, unmap_uri };
+  p.block         = (uint32_t)atoi(argv[2]);
+  p.in            = (LV2_Atom_Sequence*)in;
+  p.notify        = (LV2_Atom_Sequence*)notify;
+  p.out[0]        = out[0];
+  p.out[1]        = out[1];
+  p.midi_Event    = map_uri(&p.urids, LV2_MIDI__MidiEvent);
   p.atom_Sequence = map_uri(&p.urids, LV2_ATOM__Sequence);
-  p.atom_Chunk   = map_uri(&p.urids, LV2_ATOM__Chunk);
+  p.atom_Chunk    = map_uri(&p.urids, LV2_ATOM__Chunk);
 
   LilvWorld* const world = lilv_world_new();
   lilv_world_load_all(world);
-  LilvNode* const         uri    = lilv_new_uri(world, argv[1]);
+  LilvNode* const         uri = lilv_new_uri(world, argv[1]);
   const LilvPlugin* const plugin =
     lilv_plugins_get_by_uri(lilv_world_get_all_plugins(world), uri);
   int status = 2;

@@ -116,88 +116,100 @@ typedef struct {
 
 /* Renders `n` samples with no gate or trigger edge among them: one loop
    per stage, left when the stage ends. */
+/* The decay over out[0..n): the distance to sustain falls geometrically;
+   the level is derived.  It only shrinks, so if it ends the run above the
+   snap, no sample of the run snapped; else the run is done again,
+   snapping.  Returns the distance at the end. */
+static double
+adsr_decay(const AdsrRun* const r, float* const out, const uint32_t n)
+{
+  const double sustain = r->sustain;
+  const double dcoef   = r->dcoef;
+  double       dist    = r->dist;
+  for (uint32_t j = 0; j < n; ++j) {
+    dist *= dcoef;
+    out[j] = (float)(sustain + dist);
+  }
+  if (!(fabs(dist) >= DECAY_SNAP)) {
+    dist = r->dist;
+    for (uint32_t j = 0; j < n; ++j) {
+      dist *= dcoef;
+      if (fabs(dist) < DECAY_SNAP) {
+        dist = 0.0;
+      }
+      out[j] = (float)(sustain + dist);
+    }
+  }
+  return dist;
+}
+
+/* The release over out[0..n) from `level`: it only falls, so if the run
+   ends at or above the floor, it never crossed it; else the run is done
+   again, checking, and ends idle at the floor.  Returns how many samples
+   it rendered (all, or up to and including the one that reached 0). */
+static uint32_t
+adsr_release(AdsrRun* const r, float* const out, const uint32_t n)
+{
+  const double rcoef = r->rcoef;
+  double       fall  = r->level;
+  for (uint32_t j = 0; j < n; ++j) {
+    fall *= rcoef;
+    out[j] = (float)fall;
+  }
+  if (fall >= RELEASE_FLOOR) {
+    r->level = fall;
+    return n;
+  }
+  uint32_t k = 0;
+  for (; k < n && r->stage == STAGE_RELEASE; ++k) {
+    r->level *= rcoef;
+    if (r->level < RELEASE_FLOOR) {
+      r->level = 0.0;
+      r->stage = STAGE_IDLE;
+    }
+    out[k] = (float)r->level;
+  }
+  return k;
+}
+
+/* Renders `n` samples with no gate or trigger edge among them: one loop
+   per stage, left when the stage ends. */
 static void
 adsr_run(AdsrRun* const r, float* const out, const uint32_t n)
 {
-  /* locals, so the stores to `out` cannot force reloads */
-  const double sustain = r->sustain;
-  const double step    = r->step;
-  const double dcoef   = r->dcoef;
-  const double rcoef   = r->rcoef;
-  double       level   = r->level;
-  uint32_t     stage   = r->stage;
-  uint32_t     k       = 0;
+  uint32_t k = 0;
   while (k < n) {
-    switch (stage) {
-    case STAGE_ATTACK:
-      for (; k < n && stage == STAGE_ATTACK; ++k) {
-        level += step;
+    switch (r->stage) {
+    case STAGE_ATTACK: {
+      double level = r->level; /* a local: stores to `out` force no reload */
+      for (; k < n && r->stage == STAGE_ATTACK; ++k) {
+        level += r->step;
         if (level >= 1.0) {
-          level   = 1.0;
-          stage   = r->gate ? STAGE_DECAY : STAGE_RELEASE;
-          r->dist = level - sustain;
+          level    = 1.0;
+          r->stage = r->gate ? STAGE_DECAY : STAGE_RELEASE;
+          r->dist  = level - r->sustain;
         }
         out[k] = (float)level;
       }
-      break;
-    case STAGE_DECAY: {
-      /* The distance to sustain falls geometrically; level is derived.
-         It only shrinks, so if it ends the run above the snap, no sample
-         of the run snapped; else the run is done again, snapping. */
-      double dist = r->dist;
-      for (uint32_t j = k; j < n; ++j) {
-        dist *= dcoef;
-        out[j] = (float)(sustain + dist);
-      }
-      if (!(fabs(dist) >= DECAY_SNAP)) {
-        dist = r->dist;
-        for (uint32_t j = k; j < n; ++j) {
-          dist *= dcoef;
-          if (fabs(dist) < DECAY_SNAP) {
-            dist = 0.0;
-          }
-          out[j] = (float)(sustain + dist);
-        }
-      }
-      k       = n;
-      r->dist = dist;
-      level   = sustain + dist;
+      r->level = level;
       break;
     }
+    case STAGE_DECAY:
+      r->dist  = adsr_decay(r, out + k, n - k);
+      r->level = r->sustain + r->dist;
+      k        = n;
+      break;
     case STAGE_RELEASE:
-    {
-      /* The level only falls: if the run ends at or above the floor, it
-         never crossed it; else the run is done again, checking. */
-      double fall = level;
-      for (uint32_t j = k; j < n; ++j) {
-        fall *= rcoef;
-        out[j] = (float)fall;
-      }
-      if (fall >= RELEASE_FLOOR) {
-        level = fall;
-        k     = n;
-        break;
-      }
-    }
-      for (; k < n && stage == STAGE_RELEASE; ++k) {
-        level *= rcoef;
-        if (level < RELEASE_FLOOR) {
-          level = 0.0;
-          stage = STAGE_IDLE;
-        }
-        out[k] = (float)level;
-      }
+      k += adsr_release(r, out + k, n - k);
       break;
     default:
-      level = 0.0;
+      r->level = 0.0;
       for (; k < n; ++k) {
         out[k] = 0.0f;
       }
       break;
     }
   }
-  r->level = level;
-  r->stage = stage;
 }
 
 /* Whether gate and trig hold the values of their first sample to the end
@@ -232,18 +244,18 @@ adsr_process(const ChNode* const node, const uint32_t n)
 
   const uint32_t manual = node->param[P_GATE] > 0.5f;
   AdsrRun        r      = {
-    fmin(fmax((double)node->param[P_SUSTAIN], 0.0), 1.0),
-    s->attack_step,
-    s->decay_coef,
-    s->release_coef,
-    s->level,
-    0.0,
-    s->stage,
-    0,
+                fmin(fmax((double)node->param[P_SUSTAIN], 0.0), 1.0),
+                s->attack_step,
+                s->decay_coef,
+                s->release_coef,
+                s->level,
+                0.0,
+                s->stage,
+                0,
   };
   /* The decay carries its distance exactly from block to block, unless
      sustain moved: then it glides from the level to the new sustain. */
-  r.dist = s->dist_of == r.sustain ? s->dist : r.level - r.sustain;
+  r.dist            = s->dist_of == r.sustain ? s->dist : r.level - r.sustain;
   uint32_t gate_was = s->gate_was;
   uint32_t trig_was = s->trig_was;
 
@@ -256,9 +268,9 @@ adsr_process(const ChNode* const node, const uint32_t n)
     } else if (!g && gate_was) {
       r.stage = STAGE_RELEASE;
     }
-    gate_was = g;
-    trig_was = t;
-    r.gate   = g;
+    gate_was   = g;
+    trig_was   = t;
+    r.gate     = g;
     uint32_t j = i + 1u;
     if (i == 0 && same_to_end(gate, trig, n)) {
       j = n; /* the usual block: no edge after its first sample */

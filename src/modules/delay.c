@@ -243,7 +243,7 @@ delay_process(const ChNode* const node, const uint32_t n)
     w             = isfinite(w) ? fminf(fmaxf(w, -LIMIT), LIMIT) : 0.0f;
     line[pos]     = fabsf(w) < DENORMAL_FLOOR ? 0.0f : w;
     zeros = fabsf(line[pos]) <= QUIET_LEVEL ? zeros + (zeros < len) : 0u;
-    pos           = pos + 1u == len ? 0u : pos + 1u;
+    pos   = pos + 1u == len ? 0u : pos + 1u;
 
     const float m = (float)mix;
     left[i]       = x * (1.0f - m) + wet_l * m;
@@ -272,8 +272,7 @@ delay_quiet(const ChNode* const node)
   const double            to_r =
     fmin(to_l + fmax((double)p[P_SPREAD], 0.0) * (double)rate, max_delay(s));
   return s->zeros >= s->len && fabsf(s->lp) <= QUIET_LEVEL &&
-         s->delay_l == to_l &&
-         s->delay_r == to_r && s->mix == (double)p[P_MIX];
+         s->delay_l == to_l && s->delay_r == to_r && s->mix == (double)p[P_MIX];
 }
 
 const ChKind ch_kind_delay = {

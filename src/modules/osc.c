@@ -170,21 +170,21 @@ ch_osc_sin2pi(const double t)
   const double s  = t < 0.25 ? t : (t < 0.75 ? 0.5 - t : t - 1.0);
   const double x  = CH_OSC_TWO_PI * s;
   const double x2 = x * x;
-  return x * (1.0 +
-              x2 * (-1.0 / 6 +
-                    x2 * (1.0 / 120 +
-                          x2 * (-1.0 / 5040 +
-                                x2 * (1.0 / 362880 +
-                                      x2 * (-1.0 / 39916800 +
-                                            x2 * (1.0 / 6227020800.0)))))));
+  return x *
+         (1.0 + x2 * (-1.0 / 6 +
+                      x2 * (1.0 / 120 +
+                            x2 * (-1.0 / 5040 +
+                                  x2 * (1.0 / 362880 +
+                                        x2 * (-1.0 / 39916800 +
+                                              x2 * (1.0 / 6227020800.0)))))));
 }
 
 /* One sample of `shape` at `phase`, without the level. */
 static inline double
-ch_osc_shape(const int       shape,
-             const double    phase,
-             const double    adt,
-             const double    pw)
+ch_osc_shape(const int    shape,
+             const double phase,
+             const double adt,
+             const double pw)
 {
   switch (shape) {
   case CH_OSC_SINE:
@@ -253,13 +253,13 @@ ch_osc_loop(const ChNode* const node,
       r->last_pitch = pitch;
       r->last_freq  = ch_osc_freq(pitch);
     }
-    const double fm  = ch_osc_clamp((double)fm_in[i], -1e6, 1e6);
-    const double dt  = ch_osc_clamp(r->last_freq * (1.0 + fm) * r->inv_rate,
-                                    -CH_OSC_MAX_DT, CH_OSC_MAX_DT);
-    const double pw  = shape == CH_OSC_SQUARE
-                         ? ch_osc_clamp(pw0 + (double)pw_in[i], 0.05, 0.95)
-                         : 0.5;
-    const double y   = ch_osc_shape(shape, phase, fabs(dt), pw);
+    const double fm = ch_osc_clamp((double)fm_in[i], -1e6, 1e6);
+    const double dt = ch_osc_clamp(r->last_freq * (1.0 + fm) * r->inv_rate,
+                                   -CH_OSC_MAX_DT, CH_OSC_MAX_DT);
+    const double pw = shape == CH_OSC_SQUARE
+                        ? ch_osc_clamp(pw0 + (double)pw_in[i], 0.05, 0.95)
+                        : 0.5;
+    const double y  = ch_osc_shape(shape, phase, fabs(dt), pw);
     level += r->smooth * (r->level_target - level);
     if (fabs(r->level_target - level) < 1e-6) {
       level = r->level_target; /* settle exactly; no denormal tail */

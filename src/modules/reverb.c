@@ -334,8 +334,8 @@ reverb_process(const ChNode* const node, const uint32_t n)
     }
     hadamard(v);
 
-    const float x_l = in_l[i];
-    const float x_r = in_r[i];
+    const float x_l   = in_l[i];
+    const float x_r   = in_r[i];
     uint32_t    wrote = 0;
     const float d_l   = diffuse(allpasses_of(s, 0), alen, s->ap_delay[0], apos,
                                 sanitize(x_l), &wrote);
@@ -347,8 +347,8 @@ reverb_process(const ChNode* const node, const uint32_t n)
       wrote |= fabsf(w) > QUIET_LEVEL;
     }
     zeros = wrote ? 0u : zeros + (zeros < llen);
-    lpos = lpos + 1u == llen ? 0u : lpos + 1u;
-    apos = apos + 1u == alen ? 0u : apos + 1u;
+    lpos  = lpos + 1u == llen ? 0u : lpos + 1u;
+    apos  = apos + 1u == alen ? 0u : apos + 1u;
 
     float wet_l = 0.0f;
     float wet_r = 0.0f;
@@ -379,8 +379,8 @@ reverb_quiet(const ChNode* const node)
   const ReverbState* const s = (const ReverbState*)node->state;
   const float* const       p = node->param;
   if (s->zeros < s->line_len || s->rate != node->ctx->rate ||
-      p[P_SIZE] != s->size || p[P_DECAY] != s->decay ||
-      p[P_DAMP] != s->damp || s->mix != (double)p[P_MIX]) {
+      p[P_SIZE] != s->size || p[P_DECAY] != s->decay || p[P_DAMP] != s->damp ||
+      s->mix != (double)p[P_MIX]) {
     return 0;
   }
   for (uint32_t k = 0; k < N_LINES; ++k) {

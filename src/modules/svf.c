@@ -80,13 +80,26 @@ tan_approx(const double x)
 {
   const double x2 = x * x;
   const double sn =
-    x * (1.0 + x2 * (-1.0 / 6 + x2 * (1.0 / 120 + x2 * (-1.0 / 5040 +
-         x2 * (1.0 / 362880 + x2 * (-1.0 / 39916800 +
-         x2 * (1.0 / 6227020800.0 + x2 * (-1.0 / 1307674368000.0))))))));
+    x *
+    (1.0 +
+     x2 * (-1.0 / 6 +
+           x2 * (1.0 / 120 +
+                 x2 * (-1.0 / 5040 +
+                       x2 * (1.0 / 362880 +
+                             x2 * (-1.0 / 39916800 +
+                                   x2 * (1.0 / 6227020800.0 +
+                                         x2 * (-1.0 / 1307674368000.0))))))));
   const double cs =
-    1.0 + x2 * (-1.0 / 2 + x2 * (1.0 / 24 + x2 * (-1.0 / 720 +
-    x2 * (1.0 / 40320 + x2 * (-1.0 / 3628800 + x2 * (1.0 / 479001600.0 +
-    x2 * (-1.0 / 87178291200.0 + x2 * (1.0 / 20922789888000.0))))))));
+    1.0 +
+    x2 *
+      (-1.0 / 2 +
+       x2 * (1.0 / 24 +
+             x2 * (-1.0 / 720 +
+                   x2 * (1.0 / 40320 +
+                         x2 * (-1.0 / 3628800 +
+                               x2 * (1.0 / 479001600.0 +
+                                     x2 * (-1.0 / 87178291200.0 +
+                                           x2 * (1.0 / 20922789888000.0))))))));
   return sn / cs;
 }
 
@@ -206,8 +219,8 @@ svf_process(const ChNode* const node, const uint32_t n)
 
   /* an unlinked cutoff input reads zeros: the cached cv must be 0 too */
   const bool moving = !((node->unlinked_in >> IN_CUTOFF) & 1u) || s->cv != 0.0f;
-  const uint32_t lp     = 1u << OUT_LP;
-  const uint32_t outs   = ~node->unread_out & 7u;
+  const uint32_t lp = 1u << OUT_LP;
+  const uint32_t outs = ~node->unread_out & 7u;
   if (outs == lp && !moving) {
     svf_loop(node, s, n, lp, false);
   } else if (outs == lp) {
