@@ -212,6 +212,14 @@ adsr_run(AdsrRun* const r, float* const out, const uint32_t n)
   }
 }
 
+/* Clamped to 0..1 by comparisons (fmin/fmax stay library calls without
+   -ffinite-math-only); a NaN lands on 0. */
+static inline double
+adsr_unit(const double x)
+{
+  return x > 0.0 ? (x < 1.0 ? x : 1.0) : 0.0;
+}
+
 /* Whether gate and trig hold the values of their first sample to the end
    of the block: one pass without an early exit, which vectorises. */
 static bool
@@ -244,7 +252,7 @@ adsr_process(const ChNode* const node, const uint32_t n)
 
   const uint32_t manual = node->param[P_GATE] > 0.5f;
   AdsrRun        r      = {
-                fmin(fmax((double)node->param[P_SUSTAIN], 0.0), 1.0),
+                adsr_unit((double)node->param[P_SUSTAIN]),
                 s->attack_step,
                 s->decay_coef,
                 s->release_coef,

@@ -35,6 +35,7 @@ typedef struct {
   double last_freq;  /* ... and its result, reused while pitch holds */
   double level;      /* smoothed output level; double, so it settles */
   double smooth;     /* one-pole coefficient for `rate` */
+  double inv_rate;   /* 1 / rate */
   float  rate;       /* rate `smooth` was computed for */
 } ChOscState;
 
@@ -143,8 +144,9 @@ static void
 ch_osc_update_rate(ChOscState* const s, const float rate)
 {
   if (s->rate != rate) {
-    s->rate   = rate;
-    s->smooth = 1.0 - exp(-1.0 / (CH_OSC_SMOOTH_S * (double)rate));
+    s->rate     = rate;
+    s->smooth   = 1.0 - exp(-1.0 / (CH_OSC_SMOOTH_S * (double)rate));
+    s->inv_rate = 1.0 / (double)rate;
   }
 }
 
@@ -345,10 +347,10 @@ ch_osc_process(const ChNode* const node, const uint32_t n)
   ch_osc_update_rate(s, node->ctx->rate);
 
   const int shape =
-    (int)ch_osc_clamp(floor((double)p[CH_OSC_P_SHAPE] + 0.5), 0.0, 3.0);
+    (int)ch_osc_clamp((double)p[CH_OSC_P_SHAPE] + 0.5, 0.0, 3.0);
   ChOscRun r = {
     (double)p[CH_OSC_P_PITCH] + (double)p[CH_OSC_P_FINE] / 1200.0,
-    1.0 / (double)node->ctx->rate,
+    s->inv_rate,
     (double)p[CH_OSC_P_LEVEL],
     s->smooth,
     s->phase,
