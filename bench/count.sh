@@ -7,7 +7,7 @@
 #
 #   bench/count.sh LABEL URI [PORT=VALUE ...] [-- LABEL URI ...]
 #
-# Needs valgrind.  LV2_PATH must find the plugins (build/ is added for
+# Needs valgrind.  LV2_PATH must find the plugins (build/lv2 is added for
 # Chronus).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +15,7 @@ command -v valgrind >/dev/null || {
   echo "bench/count.sh: needs valgrind (apt-get install valgrind)" >&2
   exit 1
 }
-export LV2_PATH="$PWD/build${LV2_PATH:+:$LV2_PATH}"
+export LV2_PATH="$PWD/build/lv2${LV2_PATH:+:$LV2_PATH}"
 export QT_QPA_PLATFORM=${QT_QPA_PLATFORM:-offscreen} # synthv1 without X
 play=build/tools/chronus-bench-play
 blocks=${BENCH_BLOCKS:-1 64 256}
