@@ -299,6 +299,7 @@ ch_osc_saw_plain(const ChNode* const node, ChOscRun* const r, const uint32_t n)
   const float* const pitch_in   = node->in[CH_OSC_IN_PITCH];
   float* const       out        = node->out[0];
   const double       level      = r->level;
+  const double       level2     = 2.0 * r->level;
   const double       base_pitch = r->base_pitch;
   const double       inv_rate   = r->inv_rate;
   double             last_pitch = r->last_pitch;
@@ -323,13 +324,14 @@ ch_osc_saw_plain(const ChNode* const node, ChOscRun* const r, const uint32_t n)
         ch_osc_saw_at(&w, last_freq, inv_rate);
       }
     }
-    double y = 2.0 * phase - 1.0;
+    /* (2 phase - 1 - 2 blep) * level, with the level folded in */
+    double y = level2 * phase - level;
     if (phase < w.near) {
-      y -= 2.0 * ch_osc_blep(phase * w.inv_dt);
+      y -= level2 * ch_osc_blep(phase * w.inv_dt);
     } else if (phase > w.far) {
-      y -= 2.0 * ch_osc_blep((phase - 1.0) * w.inv_dt);
+      y -= level2 * ch_osc_blep((phase - 1.0) * w.inv_dt);
     }
-    out[i] = (float)(y * level);
+    out[i] = (float)y;
     phase += w.dt;
     phase = phase >= 1.0 ? phase - 1.0 : phase;
   }
