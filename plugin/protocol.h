@@ -1,0 +1,255 @@
+/* The Chronus control protocol: every URID, a checked decoder and one
+   encoder for every message and answer of docs/protocol.md. */
+#ifndef CH_PROTOCOL_H
+#define CH_PROTOCOL_H
+
+#include "../src/kind.h" /* CH_REALTIME */
+
+#include <lv2/atom/atom.h>
+#include <lv2/atom/forge.h>
+#include <lv2/midi/midi.h>
+#include <lv2/patch/patch.h>
+#include <lv2/time/time.h>
+#include <lv2/urid/urid.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CH_URI        "urn:chronus:"
+#define CH_PLUGIN_URI CH_URI "synth"
+
+/** Most bytes of patch text one ch:Patch piece carries. */
+#define CH_PATCH_PIECE 3072u
+
+/** URIDs of the vocabulary (ttl/vocabulary.ttl documents each one). */
+typedef struct {
+  LV2_URID atom_Bool;
+  LV2_URID atom_Double;
+  LV2_URID atom_Float;
+  LV2_URID atom_Int;
+  LV2_URID atom_Long;
+  LV2_URID atom_Object;
+  LV2_URID atom_Path;
+  LV2_URID atom_String;
+  LV2_URID atom_URID;
+  LV2_URID atom_Sequence;
+  LV2_URID midi_Event;
+  LV2_URID patch_Get;
+  LV2_URID patch_Set;
+  LV2_URID patch_property;
+  LV2_URID patch_value;
+  LV2_URID patch_sequenceNumber;
+  LV2_URID time_Position;
+  /* messages */
+  LV2_URID ch_Create;
+  LV2_URID ch_Delete;
+  LV2_URID ch_Connect;
+  LV2_URID ch_Disconnect;
+  LV2_URID ch_Set;
+  LV2_URID ch_Gate;
+  LV2_URID ch_Commit;
+  LV2_URID ch_Abort;
+  LV2_URID ch_Load;
+  LV2_URID ch_Undo;
+  LV2_URID ch_Redo;
+  /* answers */
+  LV2_URID ch_Ack;
+  LV2_URID ch_Committed;
+  LV2_URID ch_Error;
+  LV2_URID ch_Patch;
+  /* properties */
+  LV2_URID ch_seq;
+  LV2_URID ch_module;
+  LV2_URID ch_kind;
+  LV2_URID ch_from;
+  LV2_URID ch_to;
+  LV2_URID ch_param;
+  LV2_URID ch_value;
+  LV2_URID ch_text;
+  LV2_URID ch_file;
+  LV2_URID ch_message;
+  LV2_URID ch_generation;
+  LV2_URID ch_buildTime;
+  LV2_URID ch_offset;
+  LV2_URID ch_total;
+  LV2_URID ch_fade;
+  LV2_URID ch_quantize;
+  LV2_URID ch_patch;
+  LV2_URID ch_patchFile;
+  LV2_URID ch_program;
+} ChUris;
+
+/** Map every URI of the vocabulary.  Not real-time (the host's map). */
+void ch_uris_map(ChUris* uris, LV2_URID_Map* map);
+
+typedef enum {
+  CH_MSG_NONE = 0, /* not ours (e.g. time:Position, MIDI): ignore quietly */
+  /* requests (host/UI/OSC -> plugin) */
+  CH_MSG_CREATE,
+  CH_MSG_DELETE,
+  CH_MSG_CONNECT,
+  CH_MSG_DISCONNECT,
+  CH_MSG_SET,
+  CH_MSG_GATE,
+  CH_MSG_COMMIT,
+  CH_MSG_ABORT,
+  CH_MSG_LOAD,
+  CH_MSG_UNDO, /* decoded now; handled when #12 lands */
+  CH_MSG_REDO,
+  CH_MSG_GET, /* patch:Get */
+  CH_MSG_PUT, /* patch:Set of a plugin property (ch:patch, ch:patchFile) */
+  /* answers (plugin -> notify) */
+  CH_MSG_ACK,
+  CH_MSG_COMMITTED,
+  CH_MSG_ERROR,
+  CH_MSG_PATCH,    /* ch:Patch: a piece of the active patch's text */
+  CH_MSG_PROPERTY, /* patch:Set answer: a property's value */
+  CH_MSG_PARAM,    /* ch:Set echoed on notify (UIs follow) */
+  CH_MSG_UNKNOWN,  /* a ch: object of no known type, or a foreign one that
+                      carries a ch:seq (it expects an answer) */
+  CH_MSG_N_KINDS
+} ChMsgKind;
+
+/** Commit quantisation (ch:quantize). */
+enum { CH_QUANTIZE_NONE = 0, CH_QUANTIZE_BEAT = 1, CH_QUANTIZE_BAR = 2 };
+
+/**
+   A decoded (or to be encoded) message.  Strings point into the decoded
+   atom, checked NUL-terminated within their size; NULL when absent (or of
+   another type than the protocol says: handlers then refuse the message
+   with their own words).
+*/
+typedef struct {
+  ChMsgKind   kind;
+  LV2_URID    otype; /* the object's type as received (UNKNOWN names it) */
+  bool        has_seq;
+  int32_t     seq;
+  const char* module;      /* Create Delete Set Gate PARAM */
+  const char* module_kind; /* Create */
+  const char* from;        /* Connect Disconnect: "module:port" */
+  const char* to;
+  const char* param;     /* Set PARAM ("gate" for Gate, by the decoder) */
+  bool        has_value; /* Set Gate PARAM: ch:value was a number */
+  float       value;     /* Set PARAM; Gate (0 or 1) */
+  const char* text;      /* Load (Turtle), PUT ch:patch, PATCH piece,
+                            PROPERTY string */
+  uint32_t    text_len;  /* bytes of `text`, without the NUL */
+  const char* file;      /* Load ch:file, PUT/PROPERTY ch:patchFile (Path) */
+  LV2_URID    property;  /* GET (0 = all), PUT, PROPERTY */
+  bool        value_is_path; /* PUT/PROPERTY: patch:value was an atom:Path */
+  float       fade;          /* Commit ch:fade seconds; < 0 when absent */
+  uint32_t    quantize;      /* Commit ch:quantize: CH_QUANTIZE_* */
+  int64_t     generation;    /* COMMITTED, PATCH */
+  float       build_ms;      /* COMMITTED */
+  uint32_t    offset;        /* PATCH: byte offset of this piece */
+  uint32_t    total;         /* PATCH: bytes of the whole patch text */
+  const char* message;       /* ERROR */
+} ChMsg;
+
+/** A message with no fields set (fade absent, no seq). */
+ChMsg ch_msg_init(ChMsgKind kind);
+
+typedef enum {
+  CH_PROTO_OK        = 0, /* decoded; CH_MSG_NONE for what is not ours */
+  CH_PROTO_MALFORMED = 1, /* sizes or encodings broken: see the fault */
+} ChProtoStatus;
+
+/**
+   What was wrong with a malformed atom.  `reason` is a static string;
+   `key` and `size` (when nonzero) name the property and the size read.
+   ch_msg_fault_text() makes a sentence of it.
+*/
+typedef struct {
+  const char* reason; /* e.g. "has size %s past the end of its object" */
+  LV2_URID    otype;  /* the object's type, if it got that far */
+  LV2_URID    key;    /* the property at fault, or 0 */
+  uint64_t    size;   /* the size at fault, printed where reason has %s */
+  bool        has_seq;
+  int32_t     seq; /* the ch:seq, if read before the fault */
+} ChMsgFault;
+
+/**
+   Decode `atom` (an event body or a worker record), of which `capacity`
+   bytes (header included) are really there.  Every size is checked
+   against its container before it is read, in 64-bit arithmetic, so no
+   size can wrap.  Real-time safe.
+*/
+CH_REALTIME ChProtoStatus ch_msg_read(const ChUris*   uris,
+                                      const LV2_Atom* atom,
+                                      uint32_t        capacity,
+                                      ChMsg*          msg,
+                                      ChMsgFault*     fault);
+
+/**
+   Write into `buf` a sentence for `fault`, e.g. "malformed ch:Set: property
+   ch:module has size 4294967280 past the end of its object".  Real-time
+   safe (no printf).  Returns `buf`.
+*/
+CH_REALTIME const char* ch_msg_fault_text(const ChUris*     uris,
+                                          const ChMsgFault* fault,
+                                          char*             buf,
+                                          size_t            size);
+
+/**
+   The one encoder: writes `msg` as one atom:Object at the forge's position
+   (the caller writes the event time first when in a sequence).  Returns
+   false if it did not fit (forge out of space).  Real-time safe.
+*/
+CH_REALTIME bool ch_msg_write(LV2_Atom_Forge* forge,
+                              const ChUris*   uris,
+                              const ChMsg*    msg);
+
+/** Bytes ch_msg_write() needs for `msg` at most (for space checks). */
+CH_REALTIME uint32_t ch_msg_size(const ChMsg* msg);
+
+/**
+   A walk over the events of an atom:Sequence that cannot be fooled: each
+   event header and body is checked against what is left of the sequence.
+*/
+typedef struct {
+  const uint8_t* at;    /* next event */
+  const uint8_t* end;   /* end of the sequence body */
+  const char*    fault; /* static reason the walk stopped early, or NULL */
+} ChSeqIter;
+
+/**
+   Begin a walk over `seq`, whose header is followed by `capacity` bytes
+   in all (header included; the sequence's own size is checked against
+   it).  False if `seq` is no usable sequence (then `it->fault` says why,
+   or is NULL for a plain empty/absent one).  Real-time safe.
+*/
+CH_REALTIME bool ch_seq_begin(const ChUris*            uris,
+                              const LV2_Atom_Sequence* seq,
+                              uint64_t                 capacity,
+                              ChSeqIter*               it);
+
+/**
+   The next event, or NULL at the end or at a malformed event (then
+   `it->fault` is set).  `*body_capacity` is the bytes of the event's body
+   really inside the sequence (>= its size).  Real-time safe.
+*/
+CH_REALTIME const LV2_Atom_Event* ch_seq_next(ChSeqIter* it,
+                                              uint32_t*  body_capacity);
+
+/** A number atom (Float, Double, Int, Long or Bool) of `capacity` bytes
+    as a float.  Real-time safe. */
+CH_REALTIME bool ch_atom_number(const ChUris*   uris,
+                                const LV2_Atom* atom,
+                                uint32_t        capacity,
+                                float*          value);
+
+/**
+   The text of a String or Path atom of `capacity` bytes (header included)
+   that ends in its terminator within its size, or NULL; `len` (may be
+   NULL) gets its length.  Real-time safe.
+*/
+CH_REALTIME const char* ch_atom_string(const ChUris*   uris,
+                                       const LV2_Atom* atom,
+                                       uint32_t        capacity,
+                                       uint32_t*       len);
+
+/** Short name of a known URID ("ch:Set", "patch:value"), or NULL. */
+CH_REALTIME const char* ch_uri_name(const ChUris* uris, LV2_URID urid);
+
+#endif /* CH_PROTOCOL_H */
