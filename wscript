@@ -123,9 +123,22 @@ def build(bld):
                   use=['SERD', 'SORD', 'M'],
                   install_path=None)
 
+    # The protocol module (plugin/protocol.c) is the one encoder and
+    # checked decoder of Chronus messages: the plugin builds it in, and the
+    # tests and tools link it to speak the same protocol.
+    protocol = []
+    if bld.path.find_node('plugin/protocol.c'):
+        bld.objects(source=['plugin/protocol.c'],
+                    target='chronus_protocol',
+                    idx=7,
+                    includes=includes('src', 'plugin'),
+                    use=['LV2', 'M'])
+        protocol = ['chronus_protocol']
+
     # test/*.c other than test_*.c are helpers (e.g. rtcheck.c, the
     # allocator/syscall interposer) linked into every test program.
-    test_use = engine + ['M', 'SERD', 'SORD', 'LILV', 'PTHREAD', 'DL']
+    test_use = engine + protocol + ['M', 'SERD', 'SORD', 'LILV', 'PTHREAD',
+                                    'DL']
     helpers = [n for n in glob('test/*.c') if not n.name.startswith('test_')]
     if helpers:
         bld.objects(source=helpers,
@@ -194,7 +207,8 @@ def build(bld):
         bld(rule=make_presets, source=bank, target=BUNDLE_DIR + '/presets.ttl',
             install_path=install_bundle)
 
-    tool_use = engine + ['LILV', 'SERD', 'SORD', 'SNDFILE', 'M', 'PTHREAD', 'DL']
+    tool_use = engine + protocol + ['LILV', 'SERD', 'SORD', 'SNDFILE', 'M',
+                                    'PTHREAD', 'DL']
     if bld.env.LIB_SMF:
         tool_use.append('SMF')
     # tools/lib/*.c is the hosting code the tools share, built once.

@@ -8,7 +8,7 @@
 #include "../src/model.h"
 #include "../src/ring.h"
 #include "../src/voicing.h"
-#include "uris.h"
+#include "protocol.h"
 
 #include <lv2/atom/forge.h>
 #include <lv2/core/lv2.h>
@@ -33,44 +33,89 @@ enum {
 
 /** What a record in the inbox (audio thread to worker) holds. */
 typedef enum {
-  CH_MSG_ATOM    = 1, /* a copy of a message atom follows */
-  CH_MSG_PROGRAM = 2, /* `value` is the program to load */
-  CH_MSG_POLL    = 3, /* check whether the patch file changed on disk */
-} ChMsgType;
+  CH_JOB_MESSAGE = 1, /* a copy of a message atom follows (checked once by
+                         run(); the worker decodes it again, checked) */
+  CH_JOB_PROGRAM = 2, /* `program` is the program to load */
+  CH_JOB_POLL    = 3, /* check whether the patch file changed on disk */
+} ChJobType;
 
 typedef struct {
   uint32_t type;
-  int32_t  value;      /* CH_MSG_PROGRAM: the program */
+  int32_t  program;    /* CH_JOB_PROGRAM */
   uint64_t generation; /* ch:Set/ch:Gate: the graph run() applied it to */
   uint32_t order;      /* ch:Set/ch:Gate: run()'s count of them */
   uint32_t pad;
-} ChMsg;
+} ChJob;
 
 /** What a record in the outbox (worker to audio thread) holds. */
 typedef enum {
   CH_REPLY_ACK       = 1,
-  CH_REPLY_ERROR     = 2, /* text follows */
-  CH_REPLY_COMMITTED = 3, /* `graph` is the new patch */
-  CH_REPLY_PROPERTY  = 4, /* patch:Set `property` to the text that follows
-                             (an atom:Path if `path`, else a string) */
-  CH_REPLY_SET = 5, /* apply "module\0param\0" = `value` (write `order`) to
-                       the playing graph: a ch:Set that reached an older graph
-                       than the newest one built */
+  CH_REPLY_ERROR     = 2, /* the message text follows */
+  CH_REPLY_COMMITTED = 3,
+  CH_REPLY_PROPERTY  = 4, /* the value's text follows */
+  CH_REPLY_SET       = 5, /* "module\0param\0" follows */
+  CH_REPLY_PATCH     = 6,
 } ChReplyType;
+
+/** An answer: a header whose payload depends on `type`. */
+typedef struct {
+  uint32_t type;
+  bool     has_seq;
+  int32_t  seq;
+  uint32_t text_len; /* bytes of text after this record, with the NUL */
+  union {
+    struct {
+      ChGraph* graph; /* the new patch, for run() to swap in */
+      float    build_ms;
+    } committed;
+    struct {
+      LV2_URID property; /* patch:Set `property` = the text that follows */
+      bool     path;     /* the value is an atom:Path, not a string */
+    } property;
+    struct {
+      uint32_t order; /* apply the value (as ch:Set number `order`) to the
+                         playing graph: a ch:Set that reached an older graph
+                         than the newest one built */
+      float value;
+    } set;
+    struct {
+      char* text; /* the active patch as Turtle (malloc'd by the worker;
+                     run() hands it back through the trash) */
+      uint32_t total;
+      int64_t  generation;
+    } patch;
+  } u;
+} ChReply;
+
+/** What a record in the trash (audio thread to worker) holds. */
+typedef enum {
+  CH_TRASH_GRAPH = 1,
+  CH_TRASH_TEXT  = 2,
+} ChTrashType;
 
 typedef struct {
   uint32_t type;
-  uint32_t has_seq;
+  void*    ptr;
+} ChTrash;
+
+/** The patch text run() is sending out as ch:Patch pieces. */
+typedef struct {
+  char*    text; /* NULL when idle */
+  uint32_t total;
+  uint32_t offset;
+  int64_t  generation;
+  bool     has_seq;
   int32_t  seq;
-  float    build_ms;
-  ChGraph* graph;
-  uint32_t text_len; /* bytes of text after this header, with the NUL */
-  uint32_t property; /* CH_REPLY_PROPERTY: URID of the property */
-  uint32_t path;     /* CH_REPLY_PROPERTY: the value is an atom:Path */
-  uint32_t order;    /* CH_REPLY_SET */
-  float    value;    /* CH_REPLY_SET */
-  uint32_t pad;
-} ChReply;
+} ChExport;
+
+/** ch:Set echoes of one cycle: the last value per parameter. */
+#define CH_ECHO_MAX 32u
+
+typedef struct {
+  char  module[CH_NAME_MAX + 1u];
+  char  param[CH_NAME_MAX + 1u];
+  float value;
+} ChEcho;
 
 /** What tells a file's versions apart: a change of any field is an edit. */
 typedef struct {
@@ -117,6 +162,10 @@ typedef struct {
   uint32_t     dropped_notify; /* answers that did not fit, to report */
   uint32_t     poll_countdown; /* frames until the patch file is checked */
   uint32_t     set_count;      /* ch:Set/ch:Gate messages applied so far */
+  ChExport export;             /* the patch being sent as ch:Patch pieces */
+  ChEcho   echo[CH_ECHO_MAX];  /* ch:Set to echo at the cycle's end */
+  uint32_t n_echo;
+  char     fault_text[256]; /* a malformed message's ch:Error */
 
   /* Lock-free queues between the threads */
   ChRing            inbox;    /* audio -> worker: messages */
@@ -174,11 +223,12 @@ ChStatus ch_build(Chronus*       self,
 
 /**
    Set the ch:patchFile property: load the file into standby and commit it,
-   then watch it.  `seq` may be NULL.  Worker thread, lock held.
+   then watch it.  `req` (its ch:seq is answered) may be NULL.  Worker thread,
+   lock held.
 */
-void ch_worker_set_patch_file(Chronus*        self,
-                              const char*     path,
-                              const LV2_Atom* seq);
+void ch_worker_set_patch_file(Chronus*     self,
+                              const char*  path,
+                              const ChMsg* req);
 
 /* state.c */
 

@@ -143,58 +143,21 @@ connect_port(LV2_Handle instance, const uint32_t port, void* const data)
 
 /* Notify writing (audio thread) */
 
-CH_REALTIME static bool
-write_answer(Chronus* const    self,
-             const LV2_URID    type,
-             const ChReply*    reply,
-             const char* const text)
-{
-  LV2_Atom_Forge* const forge = &self->forge;
-  const ChUris* const   uris  = &self->uris;
-  LV2_Atom_Forge_Frame  frame;
-  if (!lv2_atom_forge_frame_time(forge, 0) ||
-      !lv2_atom_forge_object(forge, &frame, 0, type)) {
-    return false;
-  }
-  if (reply->has_seq) {
-    lv2_atom_forge_key(forge, uris->ch_seq);
-    lv2_atom_forge_int(forge, reply->seq);
-  }
-  if (type == uris->ch_Committed) {
-    lv2_atom_forge_key(forge, uris->ch_generation);
-    lv2_atom_forge_long(forge, (int64_t)ch_graph_generation(self->active));
-    lv2_atom_forge_key(forge, uris->ch_buildTime);
-    lv2_atom_forge_float(forge, reply->build_ms);
-  } else if (type == uris->ch_Error) {
-    lv2_atom_forge_key(forge, uris->ch_message);
-    lv2_atom_forge_string(forge, text, (uint32_t)strlen(text));
-  } else if (type == uris->patch_Set) {
-    lv2_atom_forge_key(forge, uris->patch_property);
-    lv2_atom_forge_urid(forge, reply->property);
-    lv2_atom_forge_key(forge, uris->patch_value);
-    if (reply->path) {
-      lv2_atom_forge_path(forge, text, (uint32_t)strlen(text));
-    } else {
-      lv2_atom_forge_string(forge, text, (uint32_t)strlen(text));
-    }
-  }
-  lv2_atom_forge_pop(forge, &frame);
-  /* The forge returns 0 from then on once out of space; the frame may be
-     left half-written, which is why callers check space first. */
-  return forge->offset <= forge->size;
-}
-
-/* Room needed to write `reply`, generously. */
-CH_REALTIME static uint32_t
-answer_size(const ChReply* const reply)
-{
-  return 160u + reply->text_len;
-}
-
 CH_REALTIME static uint32_t
 forge_space(const Chronus* const self)
 {
   return (uint32_t)(self->forge.size - self->forge.offset);
+}
+
+/* Write `msg` as an event at frame 0, if it fits whole. */
+CH_REALTIME static bool
+write_msg(Chronus* const self, const ChMsg* const msg)
+{
+  if ((uint64_t)ch_msg_size(msg) + sizeof(LV2_Atom_Event) > forge_space(self)) {
+    return false;
+  }
+  return lv2_atom_forge_frame_time(&self->forge, 0) &&
+         ch_msg_write(&self->forge, &self->uris, msg);
 }
 
 CH_REALTIME static void
@@ -203,27 +166,55 @@ write_error(Chronus* const    self,
             const int32_t     seq,
             const char* const text)
 {
-  ChReply reply;
-  memset(&reply, 0, sizeof(reply));
-  reply.type     = CH_REPLY_ERROR;
-  reply.has_seq  = has_seq;
-  reply.seq      = seq;
-  reply.text_len = (uint32_t)strlen(text) + 1u;
-  if (forge_space(self) >= answer_size(&reply)) {
-    write_answer(self, self->uris.ch_Error, &reply, text);
-  } else {
+  ChMsg msg   = ch_msg_init(CH_MSG_ERROR);
+  msg.has_seq = has_seq;
+  msg.seq     = seq;
+  msg.message = text;
+  if (!write_msg(self, &msg)) {
     ++self->dropped_notify;
   }
+}
+
+/* The answer `reply` (with `text` after it) as a message. */
+CH_REALTIME static ChMsg
+answer_of(const Chronus* const self,
+          const ChReply* const reply,
+          const char* const    text)
+{
+  ChMsg msg   = ch_msg_init(CH_MSG_ACK);
+  msg.has_seq = reply->has_seq;
+  msg.seq     = reply->seq;
+  switch ((ChReplyType)reply->type) {
+  case CH_REPLY_COMMITTED:
+    msg.kind       = CH_MSG_COMMITTED;
+    msg.generation = (int64_t)ch_graph_generation(self->active);
+    msg.build_ms   = reply->u.committed.build_ms;
+    break;
+  case CH_REPLY_ERROR:
+    msg.kind    = CH_MSG_ERROR;
+    msg.message = text;
+    break;
+  case CH_REPLY_PROPERTY:
+    msg.kind          = CH_MSG_PROPERTY;
+    msg.property      = reply->u.property.property;
+    msg.value_is_path = reply->u.property.path;
+    msg.text          = text;
+    break;
+  default:
+    break;
+  }
+  return msg;
 }
 
 /* Graph swaps (audio thread) */
 
 CH_REALTIME static void
-retire(Chronus* const self, ChGraph* const graph)
+retire(Chronus* const self, const ChTrashType type, void* const ptr)
 {
   /* The trash holds thousands of pointers and the worker empties it every
      time it runs, which it must do to build each graph we retire. */
-  if (ch_ring_write(&self->trash, &graph, sizeof(graph), NULL, 0)) {
+  const ChTrash item = { type, ptr };
+  if (ch_ring_write(&self->trash, &item, sizeof(item), NULL, 0)) {
     self->work_owed = true;
   }
 }
@@ -232,14 +223,98 @@ CH_REALTIME static bool
 swap_in(Chronus* const self, ChGraph* const graph)
 {
   if (ch_graph_generation(graph) < ch_graph_generation(self->active)) {
-    retire(self, graph); /* overtaken by a newer one (a state restore) */
+    retire(self, CH_TRASH_GRAPH, graph); /* overtaken by a restore */
     return false;
   }
   ch_graph_carry(graph, self->active);
-  retire(self, self->active);
+  retire(self, CH_TRASH_GRAPH, self->active);
   self->active = graph;
   ch_voicing_set_voices(&self->voicing, ch_graph_polyphony(graph));
   return true;
+}
+
+/* Send as many ch:Patch pieces as fit; the rest goes next cycle. */
+CH_REALTIME static void
+export_pieces(Chronus* const self)
+{
+  ChExport* const ex = &self->export;
+  while (ex->text) {
+    const uint32_t left = ex->total - ex->offset;
+    ChMsg          msg  = ch_msg_init(CH_MSG_PATCH);
+    msg.has_seq         = ex->has_seq;
+    msg.seq             = ex->seq;
+    msg.generation      = ex->generation;
+    msg.offset          = ex->offset;
+    msg.total           = ex->total;
+    msg.text            = ex->text + ex->offset;
+    msg.text_len        = left < CH_PATCH_PIECE ? left : CH_PATCH_PIECE;
+    if (!write_msg(self, &msg)) {
+      return;
+    }
+    ex->offset += msg.text_len;
+    if (ex->offset >= ex->total) {
+      retire(self, CH_TRASH_TEXT, ex->text);
+      ex->text = NULL;
+    }
+  }
+}
+
+/* Apply module:param = value (text is "module\0param\0") as Set `order`. */
+CH_REALTIME static void
+replay_set(Chronus* const self, const ChReply* const reply, const char* text)
+{
+  const char* const param = text + strlen(text) + 1u;
+  const int         m     = ch_graph_find(self->active, text);
+  const int         p =
+    m < 0 ? -1 : ch_graph_find_param(self->active, (uint32_t)m, param);
+  if (p >= 0) {
+    ch_graph_set_ordered(self->active, (uint32_t)m, (uint32_t)p,
+                         reply->u.set.value, reply->u.set.order);
+  }
+}
+
+/* One outbox record; false if it must wait for next cycle. */
+CH_REALTIME static bool
+take_reply(Chronus* const self, const ChReply* const reply, const char* text)
+{
+  const uint32_t room = (uint32_t)sizeof(LV2_Atom_Event);
+  switch ((ChReplyType)reply->type) {
+  case CH_REPLY_COMMITTED: {
+    /* A swap never waits for room to announce it. */
+    const bool  newer = swap_in(self, reply->u.committed.graph);
+    const ChMsg msg   = answer_of(self, reply, text);
+    if (!newer) {
+      write_error(self, reply->has_seq, reply->seq,
+                  "commit superseded by a restored state");
+    } else if (!write_msg(self, &msg)) {
+      ++self->dropped_notify;
+    }
+    return true;
+  }
+  case CH_REPLY_SET:
+    replay_set(self, reply, text);
+    return true;
+  case CH_REPLY_PATCH:
+    if (self->export.text) {
+      return false; /* one export at a time, in order */
+    }
+    self->export =
+      (ChExport){ reply->u.patch.text,       reply->u.patch.total, 0,
+                  reply->u.patch.generation, reply->has_seq,       reply->seq };
+    export_pieces(self);
+    return true;
+  default:
+    break;
+  }
+  const ChMsg msg = answer_of(self, reply, text);
+  if (ch_msg_size(&msg) + room > self->forge.size) {
+    /* It would never fit: waiting would block every answer behind it. */
+    write_error(self, reply->has_seq, reply->seq,
+                "an answer was too large for the notify buffer and was "
+                "dropped (the host's atom buffer is too small)");
+    return true;
+  }
+  return write_msg(self, &msg); /* else the rest waits for next cycle */
 }
 
 /* Cycle start: swap in what the worker or a restore finished, and pass the
@@ -247,8 +322,6 @@ swap_in(Chronus* const self, ChGraph* const graph)
 CH_REALTIME static void
 begin_cycle(Chronus* const self)
 {
-  const ChUris* const uris = &self->uris;
-
   /* A restored state first: graphs the worker built before the restore are
      older and get dropped; those built after it carry from it. */
   ChGraph* const restored = atomic_exchange(&self->restored, NULL);
@@ -256,48 +329,13 @@ begin_cycle(Chronus* const self)
     swap_in(self, restored);
   }
 
+  export_pieces(self);
   uint32_t    size = 0;
   const void* record;
   while ((record = ch_ring_peek(&self->outbox, &size))) {
-    const ChReply* const reply    = (const ChReply*)record;
-    const char* const    text     = (const char*)(reply + 1);
-    const bool           fits_now = forge_space(self) >= answer_size(reply);
-    if (reply->type == CH_REPLY_COMMITTED) {
-      /* A swap never waits for room to announce it. */
-      const bool newer = swap_in(self, reply->graph);
-      if (!fits_now) {
-        ++self->dropped_notify;
-      } else if (newer) {
-        write_answer(self, uris->ch_Committed, reply, text);
-      } else {
-        write_answer(self, uris->ch_Error, reply,
-                     "commit superseded by a restored state");
-      }
-    } else if (reply->type == CH_REPLY_SET) {
-      const char* const param = text + strlen(text) + 1u;
-      const int         m     = ch_graph_find(self->active, text);
-      const int         p =
-        m < 0 ? -1 : ch_graph_find_param(self->active, (uint32_t)m, param);
-      if (p >= 0) {
-        ch_graph_set_ordered(self->active, (uint32_t)m, (uint32_t)p,
-                             reply->value, reply->order);
-      }
-    } else if (answer_size(reply) > self->forge.size) {
-      /* It would never fit: waiting would block every answer behind it. */
-      const bool    has_seq = reply->has_seq;
-      const int32_t seq     = reply->seq;
-      ch_ring_pop(&self->outbox);
-      write_error(self, has_seq, seq,
-                  "an answer was too large for the notify buffer and was "
-                  "dropped (the host's atom buffer is too small)");
-      continue;
-    } else if (!fits_now) {
-      break; /* the rest waits for next cycle's notify buffer */
-    } else {
-      const LV2_URID type = reply->type == CH_REPLY_ACK     ? uris->ch_Ack
-                            : reply->type == CH_REPLY_ERROR ? uris->ch_Error
-                                                            : uris->patch_Set;
-      write_answer(self, type, reply, text);
+    const ChReply* const reply = (const ChReply*)record;
+    if (!take_reply(self, reply, (const char*)(reply + 1))) {
+      break;
     }
     ch_ring_pop(&self->outbox);
   }
@@ -307,6 +345,51 @@ begin_cycle(Chronus* const self)
     write_error(self, false, 0,
                 "the notify buffer was full: some answers were lost");
   }
+}
+
+/* ch:Set echoes (audio thread) */
+
+/* Remember module:param = value for the echo at the cycle's end. */
+CH_REALTIME static void
+echo_set(Chronus* const    self,
+         const char* const module,
+         const char* const param,
+         const float       value)
+{
+  uint32_t i = 0;
+  while (i < self->n_echo && (strcmp(self->echo[i].module, module) ||
+                              strcmp(self->echo[i].param, param))) {
+    ++i;
+  }
+  if (i == self->n_echo) {
+    if (i == CH_ECHO_MAX || strlen(module) > CH_NAME_MAX ||
+        strlen(param) > CH_NAME_MAX) {
+      return; /* a UI asks patch:Get after a burst this large */
+    }
+    memcpy(self->echo[i].module, module, strlen(module) + 1u);
+    memcpy(self->echo[i].param, param, strlen(param) + 1u);
+    ++self->n_echo;
+  }
+  self->echo[i].value = value;
+}
+
+/* Write the cycle's echoes; those that do not fit wait for next cycle. */
+CH_REALTIME static void
+write_echoes(Chronus* const self)
+{
+  uint32_t done = 0;
+  for (; done < self->n_echo; ++done) {
+    ChMsg msg  = ch_msg_init(CH_MSG_PARAM);
+    msg.module = self->echo[done].module;
+    msg.param  = self->echo[done].param;
+    msg.value  = self->echo[done].value;
+    if (!write_msg(self, &msg)) {
+      break;
+    }
+  }
+  memmove(self->echo, self->echo + done,
+          (self->n_echo - done) * sizeof(self->echo[0]));
+  self->n_echo -= done;
 }
 
 /* Messages (audio thread) */
@@ -327,49 +410,35 @@ tell_worker(Chronus* const self)
                                   &token) != LV2_WORKER_SUCCESS;
 }
 
-/* ch:Set and ch:Gate act on the playing graph at once; the worker then
-   applies them to the models and answers. */
+/* ch:Set and ch:Gate act on the playing graph at once (and are echoed);
+   the worker then applies them to the models and answers. */
 CH_REALTIME static void
-apply_now(Chronus* const               self,
-          const LV2_Atom_Object* const obj,
-          const uint32_t               order)
+apply_now(Chronus* const self, const ChMsg* const msg, const uint32_t order)
 {
-  const ChUris* const uris   = &self->uris;
-  const LV2_Atom*     module = NULL;
-  const LV2_Atom*     param  = NULL;
-  const LV2_Atom*     value  = NULL;
-  lv2_atom_object_get(obj, uris->ch_module, &module, uris->ch_param, &param,
-                      uris->ch_value, &value, 0);
-  const char* const module_name = ch_atom_string(uris, module);
-  const char* const param_name =
-    obj->body.otype == uris->ch_Gate ? "gate" : ch_atom_string(uris, param);
-  float number = 0.0f;
-  if (!module_name || !param_name || !ch_atom_number(uris, value, &number)) {
-    return;
+  if (!msg->module || !msg->param || !msg->has_value) {
+    return; /* the worker answers what is missing */
   }
-  if (obj->body.otype == uris->ch_Gate) {
-    number = number > 0.5f ? 1.0f : 0.0f;
-  }
-  const int m = ch_graph_find(self->active, module_name);
+  const int m = ch_graph_find(self->active, msg->module);
   const int p =
-    m < 0 ? -1 : ch_graph_find_param(self->active, (uint32_t)m, param_name);
+    m < 0 ? -1 : ch_graph_find_param(self->active, (uint32_t)m, msg->param);
   if (p >= 0) {
-    ch_graph_set_ordered(self->active, (uint32_t)m, (uint32_t)p, number, order);
+    ch_graph_set_ordered(self->active, (uint32_t)m, (uint32_t)p, msg->value,
+                         order);
+    echo_set(self, msg->module, msg->param,
+             ch_graph_get(self->active, (uint32_t)m, (uint32_t)p));
   }
 }
 
 CH_REALTIME static void
-forward(Chronus* const self, const LV2_Atom* const atom, const ChMsg* msg)
+forward(Chronus* const        self,
+        const LV2_Atom* const atom,
+        const ChMsg* const    msg,
+        const ChJob* const    job)
 {
-  if (!ch_ring_write(&self->inbox, msg, sizeof(*msg), atom,
+  /* run() checked the atom: its size is inside its event. */
+  if (!ch_ring_write(&self->inbox, job, sizeof(*job), atom,
                      (uint32_t)sizeof(LV2_Atom) + atom->size)) {
-    const LV2_Atom* seq = NULL;
-    if (atom->type == self->uris.atom_Object) {
-      lv2_atom_object_get((const LV2_Atom_Object*)atom, self->uris.ch_seq, &seq,
-                          0);
-    }
-    const bool has_seq = seq && seq->type == self->uris.atom_Int;
-    write_error(self, has_seq, has_seq ? ((const LV2_Atom_Int*)seq)->body : 0,
+    write_error(self, msg->has_seq, msg->seq,
                 "message dropped: the queue to the worker is full or the "
                 "message is too large");
     return;
@@ -381,8 +450,8 @@ forward(Chronus* const self, const LV2_Atom* const atom, const ChMsg* msg)
 CH_REALTIME static void
 request_program(Chronus* const self, const int32_t number)
 {
-  const ChMsg msg = { .type = CH_MSG_PROGRAM, .value = number };
-  if (ch_ring_write(&self->inbox, &msg, sizeof(msg), NULL, 0)) {
+  const ChJob job = { .type = CH_JOB_PROGRAM, .program = number };
+  if (ch_ring_write(&self->inbox, &job, sizeof(job), NULL, 0)) {
     tell_worker(self);
   } else {
     write_error(self, false, 0,
@@ -391,29 +460,45 @@ request_program(Chronus* const self, const int32_t number)
 }
 
 CH_REALTIME static void
-handle_event(Chronus* const self, const LV2_Atom_Event* const ev)
+handle_message(Chronus* const        self,
+               const LV2_Atom* const atom,
+               const uint32_t        capacity)
 {
-  const ChUris* const uris = &self->uris;
-  if (ev->body.type == uris->midi_Event) {
+  ChMsg      msg;
+  ChMsgFault fault;
+  if (ch_msg_read(&self->uris, atom, capacity, &msg, &fault)) {
+    write_error(self, fault.has_seq, fault.seq,
+                ch_msg_fault_text(&self->uris, &fault, self->fault_text,
+                                  sizeof(self->fault_text)));
+    return; /* nothing else happens */
+  }
+  if (msg.kind == CH_MSG_NONE) {
+    return; /* hosts send the transport every cycle; we have no use yet */
+  }
+  ChJob job = { .type = CH_JOB_MESSAGE };
+  if (msg.kind == CH_MSG_SET || msg.kind == CH_MSG_GATE) {
+    /* Stamped, so the worker can replay it on a graph built without it. */
+    job.generation = ch_graph_generation(self->active);
+    job.order      = ++self->set_count;
+    apply_now(self, &msg, job.order);
+  }
+  forward(self, atom, &msg, &job);
+}
+
+CH_REALTIME static void
+handle_event(Chronus* const              self,
+             const LV2_Atom_Event* const ev,
+             const uint32_t              capacity)
+{
+  if (ev->body.type == self->uris.midi_Event) {
     const uint8_t* const midi = (const uint8_t*)(ev + 1);
     if (ev->body.size == 2 && (midi[0] & 0xF0) == 0xC0 && midi[1] < 0x80) {
       request_program(self, midi[1]);
     } else {
       ch_voicing_midi(&self->voicing, midi, ev->body.size);
     }
-  } else if (ev->body.type == uris->atom_Object) {
-    const LV2_Atom_Object* const obj = (const LV2_Atom_Object*)&ev->body;
-    if (obj->body.otype == uris->time_Position) {
-      return; /* hosts send the transport every cycle; we have no use yet */
-    }
-    ChMsg msg = { .type = CH_MSG_ATOM };
-    if (obj->body.otype == uris->ch_Set || obj->body.otype == uris->ch_Gate) {
-      /* Stamped, so the worker can replay it on a graph built without it. */
-      msg.generation = ch_graph_generation(self->active);
-      msg.order      = ++self->set_count;
-      apply_now(self, obj, msg.order);
-    }
-    forward(self, &ev->body, &msg);
+  } else if (ev->body.type == self->uris.atom_Object) {
+    handle_message(self, &ev->body, capacity);
   }
 }
 
@@ -532,8 +617,8 @@ poll_patch_file(Chronus* const self, const uint32_t n_frames)
     return;
   }
   self->poll_countdown = (uint32_t)(self->rate / 4.0f);
-  const ChMsg msg      = { .type = CH_MSG_POLL };
-  if (ch_ring_write(&self->inbox, &msg, sizeof(msg), NULL, 0)) {
+  const ChJob job      = { .type = CH_JOB_POLL };
+  if (ch_ring_write(&self->inbox, &job, sizeof(job), NULL, 0)) {
     tell_worker(self);
   }
 }
@@ -569,6 +654,35 @@ leave_float_mode(const ChFloatMode host)
 }
 #endif
 
+/* Render up to each event of the control port and act on it; returns the
+   frame rendered up to.  The sequence is walked checked: a broken event
+   stops the walk, with a ch:Error. */
+CH_REALTIME static uint32_t
+play_control(Chronus* const self, const uint32_t n_frames)
+{
+  uint32_t       done = 0;
+  ChSeqIter      it;
+  const uint64_t control_size =
+    self->control ? sizeof(LV2_Atom) + (uint64_t)self->control->atom.size : 0;
+  if (ch_seq_begin(&self->uris, self->control, control_size, &it)) {
+    uint32_t              room = 0;
+    const LV2_Atom_Event* ev;
+    while ((ev = ch_seq_next(&it, &room))) {
+      const int64_t  frames = ev->time.frames;
+      const uint32_t at     = frames < (int64_t)done       ? done
+                              : frames > (int64_t)n_frames ? n_frames
+                                                           : (uint32_t)frames;
+      render(self, done, at);
+      done = at;
+      handle_event(self, ev, room);
+    }
+  }
+  if (it.fault) {
+    write_error(self, false, 0, it.fault); /* the events after it are lost */
+  }
+  return done;
+}
+
 CH_REALTIME static void
 run(LV2_Handle instance, const uint32_t n_frames)
 {
@@ -586,22 +700,12 @@ run(LV2_Handle instance, const uint32_t n_frames)
     tell_worker(self);
   }
 
-  uint32_t done = 0;
-  LV2_ATOM_SEQUENCE_FOREACH(self->control, ev)
-  {
-    const int64_t  frames = ev->time.frames;
-    const uint32_t at     = frames < (int64_t)done       ? done
-                            : frames > (int64_t)n_frames ? n_frames
-                                                         : (uint32_t)frames;
-    render(self, done, at);
-    done = at;
-    handle_event(self, ev);
-  }
-  render(self, done, n_frames);
+  render(self, play_control(self, n_frames), n_frames);
 
   self->muted_reports =
     self->muted_reports > n_frames ? self->muted_reports - n_frames : 0;
   poll_patch_file(self, n_frames);
+  write_echoes(self);
   lv2_atom_forge_pop(&self->forge, &notify_frame);
   leave_float_mode(mode);
 }
@@ -614,9 +718,15 @@ cleanup(LV2_Handle instance)
   uint32_t    size = 0;
   const void* record;
   while ((record = ch_ring_peek(&self->outbox, &size))) {
-    ch_graph_free(((const ChReply*)record)->graph);
+    const ChReply* const reply = (const ChReply*)record;
+    if (reply->type == CH_REPLY_COMMITTED) {
+      ch_graph_free(reply->u.committed.graph);
+    } else if (reply->type == CH_REPLY_PATCH) {
+      free(reply->u.patch.text);
+    }
     ch_ring_pop(&self->outbox);
   }
+  free(self->export.text);
   ch_graph_free(atomic_exchange(&self->restored, NULL));
   ch_graph_free(self->active);
   ch_ring_destroy(&self->inbox);

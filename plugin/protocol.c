@@ -222,18 +222,20 @@ ch_seq_begin(const ChUris* const            uris,
     return false;
   }
   if (!atom_fits((const uint8_t*)seq, capacity, &type, &size)) {
-    it->fault = "its size runs past the end of its buffer";
+    it->fault =
+      "malformed atom:Sequence: its size runs past the end of its buffer";
     return false;
   }
   if (size == 0) {
     return false; /* some hosts give an empty atom when nothing is sent */
   }
   if (type != uris->atom_Sequence) {
-    it->fault = "it is not an atom:Sequence";
+    it->fault = "malformed atom:Sequence: it is not an atom:Sequence";
     return false;
   }
   if (size < sizeof(LV2_Atom_Sequence_Body)) {
-    it->fault = "it is too small for a sequence header";
+    it->fault =
+      "malformed atom:Sequence: it is too small for a sequence header";
     return false;
   }
   const uint8_t* const body = (const uint8_t*)seq + sizeof(LV2_Atom);
@@ -251,7 +253,9 @@ ch_seq_next(ChSeqIter* const it, uint32_t* const body_capacity)
   const uint64_t left = (uint64_t)(it->end - it->at);
   if (left < sizeof(LV2_Atom_Event)) {
     /* Up to 7 bytes may be the padding of the last event. */
-    it->fault = left < 8u ? NULL : "an event header is cut short";
+    it->fault = left < 8u
+                  ? NULL
+                  : "malformed atom:Sequence: an event header is cut short";
     it->at    = it->end;
     return NULL;
   }
@@ -259,7 +263,8 @@ ch_seq_next(ChSeqIter* const it, uint32_t* const body_capacity)
   const uint64_t       room = left - sizeof(LV2_Atom_Event);
   const uint32_t       size = rd32(ev + 8);
   if ((uint64_t)size > room) {
-    it->fault = "an event's size runs past the end of its sequence";
+    it->fault = "malformed atom:Sequence: an event's size runs past the end of "
+                "its sequence (the events after it were dropped)";
     it->at    = it->end;
     return NULL;
   }

@@ -4,8 +4,6 @@
 
 #include "../src/patch.h"
 
-#include <lv2/atom/util.h>
-
 #include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,19 +46,20 @@ ch_build(Chronus* const       self,
 
 /* Answers */
 
-/* The header of an answer to the message carrying `seq` (may be NULL). */
+/* The header of an answer to `req` (may be NULL: no seq). */
 static ChReply
-reply_to(const Chronus* const self, const uint32_t type, const LV2_Atom* seq)
+reply_to(const uint32_t type, const ChMsg* const req)
 {
   ChReply header;
   memset(&header, 0, sizeof(header));
   header.type    = type;
-  header.has_seq = seq && seq->type == self->uris.atom_Int;
-  header.seq     = header.has_seq ? ((const LV2_Atom_Int*)seq)->body : 0;
+  header.has_seq = req && req->has_seq;
+  header.seq     = header.has_seq ? req->seq : 0;
   return header;
 }
 
-/* Queue an answer for run(); `text` (may be NULL) follows the header. */
+/* Queue an answer for run(); `text` (may be NULL) follows the header.  What
+   the header owns is freed if it cannot be queued. */
 static void
 push(Chronus* const self, ChReply header, const char* const text)
 {
@@ -69,22 +68,32 @@ push(Chronus* const self, ChReply header, const char* const text)
                      header.text_len)) {
     lv2_log_error(&self->logger, "chronus: answer queue full, dropped: %s\n",
                   text ? text : "(no text)");
-    ch_graph_free(header.graph);
+    if (header.type == CH_REPLY_COMMITTED) {
+      ch_graph_free(header.u.committed.graph);
+    } else if (header.type == CH_REPLY_PATCH) {
+      free(header.u.patch.text);
+    }
   }
 }
 
 static void
-reply(Chronus* const    self,
-      const uint32_t    type,
-      const LV2_Atom*   seq,
-      ChGraph* const    graph,
-      const float       build_ms,
-      const char* const text)
+reply_ack(Chronus* const self, const ChMsg* const req)
 {
-  ChReply header  = reply_to(self, type, seq);
-  header.graph    = graph;
-  header.build_ms = build_ms;
-  push(self, header, text);
+  if (req && req->has_seq) {
+    push(self, reply_to(CH_REPLY_ACK, req), NULL);
+  }
+}
+
+static void
+reply_committed(Chronus* const     self,
+                const ChMsg* const req,
+                ChGraph* const     graph,
+                const float        build_ms)
+{
+  ChReply header              = reply_to(CH_REPLY_COMMITTED, req);
+  header.u.committed.graph    = graph;
+  header.u.committed.build_ms = build_ms;
+  push(self, header, NULL);
 }
 
 /* Ask run() to apply module:param = value, as ch:Set number `order`. */
@@ -103,10 +112,10 @@ replay_set(Chronus* const    self,
   }
   memcpy(names, module, m_len);
   memcpy(names + m_len, param, p_len);
-  ChReply header  = reply_to(self, CH_REPLY_SET, NULL);
-  header.order    = order;
-  header.value    = value;
-  header.text_len = (uint32_t)(m_len + p_len);
+  ChReply header     = reply_to(CH_REPLY_SET, NULL);
+  header.u.set.order = order;
+  header.u.set.value = value;
+  header.text_len    = (uint32_t)(m_len + p_len);
   if (!ch_ring_write(&self->outbox, &header, sizeof(header), names,
                      header.text_len)) {
     lv2_log_error(&self->logger, "chronus: answer queue full, dropped a set\n");
@@ -115,15 +124,15 @@ replay_set(Chronus* const    self,
 
 /* Answer with patch:Set `property` = `text` (a path if `path`). */
 static void
-reply_property(Chronus* const    self,
-               const LV2_Atom*   seq,
-               const LV2_URID    property,
-               const bool        path,
-               const char* const text)
+reply_property(Chronus* const     self,
+               const ChMsg* const req,
+               const LV2_URID     property,
+               const bool         path,
+               const char* const  text)
 {
-  ChReply header  = reply_to(self, CH_REPLY_PROPERTY, seq);
-  header.property = property;
-  header.path     = path;
+  ChReply header             = reply_to(CH_REPLY_PROPERTY, req);
+  header.u.property.property = property;
+  header.u.property.path     = path;
   push(self, header, text);
 }
 
@@ -131,27 +140,27 @@ reply_property(Chronus* const    self,
 __attribute__((format(printf, 3, 4)))
 #endif
 static void
-reply_error(Chronus* const self, const LV2_Atom* seq, const char* fmt, ...)
+reply_error(Chronus* const self, const ChMsg* const req, const char* fmt, ...)
 {
   va_list args;
   va_start(args, fmt);
   vsnprintf(self->text, sizeof(self->text), fmt, args);
   va_end(args);
   lv2_log_error(&self->logger, "chronus: %s\n", self->text);
-  reply(self, CH_REPLY_ERROR, seq, NULL, 0.0f, self->text);
+  push(self, reply_to(CH_REPLY_ERROR, req), self->text);
 }
 
 /* Acknowledge success, or pass the error on. */
 static void
 answer(Chronus* const       self,
-       const LV2_Atom*      seq,
+       const ChMsg* const   req,
        const ChStatus       st,
        const ChError* const err)
 {
   if (st) {
-    reply_error(self, seq, "%s", err->msg);
-  } else if (seq) {
-    reply(self, CH_REPLY_ACK, seq, NULL, 0.0f, NULL);
+    reply_error(self, req, "%s", err->msg);
+  } else {
+    reply_ack(self, req);
   }
 }
 
@@ -166,7 +175,7 @@ uri_of(const Chronus* const self, const LV2_URID urid)
 }
 
 static void
-commit(Chronus* const self, const LV2_Atom* const seq)
+commit(Chronus* const self, const ChMsg* const req)
 {
   ChError  err;
   ChGraph* graph    = NULL;
@@ -175,15 +184,15 @@ commit(Chronus* const self, const LV2_Atom* const seq)
   const ChStatus st =
     ch_build(self, self->standby, self->committed, &graph, &build_ms, &err);
   if (st) {
-    reply_error(self, seq, "commit rejected: %s", err.msg);
+    reply_error(self, req, "commit rejected: %s", err.msg);
     return;
   }
   if (ch_model_assign(self->committed, self->standby, &err)) {
     ch_graph_free(graph);
-    reply_error(self, seq, "commit rejected: %s", err.msg);
+    reply_error(self, req, "commit rejected: %s", err.msg);
     return;
   }
-  reply(self, CH_REPLY_COMMITTED, seq, graph, build_ms, NULL);
+  reply_committed(self, req, graph, build_ms);
 }
 
 /* Replace standby with `model`, keeping identities of modules that stay. */
@@ -210,11 +219,13 @@ adopt_read(Chronus* const self, ChModel* const model, const ChStatus st)
 
 /* Replace standby with a patch read from Turtle text or from a file. */
 static ChStatus
-load_text(Chronus* const self, const char* const text, ChError* const err)
+load_text(Chronus* const    self,
+          const char* const text,
+          const size_t      len,
+          ChError* const    err)
 {
   ChModel* const model = ch_model_new();
-  return model ? adopt_read(self, model,
-                            ch_patch_read(model, text, strlen(text), err))
+  return model ? adopt_read(self, model, ch_patch_read(model, text, len, err))
                : ch_error(err, CH_ERR_NO_MEMORY, "out of memory");
 }
 
@@ -283,47 +294,6 @@ program(Chronus* const self, const int32_t number)
   }
 }
 
-static void
-patch_set(Chronus* const               self,
-          const LV2_Atom_Object* const obj,
-          const LV2_Atom* const        seq)
-{
-  const ChUris* const uris     = &self->uris;
-  const LV2_Atom*     property = NULL;
-  const LV2_Atom*     value    = NULL;
-  lv2_atom_object_get(obj, uris->patch_property, &property, uris->patch_value,
-                      &value, 0);
-  if (!property || property->type != uris->atom_URID) {
-    reply_error(self, seq, "patch:Set without a patch:property");
-    return;
-  }
-  const LV2_URID key = ((const LV2_Atom_URID*)property)->body;
-  if (key == uris->ch_patchFile) {
-    const char* const path = ch_atom_string(&self->uris, value);
-    if (!path) {
-      reply_error(self, seq, "patch:Set ch:patchFile needs an atom:Path");
-    } else {
-      ch_worker_set_patch_file(self, path, seq);
-    }
-    return;
-  }
-  if (key != uris->ch_patch) {
-    reply_error(self, seq, "patch:Set: unknown property <%s>",
-                uri_of(self, key));
-    return;
-  }
-  const char* const text = ch_atom_string(&self->uris, value);
-  ChError           err;
-  ch_error_clear(&err);
-  if (!text) {
-    reply_error(self, seq, "patch:Set ch:patch needs a string of Turtle");
-  } else if (load_text(self, text, &err)) {
-    reply_error(self, seq, "load failed: %s", err.msg);
-  } else {
-    commit(self, seq);
-  }
-}
-
 /* Patch file watching */
 
 static ChFileStamp
@@ -354,7 +324,7 @@ same_stamp(const ChFileStamp* const a, const ChFileStamp* const b)
    no module in it is refused too: a half-saved file that is still valid
    Turtle (only its prefixes, say) must not silence the instrument. */
 static void
-reload_patch_file(Chronus* const self, const LV2_Atom* const seq)
+reload_patch_file(Chronus* const self, const ChMsg* const req)
 {
   ChError err;
   ch_error_clear(&err);
@@ -367,20 +337,20 @@ reload_patch_file(Chronus* const self, const LV2_Atom* const seq)
       ch_error(&err, CH_ERR_BAD_PATCH, "%s: holds no module", self->patch_file);
   }
   if (adopt_read(self, model, st)) {
-    reply_error(self, seq,
+    reply_error(self, req,
                 "patch file: %s; still playing the last patch loaded", err.msg);
   } else {
-    commit(self, seq);
+    commit(self, req);
   }
 }
 
 void
-ch_worker_set_patch_file(Chronus* const        self,
-                         const char* const     path,
-                         const LV2_Atom* const seq)
+ch_worker_set_patch_file(Chronus* const     self,
+                         const char* const  path,
+                         const ChMsg* const req)
 {
   if (strlen(path) >= sizeof(self->patch_file)) {
-    reply_error(self, seq, "patch file path too long (%zu bytes)",
+    reply_error(self, req, "patch file path too long (%zu bytes)",
                 strlen(path));
     return;
   }
@@ -388,17 +358,15 @@ ch_worker_set_patch_file(Chronus* const        self,
      is no new commit. */
   const ChFileStamp now = stamp_of(path);
   if (!strcmp(path, self->patch_file) && same_stamp(&now, &self->file_stamp)) {
-    if (seq) {
-      reply(self, CH_REPLY_ACK, seq, NULL, 0.0f, NULL);
-    }
+    reply_ack(self, req);
     return;
   }
   snprintf(self->patch_file, sizeof(self->patch_file), "%s", path);
   atomic_store(&self->watching, path[0] != '\0');
   if (path[0]) {
-    reload_patch_file(self, seq);
-  } else if (seq) {
-    reply(self, CH_REPLY_ACK, seq, NULL, 0.0f, NULL); /* stop watching */
+    reload_patch_file(self, req);
+  } else {
+    reply_ack(self, req); /* stop watching */
   }
 }
 
@@ -428,138 +396,237 @@ poll_patch_file(Chronus* const self)
   }
 }
 
+/* Messages: one handler each */
+
+typedef void (*ChHandler)(Chronus* self, const ChMsg* msg, const ChJob* job);
+
 static void
-patch_get(Chronus* const self, const LV2_Atom* const seq)
+on_create(Chronus* const self, const ChMsg* const msg, const ChJob* const job)
 {
+  (void)job;
   ChError err;
   ch_error_clear(&err);
-  char* const text = ch_patch_write(self->committed, &err);
-  if (!text) {
-    reply_error(self, seq, "patch:Get: %s", err.msg);
+  if (!msg->module || !msg->module_kind) {
+    reply_error(self, msg, "ch:Create needs ch:module and ch:kind strings");
     return;
   }
-  reply_property(self, seq, self->uris.ch_patch, false, text);
-  free(text);
-  if (self->patch_file[0]) {
-    reply_property(self, seq, self->uris.ch_patchFile, true, self->patch_file);
+  answer(self, msg,
+         ch_model_create(self->standby, msg->module, msg->module_kind, &err),
+         &err);
+}
+
+static void
+on_delete(Chronus* const self, const ChMsg* const msg, const ChJob* const job)
+{
+  (void)job;
+  ChError err;
+  ch_error_clear(&err);
+  if (!msg->module) {
+    reply_error(self, msg, "ch:Delete needs a ch:module string");
+    return;
+  }
+  answer(self, msg, ch_model_delete(self->standby, msg->module, &err), &err);
+}
+
+static void
+on_link(Chronus* const self, const ChMsg* const msg, const ChJob* const job)
+{
+  (void)job;
+  const bool connect = msg->kind == CH_MSG_CONNECT;
+  ChError    err;
+  ch_error_clear(&err);
+  if (!msg->from || !msg->to) {
+    reply_error(self, msg, "%s needs ch:from and ch:to strings",
+                connect ? "ch:Connect" : "ch:Disconnect");
+    return;
+  }
+  answer(self, msg,
+         connect ? ch_model_connect(self->standby, msg->from, msg->to, &err)
+                 : ch_model_disconnect(self->standby, msg->from, msg->to, &err),
+         &err);
+}
+
+/* ch:Set and ch:Gate: the playing patch has it already (run() set it);
+   keep both models in step with it.  Fine if only one has the module. */
+static void
+on_set(Chronus* const self, const ChMsg* const msg, const ChJob* const job)
+{
+  const bool gate = msg->kind == CH_MSG_GATE;
+  if (!msg->module || !msg->param || !msg->has_value) {
+    reply_error(self, msg, "%s needs ch:module%s and a numeric ch:value",
+                gate ? "ch:Gate" : "ch:Set", gate ? "" : ", ch:param");
+    return;
+  }
+  ChError err;
+  ChError other;
+  ch_error_clear(&err);
+  const ChStatus st_standby =
+    ch_model_set(self->standby, msg->module, msg->param, msg->value, &err);
+  const ChStatus st_committed =
+    ch_model_set(self->committed, msg->module, msg->param, msg->value, &other);
+  const bool ok = !st_standby || !st_committed;
+  answer(self, msg, ok ? CH_SUCCESS : st_standby, &err);
+  if (ok && job->generation < self->generation) {
+    /* A graph newer than the one run() set it on was built without it:
+       have run() set it there too (unless newer Sets came since). */
+    replay_set(self, msg->module, msg->param, msg->value, job->order);
   }
 }
 
 static void
-message(Chronus* const self, const ChMsg* const msg, const LV2_Atom* const atom)
+on_commit(Chronus* const self, const ChMsg* const msg, const ChJob* const job)
 {
-  const ChUris* const uris = &self->uris;
-  if (atom->type != uris->atom_Object) {
-    return;
-  }
-  const LV2_Atom_Object* const obj    = (const LV2_Atom_Object*)atom;
-  const LV2_URID               type   = obj->body.otype;
-  const LV2_Atom*              seq    = NULL;
-  const LV2_Atom*              module = NULL;
-  const LV2_Atom*              kind   = NULL;
-  const LV2_Atom*              from   = NULL;
-  const LV2_Atom*              to     = NULL;
-  const LV2_Atom*              param  = NULL;
-  const LV2_Atom*              value  = NULL;
-  const LV2_Atom*              text   = NULL;
-  const LV2_Atom*              file   = NULL;
-  lv2_atom_object_get(obj, uris->ch_seq, &seq, uris->ch_module, &module,
-                      uris->ch_kind, &kind, uris->ch_from, &from, uris->ch_to,
-                      &to, uris->ch_param, &param, uris->ch_value, &value,
-                      uris->ch_text, &text, uris->ch_file, &file, 0);
-  if (!seq) {
-    lv2_atom_object_get(obj, uris->patch_sequenceNumber, &seq, 0);
-  }
+  (void)job;
+  commit(self, msg);
+}
 
+static void
+on_abort(Chronus* const self, const ChMsg* const msg, const ChJob* const job)
+{
+  (void)job;
   ChError err;
   ch_error_clear(&err);
-  const char* const module_name = ch_atom_string(&self->uris, module);
-  float             number      = 0.0f;
+  answer(self, msg, ch_model_assign(self->standby, self->committed, &err),
+         &err);
+}
 
-  if (type == uris->ch_Create) {
-    if (!module_name || !ch_atom_string(&self->uris, kind)) {
-      reply_error(self, seq, "ch:Create needs ch:module and ch:kind strings");
-      return;
-    }
-    answer(self, seq,
-           ch_model_create(self->standby, module_name,
-                           ch_atom_string(&self->uris, kind), &err),
-           &err);
-  } else if (type == uris->ch_Delete) {
-    if (!module_name) {
-      reply_error(self, seq, "ch:Delete needs a ch:module string");
-      return;
-    }
-    answer(self, seq, ch_model_delete(self->standby, module_name, &err), &err);
-  } else if (type == uris->ch_Connect || type == uris->ch_Disconnect) {
-    const char* const a = ch_atom_string(&self->uris, from);
-    const char* const b = ch_atom_string(&self->uris, to);
-    if (!a || !b) {
-      reply_error(self, seq, "%s needs ch:from and ch:to strings",
-                  type == uris->ch_Connect ? "ch:Connect" : "ch:Disconnect");
-      return;
-    }
-    answer(self, seq,
-           type == uris->ch_Connect
-             ? ch_model_connect(self->standby, a, b, &err)
-             : ch_model_disconnect(self->standby, a, b, &err),
-           &err);
-  } else if (type == uris->ch_Set || type == uris->ch_Gate) {
-    const bool        gate = type == uris->ch_Gate;
-    const char* const param_name =
-      gate ? "gate" : ch_atom_string(&self->uris, param);
-    if (!module_name || !param_name ||
-        !ch_atom_number(&self->uris, value, &number)) {
-      reply_error(self, seq, "%s needs ch:module%s and a numeric ch:value",
-                  gate ? "ch:Gate" : "ch:Set", gate ? "" : ", ch:param");
-      return;
-    }
-    if (gate) {
-      number = number > 0.5f ? 1.0f : 0.0f;
-    }
-    /* The playing patch has it already (run() set it); keep both models in
-       step with it.  Fine if only one of them has the module. */
-    ChError        other;
-    const ChStatus st_standby =
-      ch_model_set(self->standby, module_name, param_name, number, &err);
-    const ChStatus st_committed =
-      ch_model_set(self->committed, module_name, param_name, number, &other);
-    const bool ok = !st_standby || !st_committed;
-    answer(self, seq, ok ? CH_SUCCESS : st_standby, &err);
-    if (ok && msg->generation < self->generation) {
-      /* A graph newer than the one run() set it on was built without it:
-         have run() set it there too (unless newer Sets came since). */
-      replay_set(self, module_name, param_name, number, msg->order);
-    }
-  } else if (type == uris->ch_Commit) {
-    commit(self, seq);
-  } else if (type == uris->ch_Abort) {
-    answer(self, seq, ch_model_assign(self->standby, self->committed, &err),
-           &err);
-  } else if (type == uris->ch_Load) {
-    const char* const turtle = ch_atom_string(&self->uris, text);
-    const char* const path   = ch_atom_string(&self->uris, file);
-    if (!turtle && !path) {
-      reply_error(self, seq, "ch:Load needs ch:text (Turtle) or ch:file");
-      return;
-    }
-    const ChStatus st =
-      turtle ? load_text(self, turtle, &err) : load_file(self, path, &err);
-    if (st) {
-      reply_error(self, seq, "load failed: %s", err.msg);
+static void
+on_load(Chronus* const self, const ChMsg* const msg, const ChJob* const job)
+{
+  (void)job;
+  ChError err;
+  ch_error_clear(&err);
+  if (!msg->text && !msg->file) {
+    reply_error(self, msg, "ch:Load needs ch:text (Turtle) or ch:file");
+    return;
+  }
+  const ChStatus st = msg->text
+                        ? load_text(self, msg->text, msg->text_len, &err)
+                        : load_file(self, msg->file, &err);
+  if (st) {
+    reply_error(self, msg, "load failed: %s", err.msg);
+  } else {
+    reply_ack(self, msg);
+  }
+}
+
+/* patch:Get: the watched file, then the active patch as ch:Patch pieces
+   (run() sends the text piece by piece as notify has room). */
+static void
+on_get(Chronus* const self, const ChMsg* const msg, const ChJob* const job)
+{
+  (void)job;
+  ChError err;
+  ch_error_clear(&err);
+  if (self->patch_file[0]) {
+    reply_property(self, msg, self->uris.ch_patchFile, true, self->patch_file);
+  }
+  char* const text = ch_patch_write(self->committed, &err);
+  if (!text) {
+    reply_error(self, msg, "patch:Get: %s", err.msg);
+    return;
+  }
+  ChReply header            = reply_to(CH_REPLY_PATCH, msg);
+  header.u.patch.text       = text;
+  header.u.patch.total      = (uint32_t)strlen(text);
+  header.u.patch.generation = (int64_t)self->generation;
+  push(self, header, NULL); /* run() owns the text from here */
+}
+
+/* patch:Set of ch:patch (Turtle) or ch:patchFile (a path to watch). */
+static void
+on_put(Chronus* const self, const ChMsg* const msg, const ChJob* const job)
+{
+  (void)job;
+  const ChUris* const uris = &self->uris;
+  ChError             err;
+  ch_error_clear(&err);
+  if (!msg->property) {
+    reply_error(self, msg, "patch:Set without a patch:property");
+  } else if (msg->property == uris->ch_patchFile) {
+    if (!msg->file) {
+      reply_error(self, msg, "patch:Set ch:patchFile needs an atom:Path");
     } else {
-      answer(self, seq, st, &err);
+      ch_worker_set_patch_file(self, msg->file, msg);
     }
-  } else if (type == uris->patch_Get) {
-    patch_get(self, seq);
-  } else if (type == uris->patch_Set) {
-    patch_set(self, obj, seq);
-  } else if (!strncmp(uri_of(self, type), CH_URI, strlen(CH_URI))) {
-    reply_error(self, seq, "unknown message type <%s>", uri_of(self, type));
-  } else if (seq) {
-    reply_error(self, seq, "message type <%s> is not for Chronus",
-                uri_of(self, type));
+  } else if (msg->property != uris->ch_patch) {
+    reply_error(self, msg, "patch:Set: unknown property <%s>",
+                uri_of(self, msg->property));
+  } else if (!msg->text) {
+    reply_error(self, msg, "patch:Set ch:patch needs a string of Turtle");
+  } else if (load_text(self, msg->text, msg->text_len, &err)) {
+    reply_error(self, msg, "load failed: %s", err.msg);
+  } else {
+    commit(self, msg);
+  }
+}
+
+static void
+on_not_yet(Chronus* const self, const ChMsg* const msg, const ChJob* const job)
+{
+  (void)job;
+  reply_error(self, msg, "%s is not supported yet",
+              ch_uri_name(&self->uris, msg->otype));
+}
+
+/* An object of an unknown type: answered if it is ours or expects it. */
+static void
+on_unknown(Chronus* const self, const ChMsg* const msg, const ChJob* const job)
+{
+  (void)job;
+  const char* const uri = uri_of(self, msg->otype);
+  if (!strncmp(uri, CH_URI, strlen(CH_URI))) {
+    reply_error(self, msg, "unknown message type <%s>", uri);
+  } else if (msg->has_seq) {
+    reply_error(self, msg, "message type <%s> is not for Chronus", uri);
   } /* else: another vocabulary's object, not meant for us: ignore it */
+}
+
+/* Answers sent to the plugin are someone's mistake: say so if asked. */
+static void
+on_answer(Chronus* const self, const ChMsg* const msg, const ChJob* const job)
+{
+  (void)job;
+  if (msg->has_seq) {
+    reply_error(self, msg, "%s is an answer, not a request",
+                ch_uri_name(&self->uris, msg->otype));
+  }
+}
+
+static const ChHandler handlers[CH_MSG_N_KINDS] = {
+  [CH_MSG_CREATE] = on_create,    [CH_MSG_DELETE] = on_delete,
+  [CH_MSG_CONNECT] = on_link,     [CH_MSG_DISCONNECT] = on_link,
+  [CH_MSG_SET] = on_set,          [CH_MSG_GATE] = on_set,
+  [CH_MSG_COMMIT] = on_commit,    [CH_MSG_ABORT] = on_abort,
+  [CH_MSG_LOAD] = on_load,        [CH_MSG_UNDO] = on_not_yet,
+  [CH_MSG_REDO] = on_not_yet,     [CH_MSG_GET] = on_get,
+  [CH_MSG_PUT] = on_put,          [CH_MSG_ACK] = on_answer,
+  [CH_MSG_COMMITTED] = on_answer, [CH_MSG_ERROR] = on_answer,
+  [CH_MSG_PATCH] = on_answer,     [CH_MSG_UNKNOWN] = on_unknown,
+};
+
+/* A queued message atom of `size` bytes: decoded again (checked), then
+   handed to its handler. */
+static void
+message(Chronus* const        self,
+        const ChJob* const    job,
+        const LV2_Atom* const atom,
+        const uint32_t        size)
+{
+  ChMsg      msg;
+  ChMsgFault fault;
+  if (ch_msg_read(&self->uris, atom, size, &msg, &fault)) {
+    char text[256];
+    ch_msg_fault_text(&self->uris, &fault, text, sizeof(text));
+    ChMsg req   = ch_msg_init(CH_MSG_NONE);
+    req.has_seq = fault.has_seq;
+    req.seq     = fault.seq;
+    reply_error(self, &req, "%s", text);
+    return;
+  }
+  if (msg.kind != CH_MSG_NONE && handlers[msg.kind]) {
+    handlers[msg.kind](self, &msg, job);
+  }
 }
 
 void
@@ -568,9 +635,13 @@ ch_worker_empty_trash(Chronus* const self)
   uint32_t    size = 0;
   const void* record;
   while ((record = ch_ring_peek(&self->trash, &size))) {
-    ChGraph* graph = NULL;
-    memcpy(&graph, record, sizeof(graph));
-    ch_graph_free(graph);
+    ChTrash item;
+    memcpy(&item, record, sizeof(item));
+    if (item.type == CH_TRASH_GRAPH) {
+      ch_graph_free((ChGraph*)item.ptr);
+    } else {
+      free(item.ptr);
+    }
     ch_ring_pop(&self->trash);
   }
 }
@@ -583,12 +654,13 @@ ch_worker_drain(Chronus* const self)
   uint32_t    size = 0;
   const void* record;
   while ((record = ch_ring_peek(&self->inbox, &size))) {
-    const ChMsg* const msg = (const ChMsg*)record;
-    if (msg->type == CH_MSG_ATOM) {
-      message(self, msg, (const LV2_Atom*)(msg + 1));
-    } else if (msg->type == CH_MSG_PROGRAM) {
-      program(self, msg->value);
-    } else if (msg->type == CH_MSG_POLL) {
+    const ChJob* const job = (const ChJob*)record;
+    if (job->type == CH_JOB_MESSAGE) {
+      message(self, job, (const LV2_Atom*)(job + 1),
+              size - (uint32_t)sizeof(*job));
+    } else if (job->type == CH_JOB_PROGRAM) {
+      program(self, job->program);
+    } else if (job->type == CH_JOB_POLL) {
       poll_patch_file(self);
     }
     ch_ring_pop(&self->inbox);

@@ -2,6 +2,7 @@
    a timeline of control events, audio capture and notify parsing. */
 #include "host.h"
 
+#include "protocol.h"
 #include "rtcheck.h"
 
 #include <lilv/lilv.h>
@@ -223,18 +224,9 @@ typedef struct {
   uint32_t size;   /* of the atom, header included */
 } Pending;
 
-typedef struct {
-  LV2_URID atom_Float, atom_Int, atom_Long, atom_String, atom_URID, atom_Object,
-    atom_Sequence, midi_Event, patch_Get, patch_Set, patch_property,
-    patch_value, ch_Create, ch_Delete, ch_Connect, ch_Disconnect, ch_Set,
-    ch_Gate, ch_Commit, ch_Abort, ch_Load, ch_Ack, ch_Committed, ch_Error,
-    ch_seq, ch_module, ch_kind, ch_from, ch_to, ch_param, ch_value, ch_text,
-    ch_file, ch_message, ch_generation, ch_buildTime, ch_patch;
-} Uris;
-
 struct HostImpl {
   HostWorkerMode              mode;
-  Uris                        uris;
+  ChUris                      uris;
   LilvInstance*               instance;
   const LV2_Worker_Interface* iface;
 
@@ -281,6 +273,11 @@ struct HostImpl {
   uint64_t         frames;
 
   /* Answers */
+  char*       patch_text; /* ch:Patch pieces so far */
+  uint32_t    patch_have;
+  uint32_t    patch_pieces;
+  unsigned    patch_errors;
+  unsigned    notify_faults;
   HostAnswer* answers;
   size_t      n_answers;
   size_t      cap_answers;
@@ -304,48 +301,6 @@ struct HostImpl {
   char     rt_first[64];
   uint64_t rt_checked;
 };
-
-static void
-map_uris_into(Uris* u)
-{
-  u->atom_Float     = host_map(LV2_ATOM__Float);
-  u->atom_Int       = host_map(LV2_ATOM__Int);
-  u->atom_Long      = host_map(LV2_ATOM__Long);
-  u->atom_String    = host_map(LV2_ATOM__String);
-  u->atom_URID      = host_map(LV2_ATOM__URID);
-  u->atom_Object    = host_map(LV2_ATOM__Object);
-  u->atom_Sequence  = host_map(LV2_ATOM__Sequence);
-  u->midi_Event     = host_map(LV2_MIDI__MidiEvent);
-  u->patch_Get      = host_map(LV2_PATCH__Get);
-  u->patch_Set      = host_map(LV2_PATCH__Set);
-  u->patch_property = host_map(LV2_PATCH__property);
-  u->patch_value    = host_map(LV2_PATCH__value);
-  u->ch_Create      = host_map(NS_CH "Create");
-  u->ch_Delete      = host_map(NS_CH "Delete");
-  u->ch_Connect     = host_map(NS_CH "Connect");
-  u->ch_Disconnect  = host_map(NS_CH "Disconnect");
-  u->ch_Set         = host_map(NS_CH "Set");
-  u->ch_Gate        = host_map(NS_CH "Gate");
-  u->ch_Commit      = host_map(NS_CH "Commit");
-  u->ch_Abort       = host_map(NS_CH "Abort");
-  u->ch_Load        = host_map(NS_CH "Load");
-  u->ch_Ack         = host_map(NS_CH "Ack");
-  u->ch_Committed   = host_map(NS_CH "Committed");
-  u->ch_Error       = host_map(NS_CH "Error");
-  u->ch_seq         = host_map(NS_CH "seq");
-  u->ch_module      = host_map(NS_CH "module");
-  u->ch_kind        = host_map(NS_CH "kind");
-  u->ch_from        = host_map(NS_CH "from");
-  u->ch_to          = host_map(NS_CH "to");
-  u->ch_param       = host_map(NS_CH "param");
-  u->ch_value       = host_map(NS_CH "value");
-  u->ch_text        = host_map(NS_CH "text");
-  u->ch_file        = host_map(NS_CH "file");
-  u->ch_message     = host_map(NS_CH "message");
-  u->ch_generation  = host_map(NS_CH "generation");
-  u->ch_buildTime   = host_map(NS_CH "buildTime");
-  u->ch_patch       = host_map(NS_CH "patch");
-}
 
 /* Log */
 
@@ -499,7 +454,7 @@ host_new_with(const HostOptions* o)
   Host* const h = (Host*)calloc(1, sizeof(Host));
   h->mode       = o->worker;
   h->rtcheck    = o->rtcheck;
-  map_uris_into(&h->uris);
+  ch_uris_map(&h->uris, &map_feature);
 
   /* Features */
   h->log.handle                       = h;
@@ -633,6 +588,7 @@ host_free(Host* h)
   }
   host_clear_answers(h);
   free(h->answers);
+  free(h->patch_text);
   free(h->cap_l);
   free(h->cap_r);
   free(h->scratch_l);
@@ -710,31 +666,45 @@ host_note_off(Host* h, int64_t frame, uint8_t note)
   host_midi(h, frame, msg, 3u);
 }
 
+/* Queue `msg`, written by the protocol module's one encoder. */
 static void
-object_begin(Host* h, LV2_Atom_Forge_Frame* fr, LV2_URID otype, int32_t seq)
+send_msg(Host* h, int64_t frame, int32_t seq, ChMsg* msg)
 {
+  msg->has_seq = seq != HOST_NO_SEQ;
+  msg->seq     = msg->has_seq ? seq : 0;
   forge_start(h);
-  lv2_atom_forge_object(&h->forge, fr, 0, otype);
-  if (seq != HOST_NO_SEQ) {
-    lv2_atom_forge_key(&h->forge, h->uris.ch_seq);
-    lv2_atom_forge_int(&h->forge, seq);
+  if (!ch_msg_write(&h->forge, &h->uris, msg)) {
+    fprintf(stderr, "host: message too large for the scratch buffer\n");
+    abort();
   }
-}
-
-static void
-put_string(Host* h, LV2_URID key, const char* s)
-{
-  if (s) {
-    lv2_atom_forge_key(&h->forge, key);
-    lv2_atom_forge_string(&h->forge, s, (uint32_t)strlen(s));
-  }
-}
-
-static void
-object_end(Host* h, LV2_Atom_Forge_Frame* fr, int64_t frame)
-{
-  lv2_atom_forge_pop(&h->forge, fr);
   enqueue(h, frame);
+}
+
+void
+host_raw(Host* h, int64_t frame, const void* atom, uint32_t size)
+{
+  if (size > SCRATCH_SIZE || size < sizeof(LV2_Atom)) {
+    fprintf(stderr, "host: bad raw atom size %u\n", size);
+    abort();
+  }
+  memcpy(h->scratch, atom, size);
+  enqueue(h, frame);
+}
+
+uint32_t
+host_encode(Host* h, const ChMsg* msg, void* buf, uint32_t size)
+{
+  LV2_Atom_Forge forge = h->forge;
+  lv2_atom_forge_set_buffer(&forge, (uint8_t*)buf, size);
+  return ch_msg_write(&forge, &h->uris, msg)
+           ? (uint32_t)sizeof(LV2_Atom) + ((const LV2_Atom*)buf)->size
+           : 0u;
+}
+
+const ChUris*
+host_uris(const Host* h)
+{
+  return &h->uris;
 }
 
 void
@@ -744,35 +714,32 @@ host_create(Host*       h,
             const char* module,
             const char* kind)
 {
-  LV2_Atom_Forge_Frame fr;
-  object_begin(h, &fr, h->uris.ch_Create, seq);
-  put_string(h, h->uris.ch_module, module);
-  put_string(h, h->uris.ch_kind, kind);
-  object_end(h, &fr, frame);
+  ChMsg msg       = ch_msg_init(CH_MSG_CREATE);
+  msg.module      = module;
+  msg.module_kind = kind;
+  send_msg(h, frame, seq, &msg);
 }
 
 void
 host_delete(Host* h, int64_t frame, int32_t seq, const char* module)
 {
-  LV2_Atom_Forge_Frame fr;
-  object_begin(h, &fr, h->uris.ch_Delete, seq);
-  put_string(h, h->uris.ch_module, module);
-  object_end(h, &fr, frame);
+  ChMsg msg  = ch_msg_init(CH_MSG_DELETE);
+  msg.module = module;
+  send_msg(h, frame, seq, &msg);
 }
 
 static void
 link_message(Host*       h,
-             LV2_URID    otype,
+             ChMsgKind   kind,
              int64_t     frame,
              int32_t     seq,
              const char* from,
              const char* to)
 {
-  LV2_Atom_Forge_Frame fr;
-  object_begin(h, &fr, otype, seq);
-  put_string(h, h->uris.ch_from, from);
-  put_string(h, h->uris.ch_to, to);
-  object_end(h, &fr, frame);
+  ChMsg msg = ch_msg_init(kind);
+  msg.from  = from;
+  msg.to    = to;
+  send_msg(h, frame, seq, &msg);
 }
 
 void
@@ -782,7 +749,7 @@ host_connect(Host*       h,
              const char* from,
              const char* to)
 {
-  link_message(h, h->uris.ch_Connect, frame, seq, from, to);
+  link_message(h, CH_MSG_CONNECT, frame, seq, from, to);
 }
 
 void
@@ -792,7 +759,7 @@ host_disconnect(Host*       h,
                 const char* from,
                 const char* to)
 {
-  link_message(h, h->uris.ch_Disconnect, frame, seq, from, to);
+  link_message(h, CH_MSG_DISCONNECT, frame, seq, from, to);
 }
 
 void
@@ -803,98 +770,83 @@ host_set(Host*       h,
          const char* param,
          float       value)
 {
-  LV2_Atom_Forge_Frame fr;
-  object_begin(h, &fr, h->uris.ch_Set, seq);
-  put_string(h, h->uris.ch_module, module);
-  put_string(h, h->uris.ch_param, param);
-  lv2_atom_forge_key(&h->forge, h->uris.ch_value);
-  lv2_atom_forge_float(&h->forge, value);
-  object_end(h, &fr, frame);
+  ChMsg msg  = ch_msg_init(CH_MSG_SET);
+  msg.module = module;
+  msg.param  = param;
+  msg.value  = value;
+  send_msg(h, frame, seq, &msg);
 }
 
 void
 host_gate(Host* h, int64_t frame, int32_t seq, const char* module, bool on)
 {
-  LV2_Atom_Forge_Frame fr;
-  object_begin(h, &fr, h->uris.ch_Gate, seq);
-  put_string(h, h->uris.ch_module, module);
-  lv2_atom_forge_key(&h->forge, h->uris.ch_value);
-  lv2_atom_forge_bool(&h->forge, on);
-  object_end(h, &fr, frame);
+  ChMsg msg  = ch_msg_init(CH_MSG_GATE);
+  msg.module = module;
+  msg.value  = on ? 1.0f : 0.0f;
+  send_msg(h, frame, seq, &msg);
 }
 
 void
 host_commit(Host* h, int64_t frame, int32_t seq)
 {
-  LV2_Atom_Forge_Frame fr;
-  object_begin(h, &fr, h->uris.ch_Commit, seq);
-  object_end(h, &fr, frame);
+  ChMsg msg = ch_msg_init(CH_MSG_COMMIT);
+  send_msg(h, frame, seq, &msg);
 }
 
 void
 host_abort(Host* h, int64_t frame, int32_t seq)
 {
-  LV2_Atom_Forge_Frame fr;
-  object_begin(h, &fr, h->uris.ch_Abort, seq);
-  object_end(h, &fr, frame);
+  ChMsg msg = ch_msg_init(CH_MSG_ABORT);
+  send_msg(h, frame, seq, &msg);
 }
 
 void
 host_load(Host* h, int64_t frame, int32_t seq, const char* turtle)
 {
-  LV2_Atom_Forge_Frame fr;
-  object_begin(h, &fr, h->uris.ch_Load, seq);
-  put_string(h, h->uris.ch_text, turtle);
-  object_end(h, &fr, frame);
+  ChMsg msg = ch_msg_init(CH_MSG_LOAD);
+  msg.text  = turtle;
+  send_msg(h, frame, seq, &msg);
 }
 
 void
 host_load_file(Host* h, int64_t frame, int32_t seq, const char* path)
 {
-  LV2_Atom_Forge_Frame fr;
-  object_begin(h, &fr, h->uris.ch_Load, seq);
-  lv2_atom_forge_key(&h->forge, h->uris.ch_file);
-  lv2_atom_forge_path(&h->forge, path, (uint32_t)strlen(path));
-  object_end(h, &fr, frame);
+  ChMsg msg = ch_msg_init(CH_MSG_LOAD);
+  msg.file  = path;
+  send_msg(h, frame, seq, &msg);
 }
 
 void
 host_patch_get(Host* h, int64_t frame, int32_t seq)
 {
-  LV2_Atom_Forge_Frame fr;
-  object_begin(h, &fr, h->uris.patch_Get, seq);
-  object_end(h, &fr, frame);
+  ChMsg msg = ch_msg_init(CH_MSG_GET);
+  send_msg(h, frame, seq, &msg);
 }
 
 void
 host_patch_set(Host* h, int64_t frame, int32_t seq, const char* turtle)
 {
-  LV2_Atom_Forge_Frame fr;
-  object_begin(h, &fr, h->uris.patch_Set, seq);
-  lv2_atom_forge_key(&h->forge, h->uris.patch_property);
-  lv2_atom_forge_urid(&h->forge, h->uris.ch_patch);
-  put_string(h, h->uris.patch_value, turtle);
-  object_end(h, &fr, frame);
+  ChMsg msg    = ch_msg_init(CH_MSG_PUT);
+  msg.property = h->uris.ch_patch;
+  msg.text     = turtle;
+  send_msg(h, frame, seq, &msg);
 }
 
 void
 host_patch_set_file(Host* h, int64_t frame, int32_t seq, const char* path)
 {
-  LV2_Atom_Forge_Frame fr;
-  object_begin(h, &fr, h->uris.patch_Set, seq);
-  lv2_atom_forge_key(&h->forge, h->uris.patch_property);
-  lv2_atom_forge_urid(&h->forge, host_map("urn:chronus:patchFile"));
-  lv2_atom_forge_key(&h->forge, h->uris.patch_value);
-  lv2_atom_forge_path(&h->forge, path, (uint32_t)strlen(path));
-  object_end(h, &fr, frame);
+  ChMsg msg    = ch_msg_init(CH_MSG_PUT);
+  msg.property = h->uris.ch_patchFile;
+  msg.file     = path;
+  send_msg(h, frame, seq, &msg);
 }
 
 void
 host_message(Host* h, int64_t frame, int32_t seq, const char* otype_uri)
 {
-  LV2_Atom_Forge_Frame fr;
-  object_begin(h, &fr, host_map(otype_uri), seq);
-  object_end(h, &fr, frame);
+  ChMsg msg = ch_msg_init(CH_MSG_UNKNOWN);
+  msg.otype = host_map(otype_uri);
+  send_msg(h, frame, seq, &msg);
 }
 
 void
@@ -986,30 +938,91 @@ add_answer(Host* h, const HostAnswer* a)
   h->answers[h->n_answers++] = *a;
 }
 
-static char*
-string_body(const Uris* u, const LV2_Atom* atom)
+/* ch:Patch pieces, put together: a whole text makes a HOST_ANSWER_PATCH
+   answer.  A piece at offset 0 starts again. */
+static void
+add_piece(Host* h, const ChMsg* m, HostAnswer* a)
 {
-  if (!atom || (atom->type != u->atom_String &&
-                atom->type != host_map(LV2_ATOM__Path))) {
-    return NULL;
+  if (m->offset == 0) {
+    free(h->patch_text);
+    h->patch_text   = (char*)calloc(1, (size_t)m->total + 1u);
+    h->patch_have   = 0;
+    h->patch_pieces = 0;
   }
-  const char* const s = (const char*)LV2_ATOM_BODY_CONST(atom);
-  return strndup(s, atom->size);
+  if (!h->patch_text || m->offset != h->patch_have) {
+    fprintf(stderr, "host: ch:Patch piece at %u, expected %u\n", m->offset,
+            h->patch_have);
+    ++h->patch_errors;
+    return;
+  }
+  memcpy(h->patch_text + m->offset, m->text, m->text_len);
+  h->patch_have += m->text_len;
+  ++h->patch_pieces;
+  if (h->patch_have == m->total) {
+    a->type       = HOST_ANSWER_PATCH;
+    a->text       = h->patch_text;
+    a->pieces     = h->patch_pieces;
+    a->generation = m->generation;
+    h->patch_text = NULL;
+    add_answer(h, a);
+  }
+}
+
+/* One decoded answer of the notify port. */
+static void
+take_answer(Host* h, const ChMsg* m, HostAnswer* a)
+{
+  a->has_seq = m->has_seq;
+  a->seq     = m->seq;
+  switch (m->kind) {
+  case CH_MSG_ACK:
+    a->type = HOST_ANSWER_ACK;
+    break;
+  case CH_MSG_COMMITTED:
+    a->type       = HOST_ANSWER_COMMITTED;
+    a->generation = m->generation;
+    a->build_ms   = m->build_ms;
+    break;
+  case CH_MSG_ERROR:
+    a->type = HOST_ANSWER_ERROR;
+    a->text = m->message ? strdup(m->message) : NULL;
+    break;
+  case CH_MSG_PATCH:
+    add_piece(h, m, a);
+    return;
+  case CH_MSG_PUT:
+    a->type = HOST_ANSWER_PROPERTY;
+    a->text = m->file ? strdup(m->file) : m->text ? strdup(m->text) : NULL;
+    break;
+  case CH_MSG_SET:
+    a->type  = HOST_ANSWER_PARAM;
+    a->value = m->value;
+    if (m->module && m->param) {
+      a->text = (char*)malloc(strlen(m->module) + strlen(m->param) + 2u);
+      sprintf(a->text, "%s:%s", m->module, m->param);
+    }
+    break;
+  default:
+    break;
+  }
+  add_answer(h, a);
 }
 
 static void
 parse_notify(Host* h)
 {
-  const Uris* const u = &h->uris;
-  if (h->notify->atom.type != u->atom_Sequence) {
-    if (h->notify->atom.type) {
-      fprintf(stderr, "host: notify is not a sequence (type %u)\n",
-              h->notify->atom.type);
+  const uint64_t size = sizeof(LV2_Atom) + (uint64_t)h->notify->atom.size;
+  ChSeqIter      it;
+  if (!ch_seq_begin(&h->uris, h->notify, size, &it)) {
+    if (it.fault) {
+      fprintf(stderr, "host: notify: %s\n", it.fault);
+      ++h->notify_faults;
     }
     return;
   }
-  LV2_ATOM_SEQUENCE_FOREACH(h->notify, ev)
-  {
+  uint32_t              room = 0;
+  const LV2_Atom_Event* ev;
+  while ((ev = ch_seq_next(&it, &room))) {
     HostAnswer a;
     memset(&a, 0, sizeof(a));
     a.type       = HOST_ANSWER_OTHER;
@@ -1017,38 +1030,27 @@ parse_notify(Host* h)
     a.build_ms   = -1.0f;
     a.cycle      = h->cycles;
     a.frame      = (uint32_t)ev->time.frames;
-    if (ev->body.type == u->atom_Object) {
-      const LV2_Atom_Object* obj = (const LV2_Atom_Object*)&ev->body;
-      const LV2_Atom*        seq = NULL;
-      const LV2_Atom*        gen = NULL;
-      const LV2_Atom*        bt  = NULL;
-      const LV2_Atom*        msg = NULL;
-      const LV2_Atom*        val = NULL;
-      lv2_atom_object_get(obj, u->ch_seq, &seq, u->ch_generation, &gen,
-                          u->ch_buildTime, &bt, u->ch_message, &msg,
-                          u->patch_value, &val, 0);
-      const LV2_URID t = obj->body.otype;
-      a.type           = t == u->ch_Ack         ? HOST_ANSWER_ACK
-                         : t == u->ch_Committed ? HOST_ANSWER_COMMITTED
-                         : t == u->ch_Error     ? HOST_ANSWER_ERROR
-                         : t == u->patch_Set    ? HOST_ANSWER_PATCH
-                                                : HOST_ANSWER_OTHER;
-      if (seq && seq->type == u->atom_Int) {
-        a.has_seq = true;
-        a.seq     = ((const LV2_Atom_Int*)seq)->body;
-      }
-      if (gen && gen->type == u->atom_Long) {
-        a.generation = ((const LV2_Atom_Long*)gen)->body;
-      } else if (gen && gen->type == u->atom_Int) {
-        a.generation = ((const LV2_Atom_Int*)gen)->body;
-      }
-      if (bt && bt->type == u->atom_Float) {
-        a.build_ms = ((const LV2_Atom_Float*)bt)->body;
-      }
-      a.text = string_body(u, a.type == HOST_ANSWER_PATCH ? val : msg);
+    ChMsg      m;
+    ChMsgFault fault;
+    if (ch_msg_read(&h->uris, &ev->body, room, &m, &fault)) {
+      char text[256];
+      fprintf(stderr, "host: notify: %s\n",
+              ch_msg_fault_text(&h->uris, &fault, text, sizeof(text)));
+      ++h->notify_faults;
+      continue;
     }
-    add_answer(h, &a);
+    take_answer(h, &m, &a);
   }
+  if (it.fault) {
+    fprintf(stderr, "host: notify: %s\n", it.fault);
+    ++h->notify_faults;
+  }
+}
+
+unsigned
+host_notify_faults(const Host* h)
+{
+  return h->notify_faults;
 }
 
 /* Running */
@@ -1240,7 +1242,11 @@ host_answer_type_name(HostAnswerType type)
   case HOST_ANSWER_ERROR:
     return "Error";
   case HOST_ANSWER_PATCH:
+    return "ch:Patch";
+  case HOST_ANSWER_PROPERTY:
     return "patch:Set";
+  case HOST_ANSWER_PARAM:
+    return "ch:Set";
   default:
     return "other";
   }

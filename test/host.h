@@ -4,6 +4,8 @@
 #ifndef CH_TEST_HOST_H
 #define CH_TEST_HOST_H
 
+#include "protocol.h"
+
 #include <lilv/lilv.h>
 #include <lv2/urid/urid.h>
 
@@ -29,7 +31,10 @@ typedef enum {
   HOST_ANSWER_ACK,
   HOST_ANSWER_COMMITTED,
   HOST_ANSWER_ERROR,
-  HOST_ANSWER_PATCH, /**< patch:Set ch:patch (answer to patch:Get) */
+  HOST_ANSWER_PATCH,    /**< the ch:Patch pieces of an answer to patch:Get,
+                             put together */
+  HOST_ANSWER_PROPERTY, /**< patch:Set of a property (ch:patchFile) */
+  HOST_ANSWER_PARAM,    /**< a ch:Set echoed: text "module:param", value */
   HOST_ANSWER_OTHER,
 } HostAnswerType;
 
@@ -40,9 +45,12 @@ typedef struct {
   int32_t        seq;
   int64_t        generation; /**< ch:Committed only, else -1 */
   float          build_ms;   /**< ch:Committed only, else -1 */
-  char*          text;       /**< ch:message or patch:value, else NULL */
-  uint64_t       cycle;      /**< index of the run() call it came out of */
-  uint32_t       frame;      /**< its event frame in that cycle */
+  char*          text;       /**< ch:message, the patch, patch:value, or
+                                  "module:param" of an echo, else NULL */
+  float    value;            /**< ch:Set echo: the value */
+  uint32_t pieces;           /**< ch:Patch: how many pieces it came in */
+  uint64_t cycle;            /**< index of the run() call it came out of */
+  uint32_t frame;            /**< its event frame in that cycle */
 } HostAnswer;
 
 typedef struct HostImpl Host;
@@ -119,6 +127,15 @@ void host_patch_set_file(Host*       host,
                          int64_t     frame,
                          int32_t     seq,
                          const char* path);
+/** Any atom (`size` bytes, header included), sent as it is: for tests of
+    malformed messages. */
+void host_raw(Host* host, int64_t frame, const void* atom, uint32_t size);
+/** `msg` encoded into `buf` by the protocol module; its size or 0. */
+uint32_t host_encode(Host* host, const ChMsg* msg, void* buf, uint32_t size);
+/** The instance's URIDs (the host's map). */
+const ChUris* host_uris(const Host* host);
+/** Malformed atoms seen on notify (each also printed). */
+unsigned host_notify_faults(const Host* host);
 /** An object of type `otype_uri` carrying only ch:seq. */
 void host_message(Host*       host,
                   int64_t     frame,

@@ -1441,7 +1441,8 @@ test_gain_port(void)
 }
 
 /* An answer too big for the host's notify buffer (jalv's default is 4 KiB)
-   must not hold up the answers and commits queued behind it. */
+   must not hold up the answers and commits queued behind it; the patch a
+   patch:Get asks for still arrives whole, in pieces. */
 static void
 test_big_answer_does_not_block(void)
 {
@@ -1468,7 +1469,13 @@ test_big_answer_does_not_block(void)
   CHECK_MSG(run_until_answered(h, NULL, 4, 6, BLOCK),
             "the answers behind a too-big one never came");
   check_answer(h, 6, HOST_ANSWER_COMMITTED);
+  /* The patch itself comes in ch:Patch pieces that fit the small buffer. */
+  CHECK(run_until_answered(h, NULL, 3, 3, BLOCK));
   CHECK_MSG(answer_to(h, 3), "patch:Get got no answer (nor an error)");
+  const HostAnswer* p = host_find(h, HOST_ANSWER_PATCH, 3);
+  CHECK_MSG(p && p->pieces >= 2, "patch:Get: %s in %u pieces",
+            p ? "answered" : "not answered", p ? p->pieces : 0u);
+  CHECK_STR_CONTAINS(p ? p->text : NULL, ":osc59");
   host_free(h);
 }
 

@@ -6,7 +6,7 @@
 #include "../src/patch.h"
 #include "../src/voicing.h"
 #include "lib/lv2host.h"
-#include "uris.h"
+#include "protocol.h"
 
 #include <lilv/lilv.h>
 #include <lv2/atom/forge.h>

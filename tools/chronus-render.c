@@ -3,7 +3,7 @@
 #include "../src/model.h"
 #include "../src/patch.h"
 #include "lib/lv2host.h"
-#include "uris.h"
+#include "protocol.h"
 
 #include <lilv/lilv.h>
 #include <lv2/atom/forge.h>

@@ -1,7 +1,7 @@
 /* lv2host: the lilv/LV2 hosting the offline tools share (see lv2host.h). */
 #include "lv2host.h"
 
-#include "uris.h"
+#include "protocol.h"
 
 #include <lv2/atom/atom.h>
 #include <lv2/buf-size/buf-size.h>
