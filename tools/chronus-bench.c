@@ -342,32 +342,38 @@ control_append(Host* const       host,
 static void
 read_answers(Host* const host)
 {
-  const ChUris* const uris = &host->uris;
-  if (host->notify->atom.type != uris->atom_Sequence) {
+  const uint64_t size = sizeof(LV2_Atom) + (uint64_t)host->notify->atom.size;
+  ChSeqIter      it;
+  if (!ch_seq_begin(&host->uris, host->notify, size, &it)) {
     return;
   }
-  LV2_ATOM_SEQUENCE_FOREACH(host->notify, ev)
-  {
-    if (ev->body.type != uris->atom_Object) {
+  uint32_t              room = 0;
+  const LV2_Atom_Event* ev;
+  while ((ev = ch_seq_next(&it, &room))) {
+    ChMsg      m;
+    ChMsgFault fault;
+    if (ch_msg_read(&host->uris, &ev->body, room, &m, &fault)) {
       continue;
     }
-    const LV2_Atom_Object* const obj     = (const LV2_Atom_Object*)&ev->body;
-    const LV2_Atom*              message = NULL;
-    const LV2_Atom*              ms      = NULL;
-    lv2_atom_object_get(obj, uris->ch_message, &message, uris->ch_buildTime,
-                        &ms, 0);
-    if (obj->body.otype == uris->ch_Error) {
+    if (m.kind == CH_MSG_ERROR) {
       ++host->n_errors;
-      fail("plugin error: %s", message && message->type == uris->atom_String
-                                 ? (const char*)LV2_ATOM_BODY_CONST(message)
-                                 : "(no message)");
-    } else if (obj->body.otype == uris->ch_Committed) {
+      fail("plugin error: %s", m.message ? m.message : "(no message)");
+    } else if (m.kind == CH_MSG_COMMITTED) {
       host->committed = true;
-      if (ms && ms->type == uris->atom_Float) {
-        host->commit_ms = ((const LV2_Atom_Float*)ms)->body;
-      }
+      host->commit_ms = m.build_ms;
     }
   }
+}
+
+/* Appends `msg` (written by the protocol module) to the control port. */
+static bool
+control_message(Host* const host, const ChMsg* const msg)
+{
+  LV2_Atom_Forge* const forge = &host->forge;
+  lv2_atom_forge_set_buffer(forge, host->message, sizeof(host->message));
+  const LV2_Atom* const atom = (const LV2_Atom*)host->message;
+  return ch_msg_write(forge, &host->uris, msg) &&
+         control_append(host, 0, atom->type, atom + 1, atom->size);
 }
 
 /* One run() of `n` frames; returns its duration in nanoseconds. */
@@ -415,22 +421,11 @@ instance_start(Host* const host, const uint32_t block, const char* const path)
 
   /* ch:Load the file and ch:Commit, in one empty run(); the synchronous
      worker builds the graph inside it, and the next run() swaps it in. */
-  LV2_Atom_Forge* const forge = &host->forge;
-  LV2_Atom_Forge_Frame  frame;
+  ChMsg load      = ch_msg_init(CH_MSG_LOAD);
+  load.file       = path;
+  const ChMsg cmt = ch_msg_init(CH_MSG_COMMIT);
   control_clear(host);
-  lv2_atom_forge_set_buffer(forge, host->message, sizeof(host->message));
-  lv2_atom_forge_object(forge, &frame, 0, host->uris.ch_Load);
-  lv2_atom_forge_key(forge, host->uris.ch_file);
-  lv2_atom_forge_path(forge, path, (uint32_t)strlen(path));
-  lv2_atom_forge_pop(forge, &frame);
-  const LV2_Atom* const load = (const LV2_Atom*)host->message;
-  bool                  ok   = forge->offset <= forge->size &&
-            control_append(host, 0, load->type, load + 1, load->size);
-  lv2_atom_forge_set_buffer(forge, host->message, sizeof(host->message));
-  lv2_atom_forge_object(forge, &frame, 0, host->uris.ch_Commit);
-  lv2_atom_forge_pop(forge, &frame);
-  const LV2_Atom* const commit = (const LV2_Atom*)host->message;
-  ok = ok && control_append(host, 0, commit->type, commit + 1, commit->size);
+  const bool ok   = control_message(host, &load) && control_message(host, &cmt);
   host->committed = false;
   host->n_errors  = 0;
   run_cycle(host, 0);

@@ -200,43 +200,26 @@ add_port(Host* const       host,
   return true;
 }
 
-/* Starts a message (an atom:Object of type `otype`) in host->message; its
-   ch:seq is the order of the event it will become. */
-static void
-message_begin(Host* const                 host,
-              LV2_Atom_Forge_Frame* const frame,
-              const LV2_URID              otype)
+/* Queues `msg` (written by the protocol module) as an event; its ch:seq is
+   the order of the event it becomes, so answers name their script line. */
+static bool
+add_msg(Host* const       host,
+        const int64_t     frame,
+        ChMsg* const      msg,
+        const bool        commit,
+        const char* const origin)
 {
   LV2_Atom_Forge* const forge = &host->forge;
   lv2_atom_forge_set_buffer(forge, host->message, sizeof(host->message));
-  lv2_atom_forge_object(forge, frame, 0, otype);
-  lv2_atom_forge_key(forge, host->uris.ch_seq);
-  lv2_atom_forge_int(forge, (int32_t)host->list.n);
-}
-
-static void
-message_string(Host* const host, const LV2_URID key, const char* const value)
-{
-  lv2_atom_forge_key(&host->forge, key);
-  lv2_atom_forge_string(&host->forge, value, (uint32_t)strlen(value));
-}
-
-static bool
-message_end(Host* const                 host,
-            LV2_Atom_Forge_Frame* const frame,
-            const int64_t               frame_time,
-            const bool                  commit,
-            const char* const           origin)
-{
-  LV2_Atom_Forge* const forge = &host->forge;
-  lv2_atom_forge_pop(forge, frame);
-  if (forge->offset > forge->size) {
+  msg->has_seq = true;
+  msg->seq     = (int32_t)host->list.n;
+  if (!ch_msg_write(forge, &host->uris, msg)) {
     fail("%s: message too large", origin);
     return false;
   }
   const LV2_Atom* const atom = (const LV2_Atom*)host->message;
   const uint32_t        size = (uint32_t)sizeof(LV2_Atom) + atom->size;
-  Event* const          ev   = add_event(host, frame_time, EV_ATOM, origin);
+  Event* const          ev   = add_event(host, frame, EV_ATOM, origin);
   if (!ev || !(ev->data = (uint8_t*)malloc(size))) {
     fail("out of memory");
     return false;
@@ -250,12 +233,11 @@ message_end(Host* const                 host,
 static bool
 add_simple(Host* const       host,
            const int64_t     frame,
-           const LV2_URID    otype,
+           const ChMsgKind   kind,
            const char* const origin)
 {
-  LV2_Atom_Forge_Frame f;
-  message_begin(host, &f, otype);
-  return message_end(host, &f, frame, otype == host->uris.ch_Commit, origin);
+  ChMsg msg = ch_msg_init(kind);
+  return add_msg(host, frame, &msg, kind == CH_MSG_COMMIT, origin);
 }
 
 static bool
@@ -264,11 +246,9 @@ add_load(Host* const       host,
          const char* const path,
          const char* const origin)
 {
-  LV2_Atom_Forge_Frame f;
-  message_begin(host, &f, host->uris.ch_Load);
-  lv2_atom_forge_key(&host->forge, host->uris.ch_file);
-  lv2_atom_forge_path(&host->forge, path, (uint32_t)strlen(path));
-  return message_end(host, &f, frame, false, origin);
+  ChMsg msg = ch_msg_init(CH_MSG_LOAD);
+  msg.file  = path;
+  return add_msg(host, frame, &msg, false, origin);
 }
 
 /* Number parsing: the whole token, or an error */
@@ -409,7 +389,6 @@ script_command(Host* const       host,
                char** const      argv,
                const int         argc)
 {
-  const ChUris* const uris = &host->uris;
   const Command*      cmd  = NULL;
   for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); ++i) {
     if (!strcmp(argv[0], commands[i].name)) {
@@ -503,46 +482,42 @@ script_command(Host* const       host,
     return ok;
   }
   if (!strcmp(name, "commit")) {
-    return add_simple(host, frame, uris->ch_Commit, origin);
+    return add_simple(host, frame, CH_MSG_COMMIT, origin);
   }
   if (!strcmp(name, "abort")) {
-    return add_simple(host, frame, uris->ch_Abort, origin);
+    return add_simple(host, frame, CH_MSG_ABORT, origin);
   }
 
   /* Messages with module names: the plugin checks the names. */
-  LV2_Atom_Forge_Frame f;
+  ChMsg msg = ch_msg_init(CH_MSG_CREATE);
   if (!strcmp(name, "create")) {
-    message_begin(host, &f, uris->ch_Create);
-    message_string(host, uris->ch_module, argv[1]);
-    message_string(host, uris->ch_kind, argv[2]);
+    msg.module      = argv[1];
+    msg.module_kind = argv[2];
   } else if (!strcmp(name, "delete")) {
-    message_begin(host, &f, uris->ch_Delete);
-    message_string(host, uris->ch_module, argv[1]);
+    msg        = ch_msg_init(CH_MSG_DELETE);
+    msg.module = argv[1];
   } else if (!strcmp(name, "connect") || !strcmp(name, "disconnect")) {
-    message_begin(host, &f,
-                  name[0] == 'c' ? uris->ch_Connect : uris->ch_Disconnect);
-    message_string(host, uris->ch_from, argv[1]);
-    message_string(host, uris->ch_to, argv[2]);
+    msg      = ch_msg_init(name[0] == 'c' ? CH_MSG_CONNECT : CH_MSG_DISCONNECT);
+    msg.from = argv[1];
+    msg.to   = argv[2];
   } else if (!strcmp(name, "set")) {
     if (!parse_double(argv[3], &x)) {
       return line_error(origin, "bad value '%s' (a number)", argv[3]);
     }
-    message_begin(host, &f, uris->ch_Set);
-    message_string(host, uris->ch_module, argv[1]);
-    message_string(host, uris->ch_param, argv[2]);
-    lv2_atom_forge_key(&host->forge, uris->ch_value);
-    lv2_atom_forge_float(&host->forge, (float)x);
+    msg        = ch_msg_init(CH_MSG_SET);
+    msg.module = argv[1];
+    msg.param  = argv[2];
+    msg.value  = (float)x;
   } else { /* gate */
     const bool on = !strcmp(argv[2], "on") || !strcmp(argv[2], "1");
     if (!on && strcmp(argv[2], "off") && strcmp(argv[2], "0")) {
       return line_error(origin, "bad gate '%s' (on or off)", argv[2]);
     }
-    message_begin(host, &f, uris->ch_Gate);
-    message_string(host, uris->ch_module, argv[1]);
-    lv2_atom_forge_key(&host->forge, uris->ch_value);
-    lv2_atom_forge_bool(&host->forge, on);
+    msg        = ch_msg_init(CH_MSG_GATE);
+    msg.module = argv[1];
+    msg.value  = on ? 1.0f : 0.0f;
   }
-  return message_end(host, &f, frame, false, origin);
+  return add_msg(host, frame, &msg, false, origin);
 }
 
 /* Reads the script; reports every bad line, and fails if there was one. */
@@ -843,63 +818,55 @@ control_add(Host* const host, const Event* const ev, const int64_t frames)
 
 /* Running */
 
+/* The script line of the event an answer's ch:seq names, or NULL. */
 static const char*
-origin_of(const Host* const host, const LV2_Atom* const seq)
+origin_of(const Host* const host, const ChMsg* const answer)
 {
-  if (!seq || seq->type != host->uris.atom_Int) {
-    return NULL;
-  }
-  const int32_t order = ((const LV2_Atom_Int*)seq)->body;
-  return order >= 0 && (uint32_t)order < host->list.n
+  const int32_t order = answer->seq;
+  return answer->has_seq && order >= 0 && (uint32_t)order < host->list.n
            ? host->list.origins[order]
            : NULL;
 }
 
 static void
+print_answer(Host* const host, const ChMsg* const m, const double at)
+{
+  const char* const origin = origin_of(host, m);
+  if (m->kind == CH_MSG_ERROR) {
+    ++host->n_errors;
+    fprintf(stderr, "%9.3f s  error: %s%s%s\n", at, origin ? origin : "",
+            origin ? ": " : "", m->message ? m->message : "(no message)");
+  } else if (m->kind == CH_MSG_COMMITTED && !host->opt.quiet) {
+    fprintf(stderr, "%9.3f s  committed: generation %lld, built in %.2f ms", at,
+            (long long)m->generation, (double)m->build_ms);
+    fprintf(stderr, "%s%s%s\n", origin ? " (" : "", origin ? origin : "",
+            origin ? ")" : "");
+  } else if (host->opt.verbose) {
+    const char* const type = ch_host_unmap(&host->lv2, m->otype);
+    fprintf(stderr, "%9.3f s  %s%s%s\n", at, type ? type : "answer",
+            origin ? ": " : "", origin ? origin : "");
+  }
+}
+
+static void
 print_answers(Host* const host, const double seconds)
 {
-  const ChUris* const uris = &host->uris;
-  if (host->notify->atom.type != uris->atom_Sequence) {
+  const uint64_t size = sizeof(LV2_Atom) + (uint64_t)host->notify->atom.size;
+  ChSeqIter      it;
+  if (!ch_seq_begin(&host->uris, host->notify, size, &it)) {
     return;
   }
-  LV2_ATOM_SEQUENCE_FOREACH(host->notify, ev)
-  {
-    if (ev->body.type != uris->atom_Object) {
+  uint32_t              room = 0;
+  const LV2_Atom_Event* ev;
+  while ((ev = ch_seq_next(&it, &room))) {
+    ChMsg      m;
+    ChMsgFault fault;
+    if (ch_msg_read(&host->uris, &ev->body, room, &m, &fault) ||
+        m.kind == CH_MSG_NONE) {
       continue;
     }
-    const LV2_Atom_Object* const obj     = (const LV2_Atom_Object*)&ev->body;
-    const LV2_Atom*              seq     = NULL;
-    const LV2_Atom*              message = NULL;
-    const LV2_Atom*              gen     = NULL;
-    const LV2_Atom*              ms      = NULL;
-    lv2_atom_object_get(obj, uris->ch_seq, &seq, uris->ch_message, &message,
-                        uris->ch_generation, &gen, uris->ch_buildTime, &ms, 0);
-    const char* const origin = origin_of(host, seq);
-    const double      at =
-      seconds + (double)ev->time.frames / (double)host->opt.rate;
-    if (obj->body.otype == uris->ch_Error) {
-      ++host->n_errors;
-      const char* const text = message && message->type == uris->atom_String
-                                 ? (const char*)LV2_ATOM_BODY_CONST(message)
-                                 : "(no message)";
-      fprintf(stderr, "%9.3f s  error: %s%s%s\n", at, origin ? origin : "",
-              origin ? ": " : "", text);
-    } else if (obj->body.otype == uris->ch_Committed && !host->opt.quiet) {
-      fprintf(stderr, "%9.3f s  committed: generation %lld", at,
-              gen && gen->type == uris->atom_Long
-                ? (long long)((const LV2_Atom_Long*)gen)->body
-                : -1LL);
-      if (ms && ms->type == uris->atom_Float) {
-        fprintf(stderr, ", built in %.2f ms",
-                (double)((const LV2_Atom_Float*)ms)->body);
-      }
-      fprintf(stderr, "%s%s%s\n", origin ? " (" : "", origin ? origin : "",
-              origin ? ")" : "");
-    } else if (host->opt.verbose) {
-      const char* const type = ch_host_unmap(&host->lv2, obj->body.otype);
-      fprintf(stderr, "%9.3f s  %s%s%s\n", at, type ? type : "answer",
-              origin ? ": " : "", origin ? origin : "");
-    }
+    print_answer(host, &m,
+                 seconds + (double)ev->time.frames / (double)host->opt.rate);
   }
 }
 
@@ -1222,7 +1189,7 @@ run_host(Host* const host)
     snprintf(origin, sizeof(origin), "--patch %s", opt->patch);
     const bool ok = check_patch(path, PROG) &&
                     add_load(host, 0, path, origin) &&
-                    add_simple(host, 0, host->uris.ch_Commit, origin);
+                    add_simple(host, 0, CH_MSG_COMMIT, origin);
     free(path);
     if (!ok) {
       return 1;
