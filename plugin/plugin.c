@@ -421,9 +421,8 @@ apply_now(Chronus* const self, const ChMsg* const msg, const uint32_t order)
   const int m = ch_graph_find(self->active, msg->module);
   const int p =
     m < 0 ? -1 : ch_graph_find_param(self->active, (uint32_t)m, msg->param);
-  if (p >= 0) {
-    ch_graph_set_ordered(self->active, (uint32_t)m, (uint32_t)p, msg->value,
-                         order);
+  if (p >= 0 && !ch_graph_set_ordered(self->active, (uint32_t)m, (uint32_t)p,
+                                      msg->value, order)) {
     echo_set(self, msg->module, msg->param,
              ch_graph_get(self->active, (uint32_t)m, (uint32_t)p));
   }

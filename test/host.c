@@ -272,6 +272,9 @@ struct HostImpl {
   uint64_t         cycles;
   uint64_t         frames;
 
+  const void* raw_control; /* host_run_raw(): the control port as given */
+  uint32_t    raw_size;
+
   /* Answers */
   char*       patch_text; /* ch:Patch pieces so far */
   uint32_t    patch_have;
@@ -1062,7 +1065,12 @@ host_run(Host* h, uint32_t n)
     fprintf(stderr, "host: bad block length %u\n", n);
     abort();
   }
-  fill_control(h, n);
+  if (h->raw_control) {
+    memcpy(h->control, h->raw_control, h->raw_size);
+    h->raw_control = NULL;
+  } else {
+    fill_control(h, n);
+  }
   h->notify->atom.type = 0;
   h->notify->atom.size = h->notify_size - (uint32_t)sizeof(LV2_Atom);
   float* const left =
@@ -1103,6 +1111,18 @@ host_run(Host* h, uint32_t n)
   if (h->captured + n <= h->cap_size) {
     h->captured += n;
   }
+}
+
+void
+host_run_raw(Host* h, const void* control, uint32_t size, uint32_t n)
+{
+  if (size > CONTROL_SIZE || size < sizeof(LV2_Atom)) {
+    fprintf(stderr, "host: bad raw control size %u\n", size);
+    abort();
+  }
+  h->raw_control = control;
+  h->raw_size    = size;
+  host_run(h, n);
 }
 
 void

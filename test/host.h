@@ -151,6 +151,10 @@ void host_set_macro(Host* host, unsigned index, float value);
 /** Run one cycle of `nframes` (1..HOST_MAX_BLOCK). */
 void host_run(Host* host, uint32_t nframes);
 
+/** Run one cycle with the control port's `size` bytes (header included)
+    as given, malformed or not; queued events wait. */
+void host_run_raw(Host* host, const void* control, uint32_t size, uint32_t n);
+
 /** Run cycles of `block` frames until `frames` frames are done. */
 void host_run_frames(Host* host, size_t frames, uint32_t block);
 

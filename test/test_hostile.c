@@ -1,0 +1,296 @@
+/* Hostile messages through the real plugin: malformed sizes, strings and
+   types are refused with a ch:Error that says what was wrong, and nothing
+   else happens (the sound is bit-identical to a plugin never sent them). */
+#include "check.h"
+#include "dsp.h"
+#include "host.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BLOCK  256u
+#define CYCLES 40u
+
+#define PREFIXES                                                               \
+  "@prefix ch: <urn:chronus:> .\n"                                             \
+  "@prefix param: <urn:chronus:param#> .\n"                                    \
+  "@prefix : <urn:chronus:module#> .\n"                                        \
+  "<> a ch:Patch .\n"
+
+static const char* const sine =
+  PREFIXES ":osc ch:kind \"osc\" ; param:shape \"sine\" .\n"
+           ":out ch:kind \"output\" ; param:level 0.5 .\n"
+           "[] ch:from \"osc:out\" ; ch:to \"out:mono\" .\n";
+
+/* A plugin playing the sine, its load answered. */
+static Host*
+sine_host(void)
+{
+  Host* const h = host_new(HOST_WORKER_SYNC);
+  if (!h) {
+    return NULL;
+  }
+  host_load(h, 0, 1, sine);
+  host_commit(h, 0, 2);
+  host_run_frames(h, 4u * BLOCK, BLOCK);
+  CHECK(host_find(h, HOST_ANSWER_COMMITTED, 2));
+  host_capture_clear(h);
+  host_clear_answers(h);
+  return h;
+}
+
+/* The value atom of property `key` in the object `obj` we encoded. */
+static LV2_Atom*
+prop_value(uint8_t* obj, LV2_URID key)
+{
+  const LV2_Atom* const atom = (const LV2_Atom*)obj;
+  uint8_t*              p    = obj + sizeof(LV2_Atom_Object);
+  uint8_t* const        end  = obj + sizeof(LV2_Atom) + atom->size;
+  while (p < end) {
+    LV2_Atom_Property_Body* const prop = (LV2_Atom_Property_Body*)p;
+    if (prop->key == key) {
+      return &prop->value;
+    }
+    p += lv2_atom_pad_size(sizeof(*prop) + prop->value.size);
+  }
+  return NULL;
+}
+
+/* Send `bytes` to A only; both play on; A must answer seq with an error
+   containing `want` (and `want2`, may be NULL) and sound exactly as B. */
+static void
+check_refused(const char* what,
+              const void* bytes,
+              uint32_t    size,
+              int32_t     seq,
+              const char* want,
+              const char* want2)
+{
+  Host* const a = sine_host();
+  Host* const b = sine_host();
+  CHECK(a && b);
+  if (!a || !b) {
+    host_free(a);
+    host_free(b);
+    return;
+  }
+  host_raw(a, 100, bytes, size);
+  for (unsigned c = 0; c < CYCLES; ++c) {
+    host_run(a, BLOCK);
+    host_run(b, BLOCK);
+  }
+  const HostAnswer* const e = host_find(a, HOST_ANSWER_ERROR, seq);
+  CHECK_MSG(e && e->text, "%s: no ch:Error for seq %d", what, seq);
+  CHECK_STR_CONTAINS(e ? e->text : NULL, want);
+  if (want2) {
+    CHECK_STR_CONTAINS(e ? e->text : NULL, want2);
+  }
+  CHECK_MSG(host_n_answers(a) == 1, "%s: %zu answers, not one error", what,
+            host_n_answers(a));
+  const size_t n = host_captured(a);
+  CHECK(n == CYCLES * BLOCK && host_captured(b) == n);
+  CHECK_MSG(dsp_peak(host_left(a), n) > 0.3, "%s: A went silent", what);
+  CHECK_MSG(!memcmp(host_left(a), host_left(b), n * sizeof(float)) &&
+              !memcmp(host_right(a), host_right(b), n * sizeof(float)),
+            "%s: the sound changed", what);
+
+  /* And A still obeys: a good message is acknowledged. */
+  host_set(a, 0, seq + 1, "osc", "pitch", 1.0f);
+  host_run_frames(a, 2u * BLOCK, BLOCK); /* answered at the next cycle */
+  CHECK_MSG(host_find(a, HOST_ANSWER_ACK, seq + 1), "%s: later ch:Set lost",
+            what);
+  host_free(a);
+  host_free(b);
+}
+
+/* Encode `msg` into `buf` with the protocol module, via a scratch host. */
+static uint32_t
+encode(const ChMsg* msg, uint8_t* buf, uint32_t size)
+{
+  Host* const h = host_new(HOST_WORKER_NONE);
+  CHECK(h);
+  const uint32_t n = h ? host_encode(h, msg, buf, size) : 0u;
+  CHECK(n > 0);
+  host_free(h);
+  return n;
+}
+
+static ChMsg
+set_msg(int32_t seq)
+{
+  ChMsg msg   = ch_msg_init(CH_MSG_SET);
+  msg.has_seq = true;
+  msg.seq     = seq;
+  msg.module  = "osc";
+  msg.param   = "pitch";
+  msg.value   = 1.0f;
+  return msg;
+}
+
+static const ChUris*
+uris(void)
+{
+  static ChUris u;
+  static bool   mapped;
+  if (!mapped) {
+    Host* const h = host_new(HOST_WORKER_NONE);
+    if (h) {
+      u = *host_uris(h);
+    }
+    host_free(h);
+    mapped = true;
+  }
+  return &u;
+}
+
+/* issue 8: a string size of 0xFFFFFFF0 in a ch:Set with consistent object
+   and sequence sizes hung run() (an offset wrapped). */
+static void
+test_set_huge_string_size(void)
+{
+  static uint8_t buf[4096];
+  const ChMsg    msg                       = set_msg(10);
+  const uint32_t n                         = encode(&msg, buf, sizeof(buf));
+  prop_value(buf, uris()->ch_module)->size = 0xFFFFFFF0u;
+  check_refused("ch:Set 0xFFFFFFF0", buf, n, 10,
+                "malformed ch:Set: property ch:module has size 4294967280 "
+                "past the end of its object",
+                NULL);
+}
+
+/* The same as ch:Create hung the worker with its lock held. */
+static void
+test_create_huge_string_size(void)
+{
+  static uint8_t buf[4096];
+  ChMsg          msg                     = ch_msg_init(CH_MSG_CREATE);
+  msg.has_seq                            = true;
+  msg.seq                                = 20;
+  msg.module                             = "x";
+  msg.module_kind                        = "noise";
+  const uint32_t n                       = encode(&msg, buf, sizeof(buf));
+  prop_value(buf, uris()->ch_kind)->size = 0xFFFFFFF0u;
+  check_refused("ch:Create 0xFFFFFFF0", buf, n, 20, "malformed ch:Create",
+                "ch:kind has size 4294967280");
+}
+
+/* A string whose size runs 1 MiB past its object was read out of bounds. */
+static void
+test_string_past_object(void)
+{
+  static uint8_t buf[4096];
+  const ChMsg    msg                      = set_msg(30);
+  const uint32_t n                        = encode(&msg, buf, sizeof(buf));
+  prop_value(buf, uris()->ch_param)->size = 1u << 20;
+  check_refused("1 MiB string", buf, n, 30, "ch:param has size 1048576",
+                "past the end of its object");
+}
+
+/* An object cut inside its last property. */
+static void
+test_truncated_object(void)
+{
+  static uint8_t buf[4096];
+  const ChMsg    msg = set_msg(40);
+  const uint32_t n   = encode(&msg, buf, sizeof(buf));
+  ((LV2_Atom*)buf)->size -= 12u; /* ch:value: 24 bytes, 12 left */
+  check_refused("truncated", buf, n - 12u, 40, "malformed ch:Set",
+                "cut short (12 bytes)");
+}
+
+/* A number property of size 0. */
+static void
+test_zero_size_number(void)
+{
+  static uint8_t buf[4096];
+  const ChMsg    msg                      = set_msg(50);
+  const uint32_t n                        = encode(&msg, buf, sizeof(buf));
+  prop_value(buf, uris()->ch_value)->size = 0u; /* last: drop its body */
+  ((LV2_Atom*)buf)->size -= 8u;
+  check_refused("zero-size value", buf, n - 8u, 50,
+                "property ch:value has size 0, too small", NULL);
+}
+
+/* A string without its terminator inside its size. */
+static void
+test_unterminated_string(void)
+{
+  static uint8_t  buf[4096];
+  const ChMsg     msg                    = set_msg(60);
+  const uint32_t  n                      = encode(&msg, buf, sizeof(buf));
+  LV2_Atom* const param                  = prop_value(buf, uris()->ch_param);
+  ((char*)(param + 1))[param->size - 1u] = 'x';
+  check_refused("unterminated", buf, n, 60,
+                "property ch:param is a string of 6 bytes with no terminator",
+                NULL);
+}
+
+/* Wrong types: the worker names what the message needs. */
+static void
+test_wrong_types(void)
+{
+  static uint8_t buf[4096];
+  const ChMsg    msg                       = set_msg(70);
+  const uint32_t n                         = encode(&msg, buf, sizeof(buf));
+  prop_value(buf, uris()->ch_module)->type = uris()->atom_Int;
+  check_refused("module as Int", buf, n, 70,
+                "ch:Set needs ch:module, ch:param and a numeric ch:value",
+                NULL);
+  const ChMsg    bad                      = set_msg(80);
+  const uint32_t m                        = encode(&bad, buf, sizeof(buf));
+  prop_value(buf, uris()->ch_value)->type = uris()->atom_String;
+  check_refused("value as String", buf, m, 80, "a numeric ch:value", NULL);
+}
+
+/* A control sequence whose event claims more bytes than the sequence has:
+   refused with an error, the events before it still act. */
+static void
+test_event_overruns_sequence(void)
+{
+  Host* const a = sine_host();
+  CHECK(a);
+  if (!a) {
+    return;
+  }
+  static uint8_t     seq[8192];
+  LV2_Atom_Sequence* s = (LV2_Atom_Sequence*)seq;
+  s->atom.type         = uris()->atom_Sequence;
+  s->body.unit         = 0;
+  s->body.pad          = 0;
+  uint8_t* p           = (uint8_t*)(s + 1);
+  /* A good ch:Set first, then an event claiming 1 MiB. */
+  const ChMsg     set = set_msg(90);
+  LV2_Atom_Event* ev  = (LV2_Atom_Event*)p;
+  ev->time.frames     = 0;
+  const uint32_t n    = encode(&set, (uint8_t*)&ev->body, 4096);
+  p += lv2_atom_pad_size(sizeof(ev->time) + n);
+  ev              = (LV2_Atom_Event*)p;
+  ev->time.frames = 10;
+  ev->body.type   = uris()->atom_Object;
+  ev->body.size   = 1u << 20;
+  p += sizeof(*ev) + 8u;
+  s->atom.size = (uint32_t)(p - seq - sizeof(LV2_Atom));
+  host_run_raw(a, seq, (uint32_t)(p - seq), BLOCK);
+  const HostAnswer* e = host_find(a, HOST_ANSWER_ERROR, HOST_NO_SEQ);
+  CHECK_STR_CONTAINS(e ? e->text : NULL,
+                     "event's size runs past the end of its sequence");
+  host_run_frames(a, 10u * BLOCK, BLOCK);
+  CHECK(host_find(a, HOST_ANSWER_ACK, 90));
+  CHECK(dsp_peak(host_left(a), host_captured(a)) > 0.3);
+  host_free(a);
+}
+
+int
+main(void)
+{
+  RUN(test_set_huge_string_size);
+  RUN(test_create_huge_string_size);
+  RUN(test_string_past_object);
+  RUN(test_truncated_object);
+  RUN(test_zero_size_number);
+  RUN(test_unterminated_string);
+  RUN(test_wrong_types);
+  RUN(test_event_overruns_sequence);
+  return CHECK_EXIT();
+}
