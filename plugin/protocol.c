@@ -896,7 +896,7 @@ out_float(ChOut* const o, const LV2_URID key, const float v)
   o->ok = o->ok && lv2_atom_forge_float(o->forge, v);
 }
 
-/* The properties each kind carries, after ch:seq. */
+/* The properties of a request (or an echo), after ch:seq. */
 CH_REALTIME static void
 write_body(ChOut* const o, const ChUris* const u, const ChMsg* const m)
 {
@@ -952,6 +952,17 @@ write_body(ChOut* const o, const ChUris* const u, const ChMsg* const m)
     out_string(o, u->patch_value, m->value_is_path ? path : str, m->text,
                m->text_len);
     break;
+  default:
+    break;
+  }
+}
+
+/* The properties of the answers (or of a request), after ch:seq. */
+CH_REALTIME static void
+write_any_body(ChOut* const o, const ChUris* const u, const ChMsg* const m)
+{
+  const LV2_URID str = u->atom_String;
+  switch (m->kind) {
   case CH_MSG_COMMITTED:
     out_int(o, u->ch_generation, m->generation, true);
     out_float(o, u->ch_buildTime, m->build_ms);
@@ -968,6 +979,7 @@ write_body(ChOut* const o, const ChUris* const u, const ChMsg* const m)
                m->text_len);
     break;
   default:
+    write_body(o, u, m);
     break;
   }
 }
@@ -991,7 +1003,7 @@ ch_msg_write(LV2_Atom_Forge* const forge,
     out_int(&o, uris->ch_seq, msg->seq, false);
   }
   if (o.ok) {
-    write_body(&o, uris, msg);
+    write_any_body(&o, uris, msg);
     lv2_atom_forge_pop(forge, &frame);
   }
   return o.ok;

@@ -174,6 +174,14 @@ typedef struct {
    bytes (header included) are really there.  Every size is checked
    against its container before it is read, in 64-bit arithmetic, so no
    size can wrap.  Real-time safe.
+
+   Kinds by object type: a patch:Set reads as CH_MSG_PUT and a ch:Set as
+   CH_MSG_SET whichever way they travel (CH_MSG_PROPERTY and CH_MSG_PARAM
+   only choose what ch_msg_write() writes); time:Position and atoms that
+   are not objects read as CH_MSG_NONE; an object of any other type as
+   CH_MSG_UNKNOWN with its `otype`.  A property of the wrong type reads as
+   absent; one whose size does not fit, a string without its terminator,
+   a number too small for its type or not finite is CH_PROTO_MALFORMED.
 */
 CH_REALTIME ChProtoStatus ch_msg_read(const ChUris*   uris,
                                       const LV2_Atom* atom,
