@@ -233,28 +233,72 @@ swap_in(Chronus* const self, ChGraph* const graph)
   return true;
 }
 
-/* Send as many ch:Patch pieces as fit; the rest goes next cycle. */
+/* Room ch:Patch pieces leave in notify for what run() may still have to
+   say this cycle (an error, echoes; a quarter of a small buffer), and the
+   least text worth a piece. */
+#define PIECE_RESERVE 256u
+#define PIECE_MIN     64u
+
+/* Bytes of text the next piece may carry in `space` bytes of notify. */
+CH_REALTIME static uint32_t
+piece_room(const ChMsg* const piece, const uint32_t space)
+{
+  ChMsg empty    = *piece;
+  empty.text_len = 0;
+  const uint64_t fixed =
+    (uint64_t)ch_msg_size(&empty) + sizeof(LV2_Atom_Event) - 8u;
+  if (space < fixed + PIECE_MIN + 8u) {
+    return 0;
+  }
+  return (uint32_t)((space - fixed) & ~(uint64_t)7u) - 1u; /* + its NUL */
+}
+
+CH_REALTIME static void
+end_export(Chronus* const self)
+{
+  retire(self, CH_TRASH_TEXT, self->export.text);
+  self->export.text = NULL;
+}
+
+/* Send as many ch:Patch pieces as fit (at most CH_PATCH_PIECE bytes of
+   text each, fewer in a small buffer); the rest goes next cycle. */
 CH_REALTIME static void
 export_pieces(Chronus* const self)
 {
   ChExport* const ex = &self->export;
   while (ex->text) {
-    const uint32_t left = ex->total - ex->offset;
-    ChMsg          msg  = ch_msg_init(CH_MSG_PATCH);
-    msg.has_seq         = ex->has_seq;
-    msg.seq             = ex->seq;
-    msg.generation      = ex->generation;
-    msg.offset          = ex->offset;
-    msg.total           = ex->total;
-    msg.text            = ex->text + ex->offset;
-    msg.text_len        = left < CH_PATCH_PIECE ? left : CH_PATCH_PIECE;
-    if (!write_msg(self, &msg)) {
+    ChMsg msg      = ch_msg_init(CH_MSG_PATCH);
+    msg.has_seq    = ex->has_seq;
+    msg.seq        = ex->seq;
+    msg.generation = ex->generation;
+    msg.offset     = ex->offset;
+    msg.total      = ex->total;
+    msg.text       = ex->text + ex->offset;
+    /* A quarter of a small buffer, PIECE_RESERVE of a large one. */
+    const uint32_t reserve = self->forge.size / 4u < PIECE_RESERVE
+                               ? self->forge.size / 4u
+                               : PIECE_RESERVE;
+    const uint32_t space   = forge_space(self);
+    const uint32_t room =
+      piece_room(&msg, space > reserve ? space - reserve : 0u);
+    const uint32_t empty = (uint32_t)sizeof(LV2_Atom_Sequence) + reserve;
+    if (!room && (self->forge.size <= empty ||
+                  !piece_room(&msg, self->forge.size - empty))) {
+      end_export(self); /* not even an empty buffer would take a piece */
+      write_error(self, ex->has_seq, ex->seq,
+                  "patch:Get: the notify buffer is too small for ch:Patch "
+                  "pieces");
       return;
+    }
+    const uint32_t left = ex->total - ex->offset;
+    msg.text_len        = left < CH_PATCH_PIECE ? left : CH_PATCH_PIECE;
+    msg.text_len        = msg.text_len < room ? msg.text_len : room;
+    if (!room || !write_msg(self, &msg)) {
+      return; /* next cycle */
     }
     ex->offset += msg.text_len;
     if (ex->offset >= ex->total) {
-      retire(self, CH_TRASH_TEXT, ex->text);
-      ex->text = NULL;
+      end_export(self);
     }
   }
 }
@@ -329,7 +373,6 @@ begin_cycle(Chronus* const self)
     swap_in(self, restored);
   }
 
-  export_pieces(self);
   uint32_t    size = 0;
   const void* record;
   while ((record = ch_ring_peek(&self->outbox, &size))) {
@@ -339,6 +382,9 @@ begin_cycle(Chronus* const self)
     }
     ch_ring_pop(&self->outbox);
   }
+  /* Patch pieces take the room the other answers left, so a ch:Committed
+     is never crowded out by them. */
+  export_pieces(self);
 
   if (self->dropped_notify && forge_space(self) > 256u) {
     self->dropped_notify = 0;

@@ -849,7 +849,11 @@ ch_msg_size(const ChMsg* const msg)
   size += string_cost(msg->module, 0) + string_cost(msg->module_kind, 0);
   size += string_cost(msg->from, 0) + string_cost(msg->to, 0);
   size += string_cost(msg->param, 0) + string_cost(msg->message, 0);
-  size += string_cost(msg->text, msg->text_len) + string_cost(msg->file, 0);
+  /* A ch:Patch piece is a slice of a longer text: never measured. */
+  size += msg->kind == CH_MSG_PATCH
+            ? sizeof(LV2_Atom_Property_Body) + pad8(msg->text_len + 1u)
+            : string_cost(msg->text, msg->text_len);
+  size += string_cost(msg->file, 0);
   return size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
 }
 
