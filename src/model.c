@@ -12,6 +12,9 @@ typedef struct {
   uint32_t      uid; /* identity across edits; never reused in a model */
   const ChKind* kind;
   float         params[CH_MAX_PARAMS];
+  bool          has_pos; /* placed on the UI's canvas (ch:x, ch:y) */
+  float         x;
+  float         y;
 } Module;
 
 struct ChModelImpl {
@@ -112,7 +115,10 @@ ch_model_equal(const ChModel* const a, const ChModel* const b)
     const Module* const ma = &a->modules[i];
     const Module* const mb = &b->modules[i];
     if (ma->kind != mb->kind || strcmp(ma->name, mb->name) ||
-        memcmp(ma->params, mb->params, ma->kind->n_params * sizeof(float))) {
+        memcmp(ma->params, mb->params, ma->kind->n_params * sizeof(float)) ||
+        ma->has_pos != mb->has_pos ||
+        (ma->has_pos && (memcmp(&ma->x, &mb->x, sizeof(float)) ||
+                         memcmp(&ma->y, &mb->y, sizeof(float))))) {
       return false;
     }
   }
@@ -507,4 +513,40 @@ const ChLink*
 ch_model_link(const ChModel* const model, const uint32_t index)
 {
   return &model->links[index];
+}
+
+ChStatus
+ch_model_set_position(ChModel* const    model,
+                      const char* const name,
+                      const float       x,
+                      const float       y,
+                      ChError*          err)
+{
+  Module* const module = find_module(model, name, err);
+  if (!module) {
+    return CH_ERR_UNKNOWN_MODULE;
+  }
+  if (!isfinite(x) || !isfinite(y) || fabsf(x) > CH_POS_MAX ||
+      fabsf(y) > CH_POS_MAX) {
+    return ch_error(err, CH_ERR_RANGE,
+                    "%s: position (%g, %g) is out of range [-%g, %g]", name,
+                    (double)x, (double)y, (double)CH_POS_MAX,
+                    (double)CH_POS_MAX);
+  }
+  module->has_pos = true;
+  module->x       = x;
+  module->y       = y;
+  return CH_SUCCESS;
+}
+
+bool
+ch_model_module_position(const ChModel* const model,
+                         const uint32_t       index,
+                         float* const         x,
+                         float* const         y)
+{
+  const Module* const module = &model->modules[index];
+  *x                         = module->has_pos ? module->x : 0.0f;
+  *y                         = module->has_pos ? module->y : 0.0f;
+  return module->has_pos;
 }

@@ -93,6 +93,26 @@ ChStatus ch_model_set_polyphony(ChModel* model, uint32_t voices, ChError* err);
 /** Voices of the patch (1 for a new one). */
 uint32_t ch_model_polyphony(const ChModel* model);
 
+/** Largest |x| or |y| of a module's position on the canvas. */
+#define CH_POS_MAX 1000000.0f
+
+/**
+   Place module `name` on the UI's canvas at (`x`, `y`), in the UI's
+   logical units (top left of its box).  The engine ignores positions; the
+   patch text keeps them (ch:x, ch:y).
+*/
+ChStatus ch_model_set_position(ChModel*    model,
+                               const char* name,
+                               float       x,
+                               float       y,
+                               ChError*    err);
+
+/** Position of module `index`: false (and 0, 0) if it has none. */
+bool ch_model_module_position(const ChModel* model,
+                              uint32_t       index,
+                              float*         x,
+                              float*         y);
+
 /** Number of modules, in creation order. */
 uint32_t ch_model_n_modules(const ChModel* model);
 

@@ -188,6 +188,10 @@ typedef struct {
   unsigned from_line;
   char*    to;
   unsigned to_line;
+  unsigned x_line; /* module: line of ch:x and ch:y, 0 if absent */
+  unsigned y_line;
+  float    x;
+  float    y;
 } Subject;
 
 /* One `param:name value` statement, resolved once the module exists. */
@@ -422,6 +426,8 @@ typedef enum {
   PROP_FROM,
   PROP_TO,
   PROP_POLYPHONY,
+  PROP_X,
+  PROP_Y,
   PROP_PARAM,
 } Property;
 
@@ -439,6 +445,8 @@ classify_property(const char* const uri)
          : !strcmp(name, "from")      ? PROP_FROM
          : !strcmp(name, "to")        ? PROP_TO
          : !strcmp(name, "polyphony") ? PROP_POLYPHONY
+         : !strcmp(name, "x")         ? PROP_X
+         : !strcmp(name, "y")         ? PROP_Y
                                       : PROP_UNKNOWN;
 }
 
@@ -456,6 +464,30 @@ short_name(const char* const uri, char buf[96])
     snprintf(buf, 96, "<%.80s>", uri);
   }
   return buf;
+}
+
+/* ch:x or ch:y of a module: one number each. */
+static SerdStatus
+on_position(Reader* const         r,
+            Subject* const        s,
+            const Property        prop,
+            const SerdNode* const object)
+{
+  const char* const name = prop == PROP_X ? "ch:x" : "ch:y";
+  unsigned* const   line = prop == PROP_X ? &s->x_line : &s->y_line;
+  const char* const text = (const char*)object->buf;
+  if (object->type != SERD_LITERAL || !is_number(text)) {
+    return fail(r, CH_ERR_BAD_PATCH, "line %u: %s of module '%s' must be a "
+                "number", r->line, name, s->id);
+  }
+  if (*line) {
+    return fail(r, CH_ERR_BAD_PATCH,
+                "line %u: module '%s' has a second %s (the first is on line "
+                "%u)", r->line, s->id, name, *line);
+  }
+  *(prop == PROP_X ? &s->x : &s->y) = strtof(text, NULL);
+  *line                             = r->line;
+  return SERD_SUCCESS;
 }
 
 /* Keep one `param:name value` statement of module subject `index`. */
@@ -524,12 +556,15 @@ on_module_statement(Reader* const         r,
     }
     return st;
   }
+  if (prop == PROP_X || prop == PROP_Y) {
+    return on_position(r, s, prop, object);
+  }
 
   if (prop != PROP_PARAM) {
     char pred_name[96];
     return fail(r, CH_ERR_BAD_PATCH,
                 "line %u: %s is not a property of a module (modules have "
-                "ch:kind and param:...)",
+                "ch:kind, ch:x, ch:y and param:...)",
                 r->line, short_name(pred, pred_name));
   }
   if (object->type != SERD_LITERAL) {
@@ -559,7 +594,8 @@ on_link_statement(Reader* const         r,
                   const SerdNode* const object)
 {
   char pred_name[96];
-  if (prop == PROP_KIND || prop == PROP_PARAM) {
+  if (prop == PROP_KIND || prop == PROP_PARAM || prop == PROP_X ||
+      prop == PROP_Y) {
     return fail(r, CH_ERR_BAD_PATCH,
                 "line %u: %s on a blank node: a module needs a name, as in "
                 ":osc ch:kind \"osc\"",
@@ -824,6 +860,16 @@ build(Reader* const r, ChModel* const model)
     if (ch_model_create(model, s->id, s->kind, &inner)) {
       return fail_at(r, s->kind_line, &inner);
     }
+    if (!s->x_line != !s->y_line) {
+      fail(r, CH_ERR_BAD_PATCH, "line %u: module '%s' has %s but no %s",
+           s->x_line ? s->x_line : s->y_line, s->id,
+           s->x_line ? "ch:x" : "ch:y", s->x_line ? "ch:y" : "ch:x");
+      return r->error.status;
+    }
+    if (s->x_line &&
+        ch_model_set_position(model, s->id, s->x, s->y, &inner)) {
+      return fail_at(r, s->x_line, &inner);
+    }
   }
 
   /* Line of each parameter's value so far, to catch one given twice. */
@@ -1021,6 +1067,29 @@ choice_label(const ChParamInfo* const info, const float value)
   return NULL;
 }
 
+/* ch:x and ch:y of a placed module, as exact as its parameters. */
+static void
+write_position(Writer* const         w,
+               const ChModel* const  model,
+               const uint32_t        m,
+               const SerdNode* const subject)
+{
+  float xy[2];
+  if (!ch_model_module_position(model, m, &xy[0], &xy[1])) {
+    return;
+  }
+  const SerdNode t_int  = uri(NS_XSD "integer");
+  const SerdNode t_dec  = uri(NS_XSD "decimal");
+  const char*    names[2] = { "ch:x", "ch:y" };
+  for (int i = 0; i < 2; ++i) {
+    char           number[NUMBER_MAX];
+    const bool     integer = format_float(xy[i], number);
+    const SerdNode pred    = curie(names[i]);
+    const SerdNode object  = literal(number);
+    emit(w, 0, subject, &pred, &object, integer ? &t_int : &t_dec);
+  }
+}
+
 static ChStatus
 write_module(Writer* const        w,
              const ChModel* const model,
@@ -1038,6 +1107,7 @@ write_module(Writer* const        w,
   const SerdNode      subject = module_curie(name, subject_buf);
 
   emit(w, 0, &subject, &p_kind, &o_kind, NULL);
+  write_position(w, model, m, &subject);
   for (uint32_t i = 0; i < kind->n_params; ++i) {
     const ChParamInfo* const info = &kind->params[i];
     if (!isfinite(params[i])) {

@@ -524,6 +524,53 @@ test_polyphony_round_trip(void)
   ch_model_free(model);
 }
 
+/* ch:x and ch:y: kept exactly, written after ch:kind, optional, checked. */
+static void
+test_positions(void)
+{
+  ChModel* const model = ch_model_new();
+  ChError        err;
+  CHECK(!ch_model_create(model, "osc", "osc", &err));
+  CHECK(!ch_model_create(model, "out", "output", &err));
+  CHECK(!ch_model_set_position(model, "osc", 12.0f, -0.1f, &err));
+  CHECK(!ch_model_set_position(model, "out", 1e-7f, 333.25f, &err));
+  check_round_trip(model);
+  char* const text = ch_patch_write(model, &err);
+  CHECK_STR_CONTAINS(text, "ch:kind \"osc\" ;\n\tch:x 12 ;\n\tch:y -0.1 ;");
+  free(text);
+  float x = 1.0f;
+  float y = 1.0f;
+  CHECK(ch_model_module_position(model, 1, &x, &y) && y == 333.25f);
+
+  /* Unplaced modules stay unplaced; a position alone is a difference. */
+  ChModel* const other = ch_model_new();
+  CHECK(!ch_model_create(other, "osc", "osc", &err));
+  CHECK(!ch_model_create(other, "out", "output", &err));
+  CHECK(!ch_model_module_position(other, 0, &x, &y) && x == 0.0f);
+  CHECK(!ch_model_equal(model, other));
+  check_round_trip(other);
+
+  static const BadPatch cases[] = {
+    { PRE ":osc ch:kind \"osc\" ; ch:x 3 .\n", CH_ERR_BAD_PATCH,
+      "line 4: ", "module 'osc' has ch:x but no ch:y" },
+    { PRE ":osc ch:kind \"osc\" ;\n ch:x 3 ; ch:y \"up\" .\n",
+      CH_ERR_BAD_PATCH, "line 5: ", "ch:y of module 'osc' must be a number" },
+    { PRE ":osc ch:kind \"osc\" ; ch:x 3 ; ch:y 1 ;\n ch:x 4 .\n",
+      CH_ERR_BAD_PATCH, "line 5: ", "has a second ch:x (the first is on line 4)" },
+    { PRE ":osc ch:kind \"osc\" ; ch:x 3e9 ; ch:y 1 .\n", CH_ERR_RANGE,
+      "line 4: ", "out of range" },
+    { PRE "[] ch:x 1 .\n", CH_ERR_BAD_PATCH, "line 4: ", "on a blank node" },
+  };
+  for (size_t i = 0; i < CH_COUNT(cases); ++i) {
+    CHECK(read_str(other, cases[i].text, &err) == cases[i].status);
+    CHECK_STR_CONTAINS(err.msg, cases[i].needle1);
+    CHECK_STR_CONTAINS(err.msg, cases[i].needle2);
+  }
+  CHECK(!ch_model_module_position(other, 0, &x, &y));
+  ch_model_free(other);
+  ch_model_free(model);
+}
+
 /* A growable text for generated patches. */
 typedef struct {
   char*  buf;
@@ -695,6 +742,7 @@ test_max_links_fast(void)
 int
 main(void)
 {
+  RUN(test_positions);
   RUN(test_polyphony_round_trip);
   RUN(test_round_trip_every_kind);
   RUN(test_floats_exact);
