@@ -146,30 +146,6 @@ visit(Plan* const plan, const uint32_t m, const uint32_t depth, ChError* err)
   return CH_SUCCESS;
 }
 
-/* Which modules play once per voice: voice sources and everything they
-   feed, up to a global kind (an effect, the output), where voices sum. */
-static void
-mark_voiced(Plan* const plan)
-{
-  const ChModel* const model = plan->model;
-  for (uint32_t m = 0; m < plan->n; ++m) {
-    plan->voiced[m] = (kind_of(plan, m)->flags & CH_KIND_PER_VOICE) != 0;
-  }
-  /* Links may run against the schedule (into feedback kinds), so spread
-     until nothing changes: at most once per module. */
-  for (bool changed = true; changed;) {
-    changed = false;
-    for (uint32_t l = 0; l < ch_model_n_links(model); ++l) {
-      const ChLink* const link = ch_model_link(model, l);
-      if (plan->voiced[link->from_module] && !plan->voiced[link->to_module] &&
-          !(kind_of(plan, link->to_module)->flags & CH_KIND_GLOBAL)) {
-        plan->voiced[link->to_module] = 1;
-        changed                       = true;
-      }
-    }
-  }
-}
-
 /* Number instances in schedule order, give each its port slots, and list
    the steps: every instance's process, then every capture. */
 static ChStatus
@@ -777,7 +753,7 @@ ch_graph_new(const ChModel* const model,
     }
   }
   if (!st) {
-    mark_voiced(&plan);
+    ch_model_mark_voiced(plan.model, plan.voiced);
     if (plan_instances(&plan) || plan_buffers(&plan) || plan_sleep(&plan)) {
       st = ch_error(err, CH_ERR_NO_MEMORY, "out of memory planning buffers");
     }

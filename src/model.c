@@ -550,3 +550,24 @@ ch_model_module_position(const ChModel* const model,
   *y                         = module->has_pos ? module->y : 0.0f;
   return module->has_pos;
 }
+
+void
+ch_model_mark_voiced(const ChModel* const model, uint8_t* const voiced)
+{
+  for (uint32_t m = 0; m < model->n_modules; ++m) {
+    voiced[m] = (model->modules[m].kind->flags & CH_KIND_PER_VOICE) != 0;
+  }
+  /* Links may run against the schedule (into feedback kinds), so spread
+     until nothing changes: at most once per module. */
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (uint32_t l = 0; l < model->n_links; ++l) {
+      const ChLink* const link = &model->links[l];
+      if (voiced[link->from_module] && !voiced[link->to_module] &&
+          !(model->modules[link->to_module].kind->flags & CH_KIND_GLOBAL)) {
+        voiced[link->to_module] = 1;
+        changed                 = true;
+      }
+    }
+  }
+}

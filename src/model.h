@@ -142,6 +142,13 @@ uint32_t ch_model_module_uid(const ChModel* model, uint32_t index);
 */
 void ch_model_adopt_uids(ChModel* model, const ChModel* previous);
 
+/**
+   Which modules play once per voice: voice sources and everything they
+   feed, up to a global kind (an effect, the output), where voices sum.
+   Sets `voiced[m]` to 1 or 0 for each of the model's modules.
+*/
+void ch_model_mark_voiced(const ChModel* model, uint8_t* voiced);
+
 /** Number of links, in creation order. */
 uint32_t ch_model_n_links(const ChModel* model);
 
