@@ -23,7 +23,8 @@ CFLAGS = ['-std=c11', '-O2', '-g', '-fPIC',
 
 PACKAGES = [('lv2', 'LV2'), ('lilv-0', 'LILV'), ('serd-0', 'SERD'),
             ('sord-0', 'SORD'), ('sratom-0', 'SRATOM'),
-            ('sndfile', 'SNDFILE'), ('cairo', 'CAIRO'), ('x11', 'X11')]
+            ('sndfile', 'SNDFILE'), ('cairo', 'CAIRO'), ('x11', 'X11'),
+            ('pangocairo', 'PANGOCAIRO'), ('xtst', 'XTST')]
 
 
 def options(opt):
@@ -135,10 +136,26 @@ def build(bld):
                     use=['LV2', 'M'])
         protocol = ['chronus_protocol']
 
+    # The UI's logic without X (layout, hit testing, values, the client
+    # state), linked into the UI and into its unit tests.
+    ui_logic_src = [glob('ui/scene.c'), glob('ui/client.c')]
+    ui_logic_src = [n for l in ui_logic_src for n in l]
+    ui_logic = ['chronus_ui_logic'] if ui_logic_src else []
+    if ui_logic_src:
+        bld.stlib(source=ui_logic_src,
+                  target='chronus_ui_logic',
+                  idx=9,
+                  includes=includes('src', 'ui'),
+                  export_includes=includes('ui'),
+                  defines=defines,
+                  cflags=['-fvisibility=hidden'],
+                  use=engine + ['M'],
+                  install_path=None)
+
     # test/*.c other than test_*.c are helpers (e.g. rtcheck.c, the
     # allocator/syscall interposer) linked into every test program.
-    test_use = engine + protocol + ['M', 'SERD', 'SORD', 'LILV', 'PTHREAD',
-                                    'DL']
+    test_use = ui_logic + engine + protocol + ['M', 'SERD', 'SORD', 'LILV',
+                                               'PTHREAD', 'DL']
     helpers = [n for n in glob('test/*.c') if not n.name.startswith('test_')]
     if helpers:
         bld.objects(source=helpers,
@@ -154,7 +171,7 @@ def build(bld):
         bld.program(source=[src],
                     target='test/' + name,
                     idx=2,
-                    includes=includes('src', 'plugin', 'test'),
+                    includes=includes('src', 'plugin', 'test', 'ui'),
                     defines=defines,
                     use=test_use,
                     install_path=None)
@@ -184,7 +201,7 @@ def build(bld):
             bld(features='subst', source=ttl, target=BUNDLE_DIR + '/' + ttl.name,
                 LIB_EXT='.so', install_path=install_bundle)
 
-    ui_src = glob('ui/*.c')
+    ui_src = [n for n in glob('ui/*.c') if n not in ui_logic_src]
     if ui_src:
         so_name(bld.shlib(source=ui_src,
                           target=BUNDLE_DIR + '/chronus_ui',
@@ -193,7 +210,8 @@ def build(bld):
                           defines=defines,
                           cflags=['-fvisibility=hidden'],
                           linkflags=so_linkflags,
-                          use=engine + ['CAIRO', 'X11', 'LV2', 'M'],
+                          use=ui_logic + engine + ['PANGOCAIRO', 'CAIRO',
+                                                   'X11', 'LV2', 'M'],
                           install_path=install_bundle))
 
     # presets/bank/NN-name.ttl are the factory patches: program NN of the
@@ -206,6 +224,20 @@ def build(bld):
     if bank:
         bld(rule=make_presets, source=bank, target=BUNDLE_DIR + '/presets.ttl',
             install_path=install_bundle)
+
+    # The UI test host: embeds the real UI in a window of ours, wired to a
+    # real plugin instance, and drives it with XTest (test/e2e-ui.sh).
+    ui_host_src = glob('test/uihost/*.c')
+    if ui_host_src and ui_src:
+        bld.program(source=ui_host_src,
+                    target='test/ui-host',
+                    idx=8,
+                    includes=includes('src', 'plugin', 'ui', 'tools'),
+                    defines=defines,
+                    use=['chronus_tool_lib'] + ui_logic + engine + protocol +
+                        ['LILV', 'SERD', 'SORD', 'CAIRO', 'X11', 'XTST',
+                         'LV2', 'M', 'DL', 'PTHREAD'],
+                    install_path=None)
 
     tool_use = engine + protocol + ['LILV', 'SERD', 'SORD', 'SNDFILE', 'M',
                                     'PTHREAD', 'DL']

@@ -1,0 +1,307 @@
+/* Tests of the UI's logic without X: layout, hit testing, value mapping,
+   the view, and patch <-> picture through the client's reassembly. */
+#include "../src/model.h"
+#include "../src/patch.h"
+#include "../src/registry.h"
+#include "../ui/client.h"
+#include "../ui/scene.h"
+#include "check.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PRE                                                                    \
+  "@prefix ch: <urn:chronus:> .\n"                                             \
+  "@prefix param: <urn:chronus:param#> .\n"                                    \
+  "@prefix : <urn:chronus:module#> .\n"
+
+static const char demo[] =
+  PRE ":voice ch:kind \"voice\" .\n:osc ch:kind \"osc\" .\n"
+      ":env ch:kind \"adsr\" .\n:filter ch:kind \"svf\" .\n"
+      ":amp ch:kind \"vca\" .\n:out ch:kind \"output\" .\n"
+      "[] ch:from \"voice:pitch\" ; ch:to \"osc:pitch\" .\n"
+      "[] ch:from \"voice:gate\" ; ch:to \"env:gate\" .\n"
+      "[] ch:from \"osc:out\" ; ch:to \"filter:in\" .\n"
+      "[] ch:from \"filter:lp\" ; ch:to \"amp:in\" .\n"
+      "[] ch:from \"env:out\" ; ch:to \"amp:cv\" .\n"
+      "[] ch:from \"amp:out\" ; ch:to \"out:mono\" .\n";
+
+static ChModel*
+read_model(const char* const text)
+{
+  ChModel* const model = ch_model_new();
+  ChError        err;
+  const ChStatus st = ch_patch_read(model, text, strlen(text), &err);
+  CHECK_MSG(!st, "%s", err.msg);
+  return model;
+}
+
+static bool
+overlap(const ChRect a, const ChRect b)
+{
+  return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h &&
+         b.y < a.y + a.h;
+}
+
+/* Every box clear of the others, and every link that orders the schedule
+   going left to right. */
+static void
+check_layout_sane(const ChScene* const scene)
+{
+  for (uint32_t i = 0; i < scene->n_boxes; ++i) {
+    for (uint32_t j = i + 1u; j < scene->n_boxes; ++j) {
+      CHECK_MSG(!overlap(scene->boxes[i].rect, scene->boxes[j].rect),
+                "%s overlaps %s", scene->boxes[i].name, scene->boxes[j].name);
+    }
+  }
+  for (uint32_t l = 0; l < scene->n_cables; ++l) {
+    const ChCable* const c  = &scene->cables[l];
+    const ChBox* const   to = &scene->boxes[c->to_box];
+    if (!to->kind->capture) {
+      CHECK_MSG(scene->boxes[c->from_box].rect.x < to->rect.x,
+                "%s is not left of %s", scene->boxes[c->from_box].name,
+                to->name);
+    }
+  }
+}
+
+static void
+test_layout_demo(void)
+{
+  ChModel* const model = read_model(demo);
+  ChScene        scene;
+  memset(&scene, 0, sizeof(scene));
+  CHECK(ch_scene_build(&scene, model));
+  CHECK(scene.n_boxes == 6 && scene.n_cables == 6);
+  check_layout_sane(&scene);
+  CHECK(ch_scene_crossings(&scene) == 0);
+  /* voice, then osc and env, then filter, amp, out: four columns. */
+  const float col = CH_BOX_W + CH_COL_GAP;
+  CHECK_NEAR(scene.boxes[ch_scene_find(&scene, "voice")].rect.x, 0, 0);
+  CHECK_NEAR(scene.boxes[ch_scene_find(&scene, "out")].rect.x, 4 * col, 0);
+  /* Per-voice marking: voice to amp are per voice, the output is not. */
+  CHECK(scene.boxes[ch_scene_find(&scene, "amp")].voiced);
+  CHECK(!scene.boxes[ch_scene_find(&scene, "out")].voiced);
+  ch_scene_clear(&scene);
+  ch_model_free(model);
+}
+
+/* The factory bank without positions: laid out sanely, few crossings. */
+static void
+test_layout_bank(void)
+{
+  const char* const names[] = { "01-bass", "02-lead", "04-pad", "06-drone",
+                                "07-perc" };
+  for (size_t i = 0; i < CH_COUNT(names); ++i) {
+    char path[512];
+    snprintf(path, sizeof(path), "%s/presets/bank/%s.ttl", CH_SOURCE_DIR,
+             names[i]);
+    ChModel* const model = ch_model_new();
+    ChError        err;
+    CHECK_MSG(!ch_patch_read_file(model, path, &err), "%s", err.msg);
+    ChScene        scene;
+    memset(&scene, 0, sizeof(scene));
+    CHECK(ch_scene_build(&scene, model));
+    /* Forget hand-placed positions: this tests the automatic layout. */
+    for (uint32_t b = 0; b < scene.n_boxes; ++b) {
+      scene.boxes[b].placed = false;
+    }
+    ch_scene_layout(&scene);
+    check_layout_sane(&scene);
+    const uint32_t crossings = ch_scene_crossings(&scene);
+    CHECK_MSG(crossings <= scene.n_cables * 2u / 3u, "%s: %u crossings of %u",
+              names[i], crossings, scene.n_cables);
+    fprintf(stderr, "  %s: %u boxes, %u cables, %u crossings\n", names[i],
+            scene.n_boxes, scene.n_cables, crossings);
+    ch_scene_clear(&scene);
+    ch_model_free(model);
+  }
+}
+
+static void
+test_placed_kept(void)
+{
+  ChModel* const model = read_model(
+    PRE ":a ch:kind \"osc\" ; ch:x 500 ; ch:y -40 .\n:b ch:kind \"output\" .\n"
+        "[] ch:from \"a:out\" ; ch:to \"b:mono\" .\n");
+  ChScene scene;
+  memset(&scene, 0, sizeof(scene));
+  CHECK(ch_scene_build(&scene, model));
+  CHECK(scene.boxes[0].placed && !scene.boxes[1].placed);
+  CHECK_NEAR(scene.boxes[0].rect.x, 500, 0);
+  CHECK_NEAR(scene.boxes[0].rect.y, -40, 0);
+  /* The unplaced one goes below the placed one. */
+  CHECK(scene.boxes[1].rect.y >= -40 + scene.boxes[0].rect.h);
+  CHECK(!overlap(scene.boxes[0].rect, scene.boxes[1].rect));
+  ch_scene_clear(&scene);
+  ch_model_free(model);
+}
+
+static void
+test_hit(void)
+{
+  ChModel* const model = read_model(demo);
+  ChScene        scene;
+  memset(&scene, 0, sizeof(scene));
+  CHECK(ch_scene_build(&scene, model));
+  const int          f   = ch_scene_find(&scene, "filter");
+  const ChBox* const box = &scene.boxes[f];
+  float              x   = 0.0f;
+  float              y   = 0.0f;
+
+  ch_box_port_pos(box, false, 0, &x, &y); /* filter:in */
+  ChHit hit = ch_scene_hit(&scene, x - 4.0f, y + 3.0f);
+  CHECK(hit.kind == CH_HIT_INPUT && hit.box == f && hit.index == 0);
+  ch_box_port_pos(box, true, 2, &x, &y); /* filter:hp */
+  hit = ch_scene_hit(&scene, x + 5.0f, y - 2.0f);
+  CHECK(hit.kind == CH_HIT_OUTPUT && hit.box == f && hit.index == 2);
+
+  const ChRect r = ch_box_param_rect(box, 1); /* res */
+  hit            = ch_scene_hit(&scene, r.x + r.w * 0.5f, r.y + r.h * 0.5f);
+  CHECK(hit.kind == CH_HIT_PARAM && hit.box == f && hit.index == 1);
+  hit = ch_scene_hit(&scene, box->rect.x + 40.0f, box->rect.y + 8.0f);
+  CHECK(hit.kind == CH_HIT_BOX && hit.box == f);
+  hit = ch_scene_hit(&scene, box->rect.x + box->rect.w + 30.0f, box->rect.y);
+  CHECK(hit.kind == CH_HIT_NONE && hit.box == -1);
+  ch_scene_clear(&scene);
+  ch_model_free(model);
+}
+
+static void
+test_values(void)
+{
+  const ChKind* const      svf    = ch_registry_find("svf");
+  const ChParamInfo* const cutoff = &svf->params[ch_kind_find_param(svf, "cutoff")];
+  const ChParamInfo* const res    = &svf->params[ch_kind_find_param(svf, "res")];
+  CHECK(ch_param_is_log(cutoff) && !ch_param_is_log(res));
+  CHECK(ch_param_to_norm(cutoff, 20.0f) == 0.0f);
+  CHECK(ch_param_to_norm(cutoff, 20000.0f) == 1.0f);
+  CHECK_NEAR(ch_param_from_norm(cutoff, 0.5f), 632.456f, 0.01f);
+  CHECK(ch_param_from_norm(cutoff, 2.0f) == 20000.0f);
+  CHECK_NEAR(ch_param_from_norm(cutoff, ch_param_to_norm(cutoff, 1200.0f)),
+             1200.0f, 0.01f);
+
+  /* 100 px of drag is half the travel; Shift makes it a twentieth. */
+  CHECK_NEAR(ch_param_drag(res, 0.2f, 100.0f, false), 0.7f, 1e-6f);
+  CHECK_NEAR(ch_param_drag(res, 0.2f, 100.0f, true), 0.25f, 1e-6f);
+  CHECK_NEAR(ch_param_drag(res, 0.2f, -100.0f, false), 0.0f, 0.0f);
+  CHECK_NEAR(ch_param_drag(cutoff, 20.0f, 100.0f, false), 632.456f, 0.01f);
+  CHECK_NEAR(ch_param_step(res, 0.5f, 3, false), 0.53f, 1e-6f);
+  CHECK_NEAR(ch_param_step(res, 0.5f, -1, true), 0.499f, 1e-6f);
+
+  const ChKind* const      osc   = ch_registry_find("osc");
+  const ChParamInfo* const shape = &osc->params[ch_kind_find_param(osc, "shape")];
+  CHECK(ch_param_n_choices(shape) == 4);
+  CHECK(ch_param_drag(shape, 1.0f, 50.0f, false) == 3.0f);
+  CHECK(ch_param_drag(shape, 1.0f, 500.0f, false) == 3.0f);
+  CHECK(ch_param_step(shape, 1.0f, -1, false) == 0.0f);
+  CHECK(ch_param_from_norm(shape, 0.4f) == 1.0f);
+
+  char buf[32];
+  CHECK(!strcmp(ch_param_format(cutoff, 1200.0f, buf, sizeof(buf)), "1.20 kHz"));
+  CHECK(!strcmp(ch_param_format(cutoff, 440.0f, buf, sizeof(buf)), "440 Hz"));
+  CHECK(!strcmp(ch_param_format(shape, 1.0f, buf, sizeof(buf)), "saw"));
+  CHECK(!strcmp(ch_param_format(res, 0.3f, buf, sizeof(buf)), "0.300"));
+  const ChKind* const adsr = ch_registry_find("adsr");
+  CHECK(!strcmp(ch_param_format(&adsr->params[0], 0.35f, buf, sizeof(buf)),
+                "350 ms"));
+  CHECK(!strcmp(ch_param_format(&osc->params[2], -7.0f, buf, sizeof(buf)),
+                "-7.00 ct"));
+}
+
+static void
+test_view(void)
+{
+  ChView view = { 10.0f, 20.0f, 1.0f, 0.0f, 40.0f, 800.0f, 500.0f };
+  float  cx   = 0.0f;
+  float  cy   = 0.0f;
+  float  wx   = 0.0f;
+  float  wy   = 0.0f;
+  ch_view_zoom_at(&view, 2.0f, 300.0f, 200.0f);
+  CHECK_NEAR(view.zoom, 2.0f, 0.0f);
+  ch_view_to_canvas(&view, 300.0f, 200.0f, &cx, &cy);
+  CHECK_NEAR(cx, 310.0f, 1e-3f); /* the point under the pointer stays */
+  CHECK_NEAR(cy, 180.0f, 1e-3f);
+  ch_view_to_window(&view, cx, cy, &wx, &wy);
+  CHECK_NEAR(wx, 300.0f, 1e-3f);
+  CHECK_NEAR(wy, 200.0f, 1e-3f);
+  ch_view_zoom_at(&view, 100.0f, 0.0f, 0.0f);
+  CHECK(view.zoom == CH_ZOOM_MAX);
+
+  const ChRect bounds = { -100.0f, 50.0f, 1600.0f, 300.0f };
+  ch_view_fit(&view, bounds);
+  ch_view_to_window(&view, bounds.x, bounds.y, &wx, &wy);
+  CHECK(wx >= view.left && wy >= view.top);
+  ch_view_to_window(&view, bounds.x + bounds.w, bounds.y + bounds.h, &wx, &wy);
+  CHECK(wx <= view.left + view.width && wy <= view.top + view.height);
+  CHECK(view.zoom < 0.5f && view.zoom >= CH_ZOOM_MIN);
+}
+
+/* Patch -> pieces -> client -> picture, as the plugin's answers arrive. */
+static void
+test_client_pieces(void)
+{
+  ChClient client;
+  CHECK(ch_client_init(&client));
+  CHECK(client.want_patch && !client.have_patch);
+  const uint32_t total = (uint32_t)strlen(demo);
+  const uint32_t cut1  = total / 3u;
+  const uint32_t cut2  = 2u * total / 3u;
+  client.want_patch    = false; /* the UI sent its patch:Get */
+  CHECK(ch_client_piece(&client, 7, 0, total, demo, cut1) == CH_PIECE_PENDING);
+  CHECK(ch_client_piece(&client, 7, cut1, total, demo + cut1, cut2 - cut1) ==
+        CH_PIECE_PENDING);
+  CHECK(ch_client_piece(&client, 7, cut2, total, demo + cut2, total - cut2) ==
+        CH_PIECE_COMPLETE);
+  CHECK(client.have_patch && client.generation == 7);
+  CHECK(ch_model_n_modules(client.model) == 6);
+  CHECK(!client.want_patch);
+
+  /* A piece missed: rejected, and the patch is asked for again. */
+  CHECK(ch_client_piece(&client, 8, 0, total, demo, cut1) == CH_PIECE_PENDING);
+  CHECK(ch_client_piece(&client, 8, cut2, total, demo + cut2, total - cut2) ==
+        CH_PIECE_REJECTED);
+  CHECK(client.want_patch && client.generation == 7);
+
+  /* A commit elsewhere asks again; an echoed ch:Set changes one value. */
+  client.want_patch = false;
+  ch_client_committed(&client, 7);
+  CHECK(!client.want_patch);
+  ch_client_committed(&client, 9);
+  CHECK(client.want_patch && client.newest == 9);
+  CHECK(ch_client_param(&client, "filter", "cutoff", 900.0f));
+  CHECK(!ch_client_param(&client, "filter", "cutoff", 900.0f));
+  CHECK(!ch_client_param(&client, "nobody", "cutoff", 900.0f));
+  float v = 0.0f;
+  CHECK(!ch_model_get(client.model, "filter", "cutoff", &v, NULL) && v == 900.0f);
+  ch_client_free(&client);
+}
+
+static void
+test_bank(void)
+{
+  ChClient client;
+  CHECK(ch_client_init(&client));
+  ch_client_read_bank(&client, CH_SOURCE_DIR "/presets/bank");
+  CHECK(client.n_bank == 8);
+  CHECK(client.bank[0].number == 0 && client.bank[7].number == 7);
+  CHECK_MSG(!strcmp(ch_client_program_label(&client, 2), "Lead"), "%s",
+            ch_client_program_label(&client, 2));
+  CHECK(ch_client_program_label(&client, 42) == NULL);
+  ch_client_free(&client);
+}
+
+int
+main(void)
+{
+  RUN(test_layout_demo);
+  RUN(test_layout_bank);
+  RUN(test_placed_kept);
+  RUN(test_hit);
+  RUN(test_values);
+  RUN(test_view);
+  RUN(test_client_pieces);
+  RUN(test_bank);
+  return CHECK_EXIT();
+}
