@@ -203,6 +203,8 @@ def build(bld):
 
     ui_src = [n for n in glob('ui/*.c') if n not in ui_logic_src]
     if ui_src:
+        # The UI speaks to the plugin through the same protocol module.
+        ui_src += glob('plugin/protocol.c')
         so_name(bld.shlib(source=ui_src,
                           target=BUNDLE_DIR + '/chronus_ui',
                           idx=4,
@@ -229,7 +231,7 @@ def build(bld):
     # real plugin instance, and drives it with XTest (test/e2e-ui.sh).
     ui_host_src = glob('test/uihost/*.c')
     if ui_host_src and ui_src:
-        bld.program(source=ui_host_src,
+        bld.program(source=ui_host_src + glob('plugin/protocol.c'),
                     target='test/ui-host',
                     idx=8,
                     includes=includes('src', 'plugin', 'ui', 'tools'),

@@ -100,7 +100,7 @@ test_layout_bank(void)
     ChModel* const model = ch_model_new();
     ChError        err;
     CHECK_MSG(!ch_patch_read_file(model, path, &err), "%s", err.msg);
-    ChScene        scene;
+    ChScene scene;
     memset(&scene, 0, sizeof(scene));
     CHECK(ch_scene_build(&scene, model));
     /* Forget hand-placed positions: this tests the automatic layout. */
@@ -171,9 +171,10 @@ test_hit(void)
 static void
 test_values(void)
 {
-  const ChKind* const      svf    = ch_registry_find("svf");
-  const ChParamInfo* const cutoff = &svf->params[ch_kind_find_param(svf, "cutoff")];
-  const ChParamInfo* const res    = &svf->params[ch_kind_find_param(svf, "res")];
+  const ChKind* const      svf = ch_registry_find("svf");
+  const ChParamInfo* const cutoff =
+    &svf->params[ch_kind_find_param(svf, "cutoff")];
+  const ChParamInfo* const res = &svf->params[ch_kind_find_param(svf, "res")];
   CHECK(ch_param_is_log(cutoff) && !ch_param_is_log(res));
   CHECK(ch_param_to_norm(cutoff, 20.0f) == 0.0f);
   CHECK(ch_param_to_norm(cutoff, 20000.0f) == 1.0f);
@@ -190,8 +191,9 @@ test_values(void)
   CHECK_NEAR(ch_param_step(res, 0.5f, 3, false), 0.53f, 1e-6f);
   CHECK_NEAR(ch_param_step(res, 0.5f, -1, true), 0.499f, 1e-6f);
 
-  const ChKind* const      osc   = ch_registry_find("osc");
-  const ChParamInfo* const shape = &osc->params[ch_kind_find_param(osc, "shape")];
+  const ChKind* const      osc = ch_registry_find("osc");
+  const ChParamInfo* const shape =
+    &osc->params[ch_kind_find_param(osc, "shape")];
   CHECK(ch_param_n_choices(shape) == 4);
   CHECK(ch_param_drag(shape, 1.0f, 50.0f, false) == 3.0f);
   CHECK(ch_param_drag(shape, 1.0f, 500.0f, false) == 3.0f);
@@ -199,7 +201,8 @@ test_values(void)
   CHECK(ch_param_from_norm(shape, 0.4f) == 1.0f);
 
   char buf[32];
-  CHECK(!strcmp(ch_param_format(cutoff, 1200.0f, buf, sizeof(buf)), "1.20 kHz"));
+  CHECK(
+    !strcmp(ch_param_format(cutoff, 1200.0f, buf, sizeof(buf)), "1.20 kHz"));
   CHECK(!strcmp(ch_param_format(cutoff, 440.0f, buf, sizeof(buf)), "440 Hz"));
   CHECK(!strcmp(ch_param_format(shape, 1.0f, buf, sizeof(buf)), "saw"));
   CHECK(!strcmp(ch_param_format(res, 0.3f, buf, sizeof(buf)), "0.300"));
@@ -274,7 +277,8 @@ test_client_pieces(void)
   CHECK(!ch_client_param(&client, "filter", "cutoff", 900.0f));
   CHECK(!ch_client_param(&client, "nobody", "cutoff", 900.0f));
   float v = 0.0f;
-  CHECK(!ch_model_get(client.model, "filter", "cutoff", &v, NULL) && v == 900.0f);
+  CHECK(!ch_model_get(client.model, "filter", "cutoff", &v, NULL) &&
+        v == 900.0f);
   ch_client_free(&client);
 }
 

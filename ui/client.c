@@ -43,17 +43,18 @@ static ChPieceResult
 complete(ChClient* const client, const int64_t generation)
 {
   ChError        err;
-  const ChStatus st = ch_patch_read(client->model, client->text,
-                                    client->text_total, &err);
+  const ChStatus st =
+    ch_patch_read(client->model, client->text, client->text_total, &err);
   client->text_generation = -1;
   client->text_have       = 0;
   if (st) {
     snprintf(client->error, sizeof(client->error),
-             "cannot show the plugin's patch: %s", err.msg);
+             "cannot show the plugin's patch: %.400s", err.msg);
     return CH_PIECE_REJECTED;
   }
   client->generation = generation;
   client->have_patch = true;
+  ++client->received;
   if (generation >= client->newest) {
     client->newest = generation;
   }
@@ -161,8 +162,8 @@ by_number(const void* const a, const void* const b)
 void
 ch_client_read_bank(ChClient* const client, const char* const dir)
 {
-  client->n_bank  = 0;
-  DIR* const d    = opendir(dir);
+  client->n_bank   = 0;
+  DIR* const     d = opendir(dir);
   struct dirent* e = NULL;
   while (d && (e = readdir(d)) && client->n_bank < CH_BANK_MAX) {
     const char* const name = e->d_name;

@@ -10,10 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CH_BANK_MAX   128u
-#define CH_LABEL_MAX  48u
-#define CH_ERROR_MAX  512u
-#define CH_PATH_MAX   1024u
+#define CH_BANK_MAX  128u
+#define CH_LABEL_MAX 48u
+#define CH_ERROR_MAX 512u
+#define CH_PATH_MAX  1024u
 
 /** One program of the factory bank. */
 typedef struct {
@@ -27,6 +27,7 @@ typedef struct {
   int64_t  generation; /**< of `model`; -1 before the first */
   int64_t  newest;     /**< newest generation announced by ch:Committed */
   bool     have_patch; /**< `model` came from the plugin */
+  unsigned received;   /**< whole patches received */
 
   /* A patch arriving in pieces. */
   char*    text;

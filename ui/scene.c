@@ -43,11 +43,11 @@ ch_box_param_rect(const ChBox* const box, const uint32_t param)
 {
   const uint32_t ports = max_u(box->kind->n_inputs, box->kind->n_outputs);
   const ChRect   r     = {
-    box->rect.x + CH_BOX_PAD,
-    box->rect.y + CH_BOX_HEAD + (float)ports * CH_PORT_ROW + CH_BOX_PAD +
-      (float)param * CH_PARAM_ROW,
-    box->rect.w - 2.0f * CH_BOX_PAD,
-    CH_PARAM_ROW - 3.0f,
+          box->rect.x + CH_BOX_PAD,
+          box->rect.y + CH_BOX_HEAD + (float)ports * CH_PORT_ROW + CH_BOX_PAD +
+            (float)param * CH_PARAM_ROW,
+          box->rect.w - 2.0f * CH_BOX_PAD,
+          CH_PARAM_ROW - 3.0f,
   };
   return r;
 }
@@ -98,8 +98,8 @@ build_cables(ChScene* const scene, const ChModel* const model)
     c->fan_in = 0;
     for (uint32_t k = 0; k < scene->n_cables; ++k) {
       const ChLink* const other = ch_model_link(model, k);
-      c->fan_in += other->to_module == link->to_module &&
-                   other->to_port == link->to_port;
+      c->fan_in +=
+        other->to_module == link->to_module && other->to_port == link->to_port;
     }
   }
 }
@@ -126,8 +126,10 @@ ch_scene_build(ChScene* const scene, const ChModel* const model)
     ChBox* const box = &scene->boxes[m];
     box->module      = m;
     box->kind        = ch_model_module_kind(model, m);
-    snprintf(box->name, sizeof(box->name), "%s", ch_model_module_name(model, m));
-    box->placed = ch_model_module_position(model, m, &box->rect.x, &box->rect.y);
+    snprintf(box->name, sizeof(box->name), "%s",
+             ch_model_module_name(model, m));
+    box->placed =
+      ch_model_module_position(model, m, &box->rect.x, &box->rect.y);
     box->rect.w = CH_BOX_W;
     box->rect.h = ch_box_height(box->kind);
     box->voiced = voiced[m] != 0;
@@ -140,7 +142,8 @@ ch_scene_build(ChScene* const scene, const ChModel* const model)
   return true;
 }
 
-/* ---- Layout --------------------------------------------------------------- */
+/* ---- Layout ---------------------------------------------------------------
+ */
 
 /* Cables that order the layout: not those into feedback kinds, whose
    inputs are read a block late and may close cycles. */
@@ -155,7 +158,7 @@ orders(const ChScene* const scene, const ChCable* const c)
 static uint32_t
 assign_layers(const ChScene* const scene, uint32_t* const layer)
 {
-  const uint32_t n = scene->n_boxes;
+  const uint32_t n       = scene->n_boxes;
   bool           changed = true;
   for (uint32_t pass = 0; pass < n && changed; ++pass) {
     changed = false;
@@ -200,8 +203,10 @@ port_offset(const uint32_t port)
    in earlier columns (or, for a source in a later sweep, later columns),
    port against port; NAN if it has no such neighbours. */
 static float
-wanted_top(const ChScene* const scene, const uint32_t* const layer,
-           const uint32_t m, const bool from_later)
+wanted_top(const ChScene* const  scene,
+           const uint32_t* const layer,
+           const uint32_t        m,
+           const bool            from_later)
 {
   float    sum = 0.0f;
   uint32_t k   = 0;
@@ -223,9 +228,12 @@ wanted_top(const ChScene* const scene, const uint32_t* const layer,
 /* Sort one column by the wanted tops (stable: boxes without wishes keep
    their place) and stack it without overlaps. */
 static void
-place_column(ChScene* const scene, const uint32_t* const layer,
-             uint32_t* const members, const uint32_t count,
-             float* const want, const bool sources_too)
+place_column(ChScene* const        scene,
+             const uint32_t* const layer,
+             uint32_t* const       members,
+             const uint32_t        count,
+             float* const          want,
+             const bool            sources_too)
 {
   for (uint32_t i = 0; i < count; ++i) {
     const uint32_t m = members[i];
@@ -254,9 +262,12 @@ place_column(ChScene* const scene, const uint32_t* const layer,
 }
 
 static void
-layout_columns(ChScene* const scene, const uint32_t* const layer,
-               uint32_t* const columns, const uint32_t* const start,
-               const uint32_t n_layers, float* const want)
+layout_columns(ChScene* const        scene,
+               const uint32_t* const layer,
+               uint32_t* const       columns,
+               const uint32_t* const start,
+               const uint32_t        n_layers,
+               float* const          want)
 {
   /* Start stacked in model order, then align along the flow; later sweeps
      also pull sources towards what they feed. */
@@ -295,10 +306,10 @@ shift_below_placed(ChScene* const scene)
   for (uint32_t m = 0; m < scene->n_boxes; ++m) {
     const ChBox* const b = &scene->boxes[m];
     if (b->placed) {
-      left   = any ? fminf(left, b->rect.x) : b->rect.x;
-      bottom = any ? fmaxf(bottom, b->rect.y + b->rect.h)
-                   : b->rect.y + b->rect.h;
-      any    = true;
+      left = any ? fminf(left, b->rect.x) : b->rect.x;
+      bottom =
+        any ? fmaxf(bottom, b->rect.y + b->rect.h) : b->rect.y + b->rect.h;
+      any = true;
     }
   }
   for (uint32_t m = 0; any && m < scene->n_boxes; ++m) {
@@ -357,10 +368,14 @@ segments_cross(const float* const a, const float* const b)
 {
   /* a = x0 y0 x1 y1, b likewise; proper crossings only (shared ends are
      fan-in or fan-out, not crossings). */
-  const float d1 = (b[2] - b[0]) * (a[1] - b[1]) - (b[3] - b[1]) * (a[0] - b[0]);
-  const float d2 = (b[2] - b[0]) * (a[3] - b[1]) - (b[3] - b[1]) * (a[2] - b[0]);
-  const float d3 = (a[2] - a[0]) * (b[1] - a[1]) - (a[3] - a[1]) * (b[0] - a[0]);
-  const float d4 = (a[2] - a[0]) * (b[3] - a[1]) - (a[3] - a[1]) * (b[2] - a[0]);
+  const float d1 =
+    (b[2] - b[0]) * (a[1] - b[1]) - (b[3] - b[1]) * (a[0] - b[0]);
+  const float d2 =
+    (b[2] - b[0]) * (a[3] - b[1]) - (b[3] - b[1]) * (a[2] - b[0]);
+  const float d3 =
+    (a[2] - a[0]) * (b[1] - a[1]) - (a[3] - a[1]) * (b[0] - a[0]);
+  const float d4 =
+    (a[2] - a[0]) * (b[3] - a[1]) - (a[3] - a[1]) * (b[2] - a[0]);
   return ((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) &&
          ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0));
 }
@@ -389,17 +404,21 @@ ch_scene_crossings(const ChScene* const scene)
   return crossings;
 }
 
-/* ---- Hit testing ---------------------------------------------------------- */
+/* ---- Hit testing ----------------------------------------------------------
+ */
 
 static ChHit
-hit_in_box(const ChBox* const box, const int index, const float x, const float y)
+hit_in_box(const ChBox* const box,
+           const int          index,
+           const float        x,
+           const float        y)
 {
   const ChHit    none  = { CH_HIT_NONE, -1, -1 };
   const ChRect   r     = box->rect;
   const uint32_t ports = max_u(box->kind->n_inputs, box->kind->n_outputs);
   const float    py0   = r.y + CH_BOX_HEAD;
-  if (x < r.x - CH_PORT_REACH || x > r.x + r.w + CH_PORT_REACH ||
-      y < r.y || y > r.y + r.h) {
+  if (x < r.x - CH_PORT_REACH || x > r.x + r.w + CH_PORT_REACH || y < r.y ||
+      y > r.y + r.h) {
     return none;
   }
   if (y >= py0 && y < py0 + (float)ports * CH_PORT_ROW) {
@@ -453,7 +472,8 @@ ch_scene_find(const ChScene* const scene, const char* const name)
   return -1;
 }
 
-/* ---- Parameter values ----------------------------------------------------- */
+/* ---- Parameter values -----------------------------------------------------
+ */
 
 bool
 ch_param_is_log(const ChParamInfo* const info)
@@ -495,8 +515,9 @@ ch_param_from_norm(const ChParamInfo* const info, const float norm)
     v = roundf(v);
   }
   /* Exact ends: the formulas above may miss them by an ulp. */
-  return n <= 0.0f ? info->min : n >= 1.0f ? info->max
-                                           : clampf(v, info->min, info->max);
+  return n <= 0.0f   ? info->min
+         : n >= 1.0f ? info->max
+                     : clampf(v, info->min, info->max);
 }
 
 float
@@ -525,16 +546,16 @@ ch_param_step(const ChParamInfo* const info,
     return clampf(roundf(value) + (float)steps, info->min, info->max);
   }
   const float step = fine ? 0.001f : 0.01f;
-  return ch_param_from_norm(info,
-                            ch_param_to_norm(info, value) + (float)steps * step);
+  return ch_param_from_norm(info, ch_param_to_norm(info, value) +
+                                    (float)steps * step);
 }
 
 /* Three significant digits, no exponent: 1200 -> "1200", 0.3 -> "0.300". */
 static void
 sig3(const float v, char* const buf, const size_t size)
 {
-  const float a = fabsf(v);
-  int decimals  = a >= 100.0f ? 0 : a >= 10.0f ? 1 : a >= 1.0f ? 2 : 3;
+  const float a        = fabsf(v);
+  int         decimals = a >= 100.0f ? 0 : a >= 10.0f ? 1 : a >= 1.0f ? 2 : 3;
   if (a > 0.0f && a < 0.01f) {
     decimals = 4;
   }
@@ -569,7 +590,8 @@ ch_param_format(const ChParamInfo* const info,
   return buf;
 }
 
-/* ---- View ----------------------------------------------------------------- */
+/* ---- View -----------------------------------------------------------------
+ */
 
 void
 ch_view_to_canvas(const ChView* const view,
@@ -615,8 +637,7 @@ ch_view_fit(ChView* const view, const ChRect bounds)
   const float h      = fmaxf(bounds.h, 1.0f) + 2.0f * margin;
   view->zoom =
     clampf(fminf(view->width / w, view->height / h), CH_ZOOM_MIN, 1.5f);
-  view->origin_x =
-    bounds.x + bounds.w * 0.5f - view->width * 0.5f / view->zoom;
+  view->origin_x = bounds.x + bounds.w * 0.5f - view->width * 0.5f / view->zoom;
   view->origin_y =
     bounds.y + bounds.h * 0.5f - view->height * 0.5f / view->zoom;
 }

@@ -148,10 +148,7 @@ float ch_param_drag(const ChParamInfo* info,
    hundredth of the control's travel each (a thousandth if `fine`); choices
    step by one.
 */
-float ch_param_step(const ChParamInfo* info,
-                    float              value,
-                    int                steps,
-                    bool               fine);
+float ch_param_step(const ChParamInfo* info, float value, int steps, bool fine);
 
 /**
    `value` for humans, with its unit: "1.20 kHz", "350 ms", "saw",

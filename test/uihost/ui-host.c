@@ -1,0 +1,389 @@
+/* The UI test host: the real plugin and the real UI, embedded and driven
+   with XTest the way a user would, checked against the plugin's own state.
+   Prints PASS/FAIL lines; screenshots go to OUTDIR.
+
+   Usage: ui-host OUTDIR [SCALE]     (run by test/e2e-ui.sh under Xvfb) */
+#include "rig.h"
+
+#include "../../src/patch.h"
+#include "../../src/registry.h"
+#include "../../ui/scene.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static Rig         rig; /* large, and the URID map must not move */
+static const char* out_dir;
+static int         failures;
+
+static void
+report(const char* const name, const bool ok, const char* const why)
+{
+  printf("%s %s%s%s%s\n", ok ? "PASS" : "FAIL", name, ok ? "" : " (",
+         ok ? "" : why, ok ? "" : ")");
+  fflush(stdout);
+  failures += !ok;
+}
+
+static void
+shot(const char* const name)
+{
+  char path[1024];
+  snprintf(path, sizeof(path), "%s/%s.png", out_dir, name);
+  if (!rig_screenshot(&rig, path)) {
+    fprintf(stderr, "ui-host: cannot save %s\n", path);
+  }
+}
+
+static void
+cycles(const int n)
+{
+  for (int i = 0; i < n; ++i) {
+    rig_cycle(&rig);
+  }
+}
+
+static const ChUiProbe*
+probe(void)
+{
+  return rig.ui[0].probe;
+}
+
+static void*
+ui0(void)
+{
+  return rig.ui[0].handle;
+}
+
+/* Run until UI `i` has received more than `after` whole patches. */
+static bool
+wait_patch(const int i, const unsigned after)
+{
+  for (int n = 0; n < 400; ++n) {
+    rig_cycle(&rig);
+    if (rig.ui[i].probe->patches(rig.ui[i].handle) > after) {
+      cycles(2); /* let it draw */
+      return true;
+    }
+  }
+  return false;
+}
+
+static ChModel*
+bank_patch(const char* const name)
+{
+  char path[1024];
+  snprintf(path, sizeof(path), "%s/presets/bank/%s.ttl", CH_SOURCE_DIR, name);
+  ChModel* const model = ch_model_new();
+  ChError        err;
+  if (ch_patch_read_file(model, path, &err)) {
+    fprintf(stderr, "ui-host: %s\n", err.msg);
+  }
+  return model;
+}
+
+/* The UI shows exactly the modules and links of `model`, in order. */
+static bool
+shows(const int i, const ChModel* const model)
+{
+  const ChUiProbe* const p  = rig.ui[i].probe;
+  void* const            h  = rig.ui[i].handle;
+  bool                   ok = p->n_boxes(h) == ch_model_n_modules(model) &&
+            p->n_cables(h) == ch_model_n_links(model);
+  for (uint32_t m = 0; ok && m < ch_model_n_modules(model); ++m) {
+    ok = !strcmp(p->box_name(h, m), ch_model_module_name(model, m));
+  }
+  return ok;
+}
+
+static void
+test_open(void)
+{
+  const bool opened = rig_ui_open(&rig, 0);
+  report("ui_instantiates", opened, "instantiate or extension data failed");
+  if (!opened) {
+    exit(1);
+  }
+  const float s = rig.scale > 0 ? rig.scale : 1.0f;
+  report("ui_asks_its_size",
+         rig.ui[0].asked_w == (int)lroundf(960 * s) &&
+           rig.ui[0].asked_h == (int)lroundf(600 * s),
+         "ui:resize not called with 960x600 times the scale");
+  const bool     got  = wait_patch(0, 0);
+  ChModel* const init = bank_patch("00-init");
+  report("ui_opens_showing_the_plugins_patch", got && shows(0, init),
+         "modules or links differ from program 0");
+  ch_model_free(init);
+  shot("01-open");
+  /* Cables in their signal colours, boxes drawn: the picture has them. */
+  const unsigned long audio = rig_count_colour(&rig, 0xf49a30, 40);
+  const unsigned long cv    = rig_count_colour(&rig, 0x4fb4e7, 40);
+  const unsigned long gate  = rig_count_colour(&rig, 0x7cdb6d, 40);
+  char                why[128];
+  snprintf(why, sizeof(why), "audio %lu, cv %lu, gate %lu pixels", audio, cv,
+           gate);
+  report("ui_draws_cables_by_signal",
+         audio > 150 * s && cv > 100 * s && gate > 100 * s, why);
+}
+
+static void
+test_idle(void)
+{
+  const unsigned long before = probe()->redraws(ui0());
+  cycles(60);
+  report("ui_idle_redraws_nothing", probe()->redraws(ui0()) == before,
+         "frames drawn while nothing changed");
+}
+
+/* Press at a parameter, move by `dx` in steps, release. */
+static void
+drag(const char* module, const char* param, const int dx, const bool shift)
+{
+  int x = 0;
+  int y = 0;
+  if (!probe()->param_point(ui0(), module, param, &x, &y)) {
+    fprintf(stderr, "ui-host: %s:%s not on screen\n", module, param);
+    return;
+  }
+  rig_move(&rig, x, y);
+  cycles(2);
+  if (shift) {
+    rig_key(&rig, "Shift_L", false); /* tap: nothing; held below */
+  }
+  rig_button(&rig, 1, true);
+  cycles(2);
+  for (int step = 1; step <= 4; ++step) {
+    rig_move(&rig, x + dx * step / 4, y);
+    cycles(2);
+  }
+  rig_button(&rig, 1, false);
+  cycles(4);
+}
+
+static const ChParamInfo*
+info(const char* const kind, const char* const param)
+{
+  const ChKind* const k = ch_registry_find(kind);
+  return &k->params[ch_kind_find_param(k, param)];
+}
+
+static void
+test_drag(void)
+{
+  float before = 0.0f;
+  float after  = 0.0f;
+  float shown  = 0.0f;
+  rig_plugin_param(&rig, "filter", "res", &before);
+  drag("filter", "res", 40, false);
+  const float s = rig.scale > 0 ? rig.scale : 1.0f;
+  const float expect =
+    ch_param_drag(info("svf", "res"), before, 40.0f / s, false);
+  const bool ok = rig_plugin_param(&rig, "filter", "res", &after) &&
+                  probe()->param_value(ui0(), "filter", "res", &shown);
+  char why[160];
+  snprintf(why, sizeof(why), "res %g -> plugin %g, UI %g, expected %g",
+           (double)before, (double)after, (double)shown, (double)expect);
+  report("ui_drag_changes_plugin_param",
+         ok && after != before && fabsf(after - expect) < 1e-6f &&
+           shown == after,
+         why);
+  shot("02-drag");
+}
+
+static void
+double_click(const char* const module, const char* const param)
+{
+  int x = 0;
+  int y = 0;
+  probe()->param_point(ui0(), module, param, &x, &y);
+  rig_move(&rig, x, y);
+  for (int i = 0; i < 2; ++i) {
+    rig_button(&rig, 1, true);
+    rig_button(&rig, 1, false);
+  }
+  cycles(4);
+}
+
+static void
+test_reset_and_scroll(void)
+{
+  float v = -1.0f;
+  double_click("filter", "res");
+  rig_plugin_param(&rig, "filter", "res", &v);
+  report("ui_double_click_resets", v == info("svf", "res")->def,
+         "res is not back at its default");
+
+  float before = 0.0f;
+  rig_plugin_param(&rig, "filter", "cutoff", &before);
+  int x = 0;
+  int y = 0;
+  probe()->param_point(ui0(), "filter", "cutoff", &x, &y);
+  rig_move(&rig, x, y);
+  rig_button(&rig, 4, true); /* wheel up: one step */
+  rig_button(&rig, 4, false);
+  cycles(4);
+  const float expect = ch_param_step(info("svf", "cutoff"), before, 1, false);
+  rig_plugin_param(&rig, "filter", "cutoff", &v);
+  char why[128];
+  snprintf(why, sizeof(why), "cutoff %g -> %g, expected %g", (double)before,
+           (double)v, (double)expect);
+  report("ui_scroll_steps_param", fabsf(v - expect) < 1e-3f && v > before, why);
+}
+
+static void
+test_keyboard(void)
+{
+  /* Tab twice from no focus: voice:transpose (the second parameter); Up steps
+   * it. */
+  const float zoom = probe()->zoom(ui0());
+  rig_key(&rig, "Escape", false); /* no focus: Tab starts at the first */
+  rig_key(&rig, "Tab", false);
+  rig_key(&rig, "Tab", false);
+  rig_key(&rig, "Up", false);
+  cycles(4);
+  float v = 0.0f;
+  rig_plugin_param(&rig, "voice", "transpose", &v);
+  const float expect =
+    ch_param_step(info("voice", "transpose"), 0.0f, 1, false);
+  report("ui_keyboard_focus_and_step", fabsf(v - expect) < 1e-6f,
+         "Tab Tab Up did not step voice:transpose");
+  shot("03-keyboard-focus");
+  rig_key(&rig, "BackSpace", false); /* back to the default */
+  rig_key(&rig, "Escape", false);
+  rig_key(&rig, "minus", false);
+  cycles(4);
+  const bool zoomed_out = probe()->zoom(ui0()) < zoom;
+  rig_key(&rig, "f", false);
+  cycles(4);
+  report("ui_zoom_and_fit_keys",
+         zoomed_out && fabsf(probe()->zoom(ui0()) - zoom) < 1e-4f,
+         "'-' did not zoom out or 'f' did not fit again");
+  rig_plugin_param(&rig, "voice", "transpose", &v);
+  report("ui_backspace_resets", v == 0.0f, "transpose not back at 0");
+}
+
+static void
+test_program(void)
+{
+  rig_set_control(&rig, 5, 2.0f); /* the host changes program: Lead */
+  ChModel* const lead = bank_patch("02-lead");
+  bool           got  = false;
+  for (int n = 0; n < 400 && !got; ++n) {
+    rig_cycle(&rig);
+    got = shows(0, lead);
+  }
+  cycles(2);
+  report("ui_follows_host_program_change", got,
+         "the UI does not show program 2");
+  ch_model_free(lead);
+  shot("04-program-lead");
+}
+
+static void
+test_error(void)
+{
+  char path[1024];
+  snprintf(path, sizeof(path), "%s/broken.ttl", out_dir);
+  FILE* const f = fopen(path, "w");
+  if (f) {
+    fputs("@prefix ch: <urn:chronus:> .\n@prefix : <urn:chronus:module#> .\n"
+          "\n:osc ch:kind \"osc\" .\n:t ch:kind \"theremin\" .\n",
+          f);
+    fclose(f);
+  }
+  ChMsg put         = ch_msg_init(CH_MSG_PUT);
+  put.property      = rig.uris.ch_patchFile;
+  put.file          = path;
+  put.value_is_path = true;
+  rig_send(&rig, &put);
+  bool shown = false;
+  for (int i = 0; i < 400 && !shown; ++i) {
+    rig_cycle(&rig);
+    shown = strstr(probe()->error(ui0()), "theremin") != NULL;
+  }
+  cycles(2);
+  char why[600];
+  snprintf(why, sizeof(why), "error shown: '%s'", probe()->error(ui0()));
+  report("ui_shows_plugin_error_with_line",
+         shown && strstr(probe()->error(ui0()), "line 5"), why);
+  shot("05-error");
+  unlink(path);
+}
+
+/* Resident memory in KiB. */
+static long
+rss_kib(void)
+{
+  FILE* const f     = fopen("/proc/self/statm", "r");
+  long        pages = 0;
+  long        res   = 0;
+  if (f) {
+    if (fscanf(f, "%ld %ld", &pages, &res) != 2) {
+      res = 0;
+    }
+    fclose(f);
+  }
+  return res * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static void
+test_two_and_leaks(void)
+{
+  const bool     second = rig_ui_open(&rig, 1) && wait_patch(1, 0);
+  ChModel* const lead   = bank_patch("02-lead");
+  report("ui_two_instances", second && shows(1, lead) && shows(0, lead),
+         "a second UI does not show the patch");
+  ch_model_free(lead);
+  rig_ui_close(&rig, 1);
+
+  long before = 0;
+  for (int i = 0; i < 25; ++i) {
+    if (i == 5) {
+      before = rss_kib();
+    }
+    rig_ui_open(&rig, 1);
+    wait_patch(1, 0);
+    rig_ui_close(&rig, 1);
+  }
+  const long grown = rss_kib() - before;
+  char       why[128];
+  snprintf(why, sizeof(why), "resident memory grew by %ld KiB over 20 opens",
+           grown);
+  fprintf(stderr, "ui-host: %s\n", why);
+  report("ui_open_close_leaks_nothing", grown < 512, why);
+  cycles(4);
+  report("ui_first_instance_still_live", probe()->n_boxes(ui0()) > 0,
+         "closing another UI broke this one");
+}
+
+int
+main(int argc, char** argv)
+{
+  if (argc < 2) {
+    fprintf(stderr, "usage: ui-host OUTDIR [SCALE]\n");
+    return 2;
+  }
+  out_dir                  = argv[1];
+  rig.scale                = argc > 2 ? strtof(argv[2], NULL) : 0.0f;
+  const char* const bundle = getenv("CH_BUNDLE_DIR");
+  if (!rig_open(&rig, bundle ? bundle : CH_BUNDLE_DIR)) {
+    report("ui_host_setup", false, "plugin, UI or display missing");
+    return 1;
+  }
+  cycles(8); /* the plugin loads program 0 */
+  test_open();
+  if (rig.scale <= 0) {
+    test_idle();
+    test_drag();
+    test_reset_and_scroll();
+    test_keyboard();
+    test_program();
+    test_error();
+    test_two_and_leaks();
+  }
+  rig_close(&rig);
+  return failures ? 1 : 0;
+}

@@ -1,0 +1,396 @@
+/* Gestures: parameter drags, double-click reset, scroll steps, pan and
+   zoom, the program and choice lists, and keyboard shortcuts. */
+#include "ui.h"
+
+#include <X11/keysym.h>
+
+#include <math.h>
+
+#define DOUBLE_CLICK_MS 400u
+#define ZOOM_STEP       1.2f
+#define PAN_STEP        48.0f
+
+static const ChParamInfo*
+param_info(const ChUi* const ui, const ChParamRef ref)
+{
+  return &ui->scene.boxes[ref.box].kind->params[ref.param];
+}
+
+static bool
+valid_ref(const ChUi* const ui, const ChParamRef ref)
+{
+  return ref.box >= 0 && (uint32_t)ref.box < ui->scene.n_boxes &&
+         ref.param >= 0 &&
+         (uint32_t)ref.param < ui->scene.boxes[ref.box].kind->n_params;
+}
+
+static float
+param_value(const ChUi* const ui, const ChParamRef ref)
+{
+  return ui->scene.boxes[ref.box].params[ref.param];
+}
+
+void
+ch_ui_fit(ChUi* const ui)
+{
+  ch_view_fit(&ui->view, ui->scene.bounds);
+  ui->dirty = true;
+}
+
+static bool
+in_rect(const ChRect r, const float x, const float y)
+{
+  return x >= r.x && x < r.x + r.w && y >= r.y && y < r.y + r.h;
+}
+
+/* A click while a list is open: pick the item under it, or close. */
+static void
+menu_click(ChUi* const ui, const float x, const float y)
+{
+  const int n = ch_ui_menu_count(ui);
+  for (int i = 0; i < n; ++i) {
+    if (!in_rect(ch_ui_menu_item_rect(ui, i), x, y)) {
+      continue;
+    }
+    if (ui->menu == CH_MENU_PROGRAM) {
+      ch_ui_send_program(ui, ui->client.bank[i].number);
+    } else if (valid_ref(ui, ui->focus)) {
+      ch_ui_send_set(ui, ui->focus.box, ui->focus.param, (float)i);
+    }
+    break;
+  }
+  ui->menu  = CH_MENU_NONE;
+  ui->dirty = true;
+}
+
+static void
+open_menu(ChUi* const ui, const ChMenuKind kind)
+{
+  ui->menu       = kind;
+  ui->menu_hover = kind == CH_MENU_PROGRAM
+                     ? (int)lroundf(ui->client.program)
+                     : (int)lroundf(param_value(ui, ui->focus));
+  ui->dirty      = true;
+}
+
+static void
+step_program(ChUi* const ui, const int delta)
+{
+  const int n = (int)ui->client.n_bank;
+  for (int i = 0; i < n; ++i) {
+    if (ui->client.bank[i].number == (int)lroundf(ui->client.program)) {
+      const int next = i + delta;
+      if (next >= 0 && next < n) {
+        ch_ui_send_program(ui, ui->client.bank[next].number);
+      }
+      return;
+    }
+  }
+  if (n) {
+    ch_ui_send_program(ui, ui->client.bank[0].number);
+  }
+}
+
+static void
+step_param(ChUi* const      ui,
+           const ChParamRef ref,
+           const int        steps,
+           const bool       fine)
+{
+  const float v =
+    ch_param_step(param_info(ui, ref), param_value(ui, ref), steps, fine);
+  ch_ui_send_set(ui, ref.box, ref.param, v);
+}
+
+static void
+wheel(ChUi* const               ui,
+      const XButtonEvent* const ev,
+      const float               x,
+      const float               y)
+{
+  const int  dir  = ev->button == Button4 || ev->button == 6 ? 1 : -1;
+  const bool ctrl = ev->state & ControlMask;
+  const bool fine = ev->state & ShiftMask;
+  if (y < CH_HEADER_H) {
+    if (in_rect(ch_ui_program_rect(), x, y)) {
+      step_program(ui, -dir);
+    }
+    return;
+  }
+  float cx = 0.0f;
+  float cy = 0.0f;
+  ch_view_to_canvas(&ui->view, x, y, &cx, &cy);
+  const ChHit hit = ch_scene_hit(&ui->scene, cx, cy);
+  if (ctrl) {
+    ch_view_zoom_at(&ui->view, dir > 0 ? ZOOM_STEP : 1.0f / ZOOM_STEP, x, y);
+  } else if (hit.kind == CH_HIT_PARAM) {
+    const ChParamRef ref = { hit.box, hit.index };
+    ui->focus            = ref;
+    step_param(ui, ref, dir, fine);
+  } else if (ev->button >= 6 || fine) {
+    ui->view.origin_x -= (float)dir * PAN_STEP / ui->view.zoom;
+  } else {
+    ui->view.origin_y -= (float)dir * PAN_STEP / ui->view.zoom;
+  }
+  ui->dirty = true;
+}
+
+static void
+press_param(ChUi* const         ui,
+            const ChParamRef    ref,
+            const XButtonEvent* ev,
+            const float         x,
+            const float         y)
+{
+  const bool again = ui->last_press.box == ref.box &&
+                     ui->last_press.param == ref.param &&
+                     ev->time - ui->last_press_time < DOUBLE_CLICK_MS;
+  ui->last_press      = ref;
+  ui->last_press_time = ev->time;
+  ui->focus           = ref;
+  ui->dirty           = true;
+  if (again) { /* double-click: back to the kind's default */
+    ch_ui_send_set(ui, ref.box, ref.param, param_info(ui, ref)->def);
+    ui->last_press.box = -1;
+    return;
+  }
+  ui->drag        = CH_DRAG_PARAM;
+  ui->drag_param  = ref;
+  ui->drag_x0     = x;
+  ui->drag_y0     = y;
+  ui->drag_value0 = param_value(ui, ref);
+  ui->drag_moved  = false;
+}
+
+static void
+start_pan(ChUi* const ui, const float x, const float y)
+{
+  ui->drag           = CH_DRAG_PAN;
+  ui->drag_x0        = x;
+  ui->drag_y0        = y;
+  ui->drag_origin_x0 = ui->view.origin_x;
+  ui->drag_origin_y0 = ui->view.origin_y;
+}
+
+void
+ch_ui_button_press(ChUi* const ui, const XButtonEvent* const ev)
+{
+  const float x = (float)ev->x / ui->scale;
+  const float y = (float)ev->y / ui->scale;
+  XSetInputFocus(ui->dpy, ui->win, RevertToParent, CurrentTime);
+  if (ev->button >= Button4 && ev->button <= 7) {
+    wheel(ui, ev, x, y);
+    return;
+  }
+  if (ui->menu != CH_MENU_NONE) {
+    menu_click(ui, x, y);
+    return;
+  }
+  if (ev->button == Button2) {
+    start_pan(ui, x, y);
+    return;
+  }
+  if (ev->button != Button1) {
+    return;
+  }
+  if (y < CH_HEADER_H) {
+    if (in_rect(ch_ui_program_rect(), x, y) && ui->client.n_bank) {
+      open_menu(ui, CH_MENU_PROGRAM);
+    }
+    return;
+  }
+  float cx = 0.0f;
+  float cy = 0.0f;
+  ch_view_to_canvas(&ui->view, x, y, &cx, &cy);
+  const ChHit hit = ch_scene_hit(&ui->scene, cx, cy);
+  if (hit.kind == CH_HIT_PARAM) {
+    const ChParamRef ref = { hit.box, hit.index };
+    press_param(ui, ref, ev, x, y);
+  } else if (hit.kind == CH_HIT_NONE) {
+    start_pan(ui, x, y);
+  }
+}
+
+void
+ch_ui_button_release(ChUi* const ui, const XButtonEvent* const ev)
+{
+  (void)ev;
+  if (ui->drag == CH_DRAG_PARAM && !ui->drag_moved &&
+      valid_ref(ui, ui->drag_param) &&
+      param_info(ui, ui->drag_param)->choices) {
+    ui->focus = ui->drag_param;
+    open_menu(ui, CH_MENU_CHOICE); /* a click on a list opens it */
+  }
+  ui->drag = CH_DRAG_NONE;
+}
+
+static void
+drag_param(ChUi* const               ui,
+           const XMotionEvent* const ev,
+           const float               x,
+           const float               y)
+{
+  if (!valid_ref(ui, ui->drag_param)) {
+    ui->drag = CH_DRAG_NONE;
+    return;
+  }
+  /* Right or up raises the value; distances in window pixels, so that
+     zoom does not change how a drag feels. */
+  const float pixels = (x - ui->drag_x0) - (y - ui->drag_y0);
+  if (fabsf(pixels) >= 2.0f) {
+    ui->drag_moved = true;
+  }
+  if (!ui->drag_moved) {
+    return;
+  }
+  const float v = ch_param_drag(param_info(ui, ui->drag_param), ui->drag_value0,
+                                pixels, ev->state & ShiftMask);
+  ch_ui_send_set(ui, ui->drag_param.box, ui->drag_param.param, v);
+}
+
+void
+ch_ui_motion(ChUi* const ui, const XMotionEvent* const ev)
+{
+  const float x = (float)ev->x / ui->scale;
+  const float y = (float)ev->y / ui->scale;
+  if (ui->drag == CH_DRAG_PARAM) {
+    drag_param(ui, ev, x, y);
+    return;
+  }
+  if (ui->drag == CH_DRAG_PAN) {
+    ui->view.origin_x = ui->drag_origin_x0 - (x - ui->drag_x0) / ui->view.zoom;
+    ui->view.origin_y = ui->drag_origin_y0 - (y - ui->drag_y0) / ui->view.zoom;
+    ui->dirty         = true;
+    return;
+  }
+  if (ui->menu != CH_MENU_NONE) {
+    int over = -1;
+    for (int i = 0; i < ch_ui_menu_count(ui); ++i) {
+      over = in_rect(ch_ui_menu_item_rect(ui, i), x, y) ? i : over;
+    }
+    if (over >= 0 && over != ui->menu_hover) {
+      ui->menu_hover = over;
+      ui->dirty      = true;
+    }
+    return;
+  }
+  float cx = 0.0f;
+  float cy = 0.0f;
+  ch_view_to_canvas(&ui->view, x, y, &cx, &cy);
+  const ChHit hit = y < CH_HEADER_H ? (ChHit){ CH_HIT_NONE, -1, -1 }
+                                    : ch_scene_hit(&ui->scene, cx, cy);
+  if (hit.box != ui->hover.box || hit.kind != ui->hover.kind ||
+      hit.index != ui->hover.index) {
+    ui->hover = hit;
+    ui->dirty = true;
+  }
+}
+
+/* Tab: the next (or previous) parameter of all boxes, in order. */
+static void
+move_focus(ChUi* const ui, const int dir)
+{
+  int total = 0;
+  int at    = -1;
+  for (uint32_t b = 0; b < ui->scene.n_boxes; ++b) {
+    if ((int)b == ui->focus.box) {
+      at = total + ui->focus.param;
+    }
+    total += (int)ui->scene.boxes[b].kind->n_params;
+  }
+  if (!total) {
+    return;
+  }
+  int want = at < 0 ? (dir > 0 ? 0 : total - 1) : (at + dir + total) % total;
+  for (uint32_t b = 0; b < ui->scene.n_boxes; ++b) {
+    const int n = (int)ui->scene.boxes[b].kind->n_params;
+    if (want < n) {
+      ui->focus.box   = (int)b;
+      ui->focus.param = want;
+      break;
+    }
+    want -= n;
+  }
+  ui->dirty = true;
+}
+
+static bool
+menu_key(ChUi* const ui, const KeySym sym)
+{
+  const int n = ch_ui_menu_count(ui);
+  if (sym == XK_Up || sym == XK_Down) {
+    ui->menu_hover += sym == XK_Up ? -1 : 1;
+    ui->menu_hover = ui->menu_hover < 0    ? 0
+                     : ui->menu_hover >= n ? n - 1
+                                           : ui->menu_hover;
+  } else if (sym == XK_Return || sym == XK_KP_Enter || sym == XK_space) {
+    const ChRect r = ch_ui_menu_item_rect(ui, ui->menu_hover);
+    menu_click(ui, r.x + 1.0f, r.y + 1.0f);
+  } else if (sym == XK_Escape) {
+    ui->menu = CH_MENU_NONE;
+  } else {
+    return false;
+  }
+  ui->dirty = true;
+  return true;
+}
+
+static void
+zoom_center(ChUi* const ui, const float factor)
+{
+  ch_view_zoom_at(&ui->view, factor, ui->view.left + ui->view.width * 0.5f,
+                  ui->view.top + ui->view.height * 0.5f);
+  ui->dirty = true;
+}
+
+static void
+arrow_key(ChUi* const ui, const KeySym sym, const bool fine)
+{
+  const bool up = sym == XK_Up || sym == XK_Right;
+  if (valid_ref(ui, ui->focus)) {
+    step_param(ui, ui->focus, up ? 1 : -1, fine);
+    return;
+  }
+  const float d = PAN_STEP / ui->view.zoom;
+  ui->view.origin_x += sym == XK_Left ? -d : sym == XK_Right ? d : 0.0f;
+  ui->view.origin_y += sym == XK_Up ? -d : sym == XK_Down ? d : 0.0f;
+  ui->dirty = true;
+}
+
+void
+ch_ui_key(ChUi* const ui, const XKeyEvent* const ev)
+{
+  XKeyEvent    copy = *ev;
+  const KeySym sym  = XLookupKeysym(&copy, 0);
+  const bool   fine = ev->state & ShiftMask;
+  if (ui->menu != CH_MENU_NONE && menu_key(ui, sym)) {
+    return;
+  }
+  if (sym == XK_f || sym == XK_Home) {
+    ch_ui_fit(ui);
+  } else if (sym == XK_plus || sym == XK_equal || sym == XK_KP_Add) {
+    zoom_center(ui, ZOOM_STEP);
+  } else if (sym == XK_minus || sym == XK_KP_Subtract) {
+    zoom_center(ui, 1.0f / ZOOM_STEP);
+  } else if (sym == XK_0) {
+    zoom_center(ui, 1.0f / ui->view.zoom);
+  } else if (sym == XK_Tab || sym == XK_ISO_Left_Tab) {
+    move_focus(ui, (sym == XK_ISO_Left_Tab || fine) ? -1 : 1);
+  } else if (sym == XK_Up || sym == XK_Down || sym == XK_Left ||
+             sym == XK_Right) {
+    arrow_key(ui, sym, fine);
+  } else if (sym == XK_BackSpace && valid_ref(ui, ui->focus)) {
+    ch_ui_send_set(ui, ui->focus.box, ui->focus.param,
+                   param_info(ui, ui->focus)->def);
+  } else if ((sym == XK_Return || sym == XK_space) &&
+             valid_ref(ui, ui->focus) && param_info(ui, ui->focus)->choices) {
+    open_menu(ui, CH_MENU_CHOICE);
+  } else if (sym == XK_Page_Up || sym == XK_Page_Down) {
+    step_program(ui, sym == XK_Page_Up ? -1 : 1);
+  } else if (sym == XK_p && ui->client.n_bank) {
+    open_menu(ui, CH_MENU_PROGRAM);
+  } else if (sym == XK_Escape) {
+    ui->focus.box = -1;
+    ui->dirty     = true;
+  }
+}

@@ -1,0 +1,197 @@
+/* The UI's messages to the plugin and what it makes of the plugin's
+   answers, all through the protocol module. */
+#include "ui.h"
+
+#include <string.h>
+
+/* Write one message to the plugin's control port. */
+static void
+send(ChUi* const ui, const ChMsg* const msg)
+{
+  lv2_atom_forge_set_buffer(&ui->forge, ui->msg, sizeof(ui->msg));
+  if (!ch_msg_write(&ui->forge, &ui->uris, msg)) {
+    return; /* too big for our buffer: names are short, cannot happen */
+  }
+  const LV2_Atom* const atom = (const LV2_Atom*)ui->msg;
+  ui->write(ui->controller, CH_UI_PORT_CONTROL, lv2_atom_total_size(atom),
+            ui->atom_eventTransfer, atom);
+}
+
+void
+ch_ui_send_get(ChUi* const ui)
+{
+  const ChMsg msg       = ch_msg_init(CH_MSG_GET);
+  ui->client.want_patch = false;
+  send(ui, &msg);
+}
+
+void
+ch_ui_set_param(ChUi* const ui,
+                const int   box,
+                const int   param,
+                const float value)
+{
+  ChBox* const b = &ui->scene.boxes[box];
+  if (memcmp(&b->params[param], &value, sizeof(float))) {
+    b->params[param] = value;
+    ch_client_param(&ui->client, b->name, b->kind->params[param].name, value);
+    ui->dirty = true;
+  }
+}
+
+void
+ch_ui_send_set(ChUi* const ui,
+               const int   box,
+               const int   param,
+               const float value)
+{
+  const ChBox* const b = &ui->scene.boxes[box];
+  if (!memcmp(&b->params[param], &value, sizeof(float))) {
+    return;
+  }
+  ChMsg msg     = ch_msg_init(CH_MSG_SET);
+  msg.module    = b->name;
+  msg.param     = b->kind->params[param].name;
+  msg.value     = value;
+  msg.has_value = true;
+  send(ui, &msg);
+  ch_ui_set_param(ui, box, param, value); /* the echo will confirm it */
+}
+
+void
+ch_ui_send_program(ChUi* const ui, const int program)
+{
+  const float value = (float)program;
+  ui->write(ui->controller, CH_UI_PORT_PROGRAM, sizeof(float), 0, &value);
+  ui->client.program = value;
+  ui->dirty          = true;
+}
+
+/* True if the two scenes show the same modules in the same places;
+   `same_values` tells whether their parameters and cables agree too. */
+static bool
+same_layout(const ChScene* const a,
+            const ChScene* const b,
+            bool* const          same_values)
+{
+  *same_values = false;
+  if (a->n_boxes != b->n_boxes) {
+    return false;
+  }
+  bool values = a->n_cables == b->n_cables && a->polyphony == b->polyphony &&
+                (!a->n_cables ||
+                 !memcmp(a->cables, b->cables, a->n_cables * sizeof(ChCable)));
+  for (uint32_t i = 0; i < a->n_boxes; ++i) {
+    const ChBox* const x = &a->boxes[i];
+    const ChBox* const y = &b->boxes[i];
+    if (strcmp(x->name, y->name) || x->kind != y->kind ||
+        memcmp(&x->rect, &y->rect, sizeof(ChRect))) {
+      return false;
+    }
+    values = values && !memcmp(x->params, y->params, sizeof(x->params)) &&
+             x->voiced == y->voiced;
+  }
+  *same_values = values;
+  return true;
+}
+
+/* A whole patch arrived: redraw it, and fit the view to a new layout. */
+static void
+show_patch(ChUi* const ui)
+{
+  ChScene fresh;
+  memset(&fresh, 0, sizeof(fresh));
+  if (!ch_scene_build(&fresh, ui->client.model)) {
+    return;
+  }
+  bool       same_values = false;
+  const bool moved       = !same_layout(&fresh, &ui->scene, &same_values);
+  ch_scene_clear(&ui->scene);
+  ui->scene = fresh;
+  if (!moved && same_values && ui->fitted) {
+    return; /* nothing to redraw */
+  }
+  if (moved || !ui->fitted) {
+    ui->drag      = CH_DRAG_NONE; /* what it pointed at may be gone */
+    ui->focus.box = -1;
+    if (ui->menu == CH_MENU_CHOICE) {
+      ui->menu = CH_MENU_NONE;
+    }
+    ch_ui_fit(ui);
+    ui->fitted = true;
+  }
+  ui->dirty = true;
+}
+
+/* A ch:Set echoed: follow it, unless the user is dragging that very
+   parameter (the echo of an older step would pull it back). */
+static void
+follow_param(ChUi* const ui, const ChMsg* const msg)
+{
+  const int box = msg->module ? ch_scene_find(&ui->scene, msg->module) : -1;
+  if (box < 0 || !msg->param || !msg->has_value) {
+    return;
+  }
+  const int param = ch_kind_find_param(ui->scene.boxes[box].kind, msg->param);
+  if (param < 0 || (ui->drag == CH_DRAG_PARAM && ui->drag_param.box == box &&
+                    ui->drag_param.param == param)) {
+    return;
+  }
+  ch_ui_set_param(ui, box, param, msg->value);
+}
+
+static void
+on_answer(ChUi* const ui, const ChMsg* const msg)
+{
+  ChClient* const c = &ui->client;
+  switch (msg->kind) {
+  case CH_MSG_PATCH:
+    if (msg->text &&
+        ch_client_piece(c, msg->generation, msg->offset, msg->total, msg->text,
+                        msg->text_len) == CH_PIECE_COMPLETE) {
+      show_patch(ui);
+    }
+    break;
+  case CH_MSG_PUT: /* patch:Set reads the same both ways */
+  case CH_MSG_PROPERTY:
+    if (msg->property == ui->uris.ch_patch && msg->text) {
+      /* The whole patch in one message (an older plugin's answer). */
+      if (ch_client_piece(c, c->newest, 0, msg->text_len, msg->text,
+                          msg->text_len) == CH_PIECE_COMPLETE) {
+        show_patch(ui);
+      }
+    } else if (msg->property == ui->uris.ch_patchFile) {
+      ch_client_file(c, msg->file ? msg->file : msg->text);
+      ui->dirty = true;
+    }
+    break;
+  case CH_MSG_COMMITTED:
+    ch_client_committed(c, msg->generation);
+    ui->dirty = true;
+    break;
+  case CH_MSG_ERROR:
+    ch_client_error(c, msg->message);
+    ui->dirty = true;
+    break;
+  case CH_MSG_PARAM:
+    follow_param(ui, msg);
+    break;
+  default:
+    break;
+  }
+}
+
+void
+ch_ui_notify(ChUi* const ui, const LV2_Atom* const atom, const uint32_t size)
+{
+  ChMsg      msg;
+  ChMsgFault fault;
+  if (size < sizeof(LV2_Atom) ||
+      ch_msg_read(&ui->uris, atom, size, &msg, &fault) != CH_PROTO_OK) {
+    return; /* the plugin never sends these; nothing to show */
+  }
+  on_answer(ui, &msg);
+  if (ui->client.want_patch) {
+    ch_ui_send_get(ui);
+  }
+}

@@ -1,0 +1,48 @@
+/* A look inside the UI for our own test host (test/uihost), offered as
+   extension data under CH_UI_PROBE_URI: what it shows and where, so that
+   tests can aim synthetic clicks and check the picture against the plugin.
+   Not for hosts. */
+#ifndef CH_UI_PROBE_H
+#define CH_UI_PROBE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define CH_UI_PROBE_URI "urn:chronus:ui#probe"
+
+typedef struct {
+  /** Modules and cables shown (0 before the plugin's patch arrived). */
+  uint32_t (*n_boxes)(void* ui);
+  uint32_t (*n_cables)(void* ui);
+  /** Name of box `i`. */
+  const char* (*box_name)(void* ui, uint32_t i);
+  /**
+     Centre of a parameter's row in window pixels; false if the module or
+     parameter is not shown or the row is outside the window.
+  */
+  bool (*param_point)(void*       ui,
+                      const char* module,
+                      const char* param,
+                      int*        x,
+                      int*        y);
+  /** Value of a parameter as shown; false if not shown. */
+  bool (*param_value)(void*       ui,
+                      const char* module,
+                      const char* param,
+                      float*      value);
+  /** Last error shown ("" for none), patch file shown, generation. */
+  const char* (*error)(void* ui);
+  const char* (*file)(void* ui);
+  int64_t (*generation)(void* ui);
+  /** Whole patches received from the plugin so far. */
+  unsigned (*patches)(void* ui);
+  /** Frames drawn so far. */
+  unsigned long (*redraws)(void* ui);
+  /** The view's zoom. */
+  float (*zoom)(void* ui);
+} ChUiProbe;
+
+/** The UI's probe (ui/probe.c). */
+extern const ChUiProbe ch_ui_probe;
+
+#endif /* CH_UI_PROBE_H */

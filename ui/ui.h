@@ -1,0 +1,133 @@
+/* The LV2 UI instance shared by its parts: window and events (ui.c),
+   drawing (draw.c), gestures (input.c) and messages (link.c). */
+#ifndef CH_UI_H
+#define CH_UI_H
+
+/* LV2 headers before Xlib: its Bool macro breaks lv2/atom/forge.h. */
+#include "../plugin/protocol.h"
+
+#include <lv2/atom/forge.h>
+#include <lv2/options/options.h>
+#include <lv2/ui/ui.h>
+#include <lv2/urid/urid.h>
+
+#include "client.h"
+#include "scene.h"
+
+#include <X11/Xlib.h>
+#include <X11/Xutil.h>
+#include <cairo/cairo-xlib.h>
+#include <cairo/cairo.h>
+#include <pango/pangocairo.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define CH_UI_URI "urn:chronus:ui"
+
+/* Window size, logical pixels. */
+#define CH_UI_WIDTH      960
+#define CH_UI_HEIGHT     600
+#define CH_UI_MIN_WIDTH  480
+#define CH_UI_MIN_HEIGHT 300
+#define CH_HEADER_H      48.0f /* program, generation, level; file, error */
+
+/* Ports of the plugin the UI writes or follows (ttl/chronus.ttl). */
+enum {
+  CH_UI_PORT_CONTROL = 0,
+  CH_UI_PORT_NOTIFY  = 1,
+  CH_UI_PORT_PROGRAM = 5,
+};
+
+/** What a pointer drag is doing. */
+typedef enum {
+  CH_DRAG_NONE,
+  CH_DRAG_PARAM, /**< changing a parameter */
+  CH_DRAG_PAN,   /**< moving the view */
+} ChDragKind;
+
+/** An open list (drawn over everything, takes the next click). */
+typedef enum {
+  CH_MENU_NONE,
+  CH_MENU_PROGRAM, /**< the bank's programs */
+  CH_MENU_CHOICE,  /**< the choices of parameter `focus` */
+} ChMenuKind;
+
+/** A parameter of a box: where the keyboard acts, or a drag goes. */
+typedef struct {
+  int box; /**< -1: none */
+  int param;
+} ChParamRef;
+
+typedef struct {
+  /* Host */
+  LV2UI_Write_Function write;
+  LV2UI_Controller     controller;
+  LV2_URID_Map*        map;
+  const LV2UI_Resize*  resize;
+  ChUris               uris;
+  LV2_URID             atom_eventTransfer;
+  LV2_Atom_Forge       forge;
+  uint8_t              msg[1024];
+
+  /* Window */
+  Display*              dpy;
+  Window                win;
+  Atom                  wm_delete;
+  cairo_surface_t*      surface;
+  int                   width; /* pixels */
+  int                   height;
+  float                 scale; /* pixels per logical pixel */
+  bool                  dirty;
+  bool                  focused;
+  unsigned long         redraws; /* frames drawn: idle must not add any */
+  PangoFontDescription* font;
+  PangoFontDescription* font_bold;
+  PangoFontDescription* font_small;
+
+  /* What is shown */
+  ChClient client;
+  ChScene  scene;
+  ChView   view;
+  bool     fitted; /* the view was fitted to a patch once */
+
+  /* Gestures */
+  ChDragKind drag;
+  ChParamRef drag_param;
+  float      drag_x0; /* window logical coordinates of the press */
+  float      drag_y0;
+  float      drag_value0;
+  float      drag_origin_x0;
+  float      drag_origin_y0;
+  bool       drag_moved;
+  ChParamRef focus; /* keyboard focus (drawn) */
+  ChHit      hover;
+  Time       last_press_time;
+  ChParamRef last_press;
+  ChMenuKind menu;
+  int        menu_hover;
+} ChUi;
+
+/* draw.c */
+void ch_ui_draw(ChUi* ui);
+/** Rectangle of the program selector, of menu item `i`, of the menu. */
+ChRect ch_ui_program_rect(void);
+ChRect ch_ui_menu_item_rect(const ChUi* ui, int item);
+int    ch_ui_menu_count(const ChUi* ui);
+
+/* input.c */
+void ch_ui_button_press(ChUi* ui, const XButtonEvent* ev);
+void ch_ui_button_release(ChUi* ui, const XButtonEvent* ev);
+void ch_ui_motion(ChUi* ui, const XMotionEvent* ev);
+void ch_ui_key(ChUi* ui, const XKeyEvent* ev);
+void ch_ui_fit(ChUi* ui);
+
+/* link.c: messages to and from the plugin */
+void ch_ui_send_get(ChUi* ui);
+void ch_ui_send_set(ChUi* ui, int box, int param, float value);
+void ch_ui_send_program(ChUi* ui, int program);
+void ch_ui_notify(ChUi* ui, const LV2_Atom* atom, uint32_t size);
+/** Set a parameter in the picture (and the client's model). */
+void ch_ui_set_param(ChUi* ui, int box, int param, float value);
+
+#endif /* CH_UI_H */
