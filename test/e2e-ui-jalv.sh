@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# jalv.gtk3 under Xvfb (display :91) and a private JACK server (dummy
+# driver): it picks our UI, not its generic controls, embeds it at its
+# size (960x600), and the window shows the patch drawn (cables in their
+# signal colours, many colours in all).  Screenshot:
+# build/test-artifacts/ui/jalv-gtk3.png.
+# shellcheck disable=SC2317 # functions called through wait_for and traps
+set -u
+root=${CH_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
+bundle=${CH_BUNDLE_DIR:-$root/build/chronus.lv2}
+out=${CH_BUILD_DIR:-$root/build}/test-artifacts/ui
+display=${CH_UI_DISPLAY:-:91}
+tmp=$(mktemp -d /tmp/chronus-ui-jalv.XXXXXX)
+# The JACK server name and lock e2e-jalv.sh uses (see there why one name).
+server=chronus-e2e
+lock=/tmp/chronus-e2e-jack.lock
+export JACK_DEFAULT_SERVER=$server JACK_NO_START_SERVER=1 DISPLAY=$display
+unset JACK_PROMISCUOUS_SERVER
+
+xvfb_pid= jackd_pid= jalv_pid=
+stop() {
+  local pid=$1 i
+  [[ -n $pid ]] || return 0
+  kill -TERM "$pid" 2>/dev/null
+  for ((i = 0; i < 50; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  return 0
+}
+cleanup() {
+  stop "$jalv_pid"
+  stop "$jackd_pid"
+  stop "$xvfb_pid"
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+all=(ui_jalv_picks_our_ui ui_jalv_embeds_at_size ui_jalv_draws_patch)
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1${2:+ ($2)}"; }
+fail_all() {
+  local t
+  for t in "${all[@]}"; do fail "$t" "$1"; done
+  exit 0
+}
+show() { [[ -s $1 ]] && tail -n "${2:-15}" "$1" | sed 's/^/   | /'; }
+wait_for() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    ((SECONDS >= deadline)) && return 1
+    sleep 0.05
+  done
+}
+
+missing=()
+for cmd in Xvfb jackd jack_lsp jalv.gtk3 xwininfo import python3 flock; do
+  command -v "$cmd" >/dev/null || missing+=("$cmd")
+done
+((${#missing[@]} == 0)) || fail_all "not installed: ${missing[*]} (run tools/setup.sh)"
+[[ -f $bundle/chronus_ui.so ]] || fail_all "no UI in $bundle (run ./waf build)"
+mkdir -p "$out" "$tmp/lv2"
+ln -s "$bundle" "$tmp/lv2/chronus.lv2"
+
+Xvfb "$display" -screen 0 1280x1024x24 -nolisten tcp -noreset \
+  >"$tmp/xvfb.log" 2>&1 &
+xvfb_pid=$!
+x_up() { [[ -S /tmp/.X11-unix/X${display#:} ]]; }
+wait_for 5 x_up || fail_all "Xvfb did not start on $display"
+
+exec 9>>"$lock"
+flock -w 50 9 || fail_all "another run held $lock for 50 s"
+jackd -n "$server" --no-realtime -d dummy -r 48000 -p 256 \
+  >"$tmp/jackd.log" 2>&1 </dev/null 9>&- &
+jackd_pid=$!
+jack_up() { kill -0 "$jackd_pid" 2>/dev/null && timeout 3 jack_lsp >/dev/null 2>&1; }
+if ! wait_for 10 jack_up; then
+  show "$tmp/jackd.log"
+  fail_all "the JACK server ($server, dummy driver) did not start"
+fi
+
+LV2_PATH="$tmp/lv2:/usr/lib/lv2" stdbuf -oL -eL jalv.gtk3 -n chronus \
+  urn:chronus:synth >"$tmp/jalv.log" 2>&1 </dev/null 9>&- &
+jalv_pid=$!
+# Our widget: a window named "Chronus" with no class, inside jalv's.
+ours() { xwininfo -root -tree 2>/dev/null | grep -E '"Chronus": \(\)' | head -1; }
+have_ours() { [[ -n $(ours) ]]; }
+if ! wait_for 20 have_ours; then
+  show "$tmp/jalv.log"
+  fail_all "no window of our UI appeared"
+fi
+
+if grep -q '^UI: *urn:chronus:ui' "$tmp/jalv.log"; then
+  pass ui_jalv_picks_our_ui
+else
+  fail ui_jalv_picks_our_ui "jalv says: $(grep '^UI:' "$tmp/jalv.log")"
+fi
+geometry=$(ours | grep -oE '[0-9]+x[0-9]+\+' | head -1)
+if [[ $geometry == 960x600+ ]]; then
+  pass ui_jalv_embeds_at_size
+else
+  fail ui_jalv_embeds_at_size "our window is ${geometry%+}, not 960x600"
+fi
+
+# The patch drawn: wait until the picture holds cables (it needs the
+# plugin's answer first), then keep the screenshot.
+shot=$out/jalv-gtk3.png
+drawn() {
+  import -window root -crop 960x700+0+0 -depth 8 "$tmp/shot.ppm" 2>/dev/null &&
+    python3 - "$tmp/shot.ppm" >"$tmp/analysis" <<'PY'
+import sys
+data = open(sys.argv[1], 'rb').read()
+# P6 header: magic, width, height, maxval, each followed by whitespace
+fields, pos = [], 0
+while len(fields) < 4:
+    while data[pos:pos + 1].isspace(): pos += 1
+    start = pos
+    while not data[pos:pos + 1].isspace(): pos += 1
+    fields.append(data[start:pos])
+pix = data[pos + 1:]
+colours, orange, blue = set(), 0, 0
+for i in range(0, len(pix) - 2, 3):
+    r, g, b = pix[i], pix[i + 1], pix[i + 2]
+    colours.add((r, g, b))
+    orange += abs(r - 0xf4) < 40 and abs(g - 0x9a) < 40 and abs(b - 0x30) < 40
+    blue += abs(r - 0x4f) < 40 and abs(g - 0xb4) < 40 and abs(b - 0xe7) < 40
+print(len(colours), orange, blue)
+sys.exit(0 if len(colours) > 200 and orange > 150 and blue > 100 else 1)
+PY
+}
+if wait_for 15 drawn; then
+  pass ui_jalv_draws_patch
+else
+  fail ui_jalv_draws_patch "colours, orange, blue pixels: $(cat "$tmp/analysis" 2>/dev/null)"
+fi
+import -window root -crop 960x640+0+0 "$shot" 2>/dev/null
