@@ -48,5 +48,7 @@ fi
 
 export DISPLAY=$display
 timeout -k 5 120 "$host" "$out"
+rc=$?
+((rc == 0)) || echo "FAIL ui_host_exit (status $rc)"
 mkdir -p "$out/scale2"
 timeout -k 5 60 "$host" "$out/scale2" 2 | sed 's/^\(PASS\|FAIL\) ui_/\1 ui_scale2_/'

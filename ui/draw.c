@@ -447,11 +447,29 @@ draw_menu(cairo_t* const cr, PangoLayout* const layout, const ChUi* const ui)
   }
 }
 
+/* The picture is drawn in memory and copied to the window in one go: no
+   flicker, and no text drawn on the X server, whose glyph caches cairo
+   shares between displays (two instances in one host process tripped over
+   each other's glyphs when one closed). */
+static cairo_surface_t*
+back_buffer(ChUi* const ui)
+{
+  if (ui->back && (cairo_image_surface_get_width(ui->back) != ui->width ||
+                   cairo_image_surface_get_height(ui->back) != ui->height)) {
+    cairo_surface_destroy(ui->back);
+    ui->back = NULL;
+  }
+  if (!ui->back) {
+    ui->back =
+      cairo_image_surface_create(CAIRO_FORMAT_RGB24, ui->width, ui->height);
+  }
+  return ui->back;
+}
+
 void
 ch_ui_draw(ChUi* const ui)
 {
-  cairo_t* const cr = cairo_create(ui->surface);
-  cairo_push_group(cr); /* drawn off screen, shown at once: no flicker */
+  cairo_t* const cr = cairo_create(back_buffer(ui));
   cairo_scale(cr, ui->scale, ui->scale);
   set_rgb(cr, c_background, 1.0);
   cairo_paint(cr);
@@ -467,9 +485,12 @@ ch_ui_draw(ChUi* const ui)
     cairo_stroke(cr);
   }
   g_object_unref(layout);
-  cairo_pop_group_to_source(cr);
-  cairo_paint(cr);
   cairo_destroy(cr);
+  cairo_t* const win = cairo_create(ui->surface);
+  cairo_set_source_surface(win, ui->back, 0, 0);
+  cairo_set_operator(win, CAIRO_OPERATOR_SOURCE);
+  cairo_paint(win);
+  cairo_destroy(win);
   cairo_surface_flush(ui->surface);
   XFlush(ui->dpy);
 }

@@ -173,6 +173,7 @@ on_answer(ChUi* const ui, const ChMsg* const msg)
     ch_client_error(c, msg->message);
     ui->dirty = true;
     break;
+  case CH_MSG_SET: /* a ch:Set on notify is an echo: it reads as a request */
   case CH_MSG_PARAM:
     follow_param(ui, msg);
     break;

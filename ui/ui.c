@@ -102,6 +102,9 @@ static void
 cleanup(LV2UI_Handle handle)
 {
   ChUi* const ui = (ChUi*)handle;
+  if (ui->back) {
+    cairo_surface_destroy(ui->back);
+  }
   if (ui->surface) {
     /* Cairo keeps glyphs and more per display: let go of them before the
        display closes, or a later instance trips over them. */

@@ -74,8 +74,9 @@ typedef struct {
   Display*              dpy;
   Window                win;
   Atom                  wm_delete;
-  cairo_surface_t*      surface;
-  int                   width; /* pixels */
+  cairo_surface_t*      surface; /* the window */
+  cairo_surface_t*      back;    /* drawn here, client side, then shown */
+  int                   width;   /* pixels */
   int                   height;
   float                 scale; /* pixels per logical pixel */
   bool                  dirty;

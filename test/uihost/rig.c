@@ -89,12 +89,14 @@ rig_set_control(Rig* const rig, const uint32_t port, const float value)
 void
 rig_send(Rig* const rig, const ChMsg* const msg)
 {
-  uint64_t       buf[512];
-  LV2_Atom_Forge forge;
+  static uint64_t buf[RIG_SEQ_SIZE / 16]; /* one thread */
+  LV2_Atom_Forge  forge;
   lv2_atom_forge_init(&forge, &rig->host.map);
   lv2_atom_forge_set_buffer(&forge, (uint8_t*)buf, sizeof(buf));
   if (ch_msg_write(&forge, &rig->uris, msg)) {
     append(rig, (const LV2_Atom*)buf);
+  } else {
+    fprintf(stderr, "ui-host: message too big to send\n");
   }
 }
 
@@ -107,7 +109,9 @@ observe(Rig* const rig, const LV2_Atom* const atom, const uint32_t capacity)
   if (ch_msg_read(&rig->uris, atom, capacity, &msg, &fault)) {
     return;
   }
+  rig->echoes += msg.kind == CH_MSG_PARAM || msg.kind == CH_MSG_SET;
   if (msg.kind == CH_MSG_PATCH && msg.text) {
+    ++rig->pieces;
     ch_client_piece(&rig->seen, msg.generation, msg.offset, msg.total, msg.text,
                     msg.text_len);
   } else if ((msg.kind == CH_MSG_PROPERTY || msg.kind == CH_MSG_PUT) &&

@@ -54,6 +54,8 @@ typedef struct {
 
   ChClient seen; /* the plugin's patch as its answers to us tell it */
   unsigned ui_writes;
+  unsigned pieces; /* ch:Patch pieces seen */
+  unsigned echoes; /* ch:Set echoes seen */
 } Rig;
 
 /** Plugin, window and UI library; false (reason on stderr) on failure. */

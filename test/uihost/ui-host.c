@@ -313,6 +313,42 @@ test_error(void)
   unlink(path);
 }
 
+/* A patch far larger than one host buffer message: it comes in pieces. */
+static void
+test_big_patch(void)
+{
+  enum { N = 300 };
+  static char text[N * 64 + 256];
+  size_t      len = (size_t)snprintf(text, sizeof(text),
+                                     "@prefix ch: <urn:chronus:> .\n"
+                                          "@prefix : <urn:chronus:module#> .\n");
+  for (int i = 0; i < N; ++i) {
+    len +=
+      (size_t)snprintf(text + len, sizeof(text) - len,
+                       ":m%03d ch:kind \"%s\" .\n", i, i % 2 ? "osc" : "adsr");
+  }
+  ChMsg load    = ch_msg_init(CH_MSG_LOAD);
+  load.text     = text;
+  load.text_len = (uint32_t)len;
+  rig_send(&rig, &load);
+  const ChMsg commit = ch_msg_init(CH_MSG_COMMIT);
+  rig_send(&rig, &commit);
+  rig.pieces = 0;
+  bool shown = false;
+  for (int i = 0; i < 600 && !shown; ++i) {
+    rig_cycle(&rig);
+    shown = probe()->n_boxes(ui0()) == N;
+  }
+  cycles(2);
+  char why[600];
+  snprintf(why, sizeof(why), "%u boxes from %u pieces; error: %s",
+           probe()->n_boxes(ui0()), rig.pieces, probe()->error(ui0()));
+  report("ui_shows_big_patch_from_pieces", shown && rig.pieces > 4, why);
+  shot("06-big-patch");
+  rig_set_control(&rig, 5, 0.0f); /* back to Init */
+  cycles(20);
+}
+
 /* Resident memory in KiB. */
 static long
 rss_kib(void)
@@ -329,6 +365,24 @@ rss_kib(void)
   return res * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
+/* A change made in one UI shows in the other (the plugin's echo). */
+static void
+follow_other_ui(void)
+{
+  float before = 0.0f;
+  float other  = -1.0f;
+  float mine   = 0.0f;
+  rig.ui[0].probe->param_value(rig.ui[0].handle, "filter", "res", &before);
+  drag("filter", "res", 30, false);
+  rig.ui[1].probe->param_value(rig.ui[1].handle, "filter", "res", &other);
+  rig.ui[0].probe->param_value(rig.ui[0].handle, "filter", "res", &mine);
+  char why[128];
+  snprintf(why, sizeof(why), "res %g: this UI %g, the other %g (%u echoes)",
+           (double)before, (double)mine, (double)other, rig.echoes);
+  report("ui_follows_changes_from_another_ui",
+         other != before && other == mine && rig.echoes > 0, why);
+}
+
 static void
 test_two_and_leaks(void)
 {
@@ -337,6 +391,8 @@ test_two_and_leaks(void)
   report("ui_two_instances", second && shows(1, lead) && shows(0, lead),
          "a second UI does not show the patch");
   ch_model_free(lead);
+
+  follow_other_ui();
   rig_ui_close(&rig, 1);
 
   long before = 0;
@@ -383,6 +439,7 @@ main(int argc, char** argv)
     test_program();
     test_error();
     test_two_and_leaks();
+    test_big_patch();
   }
   rig_close(&rig);
   return failures ? 1 : 0;
