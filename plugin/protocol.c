@@ -54,6 +54,7 @@ static const ChTerm terms[] = {
   CH_TERM(ch_Committed, CH_URI "Committed", "ch:Committed"),
   CH_TERM(ch_Error, CH_URI "Error", "ch:Error"),
   CH_TERM(ch_Patch, CH_URI "Patch", "ch:Patch"),
+  CH_TERM(ch_Level, CH_URI "Level", "ch:Level"),
   CH_TERM(ch_seq, CH_URI "seq", "ch:seq"),
   CH_TERM(ch_module, CH_URI "module", "ch:module"),
   CH_TERM(ch_kind, CH_URI "kind", "ch:kind"),
@@ -73,6 +74,7 @@ static const ChTerm terms[] = {
   CH_TERM(ch_patch, CH_URI "patch", "ch:patch"),
   CH_TERM(ch_patchFile, CH_URI "patchFile", "ch:patchFile"),
   CH_TERM(ch_program, CH_URI "program", "ch:program"),
+  CH_TERM(ch_level, CH_URI "level", "ch:level"),
 };
 
 #define N_TERMS (sizeof(terms) / sizeof(terms[0]))
@@ -511,6 +513,7 @@ kind_of(const ChUris* const uris, const LV2_URID otype)
     { uris->ch_Committed, CH_MSG_COMMITTED },
     { uris->ch_Error, CH_MSG_ERROR },
     { uris->ch_Patch, CH_MSG_PATCH },
+    { uris->ch_Level, CH_MSG_LEVEL },
     { uris->time_Position, CH_MSG_NONE },
   };
   for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); ++i) {
@@ -817,6 +820,8 @@ otype_of(const ChUris* const uris, const ChMsg* const msg)
     return uris->ch_Error;
   case CH_MSG_PATCH:
     return uris->ch_Patch;
+  case CH_MSG_LEVEL:
+    return uris->ch_Level;
   case CH_MSG_UNKNOWN:
     return msg->otype;
   case CH_MSG_NONE:
@@ -973,6 +978,9 @@ write_any_body(ChOut* const o, const ChUris* const u, const ChMsg* const m)
     break;
   case CH_MSG_ERROR:
     out_string(o, u->ch_message, str, m->message, 0);
+    break;
+  case CH_MSG_LEVEL:
+    out_float(o, u->ch_value, m->value);
     break;
   case CH_MSG_PATCH:
     out_int(o, u->ch_generation, m->generation, true);

@@ -58,6 +58,7 @@ typedef struct {
   LV2_URID ch_Committed;
   LV2_URID ch_Error;
   LV2_URID ch_Patch;
+  LV2_URID ch_Level;
   /* properties */
   LV2_URID ch_seq;
   LV2_URID ch_module;
@@ -78,6 +79,7 @@ typedef struct {
   LV2_URID ch_patch;
   LV2_URID ch_patchFile;
   LV2_URID ch_program;
+  LV2_URID ch_level;
 } ChUris;
 
 /** Map every URI of the vocabulary.  Not real-time (the host's map). */
@@ -106,6 +108,8 @@ typedef enum {
   CH_MSG_PATCH,    /* ch:Patch: a piece of the active patch's text */
   CH_MSG_PROPERTY, /* patch:Set answer: a property's value */
   CH_MSG_PARAM,    /* ch:Set echoed on notify (UIs follow) */
+  CH_MSG_LEVEL,    /* ch:Level: output peak (value), answers patch:Get
+                      of ch:level */
   CH_MSG_UNKNOWN,  /* a ch: object of no known type, or a foreign one that
                       carries a ch:seq (it expects an answer) */
   CH_MSG_N_KINDS

@@ -602,7 +602,8 @@ static const ChHandler handlers[CH_MSG_N_KINDS] = {
   [CH_MSG_REDO] = on_not_yet,     [CH_MSG_GET] = on_get,
   [CH_MSG_PUT] = on_put,          [CH_MSG_ACK] = on_answer,
   [CH_MSG_COMMITTED] = on_answer, [CH_MSG_ERROR] = on_answer,
-  [CH_MSG_PATCH] = on_answer,     [CH_MSG_UNKNOWN] = on_unknown,
+  [CH_MSG_PATCH] = on_answer,     [CH_MSG_LEVEL] = on_answer,
+  [CH_MSG_UNKNOWN] = on_unknown,
 };
 
 /* A queued message atom of `size` bytes: decoded again (checked), then
