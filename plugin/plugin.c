@@ -504,6 +504,18 @@ request_program(Chronus* const self, const int32_t number)
   }
 }
 
+/* The output's peak since the last ch:Level (after gain and limiter). */
+CH_REALTIME static void
+write_level(Chronus* const self)
+{
+  ChMsg msg     = ch_msg_init(CH_MSG_LEVEL);
+  msg.value     = self->level_peak;
+  msg.has_value = true;
+  if (write_msg(self, &msg)) {
+    self->level_peak = 0.0f;
+  }
+}
+
 CH_REALTIME static void
 handle_message(Chronus* const        self,
                const LV2_Atom* const atom,
@@ -519,6 +531,10 @@ handle_message(Chronus* const        self,
   }
   if (msg.kind == CH_MSG_NONE) {
     return; /* hosts send the transport every cycle; we have no use yet */
+  }
+  if (msg.kind == CH_MSG_GET && msg.property == self->uris.ch_level) {
+    write_level(self); /* a UI's meter: answered here, at once */
+    return;
   }
   ChJob job = { .type = CH_JOB_MESSAGE };
   if (msg.kind == CH_MSG_SET || msg.kind == CH_MSG_GATE) {
@@ -590,6 +606,11 @@ render(Chronus* const self, const uint32_t from, const uint32_t to)
   if (!self->limiter_on || *self->limiter_on > 0.5f) {
     ch_limiter_process(&self->limiter, left, right, n);
   }
+  float peak = self->level_peak;
+  for (uint32_t i = 0; i < n; ++i) {
+    peak = fmaxf(peak, fmaxf(fabsf(left[i]), fabsf(right[i])));
+  }
+  self->level_peak = peak;
 }
 
 /* The program port acts on changes.  After a state restore the restored

@@ -310,23 +310,25 @@ draw_meter(cairo_t* const     cr,
            const double       y)
 {
   const double w = 150.0;
-  for (int ch = 0; ch < 2; ++ch) {
-    const double by = y + ch * 8.0;
-    rounded(cr, x, by, w, 6.0, 2.0);
-    set_rgb(cr, c_row, 1.0);
+  rounded(cr, x, y, w, 9.0, 2.0);
+  set_rgb(cr, c_row, 1.0);
+  cairo_fill(cr);
+  const float  peak = ui->client.level[0];
+  const double db   = peak > 1e-6f ? 20.0 * log10(peak) : -120.0;
+  const double frac = fmin(fmax((db + 60.0) / 60.0, 0.0), 1.0);
+  if (frac > 0.0) { /* -60 .. 0 dBFS */
+    rounded(cr, x, y, fmax(w * frac, 4.0), 9.0, 2.0);
+    const Rgb green = { 0.40, 0.85, 0.45 };
+    set_rgb(cr, db > -1.0 ? c_error : db > -12.0 ? c_accent : green, 1.0);
     cairo_fill(cr);
-    const float  peak = ui->client.level[ch];
-    const double db   = peak > 1e-6f ? 20.0 * log10(peak) : -120.0;
-    const double frac = fmin(fmax((db + 60.0) / 60.0, 0.0), 1.0);
-    if (frac > 0.0) {
-      cairo_rectangle(cr, x, by, w * frac, 6.0);
-      const Rgb green = { 0.40, 0.85, 0.45 };
-      set_rgb(cr, db > -0.5 ? c_error : db > -12.0 ? c_accent : green, 1.0);
-      cairo_fill(cr);
-    }
+  }
+  for (int mark = -48; mark < 0; mark += 12) { /* ticks every 12 dB */
+    cairo_rectangle(cr, x + w * (mark + 60.0) / 60.0, y, 1.0, 9.0);
+    set_rgb(cr, c_header, 0.8);
+    cairo_fill(cr);
   }
   set_rgb(cr, c_dim, 1.0);
-  text(cr, layout, ui->font_small, "out", x - 6.0, y + 7.0, 0, RIGHT);
+  text(cr, layout, ui->font_small, "out", x - 6.0, y + 4.5, 0, RIGHT);
 }
 
 static void

@@ -2,6 +2,7 @@
    answers, all through the protocol module. */
 #include "ui.h"
 
+#include <math.h>
 #include <string.h>
 
 /* Write one message to the plugin's control port. */
@@ -23,6 +24,36 @@ ch_ui_send_get(ChUi* const ui)
   const ChMsg msg       = ch_msg_init(CH_MSG_GET);
   ui->client.want_patch = false;
   send(ui, &msg);
+}
+
+void
+ch_ui_ask_level(ChUi* const ui)
+{
+  if (!ui->level_asked) {
+    ChMsg msg       = ch_msg_init(CH_MSG_GET);
+    msg.property    = ui->uris.ch_level;
+    ui->level_asked = true;
+    send(ui, &msg);
+  }
+}
+
+/* A ch:Level: the meter rises at once and falls back slowly; it is drawn
+   again only when it moves by a visible step. */
+static void
+on_level(ChUi* const ui, const float peak)
+{
+  ui->level_asked = false;
+  float shown     = fmaxf(peak, ui->meter * 0.85f);
+  if (shown < 0.001f) { /* -60 dB: the bottom of the meter */
+    shown = 0.0f;
+  }
+  const float db_old  = ui->meter > 0.0f ? 20.0f * log10f(ui->meter) : -70.0f;
+  const float db_new  = shown > 0.0f ? 20.0f * log10f(shown) : -70.0f;
+  ui->meter           = shown;
+  ui->client.level[0] = ui->client.level[1] = shown;
+  if (fabsf(db_new - db_old) >= 0.25f) {
+    ui->dirty = true;
+  }
 }
 
 void
@@ -168,6 +199,9 @@ on_answer(ChUi* const ui, const ChMsg* const msg)
   case CH_MSG_COMMITTED:
     ch_client_committed(c, msg->generation);
     ui->dirty = true;
+    break;
+  case CH_MSG_LEVEL:
+    on_level(ui, msg->value);
     break;
   case CH_MSG_ERROR:
     ch_client_error(c, msg->message);

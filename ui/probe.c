@@ -106,12 +106,28 @@ redraws(void* const handle)
 }
 
 static float
+level(void* const handle)
+{
+  return ((ChUi*)handle)->meter;
+}
+
+static float
 zoom(void* const handle)
 {
   return ((ChUi*)handle)->view.zoom;
 }
 
 const ChUiProbe ch_ui_probe = {
-  n_boxes, n_cables,   box_name, param_point, param_value, error,
-  file,    generation, patches,  redraws,     zoom,
+  .n_boxes     = n_boxes,
+  .n_cables    = n_cables,
+  .box_name    = box_name,
+  .param_point = param_point,
+  .param_value = param_value,
+  .error       = error,
+  .file        = file,
+  .generation  = generation,
+  .patches     = patches,
+  .redraws     = redraws,
+  .level       = level,
+  .zoom        = zoom,
 };

@@ -38,6 +38,8 @@ typedef struct {
   unsigned (*patches)(void* ui);
   /** Frames drawn so far. */
   unsigned long (*redraws)(void* ui);
+  /** The output level the meter shows (linear peak). */
+  float (*level)(void* ui);
   /** The view's zoom. */
   float (*zoom)(void* ui);
 } ChUiProbe;

@@ -305,6 +305,7 @@ idle(LV2UI_Handle handle)
     XNextEvent(ui->dpy, &ev);
     handle_event(ui, &ev);
   }
+  ch_ui_ask_level(ui); /* the meter follows the host's idle rate */
   if (ui->dirty) {
     ui->dirty = false;
     ch_ui_draw(ui);

@@ -90,7 +90,9 @@ typedef struct {
   ChClient client;
   ChScene  scene;
   ChView   view;
-  bool     fitted; /* the view was fitted to a patch once */
+  bool     fitted;      /* the view was fitted to a patch once */
+  bool     level_asked; /* a ch:level request is on its way */
+  float    meter;       /* level shown, falling back slowly */
 
   /* Gestures */
   ChDragKind drag;
@@ -125,6 +127,8 @@ void ch_ui_fit(ChUi* ui);
 
 /* link.c: messages to and from the plugin */
 void ch_ui_send_get(ChUi* ui);
+/** Ask for the output level, unless an answer is still due. */
+void ch_ui_ask_level(ChUi* ui);
 void ch_ui_send_set(ChUi* ui, int box, int param, float value);
 void ch_ui_send_program(ChUi* ui, int program);
 void ch_ui_notify(ChUi* ui, const LV2_Atom* atom, uint32_t size);

@@ -100,6 +100,19 @@ rig_send(Rig* const rig, const ChMsg* const msg)
   }
 }
 
+void
+rig_midi(Rig* const    rig,
+         const uint8_t status,
+         const uint8_t data1,
+         const uint8_t data2)
+{
+  struct {
+    LV2_Atom atom;
+    uint8_t  bytes[8];
+  } ev = { { 3, rig->uris.midi_Event }, { status, data1, data2 } };
+  append(rig, &ev.atom);
+}
+
 /* Keep our own picture of the plugin's patch from its answers. */
 static void
 observe(Rig* const rig, const LV2_Atom* const atom, const uint32_t capacity)

@@ -72,6 +72,9 @@ void rig_cycle(Rig* rig);
 /** Set a control port as a host does, telling the UIs. */
 void rig_set_control(Rig* rig, uint32_t port, float value);
 
+/** Send 3 bytes of MIDI to the plugin (next cycle). */
+void rig_midi(Rig* rig, uint8_t status, uint8_t data1, uint8_t data2);
+
 /** Send one of our own messages to the plugin (next cycle). */
 void rig_send(Rig* rig, const ChMsg* msg);
 

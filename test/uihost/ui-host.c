@@ -265,6 +265,33 @@ test_keyboard(void)
   report("ui_backspace_resets", v == 0.0f, "transpose not back at 0");
 }
 
+/* A note played: the meter rises; released, it falls back to nothing
+   and the UI stops drawing. */
+static void
+test_meter(void)
+{
+  rig_midi(&rig, 0x90, 60, 100);
+  float peak = 0.0f;
+  for (int i = 0; i < 200 && peak < 0.05f; ++i) {
+    rig_cycle(&rig);
+    peak = probe()->level(ui0());
+  }
+  cycles(2);
+  shot("04-meter");
+  char why[64];
+  snprintf(why, sizeof(why), "meter at %g", (double)peak);
+  report("ui_meter_follows_output", peak >= 0.05f && peak <= 1.0f, why);
+  rig_midi(&rig, 0x80, 60, 0);
+  for (int i = 0; i < 2000 && probe()->level(ui0()) > 0.0f; ++i) {
+    rig_cycle(&rig);
+  }
+  const unsigned long before = probe()->redraws(ui0());
+  cycles(30);
+  report("ui_meter_rests_in_silence",
+         probe()->level(ui0()) == 0.0f && probe()->redraws(ui0()) == before,
+         "the meter kept moving after the note ended");
+}
+
 static void
 test_program(void)
 {
@@ -279,7 +306,7 @@ test_program(void)
   report("ui_follows_host_program_change", got,
          "the UI does not show program 2");
   ch_model_free(lead);
-  shot("04-program-lead");
+  shot("05-program-lead");
 }
 
 static void
@@ -309,7 +336,7 @@ test_error(void)
   snprintf(why, sizeof(why), "error shown: '%s'", probe()->error(ui0()));
   report("ui_shows_plugin_error_with_line",
          shown && strstr(probe()->error(ui0()), "line 5"), why);
-  shot("05-error");
+  shot("06-error");
   unlink(path);
 }
 
@@ -344,7 +371,7 @@ test_big_patch(void)
   snprintf(why, sizeof(why), "%u boxes from %u pieces; error: %s",
            probe()->n_boxes(ui0()), rig.pieces, probe()->error(ui0()));
   report("ui_shows_big_patch_from_pieces", shown && rig.pieces > 4, why);
-  shot("06-big-patch");
+  shot("07-big-patch");
   rig_set_control(&rig, 5, 0.0f); /* back to Init */
   cycles(20);
 }
@@ -436,6 +463,7 @@ main(int argc, char** argv)
     test_drag();
     test_reset_and_scroll();
     test_keyboard();
+    test_meter();
     test_program();
     test_error();
     test_two_and_leaks();
