@@ -176,6 +176,7 @@ ch_client_read_bank(ChClient* const client, const char* const dir)
     char             path[CH_PATH_MAX + 256];
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     p->number = (name[0] - '0') * 10 + (name[1] - '0');
+    snprintf(p->file, sizeof(p->file), "%.*s", (int)(len - 4u), name);
     bank_label(path, name, p->label);
   }
   if (d) {

@@ -86,6 +86,7 @@ text(cairo_t* const                    cr,
   }
   cairo_move_to(cr, left, y - h / 2.0);
   pango_cairo_show_layout(cr, layout);
+  cairo_new_path(cr); /* or the next arc would start with a line from here */
 }
 
 /* ---- Canvas ---------------------------------------------------------------

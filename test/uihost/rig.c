@@ -340,6 +340,21 @@ rig_close(Rig* const rig)
 /* ---- Pictures and input ----------------------------------------------------
  */
 
+void
+rig_resize(Rig* const rig, const int width, const int height)
+{
+  rig->width  = width;
+  rig->height = height;
+  XResizeWindow(rig->dpy, rig->top, (unsigned)width, (unsigned)height);
+  for (int i = 0; i < RIG_MAX_UIS; ++i) {
+    if (rig->ui[i].handle) {
+      XResizeWindow(rig->dpy, rig->ui[i].widget, (unsigned)width,
+                    (unsigned)height);
+    }
+  }
+  XSync(rig->dpy, False);
+}
+
 static XImage*
 grab(Rig* const rig)
 {

@@ -87,6 +87,9 @@ bool rig_plugin_param(Rig*        rig,
                       const char* param,
                       float*      value);
 
+/** Resize our window and the embedded UIs, as a host does. */
+void rig_resize(Rig* rig, int width, int height);
+
 /** Save what our window shows as a PNG. */
 bool rig_screenshot(Rig* rig, const char* path);
 

@@ -2,7 +2,8 @@
    with XTest the way a user would, checked against the plugin's own state.
    Prints PASS/FAIL lines; screenshots go to OUTDIR.
 
-   Usage: ui-host OUTDIR [SCALE]     (run by test/e2e-ui.sh under Xvfb) */
+   Usage: ui-host OUTDIR [SCALE]     (run by test/e2e-ui.sh under Xvfb)
+          ui-host --bank-shots OUTDIR [W H]  (pictures of the bank, docs) */
 #include "rig.h"
 
 #include "../../src/patch.h"
@@ -442,21 +443,72 @@ test_two_and_leaks(void)
          "closing another UI broke this one");
 }
 
+/* Resized by the host: the UI takes the new size and fits again on 'f'. */
+static void
+test_resize(void)
+{
+  rig_resize(&rig, 720, 450);
+  cycles(4);
+  rig_key(&rig, "f", false);
+  cycles(4);
+  shot("08-resized");
+  int        x = 0;
+  int        y = 0;
+  const bool inside =
+    probe()->param_point(ui0(), "out", "level", &x, &y) && x < 720 && y < 450;
+  report("ui_resizes_with_host", inside && probe()->zoom(ui0()) < 0.75f,
+         "after a resize to 720x450 the patch is not fitted inside");
+  rig_resize(&rig, 960, 600);
+  cycles(4);
+}
+
+/* Docs: every program of the bank, at `w` x `h`, saved as NN-name.png. */
+static void
+bank_shots(const int w, const int h)
+{
+  rig_ui_open(&rig, 0);
+  rig_resize(&rig, w, h);
+  ChClient bank;
+  ch_client_init(&bank);
+  ch_client_read_bank(&bank, CH_SOURCE_DIR "/presets/bank");
+  for (uint32_t i = 0; i < bank.n_bank; ++i) {
+    const char* const name = bank.bank[i].file;
+    rig_set_control(&rig, 5, (float)bank.bank[i].number);
+    ChModel* const want = bank_patch(name);
+    for (int n = 0; n < 400 && !shows(0, want); ++n) {
+      rig_cycle(&rig);
+    }
+    report(name, shows(0, want), "not shown");
+    ch_model_free(want);
+    rig_key(&rig, "f", false);
+    cycles(4);
+    shot(name);
+  }
+  ch_client_free(&bank);
+}
+
 int
 main(int argc, char** argv)
 {
-  if (argc < 2) {
-    fprintf(stderr, "usage: ui-host OUTDIR [SCALE]\n");
+  if (argc < 2 || (!strcmp(argv[1], "--bank-shots") && argc < 3)) {
+    fprintf(stderr, "usage: ui-host OUTDIR [SCALE]\n"
+                    "       ui-host --bank-shots OUTDIR [WIDTH HEIGHT]\n");
     return 2;
   }
-  out_dir                  = argv[1];
-  rig.scale                = argc > 2 ? strtof(argv[2], NULL) : 0.0f;
+  const bool shots         = !strcmp(argv[1], "--bank-shots");
+  out_dir                  = argv[shots ? 2 : 1];
+  rig.scale                = !shots && argc > 2 ? strtof(argv[2], NULL) : 0.0f;
   const char* const bundle = getenv("CH_BUNDLE_DIR");
   if (!rig_open(&rig, bundle ? bundle : CH_BUNDLE_DIR)) {
     report("ui_host_setup", false, "plugin, UI or display missing");
     return 1;
   }
   cycles(8); /* the plugin loads program 0 */
+  if (shots) {
+    bank_shots(argc > 4 ? atoi(argv[3]) : 960, argc > 4 ? atoi(argv[4]) : 600);
+    rig_close(&rig);
+    return failures ? 1 : 0;
+  }
   test_open();
   if (rig.scale <= 0) {
     test_idle();
@@ -466,6 +518,7 @@ main(int argc, char** argv)
     test_meter();
     test_program();
     test_error();
+    test_resize();
     test_two_and_leaks();
     test_big_patch();
   }
