@@ -460,6 +460,8 @@ test_resize(void)
          "after a resize to 720x450 the patch is not fitted inside");
   rig_resize(&rig, 960, 600);
   cycles(4);
+  rig_key(&rig, "f", false); /* as it was: later tests aim by its view */
+  cycles(4);
 }
 
 /* Docs: every program of the bank, at `w` x `h`, saved as NN-name.png. */
