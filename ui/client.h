@@ -17,7 +17,7 @@
 
 /** One program of the factory bank. */
 typedef struct {
-  int  number; /**< NN of NN-name.ttl */
+  int  number;             /**< NN of NN-name.ttl */
   char file[CH_LABEL_MAX]; /**< NN-name, the file without .ttl */
   char label[CH_LABEL_MAX];
 } ChProgram;

@@ -174,13 +174,16 @@ assign_layers(const ChScene* const scene, uint32_t* const layer)
   for (uint32_t pass = 0; pass < 2; ++pass) {
     for (uint32_t m = 0; m < n; ++m) {
       uint32_t next = UINT32_MAX;
+      bool     fed  = false; /* only true sources move: a fed module would
+                                only trade a long output for a long input */
       for (uint32_t l = 0; l < scene->n_cables; ++l) {
         const ChCable* const c = &scene->cables[l];
+        fed                    = fed || (c->to_box == m && orders(scene, c));
         if (c->from_box == m && orders(scene, c) && layer[c->to_box] < next) {
           next = layer[c->to_box];
         }
       }
-      if (next != UINT32_MAX && next > layer[m] + 1u) {
+      if (!fed && next != UINT32_MAX && next > layer[m] + 1u) {
         layer[m] = next - 1u;
       }
     }
@@ -258,6 +261,115 @@ place_column(ChScene* const        scene,
     ChBox* const box = &scene->boxes[members[i]];
     box->rect.y      = fmaxf(want[members[i]], bottom);
     bottom           = box->rect.y + box->rect.h + CH_ROW_GAP;
+  }
+}
+
+static bool
+segments_cross(const float* const a, const float* const b)
+{
+  /* a = x0 y0 x1 y1, b likewise; proper crossings only (shared ends are
+     fan-in or fan-out, not crossings). */
+  const float d1 =
+    (b[2] - b[0]) * (a[1] - b[1]) - (b[3] - b[1]) * (a[0] - b[0]);
+  const float d2 =
+    (b[2] - b[0]) * (a[3] - b[1]) - (b[3] - b[1]) * (a[2] - b[0]);
+  const float d3 =
+    (a[2] - a[0]) * (b[1] - a[1]) - (a[3] - a[1]) * (b[0] - a[0]);
+  const float d4 =
+    (a[2] - a[0]) * (b[3] - a[1]) - (a[3] - a[1]) * (b[2] - a[0]);
+  return ((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) &&
+         ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0));
+}
+
+/* Cable `c` as a straight segment from its output to its input. */
+static void
+cable_segment(const ChScene* const scene, const ChCable* const c, float seg[4])
+{
+  ch_box_port_pos(&scene->boxes[c->from_box], true, c->from_port, &seg[0],
+                  &seg[1]);
+  ch_box_port_pos(&scene->boxes[c->to_box], false, c->to_port, &seg[2],
+                  &seg[3]);
+}
+
+static bool
+touches(const ChCable* const c, const uint32_t a, const uint32_t b)
+{
+  return c->from_box == a || c->to_box == a || c->from_box == b ||
+         c->to_box == b;
+}
+
+/* Crossings of the cables of boxes `a` and `b` with any other cable. */
+static uint32_t
+local_crossings(const ChScene* const scene, const uint32_t a, const uint32_t b)
+{
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < scene->n_cables; ++i) {
+    const ChCable* const ci = &scene->cables[i];
+    if (!touches(ci, a, b)) {
+      continue;
+    }
+    float si[4];
+    cable_segment(scene, ci, si);
+    for (uint32_t j = 0; j < scene->n_cables; ++j) {
+      const ChCable* const cj = &scene->cables[j];
+      if (j == i || (touches(cj, a, b) && j < i)) {
+        continue; /* each pair once */
+      }
+      float sj[4];
+      cable_segment(scene, cj, sj);
+      n += segments_cross(si, sj);
+    }
+  }
+  return n;
+}
+
+/* Trade the places of neighbours `a` (above) and `b` in a column, keeping
+   the span they cover. */
+static void
+swap_places(ChScene* const scene, const uint32_t a, const uint32_t b)
+{
+  ChRect* const ra     = &scene->boxes[a].rect;
+  ChRect* const rb     = &scene->boxes[b].rect;
+  const float   top    = ra->y;
+  const float   bottom = rb->y + rb->h;
+  rb->y                = top;
+  ra->y                = fmaxf(bottom - ra->h, top + rb->h + CH_ROW_GAP);
+}
+
+/* Swap neighbours in a column while that removes crossings (small
+   patches only: each try costs a pass over the cables). */
+static void
+untangle(ChScene* const        scene,
+         uint32_t* const       columns,
+         const uint32_t* const start,
+         const uint32_t        n_layers)
+{
+  if (scene->n_cables > 600u) {
+    return;
+  }
+  for (uint32_t pass = 0; pass < 4; ++pass) {
+    bool better = false;
+    for (uint32_t c = 0; c < n_layers; ++c) {
+      for (uint32_t i = start[c]; i + 1u < start[c + 1]; ++i) {
+        const uint32_t a      = columns[i];
+        const uint32_t b      = columns[i + 1u];
+        const ChRect   old_a  = scene->boxes[a].rect;
+        const ChRect   old_b  = scene->boxes[b].rect;
+        const uint32_t before = local_crossings(scene, a, b);
+        swap_places(scene, a, b);
+        if (local_crossings(scene, a, b) < before) {
+          columns[i]      = b;
+          columns[i + 1u] = a;
+          better          = true;
+        } else {
+          scene->boxes[a].rect = old_a;
+          scene->boxes[b].rect = old_b;
+        }
+      }
+    }
+    if (!better) {
+      break;
+    }
   }
 }
 
@@ -346,6 +458,7 @@ ch_scene_layout(ChScene* const scene)
     }
     if (fill) {
       layout_columns(scene, layer, column, start, n_layers, want);
+      untangle(scene, column, start, n_layers);
       for (uint32_t m = 0; m < n; ++m) {
         if (saved[m].placed) {
           scene->boxes[m].rect = saved[m].rect;
@@ -361,23 +474,6 @@ ch_scene_layout(ChScene* const scene)
   free(start);
   free(layer);
   update_bounds(scene);
-}
-
-static bool
-segments_cross(const float* const a, const float* const b)
-{
-  /* a = x0 y0 x1 y1, b likewise; proper crossings only (shared ends are
-     fan-in or fan-out, not crossings). */
-  const float d1 =
-    (b[2] - b[0]) * (a[1] - b[1]) - (b[3] - b[1]) * (a[0] - b[0]);
-  const float d2 =
-    (b[2] - b[0]) * (a[3] - b[1]) - (b[3] - b[1]) * (a[2] - b[0]);
-  const float d3 =
-    (a[2] - a[0]) * (b[1] - a[1]) - (a[3] - a[1]) * (b[0] - a[0]);
-  const float d4 =
-    (a[2] - a[0]) * (b[3] - a[1]) - (a[3] - a[1]) * (b[2] - a[0]);
-  return ((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) &&
-         ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0));
 }
 
 uint32_t

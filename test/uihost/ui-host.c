@@ -464,9 +464,46 @@ test_resize(void)
   cycles(4);
 }
 
-/* Docs: every program of the bank, at `w` x `h`, saved as NN-name.png. */
+/* Load `model` without its positions (ch:Load, ch:Commit): the UI lays
+   it out by itself. */
 static void
-bank_shots(const int w, const int h)
+load_unplaced(const ChModel* const model)
+{
+  ChModel* const bare = ch_model_new();
+  for (uint32_t m = 0; m < ch_model_n_modules(model); ++m) {
+    ch_model_create(bare, ch_model_module_name(model, m),
+                    ch_model_module_kind(model, m)->name, NULL);
+  }
+  for (uint32_t l = 0; l < ch_model_n_links(model); ++l) {
+    const ChLink* const link = ch_model_link(model, l);
+    char                from[128];
+    char                to[128];
+    snprintf(from, sizeof(from), "%s:%s",
+             ch_model_module_name(model, link->from_module),
+             ch_model_module_kind(model, link->from_module)
+               ->outputs[link->from_port]
+               .name);
+    snprintf(
+      to, sizeof(to), "%s:%s", ch_model_module_name(model, link->to_module),
+      ch_model_module_kind(model, link->to_module)->inputs[link->to_port].name);
+    ch_model_connect(bare, from, to, NULL);
+  }
+  char* const text = ch_patch_write(bare, NULL);
+  ChMsg       load = ch_msg_init(CH_MSG_LOAD);
+  load.text        = text;
+  load.text_len    = text ? (uint32_t)strlen(text) : 0u;
+  rig_send(&rig, &load);
+  const ChMsg commit = ch_msg_init(CH_MSG_COMMIT);
+  rig_send(&rig, &commit);
+  cycles(20);
+  free(text);
+  ch_model_free(bare);
+}
+
+/* Docs: every program of the bank, at `w` x `h`, saved as NN-name.png
+   (with `bare`, laid out automatically: NN-name-auto.png). */
+static void
+bank_shots(const int w, const int h, const bool bare)
 {
   rig_ui_open(&rig, 0);
   rig_resize(&rig, w, h);
@@ -481,10 +518,15 @@ bank_shots(const int w, const int h)
       rig_cycle(&rig);
     }
     report(name, shows(0, want), "not shown");
+    char file[96];
+    snprintf(file, sizeof(file), "%s%s", name, bare ? "-auto" : "");
+    if (bare) {
+      load_unplaced(want);
+    }
     ch_model_free(want);
     rig_key(&rig, "f", false);
     cycles(4);
-    shot(name);
+    shot(file);
   }
   ch_client_free(&bank);
 }
@@ -507,7 +549,8 @@ main(int argc, char** argv)
   }
   cycles(8); /* the plugin loads program 0 */
   if (shots) {
-    bank_shots(argc > 4 ? atoi(argv[3]) : 960, argc > 4 ? atoi(argv[4]) : 600);
+    bank_shots(argc > 4 ? atoi(argv[3]) : 960, argc > 4 ? atoi(argv[4]) : 600,
+               argc > 5 && !strcmp(argv[5], "auto"));
     rig_close(&rig);
     return failures ? 1 : 0;
   }
