@@ -13,10 +13,11 @@ packages=(
   clang-22 libclang-rt-22-dev
   # hosts and tools used by tests and the demo
   lilv-utils serdi sordi jalv jackd2 libjack-jackd2-dev jack-capture sox
-  # Ardour 7 (ardour7-lua, ardour7-export) for test/e2e-ardour.sh
+  # Ardour 7 (ardour7-lua, ardour7-export) for test/e2e-ardour.sh and
+  # test/e2e-ui-ardour.sh
   ardour
-  # UI tests
-  xvfb xdotool imagemagick
+  # UI tests (a font for pango; xwininfo)
+  xvfb xdotool imagemagick x11-utils fonts-dejavu-core
 )
 
 missing=()

@@ -122,6 +122,7 @@ void
 ch_client_error(ChClient* const client, const char* const message)
 {
   snprintf(client->error, sizeof(client->error), "%s", message ? message : "");
+  client->error_generation = client->newest;
 }
 
 void

@@ -36,7 +36,8 @@ typedef struct {
   uint32_t text_have;
   int64_t  text_generation;
 
-  char  error[CH_ERROR_MAX]; /**< last error from the plugin, or "" */
+  char    error[CH_ERROR_MAX]; /**< last error from the plugin, or "" */
+  int64_t error_generation;    /**< the newest generation when it came */
   char  file[CH_PATH_MAX];   /**< watched patch file, or "" */
   float level[2];            /**< output peak, linear, left and right */
   float program;             /**< value of the program port */

@@ -373,8 +373,11 @@ draw_header(cairo_t* const cr, PangoLayout* const layout, const ChUi* const ui)
   text(cr, layout, ui->font_small, buf, 10.0, y2, width * 0.30,
        LEFT_MIDDLE_CUT);
   if (ui->client.error[0]) {
-    snprintf(buf, sizeof(buf), "\u26a0 %s", ui->client.error);
-    set_rgb(cr, c_error, 1.0);
+    /* A commit since the error: it is history, shown dimmed. */
+    const bool old = ui->client.newest > ui->client.error_generation;
+    snprintf(buf, sizeof(buf), "%s%s", old ? "before this commit: " : "\u26a0 ",
+             ui->client.error);
+    set_rgb(cr, old ? c_dim : c_error, 1.0);
     text(cr, layout, ui->font, buf, width * 0.32, y2, width * 0.68 - 10.0,
          LEFT_MIDDLE_CUT);
   }
