@@ -111,6 +111,19 @@ level(void* const handle)
   return ((ChUi*)handle)->meter;
 }
 
+static bool
+menu_point(void* const handle, const int i, int* const x, int* const y)
+{
+  const ChUi* const ui = (const ChUi*)handle;
+  if (ui->menu == CH_MENU_NONE || i < 0 || i >= ch_ui_menu_count(ui)) {
+    return false;
+  }
+  const ChRect r = ch_ui_menu_item_rect(ui, i);
+  *x             = (int)lroundf((r.x + r.w * 0.5f) * ui->scale);
+  *y             = (int)lroundf((r.y + r.h * 0.5f) * ui->scale);
+  return true;
+}
+
 static float
 zoom(void* const handle)
 {
@@ -129,5 +142,6 @@ const ChUiProbe ch_ui_probe = {
   .patches     = patches,
   .redraws     = redraws,
   .level       = level,
+  .menu_point  = menu_point,
   .zoom        = zoom,
 };

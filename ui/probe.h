@@ -40,6 +40,9 @@ typedef struct {
   unsigned long (*redraws)(void* ui);
   /** The output level the meter shows (linear peak). */
   float (*level)(void* ui);
+  /** Centre of item `i` of the open list in window pixels; false if no
+      list is open or it has no such item. */
+  bool (*menu_point)(void* ui, int i, int* x, int* y);
   /** The view's zoom. */
   float (*zoom)(void* ui);
 } ChUiProbe;

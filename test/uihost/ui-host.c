@@ -266,6 +266,43 @@ test_keyboard(void)
   report("ui_backspace_resets", v == 0.0f, "transpose not back at 0");
 }
 
+static void
+click_at(const int x, const int y)
+{
+  rig_move(&rig, x, y);
+  rig_button(&rig, 1, true);
+  rig_button(&rig, 1, false);
+  cycles(4);
+}
+
+/* A click on a list parameter opens its choices; a click on one sets it.
+   The program selector opens the bank the same way. */
+static void
+test_lists(void)
+{
+  int x = 0;
+  int y = 0;
+  probe()->param_point(ui0(), "osc", "shape", &x, &y);
+  click_at(x, y);
+  shot("03-choice-list");
+  const bool opened = probe()->menu_point(ui0(), 2, &x, &y);
+  if (opened) {
+    click_at(x, y); /* "square" */
+  }
+  float shape = -1.0f;
+  rig_plugin_param(&rig, "osc", "shape", &shape);
+  report("ui_choice_list_sets_param", opened && shape == 2.0f,
+         "the list did not open, or osc:shape is not square");
+
+  click_at(60, 15); /* the program selector */
+  shot("03-program-list");
+  const bool listed = probe()->menu_point(ui0(), 7, &x, &y);
+  rig_key(&rig, "Escape", false);
+  cycles(4);
+  report("ui_program_list_opens", listed && !probe()->menu_point(ui0(), 0, &x, &y),
+         "the bank's 8 programs were not listed, or Escape left it open");
+}
+
 /* A note played: the meter rises; released, it falls back to nothing
    and the UI stops drawing. */
 static void
@@ -560,6 +597,7 @@ main(int argc, char** argv)
     test_drag();
     test_reset_and_scroll();
     test_keyboard();
+    test_lists();
     test_meter();
     test_program();
     test_error();
