@@ -38,10 +38,10 @@ typedef struct {
 
   char    error[CH_ERROR_MAX]; /**< last error from the plugin, or "" */
   int64_t error_generation;    /**< the newest generation when it came */
-  char  file[CH_PATH_MAX];   /**< watched patch file, or "" */
-  float level[2];            /**< output peak, linear, left and right */
-  float program;             /**< value of the program port */
-  bool  want_patch;          /**< the patch should be asked for */
+  char    file[CH_PATH_MAX];   /**< watched patch file, or "" */
+  float   level[2];            /**< output peak, linear, left and right */
+  float   program;             /**< value of the program port */
+  bool    want_patch;          /**< the patch should be asked for */
 
   ChProgram bank[CH_BANK_MAX];
   uint32_t  n_bank;

@@ -226,11 +226,12 @@ draw_box(cairo_t* const     cr,
   const ChBox* const box = &ui->scene.boxes[index];
   const ChRect       r   = box->rect;
   const bool hot = ui->hover.box == (int)index || ui->focus.box == (int)index;
+  const bool chosen = ui->selected_box == (int)index;
   rounded(cr, r.x, r.y, r.w, r.h, 6.0);
   set_rgb(cr, box->voiced ? c_box_voiced : c_box, 1.0);
   cairo_fill_preserve(cr);
-  set_rgb(cr, hot ? c_text : c_border, hot ? 0.8 : 1.0);
-  cairo_set_line_width(cr, hot ? 1.6 : 1.0);
+  set_rgb(cr, chosen ? c_accent : hot ? c_text : c_border, hot ? 0.8 : 1.0);
+  cairo_set_line_width(cr, chosen ? 2.5 : hot ? 1.6 : 1.0);
   cairo_stroke(cr);
 
   set_rgb(cr, c_text, 1.0);
@@ -257,6 +258,53 @@ draw_box(cairo_t* const     cr,
   }
 }
 
+/* While a cable is carried: every input it may go to ringed, the one under
+   the pointer filled, and the cable itself from its output to there. */
+static void
+draw_carried_cable(cairo_t* const cr, const ChUi* const ui)
+{
+  const ChScene* const scene  = &ui->scene;
+  const ChBox* const   source = &scene->boxes[ui->cable_box];
+  const ChSignal       signal = source->kind->outputs[ui->cable_port].signal;
+  for (uint32_t b = 0; b < scene->n_boxes; ++b) {
+    for (uint32_t p = 0;
+         (int)b != ui->cable_box && p < scene->boxes[b].kind->n_inputs; ++p) {
+      float x = 0.0f;
+      float y = 0.0f;
+      ch_box_port_pos(&scene->boxes[b], false, p, &x, &y);
+      const bool under =
+        ui->cable_target.box == (int)b && ui->cable_target.index == (int)p;
+      cairo_arc(cr, x, y, under ? 7.0 : 6.0, 0, 2 * M_PI);
+      set_rgb(cr, c_signal[scene->boxes[b].kind->inputs[p].signal],
+              under ? 1.0 : 0.6);
+      cairo_set_line_width(cr, 1.5);
+      if (under) {
+        cairo_fill(cr);
+      } else {
+        cairo_stroke(cr);
+      }
+    }
+  }
+  float x0 = 0.0f;
+  float y0 = 0.0f;
+  float x1 = ui->cable_x;
+  float y1 = ui->cable_y;
+  ch_box_port_pos(source, true, (uint32_t)ui->cable_port, &x0, &y0);
+  if (ui->cable_target.box >= 0) {
+    ch_box_port_pos(&scene->boxes[ui->cable_target.box], false,
+                    (uint32_t)ui->cable_target.index, &x1, &y1);
+  }
+  const double dx = fmax(40.0, fabs(x1 - x0) * 0.5);
+  cairo_move_to(cr, x0, y0);
+  cairo_curve_to(cr, x0 + dx, y0, x1 - dx, y1, x1, y1);
+  const double dash[] = { 6.0, 4.0 };
+  cairo_set_dash(cr, dash, 2, 0.0);
+  cairo_set_line_width(cr, 2.5);
+  set_rgb(cr, c_signal[signal], 1.0);
+  cairo_stroke(cr);
+  cairo_set_dash(cr, NULL, 0, 0.0);
+}
+
 static void
 draw_canvas(cairo_t* const cr, PangoLayout* const layout, const ChUi* const ui)
 {
@@ -270,6 +318,9 @@ draw_canvas(cairo_t* const cr, PangoLayout* const layout, const ChUi* const ui)
   const bool any_hot = ui->hover.box >= 0;
   for (uint32_t i = 0; i < ui->scene.n_cables; ++i) {
     const ChCable* const c = &ui->scene.cables[i];
+    if (ui->drag == CH_DRAG_CABLE && (int)i == ui->cable_old) {
+      continue; /* carried: drawn loose below */
+    }
     if (!cable_hot(ui, c)) {
       draw_cable(cr, &ui->scene, c, false, any_hot);
     }
@@ -280,11 +331,15 @@ draw_canvas(cairo_t* const cr, PangoLayout* const layout, const ChUi* const ui)
   /* The hovered module's cables on top, so they can be followed. */
   for (uint32_t i = 0; i < ui->scene.n_cables; ++i) {
     const ChCable* const c = &ui->scene.cables[i];
-    if (cable_hot(ui, c)) {
+    if (cable_hot(ui, c) &&
+        !(ui->drag == CH_DRAG_CABLE && (int)i == ui->cable_old)) {
       draw_cable(cr, &ui->scene, c, true, false);
     }
   }
   draw_fan_in(cr, layout, ui);
+  if (ui->drag == CH_DRAG_CABLE) {
+    draw_carried_cable(cr, ui);
+  }
   cairo_restore(cr);
   if (!ui->client.have_patch) {
     set_rgb(cr, c_dim, 1.0);

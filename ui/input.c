@@ -9,6 +9,7 @@
 #define DOUBLE_CLICK_MS 400u
 #define ZOOM_STEP       1.2f
 #define PAN_STEP        48.0f
+#define CABLE_REACH     6.0f /* logical pixels from a cable that still hit it */
 
 static const ChParamInfo*
 param_info(const ChUi* const ui, const ChParamRef ref)
@@ -172,6 +173,75 @@ start_pan(ChUi* const ui, const float x, const float y)
   ui->drag_origin_y0 = ui->view.origin_y;
 }
 
+/* The newest cable into input `port` of `box`, or -1. */
+static int
+cable_into(const ChUi* const ui, const int box, const int port)
+{
+  for (uint32_t i = ui->scene.n_cables; i-- > 0;) {
+    const ChCable* const c = &ui->scene.cables[i];
+    if ((int)c->to_box == box && (int)c->to_port == port) {
+      return (int)i;
+    }
+  }
+  return -1;
+}
+
+/* Press on a port: pull a new cable from an output, or pick up the newest
+   cable of an input by its end. */
+static void
+press_port(ChUi* const ui, const ChHit hit, const float cx, const float cy)
+{
+  int box  = hit.box;
+  int port = hit.index;
+  int old  = -1;
+  if (hit.kind == CH_HIT_INPUT) {
+    old = cable_into(ui, hit.box, hit.index);
+    if (old < 0) {
+      return;
+    }
+    box  = (int)ui->scene.cables[old].from_box;
+    port = (int)ui->scene.cables[old].from_port;
+  }
+  ui->drag       = CH_DRAG_CABLE;
+  ui->cable_box  = box;
+  ui->cable_port = port;
+  ui->cable_old  = old;
+  ui->cable_x    = cx;
+  ui->cable_y    = cy;
+  ui->cable_target =
+    hit.kind == CH_HIT_INPUT ? hit : (ChHit){ CH_HIT_NONE, -1, -1 };
+  ui->selected_cable = -1;
+  ui->dirty          = true;
+}
+
+/* Press on the canvas: a port, a parameter, a box, a cable or nothing. */
+static void
+press_canvas(ChUi* const               ui,
+             const XButtonEvent* const ev,
+             const float               x,
+             const float               y)
+{
+  float cx = 0.0f;
+  float cy = 0.0f;
+  ch_view_to_canvas(&ui->view, x, y, &cx, &cy);
+  const ChHit hit    = ch_scene_hit(&ui->scene, cx, cy);
+  ui->selected_box   = hit.kind == CH_HIT_BOX ? hit.box : -1;
+  ui->selected_cable = -1;
+  ui->dirty          = true;
+  if (hit.kind == CH_HIT_PARAM) {
+    const ChParamRef ref = { hit.box, hit.index };
+    press_param(ui, ref, ev, x, y);
+  } else if (hit.kind == CH_HIT_INPUT || hit.kind == CH_HIT_OUTPUT) {
+    press_port(ui, hit, cx, cy);
+  } else if (hit.kind == CH_HIT_NONE) {
+    ui->selected_cable =
+      ch_scene_hit_cable(&ui->scene, cx, cy, CABLE_REACH / ui->view.zoom);
+    if (ui->selected_cable < 0) {
+      start_pan(ui, x, y);
+    }
+  }
+}
+
 void
 ch_ui_button_press(ChUi* const ui, const XButtonEvent* const ev)
 {
@@ -199,22 +269,61 @@ ch_ui_button_press(ChUi* const ui, const XButtonEvent* const ev)
     }
     return;
   }
-  float cx = 0.0f;
-  float cy = 0.0f;
-  ch_view_to_canvas(&ui->view, x, y, &cx, &cy);
-  const ChHit hit = ch_scene_hit(&ui->scene, cx, cy);
-  if (hit.kind == CH_HIT_PARAM) {
-    const ChParamRef ref = { hit.box, hit.index };
-    press_param(ui, ref, ev, x, y);
-  } else if (hit.kind == CH_HIT_NONE) {
-    start_pan(ui, x, y);
+  press_canvas(ui, ev, x, y);
+}
+
+/* True if the patch has a link from output `fb`:`fp` into `tb`:`tp`. */
+static bool
+linked(const ChUi* const ui,
+       const int         fb,
+       const int         fp,
+       const int         tb,
+       const int         tp)
+{
+  for (uint32_t i = 0; i < ui->scene.n_cables; ++i) {
+    const ChCable* const c = &ui->scene.cables[i];
+    if ((int)c->from_box == fb && (int)c->from_port == fp &&
+        (int)c->to_box == tb && (int)c->to_port == tp) {
+      return true;
+    }
   }
+  return false;
+}
+
+/* A cable let go: plugged into an input, or dropped (which unplugs the
+   cable it was picked up from).  One gesture, one commit. */
+static void
+release_cable(ChUi* const ui)
+{
+  const ChHit t    = ui->cable_target;
+  const int   old  = ui->cable_old;
+  bool        edit = false;
+  if (old >= 0 &&
+      !(t.kind == CH_HIT_INPUT && (int)ui->scene.cables[old].to_box == t.box &&
+        (int)ui->scene.cables[old].to_port == t.index)) {
+    ch_ui_send_disconnect(ui, old);
+    edit = true;
+  }
+  if (t.kind == CH_HIT_INPUT &&
+      !linked(ui, ui->cable_box, ui->cable_port, t.box, t.index)) {
+    ch_ui_send_connect(ui, ui->cable_box, ui->cable_port, t.box, t.index);
+    edit = true;
+  }
+  if (edit) {
+    ch_ui_send_commit(ui);
+  }
+  ui->drag  = CH_DRAG_NONE;
+  ui->dirty = true;
 }
 
 void
 ch_ui_button_release(ChUi* const ui, const XButtonEvent* const ev)
 {
   (void)ev;
+  if (ui->drag == CH_DRAG_CABLE) {
+    release_cable(ui);
+    return;
+  }
   if (ui->drag == CH_DRAG_PARAM && !ui->drag_moved &&
       valid_ref(ui, ui->drag_param) &&
       param_info(ui, ui->drag_param)->choices) {
@@ -248,6 +357,20 @@ drag_param(ChUi* const               ui,
   ch_ui_send_set(ui, ui->drag_param.box, ui->drag_param.param, v);
 }
 
+/* The loose end follows the pointer and snaps to the input under it (any
+   input of another module: every signal is a stream of floats). */
+static void
+drag_cable(ChUi* const ui, const float x, const float y)
+{
+  ch_view_to_canvas(&ui->view, x, y, &ui->cable_x, &ui->cable_y);
+  ChHit hit = ch_scene_hit(&ui->scene, ui->cable_x, ui->cable_y);
+  if (hit.kind != CH_HIT_INPUT || hit.box == ui->cable_box) {
+    hit = (ChHit){ CH_HIT_NONE, -1, -1 };
+  }
+  ui->cable_target = hit;
+  ui->dirty        = true;
+}
+
 void
 ch_ui_motion(ChUi* const ui, const XMotionEvent* const ev)
 {
@@ -255,6 +378,10 @@ ch_ui_motion(ChUi* const ui, const XMotionEvent* const ev)
   const float y = (float)ev->y / ui->scale;
   if (ui->drag == CH_DRAG_PARAM) {
     drag_param(ui, ev, x, y);
+    return;
+  }
+  if (ui->drag == CH_DRAG_CABLE) {
+    drag_cable(ui, x, y);
     return;
   }
   if (ui->drag == CH_DRAG_PAN) {
@@ -357,6 +484,24 @@ arrow_key(ChUi* const ui, const KeySym sym, const bool fine)
   ui->dirty = true;
 }
 
+/* Delete: the selected cable or module, as one commit. */
+static void
+delete_selection(ChUi* const ui)
+{
+  if (ui->selected_cable >= 0 &&
+      (uint32_t)ui->selected_cable < ui->scene.n_cables) {
+    ch_ui_send_disconnect(ui, ui->selected_cable);
+    ch_ui_send_commit(ui);
+  } else if (ui->selected_box >= 0 &&
+             (uint32_t)ui->selected_box < ui->scene.n_boxes) {
+    ch_ui_send_delete(ui, ui->selected_box);
+    ch_ui_send_commit(ui);
+  }
+  ui->selected_cable = -1;
+  ui->selected_box   = -1;
+  ui->dirty          = true;
+}
+
 void
 ch_ui_key(ChUi* const ui, const XKeyEvent* const ev)
 {
@@ -389,8 +534,12 @@ ch_ui_key(ChUi* const ui, const XKeyEvent* const ev)
     step_program(ui, sym == XK_Page_Up ? -1 : 1);
   } else if (sym == XK_p && ui->client.n_bank) {
     open_menu(ui, CH_MENU_PROGRAM);
+  } else if (sym == XK_Delete) {
+    delete_selection(ui);
   } else if (sym == XK_Escape) {
-    ui->focus.box = -1;
-    ui->dirty     = true;
+    ui->focus.box      = -1;
+    ui->selected_box   = -1;
+    ui->selected_cable = -1;
+    ui->dirty          = true;
   }
 }

@@ -3,6 +3,7 @@
 #include "ui.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Write one message to the plugin's control port. */
@@ -98,6 +99,66 @@ ch_ui_send_program(ChUi* const ui, const int program)
   ui->dirty          = true;
 }
 
+/* "module:port" of output (or input) `port` of box `box`. */
+static void
+endpoint(const ChUi* const ui,
+         const int         box,
+         const int         port,
+         const bool        output,
+         char* const       buf,
+         const size_t      size)
+{
+  const ChBox* const b = &ui->scene.boxes[box];
+  snprintf(buf, size, "%s:%s", b->name,
+           output ? b->kind->outputs[port].name : b->kind->inputs[port].name);
+}
+
+void
+ch_ui_send_connect(ChUi* const ui,
+                   const int   from_box,
+                   const int   from_port,
+                   const int   to_box,
+                   const int   to_port)
+{
+  char from[CH_NAME_MAX + 24];
+  char to[CH_NAME_MAX + 24];
+  endpoint(ui, from_box, from_port, true, from, sizeof(from));
+  endpoint(ui, to_box, to_port, false, to, sizeof(to));
+  ChMsg msg = ch_msg_init(CH_MSG_CONNECT);
+  msg.from  = from;
+  msg.to    = to;
+  send(ui, &msg);
+}
+
+void
+ch_ui_send_disconnect(ChUi* const ui, const int cable)
+{
+  const ChCable* const c = &ui->scene.cables[cable];
+  char                 from[CH_NAME_MAX + 24];
+  char                 to[CH_NAME_MAX + 24];
+  endpoint(ui, (int)c->from_box, (int)c->from_port, true, from, sizeof(from));
+  endpoint(ui, (int)c->to_box, (int)c->to_port, false, to, sizeof(to));
+  ChMsg msg = ch_msg_init(CH_MSG_DISCONNECT);
+  msg.from  = from;
+  msg.to    = to;
+  send(ui, &msg);
+}
+
+void
+ch_ui_send_delete(ChUi* const ui, const int box)
+{
+  ChMsg msg  = ch_msg_init(CH_MSG_DELETE);
+  msg.module = ui->scene.boxes[box].name;
+  send(ui, &msg);
+}
+
+void
+ch_ui_send_commit(ChUi* const ui)
+{
+  const ChMsg msg = ch_msg_init(CH_MSG_COMMIT);
+  send(ui, &msg);
+}
+
 /* True if the two scenes show the same modules in the same places;
    `same_values` tells whether their parameters and cables agree too. */
 static bool
@@ -141,6 +202,11 @@ show_patch(ChUi* const ui)
   ui->scene = fresh;
   if (!moved && same_values && ui->fitted) {
     return; /* nothing to redraw */
+  }
+  /* Cables are numbered anew: what was selected or held may be gone. */
+  ui->selected_cable = -1;
+  if (ui->drag == CH_DRAG_CABLE) {
+    ui->drag = CH_DRAG_NONE;
   }
   if (moved || !ui->fitted) {
     ui->drag      = CH_DRAG_NONE; /* what it pointed at may be gone */

@@ -124,6 +124,84 @@ menu_point(void* const handle, const int i, int* const x, int* const y)
   return true;
 }
 
+/* Canvas point to window pixels; false if outside the canvas area. */
+static bool
+to_pixels(const ChUi* const ui,
+          const float       cx,
+          const float       cy,
+          int* const        x,
+          int* const        y)
+{
+  float wx = 0.0f;
+  float wy = 0.0f;
+  ch_view_to_window(&ui->view, cx, cy, &wx, &wy);
+  *x = (int)lroundf(wx * ui->scale);
+  *y = (int)lroundf(wy * ui->scale);
+  return wy > ui->view.top && *x >= 0 && *x < ui->width && *y < ui->height;
+}
+
+static bool
+port_point(void* const       handle,
+           const char* const module,
+           const char* const port,
+           const bool        output,
+           int* const        x,
+           int* const        y)
+{
+  const ChUi* const ui = (const ChUi*)handle;
+  const int         b  = ch_scene_find(&ui->scene, module);
+  if (b < 0) {
+    return false;
+  }
+  const ChKind* const k = ui->scene.boxes[b].kind;
+  const int           p =
+    output ? ch_kind_find_output(k, port) : ch_kind_find_input(k, port);
+  float cx = 0.0f;
+  float cy = 0.0f;
+  if (p < 0) {
+    return false;
+  }
+  ch_box_port_pos(&ui->scene.boxes[b], output, (uint32_t)p, &cx, &cy);
+  return to_pixels(ui, cx, cy, x, y);
+}
+
+static bool
+title_point(void* const       handle,
+            const char* const module,
+            int* const        x,
+            int* const        y)
+{
+  const ChUi* const ui = (const ChUi*)handle;
+  const int         b  = ch_scene_find(&ui->scene, module);
+  if (b < 0) {
+    return false;
+  }
+  const ChRect r = ui->scene.boxes[b].rect;
+  return to_pixels(ui, r.x + r.w * 0.3f, r.y + 10.0f, x, y);
+}
+
+static bool
+cable_point(void* const       handle,
+            const char* const module,
+            const char* const input,
+            int* const        x,
+            int* const        y)
+{
+  const ChUi* const ui = (const ChUi*)handle;
+  const int         b  = ch_scene_find(&ui->scene, module);
+  const int p = b < 0 ? -1 : ch_kind_find_input(ui->scene.boxes[b].kind, input);
+  for (uint32_t i = ui->scene.n_cables; p >= 0 && i-- > 0;) {
+    const ChCable* const c = &ui->scene.cables[i];
+    if ((int)c->to_box == b && (int)c->to_port == p) {
+      float cx = 0.0f;
+      float cy = 0.0f;
+      ch_cable_point(&ui->scene, c, 0.5f, &cx, &cy);
+      return to_pixels(ui, cx, cy, x, y);
+    }
+  }
+  return false;
+}
+
 static float
 zoom(void* const handle)
 {
@@ -143,5 +221,8 @@ const ChUiProbe ch_ui_probe = {
   .redraws     = redraws,
   .level       = level,
   .menu_point  = menu_point,
+  .port_point  = port_point,
+  .title_point = title_point,
+  .cable_point = cable_point,
   .zoom        = zoom,
 };

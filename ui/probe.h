@@ -43,6 +43,21 @@ typedef struct {
   /** Centre of item `i` of the open list in window pixels; false if no
       list is open or it has no such item. */
   bool (*menu_point)(void* ui, int i, int* x, int* y);
+  /** Window pixels of a port's dot (`output` or input); false if not shown. */
+  bool (*port_point)(void*       ui,
+                     const char* module,
+                     const char* port,
+                     bool        output,
+                     int*        x,
+                     int*        y);
+  /** Window pixels of a box's title; false if not shown. */
+  bool (*title_point)(void* ui, const char* module, int* x, int* y);
+  /** Window pixels of the middle of the newest cable into an input. */
+  bool (*cable_point)(void*       ui,
+                      const char* module,
+                      const char* input,
+                      int*        x,
+                      int*        y);
   /** The view's zoom. */
   float (*zoom)(void* ui);
 } ChUiProbe;

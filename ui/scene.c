@@ -557,6 +557,53 @@ ch_scene_hit(const ChScene* const scene, const float x, const float y)
   return none;
 }
 
+void
+ch_cable_point(const ChScene* const scene,
+               const ChCable* const c,
+               const float          t,
+               float* const         x,
+               float* const         y)
+{
+  float x0 = 0.0f;
+  float y0 = 0.0f;
+  float x1 = 0.0f;
+  float y1 = 0.0f;
+  ch_box_port_pos(&scene->boxes[c->from_box], true, c->from_port, &x0, &y0);
+  ch_box_port_pos(&scene->boxes[c->to_box], false, c->to_port, &x1, &y1);
+  /* The bezier draw.c strokes: horizontal tangents at both ports. */
+  const float dx = fmaxf(40.0f, fabsf(x1 - x0) * 0.5f);
+  const float u  = 1.0f - t;
+  const float a  = u * u * u;
+  const float b  = 3.0f * u * u * t;
+  const float cc = 3.0f * u * t * t;
+  const float d  = t * t * t;
+  *x             = a * x0 + b * (x0 + dx) + cc * (x1 - dx) + d * x1;
+  *y             = a * y0 + b * y0 + cc * y1 + d * y1;
+}
+
+int
+ch_scene_hit_cable(const ChScene* const scene,
+                   const float          x,
+                   const float          y,
+                   const float          reach)
+{
+  int   best      = -1;
+  float best_dist = reach * reach;
+  for (uint32_t i = 0; i < scene->n_cables; ++i) {
+    for (int k = 0; k <= 32; ++k) {
+      float px = 0.0f;
+      float py = 0.0f;
+      ch_cable_point(scene, &scene->cables[i], (float)k / 32.0f, &px, &py);
+      const float dist = (px - x) * (px - x) + (py - y) * (py - y);
+      if (dist <= best_dist) {
+        best_dist = dist;
+        best      = (int)i;
+      }
+    }
+  }
+  return best;
+}
+
 int
 ch_scene_find(const ChScene* const scene, const char* const name)
 {

@@ -112,6 +112,16 @@ typedef struct {
 /** What is at canvas point (`x`, `y`); boxes drawn later win. */
 ChHit ch_scene_hit(const ChScene* scene, float x, float y);
 
+/** Canvas point at `t` (0..1) along cable `c`'s curve, as drawn. */
+void ch_cable_point(const ChScene* scene,
+                    const ChCable* c,
+                    float          t,
+                    float*         x,
+                    float*         y);
+
+/** The cable passing within `reach` of (`x`, `y`), nearest first; -1. */
+int ch_scene_hit_cable(const ChScene* scene, float x, float y, float reach);
+
 /** Index of the box of the module called `name`, or -1. */
 int ch_scene_find(const ChScene* scene, const char* name);
 

@@ -179,6 +179,9 @@ instantiate(const LV2UI_Descriptor* const   descriptor,
   ui->focus.box      = -1;
   ui->drag_param.box = -1;
   ui->hover.box      = -1;
+  ui->selected_box   = -1;
+  ui->selected_cable = -1;
+  ui->cable_old      = -1;
   if (!ui->map || !ch_client_init(&ui->client)) {
     fprintf(stderr, "chronus ui: the host gives no urid:map\n");
     ch_client_free(&ui->client);

@@ -44,6 +44,7 @@ typedef enum {
   CH_DRAG_NONE,
   CH_DRAG_PARAM, /**< changing a parameter */
   CH_DRAG_PAN,   /**< moving the view */
+  CH_DRAG_CABLE, /**< a cable from an output, to be plugged into an input */
 } ChDragKind;
 
 /** An open list (drawn over everything, takes the next click). */
@@ -103,6 +104,14 @@ typedef struct {
   float      drag_origin_x0;
   float      drag_origin_y0;
   bool       drag_moved;
+  int        cable_box; /* CH_DRAG_CABLE: the output it comes from */
+  int        cable_port;
+  int        cable_old; /* the cable picked up from an input, or -1 */
+  float      cable_x;   /* canvas point its loose end is at */
+  float      cable_y;
+  ChHit      cable_target; /* the input it would plug into */
+  int        selected_box; /* -1: none */
+  int        selected_cable;
   ChParamRef focus; /* keyboard focus (drawn) */
   ChHit      hover;
   Time       last_press_time;
@@ -131,6 +140,15 @@ void ch_ui_send_get(ChUi* ui);
 void ch_ui_ask_level(ChUi* ui);
 void ch_ui_send_set(ChUi* ui, int box, int param, float value);
 void ch_ui_send_program(ChUi* ui, int program);
+/* Edits: each gesture sends its edits, then ch:Commit. */
+void ch_ui_send_connect(ChUi* ui,
+                        int   from_box,
+                        int   from_port,
+                        int   to_box,
+                        int   to_port);
+void ch_ui_send_disconnect(ChUi* ui, int cable);
+void ch_ui_send_delete(ChUi* ui, int box);
+void ch_ui_send_commit(ChUi* ui);
 void ch_ui_notify(ChUi* ui, const LV2_Atom* atom, uint32_t size);
 /** Set a parameter in the picture (and the client's model). */
 void ch_ui_set_param(ChUi* ui, int box, int param, float value);

@@ -299,8 +299,109 @@ test_lists(void)
   const bool listed = probe()->menu_point(ui0(), 7, &x, &y);
   rig_key(&rig, "Escape", false);
   cycles(4);
-  report("ui_program_list_opens", listed && !probe()->menu_point(ui0(), 0, &x, &y),
+  report("ui_program_list_opens",
+         listed && !probe()->menu_point(ui0(), 0, &x, &y),
          "the bank's 8 programs were not listed, or Escape left it open");
+}
+
+/* Does the plugin's patch have the link `from` -> `to` ("module:port")?
+   Asks it afresh. */
+static bool
+plugin_link(const char* const from, const char* const to)
+{
+  float ignored = 0.0f;
+  rig_plugin_param(&rig, "out", "level", &ignored); /* fetch the patch */
+  ChModel* const probe_model = ch_model_copy(rig.seen.model);
+  ChError        err;
+  /* Disconnecting succeeds exactly when the link is there. */
+  const bool there =
+    probe_model && !ch_model_disconnect(probe_model, from, to, &err);
+  ch_model_free(probe_model);
+  return there;
+}
+
+/* Press at (x0, y0), carry to (x1, y1) in steps, release. */
+static void
+carry(const int         x0,
+      const int         y0,
+      const int         x1,
+      const int         y1,
+      const char* const shot_name)
+{
+  rig_move(&rig, x0, y0);
+  rig_button(&rig, 1, true);
+  cycles(2);
+  for (int step = 1; step <= 4; ++step) {
+    rig_move(&rig, x0 + (x1 - x0) * step / 4, y0 + (y1 - y0) * step / 4);
+    cycles(2);
+  }
+  if (shot_name) {
+    shot(shot_name);
+  }
+  rig_button(&rig, 1, false);
+  for (int i = 0; i < 20; ++i) { /* the commit, then the patch again */
+    rig_cycle(&rig);
+  }
+}
+
+/* Patching by hand: unplug a cable by its end, plug it back, select a
+   cable and delete it, plug it again: each gesture one commit. */
+static void
+test_patching(void)
+{
+  int x  = 0;
+  int y  = 0;
+  int x1 = 0;
+  int y1 = 0;
+  probe()->port_point(ui0(), "filter", "in", false, &x, &y);
+  carry(x, y, x, y + 110, NULL);
+  report("ui_unplug_by_dragging_cable_end",
+         !plugin_link("osc:out", "filter:in"), "osc:out -> filter:in remains");
+
+  probe()->port_point(ui0(), "osc", "out", true, &x, &y);
+  probe()->port_point(ui0(), "filter", "in", false, &x1, &y1);
+  carry(x, y, x1 + 2, y1 + 1, NULL);
+  report("ui_plug_by_dragging_from_output", plugin_link("osc:out", "filter:in"),
+         "osc:out -> filter:in missing");
+
+  const bool found = probe()->cable_point(ui0(), "amp", "cv", &x, &y);
+  click_at(x, y);
+  shot("03-cable-selected");
+  rig_key(&rig, "Delete", false);
+  for (int i = 0; i < 20; ++i) {
+    rig_cycle(&rig);
+  }
+  report("ui_select_cable_and_delete",
+         found && !plugin_link("env:out", "amp:cv"),
+         "env:out -> amp:cv remains");
+
+  probe()->port_point(ui0(), "env", "out", true, &x, &y);
+  probe()->port_point(ui0(), "amp", "cv", false, &x1, &y1);
+  carry(x, y, x1, y1, "03-carrying-cable");
+  report("ui_replug_cable", plugin_link("env:out", "amp:cv"),
+         "env:out -> amp:cv missing");
+}
+
+/* A module selected by its title and deleted: gone with its cables. */
+static void
+test_delete_module(void)
+{
+  int        x     = 0;
+  int        y     = 0;
+  const bool shown = probe()->title_point(ui0(), "env", &x, &y);
+  click_at(x, y);
+  rig_key(&rig, "Delete", false);
+  for (int i = 0; i < 20; ++i) {
+    rig_cycle(&rig);
+  }
+  float      ignored = 0.0f;
+  const bool gone    = !rig_plugin_param(&rig, "env", "attack", &ignored) &&
+                    rig.seen.have_patch &&
+                    ch_model_find(rig.seen.model, "env") < 0;
+  report("ui_select_module_and_delete",
+         shown && gone && probe()->n_boxes(ui0()) == 5,
+         "env is still in the plugin's patch or on screen");
+  shot("09-module-deleted");
 }
 
 /* A note played: the meter rises; released, it falls back to nothing
@@ -598,12 +699,14 @@ main(int argc, char** argv)
     test_reset_and_scroll();
     test_keyboard();
     test_lists();
+    test_patching();
     test_meter();
     test_program();
     test_error();
     test_resize();
     test_two_and_leaks();
     test_big_patch();
+    test_delete_module();
   }
   rig_close(&rig);
   return failures ? 1 : 0;
