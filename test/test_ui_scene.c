@@ -164,6 +164,19 @@ test_hit(void)
   CHECK(hit.kind == CH_HIT_BOX && hit.box == f);
   hit = ch_scene_hit(&scene, box->rect.x + box->rect.w + 30.0f, box->rect.y);
   CHECK(hit.kind == CH_HIT_NONE && hit.box == -1);
+
+  /* Cables: on the curve (and a few pixels off) hits; far off does not. */
+  for (uint32_t c = 0; c < scene.n_cables; ++c) {
+    ch_cable_point(&scene, &scene.cables[c], 0.5f, &x, &y);
+    CHECK(ch_scene_hit_cable(&scene, x, y + 3.0f, 6.0f) == (int)c);
+    CHECK(ch_scene_hit_cable(&scene, x, y + 40.0f, 6.0f) != (int)c);
+  }
+  ch_cable_point(&scene, &scene.cables[0], 0.0f, &x, &y);
+  float px = 0.0f;
+  float py = 0.0f;
+  ch_box_port_pos(&scene.boxes[scene.cables[0].from_box], true,
+                  scene.cables[0].from_port, &px, &py);
+  CHECK(x == px && y == py); /* it starts at its output */
   ch_scene_clear(&scene);
   ch_model_free(model);
 }
@@ -211,6 +224,19 @@ test_values(void)
                 "350 ms"));
   CHECK(!strcmp(ch_param_format(&osc->params[2], -7.0f, buf, sizeof(buf)),
                 "-7.00 ct"));
+}
+
+static void
+test_error_names(void)
+{
+  const char* const e = "commit rejected: the links form a cycle: filter -> "
+                        "amp -> osc2 -> filter (a signal may not feed ...)";
+  CHECK(ch_text_names(e, "filter") && ch_text_names(e, "amp"));
+  CHECK(ch_text_names(e, "osc2") && !ch_text_names(e, "osc"));
+  CHECK(!ch_text_names(e, "ilt") && !ch_text_names(e, "filt"));
+  CHECK(ch_text_names("no module named 'x.y'.", "x.y"));
+  CHECK(ch_text_names("osc 'osc_1' has no output", "osc_1"));
+  CHECK(!ch_text_names("osc 'osc_1' has no output", "osc_"));
 }
 
 static void
@@ -304,6 +330,7 @@ main(void)
   RUN(test_placed_kept);
   RUN(test_hit);
   RUN(test_values);
+  RUN(test_error_names);
   RUN(test_view);
   RUN(test_client_pieces);
   RUN(test_bank);

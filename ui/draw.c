@@ -227,11 +227,18 @@ draw_box(cairo_t* const     cr,
   const ChRect       r   = box->rect;
   const bool hot = ui->hover.box == (int)index || ui->focus.box == (int)index;
   const bool chosen = ui->selected_box == (int)index;
+  const bool named  = ch_ui_flagged(ui, (int)index);
   rounded(cr, r.x, r.y, r.w, r.h, 6.0);
   set_rgb(cr, box->voiced ? c_box_voiced : c_box, 1.0);
   cairo_fill_preserve(cr);
-  set_rgb(cr, chosen ? c_accent : hot ? c_text : c_border, hot ? 0.8 : 1.0);
-  cairo_set_line_width(cr, chosen ? 2.5 : hot ? 1.6 : 1.0);
+  /* Red: the current error names this module (e.g. a refused cycle). */
+  set_rgb(cr,
+          named    ? c_error
+          : chosen ? c_accent
+          : hot    ? c_text
+                   : c_border,
+          hot && !named ? 0.8 : 1.0);
+  cairo_set_line_width(cr, named || chosen ? 2.5 : hot ? 1.6 : 1.0);
   cairo_stroke(cr);
 
   set_rgb(cr, c_text, 1.0);

@@ -155,8 +155,32 @@ ch_ui_send_delete(ChUi* const ui, const int box)
 void
 ch_ui_send_commit(ChUi* const ui)
 {
-  const ChMsg msg = ch_msg_init(CH_MSG_COMMIT);
+  ChMsg msg   = ch_msg_init(CH_MSG_COMMIT);
+  msg.has_seq = true;
+  msg.seq = ui->seq = ui->seq % 1000000 + 1;
+  ui->commit_seq    = msg.seq;
   send(ui, &msg);
+}
+
+/* Our commit was refused: throw its edits away too, so the plugin's
+   standby patch is the playing one again and the next gesture starts
+   clean.  The sound never changed. */
+static void
+refused(ChUi* const ui, const ChMsg* const msg)
+{
+  if (ui->commit_seq && msg->has_seq && msg->seq == ui->commit_seq) {
+    const ChMsg abort = ch_msg_init(CH_MSG_ABORT);
+    send(ui, &abort);
+    ui->commit_seq = 0;
+  }
+}
+
+bool
+ch_ui_flagged(const ChUi* const ui, const int box)
+{
+  const ChClient* const c = &ui->client;
+  return c->error[0] && c->newest <= c->error_generation &&
+         ch_text_names(c->error, ui->scene.boxes[box].name);
 }
 
 /* True if the two scenes show the same modules in the same places;
@@ -263,6 +287,9 @@ on_answer(ChUi* const ui, const ChMsg* const msg)
     }
     break;
   case CH_MSG_COMMITTED:
+    if (msg->has_seq && msg->seq == ui->commit_seq) {
+      ui->commit_seq = 0;
+    }
     ch_client_committed(c, msg->generation);
     ui->dirty = true;
     break;
@@ -270,6 +297,7 @@ on_answer(ChUi* const ui, const ChMsg* const msg)
     on_level(ui, msg->value);
     break;
   case CH_MSG_ERROR:
+    refused(ui, msg);
     ch_client_error(c, msg->message);
     ui->dirty = true;
     break;

@@ -202,6 +202,14 @@ cable_point(void* const       handle,
   return false;
 }
 
+static bool
+flagged(void* const handle, const char* const module)
+{
+  const ChUi* const ui = (const ChUi*)handle;
+  const int         b  = ch_scene_find(&ui->scene, module);
+  return b >= 0 && ch_ui_flagged(ui, b);
+}
+
 static float
 zoom(void* const handle)
 {
@@ -224,5 +232,6 @@ const ChUiProbe ch_ui_probe = {
   .port_point  = port_point,
   .title_point = title_point,
   .cable_point = cable_point,
+  .flagged     = flagged,
   .zoom        = zoom,
 };

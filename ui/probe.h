@@ -58,6 +58,8 @@ typedef struct {
                       const char* input,
                       int*        x,
                       int*        y);
+  /** True if the module is drawn as named by the current error. */
+  bool (*flagged)(void* ui, const char* module);
   /** The view's zoom. */
   float (*zoom)(void* ui);
 } ChUiProbe;

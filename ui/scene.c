@@ -604,6 +604,27 @@ ch_scene_hit_cable(const ChScene* const scene,
   return best;
 }
 
+static bool
+name_char(const char c)
+{
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+         (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+bool
+ch_text_names(const char* const text, const char* const name)
+{
+  const size_t len = strlen(name);
+  for (const char* at = text; len && (at = strstr(at, name)); ++at) {
+    /* A '.' may end a sentence, so only letters, digits, '_' and '-'
+       make a longer name. */
+    if ((at == text || !name_char(at[-1])) && !name_char(at[len])) {
+      return true;
+    }
+  }
+  return false;
+}
+
 int
 ch_scene_find(const ChScene* const scene, const char* const name)
 {

@@ -122,6 +122,12 @@ void ch_cable_point(const ChScene* scene,
 /** The cable passing within `reach` of (`x`, `y`), nearest first; -1. */
 int ch_scene_hit_cable(const ChScene* scene, float x, float y, float reach);
 
+/**
+   True if `text` (an error message) names module `name` as a whole word:
+   not as part of a longer name ("osc" is not named by "osc2").
+*/
+bool ch_text_names(const char* text, const char* name);
+
 /** Index of the box of the module called `name`, or -1. */
 int ch_scene_find(const ChScene* scene, const char* name);
 

@@ -110,6 +110,8 @@ typedef struct {
   float      cable_x;   /* canvas point its loose end is at */
   float      cable_y;
   ChHit      cable_target; /* the input it would plug into */
+  int32_t    seq;          /* ch:seq of our last message that wants one */
+  int32_t    commit_seq;   /* of our commit awaiting its answer, or 0 */
   int        selected_box; /* -1: none */
   int        selected_cable;
   ChParamRef focus; /* keyboard focus (drawn) */
@@ -150,6 +152,8 @@ void ch_ui_send_disconnect(ChUi* ui, int cable);
 void ch_ui_send_delete(ChUi* ui, int box);
 void ch_ui_send_commit(ChUi* ui);
 void ch_ui_notify(ChUi* ui, const LV2_Atom* atom, uint32_t size);
+/** True if the current error (no commit since) names box `box`. */
+bool ch_ui_flagged(const ChUi* ui, int box);
 /** Set a parameter in the picture (and the client's model). */
 void ch_ui_set_param(ChUi* ui, int box, int param, float value);
 

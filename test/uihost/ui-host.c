@@ -344,6 +344,41 @@ carry(const int         x0,
   }
 }
 
+/* A cable that closes a loop: the commit is refused, the modules of the
+   cycle are marked, the plugin keeps its patch, and the next gesture
+   works (the UI aborted the refused edit). */
+static void
+test_refused_cycle(void)
+{
+  int x  = 0;
+  int y  = 0;
+  int x1 = 0;
+  int y1 = 0;
+  probe()->port_point(ui0(), "amp", "out", true, &x, &y);
+  probe()->port_point(ui0(), "osc", "fm", false, &x1, &y1);
+  carry(x, y, x1, y1, NULL);
+  cycles(10);
+  shot("03-cycle-refused");
+  char why[600];
+  snprintf(why, sizeof(why), "error '%s'", probe()->error(ui0()));
+  report("ui_refused_cycle_is_shown",
+         strstr(probe()->error(ui0()), "cycle") &&
+           probe()->flagged(ui0(), "osc") && probe()->flagged(ui0(), "amp") &&
+           !probe()->flagged(ui0(), "voice"),
+         why);
+  report("ui_refused_cycle_changes_nothing", !plugin_link("amp:out", "osc:fm"),
+         "the looping link is in the plugin's patch");
+  probe()->port_point(ui0(), "filter", "in", false, &x, &y);
+  carry(x, y, x, y + 110, NULL);
+  const bool unplugged = !plugin_link("osc:out", "filter:in");
+  probe()->port_point(ui0(), "osc", "out", true, &x, &y);
+  probe()->port_point(ui0(), "filter", "in", false, &x1, &y1);
+  carry(x, y, x1, y1, NULL);
+  report("ui_edits_work_after_a_refusal",
+         unplugged && plugin_link("osc:out", "filter:in"),
+         "an edit after the refused commit did not take");
+}
+
 /* Patching by hand: unplug a cable by its end, plug it back, select a
    cable and delete it, plug it again: each gesture one commit. */
 static void
@@ -380,6 +415,7 @@ test_patching(void)
   carry(x, y, x1, y1, "03-carrying-cable");
   report("ui_replug_cable", plugin_link("env:out", "amp:cv"),
          "env:out -> amp:cv missing");
+  test_refused_cycle();
 }
 
 /* A module selected by its title and deleted: gone with its cables. */
