@@ -75,6 +75,8 @@ static const ChTerm terms[] = {
   CH_TERM(ch_patchFile, CH_URI "patchFile", "ch:patchFile"),
   CH_TERM(ch_program, CH_URI "program", "ch:program"),
   CH_TERM(ch_level, CH_URI "level", "ch:level"),
+  CH_TERM(ch_x, CH_URI "x", "ch:x"),
+  CH_TERM(ch_y, CH_URI "y", "ch:y"),
 };
 
 #define N_TERMS (sizeof(terms) / sizeof(terms[0]))
@@ -299,6 +301,8 @@ enum {
   P_QUANTIZE,
   P_PROPERTY,
   P_PATCH_VALUE,
+  P_X,
+  P_Y,
   P_COUNT
 };
 
@@ -320,7 +324,8 @@ prop_index(const ChUris* const uris, const LV2_URID key)
     uris->ch_buildTime, uris->ch_offset,
     uris->ch_total,     uris->ch_fade,
     uris->ch_quantize,  uris->patch_property,
-    uris->patch_value,
+    uris->patch_value,  uris->ch_x,
+    uris->ch_y,
   };
   for (int i = 0; i < P_COUNT; ++i) {
     if (keys[i] == key) {
@@ -578,6 +583,8 @@ read_numbers(const ChUris* const  uris,
   bool    has_off  = false;
   bool    has_tot  = false;
   bool    has_q    = false;
+  bool    has_x    = false;
+  bool    has_y    = false;
   int64_t off      = 0;
   int64_t tot      = 0;
   int64_t q        = 0;
@@ -589,9 +596,12 @@ read_numbers(const ChUris* const  uris,
       get_integer(uris, props, P_OFFSET, &has_off, &off, fault) ||
       get_integer(uris, props, P_TOTAL, &has_tot, &tot, fault) ||
       get_integer(uris, props, P_QUANTIZE, &has_q, &q, fault) ||
+      get_number(uris, props, P_X, &has_x, &msg->x, fault) ||
+      get_number(uris, props, P_Y, &has_y, &msg->y, fault) ||
       get_urid(uris, props, P_PROPERTY, &msg->property, fault)) {
     return CH_PROTO_MALFORMED;
   }
+  msg->has_pos    = has_x && has_y;
   msg->fade       = has_fade ? msg->fade : -1.0f;
   msg->build_ms   = has_time ? msg->build_ms : 0.0f;
   msg->generation = has_gen ? msg->generation : 0;
@@ -915,6 +925,10 @@ write_body(ChOut* const o, const ChUris* const u, const ChMsg* const m)
   case CH_MSG_CREATE:
     out_string(o, u->ch_module, str, m->module, 0);
     out_string(o, u->ch_kind, str, m->module_kind, 0);
+    if (m->has_pos) {
+      out_float(o, u->ch_x, m->x);
+      out_float(o, u->ch_y, m->y);
+    }
     break;
   case CH_MSG_DELETE:
     out_string(o, u->ch_module, str, m->module, 0);

@@ -80,6 +80,8 @@ typedef struct {
   LV2_URID ch_patchFile;
   LV2_URID ch_program;
   LV2_URID ch_level;
+  LV2_URID ch_x;
+  LV2_URID ch_y;
 } ChUris;
 
 /** Map every URI of the vocabulary.  Not real-time (the host's map). */
@@ -149,6 +151,9 @@ typedef struct {
   uint32_t    offset;        /* PATCH: byte offset of this piece */
   uint32_t    total;         /* PATCH: bytes of the whole patch text */
   const char* message;       /* ERROR */
+  bool        has_pos;       /* Create: ch:x and ch:y were both numbers */
+  float       x;             /* Create: where the UI shows the module */
+  float       y;
 } ChMsg;
 
 /** A message with no fields set (fade absent, no seq). */

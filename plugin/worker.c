@@ -410,9 +410,14 @@ on_create(Chronus* const self, const ChMsg* const msg, const ChJob* const job)
     reply_error(self, msg, "ch:Create needs ch:module and ch:kind strings");
     return;
   }
-  answer(self, msg,
-         ch_model_create(self->standby, msg->module, msg->module_kind, &err),
-         &err);
+  ChStatus st =
+    ch_model_create(self->standby, msg->module, msg->module_kind, &err);
+  if (!st && msg->has_pos &&
+      (st = ch_model_set_position(self->standby, msg->module, msg->x, msg->y,
+                                  &err))) {
+    ch_model_delete(self->standby, msg->module, NULL); /* all or nothing */
+  }
+  answer(self, msg, st, &err);
 }
 
 static void
