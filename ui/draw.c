@@ -448,13 +448,19 @@ draw_header(cairo_t* const cr, PangoLayout* const layout, const ChUi* const ui)
 /* ---- Lists ----------------------------------------------------------------
  */
 
-#define MENU_ROW 19.0f
+#define MENU_ROW    19.0f
+#define KINDS_SHOWN 16 /* rows of the kinds list; typing narrows it */
+#define KINDS_W     400.0f
 
 int
 ch_ui_menu_count(const ChUi* const ui)
 {
   if (ui->menu == CH_MENU_PROGRAM) {
     return (int)ui->client.n_bank;
+  }
+  if (ui->menu == CH_MENU_KINDS) {
+    const int n = ch_ui_kinds_count(ui);
+    return n < KINDS_SHOWN ? n : KINDS_SHOWN;
   }
   if (ui->menu == CH_MENU_CHOICE && ui->focus.box >= 0 &&
       (uint32_t)ui->focus.box < ui->scene.n_boxes) {
@@ -468,7 +474,14 @@ ChRect
 ch_ui_menu_item_rect(const ChUi* const ui, const int item)
 {
   ChRect r = ch_ui_program_rect();
-  if (ui->menu == CH_MENU_CHOICE && ui->focus.box >= 0) {
+  if (ui->menu == CH_MENU_KINDS) {
+    ch_view_to_window(&ui->view, ui->add_x, ui->add_y, &r.x, &r.y);
+    /* Keep the list inside the window. */
+    r.x = fminf(r.x, ui->view.width - KINDS_W - 4.0f);
+    r.y = fminf(r.y, ui->view.top + ui->view.height - MENU_ROW * KINDS_SHOWN -
+                       2.0f * r.h - 6.0f);
+    r.w = KINDS_W;
+  } else if (ui->menu == CH_MENU_CHOICE && ui->focus.box >= 0) {
     const ChBox* const box = &ui->scene.boxes[ui->focus.box];
     const ChRect       pr  = ch_box_param_rect(box, (uint32_t)ui->focus.param);
     ch_view_to_window(&ui->view, pr.x + pr.w * 0.4f, pr.y + pr.h, &r.x, &r.y);
@@ -479,9 +492,29 @@ ch_ui_menu_item_rect(const ChUi* const ui, const int item)
   return r;
 }
 
+/* The kinds list's first line: what was typed, or how to narrow it. */
+static void
+draw_filter(cairo_t* const cr, PangoLayout* const layout, const ChUi* const ui)
+{
+  ChRect r = ch_ui_menu_item_rect(ui, 0);
+  r.y -= r.h + 2.0f;
+  rounded(cr, r.x - 2.0, r.y - 2.0, r.w + 4.0, r.h + 4.0, 4.0);
+  set_rgb(cr, c_box, 1.0);
+  cairo_fill(cr);
+  char buf[64];
+  snprintf(buf, sizeof(buf), "add: %s\u2581", ui->filter);
+  set_rgb(cr, ui->filter[0] ? c_text : c_dim, 1.0);
+  text(cr, layout, ui->font,
+       ui->filter[0] ? buf : "add a module: type to filter", r.x + 8.0,
+       r.y + r.h / 2, r.w - 12.0, LEFT);
+}
+
 static void
 draw_menu(cairo_t* const cr, PangoLayout* const layout, const ChUi* const ui)
 {
+  if (ui->menu == CH_MENU_KINDS) {
+    draw_filter(cr, layout, ui);
+  }
   const int n = ch_ui_menu_count(ui);
   if (!n) {
     return;
@@ -495,11 +528,15 @@ draw_menu(cairo_t* const cr, PangoLayout* const layout, const ChUi* const ui)
   cairo_set_line_width(cr, 1.0);
   cairo_stroke(cr);
   for (int i = 0; i < n; ++i) {
-    const ChRect r = ch_ui_menu_item_rect(ui, i);
-    char         buf[CH_LABEL_MAX + 8];
+    const ChRect        r = ch_ui_menu_item_rect(ui, i);
+    char                buf[CH_LABEL_MAX + 8];
+    const ChKind* const kind =
+      ui->menu == CH_MENU_KINDS ? ch_ui_kind_at(ui, i) : NULL;
     if (ui->menu == CH_MENU_PROGRAM) {
       snprintf(buf, sizeof(buf), "%02d  %s", ui->client.bank[i].number,
                ui->client.bank[i].label);
+    } else if (kind) {
+      snprintf(buf, sizeof(buf), "%s", kind->name);
     } else {
       const ChBox* const box = &ui->scene.boxes[ui->focus.box];
       snprintf(buf, sizeof(buf), "%s",
@@ -511,7 +548,13 @@ draw_menu(cairo_t* const cr, PangoLayout* const layout, const ChUi* const ui)
       cairo_fill(cr);
     }
     set_rgb(cr, c_text, 1.0);
-    text(cr, layout, ui->font, buf, r.x + 8.0, r.y + r.h / 2, r.w - 12.0, LEFT);
+    text(cr, layout, kind ? ui->font_bold : ui->font, buf, r.x + 8.0,
+         r.y + r.h / 2, kind ? 70.0 : r.w - 12.0, LEFT);
+    if (kind) { /* what it is, in one line */
+      set_rgb(cr, c_dim, 1.0);
+      text(cr, layout, ui->font_small, kind->doc, r.x + 82.0, r.y + r.h / 2,
+           r.w - 90.0, LEFT);
+    }
   }
 }
 

@@ -55,6 +55,8 @@ menu_click(ChUi* const ui, const float x, const float y)
     }
     if (ui->menu == CH_MENU_PROGRAM) {
       ch_ui_send_program(ui, ui->client.bank[i].number);
+    } else if (ui->menu == CH_MENU_KINDS) {
+      ch_ui_add_module(ui, ch_ui_kind_at(ui, i));
     } else if (valid_ref(ui, ui->focus)) {
       ch_ui_send_set(ui, ui->focus.box, ui->focus.param, (float)i);
     }
@@ -236,7 +238,18 @@ press_canvas(ChUi* const               ui,
   } else if (hit.kind == CH_HIT_NONE) {
     ui->selected_cable =
       ch_scene_hit_cable(&ui->scene, cx, cy, CABLE_REACH / ui->view.zoom);
-    if (ui->selected_cable < 0) {
+    /* A double-click: two presses on the empty canvas, close in time and
+       place (a cable's selection does not count). */
+    const bool again = ui->selected_cable < 0 && ui->last_empty_press &&
+                       ev->time - ui->last_empty_press < DOUBLE_CLICK_MS &&
+                       fabsf(x - ui->last_empty_x) < 4.0f &&
+                       fabsf(y - ui->last_empty_y) < 4.0f;
+    ui->last_empty_press = again || ui->selected_cable >= 0 ? 0 : ev->time;
+    ui->last_empty_x     = x;
+    ui->last_empty_y     = y;
+    if (ui->selected_cable < 0 && again) {
+      ch_ui_open_kinds(ui, x, y); /* double-click: add a module here */
+    } else if (ui->selected_cable < 0) {
       start_pan(ui, x, y);
     }
   }
@@ -258,6 +271,10 @@ ch_ui_button_press(ChUi* const ui, const XButtonEvent* const ev)
   }
   if (ev->button == Button2) {
     start_pan(ui, x, y);
+    return;
+  }
+  if (ev->button == Button3 && y >= CH_HEADER_H) {
+    ch_ui_open_kinds(ui, x, y); /* right-click: add a module here */
     return;
   }
   if (ev->button != Button1) {
@@ -508,6 +525,9 @@ ch_ui_key(ChUi* const ui, const XKeyEvent* const ev)
   XKeyEvent    copy = *ev;
   const KeySym sym  = XLookupKeysym(&copy, 0);
   const bool   fine = ev->state & ShiftMask;
+  if (ui->menu == CH_MENU_KINDS && ch_ui_kinds_key(ui, &copy)) {
+    return;
+  }
   if (ui->menu != CH_MENU_NONE && menu_key(ui, sym)) {
     return;
   }

@@ -153,6 +153,22 @@ ch_ui_send_delete(ChUi* const ui, const int box)
 }
 
 void
+ch_ui_send_create(ChUi* const       ui,
+                  const char* const name,
+                  const char* const kind,
+                  const float       x,
+                  const float       y)
+{
+  ChMsg msg       = ch_msg_init(CH_MSG_CREATE);
+  msg.module      = name;
+  msg.module_kind = kind;
+  msg.has_pos     = true;
+  msg.x           = x;
+  msg.y           = y;
+  send(ui, &msg);
+}
+
+void
 ch_ui_send_commit(ChUi* const ui)
 {
   ChMsg msg   = ch_msg_init(CH_MSG_COMMIT);
@@ -211,7 +227,23 @@ same_layout(const ChScene* const a,
   return true;
 }
 
-/* A whole patch arrived: redraw it, and fit the view to a new layout. */
+/* True if a box of `a` is in `b` under the same name, in the same place:
+   the patch was edited, not replaced, so the view stays where it is. */
+static bool
+shares_a_box(const ChScene* const a, const ChScene* const b)
+{
+  for (uint32_t i = 0; i < a->n_boxes; ++i) {
+    const int j = ch_scene_find(b, a->boxes[i].name);
+    if (j >= 0 &&
+        !memcmp(&a->boxes[i].rect, &b->boxes[j].rect, sizeof(ChRect))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/* A whole patch arrived: redraw it; fit the view to a patch that is not
+   an edit of the one shown. */
 static void
 show_patch(ChUi* const ui)
 {
@@ -222,6 +254,7 @@ show_patch(ChUi* const ui)
   }
   bool       same_values = false;
   const bool moved       = !same_layout(&fresh, &ui->scene, &same_values);
+  const bool edited      = shares_a_box(&fresh, &ui->scene);
   ch_scene_clear(&ui->scene);
   ui->scene = fresh;
   if (!moved && same_values && ui->fitted) {
@@ -232,12 +265,16 @@ show_patch(ChUi* const ui)
   if (ui->drag == CH_DRAG_CABLE) {
     ui->drag = CH_DRAG_NONE;
   }
-  if (moved || !ui->fitted) {
-    ui->drag      = CH_DRAG_NONE; /* what it pointed at may be gone */
-    ui->focus.box = -1;
+  if (moved) { /* boxes are numbered anew: what pointed at one is gone */
+    ui->drag         = CH_DRAG_NONE;
+    ui->focus.box    = -1;
+    ui->selected_box = -1;
+    ui->hover.box    = -1;
     if (ui->menu == CH_MENU_CHOICE) {
       ui->menu = CH_MENU_NONE;
     }
+  }
+  if ((moved && !edited) || !ui->fitted) { /* another patch: show it all */
     ch_ui_fit(ui);
     ui->fitted = true;
   }

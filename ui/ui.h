@@ -52,6 +52,7 @@ typedef enum {
   CH_MENU_NONE,
   CH_MENU_PROGRAM, /**< the bank's programs */
   CH_MENU_CHOICE,  /**< the choices of parameter `focus` */
+  CH_MENU_KINDS,   /**< module kinds to add, filtered as one types */
 } ChMenuKind;
 
 /** A parameter of a box: where the keyboard acts, or a drag goes. */
@@ -112,6 +113,12 @@ typedef struct {
   ChHit      cable_target; /* the input it would plug into */
   int32_t    seq;          /* ch:seq of our last message that wants one */
   int32_t    commit_seq;   /* of our commit awaiting its answer, or 0 */
+  char       filter[32];   /* CH_MENU_KINDS: what was typed */
+  float      add_x;        /* CH_MENU_KINDS: canvas point the module goes */
+  float      add_y;
+  Time       last_empty_press; /* for double-clicks on the canvas */
+  float      last_empty_x;
+  float      last_empty_y;
   int        selected_box; /* -1: none */
   int        selected_cable;
   ChParamRef focus; /* keyboard focus (drawn) */
@@ -136,6 +143,14 @@ void ch_ui_motion(ChUi* ui, const XMotionEvent* ev);
 void ch_ui_key(ChUi* ui, const XKeyEvent* ev);
 void ch_ui_fit(ChUi* ui);
 
+/* add.c: adding a module from the list of kinds */
+void          ch_ui_open_kinds(ChUi* ui, float wx, float wy);
+int           ch_ui_kinds_count(const ChUi* ui);
+const ChKind* ch_ui_kind_at(const ChUi* ui, int item);
+void          ch_ui_add_module(ChUi* ui, const ChKind* kind);
+/** A key while the list is open; false if it is not the list's. */
+bool ch_ui_kinds_key(ChUi* ui, XKeyEvent* ev);
+
 /* link.c: messages to and from the plugin */
 void ch_ui_send_get(ChUi* ui);
 /** Ask for the output level, unless an answer is still due. */
@@ -150,6 +165,11 @@ void ch_ui_send_connect(ChUi* ui,
                         int   to_port);
 void ch_ui_send_disconnect(ChUi* ui, int cable);
 void ch_ui_send_delete(ChUi* ui, int box);
+void ch_ui_send_create(ChUi*       ui,
+                       const char* name,
+                       const char* kind,
+                       float       x,
+                       float       y);
 void ch_ui_send_commit(ChUi* ui);
 void ch_ui_notify(ChUi* ui, const LV2_Atom* atom, uint32_t size);
 /** True if the current error (no commit since) names box `box`. */

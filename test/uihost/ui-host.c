@@ -418,6 +418,39 @@ test_patching(void)
   test_refused_cycle();
 }
 
+/* Double-click on the empty canvas, type to narrow the list of kinds,
+   Return: the module is in the plugin's patch, where the click was. */
+static void
+test_add_module(void)
+{
+  const int cx = 860;
+  const int cy = 500;
+  rig_move(&rig, cx, cy);
+  for (int i = 0; i < 2; ++i) {
+    rig_button(&rig, 1, true);
+    rig_button(&rig, 1, false);
+  }
+  cycles(2);
+  rig_key(&rig, "l", false);
+  rig_key(&rig, "a", false);
+  cycles(2);
+  shot("03-add-module");
+  rig_key(&rig, "d", false);
+  rig_key(&rig, "Return", false);
+  for (int i = 0; i < 20; ++i) {
+    rig_cycle(&rig);
+  }
+  float      res = -1.0f;
+  int        x   = 0;
+  int        y   = 0;
+  const bool in  = rig_plugin_param(&rig, "ladder1", "res", &res);
+  const bool at  = probe()->title_point(ui0(), "ladder1", &x, &y) && x > cx &&
+                  x < cx + 120 && y > cy && y < cy + 30;
+  char why[96];
+  snprintf(why, sizeof(why), "in the patch: %d, title at %d,%d", in, x, y);
+  report("ui_add_module_where_clicked", in && at, why);
+}
+
 /* A module selected by its title and deleted: gone with its cables. */
 static void
 test_delete_module(void)
@@ -736,6 +769,7 @@ main(int argc, char** argv)
     test_keyboard();
     test_lists();
     test_patching();
+    test_add_module();
     test_meter();
     test_program();
     test_error();
