@@ -55,6 +55,7 @@ static const ChTerm terms[] = {
   CH_TERM(ch_Error, CH_URI "Error", "ch:Error"),
   CH_TERM(ch_Patch, CH_URI "Patch", "ch:Patch"),
   CH_TERM(ch_Level, CH_URI "Level", "ch:Level"),
+  CH_TERM(ch_Move, CH_URI "Move", "ch:Move"),
   CH_TERM(ch_seq, CH_URI "seq", "ch:seq"),
   CH_TERM(ch_module, CH_URI "module", "ch:module"),
   CH_TERM(ch_kind, CH_URI "kind", "ch:kind"),
@@ -519,6 +520,7 @@ kind_of(const ChUris* const uris, const LV2_URID otype)
     { uris->ch_Error, CH_MSG_ERROR },
     { uris->ch_Patch, CH_MSG_PATCH },
     { uris->ch_Level, CH_MSG_LEVEL },
+    { uris->ch_Move, CH_MSG_MOVE },
     { uris->time_Position, CH_MSG_NONE },
   };
   for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); ++i) {
@@ -832,6 +834,8 @@ otype_of(const ChUris* const uris, const ChMsg* const msg)
     return uris->ch_Patch;
   case CH_MSG_LEVEL:
     return uris->ch_Level;
+  case CH_MSG_MOVE:
+    return uris->ch_Move;
   case CH_MSG_UNKNOWN:
     return msg->otype;
   case CH_MSG_NONE:
@@ -995,6 +999,11 @@ write_any_body(ChOut* const o, const ChUris* const u, const ChMsg* const m)
     break;
   case CH_MSG_LEVEL:
     out_float(o, u->ch_value, m->value);
+    break;
+  case CH_MSG_MOVE:
+    out_string(o, u->ch_module, str, m->module, 0);
+    out_float(o, u->ch_x, m->x);
+    out_float(o, u->ch_y, m->y);
     break;
   case CH_MSG_PATCH:
     out_int(o, u->ch_generation, m->generation, true);

@@ -59,6 +59,7 @@ typedef struct {
   LV2_URID ch_Error;
   LV2_URID ch_Patch;
   LV2_URID ch_Level;
+  LV2_URID ch_Move;
   /* properties */
   LV2_URID ch_seq;
   LV2_URID ch_module;
@@ -112,6 +113,7 @@ typedef enum {
   CH_MSG_PARAM,    /* ch:Set echoed on notify (UIs follow) */
   CH_MSG_LEVEL,    /* ch:Level: output peak (value), answers patch:Get
                       of ch:level */
+  CH_MSG_MOVE,     /* ch:Move: a module's place on the UI canvas (x, y) */
   CH_MSG_UNKNOWN,  /* a ch: object of no known type, or a foreign one that
                       carries a ch:seq (it expects an answer) */
   CH_MSG_N_KINDS
@@ -151,8 +153,8 @@ typedef struct {
   uint32_t    offset;        /* PATCH: byte offset of this piece */
   uint32_t    total;         /* PATCH: bytes of the whole patch text */
   const char* message;       /* ERROR */
-  bool        has_pos;       /* Create: ch:x and ch:y were both numbers */
-  float       x;             /* Create: where the UI shows the module */
+  bool        has_pos;       /* Create Move: ch:x and ch:y were numbers */
+  float       x;             /* Create Move: where the UI shows it */
   float       y;
 } ChMsg;
 

@@ -478,6 +478,27 @@ on_set(Chronus* const self, const ChMsg* const msg, const ChJob* const job)
   }
 }
 
+/* A module's place on the UI canvas: in the standby patch and in the
+   playing one (patch:Get shows it at once), with no commit, since the
+   sound does not depend on it. */
+static void
+on_move(Chronus* const self, const ChMsg* const msg, const ChJob* const job)
+{
+  (void)job;
+  if (!msg->module || !msg->has_pos) {
+    reply_error(self, msg, "ch:Move needs ch:module and numeric ch:x, ch:y");
+    return;
+  }
+  ChError err;
+  ch_error_clear(&err);
+  const ChStatus st =
+    ch_model_set_position(self->standby, msg->module, msg->x, msg->y, &err);
+  if (!st && ch_model_find(self->committed, msg->module) >= 0) {
+    ch_model_set_position(self->committed, msg->module, msg->x, msg->y, NULL);
+  }
+  answer(self, msg, st, &err);
+}
+
 static void
 on_commit(Chronus* const self, const ChMsg* const msg, const ChJob* const job)
 {
@@ -608,6 +629,7 @@ static const ChHandler handlers[CH_MSG_N_KINDS] = {
   [CH_MSG_PUT] = on_put,          [CH_MSG_ACK] = on_answer,
   [CH_MSG_COMMITTED] = on_answer, [CH_MSG_ERROR] = on_answer,
   [CH_MSG_PATCH] = on_answer,     [CH_MSG_LEVEL] = on_answer,
+  [CH_MSG_MOVE] = on_move,
   [CH_MSG_UNKNOWN] = on_unknown,
 };
 
