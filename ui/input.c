@@ -233,6 +233,13 @@ press_canvas(ChUi* const               ui,
   if (hit.kind == CH_HIT_PARAM) {
     const ChParamRef ref = { hit.box, hit.index };
     press_param(ui, ref, ev, x, y);
+  } else if (hit.kind == CH_HIT_BOX) {
+    ui->drag           = CH_DRAG_BOX; /* selected; moves if dragged */
+    ui->drag_x0        = x;
+    ui->drag_y0        = y;
+    ui->drag_origin_x0 = ui->scene.boxes[hit.box].rect.x;
+    ui->drag_origin_y0 = ui->scene.boxes[hit.box].rect.y;
+    ui->drag_moved     = false;
   } else if (hit.kind == CH_HIT_INPUT || hit.kind == CH_HIT_OUTPUT) {
     press_port(ui, hit, cx, cy);
   } else if (hit.kind == CH_HIT_NONE) {
@@ -341,6 +348,10 @@ ch_ui_button_release(ChUi* const ui, const XButtonEvent* const ev)
     release_cable(ui);
     return;
   }
+  if (ui->drag == CH_DRAG_BOX && ui->drag_moved && ui->selected_box >= 0) {
+    ch_ui_send_move(ui, ui->selected_box);
+    ch_scene_update_bounds(&ui->scene);
+  }
   if (ui->drag == CH_DRAG_PARAM && !ui->drag_moved &&
       valid_ref(ui, ui->drag_param) &&
       param_info(ui, ui->drag_param)->choices) {
@@ -388,6 +399,24 @@ drag_cable(ChUi* const ui, const float x, const float y)
   ui->dirty        = true;
 }
 
+/* The selected box follows the pointer (on a grid of 5 units, so boxes
+   line up easily); the plugin hears of it on release. */
+static void
+drag_box(ChUi* const ui, const float x, const float y)
+{
+  const float dx = x - ui->drag_x0;
+  const float dy = y - ui->drag_y0;
+  if (ui->selected_box < 0 ||
+      (!ui->drag_moved && fabsf(dx) + fabsf(dy) < 3.0f)) {
+    return;
+  }
+  ui->drag_moved  = true;
+  ChRect* const r = &ui->scene.boxes[ui->selected_box].rect;
+  r->x      = roundf((ui->drag_origin_x0 + dx / ui->view.zoom) / 5.0f) * 5.0f;
+  r->y      = roundf((ui->drag_origin_y0 + dy / ui->view.zoom) / 5.0f) * 5.0f;
+  ui->dirty = true;
+}
+
 void
 ch_ui_motion(ChUi* const ui, const XMotionEvent* const ev)
 {
@@ -399,6 +428,10 @@ ch_ui_motion(ChUi* const ui, const XMotionEvent* const ev)
   }
   if (ui->drag == CH_DRAG_CABLE) {
     drag_cable(ui, x, y);
+    return;
+  }
+  if (ui->drag == CH_DRAG_BOX) {
+    drag_box(ui, x, y);
     return;
   }
   if (ui->drag == CH_DRAG_PAN) {

@@ -169,6 +169,20 @@ ch_ui_send_create(ChUi* const       ui,
 }
 
 void
+ch_ui_send_move(ChUi* const ui, const int box)
+{
+  ChBox* const b   = &ui->scene.boxes[box];
+  ChMsg        msg = ch_msg_init(CH_MSG_MOVE);
+  msg.module       = b->name;
+  msg.has_pos      = true;
+  msg.x            = b->rect.x;
+  msg.y            = b->rect.y;
+  send(ui, &msg);
+  b->placed = true;
+  ch_model_set_position(ui->client.model, b->name, b->rect.x, b->rect.y, NULL);
+}
+
+void
 ch_ui_send_commit(ChUi* const ui)
 {
   ChMsg msg   = ch_msg_init(CH_MSG_COMMIT);

@@ -60,8 +60,8 @@ ch_scene_clear(ChScene* const scene)
   memset(scene, 0, sizeof(*scene));
 }
 
-static void
-update_bounds(ChScene* const scene)
+void
+ch_scene_update_bounds(ChScene* const scene)
 {
   ChRect b = { 0.0f, 0.0f, 0.0f, 0.0f };
   for (uint32_t i = 0; i < scene->n_boxes; ++i) {
@@ -473,7 +473,7 @@ ch_scene_layout(ChScene* const scene)
   free(column);
   free(start);
   free(layer);
-  update_bounds(scene);
+  ch_scene_update_bounds(scene);
 }
 
 uint32_t

@@ -82,6 +82,9 @@ float ch_box_height(const ChKind* kind);
 */
 void ch_scene_layout(ChScene* scene);
 
+/** Recompute `bounds` after boxes moved. */
+void ch_scene_update_bounds(ChScene* scene);
+
 /** Number of cables that cross each other (for tests of the layout). */
 uint32_t ch_scene_crossings(const ChScene* scene);
 

@@ -45,6 +45,7 @@ typedef enum {
   CH_DRAG_PARAM, /**< changing a parameter */
   CH_DRAG_PAN,   /**< moving the view */
   CH_DRAG_CABLE, /**< a cable from an output, to be plugged into an input */
+  CH_DRAG_BOX,   /**< moving a module's box (`selected_box`) */
 } ChDragKind;
 
 /** An open list (drawn over everything, takes the next click). */
@@ -171,6 +172,8 @@ void ch_ui_send_create(ChUi*       ui,
                        float       x,
                        float       y);
 void ch_ui_send_commit(ChUi* ui);
+/** Tell the plugin where box `box` now is (ch:Move). */
+void ch_ui_send_move(ChUi* ui, int box);
 void ch_ui_notify(ChUi* ui, const LV2_Atom* atom, uint32_t size);
 /** True if the current error (no commit since) names box `box`. */
 bool ch_ui_flagged(const ChUi* ui, int box);

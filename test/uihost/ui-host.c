@@ -451,6 +451,35 @@ test_add_module(void)
   report("ui_add_module_where_clicked", in && at, why);
 }
 
+/* A box dragged by its title: the plugin's patch has its new place. */
+static void
+test_move_box(void)
+{
+  float ignored = 0.0f;
+  float x0      = 0.0f;
+  float y0      = 0.0f;
+  float x1      = 0.0f;
+  float y1      = 0.0f;
+  rig_plugin_param(&rig, "out", "level", &ignored);
+  const int m = ch_model_find(rig.seen.model, "out");
+  ch_model_module_position(rig.seen.model, (uint32_t)m, &x0, &y0);
+  int x = 0;
+  int y = 0;
+  probe()->title_point(ui0(), "out", &x, &y);
+  const float zoom = probe()->zoom(ui0());
+  carry(x, y, x - 60, y + 40, NULL);
+  rig_plugin_param(&rig, "out", "level", &ignored);
+  const bool placed = ch_model_module_position(
+    rig.seen.model, (uint32_t)ch_model_find(rig.seen.model, "out"), &x1, &y1);
+  const float want_x = roundf((x0 - 60.0f / zoom) / 5.0f) * 5.0f;
+  const float want_y = roundf((y0 + 40.0f / zoom) / 5.0f) * 5.0f;
+  char        why[128];
+  snprintf(why, sizeof(why), "out at %g,%g, expected %g,%g", (double)x1,
+           (double)y1, (double)want_x, (double)want_y);
+  report("ui_move_box_sets_position", placed && x1 == want_x && y1 == want_y,
+         why);
+}
+
 /* A module selected by its title and deleted: gone with its cables. */
 static void
 test_delete_module(void)
@@ -770,6 +799,7 @@ main(int argc, char** argv)
     test_lists();
     test_patching();
     test_add_module();
+    test_move_box();
     test_meter();
     test_program();
     test_error();
