@@ -8,6 +8,7 @@
 #include "../src/model.h"
 #include "../src/ring.h"
 #include "../src/voicing.h"
+#include "history.h"
 #include "protocol.h"
 
 #include <lv2/atom/forge.h>
@@ -183,6 +184,7 @@ typedef struct {
   pthread_mutex_t lock;
   ChModel*        standby;          /* what edits change */
   ChModel*        committed;        /* the model of the newest built graph */
+  ChHistory       history;          /* committed patches to undo and redo */
   uint64_t        generation;       /* of the newest built graph */
   char            patch_file[4096]; /* the ch:patchFile property, or "" */
   ChFileStamp     file_stamp;       /* of patch_file when last read */

@@ -800,6 +800,7 @@ cleanup(LV2_Handle instance)
   ch_ring_destroy(&self->trash);
   ch_model_free(self->standby);
   ch_model_free(self->committed);
+  ch_history_clear(&self->history);
   pthread_mutex_destroy(&self->lock);
   free(self->bundle_path);
   free(self);

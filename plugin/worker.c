@@ -174,8 +174,10 @@ uri_of(const Chronus* const self, const LV2_URID urid)
   return uri ? uri : "(unknown URI)";
 }
 
-static void
-commit(Chronus* const self, const ChMsg* const req)
+/* Build and swap in the standby patch; `record` keeps the patch it
+   replaces for undo.  False (answered with an error) if refused. */
+static bool
+commit_as(Chronus* const self, const ChMsg* const req, const bool record)
 {
   ChError  err;
   ChGraph* graph    = NULL;
@@ -185,14 +187,24 @@ commit(Chronus* const self, const ChMsg* const req)
     ch_build(self, self->standby, self->committed, &graph, &build_ms, &err);
   if (st) {
     reply_error(self, req, "commit rejected: %s", err.msg);
-    return;
+    return false;
+  }
+  if (record) {
+    ch_history_record(&self->history, self->committed); /* else unrecorded */
   }
   if (ch_model_assign(self->committed, self->standby, &err)) {
     ch_graph_free(graph);
     reply_error(self, req, "commit rejected: %s", err.msg);
-    return;
+    return false;
   }
   reply_committed(self, req, graph, build_ms);
+  return true;
+}
+
+static void
+commit(Chronus* const self, const ChMsg* const req)
+{
+  commit_as(self, req, true);
 }
 
 /* Replace standby with `model`, keeping identities of modules that stay. */
@@ -587,12 +599,42 @@ on_put(Chronus* const self, const ChMsg* const msg, const ChJob* const job)
   }
 }
 
+/* Undo (or redo) a commit: the patch that played before (or after) it is
+   loaded and committed like any other, glitch-free; edits not yet
+   committed are dropped with the standby patch. */
 static void
-on_not_yet(Chronus* const self, const ChMsg* const msg, const ChJob* const job)
+step(Chronus* const self, const ChMsg* const msg, const bool undo)
+{
+  ChModel* const target  = ch_history_take(&self->history, undo);
+  ChModel* const current = target ? ch_model_copy(self->committed) : NULL;
+  if (!target || !current) {
+    ch_model_free(current);
+    if (target) {
+      ch_history_put_back(&self->history, target, undo);
+    }
+    reply_error(self, msg, target ? "out of memory" : "nothing to %s",
+                undo ? "undo" : "redo");
+    return;
+  }
+  ChModel* const keep = ch_model_copy(target);
+  adopt(self, target); /* standby = target; module state carried over */
+  if (commit_as(self, msg, false)) {
+    ch_history_keep(&self->history, current, undo);
+    ch_model_free(keep);
+  } else { /* refused: standby is the playing patch again */
+    ch_model_free(current);
+    ch_model_assign(self->standby, self->committed, NULL);
+    if (keep) {
+      ch_history_put_back(&self->history, keep, undo);
+    }
+  }
+}
+
+static void
+on_undo(Chronus* const self, const ChMsg* const msg, const ChJob* const job)
 {
   (void)job;
-  reply_error(self, msg, "%s is not supported yet",
-              ch_uri_name(&self->uris, msg->otype));
+  step(self, msg, msg->kind == CH_MSG_UNDO);
 }
 
 /* An object of an unknown type: answered if it is ours or expects it. */
@@ -624,13 +666,12 @@ static const ChHandler handlers[CH_MSG_N_KINDS] = {
   [CH_MSG_CONNECT] = on_link,     [CH_MSG_DISCONNECT] = on_link,
   [CH_MSG_SET] = on_set,          [CH_MSG_GATE] = on_set,
   [CH_MSG_COMMIT] = on_commit,    [CH_MSG_ABORT] = on_abort,
-  [CH_MSG_LOAD] = on_load,        [CH_MSG_UNDO] = on_not_yet,
-  [CH_MSG_REDO] = on_not_yet,     [CH_MSG_GET] = on_get,
+  [CH_MSG_LOAD] = on_load,        [CH_MSG_UNDO] = on_undo,
+  [CH_MSG_REDO] = on_undo,        [CH_MSG_GET] = on_get,
   [CH_MSG_PUT] = on_put,          [CH_MSG_ACK] = on_answer,
   [CH_MSG_COMMITTED] = on_answer, [CH_MSG_ERROR] = on_answer,
   [CH_MSG_PATCH] = on_answer,     [CH_MSG_LEVEL] = on_answer,
-  [CH_MSG_MOVE] = on_move,
-  [CH_MSG_UNKNOWN] = on_unknown,
+  [CH_MSG_MOVE] = on_move,        [CH_MSG_UNKNOWN] = on_unknown,
 };
 
 /* A queued message atom of `size` bytes: decoded again (checked), then

@@ -564,7 +564,11 @@ ch_ui_key(ChUi* const ui, const XKeyEvent* const ev)
   if (ui->menu != CH_MENU_NONE && menu_key(ui, sym)) {
     return;
   }
-  if (sym == XK_f || sym == XK_Home) {
+  if ((ev->state & ControlMask) && (sym == XK_z || sym == XK_y)) {
+    /* Ctrl+Z undoes, Ctrl+Shift+Z or Ctrl+Y redoes: in the plugin, so
+       every client sees it. */
+    ch_ui_send_undo(ui, sym == XK_z && !fine);
+  } else if (sym == XK_f || sym == XK_Home) {
     ch_ui_fit(ui);
   } else if (sym == XK_plus || sym == XK_equal || sym == XK_KP_Add) {
     zoom_center(ui, ZOOM_STEP);

@@ -169,6 +169,13 @@ ch_ui_send_create(ChUi* const       ui,
 }
 
 void
+ch_ui_send_undo(ChUi* const ui, const bool undo)
+{
+  const ChMsg msg = ch_msg_init(undo ? CH_MSG_UNDO : CH_MSG_REDO);
+  send(ui, &msg);
+}
+
+void
 ch_ui_send_move(ChUi* const ui, const int box)
 {
   ChBox* const b   = &ui->scene.boxes[box];

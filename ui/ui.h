@@ -172,6 +172,8 @@ void ch_ui_send_create(ChUi*       ui,
                        float       x,
                        float       y);
 void ch_ui_send_commit(ChUi* ui);
+/** ch:Undo (`undo`) or ch:Redo. */
+void ch_ui_send_undo(ChUi* ui, bool undo);
 /** Tell the plugin where box `box` now is (ch:Move). */
 void ch_ui_send_move(ChUi* ui, int box);
 void ch_ui_notify(ChUi* ui, const LV2_Atom* atom, uint32_t size);

@@ -444,3 +444,13 @@ rig_key(Rig* const rig, const char* const keysym, const bool shift)
   }
   XSync(rig->dpy, False);
 }
+
+void
+rig_ctrl_key(Rig* const rig, const char* const keysym, const bool shift)
+{
+  const KeyCode ctrl = XKeysymToKeycode(rig->dpy, XK_Control_L);
+  XTestFakeKeyEvent(rig->dpy, ctrl, True, CurrentTime);
+  rig_key(rig, keysym, shift);
+  XTestFakeKeyEvent(rig->dpy, ctrl, False, CurrentTime);
+  XSync(rig->dpy, False);
+}

@@ -480,13 +480,54 @@ test_move_box(void)
          why);
 }
 
+/* The plugin's patch as text (asked afresh), to compare bit for bit. */
+static char*
+plugin_text(void)
+{
+  float ignored = 0.0f;
+  rig_plugin_param(&rig, "out", "level", &ignored);
+  return ch_patch_write(rig.seen.model, NULL);
+}
+
+static void
+run_commits(void)
+{
+  for (int i = 0; i < 20; ++i) {
+    rig_cycle(&rig);
+  }
+}
+
+/* Ctrl+Z brings the deleted module back, exactly; Ctrl+Shift+Z deletes
+   it again. */
+static void
+test_undo_redo(char* const before, char* const after)
+{
+  rig_ctrl_key(&rig, "z", false);
+  run_commits();
+  char* const    undone = plugin_text();
+  const uint32_t shown  = probe()->n_boxes(ui0());
+  rig_ctrl_key(&rig, "z", true);
+  run_commits();
+  char* const redone = plugin_text();
+  report("ui_undo_restores_patch_exactly",
+         before && undone && !strcmp(before, undone) && shown == 6,
+         "after Ctrl+Z the patch differs from before the delete");
+  report("ui_redo_repeats_the_step",
+         after && redone && !strcmp(after, redone) &&
+           probe()->n_boxes(ui0()) == 5,
+         "after Ctrl+Shift+Z the patch differs from after the delete");
+  free(redone);
+  free(undone);
+}
+
 /* A module selected by its title and deleted: gone with its cables. */
 static void
 test_delete_module(void)
 {
-  int        x     = 0;
-  int        y     = 0;
-  const bool shown = probe()->title_point(ui0(), "env", &x, &y);
+  char* const before = plugin_text();
+  int         x      = 0;
+  int         y      = 0;
+  const bool  shown  = probe()->title_point(ui0(), "env", &x, &y);
   click_at(x, y);
   rig_key(&rig, "Delete", false);
   for (int i = 0; i < 20; ++i) {
@@ -500,6 +541,10 @@ test_delete_module(void)
          shown && gone && probe()->n_boxes(ui0()) == 5,
          "env is still in the plugin's patch or on screen");
   shot("09-module-deleted");
+  char* const after = plugin_text();
+  test_undo_redo(before, after);
+  free(after);
+  free(before);
 }
 
 /* A note played: the meter rises; released, it falls back to nothing
