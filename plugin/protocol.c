@@ -937,6 +937,11 @@ write_body(ChOut* const o, const ChUris* const u, const ChMsg* const m)
   case CH_MSG_DELETE:
     out_string(o, u->ch_module, str, m->module, 0);
     break;
+  case CH_MSG_MOVE:
+    out_string(o, u->ch_module, str, m->module, 0);
+    out_float(o, u->ch_x, m->x);
+    out_float(o, u->ch_y, m->y);
+    break;
   case CH_MSG_CONNECT:
   case CH_MSG_DISCONNECT:
     out_string(o, u->ch_from, str, m->from, 0);
@@ -999,11 +1004,6 @@ write_any_body(ChOut* const o, const ChUris* const u, const ChMsg* const m)
     break;
   case CH_MSG_LEVEL:
     out_float(o, u->ch_value, m->value);
-    break;
-  case CH_MSG_MOVE:
-    out_string(o, u->ch_module, str, m->module, 0);
-    out_float(o, u->ch_x, m->x);
-    out_float(o, u->ch_y, m->y);
     break;
   case CH_MSG_PATCH:
     out_int(o, u->ch_generation, m->generation, true);
