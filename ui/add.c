@@ -84,7 +84,7 @@ ch_ui_add_module(ChUi* const ui, const ChKind* const kind)
     }
   }
   ch_ui_send_create(ui, name, kind->name, ui->add_x, ui->add_y);
-  ch_ui_send_commit(ui);
+  ch_ui_end_gesture(ui);
   ui->menu  = CH_MENU_NONE;
   ui->dirty = true;
 }

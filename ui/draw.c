@@ -217,6 +217,34 @@ draw_param(cairo_t* const     cr,
   text(cr, layout, ui->font, value, r.x + r.w - 5.0, cy, 0, RIGHT);
 }
 
+/* The box and its frame: red when the current error names it, amber when
+   selected, dashed while a staged edit adds it, bright under the pointer. */
+static void
+box_frame(cairo_t* const cr, const ChUi* const ui, const uint32_t index)
+{
+  const ChBox* const box = &ui->scene.boxes[index];
+  const ChRect       r   = box->rect;
+  const bool hot = ui->hover.box == (int)index || ui->focus.box == (int)index;
+  const bool chosen = ui->selected_box == (int)index;
+  const bool named  = ch_ui_flagged(ui, (int)index);
+  const bool fresh =
+    ui->pending && ch_model_find(ui->client.model, box->name) < 0;
+  rounded(cr, r.x, r.y, r.w, r.h, 6.0);
+  set_rgb(cr, box->voiced ? c_box_voiced : c_box, 1.0);
+  cairo_fill_preserve(cr);
+  set_rgb(cr,
+          named             ? c_error
+          : chosen || fresh ? c_accent
+          : hot             ? c_text
+                            : c_border,
+          hot && !named ? 0.8 : 1.0);
+  cairo_set_line_width(cr, named || chosen || fresh ? 2.5 : hot ? 1.6 : 1.0);
+  const double dash[] = { 5.0, 3.0 };
+  cairo_set_dash(cr, dash, fresh ? 2 : 0, 0.0);
+  cairo_stroke(cr);
+  cairo_set_dash(cr, NULL, 0, 0.0);
+}
+
 static void
 draw_box(cairo_t* const     cr,
          PangoLayout* const layout,
@@ -225,21 +253,7 @@ draw_box(cairo_t* const     cr,
 {
   const ChBox* const box = &ui->scene.boxes[index];
   const ChRect       r   = box->rect;
-  const bool hot = ui->hover.box == (int)index || ui->focus.box == (int)index;
-  const bool chosen = ui->selected_box == (int)index;
-  const bool named  = ch_ui_flagged(ui, (int)index);
-  rounded(cr, r.x, r.y, r.w, r.h, 6.0);
-  set_rgb(cr, box->voiced ? c_box_voiced : c_box, 1.0);
-  cairo_fill_preserve(cr);
-  /* Red: the current error names this module (e.g. a refused cycle). */
-  set_rgb(cr,
-          named    ? c_error
-          : chosen ? c_accent
-          : hot    ? c_text
-                   : c_border,
-          hot && !named ? 0.8 : 1.0);
-  cairo_set_line_width(cr, named || chosen ? 2.5 : hot ? 1.6 : 1.0);
-  cairo_stroke(cr);
+  box_frame(cr, ui, index);
 
   set_rgb(cr, c_text, 1.0);
   text(cr, layout, ui->font_bold, box->name, r.x + 8.0, r.y + 11.0, r.w - 16.0,
@@ -365,6 +379,57 @@ ch_ui_program_rect(void)
   return r;
 }
 
+ChRect
+ch_ui_staged_rect(void)
+{
+  const ChRect r = { 360.0f, 5.0f, 86.0f, 20.0f };
+  return r;
+}
+
+ChRect
+ch_ui_commit_rect(void)
+{
+  const ChRect r = { 452.0f, 5.0f, 130.0f, 20.0f };
+  return r;
+}
+
+ChRect
+ch_ui_abort_rect(void)
+{
+  const ChRect r = { 588.0f, 5.0f, 60.0f, 20.0f };
+  return r;
+}
+
+static void
+button(cairo_t* const     cr,
+       PangoLayout* const layout,
+       const ChUi* const  ui,
+       const ChRect       r,
+       const char* const  label,
+       const bool         lit)
+{
+  rounded(cr, r.x, r.y, r.w, r.h, 4.0);
+  set_rgb(cr, lit ? c_fill : c_box, 1.0);
+  cairo_fill(cr);
+  set_rgb(cr, c_text, 1.0);
+  text(cr, layout, ui->font, label, r.x + r.w / 2, r.y + r.h / 2, 0, CENTER);
+}
+
+/* Staged mode's switch, and its Commit and Abort while edits wait. */
+static void
+draw_stage(cairo_t* const cr, PangoLayout* const layout, const ChUi* const ui)
+{
+  button(cr, layout, ui, ch_ui_staged_rect(),
+         ui->staged ? "staged \u2713" : "staged", ui->staged);
+  if (ui->pending) {
+    char label[48];
+    snprintf(label, sizeof(label), "Commit %u edit%s", ui->pending,
+             ui->pending == 1 ? "" : "s");
+    button(cr, layout, ui, ch_ui_commit_rect(), label, true);
+    button(cr, layout, ui, ch_ui_abort_rect(), "Abort", false);
+  }
+}
+
 static void
 draw_meter(cairo_t* const     cr,
            PangoLayout* const layout,
@@ -425,8 +490,10 @@ draw_header(cairo_t* const cr, PangoLayout* const layout, const ChUi* const ui)
   }
   text(cr, layout, ui->font, buf, r.x + r.w + 14.0, r.y + r.h / 2, 0, LEFT);
   draw_meter(cr, layout, ui, width - 160.0, r.y + 3.0);
+  draw_stage(cr, layout, ui);
 
   const double y2 = 37.0;
+  set_rgb(cr, c_dim, 1.0);
   if (ui->client.file[0]) {
     snprintf(buf, sizeof(buf), "file: %s", ui->client.file);
   } else {

@@ -290,6 +290,12 @@ ch_ui_button_press(ChUi* const ui, const XButtonEvent* const ev)
   if (y < CH_HEADER_H) {
     if (in_rect(ch_ui_program_rect(), x, y) && ui->client.n_bank) {
       open_menu(ui, CH_MENU_PROGRAM);
+    } else if (in_rect(ch_ui_staged_rect(), x, y)) {
+      ch_ui_toggle_staged(ui);
+    } else if (ui->pending && in_rect(ch_ui_commit_rect(), x, y)) {
+      ch_ui_stage_commit(ui);
+    } else if (ui->pending && in_rect(ch_ui_abort_rect(), x, y)) {
+      ch_ui_stage_abort(ui);
     }
     return;
   }
@@ -334,7 +340,7 @@ release_cable(ChUi* const ui)
     edit = true;
   }
   if (edit) {
-    ch_ui_send_commit(ui);
+    ch_ui_end_gesture(ui);
   }
   ui->drag  = CH_DRAG_NONE;
   ui->dirty = true;
@@ -541,11 +547,11 @@ delete_selection(ChUi* const ui)
   if (ui->selected_cable >= 0 &&
       (uint32_t)ui->selected_cable < ui->scene.n_cables) {
     ch_ui_send_disconnect(ui, ui->selected_cable);
-    ch_ui_send_commit(ui);
+    ch_ui_end_gesture(ui);
   } else if (ui->selected_box >= 0 &&
              (uint32_t)ui->selected_box < ui->scene.n_boxes) {
     ch_ui_send_delete(ui, ui->selected_box);
-    ch_ui_send_commit(ui);
+    ch_ui_end_gesture(ui);
   }
   ui->selected_cable = -1;
   ui->selected_box   = -1;
@@ -564,7 +570,13 @@ ch_ui_key(ChUi* const ui, const XKeyEvent* const ev)
   if (ui->menu != CH_MENU_NONE && menu_key(ui, sym)) {
     return;
   }
-  if ((ev->state & ControlMask) && (sym == XK_z || sym == XK_y)) {
+  if ((ev->state & ControlMask) && sym == XK_Return) {
+    ch_ui_stage_commit(ui);
+  } else if ((ev->state & ControlMask) && sym == XK_BackSpace && ui->pending) {
+    ch_ui_stage_abort(ui);
+  } else if (sym == XK_s && !(ev->state & ControlMask)) {
+    ch_ui_toggle_staged(ui);
+  } else if ((ev->state & ControlMask) && (sym == XK_z || sym == XK_y)) {
     /* Ctrl+Z undoes, Ctrl+Shift+Z or Ctrl+Y redoes: in the plugin, so
        every client sees it. */
     ch_ui_send_undo(ui, sym == XK_z && !fine);

@@ -113,6 +113,16 @@ endpoint(const ChUi* const ui,
            output ? b->kind->outputs[port].name : b->kind->inputs[port].name);
 }
 
+/* Staged mode: the patch the pending edits make, for the picture. */
+static ChModel*
+preview(ChUi* const ui)
+{
+  if (ui->staged && !ui->preview) {
+    ui->preview = ch_model_copy(ui->client.model);
+  }
+  return ui->staged ? ui->preview : NULL;
+}
+
 void
 ch_ui_send_connect(ChUi* const ui,
                    const int   from_box,
@@ -128,6 +138,9 @@ ch_ui_send_connect(ChUi* const ui,
   msg.from  = from;
   msg.to    = to;
   send(ui, &msg);
+  if (preview(ui)) {
+    ch_model_connect(ui->preview, from, to, NULL);
+  }
 }
 
 void
@@ -142,6 +155,9 @@ ch_ui_send_disconnect(ChUi* const ui, const int cable)
   msg.from  = from;
   msg.to    = to;
   send(ui, &msg);
+  if (preview(ui)) {
+    ch_model_disconnect(ui->preview, from, to, NULL);
+  }
 }
 
 void
@@ -150,6 +166,9 @@ ch_ui_send_delete(ChUi* const ui, const int box)
   ChMsg msg  = ch_msg_init(CH_MSG_DELETE);
   msg.module = ui->scene.boxes[box].name;
   send(ui, &msg);
+  if (preview(ui)) {
+    ch_model_delete(ui->preview, msg.module, NULL);
+  }
 }
 
 void
@@ -166,6 +185,9 @@ ch_ui_send_create(ChUi* const       ui,
   msg.x           = x;
   msg.y           = y;
   send(ui, &msg);
+  if (preview(ui) && !ch_model_create(ui->preview, name, kind, NULL)) {
+    ch_model_set_position(ui->preview, name, x, y, NULL);
+  }
 }
 
 void
@@ -187,6 +209,9 @@ ch_ui_send_move(ChUi* const ui, const int box)
   send(ui, &msg);
   b->placed = true;
   ch_model_set_position(ui->client.model, b->name, b->rect.x, b->rect.y, NULL);
+  if (ui->preview) {
+    ch_model_set_position(ui->preview, b->name, b->rect.x, b->rect.y, NULL);
+  }
 }
 
 void
@@ -270,7 +295,10 @@ show_patch(ChUi* const ui)
 {
   ChScene fresh;
   memset(&fresh, 0, sizeof(fresh));
-  if (!ch_scene_build(&fresh, ui->client.model)) {
+  /* Staged edits pending: show the patch they make. */
+  const ChModel* const shown =
+    ui->pending && ui->preview ? ui->preview : ui->client.model;
+  if (!ch_scene_build(&fresh, shown)) {
     return;
   }
   bool       same_values = false;
@@ -300,6 +328,55 @@ show_patch(ChUi* const ui)
     ui->fitted = true;
   }
   ui->dirty = true;
+}
+
+void
+ch_ui_end_gesture(ChUi* const ui)
+{
+  if (!ui->staged) {
+    ch_ui_send_commit(ui);
+    return;
+  }
+  ++ui->pending;
+  show_patch(ui);
+  ui->dirty = true;
+}
+
+static void
+drop_preview(ChUi* const ui)
+{
+  ch_model_free(ui->preview);
+  ui->preview = NULL;
+  ui->pending = 0;
+  ui->dirty   = true;
+}
+
+void
+ch_ui_stage_commit(ChUi* const ui)
+{
+  if (ui->pending) {
+    ch_ui_send_commit(ui); /* the new patch comes back with ch:Committed */
+  }
+  drop_preview(ui);
+}
+
+void
+ch_ui_stage_abort(ChUi* const ui)
+{
+  const ChMsg msg = ch_msg_init(CH_MSG_ABORT);
+  send(ui, &msg);
+  drop_preview(ui);
+  show_patch(ui); /* back to the playing patch */
+}
+
+void
+ch_ui_toggle_staged(ChUi* const ui)
+{
+  if (ui->staged) {
+    ch_ui_stage_commit(ui);
+  }
+  ui->staged = !ui->staged;
+  ui->dirty  = true;
 }
 
 /* A ch:Set echoed: follow it, unless the user is dragging that very

@@ -124,6 +124,7 @@ cleanup(LV2UI_Handle handle)
   pango_font_description_free(ui->font_bold);
   pango_font_description_free(ui->font_small);
   ch_scene_clear(&ui->scene);
+  ch_model_free(ui->preview);
   ch_client_free(&ui->client);
   free(ui);
 }

@@ -112,6 +112,9 @@ typedef struct {
   float      cable_x;   /* canvas point its loose end is at */
   float      cable_y;
   ChHit      cable_target; /* the input it would plug into */
+  bool       staged;       /* gestures collect edits until Commit or Abort */
+  unsigned   pending;      /* edits collected (staged mode) */
+  ChModel*   preview;      /* the active patch with the pending edits */
   int32_t    seq;          /* ch:seq of our last message that wants one */
   int32_t    commit_seq;   /* of our commit awaiting its answer, or 0 */
   char       filter[32];   /* CH_MENU_KINDS: what was typed */
@@ -172,6 +175,17 @@ void ch_ui_send_create(ChUi*       ui,
                        float       x,
                        float       y);
 void ch_ui_send_commit(ChUi* ui);
+/** End of an editing gesture: commit it, or (staged) count it pending. */
+void ch_ui_end_gesture(ChUi* ui);
+/** Staged mode: commit the pending edits, or throw them away. */
+void ch_ui_stage_commit(ChUi* ui);
+void ch_ui_stage_abort(ChUi* ui);
+/** Switch staged mode (leaving it commits what is pending). */
+void ch_ui_toggle_staged(ChUi* ui);
+/** Header buttons: staged mode, Commit, Abort. */
+ChRect ch_ui_staged_rect(void);
+ChRect ch_ui_commit_rect(void);
+ChRect ch_ui_abort_rect(void);
 /** ch:Undo (`undo`) or ch:Redo. */
 void ch_ui_send_undo(ChUi* ui, bool undo);
 /** Tell the plugin where box `box` now is (ch:Move). */

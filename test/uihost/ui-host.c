@@ -418,6 +418,48 @@ test_patching(void)
   test_refused_cycle();
 }
 
+static void run_commits(void);
+
+/* Staged mode ('s'): edits wait, unheard, until Commit (Ctrl+Return);
+   Abort (Ctrl+BackSpace) throws them away. */
+static void
+test_staged(void)
+{
+  int            x  = 0;
+  int            y  = 0;
+  int            x1 = 0;
+  int            y1 = 0;
+  const uint32_t n  = probe()->n_cables(ui0());
+  rig_key(&rig, "s", false);
+  probe()->port_point(ui0(), "filter", "in", false, &x, &y);
+  carry(x, y, x, y + 110, NULL);
+  shot("03-staged-pending");
+  const bool waits =
+    plugin_link("osc:out", "filter:in") && probe()->n_cables(ui0()) == n - 1;
+  rig_ctrl_key(&rig, "Return", false);
+  run_commits();
+  report("ui_staged_edit_waits_for_commit",
+         waits && !plugin_link("osc:out", "filter:in"),
+         "the unplug was heard before Commit, or not after");
+
+  probe()->port_point(ui0(), "osc", "out", true, &x, &y);
+  probe()->port_point(ui0(), "filter", "in", false, &x1, &y1);
+  carry(x, y, x1, y1, NULL);
+  const bool shown = probe()->n_cables(ui0()) == n;
+  rig_ctrl_key(&rig, "BackSpace", false);
+  run_commits();
+  rig_ctrl_key(&rig, "Return", false); /* nothing pending: no commit */
+  run_commits();
+  report("ui_staged_abort_drops_edits",
+         shown && !plugin_link("osc:out", "filter:in") &&
+           probe()->n_cables(ui0()) == n - 1,
+         "the aborted plug reached the plugin, or stayed on screen");
+  rig_key(&rig, "s", false);
+  carry(x, y, x1, y1, NULL); /* live again: heard at once */
+  report("ui_live_after_staged", plugin_link("osc:out", "filter:in"),
+         "a gesture after leaving staged mode was not committed");
+}
+
 /* Double-click on the empty canvas, type to narrow the list of kinds,
    Return: the module is in the plugin's patch, where the click was. */
 static void
@@ -843,6 +885,7 @@ main(int argc, char** argv)
     test_keyboard();
     test_lists();
     test_patching();
+    test_staged();
     test_add_module();
     test_move_box();
     test_meter();
