@@ -157,6 +157,26 @@ make_fonts(ChUi* const ui)
   ui->font_small = pango_font_description_from_string("Sans 7.5");
 }
 
+/* URIDs, fonts, the bank's names, and nothing pointed at yet. */
+static void
+setup(ChUi* const ui, const char* const bundle_path)
+{
+  ui->focus.box      = -1;
+  ui->drag_param.box = -1;
+  ui->hover.box      = -1;
+  ui->selected_box   = -1;
+  ui->selected_cable = -1;
+  ui->cable_old      = -1;
+  ch_uris_map(&ui->uris, ui->map);
+  ui->atom_eventTransfer =
+    ui->map->map(ui->map->handle, LV2_ATOM__eventTransfer);
+  lv2_atom_forge_init(&ui->forge, ui->map);
+  make_fonts(ui);
+  char bank[CH_PATH_MAX];
+  snprintf(bank, sizeof(bank), "%sbank", bundle_path ? bundle_path : "");
+  ch_client_read_bank(&ui->client, bank);
+}
+
 static LV2UI_Handle
 instantiate(const LV2UI_Descriptor* const   descriptor,
             const char* const               plugin_uri,
@@ -175,29 +195,16 @@ instantiate(const LV2UI_Descriptor* const   descriptor,
   Window                    parent  = 0;
   const LV2_Options_Option* options = NULL;
   read_features(ui, features, &parent, &options);
-  ui->write          = write_function;
-  ui->controller     = controller;
-  ui->focus.box      = -1;
-  ui->drag_param.box = -1;
-  ui->hover.box      = -1;
-  ui->selected_box   = -1;
-  ui->selected_cable = -1;
-  ui->cable_old      = -1;
+  ui->write      = write_function;
+  ui->controller = controller;
   if (!ui->map || !ch_client_init(&ui->client)) {
-    fprintf(stderr, "chronus ui: the host gives no urid:map\n");
+    fprintf(stderr, "chronus ui: %s\n",
+            ui->map ? "out of memory" : "the host gives no urid:map");
     ch_client_free(&ui->client);
     free(ui);
     return NULL;
   }
-  ch_uris_map(&ui->uris, ui->map);
-  ui->atom_eventTransfer =
-    ui->map->map(ui->map->handle, LV2_ATOM__eventTransfer);
-  lv2_atom_forge_init(&ui->forge, ui->map);
-  make_fonts(ui);
-
-  char bank[CH_PATH_MAX];
-  snprintf(bank, sizeof(bank), "%sbank", bundle_path ? bundle_path : "");
-  ch_client_read_bank(&ui->client, bank);
+  setup(ui, bundle_path);
 
   /* Our own connection: the host's is not ours to use. */
   ui->dpy = XOpenDisplay(NULL);
