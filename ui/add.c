@@ -73,16 +73,42 @@ ch_ui_open_kinds(ChUi* const ui, const float wx, const float wy)
 }
 
 /* The kind's name and the first free number: osc1, osc2, ... */
+static void
+free_name(const ChUi* const   ui,
+          const ChKind* const kind,
+          char                name[CH_NAME_MAX + 1])
+{
+  for (unsigned i = 1; i < 100000u; ++i) {
+    snprintf(name, CH_NAME_MAX + 1, "%s%u", kind->name, i);
+    if (ch_scene_find(&ui->scene, name) < 0) {
+      return;
+    }
+  }
+}
+
+void
+ch_ui_duplicate(ChUi* const ui, const int box)
+{
+  const ChBox* const b = &ui->scene.boxes[box];
+  char               name[CH_NAME_MAX + 1];
+  free_name(ui, b->kind, name);
+  ch_ui_send_create(ui, name, b->kind->name, b->rect.x + 30.0f,
+                    b->rect.y + 30.0f);
+  /* Values that differ from the kind's defaults; the new module is in
+     the standby patch only, where these land before the commit. */
+  for (uint32_t p = 0; p < b->kind->n_params; ++p) {
+    if (b->params[p] != b->kind->params[p].def) {
+      ch_ui_send_set_named(ui, name, b->kind->params[p].name, b->params[p]);
+    }
+  }
+  ch_ui_end_gesture(ui);
+}
+
 void
 ch_ui_add_module(ChUi* const ui, const ChKind* const kind)
 {
   char name[CH_NAME_MAX + 1];
-  for (unsigned i = 1; i < 100000u; ++i) {
-    snprintf(name, sizeof(name), "%s%u", kind->name, i);
-    if (ch_scene_find(&ui->scene, name) < 0) {
-      break;
-    }
-  }
+  free_name(ui, kind, name);
   ch_ui_send_create(ui, name, kind->name, ui->add_x, ui->add_y);
   ch_ui_end_gesture(ui);
   ui->menu  = CH_MENU_NONE;

@@ -576,6 +576,9 @@ ch_ui_key(ChUi* const ui, const XKeyEvent* const ev)
     ch_ui_stage_abort(ui);
   } else if (sym == XK_s && !(ev->state & ControlMask)) {
     ch_ui_toggle_staged(ui);
+  } else if ((ev->state & ControlMask) && sym == XK_d &&
+             ui->selected_box >= 0) {
+    ch_ui_duplicate(ui, ui->selected_box);
   } else if ((ev->state & ControlMask) && (sym == XK_z || sym == XK_y)) {
     /* Ctrl+Z undoes, Ctrl+Shift+Z or Ctrl+Y redoes: in the plugin, so
        every client sees it. */

@@ -91,6 +91,23 @@ ch_ui_send_set(ChUi* const ui,
 }
 
 void
+ch_ui_send_set_named(ChUi* const       ui,
+                     const char* const module,
+                     const char* const param,
+                     const float       value)
+{
+  ChMsg msg     = ch_msg_init(CH_MSG_SET);
+  msg.module    = module;
+  msg.param     = param;
+  msg.value     = value;
+  msg.has_value = true;
+  send(ui, &msg);
+  if (ui->staged && ui->preview) {
+    ch_model_set(ui->preview, module, param, value, NULL);
+  }
+}
+
+void
 ch_ui_send_program(ChUi* const ui, const int program)
 {
   const float value = (float)program;

@@ -152,6 +152,8 @@ void          ch_ui_open_kinds(ChUi* ui, float wx, float wy);
 int           ch_ui_kinds_count(const ChUi* ui);
 const ChKind* ch_ui_kind_at(const ChUi* ui, int item);
 void          ch_ui_add_module(ChUi* ui, const ChKind* kind);
+/** Ctrl+D: a copy of box `box` (kind and values), a little below right. */
+void ch_ui_duplicate(ChUi* ui, int box);
 /** A key while the list is open; false if it is not the list's. */
 bool ch_ui_kinds_key(ChUi* ui, XKeyEvent* ev);
 
@@ -160,6 +162,11 @@ void ch_ui_send_get(ChUi* ui);
 /** Ask for the output level, unless an answer is still due. */
 void ch_ui_ask_level(ChUi* ui);
 void ch_ui_send_set(ChUi* ui, int box, int param, float value);
+/** A ch:Set of a module not (yet) shown, e.g. a copy before its commit. */
+void ch_ui_send_set_named(ChUi*       ui,
+                          const char* module,
+                          const char* param,
+                          float       value);
 void ch_ui_send_program(ChUi* ui, int program);
 /* Edits: each gesture sends its edits, then ch:Commit. */
 void ch_ui_send_connect(ChUi* ui,

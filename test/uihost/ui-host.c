@@ -562,6 +562,32 @@ test_undo_redo(char* const before, char* const after)
   free(undone);
 }
 
+/* Ctrl+D on a selected module: a copy with its values, committed. */
+static void
+test_duplicate(void)
+{
+  int            x     = 0;
+  int            y     = 0;
+  float          res   = -1.0f;
+  float          cut   = -1.0f;
+  const uint32_t boxes = probe()->n_boxes(ui0());
+  rig_plugin_param(&rig, "filter", "res", &res);
+  probe()->title_point(ui0(), "filter", &x, &y);
+  click_at(x, y);
+  rig_ctrl_key(&rig, "d", false);
+  run_commits();
+  float      copy_res = -2.0f;
+  const bool made     = rig_plugin_param(&rig, "svf1", "res", &copy_res) &&
+                    rig_plugin_param(&rig, "filter", "cutoff", &cut);
+  float copy_cut = -2.0f;
+  rig_plugin_param(&rig, "svf1", "cutoff", &copy_cut);
+  report("ui_duplicate_module",
+         made && copy_res == res && copy_cut == cut &&
+           probe()->n_boxes(ui0()) == boxes + 1,
+         "no svf1 with filter's values in the plugin's patch");
+  shot("03-duplicated");
+}
+
 /* A module selected by its title and deleted: gone with its cables. */
 static void
 test_delete_module(void)
@@ -888,6 +914,7 @@ main(int argc, char** argv)
     test_staged();
     test_add_module();
     test_move_box();
+    test_duplicate();
     test_meter();
     test_program();
     test_error();
