@@ -231,7 +231,7 @@ def build(bld):
     # real plugin instance, and drives it with XTest (test/e2e-ui.sh).
     ui_host_src = glob('test/uihost/*.c')
     if ui_host_src and ui_src:
-        bld.program(source=ui_host_src + glob('plugin/protocol.c'),
+        bld.program(source=ui_host_src,
                     target='test/ui-host',
                     idx=8,
                     includes=includes('src', 'plugin', 'ui', 'tools'),

@@ -7,7 +7,7 @@
 # Recipe and findings: docs/hosts.md.
 set -u
 root=${CH_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
-bundle=${CH_BUNDLE_DIR:-$root/build/chronus.lv2}
+bundle=${CH_BUNDLE_DIR:-$root/build/lv2/chronus.lv2}
 out=${CH_BUILD_DIR:-$root/build}/test-artifacts/ui
 display=${CH_UI_ARDOUR_DISPLAY:-:92}
 tmp=$(mktemp -d /tmp/chronus-ui-ardour.XXXXXX)

@@ -7,7 +7,7 @@
 # shellcheck disable=SC2317 # functions called through wait_for and traps
 set -u
 root=${CH_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
-bundle=${CH_BUNDLE_DIR:-$root/build/chronus.lv2}
+bundle=${CH_BUNDLE_DIR:-$root/build/lv2/chronus.lv2}
 out=${CH_BUILD_DIR:-$root/build}/test-artifacts/ui
 display=${CH_UI_DISPLAY:-:91}
 tmp=$(mktemp -d /tmp/chronus-ui-jalv.XXXXXX)
