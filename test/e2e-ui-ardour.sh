@@ -12,7 +12,8 @@ out=${CH_BUILD_DIR:-$root/build}/test-artifacts/ui
 display=${CH_UI_ARDOUR_DISPLAY:-:92}
 tmp=$(mktemp -d /tmp/chronus-ui-ardour.XXXXXX)
 
-xvfb_pid= ardour_pid=
+xvfb_pid=''
+ardour_pid=''
 stop() {
   local pid=$1 i
   [[ -n $pid ]] || return 0

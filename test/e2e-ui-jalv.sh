@@ -17,7 +17,9 @@ lock=/tmp/chronus-e2e-jack.lock
 export JACK_DEFAULT_SERVER=$server JACK_NO_START_SERVER=1 DISPLAY=$display
 unset JACK_PROMISCUOUS_SERVER
 
-xvfb_pid= jackd_pid= jalv_pid=
+xvfb_pid=''
+jackd_pid=''
+jalv_pid=''
 stop() {
   local pid=$1 i
   [[ -n $pid ]] || return 0
