@@ -225,7 +225,7 @@ box_frame(cairo_t* const cr, const ChUi* const ui, const uint32_t index)
   const ChBox* const box = &ui->scene.boxes[index];
   const ChRect       r   = box->rect;
   const bool hot = ui->hover.box == (int)index || ui->focus.box == (int)index;
-  const bool chosen = ui->selected_box == (int)index;
+  const bool chosen = ui->selected_box == (int)index || box->chosen;
   const bool named  = ch_ui_flagged(ui, (int)index);
   const bool fresh =
     ui->pending && ch_model_find(ui->client.model, box->name) < 0;
@@ -360,6 +360,16 @@ draw_canvas(cairo_t* const cr, PangoLayout* const layout, const ChUi* const ui)
   draw_fan_in(cr, layout, ui);
   if (ui->drag == CH_DRAG_CABLE) {
     draw_carried_cable(cr, ui);
+  }
+  if (ui->drag == CH_DRAG_BAND) {
+    const double dash[] = { 4.0 / ui->view.zoom, 3.0 / ui->view.zoom };
+    cairo_rectangle(cr, ui->band[0], ui->band[1], ui->band[2] - ui->band[0],
+                    ui->band[3] - ui->band[1]);
+    set_rgb(cr, c_accent, 0.9);
+    cairo_set_line_width(cr, 1.2 / ui->view.zoom);
+    cairo_set_dash(cr, dash, 2, 0.0);
+    cairo_stroke(cr);
+    cairo_set_dash(cr, NULL, 0, 0.0);
   }
   cairo_restore(cr);
   if (!ui->client.have_patch) {

@@ -216,6 +216,44 @@ press_port(ChUi* const ui, const ChHit hit, const float cx, const float cy)
   ui->dirty          = true;
 }
 
+static void
+choose_none(ChUi* const ui)
+{
+  for (uint32_t b = 0; b < ui->scene.n_boxes; ++b) {
+    ui->scene.boxes[b].chosen = false;
+  }
+}
+
+/* Shift+drag on the empty canvas: a rubber band chooses every box it
+   touches (for Delete). */
+static void
+start_band(ChUi* const ui, const float cx, const float cy)
+{
+  choose_none(ui);
+  ui->drag    = CH_DRAG_BAND;
+  ui->band[0] = ui->band[2] = cx;
+  ui->band[1] = ui->band[3] = cy;
+  ui->selected_box          = -1;
+  ui->selected_cable        = -1;
+  ui->dirty                 = true;
+}
+
+static void
+drag_band(ChUi* const ui, const float x, const float y)
+{
+  ch_view_to_canvas(&ui->view, x, y, &ui->band[2], &ui->band[3]);
+  const float x0 = fminf(ui->band[0], ui->band[2]);
+  const float x1 = fmaxf(ui->band[0], ui->band[2]);
+  const float y0 = fminf(ui->band[1], ui->band[3]);
+  const float y1 = fmaxf(ui->band[1], ui->band[3]);
+  for (uint32_t b = 0; b < ui->scene.n_boxes; ++b) {
+    const ChRect r = ui->scene.boxes[b].rect;
+    ui->scene.boxes[b].chosen =
+      r.x < x1 && r.x + r.w > x0 && r.y < y1 && r.y + r.h > y0;
+  }
+  ui->dirty = true;
+}
+
 /* Press on the canvas: a port, a parameter, a box, a cable or nothing. */
 static void
 press_canvas(ChUi* const               ui,
@@ -226,7 +264,12 @@ press_canvas(ChUi* const               ui,
   float cx = 0.0f;
   float cy = 0.0f;
   ch_view_to_canvas(&ui->view, x, y, &cx, &cy);
-  const ChHit hit    = ch_scene_hit(&ui->scene, cx, cy);
+  const ChHit hit = ch_scene_hit(&ui->scene, cx, cy);
+  if (hit.kind == CH_HIT_NONE && (ev->state & ShiftMask)) {
+    start_band(ui, cx, cy);
+    return;
+  }
+  choose_none(ui);
   ui->selected_box   = hit.kind == CH_HIT_BOX ? hit.box : -1;
   ui->selected_cable = -1;
   ui->dirty          = true;
@@ -364,6 +407,9 @@ ch_ui_button_release(ChUi* const ui, const XButtonEvent* const ev)
     ui->focus = ui->drag_param;
     open_menu(ui, CH_MENU_CHOICE); /* a click on a list opens it */
   }
+  if (ui->drag == CH_DRAG_BAND) {
+    ui->dirty = true; /* the band goes; what it chose stays marked */
+  }
   ui->drag = CH_DRAG_NONE;
 }
 
@@ -438,6 +484,10 @@ ch_ui_motion(ChUi* const ui, const XMotionEvent* const ev)
   }
   if (ui->drag == CH_DRAG_BOX) {
     drag_box(ui, x, y);
+    return;
+  }
+  if (ui->drag == CH_DRAG_BAND) {
+    drag_band(ui, x, y);
     return;
   }
   if (ui->drag == CH_DRAG_PAN) {
@@ -540,12 +590,22 @@ arrow_key(ChUi* const ui, const KeySym sym, const bool fine)
   ui->dirty = true;
 }
 
-/* Delete: the selected cable or module, as one commit. */
+/* Delete: the selected cable or module, or every chosen one, as one
+   commit. */
 static void
 delete_selection(ChUi* const ui)
 {
-  if (ui->selected_cable >= 0 &&
-      (uint32_t)ui->selected_cable < ui->scene.n_cables) {
+  bool any = false;
+  for (uint32_t b = ui->scene.n_boxes; b-- > 0;) {
+    if (ui->scene.boxes[b].chosen) {
+      ch_ui_send_delete(ui, (int)b);
+      any = true;
+    }
+  }
+  if (any) {
+    ch_ui_end_gesture(ui);
+  } else if (ui->selected_cable >= 0 &&
+             (uint32_t)ui->selected_cable < ui->scene.n_cables) {
     ch_ui_send_disconnect(ui, ui->selected_cable);
     ch_ui_end_gesture(ui);
   } else if (ui->selected_box >= 0 &&

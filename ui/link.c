@@ -318,6 +318,10 @@ show_patch(ChUi* const ui)
   if (!ch_scene_build(&fresh, shown)) {
     return;
   }
+  for (uint32_t b = 0; b < fresh.n_boxes; ++b) { /* the band's choice stays */
+    const int old         = ch_scene_find(&ui->scene, fresh.boxes[b].name);
+    fresh.boxes[b].chosen = old >= 0 && ui->scene.boxes[old].chosen;
+  }
   bool       same_values = false;
   const bool moved       = !same_layout(&fresh, &ui->scene, &same_values);
   const bool edited      = shares_a_box(&fresh, &ui->scene);

@@ -36,6 +36,7 @@ typedef struct {
   ChRect        rect;
   bool          voiced; /**< copied per voice (shown with the voice count) */
   bool          placed; /**< its position came from the patch */
+  bool          chosen; /**< in the UI's rubber-band selection */
   float         params[CH_MAX_PARAMS];
 } ChBox;
 

@@ -46,6 +46,7 @@ typedef enum {
   CH_DRAG_PAN,   /**< moving the view */
   CH_DRAG_CABLE, /**< a cable from an output, to be plugged into an input */
   CH_DRAG_BOX,   /**< moving a module's box (`selected_box`) */
+  CH_DRAG_BAND,  /**< a rubber band choosing boxes (Shift+drag) */
 } ChDragKind;
 
 /** An open list (drawn over everything, takes the next click). */
@@ -123,6 +124,7 @@ typedef struct {
   Time       last_empty_press; /* for double-clicks on the canvas */
   float      last_empty_x;
   float      last_empty_y;
+  float      band[4];      /* CH_DRAG_BAND: canvas corners x0 y0 x1 y1 */
   int        selected_box; /* -1: none */
   int        selected_cable;
   ChParamRef focus; /* keyboard focus (drawn) */

@@ -454,3 +454,11 @@ rig_ctrl_key(Rig* const rig, const char* const keysym, const bool shift)
   XTestFakeKeyEvent(rig->dpy, ctrl, False, CurrentTime);
   XSync(rig->dpy, False);
 }
+
+void
+rig_shift(Rig* const rig, const bool down)
+{
+  XTestFakeKeyEvent(rig->dpy, XKeysymToKeycode(rig->dpy, XK_Shift_L), down,
+                    CurrentTime);
+  XSync(rig->dpy, False);
+}

@@ -103,6 +103,8 @@ unsigned long rig_count_colour(Rig* rig, uint32_t rgb, int tol);
 void rig_move(Rig* rig, int x, int y);
 void rig_button(Rig* rig, unsigned button, bool down);
 void rig_key(Rig* rig, const char* keysym, bool shift);
+/** Hold (or let go of) Shift. */
+void rig_shift(Rig* rig, bool down);
 /** A key with Control held (and Shift if `shift`). */
 void rig_ctrl_key(Rig* rig, const char* keysym, bool shift);
 

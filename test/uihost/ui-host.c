@@ -418,7 +418,8 @@ test_patching(void)
   test_refused_cycle();
 }
 
-static void run_commits(void);
+static void  run_commits(void);
+static char* plugin_text(void);
 
 /* Staged mode ('s'): edits wait, unheard, until Commit (Ctrl+Return);
    Abort (Ctrl+BackSpace) throws them away. */
@@ -586,6 +587,48 @@ test_duplicate(void)
            probe()->n_boxes(ui0()) == boxes + 1,
          "no svf1 with filter's values in the plugin's patch");
   shot("03-duplicated");
+}
+
+/* Shift+drag a band over two modules, Delete: both go in one commit;
+   Ctrl+Z brings both back. */
+static void
+test_band_delete(void)
+{
+  int        ax    = 0;
+  int        ay    = 0;
+  int        bx    = 0;
+  int        by    = 0;
+  const bool shown = probe()->title_point(ui0(), "filter", &ax, &ay) &&
+                     probe()->title_point(ui0(), "svf1", &bx, &by);
+  const uint32_t boxes  = probe()->n_boxes(ui0());
+  const int64_t  gen    = probe()->generation(ui0());
+  char* const    before = plugin_text();
+  rig_shift(&rig, true);
+  carry(ax - 60, ay - 25, bx + 3, by + 3, NULL); /* from the empty canvas */
+  rig_shift(&rig, false);
+  shot("03-band");
+  rig_key(&rig, "Delete", false);
+  run_commits();
+  float      ignored = 0.0f;
+  const bool gone    = !rig_plugin_param(&rig, "filter", "res", &ignored) &&
+                    !rig_plugin_param(&rig, "svf1", "res", &ignored) &&
+                    rig.seen.have_patch;
+  char why[128];
+  snprintf(why, sizeof(why), "%u -> %u boxes, generation %lld -> %lld", boxes,
+           probe()->n_boxes(ui0()), (long long)gen,
+           (long long)probe()->generation(ui0()));
+  report("ui_band_select_and_delete",
+         shown && gone && probe()->n_boxes(ui0()) <= boxes - 2 &&
+           probe()->generation(ui0()) == gen + 1,
+         why);
+  rig_ctrl_key(&rig, "z", false);
+  run_commits();
+  char* const after = plugin_text();
+  report("ui_undo_brings_a_band_back",
+         before && after && !strcmp(before, after),
+         "after Ctrl+Z the patch differs from before the band's delete");
+  free(after);
+  free(before);
 }
 
 /* A module selected by its title and deleted: gone with its cables. */
@@ -915,6 +958,7 @@ main(int argc, char** argv)
     test_add_module();
     test_move_box();
     test_duplicate();
+    test_band_delete();
     test_meter();
     test_program();
     test_error();
