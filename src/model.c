@@ -528,10 +528,9 @@ ch_model_set_position(ChModel* const    model,
   }
   if (!isfinite(x) || !isfinite(y) || fabsf(x) > CH_POS_MAX ||
       fabsf(y) > CH_POS_MAX) {
-    return ch_error(err, CH_ERR_RANGE,
-                    "%s: position (%g, %g) is out of range [-%g, %g]", name,
-                    (double)x, (double)y, (double)CH_POS_MAX,
-                    (double)CH_POS_MAX);
+    return ch_error(
+      err, CH_ERR_RANGE, "%s: position (%g, %g) is out of range [-%g, %g]",
+      name, (double)x, (double)y, (double)CH_POS_MAX, (double)CH_POS_MAX);
   }
   module->has_pos = true;
   module->x       = x;

@@ -477,13 +477,15 @@ on_position(Reader* const         r,
   unsigned* const   line = prop == PROP_X ? &s->x_line : &s->y_line;
   const char* const text = (const char*)object->buf;
   if (object->type != SERD_LITERAL || !is_number(text)) {
-    return fail(r, CH_ERR_BAD_PATCH, "line %u: %s of module '%s' must be a "
-                "number", r->line, name, s->id);
+    return fail(r, CH_ERR_BAD_PATCH,
+                "line %u: %s of module '%s' must be a number", r->line, name,
+                s->id);
   }
   if (*line) {
-    return fail(r, CH_ERR_BAD_PATCH,
-                "line %u: module '%s' has a second %s (the first is on line "
-                "%u)", r->line, s->id, name, *line);
+    return fail(
+      r, CH_ERR_BAD_PATCH,
+      "line %u: module '%s' has a second %s (the first is on line %u)", r->line,
+      s->id, name, *line);
   }
   *(prop == PROP_X ? &s->x : &s->y) = strtof(text, NULL);
   *line                             = r->line;
@@ -830,6 +832,27 @@ output_exists(const ChModel* const model, const char* const endpoint)
                                        colon + 1) >= 0;
 }
 
+/* Create module subject `s` in `model`, placed if it has ch:x and ch:y. */
+static ChStatus
+create_module(Reader* const r, const Subject* const s, ChModel* const model)
+{
+  ChError inner;
+  ch_error_clear(&inner);
+  if (ch_model_create(model, s->id, s->kind, &inner)) {
+    return fail_at(r, s->kind_line, &inner);
+  }
+  if (!s->x_line != !s->y_line) {
+    fail(r, CH_ERR_BAD_PATCH, "line %u: module '%s' has %s but no %s",
+         s->x_line ? s->x_line : s->y_line, s->id, s->x_line ? "ch:x" : "ch:y",
+         s->x_line ? "ch:y" : "ch:x");
+    return r->error.status;
+  }
+  if (s->x_line && ch_model_set_position(model, s->id, s->x, s->y, &inner)) {
+    return fail_at(r, s->x_line, &inner);
+  }
+  return CH_SUCCESS;
+}
+
 /* Pass 2: build the patch in `model` (empty) from what pass 1 collected. */
 static ChStatus
 build(Reader* const r, ChModel* const model)
@@ -856,19 +879,10 @@ build(Reader* const r, ChModel* const model)
   }
 
   for (uint32_t i = 0; i < r->n_kinds; ++i) {
-    const Subject* const s = &r->subjects[r->kinds[i]];
-    if (ch_model_create(model, s->id, s->kind, &inner)) {
-      return fail_at(r, s->kind_line, &inner);
-    }
-    if (!s->x_line != !s->y_line) {
-      fail(r, CH_ERR_BAD_PATCH, "line %u: module '%s' has %s but no %s",
-           s->x_line ? s->x_line : s->y_line, s->id,
-           s->x_line ? "ch:x" : "ch:y", s->x_line ? "ch:y" : "ch:x");
-      return r->error.status;
-    }
-    if (s->x_line &&
-        ch_model_set_position(model, s->id, s->x, s->y, &inner)) {
-      return fail_at(r, s->x_line, &inner);
+    const Subject* const s  = &r->subjects[r->kinds[i]];
+    const ChStatus       st = create_module(r, s, model);
+    if (st) {
+      return st;
     }
   }
 
@@ -1078,8 +1092,8 @@ write_position(Writer* const         w,
   if (!ch_model_module_position(model, m, &xy[0], &xy[1])) {
     return;
   }
-  const SerdNode t_int  = uri(NS_XSD "integer");
-  const SerdNode t_dec  = uri(NS_XSD "decimal");
+  const SerdNode t_int    = uri(NS_XSD "integer");
+  const SerdNode t_dec    = uri(NS_XSD "decimal");
   const char*    names[2] = { "ch:x", "ch:y" };
   for (int i = 0; i < 2; ++i) {
     char           number[NUMBER_MAX];
