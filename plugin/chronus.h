@@ -166,7 +166,7 @@ typedef struct {
   ChExport export;             /* the patch being sent as ch:Patch pieces */
   ChEcho   echo[CH_ECHO_MAX];  /* ch:Set to echo at the cycle's end */
   uint32_t n_echo;
-  float    level_peak; /* output peak since the last ch:Level */
+  float    level_peak;      /* output peak since the last ch:Level */
   char     fault_text[256]; /* a malformed message's ch:Error */
 
   /* Lock-free queues between the threads */

@@ -3,8 +3,8 @@
    safety of run(), state, patch:Get and the control ports. */
 #include "check.h"
 #include "dsp.h"
-#include "host.h"
 #include "history.h" /* CH_HISTORY_MAX */
+#include "host.h"
 
 #include <lilv/lilv.h>
 
