@@ -184,9 +184,14 @@ commit_as(Chronus* const self, const ChMsg* const req, const bool record)
   float    build_ms = 0.0f;
   ch_error_clear(&err);
   const ChStatus st =
+    ch_graph_check(self->standby, &err) ||
     ch_build(self, self->standby, self->committed, &graph, &build_ms, &err);
   if (st) {
-    reply_error(self, req, "commit rejected: %s", err.msg);
+    /* Standby keeps what was refused, so that a fix can follow. */
+    reply_error(self, req,
+                "commit rejected: %s (standby keeps this patch: fix it and "
+                "commit again, or abort)",
+                err.msg);
     return false;
   }
   if (record) {

@@ -1,6 +1,7 @@
 /* The compiler: validates a model, orders it, plans its buffers and lays
    the whole graph out in a single allocation. */
 #include "graph_impl.h"
+#include "registry.h"
 
 #include <stdalign.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@ typedef struct {
   uint8_t*       color;    /* DFS: 0 new, 1 on the path, 2 done */
   uint32_t*      path;     /* DFS path, for naming a cycle */
   uint32_t       n_order;
+  uint32_t       cycle_link; /* the link that closes a cycle found */
   uint8_t*       voiced;      /* per module: copied per voice */
   uint32_t*      inst_base;   /* per module: its first instance */
   uint32_t       n_inst;      /* instances, numbered in schedule order */
@@ -89,16 +91,37 @@ index_links(Plan* const plan)
   }
 }
 
-/* Describe the cycle path[from..depth) closed by an edge back to it. */
+/* "osc:out -> f:in" for link `l`. */
+static void
+link_text(const ChModel* const model,
+          const uint32_t       l,
+          char* const          buf,
+          const size_t         size)
+{
+  const ChLink* const link = ch_model_link(model, l);
+  snprintf(buf, size, "%s:%s -> %s:%s",
+           ch_model_module_name(model, link->from_module),
+           ch_model_module_kind(model, link->from_module)
+             ->outputs[link->from_port]
+             .name,
+           ch_model_module_name(model, link->to_module),
+           ch_model_module_kind(model, link->to_module)
+             ->inputs[link->to_port]
+             .name);
+}
+
+/* Describe the cycle path[from..depth) closed by link `closing` back to
+   it, and say how to make such a loop legal. */
 static ChStatus
-report_cycle(const Plan* const plan,
-             const uint32_t    from,
-             const uint32_t    depth,
-             ChError*          err)
+report_cycle(Plan* const    plan,
+             const uint32_t from,
+             const uint32_t depth,
+             const uint32_t closing,
+             ChError*       err)
 {
   /* The path runs against the signal (each step goes to a source), so
      print it backwards to follow the signal. */
-  char   text[400];
+  char   text[300];
   size_t len = 0;
   for (uint32_t k = depth; k-- > from && len < sizeof(text);) {
     len += (size_t)snprintf(text + len, sizeof(text) - len, "%s -> ",
@@ -108,10 +131,14 @@ report_cycle(const Plan* const plan,
     snprintf(text + len, sizeof(text) - len, "%s",
              ch_model_module_name(plan->model, plan->path[depth - 1u]));
   }
+  char link[2u * (2u * CH_NAME_MAX + 2u) + 8u];
+  link_text(plan->model, closing, link, sizeof(link));
+  plan->cycle_link = closing;
   return ch_error(err, CH_ERR_CYCLE,
-                  "the links form a cycle: %s (a signal may not feed itself "
-                  "within one block)",
-                  text);
+                  "the links form a cycle: %s (closed by the link %s); a "
+                  "signal may not feed itself within one block: put a "
+                  "'feedback' module in the loop (it delays by %u samples)",
+                  text, link, CH_MAX_BLOCK);
 }
 
 /* Depth-first over sources: a module is scheduled after all it reads. */
@@ -132,7 +159,7 @@ visit(Plan* const plan, const uint32_t m, const uint32_t depth, ChError* err)
       while (plan->path[from] != src) {
         --from;
       }
-      return report_cycle(plan, from, depth + 1u, err);
+      return report_cycle(plan, from, depth + 1u, plan->in_links[k], err);
     }
     if (plan->color[src] == 0) {
       const ChStatus st = visit(plan, src, depth + 1u, err);
@@ -712,6 +739,75 @@ layout(Plan* const          plan,
   return graph;
 }
 
+/* Allocates the tables of `plan` for `model` and orders its modules (the
+   depth-first walk that finds cycles).  The caller frees the plan. */
+static ChStatus
+plan_order(Plan* const plan, const ChModel* const model, ChError* err)
+{
+  memset(plan, 0, sizeof(*plan));
+  plan->model        = model;
+  plan->n            = ch_model_n_modules(model);
+  plan->voices       = ch_model_polyphony(model);
+  const uint32_t n   = plan->n;
+  const uint32_t n_l = ch_model_n_links(model);
+  plan->in_start     = (uint32_t*)calloc(n + 1u, sizeof(uint32_t));
+  plan->in_links     = (uint32_t*)calloc(n_l + 1u, sizeof(uint32_t));
+  plan->order        = (uint32_t*)calloc(n + 1u, sizeof(uint32_t));
+  plan->color        = (uint8_t*)calloc(n + 1u, 1);
+  plan->path         = (uint32_t*)calloc(n + 1u, sizeof(uint32_t));
+  plan->voiced       = (uint8_t*)calloc(n + 1u, 1);
+  plan->inst_base    = (uint32_t*)calloc(n + 1u, sizeof(uint32_t));
+  if (!plan->in_start || !plan->in_links || !plan->order || !plan->color ||
+      !plan->path || !plan->voiced || !plan->inst_base) {
+    return ch_error(err, CH_ERR_NO_MEMORY, "out of memory compiling the patch");
+  }
+  index_links(plan);
+  ChStatus st = CH_SUCCESS;
+  for (uint32_t m = 0; m < n && !st; ++m) {
+    if (!plan->color[m]) {
+      st = visit(plan, m, 0, err);
+    }
+  }
+  return st;
+}
+
+ChStatus
+ch_graph_find_cycle(const ChModel* const model,
+                    uint32_t* const      link,
+                    ChError*             err)
+{
+  Plan           plan;
+  const ChStatus st = plan_order(&plan, model, err);
+  if (st == CH_ERR_CYCLE && link) {
+    *link = plan.cycle_link;
+  }
+  plan_free(&plan);
+  return st;
+}
+
+ChStatus
+ch_graph_check(const ChModel* const model, ChError* err)
+{
+  const uint32_t n = ch_model_n_modules(model);
+  if (!n) {
+    return ch_error(err, CH_ERR_BAD_PATCH,
+                    "the patch is empty: it has no modules (create some, "
+                    "and an 'output' module to hear them)");
+  }
+  const ChKind* const output = ch_registry_find("output");
+  bool                heard  = false;
+  for (uint32_t m = 0; m < n && !heard; ++m) {
+    heard = ch_model_module_kind(model, m) == output;
+  }
+  if (!heard) {
+    return ch_error(err, CH_ERR_BAD_PATCH,
+                    "the patch has no 'output' module, so it would be "
+                    "silent: create one (e.g. 'out' of kind 'output') and "
+                    "connect a signal to out:mono");
+  }
+  return ch_graph_find_cycle(model, NULL, err);
+}
+
 ChStatus
 ch_graph_new(const ChModel* const model,
              const ChModel* const base,
@@ -725,33 +821,9 @@ ch_graph_new(const ChModel* const model,
                     (double)rate);
   }
 
-  Plan plan;
-  memset(&plan, 0, sizeof(plan));
-  plan.model         = model;
-  plan.n             = ch_model_n_modules(model);
-  plan.voices        = ch_model_polyphony(model);
-  const uint32_t n   = plan.n;
-  const uint32_t n_l = ch_model_n_links(model);
-  plan.in_start      = (uint32_t*)calloc(n + 1u, sizeof(uint32_t));
-  plan.in_links      = (uint32_t*)calloc(n_l + 1u, sizeof(uint32_t));
-  plan.order         = (uint32_t*)calloc(n + 1u, sizeof(uint32_t));
-  plan.color         = (uint8_t*)calloc(n + 1u, 1);
-  plan.path          = (uint32_t*)calloc(n + 1u, sizeof(uint32_t));
-  plan.voiced        = (uint8_t*)calloc(n + 1u, 1);
-  plan.inst_base     = (uint32_t*)calloc(n + 1u, sizeof(uint32_t));
-  if (!plan.in_start || !plan.in_links || !plan.order || !plan.color ||
-      !plan.path || !plan.voiced || !plan.inst_base) {
-    plan_free(&plan);
-    return ch_error(err, CH_ERR_NO_MEMORY, "out of memory compiling the patch");
-  }
-
-  index_links(&plan);
-  ChStatus st = CH_SUCCESS;
-  for (uint32_t m = 0; m < n && !st; ++m) {
-    if (!plan.color[m]) {
-      st = visit(&plan, m, 0, err);
-    }
-  }
+  Plan     plan;
+  ChStatus st = plan_order(&plan, model, err);
+  const uint32_t n = plan.n;
   if (!st) {
     ch_model_mark_voiced(plan.model, plan.voiced);
     if (plan_instances(&plan) || plan_buffers(&plan) || plan_sleep(&plan)) {

@@ -31,6 +31,21 @@ ChStatus ch_graph_new(const ChModel* model,
                       ChGraph**      graph,
                       ChError*       err);
 
+/**
+   CH_ERR_CYCLE if the links of `model` form a cycle (the message names it
+   and the link that closes it, whose index goes to `link` if not NULL).
+   Not real-time.
+*/
+ChStatus ch_graph_find_cycle(const ChModel* model, uint32_t* link, ChError* err);
+
+/**
+   What a commit checks before it builds: the patch has modules, an
+   `output` module (else nothing could be heard), and no cycle.  An empty
+   patch still compiles (a plugin with no bank starts with one); only a
+   commit refuses it.  Not real-time.
+*/
+ChStatus ch_graph_check(const ChModel* model, ChError* err);
+
 /** Free a graph; NULL is fine.  Not real-time. */
 void ch_graph_free(ChGraph* graph);
 

@@ -1,6 +1,7 @@
 /* The editable patch: modules, parameters and links, with checked edits. */
 #include "model.h"
 
+#include "hint.h"
 #include "registry.h"
 
 #include <math.h>
@@ -195,6 +196,18 @@ find_module(const ChModel* const model, const char* const name, ChError* err)
   return &model->modules[index];
 }
 
+/* " (did you mean 'osc'? kinds: voice, ...)" for an unknown kind. */
+static void
+kind_hint(char* const buf, const size_t size, const char* const word)
+{
+  const char* names[64];
+  uint32_t    n = 0;
+  for (; n < ch_registry_count() && n < 64u; ++n) {
+    names[n] = ch_registry_at(n)->name;
+  }
+  ch_hint(buf, size, word, "kinds", names, n, sizeof(names[0]));
+}
+
 ChStatus
 ch_model_create(ChModel* const    model,
                 const char* const name,
@@ -209,9 +222,11 @@ ch_model_create(ChModel* const    model,
   }
   const ChKind* const kind = ch_registry_find(kind_name);
   if (!kind) {
+    char hint[320];
+    kind_hint(hint, sizeof(hint), kind_name);
     return ch_error(err, CH_ERR_UNKNOWN_KIND,
-                    "cannot create '%s': unknown module kind '%.64s'", name,
-                    kind_name);
+                    "cannot create '%s': unknown module kind '%.64s'%s", name,
+                    kind_name ? kind_name : "", hint);
   }
   if (ch_model_find(model, name) >= 0) {
     return ch_error(err, CH_ERR_EXISTS, "a module named '%s' exists already",
@@ -306,9 +321,14 @@ parse_endpoint(const ChModel* const model,
                       "input",
                       text, output ? "input" : "output");
     }
+    char hint[256];
+    ch_hint(hint, sizeof(hint), port, output ? "its outputs" : "its inputs",
+            output ? kind->outputs : kind->inputs,
+            output ? kind->n_outputs : kind->n_inputs, sizeof(ChPortInfo));
     return ch_error(err, CH_ERR_UNKNOWN_PORT,
-                    "bad endpoint '%.64s': %s '%s' has no %s named '%.47s'",
-                    text, kind->name, name, output ? "output" : "input", port);
+                    "bad endpoint '%.64s': %s '%s' has no %s named '%.47s'%s",
+                    text, kind->name, name, output ? "output" : "input", port,
+                    hint);
   }
 
   *module_index = (uint32_t)m;
@@ -409,9 +429,13 @@ find_param(const ChModel* const model,
   }
   const int p = ch_kind_find_param((*module)->kind, param_name);
   if (p < 0) {
+    const ChKind* const kind = (*module)->kind;
+    char                hint[256];
+    ch_hint(hint, sizeof(hint), param_name, "its parameters", kind->params,
+            kind->n_params, sizeof(ChParamInfo));
     return ch_error(err, CH_ERR_UNKNOWN_PARAM,
-                    "%s '%s' has no parameter named '%.47s'",
-                    (*module)->kind->name, module_name, param_name);
+                    "%s '%s' has no parameter named '%.47s'%s", kind->name,
+                    module_name, param_name, hint);
   }
   *param = (uint32_t)p;
   return CH_SUCCESS;

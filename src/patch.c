@@ -2,7 +2,7 @@
 #include "patch.h"
 
 #include "file.h"
-
+#include "graph.h"
 #include "registry.h"
 
 /* serd.h marks pointers with clang's nullability qualifiers, which
@@ -296,6 +296,58 @@ read_error(void* const stream)
   return 0;
 }
 
+/* serd's words for common mistakes, in plain words with the fix. */
+static const char* const plain_syntax[][2] = {
+  { "line end in short string",
+    "a string is not closed before the end of the line (missing \")" },
+  { "end of file in short string",
+    "a string is not closed before the end of the file (missing \")" },
+  { "end of file in long string",
+    "a \"\"\"long string\"\"\" is not closed before the end of the file" },
+  { "missing ';' or '.'",
+    "missing ';' or '.' (';' separates the properties of one module, '.' "
+    "ends its statement)" },
+  { "expected object",
+    "a value is missing (a number, a \"string\" or a :name)" },
+  { "expected prefixed name",
+    "a property or value is missing or malformed (e.g. param:cutoff 800)" },
+  { "bad verb", "expected a property (such as ch:kind or param:cutoff)" },
+  { "unexpected end of file",
+    "the file ends in the middle of a statement (missing '.'?)" },
+  { "invalid name start", "a name must start with a letter or '_'" },
+  { "expected label or subject",
+    "a statement must start with a module (:name), [] (a link) or <>" },
+};
+
+/* The plain wording of serd's message `msg`, or `msg` itself. */
+static const char*
+plain_words(const char* const msg)
+{
+  for (size_t i = 0; i < sizeof(plain_syntax) / sizeof(plain_syntax[0]);
+       ++i) {
+    if (!strcmp(msg, plain_syntax[i][0])) {
+      return plain_syntax[i][1];
+    }
+  }
+  return msg;
+}
+
+/* How to declare the prefix of `curie`, if it is one of ours. */
+static const char*
+prefix_hint(const char* const curie)
+{
+  if (!strncmp(curie, "ch:", 3)) {
+    return " (start the file with '@prefix ch: <" NS_CH "> .')";
+  }
+  if (!strncmp(curie, "param:", 6)) {
+    return " (start the file with '@prefix param: <" NS_PARAM "> .')";
+  }
+  if (curie[0] == ':') {
+    return " (start the file with '@prefix : <" NS_MODULE "> .')";
+  }
+  return "";
+}
+
 static SerdStatus
 on_error(void* const handle, const SerdError* const error)
 {
@@ -310,7 +362,7 @@ on_error(void* const handle, const SerdError* const error)
     msg[len - 1] = '\0';
   }
   fail(r, CH_ERR_SYNTAX, "line %u, column %u: syntax error: %s", error->line,
-       error->col, msg);
+       error->col, plain_words(msg));
   return SERD_SUCCESS;
 }
 
@@ -674,8 +726,9 @@ on_statement(void* const              handle,
   SerdNode   subj = SERD_NODE_NULL;
   SerdStatus st   = SERD_SUCCESS;
   if (!pred.buf) {
-    st = fail(r, CH_ERR_SYNTAX, "line %u: undefined prefix in '%s'", r->line,
-              (const char*)predicate->buf);
+    st = fail(r, CH_ERR_SYNTAX, "line %u: undefined prefix in '%s'%s",
+              r->line, (const char*)predicate->buf,
+              prefix_hint((const char*)predicate->buf));
     goto done;
   }
 
@@ -698,8 +751,9 @@ on_statement(void* const              handle,
 
   subj = serd_env_expand_node(r->env, subject);
   if (!subj.buf) {
-    st = fail(r, CH_ERR_SYNTAX, "line %u: undefined prefix in '%s'", r->line,
-              (const char*)subject->buf);
+    st = fail(r, CH_ERR_SYNTAX, "line %u: undefined prefix in '%s'%s",
+              r->line, (const char*)subject->buf,
+              prefix_hint((const char*)subject->buf));
   } else if (starts_with((const char*)subj.buf, NS_MODULE)) {
     st = on_module_statement(r, (const char*)subj.buf + strlen(NS_MODULE), prop,
                              (const char*)pred.buf, object, datatype);
@@ -933,6 +987,28 @@ build(Reader* const r, ChModel* const model)
   return CH_SUCCESS;
 }
 
+/* Pass 3: a cycle is refused here already, where the line of the link
+   that closes it is known (a commit would name no line). */
+static ChStatus
+check_cycle(Reader* const r, const ChModel* const model)
+{
+  ChError  inner;
+  uint32_t link = 0;
+  ch_error_clear(&inner);
+  const ChStatus st = ch_graph_find_cycle(model, &link, &inner);
+  if (st != CH_ERR_CYCLE) {
+    return st ? fail_at(r, r->line, &inner) : CH_SUCCESS;
+  }
+  uint32_t seen = 0;
+  for (uint32_t i = 0; i < r->n_subjects; ++i) {
+    const Subject* const s = &r->subjects[i];
+    if (s->is_link && seen++ == link) {
+      return fail_at(r, s->from_line, &inner);
+    }
+  }
+  return fail_at(r, r->line, &inner);
+}
+
 ChStatus
 ch_patch_read(ChModel* const    model,
               const char* const text,
@@ -967,7 +1043,8 @@ ch_patch_read(ChModel* const    model,
     st = r.error.status;
   } else {
     ch_model_clear(tmp);
-    if (!(st = parse(&r)) && !(st = build(&r, tmp))) {
+    if (!(st = parse(&r)) && !(st = build(&r, tmp)) &&
+        !(st = check_cycle(&r, tmp))) {
       st = ch_model_assign(model, tmp, &r.error);
     }
   }

@@ -44,11 +44,44 @@ test_cycle_named(void)
               strstr(err.msg, "m2 -> m3 -> m1 -> m2") ||
               strstr(err.msg, "m3 -> m1 -> m2 -> m3"),
             "message: %s", err.msg);
+  /* It names the link that closes it, and the way to make a loop legal. */
+  CHECK_MSG(strstr(err.msg, "(closed by the link m3:out -> m1:in1)") ||
+              strstr(err.msg, "(closed by the link m1:out -> m2:in1)") ||
+              strstr(err.msg, "(closed by the link m2:out -> m3:in1)"),
+            "message: %s", err.msg);
+  CHECK_STR_CONTAINS(err.msg, "put a 'feedback' module in the loop");
+  uint32_t link = 99;
+  CHECK(ch_graph_find_cycle(model, &link, &err) == CH_ERR_CYCLE);
+  CHECK(link < 3);
 
   /* Breaking one link makes it compile. */
   CHECK(!ch_model_disconnect(model, "m3:out", "m1:in1", NULL));
   CHECK(!ch_graph_new(model, NULL, RATE, &graph, &err));
   ch_graph_free(graph);
+  ch_model_free(model);
+}
+
+/* A commit refuses what could not be heard: no modules, no output. */
+static void
+test_check_refuses_unplayable(void)
+{
+  ChModel* const model = ch_model_new();
+  ChError        err;
+  ChGraph*       graph = NULL;
+  CHECK(ch_graph_check(model, &err) == CH_ERR_BAD_PATCH);
+  CHECK_STR_CONTAINS(err.msg, "the patch is empty: it has no modules");
+  CHECK(!ch_graph_new(model, NULL, RATE, &graph, &err)); /* still compiles */
+  ch_graph_free(graph);
+  CHECK(!ch_model_create(model, "osc", "osc", NULL));
+  CHECK(ch_graph_check(model, &err) == CH_ERR_BAD_PATCH);
+  CHECK_STR_CONTAINS(err.msg, "the patch has no 'output' module");
+  CHECK(!ch_model_create(model, "out", "output", NULL));
+  CHECK(!ch_model_connect(model, "osc:out", "out:mono", NULL));
+  CHECK(!ch_graph_check(model, &err));
+  CHECK(!ch_model_connect(model, "osc:out", "osc:fm", NULL));
+  CHECK(ch_graph_check(model, &err) == CH_ERR_CYCLE);
+  CHECK_STR_CONTAINS(err.msg, "osc -> osc (closed by the link osc:out -> "
+                              "osc:fm)");
   ch_model_free(model);
 }
 
@@ -69,6 +102,12 @@ test_cycle_names_only_members(void)
   CHECK(ch_graph_new(model, NULL, RATE, &graph, &err) == CH_ERR_CYCLE);
   CHECK_MSG(strstr(err.msg, "a -> b -> a") || strstr(err.msg, "b -> a -> b"),
             "message: %s", err.msg);
+  /* The cycle itself, before the closing link is named */
+  char* const closed = strstr(err.msg, " (closed by");
+  CHECK(closed);
+  if (closed) {
+    *closed = '\0';
+  }
   CHECK(!strstr(err.msg, "src") && !strstr(err.msg, "out ->"));
 
   ChModel* const self = ch_model_new();
@@ -435,6 +474,7 @@ main(void)
   RUN(test_feedback_breaks_a_cycle);
   RUN(test_cycle_named);
   RUN(test_cycle_names_only_members);
+  RUN(test_check_refuses_unplayable);
   RUN(test_schedule_order);
   RUN(test_fan_in_sums);
   RUN(test_unconnected_inputs_are_zero);

@@ -55,9 +55,35 @@ test_set_and_get(void)
   CHECK(ch_model_set(model, "osc1", "colour", 1.0f, &err) ==
         CH_ERR_UNKNOWN_PARAM);
   CHECK_STR_CONTAINS(err.msg, "osc 'osc1' has no parameter named 'colour'");
+  CHECK_STR_CONTAINS(err.msg, "its parameters: shape, pitch, fine, pw, level)");
+  CHECK(!strstr(err.msg, "did you mean"));
   CHECK(ch_model_set(model, "ghost", "pitch", 1.0f, &err) ==
         CH_ERR_UNKNOWN_MODULE);
   CHECK_STR_CONTAINS(err.msg, "no module named 'ghost'");
+  ch_model_free(model);
+}
+
+/* The nearest name, both ways round and by edit distance. */
+static void
+test_hints(void)
+{
+  ChModel* const model = ch_model_new();
+  ChError        err;
+  CHECK(!ch_model_create(model, "f", "svf", NULL));
+  CHECK(!ch_model_create(model, "l", "ladder", NULL));
+  CHECK(ch_model_set(model, "f", "resonance", 0.5f, &err) ==
+        CH_ERR_UNKNOWN_PARAM);
+  CHECK_STR_CONTAINS(err.msg, "svf 'f' has no parameter named 'resonance' "
+                              "(did you mean 'res'? its parameters: cutoff, "
+                              "res)");
+  CHECK(ch_model_set(model, "f", "cutof", 500.0f, &err));
+  CHECK_STR_CONTAINS(err.msg, "did you mean 'cutoff'?");
+  CHECK(ch_model_set(model, "f", "cuttoff", 500.0f, &err));
+  CHECK_STR_CONTAINS(err.msg, "did you mean 'cutoff'?");
+  CHECK(ch_model_set(model, "l", "drve", 0.5f, &err));
+  CHECK_STR_CONTAINS(err.msg, "did you mean 'drive'?");
+  CHECK(ch_model_set(model, "l", "q", 0.5f, &err));
+  CHECK(!strstr(err.msg, "did you mean"));
   ch_model_free(model);
 }
 
@@ -68,6 +94,13 @@ test_create_errors(void)
   ChError        err;
   CHECK(ch_model_create(model, "x", "theremin", &err) == CH_ERR_UNKNOWN_KIND);
   CHECK_STR_CONTAINS(err.msg, "unknown module kind 'theremin'");
+  CHECK_STR_CONTAINS(err.msg, "(kinds: voice, macro, osc,");
+  CHECK_STR_CONTAINS(err.msg, ", output)");
+  CHECK(!strstr(err.msg, "did you mean"));
+  CHECK(ch_model_create(model, "x", "oscilator", &err) == CH_ERR_UNKNOWN_KIND);
+  CHECK_STR_CONTAINS(err.msg, "(did you mean 'osc'? kinds: voice,");
+  CHECK(ch_model_create(model, "x", "revreb", &err) == CH_ERR_UNKNOWN_KIND);
+  CHECK_STR_CONTAINS(err.msg, "did you mean 'reverb'?");
   CHECK(ch_model_create(model, "osc1", "osc", &err) == CH_ERR_EXISTS);
   CHECK_STR_CONTAINS(err.msg, "'osc1' exists already");
   CHECK(ch_model_create(model, "9lives", "osc", &err) == CH_ERR_BAD_NAME);
@@ -93,6 +126,10 @@ test_connect_errors(void)
   CHECK(ch_model_connect(model, "osc1:wobble", "amp:in", &err) ==
         CH_ERR_UNKNOWN_PORT);
   CHECK_STR_CONTAINS(err.msg, "osc 'osc1' has no output named 'wobble'");
+  CHECK_STR_CONTAINS(err.msg, "(its outputs: out)");
+  CHECK(ch_model_connect(model, "osc1:out", "osc1:pit", &err) ==
+        CH_ERR_UNKNOWN_PORT);
+  CHECK_STR_CONTAINS(err.msg, "(did you mean 'pitch'? its inputs: pitch, fm, pw)");
   CHECK(ch_model_connect(model, "amp:in", "osc1:pitch", &err) ==
         CH_ERR_BAD_LINK);
   CHECK_STR_CONTAINS(err.msg, "'amp:in' is an input");
@@ -174,6 +211,7 @@ main(void)
   RUN(test_create_and_query);
   RUN(test_set_and_get);
   RUN(test_create_errors);
+  RUN(test_hints);
   RUN(test_connect_errors);
   RUN(test_delete_removes_links);
   RUN(test_copy_and_equal);

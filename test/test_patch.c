@@ -382,6 +382,27 @@ test_errors(void)
       "line 5: ch:from is not a property of a module", "" },
     { PRE ":osc ch:kind \"osc\" .\n\n\"oops\n", CH_ERR_SYNTAX, "line 6, column",
       "" },
+    /* serd's wording, in plain words with the fix */
+    { PRE ":osc ch:kind \"osc ;\n  param:level 1 .\n", CH_ERR_SYNTAX,
+      "line 4, column ",
+      ": syntax error: a string is not closed before the end of the line "
+      "(missing \")" },
+    { PRE ":osc ch:kind \"osc\" ;\n  param:level 1\n:f ch:kind \"svf\" .\n",
+      CH_ERR_SYNTAX, "line 6, column ",
+      "missing ';' or '.' (';' separates the properties of one module" },
+    { "<urn:chronus:module#osc> <urn:chronus:kind> \"osc\" ;\n"
+      "  param:level 1 .\n", CH_ERR_SYNTAX,
+      "line 2: undefined prefix in 'param:level' (start the file with "
+      "'@prefix param: <urn:chronus:param#> .')",
+      "" },
+    { PRE ":f ch:kind \"svf\" ;\n  param:resonance 0.5 .\n",
+      CH_ERR_UNKNOWN_PARAM, "line 5: ",
+      "has no parameter named 'resonance' (did you mean 'res'?" },
+    /* A cycle is refused with the line of the link that closes it. */
+    { PRE ":a ch:kind \"mixer\" .\n:b ch:kind \"vca\" .\n"
+          "[] ch:from \"a:out\" ;\n   ch:to \"b:in\" .\n"
+          "[] ch:from \"b:out\" ;\n   ch:to \"a:in1\" .\n",
+      CH_ERR_CYCLE, "line ", "put a 'feedback' module in the loop" },
   };
 
   for (size_t i = 0; i < CH_COUNT(cases); ++i) {
@@ -396,6 +417,27 @@ test_errors(void)
     CHECK(ch_model_n_modules(model) == 0);
     ch_model_free(model);
   }
+
+  /* The line named is that of the closing link's ch:from. */
+  ChModel* const cyclic = ch_model_new();
+  ChError        cerr;
+  CHECK(read_str(cyclic,
+                 PRE ":a ch:kind \"mixer\" .\n:b ch:kind \"vca\" .\n"
+                     "[] ch:from \"a:out\" ;\n   ch:to \"b:in\" .\n"
+                     "[] ch:from \"b:out\" ;\n   ch:to \"a:in1\" .\n",
+                 &cerr) == CH_ERR_CYCLE);
+  CHECK_MSG((strstr(cerr.msg, "line 6: ") &&
+             strstr(cerr.msg, "(closed by the link a:out -> b:in)")) ||
+              (strstr(cerr.msg, "line 8: ") &&
+               strstr(cerr.msg, "(closed by the link b:out -> a:in1)")),
+            "%s", cerr.msg);
+  /* Through a feedback module, the same loop is fine. */
+  CHECK(!read_str(cyclic,
+                  PRE ":a ch:kind \"mixer\" .\n:b ch:kind \"feedback\" .\n"
+                      "[] ch:from \"a:out\" ; ch:to \"b:in\" .\n"
+                      "[] ch:from \"b:out\" ; ch:to \"a:in1\" .\n",
+                  &cerr));
+  ch_model_free(cyclic);
 
   /* A NUL byte cannot hide the rest of the text. */
   ChModel* const    model = ch_model_new();

@@ -1462,6 +1462,8 @@ test_big_answer_does_not_block(void)
     len += (size_t)snprintf(text + len, sizeof(text) - len,
                             ":osc%d ch:kind \"osc\" .\n", i);
   }
+  /* A commit needs an output module. */
+  snprintf(text + len, sizeof(text) - len, ":out ch:kind \"output\" .\n");
   host_load(h, 0, 1, text);
   host_commit(h, 0, 2);
   CHECK(run_until_answered(h, NULL, 1, 2, BLOCK));

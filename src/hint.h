@@ -1,0 +1,39 @@
+/* Hints for unknown names: the closest known name and the list of them. */
+#ifndef CH_HINT_H
+#define CH_HINT_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+   The known name most like `word`, or NULL if none is close: a name that
+   starts with `word` or that `word` starts with (`res` and `resonance`),
+   else the nearest by edit distance, if at most a third of the letters
+   differ.  `names` points at `count` elements `stride` bytes apart, each
+   starting with a `const char*` name (a kind, port or parameter table).
+*/
+const char* ch_hint_closest(const char* word,
+                            const void* names,
+                            size_t      count,
+                            size_t      stride);
+
+/**
+   Write " (did you mean 'res'? LABEL: cutoff, res)" into `buf`, the
+   suggestion only if one is close.  Never overflows; thread: any.
+*/
+void ch_hint(char*       buf,
+             size_t      size,
+             const char* word,
+             const char* label,
+             const void* names,
+             size_t      count,
+             size_t      stride);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CH_HINT_H */
