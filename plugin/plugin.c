@@ -73,7 +73,8 @@ instantiate(const LV2_Descriptor* const     descriptor,
   self->gain_coeff  = 1.0f - expf(-1.0f / (0.01f * self->rate)); /* 10 ms */
   ch_voicing_init(&self->voicing, &self->host);
   /* -0.5 dBFS: close to full scale, with room for inter-sample peaks. */
-  ch_limiter_init(&self->limiter, self->rate, 0.944f, 0.15f);
+  ch_limiter_init(&self->limiter, self->rate, CH_LIMITER_CEILING,
+                  CH_LIMITER_RELEASE);
   atomic_init(&self->restored, NULL);
   atomic_init(&self->watching, false);
   atomic_init(&self->port_taken, false);

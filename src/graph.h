@@ -36,7 +36,9 @@ ChStatus ch_graph_new(const ChModel* model,
    and the link that closes it, whose index goes to `link` if not NULL).
    Not real-time.
 */
-ChStatus ch_graph_find_cycle(const ChModel* model, uint32_t* link, ChError* err);
+ChStatus ch_graph_find_cycle(const ChModel* model,
+                             uint32_t*      link,
+                             ChError*       err);
 
 /**
    What a commit checks before it builds: the patch has modules, an

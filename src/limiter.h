@@ -11,6 +11,10 @@
 extern "C" {
 #endif
 
+/** The plugin's safety limiter: ceiling (-0.5 dBFS) and release (s). */
+#define CH_LIMITER_CEILING 0.944f
+#define CH_LIMITER_RELEASE 0.15f
+
 /** State of a stereo peak limiter.  Plain data. */
 typedef struct {
   float ceiling; /**< linear peak the output never exceeds */

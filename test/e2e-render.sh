@@ -198,3 +198,95 @@ if ((status == 3)) && grep -q silent "$tmp/err"; then
 else
   fail render_silence_warned "exit status $status"
 fi
+
+# 9. '#' starts a comment only at the start of a word: F#3 is a note
+#    (185 Hz), and a comment after it is still a comment.
+printf '0 note-on F#3 100   # F sharp\n1 note-off F#3\n' >"$tmp/sharp.script"
+if "$render" -q --patch "$tmp/sine.ttl" --script "$tmp/sharp.script" \
+  -o "$tmp/sharp.wav" 2>"$tmp/err"; then
+  read -r _ _ freq < <(stat "$tmp/sharp.wav" trim 0.1 0.5)
+  if near "$freq" 185 3; then
+    pass render_sharp_note_name
+  else
+    fail render_sharp_note_name "frequency $freq Hz, want 185"
+  fi
+else
+  fail render_sharp_note_name "exit status $?"
+fi
+
+# 10. A --patch or a load that cannot be committed (no output module, a
+#     cycle) stops the render, exit 1, before anything is written.
+cat >"$tmp/noout.ttl" <<'EOF2'
+@prefix ch: <urn:chronus:> .
+@prefix : <urn:chronus:module#> .
+:osc ch:kind "osc" .
+EOF2
+printf '0 note-on 60 100\n0.5 load noout.ttl\n0.5 commit\n' >"$tmp/load.script"
+rm -f "$tmp/none.wav"
+"$render" --patch "$tmp/noout.ttl" -o "$tmp/none.wav" 2>"$tmp/err"
+s1=$?
+grep -q "noout.ttl: cannot be committed: the patch has no 'output' module" \
+  "$tmp/err"
+g1=$?
+"$render" --script "$tmp/load.script" -o "$tmp/none.wav" 2>"$tmp/err"
+s2=$?
+grep -q "load.script:2: .*noout.ttl: cannot be committed" "$tmp/err"
+g2=$?
+if ((s1 == 1 && s2 == 1 && g1 == 0 && g2 == 0)) && [[ ! -e $tmp/none.wav ]]; then
+  pass render_uncommittable_patch_stops
+else
+  fail render_uncommittable_patch_stops "exit $s1/$s2, messages $g1/$g2"
+fi
+
+# 11. Choice labels in `set`, as in patch files: the osc of the initial
+#     patch becomes a square (odd harmonics: its crest factor is 1).
+printf '0 note-on A3 100\n0 set osc shape square\n0 set filter cutoff 20000\n1 note-off A3\n' \
+  >"$tmp/label.script"
+printf '0 set osc shape squarish\n' >"$tmp/badlabel.script"
+"$render" -q --script "$tmp/label.script" -o "$tmp/label.wav" 2>"$tmp/err"
+s1=$?
+"$render" -q --script "$tmp/badlabel.script" -o "$tmp/none.wav" 2>"$tmp/err"
+s2=$?
+if ((s1 == 0 && s2 == 1)) &&
+  grep -q "badlabel.script:1: bad value 'squarish' (a number or one of: sine, saw, square, triangle)" "$tmp/err"; then
+  pass render_set_choice_label
+else
+  fail render_set_choice_label "exit $s1/$s2"
+fi
+
+# 12. The limiter: a loud chord is limited and the summary says so;
+#     --no-limiter lets it through; a quiet note never engages it.
+printf '0 set out level 2\n0 note-on C3 127\n0 note-on E3 127\n0 note-on G3 127\n1 note-off C3\n' \
+  >"$tmp/loud.script"
+"$render" --script "$tmp/loud.script" -o "$tmp/loud.wav" 2>"$tmp/err"
+s1=$?
+read -r _ p1 _ < <(stat "$tmp/loud.wav")
+grep -q "limiter: engaged for [0-9.]* s, most gain reduction [0-9.]* dB" \
+  "$tmp/err"
+g1=$?
+"$render" --no-limiter --keep-going --script "$tmp/loud.script" \
+  -o "$tmp/loud2.wav" 2>"$tmp/err"
+g2=$(grep -c "limiter:" "$tmp/err")
+grep -q "warning: the output exceeds 0 dBFS" "$tmp/err"
+g4=$?
+"$render" --patch "$tmp/sine.ttl" --script "$tmp/sharp.script" \
+  -o "$tmp/sharp.wav" 2>"$tmp/err"
+grep -q "limiter: never engaged" "$tmp/err"
+g3=$?
+if ((s1 == 0 && g1 == 0 && g2 == 0 && g3 == 0 && g4 == 0)) &&
+  near "$p1" 0.944 0.001; then
+  pass render_limiter_summary
+else
+  fail render_limiter_summary "exit $s1, greps $g1/$g2/$g3/$g4, peak $p1"
+fi
+
+# 13. Float WAVs have a standard header: sox reads them without a warning.
+if [[ -z $(sox --i "$tmp/sharp.wav" 2>&1 >/dev/null) ]] &&
+  [[ -z $(sox "$tmp/sharp.wav" -n stat 2>&1 | grep -i warn) ]] &&
+  [[ $(sox --i -e "$tmp/sharp.wav") == "Floating Point PCM" ]] &&
+  [[ $(sox --i -b "$tmp/sharp.wav") == 32 ]] &&
+  [[ $(sox --i -s "$tmp/sharp.wav") == $((48000 * 3)) ]]; then
+  pass render_float_wav_header
+else
+  fail render_float_wav_header "$(sox --i "$tmp/sharp.wav" 2>&1 | head -3)"
+fi

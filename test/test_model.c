@@ -129,7 +129,8 @@ test_connect_errors(void)
   CHECK_STR_CONTAINS(err.msg, "(its outputs: out)");
   CHECK(ch_model_connect(model, "osc1:out", "osc1:pit", &err) ==
         CH_ERR_UNKNOWN_PORT);
-  CHECK_STR_CONTAINS(err.msg, "(did you mean 'pitch'? its inputs: pitch, fm, pw)");
+  CHECK_STR_CONTAINS(err.msg,
+                     "(did you mean 'pitch'? its inputs: pitch, fm, pw)");
   CHECK(ch_model_connect(model, "amp:in", "osc1:pitch", &err) ==
         CH_ERR_BAD_LINK);
   CHECK_STR_CONTAINS(err.msg, "'amp:in' is an input");

@@ -1,8 +1,12 @@
 /* chronus-render: renders Chronus offline to a WAV file, hosting the plugin
    through lilv and playing a patch, a timed script and/or a MIDI file. */
+#include "../src/graph.h"
+#include "../src/limiter.h"
 #include "../src/model.h"
 #include "../src/patch.h"
+#include "../src/registry.h"
 #include "lib/lv2host.h"
+#include "lib/wav.h"
 #include "protocol.h"
 
 #include <lilv/lilv.h>
@@ -17,6 +21,7 @@
 #endif
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -58,6 +63,7 @@ typedef struct {
   uint32_t    rate;
   float       gain_db;
   bool        pcm24;
+  bool        no_limiter;
   bool        keep_going;
   bool        verbose;
   bool        quiet;
@@ -89,6 +95,19 @@ typedef struct {
   uint32_t cap;
 } EventList;
 
+/* Module names the script may set choice labels on, and their kinds: from
+   the patches it loads, its create lines and the bank. */
+typedef struct {
+  char          name[CH_NAME_MAX + 1];
+  const ChKind* kind;
+} Known;
+
+/* What the safety limiter did */
+typedef struct {
+  int64_t frames; /* frames it turned down */
+  float   least;  /* smallest gain it applied, 1 if none */
+} LimiterStats;
+
 /* The host */
 
 typedef struct {
@@ -104,6 +123,14 @@ typedef struct {
   int32_t            port_program;
   int32_t            port_gain;
   int32_t            port_macro[8];
+  int32_t            port_limiter;
+  ChLimiter          limiter; /* ours, so that we can say what it did */
+  LimiterStats       limited;
+  ChWav              wav;     /* float output */
+  SNDFILE*           pcm;     /* 24-bit output */
+  Known*             known;
+  uint32_t           n_known;
+  uint32_t           known_cap;
   uint8_t*           control; /* the input atom:Sequence */
   uint32_t           control_cap;
   LV2_Atom_Sequence* notify;
@@ -317,7 +344,7 @@ static const Command commands[] = {
   { "delete", 1, "delete NAME" },
   { "connect", 2, "connect FROM TO" },
   { "disconnect", 2, "disconnect FROM TO" },
-  { "set", 3, "set MODULE PARAM VALUE" },
+  { "set", 3, "set MODULE PARAM VALUE|LABEL" },
   { "gate", 2, "gate MODULE on|off" },
   { "commit", 0, "commit" },
   { "abort", 0, "abort" },
@@ -347,22 +374,84 @@ resolve_path(const char* const path, const char* const base)
   return resolved;
 }
 
-/* Reads a patch file with the engine the plugin is built from, so that a
-   bad patch stops the render before it starts, with a message naming the
-   line, rather than as a ch:Error in the middle of it. */
+/* Notes that module `name` is of kind `kind`, for choice labels. */
+static void
+know(Host* const host, const char* const name, const ChKind* const kind)
+{
+  if (!kind || strlen(name) > CH_NAME_MAX) {
+    return;
+  }
+  if (host->n_known == host->known_cap) {
+    const uint32_t cap   = host->known_cap ? 2u * host->known_cap : 64u;
+    Known* const   grown = (Known*)realloc(host->known, cap * sizeof(Known));
+    if (!grown) {
+      return; /* then a label may go unresolved: an error, not a crash */
+    }
+    host->known     = grown;
+    host->known_cap = cap;
+  }
+  Known* const k = &host->known[host->n_known++];
+  snprintf(k->name, sizeof(k->name), "%s", name);
+  k->kind = kind;
+}
+
+static void
+know_model(Host* const host, const ChModel* const model)
+{
+  for (uint32_t m = 0; m < ch_model_n_modules(model); ++m) {
+    know(host, ch_model_module_name(model, m), ch_model_module_kind(model, m));
+  }
+}
+
+/* Reads a patch file with the engine the plugin is built from, and checks
+   what a commit checks, so that a patch that cannot play stops the render
+   before it starts, with a message naming the line, rather than as a
+   ch:Error in the middle of it while something else plays. */
 static bool
-check_patch(const char* const path, const char* const origin)
+check_patch(Host* const host, const char* const path, const char* const origin)
 {
   ChModel* const model = ch_model_new();
   ChError        err;
   ch_error_clear(&err);
-  const ChStatus st =
+  ChStatus st =
     model ? ch_patch_read_file(model, path, &err) : CH_ERR_NO_MEMORY;
-  ch_model_free(model);
-  if (st) {
+  if (!st && (st = ch_graph_check(model, &err))) {
+    fprintf(stderr, "%s: %s: cannot be committed: %s\n", origin, path,
+            err.msg);
+  } else if (st) {
     fprintf(stderr, "%s: %s\n", origin, err.msg[0] ? err.msg : "out of memory");
+  } else {
+    know_model(host, model);
   }
+  ch_model_free(model);
   return !st;
+}
+
+/* Notes the modules of every program of the bank (the initial patch is
+   program 0), ignoring what cannot be read. */
+static void
+know_bank(Host* const host)
+{
+  const LilvNode* const uri = lilv_plugin_get_bundle_uri(host->lv2.plugin);
+  char* const dir  = lilv_file_uri_parse(lilv_node_as_uri(uri), NULL);
+  char        path[PATH_MAX];
+  snprintf(path, sizeof(path), "%sbank", dir ? dir : "");
+  DIR* const bank = dir ? opendir(path) : NULL;
+  for (struct dirent* e = NULL; bank && (e = readdir(bank));) {
+    const size_t len = strlen(e->d_name);
+    if (len > 4 && !strcmp(e->d_name + len - 4, ".ttl")) {
+      snprintf(path, sizeof(path), "%sbank/%s", dir, e->d_name);
+      ChModel* const model = ch_model_new();
+      if (model && !ch_patch_read_file(model, path, NULL)) {
+        know_model(host, model);
+      }
+      ch_model_free(model);
+    }
+  }
+  if (bank) {
+    closedir(bank);
+  }
+  lilv_free(dir);
 }
 
 #if defined(__GNUC__)
@@ -380,35 +469,82 @@ line_error(const char* const origin, const char* const fmt, ...)
   return false;
 }
 
-/* Parses and queues the command in `argv` (after the time). */
-static bool
-script_command(Host* const       host,
-               const char* const file,
-               const char* const origin,
-               const int64_t     frame,
-               char** const      argv,
-               const int         argc)
+/* A choice label resolved against the kinds a module may have */
+typedef struct {
+  const char*        label;
+  int                index; /* -1 until found */
+  bool               clash; /* kinds disagree on the index */
+  const ChParamInfo* info;  /* a kind's parameter with choices, for help */
+} Choice;
+
+static void
+consider(Choice* const c, const ChKind* const kind, const char* const param)
 {
-  const Command*      cmd  = NULL;
-  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); ++i) {
-    if (!strcmp(argv[0], commands[i].name)) {
-      cmd = &commands[i];
+  const int p = ch_kind_find_param(kind, param);
+  if (p < 0 || !kind->params[p].choices) {
+    return;
+  }
+  c->info = &kind->params[p];
+  for (int i = 0; c->info->choices[i]; ++i) {
+    if (!strcmp(c->info->choices[i], c->label)) {
+      c->clash = c->clash || (c->index >= 0 && c->index != i);
+      c->index = i;
     }
   }
-  if (!cmd) {
-    return line_error(origin, "unknown command '%s'", argv[0]);
-  }
-  if (argc - 1 != cmd->n_args) {
-    return line_error(origin, "'%s' takes %d argument%s, not %d: %s", cmd->name,
-                      cmd->n_args, cmd->n_args == 1 ? "" : "s", argc - 1,
-                      cmd->usage);
-  }
+}
 
-  const char* const name    = cmd->name;
+/* The number of choice `label` of MODULE's `param`, as patch files accept
+   it: looked up in the kinds MODULE has in the patches and create lines
+   seen, else in every kind with such a parameter. */
+static bool
+resolve_label(const Host* const host,
+              const char* const origin,
+              char** const      argv,
+              double* const     value)
+{
+  Choice c     = { argv[3], -1, false, NULL };
+  bool   named = false;
+  for (uint32_t k = 0; k < host->n_known; ++k) {
+    if (!strcmp(host->known[k].name, argv[1])) {
+      named = true;
+      consider(&c, host->known[k].kind, argv[2]);
+    }
+  }
+  for (uint32_t k = 0; !named && k < ch_registry_count(); ++k) {
+    consider(&c, ch_registry_at(k), argv[2]);
+  }
+  if (c.index >= 0 && !c.clash) {
+    *value = (double)c.index;
+    return true;
+  }
+  if (c.clash) {
+    return line_error(origin,
+                      "'%s' is a different number for different kinds with "
+                      "a '%s' parameter: give the number (docs/modules.md)",
+                      argv[3], argv[2]);
+  }
+  char   labels[256] = "";
+  size_t used        = 0;
+  for (int i = 0; c.info && c.info->choices[i] && used < sizeof(labels); ++i) {
+    used += (size_t)snprintf(labels + used, sizeof(labels) - used, "%s%s",
+                             i ? ", " : "", c.info->choices[i]);
+  }
+  return line_error(origin, "bad value '%s' (a number%s%s)", argv[3],
+                    c.info ? " or one of: " : "", labels);
+}
+
+/* note-on, note-off, cc, bend: MIDI on channel 1 */
+static bool
+script_midi(Host* const       host,
+            const char* const origin,
+            const int64_t     frame,
+            char** const      argv)
+{
+  const char* const name    = argv[0];
+  const bool        note_on = !strcmp(name, "note-on");
   long              a       = 0;
   long              b       = 0;
-  double            x       = 0.0;
-  const bool        note_on = !strcmp(name, "note-on");
+  uint8_t           midi[3] = { 0, 0, 0 };
   if (note_on || !strcmp(name, "note-off")) {
     if (!parse_note(argv[1], &a)) {
       return line_error(origin, "bad note '%s' (0..127 or a name like A4)",
@@ -417,28 +553,38 @@ script_command(Host* const       host,
     if (note_on && (!parse_long(argv[2], &b) || b < 0 || b > 127)) {
       return line_error(origin, "bad velocity '%s' (0..127)", argv[2]);
     }
-    const uint8_t midi[3] = { note_on ? 0x90 : 0x80, (uint8_t)a, (uint8_t)b };
-    return add_midi(host, frame, midi, 3, origin);
-  }
-  if (!strcmp(name, "cc")) {
+    midi[0] = note_on ? 0x90 : 0x80;
+  } else if (!strcmp(name, "cc")) {
     if (!parse_long(argv[1], &a) || a < 0 || a > 127) {
       return line_error(origin, "bad controller number '%s' (0..127)", argv[1]);
     }
     if (!parse_long(argv[2], &b) || b < 0 || b > 127) {
       return line_error(origin, "bad controller value '%s' (0..127)", argv[2]);
     }
-    const uint8_t midi[3] = { 0xB0, (uint8_t)a, (uint8_t)b };
-    return add_midi(host, frame, midi, 3, origin);
-  }
-  if (!strcmp(name, "bend")) {
+    midi[0] = 0xB0;
+  } else { /* bend */
     if (!parse_long(argv[1], &a) || a < -8192 || a > 8191) {
       return line_error(origin, "bad bend '%s' (-8192..8191)", argv[1]);
     }
-    const long    v       = a + 8192;
-    const uint8_t midi[3] = { 0xE0, (uint8_t)(v & 0x7F),
-                              (uint8_t)((v >> 7) & 0x7F) };
-    return add_midi(host, frame, midi, 3, origin);
+    midi[0] = 0xE0;
+    b       = ((a + 8192) >> 7) & 0x7F;
+    a       = (a + 8192) & 0x7F;
   }
+  midi[1] = (uint8_t)a;
+  midi[2] = (uint8_t)b;
+  return add_midi(host, frame, midi, 3, origin);
+}
+
+/* program, macro, gain: control ports */
+static bool
+script_port(Host* const       host,
+            const char* const origin,
+            const int64_t     frame,
+            char** const      argv)
+{
+  const char* const name = argv[0];
+  long              a    = 0;
+  double            x    = 0.0;
   if (!strcmp(name, "program")) {
     if (host->port_program < 0) {
       return line_error(origin, "the plugin has no program port");
@@ -461,38 +607,59 @@ script_command(Host* const       host,
     return add_port(host, frame, host->port_macro[a - 1], (float)x, false,
                     origin);
   }
-  if (!strcmp(name, "gain")) {
-    if (!parse_double(argv[1], &x) || x < -60.0 || x > 12.0) {
-      return line_error(origin, "bad gain '%s' (-60..12 dB)", argv[1]);
-    }
-    if (host->port_gain < 0) {
-      return line_error(origin, "the plugin has no gain port");
-    }
-    return add_port(host, frame, host->port_gain, (float)x, false, origin);
+  /* gain */
+  if (!parse_double(argv[1], &x) || x < -60.0 || x > 12.0) {
+    return line_error(origin, "bad gain '%s' (-60..12 dB)", argv[1]);
   }
-  if (!strcmp(name, "load")) {
+  if (host->port_gain < 0) {
+    return line_error(origin, "the plugin has no gain port");
+  }
+  return add_port(host, frame, host->port_gain, (float)x, false, origin);
+}
+
+/* load, commit, abort: whole-patch messages */
+static bool
+script_patch(Host* const       host,
+             const char* const file,
+             const char* const origin,
+             const int64_t     frame,
+             char** const      argv)
+{
+  if (!strcmp(argv[0], "load")) {
     char* const path = resolve_path(argv[1], file);
     if (!path) {
       return line_error(origin, "cannot open '%s': %s", argv[1],
                         strerror(errno));
     }
     const bool ok =
-      check_patch(path, origin) && add_load(host, frame, path, origin);
+      check_patch(host, path, origin) && add_load(host, frame, path, origin);
     free(path);
     return ok;
   }
-  if (!strcmp(name, "commit")) {
-    return add_simple(host, frame, CH_MSG_COMMIT, origin);
-  }
-  if (!strcmp(name, "abort")) {
-    return add_simple(host, frame, CH_MSG_ABORT, origin);
-  }
+  return add_simple(host, frame,
+                    !strcmp(argv[0], "commit") ? CH_MSG_COMMIT : CH_MSG_ABORT,
+                    origin);
+}
 
-  /* Messages with module names: the plugin checks the names. */
+/* create, delete, connect, disconnect, set, gate: messages with module
+   names, which the plugin checks */
+static bool
+script_edit(Host* const       host,
+            const char* const origin,
+            const int64_t     frame,
+            char** const      argv)
+{
+  const char* const name = argv[0];
+  double            x    = 0.0;
+  if (!strcmp(name, "set") && !parse_double(argv[3], &x) &&
+      !resolve_label(host, origin, argv, &x)) {
+    return false;
+  }
   ChMsg msg = ch_msg_init(CH_MSG_CREATE);
   if (!strcmp(name, "create")) {
     msg.module      = argv[1];
     msg.module_kind = argv[2];
+    know(host, argv[1], ch_registry_find(argv[2]));
   } else if (!strcmp(name, "delete")) {
     msg        = ch_msg_init(CH_MSG_DELETE);
     msg.module = argv[1];
@@ -501,9 +668,6 @@ script_command(Host* const       host,
     msg.from = argv[1];
     msg.to   = argv[2];
   } else if (!strcmp(name, "set")) {
-    if (!parse_double(argv[3], &x)) {
-      return line_error(origin, "bad value '%s' (a number)", argv[3]);
-    }
     msg        = ch_msg_init(CH_MSG_SET);
     msg.module = argv[1];
     msg.param  = argv[2];
@@ -518,6 +682,45 @@ script_command(Host* const       host,
     msg.value  = on ? 1.0f : 0.0f;
   }
   return add_msg(host, frame, &msg, false, origin);
+}
+
+/* Parses and queues the command in `argv` (after the time). */
+static bool
+script_command(Host* const       host,
+               const char* const file,
+               const char* const origin,
+               const int64_t     frame,
+               char** const      argv,
+               const int         argc)
+{
+  const Command* cmd = NULL;
+  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); ++i) {
+    if (!strcmp(argv[0], commands[i].name)) {
+      cmd = &commands[i];
+    }
+  }
+  if (!cmd) {
+    return line_error(origin, "unknown command '%s'", argv[0]);
+  }
+  if (argc - 1 != cmd->n_args) {
+    return line_error(origin, "'%s' takes %d argument%s, not %d: %s", cmd->name,
+                      cmd->n_args, cmd->n_args == 1 ? "" : "s", argc - 1,
+                      cmd->usage);
+  }
+  const char* const name = cmd->name;
+  if (!strcmp(name, "note-on") || !strcmp(name, "note-off") ||
+      !strcmp(name, "cc") || !strcmp(name, "bend")) {
+    return script_midi(host, origin, frame, argv);
+  }
+  if (!strcmp(name, "program") || !strcmp(name, "macro") ||
+      !strcmp(name, "gain")) {
+    return script_port(host, origin, frame, argv);
+  }
+  if (!strcmp(name, "load") || !strcmp(name, "commit") ||
+      !strcmp(name, "abort")) {
+    return script_patch(host, file, origin, frame, argv);
+  }
+  return script_edit(host, origin, frame, argv);
 }
 
 /* Reads the script; reports every bad line, and fails if there was one. */
@@ -544,9 +747,12 @@ read_script(Host* const host, const char* const path)
       }
       continue;
     }
-    char* const hash = strchr(line, '#');
-    if (hash) {
-      *hash = '\0';
+    /* '#' starts a comment at the start of a word only: F#3 is a note. */
+    for (char* c = line; *c; ++c) {
+      if (*c == '#' && (c == line || isspace((unsigned char)c[-1]))) {
+        *c = '\0';
+        break;
+      }
     }
     char* argv[8];
     int   argc = 0;
@@ -728,6 +934,12 @@ find_ports(Host* const host)
   if (host->port_gain >= 0) {
     host->port_values[host->port_gain] = host->opt.gain_db;
   }
+  /* The plugin's limiter is off: ours (the same) runs after it, so that
+     it can report what it did. */
+  host->port_limiter = port_by_symbol(host, "limiter");
+  if (host->port_limiter >= 0) {
+    host->port_values[host->port_limiter] = 0.0f;
+  }
   return ok;
 }
 
@@ -891,13 +1103,34 @@ typedef struct {
   bool   non_finite;
 } Stats;
 
+/* The plugin's limiter, applied here (the plugin's own is switched off)
+   with the same code and settings, so that the output is what the plugin
+   would give and we can say how much it did. */
+static void
+limit(Host* const host, const uint32_t n)
+{
+  float* const left  = host->out[0];
+  float* const right = host->out[1];
+  for (uint32_t i = 0; i < n; ++i) {
+    const float before = fmaxf(fabsf(left[i]), fabsf(right[i]));
+    ch_limiter_process(&host->limiter, &left[i], &right[i], 1);
+    const float after = fmaxf(fabsf(left[i]), fabsf(right[i]));
+    if (after < before) {
+      ++host->limited.frames;
+      host->limited.least = fminf(host->limited.least, after / before);
+    }
+  }
+}
+
 static bool
 write_frames(Host* const    host,
-             SNDFILE* const file,
              const uint32_t n,
              float* const   interleaved,
              Stats* const   stats)
 {
+  if (!host->opt.no_limiter) {
+    limit(host, n);
+  }
   for (uint32_t i = 0; i < n; ++i) {
     for (uint32_t c = 0; c < 2; ++c) {
       const float x = host->out[c][i];
@@ -909,7 +1142,9 @@ write_frames(Host* const    host,
       stats->sum_squares += (double)x * (double)x;
     }
   }
-  return sf_writef_float(file, interleaved, n) == (sf_count_t)n;
+  return host->pcm
+           ? sf_writef_float(host->pcm, interleaved, n) == (sf_count_t)n
+           : ch_wav_write(&host->wav, interleaved, n);
 }
 
 static int
@@ -929,10 +1164,7 @@ compare_events(const void* const a, const void* const b)
    the block size; control ports change between blocks, so blocks are also
    split where they change. */
 static bool
-render(Host* const    host,
-       SNDFILE* const file,
-       const int64_t  total,
-       Stats* const   stats)
+render(Host* const host, const int64_t total, Stats* const stats)
 {
   Event* const   events   = host->list.events;
   const uint32_t n_events = host->list.n;
@@ -988,8 +1220,9 @@ render(Host* const    host,
     }
     const uint32_t n = (uint32_t)(end - pos);
     run_cycle(host, pos, n);
-    if (!write_frames(host, file, n, interleaved, stats)) {
-      fail("cannot write %s: %s", host->opt.output, sf_strerror(file));
+    if (!write_frames(host, n, interleaved, stats)) {
+      fail("cannot write %s: %s", host->opt.output,
+           host->pcm ? sf_strerror(host->pcm) : strerror(errno));
       ok = false;
     }
     pos = end;
@@ -1022,6 +1255,7 @@ usage(FILE* const out)
           "  --block N         frames per run(), 1..%u (default 256)\n"
           "  --gain DB         output gain port, -60..12 (default 0)\n"
           "  --format F        'float' (32-bit, default) or '24' (PCM)\n"
+          "  --no-limiter      no safety limiter (default: on, at -0.5 dBFS)\n"
           "  --bundle DIR      load the plugin from this bundle (default:\n"
           "                    %s)\n"
           "  --lv2-path        find the plugin in LV2_PATH instead\n"
@@ -1035,6 +1269,56 @@ usage(FILE* const out)
           "Exit status: 0 ok, 1 bad input or failure, 2 the plugin answered\n"
           "ch:Error, 3 the output is silent.\n",
           PROG, MAX_BLOCK, CH_BUNDLE_DIR[0] ? CH_BUNDLE_DIR : "none");
+}
+
+/* An option with a value; false (and a message) if the value is bad. */
+static bool
+value_option(Options* const opt, const char* const arg, const char* value)
+{
+  double x = 0.0;
+  long   l = 0;
+  if (!strcmp(arg, "--patch")) {
+    opt->patch = value;
+  } else if (!strcmp(arg, "--script")) {
+    opt->script = value;
+  } else if (!strcmp(arg, "--midi")) {
+    opt->midi = value;
+  } else if (!strcmp(arg, "-o") || !strcmp(arg, "--output")) {
+    opt->output = value;
+  } else if (!strcmp(arg, "--bundle")) {
+    opt->bundle = value;
+  } else if (!strcmp(arg, "--length")) {
+    if (!parse_double(value, &x) || x <= 0.0 || x > 86400.0) {
+      fail("bad --length '%s' (seconds, more than 0)", value);
+      return false;
+    }
+    opt->length = x;
+  } else if (!strcmp(arg, "--rate")) {
+    if (!parse_long(value, &l) || l < 8000 || l > 768000) {
+      fail("bad --rate '%s' (8000..768000 Hz)", value);
+      return false;
+    }
+    opt->rate = (uint32_t)l;
+  } else if (!strcmp(arg, "--block")) {
+    if (!parse_long(value, &l) || l < 1 || l > (long)MAX_BLOCK) {
+      fail("bad --block '%s' (1..%u frames)", value, MAX_BLOCK);
+      return false;
+    }
+    opt->block = (uint32_t)l;
+  } else if (!strcmp(arg, "--gain")) {
+    if (!parse_double(value, &x) || x < -60.0 || x > 12.0) {
+      fail("bad --gain '%s' (-60..12 dB)", value);
+      return false;
+    }
+    opt->gain_db = (float)x;
+  } else { /* --format */
+    if (strcmp(value, "float") && strcmp(value, "24")) {
+      fail("bad --format '%s' (float or 24)", value);
+      return false;
+    }
+    opt->pcm24 = !strcmp(value, "24");
+  }
+  return true;
 }
 
 static bool
@@ -1071,48 +1355,12 @@ parse_args(Options* const opt, const int argc, char** const argv)
       return false;
     }
 
-    double x = 0.0;
-    long   l = 0;
-    if (!strcmp(arg, "--patch")) {
-      opt->patch = value;
-    } else if (!strcmp(arg, "--script")) {
-      opt->script = value;
-    } else if (!strcmp(arg, "--midi")) {
-      opt->midi = value;
-    } else if (!strcmp(arg, "-o") || !strcmp(arg, "--output")) {
-      opt->output = value;
-    } else if (!strcmp(arg, "--bundle")) {
-      opt->bundle = value;
-    } else if (!strcmp(arg, "--length")) {
-      if (!parse_double(value, &x) || x <= 0.0 || x > 86400.0) {
-        fail("bad --length '%s' (seconds, more than 0)", value);
+    if (needs_value) {
+      if (!value_option(opt, arg, value)) {
         return false;
       }
-      opt->length = x;
-    } else if (!strcmp(arg, "--rate")) {
-      if (!parse_long(value, &l) || l < 8000 || l > 768000) {
-        fail("bad --rate '%s' (8000..768000 Hz)", value);
-        return false;
-      }
-      opt->rate = (uint32_t)l;
-    } else if (!strcmp(arg, "--block")) {
-      if (!parse_long(value, &l) || l < 1 || l > (long)MAX_BLOCK) {
-        fail("bad --block '%s' (1..%u frames)", value, MAX_BLOCK);
-        return false;
-      }
-      opt->block = (uint32_t)l;
-    } else if (!strcmp(arg, "--gain")) {
-      if (!parse_double(value, &x) || x < -60.0 || x > 12.0) {
-        fail("bad --gain '%s' (-60..12 dB)", value);
-        return false;
-      }
-      opt->gain_db = (float)x;
-    } else if (!strcmp(arg, "--format")) {
-      if (strcmp(value, "float") && strcmp(value, "24")) {
-        fail("bad --format '%s' (float or 24)", value);
-        return false;
-      }
-      opt->pcm24 = !strcmp(value, "24");
+    } else if (!strcmp(arg, "--no-limiter")) {
+      opt->no_limiter = true;
     } else if (!strcmp(arg, "--lv2-path")) {
       opt->lv2_path = true;
     } else if (!strcmp(arg, "--keep-going")) {
@@ -1159,45 +1407,34 @@ host_free(Host* const host)
   free(host->out[0]);
   free(host->out[1]);
   free(host->dummy);
+  free(host->known);
   ch_host_clear(&host->lv2);
 }
 
-static int
-run_host(Host* const host)
+/* The --patch, script and MIDI file as events, sorted; the length. */
+static bool
+read_inputs(Host* const host, int64_t* const total)
 {
   const Options* const opt = &host->opt;
-
-  ch_host_init(&host->lv2, PROG);
-  host->lv2.verbose   = opt->verbose;
-  host->lv2.typed_log = true;
-  ch_uris_map(&host->uris, &host->lv2.map);
-  host->atom_Chunk = ch_host_map(&host->lv2, LV2_ATOM__Chunk);
-  lv2_atom_forge_init(&host->forge, &host->lv2.map);
-
-  if (!load_plugin(host) || !find_ports(host)) {
-    return 1;
-  }
-
-  /* Inputs, in the order they play at equal times */
   if (opt->patch) {
     char* const path = realpath(opt->patch, NULL);
     if (!path) {
       fail("cannot open patch '%s': %s", opt->patch, strerror(errno));
-      return 1;
+      return false;
     }
     char origin[PATH_MAX + 16];
     snprintf(origin, sizeof(origin), "--patch %s", opt->patch);
-    const bool ok = check_patch(path, PROG) &&
+    const bool ok = check_patch(host, path, PROG) &&
                     add_load(host, 0, path, origin) &&
                     add_simple(host, 0, CH_MSG_COMMIT, origin);
     free(path);
     if (!ok) {
-      return 1;
+      return false;
     }
   }
   if ((opt->script && !read_script(host, opt->script)) ||
       (opt->midi && !read_midi(host, opt->midi))) {
-    return 1;
+    return false;
   }
   qsort(host->list.events, host->list.n, sizeof(Event), compare_events);
 
@@ -1206,76 +1443,99 @@ run_host(Host* const host)
     last =
       host->list.events[i].frame > last ? host->list.events[i].frame : last;
   }
-  const int64_t total = opt->length > 0.0
-                          ? (int64_t)llround(opt->length * opt->rate)
-                          : last + 2 * (int64_t)opt->rate;
+  *total = opt->length > 0.0 ? (int64_t)llround(opt->length * opt->rate)
+                             : last + 2 * (int64_t)opt->rate;
+  return true;
+}
 
-  /* Buffers */
-  host->control_cap = 64u * 1024u;
-  host->control     = (uint8_t*)calloc(1, host->control_cap);
-  host->notify      = (LV2_Atom_Sequence*)calloc(1, NOTIFY_SIZE);
-  host->out[0]      = (float*)calloc(opt->block, sizeof(float));
-  host->out[1]      = (float*)calloc(opt->block, sizeof(float));
-  host->dummy       = (float*)calloc(opt->block, sizeof(float));
+/* Buffers, the instance and the output file. */
+static bool
+start(Host* const host)
+{
+  const Options* const opt = &host->opt;
+  host->control_cap        = 64u * 1024u;
+  host->control            = (uint8_t*)calloc(1, host->control_cap);
+  host->notify             = (LV2_Atom_Sequence*)calloc(1, NOTIFY_SIZE);
+  host->out[0]             = (float*)calloc(opt->block, sizeof(float));
+  host->out[1]             = (float*)calloc(opt->block, sizeof(float));
+  host->dummy              = (float*)calloc(opt->block, sizeof(float));
   if (!host->control || !host->notify || !host->out[0] || !host->out[1] ||
       !host->dummy) {
     fail("out of memory");
-    return 1;
+    return false;
   }
   control_clear(host);
-
-  /* The instance */
   const ChHostSettings settings = { opt->rate, opt->block, 0, NOTIFY_SIZE,
                                     true };
   if (!ch_host_instantiate(&host->lv2, &settings)) {
-    return 1;
+    return false;
   }
   connect_ports(host);
 
-  /* Output */
+  if (!opt->pcm24) {
+    if (!ch_wav_open(&host->wav, opt->output, opt->rate, 2)) {
+      fail("cannot write '%s': %s", opt->output, strerror(errno));
+      return false;
+    }
+    return true;
+  }
   SF_INFO info;
   memset(&info, 0, sizeof(info));
   info.samplerate = (int)opt->rate;
   info.channels   = 2;
-  info.format =
-    SF_FORMAT_WAV | (opt->pcm24 ? SF_FORMAT_PCM_24 : SF_FORMAT_FLOAT);
-  SNDFILE* const file = sf_open(opt->output, SFM_WRITE, &info);
-  if (!file) {
+  info.format     = SF_FORMAT_WAV | SF_FORMAT_PCM_24;
+  if (!(host->pcm = sf_open(opt->output, SFM_WRITE, &info))) {
     fail("cannot write '%s': %s", opt->output, sf_strerror(NULL));
-    return 1;
+    return false;
   }
   /* No PEAK chunk: it holds a time stamp, and equal renders should give
-     equal files.  Clip rather than wrap in 24-bit. */
-  sf_command(file, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);
-  sf_command(file, SFC_SET_CLIPPING, NULL, SF_TRUE);
+     equal files.  Clip rather than wrap. */
+  sf_command(host->pcm, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);
+  sf_command(host->pcm, SFC_SET_CLIPPING, NULL, SF_TRUE);
+  return true;
+}
 
-  Stats stats = { 0.0, 0.0, false };
-  lilv_instance_activate(host->lv2.instance);
-  const bool ok = render(host, file, total, &stats);
-  lilv_instance_deactivate(host->lv2.instance);
-  if (sf_close(file)) {
-    fail("cannot finish '%s'", opt->output);
-    return 1;
+/* What the limiter did: a new user should not wonder why a chord is
+   pinned at -0.5 dBFS. */
+static void
+report_limiter(const Host* const host)
+{
+  if (host->opt.quiet || host->opt.no_limiter) {
+    return;
   }
-  if (!ok) {
-    return 1;
+  if (!host->limited.frames) {
+    fprintf(stderr, "%s: limiter: never engaged\n", PROG);
+    return;
   }
+  fprintf(stderr,
+          "%s: limiter: engaged for %.3f s, most gain reduction %.1f dB "
+          "(lower the levels or --gain to avoid it; --no-limiter turns "
+          "it off)\n",
+          PROG, (double)host->limited.frames / host->opt.rate,
+          -20.0 * log10((double)host->limited.least));
+}
 
-  const double seconds = (double)total / opt->rate;
-  const double rms     = sqrt(stats.sum_squares / (2.0 * (double)total));
+/* The summary and the exit status. */
+static int
+finish(Host* const host, const int64_t total, const Stats* const stats)
+{
+  const Options* const opt     = &host->opt;
+  const double         seconds = (double)total / opt->rate;
+  const double         rms = sqrt(stats->sum_squares / (2.0 * (double)total));
   if (!opt->quiet) {
     fprintf(
       stderr,
       "%s: wrote %s: %.3f s, %u Hz, stereo %s, peak %.1f dBFS, "
       "RMS %.1f dBFS\n",
       PROG, opt->output, seconds, opt->rate, opt->pcm24 ? "24-bit" : "float",
-      20.0 * log10(fmax(stats.peak, 1e-12)), 20.0 * log10(fmax(rms, 1e-12)));
+      20.0 * log10(fmax(stats->peak, 1e-12)), 20.0 * log10(fmax(rms, 1e-12)));
   }
-  if (stats.non_finite) {
+  report_limiter(host);
+  if (stats->non_finite) {
     fail("warning: the output has non-finite samples");
   }
-  if (stats.peak > 1.0) {
-    fail("warning: the output exceeds 0 dBFS (peak %.2f)%s", stats.peak,
+  if (stats->peak > 1.0) {
+    fail("warning: the output exceeds 0 dBFS (peak %.2f)%s", stats->peak,
          opt->pcm24 ? ": clipped" : "");
   }
   if (host->n_errors) {
@@ -1283,11 +1543,49 @@ run_host(Host* const host)
          host->n_errors == 1 ? "" : "s");
     return opt->keep_going ? 0 : EXIT_PLUGIN_ERROR;
   }
-  if (stats.peak < SILENCE) {
+  if (stats->peak < SILENCE) {
     fail("warning: the output is silent");
     return opt->keep_going ? 0 : EXIT_SILENT;
   }
   return 0;
+}
+
+static int
+run_host(Host* const host)
+{
+  const Options* const opt = &host->opt;
+  ch_host_init(&host->lv2, PROG);
+  host->lv2.verbose   = opt->verbose;
+  host->lv2.typed_log = true;
+  ch_uris_map(&host->uris, &host->lv2.map);
+  host->atom_Chunk = ch_host_map(&host->lv2, LV2_ATOM__Chunk);
+  lv2_atom_forge_init(&host->forge, &host->lv2.map);
+  if (!load_plugin(host) || !find_ports(host)) {
+    return 1;
+  }
+  know_bank(host);
+
+  int64_t total = 0;
+  if (!read_inputs(host, &total) || !start(host)) {
+    return 1;
+  }
+  /* The same limiter as the plugin's (plugin/plugin.c), run here. */
+  ch_limiter_init(&host->limiter, (float)opt->rate, CH_LIMITER_CEILING,
+                  CH_LIMITER_RELEASE);
+  host->limited.least = 1.0f;
+
+  Stats stats = { 0.0, 0.0, false };
+  lilv_instance_activate(host->lv2.instance);
+  const bool ok = render(host, total, &stats);
+  lilv_instance_deactivate(host->lv2.instance);
+  const bool closed =
+    host->pcm ? !sf_close(host->pcm) : ch_wav_close(&host->wav);
+  host->pcm = NULL;
+  if (!closed) {
+    fail("cannot finish '%s'", opt->output);
+    return 1;
+  }
+  return ok ? finish(host, total, &stats) : 1;
 }
 
 int
