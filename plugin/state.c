@@ -94,34 +94,75 @@ save(LV2_Handle                instance,
   return st;
 }
 
+/* The saved patch file's path, made absolute if the host maps paths,
+   into `path` ("" if none was saved). */
+static void
+saved_patch_file(const Chronus* const              self,
+                 const LV2_State_Retrieve_Function retrieve,
+                 const LV2_State_Handle            handle,
+                 const LV2_Feature* const* const   features,
+                 char* const                       path,
+                 const size_t                      size)
+{
+  size_t            len   = 0;
+  uint32_t          type  = 0;
+  uint32_t          vflag = 0;
+  const char* const saved =
+    (const char*)retrieve(handle, self->uris.ch_patchFile, &len, &type, &vflag);
+  const bool ok = saved && len && !saved[len - 1u];
+  const LV2_State_Map_Path* const map = map_path_feature(features);
+  char* const absolute = ok && map ? map->absolute_path(map->handle, saved)
+                                   : NULL;
+  snprintf(path, size, "%s", absolute ? absolute : ok ? saved : "");
+  if (absolute) {
+    free_host_path(features, absolute);
+  }
+}
+
 /* Watch the saved patch file again.  Its stamp starts blank, so the first
    poll reads the file: what is on disk now wins over the saved text. */
 static void
-restore_patch_file(Chronus* const                    self,
-                   const LV2_State_Retrieve_Function retrieve,
-                   const LV2_State_Handle            handle,
-                   const LV2_Feature* const* const   features)
+watch_patch_file(Chronus* const self, const char* const path)
 {
-  size_t            size  = 0;
-  uint32_t          type  = 0;
-  uint32_t          vflag = 0;
-  const char* const saved = (const char*)retrieve(
-    handle, self->uris.ch_patchFile, &size, &type, &vflag);
-  const LV2_State_Map_Path* const map = map_path_feature(features);
-  char* const       absolute = saved && size && !saved[size - 1u] && map
-                                 ? map->absolute_path(map->handle, saved)
-                                 : NULL;
-  const char* const path =
-    absolute ? absolute : (saved && size && !saved[size - 1u] ? saved : "");
-
   pthread_mutex_lock(&self->lock);
   snprintf(self->patch_file, sizeof(self->patch_file), "%s", path);
   memset(&self->file_stamp, 0, sizeof(self->file_stamp));
   atomic_store(&self->watching, self->patch_file[0] != '\0');
   pthread_mutex_unlock(&self->lock);
-  if (absolute) {
-    free_host_path(features, absolute);
+}
+
+/* Reads the patch the state holds into `model`: its ch:patch text, or
+   else, for a state that names only a ch:patchFile (one written by hand
+   for `jalv -l`, say), that file.  CH_ERR_NO_LINK if it holds neither;
+   CH_ERR_RANGE if ch:patch is not a string. */
+static ChStatus
+read_saved_patch(const Chronus* const              self,
+                 const LV2_State_Retrieve_Function retrieve,
+                 const LV2_State_Handle            handle,
+                 const char* const                 file,
+                 ChModel* const                    model,
+                 ChError* const                    err)
+{
+  size_t            size  = 0;
+  uint32_t          type  = 0;
+  uint32_t          vflag = 0;
+  const char* const text =
+    (const char*)retrieve(handle, self->uris.ch_patch, &size, &type, &vflag);
+  if (text && (type != self->uris.atom_String || !size || text[size - 1u])) {
+    return ch_error(err, CH_ERR_RANGE, "ch:patch is not a string");
   }
+  if (text) {
+    return ch_patch_read(model, text, size - 1u, err);
+  }
+  if (file[0]) {
+    ChError        inner;
+    const ChStatus st = ch_patch_read_file(model, file, &inner);
+    return st ? ch_error(err, st, "the state has no ch:patch, and its "
+                                  "ch:patchFile cannot be loaded: %s",
+                         inner.msg)
+              : CH_SUCCESS;
+  }
+  return CH_ERR_NO_LINK;
 }
 
 /* The saved ch:program (an Int, or a Long as Turtle integers may be read),
@@ -155,29 +196,23 @@ restore(LV2_Handle                  instance,
         const LV2_Feature* const*   features)
 {
   (void)flags;
-  (void)features;
-  Chronus* const    self  = (Chronus*)instance;
-  size_t            size  = 0;
-  uint32_t          type  = 0;
-  uint32_t          vflag = 0;
-  const char* const text =
-    (const char*)retrieve(handle, self->uris.ch_patch, &size, &type, &vflag);
-  if (!text) {
+  Chronus* const self = (Chronus*)instance;
+  char           file[sizeof(self->patch_file)];
+  ChError        err;
+  ch_error_clear(&err);
+  saved_patch_file(self, retrieve, handle, features, file, sizeof(file));
+  ChModel* const model = ch_model_new();
+  const ChStatus st =
+    model ? read_saved_patch(self, retrieve, handle, file, model, &err)
+          : ch_error(&err, CH_ERR_NO_MEMORY, "out of memory");
+  if (st == CH_ERR_NO_LINK) {
+    ch_model_free(model);
     return LV2_STATE_SUCCESS; /* nothing of ours saved: keep playing */
   }
-  if (type != self->uris.atom_String || !size || text[size - 1u]) {
-    lv2_log_error(&self->logger,
-                  "chronus: restore: ch:patch is not a string\n");
-    return LV2_STATE_ERR_BAD_TYPE;
-  }
-
-  ChError        err;
-  ChModel* const model = ch_model_new();
-  ch_error_clear(&err);
-  if (!model || ch_patch_read(model, text, size - 1u, &err)) {
+  if (st) {
     lv2_log_error(&self->logger, "chronus: restore: %s\n", err.msg);
     ch_model_free(model);
-    return LV2_STATE_ERR_UNKNOWN;
+    return st == CH_ERR_RANGE ? LV2_STATE_ERR_BAD_TYPE : LV2_STATE_ERR_UNKNOWN;
   }
 
   /* Build and publish under the worker's lock, so no edit or commit
@@ -205,7 +240,7 @@ restore(LV2_Handle                  instance,
     lv2_log_error(&self->logger, "chronus: restore: %s\n", err.msg);
     return LV2_STATE_ERR_UNKNOWN;
   }
-  restore_patch_file(self, retrieve, handle, features);
+  watch_patch_file(self, file);
   return LV2_STATE_SUCCESS;
 }
 

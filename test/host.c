@@ -232,6 +232,7 @@ struct HostImpl {
 
   /* Features */
   LV2_Log_Log         log;
+  char                last_log[1024]; /* the plugin's last log message */
   LV2_Worker_Schedule schedule;
   LV2_Options_Option  options[5];
   float               opt_rate;
@@ -310,9 +311,13 @@ struct HostImpl {
 static int
 log_vprintf(LV2_Log_Handle handle, LV2_URID type, const char* fmt, va_list ap)
 {
-  (void)handle;
-  const char* const t = unmap_uri(NULL, type);
-  const char* const h = t && strchr(t, '#') ? strchr(t, '#') + 1 : "log";
+  Host* const       host = (Host*)handle;
+  const char* const t    = unmap_uri(NULL, type);
+  const char* const h    = t && strchr(t, '#') ? strchr(t, '#') + 1 : "log";
+  va_list           copy;
+  va_copy(copy, ap);
+  vsnprintf(host->last_log, sizeof(host->last_log), fmt, copy);
+  va_end(copy);
   fprintf(stderr, "  [plugin %s] ", h);
   return vfprintf(stderr, fmt, ap);
 }
@@ -1398,6 +1403,12 @@ void
 host_state_restore_from_thread(Host* h, const LilvState* state)
 {
   lilv_state_restore(state, h->instance, NULL, NULL, 0, h->features);
+}
+
+const char*
+host_last_log(const Host* h)
+{
+  return h->last_log;
 }
 
 char*

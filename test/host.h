@@ -227,6 +227,9 @@ int host_state_restore(Host* host, const LilvState* state);
 */
 void host_state_restore_from_thread(Host* host, const LilvState* state);
 
+/** The plugin's last log message ("" if none).  Not thread-safe. */
+const char* host_last_log(const Host* host);
+
 /** `state` as Turtle (free with lilv_free()), as a session file holds it. */
 char* host_state_to_string(const LilvState* state);
 

@@ -1170,6 +1170,65 @@ test_state_round_trip(void)
   host_free(a);
 }
 
+/* A state holding only ch:patchFile (as one written by hand for `jalv -l`
+   would) loads that file; one naming a missing file says why not and
+   changes nothing. */
+static void
+test_restore_patch_file_only(void)
+{
+  char dir[] = "/tmp/chronus-state-XXXXXX";
+  CHECK(mkdtemp(dir));
+  char path[256];
+  char text[1024];
+  snprintf(path, sizeof(path), "%s/live.ttl", dir);
+  CHECK(write_text(path, patch_y));
+  static const char* const state_fmt =
+    "@prefix lv2: <http://lv2plug.in/ns/lv2core#> .\n"
+    "@prefix pset: <http://lv2plug.in/ns/ext/presets#> .\n"
+    "@prefix state: <http://lv2plug.in/ns/ext/state#> .\n"
+    "<urn:chronus:test#state> a pset:Preset ;\n"
+    "  lv2:appliesTo <urn:chronus:synth> ;\n"
+    "  state:state [ <urn:chronus:patchFile> <file://%s> ] .\n";
+  Host* const h = host_new(HOST_WORKER_THREADED);
+  CHECK(h);
+  if (!h) {
+    return;
+  }
+  host_run(h, BLOCK);
+  snprintf(text, sizeof(text), state_fmt, path);
+  LilvState* const state = host_state_from_string(text);
+  CHECK(state);
+  if (state) {
+    CHECK(!host_state_restore(h, state));
+    host_run_frames(h, 24000, BLOCK);
+    CHECK_NEAR(tail_freq(h), C5, 0.5);
+    host_patch_get(h, 0, 1);
+    CHECK(run_until_answered(h, NULL, 1, 1, BLOCK));
+    const HostAnswer* const patch = host_find(h, HOST_ANSWER_PATCH, 1);
+    CHECK_STR_CONTAINS(patch ? patch->text : NULL, "param:pitch 1 ;");
+  }
+  lilv_state_free(state);
+
+  snprintf(path, sizeof(path), "%s/missing.ttl", dir);
+  snprintf(text, sizeof(text), state_fmt, path);
+  LilvState* const missing = host_state_from_string(text);
+  CHECK(missing);
+  if (missing) {
+    CHECK(!host_state_restore(h, missing));
+    CHECK_STR_CONTAINS(host_last_log(h),
+                       "restore: the state has no ch:patch, and its "
+                       "ch:patchFile cannot be loaded: ");
+    CHECK_STR_CONTAINS(host_last_log(h), "missing.ttl: No such file");
+    host_run_frames(h, 24000, BLOCK);
+    CHECK_NEAR(tail_freq(h), C5, 0.5); /* still the file restored before */
+  }
+  lilv_state_free(missing);
+  snprintf(path, sizeof(path), "%s/live.ttl", dir);
+  remove(path);
+  rmdir(dir);
+  host_free(h);
+}
+
 typedef struct {
   Host*            host;
   const LilvState* state;
@@ -1499,6 +1558,7 @@ main(void)
   RUN(test_patch_file_is_watched);
   RUN(test_watch_never_plays_empty_or_half);
   RUN(test_hostile_files_refused);
+  RUN(test_restore_patch_file_only);
   RUN(test_polyphonic_chord);
   RUN(test_safety_limiter_and_float_mode);
   RUN(test_set_right_after_commit);
