@@ -49,6 +49,9 @@ def configure(conf):
                        args=['--cflags', '--libs'])
     conf.check_cfg(package='smf', uselib_store='SMF',
                    args=['--cflags', '--libs'], mandatory=False)
+    # Only for tools/chronus-midi-send (a JACK MIDI client).
+    conf.check_cfg(package='jack', uselib_store='JACK',
+                   args=['--cflags', '--libs'], mandatory=False)
     conf.check_cc(lib='m', uselib_store='M')
     conf.check_cc(lib='dl', uselib_store='DL')
     conf.env.CFLAGS_PTHREAD = ['-pthread']
@@ -256,12 +259,22 @@ def build(bld):
                     use=tool_use)
         tool_use = ['chronus_tool_lib'] + tool_use
     for src in glob('tools/*.c'):
+        if src.name == 'chronus-midi-send.c':
+            continue
         bld.program(source=[src],
                     target='tools/' + os.path.splitext(src.name)[0],
                     idx=5,
                     includes=includes('src', 'plugin', 'tools'),
                     defines=defines + (['CH_HAVE_SMF=1'] if bld.env.LIB_SMF else []),
                     use=tool_use,
+                    install_path='${BINDIR}')
+    midi_send = bld.path.find_node('tools/chronus-midi-send.c')
+    if midi_send and bld.env.LIB_JACK:
+        bld.program(source=[midi_send, 'tools/lib/midi.c'],
+                    target='tools/chronus-midi-send',
+                    idx=7,
+                    includes=includes('tools'),
+                    use=['JACK', 'M', 'PTHREAD'],
                     install_path='${BINDIR}')
 
 

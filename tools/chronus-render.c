@@ -6,6 +6,7 @@
 #include "../src/patch.h"
 #include "../src/registry.h"
 #include "lib/lv2host.h"
+#include "lib/midi.h"
 #include "lib/wav.h"
 #include "protocol.h"
 
@@ -298,35 +299,6 @@ parse_long(const char* const text, long* const value)
   return end != text && !*end && !errno;
 }
 
-/* A MIDI note: a number 0..127 or a name such as C4, F#3, Bb2 (C4 = 60). */
-static bool
-parse_note(const char* const text, long* const note)
-{
-  if (parse_long(text, note)) {
-    return *note >= 0 && *note <= 127;
-  }
-  static const int steps[] = { 9, 11, 0, 2, 4, 5, 7 }; /* A B C D E F G */
-  const char       letter  = (char)toupper((unsigned char)text[0]);
-  if (letter < 'A' || letter > 'G') {
-    return false;
-  }
-  long        semitone = steps[letter - 'A'];
-  const char* rest     = text + 1;
-  if (*rest == '#') {
-    ++semitone;
-    ++rest;
-  } else if (*rest == 'b') {
-    --semitone;
-    ++rest;
-  }
-  long octave = 0;
-  if (!parse_long(rest, &octave) || octave < -1 || octave > 9) {
-    return false;
-  }
-  *note = 12 * (octave + 1) + semitone;
-  return *note >= 0 && *note <= 127;
-}
-
 /* The script */
 
 typedef struct {
@@ -533,46 +505,19 @@ resolve_label(const Host* const host,
                     c.info ? " or one of: " : "", labels);
 }
 
-/* note-on, note-off, cc, bend: MIDI on channel 1 */
+/* note-on, note-off, cc, bend: MIDI on channel 1 (tools/lib/midi.c) */
 static bool
 script_midi(Host* const       host,
             const char* const origin,
             const int64_t     frame,
-            char** const      argv)
+            char** const      argv,
+            const int         argc)
 {
-  const char* const name    = argv[0];
-  const bool        note_on = !strcmp(name, "note-on");
-  long              a       = 0;
-  long              b       = 0;
-  uint8_t           midi[3] = { 0, 0, 0 };
-  if (note_on || !strcmp(name, "note-off")) {
-    if (!parse_note(argv[1], &a)) {
-      return line_error(origin, "bad note '%s' (0..127 or a name like A4)",
-                        argv[1]);
-    }
-    if (note_on && (!parse_long(argv[2], &b) || b < 0 || b > 127)) {
-      return line_error(origin, "bad velocity '%s' (0..127)", argv[2]);
-    }
-    midi[0] = note_on ? 0x90 : 0x80;
-  } else if (!strcmp(name, "cc")) {
-    if (!parse_long(argv[1], &a) || a < 0 || a > 127) {
-      return line_error(origin, "bad controller number '%s' (0..127)", argv[1]);
-    }
-    if (!parse_long(argv[2], &b) || b < 0 || b > 127) {
-      return line_error(origin, "bad controller value '%s' (0..127)", argv[2]);
-    }
-    midi[0] = 0xB0;
-  } else { /* bend */
-    if (!parse_long(argv[1], &a) || a < -8192 || a > 8191) {
-      return line_error(origin, "bad bend '%s' (-8192..8191)", argv[1]);
-    }
-    midi[0] = 0xE0;
-    b       = ((a + 8192) >> 7) & 0x7F;
-    a       = (a + 8192) & 0x7F;
-  }
-  midi[1] = (uint8_t)a;
-  midi[2] = (uint8_t)b;
-  return add_midi(host, frame, midi, 3, origin);
+  uint8_t        midi[3];
+  char           why[256];
+  const uint32_t size = ch_midi_parse(argv, argc, midi, why, sizeof(why));
+  return size ? add_midi(host, frame, midi, size, origin)
+              : line_error(origin, "%s", why);
 }
 
 /* program, macro, gain: control ports */
@@ -710,7 +655,7 @@ script_command(Host* const       host,
   const char* const name = cmd->name;
   if (!strcmp(name, "note-on") || !strcmp(name, "note-off") ||
       !strcmp(name, "cc") || !strcmp(name, "bend")) {
-    return script_midi(host, origin, frame, argv);
+    return script_midi(host, origin, frame, argv, argc);
   }
   if (!strcmp(name, "program") || !strcmp(name, "macro") ||
       !strcmp(name, "gain")) {
