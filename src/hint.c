@@ -53,6 +53,22 @@ prefix_of(const char* const a, const char* const b)
   return len >= 2u && !strncmp(a, b, len);
 }
 
+/* True if `abbrev` (2 letters or more) could abbreviate `word`: the same
+   first letter and its letters in order in `word` (`lp` for `lowpass`). */
+static bool
+abbreviates(const char* const abbrev, const char* word)
+{
+  if (strlen(abbrev) < 2u || abbrev[0] != word[0]) {
+    return false;
+  }
+  for (const char* a = abbrev; *a; ++a, ++word) {
+    if (!(word = strchr(word, *a))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 const char*
 ch_hint_closest(const char* const word,
                 const void* const names,
@@ -66,7 +82,7 @@ ch_hint_closest(const char* const word,
   size_t      best_dist = (size_t)-1;
   for (size_t i = 0; i < count; ++i) {
     const char* const name = name_at(names, i, stride);
-    if (prefix_of(word, name)) {
+    if (prefix_of(word, name) || abbreviates(name, word)) {
       return name;
     }
     const size_t d = distance(word, name);

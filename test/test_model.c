@@ -82,6 +82,9 @@ test_hints(void)
   CHECK_STR_CONTAINS(err.msg, "did you mean 'cutoff'?");
   CHECK(ch_model_set(model, "l", "drve", 0.5f, &err));
   CHECK_STR_CONTAINS(err.msg, "did you mean 'drive'?");
+  CHECK(ch_model_connect(model, "f:lowpass", "l:in", &err) ==
+        CH_ERR_UNKNOWN_PORT);
+  CHECK_STR_CONTAINS(err.msg, "(did you mean 'lp'? its outputs: lp, bp, hp)");
   CHECK(ch_model_set(model, "l", "q", 0.5f, &err));
   CHECK(!strstr(err.msg, "did you mean"));
   ch_model_free(model);

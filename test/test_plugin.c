@@ -393,6 +393,41 @@ test_abort_and_rejections_keep_sound(void)
   host_free(b);
 }
 
+/* A commit refuses a patch with no modules or no output, says so, and
+   leaves the refused patch in standby to be fixed. */
+static void
+test_rejected_commit_keeps_standby(void)
+{
+  Host* h = host_new(HOST_WORKER_THREADED);
+  CHECK(h);
+  if (!h) {
+    return;
+  }
+  host_load(h, 0, 1, PREFIXES);
+  host_commit(h, 0, 2);
+  host_load(h, 0, 3, PREFIXES ":osc ch:kind \"osc\" .\n");
+  host_commit(h, 0, 4);
+  CHECK(run_until_answered(h, NULL, 1, 4, BLOCK));
+  check_answer(h, 2, HOST_ANSWER_ERROR);
+  check_answer(h, 4, HOST_ANSWER_ERROR);
+  const HostAnswer* e = answer_to(h, 2);
+  CHECK_STR_CONTAINS(e ? e->text : NULL,
+                     "commit rejected: the patch is empty: it has no modules");
+  e = answer_to(h, 4);
+  CHECK_STR_CONTAINS(e ? e->text : NULL,
+                     "commit rejected: the patch has no 'output' module");
+  CHECK_STR_CONTAINS(e ? e->text : NULL,
+                     "(standby keeps this patch: fix it and commit again, or "
+                     "abort)");
+  /* Fixed in standby: the osc is still there to connect. */
+  host_create(h, 0, 5, "out", "output");
+  host_connect(h, 0, 6, "osc:out", "out:mono");
+  host_commit(h, 0, 7);
+  CHECK(run_until_answered(h, NULL, 5, 7, BLOCK));
+  check_answer(h, 7, HOST_ANSWER_COMMITTED);
+  host_free(h);
+}
+
 /* ch:Set of `param` on `module` at `frame` of a block changes the output
    there and not a frame earlier. */
 static void
@@ -1551,6 +1586,7 @@ main(void)
   RUN(test_edit_commit_changes_sound);
   RUN(test_swap_lands_at_cycle_start);
   RUN(test_abort_and_rejections_keep_sound);
+  RUN(test_rejected_commit_keeps_standby);
   RUN(test_set_is_sample_accurate);
   RUN(test_block_sizes_render_identically);
   RUN(test_worker_modes);

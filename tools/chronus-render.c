@@ -1369,7 +1369,8 @@ read_inputs(Host* const host, int64_t* const total)
     }
     char origin[PATH_MAX + 16];
     snprintf(origin, sizeof(origin), "--patch %s", opt->patch);
-    const bool ok = check_patch(host, path, PROG) &&
+    /* Checked under the name the user gave, so messages show it. */
+    const bool ok = check_patch(host, opt->patch, PROG) &&
                     add_load(host, 0, path, origin) &&
                     add_simple(host, 0, CH_MSG_COMMIT, origin);
     free(path);
