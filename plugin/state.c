@@ -109,10 +109,10 @@ saved_patch_file(const Chronus* const              self,
   uint32_t          vflag = 0;
   const char* const saved =
     (const char*)retrieve(handle, self->uris.ch_patchFile, &len, &type, &vflag);
-  const bool ok = saved && len && !saved[len - 1u];
+  const bool                      ok  = saved && len && !saved[len - 1u];
   const LV2_State_Map_Path* const map = map_path_feature(features);
-  char* const absolute = ok && map ? map->absolute_path(map->handle, saved)
-                                   : NULL;
+  char* const                     absolute =
+    ok && map ? map->absolute_path(map->handle, saved) : NULL;
   snprintf(path, size, "%s", absolute ? absolute : ok ? saved : "");
   if (absolute) {
     free_host_path(features, absolute);
@@ -157,8 +157,9 @@ read_saved_patch(const Chronus* const              self,
   if (file[0]) {
     ChError        inner;
     const ChStatus st = ch_patch_read_file(model, file, &inner);
-    return st ? ch_error(err, st, "the state has no ch:patch, and its "
-                                  "ch:patchFile cannot be loaded: %s",
+    return st ? ch_error(err, st,
+                         "the state has no ch:patch, and its "
+                         "ch:patchFile cannot be loaded: %s",
                          inner.msg)
               : CH_SUCCESS;
   }

@@ -183,9 +183,11 @@ commit_as(Chronus* const self, const ChMsg* const req, const bool record)
   ChGraph* graph    = NULL;
   float    build_ms = 0.0f;
   ch_error_clear(&err);
-  const ChStatus st =
-    ch_graph_check(self->standby, &err) ||
-    ch_build(self, self->standby, self->committed, &graph, &build_ms, &err);
+  ChStatus st = ch_graph_check(self->standby, &err);
+  if (!st) {
+    st =
+      ch_build(self, self->standby, self->committed, &graph, &build_ms, &err);
+  }
   if (st) {
     /* Standby keeps what was refused, so that a fix can follow. */
     reply_error(self, req,

@@ -19,7 +19,7 @@ typedef struct {
   uint8_t*       color;    /* DFS: 0 new, 1 on the path, 2 done */
   uint32_t*      path;     /* DFS path, for naming a cycle */
   uint32_t       n_order;
-  uint32_t       cycle_link; /* the link that closes a cycle found */
+  uint32_t       cycle_link;  /* the link that closes a cycle found */
   uint8_t*       voiced;      /* per module: copied per voice */
   uint32_t*      inst_base;   /* per module: its first instance */
   uint32_t       n_inst;      /* instances, numbered in schedule order */
@@ -99,15 +99,13 @@ link_text(const ChModel* const model,
           const size_t         size)
 {
   const ChLink* const link = ch_model_link(model, l);
-  snprintf(buf, size, "%s:%s -> %s:%s",
-           ch_model_module_name(model, link->from_module),
-           ch_model_module_kind(model, link->from_module)
-             ->outputs[link->from_port]
-             .name,
-           ch_model_module_name(model, link->to_module),
-           ch_model_module_kind(model, link->to_module)
-             ->inputs[link->to_port]
-             .name);
+  snprintf(
+    buf, size, "%s:%s -> %s:%s", ch_model_module_name(model, link->from_module),
+    ch_model_module_kind(model, link->from_module)
+      ->outputs[link->from_port]
+      .name,
+    ch_model_module_name(model, link->to_module),
+    ch_model_module_kind(model, link->to_module)->inputs[link->to_port].name);
 }
 
 /* Describe the cycle path[from..depth) closed by link `closing` back to
@@ -821,9 +819,9 @@ ch_graph_new(const ChModel* const model,
                     (double)rate);
   }
 
-  Plan     plan;
-  ChStatus st = plan_order(&plan, model, err);
-  const uint32_t n = plan.n;
+  Plan           plan;
+  ChStatus       st = plan_order(&plan, model, err);
+  const uint32_t n  = plan.n;
   if (!st) {
     ch_model_mark_voiced(plan.model, plan.voiced);
     if (plan_instances(&plan) || plan_buffers(&plan) || plan_sleep(&plan)) {

@@ -12,8 +12,9 @@ extern "C" {
    The known name most like `word`, or NULL if none is close: a name that
    starts with `word` or that `word` starts with (`res` and `resonance`)
    or that abbreviates it (`lp` for `lowpass`), else the nearest by edit
-   distance, if at most a third of the letters differ.  `names` points at `count` elements `stride` bytes apart, each
-   starting with a `const char*` name (a kind, port or parameter table).
+   distance, if at most a third of the letters differ.  `names` points at
+   `count` elements `stride` bytes apart, each starting with a `const char*`
+   name (a kind, port or parameter table).
 */
 const char* ch_hint_closest(const char* word,
                             const void* names,

@@ -323,8 +323,7 @@ static const char* const plain_syntax[][2] = {
 static const char*
 plain_words(const char* const msg)
 {
-  for (size_t i = 0; i < sizeof(plain_syntax) / sizeof(plain_syntax[0]);
-       ++i) {
+  for (size_t i = 0; i < sizeof(plain_syntax) / sizeof(plain_syntax[0]); ++i) {
     if (!strcmp(msg, plain_syntax[i][0])) {
       return plain_syntax[i][1];
     }
@@ -726,8 +725,8 @@ on_statement(void* const              handle,
   SerdNode   subj = SERD_NODE_NULL;
   SerdStatus st   = SERD_SUCCESS;
   if (!pred.buf) {
-    st = fail(r, CH_ERR_SYNTAX, "line %u: undefined prefix in '%s'%s",
-              r->line, (const char*)predicate->buf,
+    st = fail(r, CH_ERR_SYNTAX, "line %u: undefined prefix in '%s'%s", r->line,
+              (const char*)predicate->buf,
               prefix_hint((const char*)predicate->buf));
     goto done;
   }
@@ -751,9 +750,9 @@ on_statement(void* const              handle,
 
   subj = serd_env_expand_node(r->env, subject);
   if (!subj.buf) {
-    st = fail(r, CH_ERR_SYNTAX, "line %u: undefined prefix in '%s'%s",
-              r->line, (const char*)subject->buf,
-              prefix_hint((const char*)subject->buf));
+    st =
+      fail(r, CH_ERR_SYNTAX, "line %u: undefined prefix in '%s'%s", r->line,
+           (const char*)subject->buf, prefix_hint((const char*)subject->buf));
   } else if (starts_with((const char*)subj.buf, NS_MODULE)) {
     st = on_module_statement(r, (const char*)subj.buf + strlen(NS_MODULE), prop,
                              (const char*)pred.buf, object, datatype);

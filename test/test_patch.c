@@ -391,13 +391,14 @@ test_errors(void)
       CH_ERR_SYNTAX, "line 6, column ",
       "missing ';' or '.' (';' separates the properties of one module" },
     { "<urn:chronus:module#osc> <urn:chronus:kind> \"osc\" ;\n"
-      "  param:level 1 .\n", CH_ERR_SYNTAX,
+      "  param:level 1 .\n",
+      CH_ERR_SYNTAX,
       "line 2: undefined prefix in 'param:level' (start the file with "
       "'@prefix param: <urn:chronus:param#> .')",
       "" },
     { PRE ":f ch:kind \"svf\" ;\n  param:resonance 0.5 .\n",
-      CH_ERR_UNKNOWN_PARAM, "line 5: ",
-      "has no parameter named 'resonance' (did you mean 'res'?" },
+      CH_ERR_UNKNOWN_PARAM,
+      "line 5: ", "has no parameter named 'resonance' (did you mean 'res'?" },
     /* A cycle is refused with the line of the link that closes it. */
     { PRE ":a ch:kind \"mixer\" .\n:b ch:kind \"vca\" .\n"
           "[] ch:from \"a:out\" ;\n   ch:to \"b:in\" .\n"

@@ -127,8 +127,8 @@ typedef struct {
   int32_t            port_limiter;
   ChLimiter          limiter; /* ours, so that we can say what it did */
   LimiterStats       limited;
-  ChWav              wav;     /* float output */
-  SNDFILE*           pcm;     /* 24-bit output */
+  ChWav              wav; /* float output */
+  SNDFILE*           pcm; /* 24-bit output */
   Known*             known;
   uint32_t           n_known;
   uint32_t           known_cap;
@@ -388,8 +388,7 @@ check_patch(Host* const host, const char* const path, const char* const origin)
   ChStatus st =
     model ? ch_patch_read_file(model, path, &err) : CH_ERR_NO_MEMORY;
   if (!st && (st = ch_graph_check(model, &err))) {
-    fprintf(stderr, "%s: %s: cannot be committed: %s\n", origin, path,
-            err.msg);
+    fprintf(stderr, "%s: %s: cannot be committed: %s\n", origin, path, err.msg);
   } else if (st) {
     fprintf(stderr, "%s: %s\n", origin, err.msg[0] ? err.msg : "out of memory");
   } else {
@@ -405,8 +404,8 @@ static void
 know_bank(Host* const host)
 {
   const LilvNode* const uri = lilv_plugin_get_bundle_uri(host->lv2.plugin);
-  char* const dir  = lilv_file_uri_parse(lilv_node_as_uri(uri), NULL);
-  char        path[PATH_MAX];
+  char* const           dir = lilv_file_uri_parse(lilv_node_as_uri(uri), NULL);
+  char                  path[PATH_MAX];
   snprintf(path, sizeof(path), "%sbank", dir ? dir : "");
   DIR* const bank = dir ? opendir(path) : NULL;
   for (struct dirent* e = NULL; bank && (e = readdir(bank));) {
@@ -1087,9 +1086,8 @@ write_frames(Host* const    host,
       stats->sum_squares += (double)x * (double)x;
     }
   }
-  return host->pcm
-           ? sf_writef_float(host->pcm, interleaved, n) == (sf_count_t)n
-           : ch_wav_write(&host->wav, interleaved, n);
+  return host->pcm ? sf_writef_float(host->pcm, interleaved, n) == (sf_count_t)n
+                   : ch_wav_write(&host->wav, interleaved, n);
 }
 
 static int
