@@ -290,3 +290,22 @@ if [[ -z $(sox --i "$tmp/sharp.wav" 2>&1 >/dev/null) ]] &&
 else
   fail render_float_wav_header "$(sox --i "$tmp/sharp.wav" 2>&1 | head -3)"
 fi
+
+# 14. chronus-midi-send reads its script before it looks for JACK: a bad
+#     line is reported with its line and stops it (exit 1).
+send=$build/tools/chronus-midi-send
+if [[ -x $send ]]; then
+  printf '0 note-on F#3 100  # ok\n0.5 note-on H4 100\n1 set osc shape 2\n' \
+    >"$tmp/send.script"
+  JACK_NO_START_SERVER=1 "$send" -c nowhere:control "$tmp/send.script" \
+    2>"$tmp/err"
+  status=$?
+  if ((status == 1)) &&
+    grep -q "send.script:2: bad note 'H4' (0..127 or a name like A4)" "$tmp/err" &&
+    grep -q "send.script:3: unknown command 'set'" "$tmp/err" &&
+    ! grep -q "send.script:1:" "$tmp/err"; then
+    pass midi_send_bad_lines
+  else
+    fail midi_send_bad_lines "exit status $status"
+  fi
+fi
