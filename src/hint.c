@@ -7,11 +7,16 @@
 
 #define WORD_MAX 64u
 
+/* Element `i`'s name: a pointer at its start, or (stride < 0) the
+   characters at its start. */
 static const char*
-name_at(const void* const names, const size_t i, const size_t stride)
+name_at(const void* const names, const size_t i, const ptrdiff_t stride)
 {
+  if (stride < 0) {
+    return (const char*)names + i * (size_t)-stride;
+  }
   const char* name = NULL;
-  memcpy(&name, (const char*)names + i * stride, sizeof(name));
+  memcpy(&name, (const char*)names + i * (size_t)stride, sizeof(name));
   return name;
 }
 
@@ -69,11 +74,11 @@ abbreviates(const char* const abbrev, const char* word)
   return true;
 }
 
-const char*
-ch_hint_closest(const char* const word,
-                const void* const names,
-                const size_t      count,
-                const size_t      stride)
+static const char*
+closest(const char* const word,
+        const void* const names,
+        const size_t      count,
+        const ptrdiff_t   stride)
 {
   if (!word || !word[0]) {
     return NULL;
@@ -95,6 +100,24 @@ ch_hint_closest(const char* const word,
   return best_dist * 3u <= (len > 3u ? len : 3u) ? best : NULL;
 }
 
+const char*
+ch_hint_closest(const char* const word,
+                const void* const names,
+                const size_t      count,
+                const size_t      stride)
+{
+  return closest(word, names, count, (ptrdiff_t)stride);
+}
+
+const char*
+ch_hint_closest_inline(const char* const word,
+                       const void* const names,
+                       const size_t      count,
+                       const size_t      stride)
+{
+  return closest(word, names, count, -(ptrdiff_t)stride);
+}
+
 void
 ch_hint(char* const       buf,
         const size_t      size,
@@ -107,7 +130,7 @@ ch_hint(char* const       buf,
   if (!size) {
     return;
   }
-  const char* const close = ch_hint_closest(word, names, count, stride);
+  const char* const close = closest(word, names, count, (ptrdiff_t)stride);
   size_t            used  = 0;
   int n = close ? snprintf(buf, size, " (did you mean '%s'? %s: ", close, label)
                 : snprintf(buf, size, " (%s: ", label);

@@ -21,6 +21,12 @@ const char* ch_hint_closest(const char* word,
                             size_t      count,
                             size_t      stride);
 
+/** The same for names held in the elements: `char name[N]` first. */
+const char* ch_hint_closest_inline(const char* word,
+                                   const void* names,
+                                   size_t      count,
+                                   size_t      stride);
+
 /**
    Write " (did you mean 'res'? LABEL: cutoff, res)" into `buf`, the
    suggestion only if one is close.  Never overflows; thread: any.

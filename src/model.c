@@ -5,6 +5,7 @@
 #include "registry.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -184,13 +185,29 @@ ch_model_find(const ChModel* const model, const char* const name)
   return -1;
 }
 
+/* " (did you mean 'filter'?)" for a module name close to `name`; the
+   patch's names are not listed, as there may be a thousand. */
+static void
+module_hint(const ChModel* const model,
+            const char* const    name,
+            char* const          buf,
+            const size_t         size)
+{
+  const char* const close = ch_hint_closest_inline(
+    name, model->modules, model->n_modules, sizeof(Module));
+  snprintf(buf, size, close ? " (did you mean '%s'?)" : "%s",
+           close ? close : "");
+}
+
 /* The module called `name`, or NULL with an error naming it. */
 static Module*
 find_module(const ChModel* const model, const char* const name, ChError* err)
 {
   const int index = ch_model_find(model, name);
   if (index < 0) {
-    ch_error(err, CH_ERR_UNKNOWN_MODULE, "no module named '%s'", name);
+    char hint[96];
+    module_hint(model, name, hint, sizeof(hint));
+    ch_error(err, CH_ERR_UNKNOWN_MODULE, "no module named '%s'%s", name, hint);
     return NULL;
   }
   return &model->modules[index];
@@ -258,8 +275,10 @@ ch_model_delete(ChModel* const model, const char* const name, ChError* err)
 {
   const int found = ch_model_find(model, name);
   if (found < 0) {
+    char hint[96];
+    module_hint(model, name, hint, sizeof(hint));
     return ch_error(err, CH_ERR_UNKNOWN_MODULE,
-                    "cannot delete '%s': no module of that name", name);
+                    "cannot delete '%s': no module of that name%s", name, hint);
   }
 
   const uint32_t index = (uint32_t)found;
@@ -304,8 +323,11 @@ parse_endpoint(const ChModel* const model,
 
   const int m = ch_model_find(model, name);
   if (m < 0) {
+    char hint[96];
+    module_hint(model, name, hint, sizeof(hint));
     return ch_error(err, CH_ERR_UNKNOWN_MODULE,
-                    "bad endpoint '%.64s': no module named '%s'", text, name);
+                    "bad endpoint '%.64s': no module named '%s'%s", text, name,
+                    hint);
   }
 
   const ChKind* const kind = model->modules[m].kind;

@@ -60,6 +60,10 @@ test_set_and_get(void)
   CHECK(ch_model_set(model, "ghost", "pitch", 1.0f, &err) ==
         CH_ERR_UNKNOWN_MODULE);
   CHECK_STR_CONTAINS(err.msg, "no module named 'ghost'");
+  CHECK(!strstr(err.msg, "did you mean"));
+  CHECK(ch_model_set(model, "osc", "pitch", 1.0f, &err) ==
+        CH_ERR_UNKNOWN_MODULE);
+  CHECK_STR_CONTAINS(err.msg, "no module named 'osc' (did you mean 'osc1'?)");
   ch_model_free(model);
 }
 

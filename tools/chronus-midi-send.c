@@ -175,9 +175,14 @@ play(Sender* const s, const char* server, const char* name, const char* dest)
             PROG, server ? " " : "", server ? server : "", (unsigned)status);
     return 1;
   }
-  const double rate = jack_get_sample_rate(s->client);
+  /* JACK applies a new connection to its process graph a cycle or so
+     after jack_connect() returns: start the clock 50 ms (at least two
+     cycles) later, or the first events would go nowhere. */
+  const double  rate  = jack_get_sample_rate(s->client);
+  const int64_t cycle = (int64_t)jack_get_buffer_size(s->client);
+  const int64_t lead  = (int64_t)fmax(0.05 * rate, 2.0 * (double)cycle);
   for (uint32_t i = 0; i < s->n; ++i) {
-    s->events[i].frame = (int64_t)llround(s->events[i].seconds * rate);
+    s->events[i].frame = lead + (int64_t)llround(s->events[i].seconds * rate);
   }
   s->port = jack_port_register(s->client, "midi_out", JACK_DEFAULT_MIDI_TYPE,
                                JackPortIsOutput, 0);
