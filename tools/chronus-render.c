@@ -380,17 +380,28 @@ know_model(Host* const host, const ChModel* const model)
    before it starts, with a message naming the line, rather than as a
    ch:Error in the middle of it while something else plays. */
 static bool
-check_patch(Host* const host, const char* const path, const char* const origin)
+check_patch(Host* const       host,
+            const char* const path,
+            const char* const shown,
+            const char* const origin)
 {
   ChModel* const model = ch_model_new();
   ChError        err;
   ch_error_clear(&err);
   ChStatus st =
     model ? ch_patch_read_file(model, path, &err) : CH_ERR_NO_MEMORY;
+  /* The reader names the file by `path`; the user knows it as `shown`. */
+  const size_t len  = strlen(path);
+  const char*  text = err.msg;
+  if (!strncmp(text, path, len) && !strncmp(text + len, ": ", 2)) {
+    text += len + 2u;
+  }
   if (!st && (st = ch_graph_check(model, &err))) {
-    fprintf(stderr, "%s: %s: cannot be committed: %s\n", origin, path, err.msg);
+    fprintf(stderr, "%s: %s: cannot be committed: %s\n", origin, shown,
+            err.msg);
   } else if (st) {
-    fprintf(stderr, "%s: %s\n", origin, err.msg[0] ? err.msg : "out of memory");
+    fprintf(stderr, "%s: %s: %s\n", origin, shown,
+            text[0] ? text : "out of memory");
   } else {
     know_model(host, model);
   }
@@ -576,7 +587,8 @@ script_patch(Host* const       host,
                         strerror(errno));
     }
     const bool ok =
-      check_patch(host, path, origin) && add_load(host, frame, path, origin);
+      check_patch(host, path, argv[1], origin) &&
+      add_load(host, frame, path, origin);
     free(path);
     return ok;
   }
@@ -1367,8 +1379,7 @@ read_inputs(Host* const host, int64_t* const total)
     }
     char origin[PATH_MAX + 16];
     snprintf(origin, sizeof(origin), "--patch %s", opt->patch);
-    /* Checked under the name the user gave, so messages show it. */
-    const bool ok = check_patch(host, opt->patch, PROG) &&
+    const bool ok = check_patch(host, path, opt->patch, PROG) &&
                     add_load(host, 0, path, origin) &&
                     add_simple(host, 0, CH_MSG_COMMIT, origin);
     free(path);
