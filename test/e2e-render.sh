@@ -165,11 +165,12 @@ else
 fi
 
 # 6. A bad script line: non-zero exit, and the message names the line.
-printf '0 note-on 60 100\n# fine\n0.5 note-on 60\n1 note-off 60\n' \
+printf '0 note-on 60 100\n# fine\n0.5 note-on 60\n1 note_off 60\n' \
   >"$tmp/bad.script"
 "$render" --script "$tmp/bad.script" -o "$tmp/bad.wav" 2>"$tmp/err"
 status=$?
-if ((status != 0)) && grep -q 'bad.script:3:' "$tmp/err"; then
+if ((status != 0)) && grep -q 'bad.script:3:' "$tmp/err" &&
+  grep -q "bad.script:4: unknown command 'note_off' (did you mean 'note-off'? commands: note-on, note-off, cc," "$tmp/err"; then
   pass render_bad_script_line
 else
   fail render_bad_script_line "exit status $status"

@@ -1,6 +1,7 @@
 /* chronus-render: renders Chronus offline to a WAV file, hosting the plugin
    through lilv and playing a patch, a timed script and/or a MIDI file. */
 #include "../src/graph.h"
+#include "../src/hint.h"
 #include "../src/limiter.h"
 #include "../src/model.h"
 #include "../src/patch.h"
@@ -656,7 +657,10 @@ script_command(Host* const       host,
     }
   }
   if (!cmd) {
-    return line_error(origin, "unknown command '%s'", argv[0]);
+    char hint[320];
+    ch_hint(hint, sizeof(hint), argv[0], "commands", commands,
+            sizeof(commands) / sizeof(commands[0]), sizeof(Command));
+    return line_error(origin, "unknown command '%s'%s", argv[0], hint);
   }
   if (argc - 1 != cmd->n_args) {
     return line_error(origin, "'%s' takes %d argument%s, not %d: %s", cmd->name,
