@@ -119,7 +119,7 @@ report_cycle(Plan* const    plan,
 {
   /* The path runs against the signal (each step goes to a source), so
      print it backwards to follow the signal. */
-  char   text[300];
+  char   text[200]; /* leaves room for the advice in a ChError */
   size_t len = 0;
   for (uint32_t k = depth; k-- > from && len < sizeof(text);) {
     len += (size_t)snprintf(text + len, sizeof(text) - len, "%s -> ",
