@@ -54,6 +54,20 @@ test_cycle_named(void)
   CHECK(ch_graph_find_cycle(model, &link, &err) == CH_ERR_CYCLE);
   CHECK(link < 3);
 
+  /* However long the cycle, the advice is not cut off. */
+  static const char* const long_names[] = {
+    "a_rather_long_module_name_number_one_xxxxxxxxx",
+    "a_rather_long_module_name_number_two_xxxxxxxxx",
+    "a_rather_long_module_name_number_three_xxxxxxx",
+    "a_rather_long_module_name_number_four_xxxxxxxx",
+    "a_rather_long_module_name_number_five_xxxxxxxx",
+    "a_rather_long_module_name_number_six_xxxxxxxxx",
+  };
+  ChModel* const long_ring = ring(long_names, 6);
+  CHECK(ch_graph_new(long_ring, NULL, RATE, &graph, &err) == CH_ERR_CYCLE);
+  CHECK_STR_CONTAINS(err.msg, "(it delays by 256 samples)");
+  ch_model_free(long_ring);
+
   /* Breaking one link makes it compile. */
   CHECK(!ch_model_disconnect(model, "m3:out", "m1:in1", NULL));
   CHECK(!ch_graph_new(model, NULL, RATE, &graph, &err));
