@@ -47,6 +47,9 @@ def configure(conf):
     for pkg, store in PACKAGES:
         conf.check_cfg(package=pkg, uselib_store=store,
                        args=['--cflags', '--libs'])
+    # Loudness (BS.1770) for the sound tests of the factory bank.
+    conf.check_cfg(package='libebur128', uselib_store='EBUR128',
+                   args=['--cflags', '--libs'])
     conf.check_cfg(package='smf', uselib_store='SMF',
                    args=['--cflags', '--libs'], mandatory=False)
     conf.check_cc(lib='m', uselib_store='M')
@@ -154,8 +157,8 @@ def build(bld):
 
     # test/*.c other than test_*.c are helpers (e.g. rtcheck.c, the
     # allocator/syscall interposer) linked into every test program.
-    test_use = ui_logic + engine + protocol + ['M', 'SERD', 'SORD', 'LILV',
-                                               'PTHREAD', 'DL']
+    test_use = engine + protocol + ['M', 'SERD', 'SORD', 'LILV', 'PTHREAD',
+                                    'DL', 'EBUR128']
     helpers = [n for n in glob('test/*.c') if not n.name.startswith('test_')]
     if helpers:
         bld.objects(source=helpers,
