@@ -24,6 +24,7 @@ envelope_patch(const uint32_t voices, const int legato)
   CHECK(!ch_model_create(model, "env", "adsr", &err));
   CHECK(!ch_model_create(model, "out", "output", &err));
   CHECK(!ch_model_set(model, "voice", "legato", (float)legato, &err));
+  CHECK(!ch_model_set(model, "out", "lowcut", 0.0f, &err)); /* pass the CV */
   CHECK(!ch_model_set(model, "env", "attack", 0.01f, &err));
   CHECK(!ch_model_set(model, "env", "decay", 0.01f, &err));
   CHECK(!ch_model_set(model, "env", "sustain", 0.5f, &err));

@@ -9,7 +9,7 @@
 /* Low enough to leave the lowest note (C0, 16 Hz) nearly whole (-0.4 dB),
    high enough that an offset dies away in a few tenths of a second (time
    constant 32 ms). */
-#define CH_DC_CORNER 5.0
+#define CH_DC_CORNER 5.0f
 
 /**
    y[n] = x[n] - x[n-1] + r y[n-1], r = exp(-2 pi fc / rate): a zero at DC
