@@ -47,9 +47,11 @@ def configure(conf):
     for pkg, store in PACKAGES:
         conf.check_cfg(package=pkg, uselib_store=store,
                        args=['--cflags', '--libs'])
-    # Loudness (BS.1770) for the sound tests of the factory bank.
+    # Loudness (BS.1770) for the sound tests of the factory bank only:
+    # the plugin builds without it (test_sound is then not built, which
+    # test/run-tests reports as a failure).
     conf.check_cfg(package='libebur128', uselib_store='EBUR128',
-                   args=['--cflags', '--libs'])
+                   args=['--cflags', '--libs'], mandatory=False)
     conf.check_cfg(package='smf', uselib_store='SMF',
                    args=['--cflags', '--libs'], mandatory=False)
     conf.check_cc(lib='m', uselib_store='M')
@@ -171,6 +173,8 @@ def build(bld):
 
     for src in glob('test/test_*.c'):
         name = os.path.splitext(src.name)[0]
+        if name == 'test_sound' and not bld.env.LIB_EBUR128:
+            continue
         bld.program(source=[src],
                     target='test/' + name,
                     idx=2,
