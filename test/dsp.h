@@ -131,9 +131,9 @@ dsp_fft(double* re, double* im, size_t n)
 /**
    The loudest component of x (n = 2^k samples, Blackman-Harris window:
    sidelobes under -92 dB) that is not a harmonic of f0, between 20 Hz and
-   `top` Hz, in dB relative to the fundamental.  Bins within 8 of a
-   harmonic (its main lobe) are skipped.  With f0 <= 0, relative to the
-   loudest bin, harmonics not skipped.
+   `top` Hz, in dB relative to the loudest harmonic (the fundamental, but
+   for curves such as a wavefolder that can bury it).  Bins within 8 of a
+   harmonic (its main lobe) are skipped.
 */
 static inline double
 dsp_alias_db(const float* x, size_t n, double f0, double rate, double top)
@@ -152,19 +152,14 @@ dsp_alias_db(const float* x, size_t n, double f0, double rate, double top)
   for (size_t k = 1; k < n / 2; ++k) {
     const double f   = (double)k * bin;
     const double mag = sqrt(re[k] * re[k] + im[k] * im[k]);
-    if (f0 > 0.0 && fabs(f - f0) <= 8.0 * bin) {
-      fund = fmax(fund, mag);
-    }
-    if (f < 20.0 || f > top) {
+    const double h   = floor(f / f0 + 0.5);
+    if (h >= 1.0 && fabs(f - h * f0) <= 8.0 * bin) {
+      fund = fmax(fund, mag); /* a harmonic */
       continue;
     }
-    if (f0 > 0.0) {
-      const double h = floor(f / f0 + 0.5);
-      if (h >= 1.0 && fabs(f - h * f0) <= 8.0 * bin) {
-        continue;
-      }
+    if (f >= 20.0 && f <= top) {
+      worst = fmax(worst, mag);
     }
-    worst = fmax(worst, mag);
   }
   free(re);
   free(im);

@@ -26,10 +26,10 @@
 /* DC at most -60 dB re the RMS. */
 #define DC_MAX_DB (-60.0)
 /* Aliases of a held C7 (what a 48 kHz take has beyond a 96 kHz one), re
-   the loudest partial.  The wavefolder of `sync` sets the floor (a fold's
-   corners make partials past any oversampling); the others measure -60 to
-   -160 dB (docs/presets.md). */
-#define ALIAS_MAX_DB (-55.0)
+   the loudest partial.  The oscillators' images set the floor (-60 to
+   -67 dB for the saw and square programs); the nonlinear stages run
+   oversampled and add nothing above it. */
+#define ALIAS_MAX_DB (-60.0)
 
 enum { SECONDS = 4, LEN = SECONDS * RATE, FFT_N = 16384 };
 

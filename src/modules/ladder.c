@@ -31,7 +31,10 @@
    The loop runs at four times the rate between half-band filters
    (oversample.h), so the saturator's harmonics are filtered off instead of
    folding back (a driven E7 kept its aliases 2 dB under the fundamental
-   without); the cutoff stays clamped to 0.49 of the base rate.  A 5 Hz
+   without): on notes up to C7 they stay 80 dB down for drive up to 0.6
+   at any res, or any drive at res 0.  Full drive with resonance (an input
+   gain of 20 to 50) squares the wave in the loop, and aliases rise to -47
+   to -60 dB there.  The cutoff stays clamped to 0.49 of the base rate.  A 5 Hz
    DC blocker (dcblock.h) takes off the offset that saturating an
    asymmetric wave makes.
 */
@@ -90,7 +93,7 @@ static const ChParamInfo params[] = {
     "resonance: feedback 0..4.4, self-oscillates above 0.91", NULL },
   { "drive", "", 0.0f, 1.0f, 0.0f,
     "input gain into the saturator, 1 (0 dB) to 10 (+20 dB), exponentially; "
-    "4x oversampled, DC-blocked at 5 Hz",
+    "4x oversampled (clean to -80 dB up to drive 0.6), DC-blocked at 5 Hz",
     NULL },
 };
 

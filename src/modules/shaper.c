@@ -18,9 +18,10 @@
      hard  a clip at +-1
    The curve runs at four times the rate (oversample.h): the harmonics it
    makes up to 2.5 times the rate are filtered off before they could fold
-   back, so a driven tanh or soft curve on a C7 sine keeps its aliases
-   more than 80 dB under the fundamental (hard: 65 dB, its partials fall
-   slowly; fold at high drive makes partials past any oversampling); the dry
+   back, so a driven curve on a C7 sine keeps its aliases more than 80 dB
+   under the fundamental (fold and hard, whose corners make slowly falling
+   partials, add first-order antiderivative anti-aliasing for that; a
+   fold driven hard makes partials past any of it); the dry
    share is delayed by as much, so mixing does not comb.  An odd curve makes no
    DC from a symmetric wave, but an asymmetric one (two beating saws) can shift:
    a 5 Hz DC blocker (dcblock.h) follows.  Drive, mix and level are smoothed (5
@@ -45,9 +46,12 @@ typedef struct {
   double        drive; /* smoothed params */
   double        mix;
   double        level;
-  ChSmoother    smooth; /* coefficient of the parameter glides */
-  float         d;      /* total drive the gain was computed for */
-  float         gain;   /* 50^d */
+  ChSmoother    smooth;     /* coefficient of the parameter glides */
+  float         d;          /* total drive the gain was computed for */
+  float         gain;       /* 50^d */
+  double        u1;         /* the previous driven, oversampled input ... */
+  double        big1;       /* ... and the curve's integral there (ADAA) */
+  int           adaa_shape; /* the curve big1 is of */
 } ShaperState;
 
 static const ChPortInfo inputs[] = {
@@ -167,32 +171,65 @@ shaper_controls(ShaperState* const s,
   s->level = level;
 }
 
+/* The integrals of the corner curves: fold (period 4, zero mean, so its
+   integral is periodic and bounded) and hard. */
+static inline double
+corner_integral(const int shape, const double x)
+{
+  if (shape == FOLD) {
+    const double u = x - 4.0 * floor((x + 1.0) * 0.25); /* -1 .. 3 */
+    return u <= 1.0 ? 0.5 * u * u : 2.0 * u - 0.5 * u * u - 1.0;
+  }
+  const double c = fmin(fmax(x, -1.0), 1.0);
+  return 0.5 * c * c + (fabs(x) - fabs(c));
+}
+
+/*
+   Fold and hard have corners, whose partials fall only as 1/n^2: even at
+   4x they fold back audibly.  First-order antiderivative anti-aliasing
+   (Parker, Zavalishin, Le Bivic 2016) takes, instead of the curve at each
+   sample, its mean between this sample's input and the last one's: the
+   difference of its integral over the difference of the inputs.  That
+   smooths each corner over one 4x sample, a further 1/n; the mean stays
+   within -1..1.  Where the inputs are too close for the division, the
+   curve at their midpoint is the same mean.  (tanh and soft are smooth:
+   4x alone keeps them clean.)
+*/
+static CH_REALTIME float
+corner_adaa(ShaperState* const s, const int shape, const float g)
+{
+  const double u   = (double)g;
+  const double big = corner_integral(shape, u);
+  const double du  = u - s->u1;
+  float        w   = 0.0f;
+  if (fabs(du) > 1e-6) {
+    w = (float)((big - s->big1) / du);
+  } else {
+    const float mid = (float)(0.5 * (u + s->u1));
+    w               = shape == FOLD ? fold(mid) : hard_clip(mid);
+  }
+  s->u1   = u;
+  s->big1 = big;
+  return fminf(fmaxf(w, -1.0f), 1.0f); /* rounding at huge inputs */
+}
+
 /* The curve on 4 n oversampled samples. */
 static CH_REALTIME void
-shaper_curve(float* const       x,
+shaper_curve(ShaperState* const s,
+             float* const       x,
              const int          shape,
              const float* const gain_of,
              const uint32_t     n)
 {
+  if (shape != s->adaa_shape) { /* the integral of the new curve */
+    s->adaa_shape = shape;
+    s->big1       = shape >= FOLD ? corner_integral(shape, s->u1) : 0.0;
+  }
   for (uint32_t j = 0; j < CH_OS_FACTOR * n; ++j) {
-    const uint32_t i = j / CH_OS_FACTOR;
-    const float    g = gain_of[i] * x[j];
-    float          w = 0.0f;
-    switch (shape) {
-    case TANH:
-      w = fast_tanh(g);
-      break;
-    case SOFT:
-      w = soft_clip(g);
-      break;
-    case FOLD:
-      w = fold(g);
-      break;
-    default:
-      w = hard_clip(g);
-      break;
-    }
-    x[j] = w;
+    const float g = gain_of[j / CH_OS_FACTOR] * x[j];
+    x[j]          = shape == TANH   ? fast_tanh(g)
+                    : shape == SOFT ? soft_clip(g)
+                                    : corner_adaa(s, shape, g);
   }
 }
 
@@ -219,7 +256,7 @@ shaper_process(const ChNode* const node, const uint32_t n)
     x[i] = safe_input(in[i]);
   }
   ch_os_up(&s->os, x, os, n);
-  shaper_curve(os, shape, gain_of, n);
+  shaper_curve(s, os, shape, gain_of, n);
   ch_os_down(&s->os, os, out, n);
   for (uint32_t i = 0; i < n; ++i) {
     /* the dry share, delayed as the shaped one was */
