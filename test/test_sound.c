@@ -276,17 +276,17 @@ attack_energy(const char* const path, const double gap)
   until(0.4 + gap + 0.035);
   double sum = 0.0;
   for (uint32_t i = from + 1u; i < player.at; ++i) {
-    const double d = (double)player.left[i] - player.left[i - 1u];
-    sum += d * d;
+    const double l = (double)player.left[i] - player.left[i - 1u];
+    const double r = (double)player.right[i] - player.right[i - 1u];
+    sum += l * l + r * r;
   }
   stop();
   return sum;
 }
 
 typedef struct {
-  const char* name;
-  double      divisor;  /* 0: noise, the alias check cannot apply */
-  bool        sustains; /* sounds without notes (no retrigger to hear) */
+  bool noisy;    /* has noise: two takes differ, so no alias check */
+  bool sustains; /* sounds without notes: no retrigger to hear */
 } Program;
 
 static bool
@@ -302,15 +302,24 @@ file_has(const char* const path, const char* const needle)
   return strstr(text, needle) != NULL;
 }
 
+/* Half a second without a note: does it sound? */
+static bool
+sounds_alone(const char* const path)
+{
+  bool sounds = false;
+  if (start(path)) {
+    until(0.5);
+    sounds = dsp_rms(player.left, player.at) > 1e-3;
+    stop();
+  }
+  return sounds;
+}
+
 /* What the measures can apply to. */
 static Program
-program_of(const char* const path, const char* const file)
+program_of(const char* const path)
 {
-  Program p = { file, 1.0, false };
-  if (file_has(path, "\"noise\"")) {
-    p.divisor = 0.0; /* noise differs from take to take */
-  }
-  p.sustains = strstr(file, "drone") != NULL;
+  const Program p = { file_has(path, "\"noise\""), sounds_alone(path) };
   return p;
 }
 
@@ -333,7 +342,7 @@ measure(const char* const path, const Program* const p, Measures* const m)
     stop();
   }
   m->alias_db = -HUGE_VAL;
-  if (p->divisor > 0.0) {
+  if (!p->noisy) {
     top_note(path, m);
   }
   m->retrig_db = 0.0;
@@ -349,7 +358,7 @@ check_program(const char* const dir, const char* const file)
 {
   char path[512];
   snprintf(path, sizeof(path), "%s/%s", dir, file);
-  const Program p = program_of(path, file);
+  const Program p = program_of(path);
   Measures      m;
   measure(path, &p, &m);
   printf("| %-14s | %6.1f | %6.1f | %6.1f | %5.2f | %6.1f | %5.1f |\n", file,
@@ -361,8 +370,9 @@ check_program(const char* const dir, const char* const file)
   CHECK_MSG(m.dc_db < DC_MAX_DB, "%s: DC %.1f dB re RMS", file, m.dc_db);
   CHECK_MSG(m.alias_db < ALIAS_MAX_DB, "%s: aliases at %.1f dB", file,
             m.alias_db);
-  /* a note-off and note-on at one frame attack like separate notes */
-  CHECK_MSG(fabs(m.retrig_db) < 3.0, "%s: same-frame attack %.1f dB", file,
+  /* a note-off and note-on at one frame attack like separate notes (a
+     lost attack measures -9 dB; noise takes differ by up to 3) */
+  CHECK_MSG(fabs(m.retrig_db) < 5.0, "%s: same-frame attack %.1f dB", file,
             m.retrig_db);
   /* mono-compatible: no channel cancels the other */
   CHECK_MSG(m.corr > 0.0, "%s: correlation %.2f", file, m.corr);
