@@ -374,6 +374,7 @@ check_program(const char* const dir, const char* const file)
      lost attack measures -9 dB; noise takes differ by up to 3) */
   CHECK_MSG(fabs(m.retrig_db) < 5.0, "%s: same-frame attack %.1f dB", file,
             m.retrig_db);
+  CHECK_MSG(file_has(path, "rdfs:comment"), "%s: no description", file);
   /* mono-compatible: no channel cancels the other */
   CHECK_MSG(m.corr > 0.0, "%s: correlation %.2f", file, m.corr);
   if (is_stereo(path)) {
