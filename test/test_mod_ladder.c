@@ -296,7 +296,7 @@ test_same_output_for_any_block_size(void)
     }
   }
   /* the silences decay without denormals (the DC blocker's tail, a
-     32 ms time constant, is flushed at 1e-20) */
+     32 ms time constant, is flushed at 1e-10) */
   KindHarness* h = make(500.0f, 0.5f, 0.4f, (float)RATE);
   render(h, LEN, 256);
   int denormal = 0;

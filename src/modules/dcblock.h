@@ -41,8 +41,16 @@ ch_dc_step(ChDcBlock* const s, const float x)
 {
   const double y = (double)x - s->x1 + s->r * s->y1;
   s->x1          = (double)x;
-  s->y1          = fabs(y) < 1e-20 ? 0.0 : y; /* no denormal tail */
+  /* the tail ends at -200 dB: no denormals, and a module may rest */
+  s->y1 = fabs(y) < 1e-10 ? 0.0 : y;
   return (float)y;
+}
+
+/** Whether silence in gives exact silence out, the state unchanged. */
+static inline int
+ch_dc_at_rest(const ChDcBlock* const s)
+{
+  return s->x1 == 0.0 && s->y1 == 0.0;
 }
 
 #endif /* CH_DCBLOCK_H */

@@ -78,12 +78,14 @@ output_process(const ChNode* const node, const uint32_t n)
   s->level = level;
 }
 
-/* At rest once the level has landed: silence in adds nothing. */
+/* At rest once the level has landed and the DC blockers' tails have
+   died (a skipped module would cut them): silence in adds nothing. */
 static CH_REALTIME int
 output_quiet(const ChNode* const node)
 {
   const OutputState* const s = (const OutputState*)node->state;
-  return s->level == (double)node->param[P_LEVEL];
+  return s->level == (double)node->param[P_LEVEL] && ch_dc_at_rest(&s->dc[0]) &&
+         ch_dc_at_rest(&s->dc[1]);
 }
 
 const ChKind ch_kind_output = {
