@@ -159,8 +159,8 @@ def build(bld):
 
     # test/*.c other than test_*.c are helpers (e.g. rtcheck.c, the
     # allocator/syscall interposer) linked into every test program.
-    test_use = engine + protocol + ['M', 'SERD', 'SORD', 'LILV', 'PTHREAD',
-                                    'DL', 'EBUR128']
+    test_use = ui_logic + engine + protocol + ['M', 'SERD', 'SORD', 'LILV',
+                                               'PTHREAD', 'DL', 'EBUR128']
     helpers = [n for n in glob('test/*.c') if not n.name.startswith('test_')]
     if helpers:
         bld.objects(source=helpers,

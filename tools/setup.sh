@@ -8,6 +8,7 @@ packages=(
   build-essential pkg-config python3 dpkg-dev xz-utils
   lv2-dev liblilv-dev libserd-dev libsord-dev libsratom-dev
   libsndfile1-dev libsmf-dev libcairo2-dev libx11-dev
+  libpango1.0-dev libxtst-dev
   # loudness measurement in the sound tests of the bank
   libebur128-dev
   # RealtimeSanitizer builds (CC=clang-22 ./waf configure --rtsan)
