@@ -634,6 +634,7 @@ layout(Plan* const          plan,
     graph->ctx.rate     = rate;
     graph->ctx.inv_rate = 1.0f / rate;
     graph->ctx.host     = &graph->silent_host;
+    graph->ctx.voices   = plan->voices;
     graph->polyphony    = plan->voices;
     graph->n_modules    = n;
     graph->n_steps      = plan->n_steps;

@@ -96,6 +96,8 @@ typedef struct {
   float    velocity;   /**< of the note, 0..1 */
   float    aftertouch; /**< key or channel pressure, 0..1 */
   uint32_t trigger;    /**< counts note starts, so envelopes can retrigger */
+  uint32_t release;    /**< counts gate drops, so a note-off and a note-on
+                          at one frame still read as a new note */
 } ChVoiceInputs;
 
 /**
@@ -116,6 +118,7 @@ typedef struct {
   float               rate;     /**< sample rate in Hz */
   float               inv_rate; /**< 1 / rate */
   const ChHostInputs* host;     /**< never NULL while processing */
+  uint32_t            voices;   /**< voices the graph plays (0 reads as 1) */
   float*              out[2];   /**< stereo output of the current sub-block */
 } ChContext;
 

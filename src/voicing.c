@@ -72,6 +72,8 @@ release(ChVoicing* const voicing, const uint32_t v)
   voicing->slot[v].sustained  = false;
   voicing->slot[v].released   = ++voicing->clock;
   voice_out(voicing, v)->gate = 0.0f; /* pitch stays for the release tail */
+  /* counted, so that a note-on at the same frame still retriggers */
+  ++voice_out(voicing, v)->release;
 }
 
 /* Mono */

@@ -54,7 +54,8 @@ CH_REALTIME void ch_voicing_set_voices(ChVoicing* voicing, uint32_t voices);
    most recent key still held (legato: no new trigger).  Poly: a new note
    takes a free voice, the one released longest ago; with none free it
    steals the oldest note.  A note already sounding restarts its voice.
-   Real-time.
+   Every gate drop counts in the voice's `release`, so that a note-off and
+   a note-on at the same frame still read as a new note.  Real-time.
 */
 CH_REALTIME bool ch_voicing_midi(ChVoicing*     voicing,
                                  const uint8_t* msg,

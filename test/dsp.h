@@ -90,6 +90,82 @@ dsp_db(double amplitude)
   return 20.0 * log10(fmax(amplitude, 1e-20));
 }
 
+/** In-place radix-2 FFT of n (a power of 2) complex values. */
+static inline void
+dsp_fft(double* re, double* im, size_t n)
+{
+  for (size_t i = 1, j = 0; i < n; ++i) {
+    size_t bit = n >> 1;
+    for (; j & bit; bit >>= 1) {
+      j ^= bit;
+    }
+    j ^= bit;
+    if (i < j) {
+      double t = re[i];
+      re[i]    = re[j];
+      re[j]    = t;
+      t        = im[i];
+      im[i]    = im[j];
+      im[j]    = t;
+    }
+  }
+  for (size_t len = 2; len <= n; len <<= 1) {
+    const double ang = -2.0 * M_PI / (double)len;
+    for (size_t i = 0; i < n; i += len) {
+      for (size_t k = 0; k < len / 2; ++k) {
+        const double wr = cos(ang * (double)k);
+        const double wi = sin(ang * (double)k);
+        const double ur = re[i + k];
+        const double ui = im[i + k];
+        const double vr = re[i + k + len / 2] * wr - im[i + k + len / 2] * wi;
+        const double vi = re[i + k + len / 2] * wi + im[i + k + len / 2] * wr;
+        re[i + k]       = ur + vr;
+        im[i + k]       = ui + vi;
+        re[i + k + len / 2] = ur - vr;
+        im[i + k + len / 2] = ui - vi;
+      }
+    }
+  }
+}
+
+/**
+   The loudest component of x (n = 2^k samples, Blackman-Harris window:
+   sidelobes under -92 dB) that is not a harmonic of f0, between 20 Hz and
+   `top` Hz, in dB relative to the loudest harmonic (the fundamental, but
+   for curves such as a wavefolder that can bury it).  Bins within 8 of a
+   harmonic (its main lobe) are skipped.
+*/
+static inline double
+dsp_alias_db(const float* x, size_t n, double f0, double rate, double top)
+{
+  double* re = (double*)calloc(n, sizeof(double));
+  double* im = (double*)calloc(n, sizeof(double));
+  for (size_t i = 0; i < n; ++i) {
+    const double t = 2.0 * M_PI * (double)i / (double)n;
+    re[i] = x[i] * (0.35875 - 0.48829 * cos(t) + 0.14128 * cos(2.0 * t) -
+                    0.01168 * cos(3.0 * t));
+  }
+  dsp_fft(re, im, n);
+  const double bin   = rate / (double)n;
+  double       fund  = 0.0;
+  double       worst = 0.0;
+  for (size_t k = 1; k < n / 2; ++k) {
+    const double f   = (double)k * bin;
+    const double mag = sqrt(re[k] * re[k] + im[k] * im[k]);
+    const double h   = floor(f / f0 + 0.5);
+    if (h >= 1.0 && fabs(f - h * f0) <= 8.0 * bin) {
+      fund = fmax(fund, mag); /* a harmonic */
+      continue;
+    }
+    if (f >= 20.0 && f <= top) {
+      worst = fmax(worst, mag);
+    }
+  }
+  free(re);
+  free(im);
+  return dsp_db(worst) - dsp_db(fund);
+}
+
 /**
    One module kind running alone: inputs and params set by the test,
    outputs read back.  Allocation here is fine: tests are not real-time.

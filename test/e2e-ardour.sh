@@ -99,9 +99,10 @@ fi
 range=$(val program_range)
 maker=$(val maker)
 ok=0
-[[ $range == "0 7 true" && $maker == "Chronus developers" ]] && ok=1
-check ardour_shows_bank "$ok" "Ardour shows program range/enumeration '$range' (want '0 7 true'), maker '$maker'"
-[[ $ok == 1 ]] && echo "   | program 0..7, enumerated; maker $maker"
+last=$(($(find "$root/presets/bank" -name '[0-9][0-9]-*.ttl' | wc -l) - 1))
+[[ $range == "0 $last true" && $maker == "Chronus developers" ]] && ok=1
+check ardour_shows_bank "$ok" "Ardour shows program range/enumeration '$range' (want '0 $last true'), maker '$maker'"
+[[ $ok == 1 ]] && echo "   | program 0..$last, enumerated; maker $maker"
 after=$(val a_program_after_preset)
 ok=0
 [[ $after == "2.0 02 Lead" || $after == "2 02 Lead" ]] && ok=1

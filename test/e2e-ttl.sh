@@ -297,7 +297,8 @@ installed_bundle_works() {
   grep -q "Bundle:.*file://$dir/\$" <<<"$out" ||
     problems+=("lv2info does not load the installed bundle")
   local n_presets n_bank
-  n_presets=$(grep -Ec '^[[:space:]]+[0-9]{2} ' <<<"$out")
+  # preset lines ("	         NN Name"), not scale points ("NN = ...")
+  n_presets=$(grep -Ec '^[[:space:]]+[0-9]{2} [^=]' <<<"$out")
   n_bank=$(find "$dir/bank" -name '[0-9][0-9]-*.ttl' | wc -l)
   ((n_presets == n_bank && n_bank > 0)) ||
     problems+=("$n_presets presets, $n_bank bank files installed")

@@ -109,6 +109,8 @@ test_cycle_names_only_members(void)
   CHECK(!ch_model_create(model, "a", "mixer", NULL));
   CHECK(!ch_model_create(model, "b", "vca", NULL));
   CHECK(!ch_model_create(model, "out", "output", NULL));
+  /* constants pass: no DC blocker */
+  CHECK(!ch_model_set(model, "out", "lowcut", 0.0f, NULL));
   CHECK(!ch_model_connect(model, "src:out", "a:in1", NULL));
   CHECK(!ch_model_connect(model, "a:out", "b:in", NULL));
   CHECK(!ch_model_connect(model, "b:out", "a:in2", NULL));
@@ -153,6 +155,8 @@ test_schedule_order(void)
   /* Created in reverse signal order, with a diamond in the middle. */
   ChModel* const model = ch_model_new();
   CHECK(!ch_model_create(model, "out", "output", NULL));
+  /* constants pass: no DC blocker */
+  CHECK(!ch_model_set(model, "out", "lowcut", 0.0f, NULL));
   CHECK(!ch_model_create(model, "mix", "mixer", NULL));
   CHECK(!ch_model_create(model, "left", "vca", NULL));
   CHECK(!ch_model_create(model, "right", "vca", NULL));
@@ -215,6 +219,8 @@ test_fan_in_sums(void)
   CHECK(!ch_model_create(model, "b", "const", NULL));
   CHECK(!ch_model_create(model, "c", "const", NULL));
   CHECK(!ch_model_create(model, "out", "output", NULL));
+  /* constants pass: no DC blocker */
+  CHECK(!ch_model_set(model, "out", "lowcut", 0.0f, NULL));
   CHECK(!ch_model_set(model, "a", "value", 0.125f, NULL));
   CHECK(!ch_model_set(model, "b", "value", 0.25f, NULL));
   CHECK(!ch_model_set(model, "c", "value", -0.5f, NULL));
@@ -241,6 +247,8 @@ test_unconnected_inputs_are_zero(void)
   CHECK(!ch_model_create(model, "k", "const", NULL));
   CHECK(!ch_model_create(model, "amp", "vca", NULL));
   CHECK(!ch_model_create(model, "out", "output", NULL));
+  /* constants pass: no DC blocker */
+  CHECK(!ch_model_set(model, "out", "lowcut", 0.0f, NULL));
   CHECK(!ch_model_set(model, "k", "value", 0.5f, NULL));
   CHECK(!ch_model_set(model, "amp", "gain", 1.0f, NULL));
   CHECK(!ch_model_connect(model, "k:out", "amp:in", NULL));
@@ -275,6 +283,8 @@ chain(uint32_t n)
     snprintf(from, sizeof(from), "%s:out", name);
   }
   CHECK(!ch_model_create(model, "out", "output", NULL));
+  /* constants pass: no DC blocker */
+  CHECK(!ch_model_set(model, "out", "lowcut", 0.0f, NULL));
   CHECK(!ch_model_connect(model, from, "out:mono", NULL));
   return model;
 }
@@ -332,6 +342,8 @@ test_any_block_length(void)
   CHECK(!ch_model_create(model, "osc", "osc", NULL));
   CHECK(!ch_model_create(model, "f", "svf", NULL));
   CHECK(!ch_model_create(model, "out", "output", NULL));
+  /* constants pass: no DC blocker */
+  CHECK(!ch_model_set(model, "out", "lowcut", 0.0f, NULL));
   CHECK(!ch_model_set(model, "f", "cutoff", 800.0f, NULL));
   CHECK(!ch_model_connect(model, "osc:out", "f:in", NULL));
   CHECK(!ch_model_connect(model, "f:lp", "out:left", NULL));
@@ -388,6 +400,8 @@ test_carry_state(void)
   ChModel* const model = ch_model_new();
   CHECK(!ch_model_create(model, "osc", "osc", NULL));
   CHECK(!ch_model_create(model, "out", "output", NULL));
+  /* constants pass: no DC blocker */
+  CHECK(!ch_model_set(model, "out", "lowcut", 0.0f, NULL));
   CHECK(!ch_model_connect(model, "osc:out", "out:mono", NULL));
   ChGraph* const a = compile(model);
   ChGraph* const b = compile(model);
@@ -438,6 +452,8 @@ feedback_loop(void)
   CHECK(!ch_model_create(model, "k", "const", NULL));
   CHECK(!ch_model_create(model, "fb", "feedback", NULL));
   CHECK(!ch_model_create(model, "out", "output", NULL));
+  /* constants pass: no DC blocker */
+  CHECK(!ch_model_set(model, "out", "lowcut", 0.0f, NULL));
   CHECK(!ch_model_set(model, "k", "value", 0.5f, NULL));
   CHECK(!ch_model_set(model, "fb", "gain", 0.5f, NULL));
   CHECK(!ch_model_connect(model, "k:out", "mix:in1", NULL));

@@ -58,9 +58,8 @@ test_pink_level(void)
   harness_render(h, "out", buf, LEN, 256, NULL);
   /* documented: the same RMS as white */
   CHECK_NEAR(dsp_rms(buf, LEN), 1.0 / sqrt(3.0), 0.03);
-  /* pink is strong down to ~9 Hz, where Kellet's filter flattens, so the
-     mean of 10 s still wanders: its standard deviation is about 0.02 */
-  CHECK_NEAR(dsp_mean(buf, LEN), 0.0, 0.1);
+  /* below 5 Hz it is blocked: the mean of 10 s stays near 0 */
+  CHECK_NEAR(dsp_mean(buf, LEN), 0.0, 1e-3);
   harness_free(h);
 }
 

@@ -377,9 +377,42 @@ test_extremes_finite(void)
   harness_free(h);
 }
 
+/* With reset on, each note of the voice starts the wave at phase 0: two
+   notes played at different times sound alike from their first sample.
+   With it off the phase runs on. */
+static void
+test_reset_on_note(void)
+{
+  static float a[480];
+  static float b[480];
+  for (int reset = 0; reset <= 1; ++reset) {
+    KindHarness* h = harness_new(&ch_kind_osc, RATE);
+    harness_set(h, "shape", (float)SINE);
+    harness_set(h, "reset", (float)reset);
+    h->host.voice[0].gate    = 1.0f;
+    h->host.voice[0].trigger = 1u;
+    harness_render(h, "out", a, 480, 64, NULL);
+    harness_render(h, "out", buf, 777, 64, NULL); /* a stretch between */
+    h->host.voice[0].trigger = 2u;
+    harness_render(h, "out", b, 480, 64, NULL);
+    const int same = !memcmp(a, b, sizeof(a));
+    CHECK_MSG(same == reset, "reset %d", reset);
+    if (reset) {
+      CHECK(a[0] == 0.0f); /* a sine from phase 0 */
+    }
+    /* no note, no reset: a counter that moved with the gate low */
+    h->host.voice[0].gate    = 0.0f;
+    h->host.voice[0].trigger = 3u;
+    harness_render(h, "out", b, 480, 64, NULL);
+    CHECK(memcmp(a, b, sizeof(a)) != 0);
+    harness_free(h);
+  }
+}
+
 int
 main(void)
 {
+  RUN(test_reset_on_note);
   RUN(test_frequency);
   RUN(test_pitch_input_adds);
   RUN(test_level_and_dc);

@@ -36,6 +36,7 @@ test_stereo_routing(void)
 {
   CHECK(ch_kind_output.n_outputs == 0);
   KindHarness* h = harness_new(&ch_kind_output, RATE);
+  harness_set(h, "lowcut", 0.0f); /* exact sums of constants */
   harness_const_input(h, "left", 0.25f);
   harness_render(h, NULL, left, N, 64, right);
   CHECK(left[0] == 0.25f && left[N - 1] == 0.25f);
@@ -53,6 +54,7 @@ static void
 test_mono_to_both(void)
 {
   KindHarness* h = harness_new(&ch_kind_output, RATE);
+  harness_set(h, "lowcut", 0.0f); /* exact sums of constants */
   harness_const_input(h, "mono", 0.5f);
   harness_const_input(h, "left", 0.125f);
   harness_render(h, NULL, left, N, 17, right);
@@ -65,6 +67,7 @@ static void
 test_sums_into_existing_output(void)
 {
   KindHarness* h = harness_new(&ch_kind_output, RATE);
+  harness_set(h, "lowcut", 0.0f); /* exact sums of constants */
   harness_const_input(h, "left", 0.25f);
   harness_const_input(h, "right", 0.125f);
   render_onto(h, 0.5f, N, 64);
@@ -73,6 +76,7 @@ test_sums_into_existing_output(void)
 
   /* two output modules on one mix add up */
   KindHarness* g = harness_new(&ch_kind_output, RATE);
+  harness_set(g, "lowcut", 0.0f);
   harness_const_input(g, "mono", 0.25f);
   for (uint32_t i = 0; i < CH_MAX_BLOCK; ++i) {
     h->left[i] = h->right[i] = 0.0f;
@@ -91,6 +95,7 @@ test_level(void)
 {
   /* a level set before init applies from the first sample */
   KindHarness* h = harness_new(&ch_kind_output, RATE);
+  harness_set(h, "lowcut", 0.0f); /* exact sums of constants */
   harness_set(h, "level", 0.5f);
   ch_kind_output.init(&h->node);
   harness_const_input(h, "mono", 1.0f);
@@ -115,9 +120,49 @@ test_level(void)
   harness_free(h);
 }
 
+/* The default lowcut blocks DC: a constant offset dies away (32 ms time
+   constant), a tone passes, and 5 Hz is 3 dB down. */
+static void
+test_blocks_dc(void)
+{
+  KindHarness* h = harness_new(&ch_kind_output, RATE);
+  CHECK(h->params[1] == 5.0f); /* the documented default corner */
+  harness_const_input(h, "mono", 0.5f);
+  harness_render(h, NULL, left, N, 64, right);
+  CHECK(left[0] > 0.49f);                   /* a step passes at first */
+  CHECK(fabsf(left[N - 1]) < 0.5f * 0.05f); /* 100 ms on: 4.4 % of it */
+  harness_free(h);
+
+  static float        tone[N];
+  static const double freqs[] = { 5.0, 100.0 };
+  static const double gains[] = { 0.7071, 0.9988 };
+  for (size_t f = 0; f < 2; ++f) {
+    h                 = harness_new(&ch_kind_output, RATE);
+    float* const in   = harness_input(h, "left");
+    double       peak = 0.0;
+    for (uint32_t block = 0; block < 40; ++block) { /* 2 s */
+      for (uint32_t i = 0; i < 2400u; i += 240u) {
+        for (uint32_t j = 0; j < 240u; ++j) {
+          const double t = (double)(block * 2400u + i + j) / RATE;
+          in[j]          = (float)sin(2.0 * M_PI * freqs[f] * t);
+        }
+        memset(h->left, 0, sizeof(float) * 240u);
+        ch_kind_output.process(&h->node, 240u);
+        memcpy(tone + i, h->left, 240u * sizeof(float));
+      }
+      if (block >= 30) {
+        peak = fmax(peak, dsp_peak(tone, 2400u));
+      }
+    }
+    CHECK_NEAR(peak, gains[f], 0.01);
+    harness_free(h);
+  }
+}
+
 int
 main(void)
 {
+  RUN(test_blocks_dc);
   RUN(test_stereo_routing);
   RUN(test_mono_to_both);
   RUN(test_sums_into_existing_output);

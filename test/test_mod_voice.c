@@ -37,11 +37,11 @@ trig_count(KindHarness* h, const uint32_t n)
 static void
 test_outputs_follow_host(void)
 {
-  KindHarness* h     = harness_new(&ch_kind_voice, RATE);
+  KindHarness* h              = harness_new(&ch_kind_voice, RATE);
   h->host.voice[0].pitch      = 0.75f;
   h->host.voice[0].gate       = 1.0f;
   h->host.voice[0].velocity   = 0.5f;
-  h->host.mod        = 0.25f;
+  h->host.mod                 = 0.25f;
   h->host.voice[0].aftertouch = 0.125f;
   static const struct {
     const char* port;
@@ -108,7 +108,7 @@ test_no_trig_without_note(void)
 {
   /* a counter that moved while no note holds is one this module missed
      (e.g. it was swapped in after priming): no phantom note */
-  KindHarness* h  = harness_new(&ch_kind_voice, RATE);
+  KindHarness* h           = harness_new(&ch_kind_voice, RATE);
   h->host.voice[0].trigger = 57u;
   CHECK(trig_count(h, 64) == 0);
   h->host.voice[0].gate = 1.0f;
@@ -121,8 +121,8 @@ test_no_trig_without_note(void)
 static void
 test_transpose(void)
 {
-  KindHarness* h = harness_new(&ch_kind_voice, RATE);
-  h->host.voice[0].pitch  = 0.5f;
+  KindHarness* h         = harness_new(&ch_kind_voice, RATE);
+  h->host.voice[0].pitch = 0.5f;
   harness_set(h, "transpose", -1.0f);
   harness_render(h, "pitch", out, 64, 64, NULL);
   CHECK(all_equal(out, 64, -0.5f));
@@ -137,18 +137,66 @@ test_reads_its_own_voice(void)
 {
   KindHarness* h = harness_new(&ch_kind_voice, 48000.0f);
   float        pitch[64];
-  h->node.voice               = 3;
-  h->host.voice[0].pitch      = 0.5f;
-  h->host.voice[3].pitch      = -1.25f;
-  h->host.voice[3].gate       = 1.0f;
+  h->node.voice          = 3;
+  h->host.voice[0].pitch = 0.5f;
+  h->host.voice[3].pitch = -1.25f;
+  h->host.voice[3].gate  = 1.0f;
   harness_render(h, "pitch", pitch, 64, 64, NULL);
   CHECK(pitch[0] == -1.25f && pitch[63] == -1.25f);
+  harness_free(h);
+}
+
+static void
+test_cut_drops_gate_one_sample(void)
+{
+  KindHarness* h = harness_new(&ch_kind_voice, RATE);
+  harness_set(h, "legato", 1.0f);
+  h->host.voice[0].gate    = 1.0f;
+  h->host.voice[0].trigger = 1u;
+  harness_render(h, "gate", out, 64, 64, NULL);
+  CHECK(all_equal(out, 64, 1.0f)); /* a note from silence: no gap */
+  /* note-off and note-on at one frame: release and trigger both moved */
+  h->host.voice[0].release = 1u;
+  h->host.voice[0].trigger = 2u;
+  harness_render(h, "gate", out, 64, 64, NULL);
+  CHECK(out[0] == 0.0f && all_equal(out + 1, 63, 1.0f));
+  /* a legato overlap (trigger only) keeps the gate high */
+  h->host.voice[0].trigger = 3u;
+  harness_render(h, "gate", out, 64, 64, NULL);
+  CHECK(all_equal(out, 64, 1.0f));
+  /* without legato every new note cuts */
+  harness_set(h, "legato", 0.0f);
+  h->host.voice[0].trigger = 4u;
+  harness_render(h, "gate", out, 64, 64, NULL);
+  CHECK(out[0] == 0.0f && out[1] == 1.0f);
+  harness_free(h);
+}
+
+static void
+test_spread_alternates(void)
+{
+  KindHarness*       h         = harness_new(&ch_kind_voice, RATE);
+  static const float expect[4] = { -1.0f, 1.0f, -1.0f / 3.0f, 1.0f / 3.0f };
+  h->ctx.voices                = 4u;
+  for (uint32_t v = 0; v < 4u; ++v) {
+    h->node.voice = v;
+    harness_render(h, "spread", out, 16, 16, NULL);
+    CHECK_NEAR(out[0], expect[v], 1e-6);
+    harness_render(h, "index", out, 16, 16, NULL);
+    CHECK(out[15] == (float)v);
+  }
+  h->ctx.voices = 1u;
+  h->node.voice = 0u;
+  harness_render(h, "spread", out, 16, 16, NULL);
+  CHECK(all_equal(out, 16, 0.0f)); /* mono sits in the middle */
   harness_free(h);
 }
 
 int
 main(void)
 {
+  RUN(test_cut_drops_gate_one_sample);
+  RUN(test_spread_alternates);
   RUN(test_reads_its_own_voice);
   RUN(test_outputs_follow_host);
   RUN(test_gate_param_ors_with_host);

@@ -229,7 +229,8 @@ test_written_text(void)
   CHECK_STR_CONTAINS(text, "param:pitch -1 ;");
   CHECK_STR_CONTAINS(text, "param:fine 0.0000001 ;");
   CHECK_STR_CONTAINS(text, "param:pw 0.1 ;");
-  CHECK_STR_CONTAINS(text, "param:level 1 .");
+  CHECK_STR_CONTAINS(text, "param:level 1 ;");
+  CHECK_STR_CONTAINS(text, "param:reset \"off\" .");
   CHECK_STR_CONTAINS(text,
                      ":f\\.\n\tch:kind \"svf\" ;\n\tparam:cutoff 20000 ;");
   CHECK_STR_CONTAINS(text,

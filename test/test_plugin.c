@@ -524,8 +524,9 @@ check_worker_mode(HostWorkerMode mode, const char* name)
     return;
   }
   host_run(h, BLOCK);
-  host_set(h, 0, 90, "out", "level", 0.5f); /* pinned for the sums below */
-  host_run_frames(h, 40 * BLOCK, BLOCK);    /* past its 5 ms glide */
+  host_set(h, 0, 90, "out", "level", 0.5f);  /* pinned for the sums below */
+  host_set(h, 0, 91, "out", "lowcut", 0.0f); /* the sums are DC */
+  host_run_frames(h, 40 * BLOCK, BLOCK);     /* past its 5 ms glide */
   host_create(h, 0, 1, "dc", "const");
   host_set(h, 0, 2, "dc", "value", 0.25f);
   host_connect(h, 0, 3, "dc:out", "out:mono");

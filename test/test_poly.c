@@ -38,6 +38,7 @@ poly_patch(uint32_t voices)
   CHECK(!ch_model_create(model, "env", "adsr", &err));
   CHECK(!ch_model_create(model, "amp", "vca", &err));
   CHECK(!ch_model_create(model, "out", "output", &err));
+  CHECK(!ch_model_set(model, "out", "lowcut", 0.0f, &err)); /* sums DC */
   CHECK(!ch_model_set(model, "osc", "shape", 0.0f, &err));
   CHECK(!ch_model_set(model, "lfo", "pitch", -6.0f, &err));
   CHECK(!ch_model_set(model, "env", "attack", 0.001f, &err));
@@ -125,6 +126,7 @@ test_voices_sum_into_shared_modules(void)
   CHECK(!ch_model_create(model, "voice", "voice", NULL));
   CHECK(!ch_model_create(model, "amp", "vca", NULL));
   CHECK(!ch_model_create(model, "out", "output", NULL));
+  CHECK(!ch_model_set(model, "out", "lowcut", 0.0f, NULL)); /* sums DC */
   CHECK(!ch_model_set(model, "amp", "gain", 1.0f, NULL));
   CHECK(!ch_model_connect(model, "voice:velocity", "amp:in", NULL));
   CHECK(!ch_model_connect(model, "amp:out", "out:left", NULL));

@@ -48,6 +48,7 @@ render(ChGraph* const graph, Render* const r)
 {
   ChHostInputs host;
   ChVoicing    voicing;
+  memset(&host, 0, sizeof(host)); /* the macros too (voicing leaves them) */
   ch_voicing_init(&voicing, &host);
   ch_voicing_set_voices(&voicing, ch_graph_polyphony(graph));
   uint32_t e = 0;
@@ -168,6 +169,7 @@ test_idle_graph_writes_nothing(void)
   ch_graph_prime(graph, 1024);
   ChHostInputs host;
   ChVoicing    voicing;
+  memset(&host, 0, sizeof(host)); /* the macros too (voicing leaves them) */
   ch_voicing_init(&voicing, &host);
   float left[BLOCK];
   float right[BLOCK];

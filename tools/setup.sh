@@ -9,6 +9,8 @@ packages=(
   lv2-dev liblilv-dev libserd-dev libsord-dev libsratom-dev
   libsndfile1-dev libsmf-dev libcairo2-dev libx11-dev
   libpango1.0-dev libxtst-dev
+  # loudness measurement in the sound tests of the bank
+  libebur128-dev
   # RealtimeSanitizer builds (CC=clang-22 ./waf configure --rtsan)
   clang-22 libclang-rt-22-dev
   # hosts and tools used by tests and the demo

@@ -25,18 +25,20 @@ enum {
   CH_OSC_P_FINE,
   CH_OSC_P_PW,
   CH_OSC_P_LEVEL,
+  CH_OSC_P_RESET,
 };
 
 enum { CH_OSC_SINE, CH_OSC_SAW, CH_OSC_SQUARE, CH_OSC_TRIANGLE };
 
 typedef struct {
-  double phase;      /* 0..1, position in the period */
-  double last_pitch; /* total pitch of the last exp2() ... */
-  double last_freq;  /* ... and its result, reused while pitch holds */
-  double level;      /* smoothed output level; double, so it settles */
-  double smooth;     /* one-pole coefficient for `rate` */
-  double inv_rate;   /* 1 / rate */
-  float  rate;       /* rate `smooth` was computed for */
+  double   phase;      /* 0..1, position in the period */
+  double   last_pitch; /* total pitch of the last exp2() ... */
+  double   last_freq;  /* ... and its result, reused while pitch holds */
+  double   level;      /* smoothed output level; double, so it settles */
+  double   smooth;     /* one-pole coefficient for `rate` */
+  double   inv_rate;   /* 1 / rate */
+  float    rate;       /* rate `smooth` was computed for */
+  uint32_t trigger;    /* its voice's note counter when last seen */
 } ChOscState;
 
 static const ChPortInfo ch_osc_inputs[] = {
@@ -54,6 +56,8 @@ static const ChPortInfo ch_osc_outputs[] = {
 static const char* const ch_osc_shapes[] = { "sine", "saw", "square",
                                              "triangle", NULL };
 
+static const char* const ch_osc_resets[] = { "off", "on", NULL };
+
 static const ChParamInfo ch_osc_params[] = {
   { "shape", "", 0.0f, 3.0f, 1.0f, "waveform", ch_osc_shapes },
   { "pitch", "oct", -6.0f, 6.0f, 0.0f, "pitch in octaves, 0 = C4 (261.63 Hz)",
@@ -62,6 +66,11 @@ static const ChParamInfo ch_osc_params[] = {
   { "pw", "", 0.05f, 0.95f, 0.5f,
     "pulse width of the square (fraction of the period spent high)", NULL },
   { "level", "", 0.0f, 1.0f, 1.0f, "output peak level (smoothed, 5 ms)", NULL },
+  { "reset", "", 0.0f, 1.0f, 0.0f,
+    "on: every note of its voice starts the wave at phase 0, so each hit "
+    "sounds alike (best with sine or triangle: a saw or square starts on "
+    "its step)",
+    ch_osc_resets },
 };
 
 /* Band-limited corrections, 4 samples wide: the residuals of a step and of
@@ -160,6 +169,20 @@ ch_osc_init(const ChNode* const node)
   s->last_freq  = CH_OSC_C4_HZ;
   s->level      = (double)node->param[CH_OSC_P_LEVEL];
   ch_osc_update_rate(s, node->ctx->rate);
+}
+
+/* A note starts at the first frame of a call (the host splits blocks at
+   its events), so a moved note counter is checked once per call. */
+static CH_REALTIME void
+ch_osc_note_reset(ChOscState* const s, const ChNode* const node)
+{
+  const ChVoiceInputs* const note = &node->ctx->host->voice[node->voice];
+  if (note->trigger != s->trigger) {
+    s->trigger = note->trigger;
+    if (node->param[CH_OSC_P_RESET] > 0.5f && note->gate > 0.5f) {
+      s->phase = 0.0;
+    }
+  }
 }
 
 /* sin(2 pi t) for t in [0, 1): folded onto a quarter period either side
@@ -347,6 +370,7 @@ ch_osc_process(const ChNode* const node, const uint32_t n)
   const float* const p = node->param;
 
   ch_osc_update_rate(s, node->ctx->rate);
+  ch_osc_note_reset(s, node);
 
   const int shape =
     (int)ch_osc_clamp((double)p[CH_OSC_P_SHAPE] + 0.5, 0.0, 3.0);

@@ -1,5 +1,7 @@
 /* The `shaper` module: drive into a tanh, soft, fold or hard curve. */
 #include "../kind.h"
+#include "dcblock.h"
+#include "oversample.h"
 #include "smooth.h"
 
 #include <math.h>
@@ -14,9 +16,16 @@
      fold  a triangle wavefolder: past +-1 the wave folds back, again and
            again, so drive adds ever higher partials
      hard  a clip at +-1
-   No oversampling: the harmonics a curve makes above Nyquist alias back,
-   harshly for hard and fold at high drive on high notes.  Drive, mix and
-   level are smoothed (5 ms) so that turning them does not click.
+   The curve runs at four times the rate (oversample.h): the harmonics it
+   makes up to 2.5 times the rate are filtered off before they could fold
+   back, so a driven curve on a C7 sine keeps its aliases more than 80 dB
+   under the fundamental (fold and hard, whose corners make slowly falling
+   partials, add first-order antiderivative anti-aliasing for that; a
+   fold driven hard makes partials past any of it); the dry
+   share is delayed by as much, so mixing does not comb.  An odd curve makes no
+   DC from a symmetric wave, but an asymmetric one (two beating saws) can shift:
+   a 5 Hz DC blocker (dcblock.h) follows.  Drive, mix and level are smoothed (5
+   ms) so that turning them does not click.
 */
 
 enum { IN_IN, IN_DRIVE };
@@ -24,16 +33,25 @@ enum { P_DRIVE, P_SHAPE, P_MIX, P_LEVEL };
 enum { TANH, SOFT, FOLD, HARD };
 
 #define LN_GAIN_MAX 3.912023005428146 /* ln 50 */
+/* Band-limited, a clipped wave rings past +-1 (9 % for a square, more for
+   wild input); the output is held within this, times level. */
+#define OUT_BOUND 1.5f
 /* Input beyond this is taken as this; NaN as 0. */
 #define IN_LIMIT 1e6f
 
 typedef struct {
-  double     drive; /* smoothed params */
-  double     mix;
-  double     level;
-  ChSmoother smooth; /* coefficient of the parameter glides */
-  float      d;      /* total drive the gain was computed for */
-  float      gain;   /* 50^d */
+  ChOversampler os;
+  ChOsRing      dry; /* the dry input, delayed by CH_OS_LATENCY */
+  ChDcBlock     dc;
+  double        drive; /* smoothed params */
+  double        mix;
+  double        level;
+  ChSmoother    smooth;     /* coefficient of the parameter glides */
+  float         d;          /* total drive the gain was computed for */
+  float         gain;       /* 50^d */
+  double        u1;         /* the previous driven, oversampled input ... */
+  double        big1;       /* ... and the curve's integral there (ADAA) */
+  int           adaa_shape; /* the curve big1 is of */
 } ShaperState;
 
 static const ChPortInfo inputs[] = {
@@ -42,7 +60,9 @@ static const ChPortInfo inputs[] = {
 };
 
 static const ChPortInfo outputs[] = {
-  { "out", CH_SIGNAL_AUDIO, "shaped signal, within -level..level at mix 1" },
+  { "out", CH_SIGNAL_AUDIO,
+    "shaped signal, about -level..level at mix 1 (band-limited edges ring "
+    "past it a little; never beyond 1.5 level)" },
 };
 
 static const char* const shapes[] = { "tanh", "soft", "fold", "hard", NULL };
@@ -52,7 +72,7 @@ static const ChParamInfo params[] = {
     "gain into the curve, 1 (0) to 50 (1), exponentially (smoothed)", NULL },
   { "shape", "", 0.0f, 3.0f, 0.0f,
     "curve: tanh, soft (cubic), fold (triangle wavefolder), hard (clip); "
-    "not oversampled, so high drive aliases",
+    "4x oversampled, then DC-blocked at 5 Hz",
     shapes },
   { "mix", "", 0.0f, 1.0f, 1.0f, "shaped share of the output (smoothed)",
     NULL },
@@ -113,6 +133,104 @@ shaper_init(const ChNode* const node)
   s->level = (double)node->param[P_LEVEL];
   s->d     = 0.0f;
   s->gain  = 1.0f;
+  ch_os_init(&s->os);
+  ch_dc_setup(&s->dc, (float)CH_DC_CORNER, node->ctx->rate);
+}
+
+/* The smoothed controls of each base-rate sample: gain into the curve,
+   shaped share, output level. */
+static CH_REALTIME void
+shaper_controls(ShaperState* const s,
+                const float* const p,
+                const float* const cv,
+                float* const       gain_of,
+                float* const       mix_of,
+                float* const       level_of,
+                const uint32_t     n)
+{
+  const double coef  = s->smooth.coef;
+  double       drive = s->drive;
+  double       mix   = s->mix;
+  double       level = s->level;
+  for (uint32_t i = 0; i < n; ++i) {
+    drive = ch_smooth_step(drive, p[P_DRIVE], coef);
+    mix   = ch_smooth_step(mix, p[P_MIX], coef);
+    level = ch_smooth_step(level, p[P_LEVEL], coef);
+    /* NaN-safe: fmaxf drops a NaN cv, leaving 0 */
+    const float total = fminf(fmaxf((float)drive + cv[i], 0.0f), 1.0f);
+    if (total != s->d) { /* exp only when the drive moves */
+      s->d    = total;
+      s->gain = (float)exp((double)total * LN_GAIN_MAX);
+    }
+    gain_of[i]  = s->gain;
+    mix_of[i]   = (float)mix;
+    level_of[i] = (float)level;
+  }
+  s->drive = drive;
+  s->mix   = mix;
+  s->level = level;
+}
+
+/* The integrals of the corner curves: fold (period 4, zero mean, so its
+   integral is periodic and bounded) and hard. */
+static inline double
+corner_integral(const int shape, const double x)
+{
+  if (shape == FOLD) {
+    const double u = x - 4.0 * floor((x + 1.0) * 0.25); /* -1 .. 3 */
+    return u <= 1.0 ? 0.5 * u * u : 2.0 * u - 0.5 * u * u - 1.0;
+  }
+  const double c = fmin(fmax(x, -1.0), 1.0);
+  return 0.5 * c * c + (fabs(x) - fabs(c));
+}
+
+/*
+   Fold and hard have corners, whose partials fall only as 1/n^2: even at
+   4x they fold back audibly.  First-order antiderivative anti-aliasing
+   (Parker, Zavalishin, Le Bivic 2016) takes, instead of the curve at each
+   sample, its mean between this sample's input and the last one's: the
+   difference of its integral over the difference of the inputs.  That
+   smooths each corner over one 4x sample, a further 1/n; the mean stays
+   within -1..1.  Where the inputs are too close for the division, the
+   curve at their midpoint is the same mean.  (tanh and soft are smooth:
+   4x alone keeps them clean.)
+*/
+static CH_REALTIME float
+corner_adaa(ShaperState* const s, const int shape, const float g)
+{
+  const double u   = (double)g;
+  const double big = corner_integral(shape, u);
+  const double du  = u - s->u1;
+  float        w   = 0.0f;
+  if (fabs(du) > 1e-6) {
+    w = (float)((big - s->big1) / du);
+  } else {
+    const float mid = (float)(0.5 * (u + s->u1));
+    w               = shape == FOLD ? fold(mid) : hard_clip(mid);
+  }
+  s->u1   = u;
+  s->big1 = big;
+  return fminf(fmaxf(w, -1.0f), 1.0f); /* rounding at huge inputs */
+}
+
+/* The curve on 4 n oversampled samples. */
+static CH_REALTIME void
+shaper_curve(ShaperState* const s,
+             float* const       x,
+             const int          shape,
+             const float* const gain_of,
+             const uint32_t     n)
+{
+  if (shape != s->adaa_shape) { /* the integral of the new curve */
+    s->adaa_shape = shape;
+    s->big1       = shape >= FOLD ? corner_integral(shape, s->u1) : 0.0;
+  }
+  for (uint32_t j = 0; j < CH_OS_FACTOR * n; ++j) {
+    const float g = gain_of[j / CH_OS_FACTOR] * x[j];
+    x[j]          = shape == TANH   ? fast_tanh(g)
+                    : shape == SOFT ? soft_clip(g)
+                                    : corner_adaa(s, shape, g);
+  }
 }
 
 static CH_REALTIME void
@@ -120,56 +238,34 @@ shaper_process(const ChNode* const node, const uint32_t n)
 {
   ShaperState* const s   = (ShaperState*)node->state;
   const float* const in  = node->in[IN_IN];
-  const float* const cv  = node->in[IN_DRIVE];
   float* const       out = node->out[0];
   const float* const p   = node->param;
+  float              gain_of[CH_MAX_BLOCK];
+  float              mix_of[CH_MAX_BLOCK];
+  float              level_of[CH_MAX_BLOCK];
+  float              x[CH_MAX_BLOCK];
+  float              os[CH_OS_FACTOR * CH_MAX_BLOCK];
 
   ch_smoother_coef(&s->smooth, node->ctx->rate);
-
+  ch_dc_setup(&s->dc, (float)CH_DC_CORNER, node->ctx->rate);
   const int shape =
     (int)fmin(fmax(floor((double)p[P_SHAPE] + 0.5), 0.0), (double)HARD);
-  const double coef  = s->smooth.coef;
-  double       drive = s->drive;
-  double       mix   = s->mix;
-  double       level = s->level;
-  float        d     = s->d;
-  float        gain  = s->gain;
-  for (uint32_t i = 0; i < n; ++i) {
-    drive = ch_smooth_step(drive, p[P_DRIVE], coef);
-    mix   = ch_smooth_step(mix, p[P_MIX], coef);
-    level = ch_smooth_step(level, p[P_LEVEL], coef);
 
-    /* NaN-safe: fmaxf drops a NaN cv, leaving 0 */
-    const float total = fminf(fmaxf((float)drive + cv[i], 0.0f), 1.0f);
-    if (total != d) { /* exp only when the drive moves */
-      d    = total;
-      gain = (float)exp((double)d * LN_GAIN_MAX);
-    }
-    const float x = safe_input(in[i]);
-    const float g = gain * x;
-    float       w = 0.0f;
-    switch (shape) {
-    case TANH:
-      w = fast_tanh(g);
-      break;
-    case SOFT:
-      w = soft_clip(g);
-      break;
-    case FOLD:
-      w = fold(g);
-      break;
-    default:
-      w = hard_clip(g);
-      break;
-    }
-    const float m = (float)mix;
-    out[i]        = (float)level * (m * w + (1.0f - m) * x);
+  shaper_controls(s, p, node->in[IN_DRIVE], gain_of, mix_of, level_of, n);
+  for (uint32_t i = 0; i < n; ++i) {
+    x[i] = safe_input(in[i]);
   }
-  s->drive = drive;
-  s->mix   = mix;
-  s->level = level;
-  s->d     = d;
-  s->gain  = gain;
+  ch_os_up(&s->os, x, os, n);
+  shaper_curve(s, os, shape, gain_of, n);
+  ch_os_down(&s->os, os, out, n);
+  for (uint32_t i = 0; i < n; ++i) {
+    /* the dry share, delayed as the shaped one was */
+    const float dry   = ch_os_push(&s->dry, CH_OS_LATENCY + 1u, x[i])[0];
+    const float m     = mix_of[i];
+    const float y     = ch_dc_step(&s->dc, m * out[i] + (1.0f - m) * dry);
+    const float bound = OUT_BOUND + (1.0f - m) * IN_LIMIT;
+    out[i]            = level_of[i] * fminf(fmaxf(y, -bound), bound);
+  }
 }
 
 const ChKind ch_kind_shaper = {

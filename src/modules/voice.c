@@ -1,14 +1,24 @@
 /* The `voice` module: one played note as signals, with bend range, glide
-   (portamento) and legato. */
+   (portamento), legato and a per-voice stereo place. */
 #include "../kind.h"
 
 #include <math.h>
 
-enum { OUT_PITCH, OUT_GATE, OUT_VELOCITY, OUT_TRIG, OUT_MOD, OUT_AFTERTOUCH };
+enum {
+  OUT_PITCH,
+  OUT_GATE,
+  OUT_VELOCITY,
+  OUT_TRIG,
+  OUT_MOD,
+  OUT_AFTERTOUCH,
+  OUT_SPREAD,
+  OUT_INDEX,
+};
 enum { P_GATE, P_TRANSPOSE, P_BEND, P_GLIDE, P_LEGATO };
 
 typedef struct {
   uint32_t trigger; /* host trigger counter when last seen */
+  uint32_t release; /* host release counter when last seen */
   float    pitch;   /* gliding pitch, without bend and transpose */
   float    glide;   /* cached P_GLIDE */
   float    coeff;   /* one-pole glide coefficient per sample */
@@ -19,11 +29,17 @@ typedef struct {
 static const ChPortInfo outputs[] = {
   { "pitch", CH_SIGNAL_CV,
     "note pitch + bend + transpose, gliding, 1.0/octave, 0 = C4" },
-  { "gate", CH_SIGNAL_GATE, "1 while a note is held or the gate param is on" },
+  { "gate", CH_SIGNAL_GATE,
+    "1 while a note is held or the gate param is on; 0 for one sample when "
+    "a new note cuts the one before, so envelopes restart" },
   { "velocity", CH_SIGNAL_CV, "velocity of the voice's note, 0..1" },
   { "trig", CH_SIGNAL_GATE, "1 for one sample when a note starts" },
   { "mod", CH_SIGNAL_CV, "mod wheel, 0..1" },
   { "aftertouch", CH_SIGNAL_CV, "key or channel pressure, 0..1" },
+  { "spread", CH_SIGNAL_CV,
+    "this voice's stereo place, -1..1 (for pan): successive voices "
+    "alternate left and right, from the edges in; 0 when mono" },
+  { "index", CH_SIGNAL_CV, "this voice's number, 0 .. voices - 1" },
 };
 
 static const char* const legato_choices[] = { "off", "on", NULL };
@@ -55,14 +71,53 @@ voice_init(const ChNode* const node)
   s->glide            = -1.0f; /* computed on first use */
 }
 
+/* Voice v of `voices` in the stereo field: the places are spread evenly
+   over -1..1 and dealt from the edges inwards, alternating sides, so that
+   notes played one after another (which take successive free voices)
+   land left, right, left... */
+static float
+voice_spread(const uint32_t v, const uint32_t voices)
+{
+  if (voices <= 1u || v >= voices) {
+    return 0.0f;
+  }
+  const uint32_t place = v % 2u ? voices - 1u - v / 2u : v / 2u;
+  return -1.0f + 2.0f * (float)place / (float)(voices - 1u);
+}
+
 /*
    The host writes its inputs between sub-blocks, at event frames, so each
    is constant over one call.  A trigger counter that moved since the last
    call starts a note: one pulse on the first sample.  A change seen with
    no note held is only remembered: that is a counter this module missed
    (a fresh module swapped in after priming on no-note input), and pulsing
-   it would fire envelopes with no note.
+   it would fire envelopes with no note.  Returns whether the gate must
+   drop for the first sample: a note that cuts a sounding one (a note-off
+   and note-on at one frame, a stolen or repeated voice) would otherwise
+   leave the gate high throughout, and envelopes on the gate alone would
+   not restart.  Legato suppresses both only while a key stayed held.
 */
+static CH_REALTIME int
+note_start(VoiceState* const          s,
+           const ChVoiceInputs* const host,
+           const int                  legato,
+           float* const               trig)
+{
+  const int host_gate = host->gate > 0.5f;
+  const int dropped   = host->release != s->release;
+  int       cut       = 0;
+  if (host->trigger != s->trigger) {
+    s->trigger = host->trigger;
+    if (host_gate && !(legato && s->gate && !dropped)) {
+      trig[0] = 1.0f;
+      cut     = s->gate; /* else the gate already fell on its own */
+    }
+  }
+  s->release = host->release;
+  s->gate    = host_gate;
+  return cut;
+}
+
 static CH_REALTIME void
 voice_process(const ChNode* const node, const uint32_t n)
 {
@@ -72,24 +127,25 @@ voice_process(const ChNode* const node, const uint32_t n)
   const float* const         param     = node->param;
   float* const* const        out       = node->out;
   const int                  host_gate = host->gate > 0.5f;
-  const int                  gate      = host_gate || param[P_GATE] > 0.5f;
+  const int                  manual    = param[P_GATE] > 0.5f;
 
   /* outputs nobody reads are left alone */
   const uint32_t unread = node->unread_out;
-  fill(out[OUT_GATE], gate ? 1.0f : 0.0f, unread >> OUT_GATE & 1u ? 0u : n);
+  fill(out[OUT_GATE], host_gate || manual ? 1.0f : 0.0f,
+       unread >> OUT_GATE & 1u ? 0u : n);
   fill(out[OUT_VELOCITY], host->velocity, unread >> OUT_VELOCITY & 1u ? 0u : n);
   fill(out[OUT_TRIG], 0.0f, unread >> OUT_TRIG & 1u ? 0u : n);
   fill(out[OUT_MOD], inputs->mod, unread >> OUT_MOD & 1u ? 0u : n);
   fill(out[OUT_AFTERTOUCH], host->aftertouch,
        unread >> OUT_AFTERTOUCH & 1u ? 0u : n);
+  fill(out[OUT_SPREAD], voice_spread(node->voice, node->ctx->voices),
+       unread >> OUT_SPREAD & 1u ? 0u : n);
+  fill(out[OUT_INDEX], (float)node->voice, unread >> OUT_INDEX & 1u ? 0u : n);
 
-  if (host->trigger != s->trigger) {
-    s->trigger = host->trigger;
-    if (host_gate && !(param[P_LEGATO] > 0.5f && s->gate)) {
-      out[OUT_TRIG][0] = 1.0f; /* a buffer of its own even when unread */
-    }
+  /* trig and gate have buffers of their own even when unread */
+  if (note_start(s, host, param[P_LEGATO] > 0.5f, out[OUT_TRIG]) && !manual) {
+    out[OUT_GATE][0] = 0.0f;
   }
-  s->gate = host_gate;
 
   if (param[P_GLIDE] != s->glide) {
     s->glide = param[P_GLIDE];
