@@ -737,16 +737,18 @@ test_error(void)
 static void
 test_big_patch(void)
 {
-  enum { N = 300 };
+  enum { N = 300 }; /* N - 1 modules and the output a commit needs */
   static char text[N * 64 + 256];
   size_t      len = (size_t)snprintf(text, sizeof(text),
                                      "@prefix ch: <urn:chronus:> .\n"
                                           "@prefix : <urn:chronus:module#> .\n");
-  for (int i = 0; i < N; ++i) {
+  for (int i = 0; i < N - 1; ++i) {
     len +=
       (size_t)snprintf(text + len, sizeof(text) - len,
                        ":m%03d ch:kind \"%s\" .\n", i, i % 2 ? "osc" : "adsr");
   }
+  len += (size_t)snprintf(text + len, sizeof(text) - len,
+                          ":out ch:kind \"output\" .\n");
   ChMsg load    = ch_msg_init(CH_MSG_LOAD);
   load.text     = text;
   load.text_len = (uint32_t)len;
