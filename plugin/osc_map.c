@@ -14,7 +14,7 @@
 typedef struct {
   const char* address;
   const char* types;
-  lo_arg**    argv;
+  const void* argv; /* liblo's lo_arg* vector: read with arg() only */
   int         argc;
 } Args;
 
@@ -27,6 +27,17 @@ typedef struct {
 } Request;
 
 typedef bool (*Handler)(const Args* args, Request* req, char* why, size_t n);
+
+/* Argument i's bytes.  liblo may place its argument vector, like the
+   arguments, on a 4-byte boundary: the pointer is copied out, never loaded
+   through lo_arg**. */
+static const void*
+arg(const Args* args, int i)
+{
+  const void* p = NULL;
+  memcpy(&p, (const char*)args->argv + (size_t)i * sizeof(p), sizeof(p));
+  return p;
+}
 
 #if defined(__GNUC__)
 __attribute__((format(printf, 4, 5)))
@@ -53,7 +64,7 @@ string_arg(const Args* args, int i, size_t max, char* why, size_t n)
            args->types[i]);
     return NULL;
   }
-  const char* const s   = (const char*)args->argv[i];
+  const char* const s   = (const char*)arg(args, i);
   const size_t      len = strlen(s);
   if (len > max) {
     refuse(args, why, n, "argument %d is %zu bytes long, at most %zu", i + 1,
@@ -69,7 +80,7 @@ number_arg(const Args* args, int i, float* value, char* why, size_t n)
 {
   /* liblo's arguments are only 4-byte aligned inside its message, so
      they are copied out rather than read through the lo_arg union. */
-  const void* const a = args->argv[i];
+  const void* const a = arg(args, i);
   double            v = 0.0;
   switch (args->types[i]) {
   case LO_INT32: {
@@ -339,7 +350,7 @@ gate_value(const Args* args, float* value, char* why, size_t n)
     return true;
   }
   if (type == LO_STRING || type == LO_SYMBOL) {
-    const char* const s = (const char*)args->argv[0];
+    const char* const s = (const char*)arg(args, 0);
     if (strcmp(s, "on") && strcmp(s, "off")) {
       return refuse(args, why, n, "gate \"%.32s\": want on or off, 1 or 0", s);
     }
@@ -477,7 +488,7 @@ ch_osc_decode(ChOscCodec* const     codec,
   } else {
     memcpy(address, path, len + 1u);
     args.types = lo_message_get_types(m);
-    args.argv  = lo_message_get_argv(m);
+    args.argv  = (const void*)lo_message_get_argv(m);
     args.argc  = lo_message_get_argc(m);
     ok         = map(&args, &req, scratch, why, why_size);
     if (ok && !encode(codec, &req, seq, event, capacity)) {

@@ -100,16 +100,21 @@ client_poll(Client* c)
   }
   snprintf(c->address, sizeof(c->address), "%.63s", (const char*)buf);
   const char* const types = lo_message_get_types(m);
-  lo_arg** const    argv  = lo_message_get_argv(m);
-  c->text[0]              = '\0';
-  /* liblo's arguments are only 4-byte aligned: copied out. */
+  /* liblo's argument vector and arguments may be only 4-byte aligned:
+     both are copied out, never loaded in place. */
+  const char* const argv   = (const char*)lo_message_get_argv(m);
+  const void*       arg[2] = { NULL, NULL };
+  if (types[0]) {
+    memcpy(arg, argv, (types[1] ? 2 : 1) * sizeof(void*));
+  }
+  c->text[0] = '\0';
   if (types[0] == 's') {
-    snprintf(c->text, sizeof(c->text), "%s", (const char*)argv[0]);
+    snprintf(c->text, sizeof(c->text), "%s", (const char*)arg[0]);
   } else if (types[0] == 'i') {
-    memcpy(&c->i, argv[0], sizeof(c->i));
+    memcpy(&c->i, arg[0], sizeof(c->i));
     c->f = 0.0f;
     if (types[1] == 'f') {
-      memcpy(&c->f, argv[1], sizeof(c->f));
+      memcpy(&c->f, arg[1], sizeof(c->f));
     }
   }
   lo_message_free(m);
