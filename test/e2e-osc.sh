@@ -66,7 +66,7 @@ show() { [[ -s $1 ]] && tail -n "${2:-15}" "$1" | sed 's/^/   | /'; }
 check() { if [[ $2 == 1 ]]; then pass "$1" "$3"; else fail "$1" "$3"; fi; }
 
 all=(osc_enabled_by_port osc_builds_and_plays osc_answers_committed
-  osc_bad_edit_error osc_malformed_errors osc_port_taken_error
+  osc_bad_edit_error osc_undo_redo osc_malformed_errors osc_port_taken_error
   osc_two_instances osc_more_answers osc_port_off)
 fail_all() {
   local t
@@ -215,6 +215,15 @@ ok=0
   $after == "$patch" ]] && ok=1
 check osc_bad_edit_error $ok "/patch/connect nope:out amp:in -> $bad; then $again, same patch"
 
+# Undo and redo over OSC: each a commit; back where it was.
+un=$($client "$p1" /patch/undo 2>&1)
+re=$($client "$p1" /patch/redo 2>&1)
+back=$($client "$p1" /patch/get)
+ok=0
+[[ $un == /chronus/committed* && $re == /chronus/committed* &&
+  $back == "$patch" ]] && ok=1
+check osc_undo_redo $ok "/patch/undo -> $un; /patch/redo -> $re; same patch"
+
 m1=$($client "$p1" /patch/create i 3 2>&1)
 m2=$($client "$p1" /no/such/address 2>&1)
 m3=$($client "$p1" /note/on ii 200 100 2>&1)
@@ -252,7 +261,7 @@ u=$($client "$p2" /patch/undo 2>&1)
 g=$($client "$p2" /gate/env s on 2>&1)
 pr=$($client "$p2" /program i 1 2>&1)
 ok=0
-[[ $u == "/chronus/error "*Undo* && $g == "/chronus/ack /gate/env" &&
+[[ $u == "/chronus/error nothing to undo"* && $g == "/chronus/ack /gate/env" &&
   $pr == "/chronus/ack /program" ]] && ok=1
 check osc_more_answers $ok "$u | $g | $pr"
 
