@@ -335,7 +335,8 @@ test_plugin_patch_too_large(void)
   size_t      n = (size_t)snprintf(turtle, sizeof(turtle),
                                    "@prefix ch: <urn:chronus:> .\n"
                                         "@prefix : <urn:chronus:module#> .\n"
-                                        "<> a ch:Patch .\n");
+                                        "<> a ch:Patch .\n"
+                                        ":out ch:kind \"output\" .\n");
   for (int i = 0; i < 900; ++i) {
     n += (size_t)snprintf(turtle + n, sizeof(turtle) - n,
                           ":a_rather_long_module_name_to_fill_it_%04d "
