@@ -24,7 +24,13 @@ CFLAGS = ['-std=c11', '-O2', '-g', '-fPIC',
 PACKAGES = [('lv2', 'LV2'), ('lilv-0', 'LILV'), ('serd-0', 'SERD'),
             ('sord-0', 'SORD'), ('sratom-0', 'SRATOM'),
             ('sndfile', 'SNDFILE'), ('cairo', 'CAIRO'), ('x11', 'X11'),
-            ('pangocairo', 'PANGOCAIRO'), ('xtst', 'XTST')]
+            ('pangocairo', 'PANGOCAIRO'), ('xtst', 'XTST'),
+            ('liblo', 'LIBLO')]
+
+# Test programs that also need plugin sources (the OSC server and decoder).
+PLUGIN_SOURCES = {
+    'test_osc': ['plugin/osc.c', 'plugin/osc_map.c'],
+}
 
 
 def options(opt):
@@ -178,12 +184,12 @@ def build(bld):
         name = os.path.splitext(src.name)[0]
         if name == 'test_sound' and not bld.env.LIB_EBUR128:
             continue
-        bld.program(source=[src],
+        bld.program(source=[src] + PLUGIN_SOURCES.get(name, []),
                     target='test/' + name,
                     idx=2,
                     includes=includes('src', 'plugin', 'test', 'ui'),
                     defines=defines,
-                    use=test_use,
+                    use=test_use + ['LIBLO', 'LV2'],
                     install_path=None)
 
     plugin_src = glob('plugin/*.c')
@@ -195,7 +201,7 @@ def build(bld):
                           defines=defines,
                           cflags=['-fvisibility=hidden'],
                           linkflags=so_linkflags,
-                          use=engine + ['LV2', 'M'],
+                          use=engine + ['LV2', 'LIBLO', 'PTHREAD', 'M'],
                           install_path=install_bundle))
 
     # The manifest is ours plus one entry per factory preset (below).

@@ -9,6 +9,7 @@
 #include "../src/ring.h"
 #include "../src/voicing.h"
 #include "history.h"
+#include "osc.h"
 #include "protocol.h"
 
 #include <lv2/atom/forge.h>
@@ -30,6 +31,7 @@ enum {
   CH_PORT_PROGRAM = 5,
   CH_PORT_MACRO   = 6, /* 6 .. 6 + CH_N_MACROS - 1 */
   CH_PORT_LIMITER = 6 + CH_N_MACROS,
+  CH_PORT_OSC     = 7 + CH_N_MACROS,
 };
 
 /** What a record in the inbox (audio thread to worker) holds. */
@@ -38,6 +40,7 @@ typedef enum {
                          run(); the worker decodes it again, checked) */
   CH_JOB_PROGRAM = 2, /* `program` is the program to load */
   CH_JOB_POLL    = 3, /* check whether the patch file changed on disk */
+  CH_JOB_OSC     = 4, /* `osc_port` is the OSC port to listen on (0: none) */
 } ChJobType;
 
 typedef struct {
@@ -45,7 +48,7 @@ typedef struct {
   int32_t  program;    /* CH_JOB_PROGRAM */
   uint64_t generation; /* ch:Set/ch:Gate: the graph run() applied it to */
   uint32_t order;      /* ch:Set/ch:Gate: run()'s count of them */
-  uint32_t pad;
+  int32_t  osc_port;   /* CH_JOB_OSC */
 } ChJob;
 
 /** What a record in the outbox (worker to audio thread) holds. */
@@ -145,6 +148,7 @@ typedef struct {
   const float*             program;
   const float*             macro[CH_N_MACROS];
   const float*             limiter_on;
+  const float*             osc_port;
 
   /* Audio thread only */
   ChGraph*     active;
@@ -163,6 +167,7 @@ typedef struct {
   uint32_t     dropped_notify; /* answers that did not fit, to report */
   uint32_t     poll_countdown; /* frames until the patch file is checked */
   uint32_t     set_count;      /* ch:Set/ch:Gate messages applied so far */
+  int32_t      osc_port_now;   /* the osc_port value last asked for */
   ChExport export;             /* the patch being sent as ch:Patch pieces */
   ChEcho   echo[CH_ECHO_MAX];  /* ch:Set to echo at the cycle's end */
   uint32_t n_echo;
@@ -173,6 +178,8 @@ typedef struct {
   ChRing            inbox;    /* audio -> worker: messages */
   ChRing            outbox;   /* worker -> audio: answers and new graphs */
   ChRing            trash;    /* audio -> worker: graphs to free */
+  ChRing            osc_in;   /* OSC thread -> audio: events at frame 0 */
+  ChRing            osc_out;  /* audio -> OSC thread: answers */
   _Atomic(ChGraph*) restored; /* state restore -> audio: a new graph */
   atomic_bool       watching; /* worker -> audio: a patch file is set */
   atomic_int        program_restored; /* restore -> audio: ch:program, -1 */
@@ -190,6 +197,7 @@ typedef struct {
   ChFileStamp     file_stamp;       /* of patch_file when last read */
   ChFileStamp     file_seen;        /* of patch_file at the last poll */
   char            text[1024];       /* scratch for answers */
+  ChOsc*          osc;              /* the OSC server (stopped: port 0) */
 } Chronus;
 
 /* worker.c */

@@ -19,6 +19,10 @@
 #define INBOX_SIZE  (512u * 1024u)
 #define OUTBOX_SIZE (512u * 1024u)
 #define TRASH_SIZE  (64u * 1024u)
+/* OSC: a flood of small requests; answers up to a /patch/get's text. */
+#define OSC_IN_SIZE   (64u * 1024u)
+#define OSC_OUT_SIZE  (256u * 1024u)
+#define OSC_PER_CYCLE 64u /* requests run() takes per cycle, at most */
 
 static void cleanup(LV2_Handle instance);
 
@@ -90,7 +94,10 @@ instantiate(const LV2_Descriptor* const     descriptor,
   if (!self->bundle_path || !self->standby || !self->committed ||
       ch_ring_init(&self->inbox, INBOX_SIZE) ||
       ch_ring_init(&self->outbox, OUTBOX_SIZE) ||
-      ch_ring_init(&self->trash, TRASH_SIZE)) {
+      ch_ring_init(&self->trash, TRASH_SIZE) ||
+      ch_ring_init(&self->osc_in, OSC_IN_SIZE) ||
+      ch_ring_init(&self->osc_out, OSC_OUT_SIZE) ||
+      !(self->osc = ch_osc_new(self->map, &self->osc_in, &self->osc_out))) {
     lv2_log_error(&self->logger, "chronus: out of memory\n");
     cleanup(self);
     return NULL;
@@ -133,6 +140,9 @@ connect_port(LV2_Handle instance, const uint32_t port, void* const data)
     break;
   case CH_PORT_LIMITER:
     self->limiter_on = (const float*)data;
+    break;
+  case CH_PORT_OSC:
+    self->osc_port = (const float*)data;
     break;
   default:
     if (port >= CH_PORT_MACRO && port < CH_PORT_MACRO + CH_N_MACROS) {
@@ -205,6 +215,41 @@ answer_of(const Chronus* const self,
     break;
   }
   return msg;
+}
+
+/* Pass an answer to the OSC client that asked, if one did: `error`, if
+   not NULL, replaces the answer. */
+CH_REALTIME static void
+tell_osc(Chronus* const    self,
+         const ChReply*    reply,
+         const char* const text,
+         const char* const error)
+{
+  ChOscAnswerType type  = CH_OSC_ANSWER_ERROR;
+  float           ms    = 0.0f;
+  const char*     words = error ? error : reply->text_len ? text : NULL;
+  /* The worker's texts are short and end in a NUL; a patch's size is
+     known (and it is not read through, it may be large). */
+  uint32_t len = 0u;
+  if (error) {
+    type = CH_OSC_ANSWER_ERROR;
+  } else if (reply->type == CH_REPLY_ACK) {
+    type = CH_OSC_ANSWER_ACK;
+  } else if (reply->type == CH_REPLY_COMMITTED) {
+    type = CH_OSC_ANSWER_COMMITTED;
+    ms   = reply->u.committed.build_ms;
+  } else if (reply->type == CH_REPLY_PATCH) {
+    type  = CH_OSC_ANSWER_PATCH;
+    words = reply->u.patch.text;
+    len   = reply->u.patch.total;
+  } else if (reply->type != CH_REPLY_ERROR) {
+    return;
+  }
+  if (words && type != CH_OSC_ANSWER_PATCH) {
+    len = (uint32_t)strlen(words);
+  }
+  ch_osc_answer(&self->osc_out, type, reply->has_seq, reply->seq,
+                (int64_t)ch_graph_generation(self->active), ms, words, len);
 }
 
 /* Graph swaps (audio thread) */
@@ -328,6 +373,8 @@ take_reply(Chronus* const self, const ChReply* const reply, const char* text)
     /* A swap never waits for room to announce it. */
     const bool  newer = swap_in(self, reply->u.committed.graph);
     const ChMsg msg   = answer_of(self, reply, text);
+    tell_osc(self, reply, text,
+             newer ? NULL : "commit superseded by a restored state");
     if (!newer) {
       write_error(self, reply->has_seq, reply->seq,
                   "commit superseded by a restored state");
@@ -343,6 +390,7 @@ take_reply(Chronus* const self, const ChReply* const reply, const char* text)
     if (self->export.text) {
       return false; /* one export at a time, in order */
     }
+    tell_osc(self, reply, text, NULL); /* whole: OSC has its own limits */
     self->export =
       (ChExport){ reply->u.patch.text,       reply->u.patch.total, 0,
                   reply->u.patch.generation, reply->has_seq,       reply->seq };
@@ -357,9 +405,14 @@ take_reply(Chronus* const self, const ChReply* const reply, const char* text)
     write_error(self, reply->has_seq, reply->seq,
                 "an answer was too large for the notify buffer and was "
                 "dropped (the host's atom buffer is too small)");
+    tell_osc(self, reply, text, NULL);
     return true;
   }
-  return write_msg(self, &msg); /* else the rest waits for next cycle */
+  if (!write_msg(self, &msg)) {
+    return false; /* it and the rest wait for next cycle */
+  }
+  tell_osc(self, reply, text, NULL);
+  return true;
 }
 
 /* Cycle start: swap in what the worker or a restore finished, and pass the
@@ -484,9 +537,11 @@ forward(Chronus* const        self,
   /* run() checked the atom: its size is inside its event. */
   if (!ch_ring_write(&self->inbox, job, sizeof(*job), atom,
                      (uint32_t)sizeof(LV2_Atom) + atom->size)) {
-    write_error(self, msg->has_seq, msg->seq,
-                "message dropped: the queue to the worker is full or the "
-                "message is too large");
+    static const char why[] = "message dropped: the queue to the worker is "
+                              "full or the message is too large";
+    write_error(self, msg->has_seq, msg->seq, why);
+    ch_osc_answer(&self->osc_out, CH_OSC_ANSWER_ERROR, msg->has_seq, msg->seq,
+                  0, 0.0f, why, (uint32_t)sizeof(why) - 1u);
     return;
   }
   tell_worker(self);
@@ -671,6 +726,42 @@ read_control_ports(Chronus* const self)
   }
 }
 
+/* OSC: a changed osc_port asks the worker to (re)start or stop the
+   server (tried again next cycle if the queue is full). */
+CH_REALTIME static void
+read_osc_port(Chronus* const self)
+{
+  if (!self->osc_port) {
+    return;
+  }
+  const int32_t port =
+    (int32_t)lrintf(fminf(fmaxf(*self->osc_port, 0.0f), 65535.0f));
+  if (port != self->osc_port_now) {
+    const ChJob job = { .type = CH_JOB_OSC, .osc_port = port };
+    if (ch_ring_write(&self->inbox, &job, sizeof(job), NULL, 0)) {
+      self->osc_port_now = port;
+      tell_worker(self);
+    }
+  }
+}
+
+/* OSC requests, decoded into events by the OSC thread, play at frame 0,
+   before the host's events of this cycle. */
+CH_REALTIME static void
+take_osc_events(Chronus* const self)
+{
+  for (uint32_t i = 0; i < OSC_PER_CYCLE; ++i) {
+    uint32_t          size   = 0;
+    const void* const record = ch_ring_peek(&self->osc_in, &size);
+    if (!record) {
+      return;
+    }
+    const LV2_Atom_Event* const ev = (const LV2_Atom_Event*)record;
+    handle_event(self, ev, size - (uint32_t)sizeof(ev->time));
+    ch_ring_pop(&self->osc_in);
+  }
+}
+
 /* While a patch file is set, ask the worker to look at it 4 times a
    second, so that saving it in an editor re-commits it. */
 CH_REALTIME static void
@@ -763,9 +854,11 @@ run(LV2_Handle instance, const uint32_t n_frames)
 
   begin_cycle(self);
   read_control_ports(self);
+  read_osc_port(self);
   if (self->work_owed) {
     tell_worker(self);
   }
+  take_osc_events(self);
 
   render(self, play_control(self, n_frames), n_frames);
 
@@ -781,6 +874,7 @@ static void
 cleanup(LV2_Handle instance)
 {
   Chronus* const self = (Chronus*)instance;
+  ch_osc_free(self->osc); /* its thread uses the rings below */
   ch_worker_empty_trash(self);
   uint32_t    size = 0;
   const void* record;
@@ -799,6 +893,8 @@ cleanup(LV2_Handle instance)
   ch_ring_destroy(&self->inbox);
   ch_ring_destroy(&self->outbox);
   ch_ring_destroy(&self->trash);
+  ch_ring_destroy(&self->osc_in);
+  ch_ring_destroy(&self->osc_out);
   ch_model_free(self->standby);
   ch_model_free(self->committed);
   ch_history_clear(&self->history);

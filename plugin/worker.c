@@ -705,6 +705,19 @@ message(Chronus* const        self,
   }
 }
 
+/* Start, move or stop the OSC server as the osc_port port asks. */
+static void
+osc_listen(Chronus* const self, const int32_t port)
+{
+  char why[sizeof(self->text)];
+  if (!ch_osc_listen(self->osc, port, why, sizeof(why))) {
+    reply_error(self, NULL, "%s", why);
+  } else if (port) {
+    lv2_log_note(&self->logger, "chronus: OSC: listening on UDP 127.0.0.1:%d\n",
+                 (int)port);
+  }
+}
+
 void
 ch_worker_empty_trash(Chronus* const self)
 {
@@ -738,6 +751,8 @@ ch_worker_drain(Chronus* const self)
       program(self, job->program);
     } else if (job->type == CH_JOB_POLL) {
       poll_patch_file(self);
+    } else if (job->type == CH_JOB_OSC) {
+      osc_listen(self, job->osc_port);
     }
     ch_ring_pop(&self->inbox);
   }

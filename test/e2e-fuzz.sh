@@ -25,7 +25,7 @@ if ((${#targets[@]} == 0)); then
   exit 1
 fi
 
-pkgs=(lv2 serd-0 sord-0 lilv-0 sratom-0)
+pkgs=(lv2 serd-0 sord-0 lilv-0 sratom-0 liblo)
 read -ra pkg_cflags <<<"$(pkg-config --cflags "${pkgs[@]}")"
 read -ra pkg_libs <<<"$(pkg-config --libs "${pkgs[@]}")"
 san=("-fsanitize=address,undefined" -fno-sanitize-recover=undefined

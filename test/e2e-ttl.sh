@@ -104,7 +104,7 @@ lv2info_check() {
   for i in 1 2 3 4 5 6 7 8; do
     symbols+=("macro$i")
   done
-  symbols+=(limiter)
+  symbols+=(limiter osc_port)
   # Port N has symbol symbols[N].
   local listed
   listed=$(awk '/^[[:space:]]*Port [0-9]+:/ { gsub(":", "", $2); port = $2 }

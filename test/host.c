@@ -244,10 +244,10 @@ struct HostImpl {
 
   /* Ports */
   uint32_t p_control, p_notify, p_out_l, p_out_r, p_gain, p_program, p_limiter,
-    p_macro[N_MACROS];
+    p_osc_port, p_macro[N_MACROS];
   LV2_Atom_Sequence* control;
   LV2_Atom_Sequence* notify;
-  float              gain, program, limiter, macro[N_MACROS];
+  float              gain, program, limiter, osc_port, macro[N_MACROS];
   uint32_t           notify_size;
   float*             scratch_l;
   float*             scratch_r;
@@ -540,6 +540,7 @@ host_new_with(const HostOptions* o)
   h->p_program = port_index("program", &ok);
   h->p_limiter = port_index("limiter", &ok);
   h->limiter   = 1.0f; /* the port's default */
+  h->p_osc_port = port_index("osc_port", &ok);
   for (unsigned i = 0; i < N_MACROS; ++i) {
     char symbol[16];
     snprintf(symbol, sizeof(symbol), "macro%u", i + 1u);
@@ -566,6 +567,7 @@ host_new_with(const HostOptions* o)
   lilv_instance_connect_port(h->instance, h->p_gain, &h->gain);
   lilv_instance_connect_port(h->instance, h->p_program, &h->program);
   lilv_instance_connect_port(h->instance, h->p_limiter, &h->limiter);
+  lilv_instance_connect_port(h->instance, h->p_osc_port, &h->osc_port);
   for (unsigned i = 0; i < N_MACROS; ++i) {
     lilv_instance_connect_port(h->instance, h->p_macro[i], &h->macro[i]);
   }
@@ -867,6 +869,12 @@ void
 host_set_limiter(Host* h, bool on)
 {
   h->limiter = on ? 1.0f : 0.0f;
+}
+
+void
+host_set_osc_port(Host* h, float port)
+{
+  h->osc_port = port;
 }
 
 void
@@ -1353,6 +1361,9 @@ get_port_value(const char* symbol,
   }
   if (!strcmp(symbol, "limiter")) {
     return &h->limiter;
+  }
+  if (!strcmp(symbol, "osc_port")) {
+    return &h->osc_port;
   }
   unsigned i = 0;
   if (sscanf(symbol, "macro%u", &i) == 1 && i >= 1u && i <= N_MACROS) {

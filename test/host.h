@@ -146,6 +146,7 @@ void host_message(Host*       host,
 void host_set_gain(Host* host, float db);
 void host_set_program(Host* host, float program);
 void host_set_limiter(Host* host, bool on);
+void host_set_osc_port(Host* host, float port); /* 0: off */
 void host_set_macro(Host* host, unsigned index, float value);
 
 /** Run one cycle of `nframes` (1..HOST_MAX_BLOCK). */

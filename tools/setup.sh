@@ -18,6 +18,8 @@ packages=(
   # Ardour 7 (ardour7-lua, ardour7-export) for test/e2e-ardour.sh and
   # test/e2e-ui-ardour.sh
   ardour
+  # OSC control (plugin/osc.c) and its tests
+  liblo-dev liblo-tools
   # UI tests (a font for pango; xwininfo)
   xvfb xdotool imagemagick x11-utils fonts-dejavu-core
 )

@@ -1,0 +1,435 @@
+/* Tests of the OSC decoder (datagrams made with liblo -> protocol messages
+   or MIDI events) and of the audio thread's side of OSC answers. */
+#include "../plugin/osc.h"
+#include "../plugin/osc_map.h"
+#include "check.h"
+#include "host.h"
+#include "rtcheck.h"
+
+#include <lo/lo.h>
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SEQ (CH_OSC_SEQ_FIRST + 7)
+
+static ChOscCodec codec;
+
+/* The last decoding. */
+static uint64_t     event_buf[CH_OSC_RECORD_MAX / 8u];
+static char         address[256];
+static char         why[512];
+static ChMsg        msg;
+static ChOscDecoded got;
+
+static LV2_URID
+map_uri(LV2_URID_Map_Handle handle, const char* uri)
+{
+  (void)handle;
+  return host_map(uri);
+}
+
+static const LV2_Atom_Event*
+event(void)
+{
+  return (const LV2_Atom_Event*)event_buf;
+}
+
+/* Decode raw bytes; a request is read back with the protocol's decoder. */
+static ChOscDecoded
+decode_bytes(const void* data, size_t size)
+{
+  memset(event_buf, 0xA5, sizeof(event_buf));
+  memset(&msg, 0, sizeof(msg));
+  why[0] = '\0';
+  got    = ch_osc_decode(&codec, data, size, SEQ, (LV2_Atom_Event*)event_buf,
+                         sizeof(event_buf), address, sizeof(address), why,
+                         sizeof(why));
+  if (got == CH_OSC_REQUEST) {
+    ChMsgFault          fault;
+    const ChProtoStatus st = ch_msg_read(
+      &codec.uris, &event()->body,
+      (uint32_t)(sizeof(event_buf) - sizeof(int64_t)), &msg, &fault);
+    CHECK_MSG(st == CH_PROTO_OK, "%s", fault.reason ? fault.reason : "?");
+    CHECK(event()->time.frames == 0);
+  }
+  return got;
+}
+
+/* Build a message with liblo ("types", then the values), serialise it and
+   decode it. */
+static ChOscDecoded
+decode(const char* path, const char* types, ...)
+{
+  lo_message m = lo_message_new();
+  va_list    ap;
+  va_start(ap, types);
+  for (const char* t = types; *t; ++t) {
+    switch (*t) {
+    case 'i':
+      lo_message_add_int32(m, va_arg(ap, int32_t));
+      break;
+    case 'h':
+      lo_message_add_int64(m, va_arg(ap, int64_t));
+      break;
+    case 'f':
+      lo_message_add_float(m, (float)va_arg(ap, double));
+      break;
+    case 'd':
+      lo_message_add_double(m, va_arg(ap, double));
+      break;
+    case 's':
+      lo_message_add_string(m, va_arg(ap, const char*));
+      break;
+    case 'T':
+      lo_message_add_true(m);
+      break;
+    case 'F':
+      lo_message_add_false(m);
+      break;
+    case 'N':
+      lo_message_add_nil(m);
+      break;
+    default:
+      break;
+    }
+  }
+  va_end(ap);
+  size_t      size = 0;
+  void* const data = lo_message_serialise(m, path, NULL, &size);
+  lo_message_free(m);
+  decode_bytes(data, size);
+  free(data);
+  return got;
+}
+
+static bool
+is_request(const ChMsgKind kind)
+{
+  CHECK_MSG(got == CH_OSC_REQUEST, "refused: %s", why);
+  CHECK_MSG(msg.kind == kind, "kind %d, want %d", (int)msg.kind, (int)kind);
+  CHECK(msg.has_seq && msg.seq == SEQ);
+  return got == CH_OSC_REQUEST && msg.kind == kind;
+}
+
+static bool
+same(const char* a, const char* b)
+{
+  return a && b && !strcmp(a, b);
+}
+
+static void
+test_edits(void)
+{
+  decode("/patch/create", "ss", "lfo1", "lfo");
+  CHECK(is_request(CH_MSG_CREATE));
+  CHECK(same(msg.module, "lfo1") && same(msg.module_kind, "lfo"));
+  CHECK(same(address, "/patch/create"));
+
+  decode("/patch/delete", "s", "lfo1");
+  CHECK(is_request(CH_MSG_DELETE) && same(msg.module, "lfo1"));
+
+  decode("/patch/connect", "ss", "lfo1:out", "osc:pitch");
+  CHECK(is_request(CH_MSG_CONNECT));
+  CHECK(same(msg.from, "lfo1:out") && same(msg.to, "osc:pitch"));
+
+  decode("/patch/disconnect", "ss", "lfo1:out", "osc:pitch");
+  CHECK(is_request(CH_MSG_DISCONNECT));
+  CHECK(same(msg.from, "lfo1:out") && same(msg.to, "osc:pitch"));
+
+  decode("/patch/load", "s", "/tmp/some patch.ttl");
+  CHECK(is_request(CH_MSG_LOAD) && same(msg.file, "/tmp/some patch.ttl"));
+  CHECK(!msg.text);
+}
+
+static void
+test_commit_and_friends(void)
+{
+  decode("/patch/commit", "");
+  CHECK(is_request(CH_MSG_COMMIT) && msg.quantize == CH_QUANTIZE_NONE);
+  decode("/patch/commit", "s", "beat");
+  CHECK(is_request(CH_MSG_COMMIT) && msg.quantize == CH_QUANTIZE_BEAT);
+  decode("/patch/commit", "s", "bar");
+  CHECK(is_request(CH_MSG_COMMIT) && msg.quantize == CH_QUANTIZE_BAR);
+  decode("/patch/abort", "");
+  CHECK(is_request(CH_MSG_ABORT));
+  decode("/patch/undo", "");
+  CHECK(is_request(CH_MSG_UNDO));
+  decode("/patch/redo", "");
+  CHECK(is_request(CH_MSG_REDO));
+  decode("/patch/get", "");
+  CHECK(is_request(CH_MSG_GET));
+}
+
+static void
+test_set_and_gate(void)
+{
+  decode("/mod/osc1/cutoff", "f", 1234.5);
+  CHECK(is_request(CH_MSG_SET));
+  CHECK(same(msg.module, "osc1") && same(msg.param, "cutoff"));
+  CHECK(msg.has_value && msg.value == 1234.5f);
+  decode("/mod/filter/res", "i", 1);
+  CHECK(is_request(CH_MSG_SET) && msg.value == 1.0f);
+  decode("/mod/filter/res", "d", 0.25);
+  CHECK(is_request(CH_MSG_SET) && msg.value == 0.25f);
+  CHECK(same(address, "/mod/filter/res"));
+
+  static const struct {
+    const char* types;
+    double      number;
+    const char* text;
+    float       want;
+  } gates[] = { { "i", 1, NULL, 1 },   { "i", 0, NULL, 0 },
+                { "f", 0.7, NULL, 1 }, { "f", 0.2, NULL, 0 },
+                { "s", 0, "on", 1 },   { "s", 0, "off", 0 },
+                { "T", 0, NULL, 1 },   { "F", 0, NULL, 0 } };
+  for (size_t i = 0; i < sizeof(gates) / sizeof(gates[0]); ++i) {
+    const char t = gates[i].types[0];
+    if (t == 's') {
+      decode("/gate/env", "s", gates[i].text);
+    } else if (t == 'i') {
+      decode("/gate/env", "i", (int32_t)gates[i].number);
+    } else if (t == 'f') {
+      decode("/gate/env", "f", gates[i].number);
+    } else {
+      decode("/gate/env", gates[i].types);
+    }
+    CHECK_MSG(is_request(CH_MSG_GATE) && same(msg.module, "env") &&
+                msg.value == gates[i].want,
+              "gate case %zu", i);
+  }
+}
+
+static bool
+is_midi(uint8_t a, uint8_t b, uint8_t c, uint32_t len)
+{
+  const uint8_t* const bytes = (const uint8_t*)(event() + 1);
+  CHECK_MSG(got == CH_OSC_MIDI, "refused: %s", why);
+  return got == CH_OSC_MIDI && event()->time.frames == 0 &&
+         event()->body.type == codec.uris.midi_Event &&
+         event()->body.size == len && bytes[0] == a && bytes[1] == b &&
+         (len < 3 || bytes[2] == c);
+}
+
+static void
+test_notes_and_program(void)
+{
+  decode("/note/on", "ii", 57, 100);
+  CHECK(is_midi(0x90, 57, 100, 3));
+  decode("/note/on", "ff", 60.0, 127.0);
+  CHECK(is_midi(0x90, 60, 127, 3));
+  decode("/note/off", "i", 57);
+  CHECK(is_midi(0x80, 57, 0, 3));
+  decode("/program", "i", 3);
+  CHECK(is_midi(0xC0, 3, 0, 2));
+}
+
+/* Refused, with a sentence containing `text`, and the event untouched. */
+static void
+refused(const char* text)
+{
+  CHECK_MSG(got == CH_OSC_REFUSED, "accepted (kind %d), want \"%s\"",
+            (int)msg.kind, text);
+  CHECK_STR_CONTAINS(why, text);
+  const uint8_t* const bytes = (const uint8_t*)event_buf;
+  bool                 clean = true;
+  for (size_t i = 0; i < sizeof(event_buf); ++i) {
+    clean = clean && bytes[i] == 0xA5;
+  }
+  CHECK_MSG(clean, "a refused datagram wrote an event (%s)", text);
+}
+
+static void
+test_wrong_arguments(void)
+{
+  decode("/patch/create", "s", "x");
+  refused("/patch/create: expects s:name s:kind, got 1 argument");
+  decode("/patch/create", "si", "x", 3);
+  refused("/patch/create: argument 2 must be a string (s), not 'i'");
+  decode("/patch/connect", "sss", "a:out", "b:in", "c");
+  refused("/patch/connect: expects s:from s:to");
+  decode("/patch/abort", "i", 1);
+  refused("/patch/abort: expects no arguments, got 1 argument (\"i\")");
+  decode("/patch/commit", "s", "soon");
+  refused("quantize \"soon\": want \"beat\" or \"bar\"");
+  decode("/mod/osc/pitch", "s", "high");
+  refused("/mod/osc/pitch: argument 1 must be a number (i or f), not 's'");
+  decode("/mod/osc/pitch", "N");
+  refused("not 'N'");
+  decode("/mod/osc/pitch", "f", (double)NAN);
+  refused("argument 1 is not a finite number");
+  decode("/mod/osc/pitch", "d", 1e300);
+  refused("argument 1 is not a finite number");
+  decode("/mod/osc", "f", 1.0);
+  refused("/mod/osc: want /mod/<module>/<param>");
+  decode("/mod/a/b/c", "f", 1.0);
+  refused("want /mod/<module>/<param>");
+  decode("/mod//pitch", "f", 1.0);
+  refused("want /mod/<module>/<param>");
+  decode("/gate/env", "s", "maybe");
+  refused("/gate/env: gate \"maybe\": want on or off");
+  decode("/gate/", "i", 1);
+  refused("want /gate/<module>");
+  decode("/note/on", "ii", 128, 100);
+  refused("/note/on: argument 1 is 128: want a whole number 0..127");
+  decode("/note/on", "fi", 60.5, 100);
+  refused("argument 1 is 60.5");
+  decode("/note/on", "ii", 60, -1);
+  refused("argument 2 is -1");
+  decode("/program", "i", 200);
+  refused("/program: argument 1 is 200");
+  decode("/patch/frobnicate", "");
+  refused("/patch/frobnicate: unknown address (see docs/osc.md)");
+  decode("/", "");
+  refused("unknown address");
+}
+
+static void
+test_huge_and_malformed(void)
+{
+  char* const big = (char*)malloc(9000);
+  memset(big, 'x', 8999);
+  big[8999]                 = '\0';
+  big[CH_OSC_NAME_MAX + 1u] = '\0';
+  decode("/patch/create", "ss", big, "osc");
+  refused("/patch/create: argument 1 is 256 bytes long, at most 255");
+  big[CH_OSC_NAME_MAX + 1u] = 'x';
+  decode("/patch/load", "s", big);
+  refused("/patch/load: argument 1 is 8999 bytes long, at most 4095");
+  big[600] = '\0';
+  big[0]   = '/';
+  decode(big, "");
+  refused("address is 600 bytes long");
+  free(big);
+
+  static const uint8_t bundle[] = "#bundle\0\0\0\0\0\0\0\0\1";
+  decode_bytes(bundle, sizeof(bundle));
+  refused("OSC bundles are not supported");
+  static const uint8_t garbage[] = { 0xff, 0x00, 0x13, 0x37, 1, 2, 3, 4 };
+  decode_bytes(garbage, sizeof(garbage));
+  refused("datagram: not an OSC message");
+  decode_bytes("", 0);
+  refused("not an OSC message");
+  /* A string whose NUL is missing: liblo refuses it. */
+  static const uint8_t unterminated[] = "/patch/delete\0\0\0,s\0\0abcd";
+  decode_bytes(unterminated, sizeof(unterminated) - 1u);
+  refused("not an OSC message");
+  /* Cut short: the type tags promise an int that is not there. */
+  static const uint8_t short_int[] = "/program\0\0\0\0,i\0\0\0\0";
+  decode_bytes(short_int, sizeof(short_int) - 3u);
+  refused("not an OSC message");
+}
+
+static void
+test_event_too_large(void)
+{
+  lo_message m = lo_message_new();
+  lo_message_add_string(m, "/a/path/of/some/length.ttl");
+  size_t      size = 0;
+  void* const data = lo_message_serialise(m, "/patch/load", NULL, &size);
+  lo_message_free(m);
+  memset(event_buf, 0, sizeof(event_buf));
+  got = ch_osc_decode(&codec, data, size, SEQ, (LV2_Atom_Event*)event_buf, 40,
+                      address, sizeof(address), why, sizeof(why));
+  free(data);
+  CHECK(got == CH_OSC_REFUSED);
+  CHECK_STR_CONTAINS(why, "/patch/load: message too large (at most 40 bytes)");
+}
+
+/* Every address docs/osc.md lists is one the decoder knows. */
+static void
+test_docs_addresses(void)
+{
+  FILE* const f = fopen(CH_SOURCE_DIR "/docs/osc.md", "r");
+  CHECK(f);
+  char line[512];
+  int  listed = 0;
+  while (f && fgets(line, sizeof(line), f) && strncmp(line, "## Answers", 10)) {
+    if (strncmp(line, "| `/", 4)) {
+      continue;
+    }
+    line[strcspn(line + 1, "|") + 1] = '\0'; /* the first cell */
+    for (char* at = strstr(line, "`/"); at; at = strstr(at, "`/")) {
+      char         path[128];
+      const size_t len = strcspn(at + 1, "`");
+      snprintf(path, sizeof(path), "%.*s", (int)len, at + 1);
+      at += len + 2;
+      char* hole;
+      while ((hole = strchr(path, '<'))) { /* /mod/<name>/<param> */
+        const size_t end = strcspn(hole, ">") + 1u;
+        memmove(hole + 1, hole + end, strlen(hole + end) + 1u);
+        *hole = 'x';
+      }
+      decode(path, "");
+      CHECK_MSG(!strstr(why, "unknown address"), "docs list %s: %s", path, why);
+      ++listed;
+    }
+  }
+  if (f) {
+    fclose(f);
+  }
+  CHECK_MSG(listed == 15, "%d addresses in docs/osc.md's table", listed);
+}
+
+/* The audio thread's side: only OSC seqs are passed on, without allocating
+   or locking; a full queue turns into an error the client still gets. */
+static void
+test_answers_rt(void)
+{
+  ChRing ring;
+  CHECK(!ch_ring_init(&ring, 512));
+  rtcheck_begin();
+  ch_osc_answer(&ring, CH_OSC_ANSWER_ACK, true, 5, 0, 0.0f, NULL, 0);
+  ch_osc_answer(&ring, CH_OSC_ANSWER_ACK, false, SEQ, 0, 0.0f, NULL, 0);
+  ch_osc_answer(&ring, CH_OSC_ANSWER_COMMITTED, true, SEQ, 4, 1.5f, NULL, 0);
+  char text[300];
+  memset(text, 'e', sizeof(text) - 1u);
+  text[sizeof(text) - 1u] = '\0';
+  ch_osc_answer(&ring, CH_OSC_ANSWER_PATCH, true, SEQ + 1, 0, 0.0f, text,
+                sizeof(text) - 1u);
+  const unsigned violations = rtcheck_end();
+  CHECK_MSG(!violations, "%s", rtcheck_first());
+
+  uint32_t                 size = 0;
+  const ChOscAnswer* const a = (const ChOscAnswer*)ch_ring_peek(&ring, &size);
+  CHECK(a && a->type == CH_OSC_ANSWER_COMMITTED && a->seq == SEQ &&
+        a->generation == 4 && a->build_ms == 1.5f && !a->text_len);
+  ch_ring_pop(&ring);
+  const ChOscAnswer* const b = (const ChOscAnswer*)ch_ring_peek(&ring, &size);
+  CHECK(b && b->type == CH_OSC_ANSWER_ERROR && b->seq == SEQ + 1);
+  CHECK_STR_CONTAINS(b ? (const char*)(b + 1) : NULL, "did not fit");
+  ch_ring_pop(&ring);
+  /* A patch too large for a datagram is not copied, only its size. */
+  static char huge[CH_OSC_DATAGRAM_MAX + 2u];
+  memset(huge, 't', sizeof(huge) - 1u);
+  rtcheck_begin();
+  ch_osc_answer(&ring, CH_OSC_ANSWER_PATCH, true, SEQ + 2, 0, 0.0f, huge,
+                sizeof(huge) - 1u);
+  CHECK(!rtcheck_end());
+  const ChOscAnswer* const d = (const ChOscAnswer*)ch_ring_peek(&ring, &size);
+  CHECK(d && d->type == CH_OSC_ANSWER_PATCH && !d->text_len &&
+        d->size == sizeof(huge) - 1u && size == sizeof(*d));
+  ch_ring_pop(&ring);
+  CHECK(!ch_ring_peek(&ring, &size));
+  ch_ring_destroy(&ring);
+}
+
+int
+main(void)
+{
+  LV2_URID_Map map = { NULL, map_uri };
+  ch_osc_codec_init(&codec, &map);
+  RUN(test_edits);
+  RUN(test_commit_and_friends);
+  RUN(test_set_and_gate);
+  RUN(test_notes_and_program);
+  RUN(test_wrong_arguments);
+  RUN(test_huge_and_malformed);
+  RUN(test_event_too_large);
+  RUN(test_docs_addresses);
+  RUN(test_answers_rt);
+  return CHECK_EXIT();
+}
