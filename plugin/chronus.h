@@ -11,6 +11,7 @@
 #include "history.h"
 #include "osc.h"
 #include "protocol.h"
+#include "scope.h"
 
 #include <lv2/atom/forge.h>
 #include <lv2/core/lv2.h>
@@ -172,6 +173,7 @@ typedef struct {
   ChEcho   echo[CH_ECHO_MAX];  /* ch:Set to echo at the cycle's end */
   uint32_t n_echo;
   float    level_peak;      /* output peak since the last ch:Level */
+  ChScope  scope;           /* ch:Probe: the output a UI looks at */
   char     fault_text[256]; /* a malformed message's ch:Error */
 
   /* Lock-free queues between the threads */

@@ -572,6 +572,55 @@ write_level(Chronus* const self)
   }
 }
 
+/* ch:Probe: a UI looks at module:port (or stops).  Answered here: the
+   names are found in the playing graph by a binary search. */
+CH_REALTIME static void
+probe(Chronus* const self, const ChMsg* const msg)
+{
+  ch_scope_ask(&self->scope, msg->module, msg->port, self->rate);
+  if (msg->module && msg->module[0] &&
+      !ch_scope_follow(&self->scope, self->active)) {
+    write_error(self, msg->has_seq, msg->seq,
+                ch_scope_missing(&self->scope, self->fault_text,
+                                 sizeof(self->fault_text)));
+  }
+}
+
+/* The probed output's samples, sub-block by sub-block (a ch_graph_run
+   longer than CH_MAX_BLOCK keeps only its last one in the buffers). */
+CH_REALTIME static bool
+run_graph(Chronus* const self,
+          float* const   left,
+          float* const   right,
+          const uint32_t n)
+{
+  if (!self->scope.frames_left ||
+      !ch_scope_follow(&self->scope, self->active)) {
+    return ch_graph_run(self->active, &self->host, left, right, n);
+  }
+  bool wrote = false;
+  for (uint32_t done = 0; done < n; done += CH_MAX_BLOCK) {
+    const uint32_t k = n - done < CH_MAX_BLOCK ? n - done : CH_MAX_BLOCK;
+    wrote =
+      ch_graph_run(self->active, &self->host, left + done, right + done, k) ||
+      wrote;
+    ch_scope_feed(&self->scope, self->active, k);
+  }
+  return wrote;
+}
+
+/* A captured frame as ch:Scope, if one is ready and fits. */
+CH_REALTIME static void
+write_scope(Chronus* const self, const uint32_t n_frames)
+{
+  ChMsg msg;
+  if (ch_scope_answer(&self->scope, self->rate, &msg) &&
+      write_msg(self, &msg)) {
+    ch_scope_sent(&self->scope);
+  }
+  ch_scope_tick(&self->scope, n_frames);
+}
+
 CH_REALTIME static void
 handle_message(Chronus* const        self,
                const LV2_Atom* const atom,
@@ -590,6 +639,10 @@ handle_message(Chronus* const        self,
   }
   if (msg.kind == CH_MSG_GET && msg.property == self->uris.ch_level) {
     write_level(self); /* a UI's meter: answered here, at once */
+    return;
+  }
+  if (msg.kind == CH_MSG_PROBE) {
+    probe(self, &msg);
     return;
   }
   ChJob job = { .type = CH_JOB_MESSAGE };
@@ -627,12 +680,12 @@ render(Chronus* const self, const uint32_t from, const uint32_t to)
   if (to <= from) {
     return;
   }
-  float* const   left  = self->out[0] + from;
-  float* const   right = self->out[1] + from;
-  const uint32_t n     = to - from;
-  const bool  wrote  = ch_graph_run(self->active, &self->host, left, right, n);
-  float       gain   = self->gain_now;
-  const float target = self->gain_target;
+  float* const   left   = self->out[0] + from;
+  float* const   right  = self->out[1] + from;
+  const uint32_t n      = to - from;
+  const bool     wrote  = run_graph(self, left, right, n);
+  float          gain   = self->gain_now;
+  const float    target = self->gain_target;
   /* Nothing sounding (the graph wrote zeros): nothing to check, scale or
      limit, unless a gain glide or a limiter release is under way (below
      its ceiling the limiter's envelope no longer matters). */
@@ -866,6 +919,7 @@ run(LV2_Handle instance, const uint32_t n_frames)
     self->muted_reports > n_frames ? self->muted_reports - n_frames : 0;
   poll_patch_file(self, n_frames);
   write_echoes(self);
+  write_scope(self, n_frames);
   lv2_atom_forge_pop(&self->forge, &notify_frame);
   leave_float_mode(mode);
 }

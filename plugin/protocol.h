@@ -22,6 +22,9 @@
 /** Most bytes of patch text one ch:Patch piece carries. */
 #define CH_PATCH_PIECE 3072u
 
+/** Points of one ch:Scope frame. */
+#define CH_SCOPE_POINTS 256u
+
 /** URIDs of the vocabulary (ttl/vocabulary.ttl documents each one). */
 typedef struct {
   LV2_URID atom_Bool;
@@ -60,6 +63,8 @@ typedef struct {
   LV2_URID ch_Patch;
   LV2_URID ch_Level;
   LV2_URID ch_Move;
+  LV2_URID ch_Probe;
+  LV2_URID ch_Scope;
   /* properties */
   LV2_URID ch_seq;
   LV2_URID ch_module;
@@ -83,6 +88,10 @@ typedef struct {
   LV2_URID ch_level;
   LV2_URID ch_x;
   LV2_URID ch_y;
+  LV2_URID ch_port;
+  LV2_URID ch_points;
+  LV2_URID ch_step;
+  LV2_URID atom_Vector;
 } ChUris;
 
 /** Map every URI of the vocabulary.  Not real-time (the host's map). */
@@ -102,8 +111,9 @@ typedef enum {
   CH_MSG_LOAD,
   CH_MSG_UNDO, /* decoded now; handled when #12 lands */
   CH_MSG_REDO,
-  CH_MSG_GET, /* patch:Get */
-  CH_MSG_PUT, /* patch:Set of a plugin property (ch:patch, ch:patchFile) */
+  CH_MSG_GET,   /* patch:Get */
+  CH_MSG_PUT,   /* patch:Set of a plugin property (ch:patch, ch:patchFile) */
+  CH_MSG_PROBE, /* ch:Probe: send a ch:Scope of module:port (none: stop) */
   /* answers (plugin -> notify) */
   CH_MSG_ACK,
   CH_MSG_COMMITTED,
@@ -114,6 +124,7 @@ typedef enum {
   CH_MSG_LEVEL,    /* ch:Level: output peak (value), answers patch:Get
                       of ch:level */
   CH_MSG_MOVE,     /* ch:Move: a module's place on the UI canvas (x, y) */
+  CH_MSG_SCOPE,    /* ch:Scope: a frame of the probed output (points) */
   CH_MSG_UNKNOWN,  /* a ch: object of no known type, or a foreign one that
                       carries a ch:seq (it expects an answer) */
   CH_MSG_N_KINDS
@@ -142,20 +153,24 @@ typedef struct {
   float       value;     /* Set PARAM; Gate (0 or 1) */
   const char* text;      /* Load (Turtle), PUT ch:patch, PATCH piece,
                             PROPERTY string */
-  uint32_t    text_len;  /* bytes of `text`, without the NUL */
-  const char* file;      /* Load ch:file, PUT/PROPERTY ch:patchFile (Path) */
-  LV2_URID    property;  /* GET (0 = all), PUT, PROPERTY */
-  bool        value_is_path; /* PUT/PROPERTY: patch:value was an atom:Path */
-  float       fade;          /* Commit ch:fade seconds; < 0 when absent */
-  uint32_t    quantize;      /* Commit ch:quantize: CH_QUANTIZE_* */
-  int64_t     generation;    /* COMMITTED, PATCH */
-  float       build_ms;      /* COMMITTED */
-  uint32_t    offset;        /* PATCH: byte offset of this piece */
-  uint32_t    total;         /* PATCH: bytes of the whole patch text */
-  const char* message;       /* ERROR */
-  bool        has_pos;       /* Create Move: ch:x and ch:y were numbers */
-  float       x;             /* Create Move: where the UI shows it */
-  float       y;
+  uint32_t     text_len; /* bytes of `text`, without the NUL */
+  const char*  file;     /* Load ch:file, PUT/PROPERTY ch:patchFile (Path) */
+  LV2_URID     property; /* GET (0 = all), PUT, PROPERTY */
+  bool         value_is_path; /* PUT/PROPERTY: patch:value was an atom:Path */
+  float        fade;          /* Commit ch:fade seconds; < 0 when absent */
+  uint32_t     quantize;      /* Commit ch:quantize: CH_QUANTIZE_* */
+  int64_t      generation;    /* COMMITTED, PATCH */
+  float        build_ms;      /* COMMITTED */
+  uint32_t     offset;        /* PATCH: byte offset of this piece */
+  uint32_t     total;         /* PATCH: bytes of the whole patch text */
+  const char*  message;       /* ERROR */
+  bool         has_pos;       /* Create Move: ch:x and ch:y were numbers */
+  float        x;             /* Create Move: where the UI shows it */
+  float        y;
+  const char*  port;     /* Probe Scope: an output of `module` */
+  const float* points;   /* Scope: the frame, an atom:Vector of atom:Float */
+  uint32_t     n_points; /* Scope: at most CH_SCOPE_POINTS */
+  float        step;     /* Scope: seconds between two points */
 } ChMsg;
 
 /** A message with no fields set (fade absent, no seq). */

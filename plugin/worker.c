@@ -679,6 +679,7 @@ static const ChHandler handlers[CH_MSG_N_KINDS] = {
   [CH_MSG_COMMITTED] = on_answer, [CH_MSG_ERROR] = on_answer,
   [CH_MSG_PATCH] = on_answer,     [CH_MSG_LEVEL] = on_answer,
   [CH_MSG_MOVE] = on_move,        [CH_MSG_UNKNOWN] = on_unknown,
+  [CH_MSG_SCOPE] = on_answer,
 };
 
 /* A queued message atom of `size` bytes: decoded again (checked), then

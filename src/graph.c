@@ -538,3 +538,39 @@ ch_graph_memory(const ChGraph* const graph)
 {
   return graph->size;
 }
+
+CH_REALTIME ChStatus
+ch_graph_find_output(const ChGraph* const graph,
+                     const char* const    name,
+                     const char* const    port,
+                     ChGraphTap* const    tap,
+                     ChError* const       err)
+{
+  tap->buffer     = NULL;
+  tap->voice      = UINT32_MAX;
+  const int index = ch_graph_find(graph, name);
+  if (index < 0) {
+    return ch_error(err, CH_ERR_UNKNOWN_MODULE, "no module named '%s'", name);
+  }
+  const ChGraphModule* const module = &graph->modules[index];
+  for (uint32_t o = 0; o < module->kind->n_outputs; ++o) {
+    if (!strcmp(module->kind->outputs[o].name, port)) {
+      /* A per-voice module: voice 0, the one a single note plays. */
+      tap->buffer = module->nodes[0].out[o];
+      tap->voice  = module->voiced ? 0u : UINT32_MAX;
+      return CH_SUCCESS;
+    }
+  }
+  return ch_error(err, CH_ERR_UNKNOWN_PORT, "%s '%s' has no output named '%s'",
+                  module->kind->name, name, port);
+}
+
+CH_REALTIME const float*
+ch_graph_tap_read(const ChGraph* const graph, const ChGraphTap tap)
+{
+  if (tap.voice != UINT32_MAX && !graph->no_sleep &&
+      (graph->silent >> tap.voice & 1u)) {
+    return NULL; /* a sleeping voice: its buffers hold an old block */
+  }
+  return tap.buffer;
+}

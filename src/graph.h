@@ -121,7 +121,33 @@ CH_REALTIME float ch_graph_get(const ChGraph* graph,
 */
 CH_REALTIME void ch_graph_carry(ChGraph* next, const ChGraph* prev);
 
-/** A number the owner attaches to the graph (0 until set). */
+/** One output of one module of a compiled graph, to read after a block. */
+typedef struct {
+  const float* buffer; /**< NULL: nothing */
+  uint32_t     voice;  /**< the instance's voice; UINT32_MAX if shared */
+} ChGraphTap;
+
+/**
+   Find output `port` of module `name`: for a per-voice module, voice 0's.
+   The tap is valid for this graph only (find it again after every swap).
+   Errors name the module or port.  Real-time with `err` NULL (a binary
+   search and the kind's few outputs); `err` formats a message.
+*/
+CH_REALTIME CH_REALTIME ChStatus ch_graph_find_output(const ChGraph* graph,
+                                                      const char*    name,
+                                                      const char*    port,
+                                                      ChGraphTap*    tap,
+                                                      ChError*       err);
+
+/**
+   The tapped output's samples of the last block rendered (the last
+   CH_MAX_BLOCK sub-block of a longer ch_graph_run), or NULL when it was
+   not computed: a sleeping voice, a resting module (then it is silent).
+   Real-time.
+*/
+CH_REALTIME const float* ch_graph_tap_read(const ChGraph*   graph,
+                                           const ChGraphTap tap);
+
 /**
    Tests only: with `on` false, silent voices and resting modules are
    computed anyway (voices still fall silent and restart fresh, so the
@@ -129,6 +155,7 @@ CH_REALTIME void ch_graph_carry(ChGraph* next, const ChGraph* prev);
 */
 void ch_graph_set_sleep(ChGraph* graph, bool on);
 
+/** A number the owner attaches to the graph (0 until set). */
 void ch_graph_set_generation(ChGraph* graph, uint64_t generation);
 
 /** The number set with ch_graph_set_generation().  Real-time. */

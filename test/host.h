@@ -35,6 +35,8 @@ typedef enum {
                              put together */
   HOST_ANSWER_PROPERTY, /**< patch:Set of a property (ch:patchFile) */
   HOST_ANSWER_PARAM,    /**< a ch:Set echoed: text "module:param", value */
+  HOST_ANSWER_SCOPE,    /**< ch:Scope: text "module:port", value = seconds
+                             between points, points */
   HOST_ANSWER_OTHER,
 } HostAnswerType;
 
@@ -51,6 +53,8 @@ typedef struct {
   uint32_t pieces;           /**< ch:Patch: how many pieces it came in */
   uint64_t cycle;            /**< index of the run() call it came out of */
   uint32_t frame;            /**< its event frame in that cycle */
+  float*   points;           /**< ch:Scope: the frame, else NULL */
+  uint32_t n_points;
 } HostAnswer;
 
 typedef struct HostImpl Host;
@@ -116,6 +120,12 @@ void host_gate(Host*       host,
                const char* module,
                bool        on);
 void host_commit(Host* host, int64_t frame, int32_t seq);
+/** ch:Probe module:port; a NULL module stops. */
+void host_probe(Host*       host,
+                int64_t     frame,
+                int32_t     seq,
+                const char* module,
+                const char* port);
 void host_abort(Host* host, int64_t frame, int32_t seq);
 void host_load(Host* host, int64_t frame, int32_t seq, const char* turtle);
 /** ch:Load ch:file `path` (an atom:Path). */
