@@ -664,6 +664,7 @@ ch_ui_draw(ChUi* const ui)
   PangoLayout* const layout = pango_cairo_create_layout(cr);
   draw_canvas(cr, layout, ui);
   draw_header(cr, layout, ui);
+  ch_ui_draw_scope(cr, layout, ui);
   draw_menu(cr, layout, ui);
   if (ui->focused) { /* keyboard focus is ours: say so */
     cairo_rectangle(cr, 1.0, 1.0, ui->view.width - 2.0,

@@ -20,6 +20,12 @@ send(ChUi* const ui, const ChMsg* const msg)
 }
 
 void
+ch_ui_send(ChUi* const ui, const ChMsg* const msg)
+{
+  send(ui, msg);
+}
+
+void
 ch_ui_send_get(ChUi* const ui)
 {
   const ChMsg msg       = ch_msg_init(CH_MSG_GET);
@@ -451,6 +457,9 @@ on_answer(ChUi* const ui, const ChMsg* const msg)
     break;
   case CH_MSG_LEVEL:
     on_level(ui, msg->value);
+    break;
+  case CH_MSG_SCOPE:
+    ch_ui_on_scope(ui, msg);
     break;
   case CH_MSG_ERROR:
     refused(ui, msg);

@@ -317,6 +317,7 @@ idle(LV2UI_Handle handle)
     handle_event(ui, &ev);
   }
   ch_ui_ask_level(ui); /* the meter follows the host's idle rate */
+  ch_ui_scope_idle(ui);
   if (ui->dirty) {
     ui->dirty = false;
     ch_ui_draw(ui);

@@ -133,6 +133,17 @@ typedef struct {
   ChParamRef last_press;
   ChMenuKind menu;
   int        menu_hover;
+
+  /* Probe (scope.c) */
+  char     probe_module[CH_NAME_MAX + 1]; /* "": no probe */
+  char     probe_port[CH_NAME_MAX + 1];
+  double   probe_sent; /* monotonic seconds of the last ch:Probe */
+  float    scope[CH_SCOPE_POINTS];
+  uint32_t scope_n; /* points of the last frame, 0 before the first */
+  float    scope_step;
+  unsigned scopes;   /* frames received */
+  float    cable_x0; /* CH_DRAG_CABLE: canvas point of the press */
+  float    cable_y0;
 } ChUi;
 
 /* draw.c */
@@ -204,5 +215,19 @@ void ch_ui_notify(ChUi* ui, const LV2_Atom* atom, uint32_t size);
 bool ch_ui_flagged(const ChUi* ui, int box);
 /** Set a parameter in the picture (and the client's model). */
 void ch_ui_set_param(ChUi* ui, int box, int param, float value);
+
+/* scope.c: the probe's oscilloscope */
+/** Probe output `port` of box `box`; the probed one again stops it. */
+void ch_ui_scope_probe(ChUi* ui, int box, int port);
+void ch_ui_scope_stop(ChUi* ui);
+/** Idle: renew the probe before the plugin's timeout. */
+void ch_ui_scope_idle(ChUi* ui);
+/** A ch:Scope frame. */
+void ch_ui_on_scope(ChUi* ui, const ChMsg* msg);
+/** Where the scope panel is (window logical pixels); w = 0 when hidden. */
+ChRect ch_ui_scope_rect(const ChUi* ui);
+void   ch_ui_draw_scope(cairo_t* cr, PangoLayout* layout, const ChUi* ui);
+/** Send a message to the plugin (link.c). */
+void ch_ui_send(ChUi* ui, const ChMsg* msg);
 
 #endif /* CH_UI_H */
