@@ -57,6 +57,7 @@ static const ChTerm terms[] = {
   CH_TERM(ch_Level, CH_URI "Level", "ch:Level"),
   CH_TERM(ch_Move, CH_URI "Move", "ch:Move"),
   CH_TERM(ch_Probe, CH_URI "Probe", "ch:Probe"),
+  CH_TERM(ch_Rename, CH_URI "Rename", "ch:Rename"),
   CH_TERM(ch_Scope, CH_URI "Scope", "ch:Scope"),
   CH_TERM(ch_seq, CH_URI "seq", "ch:seq"),
   CH_TERM(ch_module, CH_URI "module", "ch:module"),
@@ -532,6 +533,7 @@ kind_of(const ChUris* const uris, const LV2_URID otype)
     { uris->ch_Level, CH_MSG_LEVEL },
     { uris->ch_Move, CH_MSG_MOVE },
     { uris->ch_Probe, CH_MSG_PROBE },
+    { uris->ch_Rename, CH_MSG_RENAME },
     { uris->ch_Scope, CH_MSG_SCOPE },
     { uris->time_Position, CH_MSG_NONE },
   };
@@ -881,6 +883,8 @@ otype_of(const ChUris* const uris, const ChMsg* const msg)
     return uris->ch_Move;
   case CH_MSG_PROBE:
     return uris->ch_Probe;
+  case CH_MSG_RENAME:
+    return uris->ch_Rename;
   case CH_MSG_SCOPE:
     return uris->ch_Scope;
   case CH_MSG_UNKNOWN:
@@ -992,6 +996,10 @@ write_body(ChOut* const o, const ChUris* const u, const ChMsg* const m)
     out_string(o, u->ch_module, str, m->module, 0);
     out_float(o, u->ch_x, m->x);
     out_float(o, u->ch_y, m->y);
+    break;
+  case CH_MSG_RENAME:
+    out_string(o, u->ch_module, str, m->module, 0);
+    out_string(o, u->ch_to, str, m->to, 0);
     break;
   case CH_MSG_PROBE:
     out_string(o, u->ch_module, str, m->module, 0);

@@ -64,6 +64,7 @@ typedef struct {
   LV2_URID ch_Level;
   LV2_URID ch_Move;
   LV2_URID ch_Probe;
+  LV2_URID ch_Rename;
   LV2_URID ch_Scope;
   /* properties */
   LV2_URID ch_seq;
@@ -111,9 +112,10 @@ typedef enum {
   CH_MSG_LOAD,
   CH_MSG_UNDO, /* decoded now; handled when #12 lands */
   CH_MSG_REDO,
-  CH_MSG_GET,   /* patch:Get */
-  CH_MSG_PUT,   /* patch:Set of a plugin property (ch:patch, ch:patchFile) */
-  CH_MSG_PROBE, /* ch:Probe: send a ch:Scope of module:port (none: stop) */
+  CH_MSG_GET,    /* patch:Get */
+  CH_MSG_PUT,    /* patch:Set of a plugin property (ch:patch, ch:patchFile) */
+  CH_MSG_PROBE,  /* ch:Probe: send a ch:Scope of module:port (none: stop) */
+  CH_MSG_RENAME, /* ch:Rename: module gets the name `to` */
   /* answers (plugin -> notify) */
   CH_MSG_ACK,
   CH_MSG_COMMITTED,
@@ -147,15 +149,15 @@ typedef struct {
   const char* module;      /* Create Delete Set Gate PARAM */
   const char* module_kind; /* Create */
   const char* from;        /* Connect Disconnect: "module:port" */
-  const char* to;
-  const char* param;     /* Set PARAM ("gate" for Gate, by the decoder) */
-  bool        has_value; /* Set Gate PARAM: ch:value was a number */
-  float       value;     /* Set PARAM; Gate (0 or 1) */
-  const char* text;      /* Load (Turtle), PUT ch:patch, PATCH piece,
-                            PROPERTY string */
-  uint32_t     text_len; /* bytes of `text`, without the NUL */
-  const char*  file;     /* Load ch:file, PUT/PROPERTY ch:patchFile (Path) */
-  LV2_URID     property; /* GET (0 = all), PUT, PROPERTY */
+  const char* to;          /* Connect Disconnect: "module:port"; Rename */
+  const char* param;       /* Set PARAM ("gate" for Gate, by the decoder) */
+  bool        has_value;   /* Set Gate PARAM: ch:value was a number */
+  float       value;       /* Set PARAM; Gate (0 or 1) */
+  const char* text;        /* Load (Turtle), PUT ch:patch, PATCH piece,
+                              PROPERTY string */
+  uint32_t     text_len;   /* bytes of `text`, without the NUL */
+  const char*  file;       /* Load ch:file, PUT/PROPERTY ch:patchFile (Path) */
+  LV2_URID     property;   /* GET (0 = all), PUT, PROPERTY */
   bool         value_is_path; /* PUT/PROPERTY: patch:value was an atom:Path */
   float        fade;          /* Commit ch:fade seconds; < 0 when absent */
   uint32_t     quantize;      /* Commit ch:quantize: CH_QUANTIZE_* */

@@ -442,6 +442,46 @@ ch_graph_get(const ChGraph* const graph,
   return graph->modules[module].param[param];
 }
 
+/* Module `from`'s running state and unchanged parameters, into `to`. */
+CH_REALTIME static void
+carry_module(const ChGraph* const       next,
+             ChGraphModule* const       to,
+             const ChGraphModule* const from)
+{
+  /* Voices beyond the old count start from their primed state. */
+  const uint32_t shared =
+    to->n_nodes < from->n_nodes ? to->n_nodes : from->n_nodes;
+  /* Both graphs run at one rate (the instance's), so their states have
+     one size. */
+  const size_t size = ch_kind_state_size(to->kind, next->ctx.rate);
+  for (uint32_t k = 0; k < shared; ++k) {
+    memcpy(to->nodes[k].state, from->nodes[k].state, size);
+  }
+  for (uint32_t p = 0; p < to->kind->n_params; ++p) {
+    if (!(to->fresh & (1u << p))) {
+      to->param[p] = from->param[p];
+      to->order[p] = from->order[p];
+    }
+  }
+}
+
+/* Renamed modules: found in `prev` by identity (a rename is rare, so a
+   walk per renamed module). */
+CH_REALTIME static void
+carry_renamed(ChGraph* const next, const ChGraph* const prev)
+{
+  for (uint32_t i = 0; i < next->n_modules; ++i) {
+    ChGraphModule* const to = &next->modules[i];
+    for (uint32_t j = 0; to->renamed && j < prev->n_modules; ++j) {
+      const ChGraphModule* const from = &prev->modules[j];
+      if (from->uid == to->uid && from->kind == to->kind) {
+        carry_module(next, to, from);
+        break;
+      }
+    }
+  }
+}
+
 CH_REALTIME void
 ch_graph_carry(ChGraph* const next, const ChGraph* const prev)
 {
@@ -458,26 +498,13 @@ ch_graph_carry(ChGraph* const next, const ChGraph* const prev)
       ++j;
     } else {
       if (to->uid == from->uid && to->kind == from->kind) {
-        /* Voices beyond the old count start from their primed state. */
-        const uint32_t shared =
-          to->n_nodes < from->n_nodes ? to->n_nodes : from->n_nodes;
-        /* Both graphs run at one rate (the instance's), so their states
-           have one size. */
-        const size_t size = ch_kind_state_size(to->kind, next->ctx.rate);
-        for (uint32_t k = 0; k < shared; ++k) {
-          memcpy(to->nodes[k].state, from->nodes[k].state, size);
-        }
-        for (uint32_t p = 0; p < to->kind->n_params; ++p) {
-          if (!(to->fresh & (1u << p))) {
-            to->param[p] = from->param[p];
-            to->order[p] = from->order[p];
-          }
-        }
+        carry_module(next, to, from);
       }
       ++i;
       ++j;
     }
   }
+  carry_renamed(next, prev);
   /* Carried voices may be sounding: all of them play until they fall
      silent again. */
   next->silent = 0;

@@ -113,11 +113,13 @@ CH_REALTIME float ch_graph_get(const ChGraph* graph,
 
 /**
    Hand the running state of every module that `prev` shares with `next`
-   (same name, kind and model identity) across to `next`, so oscillators,
+   (same kind and model identity, and same name unless the model renamed
+   it) across to `next`, so oscillators,
    filters and envelopes carry on through a hot swap.  Parameters that the
    new model did not change are carried too: a ch:Set that reached the
    playing graph while `next` was being built is newer than `next`'s model.
-   Real-time: O(modules), no allocation.
+   Real-time: O(modules), and a walk of them per renamed module; no
+   allocation.
 */
 CH_REALTIME void ch_graph_carry(ChGraph* next, const ChGraph* prev);
 

@@ -51,6 +51,8 @@ typedef struct {
   uint32_t      uid;   /**< the model's identity of the module */
   uint32_t      fresh; /**< bit p: param p was edited since the base model,
                           so a hot swap keeps it instead of carrying it */
+  bool renamed;        /**< the base model had it under another name: a hot
+                          swap finds it by uid */
   float*    param;     /**< shared by all instances */
   uint32_t* order;     /**< per param: order of the last ordered write */
   ChNode*   nodes;     /**< the instances */
