@@ -272,12 +272,16 @@ press_canvas(ChUi* const               ui,
     return;
   }
   choose_none(ui);
+  ch_ui_rename_cancel(ui); /* a click elsewhere: the name stays */
   ui->selected_box   = hit.kind == CH_HIT_BOX ? hit.box : -1;
   ui->selected_cable = -1;
   ui->dirty          = true;
   if (hit.kind == CH_HIT_PARAM) {
     const ChParamRef ref = { hit.box, hit.index };
     press_param(ui, ref, ev, x, y);
+  } else if (hit.kind == CH_HIT_BOX &&
+             ch_ui_rename_press(ui, ev, hit.box, cy)) {
+    return; /* a double-click on the title: type the new name */
   } else if (hit.kind == CH_HIT_BOX) {
     ui->drag           = CH_DRAG_BOX; /* selected; moves if dragged */
     ui->drag_x0        = x;
@@ -641,6 +645,9 @@ ch_ui_key(ChUi* const ui, const XKeyEvent* const ev)
   const KeySym sym  = XLookupKeysym(&copy, 0);
   const bool   fine = ev->state & ShiftMask;
   if (ui->menu == CH_MENU_KINDS && ch_ui_kinds_key(ui, &copy)) {
+    return;
+  }
+  if (ch_ui_rename_key(ui, &copy)) {
     return;
   }
   if (ui->menu != CH_MENU_NONE && menu_key(ui, sym)) {

@@ -184,6 +184,18 @@ ch_ui_send_disconnect(ChUi* const ui, const int cable)
 }
 
 void
+ch_ui_send_rename(ChUi* const ui, const int box, const char* const to)
+{
+  ChMsg msg  = ch_msg_init(CH_MSG_RENAME);
+  msg.module = ui->scene.boxes[box].name;
+  msg.to     = to;
+  send(ui, &msg);
+  if (preview(ui)) {
+    ch_model_rename(ui->preview, msg.module, to, NULL);
+  }
+}
+
+void
 ch_ui_send_delete(ChUi* const ui, const int box)
 {
   ChMsg msg  = ch_msg_init(CH_MSG_DELETE);

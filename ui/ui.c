@@ -166,6 +166,8 @@ setup(ChUi* const ui, const char* const bundle_path)
   ui->hover.box      = -1;
   ui->selected_box   = -1;
   ui->selected_cable = -1;
+  ui->renaming       = -1;
+  ui->last_title_box = -1;
   ui->cable_old      = -1;
   ch_uris_map(&ui->uris, ui->map);
   ui->atom_eventTransfer =

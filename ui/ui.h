@@ -142,6 +142,10 @@ typedef struct {
   uint32_t scope_n; /* points of the last frame, 0 before the first */
   float    scope_step;
   unsigned scopes;   /* frames received */
+  int      renaming; /* box whose name is being typed, or -1 */
+  char     rename_text[CH_NAME_MAX + 1];
+  Time     last_title_press; /* for double-clicks on a box's title */
+  int      last_title_box;
   float    cable_x0; /* CH_DRAG_CABLE: canvas point of the press */
   float    cable_y0;
 } ChUi;
@@ -215,6 +219,17 @@ void ch_ui_notify(ChUi* ui, const LV2_Atom* atom, uint32_t size);
 bool ch_ui_flagged(const ChUi* ui, int box);
 /** Set a parameter in the picture (and the client's model). */
 void ch_ui_set_param(ChUi* ui, int box, int param, float value);
+
+/* rename.c: renaming a module by typing over its name */
+/** A press on box `box` at canvas `cy`: a double-click on its title starts
+    renaming it (true). */
+bool ch_ui_rename_press(ChUi* ui, const XButtonEvent* ev, int box, float cy);
+/** A key while renaming; false if not renaming. */
+bool ch_ui_rename_key(ChUi* ui, XKeyEvent* ev);
+/** Stop renaming without a change. */
+void ch_ui_rename_cancel(ChUi* ui);
+/** ch:Rename `box` to `to` (and the staged preview). */
+void ch_ui_send_rename(ChUi* ui, int box, const char* to);
 
 /* scope.c: the probe's oscilloscope */
 /** Probe output `port` of box `box`; the probed one again stops it. */

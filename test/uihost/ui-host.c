@@ -756,6 +756,47 @@ test_probe_scope(void)
   cycles(4);
 }
 
+/* Double-click a title, type, Return: the module has its new name, its
+   links follow; Ctrl+Z gives the old name back. */
+static void
+test_rename(void)
+{
+  int        x     = 0;
+  int        y     = 0;
+  const bool shown = probe()->title_point(ui0(), "env", &x, &y);
+  rig_move(&rig, x, y);
+  rig_button(&rig, 1, true);
+  rig_button(&rig, 1, false);
+  cycles(1);
+  rig_button(&rig, 1, true);
+  rig_button(&rig, 1, false);
+  cycles(2);
+  rig_key(&rig, "BackSpace", false);
+  rig_key(&rig, "BackSpace", false);
+  rig_key(&rig, "BackSpace", false);
+  rig_key(&rig, "a", false);
+  rig_key(&rig, "m", false);
+  rig_key(&rig, "p", false);
+  rig_key(&rig, "underscore", true);
+  rig_key(&rig, "e", false);
+  rig_key(&rig, "g", false);
+  cycles(2);
+  shot("06-renaming");
+  rig_key(&rig, "Return", false);
+  run_commits();
+  cycles(4);
+  report("ui_rename_by_typing_over_the_title",
+         shown && plugin_link("amp_eg:out", "amp:cv") &&
+           plugin_link("voice:gate", "amp_eg:gate") &&
+           !plugin_link("env:out", "amp:cv"),
+         "amp_eg:out -> amp:cv missing after renaming env");
+  shot("06-renamed");
+  rig_ctrl_key(&rig, "z", false);
+  run_commits();
+  report("ui_undo_a_rename", plugin_link("env:out", "amp:cv"),
+         "env:out -> amp:cv missing after Ctrl+Z");
+}
+
 /* A note played: the meter rises; released, it falls back to nothing
    and the UI stops drawing. */
 static void
@@ -1060,6 +1101,7 @@ main(int argc, char** argv)
     test_duplicate();
     test_band_delete();
     test_probe_scope();
+    test_rename();
     test_meter();
     test_program();
     test_error();
