@@ -85,6 +85,7 @@ instantiate(const LV2_Descriptor* const     descriptor,
   atomic_init(&self->program_restored, -1);
   atomic_init(&self->program_shown, 0);
   self->program_late    = -1;
+  self->activity_next   = UINT32_MAX;
   self->program_started = false;
 
   ChError err;
@@ -586,16 +587,56 @@ probe(Chronus* const self, const ChMsg* const msg)
   }
 }
 
-/* The probed output's samples, sub-block by sub-block (a ch_graph_run
-   longer than CH_MAX_BLOCK keeps only its last one in the buffers). */
+/* patch:Get of ch:activity: module peaks are measured for a second more,
+   and those since the last answer are sent at this cycle's end. */
+CH_REALTIME static void
+ask_activity(Chronus* const self)
+{
+  self->activity_frames = (uint32_t)self->rate;
+  if (self->activity_next == UINT32_MAX) {
+    self->activity_next = 0;
+  }
+}
+
+/* The ch:Activity pieces still to send, as room allows. */
+CH_REALTIME static void
+write_activity(Chronus* const self, const uint32_t n_frames)
+{
+  const uint32_t total = ch_graph_n_modules(self->active);
+  while (self->activity_next < total) {
+    const uint32_t at  = self->activity_next;
+    ChMsg          msg = ch_msg_init(CH_MSG_ACTIVITY);
+    msg.generation     = (int64_t)ch_graph_generation(self->active);
+    msg.offset         = at;
+    msg.total          = total;
+    msg.points         = &self->activity[at];
+    msg.n_points =
+      total - at < CH_ACTIVITY_PIECE ? total - at : CH_ACTIVITY_PIECE;
+    if (!write_msg(self, &msg)) {
+      break; /* the rest goes next cycle */
+    }
+    memset(&self->activity[at], 0, msg.n_points * sizeof(float));
+    self->activity_next = at + msg.n_points;
+  }
+  if (self->activity_next >= total) {
+    self->activity_next = UINT32_MAX;
+  }
+  self->activity_frames =
+    self->activity_frames > n_frames ? self->activity_frames - n_frames : 0u;
+}
+
+/* The probed output's samples and the modules' peaks, sub-block by
+   sub-block (a ch_graph_run longer than CH_MAX_BLOCK keeps only its last
+   one in the buffers). */
 CH_REALTIME static bool
 run_graph(Chronus* const self,
           float* const   left,
           float* const   right,
           const uint32_t n)
 {
-  if (!self->scope.frames_left ||
-      !ch_scope_follow(&self->scope, self->active)) {
+  const bool scope =
+    self->scope.frames_left && ch_scope_follow(&self->scope, self->active);
+  if (!scope && !self->activity_frames) {
     return ch_graph_run(self->active, &self->host, left, right, n);
   }
   bool wrote = false;
@@ -604,7 +645,17 @@ run_graph(Chronus* const self,
     wrote =
       ch_graph_run(self->active, &self->host, left + done, right + done, k) ||
       wrote;
-    ch_scope_feed(&self->scope, self->active, k);
+    if (scope) {
+      ch_scope_feed(&self->scope, self->active, k);
+    }
+    if (self->activity_frames) {
+      if (self->activity_gen != ch_graph_generation(self->active)) {
+        /* A swap: the indices are another model's now. */
+        self->activity_gen = ch_graph_generation(self->active);
+        memset(self->activity, 0, sizeof(self->activity));
+      }
+      ch_graph_peaks(self->active, self->activity, CH_MAX_MODULES, k);
+    }
   }
   return wrote;
 }
@@ -639,6 +690,10 @@ handle_message(Chronus* const        self,
   }
   if (msg.kind == CH_MSG_GET && msg.property == self->uris.ch_level) {
     write_level(self); /* a UI's meter: answered here, at once */
+    return;
+  }
+  if (msg.kind == CH_MSG_GET && msg.property == self->uris.ch_activity) {
+    ask_activity(self); /* a UI's activity dots: answered here */
     return;
   }
   if (msg.kind == CH_MSG_PROBE) {
@@ -920,6 +975,7 @@ run(LV2_Handle instance, const uint32_t n_frames)
   poll_patch_file(self, n_frames);
   write_echoes(self);
   write_scope(self, n_frames);
+  write_activity(self, n_frames);
   lv2_atom_forge_pop(&self->forge, &notify_frame);
   leave_float_mode(mode);
 }

@@ -59,6 +59,7 @@ static const ChTerm terms[] = {
   CH_TERM(ch_Probe, CH_URI "Probe", "ch:Probe"),
   CH_TERM(ch_Rename, CH_URI "Rename", "ch:Rename"),
   CH_TERM(ch_Scope, CH_URI "Scope", "ch:Scope"),
+  CH_TERM(ch_Activity, CH_URI "Activity", "ch:Activity"),
   CH_TERM(ch_seq, CH_URI "seq", "ch:seq"),
   CH_TERM(ch_module, CH_URI "module", "ch:module"),
   CH_TERM(ch_kind, CH_URI "kind", "ch:kind"),
@@ -84,6 +85,7 @@ static const ChTerm terms[] = {
   CH_TERM(ch_port, CH_URI "port", "ch:port"),
   CH_TERM(ch_points, CH_URI "points", "ch:points"),
   CH_TERM(ch_step, CH_URI "step", "ch:step"),
+  CH_TERM(ch_activity, CH_URI "activity", "ch:activity"),
   CH_TERM(atom_Vector, LV2_ATOM__Vector, "atom:Vector"),
 };
 
@@ -535,6 +537,7 @@ kind_of(const ChUris* const uris, const LV2_URID otype)
     { uris->ch_Probe, CH_MSG_PROBE },
     { uris->ch_Rename, CH_MSG_RENAME },
     { uris->ch_Scope, CH_MSG_SCOPE },
+    { uris->ch_Activity, CH_MSG_ACTIVITY },
     { uris->time_Position, CH_MSG_NONE },
   };
   for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); ++i) {
@@ -887,6 +890,8 @@ otype_of(const ChUris* const uris, const ChMsg* const msg)
     return uris->ch_Rename;
   case CH_MSG_SCOPE:
     return uris->ch_Scope;
+  case CH_MSG_ACTIVITY:
+    return uris->ch_Activity;
   case CH_MSG_UNKNOWN:
     return msg->otype;
   case CH_MSG_NONE:
@@ -1067,6 +1072,15 @@ write_any_body(ChOut* const o, const ChUris* const u, const ChMsg* const m)
     break;
   case CH_MSG_LEVEL:
     out_float(o, u->ch_value, m->value);
+    break;
+  case CH_MSG_ACTIVITY:
+    out_int(o, u->ch_generation, m->generation, true);
+    out_int(o, u->ch_offset, m->offset, false);
+    out_int(o, u->ch_total, m->total, false);
+    out_key(o, u->ch_points);
+    o->ok =
+      o->ok && lv2_atom_forge_vector(o->forge, sizeof(float), u->atom_Float,
+                                     m->n_points, m->points);
     break;
   case CH_MSG_SCOPE:
     out_string(o, u->ch_module, str, m->module, 0);

@@ -25,6 +25,9 @@
 /** Points of one ch:Scope frame. */
 #define CH_SCOPE_POINTS 256u
 
+/** Modules of one ch:Activity piece, at most. */
+#define CH_ACTIVITY_PIECE 256u
+
 /** URIDs of the vocabulary (ttl/vocabulary.ttl documents each one). */
 typedef struct {
   LV2_URID atom_Bool;
@@ -66,6 +69,7 @@ typedef struct {
   LV2_URID ch_Probe;
   LV2_URID ch_Rename;
   LV2_URID ch_Scope;
+  LV2_URID ch_Activity;
   /* properties */
   LV2_URID ch_seq;
   LV2_URID ch_module;
@@ -92,6 +96,7 @@ typedef struct {
   LV2_URID ch_port;
   LV2_URID ch_points;
   LV2_URID ch_step;
+  LV2_URID ch_activity;
   LV2_URID atom_Vector;
 } ChUris;
 
@@ -127,6 +132,7 @@ typedef enum {
                       of ch:level */
   CH_MSG_MOVE,     /* ch:Move: a module's place on the UI canvas (x, y) */
   CH_MSG_SCOPE,    /* ch:Scope: a frame of the probed output (points) */
+  CH_MSG_ACTIVITY, /* ch:Activity: module peaks from `offset` (points) */
   CH_MSG_UNKNOWN,  /* a ch: object of no known type, or a foreign one that
                       carries a ch:seq (it expects an answer) */
   CH_MSG_N_KINDS

@@ -684,6 +684,7 @@ layout(Plan* const          plan,
       module->uid                 = ch_model_module_uid(model, m);
       module->fresh               = fresh_params(model, base, m);
       module->renamed             = renamed(model, base, m);
+      module->model_index         = m;
       module->param               = params;
       module->order               = orders;
       module->nodes               = &nodes[first];

@@ -2,6 +2,7 @@
    state across a hot swap, all without allocating. */
 #include "graph_impl.h"
 
+#include <math.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -600,4 +601,42 @@ ch_graph_tap_read(const ChGraph* const graph, const ChGraphTap tap)
     return NULL; /* a sleeping voice: its buffers hold an old block */
   }
   return tap.buffer;
+}
+
+/* The peak of `n` samples of `x`, at least `peak`. */
+CH_REALTIME static float
+peak_of(const float* const x, const uint32_t n, float peak)
+{
+  for (uint32_t s = 0; s < n; ++s) {
+    peak = fmaxf(peak, fabsf(x[s]));
+  }
+  return peak;
+}
+
+CH_REALTIME void
+ch_graph_peaks(const ChGraph* const graph,
+               float* const         peaks,
+               const uint32_t       n_peaks,
+               const uint32_t       n)
+{
+  const uint32_t asleep = graph->no_sleep ? 0u : graph->silent;
+  for (uint32_t i = 0; i < graph->n_modules; ++i) {
+    const ChGraphModule* const m = &graph->modules[i];
+    if (m->model_index >= n_peaks) {
+      continue;
+    }
+    float peak = peaks[m->model_index];
+    for (uint32_t k = 0; k < m->n_nodes; ++k) {
+      const ChNode* const node = &m->nodes[k];
+      if (m->voiced && (asleep >> node->voice & 1u)) {
+        continue; /* its buffers hold an old block */
+      }
+      for (uint32_t o = 0; o < m->kind->n_outputs; ++o) {
+        if (!(node->unread_out >> o & 1u)) {
+          peak = peak_of(node->out[o], n, peak);
+        }
+      }
+    }
+    peaks[m->model_index] = peak;
+  }
 }

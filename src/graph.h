@@ -157,6 +157,18 @@ CH_REALTIME const float* ch_graph_tap_read(const ChGraph*   graph,
 */
 void ch_graph_set_sleep(ChGraph* graph, bool on);
 
+/**
+   Raise `peaks[i]` to the peak of model module i's outputs over the last
+   `n` frames rendered (at most CH_MAX_BLOCK; i below `n_peaks`, indexed as
+   in the model the graph was compiled from).  Sleeping voices, and outputs
+   nothing reads (which a kind may leave unwritten), add nothing.
+   Real-time: O(outputs x n).
+*/
+CH_REALTIME void ch_graph_peaks(const ChGraph* graph,
+                                float*         peaks,
+                                uint32_t       n_peaks,
+                                uint32_t       n);
+
 /** A number the owner attaches to the graph (0 until set). */
 void ch_graph_set_generation(ChGraph* graph, uint64_t generation);
 

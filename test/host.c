@@ -852,6 +852,14 @@ host_patch_set_file(Host* h, int64_t frame, int32_t seq, const char* path)
 }
 
 void
+host_get(Host* h, int64_t frame, int32_t seq, const char* uri)
+{
+  ChMsg msg    = ch_msg_init(CH_MSG_GET);
+  msg.property = host_map(uri);
+  send_msg(h, frame, seq, &msg);
+}
+
+void
 host_probe(Host*       h,
            int64_t     frame,
            int32_t     seq,
@@ -1030,6 +1038,15 @@ take_answer(Host* h, const ChMsg* m, HostAnswer* a)
       a->text = (char*)malloc(strlen(m->module) + strlen(m->param) + 2u);
       sprintf(a->text, "%s:%s", m->module, m->param);
     }
+    break;
+  case CH_MSG_ACTIVITY:
+    a->type       = HOST_ANSWER_ACTIVITY;
+    a->generation = m->generation;
+    a->offset     = m->offset;
+    a->total      = m->total;
+    a->n_points   = m->n_points;
+    a->points     = (float*)malloc((m->n_points + 1u) * sizeof(float));
+    memcpy(a->points, m->points, m->n_points * sizeof(float));
     break;
   case CH_MSG_SCOPE:
     a->type     = HOST_ANSWER_SCOPE;
@@ -1307,6 +1324,8 @@ host_answer_type_name(HostAnswerType type)
     return "ch:Set";
   case HOST_ANSWER_SCOPE:
     return "ch:Scope";
+  case HOST_ANSWER_ACTIVITY:
+    return "ch:Activity";
   default:
     return "other";
   }

@@ -174,10 +174,54 @@ test_probe_times_out_and_refuses(void)
   host_free(h);
 }
 
+/* Module peaks while asked: the sounding osc near its level, a module
+   nothing reads and the output (no outputs of its own) at zero. */
+static void
+test_activity(void)
+{
+  static const char patch[] =
+    "@prefix ch: <urn:chronus:> .\n"
+    "@prefix param: <urn:chronus:param#> .\n"
+    "@prefix : <urn:chronus:module#> .\n"
+    "<> a ch:Patch .\n"
+    ":osc ch:kind \"osc\" ; param:shape \"sine\" ; param:level 0.8 .\n"
+    ":idle ch:kind \"lfo\" .\n"
+    ":out ch:kind \"output\" ; param:level 0.5 .\n"
+    "[] ch:from \"osc:out\" ; ch:to \"out:mono\" .\n";
+  Host* const h = sine_host(patch, true);
+  CHECK(h);
+  if (!h) {
+    return;
+  }
+  host_run_frames(h, 4800, 256);
+  CHECK(host_count(h, HOST_ANSWER_ACTIVITY) == 0); /* none unasked */
+  host_get(h, 0, HOST_NO_SEQ, "urn:chronus:activity");
+  host_run_frames(h, 256, 256);
+  CHECK(host_count(h, HOST_ANSWER_ACTIVITY) == 1);
+  host_run_frames(h, 2400, 256); /* 50 ms measured */
+  host_get(h, 0, HOST_NO_SEQ, "urn:chronus:activity");
+  const size_t from = host_n_answers(h);
+  host_run_frames(h, 256, 256);
+  const HostAnswer* a = NULL;
+  for (size_t i = from; i < host_n_answers(h); ++i) {
+    a = host_answer(h, i)->type == HOST_ANSWER_ACTIVITY ? host_answer(h, i) : a;
+  }
+  CHECK(a && a->offset == 0 && a->total == 3 && a->n_points == 3);
+  if (a && a->n_points == 3) {
+    CHECK_NEAR(a->points[0], 0.8, 0.01); /* osc */
+    CHECK(a->points[1] == 0.0f);         /* idle: nothing reads it */
+    CHECK(a->points[2] == 0.0f);         /* out */
+  }
+  CHECK_MSG(host_rt_violations(h) == 0, "run() not real-time safe: %s",
+            host_rt_first(h));
+  host_free(h);
+}
+
 int
 main(void)
 {
   RUN(test_probe_shows_the_sine);
   RUN(test_probe_times_out_and_refuses);
+  RUN(test_activity);
   return CHECK_EXIT();
 }

@@ -283,6 +283,7 @@ draw_box(cairo_t* const     cr,
     text(cr, layout, ui->font_small, label, r.x + r.w - 43.0, r.y + 24.5, 0,
          CENTER);
   }
+  ch_ui_draw_activity(cr, ui, index);
   draw_ports(cr, layout, ui, box);
   for (uint32_t p = 0; p < box->kind->n_params; ++p) {
     draw_param(cr, layout, ui, box, p,

@@ -473,6 +473,9 @@ on_answer(ChUi* const ui, const ChMsg* const msg)
   case CH_MSG_SCOPE:
     ch_ui_on_scope(ui, msg);
     break;
+  case CH_MSG_ACTIVITY:
+    ch_ui_on_activity(ui, msg);
+    break;
   case CH_MSG_ERROR:
     refused(ui, msg);
     ch_client_error(c, msg->message);

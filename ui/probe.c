@@ -233,6 +233,14 @@ scope(void* const         handle,
   return ui->scopes;
 }
 
+static int
+activity(void* const handle, const char* const module)
+{
+  const ChUi* const ui = (const ChUi*)handle;
+  const int         b  = ch_scene_find(&ui->scene, module);
+  return b < 0 ? -1 : ui->scene.boxes[b].activity;
+}
+
 static bool
 scope_point(void* const handle, int* const x, int* const y)
 {
@@ -263,4 +271,5 @@ const ChUiProbe ch_ui_probe = {
   .zoom        = zoom,
   .scope       = scope,
   .scope_point = scope_point,
+  .activity    = activity,
 };

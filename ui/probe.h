@@ -72,6 +72,8 @@ typedef struct {
                     float*        step,
                     const char**  module,
                     const char**  port);
+  /** A module's activity dot: 0 silent .. 3 loud, or -1 if not shown. */
+  int (*activity)(void* ui, const char* module);
   /** Window pixels of the middle of the scope panel; false if closed. */
   bool (*scope_point)(void* ui, int* x, int* y);
 } ChUiProbe;

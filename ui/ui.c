@@ -320,6 +320,7 @@ idle(LV2UI_Handle handle)
   }
   ch_ui_ask_level(ui); /* the meter follows the host's idle rate */
   ch_ui_scope_idle(ui);
+  ch_ui_activity_idle(ui);
   if (ui->dirty) {
     ui->dirty = false;
     ch_ui_draw(ui);

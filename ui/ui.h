@@ -141,13 +141,15 @@ typedef struct {
   float    scope[CH_SCOPE_POINTS];
   uint32_t scope_n; /* points of the last frame, 0 before the first */
   float    scope_step;
-  unsigned scopes;   /* frames received */
-  int      renaming; /* box whose name is being typed, or -1 */
-  char     rename_text[CH_NAME_MAX + 1];
-  Time     last_title_press; /* for double-clicks on a box's title */
-  int      last_title_box;
-  float    cable_x0; /* CH_DRAG_CABLE: canvas point of the press */
-  float    cable_y0;
+  unsigned scopes;           /* frames received */
+  unsigned activity_waiting; /* idle calls since ch:activity was asked for,
+                                0 when its answer is in */
+  int   renaming;            /* box whose name is being typed, or -1 */
+  char  rename_text[CH_NAME_MAX + 1];
+  Time  last_title_press; /* for double-clicks on a box's title */
+  int   last_title_box;
+  float cable_x0; /* CH_DRAG_CABLE: canvas point of the press */
+  float cable_y0;
 } ChUi;
 
 /* draw.c */
@@ -230,6 +232,13 @@ bool ch_ui_rename_key(ChUi* ui, XKeyEvent* ev);
 void ch_ui_rename_cancel(ChUi* ui);
 /** ch:Rename `box` to `to` (and the staged preview). */
 void ch_ui_send_rename(ChUi* ui, int box, const char* to);
+
+/* activity.c: a level dot per module */
+/** Idle: ask for the modules' peaks once the last answer is in. */
+void ch_ui_activity_idle(ChUi* ui);
+/** A ch:Activity piece. */
+void ch_ui_on_activity(ChUi* ui, const ChMsg* msg);
+void ch_ui_draw_activity(cairo_t* cr, const ChUi* ui, uint32_t box);
 
 /* scope.c: the probe's oscilloscope */
 /** Probe output `port` of box `box`; the probed one again stops it. */

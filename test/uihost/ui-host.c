@@ -813,14 +813,30 @@ test_meter(void)
   char why[64];
   snprintf(why, sizeof(why), "meter at %g", (double)peak);
   report("ui_meter_follows_output", peak >= 0.05f && peak <= 1.0f, why);
+  int sounding = 0;
+  for (int i = 0; i < 400 && sounding < 3; ++i) {
+    rig_cycle(&rig);
+    sounding = probe()->activity(ui0(), "osc");
+  }
+  cycles(2);
+  shot("04-activity");
+  snprintf(why, sizeof(why), "osc %d, env %d, filter %d", sounding,
+           probe()->activity(ui0(), "env"), probe()->activity(ui0(), "filter"));
+  report("ui_activity_dots_follow_the_note",
+         sounding == 3 && probe()->activity(ui0(), "filter") > 0, why);
   rig_midi(&rig, 0x80, 60, 0);
-  for (int i = 0; i < 2000 && probe()->level(ui0()) > 0.0f; ++i) {
+  for (int i = 0; i < 4000 && (probe()->level(ui0()) > 0.0f ||
+                               probe()->activity(ui0(), "osc") > 0 ||
+                               probe()->activity(ui0(), "env") > 0);
+       ++i) {
     rig_cycle(&rig);
   }
   const unsigned long before = probe()->redraws(ui0());
   cycles(30);
   report("ui_meter_rests_in_silence",
-         probe()->level(ui0()) == 0.0f && probe()->redraws(ui0()) == before,
+         probe()->level(ui0()) == 0.0f &&
+           probe()->activity(ui0(), "osc") == 0 &&
+           probe()->redraws(ui0()) == before,
          "the meter kept moving after the note ended");
 }
 
