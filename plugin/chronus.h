@@ -232,13 +232,16 @@ ChStatus ch_bank_read(const Chronus* self,
                       ChModel*       model,
                       ChError*       err);
 
-/** Compile and prime `model` for this instance.  Worker or main thread. */
-ChStatus ch_build(Chronus*       self,
-                  const ChModel* model,
-                  const ChModel* base,
-                  ChGraph**      graph,
-                  float*         build_ms,
-                  ChError*       err);
+/**
+   Build `model` for this instance (ch_build()), number the graph with the
+   next generation and say how long it took.  Worker or main thread.
+*/
+ChStatus ch_plugin_build(Chronus*       self,
+                         const ChModel* model,
+                         const ChModel* base,
+                         ChGraph**      graph,
+                         float*         build_ms,
+                         ChError*       err);
 
 /**
    Set the ch:patchFile property: load the file into standby and commit it,

@@ -2,16 +2,14 @@
    starts, renders between events and writes answers to notify. */
 #include "chronus.h"
 
+#include "../src/build.h"
+
 #include <lv2/atom/util.h>
 #include <lv2/buf-size/buf-size.h>
 #include <lv2/options/options.h>
 #include <lv2/state/state.h>
 
 #include <math.h>
-#if defined(__SSE__) || defined(__x86_64__)
-#  include <xmmintrin.h>
-#  define CH_HAVE_MXCSR 1
-#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,7 +107,7 @@ instantiate(const LV2_Descriptor* const     descriptor,
     lv2_log_error(&self->logger, "chronus: %s\n", err.msg);
   }
   if (ch_model_assign(self->committed, self->standby, &err) ||
-      ch_build(self, self->standby, NULL, &self->active, NULL, &err)) {
+      ch_plugin_build(self, self->standby, NULL, &self->active, NULL, &err)) {
     lv2_log_error(&self->logger, "chronus: cannot start: %s\n", err.msg);
     cleanup(self);
     return NULL;
@@ -889,37 +887,6 @@ poll_patch_file(Chronus* const self, const uint32_t n_frames)
   }
 }
 
-/* Denormals flush to zero while we run (they cost hundreds of cycles each
-   in filter tails and feedback); the host's own mode is put back after. */
-#if CH_HAVE_MXCSR
-#  define CH_FTZ_DAZ 0x8040u
-typedef unsigned ChFloatMode;
-CH_REALTIME static ChFloatMode
-enter_float_mode(void)
-{
-  const ChFloatMode host = _mm_getcsr();
-  _mm_setcsr(host | CH_FTZ_DAZ);
-  return host;
-}
-CH_REALTIME static void
-leave_float_mode(const ChFloatMode host)
-{
-  _mm_setcsr(host);
-}
-#else
-typedef int ChFloatMode;
-CH_REALTIME static ChFloatMode
-enter_float_mode(void)
-{
-  return 0;
-}
-CH_REALTIME static void
-leave_float_mode(const ChFloatMode host)
-{
-  (void)host;
-}
-#endif
-
 /* Render up to each event of the control port and act on it; returns the
    frame rendered up to.  The sequence is walked checked: a broken event
    stops the walk, with a ch:Error. */
@@ -953,7 +920,7 @@ CH_REALTIME static void
 run(LV2_Handle instance, const uint32_t n_frames)
 {
   Chronus* const    self = (Chronus*)instance;
-  const ChFloatMode mode = enter_float_mode();
+  const ChFloatMode mode = ch_float_mode_enter();
 
   const uint32_t capacity = self->notify->atom.size;
   lv2_atom_forge_set_buffer(&self->forge, (uint8_t*)self->notify, capacity);
@@ -977,7 +944,7 @@ run(LV2_Handle instance, const uint32_t n_frames)
   write_scope(self, n_frames);
   write_activity(self, n_frames);
   lv2_atom_forge_pop(&self->forge, &notify_frame);
-  leave_float_mode(mode);
+  ch_float_mode_leave(mode);
 }
 
 static void

@@ -223,7 +223,7 @@ restore(LV2_Handle                  instance,
   pthread_mutex_lock(&self->lock);
   ch_model_adopt_uids(model, self->committed);
   ChGraph*   graph  = NULL;
-  const bool failed = ch_build(self, model, NULL, &graph, NULL, &err) ||
+  const bool failed = ch_plugin_build(self, model, NULL, &graph, NULL, &err) ||
                       ch_model_assign(self->committed, model, &err) ||
                       ch_model_assign(self->standby, model, &err);
   ChGraph* unplayed = graph;

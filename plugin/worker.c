@@ -2,6 +2,7 @@
    new graphs on commit, answers, and frees retired graphs. */
 #include "chronus.h"
 
+#include "../src/build.h"
 #include "../src/patch.h"
 
 #include <dirent.h>
@@ -12,10 +13,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-/* Blocks a new graph runs before it may play: fills filter and envelope
-   state, faults in every page, warms the caches. */
-#define PRIME_FRAMES (4u * CH_MAX_BLOCK)
-
 static double
 now_ms(void)
 {
@@ -25,17 +22,16 @@ now_ms(void)
 }
 
 ChStatus
-ch_build(Chronus* const       self,
-         const ChModel* const model,
-         const ChModel* const base,
-         ChGraph** const      graph,
-         float* const         build_ms,
-         ChError*             err)
+ch_plugin_build(Chronus* const       self,
+                const ChModel* const model,
+                const ChModel* const base,
+                ChGraph** const      graph,
+                float* const         build_ms,
+                ChError*             err)
 {
   const double   start = now_ms();
-  const ChStatus st    = ch_graph_new(model, base, self->rate, graph, err);
+  const ChStatus st    = ch_build(model, base, self->rate, graph, err);
   if (!st) {
-    ch_graph_prime(*graph, PRIME_FRAMES);
     ch_graph_set_generation(*graph, ++self->generation);
   }
   if (build_ms) {
@@ -185,8 +181,8 @@ commit_as(Chronus* const self, const ChMsg* const req, const bool record)
   ch_error_clear(&err);
   ChStatus st = ch_graph_check(self->standby, &err);
   if (!st) {
-    st =
-      ch_build(self, self->standby, self->committed, &graph, &build_ms, &err);
+    st = ch_plugin_build(self, self->standby, self->committed, &graph,
+                         &build_ms, &err);
   }
   if (st) {
     /* Standby keeps what was refused, so that a fix can follow. */

@@ -640,3 +640,52 @@ ch_graph_peaks(const ChGraph* const graph,
     peaks[m->model_index] = peak;
   }
 }
+
+uint32_t
+ch_graph_n_steps(const ChGraph* const graph)
+{
+  return graph->n_steps;
+}
+
+uint32_t
+ch_graph_n_sums(const ChGraph* const graph)
+{
+  uint32_t n = 0;
+  for (uint32_t t = 0; t < graph->n_steps; ++t) {
+    n += graph->steps[t].n_sums;
+  }
+  return n;
+}
+
+uint32_t
+ch_graph_step_module(const ChGraph* const graph, const uint32_t step)
+{
+  const ChNode* const node = graph->steps[step].node;
+  for (uint32_t m = 0; m < graph->n_modules; ++m) {
+    const ChGraphModule* const mod = &graph->modules[m];
+    if (node >= mod->nodes && node < mod->nodes + mod->n_nodes) {
+      return m;
+    }
+  }
+  return 0; /* not reached: every step runs a node of a module */
+}
+
+CH_REALTIME void
+ch_graph_run_steps(ChGraph* const    graph,
+                   const ChStepParts parts,
+                   const uint32_t    n)
+{
+  if (parts == CH_STEPS_KERNELS_AND_SUMS) {
+    run_block(graph, n);
+    return;
+  }
+  for (uint32_t t = 0; t < graph->n_steps; ++t) {
+    graph->steps[t].process(graph->steps[t].node, n);
+  }
+}
+
+CH_REALTIME void
+ch_graph_run_step(ChGraph* const graph, const uint32_t step, const uint32_t n)
+{
+  graph->steps[step].process(graph->steps[step].node, n);
+}

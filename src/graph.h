@@ -196,6 +196,40 @@ uint32_t ch_graph_n_buffers(const ChGraph* graph);
 /** Bytes allocated for the graph, all in one block. */
 size_t ch_graph_memory(const ChGraph* graph);
 
+/*
+   The schedule step by step, for benchmarks and profilers: what
+   ch_graph_run() does, in parts.
+*/
+
+/** Steps of the schedule: one per module instance, then one per capture. */
+uint32_t ch_graph_n_steps(const ChGraph* graph);
+
+/** Fan-in sums of the whole schedule. */
+uint32_t ch_graph_n_sums(const ChGraph* graph);
+
+/** Index of the module that step `step` runs (an instance or a capture). */
+uint32_t ch_graph_step_module(const ChGraph* graph, uint32_t step);
+
+/** What ch_graph_run_steps() runs of each step. */
+typedef enum {
+  CH_STEPS_KERNELS,          /**< the process functions only */
+  CH_STEPS_KERNELS_AND_SUMS, /**< their fan-in sums first, as in a run */
+} ChStepParts;
+
+/**
+   Run one block of `n` (at most CH_MAX_BLOCK) frames through every step,
+   in schedule order, reading the host inputs and writing into the output
+   buffers of the last ch_graph_run(), without clearing them: a run without
+   its chunking and zeroing.  Real-time.
+*/
+CH_REALTIME void ch_graph_run_steps(ChGraph*    graph,
+                                    ChStepParts parts,
+                                    uint32_t    n);
+
+/** Run only the process function of step `step` over `n` frames, as
+    ch_graph_run_steps() does.  Real-time. */
+CH_REALTIME void ch_graph_run_step(ChGraph* graph, uint32_t step, uint32_t n);
+
 #ifdef __cplusplus
 }
 #endif

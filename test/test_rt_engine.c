@@ -1,5 +1,6 @@
 /* The engine's audio path never allocates, frees, locks or calls the
    system: checked with the interposer of rtcheck.c. */
+#include "../src/build.h"
 #include "../src/graph.h"
 #include "../src/model.h"
 #include "../src/registry.h"
@@ -79,10 +80,8 @@ test_run_does_not_allocate(void)
   ChGraph*       graph = NULL;
   ChGraph*       next  = NULL;
   ChError        err;
-  CHECK_MSG(!ch_graph_new(model, NULL, 48000.0f, &graph, &err), "%s", err.msg);
-  CHECK_MSG(!ch_graph_new(model, NULL, 48000.0f, &next, &err), "%s", err.msg);
-  ch_graph_prime(graph, 1024);
-  ch_graph_prime(next, 1024);
+  CHECK_MSG(!ch_build(model, NULL, 48000.0f, &graph, &err), "%s", err.msg);
+  CHECK_MSG(!ch_build(model, NULL, 48000.0f, &next, &err), "%s", err.msg);
 
   static float left[8192];
   static float right[8192];

@@ -1,7 +1,8 @@
 /* chronus-bench: measures Chronus (docs/benchmarks.md): CPU load through the
    real plugin hosted with lilv, the graph's overhead over its bare kernels,
    commit build time and graph memory.  Prints numbers; asserts nothing. */
-#include "../src/graph_impl.h"
+#include "../src/build.h"
+#include "../src/graph.h"
 #include "../src/model.h"
 #include "../src/patch.h"
 #include "../src/voicing.h"
@@ -27,11 +28,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#if defined(__SSE__) || defined(__x86_64__)
-#  include <xmmintrin.h>
-#  define CH_BENCH_MXCSR 1
-#endif
-
 #ifndef CH_BUNDLE_DIR
 #  define CH_BUNDLE_DIR ""
 #endif
@@ -45,7 +41,6 @@
 #define CONTROL_SIZE (64u * 1024u)
 #define MESSAGE_SIZE 4096u
 #define MAX_PATCHES  64u
-#define PRIME_FRAMES (4u * CH_MAX_BLOCK) /* as plugin/worker.c */
 #define PROFILE_REPS 500u
 
 static const uint32_t block_sizes[] = { 64u, 256u };
@@ -115,14 +110,6 @@ quantile(const double* const x, const size_t n, const double q)
   return x[i < n ? i : n - 1u];
 }
 
-static void
-flush_denormals(void)
-{
-#ifdef CH_BENCH_MXCSR
-  _mm_setcsr(_mm_getcsr() | 0x8040u); /* FTZ | DAZ, as the plugin's run() */
-#endif
-}
-
 /* Name of a patch file: its base name without ".ttl". */
 static void
 patch_name(const char* const path, char* const name, const size_t size)
@@ -180,7 +167,7 @@ typedef struct {
   uint32_t runs;
   double   new_median_us;
   double   new_worst_us;
-  double   commit_median_us; /* ch_graph_new + ch_graph_prime */
+  double   commit_median_us; /* ch_build: ch_graph_new + ch_graph_prime */
   double   commit_worst_us;
 } BuildResult;
 
@@ -700,13 +687,14 @@ make_patch(const uint32_t n)
   return model;
 }
 
+/* A graph as the plugin plays it: compiled and primed. */
 static ChGraph*
-compile(const ChModel* const model, const ChModel* const base)
+build(const ChModel* const model)
 {
   ChGraph* graph = NULL;
   ChError  err;
   ch_error_clear(&err);
-  must(ch_graph_new(model, base, (float)RATE, &graph, &err), &err);
+  must(ch_build(model, NULL, (float)RATE, &graph, &err), &err);
   return graph;
 }
 
@@ -719,10 +707,6 @@ typedef enum { RUN_GRAPH, RUN_DIRECT, RUN_SUMMED } RunMode;
 typedef struct {
   ChGraph*          graph;
   ChHostInputs      host;
-  uint32_t          n_steps;
-  ChProcessFunc*    process;
-  const ChNode**    node;
-  const ChStep*     steps;
   float             left[CH_MAX_BLOCK];
   float             right[CH_MAX_BLOCK];
   volatile uint32_t sink;
@@ -744,28 +728,12 @@ time_blocks(Runner* const  r,
     break;
   case RUN_DIRECT:
     for (uint32_t k = 0; k < reps; ++k) {
-      for (uint32_t t = 0; t < r->n_steps; ++t) {
-        r->process[t](r->node[t], n);
-      }
+      ch_graph_run_steps(r->graph, CH_STEPS_KERNELS, n);
     }
     break;
   case RUN_SUMMED:
-    /* The graph's sums, written out as run_block does them */
     for (uint32_t k = 0; k < reps; ++k) {
-      for (uint32_t t = 0; t < r->n_steps; ++t) {
-        const ChStep* const step = &r->steps[t];
-        for (uint32_t s = 0; s < step->n_sums; ++s) {
-          const ChSum* const sum = &step->sums[s];
-          memcpy(sum->dst, sum->src[0], n * sizeof(float));
-          for (uint32_t j = 1; j < sum->n_src; ++j) {
-            const float* const src = sum->src[j];
-            for (uint32_t i = 0; i < n; ++i) {
-              sum->dst[i] += src[i];
-            }
-          }
-        }
-        r->process[t](r->node[t], n);
-      }
+      ch_graph_run_steps(r->graph, CH_STEPS_KERNELS_AND_SUMS, n);
     }
     break;
   }
@@ -786,22 +754,7 @@ bench_overhead(const uint32_t        modules,
     fail("out of memory");
     exit(1);
   }
-  r->graph = compile(model, NULL);
-  ch_graph_prime(r->graph, PRIME_FRAMES);
-  r->n_steps = r->graph->n_steps;
-  r->steps   = r->graph->steps;
-  r->process = (ChProcessFunc*)calloc(r->n_steps, sizeof(ChProcessFunc));
-  r->node    = (const ChNode**)calloc(r->n_steps, sizeof(ChNode*));
-  if (!r->process || !r->node) {
-    fail("out of memory");
-    exit(1);
-  }
-  uint32_t n_sums = 0;
-  for (uint32_t t = 0; t < r->n_steps; ++t) {
-    r->process[t] = r->steps[t].process;
-    r->node[t]    = r->steps[t].node;
-    n_sums += r->steps[t].n_sums;
-  }
+  r->graph = build(model);
   /* Points the context at our host inputs and output buffers, which the
      direct calls then use as they are. */
   ch_graph_run(r->graph, &r->host, r->left, r->right, block);
@@ -843,8 +796,8 @@ bench_overhead(const uint32_t        modules,
   sort_doubles(share, samples);
   sort_doubles(rest, samples);
   *res = (OverheadResult){ modules,
-                           r->n_steps,
-                           n_sums,
+                           ch_graph_n_steps(r->graph),
+                           ch_graph_n_sums(r->graph),
                            block,
                            samples,
                            quantile(g, samples, 0.5),
@@ -862,16 +815,15 @@ bench_overhead(const uint32_t        modules,
   free(ratio);
   free(share);
   free(rest);
-  free(r->process);
-  free(r->node);
   ch_graph_free(r->graph);
   free(r);
   ch_model_free(model);
 }
 
-/* Commit build time: what the worker does (ch_build in plugin/worker.c),
+/* Commit build time: what the worker does (ch_build, src/build.h),
    with the model itself as the base, as when re-committing after an edit
-   elsewhere.  The graph is freed outside the timing. */
+   elsewhere; new is ch_graph_new alone, timed apart.  The graphs are
+   freed outside the timing. */
 static void
 bench_build(const char* const    name,
             const ChModel* const model,
@@ -890,16 +842,17 @@ bench_build(const char* const    name,
   for (uint32_t k = 0; k < runs + 3u; ++k) {
     ChError err;
     ch_error_clear(&err);
-    ChGraph*       graph = NULL;
-    const double   t0    = now_ns();
-    const ChStatus st    = ch_graph_new(model, base, (float)RATE, &graph, &err);
-    const double   t1    = now_ns();
-    must(st, &err);
-    ch_graph_prime(graph, PRIME_FRAMES);
+    ChGraph*     graph = NULL;
+    const double t0    = now_ns();
+    must(ch_graph_new(model, base, (float)RATE, &graph, &err), &err);
+    const double t1 = now_ns();
+    ch_graph_free(graph);
     const double t2 = now_ns();
+    must(ch_build(model, base, (float)RATE, &graph, &err), &err);
+    const double t3 = now_ns();
     if (k >= 3u) { /* the first few warm the allocator and caches */
       t_new[k - 3u] = t1 - t0;
-      t_all[k - 3u] = t2 - t0;
+      t_all[k - 3u] = t3 - t2;
     } else {
       res->modules   = ch_graph_n_modules(graph);
       res->instances = 0;
@@ -939,8 +892,7 @@ bench_profile(const char* const path, const uint32_t block, Profile* const p)
     ch_model_free(model);
     return false;
   }
-  ChGraph* const graph = compile(model, NULL);
-  ch_graph_prime(graph, PRIME_FRAMES);
+  ChGraph* const      graph   = build(model);
   ChHostInputs* const host    = (ChHostInputs*)calloc(1, sizeof(ChHostInputs));
   ChVoicing* const    voicing = (ChVoicing*)calloc(1, sizeof(ChVoicing));
   float* const        out = (float*)calloc(2u * CH_MAX_BLOCK, sizeof(float));
@@ -970,25 +922,18 @@ bench_profile(const char* const path, const uint32_t block, Profile* const p)
     best_g          = ns < best_g ? ns : best_g;
   }
   p->graph_ns = best_g;
-  for (uint32_t t = 0; t < graph->n_steps; ++t) {
-    const ChStep* const step = &graph->steps[t];
-    double              best = INFINITY;
+  for (uint32_t t = 0; t < ch_graph_n_steps(graph); ++t) {
+    double best = INFINITY;
     for (int trial = 0; trial < 5; ++trial) {
       const double t0 = now_ns();
       for (uint32_t k = 0; k < reps; ++k) {
-        step->process(step->node, block);
+        ch_graph_run_step(graph, t, block);
       }
       const double ns = (now_ns() - t0) / reps;
       best            = ns < best ? ns : best;
     }
-    /* Which kind: the module whose nodes hold this node */
-    const char* kind = "?";
-    for (uint32_t m = 0; m < graph->n_modules; ++m) {
-      const ChGraphModule* const mod = &graph->modules[m];
-      if (step->node >= mod->nodes && step->node < mod->nodes + mod->n_nodes) {
-        kind = mod->kind->name;
-      }
-    }
+    const char* const kind =
+      ch_graph_module_kind(graph, ch_graph_step_module(graph, t))->name;
     uint32_t row = 0;
     while (row < p->n_rows && strcmp(p->rows[row].kind, kind)) {
       ++row;
@@ -1104,7 +1049,7 @@ print_markdown(const Options* const        opt,
     printf("### Commit build time and memory\n\n");
     printf("new = ch_graph_new; commit = ch_graph_new + ch_graph_prime(%u "
            "frames), what the worker does on ch:Commit.\n\n",
-           PRIME_FRAMES);
+           CH_PRIME_FRAMES);
     printf("| patch | modules (instances) | buffers | memory bytes | runs | "
            "new median us | new worst us | commit median us | commit worst "
            "us |\n");
@@ -1360,7 +1305,7 @@ main(int argc, char** argv)
   }
 
   if (opt.engine && !status) {
-    flush_denormals(); /* as the plugin's run() does */
+    (void)ch_float_mode_enter(); /* as the plugin's run() does */
     const uint32_t samples = opt.quick ? 101u : 3001u;
     const uint32_t runs    = opt.quick ? 21u : 301u;
     for (uint32_t b = 0; b < CH_COUNT(block_sizes); ++b) {
