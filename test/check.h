@@ -7,9 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
-static int check_failed_now; /* failures in the running case */
-static int check_cases_failed;
-static int check_cases_passed;
+/* Counters of the test program (test/check.c), shared by its helpers. */
+extern int check_failed_now; /* failures in the running case */
+extern int check_cases_failed;
+extern int check_cases_passed;
 
 #define CHECK(cond)                                                            \
   do {                                                                         \

@@ -1,0 +1,71 @@
+/* The fixture the plugin scenario tests share (test_plugin_*.c): patches,
+   waiting for answers, comparing two hosts, patch files on disk. */
+#ifndef CH_TEST_PLUGIN_FIXTURE_H
+#define CH_TEST_PLUGIN_FIXTURE_H
+
+#include "host.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RATE     HOST_RATE
+#define C4       261.6255653
+#define C5       523.2511306
+#define BLOCK    256u
+#define MAX_WAIT 20000u /* cycles to wait for an answer */
+
+#define PREFIXES                                                               \
+  "@prefix ch: <urn:chronus:> .\n"                                             \
+  "@prefix param: <urn:chronus:param#> .\n"                                    \
+  "@prefix : <urn:chronus:module#> .\n"                                        \
+  "<> a ch:Patch .\n"
+
+/* A free-running sine at `pitch` octaves from C4, peak 0.5. */
+#define SINE_PATCH(pitch)                                                      \
+  PREFIXES ":osc ch:kind \"osc\" ; param:shape \"sine\" ; param:pitch " pitch  \
+           " .\n"                                                              \
+           ":out ch:kind \"output\" ; param:level 0.5 .\n"                     \
+           "[] ch:from \"osc:out\" ; ch:to \"out:mono\" .\n"
+
+/** A sine at C4, and one an octave up. */
+extern const char* const patch_x;
+extern const char* const patch_y;
+
+/** A played square voice whose modules share no name with the default. */
+extern const char* const patch_custom;
+
+/** Sleep `us` microseconds (lets a worker thread get on). */
+void nap_us(long us);
+
+/** Run `a` and `b` one cycle of `n` frames each. */
+void run_pair(Host* a, Host* b, uint32_t n);
+
+/** First frame in [from, to) where the two captures differ (either
+    channel, bit for bit), or `to`. */
+size_t first_diff(const Host* a, const Host* b, size_t from, size_t to);
+
+/** The answer to `seq`, of any type, or NULL. */
+const HostAnswer* answer_to(const Host* h, int32_t seq);
+
+/** Number of answers to `seq`. */
+size_t answers_to(const Host* h, int32_t seq);
+
+/** Run `h` (and `partner` in lock-step, may be NULL) until every seq in
+    [first, last] has an answer; false on timeout. */
+bool run_until_answered(Host*    h,
+                        Host*    partner,
+                        int32_t  first,
+                        int32_t  last,
+                        uint32_t block);
+
+/** Check that `seq` was answered with `type`. */
+void check_answer(const Host* h, int32_t seq, HostAnswerType type);
+
+/** Write `text` to `path` beside and rename over, as editors do. */
+bool write_text(const char* path, const char* text);
+
+/** The frequency of the last 0.4 s of `h`'s capture. */
+double tail_freq(const Host* h);
+
+#endif /* CH_TEST_PLUGIN_FIXTURE_H */
