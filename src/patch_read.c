@@ -1,180 +1,17 @@
-/* Patch text: a model read from and written to Turtle with serd. */
-#include "patch.h"
+/* Patch text reader: Turtle parsed with serd in two passes (collect the
+   statements with their lines, then build the model). */
+#include "patch_impl.h"
 
 #include "file.h"
 #include "graph.h"
 #include "registry.h"
 
-/* serd.h marks pointers with clang's nullability qualifiers, which
-   -Wpedantic reports as an extension. */
-#if defined(__clang__)
-#  pragma clang diagnostic push
-#  pragma clang diagnostic ignored "-Wnullability-extension"
-#endif
-#include <serd/serd.h>
-#if defined(__clang__)
-#  pragma clang diagnostic pop
-#endif
-
-#include <errno.h>
-#include <locale.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define NS_CH     "urn:chronus:"
-#define NS_PARAM  "urn:chronus:param#"
-#define NS_MODULE "urn:chronus:module#"
-#define NS_XSD    "http://www.w3.org/2001/XMLSchema#"
-#define RDF_TYPE  "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-
-/* Longest number we write: 39 digits of FLT_MAX, or "-0." and 45 zeros
-   before the digits of the smallest denormal. */
-#define NUMBER_MAX 64u
-
-/* ---- Numbers ------------------------------------------------------------ */
-
-/* Numbers are always written and read with '.' as the decimal point: hosts
-   may set a locale that uses ',' (strtof and printf follow it). */
-typedef struct {
-  locale_t c;
-  locale_t old;
-} CLocale;
-
-static CLocale
-c_locale_begin(void)
-{
-  CLocale loc = { newlocale(LC_NUMERIC_MASK, "C", (locale_t)0), (locale_t)0 };
-  if (loc.c) {
-    loc.old = uselocale(loc.c);
-  }
-  return loc;
-}
-
-static void
-c_locale_end(const CLocale loc)
-{
-  if (loc.c) {
-    uselocale(loc.old);
-    freelocale(loc.c);
-  }
-}
-
-static bool
-is_digit(const char c)
-{
-  return c >= '0' && c <= '9';
-}
-
-/* True if `s` is a Turtle INTEGER, DECIMAL or DOUBLE (strtof alone would
-   also take "inf", "0x1p3" and leading spaces). */
-static bool
-is_number(const char* s)
-{
-  bool digits = false;
-  s += *s == '+' || *s == '-';
-  for (; is_digit(*s); ++s) {
-    digits = true;
-  }
-  if (*s == '.') {
-    for (++s; is_digit(*s); ++s) {
-      digits = true;
-    }
-  }
-  if (!digits) {
-    return false;
-  }
-  if (*s == 'e' || *s == 'E') {
-    ++s;
-    s += *s == '+' || *s == '-';
-    if (!is_digit(*s)) {
-      return false;
-    }
-    while (is_digit(*s)) {
-      ++s;
-    }
-  }
-  return !*s;
-}
-
-/* Same float, bit for bit (so -0 differs from 0). */
-static bool
-same_float(const float a, const float b)
-{
-  return !memcmp(&a, &b, sizeof(float));
-}
-
-/*
-   Write finite `value` in the fewest significant digits that read back as
-   the same float, in plain positional notation ("0.0000001", not "1e-07",
-   which is easier to read and lets serd write a bare Turtle decimal).
-   Returns true if the result is an integer.  Needs the C locale.
-*/
-static bool
-format_float(const float value, char buf[NUMBER_MAX])
-{
-  char sci[32];
-  for (int prec = 1; prec <= 9; ++prec) {
-    snprintf(sci, sizeof(sci), "%.*e", prec - 1, (double)value);
-    if (same_float(strtof(sci, NULL), value)) {
-      break;
-    }
-  }
-
-  /* Split "-d.ddde-XX" into sign, digits and exponent. */
-  const char* s        = sci;
-  const bool  negative = *s == '-';
-  s += negative;
-  char digits[16];
-  int  n_digits = 0;
-  for (; *s && *s != 'e'; ++s) {
-    if (is_digit(*s) && n_digits < (int)sizeof(digits) - 1) {
-      digits[n_digits++] = *s;
-    }
-  }
-  const int exponent = *s == 'e' ? atoi(s + 1) : 0;
-  while (n_digits > 1 && digits[n_digits - 1] == '0') {
-    --n_digits;
-  }
-  digits[n_digits] = '\0';
-
-  /* Value = d.ddd * 10^exponent; place the point. */
-  char* out = buf;
-  if (negative) {
-    *out++ = '-';
-  }
-  bool integer = false;
-  if (exponent < 0) {
-    *out++ = '0';
-    *out++ = '.';
-    for (int i = 0; i < -exponent - 1; ++i) {
-      *out++ = '0';
-    }
-    memcpy(out, digits, (size_t)n_digits);
-    out += n_digits;
-  } else if (exponent >= n_digits - 1) {
-    memcpy(out, digits, (size_t)n_digits);
-    out += n_digits;
-    for (int i = 0; i < exponent - (n_digits - 1); ++i) {
-      *out++ = '0';
-    }
-    integer = true;
-  } else {
-    memcpy(out, digits, (size_t)exponent + 1u);
-    out += exponent + 1;
-    *out++ = '.';
-    memcpy(out, digits + exponent + 1, (size_t)(n_digits - exponent - 1));
-    out += n_digits - exponent - 1;
-  }
-  *out = '\0';
-  return integer;
-}
-
-/* ---- Reading ------------------------------------------------------------ */
 
 /* Something statements are about: a module (by name) or a link (by blank
    node id). */
@@ -527,7 +364,7 @@ on_position(Reader* const         r,
   const char* const name = prop == PROP_X ? "ch:x" : "ch:y";
   unsigned* const   line = prop == PROP_X ? &s->x_line : &s->y_line;
   const char* const text = (const char*)object->buf;
-  if (object->type != SERD_LITERAL || !is_number(text)) {
+  if (object->type != SERD_LITERAL || !ch_patch_is_number(text)) {
     return fail(r, CH_ERR_BAD_PATCH,
                 "line %u: %s of module '%s' must be a number", r->line, name,
                 s->id);
@@ -682,9 +519,9 @@ on_patch_statement(Reader* const         r,
   if (prop == PROP_POLYPHONY) {
     const char* s = (const char*)object->buf;
     s += *s == '+';
-    bool ok = object->type == SERD_LITERAL && is_digit(*s);
+    bool ok = object->type == SERD_LITERAL && ch_patch_is_digit(*s);
     for (; ok && *s; ++s) {
-      ok = is_digit(*s);
+      ok = ch_patch_is_digit(*s);
     }
     const unsigned long voices =
       ok ? strtoul((const char*)object->buf, NULL, 10) : 0ul;
@@ -848,7 +685,7 @@ param_value(Reader* const          r,
       }
     }
   }
-  if (is_number(p->value)) {
+  if (ch_patch_is_number(p->value)) {
     *value = strtof(p->value, NULL);
     return CH_SUCCESS;
   }
@@ -1034,9 +871,9 @@ ch_patch_read(ChModel* const    model,
 
   /* Build in a copy emptied of modules, so that a failed read leaves
      `model` as it was, and module identities stay unique in its history. */
-  ChModel* const tmp = ch_model_copy(model);
-  const CLocale  loc = c_locale_begin();
-  ChStatus       st  = CH_SUCCESS;
+  ChModel* const  tmp = ch_model_copy(model);
+  const ChCLocale loc = ch_patch_c_locale_begin();
+  ChStatus        st  = CH_SUCCESS;
   if (!r.env || !r.index || !tmp) {
     fail(&r, CH_ERR_NO_MEMORY, "out of memory reading the patch");
     st = r.error.status;
@@ -1047,7 +884,7 @@ ch_patch_read(ChModel* const    model,
       st = ch_model_assign(model, tmp, &r.error);
     }
   }
-  c_locale_end(loc);
+  ch_patch_c_locale_end(loc);
 
   if (st) {
     ch_error(err, r.error.status, "%s", r.error.msg);
@@ -1077,275 +914,4 @@ ch_patch_read_file(ChModel* const model, const char* const path, ChError* err)
   const ChStatus st = ch_patch_read(model, text, len, &inner);
   free(text);
   return st ? ch_error(err, st, "%s: %s", path, inner.msg) : CH_SUCCESS;
-}
-
-/* ---- Writing ------------------------------------------------------------ */
-
-static SerdNode
-uri(const char* const s)
-{
-  return serd_node_from_string(SERD_URI, (const uint8_t*)s);
-}
-
-static SerdNode
-curie(const char* const s)
-{
-  return serd_node_from_string(SERD_CURIE, (const uint8_t*)s);
-}
-
-static SerdNode
-literal(const char* const s)
-{
-  return serd_node_from_string(SERD_LITERAL, (const uint8_t*)s);
-}
-
-/* ":name", escaping a final '.', which would otherwise end the statement. */
-static SerdNode
-module_curie(const char* const name, char buf[CH_NAME_MAX + 4])
-{
-  const size_t len = strlen(name);
-  buf[0]           = ':';
-  memcpy(buf + 1, name, len + 1u);
-  if (name[len - 1] == '.') {
-    memcpy(buf + len, "\\.", 3);
-  }
-  return curie(buf);
-}
-
-typedef struct {
-  SerdWriter* writer;
-  SerdStatus  st;
-} Writer;
-
-static void
-emit(Writer* const            w,
-     const SerdStatementFlags flags,
-     const SerdNode* const    subject,
-     const SerdNode* const    predicate,
-     const SerdNode* const    object,
-     const SerdNode* const    datatype)
-{
-  if (!w->st) {
-    w->st = serd_writer_write_statement(w->writer, flags, NULL, subject,
-                                        predicate, object, datatype, NULL);
-  }
-}
-
-static void
-write_prefix(Writer* const w, const char* const name, const char* const ns)
-{
-  const SerdNode name_node = literal(name);
-  const SerdNode ns_node   = uri(ns);
-  if (!w->st) {
-    w->st = serd_writer_set_prefix(w->writer, &name_node, &ns_node);
-  }
-}
-
-/* A choice label for `value`, if it is exactly one of the choices (not -0,
-   which would read back as 0). */
-static const char*
-choice_label(const ChParamInfo* const info, const float value)
-{
-  if (!info->choices) {
-    return NULL;
-  }
-  for (uint32_t i = 0; info->choices[i]; ++i) {
-    if (same_float(value, (float)i)) {
-      return info->choices[i];
-    }
-  }
-  return NULL;
-}
-
-/* ch:x and ch:y of a placed module, as exact as its parameters. */
-static void
-write_position(Writer* const         w,
-               const ChModel* const  model,
-               const uint32_t        m,
-               const SerdNode* const subject)
-{
-  float xy[2];
-  if (!ch_model_module_position(model, m, &xy[0], &xy[1])) {
-    return;
-  }
-  const SerdNode t_int    = uri(NS_XSD "integer");
-  const SerdNode t_dec    = uri(NS_XSD "decimal");
-  const char*    names[2] = { "ch:x", "ch:y" };
-  for (int i = 0; i < 2; ++i) {
-    char           number[NUMBER_MAX];
-    const bool     integer = format_float(xy[i], number);
-    const SerdNode pred    = curie(names[i]);
-    const SerdNode object  = literal(number);
-    emit(w, 0, subject, &pred, &object, integer ? &t_int : &t_dec);
-  }
-}
-
-static ChStatus
-write_module(Writer* const        w,
-             const ChModel* const model,
-             const uint32_t       m,
-             ChError*             err)
-{
-  const char* const   name   = ch_model_module_name(model, m);
-  const ChKind* const kind   = ch_model_module_kind(model, m);
-  const float* const  params = ch_model_module_params(model, m);
-  const SerdNode      p_kind = curie("ch:kind");
-  const SerdNode      t_int  = uri(NS_XSD "integer");
-  const SerdNode      t_dec  = uri(NS_XSD "decimal");
-  const SerdNode      o_kind = literal(kind->name);
-  char                subject_buf[CH_NAME_MAX + 4];
-  const SerdNode      subject = module_curie(name, subject_buf);
-
-  emit(w, 0, &subject, &p_kind, &o_kind, NULL);
-  write_position(w, model, m, &subject);
-  for (uint32_t i = 0; i < kind->n_params; ++i) {
-    const ChParamInfo* const info = &kind->params[i];
-    if (!isfinite(params[i])) {
-      return ch_error(err, CH_ERR_RANGE, "cannot write %s:%s = %g", name,
-                      info->name, (double)params[i]);
-    }
-    char pred_buf[96];
-    snprintf(pred_buf, sizeof(pred_buf), "param:%s", info->name);
-    const SerdNode    pred  = curie(pred_buf);
-    const char* const label = choice_label(info, params[i]);
-    if (label) {
-      const SerdNode object = literal(label);
-      emit(w, 0, &subject, &pred, &object, NULL);
-    } else {
-      char           number[NUMBER_MAX];
-      const bool     integer = format_float(params[i], number);
-      const SerdNode object  = literal(number);
-      emit(w, 0, &subject, &pred, &object, integer ? &t_int : &t_dec);
-    }
-  }
-  return CH_SUCCESS;
-}
-
-static void
-write_link(Writer* const w, const ChModel* const model, const uint32_t index)
-{
-  const ChLink* const link   = ch_model_link(model, index);
-  const ChKind* const from_k = ch_model_module_kind(model, link->from_module);
-  const ChKind* const to_k   = ch_model_module_kind(model, link->to_module);
-  char                from[128];
-  char                to[128];
-  char                id[16];
-  snprintf(from, sizeof(from), "%s:%s",
-           ch_model_module_name(model, link->from_module),
-           from_k->outputs[link->from_port].name);
-  snprintf(to, sizeof(to), "%s:%s",
-           ch_model_module_name(model, link->to_module),
-           to_k->inputs[link->to_port].name);
-  snprintf(id, sizeof(id), "l%u", index + 1u);
-
-  const SerdNode subject =
-    serd_node_from_string(SERD_BLANK, (const uint8_t*)id);
-  const SerdNode p_from = curie("ch:from");
-  const SerdNode p_to   = curie("ch:to");
-  const SerdNode o_from = literal(from);
-  const SerdNode o_to   = literal(to);
-  emit(w, SERD_EMPTY_S, &subject, &p_from, &o_from, NULL); /* "[] ch:from" */
-  emit(w, 0, &subject, &p_to, &o_to, NULL);
-}
-
-char*
-ch_patch_write(const ChModel* const model, ChError* err)
-{
-  SerdEnv* const env   = serd_env_new(NULL);
-  SerdChunk      chunk = { NULL, 0 };
-  Writer         w     = { NULL, SERD_SUCCESS };
-  if (env) {
-    w.writer = serd_writer_new(
-      SERD_TURTLE, (SerdStyle)(SERD_STYLE_ABBREVIATED | SERD_STYLE_CURIED), env,
-      NULL, serd_chunk_sink, &chunk);
-  }
-  if (!w.writer) {
-    serd_env_free(env);
-    ch_error(err, CH_ERR_NO_MEMORY, "out of memory writing the patch");
-    return NULL;
-  }
-
-  const CLocale loc = c_locale_begin();
-  write_prefix(&w, "ch", NS_CH);
-  write_prefix(&w, "param", NS_PARAM);
-  write_prefix(&w, "", NS_MODULE);
-
-  const SerdNode doc    = uri("");
-  const SerdNode a      = uri(RDF_TYPE);
-  const SerdNode patch  = curie("ch:Patch");
-  ChStatus       status = CH_SUCCESS;
-  emit(&w, 0, &doc, &a, &patch, NULL);
-  if (ch_model_polyphony(model) != 1u) {
-    char           voices[16];
-    const SerdNode p_poly = curie("ch:polyphony");
-    const SerdNode t_int  = uri(NS_XSD "integer");
-    snprintf(voices, sizeof(voices), "%u", ch_model_polyphony(model));
-    const SerdNode o_poly = literal(voices);
-    emit(&w, 0, &doc, &p_poly, &o_poly, &t_int);
-  }
-  for (uint32_t m = 0; m < ch_model_n_modules(model) && !status; ++m) {
-    status = write_module(&w, model, m, err);
-  }
-  for (uint32_t l = 0; l < ch_model_n_links(model) && !status; ++l) {
-    write_link(&w, model, l);
-  }
-  if (!w.st) {
-    w.st = serd_writer_finish(w.writer);
-  }
-  c_locale_end(loc);
-  serd_writer_free(w.writer);
-  serd_env_free(env);
-
-  char* const text = (char*)serd_chunk_sink_finish(&chunk);
-  if (!status && (w.st || !text)) {
-    status = ch_error(err, CH_ERR_NO_MEMORY, "cannot write the patch: %s",
-                      (const char*)serd_strerror(w.st));
-  }
-  if (status) {
-    free(text);
-    return NULL;
-  }
-  return text;
-}
-
-ChStatus
-ch_patch_write_file(const ChModel* const model,
-                    const char* const    path,
-                    ChError*             err)
-{
-  ChError     inner;
-  char* const text = ch_patch_write(model, &inner);
-  if (!text) {
-    return ch_error(err, inner.status, "%s: %s", path, inner.msg);
-  }
-
-  const size_t path_len = strlen(path);
-  char* const  tmp_path = (char*)malloc(path_len + 5u);
-  if (!tmp_path) {
-    free(text);
-    return ch_error(err, CH_ERR_NO_MEMORY, "%s: out of memory", path);
-  }
-  memcpy(tmp_path, path, path_len);
-  memcpy(tmp_path + path_len, ".tmp", 5);
-
-  ChStatus    st   = CH_SUCCESS;
-  FILE* const file = fopen(tmp_path, "wb");
-  if (!file) {
-    st = ch_error(err, CH_ERR_IO, "%s: %s", tmp_path, strerror(errno));
-  } else {
-    const size_t len     = strlen(text);
-    const bool   written = fwrite(text, 1, len, file) == len;
-    const int    w_errno = errno;
-    if (fclose(file) || !written) {
-      st = ch_error(err, CH_ERR_IO, "%s: %s", tmp_path,
-                    strerror(written ? errno : w_errno));
-      remove(tmp_path);
-    } else if (rename(tmp_path, path)) {
-      st = ch_error(err, CH_ERR_IO, "%s: %s", path, strerror(errno));
-      remove(tmp_path);
-    }
-  }
-  free(tmp_path);
-  free(text);
-  return st;
 }
