@@ -62,19 +62,7 @@ typedef struct {
 
 /* Helpers */
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 1, 2)))
-#endif
-static void
-fail(const char* const fmt, ...)
-{
-  va_list args;
-  va_start(args, fmt);
-  fprintf(stderr, "%s: ", PROG);
-  vfprintf(stderr, fmt, args);
-  fputc('\n', stderr);
-  va_end(args);
-}
+#define fail(...) ch_tool_fail(PROG, __VA_ARGS__)
 
 static double
 now_ns(void)
@@ -193,7 +181,6 @@ typedef struct {
 typedef struct {
   ChHost             lv2;
   ChUris             uris;
-  LV2_URID           atom_Chunk;
   uint32_t           n_ports;
   float*             defaults;
   float*             port_values;
@@ -217,7 +204,6 @@ host_load(Host* const host, const char* const bundle_dir)
 {
   ch_host_init(&host->lv2, PROG);
   ch_uris_map(&host->uris, &host->lv2.map);
-  host->atom_Chunk = ch_host_map(&host->lv2, LV2_ATOM__Chunk);
   lv2_atom_forge_init(&host->forge, &host->lv2.map);
   if (!ch_host_load(&host->lv2, bundle_dir, " (build it first: ./waf build)")) {
     return false;
@@ -295,11 +281,8 @@ host_free(Host* const host)
 static void
 control_clear(Host* const host)
 {
-  LV2_Atom_Sequence* const seq = (LV2_Atom_Sequence*)host->control;
-  seq->atom.type               = host->uris.atom_Sequence;
-  seq->atom.size               = sizeof(LV2_Atom_Sequence_Body);
-  seq->body.unit               = 0;
-  seq->body.pad                = 0;
+  ch_host_seq_clear((LV2_Atom_Sequence*)host->control,
+                    host->uris.atom_Sequence);
 }
 
 static bool
@@ -309,19 +292,11 @@ control_append(Host* const       host,
                const void* const body,
                const uint32_t    size)
 {
-  LV2_Atom_Sequence* const seq  = (LV2_Atom_Sequence*)host->control;
-  const uint32_t           used = (uint32_t)sizeof(LV2_Atom) + seq->atom.size;
-  if (used + lv2_atom_pad_size((uint32_t)sizeof(LV2_Atom_Event) + size) >
-      CONTROL_SIZE) {
+  LV2_Atom_Sequence* const seq = (LV2_Atom_Sequence*)host->control;
+  if (ch_host_seq_need(seq, size) > CONTROL_SIZE) {
     return false;
   }
-  LV2_Atom_Event* const ev =
-    (LV2_Atom_Event*)((uint8_t*)seq + sizeof(LV2_Atom) + seq->atom.size);
-  ev->time.frames = frames;
-  ev->body.type   = type;
-  ev->body.size   = size;
-  memcpy(ev + 1, body, size);
-  seq->atom.size += lv2_atom_pad_size((uint32_t)sizeof(LV2_Atom_Event) + size);
+  ch_host_seq_append(seq, frames, type, body, size);
   return true;
 }
 
@@ -367,14 +342,7 @@ control_message(Host* const host, const ChMsg* const msg)
 static double
 run_cycle(Host* const host, const uint32_t n)
 {
-  host->notify->atom.type = host->atom_Chunk;
-  host->notify->atom.size = NOTIFY_SIZE - (uint32_t)sizeof(LV2_Atom);
-  const double start      = now_ns();
-  lilv_instance_run(host->lv2.instance, n);
-  const double ns = now_ns() - start;
-  if (host->lv2.worker && host->lv2.worker->end_run) {
-    host->lv2.worker->end_run(lilv_instance_get_handle(host->lv2.instance));
-  }
+  const double ns = ch_host_run(&host->lv2, host->notify, NOTIFY_SIZE, n);
   /* An empty notify sequence is all we see in steady state. */
   if (host->notify->atom.size > sizeof(LV2_Atom_Sequence_Body)) {
     read_answers(host);

@@ -116,7 +116,6 @@ typedef struct {
   Options            opt;
   ChHost             lv2;
   ChUris             uris;
-  LV2_URID           atom_Chunk;
   uint32_t           n_ports;
   float*             port_values; /* control input values */
   uint32_t           port_control;
@@ -144,19 +143,7 @@ typedef struct {
   uint8_t            message[MESSAGE_SIZE];
 } Host;
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 1, 2)))
-#endif
-static void
-fail(const char* const fmt, ...)
-{
-  va_list args;
-  va_start(args, fmt);
-  fprintf(stderr, "%s: ", PROG);
-  vfprintf(stderr, fmt, args);
-  fputc('\n', stderr);
-  va_end(args);
-}
+#define fail(...) ch_tool_fail(PROG, __VA_ARGS__)
 
 /* Building events */
 
@@ -587,9 +574,8 @@ script_patch(Host* const       host,
       return line_error(origin, "cannot open '%s': %s", argv[1],
                         strerror(errno));
     }
-    const bool ok =
-      check_patch(host, path, argv[1], origin) &&
-      add_load(host, frame, path, origin);
+    const bool ok = check_patch(host, path, argv[1], origin) &&
+                    add_load(host, frame, path, origin);
     free(path);
     return ok;
   }
@@ -935,13 +921,11 @@ connect_ports(Host* const host)
 static void
 control_clear(Host* const host)
 {
-  LV2_Atom_Sequence* const seq = (LV2_Atom_Sequence*)host->control;
-  seq->atom.type               = host->uris.atom_Sequence;
-  seq->atom.size               = sizeof(LV2_Atom_Sequence_Body);
-  seq->body.unit               = 0;
-  seq->body.pad                = 0;
+  ch_host_seq_clear((LV2_Atom_Sequence*)host->control,
+                    host->uris.atom_Sequence);
 }
 
+/* Appends an event, growing the sequence (and reconnecting it) as needed. */
 static bool
 control_append(Host* const       host,
                const int64_t     frames,
@@ -949,10 +933,8 @@ control_append(Host* const       host,
                const void* const body,
                const uint32_t    size)
 {
-  LV2_Atom_Sequence* seq  = (LV2_Atom_Sequence*)host->control;
-  const uint32_t     used = (uint32_t)sizeof(LV2_Atom) + seq->atom.size;
-  const uint32_t     need =
-    used + lv2_atom_pad_size((uint32_t)sizeof(LV2_Atom_Event) + size);
+  const uint32_t need =
+    ch_host_seq_need((const LV2_Atom_Sequence*)host->control, size);
   if (need > host->control_cap) {
     uint32_t cap = host->control_cap;
     while (cap < need) {
@@ -965,15 +947,9 @@ control_append(Host* const       host,
     host->control     = grown;
     host->control_cap = cap;
     lilv_instance_connect_port(host->lv2.instance, host->port_control, grown);
-    seq = (LV2_Atom_Sequence*)grown;
   }
-  LV2_Atom_Event* const ev =
-    (LV2_Atom_Event*)((uint8_t*)seq + sizeof(LV2_Atom) + seq->atom.size);
-  ev->time.frames = frames;
-  ev->body.type   = type;
-  ev->body.size   = size;
-  memcpy(ev + 1, body, size);
-  seq->atom.size += lv2_atom_pad_size((uint32_t)sizeof(LV2_Atom_Event) + size);
+  ch_host_seq_append((LV2_Atom_Sequence*)host->control, frames, type, body,
+                     size);
   return true;
 }
 
@@ -1046,14 +1022,7 @@ print_answers(Host* const host, const double seconds)
 static void
 run_cycle(Host* const host, const int64_t pos, const uint32_t n)
 {
-  host->notify->atom.type = host->atom_Chunk;
-  host->notify->atom.size = NOTIFY_SIZE - (uint32_t)sizeof(LV2_Atom);
-  host->lv2.in_run        = true;
-  lilv_instance_run(host->lv2.instance, n);
-  if (host->lv2.worker && host->lv2.worker->end_run) {
-    host->lv2.worker->end_run(lilv_instance_get_handle(host->lv2.instance));
-  }
-  host->lv2.in_run = false;
+  (void)ch_host_run(&host->lv2, host->notify, NOTIFY_SIZE, n);
   print_answers(host, (double)pos / (double)host->opt.rate);
 }
 
@@ -1517,7 +1486,6 @@ run_host(Host* const host)
   host->lv2.verbose   = opt->verbose;
   host->lv2.typed_log = true;
   ch_uris_map(&host->uris, &host->lv2.map);
-  host->atom_Chunk = ch_host_map(&host->lv2, LV2_ATOM__Chunk);
   lv2_atom_forge_init(&host->forge, &host->lv2.map);
   if (!load_plugin(host) || !find_ports(host)) {
     return 1;

@@ -4,6 +4,7 @@
 #include "protocol.h"
 
 #include <lv2/atom/atom.h>
+#include <lv2/atom/util.h>
 #include <lv2/buf-size/buf-size.h>
 #include <lv2/core/lv2.h>
 #include <lv2/parameters/parameters.h>
@@ -13,20 +14,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void
-fail(const ChHost* const host, const char* const fmt, ...)
+void
+ch_tool_fail(const char* const prog, const char* const fmt, ...)
 {
   va_list args;
   va_start(args, fmt);
-  fprintf(stderr, "%s: ", host->prog);
+  fprintf(stderr, "%s: ", prog);
   vfprintf(stderr, fmt, args);
   fputc('\n', stderr);
   va_end(args);
 }
+
+#define fail(host, ...) ch_tool_fail((host)->prog, __VA_ARGS__)
 
 /* URID map */
 
@@ -309,4 +310,70 @@ ch_host_clear(ChHost* const host)
   }
   free(host->urids.uris);
   host->urids = (ChHostUrids){ NULL, 0 };
+}
+
+/* Atom sequences */
+
+void
+ch_host_seq_clear(LV2_Atom_Sequence* const seq, const LV2_URID sequence)
+{
+  seq->atom.type = sequence;
+  seq->atom.size = sizeof(LV2_Atom_Sequence_Body);
+  seq->body.unit = 0;
+  seq->body.pad  = 0;
+}
+
+uint32_t
+ch_host_seq_need(const LV2_Atom_Sequence* const seq, const uint32_t size)
+{
+  return (uint32_t)sizeof(LV2_Atom) + seq->atom.size +
+         lv2_atom_pad_size((uint32_t)sizeof(LV2_Atom_Event) + size);
+}
+
+void
+ch_host_seq_append(LV2_Atom_Sequence* const seq,
+                   const int64_t            frames,
+                   const LV2_URID           type,
+                   const void* const        body,
+                   const uint32_t           size)
+{
+  LV2_Atom_Event* const ev =
+    (LV2_Atom_Event*)((uint8_t*)seq + sizeof(LV2_Atom) + seq->atom.size);
+  ev->time.frames = frames;
+  ev->body.type   = type;
+  ev->body.size   = size;
+  memcpy(ev + 1, body, size);
+  seq->atom.size += lv2_atom_pad_size((uint32_t)sizeof(LV2_Atom_Event) + size);
+}
+
+/* Running */
+
+static double
+now_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+double
+ch_host_run(ChHost* const            host,
+            LV2_Atom_Sequence* const notify,
+            const uint32_t           notify_size,
+            const uint32_t           n)
+{
+  if (!host->atom_Chunk) { /* mapped late: the tool's URIDs come first */
+    host->atom_Chunk = ch_host_map(host, LV2_ATOM__Chunk);
+  }
+  notify->atom.type  = host->atom_Chunk;
+  notify->atom.size  = notify_size - (uint32_t)sizeof(LV2_Atom);
+  host->in_run       = true;
+  const double start = now_ns();
+  lilv_instance_run(host->instance, n);
+  const double ns = now_ns() - start;
+  if (host->worker && host->worker->end_run) {
+    host->worker->end_run(lilv_instance_get_handle(host->instance));
+  }
+  host->in_run = false;
+  return ns;
 }

@@ -3,6 +3,7 @@
 #define CH_TOOLS_LV2HOST_H
 
 #include <lilv/lilv.h>
+#include <lv2/atom/atom.h>
 #include <lv2/log/log.h>
 #include <lv2/options/options.h>
 #include <lv2/urid/urid.h>
@@ -31,6 +32,7 @@ typedef struct {
   ChHostUrids       urids;
   LV2_URID_Map      map;
   LV2_URID_Unmap    unmap;
+  LV2_URID          atom_Chunk; /* notify's type before run(), once mapped */
   LilvWorld*        world;
   const LilvPlugin* plugin;
   LilvInstance*     instance;
@@ -79,5 +81,33 @@ void ch_host_drop_instance(ChHost* host);
 
 /* Frees the instance, the world and the URIDs, in any state of setup. */
 void ch_host_clear(ChHost* host);
+
+/* Prints "prog: " and the message, then a newline, on stderr. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+void
+ch_tool_fail(const char* prog, const char* fmt, ...);
+
+/* Empties the sequence at `seq` (typed `sequence`, the atom:Sequence URID). */
+void ch_host_seq_clear(LV2_Atom_Sequence* seq, LV2_URID sequence);
+
+/* Bytes the sequence will take with one more event of a `size`-byte body. */
+uint32_t ch_host_seq_need(const LV2_Atom_Sequence* seq, uint32_t size);
+
+/* Appends an event; the caller made sure it fits (ch_host_seq_need()). */
+void ch_host_seq_append(LV2_Atom_Sequence* seq,
+                        int64_t            frames,
+                        LV2_URID           type,
+                        const void*        body,
+                        uint32_t           size);
+
+/* One run() of `n` frames with `notify` (`notify_size` bytes) offered as
+   empty room, then the worker's end_run; `in_run` is set meanwhile.
+   Returns how long run() itself took, in nanoseconds. */
+double ch_host_run(ChHost*            host,
+                   LV2_Atom_Sequence* notify,
+                   uint32_t           notify_size,
+                   uint32_t           n);
 
 #endif /* CH_TOOLS_LV2HOST_H */
