@@ -21,11 +21,11 @@ typedef struct {
   uint32_t       n_order;
   uint32_t       cycle_link;  /* the link that closes a cycle found */
   uint8_t*       voiced;      /* per module: copied per voice */
-  uint32_t*      inst_base;   /* per module: its first instance */
+  uint32_t*      inst_first;  /* per module: its first instance */
   uint32_t       n_inst;      /* instances, numbered in schedule order */
   uint32_t*      inst_module; /* per instance: its module */
-  uint32_t*      out_base;    /* per instance: its first output slot */
-  uint32_t*      in_base;     /* per instance: its first input slot */
+  uint32_t*      out_first;   /* per instance: its first output slot */
+  uint32_t*      in_first;    /* per instance: its first input slot */
   uint32_t*      read_step;   /* per instance: the step that reads its inputs */
   uint32_t*      steps;       /* per step: instance, | CAPTURE for a capture */
   uint32_t       n_steps;
@@ -52,10 +52,10 @@ plan_free(Plan* const plan)
   free(plan->color);
   free(plan->path);
   free(plan->voiced);
-  free(plan->inst_base);
+  free(plan->inst_first);
   free(plan->inst_module);
-  free(plan->out_base);
-  free(plan->in_base);
+  free(plan->out_first);
+  free(plan->in_first);
   free(plan->read_step);
   free(plan->steps);
   free(plan->sources);
@@ -180,25 +180,25 @@ plan_instances(Plan* const plan)
   uint32_t       n_inst    = 0;
   uint32_t       n_capture = 0;
   for (uint32_t p = 0; p < n; ++p) {
-    const uint32_t m   = plan->order[p];
-    const uint32_t k   = plan->voiced[m] ? plan->voices : 1u;
-    plan->inst_base[m] = n_inst;
+    const uint32_t m    = plan->order[p];
+    const uint32_t k    = plan->voiced[m] ? plan->voices : 1u;
+    plan->inst_first[m] = n_inst;
     n_inst += k;
     n_capture += kind_of(plan, m)->capture ? k : 0u;
   }
-  plan->inst_base[n] = n_inst;
-  plan->n_inst       = n_inst;
-  plan->n_steps      = n_inst + n_capture;
+  plan->inst_first[n] = n_inst;
+  plan->n_inst        = n_inst;
+  plan->n_steps       = n_inst + n_capture;
 
   plan->inst_module = (uint32_t*)calloc(n_inst + 1u, sizeof(uint32_t));
-  plan->out_base    = (uint32_t*)calloc(n_inst + 1u, sizeof(uint32_t));
-  plan->in_base     = (uint32_t*)calloc(n_inst + 1u, sizeof(uint32_t));
+  plan->out_first   = (uint32_t*)calloc(n_inst + 1u, sizeof(uint32_t));
+  plan->in_first    = (uint32_t*)calloc(n_inst + 1u, sizeof(uint32_t));
   plan->read_step   = (uint32_t*)calloc(n_inst + 1u, sizeof(uint32_t));
   plan->steps       = (uint32_t*)calloc(plan->n_steps + 1u, sizeof(uint32_t));
   plan->sources =
     (uint32_t*)calloc((size_t)ch_model_n_links(plan->model) * plan->voices + 1u,
                       sizeof(uint32_t));
-  if (!plan->inst_module || !plan->out_base || !plan->in_base ||
+  if (!plan->inst_module || !plan->out_first || !plan->in_first ||
       !plan->read_step || !plan->steps || !plan->sources) {
     return CH_ERR_NO_MEMORY;
   }
@@ -209,11 +209,11 @@ plan_instances(Plan* const plan)
   for (uint32_t p = 0; p < n; ++p) {
     const uint32_t      m    = plan->order[p];
     const ChKind* const kind = kind_of(plan, m);
-    for (uint32_t i = plan->inst_base[m];
-         i < plan->inst_base[m] + (plan->voiced[m] ? plan->voices : 1u); ++i) {
+    for (uint32_t i = plan->inst_first[m];
+         i < plan->inst_first[m] + (plan->voiced[m] ? plan->voices : 1u); ++i) {
       plan->inst_module[i] = m;
-      plan->out_base[i]    = outs;
-      plan->in_base[i]     = ins;
+      plan->out_first[i]   = outs;
+      plan->in_first[i]    = ins;
       plan->read_step[i]   = step;
       plan->steps[step++]  = i;
       outs += kind->n_outputs;
@@ -238,7 +238,7 @@ static uint32_t
 input_sources(const Plan* const plan, const uint32_t i, const uint32_t port)
 {
   const uint32_t m     = plan->inst_module[i];
-  const uint32_t voice = i - plan->inst_base[m];
+  const uint32_t voice = i - plan->inst_first[m];
   uint32_t       count = 0;
   for (uint32_t k = plan->in_start[m]; k < plan->in_start[m + 1u]; ++k) {
     const ChLink* const link = ch_model_link(plan->model, plan->in_links[k]);
@@ -246,13 +246,13 @@ input_sources(const Plan* const plan, const uint32_t i, const uint32_t port)
       continue;
     }
     const uint32_t s     = link->from_module;
-    const uint32_t first = plan->inst_base[s];
+    const uint32_t first = plan->inst_first[s];
     const uint32_t n_s   = plan->voiced[s] ? plan->voices : 1u;
     if (plan->voiced[s] && plan->voiced[m]) {
-      plan->sources[count++] = plan->out_base[first + voice] + link->from_port;
+      plan->sources[count++] = plan->out_first[first + voice] + link->from_port;
     } else {
       for (uint32_t v = 0; v < n_s; ++v) {
-        plan->sources[count++] = plan->out_base[first + v] + link->from_port;
+        plan->sources[count++] = plan->out_first[first + v] + link->from_port;
       }
     }
   }
@@ -279,6 +279,94 @@ pool_give(BufferPool* const pool, const int32_t buffer)
   pool->free_list[pool->n_free++] = buffer;
 }
 
+/* Last step that reads each output slot (its own step, if none), and the
+   sources of each input slot; no input sums yet. */
+static void
+find_last_use(Plan* const plan, uint32_t* const last_use)
+{
+  /* Process steps come first, one per instance in instance order, so
+     instance i's outputs are written by step i. */
+  for (uint32_t i = 0; i < plan->n_inst; ++i) {
+    const ChKind* const kind = kind_of(plan, plan->inst_module[i]);
+    for (uint32_t o = 0; o < kind->n_outputs; ++o) {
+      last_use[plan->out_first[i] + o] = i;
+    }
+  }
+  for (uint32_t i = 0; i < plan->n_inst; ++i) {
+    const ChKind* const kind = kind_of(plan, plan->inst_module[i]);
+    for (uint32_t p = 0; p < kind->n_inputs; ++p) {
+      const uint32_t count                   = input_sources(plan, i, p);
+      plan->n_sources[plan->in_first[i] + p] = count;
+      for (uint32_t c = 0; c < count; ++c) {
+        uint32_t* const last = &last_use[plan->sources[c]];
+        *last = plan->read_step[i] > *last ? plan->read_step[i] : *last;
+      }
+    }
+  }
+  for (uint32_t slot = 0; slot < plan->n_in_slots; ++slot) {
+    plan->sum_buf[slot] = -1;
+  }
+}
+
+/* Buffers for what step `t` writes: the sums of the inputs it reads, and
+   its outputs. */
+static void
+take_step_buffers(Plan* const plan, BufferPool* const pool, const uint32_t t)
+{
+  const uint32_t      i    = plan->steps[t] & ~CAPTURE;
+  const ChKind* const kind = kind_of(plan, plan->inst_module[i]);
+  const uint32_t      in0  = plan->in_first[i];
+  if (plan->read_step[i] == t) {
+    for (uint32_t p = 0; p < kind->n_inputs; ++p) {
+      if (plan->n_sources[in0 + p] > 1u) {
+        plan->sum_buf[in0 + p] = pool_take(pool);
+      }
+    }
+  }
+  if (!(plan->steps[t] & CAPTURE)) {
+    for (uint32_t o = 0; o < kind->n_outputs; ++o) {
+      plan->out_buf[plan->out_first[i] + o] = pool_take(pool);
+    }
+  }
+}
+
+/* Give back what step `t` was the last to read, and its outputs that
+   nobody reads. */
+static void
+give_step_buffers(Plan* const       plan,
+                  BufferPool* const pool,
+                  uint32_t* const   last_use,
+                  const uint32_t    t)
+{
+  const uint32_t      i    = plan->steps[t] & ~CAPTURE;
+  const ChKind* const kind = kind_of(plan, plan->inst_module[i]);
+  const uint32_t      in0  = plan->in_first[i];
+  const uint32_t      out0 = plan->out_first[i];
+  if (plan->read_step[i] == t) {
+    for (uint32_t p = 0; p < kind->n_inputs; ++p) {
+      if (plan->sum_buf[in0 + p] >= 0) {
+        pool_give(pool, plan->sum_buf[in0 + p]);
+      }
+      const uint32_t count = input_sources(plan, i, p);
+      for (uint32_t c = 0; c < count; ++c) {
+        const uint32_t slot = plan->sources[c];
+        if (last_use[slot] == t) {
+          last_use[slot] = UINT32_MAX; /* once, however many links */
+          pool_give(pool, plan->out_buf[slot]);
+        }
+      }
+    }
+  }
+  if (!(plan->steps[t] & CAPTURE)) {
+    for (uint32_t o = 0; o < kind->n_outputs; ++o) {
+      if (last_use[out0 + o] == t) { /* nobody reads it */
+        last_use[out0 + o] = UINT32_MAX;
+        pool_give(pool, plan->out_buf[out0 + o]);
+      }
+    }
+  }
+}
+
 /*
    Assign a buffer to every output and every summing input, so that a buffer
    is reused as soon as its last reader has run.  Outputs are taken before
@@ -290,7 +378,6 @@ plan_buffers(Plan* const plan)
   const uint32_t n_out = plan->n_out_slots;
   const uint32_t n_in  = plan->n_in_slots;
 
-  /* Last step that reads each output (its own step, if none). */
   uint32_t* const last_use = (uint32_t*)calloc(n_out + 1u, sizeof(uint32_t));
   BufferPool pool = { (int32_t*)calloc(n_out + n_in + 1u, sizeof(int32_t)), 0,
                       0 };
@@ -303,75 +390,11 @@ plan_buffers(Plan* const plan)
     free(pool.free_list);
     return CH_ERR_NO_MEMORY;
   }
-
-  /* Process steps come first, one per instance in instance order, so
-     instance i's outputs are written by step i. */
-  for (uint32_t i = 0; i < plan->n_inst; ++i) {
-    const ChKind* const kind = kind_of(plan, plan->inst_module[i]);
-    for (uint32_t o = 0; o < kind->n_outputs; ++o) {
-      last_use[plan->out_base[i] + o] = i;
-    }
-  }
-  for (uint32_t i = 0; i < plan->n_inst; ++i) {
-    const ChKind* const kind = kind_of(plan, plan->inst_module[i]);
-    for (uint32_t p = 0; p < kind->n_inputs; ++p) {
-      const uint32_t count                  = input_sources(plan, i, p);
-      plan->n_sources[plan->in_base[i] + p] = count;
-      for (uint32_t c = 0; c < count; ++c) {
-        uint32_t* const last = &last_use[plan->sources[c]];
-        *last = plan->read_step[i] > *last ? plan->read_step[i] : *last;
-      }
-    }
-  }
-  for (uint32_t slot = 0; slot < n_in; ++slot) {
-    plan->sum_buf[slot] = -1;
-  }
-
+  find_last_use(plan, last_use);
   for (uint32_t t = 0; t < plan->n_steps; ++t) {
-    const uint32_t      i      = plan->steps[t] & ~CAPTURE;
-    const bool          writes = !(plan->steps[t] & CAPTURE);
-    const bool          reads  = plan->read_step[i] == t;
-    const ChKind* const kind   = kind_of(plan, plan->inst_module[i]);
-    const uint32_t      in0    = plan->in_base[i];
-    const uint32_t      out0   = plan->out_base[i];
-    if (reads) {
-      for (uint32_t p = 0; p < kind->n_inputs; ++p) {
-        if (plan->n_sources[in0 + p] > 1u) {
-          plan->sum_buf[in0 + p] = pool_take(&pool);
-        }
-      }
-    }
-    if (writes) {
-      for (uint32_t o = 0; o < kind->n_outputs; ++o) {
-        plan->out_buf[out0 + o] = pool_take(&pool);
-      }
-    }
-    /* Give back what this step was the last to read. */
-    if (reads) {
-      for (uint32_t p = 0; p < kind->n_inputs; ++p) {
-        if (plan->sum_buf[in0 + p] >= 0) {
-          pool_give(&pool, plan->sum_buf[in0 + p]);
-        }
-        const uint32_t count = input_sources(plan, i, p);
-        for (uint32_t c = 0; c < count; ++c) {
-          const uint32_t slot = plan->sources[c];
-          if (last_use[slot] == t) {
-            last_use[slot] = UINT32_MAX; /* once, however many links */
-            pool_give(&pool, plan->out_buf[slot]);
-          }
-        }
-      }
-    }
-    if (writes) {
-      for (uint32_t o = 0; o < kind->n_outputs; ++o) {
-        if (last_use[out0 + o] == t) { /* nobody reads it */
-          last_use[out0 + o] = UINT32_MAX;
-          pool_give(&pool, plan->out_buf[out0 + o]);
-        }
-      }
-    }
+    take_step_buffers(plan, &pool, t);
+    give_step_buffers(plan, &pool, last_use, t);
   }
-
   plan->n_buffers = pool.n_buffers;
   free(last_use);
   free(pool.free_list);
@@ -382,7 +405,7 @@ static uint32_t
 slot_owner(const Plan* const plan, const uint32_t slot)
 {
   uint32_t i = 0;
-  while (i + 1u < plan->n_inst && plan->out_base[i + 1u] <= slot) {
+  while (i + 1u < plan->n_inst && plan->out_first[i + 1u] <= slot) {
     ++i;
   }
   return i;
@@ -394,7 +417,7 @@ slot_voice(const Plan* const plan, const uint32_t slot)
 {
   const uint32_t i = slot_owner(plan, slot);
   const uint32_t m = plan->inst_module[i];
-  return plan->voiced[m] ? (uint8_t)(i - plan->inst_base[m]) : CH_NO_VOICE;
+  return plan->voiced[m] ? (uint8_t)(i - plan->inst_first[m]) : CH_NO_VOICE;
 }
 
 /*
@@ -435,9 +458,9 @@ plan_sleep(Plan* const plan)
   return CH_SUCCESS;
 }
 
-/* A bump allocator run twice: once to measure (base NULL), once to carve. */
+/* A bump allocator run twice: once to measure (mem NULL), once to carve. */
 typedef struct {
-  char*  base;
+  char*  mem;
   size_t used;
 } Arena;
 
@@ -445,7 +468,7 @@ static void*
 arena_take(Arena* const arena, const size_t size, const size_t align)
 {
   arena->used     = (arena->used + align - 1u) / align * align;
-  void* const ptr = arena->base ? arena->base + arena->used : NULL;
+  void* const ptr = arena->mem ? arena->mem + arena->used : NULL;
   arena->used += size;
   return ptr;
 }
@@ -527,8 +550,8 @@ wire_inputs(const Plan* const   plan,
       w->in_voice[port] = slot_voice(plan, plan->sources[0]);
     } else {
       ChSum* const sum = &w->sums[s_used++];
-      sum->dst =
-        planned + (size_t)plan->sum_buf[plan->in_base[i] + port] * CH_MAX_BLOCK;
+      sum->dst         = planned +
+                 (size_t)plan->sum_buf[plan->in_first[i] + port] * CH_MAX_BLOCK;
       sum->src       = w->srcs + src_used;
       sum->src_voice = w->src_voice + src_used;
       sum->n_src     = count;
@@ -557,11 +580,11 @@ place_steps(const Plan* const    plan,
             void* const          fresh)
 {
   const ChKind* const kind    = kind_of(plan, m);
-  const uint32_t      i       = plan->inst_base[m] + voice;
+  const uint32_t      i       = plan->inst_first[m] + voice;
   const bool          capture = kind->capture != NULL;
   uint32_t export             = 0;
   for (uint32_t o = 0; o < kind->n_outputs; ++o) {
-    export |= (uint32_t)plan->exported[plan->out_base[i] + o] << o;
+    export |= (uint32_t)plan->exported[plan->out_first[i] + o] << o;
   }
   uint32_t reads_voices = 0;
   for (uint32_t port = 0; port < kind->n_inputs; ++port) {
@@ -610,7 +633,7 @@ place_shared(const Plan* const plan, ChGraph* const graph, uint32_t* shared)
   }
 }
 
-/* Lay the graph out in `arena`; with a NULL base this only measures. */
+/* Lay the graph out in `arena`; an arena without memory only measures. */
 static ChGraph*
 layout(Plan* const          plan,
        Arena* const         arena,
@@ -666,7 +689,7 @@ layout(Plan* const          plan,
     const uint32_t      m       = plan->order[p];
     const ChKind* const kind    = kind_of(plan, m);
     const char* const   name    = ch_model_module_name(model, m);
-    const uint32_t      first   = plan->inst_base[m];
+    const uint32_t      first   = plan->inst_first[m];
     const uint32_t      n_nodes = plan->voiced[m] ? plan->voices : 1u;
 
     char* const  name_copy = (char*)arena_take(arena, strlen(name) + 1u, 1);
@@ -701,7 +724,7 @@ layout(Plan* const          plan,
       uint32_t    n_sums = 0;
       uint32_t    n_src  = 0;
       for (uint32_t port = 0; port < kind->n_inputs; ++port) {
-        const uint32_t count = plan->n_sources[plan->in_base[i] + port];
+        const uint32_t count = plan->n_sources[plan->in_first[i] + port];
         n_sums += count > 1u;
         n_src += count > 1u ? count : 0u;
       }
@@ -722,8 +745,8 @@ layout(Plan* const          plan,
       }
 
       for (uint32_t o = 0; o < kind->n_outputs; ++o) {
-        out[o] =
-          planned + (size_t)plan->out_buf[plan->out_base[i] + o] * CH_MAX_BLOCK;
+        out[o] = planned +
+                 (size_t)plan->out_buf[plan->out_first[i] + o] * CH_MAX_BLOCK;
       }
       const Wiring wiring = { in, sums, srcs, src_voice, in_voice };
       wire_inputs(plan, i, buffers, planned, &wiring);
@@ -733,7 +756,7 @@ layout(Plan* const          plan,
         node->unlinked_in |= (uint32_t)(in[port] == buffers) << port;
       }
       for (uint32_t o = 0; o < kind->n_outputs; ++o) {
-        node->unread_out |= (uint32_t)!plan->read[plan->out_base[i] + o] << o;
+        node->unread_out |= (uint32_t)!plan->read[plan->out_first[i] + o] << o;
       }
       node->state = state;
       node->in    = in;
@@ -767,9 +790,9 @@ plan_order(Plan* const plan, const ChModel* const model, ChError* err)
   plan->color        = (uint8_t*)calloc(n + 1u, 1);
   plan->path         = (uint32_t*)calloc(n + 1u, sizeof(uint32_t));
   plan->voiced       = (uint8_t*)calloc(n + 1u, 1);
-  plan->inst_base    = (uint32_t*)calloc(n + 1u, sizeof(uint32_t));
+  plan->inst_first   = (uint32_t*)calloc(n + 1u, sizeof(uint32_t));
   if (!plan->in_start || !plan->in_links || !plan->order || !plan->color ||
-      !plan->path || !plan->voiced || !plan->inst_base) {
+      !plan->path || !plan->voiced || !plan->inst_first) {
     return ch_error(err, CH_ERR_NO_MEMORY, "out of memory compiling the patch");
   }
   index_links(plan);
@@ -850,18 +873,18 @@ ch_graph_new(const ChModel* const model,
   layout(&plan, &measure, base, rate);
   const size_t size  = (measure.used + 63u) / 64u * 64u;
   Arena        arena = { (char*)aligned_alloc(64, size), 0 };
-  if (!arena.base) {
+  if (!arena.mem) {
     plan_free(&plan);
     return ch_error(err, CH_ERR_NO_MEMORY,
                     "out of memory: the patch needs %zu bytes", size);
   }
-  memset(arena.base, 0, size);
+  memset(arena.mem, 0, size);
   ChGraph* const result = layout(&plan, &arena, base, rate);
   result->size          = size;
 
   NameEntry* const names = (NameEntry*)malloc((n + 1u) * sizeof(NameEntry));
   if (!names) {
-    free(arena.base);
+    free(arena.mem);
     plan_free(&plan);
     return ch_error(err, CH_ERR_NO_MEMORY, "out of memory compiling the patch");
   }
