@@ -633,6 +633,177 @@ place_shared(const Plan* const plan, ChGraph* const graph, uint32_t* shared)
   }
 }
 
+/* The graph's tables, carved out of the arena (all NULL when measuring). */
+typedef struct {
+  ChGraph*       graph;
+  ChGraphModule* modules;
+  ChStep*        steps;
+  ChNode*        nodes;
+  uint32_t*      by_name;
+  float*         buffers;
+  float*         planned; /* the buffers of the plan, after the fixed ones */
+  uint8_t*       buf_state;
+  uint32_t*      shared;
+} Tables;
+
+static Tables
+take_tables(const Plan* const plan, Arena* const arena)
+{
+  const uint32_t n = plan->n;
+  Tables         t;
+  t.graph   = (ChGraph*)arena_take(arena, sizeof(ChGraph), 64);
+  t.modules = (ChGraphModule*)arena_take(arena, n * sizeof(ChGraphModule), 64);
+  t.steps   = (ChStep*)arena_take(arena, plan->n_steps * sizeof(ChStep), 64);
+  t.nodes   = (ChNode*)arena_take(arena, plan->n_inst * sizeof(ChNode), 64);
+  t.by_name =
+    (uint32_t*)arena_take(arena, n * sizeof(uint32_t), alignof(uint32_t));
+  t.buffers = (float*)arena_take(
+    arena, (plan->n_buffers + 3u) * CH_MAX_BLOCK * sizeof(float), 64);
+  t.buf_state       = (uint8_t*)arena_take(arena, plan->n_buffers + 3u, 1);
+  uint32_t n_shared = 0;
+  for (uint32_t s = 0; s < plan->n_steps; ++s) {
+    n_shared += !plan->voiced[plan->inst_module[plan->steps[s] & ~CAPTURE]];
+  }
+  t.shared = (uint32_t*)arena_take(arena, n_shared * sizeof(uint32_t),
+                                   alignof(uint32_t));
+  /* Buffer 0 holds zeros for unconnected inputs, 1-2 are priming output,
+     the planned ones follow. */
+  t.planned = t.buffers ? t.buffers + 3u * CH_MAX_BLOCK : NULL;
+  return t;
+}
+
+static void
+fill_graph(const Plan* const plan, const Tables* const t, const float rate)
+{
+  ChGraph* const graph = t->graph;
+  graph->ctx.rate      = rate;
+  graph->ctx.inv_rate  = 1.0f / rate;
+  graph->ctx.host      = &graph->silent_host;
+  graph->ctx.voices    = plan->voices;
+  graph->polyphony     = plan->voices;
+  graph->n_modules     = plan->n;
+  graph->n_steps       = plan->n_steps;
+  graph->n_buffers     = plan->n_buffers;
+  graph->modules       = t->modules;
+  graph->steps         = t->steps;
+  graph->by_name       = t->by_name;
+  graph->scratch       = t->buffers + CH_MAX_BLOCK; /* after the zeros */
+  graph->buffers       = t->buffers;
+  graph->buf_state     = t->buf_state;
+  t->buf_state[0]      = CH_BUF_ZERO; /* the others hold data (0) */
+  place_shared(plan, graph, t->shared);
+}
+
+/* Instance `i` of model module `m` (its first instance is `first`): its
+   pointer tables, state and sums, then its node and steps. */
+static void
+layout_instance(const Plan* const   plan,
+                Arena* const        arena,
+                const Tables* const t,
+                const uint32_t      m,
+                const uint32_t      i,
+                float* const        params,
+                const float         rate)
+{
+  const ChKind* const kind  = kind_of(plan, m);
+  const uint32_t      first = plan->inst_first[m];
+  const float** const in    = (const float**)arena_take(
+       arena, kind->n_inputs * sizeof(float*), alignof(float*));
+  float** const out = (float**)arena_take(
+    arena, kind->n_outputs * sizeof(float*), alignof(float*));
+  void* const state  = arena_take(arena, ch_kind_state_size(kind, rate), 64);
+  uint32_t    n_sums = 0;
+  uint32_t    n_src  = 0;
+  for (uint32_t port = 0; port < kind->n_inputs; ++port) {
+    const uint32_t count = plan->n_sources[plan->in_first[i] + port];
+    n_sums += count > 1u;
+    n_src += count > 1u ? count : 0u;
+  }
+  ChSum* const sums =
+    (ChSum*)arena_take(arena, n_sums * sizeof(ChSum), alignof(ChSum));
+  const float** const srcs =
+    (const float**)arena_take(arena, n_src * sizeof(float*), alignof(float*));
+  uint8_t* const src_voice =
+    (uint8_t*)arena_take(arena, n_src * sizeof(uint8_t), 1);
+  uint8_t* const in_voice =
+    (uint8_t*)arena_take(arena, kind->n_inputs * sizeof(uint8_t), 1);
+  /* A voice's modules restart from a copy of their fresh state. */
+  const bool   resets = plan->voiced[m] && !(kind->flags & CH_KIND_PER_VOICE);
+  const size_t size   = ch_kind_state_size(kind, rate);
+  void* const  fresh  = resets ? arena_take(arena, size, 64) : NULL;
+  if (!t->graph) {
+    return;
+  }
+
+  for (uint32_t o = 0; o < kind->n_outputs; ++o) {
+    out[o] =
+      t->planned + (size_t)plan->out_buf[plan->out_first[i] + o] * CH_MAX_BLOCK;
+  }
+  const Wiring wiring = { in, sums, srcs, src_voice, in_voice };
+  wire_inputs(plan, i, t->buffers, t->planned, &wiring);
+
+  ChNode* const node = &t->nodes[i];
+  for (uint32_t port = 0; port < kind->n_inputs; ++port) {
+    node->unlinked_in |= (uint32_t)(in[port] == t->buffers) << port;
+  }
+  for (uint32_t o = 0; o < kind->n_outputs; ++o) {
+    node->unread_out |= (uint32_t)!plan->read[plan->out_first[i] + o] << o;
+  }
+  node->state = state;
+  node->in    = in;
+  node->out   = out;
+  node->param = params;
+  node->ctx   = &t->graph->ctx;
+  node->voice = i - first;
+
+  /* The step that reads the inputs computes their sums first. */
+  place_steps(plan, t->steps, node, m, i - first, sums, n_sums, in_voice,
+              fresh);
+}
+
+/* Module `p` of the schedule: its name, parameters and instances. */
+static void
+layout_module(const Plan* const    plan,
+              Arena* const         arena,
+              const Tables* const  t,
+              const uint32_t       p,
+              const ChModel* const base,
+              const float          rate)
+{
+  const ChModel* const model   = plan->model;
+  const uint32_t       m       = plan->order[p];
+  const ChKind* const  kind    = kind_of(plan, m);
+  const char* const    name    = ch_model_module_name(model, m);
+  const uint32_t       first   = plan->inst_first[m];
+  const uint32_t       n_nodes = plan->voiced[m] ? plan->voices : 1u;
+
+  char* const  name_copy = (char*)arena_take(arena, strlen(name) + 1u, 1);
+  float* const params =
+    (float*)arena_take(arena, kind->n_params * sizeof(float), 64);
+  uint32_t* const orders = (uint32_t*)arena_take(
+    arena, kind->n_params * sizeof(uint32_t), alignof(uint32_t));
+  if (t->graph) {
+    memcpy(name_copy, name, strlen(name) + 1u);
+    memcpy(params, ch_model_module_params(model, m),
+           kind->n_params * sizeof(float));
+    ChGraphModule* const module = &t->modules[p];
+    module->kind                = kind;
+    module->name                = name_copy;
+    module->uid                 = ch_model_module_uid(model, m);
+    module->model_index         = m;
+    module->renamed             = renamed(model, base, m);
+    module->fresh               = fresh_params(model, base, m);
+    module->param               = params;
+    module->order               = orders;
+    module->nodes               = &t->nodes[first];
+    module->n_nodes             = n_nodes;
+    module->voiced              = plan->voiced[m];
+  }
+  for (uint32_t i = first; i < first + n_nodes; ++i) {
+    layout_instance(plan, arena, t, m, i, params, rate);
+  }
+}
+
 /* Lay the graph out in `arena`; an arena without memory only measures. */
 static ChGraph*
 layout(Plan* const          plan,
@@ -640,137 +811,47 @@ layout(Plan* const          plan,
        const ChModel* const base,
        const float          rate)
 {
-  const ChModel* const model = plan->model;
-  const uint32_t       n     = plan->n;
-
-  ChGraph* const       graph = (ChGraph*)arena_take(arena, sizeof(ChGraph), 64);
-  ChGraphModule* const modules =
-    (ChGraphModule*)arena_take(arena, n * sizeof(ChGraphModule), 64);
-  ChStep* const steps =
-    (ChStep*)arena_take(arena, plan->n_steps * sizeof(ChStep), 64);
-  ChNode* const nodes =
-    (ChNode*)arena_take(arena, plan->n_inst * sizeof(ChNode), 64);
-  uint32_t* const by_name =
-    (uint32_t*)arena_take(arena, n * sizeof(uint32_t), alignof(uint32_t));
-  float* const buffers = (float*)arena_take(
-    arena, (plan->n_buffers + 3u) * CH_MAX_BLOCK * sizeof(float), 64);
-  uint8_t* const buf_state =
-    (uint8_t*)arena_take(arena, plan->n_buffers + 3u, 1);
-  uint32_t n_shared = 0;
-  for (uint32_t t = 0; t < plan->n_steps; ++t) {
-    n_shared += !plan->voiced[plan->inst_module[plan->steps[t] & ~CAPTURE]];
+  const Tables t = take_tables(plan, arena);
+  if (t.graph) {
+    fill_graph(plan, &t, rate);
   }
-  uint32_t* const shared = (uint32_t*)arena_take(
-    arena, n_shared * sizeof(uint32_t), alignof(uint32_t));
-
-  if (graph) {
-    graph->ctx.rate     = rate;
-    graph->ctx.inv_rate = 1.0f / rate;
-    graph->ctx.host     = &graph->silent_host;
-    graph->ctx.voices   = plan->voices;
-    graph->polyphony    = plan->voices;
-    graph->n_modules    = n;
-    graph->n_steps      = plan->n_steps;
-    graph->n_buffers    = plan->n_buffers;
-    graph->modules      = modules;
-    graph->steps        = steps;
-    graph->by_name      = by_name;
-    graph->scratch      = buffers + CH_MAX_BLOCK; /* after the zero buffer */
-    graph->buffers      = buffers;
-    graph->buf_state    = buf_state;
-    buf_state[0]        = CH_BUF_ZERO; /* the others hold data (0) */
-    place_shared(plan, graph, shared);
+  for (uint32_t p = 0; p < plan->n; ++p) {
+    layout_module(plan, arena, &t, p, base, rate);
   }
-  /* Buffer 0 holds zeros for unconnected inputs, 1-2 are priming output,
-     the planned ones follow. */
-  float* const planned = buffers ? buffers + 3u * CH_MAX_BLOCK : NULL;
+  return t.graph;
+}
 
+/* Fill the graph's index of modules sorted by name. */
+static ChStatus
+index_names(ChGraph* const graph, ChError* const err)
+{
+  const uint32_t   n     = graph->n_modules;
+  NameEntry* const names = (NameEntry*)malloc((n + 1u) * sizeof(NameEntry));
+  if (!names) {
+    return ch_error(err, CH_ERR_NO_MEMORY, "out of memory compiling the patch");
+  }
   for (uint32_t p = 0; p < n; ++p) {
-    const uint32_t      m       = plan->order[p];
-    const ChKind* const kind    = kind_of(plan, m);
-    const char* const   name    = ch_model_module_name(model, m);
-    const uint32_t      first   = plan->inst_first[m];
-    const uint32_t      n_nodes = plan->voiced[m] ? plan->voices : 1u;
+    names[p].name  = graph->modules[p].name;
+    names[p].index = p;
+  }
+  qsort(names, n, sizeof(NameEntry), compare_names);
+  uint32_t* const by_name = (uint32_t*)graph->by_name;
+  for (uint32_t p = 0; p < n; ++p) {
+    by_name[p] = names[p].index;
+  }
+  free(names);
+  return CH_SUCCESS;
+}
 
-    char* const  name_copy = (char*)arena_take(arena, strlen(name) + 1u, 1);
-    float* const params =
-      (float*)arena_take(arena, kind->n_params * sizeof(float), 64);
-    uint32_t* const orders = (uint32_t*)arena_take(
-      arena, kind->n_params * sizeof(uint32_t), alignof(uint32_t));
-    if (graph) {
-      memcpy(name_copy, name, strlen(name) + 1u);
-      memcpy(params, ch_model_module_params(model, m),
-             kind->n_params * sizeof(float));
-      ChGraphModule* const module = &modules[p];
-      module->kind                = kind;
-      module->name                = name_copy;
-      module->uid                 = ch_model_module_uid(model, m);
-      module->fresh               = fresh_params(model, base, m);
-      module->renamed             = renamed(model, base, m);
-      module->model_index         = m;
-      module->param               = params;
-      module->order               = orders;
-      module->nodes               = &nodes[first];
-      module->n_nodes             = n_nodes;
-      module->voiced              = plan->voiced[m];
-    }
-
-    for (uint32_t i = first; i < first + n_nodes; ++i) {
-      const float** const in = (const float**)arena_take(
-        arena, kind->n_inputs * sizeof(float*), alignof(float*));
-      float** const out = (float**)arena_take(
-        arena, kind->n_outputs * sizeof(float*), alignof(float*));
-      void* const state = arena_take(arena, ch_kind_state_size(kind, rate), 64);
-      uint32_t    n_sums = 0;
-      uint32_t    n_src  = 0;
-      for (uint32_t port = 0; port < kind->n_inputs; ++port) {
-        const uint32_t count = plan->n_sources[plan->in_first[i] + port];
-        n_sums += count > 1u;
-        n_src += count > 1u ? count : 0u;
-      }
-      ChSum* const sums =
-        (ChSum*)arena_take(arena, n_sums * sizeof(ChSum), alignof(ChSum));
-      const float** const srcs = (const float**)arena_take(
-        arena, n_src * sizeof(float*), alignof(float*));
-      uint8_t* const src_voice =
-        (uint8_t*)arena_take(arena, n_src * sizeof(uint8_t), 1);
-      uint8_t* const in_voice =
-        (uint8_t*)arena_take(arena, kind->n_inputs * sizeof(uint8_t), 1);
-      /* A voice's modules restart from a copy of their fresh state. */
-      const bool resets = plan->voiced[m] && !(kind->flags & CH_KIND_PER_VOICE);
-      const size_t size = ch_kind_state_size(kind, rate);
-      void* const  fresh = resets ? arena_take(arena, size, 64) : NULL;
-      if (!graph) {
-        continue;
-      }
-
-      for (uint32_t o = 0; o < kind->n_outputs; ++o) {
-        out[o] = planned +
-                 (size_t)plan->out_buf[plan->out_first[i] + o] * CH_MAX_BLOCK;
-      }
-      const Wiring wiring = { in, sums, srcs, src_voice, in_voice };
-      wire_inputs(plan, i, buffers, planned, &wiring);
-
-      ChNode* const node = &nodes[i];
-      for (uint32_t port = 0; port < kind->n_inputs; ++port) {
-        node->unlinked_in |= (uint32_t)(in[port] == buffers) << port;
-      }
-      for (uint32_t o = 0; o < kind->n_outputs; ++o) {
-        node->unread_out |= (uint32_t)!plan->read[plan->out_first[i] + o] << o;
-      }
-      node->state = state;
-      node->in    = in;
-      node->out   = out;
-      node->param = params;
-      node->ctx   = &graph->ctx;
-      node->voice = i - first;
-
-      /* The step that reads the inputs computes their sums first. */
-      place_steps(plan, steps, node, m, i - first, sums, n_sums, in_voice,
-                  fresh);
+static void
+init_modules(ChGraph* const graph)
+{
+  for (uint32_t p = 0; p < graph->n_modules; ++p) {
+    const ChGraphModule* const module = &graph->modules[p];
+    for (uint32_t k = 0; k < module->n_nodes && module->kind->init; ++k) {
+      module->kind->init(&module->nodes[k]);
     }
   }
-  return graph;
 }
 
 /* Allocates the tables of `plan` for `model` and orders its modules (the
@@ -855,9 +936,8 @@ ch_graph_new(const ChModel* const model,
                     (double)rate);
   }
 
-  Plan           plan;
-  ChStatus       st = plan_order(&plan, model, err);
-  const uint32_t n  = plan.n;
+  Plan     plan;
+  ChStatus st = plan_order(&plan, model, err);
   if (!st) {
     ch_model_mark_voiced(plan.model, plan.voiced);
     if (plan_instances(&plan) || plan_buffers(&plan) || plan_sleep(&plan)) {
@@ -881,31 +961,13 @@ ch_graph_new(const ChModel* const model,
   memset(arena.mem, 0, size);
   ChGraph* const result = layout(&plan, &arena, base, rate);
   result->size          = size;
-
-  NameEntry* const names = (NameEntry*)malloc((n + 1u) * sizeof(NameEntry));
-  if (!names) {
-    free(arena.mem);
-    plan_free(&plan);
-    return ch_error(err, CH_ERR_NO_MEMORY, "out of memory compiling the patch");
-  }
-  for (uint32_t p = 0; p < n; ++p) {
-    names[p].name  = result->modules[p].name;
-    names[p].index = p;
-  }
-  qsort(names, n, sizeof(NameEntry), compare_names);
-  uint32_t* const by_name = (uint32_t*)result->by_name;
-  for (uint32_t p = 0; p < n; ++p) {
-    by_name[p] = names[p].index;
-  }
-  free(names);
   plan_free(&plan);
-
-  for (uint32_t p = 0; p < n; ++p) {
-    const ChGraphModule* const module = &result->modules[p];
-    for (uint32_t k = 0; k < module->n_nodes && module->kind->init; ++k) {
-      module->kind->init(&module->nodes[k]);
-    }
+  st = index_names(result, err);
+  if (st) {
+    free(arena.mem);
+    return st;
   }
+  init_modules(result);
   ch_graph_rest(result);
   *graph = result;
   return CH_SUCCESS;
