@@ -279,6 +279,67 @@ hadamard(float* const v)
   }
 }
 
+/* Read every line `delay[k]` samples behind `lpos` (smoothing the delays
+   towards their targets), into `y`; the damped, scaled feedback into `v`. */
+static CH_REALTIME inline void
+read_lines(ReverbState* const s,
+           const uint32_t     lpos,
+           const double       sc,
+           const float        damp_a,
+           float* const       y,
+           float* const       v)
+{
+  const uint32_t llen = s->line_len;
+  for (uint32_t k = 0; k < N_LINES; ++k) {
+    double d = s->delay[k];
+    if (d != s->target[k]) {
+      d += sc * (s->target[k] - d);
+      if (fabs(s->target[k] - d) < SMOOTH_SNAP) {
+        d = s->target[k]; /* whole again: no interpolation loss */
+      }
+      s->delay[k] = d;
+    }
+    const double   fl = floor(d);
+    const float    t  = (float)(d - fl);
+    const uint32_t dk = (uint32_t)fl;
+    const uint32_t i0 = lpos >= dk ? lpos - dk : lpos + llen - dk;
+    const uint32_t i1 = i0 ? i0 - 1u : llen - 1u;
+    const float*   ln = line_of(s, k);
+    y[k]              = ln[i0] + t * (ln[i1] - ln[i0]);
+    s->lp[k]          = flush(s->lp[k] + damp_a * (y[k] - s->lp[k]));
+    v[k]              = s->gain[k] * s->lp[k];
+  }
+}
+
+/* Write the feedback plus the diffused input (left into even lines, right
+   into odd) at `lpos`; nonzero if anything audible was written. */
+static CH_REALTIME inline uint32_t
+write_lines(ReverbState* const s,
+            const uint32_t     lpos,
+            const float* const v,
+            const float        d_l,
+            const float        d_r)
+{
+  uint32_t wrote = 0;
+  for (uint32_t k = 0; k < N_LINES; ++k) {
+    const float w       = flush(v[k] + ((k & 1u) ? d_r : d_l));
+    line_of(s, k)[lpos] = w;
+    wrote |= fabsf(w) > QUIET_LEVEL;
+  }
+  return wrote;
+}
+
+/* The wet signal of channel `c`: the lines summed with its signs. */
+static CH_REALTIME inline float
+wet(const float* const y, const uint32_t c)
+{
+  float sum = 0.0f;
+  for (uint32_t k = 0; k < N_LINES; ++k) {
+    sum += out_sign[c][k] * y[k];
+  }
+  return sum;
+}
+
 static CH_REALTIME void
 reverb_process(const ChNode* const node, const uint32_t n)
 {
@@ -313,25 +374,7 @@ reverb_process(const ChNode* const node, const uint32_t n)
     /* read the lines (before this sample's write) */
     float y[N_LINES];
     float v[N_LINES];
-    for (uint32_t k = 0; k < N_LINES; ++k) {
-      double d = s->delay[k];
-      if (d != s->target[k]) {
-        d += sc * (s->target[k] - d);
-        if (fabs(s->target[k] - d) < SMOOTH_SNAP) {
-          d = s->target[k]; /* whole again: no interpolation loss */
-        }
-        s->delay[k] = d;
-      }
-      const double   fl = floor(d);
-      const float    t  = (float)(d - fl);
-      const uint32_t dk = (uint32_t)fl;
-      const uint32_t i0 = lpos >= dk ? lpos - dk : lpos + llen - dk;
-      const uint32_t i1 = i0 ? i0 - 1u : llen - 1u;
-      const float*   ln = line_of(s, k);
-      y[k]              = ln[i0] + t * (ln[i1] - ln[i0]);
-      s->lp[k]          = flush(s->lp[k] + damp_a * (y[k] - s->lp[k]));
-      v[k]              = s->gain[k] * s->lp[k];
-    }
+    read_lines(s, lpos, sc, damp_a, y, v);
     hadamard(v);
 
     const float x_l   = in_l[i];
@@ -341,24 +384,14 @@ reverb_process(const ChNode* const node, const uint32_t n)
                                 sanitize(x_l), &wrote);
     const float d_r   = diffuse(allpasses_of(s, 1), alen, s->ap_delay[1], apos,
                                 sanitize(x_r), &wrote);
-    for (uint32_t k = 0; k < N_LINES; ++k) {
-      const float w       = flush(v[k] + ((k & 1u) ? d_r : d_l));
-      line_of(s, k)[lpos] = w;
-      wrote |= fabsf(w) > QUIET_LEVEL;
-    }
+    wrote |= write_lines(s, lpos, v, d_l, d_r);
     zeros = wrote ? 0u : zeros + (zeros < llen);
     lpos  = lpos + 1u == llen ? 0u : lpos + 1u;
     apos  = apos + 1u == alen ? 0u : apos + 1u;
 
-    float wet_l = 0.0f;
-    float wet_r = 0.0f;
-    for (uint32_t k = 0; k < N_LINES; ++k) {
-      wet_l += out_sign[0][k] * y[k];
-      wet_r += out_sign[1][k] * y[k];
-    }
     const float m = (float)mix;
-    out_l[i]      = x_l * (1.0f - m) + WET_GAIN * wet_l * m;
-    out_r[i]      = x_r * (1.0f - m) + WET_GAIN * wet_r * m;
+    out_l[i]      = x_l * (1.0f - m) + WET_GAIN * wet(y, 0) * m;
+    out_r[i]      = x_r * (1.0f - m) + WET_GAIN * wet(y, 1) * m;
   }
 
   s->mix      = mix;
