@@ -24,20 +24,10 @@
 
 static void cleanup(LV2_Handle instance);
 
-static LV2_Handle
-instantiate(const LV2_Descriptor* const     descriptor,
-            const double                    rate,
-            const char* const               bundle_path,
-            const LV2_Feature* const* const features)
+/* The host's features we use; false (and logged) without urid:map. */
+static bool
+take_features(Chronus* const self, const LV2_Feature* const* const features)
 {
-  (void)descriptor;
-
-  Chronus* const self = (Chronus*)calloc(1, sizeof(Chronus));
-  if (!self) {
-    return NULL;
-  }
-  pthread_mutex_init(&self->lock, NULL);
-
   for (int i = 0; features && features[i]; ++i) {
     const char* const uri = features[i]->URI;
     if (!strcmp(uri, LV2_URID__map)) {
@@ -53,20 +43,30 @@ instantiate(const LV2_Descriptor* const     descriptor,
   lv2_log_logger_set_map(&self->logger, self->map);
   if (!self->map) {
     lv2_log_error(&self->logger, "chronus: the host gives no urid:map\n");
-    free(self);
-    return NULL;
+    return false;
   }
+  return true;
+}
 
+/* The bundle path with a final '/', or NULL if out of memory. */
+static char*
+copy_bundle_path(const char* const bundle_path)
+{
   const size_t path_len = strlen(bundle_path);
-  self->bundle_path     = (char*)calloc(1, path_len + 2u);
-  if (self->bundle_path) {
-    memcpy(self->bundle_path, bundle_path, path_len);
+  char* const  copy     = (char*)calloc(1, path_len + 2u);
+  if (copy) {
+    memcpy(copy, bundle_path, path_len);
     if (!path_len || bundle_path[path_len - 1u] != '/') {
-      self->bundle_path[path_len] = '/';
+      copy[path_len] = '/';
     }
   }
-  ch_uris_map(&self->uris, self->map);
-  lv2_atom_forge_init(&self->forge, self->map);
+  return copy;
+}
+
+/* Everything that starts at a fixed value: gain, voicing, limiter, flags. */
+static void
+init_audio_state(Chronus* const self, const double rate)
+{
   self->rate        = (float)rate;
   self->program_now = 0;   /* what a new instance plays */
   self->gain_db     = NAN; /* the first port reading sets the gain at once */
@@ -85,9 +85,48 @@ instantiate(const LV2_Descriptor* const     descriptor,
   self->program_late    = -1;
   self->activity_next   = UINT32_MAX;
   self->program_started = false;
+}
 
+/* Program 0 (without a bank, an empty, silent patch) built and playing. */
+static bool
+start_playing(Chronus* const self)
+{
   ChError err;
   ch_error_clear(&err);
+  if (ch_bank_read(self, 0, self->standby, &err)) {
+    lv2_log_error(&self->logger, "chronus: %s\n", err.msg);
+  }
+  if (ch_model_assign(self->committed, self->standby, &err) ||
+      ch_plugin_build(self, self->standby, NULL, &self->active, NULL, &err)) {
+    lv2_log_error(&self->logger, "chronus: cannot start: %s\n", err.msg);
+    return false;
+  }
+  ch_voicing_set_voices(&self->voicing, ch_graph_polyphony(self->active));
+  return true;
+}
+
+static LV2_Handle
+instantiate(const LV2_Descriptor* const     descriptor,
+            const double                    rate,
+            const char* const               bundle_path,
+            const LV2_Feature* const* const features)
+{
+  (void)descriptor;
+
+  Chronus* const self = (Chronus*)calloc(1, sizeof(Chronus));
+  if (!self) {
+    return NULL;
+  }
+  pthread_mutex_init(&self->lock, NULL);
+  if (!take_features(self, features)) {
+    free(self);
+    return NULL;
+  }
+  self->bundle_path = copy_bundle_path(bundle_path);
+  ch_uris_map(&self->uris, self->map);
+  lv2_atom_forge_init(&self->forge, self->map);
+  init_audio_state(self, rate);
+
   self->standby   = ch_model_new();
   self->committed = ch_model_new();
   if (!self->bundle_path || !self->standby || !self->committed ||
@@ -101,18 +140,10 @@ instantiate(const LV2_Descriptor* const     descriptor,
     cleanup(self);
     return NULL;
   }
-
-  /* Start with program 0; without a bank, with an empty (silent) patch. */
-  if (ch_bank_read(self, 0, self->standby, &err)) {
-    lv2_log_error(&self->logger, "chronus: %s\n", err.msg);
-  }
-  if (ch_model_assign(self->committed, self->standby, &err) ||
-      ch_plugin_build(self, self->standby, NULL, &self->active, NULL, &err)) {
-    lv2_log_error(&self->logger, "chronus: cannot start: %s\n", err.msg);
+  if (!start_playing(self)) {
     cleanup(self);
     return NULL;
   }
-  ch_voicing_set_voices(&self->voicing, ch_graph_polyphony(self->active));
   return self;
 }
 
