@@ -926,6 +926,119 @@ bench_profile(const char* const path, const uint32_t block, Profile* const p)
 
 /* Output */
 
+/* The Markdown table of CPU through the plugin. */
+static void
+markdown_plugin(const Options* const      opt,
+                const PluginResult* const plugin,
+                const uint32_t            n_plugin)
+{
+  printf("### CPU through the plugin (lilv, %u Hz, %.0f s of 8-note chords, "
+         "%u timed passes)\n\n",
+         RATE, opt->seconds, opt->passes);
+  printf("CPU %% = wall-clock time in run() / audio time, on one core: "
+         "median, best and worst of the passes; it includes any time the "
+         "thread was preempted.  typical = median block time / block "
+         "duration, which preemption hardly moves.  Block times are per "
+         "run() call, over every block of every pass; a block's budget is "
+         "1333 us at 64 frames, 5333 us at 256.\n\n");
+  printf("| patch | voices | modules (instances) | block | CPU %% median | "
+         "best | worst | typical | block median us | p99 us | worst us (%% "
+         "of budget) |\n");
+  printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
+         "---: | ---: |\n");
+  for (uint32_t i = 0; i < n_plugin; ++i) {
+    const PluginResult* const r      = &plugin[i];
+    const double              budget = 1e6 * r->block / RATE;
+    printf("| %s | %u | %u (%u) | %u | %.2f | %.2f | %.2f | %.2f | %.1f | "
+           "%.1f | %.0f (%.1f %%) |\n",
+           r->name, r->voices, r->modules, r->instances, r->block,
+           r->cpu_median, r->cpu_best, r->cpu_worst, r->cpu_typical,
+           r->block_median_us, r->block_p99_us, r->block_worst_us,
+           100.0 * r->block_worst_us / budget);
+  }
+  printf("\n");
+}
+
+/* The Markdown table of where the time of each profiled patch goes. */
+static void
+markdown_profile(const Profile* const prof, const uint32_t n_prof)
+{
+  for (uint32_t i = 0; i < n_prof; ++i) {
+    const Profile* const p = &prof[i];
+    printf("### Where the time goes: %s, %u frames, 8 notes held "
+           "(engine only)\n\n",
+           p->name, p->block);
+    printf("Each step's process timed on its own (best of 5 runs of %u "
+           "blocks), summed per kind; share of the sum of kernels.\n\n",
+           PROFILE_REPS);
+    printf("| kind | instances | ns per block | ns per instance | share "
+           "|\n");
+    printf("| --- | ---: | ---: | ---: | ---: |\n");
+    for (uint32_t k = 0; k < p->n_rows; ++k) {
+      printf("| %s | %u | %.0f | %.0f | %.1f %% |\n", p->rows[k].kind,
+             p->rows[k].instances, p->rows[k].ns,
+             p->rows[k].ns / p->rows[k].instances,
+             100.0 * p->rows[k].ns / p->kernels_ns);
+    }
+    const double budget = 1e9 * p->block / RATE;
+    printf("| sum of kernels | | %.0f | | %.2f %% CPU |\n", p->kernels_ns,
+           100.0 * p->kernels_ns / budget);
+    printf("| ch_graph_run, whole graph | | %.0f | | %.2f %% CPU |\n\n",
+           p->graph_ns, 100.0 * p->graph_ns / budget);
+  }
+}
+
+/* The Markdown table of graph overhead. */
+static void
+markdown_overhead(const OverheadResult* const over, const uint32_t n_over)
+{
+  printf("### Graph overhead (generated patches, polyphony 1)\n\n");
+  printf("direct = the same steps' process functions called in schedule "
+         "order on the same nodes and buffers; +sums = direct plus the "
+         "fan-in sums, written out as the graph does them; graph = "
+         "ch_graph_run.  Overhead = graph / direct - 1: median (10th .. 90th "
+         "percentile) of %u paired samples; then its two parts, sums = "
+         "+sums / direct - 1 and rest (output zeroing, loops) = graph / "
+         "+sums - 1, medians.\n\n",
+         over[0].samples);
+  printf("| modules | steps | sums | block | direct ns | +sums ns | graph ns "
+         "| overhead | sums | rest | fastest vs fastest |\n");
+  printf("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
+         "---: | ---: |\n");
+  for (uint32_t i = 0; i < n_over; ++i) {
+    const OverheadResult* const r = &over[i];
+    printf("| %u | %u | %u | %u | %.0f | %.0f | %.0f | %+.2f %% (%+.1f .. "
+           "%+.1f) | %+.2f %% | %+.2f %% | %+.2f %% |\n",
+           r->modules, r->steps, r->sums, r->block, r->direct_ns, r->summed_ns,
+           r->graph_ns, r->overhead_median, r->overhead_p10, r->overhead_p90,
+           r->sums_share, r->rest_share, r->overhead_best);
+  }
+  printf("\n");
+}
+
+/* The Markdown table of commit build time and memory. */
+static void
+markdown_build(const BuildResult* const build, const uint32_t n_build)
+{
+  printf("### Commit build time and memory\n\n");
+  printf("new = ch_graph_new; commit = ch_graph_new + ch_graph_prime(%u "
+         "frames), what the worker does on ch:Commit.\n\n",
+         CH_PRIME_FRAMES);
+  printf("| patch | modules (instances) | buffers | memory bytes | runs | "
+         "new median us | new worst us | commit median us | commit worst "
+         "us |\n");
+  printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+         "|\n");
+  for (uint32_t i = 0; i < n_build; ++i) {
+    const BuildResult* const r = &build[i];
+    printf("| %s | %u (%u) | %u | %zu | %u | %.1f | %.1f | %.1f | %.1f |\n",
+           r->name, r->modules, r->instances, r->buffers, r->memory, r->runs,
+           r->new_median_us, r->new_worst_us, r->commit_median_us,
+           r->commit_worst_us);
+  }
+  printf("\n");
+}
+
 static void
 print_markdown(const Options* const        opt,
                const PluginResult* const   plugin,
@@ -938,99 +1051,16 @@ print_markdown(const Options* const        opt,
                const uint32_t              n_prof)
 {
   if (n_plugin) {
-    printf("### CPU through the plugin (lilv, %u Hz, %.0f s of 8-note chords, "
-           "%u timed passes)\n\n",
-           RATE, opt->seconds, opt->passes);
-    printf("CPU %% = wall-clock time in run() / audio time, on one core: "
-           "median, best and worst of the passes; it includes any time the "
-           "thread was preempted.  typical = median block time / block "
-           "duration, which preemption hardly moves.  Block times are per "
-           "run() call, over every block of every pass; a block's budget is "
-           "1333 us at 64 frames, 5333 us at 256.\n\n");
-    printf("| patch | voices | modules (instances) | block | CPU %% median | "
-           "best | worst | typical | block median us | p99 us | worst us (%% "
-           "of budget) |\n");
-    printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
-           "---: | ---: |\n");
-    for (uint32_t i = 0; i < n_plugin; ++i) {
-      const PluginResult* const r      = &plugin[i];
-      const double              budget = 1e6 * r->block / RATE;
-      printf("| %s | %u | %u (%u) | %u | %.2f | %.2f | %.2f | %.2f | %.1f | "
-             "%.1f | %.0f (%.1f %%) |\n",
-             r->name, r->voices, r->modules, r->instances, r->block,
-             r->cpu_median, r->cpu_best, r->cpu_worst, r->cpu_typical,
-             r->block_median_us, r->block_p99_us, r->block_worst_us,
-             100.0 * r->block_worst_us / budget);
-    }
-    printf("\n");
+    markdown_plugin(opt, plugin, n_plugin);
   }
   if (n_prof) {
-    for (uint32_t i = 0; i < n_prof; ++i) {
-      const Profile* const p = &prof[i];
-      printf("### Where the time goes: %s, %u frames, 8 notes held "
-             "(engine only)\n\n",
-             p->name, p->block);
-      printf("Each step's process timed on its own (best of 5 runs of %u "
-             "blocks), summed per kind; share of the sum of kernels.\n\n",
-             PROFILE_REPS);
-      printf("| kind | instances | ns per block | ns per instance | share "
-             "|\n");
-      printf("| --- | ---: | ---: | ---: | ---: |\n");
-      for (uint32_t k = 0; k < p->n_rows; ++k) {
-        printf("| %s | %u | %.0f | %.0f | %.1f %% |\n", p->rows[k].kind,
-               p->rows[k].instances, p->rows[k].ns,
-               p->rows[k].ns / p->rows[k].instances,
-               100.0 * p->rows[k].ns / p->kernels_ns);
-      }
-      const double budget = 1e9 * p->block / RATE;
-      printf("| sum of kernels | | %.0f | | %.2f %% CPU |\n", p->kernels_ns,
-             100.0 * p->kernels_ns / budget);
-      printf("| ch_graph_run, whole graph | | %.0f | | %.2f %% CPU |\n\n",
-             p->graph_ns, 100.0 * p->graph_ns / budget);
-    }
+    markdown_profile(prof, n_prof);
   }
   if (n_over) {
-    printf("### Graph overhead (generated patches, polyphony 1)\n\n");
-    printf("direct = the same steps' process functions called in schedule "
-           "order on the same nodes and buffers; +sums = direct plus the "
-           "fan-in sums, written out as the graph does them; graph = "
-           "ch_graph_run.  Overhead = graph / direct - 1: median (10th .. 90th "
-           "percentile) of %u paired samples; then its two parts, sums = "
-           "+sums / direct - 1 and rest (output zeroing, loops) = graph / "
-           "+sums - 1, medians.\n\n",
-           over[0].samples);
-    printf("| modules | steps | sums | block | direct ns | +sums ns | graph ns "
-           "| overhead | sums | rest | fastest vs fastest |\n");
-    printf("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
-           "---: | ---: |\n");
-    for (uint32_t i = 0; i < n_over; ++i) {
-      const OverheadResult* const r = &over[i];
-      printf("| %u | %u | %u | %u | %.0f | %.0f | %.0f | %+.2f %% (%+.1f .. "
-             "%+.1f) | %+.2f %% | %+.2f %% | %+.2f %% |\n",
-             r->modules, r->steps, r->sums, r->block, r->direct_ns,
-             r->summed_ns, r->graph_ns, r->overhead_median, r->overhead_p10,
-             r->overhead_p90, r->sums_share, r->rest_share, r->overhead_best);
-    }
-    printf("\n");
+    markdown_overhead(over, n_over);
   }
   if (n_build) {
-    printf("### Commit build time and memory\n\n");
-    printf("new = ch_graph_new; commit = ch_graph_new + ch_graph_prime(%u "
-           "frames), what the worker does on ch:Commit.\n\n",
-           CH_PRIME_FRAMES);
-    printf("| patch | modules (instances) | buffers | memory bytes | runs | "
-           "new median us | new worst us | commit median us | commit worst "
-           "us |\n");
-    printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-           "|\n");
-    for (uint32_t i = 0; i < n_build; ++i) {
-      const BuildResult* const r = &build[i];
-      printf("| %s | %u (%u) | %u | %zu | %u | %.1f | %.1f | %.1f | %.1f |\n",
-             r->name, r->modules, r->instances, r->buffers, r->memory, r->runs,
-             r->new_median_us, r->new_worst_us, r->commit_median_us,
-             r->commit_worst_us);
-    }
-    printf("\n");
+    markdown_build(build, n_build);
   }
 }
 
@@ -1213,6 +1243,135 @@ default_patches(const Options* const opt, char** const paths)
   return n;
 }
 
+/* Everything measured, for printing. */
+typedef struct {
+  PluginResult*  plugin;
+  uint32_t       n_plugin;
+  OverheadResult over[CH_COUNT(graph_sizes) * CH_COUNT(block_sizes)];
+  uint32_t       n_over;
+  BuildResult    build[CH_COUNT(graph_sizes) + MAX_PATCHES];
+  uint32_t       n_build;
+  Profile        prof[CH_COUNT(block_sizes)];
+  uint32_t       n_prof;
+} Results;
+
+/* The patches' absolute paths (the given ones, or the defaults); 0 and a
+   message if one cannot be found. */
+static uint32_t
+find_patches(const Options* const opt, char** const paths)
+{
+  uint32_t n_paths = 0;
+  if (opt->n_patches) {
+    for (uint32_t i = 0; i < opt->n_patches; ++i) {
+      paths[n_paths++] = realpath(opt->patches[i], NULL);
+    }
+  } else {
+    n_paths = default_patches(opt, paths);
+  }
+  if (!n_paths) {
+    fail("no patches to measure");
+  }
+  for (uint32_t i = 0; i < n_paths; ++i) {
+    if (!paths[i]) {
+      fail("cannot find patch %u: %s", i + 1u, strerror(errno));
+      return 0;
+    }
+  }
+  return n_paths;
+}
+
+/* CPU through the plugin, for every patch and block size; false on error. */
+static bool
+run_plugin_benchmarks(const Options* const opt,
+                      char* const* const   paths,
+                      const uint32_t       n_paths,
+                      Results* const       res)
+{
+  Host* const host = (Host*)calloc(1, sizeof(Host));
+  res->plugin      = (PluginResult*)calloc(n_paths * CH_COUNT(block_sizes),
+                                           sizeof(PluginResult));
+  bool ok          = host && res->plugin && host_load(host, opt->bundle);
+  for (uint32_t i = 0; ok && i < n_paths; ++i) {
+    for (uint32_t b = 0; b < CH_COUNT(block_sizes); ++b) {
+      fprintf(stderr, "%s: plugin: %s, %u frames\n", PROG, paths[i],
+              block_sizes[b]);
+      if (bench_plugin_patch(host, opt, paths[i], block_sizes[b],
+                             &res->plugin[res->n_plugin])) {
+        ++res->n_plugin;
+      } else {
+        ok = false;
+      }
+    }
+  }
+  if (host) {
+    host_free(host);
+    free(host);
+  }
+  return ok;
+}
+
+/* Build time of the generated patches and of each patch file. */
+static bool
+run_build_benchmarks(char* const* const paths,
+                     const uint32_t     n_paths,
+                     const uint32_t     runs,
+                     Results* const     res)
+{
+  bool ok = true;
+  for (uint32_t s = 0; s < CH_COUNT(graph_sizes); ++s) {
+    fprintf(stderr, "%s: build: %u modules\n", PROG, graph_sizes[s]);
+    ChModel* const model = make_patch(graph_sizes[s]);
+    char           name[64];
+    snprintf(name, sizeof(name), "generated, %u modules", graph_sizes[s]);
+    bench_build(name, model, runs, &res->build[res->n_build++]);
+    ch_model_free(model);
+  }
+  for (uint32_t i = 0; i < n_paths; ++i) {
+    ChModel* const model = ch_model_new();
+    ChError        err;
+    ch_error_clear(&err);
+    if (!model || ch_patch_read_file(model, paths[i], &err)) {
+      fail("%s", err.msg[0] ? err.msg : "out of memory");
+      ch_model_free(model);
+      ok = false;
+      continue;
+    }
+    char name[64];
+    patch_name(paths[i], name, sizeof(name));
+    fprintf(stderr, "%s: build: %s\n", PROG, name);
+    bench_build(name, model, runs, &res->build[res->n_build++]);
+    ch_model_free(model);
+  }
+  return ok;
+}
+
+/* The engine alone: profile, graph overhead, build time. */
+static bool
+run_engine_benchmarks(const Options* const opt,
+                      char* const* const   paths,
+                      const uint32_t       n_paths,
+                      Results* const       res)
+{
+  (void)ch_float_mode_enter(); /* as the plugin's run() does */
+  const uint32_t samples = opt->quick ? 101u : 3001u;
+  const uint32_t runs    = opt->quick ? 21u : 301u;
+  for (uint32_t b = 0; b < CH_COUNT(block_sizes); ++b) {
+    fprintf(stderr, "%s: profile: %s, %u frames\n", PROG, paths[0],
+            block_sizes[b]);
+    res->n_prof +=
+      bench_profile(paths[0], block_sizes[b], &res->prof[res->n_prof]);
+  }
+  for (uint32_t s = 0; s < CH_COUNT(graph_sizes); ++s) {
+    for (uint32_t b = 0; b < CH_COUNT(block_sizes); ++b) {
+      fprintf(stderr, "%s: overhead: %u modules, %u frames\n", PROG,
+              graph_sizes[s], block_sizes[b]);
+      bench_overhead(graph_sizes[s], block_sizes[b], samples,
+                     &res->over[res->n_over++]);
+    }
+  }
+  return run_build_benchmarks(paths, n_paths, runs, res);
+}
+
 int
 main(int argc, char** argv)
 {
@@ -1220,111 +1379,30 @@ main(int argc, char** argv)
   if (!parse_args(&opt, argc, argv)) {
     return 1;
   }
-
-  char*    paths[MAX_PATCHES] = { NULL };
-  uint32_t n_paths            = 0;
-  if (opt.n_patches) {
-    for (uint32_t i = 0; i < opt.n_patches; ++i) {
-      paths[n_paths++] = realpath(opt.patches[i], NULL);
-    }
-  } else {
-    n_paths = default_patches(&opt, paths);
+  char*          paths[MAX_PATCHES] = { NULL };
+  const uint32_t n_paths            = find_patches(&opt, paths);
+  if (!n_paths) {
+    return 1;
   }
-  for (uint32_t i = 0; i < n_paths; ++i) {
-    if (!paths[i]) {
-      fail("cannot find patch %u: %s", i + 1u, strerror(errno));
-      return 1;
-    }
-  }
-
-  PluginResult*  plugin   = NULL;
-  uint32_t       n_plugin = 0;
-  OverheadResult over[CH_COUNT(graph_sizes) * CH_COUNT(block_sizes)];
-  uint32_t       n_over = 0;
-  BuildResult    build[CH_COUNT(graph_sizes) + MAX_PATCHES];
-  uint32_t       n_build = 0;
-  Profile        prof[CH_COUNT(block_sizes)];
-  uint32_t       n_prof = 0;
+  static Results res;
   int            status = 0;
-
-  if (opt.plugin) {
-    Host* const host = (Host*)calloc(1, sizeof(Host));
-    plugin           = (PluginResult*)calloc(n_paths * CH_COUNT(block_sizes),
-                                             sizeof(PluginResult));
-    if (!host || !plugin || !host_load(host, opt.bundle)) {
-      status = 1;
-    }
-    for (uint32_t i = 0; !status && i < n_paths; ++i) {
-      for (uint32_t b = 0; b < CH_COUNT(block_sizes); ++b) {
-        fprintf(stderr, "%s: plugin: %s, %u frames\n", PROG, paths[i],
-                block_sizes[b]);
-        if (bench_plugin_patch(host, &opt, paths[i], block_sizes[b],
-                               &plugin[n_plugin])) {
-          ++n_plugin;
-        } else {
-          status = 1;
-        }
-      }
-    }
-    if (host) {
-      host_free(host);
-      free(host);
-    }
+  if (opt.plugin && !run_plugin_benchmarks(&opt, paths, n_paths, &res)) {
+    status = 1;
   }
-
-  if (opt.engine && !status) {
-    (void)ch_float_mode_enter(); /* as the plugin's run() does */
-    const uint32_t samples = opt.quick ? 101u : 3001u;
-    const uint32_t runs    = opt.quick ? 21u : 301u;
-    for (uint32_t b = 0; b < CH_COUNT(block_sizes); ++b) {
-      fprintf(stderr, "%s: profile: %s, %u frames\n", PROG, paths[0],
-              block_sizes[b]);
-      n_prof += bench_profile(paths[0], block_sizes[b], &prof[n_prof]);
-    }
-    for (uint32_t s = 0; s < CH_COUNT(graph_sizes); ++s) {
-      for (uint32_t b = 0; b < CH_COUNT(block_sizes); ++b) {
-        fprintf(stderr, "%s: overhead: %u modules, %u frames\n", PROG,
-                graph_sizes[s], block_sizes[b]);
-        bench_overhead(graph_sizes[s], block_sizes[b], samples,
-                       &over[n_over++]);
-      }
-    }
-    for (uint32_t s = 0; s < CH_COUNT(graph_sizes); ++s) {
-      fprintf(stderr, "%s: build: %u modules\n", PROG, graph_sizes[s]);
-      ChModel* const model = make_patch(graph_sizes[s]);
-      char           name[64];
-      snprintf(name, sizeof(name), "generated, %u modules", graph_sizes[s]);
-      bench_build(name, model, runs, &build[n_build++]);
-      ch_model_free(model);
-    }
-    for (uint32_t i = 0; i < n_paths; ++i) {
-      ChModel* const model = ch_model_new();
-      ChError        err;
-      ch_error_clear(&err);
-      if (!model || ch_patch_read_file(model, paths[i], &err)) {
-        fail("%s", err.msg[0] ? err.msg : "out of memory");
-        ch_model_free(model);
-        status = 1;
-        continue;
-      }
-      char name[64];
-      patch_name(paths[i], name, sizeof(name));
-      fprintf(stderr, "%s: build: %s\n", PROG, name);
-      bench_build(name, model, runs, &build[n_build++]);
-      ch_model_free(model);
-    }
+  if (opt.engine && !status &&
+      !run_engine_benchmarks(&opt, paths, n_paths, &res)) {
+    status = 1;
   }
-
   if (opt.json) {
-    print_json(&opt, plugin, n_plugin, over, n_over, build, n_build, prof,
-               n_prof);
+    print_json(&opt, res.plugin, res.n_plugin, res.over, res.n_over, res.build,
+               res.n_build, res.prof, res.n_prof);
   } else {
-    print_markdown(&opt, plugin, n_plugin, over, n_over, build, n_build, prof,
-                   n_prof);
+    print_markdown(&opt, res.plugin, res.n_plugin, res.over, res.n_over,
+                   res.build, res.n_build, res.prof, res.n_prof);
   }
   for (uint32_t i = 0; i < n_paths; ++i) {
     free(paths[i]);
   }
-  free(plugin);
+  free(res.plugin);
   return status;
 }
