@@ -282,6 +282,56 @@ harness_render(KindHarness* h,
   }
 }
 
+/** Start the module afresh: its state zeroed and `init` run with the
+    parameters as they are set now. */
+static inline void
+harness_restart(KindHarness* h)
+{
+  memset(h->state, 0, ch_kind_state_size(h->kind, h->ctx.rate));
+  if (h->kind->init) {
+    h->kind->init(&h->node);
+  }
+}
+
+/** A signal wired to a port by harness_run(): an input fed from it, or an
+    output copied into it. */
+typedef struct {
+  const char* port;
+  float*      sig;
+} HarnessWire;
+
+/**
+   Run `total` frames in blocks of `block`: before each block, every input
+   of `ins` is filled from its signal; after it, every output of `outs` is
+   copied into its signal; both from frame `at` of the signals.  The lists
+   end with a NULL port; `outs` may be NULL.
+*/
+static inline void
+harness_run(KindHarness*       h,
+            const HarnessWire* ins,
+            const HarnessWire* outs,
+            size_t             at,
+            size_t             total,
+            uint32_t           block)
+{
+  for (size_t done = 0; done < total;) {
+    const uint32_t n =
+      (uint32_t)((total - done) < block ? (total - done) : block);
+    for (const HarnessWire* w = ins; w && w->port; ++w) {
+      memcpy(harness_input(h, w->port), w->sig + at + done, n * sizeof(float));
+    }
+    h->kind->process(&h->node, n);
+    for (const HarnessWire* w = outs; w && w->port; ++w) {
+      const int o = ch_kind_find_output(h->kind, w->port);
+      if (o < 0) {
+        abort();
+      }
+      memcpy(w->sig + at + done, h->out_buf[o], n * sizeof(float));
+    }
+    done += n;
+  }
+}
+
 static inline void
 harness_free(KindHarness* h)
 {

@@ -31,23 +31,11 @@ make(const float attack,
   return h;
 }
 
-/* Render frames [from, from + total) of gate_sig/trig_sig into env. */
-static void
-render(KindHarness*   h,
-       const size_t   from,
-       const size_t   total,
-       const uint32_t block)
-{
-  float* const gate = harness_input(h, "gate");
-  float* const trig = harness_input(h, "trig");
-  for (size_t done = 0; done < total;) {
-    const uint32_t n = (uint32_t)(total - done < block ? total - done : block);
-    memcpy(gate, gate_sig + from + done, n * sizeof(float));
-    memcpy(trig, trig_sig + from + done, n * sizeof(float));
-    harness_render(h, "out", env + from + done, n, n, NULL);
-    done += n;
-  }
-}
+/* harness_run() feeds gate_sig/trig_sig and keeps env. */
+static const HarnessWire ins[]  = { { "gate", gate_sig },
+                                    { "trig", trig_sig },
+                                    { NULL, NULL } };
+static const HarnessWire outs[] = { { "out", env }, { NULL, NULL } };
 
 static void
 set_gate(const size_t from, const size_t to, const float value)
@@ -84,7 +72,7 @@ test_attack_reaches_peak_on_time(void)
 {
   KindHarness* h = make(0.01f, 0.2f, 0.7f, 0.3f); /* 480-sample attack */
   set_gate(0, LONG, 1.0f);
-  render(h, 0, 4800, 64);
+  harness_run(h, ins, outs, 0, 4800, 64);
   const size_t peak = first_at_or_above(0, 1.0);
   CHECK_MSG(peak >= 477 && peak <= 481, "peak at %zu, want ~479", peak);
   CHECK_NEAR(env[peak], 1.0, 0.0);
@@ -99,7 +87,7 @@ test_decays_to_sustain(void)
 {
   KindHarness* h = make(0.001f, 0.1f, 0.5f, 0.3f);
   set_gate(0, LONG, 1.0f);
-  render(h, 0, 48000, 256);
+  harness_run(h, ins, outs, 0, 48000, 256);
   const size_t peak = first_at_or_above(0, 1.0);
   /* -60 dB of the distance after `decay`: 0.5 + 0.5 / 1000 */
   const size_t t = peak + 4800;
@@ -121,7 +109,7 @@ test_release_timing(void)
   KindHarness* h   = make(0.001f, 0.05f, 0.7f, 0.2f);
   const size_t off = 24000;
   set_gate(0, off, 1.0f);
-  render(h, 0, LONG, 100);
+  harness_run(h, ins, outs, 0, LONG, 100);
   CHECK_NEAR(env[off - 1], 0.7, 1e-5);
   CHECK_NEAR(env[off + 9600], 0.7 / 1000.0, 0.7 / 1000.0 * 0.01); /* -60 dB */
   CHECK_NEAR(env[off + 4800], 0.7 / sqrt(1000.0), 0.0003);        /* -30 dB */
@@ -139,16 +127,16 @@ test_manual_gate_param(void)
 {
   KindHarness* h = make(0.002f, 0.05f, 0.6f, 0.05f);
   harness_set(h, "gate", 1.0f);
-  render(h, 0, 9600, 64);
+  harness_run(h, ins, outs, 0, 9600, 64);
   CHECK_NEAR(env[95], 1.0, 0.02);
   CHECK_NEAR(env[9599], 0.6, 1e-4);
   harness_set(h, "gate", 0.0f);
-  render(h, 9600, 9600, 64);
+  harness_run(h, ins, outs, 9600, 9600, 64);
   CHECK(env[9600] < env[9599]);
   CHECK_NEAR(env[9600 + 2400], 0.6 / 1000.0, 0.6 / 1000.0 * 0.01);
   /* the param is OR'ed: input high with param low still holds */
   set_gate(19200, 28800, 1.0f);
-  render(h, 19200, 9600, 64);
+  harness_run(h, ins, outs, 19200, 9600, 64);
   CHECK_NEAR(env[28799], 0.6, 1e-4);
   harness_free(h);
 }
@@ -158,7 +146,7 @@ test_release_mid_attack_no_jump(void)
 {
   KindHarness* h = make(0.1f, 0.2f, 0.7f, 0.1f); /* 4800-sample attack */
   set_gate(0, 2400, 1.0f);
-  render(h, 0, 9600, 256);
+  harness_run(h, ins, outs, 0, 9600, 256);
   CHECK_NEAR(env[2399], 0.5, 0.001);
   /* the first released sample moves by at most one release step */
   CHECK(env[2400] < env[2399]);
@@ -172,7 +160,7 @@ test_release_mid_decay_no_jump(void)
 {
   KindHarness* h = make(0.001f, 0.5f, 0.2f, 0.1f);
   set_gate(0, 4800, 1.0f);
-  render(h, 0, 9600, 256);
+  harness_run(h, ins, outs, 0, 9600, 256);
   CHECK(env[4799] > 0.3f); /* still decaying */
   CHECK(env[4800] < env[4799]);
   CHECK(max_step(4790, 4810) < 0.01);
@@ -187,7 +175,7 @@ test_retrigger_from_current_level(void)
   trig_sig[0]    = 1.0f; /* arrives with the gate, as from `voice` */
   const size_t t = 24000;
   trig_sig[t]    = 1.0f;
-  render(h, 0, 48000, 17);
+  harness_run(h, ins, outs, 0, 48000, 17);
   CHECK_NEAR(env[t - 1], 0.3, 1e-5);
   /* rises from where it was: one attack step, no reset to zero */
   CHECK(env[t] > env[t - 1]);
@@ -208,7 +196,7 @@ test_trig_with_gate_low_is_one_shot(void)
   KindHarness* h = make(0.005f, 0.2f, 0.7f, 0.05f);
   trig_sig[1000] = 1.0f;
   trig_sig[1001] = 1.0f;
-  render(h, 0, 9600, 64);
+  harness_run(h, ins, outs, 0, 9600, 64);
   CHECK(env[999] == 0.0f);
   const size_t peak = first_at_or_above(1000, 1.0);
   CHECK_MSG(peak >= 1237 && peak <= 1241, "peak at %zu", peak);
@@ -222,7 +210,7 @@ test_sample_accurate_edges(void)
 {
   KindHarness* h = make(0.001f, 0.2f, 0.7f, 0.001f);
   set_gate(100, 200, 1.0f);
-  render(h, 0, 256, 256);
+  harness_run(h, ins, outs, 0, 256, 256);
   CHECK(env[99] == 0.0f);
   CHECK(env[100] > 0.0f);
   CHECK(env[199] == 1.0f || env[199] > 0.9f);
@@ -243,7 +231,7 @@ test_same_output_for_any_block_size(void)
     trig_sig[1234]  = 1.0f;
     trig_sig[7777]  = 1.0f;
     trig_sig[12000] = 1.0f; /* gate low: one-shot */
-    render(h, 0, 20000, blocks[b]);
+    harness_run(h, ins, outs, 0, 20000, blocks[b]);
     if (b == 0) {
       memcpy(first, env, sizeof(first));
     } else {
@@ -268,7 +256,7 @@ test_bounded_for_extreme_params(void)
           gate_sig[i] = (float)(rand() % 2000 < 1999 ? (i / 5000) % 2 : 1);
           trig_sig[i] = (float)(rand() % 3000 == 0);
         }
-        render(h, 0, LONG, 256);
+        harness_run(h, ins, outs, 0, LONG, 256);
         for (size_t i = 0; i < LONG; ++i) {
           ok &= isfinite(env[i]) && env[i] >= 0.0f && env[i] <= 1.0f;
         }

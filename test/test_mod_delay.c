@@ -28,26 +28,17 @@ make(const float rate,
   harness_set(h, "damp", damp);
   harness_set(h, "mix", mix);
   harness_set(h, "spread", spread);
-  ch_kind_delay.init(&h->node);
+  harness_restart(h);
   return h;
 }
 
-/* Run in_sig/cv_sig through, block by block, into left and right. */
-static void
-render(KindHarness* h, const size_t total, const uint32_t block)
-{
-  float* const in = harness_input(h, "in");
-  float* const cv = harness_input(h, "time");
-  for (size_t done = 0; done < total;) {
-    const uint32_t n = (uint32_t)(total - done < block ? total - done : block);
-    memcpy(in, in_sig + done, n * sizeof(float));
-    memcpy(cv, cv_sig + done, n * sizeof(float));
-    ch_kind_delay.process(&h->node, n);
-    memcpy(left + done, h->out_buf[0], n * sizeof(float));
-    memcpy(right + done, h->out_buf[1], n * sizeof(float));
-    done += n;
-  }
-}
+/* harness_run() feeds in_sig/cv_sig and keeps left and right. */
+static const HarnessWire ins[]  = { { "in", in_sig },
+                                    { "time", cv_sig },
+                                    { NULL, NULL } };
+static const HarnessWire outs[] = { { "left", left },
+                                    { "right", right },
+                                    { NULL, NULL } };
 
 static void
 impulse_at(const size_t at, const size_t total)
@@ -97,7 +88,7 @@ test_echo_arrives_on_time(void)
       }
       KindHarness* h = make(rates[r], times[t], 0.0f, 0.0f, 1.0f, 0.05f);
       impulse_at(100, total);
-      render(h, total, 256);
+      harness_run(h, ins, outs, 0, total, 256);
       const size_t il = peak_index(left, 0, total);
       const size_t ir = peak_index(right, 0, total);
       CHECK_MSG(fabs((double)il - expect_l) <= 1.0, "left at %zu, want %.1f",
@@ -124,7 +115,7 @@ test_time_input_adds(void)
   for (size_t i = 0; i < 24000; ++i) {
     cv_sig[i] = 0.25f;
   }
-  render(h, 24000, 64);
+  harness_run(h, ins, outs, 0, 24000, 64);
   CHECK_NEAR(peak_index(left, 0, 24000), 100 + 0.45 * RATE, 1.0);
   harness_free(h);
 }
@@ -138,7 +129,7 @@ test_repeats_decay_by_feedback(void)
     const size_t total = 100 + 8 * d + 100;
     KindHarness* h     = make((float)RATE, 0.1f, fbs[f], 0.0f, 1.0f, 0.0f);
     impulse_at(100, total);
-    render(h, total, 17);
+    harness_run(h, ins, outs, 0, total, 17);
     double prev = 0.0;
     for (size_t k = 1; k <= 8; ++k) {
       const size_t i    = peak_index(left, 100 + k * d - 10, 100 + k * d + 10);
@@ -177,7 +168,7 @@ test_damping_dulls_repeats(void)
     KindHarness* h =
       make((float)RATE, 0.2f, 0.9f, damped ? 0.5f : 0.0f, 1.0f, 0.0f);
     impulse_at(100, total);
-    render(h, total, 64);
+    harness_run(h, ins, outs, 0, total, 64);
     double tilt[2];
     for (int e = 0; e < 2; ++e) {
       const size_t       k  = e ? 3 : 1;
@@ -214,7 +205,7 @@ test_mix(void)
   }
   /* mix 0: dry exactly, on both sides */
   KindHarness* h = make((float)RATE, 0.01f, 0.7f, 0.3f, 0.0f, 0.01f);
-  render(h, total, 64);
+  harness_run(h, ins, outs, 0, total, 64);
   CHECK(!memcmp(left, in_sig, total * sizeof(float)));
   CHECK(!memcmp(right, in_sig, total * sizeof(float)));
   harness_free(h);
@@ -224,7 +215,7 @@ test_mix(void)
     const float mix = k ? 0.5f : 1.0f;
     h               = make((float)RATE, 0.01f, 0.0f, 0.0f, mix, 0.0f);
     impulse_at(100, 2000);
-    render(h, 2000, 64);
+    harness_run(h, ins, outs, 0, 2000, 64);
     CHECK(left[100] == 1.0f - mix && right[100] == 1.0f - mix);
     CHECK_NEAR(left[580], mix, 1e-5);
     harness_free(h);
@@ -242,10 +233,11 @@ test_time_change_glides(void)
     in_sig[i] = (float)cos(2.0 * M_PI * 100.0 * (double)i / RATE);
     cv_sig[i] = 0.0f;
   }
-  render(h, 24000, 256); /* 50 periods: the second render continues it */
+  harness_run(h, ins, outs, 0, 24000,
+              256); /* 50 periods: the second render continues it */
   const float before = left[23999];
   harness_set(h, "time", 0.105f);
-  render(h, 24000, 256);
+  harness_run(h, ins, outs, 0, 24000, 256);
   double max_step = fabs((double)left[0] - before);
   for (size_t i = 1; i < 24000; ++i) {
     max_step = fmax(max_step, fabs((double)left[i] - left[i - 1]));
@@ -278,7 +270,7 @@ test_bounded_when_pushed(void)
       in_sig[i] = (float)rand() / (float)RAND_MAX * 20.0f - 10.0f;
       cv_sig[i] = 0.005f * (float)sin((double)i * 0.0003);
     }
-    render(h, total, 256);
+    harness_run(h, ins, outs, 0, total, 256);
     for (size_t i = 0; i < total; ++i) {
       finite &= isfinite(left[i]) && isfinite(right[i]);
     }
@@ -289,7 +281,7 @@ test_bounded_when_pushed(void)
       in_sig[i] = i % 1000 == 0 ? 1e30f : (i % 1000 == 1 ? -INFINITY : 0.0f);
       cv_sig[i] = i % 3 ? (float)(rand() % 2001 - 1000) : NAN;
     }
-    render(h, 20000, 100);
+    harness_run(h, ins, outs, 0, 20000, 100);
     for (size_t i = 0; i < 20000; ++i) {
       const int dry = i % 1000 <= 1; /* the dry path passes these on */
       finite &= dry || (isfinite(left[i]) && isfinite(right[i]));
@@ -297,7 +289,7 @@ test_bounded_when_pushed(void)
     for (size_t i = 0; i < 20000; ++i) {
       in_sig[i] = 0.0f;
     }
-    render(h, 20000, 100);
+    harness_run(h, ins, outs, 0, 20000, 100);
     for (size_t i = 0; i < 20000; ++i) {
       finite &= isfinite(left[i]) && isfinite(right[i]);
     }
@@ -320,11 +312,11 @@ test_same_output_for_any_block_size(void)
       in_sig[i] = (float)sin((double)i * 0.03) * (i < 10000 ? 1.0f : 0.0f);
       cv_sig[i] = 0.01f * (float)sin((double)i * 0.0005);
     }
-    render(h, 24000, blocks[b]);
+    harness_run(h, ins, outs, 0, 24000, blocks[b]);
     harness_set(h, "time", 0.02f);
     harness_set(h, "mix", 0.2f);
     harness_set(h, "damp", 0.1f);
-    render(h, 24000, blocks[b]);
+    harness_run(h, ins, outs, 0, 24000, blocks[b]);
     if (b == 0) {
       memcpy(first_l, left, 24000 * sizeof(float));
       memcpy(first_r, right, 24000 * sizeof(float));

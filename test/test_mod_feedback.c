@@ -16,7 +16,7 @@ make(const float gain)
 {
   KindHarness* h = harness_new(&ch_kind_feedback, RATE);
   harness_set(h, "gain", gain);
-  ch_kind_feedback.init(&h->node);
+  harness_restart(h);
   return h;
 }
 

@@ -27,29 +27,17 @@ make(const int shape, const float hz, const float depth, const float phase)
   harness_set(h, "rate", hz);
   harness_set(h, "depth", depth);
   harness_set(h, "phase", phase);
-  memset(h->state, 0, ch_kind_lfo.state_size);
-  ch_kind_lfo.init(&h->node);
+  harness_restart(h);
   return h;
 }
 
-/* Run cv_sig/sync_sig through in blocks of `block` into out_sig, uni_sig. */
-static void
-render(KindHarness* h, const size_t total, const uint32_t block)
-{
-  float* const cv   = harness_input(h, "rate");
-  float* const sync = harness_input(h, "sync");
-  const int    o    = ch_kind_find_output(&ch_kind_lfo, "out");
-  const int    u    = ch_kind_find_output(&ch_kind_lfo, "uni");
-  for (size_t done = 0; done < total;) {
-    const uint32_t n = (uint32_t)(total - done < block ? total - done : block);
-    memcpy(cv, cv_sig + done, n * sizeof(float));
-    memcpy(sync, sync_sig + done, n * sizeof(float));
-    ch_kind_lfo.process(&h->node, n);
-    memcpy(out_sig + done, h->out_buf[o], n * sizeof(float));
-    memcpy(uni_sig + done, h->out_buf[u], n * sizeof(float));
-    done += n;
-  }
-}
+/* harness_run() feeds cv_sig/sync_sig and keeps out_sig, uni_sig. */
+static const HarnessWire ins[]  = { { "rate", cv_sig },
+                                    { "sync", sync_sig },
+                                    { NULL, NULL } };
+static const HarnessWire outs[] = { { "out", out_sig },
+                                    { "uni", uni_sig },
+                                    { NULL, NULL } };
 
 static void
 clear_inputs(void)
@@ -74,7 +62,7 @@ test_rate_and_rate_cv(void)
 {
   clear_inputs();
   KindHarness* h = make(SINE, 2.0f, 1.0f, 0.0f);
-  render(h, LEN, 256);
+  harness_run(h, ins, outs, 0, LEN, 256);
   const double f = dsp_zero_cross_freq(out_sig, LEN, RATE);
   harness_free(h);
 
@@ -82,13 +70,14 @@ test_rate_and_rate_cv(void)
     cv_sig[i] = 1.5f;
   }
   h = make(TRIANGLE, 2.0f, 1.0f, 0.0f);
-  render(h, LEN, 256);
+  harness_run(h, ins, outs, 0, LEN, 256);
   const double f_cv = dsp_zero_cross_freq(out_sig, LEN, RATE);
   harness_free(h);
 
   clear_inputs();
   h = make(SQUARE, 0.01f, 1.0f, 0.0f);
-  render(h, LEN, 256); /* ten seconds of a 100 s cycle: still high */
+  harness_run(h, ins, outs, 0, LEN,
+              256); /* ten seconds of a 100 s cycle: still high */
   float slow_min = 1.0f;
   for (size_t i = 0; i < LEN; ++i) {
     slow_min = fminf(slow_min, out_sig[i]);
@@ -116,7 +105,7 @@ test_shapes_at_known_phases(void)
   clear_inputs();
   for (int shape = SINE; shape <= SQUARE; ++shape) {
     KindHarness* h = make(shape, EXACT_HZ, 1.0f, 0.0f);
-    render(h, 10 * PERIOD, 64);
+    harness_run(h, ins, outs, 0, 10 * PERIOD, 64);
     for (int q = 0; q < 4; ++q) {
       for (int cycle = 0; cycle < 10; cycle += 3) {
         const size_t i = (size_t)cycle * PERIOD + (size_t)q * PERIOD / 4;
@@ -143,7 +132,7 @@ test_depth_and_unipolar(void)
 {
   clear_inputs();
   KindHarness* h = make(TRIANGLE, EXACT_HZ, 0.5f, 0.0f);
-  render(h, 9600, 256);
+  harness_run(h, ins, outs, 0, 9600, 256);
   double err = 0.0;
   float  lo  = 1.0f;
   float  hi  = -1.0f;
@@ -164,7 +153,7 @@ test_depth_and_unipolar(void)
   /* a depth change glides over ~5 ms instead of stepping */
   harness_set(h, "depth", 1.0f);
   harness_set(h, "shape", (float)SQUARE);
-  render(h, 4800, 256);
+  harness_run(h, ins, outs, 0, 4800, 256);
   CHECK(fabsf(out_sig[0]) > 0.5f && fabsf(out_sig[0]) < 0.51f);
   CHECK_NEAR(fabsf(out_sig[239]), 1.0 - 0.5 * exp(-240.0 / (0.005 * RATE)),
              1e-3);
@@ -183,7 +172,7 @@ test_sync_resets_on_the_edge_sample(void)
     sync_sig[i] = 1.0f; /* a one-sample trigger */
   }
   KindHarness* h = make(SAW, 3.0f, 1.0f, 0.25f);
-  render(h, 9600, 64);
+  harness_run(h, ins, outs, 0, 9600, 64);
   CHECK_NEAR(out_sig[0], -0.5, 1e-6); /* starts at the phase param */
   CHECK(out_sig[999] > -0.4f);        /* ran on from there */
   CHECK_NEAR(out_sig[1000], -0.5, 1e-6);
@@ -199,11 +188,11 @@ test_phase_param_offsets(void)
   static float a[9600];
   clear_inputs();
   KindHarness* h = make(SINE, 5.0f, 1.0f, 0.0f);
-  render(h, 9600, 256);
+  harness_run(h, ins, outs, 0, 9600, 256);
   memcpy(a, out_sig, sizeof(a));
   harness_free(h);
   h = make(SINE, 5.0f, 1.0f, 0.25f);
-  render(h, 9600, 256);
+  harness_run(h, ins, outs, 0, 9600, 256);
   double err = 0.0;
   for (size_t i = 0; i < 9600; ++i) {
     const double t = 5.0 * (double)i / RATE;
@@ -214,7 +203,7 @@ test_phase_param_offsets(void)
 
   /* turning the knob while running shifts the phase by the difference */
   harness_set(h, "phase", 0.75f);
-  render(h, 1, 1);
+  harness_run(h, ins, outs, 0, 1, 1);
   const double t = 5.0 * 9600.0 / RATE + 0.75;
   CHECK_NEAR(out_sig[0], sin(2.0 * M_PI * t), 1e-5);
   harness_free(h);
@@ -225,7 +214,7 @@ test_random_steps_once_per_cycle(void)
 {
   clear_inputs();
   KindHarness* h = make(RANDOM, EXACT_HZ, 1.0f, 0.0f);
-  render(h, LEN, 256);
+  harness_run(h, ins, outs, 0, LEN, 256);
   const size_t cycles         = LEN / PERIOD;
   int          changes_inside = 0;
   size_t       steps          = 0;
@@ -256,13 +245,13 @@ test_random_steps_once_per_cycle(void)
   static float first[LEN];
   memcpy(first, out_sig, sizeof(first));
   KindHarness* same = make(RANDOM, EXACT_HZ, 1.0f, 0.0f);
-  render(same, LEN, 17);
+  harness_run(same, ins, outs, 0, LEN, 17);
   CHECK(!memcmp(first, out_sig, sizeof(first)));
   KindHarness* other = make(RANDOM, EXACT_HZ, 1.0f, 0.0f);
   other->node.voice  = 3;
   memset(other->state, 0, ch_kind_lfo.state_size);
   ch_kind_lfo.init(&other->node);
-  render(other, LEN, 256);
+  harness_run(other, ins, outs, 0, LEN, 256);
   CHECK(memcmp(first, out_sig, sizeof(first)) != 0);
   harness_free(h);
   harness_free(same);
@@ -282,7 +271,7 @@ test_wild_rate_cv_stays_finite(void)
   int finite = 1;
   for (int shape = SINE; shape <= RANDOM; ++shape) {
     KindHarness* h = make(shape, 50.0f, 1.0f, 0.5f);
-    render(h, LEN / 10, 256);
+    harness_run(h, ins, outs, 0, LEN / 10, 256);
     for (size_t i = 0; i < LEN / 10; ++i) {
       finite &= isfinite(out_sig[i]) && fabsf(out_sig[i]) <= 1.0f;
       finite &=
@@ -297,7 +286,7 @@ test_wild_rate_cv_stays_finite(void)
     cv_sig[i] = 1000.0f;
   }
   KindHarness* h = make(SQUARE, 50.0f, 1.0f, 0.0f);
-  render(h, 4800, 256);
+  harness_run(h, ins, outs, 0, 4800, 256);
   CHECK(count_rising(out_sig, 4800, 0.0f) == 1199);
   harness_free(h);
 }
@@ -315,7 +304,7 @@ test_same_output_for_any_block_size(void)
     }
     for (size_t b = 0; b < CH_COUNT(blocks); ++b) {
       KindHarness* h = make(shape, 7.0f, 0.8f, 0.3f);
-      render(h, LEN / 4, blocks[b]);
+      harness_run(h, ins, outs, 0, LEN / 4, blocks[b]);
       if (b == 0) {
         memcpy(first_out, out_sig, sizeof(first_out));
         memcpy(first_uni, uni_sig, sizeof(first_uni));

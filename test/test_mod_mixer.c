@@ -29,8 +29,7 @@ make(const float g1,
   harness_set(h, "gain3", g3);
   harness_set(h, "gain4", g4);
   harness_set(h, "level", level);
-  memset(h->state, 0, ch_kind_mixer.state_size);
-  ch_kind_mixer.init(&h->node);
+  harness_restart(h);
   return h;
 }
 
