@@ -354,7 +354,10 @@ run_cycle(Host* const host, const uint32_t n)
 static bool
 instance_start(Host* const host, const uint32_t block, const char* const path)
 {
-  const ChHostSettings settings = { RATE, block, block, NOTIFY_SIZE, false };
+  const ChHostSettings settings = { .rate          = RATE,
+                                    .max_block     = block,
+                                    .nominal_block = block,
+                                    .sequence_size = NOTIFY_SIZE };
   if (!ch_host_instantiate(&host->lv2, &settings)) {
     return false;
   }

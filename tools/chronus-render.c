@@ -1393,8 +1393,10 @@ start(Host* const host)
     return false;
   }
   control_clear(host);
-  const ChHostSettings settings = { opt->rate, opt->block, 0, NOTIFY_SIZE,
-                                    true };
+  const ChHostSettings settings = { .rate           = opt->rate,
+                                    .max_block      = opt->block,
+                                    .sequence_size  = NOTIFY_SIZE,
+                                    .check_features = true };
   if (!ch_host_instantiate(&host->lv2, &settings)) {
     return false;
   }

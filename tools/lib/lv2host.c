@@ -31,45 +31,68 @@ ch_tool_fail(const char* const prog, const char* const fmt, ...)
 
 /* URID map */
 
-static LV2_URID
-map_uri(LV2_URID_Map_Handle handle, const char* const uri)
+LV2_URID
+ch_urids_map(LV2_URID_Map_Handle handle, const char* const uri)
 {
   ChHostUrids* const map = (ChHostUrids*)handle;
+  pthread_mutex_lock(&map->lock);
   for (uint32_t i = 0; i < map->n; ++i) {
     if (!strcmp(map->uris[i], uri)) {
+      pthread_mutex_unlock(&map->lock);
       return i + 1u;
     }
   }
-  char** const uris = (char**)realloc(map->uris, (map->n + 1u) * sizeof(char*));
-  char* const  copy = (char*)malloc(strlen(uri) + 1u);
-  if (!uris || !copy) {
-    free(copy);
-    map->uris = uris ? uris : map->uris;
-    return 0; /* out of memory: LV2 says 0 is "no URID" */
+  LV2_URID id = 0; /* out of memory: LV2 says 0 is "no URID" */
+  if (map->n == map->cap) {
+    const uint32_t cap  = map->cap ? map->cap * 2u : 64u;
+    char** const   uris = (char**)realloc(map->uris, cap * sizeof(char*));
+    if (uris) {
+      map->uris = uris;
+      map->cap  = cap;
+    }
   }
-  strcpy(copy, uri);
-  map->uris         = uris;
-  map->uris[map->n] = copy;
-  return ++map->n;
+  char* const copy = map->n < map->cap ? strdup(uri) : NULL;
+  if (copy) {
+    map->uris[map->n] = copy;
+    id                = ++map->n;
+  }
+  pthread_mutex_unlock(&map->lock);
+  return id;
 }
 
-static const char*
-unmap_uri(LV2_URID_Unmap_Handle handle, const LV2_URID urid)
+const char*
+ch_urids_unmap(LV2_URID_Unmap_Handle handle, const LV2_URID urid)
 {
-  const ChHostUrids* const map = (const ChHostUrids*)handle;
-  return urid >= 1u && urid <= map->n ? map->uris[urid - 1u] : NULL;
+  ChHostUrids* const map = (ChHostUrids*)handle;
+  pthread_mutex_lock(&map->lock);
+  const char* const uri =
+    urid >= 1u && urid <= map->n ? map->uris[urid - 1u] : NULL;
+  pthread_mutex_unlock(&map->lock);
+  return uri;
+}
+
+void
+ch_urids_clear(ChHostUrids* const map)
+{
+  for (uint32_t i = 0; i < map->n; ++i) {
+    free(map->uris[i]);
+  }
+  free(map->uris);
+  map->uris = NULL;
+  map->n    = 0;
+  map->cap  = 0;
 }
 
 LV2_URID
 ch_host_map(ChHost* const host, const char* const uri)
 {
-  return map_uri(&host->urids, uri);
+  return host->map.map(host->map.handle, uri);
 }
 
 const char*
 ch_host_unmap(const ChHost* const host, const LV2_URID urid)
 {
-  return unmap_uri((LV2_URID_Unmap_Handle)&host->urids, urid);
+  return host->unmap.unmap(host->unmap.handle, urid);
 }
 
 /* Log: the type is compared by URI, so that the host maps no URIDs of its
@@ -150,9 +173,20 @@ void
 ch_host_init(ChHost* const host, const char* const prog)
 {
   memset(host, 0, sizeof(*host));
+  host->urids = (ChHostUrids)CH_HOST_URIDS_INIT;
   host->prog  = prog;
-  host->map   = (LV2_URID_Map){ &host->urids, map_uri };
-  host->unmap = (LV2_URID_Unmap){ &host->urids, unmap_uri };
+  host->map   = (LV2_URID_Map){ &host->urids, ch_urids_map };
+  host->unmap = (LV2_URID_Unmap){ &host->urids, ch_urids_unmap };
+}
+
+void
+ch_host_use_world(ChHost* const           host,
+                  LilvWorld* const        world,
+                  const LilvPlugin* const plugin)
+{
+  host->world      = world;
+  host->plugin     = plugin;
+  host->owns_world = false;
 }
 
 bool
@@ -162,6 +196,7 @@ ch_host_load(ChHost* const host, const char* const bundle, const char* hint)
   if (!world) {
     return false;
   }
+  host->owns_world = true;
   if (bundle) {
     char* const dir = realpath(bundle, NULL);
     if (!dir) {
@@ -259,19 +294,25 @@ ch_host_instantiate(ChHost* const host, const ChHostSettings* const settings)
                    sizeof(int32_t), atom_Int, &host->sequence_size);
   add_option(opt, 0, 0, 0, NULL); /* the end of the list */
 
-  host->schedule       = (LV2_Worker_Schedule){ host, schedule_work };
-  host->log            = (LV2_Log_Log){ host, printf_log, print_log };
-  LV2_Feature* const f = host->feature_list;
-  f[0]                 = (LV2_Feature){ LV2_URID__map, &host->map };
-  f[1]                 = (LV2_Feature){ LV2_URID__unmap, &host->unmap };
-  f[2]                 = (LV2_Feature){ LV2_WORKER__schedule, &host->schedule };
-  f[3]                 = (LV2_Feature){ LV2_LOG__log, &host->log };
-  f[4]                 = (LV2_Feature){ LV2_OPTIONS__options, host->options };
-  f[5] = (LV2_Feature){ LV2_BUF_SIZE__boundedBlockLength, NULL };
-  for (uint32_t i = 0; i < 6u; ++i) {
+  host->schedule = (LV2_Worker_Schedule){ host, schedule_work };
+  host->log      = (LV2_Log_Log){ host, printf_log, print_log };
+  const LV2_Worker_Schedule* const schedule =
+    settings->schedule ? settings->schedule : &host->schedule;
+  const LV2_Log_Log* const log = settings->log ? settings->log : &host->log;
+  LV2_Feature* const       f   = host->feature_list;
+  uint32_t                 n   = 0;
+  f[n++]                       = (LV2_Feature){ LV2_URID__map, &host->map };
+  f[n++]                       = (LV2_Feature){ LV2_URID__unmap, &host->unmap };
+  f[n++]                       = (LV2_Feature){ LV2_LOG__log, (void*)log };
+  f[n++] = (LV2_Feature){ LV2_OPTIONS__options, host->options };
+  f[n++] = (LV2_Feature){ LV2_BUF_SIZE__boundedBlockLength, NULL };
+  if (!settings->no_worker) {
+    f[n++] = (LV2_Feature){ LV2_WORKER__schedule, (void*)schedule };
+  }
+  for (uint32_t i = 0; i < n; ++i) {
     host->features[i] = &f[i];
   }
-  host->features[6] = NULL;
+  host->features[n] = NULL;
   if (settings->check_features && !check_features(host, host->features)) {
     return false;
   }
@@ -301,15 +342,12 @@ void
 ch_host_clear(ChHost* const host)
 {
   ch_host_drop_instance(host);
-  if (host->world) {
+  if (host->world && host->owns_world) {
     lilv_world_free(host->world);
-    host->world = NULL;
   }
-  for (uint32_t i = 0; i < host->urids.n; ++i) {
-    free(host->urids.uris[i]);
-  }
-  free(host->urids.uris);
-  host->urids = (ChHostUrids){ NULL, 0 };
+  host->world  = NULL;
+  host->plugin = NULL;
+  ch_urids_clear(&host->urids);
 }
 
 /* Atom sequences */

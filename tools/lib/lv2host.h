@@ -1,4 +1,5 @@
-/* lv2host: lilv/LV2 hosting shared by the offline tools (render, bench). */
+/* lv2host: the lilv/LV2 hosting that the tools (render, bench) and the
+   plugin tests (test/host.c) share. */
 #ifndef CH_TOOLS_LV2HOST_H
 #define CH_TOOLS_LV2HOST_H
 
@@ -9,21 +10,38 @@
 #include <lv2/urid/urid.h>
 #include <lv2/worker/worker.h>
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-/* URID map: a plain list, fine for the few dozen URIs one instance uses */
+/* URID map: a list, fine for the few dozen URIs a process uses; its lock
+   makes it safe from any thread (a plugin may map on its worker). */
 typedef struct {
-  char**   uris;
-  uint32_t n;
+  char**          uris;
+  uint32_t        n;
+  uint32_t        cap;
+  pthread_mutex_t lock;
 } ChHostUrids;
+
+#define CH_HOST_URIDS_INIT                                                     \
+  {                                                                            \
+    NULL, 0, 0, PTHREAD_MUTEX_INITIALIZER                                      \
+  }
+
+/* LV2_URID_Map's map and LV2_URID_Unmap's unmap over a ChHostUrids. */
+LV2_URID    ch_urids_map(LV2_URID_Map_Handle urids, const char* uri);
+const char* ch_urids_unmap(LV2_URID_Unmap_Handle urids, LV2_URID urid);
+
+/* Frees the URIs (the map is empty and usable again). */
+void ch_urids_clear(ChHostUrids* urids);
 
 /* One lilv world and at most one plugin instance.  Every function runs on
    the tool's one thread: the worker is synchronous (work and its responses
    run at once, inside schedule_work, like Ardour's export), so the plugin
-   calls back on the thread that called run() or instantiate.  Callers may
-   read the fields; only `verbose`, `typed_log` and `in_run` are theirs to
-   set. */
+   calls back on the thread that called run() or instantiate; a caller may
+   give its own worker and log (ChHostSettings), as the tests do.  Callers
+   may read the fields; only `verbose`, `typed_log`, `in_run` and the
+   map/unmap features (to share one URID table) are theirs to set. */
 typedef struct {
   const char*       prog;      /* prefix of messages on stderr */
   bool              verbose;   /* print log:Trace, and log:Error in run() */
@@ -35,6 +53,7 @@ typedef struct {
   LV2_URID          atom_Chunk; /* notify's type before run(), once mapped */
   LilvWorld*        world;
   const LilvPlugin* plugin;
+  bool              owns_world; /* ch_host_load() made it */
   LilvInstance*     instance;
   const LV2_Worker_Interface* worker;
   /* What the instance was given: plugins may keep these pointers */
@@ -55,17 +74,26 @@ typedef struct {
   uint32_t nominal_block; /* 0: not given */
   uint32_t sequence_size;
   bool check_features; /* fail first if the plugin needs more than we give */
+  bool no_worker;      /* offer no work:schedule at all */
+  const LV2_Worker_Schedule* schedule; /* NULL: the synchronous worker */
+  const LV2_Log_Log*         log;      /* NULL: ours, on stderr */
 } ChHostSettings;
 
 /* Sets up an empty host (map and unmap ready, nothing loaded). */
 void ch_host_init(ChHost* host, const char* prog);
 
-/* Maps a URI (0 when out of memory).  Not thread-safe: the tool's thread. */
+/* Maps a URI with the host's map feature (0 when out of memory). */
 LV2_URID
 ch_host_map(ChHost* host, const char* uri);
 
 /* The URI of a URID, or NULL. */
 const char* ch_host_unmap(const ChHost* host, LV2_URID urid);
+
+/* Uses `world` and `plugin`, which the caller keeps (ch_host_clear() leaves
+   them alone). */
+void ch_host_use_world(ChHost*           host,
+                       LilvWorld*        world,
+                       const LilvPlugin* plugin);
 
 /* Creates the world and finds the Chronus plugin in `bundle` (NULL: all of
    LV2_PATH); `hint` is appended when the bundle cannot be opened.  Prints
@@ -79,7 +107,8 @@ bool ch_host_instantiate(ChHost* host, const ChHostSettings* settings);
 /* Frees the instance, if any (deactivate it first if it is active). */
 void ch_host_drop_instance(ChHost* host);
 
-/* Frees the instance, the world and the URIDs, in any state of setup. */
+/* Frees the instance, the world (if it made it) and its own URIDs, in any
+   state of setup. */
 void ch_host_clear(ChHost* host);
 
 /* Prints "prog: " and the message, then a newline, on stderr. */
