@@ -166,16 +166,29 @@ def build(bld):
                   use=engine + ['M'],
                   install_path=None)
 
+    # tools/lib/*.c is the LV2 hosting that the tools, the plugin tests
+    # (test/host.c builds on it) and the UI test host share, built once.
+    lv2host = []
+    if glob('tools/lib/*.c'):
+        bld.objects(source=glob('tools/lib/*.c'),
+                    target='chronus_lv2host',
+                    idx=6,
+                    includes=includes('src', 'plugin', 'tools'),
+                    defines=defines,
+                    use=protocol + ['LILV', 'PTHREAD', 'M'])
+        lv2host = ['chronus_lv2host']
+
     # test/*.c other than test_*.c are helpers (e.g. rtcheck.c, the
     # allocator/syscall interposer) linked into every test program.
-    test_use = ui_logic + engine + protocol + ['M', 'SERD', 'SORD', 'LILV',
-                                               'PTHREAD', 'DL', 'EBUR128']
+    test_use = lv2host + ui_logic + engine + protocol + ['M', 'SERD', 'SORD',
+                                                         'LILV', 'PTHREAD',
+                                                         'DL', 'EBUR128']
     helpers = [n for n in glob('test/*.c') if not n.name.startswith('test_')]
     if helpers:
         bld.objects(source=helpers,
                     target='chronus_test_helpers',
                     idx=2,
-                    includes=includes('src', 'plugin', 'test'),
+                    includes=includes('src', 'plugin', 'test', 'tools'),
                     defines=defines,
                     use=test_use)
         test_use = ['chronus_test_helpers'] + test_use
@@ -187,7 +200,7 @@ def build(bld):
         bld.program(source=[src] + PLUGIN_SOURCES.get(name, []),
                     target='test/' + name,
                     idx=2,
-                    includes=includes('src', 'plugin', 'test', 'ui'),
+                    includes=includes('src', 'plugin', 'test', 'ui', 'tools'),
                     defines=defines,
                     use=test_use + ['LIBLO', 'LV2'],
                     install_path=None)
@@ -252,7 +265,7 @@ def build(bld):
                     idx=8,
                     includes=includes('src', 'plugin', 'ui', 'tools'),
                     defines=defines,
-                    use=['chronus_tool_lib'] + ui_logic + engine + protocol +
+                    use=lv2host + ui_logic + engine + protocol +
                         ['LILV', 'SERD', 'SORD', 'CAIRO', 'X11', 'XTST',
                          'LV2', 'M', 'DL', 'PTHREAD'],
                     install_path=None)
@@ -261,16 +274,7 @@ def build(bld):
                                     'PTHREAD', 'DL']
     if bld.env.LIB_SMF:
         tool_use.append('SMF')
-    # tools/lib/*.c is the hosting code the tools share, built once.
-    tool_lib = glob('tools/lib/*.c')
-    if tool_lib:
-        bld.objects(source=tool_lib,
-                    target='chronus_tool_lib',
-                    idx=6,
-                    includes=includes('src', 'plugin', 'tools'),
-                    defines=defines,
-                    use=tool_use)
-        tool_use = ['chronus_tool_lib'] + tool_use
+    tool_use = lv2host + tool_use
     for src in glob('tools/*.c'):
         if src.name == 'chronus-midi-send.c':
             continue

@@ -33,16 +33,17 @@ san=("-fsanitize=address,undefined" -fno-sanitize-recover=undefined
 cflags=(-std=c11 -O1 -g "${san[@]}" -Wall -Wextra
   -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DCH_FUZZ=1
   '-DCH_VERSION="fuzz"' "-DCH_BUNDLE_DIR=\"$out/lv2/chronus.lv2\""
-  "-DCH_SOURCE_DIR=\"$root\"" -Isrc -Iplugin -Itest
+  "-DCH_SOURCE_DIR=\"$root\"" -Isrc -Iplugin -Itest -Itools
   "${pkg_cflags[@]}")
 libs=("${pkg_libs[@]}" -lm -lpthread -ldl)
 
-# The engine, the plugin's code and the test helpers in one archive: each
-# target takes what it uses (rtcheck.c's interposer steps aside under ASan).
+# The engine, the plugin's code, the LV2 host library and the test helpers
+# in one archive: each target takes what it uses (rtcheck.c's interposer
+# steps aside under ASan).
 mkdir -p "$out/obj"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-lib_src=(src/*.c src/modules/*.c plugin/*.c)
+lib_src=(src/*.c src/modules/*.c plugin/*.c tools/lib/*.c)
 for h in test/*.c; do
   case $(basename "$h") in test_*.c) ;; *) lib_src+=("$h") ;; esac
 done

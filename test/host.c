@@ -2,6 +2,7 @@
    a timeline of control events, audio capture and notify parsing. */
 #include "host.h"
 
+#include "lib/lv2host.h"
 #include "protocol.h"
 #include "rtcheck.h"
 
@@ -43,51 +44,17 @@
 #define DEFAULT_CAPTURE (20u * 48000u)
 #define N_MACROS        8u
 
-/* URID map: one table for the whole process, guarded by a mutex. */
+/* URID map: one table for the whole process (lv2host's, which is safe
+   from any thread), so that hosts and saved states share URIDs. */
 
-static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
-static char**          map_uris;
-static uint32_t        map_n;
-static uint32_t        map_cap;
-
-static LV2_URID
-map_uri(LV2_URID_Map_Handle handle, const char* uri)
-{
-  (void)handle;
-  pthread_mutex_lock(&map_lock);
-  for (uint32_t i = 0; i < map_n; ++i) {
-    if (!strcmp(map_uris[i], uri)) {
-      pthread_mutex_unlock(&map_lock);
-      return i + 1u;
-    }
-  }
-  if (map_n == map_cap) {
-    map_cap  = map_cap ? map_cap * 2u : 256u;
-    map_uris = (char**)realloc(map_uris, map_cap * sizeof(char*));
-  }
-  map_uris[map_n]   = strdup(uri);
-  const LV2_URID id = ++map_n;
-  pthread_mutex_unlock(&map_lock);
-  return id;
-}
-
-static const char*
-unmap_uri(LV2_URID_Unmap_Handle handle, LV2_URID urid)
-{
-  (void)handle;
-  pthread_mutex_lock(&map_lock);
-  const char* const uri = urid && urid <= map_n ? map_uris[urid - 1u] : NULL;
-  pthread_mutex_unlock(&map_lock);
-  return uri;
-}
-
-static LV2_URID_Map   map_feature   = { NULL, map_uri };
-static LV2_URID_Unmap unmap_feature = { NULL, unmap_uri };
+static ChHostUrids    urids         = CH_HOST_URIDS_INIT;
+static LV2_URID_Map   map_feature   = { &urids, ch_urids_map };
+static LV2_URID_Unmap unmap_feature = { &urids, ch_urids_unmap };
 
 LV2_URID
 host_map(const char* uri)
 {
-  return map_uri(NULL, uri);
+  return ch_urids_map(&urids, uri);
 }
 
 /* The world, loaded once. */
@@ -225,22 +192,14 @@ typedef struct {
 } Pending;
 
 struct HostImpl {
-  HostWorkerMode              mode;
-  ChUris                      uris;
-  LilvInstance*               instance;
-  const LV2_Worker_Interface* iface;
+  HostWorkerMode mode;
+  ChUris         uris;
+  ChHost         lv2; /* the instance, its features and options */
 
-  /* Features */
+  /* Our worker and log, which lv2 offers the plugin */
   LV2_Log_Log         log;
   char                last_log[1024]; /* the plugin's last log message */
   LV2_Worker_Schedule schedule;
-  LV2_Options_Option  options[5];
-  float               opt_rate;
-  int32_t             opt_min_block;
-  int32_t             opt_max_block;
-  int32_t             opt_seq_size;
-  LV2_Feature         f_map, f_unmap, f_log, f_options, f_bounded, f_schedule;
-  const LV2_Feature*  features[8];
 
   /* Ports */
   uint32_t p_control, p_notify, p_out_l, p_out_r, p_gain, p_program, p_limiter,
@@ -312,7 +271,7 @@ static int
 log_vprintf(LV2_Log_Handle handle, LV2_URID type, const char* fmt, va_list ap)
 {
   Host* const       host = (Host*)handle;
-  const char* const t    = unmap_uri(NULL, type);
+  const char* const t    = ch_urids_unmap(&urids, type);
   const char* const h    = t && strchr(t, '#') ? strchr(t, '#') + 1 : "log";
   va_list           copy;
   va_copy(copy, ap);
@@ -376,8 +335,8 @@ static LV2_Worker_Status
 respond_sync(LV2_Worker_Respond_Handle handle, uint32_t size, const void* data)
 {
   Host* const h = (Host*)handle;
-  return h->iface->work_response(lilv_instance_get_handle(h->instance), size,
-                                 data);
+  return h->lv2.worker->work_response(lilv_instance_get_handle(h->lv2.instance),
+                                      size, data);
 }
 
 static void*
@@ -394,8 +353,9 @@ worker_main(void* arg)
     if (h->mode == HOST_WORKER_SLOW) {
       sleep_ns(SLOW_DELAY_NS);
     }
-    h->iface->work(lilv_instance_get_handle(h->instance), respond_threaded, h,
-                   n < WORK_MAX_MSG ? n : WORK_MAX_MSG, h->work_msg);
+    h->lv2.worker->work(lilv_instance_get_handle(h->lv2.instance),
+                        respond_threaded, h,
+                        n < WORK_MAX_MSG ? n : WORK_MAX_MSG, h->work_msg);
     note_work_done(h);
     atomic_store(&h->busy, false);
   }
@@ -413,8 +373,8 @@ schedule_work(LV2_Worker_Schedule_Handle handle,
       rt_collect(h);
     }
     rtcheck_pause(); /* run() is real-time; this host's work is not */
-    const LV2_Worker_Status st = h->iface->work(
-      lilv_instance_get_handle(h->instance), respond_sync, h, size, data);
+    const LV2_Worker_Status st = h->lv2.worker->work(
+      lilv_instance_get_handle(h->lv2.instance), respond_sync, h, size, data);
     rtcheck_resume();
     note_work_done(h);
     if (h->rt_watching) {
@@ -464,45 +424,16 @@ host_new_with(const HostOptions* o)
   h->rtcheck    = o->rtcheck;
   ch_uris_map(&h->uris, &map_feature);
 
-  /* Features */
-  h->log.handle                       = h;
-  h->log.printf                       = log_printf;
-  h->log.vprintf                      = log_vprintf;
-  h->schedule.handle                  = h;
-  h->schedule.schedule_work           = schedule_work;
-  h->opt_rate                         = (float)HOST_RATE;
-  h->opt_min_block                    = 1;
-  h->opt_max_block                    = (int32_t)HOST_MAX_BLOCK;
-  h->opt_seq_size                     = (int32_t)CONTROL_SIZE;
-  const LV2_URID           atom_Int   = h->uris.atom_Int;
-  const LV2_Options_Option options[5] = {
-    { LV2_OPTIONS_INSTANCE, 0, host_map(LV2_PARAMETERS__sampleRate),
-      sizeof(float), h->uris.atom_Float, &h->opt_rate },
-    { LV2_OPTIONS_INSTANCE, 0, host_map(LV2_BUF_SIZE__minBlockLength),
-      sizeof(int32_t), atom_Int, &h->opt_min_block },
-    { LV2_OPTIONS_INSTANCE, 0, host_map(LV2_BUF_SIZE__maxBlockLength),
-      sizeof(int32_t), atom_Int, &h->opt_max_block },
-    { LV2_OPTIONS_INSTANCE, 0, host_map(LV2_BUF_SIZE__sequenceSize),
-      sizeof(int32_t), atom_Int, &h->opt_seq_size },
-    { LV2_OPTIONS_INSTANCE, 0, 0, 0, 0, NULL },
-  };
-  memcpy(h->options, options, sizeof(options));
-  h->f_map          = (LV2_Feature){ LV2_URID__map, &map_feature };
-  h->f_unmap        = (LV2_Feature){ LV2_URID__unmap, &unmap_feature };
-  h->f_log          = (LV2_Feature){ LV2_LOG__log, &h->log };
-  h->f_options      = (LV2_Feature){ LV2_OPTIONS__options, h->options };
-  h->f_bounded      = (LV2_Feature){ LV2_BUF_SIZE__boundedBlockLength, NULL };
-  h->f_schedule     = (LV2_Feature){ LV2_WORKER__schedule, &h->schedule };
-  size_t nf         = 0;
-  h->features[nf++] = &h->f_map;
-  h->features[nf++] = &h->f_unmap;
-  h->features[nf++] = &h->f_log;
-  h->features[nf++] = &h->f_options;
-  h->features[nf++] = &h->f_bounded;
-  if (h->mode != HOST_WORKER_NONE) {
-    h->features[nf++] = &h->f_schedule;
-  }
-  h->features[nf] = NULL;
+  /* Features: lv2host's, with our URID table, worker and log */
+  ch_host_init(&h->lv2, "host");
+  h->lv2.map   = map_feature;
+  h->lv2.unmap = unmap_feature;
+  ch_host_use_world(&h->lv2, host_world(), host_plugin());
+  h->log.handle             = h;
+  h->log.printf             = log_printf;
+  h->log.vprintf            = log_vprintf;
+  h->schedule.handle        = h;
+  h->schedule.schedule_work = schedule_work;
 
   /* Buffers */
   h->cap_size    = o->capture_frames ? o->capture_frames : DEFAULT_CAPTURE;
@@ -531,15 +462,15 @@ host_new_with(const HostOptions* o)
   atomic_init(&h->work_done, 0u);
 
   /* Ports, found by symbol so that the TTL is checked too */
-  bool ok      = true;
-  h->p_control = port_index("control", &ok);
-  h->p_notify  = port_index("notify", &ok);
-  h->p_out_l   = port_index("out_l", &ok);
-  h->p_out_r   = port_index("out_r", &ok);
-  h->p_gain    = port_index("gain", &ok);
-  h->p_program = port_index("program", &ok);
-  h->p_limiter = port_index("limiter", &ok);
-  h->limiter   = 1.0f; /* the port's default */
+  bool ok       = true;
+  h->p_control  = port_index("control", &ok);
+  h->p_notify   = port_index("notify", &ok);
+  h->p_out_l    = port_index("out_l", &ok);
+  h->p_out_r    = port_index("out_r", &ok);
+  h->p_gain     = port_index("gain", &ok);
+  h->p_program  = port_index("program", &ok);
+  h->p_limiter  = port_index("limiter", &ok);
+  h->limiter    = 1.0f; /* the port's default */
   h->p_osc_port = port_index("osc_port", &ok);
   for (unsigned i = 0; i < N_MACROS; ++i) {
     char symbol[16];
@@ -547,33 +478,36 @@ host_new_with(const HostOptions* o)
     h->p_macro[i] = port_index(symbol, &ok);
   }
 
-  h->instance =
-    ok ? lilv_plugin_instantiate(host_plugin(), HOST_RATE, h->features) : NULL;
-  if (!h->instance) {
-    fprintf(stderr, "host: cannot instantiate %s\n", PLUGIN_URI);
+  const ChHostSettings settings = {
+    .rate          = (uint32_t)HOST_RATE,
+    .max_block     = HOST_MAX_BLOCK,
+    .sequence_size = CONTROL_SIZE,
+    .no_worker     = h->mode == HOST_WORKER_NONE,
+    .schedule      = &h->schedule,
+    .log           = &h->log,
+  };
+  if (!ok || !ch_host_instantiate(&h->lv2, &settings)) {
     host_free(h);
     return NULL;
   }
-  h->iface = (const LV2_Worker_Interface*)lilv_instance_get_extension_data(
-    h->instance, LV2_WORKER__interface);
-  if (h->mode != HOST_WORKER_NONE && !h->iface) {
+  if (h->mode != HOST_WORKER_NONE && !h->lv2.worker) {
     fprintf(stderr, "host: the plugin has no worker interface\n");
     host_free(h);
     return NULL;
   }
 
-  lilv_instance_connect_port(h->instance, h->p_control, h->control);
-  lilv_instance_connect_port(h->instance, h->p_notify, h->notify);
-  lilv_instance_connect_port(h->instance, h->p_gain, &h->gain);
-  lilv_instance_connect_port(h->instance, h->p_program, &h->program);
-  lilv_instance_connect_port(h->instance, h->p_limiter, &h->limiter);
-  lilv_instance_connect_port(h->instance, h->p_osc_port, &h->osc_port);
+  lilv_instance_connect_port(h->lv2.instance, h->p_control, h->control);
+  lilv_instance_connect_port(h->lv2.instance, h->p_notify, h->notify);
+  lilv_instance_connect_port(h->lv2.instance, h->p_gain, &h->gain);
+  lilv_instance_connect_port(h->lv2.instance, h->p_program, &h->program);
+  lilv_instance_connect_port(h->lv2.instance, h->p_limiter, &h->limiter);
+  lilv_instance_connect_port(h->lv2.instance, h->p_osc_port, &h->osc_port);
   for (unsigned i = 0; i < N_MACROS; ++i) {
-    lilv_instance_connect_port(h->instance, h->p_macro[i], &h->macro[i]);
+    lilv_instance_connect_port(h->lv2.instance, h->p_macro[i], &h->macro[i]);
   }
-  lilv_instance_connect_port(h->instance, h->p_out_l, h->scratch_l);
-  lilv_instance_connect_port(h->instance, h->p_out_r, h->scratch_r);
-  lilv_instance_activate(h->instance);
+  lilv_instance_connect_port(h->lv2.instance, h->p_out_l, h->scratch_l);
+  lilv_instance_connect_port(h->lv2.instance, h->p_out_r, h->scratch_r);
+  lilv_instance_activate(h->lv2.instance);
 
   if (h->mode == HOST_WORKER_THREADED || h->mode == HOST_WORKER_SLOW) {
     h->thread_started = !pthread_create(&h->thread, NULL, worker_main, h);
@@ -592,10 +526,10 @@ host_free(Host* h)
     atomic_store(&h->stop, true);
     pthread_join(h->thread, NULL);
   }
-  if (h->instance) {
-    lilv_instance_deactivate(h->instance);
-    lilv_instance_free(h->instance);
+  if (h->lv2.instance) {
+    lilv_instance_deactivate(h->lv2.instance);
   }
+  ch_host_clear(&h->lv2);
   host_clear_answers(h);
   free(h->answers);
   free(h->patch_text);
@@ -1131,27 +1065,27 @@ host_run(Host* h, uint32_t n)
     h->captured + n <= h->cap_size ? h->cap_l + h->captured : h->scratch_l;
   float* const right =
     h->captured + n <= h->cap_size ? h->cap_r + h->captured : h->scratch_r;
-  lilv_instance_connect_port(h->instance, h->p_out_l, left);
-  lilv_instance_connect_port(h->instance, h->p_out_r, right);
+  lilv_instance_connect_port(h->lv2.instance, h->p_out_l, left);
+  lilv_instance_connect_port(h->lv2.instance, h->p_out_r, right);
 
-  const LV2_Handle handle = lilv_instance_get_handle(h->instance);
+  const LV2_Handle handle = lilv_instance_get_handle(h->lv2.instance);
   atomic_fetch_add(&h->cycles_started, 1u);
   if (h->rtcheck) {
     h->rt_watching = true;
     rtcheck_begin();
   }
-  lilv_instance_run(h->instance, n);
-  if (h->iface && h->mode != HOST_WORKER_SYNC) {
+  lilv_instance_run(h->lv2.instance, n);
+  if (h->lv2.worker && h->mode != HOST_WORKER_SYNC) {
     int64_t size;
     while ((size = ring_peek_size(&h->reply_ring)) >= 0) {
       const uint32_t got =
         ring_read(&h->reply_ring, h->reply_msg, WORK_MAX_MSG);
-      h->iface->work_response(handle, got < WORK_MAX_MSG ? got : WORK_MAX_MSG,
-                              h->reply_msg);
+      h->lv2.worker->work_response(
+        handle, got < WORK_MAX_MSG ? got : WORK_MAX_MSG, h->reply_msg);
     }
   }
-  if (h->iface && h->iface->end_run) {
-    h->iface->end_run(handle);
+  if (h->lv2.worker && h->lv2.worker->end_run) {
+    h->lv2.worker->end_run(handle);
   }
   if (h->rtcheck) {
     rt_collect(h);
@@ -1444,22 +1378,24 @@ host_state_save(Host* h)
 {
   host_wait_idle(h);
   return lilv_state_new_from_instance(
-    host_plugin(), h->instance, &map_feature, NULL, NULL, NULL, NULL,
-    get_port_value, h, LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE, h->features);
+    host_plugin(), h->lv2.instance, &map_feature, NULL, NULL, NULL, NULL,
+    get_port_value, h, LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE,
+    h->lv2.features);
 }
 
 int
 host_state_restore(Host* h, const LilvState* state)
 {
   host_wait_idle(h);
-  lilv_state_restore(state, h->instance, set_port_value, h, 0, h->features);
+  lilv_state_restore(state, h->lv2.instance, set_port_value, h, 0,
+                     h->lv2.features);
   return 0;
 }
 
 void
 host_state_restore_from_thread(Host* h, const LilvState* state)
 {
-  lilv_state_restore(state, h->instance, NULL, NULL, 0, h->features);
+  lilv_state_restore(state, h->lv2.instance, NULL, NULL, 0, h->lv2.features);
 }
 
 const char*

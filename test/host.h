@@ -1,6 +1,7 @@
-/* A small lilv host for plugin tests: instantiates urn:chronus:synth with
-   the usual features, feeds it MIDI and Chronus messages at chosen frames,
-   records its audio and parses its answers, with a choice of worker. */
+/* A small lilv host for plugin tests, on the LV2 host library the tools
+   use (tools/lib/lv2host.h): instantiates urn:chronus:synth, feeds it MIDI
+   and Chronus messages at chosen frames, records its audio and parses its
+   answers, with a choice of worker. */
 #ifndef CH_TEST_HOST_H
 #define CH_TEST_HOST_H
 

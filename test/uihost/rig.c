@@ -185,8 +185,10 @@ static bool
 open_plugin(Rig* const rig, const char* const bundle)
 {
   ch_host_init(&rig->host, "ui-host");
-  const ChHostSettings settings = { 48000, RIG_BLOCK, RIG_BLOCK, RIG_SEQ_SIZE,
-                                    false };
+  const ChHostSettings settings = { .rate          = 48000,
+                                    .max_block     = RIG_BLOCK,
+                                    .nominal_block = RIG_BLOCK,
+                                    .sequence_size = RIG_SEQ_SIZE };
   if (!ch_host_load(&rig->host, bundle, NULL) ||
       !ch_host_instantiate(&rig->host, &settings)) {
     return false;
