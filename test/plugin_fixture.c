@@ -27,6 +27,20 @@ const char* const patch_custom =
            "[] ch:from \"e:out\" ; ch:to \"a:cv\" .\n"
            "[] ch:from \"a:out\" ; ch:to \"main:mono\" .\n";
 
+bool
+open_pair(Host** a, Host** b)
+{
+  *a = host_new(HOST_WORKER_THREADED);
+  *b = host_new(HOST_WORKER_THREADED);
+  CHECK(*a && *b);
+  if (!*a || !*b) {
+    host_free(*a);
+    host_free(*b);
+    return false;
+  }
+  return true;
+}
+
 void
 nap_us(long us)
 {

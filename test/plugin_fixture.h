@@ -35,6 +35,10 @@ extern const char* const patch_y;
 /** A played square voice whose modules share no name with the default. */
 extern const char* const patch_custom;
 
+/** Two hosts with threaded workers in `*a` and `*b`; false (checked, and
+    nothing left open) if either cannot start. */
+bool open_pair(Host** a, Host** b);
+
 /** Sleep `us` microseconds (lets a worker thread get on). */
 void nap_us(long us);
 

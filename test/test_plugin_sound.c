@@ -43,12 +43,9 @@ test_plays_c4(void)
 static void
 test_edit_commit_changes_sound(void)
 {
-  Host* a = host_new(HOST_WORKER_THREADED);
-  Host* b = host_new(HOST_WORKER_THREADED);
-  CHECK(a && b);
-  if (!a || !b) {
-    host_free(a);
-    host_free(b);
+  Host* a = NULL;
+  Host* b = NULL;
+  if (!open_pair(&a, &b)) {
     return;
   }
   /* A plain commit first, to know the generation. */
@@ -112,12 +109,9 @@ test_edit_commit_changes_sound(void)
 static void
 test_swap_lands_at_cycle_start(void)
 {
-  Host* a = host_new(HOST_WORKER_THREADED);
-  Host* b = host_new(HOST_WORKER_THREADED);
-  CHECK(a && b);
-  if (!a || !b) {
-    host_free(a);
-    host_free(b);
+  Host* a = NULL;
+  Host* b = NULL;
+  if (!open_pair(&a, &b)) {
     return;
   }
   /* The output level of the bank's first patch, pinned for the sums. */
@@ -168,12 +162,9 @@ test_swap_lands_at_cycle_start(void)
 static void
 test_abort_and_rejections_keep_sound(void)
 {
-  Host* a = host_new(HOST_WORKER_THREADED);
-  Host* b = host_new(HOST_WORKER_THREADED);
-  CHECK(a && b);
-  if (!a || !b) {
-    host_free(a);
-    host_free(b);
+  Host* a = NULL;
+  Host* b = NULL;
+  if (!open_pair(&a, &b)) {
     return;
   }
   host_note_on(a, 0, 57, 90);
@@ -289,12 +280,9 @@ test_rejected_commit_keeps_standby(void)
 static void
 check_set_at(const char* module, const char* param, float value, uint32_t frame)
 {
-  Host* a = host_new(HOST_WORKER_THREADED);
-  Host* b = host_new(HOST_WORKER_THREADED);
-  CHECK(a && b);
-  if (!a || !b) {
-    host_free(a);
-    host_free(b);
+  Host* a = NULL;
+  Host* b = NULL;
+  if (!open_pair(&a, &b)) {
     return;
   }
   host_note_on(a, 0, 60, 100);
@@ -501,12 +489,9 @@ test_set_right_after_commit(void)
 static void
 test_gain_port(void)
 {
-  Host* a = host_new(HOST_WORKER_THREADED);
-  Host* b = host_new(HOST_WORKER_THREADED);
-  CHECK(a && b);
-  if (!a || !b) {
-    host_free(a);
-    host_free(b);
+  Host* a = NULL;
+  Host* b = NULL;
+  if (!open_pair(&a, &b)) {
     return;
   }
   host_note_on(a, 0, 60, 100);
