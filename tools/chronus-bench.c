@@ -181,13 +181,8 @@ typedef struct {
 typedef struct {
   ChHost             lv2;
   ChUris             uris;
-  uint32_t           n_ports;
-  float*             defaults;
+  ChHostPorts        ports;
   float*             port_values;
-  bool*              is_control;
-  uint32_t           port_control;
-  uint32_t           port_notify;
-  uint32_t           port_out[2];
   uint8_t*           control;
   LV2_Atom_Sequence* notify;
   float*             out[2];
@@ -209,56 +204,18 @@ host_load(Host* const host, const char* const bundle_dir)
     return false;
   }
 
-  /* Ports: which is which, and the control defaults */
-  LilvWorld* const        world  = host->lv2.world;
-  const LilvPlugin* const plugin = host->lv2.plugin;
-  host->n_ports                  = lilv_plugin_get_num_ports(plugin);
-  host->defaults                 = (float*)calloc(host->n_ports, sizeof(float));
-  host->port_values              = (float*)calloc(host->n_ports, sizeof(float));
-  host->is_control               = (bool*)calloc(host->n_ports, sizeof(bool));
-  host->control                  = (uint8_t*)calloc(1, CONTROL_SIZE);
-  host->notify                   = (LV2_Atom_Sequence*)calloc(1, NOTIFY_SIZE);
-  host->out[0] = (float*)calloc(CH_MAX_BLOCK * 4u, sizeof(float));
-  host->out[1] = (float*)calloc(CH_MAX_BLOCK * 4u, sizeof(float));
-  host->dummy  = (float*)calloc(CH_MAX_BLOCK * 4u, sizeof(float));
-  if (!host->defaults || !host->port_values || !host->is_control ||
-      !host->control || !host->notify || !host->out[0] || !host->out[1] ||
-      !host->dummy) {
-    fail("out of memory");
+  if (!ch_host_find_ports(&host->lv2, &host->ports)) {
     return false;
   }
-  lilv_plugin_get_port_ranges_float(plugin, NULL, NULL, host->defaults);
-  LilvNode* const input   = lilv_new_uri(world, LV2_CORE__InputPort);
-  LilvNode* const audio   = lilv_new_uri(world, LV2_CORE__AudioPort);
-  LilvNode* const control = lilv_new_uri(world, LV2_CORE__ControlPort);
-  LilvNode* const atom    = lilv_new_uri(world, LV2_ATOM__AtomPort);
-  host->port_control      = UINT32_MAX;
-  host->port_notify       = UINT32_MAX;
-  host->port_out[0] = host->port_out[1] = UINT32_MAX;
-  for (uint32_t i = 0; i < host->n_ports; ++i) {
-    const LilvPort* const port = lilv_plugin_get_port_by_index(plugin, i);
-    const bool            in   = lilv_port_is_a(plugin, port, input);
-    if (lilv_port_is_a(plugin, port, control)) {
-      host->is_control[i] = true;
-      host->defaults[i]   = isnan(host->defaults[i]) ? 0.0f : host->defaults[i];
-    } else if (lilv_port_is_a(plugin, port, atom)) {
-      uint32_t* const which = in ? &host->port_control : &host->port_notify;
-      *which                = *which == UINT32_MAX ? i : *which;
-    } else if (lilv_port_is_a(plugin, port, audio) && !in) {
-      uint32_t* const which = host->port_out[0] == UINT32_MAX
-                                ? &host->port_out[0]
-                                : &host->port_out[1];
-      *which                = *which == UINT32_MAX ? i : *which;
-    }
-  }
-  lilv_node_free(input);
-  lilv_node_free(audio);
-  lilv_node_free(control);
-  lilv_node_free(atom);
-  if (host->port_control == UINT32_MAX || host->port_notify == UINT32_MAX ||
-      host->port_out[1] == UINT32_MAX) {
-    fail("the plugin lacks an atom input, an atom output or two audio "
-         "outputs");
+  host->port_values = (float*)calloc(host->ports.n + 1u, sizeof(float));
+  host->control     = (uint8_t*)calloc(1, CONTROL_SIZE);
+  host->notify      = (LV2_Atom_Sequence*)calloc(1, NOTIFY_SIZE);
+  host->out[0]      = (float*)calloc(CH_MAX_BLOCK * 4u, sizeof(float));
+  host->out[1]      = (float*)calloc(CH_MAX_BLOCK * 4u, sizeof(float));
+  host->dummy       = (float*)calloc(CH_MAX_BLOCK * 4u, sizeof(float));
+  if (!host->port_values || !host->control || !host->notify || !host->out[0] ||
+      !host->out[1] || !host->dummy) {
+    fail("out of memory");
     return false;
   }
   return true;
@@ -267,9 +224,8 @@ host_load(Host* const host, const char* const bundle_dir)
 static void
 host_free(Host* const host)
 {
-  free(host->defaults);
+  ch_host_ports_free(&host->ports);
   free(host->port_values);
-  free(host->is_control);
   free(host->control);
   free(host->notify);
   free(host->out[0]);
@@ -361,20 +317,10 @@ instance_start(Host* const host, const uint32_t block, const char* const path)
   if (!ch_host_instantiate(&host->lv2, &settings)) {
     return false;
   }
-  for (uint32_t i = 0; i < host->n_ports; ++i) {
-    void* buffer = host->dummy;
-    if (i == host->port_control) {
-      buffer = host->control;
-    } else if (i == host->port_notify) {
-      buffer = host->notify;
-    } else if (i == host->port_out[0] || i == host->port_out[1]) {
-      buffer = host->out[i == host->port_out[1]];
-    } else if (host->is_control[i]) {
-      host->port_values[i] = host->defaults[i];
-      buffer               = &host->port_values[i];
-    }
-    lilv_instance_connect_port(host->lv2.instance, i, buffer);
-  }
+  memcpy(host->port_values, host->ports.defaults,
+         host->ports.n * sizeof(float));
+  ch_host_connect_ports(&host->lv2, &host->ports, host->control, host->notify,
+                        host->out, host->port_values, host->dummy);
   lilv_instance_activate(host->lv2.instance);
 
   /* ch:Load the file and ch:Commit, in one empty run(); the synchronous

@@ -116,11 +116,8 @@ typedef struct {
   Options            opt;
   ChHost             lv2;
   ChUris             uris;
-  uint32_t           n_ports;
+  ChHostPorts        ports;
   float*             port_values; /* control input values */
-  uint32_t           port_control;
-  uint32_t           port_notify;
-  uint32_t           port_out[2];
   int32_t            port_program;
   int32_t            port_gain;
   int32_t            port_macro[8];
@@ -803,117 +800,45 @@ load_plugin(Host* const host)
   return ch_host_load(&host->lv2, bundle, NULL);
 }
 
-static int32_t
-port_by_symbol(const Host* const host, const char* const symbol)
-{
-  LilvNode* const       node = lilv_new_string(host->lv2.world, symbol);
-  const LilvPort* const port =
-    lilv_plugin_get_port_by_symbol(host->lv2.plugin, node);
-  lilv_node_free(node);
-  return port ? (int32_t)lilv_port_get_index(host->lv2.plugin, port) : -1;
-}
-
-/* Finds the ports and their defaults (before the script, which names
-   them); buffers are connected after instantiation. */
+/* The plugin's ports, their starting values, and the ports the script
+   drives by symbol. */
 static bool
 find_ports(Host* const host)
 {
-  LilvWorld* const  world   = host->lv2.world;
-  const LilvPlugin* plugin  = host->lv2.plugin;
-  const uint32_t    n_ports = host->n_ports = lilv_plugin_get_num_ports(plugin);
-  host->port_values     = (float*)calloc(n_ports, sizeof(float));
-  float* const defaults = (float*)calloc(n_ports, sizeof(float));
-  if (!host->port_values || !defaults) {
-    free(defaults);
+  if (!ch_host_find_ports(&host->lv2, &host->ports)) {
     return false;
   }
-  lilv_plugin_get_port_ranges_float(plugin, NULL, NULL, defaults);
-
-  LilvNode* const input   = lilv_new_uri(world, LV2_CORE__InputPort);
-  LilvNode* const output  = lilv_new_uri(world, LV2_CORE__OutputPort);
-  LilvNode* const audio   = lilv_new_uri(world, LV2_CORE__AudioPort);
-  LilvNode* const control = lilv_new_uri(world, LV2_CORE__ControlPort);
-  LilvNode* const atom    = lilv_new_uri(world, LV2_ATOM__AtomPort);
-  host->port_control      = UINT32_MAX;
-  host->port_notify       = UINT32_MAX;
-  host->port_out[0] = host->port_out[1] = UINT32_MAX;
-  bool ok                               = true;
-  for (uint32_t i = 0; i < n_ports; ++i) {
-    const LilvPort* const port = lilv_plugin_get_port_by_index(plugin, i);
-    const bool            in   = lilv_port_is_a(plugin, port, input);
-    if (lilv_port_is_a(plugin, port, control)) {
-      host->port_values[i] = isnan(defaults[i]) ? 0.0f : defaults[i];
-    } else if (lilv_port_is_a(plugin, port, atom)) {
-      uint32_t* const which = in ? &host->port_control : &host->port_notify;
-      *which                = *which == UINT32_MAX ? i : *which;
-    } else if (lilv_port_is_a(plugin, port, audio) && !in) {
-      uint32_t* const which = host->port_out[0] == UINT32_MAX
-                                ? &host->port_out[0]
-                                : &host->port_out[1];
-      *which                = *which == UINT32_MAX ? i : *which;
-    } else if (!lilv_port_is_a(plugin, port, output) &&
-               !lilv_port_is_a(plugin, port, audio)) {
-      fail("port %u of the plugin has a type this host does not know", i);
-      ok = false;
-    }
+  host->port_values = (float*)calloc(host->ports.n + 1u, sizeof(float));
+  if (!host->port_values) {
+    fail("out of memory");
+    return false;
   }
-  lilv_node_free(input);
-  lilv_node_free(output);
-  lilv_node_free(audio);
-  lilv_node_free(control);
-  lilv_node_free(atom);
-  free(defaults);
-
-  if (host->port_control == UINT32_MAX || host->port_notify == UINT32_MAX ||
-      host->port_out[1] == UINT32_MAX) {
-    fail("the plugin lacks an atom input, an atom output or two audio "
-         "outputs");
-    ok = false;
-  }
-  host->port_gain    = port_by_symbol(host, "gain");
-  host->port_program = port_by_symbol(host, "program");
+  memcpy(host->port_values, host->ports.defaults,
+         host->ports.n * sizeof(float));
+  host->port_gain    = ch_host_port_by_symbol(&host->lv2, "gain");
+  host->port_program = ch_host_port_by_symbol(&host->lv2, "program");
   for (int m = 0; m < 8; ++m) {
     char symbol[16];
     snprintf(symbol, sizeof(symbol), "macro%d", m + 1);
-    host->port_macro[m] = port_by_symbol(host, symbol);
+    host->port_macro[m] = ch_host_port_by_symbol(&host->lv2, symbol);
   }
   if (host->port_gain >= 0) {
     host->port_values[host->port_gain] = host->opt.gain_db;
   }
   /* The plugin's limiter is off: ours (the same) runs after it, so that
      it can report what it did. */
-  host->port_limiter = port_by_symbol(host, "limiter");
+  host->port_limiter = ch_host_port_by_symbol(&host->lv2, "limiter");
   if (host->port_limiter >= 0) {
     host->port_values[host->port_limiter] = 0.0f;
   }
-  return ok;
+  return true;
 }
 
 static void
 connect_ports(Host* const host)
 {
-  LilvInstance* const instance = host->lv2.instance;
-  for (uint32_t i = 0; i < host->n_ports; ++i) {
-    if (i == host->port_control) {
-      lilv_instance_connect_port(instance, i, host->control);
-    } else if (i == host->port_notify) {
-      lilv_instance_connect_port(instance, i, host->notify);
-    } else if (i == host->port_out[0] || i == host->port_out[1]) {
-      lilv_instance_connect_port(instance, i,
-                                 host->out[i == host->port_out[1]]);
-    } else {
-      const LilvPort* const port =
-        lilv_plugin_get_port_by_index(host->lv2.plugin, i);
-      LilvNode* const control =
-        lilv_new_uri(host->lv2.world, LV2_CORE__ControlPort);
-      const bool is_control = lilv_port_is_a(host->lv2.plugin, port, control);
-      lilv_node_free(control);
-      /* Control ports read (and write) one float; others get a block. */
-      lilv_instance_connect_port(instance, i,
-                                 is_control ? (void*)&host->port_values[i]
-                                            : (void*)host->dummy);
-    }
-  }
+  ch_host_connect_ports(&host->lv2, &host->ports, host->control, host->notify,
+                        host->out, host->port_values, host->dummy);
 }
 
 /* The control sequence */
@@ -946,7 +871,7 @@ control_append(Host* const       host,
     }
     host->control     = grown;
     host->control_cap = cap;
-    lilv_instance_connect_port(host->lv2.instance, host->port_control, grown);
+    lilv_instance_connect_port(host->lv2.instance, host->ports.control, grown);
   }
   ch_host_seq_append((LV2_Atom_Sequence*)host->control, frames, type, body,
                      size);
@@ -1329,6 +1254,7 @@ host_free(Host* const host)
   }
   free(host->list.events);
   free(host->list.origins);
+  ch_host_ports_free(&host->ports);
   free(host->port_values);
   free(host->control);
   free(host->notify);

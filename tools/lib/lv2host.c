@@ -10,6 +10,7 @@
 #include <lv2/parameters/parameters.h>
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -348,6 +349,116 @@ ch_host_clear(ChHost* const host)
   host->world  = NULL;
   host->plugin = NULL;
   ch_urids_clear(&host->urids);
+}
+
+/* Ports */
+
+/* Files port `i` under what it is; false for a type we do not know. */
+static bool
+sort_port(const ChHost* const host,
+          ChHostPorts* const  ports,
+          const uint32_t      i,
+          LilvNode* const     types[5])
+{
+  const LilvPlugin* const plugin = host->plugin;
+  const LilvPort* const   port   = lilv_plugin_get_port_by_index(plugin, i);
+  const bool              in     = lilv_port_is_a(plugin, port, types[0]);
+  if (lilv_port_is_a(plugin, port, types[3])) {
+    ports->is_control[i] = true;
+    ports->defaults[i] = isnan(ports->defaults[i]) ? 0.0f : ports->defaults[i];
+  } else if (lilv_port_is_a(plugin, port, types[4])) {
+    uint32_t* const which = in ? &ports->control : &ports->notify;
+    *which                = *which == UINT32_MAX ? i : *which;
+  } else if (lilv_port_is_a(plugin, port, types[2]) && !in) {
+    uint32_t* const which =
+      ports->out[0] == UINT32_MAX ? &ports->out[0] : &ports->out[1];
+    *which = *which == UINT32_MAX ? i : *which;
+  } else if (!lilv_port_is_a(plugin, port, types[1]) &&
+             !lilv_port_is_a(plugin, port, types[2])) {
+    fail(host, "port %u of the plugin has a type this host does not know", i);
+    return false;
+  }
+  return true;
+}
+
+bool
+ch_host_find_ports(const ChHost* const host, ChHostPorts* const ports)
+{
+  const uint32_t n  = lilv_plugin_get_num_ports(host->plugin);
+  *ports            = (ChHostPorts){ n,          NULL,       NULL,
+                                     UINT32_MAX, UINT32_MAX, { UINT32_MAX, UINT32_MAX } };
+  ports->defaults   = (float*)calloc(n + 1u, sizeof(float));
+  ports->is_control = (bool*)calloc(n + 1u, sizeof(bool));
+  if (!ports->defaults || !ports->is_control) {
+    fail(host, "out of memory");
+    return false;
+  }
+  lilv_plugin_get_port_ranges_float(host->plugin, NULL, NULL, ports->defaults);
+  LilvWorld* const world    = host->world;
+  LilvNode* const  types[5] = {
+     lilv_new_uri(world, LV2_CORE__InputPort),
+     lilv_new_uri(world, LV2_CORE__OutputPort),
+     lilv_new_uri(world, LV2_CORE__AudioPort),
+     lilv_new_uri(world, LV2_CORE__ControlPort),
+     lilv_new_uri(world, LV2_ATOM__AtomPort),
+  };
+  bool ok = true;
+  for (uint32_t i = 0; i < n; ++i) {
+    ok = sort_port(host, ports, i, types) && ok;
+  }
+  for (int t = 0; t < 5; ++t) {
+    lilv_node_free(types[t]);
+  }
+  if (ports->control == UINT32_MAX || ports->notify == UINT32_MAX ||
+      ports->out[1] == UINT32_MAX) {
+    fail(host, "the plugin lacks an atom input, an atom output or two audio "
+               "outputs");
+    ok = false;
+  }
+  return ok;
+}
+
+void
+ch_host_ports_free(ChHostPorts* const ports)
+{
+  free(ports->defaults);
+  free(ports->is_control);
+  ports->defaults   = NULL;
+  ports->is_control = NULL;
+}
+
+int32_t
+ch_host_port_by_symbol(const ChHost* const host, const char* const symbol)
+{
+  LilvNode* const       node = lilv_new_string(host->world, symbol);
+  const LilvPort* const port =
+    lilv_plugin_get_port_by_symbol(host->plugin, node);
+  lilv_node_free(node);
+  return port ? (int32_t)lilv_port_get_index(host->plugin, port) : -1;
+}
+
+void
+ch_host_connect_ports(ChHost* const            host,
+                      const ChHostPorts* const ports,
+                      void* const              control,
+                      void* const              notify,
+                      float* const             out[2],
+                      float* const             values,
+                      float* const             dummy)
+{
+  for (uint32_t i = 0; i < ports->n; ++i) {
+    void* buffer = dummy;
+    if (i == ports->control) {
+      buffer = control;
+    } else if (i == ports->notify) {
+      buffer = notify;
+    } else if (i == ports->out[0] || i == ports->out[1]) {
+      buffer = out[i == ports->out[1]];
+    } else if (ports->is_control[i]) {
+      buffer = &values[i];
+    }
+    lilv_instance_connect_port(host->instance, i, buffer);
+  }
 }
 
 /* Atom sequences */

@@ -111,6 +111,37 @@ void ch_host_drop_instance(ChHost* host);
    state of setup. */
 void ch_host_clear(ChHost* host);
 
+/* The plugin's ports: which is which, and the control defaults. */
+typedef struct {
+  uint32_t n;
+  float*   defaults;   /* per port: a control's default (0 where none) */
+  bool*    is_control; /* per port */
+  uint32_t control;    /* the first atom input */
+  uint32_t notify;     /* the first atom output */
+  uint32_t out[2];     /* the first two audio outputs */
+} ChHostPorts;
+
+/* Finds the loaded plugin's ports.  Prints what is wrong and returns false
+   if it lacks an atom input, an atom output or two audio outputs, or has a
+   port of a type we do not know.  Free with ch_host_ports_free(). */
+bool ch_host_find_ports(const ChHost* host, ChHostPorts* ports);
+
+void ch_host_ports_free(ChHostPorts* ports);
+
+/* Index of the port called `symbol`, or -1. */
+int32_t ch_host_port_by_symbol(const ChHost* host, const char* symbol);
+
+/* Connects every port of the instance: the atom ports to `control` and
+   `notify`, the audio outputs to `out`, each control port to its float in
+   `values`, anything else to `dummy` (a block of floats). */
+void ch_host_connect_ports(ChHost*            host,
+                           const ChHostPorts* ports,
+                           void*              control,
+                           void*              notify,
+                           float* const       out[2],
+                           float*             values,
+                           float*             dummy);
+
 /* Prints "prog: " and the message, then a newline, on stderr. */
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
