@@ -675,12 +675,13 @@ ch_graph_run_steps(ChGraph* const    graph,
                    const ChStepParts parts,
                    const uint32_t    n)
 {
-  if (parts == CH_STEPS_KERNELS_AND_SUMS) {
-    run_block(graph, n);
-    return;
-  }
+  const bool sums = parts == CH_STEPS_KERNELS_AND_SUMS;
   for (uint32_t t = 0; t < graph->n_steps; ++t) {
-    graph->steps[t].process(graph->steps[t].node, n);
+    const ChStep* const step = &graph->steps[t];
+    for (uint32_t s = 0; sums && s < step->n_sums; ++s) {
+      sum_all(&step->sums[s], n);
+    }
+    step->process(step->node, n);
   }
 }
 

@@ -220,7 +220,7 @@ typedef enum {
    Run one block of `n` (at most CH_MAX_BLOCK) frames through every step,
    in schedule order, reading the host inputs and writing into the output
    buffers of the last ch_graph_run(), without clearing them: a run without
-   its chunking and zeroing.  Real-time.
+   its chunking, zeroing and sleeping voices.  Real-time.
 */
 CH_REALTIME void ch_graph_run_steps(ChGraph*    graph,
                                     ChStepParts parts,
