@@ -2,6 +2,7 @@
    a timeline of control events, audio capture and notify parsing. */
 #include "host.h"
 
+#include "../src/ring.h"
 #include "lib/lv2host.h"
 #include "protocol.h"
 #include "rtcheck.h"
@@ -98,85 +99,26 @@ host_plugin(void)
   return plugin;
 }
 
-/* A single-producer single-consumer byte ring of [size][bytes] records,
-   lock-free on both sides. */
+/* The worker's queues are the engine's lock-free rings (src/ring.h). */
 
-typedef struct {
-  uint8_t*         buf;
-  uint32_t         size; /* power of two */
-  _Atomic uint32_t head; /* written by the producer */
-  _Atomic uint32_t tail; /* written by the consumer */
-} Ring;
-
-static void
-ring_init(Ring* r, uint32_t size)
-{
-  r->buf  = (uint8_t*)calloc(1, size);
-  r->size = size;
-  atomic_init(&r->head, 0u);
-  atomic_init(&r->tail, 0u);
-}
-
-static void
-ring_copy_in(Ring* r, uint32_t pos, const void* data, uint32_t n)
-{
-  const uint32_t at    = pos & (r->size - 1u);
-  const uint32_t first = n < r->size - at ? n : r->size - at;
-  memcpy(r->buf + at, data, first);
-  memcpy(r->buf, (const uint8_t*)data + first, n - first);
-}
-
-static void
-ring_copy_out(const Ring* r, uint32_t pos, void* data, uint32_t n)
-{
-  const uint32_t at    = pos & (r->size - 1u);
-  const uint32_t first = n < r->size - at ? n : r->size - at;
-  memcpy(data, r->buf + at, first);
-  memcpy((uint8_t*)data + first, r->buf, n - first);
-}
-
-static bool
-ring_write(Ring* r, const void* data, uint32_t n)
-{
-  const uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-  const uint32_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
-  if (r->size - (head - tail) < n + 4u) {
-    return false;
-  }
-  ring_copy_in(r, head, &n, 4u);
-  ring_copy_in(r, head + 4u, data, n);
-  atomic_store_explicit(&r->head, head + 4u + n, memory_order_release);
-  return true;
-}
-
-/* Size of the next record, or -1 if the ring is empty. */
+/* Copy the next record (at most `cap` bytes kept) out and drop it; its
+   size, or -1 if there is none.  Consumer only. */
 static int64_t
-ring_peek_size(const Ring* r)
+ring_take(ChRing* r, void* data, uint32_t cap)
 {
-  const uint32_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-  const uint32_t head = atomic_load_explicit(&r->head, memory_order_acquire);
-  if (head == tail) {
+  uint32_t          n   = 0;
+  const void* const rec = ch_ring_peek(r, &n);
+  if (!rec) {
     return -1;
   }
-  uint32_t n = 0;
-  ring_copy_out(r, tail, &n, 4u);
+  memcpy(data, rec, n < cap ? n : cap);
+  ch_ring_pop(r);
   return n;
 }
 
-/* Copy the next record (at most `cap` bytes kept) out and drop it. */
-static uint32_t
-ring_read(Ring* r, void* data, uint32_t cap)
-{
-  const uint32_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-  uint32_t       n    = 0;
-  ring_copy_out(r, tail, &n, 4u);
-  ring_copy_out(r, tail + 4u, data, n < cap ? n : cap);
-  atomic_store_explicit(&r->tail, tail + 4u + n, memory_order_release);
-  return n;
-}
-
+/* Nothing written that is not read yet: from either side. */
 static bool
-ring_empty(const Ring* r)
+ring_empty(const ChRing* r)
 {
   return atomic_load_explicit(&r->head, memory_order_acquire) ==
          atomic_load_explicit(&r->tail, memory_order_acquire);
@@ -246,8 +188,8 @@ struct HostImpl {
   size_t      cap_answers;
 
   /* Worker */
-  Ring             work_ring;  /* run() -> worker */
-  Ring             reply_ring; /* worker -> after run() */
+  ChRing           work_ring;  /* run() -> worker */
+  ChRing           reply_ring; /* worker -> after run() */
   pthread_t        thread;
   bool             thread_started;
   _Atomic bool     stop;
@@ -327,8 +269,9 @@ respond_threaded(LV2_Worker_Respond_Handle handle,
                  const void*               data)
 {
   Host* const h = (Host*)handle;
-  return ring_write(&h->reply_ring, data, size) ? LV2_WORKER_SUCCESS
-                                                : LV2_WORKER_ERR_NO_SPACE;
+  return ch_ring_write(&h->reply_ring, data, size, NULL, 0)
+           ? LV2_WORKER_SUCCESS
+           : LV2_WORKER_ERR_NO_SPACE;
 }
 
 static LV2_Worker_Status
@@ -349,7 +292,8 @@ worker_main(void* arg)
       continue;
     }
     atomic_store(&h->busy, true); /* before the ring looks empty */
-    const uint32_t n = ring_read(&h->work_ring, h->work_msg, WORK_MAX_MSG);
+    const uint32_t n =
+      (uint32_t)ring_take(&h->work_ring, h->work_msg, WORK_MAX_MSG);
     if (h->mode == HOST_WORKER_SLOW) {
       sleep_ns(SLOW_DELAY_NS);
     }
@@ -385,8 +329,9 @@ schedule_work(LV2_Worker_Schedule_Handle handle,
   if (size > WORK_MAX_MSG) {
     return LV2_WORKER_ERR_NO_SPACE;
   }
-  return ring_write(&h->work_ring, data, size) ? LV2_WORKER_SUCCESS
-                                               : LV2_WORKER_ERR_NO_SPACE;
+  return ch_ring_write(&h->work_ring, data, size, NULL, 0)
+           ? LV2_WORKER_SUCCESS
+           : LV2_WORKER_ERR_NO_SPACE;
 }
 
 /* Creation */
@@ -453,8 +398,8 @@ host_new_with(const HostOptions* o)
   h->work_log    = (int64_t*)calloc(WORK_LOG_SIZE, sizeof(int64_t));
   h->work_msg    = (uint8_t*)calloc(1, WORK_MAX_MSG);
   h->reply_msg   = (uint8_t*)calloc(1, WORK_MAX_MSG);
-  ring_init(&h->work_ring, WORK_RING_SIZE);
-  ring_init(&h->reply_ring, WORK_RING_SIZE);
+  ch_ring_init(&h->work_ring, WORK_RING_SIZE);
+  ch_ring_init(&h->reply_ring, WORK_RING_SIZE);
   lv2_atom_forge_init(&h->forge, &map_feature);
   atomic_init(&h->cycles_started, 0u);
   atomic_init(&h->stop, false);
@@ -546,8 +491,8 @@ host_free(Host* h)
   free(h->work_log);
   free(h->work_msg);
   free(h->reply_msg);
-  free(h->work_ring.buf);
-  free(h->reply_ring.buf);
+  ch_ring_destroy(&h->work_ring);
+  ch_ring_destroy(&h->reply_ring);
   free(h);
 }
 
@@ -1076,12 +1021,11 @@ host_run(Host* h, uint32_t n)
   }
   lilv_instance_run(h->lv2.instance, n);
   if (h->lv2.worker && h->mode != HOST_WORKER_SYNC) {
-    int64_t size;
-    while ((size = ring_peek_size(&h->reply_ring)) >= 0) {
-      const uint32_t got =
-        ring_read(&h->reply_ring, h->reply_msg, WORK_MAX_MSG);
+    int64_t got;
+    while ((got = ring_take(&h->reply_ring, h->reply_msg, WORK_MAX_MSG)) >= 0) {
       h->lv2.worker->work_response(
-        handle, got < WORK_MAX_MSG ? got : WORK_MAX_MSG, h->reply_msg);
+        handle, got < WORK_MAX_MSG ? (uint32_t)got : WORK_MAX_MSG,
+        h->reply_msg);
     }
   }
   if (h->lv2.worker && h->lv2.worker->end_run) {
