@@ -412,20 +412,16 @@ ch_osc_process(const ChNode* const node, const uint32_t n)
 }
 
 const ChKind ch_kind_osc = {
-  "osc",
-  "band-limited oscillator: sine, saw, square (PWM), triangle; the sine "
-  "is a polynomial within 1e-9 of sin()",
-  ch_osc_inputs,
-  (uint32_t)CH_COUNT(ch_osc_inputs),
-  ch_osc_outputs,
-  (uint32_t)CH_COUNT(ch_osc_outputs),
-  ch_osc_params,
-  (uint32_t)CH_COUNT(ch_osc_params),
-  sizeof(ChOscState),
-  ch_osc_init,
-  ch_osc_process,
-  0,
-  NULL,
-  NULL,
-  NULL,
+  .name = "osc",
+  .doc = "band-limited oscillator: sine, saw, square (PWM), triangle; the sine "
+         "is a polynomial within 1e-9 of sin()",
+  .inputs     = ch_osc_inputs,
+  .n_inputs   = (uint32_t)CH_COUNT(ch_osc_inputs),
+  .outputs    = ch_osc_outputs,
+  .n_outputs  = (uint32_t)CH_COUNT(ch_osc_outputs),
+  .params     = ch_osc_params,
+  .n_params   = (uint32_t)CH_COUNT(ch_osc_params),
+  .state_size = sizeof(ChOscState),
+  .init       = ch_osc_init,
+  .process    = ch_osc_process,
 };

@@ -89,20 +89,18 @@ output_quiet(const ChNode* const node)
 }
 
 const ChKind ch_kind_output = {
-  "output",
-  "stereo output: adds (left|right + mono) * level to the plugin's "
-  "output, through a DC blocker",
-  inputs,
-  CH_COUNT(inputs),
-  NULL,
-  0,
-  params,
-  CH_COUNT(params),
-  sizeof(OutputState),
-  output_init,
-  output_process,
-  CH_KIND_GLOBAL,
-  NULL,
-  NULL,
-  output_quiet,
+  .name     = "output",
+  .doc      = "stereo output: adds (left|right + mono) * level to the plugin's "
+              "output, through a DC blocker",
+  .inputs   = inputs,
+  .n_inputs = CH_COUNT(inputs),
+  .outputs  = NULL,
+  .n_outputs  = 0,
+  .params     = params,
+  .n_params   = CH_COUNT(params),
+  .state_size = sizeof(OutputState),
+  .init       = output_init,
+  .process    = output_process,
+  .flags      = CH_KIND_GLOBAL,
+  .quiet      = output_quiet,
 };

@@ -269,19 +269,16 @@ shaper_process(const ChNode* const node, const uint32_t n)
 }
 
 const ChKind ch_kind_shaper = {
-  "shaper",
-  "wave shaper: drive into tanh, soft-clip, wavefold or hard-clip curves",
-  inputs,
-  CH_COUNT(inputs),
-  outputs,
-  CH_COUNT(outputs),
-  params,
-  CH_COUNT(params),
-  sizeof(ShaperState),
-  shaper_init,
-  shaper_process,
-  0,
-  NULL,
-  NULL,
-  NULL,
+  .name = "shaper",
+  .doc =
+    "wave shaper: drive into tanh, soft-clip, wavefold or hard-clip curves",
+  .inputs     = inputs,
+  .n_inputs   = CH_COUNT(inputs),
+  .outputs    = outputs,
+  .n_outputs  = CH_COUNT(outputs),
+  .params     = params,
+  .n_params   = CH_COUNT(params),
+  .state_size = sizeof(ShaperState),
+  .init       = shaper_init,
+  .process    = shaper_process,
 };

@@ -231,20 +231,16 @@ svf_process(const ChNode* const node, const uint32_t n)
 }
 
 const ChKind ch_kind_svf = {
-  "svf",
-  "state-variable filter: low-, band- and high-pass, 12 dB/octave; the "
-  "cutoff's tan() is a series within 3e-9 (relative)",
-  inputs,
-  CH_COUNT(inputs),
-  outputs,
-  CH_COUNT(outputs),
-  params,
-  CH_COUNT(params),
-  sizeof(SvfState),
-  svf_init,
-  svf_process,
-  0,
-  NULL,
-  NULL,
-  NULL,
+  .name = "svf",
+  .doc  = "state-variable filter: low-, band- and high-pass, 12 dB/octave; the "
+          "cutoff's tan() is a series within 3e-9 (relative)",
+  .inputs     = inputs,
+  .n_inputs   = CH_COUNT(inputs),
+  .outputs    = outputs,
+  .n_outputs  = CH_COUNT(outputs),
+  .params     = params,
+  .n_params   = CH_COUNT(params),
+  .state_size = sizeof(SvfState),
+  .init       = svf_init,
+  .process    = svf_process,
 };

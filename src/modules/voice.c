@@ -181,19 +181,18 @@ voice_quiet(const ChNode* const node)
 }
 
 const ChKind ch_kind_voice = {
-  "voice",
-  "the played note: pitch, gate, velocity, trigger, mod wheel, aftertouch",
-  NULL,
-  0,
-  outputs,
-  CH_COUNT(outputs),
-  params,
-  CH_COUNT(params),
-  sizeof(VoiceState),
-  voice_init,
-  voice_process,
-  CH_KIND_PER_VOICE,
-  NULL,
-  NULL,
-  voice_quiet,
+  .name = "voice",
+  .doc =
+    "the played note: pitch, gate, velocity, trigger, mod wheel, aftertouch",
+  .inputs     = NULL,
+  .n_inputs   = 0,
+  .outputs    = outputs,
+  .n_outputs  = CH_COUNT(outputs),
+  .params     = params,
+  .n_params   = CH_COUNT(params),
+  .state_size = sizeof(VoiceState),
+  .init       = voice_init,
+  .process    = voice_process,
+  .flags      = CH_KIND_PER_VOICE,
+  .quiet      = voice_quiet,
 };
