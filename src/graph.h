@@ -121,6 +121,13 @@ CH_REALTIME float ch_graph_get(const ChGraph* graph,
 */
 CH_REALTIME void ch_graph_carry(ChGraph* next, const ChGraph* prev);
 
+/**
+   Put every module instance back to its initial state (zeroed, then its
+   kind's `init`), parameters untouched: what a graph that went bad needs
+   to play again.  Real-time: O(state bytes), no allocation.
+*/
+CH_REALTIME void ch_graph_reset(ChGraph* graph);
+
 /** A number the owner attaches to the graph (0 until set). */
 /**
    Tests only: with `on` false, silent voices and resting modules are
