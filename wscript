@@ -107,6 +107,8 @@ def build(bld):
     defines = ['CH_VERSION="%s"' % VERSION,
                'CH_BUNDLE_DIR="%s"' % bundle_dir,
                'CH_SOURCE_DIR="%s"' % bld.srcnode.abspath()]
+    if bld.env.RTSAN or bld.env.SANITIZE:
+        defines.append('CH_SANITIZED=1')  # slower code: see LOAD_LIMIT
 
     def includes(*dirs):
         return [d for d in dirs if bld.path.find_dir(d)]

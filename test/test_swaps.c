@@ -92,7 +92,9 @@ test_crossfade_does_not_click(void)
   const double fade = replace_sine(-1.0f); /* the default, 20 ms */
   printf("  largest jump over the steady one: cut %.1f, crossfade %.2f\n", cut,
          fade);
-  CHECK_MSG(cut > 10.0, "a hard cut jumps only %.2f times the steady slope",
+  /* A cut's jump depends on the two sines' phases (16x to 70x here as
+     priming changed); a fade's stays at the steady step (sin+cos <= 1.42). */
+  CHECK_MSG(cut > 5.0, "a hard cut jumps only %.2f times the steady slope",
             cut);
   CHECK_MSG(fade < 1.6, "the crossfade jumps %.2f times the steady slope",
             fade);
