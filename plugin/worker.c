@@ -26,9 +26,9 @@
 /* A patch whose priming takes this many times the audio it primed cannot
    play in real time on this machine (the audio thread also has the
    host's own work): refused.  Twice real time leaves a margin for a
-   loaded CI machine; a patch of 1000 reverbs measures 7 to 10x.  A
-   sanitizer build runs its code several times slower than what ships,
-   so its limit is as many times higher. */
+   loaded CI machine; a patch of 1000 reverbs measures 7 to 10x.  An
+   ASan/UBSan build runs its code several times slower than what ships,
+   so its limit is as many times higher (RTSan's runs at full speed). */
 #ifdef CH_SANITIZED
 #  define LOAD_LIMIT 8.0
 #else
