@@ -319,7 +319,7 @@ cat >"$tmp/empty.ttl" <<'PATCH'
 @prefix :      <urn:chronus:module#> .
 :out ch:kind "output" .
 PATCH
-printf '%s\n' '0.3 create dc const' '0.3 set dc value 0.25' \
+printf '%s\n' '0.3 create dc osc' '0.3 set dc shape sine' '0.3 set dc level 0.25' \
   '0.3 connect dc:out out:mono' '0.3 commit bar' >"$tmp/bar.script"
 if "$render" -q --bpm 120 --block 333 --patch "$tmp/empty.ttl" \
   --script "$tmp/bar.script" --length 2.5 -o "$tmp/bar.wav" 2>"$tmp/err"; then

@@ -13,7 +13,8 @@ typedef struct {
 } ChFaultState;
 
 static const ChPortInfo ch_fault_outputs[] = {
-  { "out", CH_SIGNAL_AUDIO, "0.25, until the fault" },
+  { "out", CH_SIGNAL_AUDIO,
+    "+-0.25 at half the sample rate (the output blocks DC), until the fault" },
 };
 
 static const char* const ch_fault_modes[] = { "none", "nan", "runaway", NULL };
@@ -34,7 +35,8 @@ ch_fault_process(const ChNode* const node, const uint32_t n)
   const uint64_t      after = (uint64_t)(node->param[1] * node->ctx->rate);
   const float         bad   = mode == 1 ? NAN : 100.0f;
   for (uint32_t i = 0; i < n; ++i) {
-    out[i] = mode && s->frames + i >= after ? bad : 0.25f;
+    const float sign = ((s->frames + i) & 1u) ? -1.0f : 1.0f;
+    out[i]           = sign * (mode && s->frames + i >= after ? bad : 0.25f);
   }
   s->frames += n;
 }
