@@ -11,6 +11,7 @@
 #include "history.h"
 #include "osc.h"
 #include "protocol.h"
+#include "scope.h"
 
 #include <lv2/atom/forge.h>
 #include <lv2/core/lv2.h>
@@ -205,8 +206,15 @@ typedef struct {
   ChExport export;             /* the patch being sent as ch:Patch pieces */
   ChEcho   echo[CH_ECHO_MAX];  /* ch:Set to echo at the cycle's end */
   uint32_t n_echo;
-  float    level_peak;      /* output peak since the last ch:Level */
-  char     fault_text[256]; /* a malformed message's ch:Error */
+  float    level_peak;               /* output peak since the last ch:Level */
+  ChScope  scope;                    /* ch:Probe: the output a UI looks at */
+  float    activity[CH_MAX_MODULES]; /* peak per model module since sent */
+  uint32_t activity_frames; /* frames left to measure them (renewed by each
+                               patch:Get of ch:activity) */
+  uint64_t activity_gen;    /* the graph `activity` was measured in */
+  uint32_t activity_next;   /* next ch:Activity piece's offset, or
+                               UINT32_MAX when none is to be sent */
+  char fault_text[256];     /* a malformed message's ch:Error */
 
   /* Swaps (audio thread): crossfade, quantised commits, fail-safe */
   ChGraph*    fading;   /* the graph fading out under `active`, or NULL */

@@ -90,6 +90,7 @@ instantiate(const LV2_Descriptor* const     descriptor,
   atomic_init(&self->program_restored, -1);
   atomic_init(&self->program_shown, 0);
   self->program_late    = -1;
+  self->activity_next   = UINT32_MAX;
   self->program_started = false;
   self->fade_time       = CH_FADE_DEFAULT;
   self->transport       = (ChTransport){ .beats_per_bar = 4.0, .bpm = 120.0 };
@@ -712,6 +713,105 @@ write_level(Chronus* const self)
   }
 }
 
+/* ch:Probe: a UI looks at module:port (or stops).  Answered here: the
+   names are found in the playing graph by a binary search. */
+CH_REALTIME static void
+probe(Chronus* const self, const ChMsg* const msg)
+{
+  ch_scope_ask(&self->scope, msg->module, msg->port, self->rate);
+  if (msg->module && msg->module[0] &&
+      !ch_scope_follow(&self->scope, self->active)) {
+    write_error(self, msg->has_seq, msg->seq,
+                ch_scope_missing(&self->scope, self->fault_text,
+                                 sizeof(self->fault_text)));
+  }
+}
+
+/* patch:Get of ch:activity: module peaks are measured for a second more,
+   and those since the last answer are sent at this cycle's end. */
+CH_REALTIME static void
+ask_activity(Chronus* const self)
+{
+  self->activity_frames = (uint32_t)self->rate;
+  if (self->activity_next == UINT32_MAX) {
+    self->activity_next = 0;
+  }
+}
+
+/* The ch:Activity pieces still to send, as room allows. */
+CH_REALTIME static void
+write_activity(Chronus* const self, const uint32_t n_frames)
+{
+  const uint32_t total = ch_graph_n_modules(self->active);
+  while (self->activity_next < total) {
+    const uint32_t at  = self->activity_next;
+    ChMsg          msg = ch_msg_init(CH_MSG_ACTIVITY);
+    msg.generation     = (int64_t)ch_graph_generation(self->active);
+    msg.offset         = at;
+    msg.total          = total;
+    msg.points         = &self->activity[at];
+    msg.n_points =
+      total - at < CH_ACTIVITY_PIECE ? total - at : CH_ACTIVITY_PIECE;
+    if (!write_msg(self, &msg)) {
+      break; /* the rest goes next cycle */
+    }
+    memset(&self->activity[at], 0, msg.n_points * sizeof(float));
+    self->activity_next = at + msg.n_points;
+  }
+  if (self->activity_next >= total) {
+    self->activity_next = UINT32_MAX;
+  }
+  self->activity_frames =
+    self->activity_frames > n_frames ? self->activity_frames - n_frames : 0u;
+}
+
+/* The probed output's samples and the modules' peaks, sub-block by
+   sub-block (a ch_graph_run longer than CH_MAX_BLOCK keeps only its last
+   one in the buffers). */
+CH_REALTIME static bool
+run_graph(Chronus* const self,
+          float* const   left,
+          float* const   right,
+          const uint32_t n)
+{
+  const bool scope =
+    self->scope.frames_left && ch_scope_follow(&self->scope, self->active);
+  if (!scope && !self->activity_frames) {
+    return ch_graph_run(self->active, &self->host, left, right, n);
+  }
+  bool wrote = false;
+  for (uint32_t done = 0; done < n; done += CH_MAX_BLOCK) {
+    const uint32_t k = n - done < CH_MAX_BLOCK ? n - done : CH_MAX_BLOCK;
+    wrote =
+      ch_graph_run(self->active, &self->host, left + done, right + done, k) ||
+      wrote;
+    if (scope) {
+      ch_scope_feed(&self->scope, self->active, k);
+    }
+    if (self->activity_frames) {
+      if (self->activity_gen != ch_graph_generation(self->active)) {
+        /* A swap: the indices are another model's now. */
+        self->activity_gen = ch_graph_generation(self->active);
+        memset(self->activity, 0, sizeof(self->activity));
+      }
+      ch_graph_peaks(self->active, self->activity, CH_MAX_MODULES, k);
+    }
+  }
+  return wrote;
+}
+
+/* A captured frame as ch:Scope, if one is ready and fits. */
+CH_REALTIME static void
+write_scope(Chronus* const self, const uint32_t n_frames)
+{
+  ChMsg msg;
+  if (ch_scope_answer(&self->scope, self->rate, &msg) &&
+      write_msg(self, &msg)) {
+    ch_scope_sent(&self->scope);
+  }
+  ch_scope_tick(&self->scope, n_frames);
+}
+
 CH_REALTIME static void
 handle_message(Chronus* const        self,
                const LV2_Atom* const atom,
@@ -734,6 +834,14 @@ handle_message(Chronus* const        self,
   }
   if (msg.kind == CH_MSG_GET && msg.property == self->uris.ch_level) {
     write_level(self); /* a UI's meter: answered here, at once */
+    return;
+  }
+  if (msg.kind == CH_MSG_GET && msg.property == self->uris.ch_activity) {
+    ask_activity(self); /* a UI's activity dots: answered here */
+    return;
+  }
+  if (msg.kind == CH_MSG_PROBE) {
+    probe(self, &msg);
     return;
   }
   ChJob job = { .type = CH_JOB_MESSAGE };
@@ -897,7 +1005,7 @@ render_graphs(Chronus* const self, const uint32_t from, const uint32_t to)
     const uint32_t n     = to - at < CH_MAX_BLOCK ? to - at : CH_MAX_BLOCK;
     float* const   left  = self->out[0] + at;
     float* const   right = self->out[1] + at;
-    bool wrote = ch_graph_run(self->active, &self->host, left, right, n);
+    bool wrote = run_graph(self, left, right, n); /* probe, activity */
     if (self->fading) {
       wrote = crossfade(self, left, right, n) || wrote;
     }
@@ -1168,6 +1276,8 @@ run(LV2_Handle instance, const uint32_t n_frames)
     self->muted_reports > n_frames ? self->muted_reports - n_frames : 0;
   poll_patch_file(self, n_frames);
   write_echoes(self);
+  write_scope(self, n_frames);
+  write_activity(self, n_frames);
   lv2_atom_forge_pop(&self->forge, &notify_frame);
   leave_float_mode(mode);
 }

@@ -61,6 +61,10 @@ static const ChTerm terms[] = {
   CH_TERM(ch_Patch, CH_URI "Patch", "ch:Patch"),
   CH_TERM(ch_Level, CH_URI "Level", "ch:Level"),
   CH_TERM(ch_Move, CH_URI "Move", "ch:Move"),
+  CH_TERM(ch_Probe, CH_URI "Probe", "ch:Probe"),
+  CH_TERM(ch_Rename, CH_URI "Rename", "ch:Rename"),
+  CH_TERM(ch_Scope, CH_URI "Scope", "ch:Scope"),
+  CH_TERM(ch_Activity, CH_URI "Activity", "ch:Activity"),
   CH_TERM(ch_seq, CH_URI "seq", "ch:seq"),
   CH_TERM(ch_module, CH_URI "module", "ch:module"),
   CH_TERM(ch_kind, CH_URI "kind", "ch:kind"),
@@ -84,6 +88,11 @@ static const ChTerm terms[] = {
   CH_TERM(ch_x, CH_URI "x", "ch:x"),
   CH_TERM(ch_y, CH_URI "y", "ch:y"),
   CH_TERM(ch_fadeTime, CH_URI "fadeTime", "ch:fadeTime"),
+  CH_TERM(ch_port, CH_URI "port", "ch:port"),
+  CH_TERM(ch_points, CH_URI "points", "ch:points"),
+  CH_TERM(ch_step, CH_URI "step", "ch:step"),
+  CH_TERM(ch_activity, CH_URI "activity", "ch:activity"),
+  CH_TERM(atom_Vector, LV2_ATOM__Vector, "atom:Vector"),
 };
 
 #define N_TERMS (sizeof(terms) / sizeof(terms[0]))
@@ -310,6 +319,9 @@ enum {
   P_PATCH_VALUE,
   P_X,
   P_Y,
+  P_PORT,
+  P_POINTS,
+  P_STEP,
   P_BAR,
   P_BAR_BEAT,
   P_BEATS_PER_BAR,
@@ -327,27 +339,18 @@ CH_REALTIME static int
 prop_index(const ChUris* const uris, const LV2_URID key)
 {
   const LV2_URID keys[P_COUNT] = {
-    uris->ch_seq,
-    uris->patch_sequenceNumber,
-    uris->ch_module,
-    uris->ch_kind,
-    uris->ch_from,
-    uris->ch_to,
-    uris->ch_param,
-    uris->ch_value,
-    uris->ch_text,
-    uris->ch_file,
-    uris->ch_message,
-    uris->ch_generation,
-    uris->ch_buildTime,
-    uris->ch_offset,
-    uris->ch_total,
-    uris->ch_fade,
-    uris->ch_quantize,
-    uris->patch_property,
-    uris->patch_value,
-    uris->ch_x,
-    uris->ch_y,
+    uris->ch_seq,       uris->patch_sequenceNumber,
+    uris->ch_module,    uris->ch_kind,
+    uris->ch_from,      uris->ch_to,
+    uris->ch_param,     uris->ch_value,
+    uris->ch_text,      uris->ch_file,
+    uris->ch_message,   uris->ch_generation,
+    uris->ch_buildTime, uris->ch_offset,
+    uris->ch_total,     uris->ch_fade,
+    uris->ch_quantize,  uris->patch_property,
+    uris->patch_value,  uris->ch_x,
+    uris->ch_y,         uris->ch_port,
+    uris->ch_points,    uris->ch_step,
     uris->time_bar,
     uris->time_barBeat,
     uris->time_beatsPerBar,
@@ -547,6 +550,10 @@ kind_of(const ChUris* const uris, const LV2_URID otype)
     { uris->ch_Patch, CH_MSG_PATCH },
     { uris->ch_Level, CH_MSG_LEVEL },
     { uris->ch_Move, CH_MSG_MOVE },
+    { uris->ch_Probe, CH_MSG_PROBE },
+    { uris->ch_Rename, CH_MSG_RENAME },
+    { uris->ch_Scope, CH_MSG_SCOPE },
+    { uris->ch_Activity, CH_MSG_ACTIVITY },
     { uris->time_Position, CH_MSG_POSITION },
   };
   for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); ++i) {
@@ -592,10 +599,38 @@ read_strings(const ChUris* const  uris,
       get_string(uris, props, P_PARAM, &msg->param, NULL, fault) ||
       get_string(uris, props, P_TEXT, &msg->text, &text_len, fault) ||
       get_string(uris, props, P_FILE, &msg->file, NULL, fault) ||
-      get_string(uris, props, P_MESSAGE, &msg->message, NULL, fault)) {
+      get_string(uris, props, P_MESSAGE, &msg->message, NULL, fault) ||
+      get_string(uris, props, P_PORT, &msg->port, NULL, fault)) {
     return CH_PROTO_MALFORMED;
   }
   msg->text_len = msg->text ? text_len : 0u;
+  return CH_PROTO_OK;
+}
+
+/* ch:points: an atom:Vector of atom:Float, at most CH_SCOPE_POINTS. */
+CH_REALTIME static ChProtoStatus
+get_points(const ChUris* const  uris,
+           const ChProps* const props,
+           ChMsg* const         msg,
+           ChMsgFault* const    fault)
+{
+  const LV2_Atom* const atom = props->atom[P_POINTS];
+  if (!atom || atom->type != uris->atom_Vector) {
+    return CH_PROTO_OK;
+  }
+  const LV2_Atom_Vector_Body* const body =
+    (const LV2_Atom_Vector_Body*)(atom + 1);
+  if (atom->size < sizeof(*body) || body->child_type != uris->atom_Float ||
+      body->child_size != sizeof(float)) {
+    return fail(fault, props->key[P_POINTS], atom->size,
+                "is not a vector of atom:Float (size %s)");
+  }
+  const uint32_t n = (atom->size - (uint32_t)sizeof(*body)) / sizeof(float);
+  if (n > CH_SCOPE_POINTS) {
+    return fail(fault, props->key[P_POINTS], n, "has %s points, too many");
+  }
+  msg->points   = (const float*)(body + 1);
+  msg->n_points = n;
   return CH_PROTO_OK;
 }
 
@@ -613,6 +648,7 @@ read_numbers(const ChUris* const  uris,
   bool    has_q    = false;
   bool    has_x    = false;
   bool    has_y    = false;
+  bool    has_step = false;
   int64_t off      = 0;
   int64_t tot      = 0;
   int64_t q        = 0;
@@ -626,6 +662,8 @@ read_numbers(const ChUris* const  uris,
       get_integer(uris, props, P_QUANTIZE, &has_q, &q, fault) ||
       get_number(uris, props, P_X, &has_x, &msg->x, fault) ||
       get_number(uris, props, P_Y, &has_y, &msg->y, fault) ||
+      get_number(uris, props, P_STEP, &has_step, &msg->step, fault) ||
+      get_points(uris, props, msg, fault) ||
       get_urid(uris, props, P_PROPERTY, &msg->property, fault)) {
     return CH_PROTO_MALFORMED;
   }
@@ -906,6 +944,14 @@ otype_of(const ChUris* const uris, const ChMsg* const msg)
     return uris->ch_Move;
   case CH_MSG_POSITION:
     return uris->time_Position;
+  case CH_MSG_PROBE:
+    return uris->ch_Probe;
+  case CH_MSG_RENAME:
+    return uris->ch_Rename;
+  case CH_MSG_SCOPE:
+    return uris->ch_Scope;
+  case CH_MSG_ACTIVITY:
+    return uris->ch_Activity;
   case CH_MSG_UNKNOWN:
     return msg->otype;
   case CH_MSG_NONE:
@@ -942,7 +988,11 @@ ch_msg_size(const ChMsg* const msg)
   size += msg->kind == CH_MSG_PATCH
             ? sizeof(LV2_Atom_Property_Body) + pad8(msg->text_len + 1u)
             : string_cost(msg->text, msg->text_len);
-  size += string_cost(msg->file, 0);
+  size += string_cost(msg->file, 0) + string_cost(msg->port, 0);
+  size += msg->points
+            ? sizeof(LV2_Atom_Property_Body) + sizeof(LV2_Atom_Vector_Body) +
+                pad8((uint64_t)msg->n_points * sizeof(float))
+            : 0u;
   return size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
 }
 
@@ -1033,6 +1083,14 @@ write_body(ChOut* const o, const ChUris* const u, const ChMsg* const m)
     out_float(o, u->ch_x, m->x);
     out_float(o, u->ch_y, m->y);
     break;
+  case CH_MSG_RENAME:
+    out_string(o, u->ch_module, str, m->module, 0);
+    out_string(o, u->ch_to, str, m->to, 0);
+    break;
+  case CH_MSG_PROBE:
+    out_string(o, u->ch_module, str, m->module, 0);
+    out_string(o, u->ch_port, str, m->port, 0);
+    break;
   case CH_MSG_CONNECT:
   case CH_MSG_DISCONNECT:
     out_string(o, u->ch_from, str, m->from, 0);
@@ -1105,6 +1163,24 @@ write_any_body(ChOut* const o, const ChUris* const u, const ChMsg* const m)
     break;
   case CH_MSG_LEVEL:
     out_float(o, u->ch_value, m->value);
+    break;
+  case CH_MSG_ACTIVITY:
+    out_int(o, u->ch_generation, m->generation, true);
+    out_int(o, u->ch_offset, m->offset, false);
+    out_int(o, u->ch_total, m->total, false);
+    out_key(o, u->ch_points);
+    o->ok =
+      o->ok && lv2_atom_forge_vector(o->forge, sizeof(float), u->atom_Float,
+                                     m->n_points, m->points);
+    break;
+  case CH_MSG_SCOPE:
+    out_string(o, u->ch_module, str, m->module, 0);
+    out_string(o, u->ch_port, str, m->port, 0);
+    out_float(o, u->ch_step, m->step);
+    out_key(o, u->ch_points);
+    o->ok =
+      o->ok && lv2_atom_forge_vector(o->forge, sizeof(float), u->atom_Float,
+                                     m->n_points, m->points);
     break;
   case CH_MSG_PATCH:
     out_int(o, u->ch_generation, m->generation, true);

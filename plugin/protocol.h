@@ -22,6 +22,12 @@
 /** Most bytes of patch text one ch:Patch piece carries. */
 #define CH_PATCH_PIECE 3072u
 
+/** Points of one ch:Scope frame. */
+#define CH_SCOPE_POINTS 256u
+
+/** Modules of one ch:Activity piece, at most. */
+#define CH_ACTIVITY_PIECE 256u
+
 /** URIDs of the vocabulary (ttl/vocabulary.ttl documents each one). */
 typedef struct {
   LV2_URID atom_Bool;
@@ -65,6 +71,10 @@ typedef struct {
   LV2_URID ch_Patch;
   LV2_URID ch_Level;
   LV2_URID ch_Move;
+  LV2_URID ch_Probe;
+  LV2_URID ch_Rename;
+  LV2_URID ch_Scope;
+  LV2_URID ch_Activity;
   /* properties */
   LV2_URID ch_seq;
   LV2_URID ch_module;
@@ -89,6 +99,11 @@ typedef struct {
   LV2_URID ch_x;
   LV2_URID ch_y;
   LV2_URID ch_fadeTime;
+  LV2_URID ch_port;
+  LV2_URID ch_points;
+  LV2_URID ch_step;
+  LV2_URID ch_activity;
+  LV2_URID atom_Vector;
 } ChUris;
 
 /** Map every URI of the vocabulary.  Not real-time (the host's map). */
@@ -108,8 +123,10 @@ typedef enum {
   CH_MSG_LOAD,
   CH_MSG_UNDO, /* decoded now; handled when #12 lands */
   CH_MSG_REDO,
-  CH_MSG_GET, /* patch:Get */
-  CH_MSG_PUT, /* patch:Set of a plugin property (ch:patch, ch:patchFile) */
+  CH_MSG_GET,    /* patch:Get */
+  CH_MSG_PUT,    /* patch:Set of a plugin property (ch:patch, ch:patchFile) */
+  CH_MSG_PROBE,  /* ch:Probe: send a ch:Scope of module:port (none: stop) */
+  CH_MSG_RENAME, /* ch:Rename: module gets the name `to` */
   /* answers (plugin -> notify) */
   CH_MSG_ACK,
   CH_MSG_COMMITTED,
@@ -122,6 +139,8 @@ typedef enum {
   CH_MSG_MOVE,     /* ch:Move: a module's place on the UI canvas (x, y) */
   CH_MSG_POSITION, /* time:Position: the host's transport (in, every
                       cycle); chronus-render sends it too */
+  CH_MSG_SCOPE,    /* ch:Scope: a frame of the probed output (points) */
+  CH_MSG_ACTIVITY, /* ch:Activity: module peaks from `offset` (points) */
   CH_MSG_UNKNOWN,  /* a ch: object of no known type, or a foreign one that
                       carries a ch:seq (it expects an answer) */
   CH_MSG_N_KINDS
@@ -154,29 +173,33 @@ typedef struct {
   const char* module;      /* Create Delete Set Gate PARAM */
   const char* module_kind; /* Create */
   const char* from;        /* Connect Disconnect: "module:port" */
-  const char* to;
-  const char* param;     /* Set PARAM ("gate" for Gate, by the decoder) */
-  bool        has_value; /* Set Gate PARAM: ch:value was a number */
-  float       value;     /* Set PARAM; Gate (0 or 1) */
-  const char* text;      /* Load (Turtle), PUT ch:patch, PATCH piece,
-                            PROPERTY string */
-  uint32_t    text_len;  /* bytes of `text`, without the NUL */
-  const char* file;      /* Load ch:file, PUT/PROPERTY ch:patchFile (Path) */
-  LV2_URID    property;  /* GET (0 = all), PUT, PROPERTY */
-  bool        value_is_path; /* PUT/PROPERTY: patch:value was an atom:Path */
-  float       fade;          /* Commit ch:fade seconds; < 0 when absent;
-                                PUT/PROPERTY ch:fadeTime's value */
-  uint32_t quantize;         /* Commit ch:quantize: CH_QUANTIZE_* (read
-                                from "beat"/"bar" or 0/1/2) */
-  ChPosition  position;      /* POSITION */
-  int64_t     generation;    /* COMMITTED, PATCH */
-  float       build_ms;      /* COMMITTED */
-  uint32_t    offset;        /* PATCH: byte offset of this piece */
-  uint32_t    total;         /* PATCH: bytes of the whole patch text */
-  const char* message;       /* ERROR */
-  bool        has_pos;       /* Create Move: ch:x and ch:y were numbers */
-  float       x;             /* Create Move: where the UI shows it */
-  float       y;
+  const char* to;          /* Connect Disconnect: "module:port"; Rename */
+  const char* param;       /* Set PARAM ("gate" for Gate, by the decoder) */
+  bool        has_value;   /* Set Gate PARAM: ch:value was a number */
+  float       value;       /* Set PARAM; Gate (0 or 1) */
+  const char* text;        /* Load (Turtle), PUT ch:patch, PATCH piece,
+                              PROPERTY string */
+  uint32_t     text_len;   /* bytes of `text`, without the NUL */
+  const char*  file;       /* Load ch:file, PUT/PROPERTY ch:patchFile (Path) */
+  LV2_URID     property;   /* GET (0 = all), PUT, PROPERTY */
+  bool         value_is_path; /* PUT/PROPERTY: patch:value was an atom:Path */
+  float        fade;          /* Commit ch:fade seconds; < 0 when absent;
+                                 PUT/PROPERTY ch:fadeTime's value */
+  uint32_t     quantize;      /* Commit ch:quantize: CH_QUANTIZE_* (read
+                                 from "beat"/"bar" or 0/1/2) */
+  ChPosition   position;      /* POSITION */
+  int64_t      generation;    /* COMMITTED, PATCH */
+  float        build_ms;      /* COMMITTED */
+  uint32_t     offset;        /* PATCH: byte offset of this piece */
+  uint32_t     total;         /* PATCH: bytes of the whole patch text */
+  const char*  message;       /* ERROR */
+  bool         has_pos;       /* Create Move: ch:x and ch:y were numbers */
+  float        x;             /* Create Move: where the UI shows it */
+  float        y;
+  const char*  port;     /* Probe Scope: an output of `module` */
+  const float* points;   /* Scope: the frame, an atom:Vector of atom:Float */
+  uint32_t     n_points; /* Scope: at most CH_SCOPE_POINTS */
+  float        step;     /* Scope: seconds between two points */
 } ChMsg;
 
 /** A message with no fields set (fade absent, no seq). */

@@ -529,6 +529,20 @@ on_delete(Chronus* const self, const ChMsg* const msg, const ChJob* const job)
 }
 
 static void
+on_rename(Chronus* const self, const ChMsg* const msg, const ChJob* const job)
+{
+  (void)job;
+  ChError err;
+  ch_error_clear(&err);
+  if (!msg->module || !msg->to) {
+    reply_error(self, msg, "ch:Rename needs ch:module and ch:to strings");
+    return;
+  }
+  answer(self, msg, ch_model_rename(self->standby, msg->module, msg->to, &err),
+         &err);
+}
+
+static void
 on_link(Chronus* const self, const ChMsg* const msg, const ChJob* const job)
 {
   (void)job;
@@ -765,6 +779,7 @@ static const ChHandler handlers[CH_MSG_N_KINDS] = {
   [CH_MSG_COMMITTED] = on_answer, [CH_MSG_ERROR] = on_answer,
   [CH_MSG_PATCH] = on_answer,     [CH_MSG_LEVEL] = on_answer,
   [CH_MSG_MOVE] = on_move,        [CH_MSG_UNKNOWN] = on_unknown,
+  [CH_MSG_SCOPE] = on_answer,     [CH_MSG_RENAME] = on_rename,
 };
 
 /* A queued message atom of `size` bytes: decoded again (checked), then

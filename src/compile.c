@@ -461,6 +461,16 @@ compare_names(const void* const a, const void* const b)
   return strcmp(((const NameEntry*)a)->name, ((const NameEntry*)b)->name);
 }
 
+/* True if `base` has module `m` (its identity) under another name. */
+static bool
+renamed(const ChModel* const model, const ChModel* const base, const uint32_t m)
+{
+  const int old =
+    base ? ch_model_find_uid(base, ch_model_module_uid(model, m)) : -1;
+  return old >= 0 && strcmp(ch_model_module_name(base, (uint32_t)old),
+                            ch_model_module_name(model, m));
+}
+
 /* Parameters of model module `m` that differ from the same module (same
    identity) in `base`: all of them for a module new to it. */
 static uint32_t
@@ -470,10 +480,10 @@ fresh_params(const ChModel* const model,
 {
   const ChKind* const kind = ch_model_module_kind(model, m);
   const uint32_t      all  = (uint32_t)((1ull << kind->n_params) - 1u);
-  const int           old =
-    base ? ch_model_find(base, ch_model_module_name(model, m)) : -1;
-  if (old < 0 || ch_model_module_uid(base, (uint32_t)old) !=
-                   ch_model_module_uid(model, m)) {
+  /* By identity: a renamed module is the same module. */
+  const int old =
+    base ? ch_model_find_uid(base, ch_model_module_uid(model, m)) : -1;
+  if (old < 0 || ch_model_module_kind(base, (uint32_t)old) != kind) {
     return all;
   }
   const float* const now    = ch_model_module_params(model, m);
@@ -673,6 +683,8 @@ layout(Plan* const          plan,
       module->name                = name_copy;
       module->uid                 = ch_model_module_uid(model, m);
       module->fresh               = fresh_params(model, base, m);
+      module->renamed             = renamed(model, base, m);
+      module->model_index         = m;
       module->param               = params;
       module->order               = orders;
       module->nodes               = &nodes[first];

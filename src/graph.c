@@ -2,6 +2,7 @@
    state across a hot swap, all without allocating. */
 #include "graph_impl.h"
 
+#include <math.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -442,6 +443,46 @@ ch_graph_get(const ChGraph* const graph,
   return graph->modules[module].param[param];
 }
 
+/* Module `from`'s running state and unchanged parameters, into `to`. */
+CH_REALTIME static void
+carry_module(const ChGraph* const       next,
+             ChGraphModule* const       to,
+             const ChGraphModule* const from)
+{
+  /* Voices beyond the old count start from their primed state. */
+  const uint32_t shared =
+    to->n_nodes < from->n_nodes ? to->n_nodes : from->n_nodes;
+  /* Both graphs run at one rate (the instance's), so their states have
+     one size. */
+  const size_t size = ch_kind_state_size(to->kind, next->ctx.rate);
+  for (uint32_t k = 0; k < shared; ++k) {
+    memcpy(to->nodes[k].state, from->nodes[k].state, size);
+  }
+  for (uint32_t p = 0; p < to->kind->n_params; ++p) {
+    if (!(to->fresh & (1u << p))) {
+      to->param[p] = from->param[p];
+      to->order[p] = from->order[p];
+    }
+  }
+}
+
+/* Renamed modules: found in `prev` by identity (a rename is rare, so a
+   walk per renamed module). */
+CH_REALTIME static void
+carry_renamed(ChGraph* const next, const ChGraph* const prev)
+{
+  for (uint32_t i = 0; i < next->n_modules; ++i) {
+    ChGraphModule* const to = &next->modules[i];
+    for (uint32_t j = 0; to->renamed && j < prev->n_modules; ++j) {
+      const ChGraphModule* const from = &prev->modules[j];
+      if (from->uid == to->uid && from->kind == to->kind) {
+        carry_module(next, to, from);
+        break;
+      }
+    }
+  }
+}
+
 CH_REALTIME void
 ch_graph_carry(ChGraph* const next, const ChGraph* const prev)
 {
@@ -458,26 +499,13 @@ ch_graph_carry(ChGraph* const next, const ChGraph* const prev)
       ++j;
     } else {
       if (to->uid == from->uid && to->kind == from->kind) {
-        /* Voices beyond the old count start from their primed state. */
-        const uint32_t shared =
-          to->n_nodes < from->n_nodes ? to->n_nodes : from->n_nodes;
-        /* Both graphs run at one rate (the instance's), so their states
-           have one size. */
-        const size_t size = ch_kind_state_size(to->kind, next->ctx.rate);
-        for (uint32_t k = 0; k < shared; ++k) {
-          memcpy(to->nodes[k].state, from->nodes[k].state, size);
-        }
-        for (uint32_t p = 0; p < to->kind->n_params; ++p) {
-          if (!(to->fresh & (1u << p))) {
-            to->param[p] = from->param[p];
-            to->order[p] = from->order[p];
-          }
-        }
+        carry_module(next, to, from);
       }
       ++i;
       ++j;
     }
   }
+  carry_renamed(next, prev);
   /* Carried voices may be sounding: all of them play until they fall
      silent again. */
   next->silent = 0;
@@ -552,4 +580,78 @@ size_t
 ch_graph_memory(const ChGraph* const graph)
 {
   return graph->size;
+}
+
+CH_REALTIME ChStatus
+ch_graph_find_output(const ChGraph* const graph,
+                     const char* const    name,
+                     const char* const    port,
+                     ChGraphTap* const    tap,
+                     ChError* const       err)
+{
+  tap->buffer     = NULL;
+  tap->voice      = UINT32_MAX;
+  const int index = ch_graph_find(graph, name);
+  if (index < 0) {
+    return ch_error(err, CH_ERR_UNKNOWN_MODULE, "no module named '%s'", name);
+  }
+  const ChGraphModule* const module = &graph->modules[index];
+  for (uint32_t o = 0; o < module->kind->n_outputs; ++o) {
+    if (!strcmp(module->kind->outputs[o].name, port)) {
+      /* A per-voice module: voice 0, the one a single note plays. */
+      tap->buffer = module->nodes[0].out[o];
+      tap->voice  = module->voiced ? 0u : UINT32_MAX;
+      return CH_SUCCESS;
+    }
+  }
+  return ch_error(err, CH_ERR_UNKNOWN_PORT, "%s '%s' has no output named '%s'",
+                  module->kind->name, name, port);
+}
+
+CH_REALTIME const float*
+ch_graph_tap_read(const ChGraph* const graph, const ChGraphTap tap)
+{
+  if (tap.voice != UINT32_MAX && !graph->no_sleep &&
+      (graph->silent >> tap.voice & 1u)) {
+    return NULL; /* a sleeping voice: its buffers hold an old block */
+  }
+  return tap.buffer;
+}
+
+/* The peak of `n` samples of `x`, at least `peak`. */
+CH_REALTIME static float
+peak_of(const float* const x, const uint32_t n, float peak)
+{
+  for (uint32_t s = 0; s < n; ++s) {
+    peak = fmaxf(peak, fabsf(x[s]));
+  }
+  return peak;
+}
+
+CH_REALTIME void
+ch_graph_peaks(const ChGraph* const graph,
+               float* const         peaks,
+               const uint32_t       n_peaks,
+               const uint32_t       n)
+{
+  const uint32_t asleep = graph->no_sleep ? 0u : graph->silent;
+  for (uint32_t i = 0; i < graph->n_modules; ++i) {
+    const ChGraphModule* const m = &graph->modules[i];
+    if (m->model_index >= n_peaks) {
+      continue;
+    }
+    float peak = peaks[m->model_index];
+    for (uint32_t k = 0; k < m->n_nodes; ++k) {
+      const ChNode* const node = &m->nodes[k];
+      if (m->voiced && (asleep >> node->voice & 1u)) {
+        continue; /* its buffers hold an old block */
+      }
+      for (uint32_t o = 0; o < m->kind->n_outputs; ++o) {
+        if (!(node->unread_out >> o & 1u)) {
+          peak = peak_of(node->out[o], n, peak);
+        }
+      }
+    }
+    peaks[m->model_index] = peak;
+  }
 }

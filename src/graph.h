@@ -113,11 +113,13 @@ CH_REALTIME float ch_graph_get(const ChGraph* graph,
 
 /**
    Hand the running state of every module that `prev` shares with `next`
-   (same name, kind and model identity) across to `next`, so oscillators,
+   (same kind and model identity, and same name unless the model renamed
+   it) across to `next`, so oscillators,
    filters and envelopes carry on through a hot swap.  Parameters that the
    new model did not change are carried too: a ch:Set that reached the
    playing graph while `next` was being built is newer than `next`'s model.
-   Real-time: O(modules), no allocation.
+   Real-time: O(modules), and a walk of them per renamed module; no
+   allocation.
 */
 CH_REALTIME void ch_graph_carry(ChGraph* next, const ChGraph* prev);
 
@@ -128,6 +130,33 @@ CH_REALTIME void ch_graph_carry(ChGraph* next, const ChGraph* prev);
 */
 CH_REALTIME void ch_graph_reset(ChGraph* graph);
 
+/** One output of one module of a compiled graph, to read after a block. */
+typedef struct {
+  const float* buffer; /**< NULL: nothing */
+  uint32_t     voice;  /**< the instance's voice; UINT32_MAX if shared */
+} ChGraphTap;
+
+/**
+   Find output `port` of module `name`: for a per-voice module, voice 0's.
+   The tap is valid for this graph only (find it again after every swap).
+   Errors name the module or port.  Real-time with `err` NULL (a binary
+   search and the kind's few outputs); `err` formats a message.
+*/
+CH_REALTIME CH_REALTIME ChStatus ch_graph_find_output(const ChGraph* graph,
+                                                      const char*    name,
+                                                      const char*    port,
+                                                      ChGraphTap*    tap,
+                                                      ChError*       err);
+
+/**
+   The tapped output's samples of the last block rendered (the last
+   CH_MAX_BLOCK sub-block of a longer ch_graph_run), or NULL when it was
+   not computed: a sleeping voice, a resting module (then it is silent).
+   Real-time.
+*/
+CH_REALTIME const float* ch_graph_tap_read(const ChGraph*   graph,
+                                           const ChGraphTap tap);
+
 /** A number the owner attaches to the graph (0 until set). */
 /**
    Tests only: with `on` false, silent voices and resting modules are
@@ -136,6 +165,19 @@ CH_REALTIME void ch_graph_reset(ChGraph* graph);
 */
 void ch_graph_set_sleep(ChGraph* graph, bool on);
 
+/**
+   Raise `peaks[i]` to the peak of model module i's outputs over the last
+   `n` frames rendered (at most CH_MAX_BLOCK; i below `n_peaks`, indexed as
+   in the model the graph was compiled from).  Sleeping voices, and outputs
+   nothing reads (which a kind may leave unwritten), add nothing.
+   Real-time: O(outputs x n).
+*/
+CH_REALTIME void ch_graph_peaks(const ChGraph* graph,
+                                float*         peaks,
+                                uint32_t       n_peaks,
+                                uint32_t       n);
+
+/** A number the owner attaches to the graph (0 until set). */
 void ch_graph_set_generation(ChGraph* graph, uint64_t generation);
 
 /** The number set with ch_graph_set_generation().  Real-time. */

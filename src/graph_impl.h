@@ -48,12 +48,15 @@ enum {
 typedef struct {
   const ChKind* kind;
   const char*   name;
-  uint32_t      uid;   /**< the model's identity of the module */
-  uint32_t      fresh; /**< bit p: param p was edited since the base model,
-                          so a hot swap keeps it instead of carrying it */
-  float*    param;     /**< shared by all instances */
-  uint32_t* order;     /**< per param: order of the last ordered write */
-  ChNode*   nodes;     /**< the instances */
+  uint32_t      uid;     /**< the model's identity of the module */
+  uint32_t      fresh;   /**< bit p: param p was edited since the base model,
+                            so a hot swap keeps it instead of carrying it */
+  bool renamed;          /**< the base model had it under another name: a hot
+                            swap finds it by uid */
+  uint32_t  model_index; /**< its index in the model it was compiled from */
+  float*    param;       /**< shared by all instances */
+  uint32_t* order;       /**< per param: order of the last ordered write */
+  ChNode*   nodes;       /**< the instances */
   uint32_t  n_nodes;
   uint32_t  voiced; /**< copied per voice */
 } ChGraphModule;

@@ -271,6 +271,42 @@ ch_model_create(ChModel* const    model,
 }
 
 ChStatus
+ch_model_rename(ChModel* const    model,
+                const char* const name,
+                const char* const to,
+                ChError*          err)
+{
+  Module* const module = find_module(model, name, err);
+  if (!module) {
+    return err ? err->status : CH_ERR_UNKNOWN_MODULE;
+  }
+  if (!ch_name_valid(to)) {
+    return ch_error(err, CH_ERR_BAD_NAME,
+                    "cannot rename '%s' to '%.64s': use 1 to %u letters, "
+                    "digits, '_', '.' or '-', starting with a letter or '_'",
+                    name, to ? to : "", CH_NAME_MAX);
+  }
+  if (strcmp(name, to) && ch_model_find(model, to) >= 0) {
+    return ch_error(err, CH_ERR_EXISTS,
+                    "cannot rename '%s': a module named '%s' exists already",
+                    name, to);
+  }
+  memcpy(module->name, to, strlen(to) + 1u); /* links are by index */
+  return CH_SUCCESS;
+}
+
+int
+ch_model_find_uid(const ChModel* const model, const uint32_t uid)
+{
+  for (uint32_t i = 0; i < model->n_modules; ++i) {
+    if (model->modules[i].uid == uid) {
+      return (int)i;
+    }
+  }
+  return -1;
+}
+
+ChStatus
 ch_model_delete(ChModel* const model, const char* const name, ChError* err)
 {
   const int found = ch_model_find(model, name);

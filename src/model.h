@@ -58,6 +58,18 @@ ChStatus ch_model_create(ChModel*    model,
 /** Remove a module and every link to or from it. */
 ChStatus ch_model_delete(ChModel* model, const char* name, ChError* err);
 
+/**
+   Call module `name` `to`: its links follow, its identity (uid) stays, so
+   a hot swap carries its running state across the new name.
+*/
+ChStatus ch_model_rename(ChModel*    model,
+                         const char* name,
+                         const char* to,
+                         ChError*    err);
+
+/** Index of the module with identity `uid`, or -1. */
+int ch_model_find_uid(const ChModel* model, uint32_t uid);
+
 /** Link `from` ("module:output") to `to` ("module:input"). */
 ChStatus ch_model_connect(ChModel*    model,
                           const char* from,

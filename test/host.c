@@ -872,6 +872,27 @@ host_patch_set_file(Host* h, int64_t frame, int32_t seq, const char* path)
 }
 
 void
+host_get(Host* h, int64_t frame, int32_t seq, const char* uri)
+{
+  ChMsg msg    = ch_msg_init(CH_MSG_GET);
+  msg.property = host_map(uri);
+  send_msg(h, frame, seq, &msg);
+}
+
+void
+host_probe(Host*       h,
+           int64_t     frame,
+           int32_t     seq,
+           const char* module,
+           const char* port)
+{
+  ChMsg msg  = ch_msg_init(CH_MSG_PROBE);
+  msg.module = module;
+  msg.port   = port;
+  send_msg(h, frame, seq, &msg);
+}
+
+void
 host_message(Host* h, int64_t frame, int32_t seq, const char* otype_uri)
 {
   ChMsg msg = ch_msg_init(CH_MSG_UNKNOWN);
@@ -1036,6 +1057,26 @@ take_answer(Host* h, const ChMsg* m, HostAnswer* a)
     if (m->module && m->param) {
       a->text = (char*)malloc(strlen(m->module) + strlen(m->param) + 2u);
       sprintf(a->text, "%s:%s", m->module, m->param);
+    }
+    break;
+  case CH_MSG_ACTIVITY:
+    a->type       = HOST_ANSWER_ACTIVITY;
+    a->generation = m->generation;
+    a->offset     = m->offset;
+    a->total      = m->total;
+    a->n_points   = m->n_points;
+    a->points     = (float*)malloc((m->n_points + 1u) * sizeof(float));
+    memcpy(a->points, m->points, m->n_points * sizeof(float));
+    break;
+  case CH_MSG_SCOPE:
+    a->type     = HOST_ANSWER_SCOPE;
+    a->value    = m->step;
+    a->n_points = m->n_points;
+    a->points   = (float*)malloc((m->n_points + 1u) * sizeof(float));
+    memcpy(a->points, m->points, m->n_points * sizeof(float));
+    if (m->module && m->port) {
+      a->text = (char*)malloc(strlen(m->module) + strlen(m->port) + 2u);
+      sprintf(a->text, "%s:%s", m->module, m->port);
     }
     break;
   default:
@@ -1280,6 +1321,7 @@ host_clear_answers(Host* h)
 {
   for (size_t i = 0; i < h->n_answers; ++i) {
     free(h->answers[i].text);
+    free(h->answers[i].points);
   }
   h->n_answers = 0;
 }
@@ -1300,6 +1342,10 @@ host_answer_type_name(HostAnswerType type)
     return "patch:Set";
   case HOST_ANSWER_PARAM:
     return "ch:Set";
+  case HOST_ANSWER_SCOPE:
+    return "ch:Scope";
+  case HOST_ANSWER_ACTIVITY:
+    return "ch:Activity";
   default:
     return "other";
   }

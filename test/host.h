@@ -35,6 +35,10 @@ typedef enum {
                              put together */
   HOST_ANSWER_PROPERTY, /**< patch:Set of a property (ch:patchFile) */
   HOST_ANSWER_PARAM,    /**< a ch:Set echoed: text "module:param", value */
+  HOST_ANSWER_ACTIVITY, /**< ch:Activity: points from `offset` of `total`,
+                             generation */
+  HOST_ANSWER_SCOPE,    /**< ch:Scope: text "module:port", value = seconds
+                             between points, points */
   HOST_ANSWER_OTHER,
 } HostAnswerType;
 
@@ -51,6 +55,10 @@ typedef struct {
   uint32_t pieces;           /**< ch:Patch: how many pieces it came in */
   uint64_t cycle;            /**< index of the run() call it came out of */
   uint32_t frame;            /**< its event frame in that cycle */
+  float*   points;           /**< ch:Scope, ch:Activity: values, else NULL */
+  uint32_t n_points;
+  uint32_t offset; /**< ch:Activity */
+  uint32_t total;
 } HostAnswer;
 
 typedef struct HostImpl Host;
@@ -124,6 +132,14 @@ void host_commit_with(Host*    host,
                       uint32_t quantize);
 /** Any message (a time:Position, a patch:Set ...), by the encoder. */
 void host_send(Host* host, int64_t frame, int32_t seq, const ChMsg* msg);
+/** patch:Get of one property (`uri`), e.g. ch:activity. */
+void host_get(Host* host, int64_t frame, int32_t seq, const char* uri);
+/** ch:Probe module:port; a NULL module stops. */
+void host_probe(Host*       host,
+                int64_t     frame,
+                int32_t     seq,
+                const char* module,
+                const char* port);
 void host_abort(Host* host, int64_t frame, int32_t seq);
 void host_load(Host* host, int64_t frame, int32_t seq, const char* turtle);
 /** ch:Load ch:file `path` (an atom:Path). */

@@ -256,8 +256,19 @@ draw_box(cairo_t* const     cr,
   box_frame(cr, ui, index);
 
   set_rgb(cr, c_text, 1.0);
-  text(cr, layout, ui->font_bold, box->name, r.x + 8.0, r.y + 11.0, r.w - 16.0,
-       LEFT);
+  if (ui->renaming == (int)index) { /* typing a new name: a field, a caret */
+    char shown[CH_NAME_MAX + 2];
+    snprintf(shown, sizeof(shown), "%s|", ui->rename_text);
+    cairo_rectangle(cr, r.x + 4.0, r.y + 2.0, r.w - 8.0, 18.0);
+    set_rgb(cr, c_accent, 0.35);
+    cairo_fill(cr);
+    set_rgb(cr, c_text, 1.0);
+    text(cr, layout, ui->font_bold, shown, r.x + 8.0, r.y + 11.0, r.w - 16.0,
+         LEFT);
+  } else {
+    text(cr, layout, ui->font_bold, box->name, r.x + 8.0, r.y + 11.0,
+         r.w - 16.0, LEFT);
+  }
   set_rgb(cr, c_dim, 1.0);
   text(cr, layout, ui->font_small, box->kind->name, r.x + 8.0, r.y + 25.0,
        r.w * 0.5, LEFT);
@@ -272,6 +283,7 @@ draw_box(cairo_t* const     cr,
     text(cr, layout, ui->font_small, label, r.x + r.w - 43.0, r.y + 24.5, 0,
          CENTER);
   }
+  ch_ui_draw_activity(cr, ui, index);
   draw_ports(cr, layout, ui, box);
   for (uint32_t p = 0; p < box->kind->n_params; ++p) {
     draw_param(cr, layout, ui, box, p,
@@ -664,6 +676,7 @@ ch_ui_draw(ChUi* const ui)
   PangoLayout* const layout = pango_cairo_create_layout(cr);
   draw_canvas(cr, layout, ui);
   draw_header(cr, layout, ui);
+  ch_ui_draw_scope(cr, layout, ui);
   draw_menu(cr, layout, ui);
   if (ui->focused) { /* keyboard focus is ours: say so */
     cairo_rectangle(cr, 1.0, 1.0, ui->view.width - 2.0,

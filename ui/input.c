@@ -210,6 +210,8 @@ press_port(ChUi* const ui, const ChHit hit, const float cx, const float cy)
   ui->cable_old  = old;
   ui->cable_x    = cx;
   ui->cable_y    = cy;
+  ui->cable_x0   = cx;
+  ui->cable_y0   = cy;
   ui->cable_target =
     hit.kind == CH_HIT_INPUT ? hit : (ChHit){ CH_HIT_NONE, -1, -1 };
   ui->selected_cable = -1;
@@ -270,12 +272,16 @@ press_canvas(ChUi* const               ui,
     return;
   }
   choose_none(ui);
+  ch_ui_rename_cancel(ui); /* a click elsewhere: the name stays */
   ui->selected_box   = hit.kind == CH_HIT_BOX ? hit.box : -1;
   ui->selected_cable = -1;
   ui->dirty          = true;
   if (hit.kind == CH_HIT_PARAM) {
     const ChParamRef ref = { hit.box, hit.index };
     press_param(ui, ref, ev, x, y);
+  } else if (hit.kind == CH_HIT_BOX &&
+             ch_ui_rename_press(ui, ev, hit.box, cy)) {
+    return; /* a double-click on the title: type the new name */
   } else if (hit.kind == CH_HIT_BOX) {
     ui->drag           = CH_DRAG_BOX; /* selected; moves if dragged */
     ui->drag_x0        = x;
@@ -288,6 +294,10 @@ press_canvas(ChUi* const               ui,
   } else if (hit.kind == CH_HIT_NONE) {
     ui->selected_cable =
       ch_scene_hit_cable(&ui->scene, cx, cy, CABLE_REACH / ui->view.zoom);
+    if (ui->selected_cable >= 0) { /* a cable: probe what it carries */
+      const ChCable* const c = &ui->scene.cables[ui->selected_cable];
+      ch_ui_scope_probe(ui, (int)c->from_box, (int)c->from_port);
+    }
     /* A double-click: two presses on the empty canvas, close in time and
        place (a cable's selection does not count). */
     const bool again = ui->selected_cable < 0 && ui->last_empty_press &&
@@ -328,6 +338,10 @@ ch_ui_button_press(ChUi* const ui, const XButtonEvent* const ev)
     return;
   }
   if (ev->button != Button1) {
+    return;
+  }
+  if (in_rect(ch_ui_scope_rect(ui), x, y)) {
+    ch_ui_scope_stop(ui); /* the scope panel: a click closes it */
     return;
   }
   if (y < CH_HEADER_H) {
@@ -384,6 +398,12 @@ release_cable(ChUi* const ui)
   }
   if (edit) {
     ch_ui_end_gesture(ui);
+  }
+  /* A click on an output (no drag): probe it. */
+  if (old < 0 && t.kind == CH_HIT_NONE &&
+      fabsf(ui->cable_x - ui->cable_x0) + fabsf(ui->cable_y - ui->cable_y0) <
+        3.0f / ui->view.zoom) {
+    ch_ui_scope_probe(ui, ui->cable_box, ui->cable_port);
   }
   ui->drag  = CH_DRAG_NONE;
   ui->dirty = true;
@@ -625,6 +645,9 @@ ch_ui_key(ChUi* const ui, const XKeyEvent* const ev)
   const KeySym sym  = XLookupKeysym(&copy, 0);
   const bool   fine = ev->state & ShiftMask;
   if (ui->menu == CH_MENU_KINDS && ch_ui_kinds_key(ui, &copy)) {
+    return;
+  }
+  if (ch_ui_rename_key(ui, &copy)) {
     return;
   }
   if (ui->menu != CH_MENU_NONE && menu_key(ui, sym)) {

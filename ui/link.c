@@ -20,6 +20,12 @@ send(ChUi* const ui, const ChMsg* const msg)
 }
 
 void
+ch_ui_send(ChUi* const ui, const ChMsg* const msg)
+{
+  send(ui, msg);
+}
+
+void
 ch_ui_send_get(ChUi* const ui)
 {
   const ChMsg msg       = ch_msg_init(CH_MSG_GET);
@@ -174,6 +180,18 @@ ch_ui_send_disconnect(ChUi* const ui, const int cable)
   send(ui, &msg);
   if (preview(ui)) {
     ch_model_disconnect(ui->preview, from, to, NULL);
+  }
+}
+
+void
+ch_ui_send_rename(ChUi* const ui, const int box, const char* const to)
+{
+  ChMsg msg  = ch_msg_init(CH_MSG_RENAME);
+  msg.module = ui->scene.boxes[box].name;
+  msg.to     = to;
+  send(ui, &msg);
+  if (preview(ui)) {
+    ch_model_rename(ui->preview, msg.module, to, NULL);
   }
 }
 
@@ -451,6 +469,12 @@ on_answer(ChUi* const ui, const ChMsg* const msg)
     break;
   case CH_MSG_LEVEL:
     on_level(ui, msg->value);
+    break;
+  case CH_MSG_SCOPE:
+    ch_ui_on_scope(ui, msg);
+    break;
+  case CH_MSG_ACTIVITY:
+    ch_ui_on_activity(ui, msg);
     break;
   case CH_MSG_ERROR:
     refused(ui, msg);

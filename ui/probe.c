@@ -216,6 +216,41 @@ zoom(void* const handle)
   return ((ChUi*)handle)->view.zoom;
 }
 
+static unsigned
+scope(void* const         handle,
+      const float** const points,
+      uint32_t* const     n,
+      float* const        step,
+      const char** const  module,
+      const char** const  port)
+{
+  const ChUi* const ui = (const ChUi*)handle;
+  *points              = ui->scope;
+  *n                   = ui->scope_n;
+  *step                = ui->scope_step;
+  *module              = ui->probe_module;
+  *port                = ui->probe_port;
+  return ui->scopes;
+}
+
+static int
+activity(void* const handle, const char* const module)
+{
+  const ChUi* const ui = (const ChUi*)handle;
+  const int         b  = ch_scene_find(&ui->scene, module);
+  return b < 0 ? -1 : ui->scene.boxes[b].activity;
+}
+
+static bool
+scope_point(void* const handle, int* const x, int* const y)
+{
+  const ChUi* const ui = (const ChUi*)handle;
+  const ChRect      r  = ch_ui_scope_rect(ui);
+  *x                   = (int)lroundf((r.x + r.w * 0.5f) * ui->scale);
+  *y                   = (int)lroundf((r.y + r.h * 0.5f) * ui->scale);
+  return r.w > 0.0f;
+}
+
 const ChUiProbe ch_ui_probe = {
   .n_boxes     = n_boxes,
   .n_cables    = n_cables,
@@ -234,4 +269,7 @@ const ChUiProbe ch_ui_probe = {
   .cable_point = cable_point,
   .flagged     = flagged,
   .zoom        = zoom,
+  .scope       = scope,
+  .scope_point = scope_point,
+  .activity    = activity,
 };

@@ -62,6 +62,20 @@ typedef struct {
   bool (*flagged)(void* ui, const char* module);
   /** The view's zoom. */
   float (*zoom)(void* ui);
+  /**
+     The probe: frames received so far; its last frame (`n` points, 0 if
+     none yet, `step` seconds apart) and what it shows ("" when closed).
+  */
+  unsigned (*scope)(void*         ui,
+                    const float** points,
+                    uint32_t*     n,
+                    float*        step,
+                    const char**  module,
+                    const char**  port);
+  /** A module's activity dot: 0 silent .. 3 loud, or -1 if not shown. */
+  int (*activity)(void* ui, const char* module);
+  /** Window pixels of the middle of the scope panel; false if closed. */
+  bool (*scope_point)(void* ui, int* x, int* y);
 } ChUiProbe;
 
 /** The UI's probe (ui/probe.c). */

@@ -34,9 +34,10 @@ typedef struct {
   const ChKind* kind;
   char          name[CH_NAME_MAX + 1];
   ChRect        rect;
-  bool          voiced; /**< copied per voice (shown with the voice count) */
-  bool          placed; /**< its position came from the patch */
-  bool          chosen; /**< in the UI's rubber-band selection */
+  bool          voiced;   /**< copied per voice (shown with the voice count) */
+  bool          placed;   /**< its position came from the patch */
+  bool          chosen;   /**< in the UI's rubber-band selection */
+  uint8_t       activity; /**< its outputs' level: 0 silent .. 3 loud */
   float         params[CH_MAX_PARAMS];
 } ChBox;
 

@@ -166,6 +166,8 @@ setup(ChUi* const ui, const char* const bundle_path)
   ui->hover.box      = -1;
   ui->selected_box   = -1;
   ui->selected_cable = -1;
+  ui->renaming       = -1;
+  ui->last_title_box = -1;
   ui->cable_old      = -1;
   ch_uris_map(&ui->uris, ui->map);
   ui->atom_eventTransfer =
@@ -317,6 +319,8 @@ idle(LV2UI_Handle handle)
     handle_event(ui, &ev);
   }
   ch_ui_ask_level(ui); /* the meter follows the host's idle rate */
+  ch_ui_scope_idle(ui);
+  ch_ui_activity_idle(ui);
   if (ui->dirty) {
     ui->dirty = false;
     ch_ui_draw(ui);

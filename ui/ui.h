@@ -133,6 +133,23 @@ typedef struct {
   ChParamRef last_press;
   ChMenuKind menu;
   int        menu_hover;
+
+  /* Probe (scope.c) */
+  char     probe_module[CH_NAME_MAX + 1]; /* "": no probe */
+  char     probe_port[CH_NAME_MAX + 1];
+  double   probe_sent; /* monotonic seconds of the last ch:Probe */
+  float    scope[CH_SCOPE_POINTS];
+  uint32_t scope_n; /* points of the last frame, 0 before the first */
+  float    scope_step;
+  unsigned scopes;           /* frames received */
+  unsigned activity_waiting; /* idle calls since ch:activity was asked for,
+                                0 when its answer is in */
+  int   renaming;            /* box whose name is being typed, or -1 */
+  char  rename_text[CH_NAME_MAX + 1];
+  Time  last_title_press; /* for double-clicks on a box's title */
+  int   last_title_box;
+  float cable_x0; /* CH_DRAG_CABLE: canvas point of the press */
+  float cable_y0;
 } ChUi;
 
 /* draw.c */
@@ -204,5 +221,37 @@ void ch_ui_notify(ChUi* ui, const LV2_Atom* atom, uint32_t size);
 bool ch_ui_flagged(const ChUi* ui, int box);
 /** Set a parameter in the picture (and the client's model). */
 void ch_ui_set_param(ChUi* ui, int box, int param, float value);
+
+/* rename.c: renaming a module by typing over its name */
+/** A press on box `box` at canvas `cy`: a double-click on its title starts
+    renaming it (true). */
+bool ch_ui_rename_press(ChUi* ui, const XButtonEvent* ev, int box, float cy);
+/** A key while renaming; false if not renaming. */
+bool ch_ui_rename_key(ChUi* ui, XKeyEvent* ev);
+/** Stop renaming without a change. */
+void ch_ui_rename_cancel(ChUi* ui);
+/** ch:Rename `box` to `to` (and the staged preview). */
+void ch_ui_send_rename(ChUi* ui, int box, const char* to);
+
+/* activity.c: a level dot per module */
+/** Idle: ask for the modules' peaks once the last answer is in. */
+void ch_ui_activity_idle(ChUi* ui);
+/** A ch:Activity piece. */
+void ch_ui_on_activity(ChUi* ui, const ChMsg* msg);
+void ch_ui_draw_activity(cairo_t* cr, const ChUi* ui, uint32_t box);
+
+/* scope.c: the probe's oscilloscope */
+/** Probe output `port` of box `box`; the probed one again stops it. */
+void ch_ui_scope_probe(ChUi* ui, int box, int port);
+void ch_ui_scope_stop(ChUi* ui);
+/** Idle: renew the probe before the plugin's timeout. */
+void ch_ui_scope_idle(ChUi* ui);
+/** A ch:Scope frame. */
+void ch_ui_on_scope(ChUi* ui, const ChMsg* msg);
+/** Where the scope panel is (window logical pixels); w = 0 when hidden. */
+ChRect ch_ui_scope_rect(const ChUi* ui);
+void   ch_ui_draw_scope(cairo_t* cr, PangoLayout* layout, const ChUi* ui);
+/** Send a message to the plugin (link.c). */
+void ch_ui_send(ChUi* ui, const ChMsg* msg);
 
 #endif /* CH_UI_H */

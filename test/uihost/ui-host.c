@@ -468,6 +468,16 @@ test_add_module(void)
 {
   const int cx = 860;
   const int cy = 500;
+  /* Selecting a cable earlier opened the probe's scope in this corner: a
+     click on it puts it away, as a user would before using the space. */
+  int sx = 0;
+  int sy = 0;
+  if (probe()->scope_point(ui0(), &sx, &sy)) {
+    rig_move(&rig, sx, sy);
+    rig_button(&rig, 1, true);
+    rig_button(&rig, 1, false);
+    cycles(2);
+  }
   rig_move(&rig, cx, cy);
   for (int i = 0; i < 2; ++i) {
     rig_button(&rig, 1, true);
@@ -658,6 +668,145 @@ test_delete_module(void)
   free(before);
 }
 
+/* Seconds per period of a frame: the mean spacing of its rising zero
+   crossings (interpolated), or 0 with fewer than two. */
+static double
+frame_period(const float* const x, const uint32_t n, const float step)
+{
+  double first = 0.0;
+  double last  = 0.0;
+  int    k     = 0;
+  for (uint32_t i = 1; i < n; ++i) {
+    if (x[i - 1] <= 0.0f && x[i] > 0.0f) {
+      last  = (double)(i - 1) + (double)(-x[i - 1] / (x[i] - x[i - 1]));
+      first = k ? first : last;
+      ++k;
+    }
+  }
+  return k < 2 ? 0.0 : (last - first) / (k - 1) * (double)step;
+}
+
+/* Run until the scope has more than `after` frames; its frame count. */
+static unsigned
+wait_scope(const unsigned after)
+{
+  const float* pts  = NULL;
+  uint32_t     n    = 0;
+  float        step = 0.0f;
+  const char*  m    = NULL;
+  const char*  p    = NULL;
+  unsigned     got  = 0;
+  for (int i = 0; i < 400; ++i) {
+    rig_cycle(&rig);
+    got = probe()->scope(ui0(), &pts, &n, &step, &m, &p);
+    if (got > after && n) {
+      break;
+    }
+  }
+  cycles(2);
+  return got;
+}
+
+/* Click an output: the scope shows it, a sine of the note's period; click
+   a cable: it shows the cable's source; click the panel: it closes. */
+static void
+test_probe_scope(void)
+{
+  ChMsg set  = ch_msg_init(CH_MSG_SET);
+  set.module = "osc";
+  set.param  = "shape";
+  set.value  = 0.0f; /* sine */
+  rig_send(&rig, &set);
+  rig_midi(&rig, 0x90, 69, 100); /* A4: voice 0 plays 440 Hz */
+  cycles(4);
+  int x = 0;
+  int y = 0;
+  probe()->port_point(ui0(), "osc", "out", true, &x, &y);
+  click_at(x, y);
+  const float*   pts    = NULL;
+  uint32_t       n      = 0;
+  float          step   = 0.0f;
+  const char*    module = NULL;
+  const char*    port   = NULL;
+  const unsigned got    = wait_scope(1);
+  probe()->scope(ui0(), &pts, &n, &step, &module, &port);
+  const double period = frame_period(pts, n, step);
+  shot("05-probe-scope");
+  char why[160];
+  snprintf(why, sizeof(why), "%u frames of %s:%s, %u points, period %.4f ms",
+           got, module, port, n, period * 1e3);
+  report("ui_probe_output_shows_sine_period",
+         got >= 2 && !strcmp(module, "osc") && !strcmp(port, "out") &&
+           n == CH_SCOPE_POINTS && fabs(period - 1.0 / 440.0) < 1e-5,
+         why);
+  /* The trace is drawn in the panel (its green, nowhere else). */
+  const unsigned long trace = rig_count_colour(&rig, 0x73f28c, 30);
+  snprintf(why, sizeof(why), "%lu trace pixels", trace);
+  report("ui_probe_draws_the_trace", trace > 200, why);
+
+  const bool found = probe()->cable_point(ui0(), "amp", "cv", &x, &y);
+  click_at(x, y);
+  wait_scope(got);
+  probe()->scope(ui0(), &pts, &n, &step, &module, &port);
+  report("ui_probe_a_cable_shows_its_source",
+         found && !strcmp(module, "env") && !strcmp(port, "out") && n,
+         "the scope does not show env:out");
+
+  const bool open = probe()->scope_point(ui0(), &x, &y);
+  click_at(x, y);
+  const unsigned closed_at =
+    probe()->scope(ui0(), &pts, &n, &step, &module, &port);
+  cycles(40);
+  const unsigned after = probe()->scope(ui0(), &pts, &n, &step, &module, &port);
+  report("ui_probe_closes_on_click",
+         open && !module[0] && !probe()->scope_point(ui0(), &x, &y) &&
+           after == closed_at,
+         "the scope stayed open or kept receiving");
+  rig_midi(&rig, 0x80, 69, 0);
+  cycles(4);
+}
+
+/* Double-click a title, type, Return: the module has its new name, its
+   links follow; Ctrl+Z gives the old name back. */
+static void
+test_rename(void)
+{
+  int        x     = 0;
+  int        y     = 0;
+  const bool shown = probe()->title_point(ui0(), "env", &x, &y);
+  rig_move(&rig, x, y);
+  rig_button(&rig, 1, true);
+  rig_button(&rig, 1, false);
+  cycles(1);
+  rig_button(&rig, 1, true);
+  rig_button(&rig, 1, false);
+  cycles(2);
+  rig_key(&rig, "BackSpace", false);
+  rig_key(&rig, "BackSpace", false);
+  rig_key(&rig, "BackSpace", false);
+  rig_key(&rig, "a", false);
+  rig_key(&rig, "m", false);
+  rig_key(&rig, "p", false);
+  rig_key(&rig, "underscore", true);
+  rig_key(&rig, "e", false);
+  rig_key(&rig, "g", false);
+  cycles(2);
+  shot("06-renaming");
+  rig_key(&rig, "Return", false);
+  run_commits();
+  cycles(4);
+  report("ui_rename_by_typing_over_the_title",
+         shown && plugin_link("amp_eg:out", "amp:cv") &&
+           plugin_link("voice:gate", "amp_eg:gate") &&
+           !plugin_link("env:out", "amp:cv"),
+         "amp_eg:out -> amp:cv missing after renaming env");
+  shot("06-renamed");
+  rig_ctrl_key(&rig, "z", false);
+  run_commits();
+  report("ui_undo_a_rename", plugin_link("env:out", "amp:cv"),
+         "env:out -> amp:cv missing after Ctrl+Z");
+}
+
 /* A note played: the meter rises; released, it falls back to nothing
    and the UI stops drawing. */
 static void
@@ -674,14 +823,30 @@ test_meter(void)
   char why[64];
   snprintf(why, sizeof(why), "meter at %g", (double)peak);
   report("ui_meter_follows_output", peak >= 0.05f && peak <= 1.0f, why);
+  int sounding = 0;
+  for (int i = 0; i < 400 && sounding < 3; ++i) {
+    rig_cycle(&rig);
+    sounding = probe()->activity(ui0(), "osc");
+  }
+  cycles(2);
+  shot("04-activity");
+  snprintf(why, sizeof(why), "osc %d, env %d, filter %d", sounding,
+           probe()->activity(ui0(), "env"), probe()->activity(ui0(), "filter"));
+  report("ui_activity_dots_follow_the_note",
+         sounding == 3 && probe()->activity(ui0(), "filter") > 0, why);
   rig_midi(&rig, 0x80, 60, 0);
-  for (int i = 0; i < 2000 && probe()->level(ui0()) > 0.0f; ++i) {
+  for (int i = 0; i < 4000 && (probe()->level(ui0()) > 0.0f ||
+                               probe()->activity(ui0(), "osc") > 0 ||
+                               probe()->activity(ui0(), "env") > 0);
+       ++i) {
     rig_cycle(&rig);
   }
   const unsigned long before = probe()->redraws(ui0());
   cycles(30);
   report("ui_meter_rests_in_silence",
-         probe()->level(ui0()) == 0.0f && probe()->redraws(ui0()) == before,
+         probe()->level(ui0()) == 0.0f &&
+           probe()->activity(ui0(), "osc") == 0 &&
+           probe()->redraws(ui0()) == before,
          "the meter kept moving after the note ended");
 }
 
@@ -961,6 +1126,8 @@ main(int argc, char** argv)
     test_move_box();
     test_duplicate();
     test_band_delete();
+    test_probe_scope();
+    test_rename();
     test_meter();
     test_program();
     test_error();

@@ -1,0 +1,130 @@
+/* ch:Rename through lilv: a renamed module keeps its running state across
+   the commit (the sound is bit for bit that of a patch left alone), its
+   links follow, and a bad rename is refused by name with nothing changed. */
+#include "check.h"
+#include "host.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_WAIT 20000u
+
+#define PATCH                                                                  \
+  "@prefix ch: <urn:chronus:> .\n"                                             \
+  "@prefix param: <urn:chronus:param#> .\n"                                    \
+  "@prefix : <urn:chronus:module#> .\n"                                        \
+  "<> a ch:Patch .\n"                                                          \
+  ":osc ch:kind \"osc\" ; param:shape \"saw\" ; param:pitch 0.3 .\n"           \
+  ":lfo ch:kind \"lfo\" ; param:rate 3 .\n"                                    \
+  ":out ch:kind \"output\" ; param:level 0.5 .\n"                              \
+  "[] ch:from \"lfo:out\" ; ch:to \"osc:fm\" .\n"                              \
+  "[] ch:from \"osc:out\" ; ch:to \"out:mono\" .\n"
+
+static Host*
+start(void)
+{
+  Host* const h = host_new(HOST_WORKER_SYNC);
+  if (h) {
+    host_load(h, 0, 1, PATCH);
+    host_commit(h, 0, 2);
+    CHECK(host_run_until(h, 256, HOST_ANSWER_COMMITTED, 2, MAX_WAIT));
+  }
+  return h;
+}
+
+static void
+test_rename_keeps_the_sound(void)
+{
+  Host* const a = start();
+  Host* const b = start();
+  CHECK(a && b);
+  if (!a || !b) {
+    host_free(a);
+    host_free(b);
+    return;
+  }
+  host_run_frames(a, 12000, 256);
+  host_run_frames(b, 12000, 256);
+  /* a renames both modules mid-flight; b commits the same patch as is. */
+  ChMsg rename  = ch_msg_init(CH_MSG_RENAME);
+  rename.module = "osc";
+  rename.to     = "tone";
+  uint64_t buf[64];
+  host_raw(a, 0, buf, host_encode(a, &rename, buf, sizeof(buf)));
+  rename.module = "lfo";
+  rename.to     = "wobble";
+  host_raw(a, 0, buf, host_encode(a, &rename, buf, sizeof(buf)));
+  host_commit(a, 0, 3);
+  host_commit(b, 0, 3);
+  CHECK(host_run_until(a, 256, HOST_ANSWER_COMMITTED, 3, MAX_WAIT));
+  CHECK(host_run_until(b, 256, HOST_ANSWER_COMMITTED, 3, MAX_WAIT));
+  host_run_frames(a, 12000, 256);
+  host_run_frames(b, 12000, 256);
+  const size_t n = host_captured(a);
+  CHECK(n == host_captured(b) && n > 24000);
+  size_t differ = 0;
+  for (size_t i = 0; i < n; ++i) {
+    differ += host_left(a)[i] != host_left(b)[i];
+  }
+  CHECK_MSG(differ == 0, "%zu samples differ from the patch left alone",
+            differ);
+  /* The links followed the names. */
+  host_patch_get(a, 0, 4);
+  const HostAnswer* const p =
+    host_run_until(a, 256, HOST_ANSWER_PATCH, 4, MAX_WAIT);
+  CHECK(p && p->text && strstr(p->text, "\"tone:out\"") &&
+        strstr(p->text, "\"wobble:out\"") && strstr(p->text, "\"tone:fm\"") &&
+        !strstr(p->text, "\"osc:") && !strstr(p->text, ":osc\n"));
+  host_free(a);
+  host_free(b);
+}
+
+static void
+test_bad_rename_is_refused(void)
+{
+  Host* const h = start();
+  CHECK(h);
+  if (!h) {
+    return;
+  }
+  static const struct {
+    const char* module;
+    const char* to;
+    const char* says;
+  } bad[] = {
+    { "osc", "lfo", "a module named 'lfo' exists already" },
+    { "nosuch", "x", "no module named 'nosuch'" },
+    { "osc", "9lives", "cannot rename 'osc' to '9lives'" },
+    { "osc", NULL, "ch:Rename needs ch:module and ch:to" },
+  };
+  for (int i = 0; i < 4; ++i) {
+    ChMsg msg   = ch_msg_init(CH_MSG_RENAME);
+    msg.module  = bad[i].module;
+    msg.to      = bad[i].to;
+    msg.has_seq = true;
+    msg.seq     = 10 + i;
+    uint64_t buf[64];
+    host_raw(h, 0, buf, host_encode(h, &msg, buf, sizeof(buf)));
+    const HostAnswer* const e =
+      host_run_until(h, 256, HOST_ANSWER_ERROR, 10 + i, MAX_WAIT);
+    CHECK_MSG(e && e->text && strstr(e->text, bad[i].says), "%s -> %s: %s",
+              bad[i].module, bad[i].to ? bad[i].to : "(none)",
+              e && e->text ? e->text : "no error");
+  }
+  host_commit(h, 0, 20);
+  CHECK(host_run_until(h, 256, HOST_ANSWER_COMMITTED, 20, MAX_WAIT));
+  host_patch_get(h, 0, 21);
+  const HostAnswer* const p =
+    host_run_until(h, 256, HOST_ANSWER_PATCH, 21, MAX_WAIT);
+  CHECK(p && p->text && strstr(p->text, "\"osc:out\"") &&
+        strstr(p->text, "\"lfo:out\""));
+  host_free(h);
+}
+
+int
+main(void)
+{
+  RUN(test_rename_keeps_the_sound);
+  RUN(test_bad_rename_is_refused);
+  return CHECK_EXIT();
+}
