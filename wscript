@@ -107,6 +107,10 @@ def build(bld):
     defines = ['CH_VERSION="%s"' % VERSION,
                'CH_BUNDLE_DIR="%s"' % bundle_dir,
                'CH_SOURCE_DIR="%s"' % bld.srcnode.abspath()]
+    if bld.env.SANITIZE:
+        # ASan/UBSan code runs several times slower: see LOAD_LIMIT.
+        # RTSan only watches calls: its code runs at full speed.
+        defines.append('CH_SANITIZED=1')
 
     def includes(*dirs):
         return [d for d in dirs if bld.path.find_dir(d)]

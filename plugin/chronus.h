@@ -72,6 +72,8 @@ typedef struct {
     struct {
       ChGraph* graph; /* the new patch, for run() to swap in */
       float    build_ms;
+      uint32_t fade;     /* frames of crossfade; 0 = cut (or seamless) */
+      uint32_t quantize; /* CH_QUANTIZE_*: wait for the next beat/bar */
     } committed;
     struct {
       LV2_URID property; /* patch:Set `property` = the text that follows */
@@ -112,6 +114,38 @@ typedef struct {
   bool     has_seq;
   int32_t  seq;
 } ChExport;
+
+/** A commit waiting for the next beat or bar of the host's transport. */
+typedef struct {
+  ChGraph* graph; /* NULL when none waits */
+  uint32_t fade;
+  uint32_t quantize;
+  bool     has_seq;
+  int32_t  seq;
+  float    build_ms;
+} ChPending;
+
+/** The host's transport, as last told by time:Position and run since. */
+typedef struct {
+  bool   known;         /* a time:Position with tempo and bar beat came */
+  double bar_beat;      /* beats into the bar, now */
+  double beats_per_bar; /* > 0 */
+  double bpm;           /* > 0 */
+  double speed;         /* 0 = stopped */
+} ChTransport;
+
+/** Seconds a replaced graph is kept to fall back to (the fail-safe). */
+#define CH_FALLBACK_SECONDS 4.0f
+
+/** Output above this (+24 dBFS) before gain and limiter is runaway... */
+#define CH_RUNAWAY_LEVEL 16.0f
+/** ...once it lasts this long. */
+#define CH_RUNAWAY_SECONDS 0.05f
+
+/** Default crossfade of a commit that changes what sounds (ch:fadeTime). */
+#define CH_FADE_DEFAULT 0.02f
+/** Longest crossfade accepted. */
+#define CH_FADE_MAX 2.0f
 
 /** ch:Set echoes of one cycle: the last value per parameter. */
 #define CH_ECHO_MAX 32u
@@ -182,6 +216,17 @@ typedef struct {
                                UINT32_MAX when none is to be sent */
   char fault_text[256];     /* a malformed message's ch:Error */
 
+  /* Swaps (audio thread): crossfade, quantised commits, fail-safe */
+  ChGraph*    fading;   /* the graph fading out under `active`, or NULL */
+  uint32_t    fade_pos; /* frames of the fade done */
+  uint32_t    fade_len;
+  ChGraph*    fallback;      /* the graph before the last swap, or NULL */
+  uint32_t    fallback_left; /* frames it is kept for */
+  ChPending   pending;
+  ChTransport transport;
+  uint32_t    runaway;                   /* frames of runaway output in a row */
+  float       fade_buf[2][CH_MAX_BLOCK]; /* the fading graph's output */
+
   /* Lock-free queues between the threads */
   ChRing            inbox;    /* audio -> worker: messages */
   ChRing            outbox;   /* worker -> audio: answers and new graphs */
@@ -206,6 +251,7 @@ typedef struct {
   ChFileStamp     file_seen;        /* of patch_file at the last poll */
   char            text[1024];       /* scratch for answers */
   ChOsc*          osc;              /* the OSC server (stopped: port 0) */
+  float           fade_time;        /* ch:fadeTime: default crossfade, s */
 } Chronus;
 
 /* worker.c */
@@ -234,7 +280,9 @@ ChStatus ch_bank_read(const Chronus* self,
 
 /**
    Build `model` for this instance (ch_build()), number the graph with the
-   next generation and say how long it took.  Worker or main thread.
+   next generation and say how long it took.  Refused (CH_ERR_TOO_LARGE,
+   with the estimated load) if a timed run after priming shows it cannot
+   play in real time.  Worker or main thread.
 */
 ChStatus ch_plugin_build(Chronus*       self,
                          const ChModel* model,

@@ -3,6 +3,7 @@
 #include "chronus.h"
 
 #include "../src/build.h"
+#include "../src/registry.h"
 
 #include <lv2/atom/util.h>
 #include <lv2/buf-size/buf-size.h>
@@ -41,6 +42,9 @@ take_features(Chronus* const self, const LV2_Feature* const* const features)
     }
   }
   lv2_log_logger_set_map(&self->logger, self->map);
+  if (getenv("CHRONUS_TEST_KINDS")) {
+    ch_registry_enable_test_kinds(); /* the fail-safe's tests */
+  }
   if (!self->map) {
     lv2_log_error(&self->logger, "chronus: the host gives no urid:map\n");
     return false;
@@ -85,6 +89,8 @@ init_audio_state(Chronus* const self, const double rate)
   self->program_late    = -1;
   self->activity_next   = UINT32_MAX;
   self->program_started = false;
+  self->fade_time       = CH_FADE_DEFAULT;
+  self->transport       = (ChTransport){ .beats_per_bar = 4.0, .bpm = 120.0 };
 }
 
 /* Program 0 (without a bank, an empty, silent patch) built and playing. */
@@ -295,16 +301,42 @@ retire(Chronus* const self, const ChTrashType type, void* const ptr)
   }
 }
 
+/* Keep `graph` to fall back to for CH_FALLBACK_SECONDS (the fail-safe);
+   the one kept before is retired. */
+CH_REALTIME static void
+keep_fallback(Chronus* const self, ChGraph* const graph)
+{
+  if (self->fallback) {
+    retire(self, CH_TRASH_GRAPH, self->fallback);
+  }
+  self->fallback      = graph;
+  self->fallback_left = (uint32_t)(CH_FALLBACK_SECONDS * self->rate);
+}
+
+/* Swap `graph` in now, crossfading over `fade` frames (0 = cut).  A fade
+   still running goes on under a cut (or a swap that carries everything);
+   under a new fade it is cut short (two graphs at most run at once). */
 CH_REALTIME static bool
-swap_in(Chronus* const self, ChGraph* const graph)
+swap_in(Chronus* const self, ChGraph* const graph, const uint32_t fade)
 {
   if (ch_graph_generation(graph) < ch_graph_generation(self->active)) {
     retire(self, CH_TRASH_GRAPH, graph); /* overtaken by a restore */
     return false;
   }
   ch_graph_carry(graph, self->active);
-  retire(self, CH_TRASH_GRAPH, self->active);
-  self->active = graph;
+  if (self->fading && fade) {
+    keep_fallback(self, self->fading);
+    self->fading = NULL;
+  }
+  if (fade) {
+    self->fading   = self->active;
+    self->fade_pos = 0;
+    self->fade_len = fade;
+  } else {
+    keep_fallback(self, self->active);
+  }
+  self->active  = graph;
+  self->runaway = 0;
   ch_voicing_set_voices(&self->voicing, ch_graph_polyphony(graph));
   return true;
 }
@@ -379,6 +411,110 @@ export_pieces(Chronus* const self)
   }
 }
 
+/* Transport (audio thread) */
+
+CH_REALTIME static void swap_pending(Chronus* self);
+
+CH_REALTIME static bool
+transport_rolling(const Chronus* const self)
+{
+  return self->transport.known && self->transport.speed > 0.0;
+}
+
+/* Frames from now to the first frame of the next beat or bar (0 if now
+   is one), or UINT32_MAX if it is beyond `limit` or never comes. */
+CH_REALTIME static uint32_t
+frames_to_boundary(const Chronus* const self,
+                   const uint32_t       quantize,
+                   const uint32_t       limit)
+{
+  const ChTransport* const t = &self->transport;
+  const double per_frame     = t->speed * t->bpm / (60.0 * (double)self->rate);
+  const double beat          = t->bar_beat;
+  const double left =
+    quantize == CH_QUANTIZE_BAR ? t->beats_per_bar - beat : ceil(beat) - beat;
+  /* Hosts send barBeat as a float: a boundary within a tenth of a frame
+     of a frame is on that frame. */
+  double       frames = ceil(left / per_frame - 0.1);
+  const double since  = quantize == CH_QUANTIZE_BAR ? beat : beat - floor(beat);
+  if (since / per_frame < 0.1) {
+    frames = 0.0; /* on the boundary now */
+  }
+  frames = frames > 0.0 ? frames : 0.0;
+  return frames < (double)limit ? (uint32_t)frames : UINT32_MAX;
+}
+
+CH_REALTIME static void
+advance_transport(Chronus* const self, const uint32_t n)
+{
+  ChTransport* const t = &self->transport;
+  if (!transport_rolling(self)) {
+    return;
+  }
+  t->bar_beat += (double)n * t->speed * t->bpm / (60.0 * (double)self->rate);
+  if (t->bar_beat >= t->beats_per_bar) {
+    t->bar_beat = fmod(t->bar_beat, t->beats_per_bar);
+  }
+}
+
+/* time:Position at this frame: what it says replaces what we ran to. */
+CH_REALTIME static void
+take_position(Chronus* const self, const ChPosition* const pos)
+{
+  ChTransport* const t = &self->transport;
+  if (pos->has_speed) {
+    t->speed = pos->speed;
+  }
+  if (pos->has_bpm && pos->bpm > 0.0f) {
+    t->bpm = pos->bpm;
+  }
+  if (pos->has_beats_per_bar && pos->beats_per_bar > 0.0f) {
+    t->beats_per_bar = pos->beats_per_bar;
+  }
+  if (pos->has_bar_beat && pos->bar_beat >= 0.0f) {
+    t->bar_beat = pos->bar_beat;
+  }
+  t->known = t->known || (pos->has_bpm && pos->has_bar_beat);
+  if (t->beats_per_bar <= 0.0) {
+    t->beats_per_bar = 4.0;
+  }
+  if (t->bar_beat >= t->beats_per_bar) {
+    t->bar_beat = fmod(t->bar_beat, t->beats_per_bar);
+  }
+  if (!transport_rolling(self) && self->pending.graph) {
+    swap_pending(self); /* stopped: a waiting commit lands at once */
+  }
+}
+
+/* Swap in the commit that waited (for its beat, or for nothing). */
+CH_REALTIME static void
+swap_pending(Chronus* const self)
+{
+  ChPending* const p = &self->pending;
+  ChGraph* const   g = p->graph;
+  p->graph           = NULL;
+  if (!g) {
+    return;
+  }
+  ChMsg msg                    = ch_msg_init(CH_MSG_COMMITTED);
+  msg.has_seq                  = p->has_seq;
+  msg.seq                      = p->seq;
+  msg.build_ms                 = p->build_ms;
+  msg.generation               = (int64_t)ch_graph_generation(g);
+  const char* const superseded = "commit superseded by a restored state";
+  const bool        newer      = swap_in(self, g, p->fade);
+  ch_osc_answer(&self->osc_out,
+                newer ? CH_OSC_ANSWER_COMMITTED : CH_OSC_ANSWER_ERROR,
+                p->has_seq, p->seq, (int64_t)ch_graph_generation(self->active),
+                newer ? p->build_ms : 0.0f, newer ? NULL : superseded,
+                newer ? 0u : (uint32_t)strlen(superseded));
+  if (!newer) {
+    write_error(self, p->has_seq, p->seq, superseded);
+  } else if (!write_msg(self, &msg)) {
+    ++self->dropped_notify;
+  }
+}
+
 /* Apply module:param = value (text is "module\0param\0") as Set `order`. */
 CH_REALTIME static void
 replay_set(Chronus* const self, const ChReply* const reply, const char* text)
@@ -399,20 +535,23 @@ take_reply(Chronus* const self, const ChReply* const reply, const char* text)
 {
   const uint32_t room = (uint32_t)sizeof(LV2_Atom_Event);
   switch ((ChReplyType)reply->type) {
-  case CH_REPLY_COMMITTED: {
+  case CH_REPLY_COMMITTED:
     /* A swap never waits for room to announce it. */
-    const bool  newer = swap_in(self, reply->u.committed.graph);
-    const ChMsg msg   = answer_of(self, reply, text);
-    tell_osc(self, reply, text,
-             newer ? NULL : "commit superseded by a restored state");
-    if (!newer) {
-      write_error(self, reply->has_seq, reply->seq,
-                  "commit superseded by a restored state");
-    } else if (!write_msg(self, &msg)) {
-      ++self->dropped_notify;
+    if (self->pending.graph) {
+      retire(self, CH_TRASH_GRAPH, self->pending.graph); /* overtaken */
+    }
+    self->pending = (ChPending){
+      .graph    = reply->u.committed.graph,
+      .fade     = reply->u.committed.fade,
+      .quantize = reply->u.committed.quantize,
+      .has_seq  = reply->has_seq,
+      .seq      = reply->seq,
+      .build_ms = reply->u.committed.build_ms,
+    };
+    if (!self->pending.quantize || !transport_rolling(self)) {
+      swap_pending(self);
     }
     return true;
-  }
   case CH_REPLY_SET:
     replay_set(self, reply, text);
     return true;
@@ -454,7 +593,7 @@ begin_cycle(Chronus* const self)
      older and get dropped; those built after it carry from it. */
   ChGraph* const restored = atomic_exchange(&self->restored, NULL);
   if (restored) {
-    swap_in(self, restored);
+    swap_in(self, restored, (uint32_t)(CH_FADE_DEFAULT * self->rate));
   }
 
   uint32_t    size = 0;
@@ -715,7 +854,11 @@ handle_message(Chronus* const        self,
     return; /* nothing else happens */
   }
   if (msg.kind == CH_MSG_NONE) {
-    return; /* hosts send the transport every cycle; we have no use yet */
+    return; /* not ours */
+  }
+  if (msg.kind == CH_MSG_POSITION) {
+    take_position(self, &msg.position); /* every cycle: never queued */
+    return;
   }
   if (msg.kind == CH_MSG_GET && msg.property == self->uris.ch_level) {
     write_level(self); /* a UI's meter: answered here, at once */
@@ -758,37 +901,195 @@ handle_event(Chronus* const              self,
 
 /* Rendering (audio thread) */
 
+/* Fail-safe (audio thread) */
+
+/* Append `s`, then the number `v` (if `with_number`), to fault_text. */
 CH_REALTIME static void
-render(Chronus* const self, const uint32_t from, const uint32_t to)
+say(Chronus* const    self,
+    const char* const s,
+    const bool        with_number,
+    uint64_t          v)
+{
+  char* const  buf = self->fault_text;
+  const size_t cap = sizeof(self->fault_text);
+  size_t       len = strlen(buf);
+  for (size_t i = 0; s[i] && len + 1u < cap; ++i) {
+    buf[len++] = s[i];
+  }
+  char digits[24];
+  int  n = 0;
+  do {
+    digits[n++] = (char)('0' + (int)(v % 10u));
+    v /= 10u;
+  } while (v && n < 24);
+  while (with_number && n > 0 && len + 1u < cap) {
+    buf[len++] = digits[--n];
+  }
+  buf[len] = '\0';
+}
+
+/* The playing graph went bad (`cause`).  Within CH_FALLBACK_SECONDS of its
+   swap the graph it replaced comes back (its state as it was then);
+   later, its state is reset.  Either way the span is silenced. */
+CH_REALTIME static void
+graph_failed(Chronus* const self, const char* const cause)
+{
+  ChGraph* const bad = self->active;
+  /* The graph just before it: fading out, or kept (after a cut). */
+  ChGraph* back = self->fading;
+  if (!back || (self->fallback && ch_graph_generation(self->fallback) >
+                                    ch_graph_generation(back))) {
+    back = self->fallback;
+  }
+  self->fault_text[0] = '\0';
+  say(self, "generation ", true, ch_graph_generation(bad));
+  say(self, ": ", false, 0);
+  say(self, cause, false, 0);
+  self->runaway = 0;
+  if (back) {
+    ChGraph* const other = back == self->fading ? self->fallback : self->fading;
+    if (other) {
+      retire(self, CH_TRASH_GRAPH, other);
+    }
+    self->fading   = NULL;
+    self->fallback = NULL;
+    self->active   = back;
+    retire(self, CH_TRASH_GRAPH, bad);
+    ch_voicing_set_voices(&self->voicing, ch_graph_polyphony(back));
+    say(self, " within seconds of its commit; reverted to generation ", true,
+        ch_graph_generation(back));
+    write_error(self, false, 0, self->fault_text);
+    return;
+  }
+  ch_graph_reset(bad);
+  if (!self->muted_reports) {
+    self->muted_reports = (uint32_t)self->rate;
+    say(self, "; silenced it and reset its state", false, 0);
+    write_error(self, false, 0, self->fault_text);
+  }
+}
+
+/* Watch a span before gain and limiter: non-finite output, or output far
+   above full scale for CH_RUNAWAY_SECONDS, fails the graph. */
+CH_REALTIME static void
+guard(Chronus* const self,
+      float* const   left,
+      float* const   right,
+      const uint32_t n)
+{
+  if (!ch_silence_nonfinite(left, right, n)) {
+    graph_failed(self, "the patch produced non-finite output (NaN or "
+                       "infinity)");
+    return;
+  }
+  float peak = 0.0f;
+  for (uint32_t i = 0; i < n; ++i) {
+    peak = fmaxf(peak, fmaxf(fabsf(left[i]), fabsf(right[i])));
+  }
+  self->runaway = peak > CH_RUNAWAY_LEVEL ? self->runaway + n : 0u;
+  if (self->runaway >= (uint32_t)(CH_RUNAWAY_SECONDS * self->rate)) {
+    memset(left, 0, n * sizeof(float));
+    memset(right, 0, n * sizeof(float));
+    graph_failed(self, "the patch's output ran away (above +24 dBFS for "
+                       "50 ms)");
+  }
+}
+
+/* Rendering (audio thread) */
+
+/* Mix the fading graph's `n` frames under the new one's: equal power
+   (sin/cos), so uncorrelated sounds keep their loudness through it. */
+CH_REALTIME static bool
+crossfade(Chronus* const self,
+          float* const   left,
+          float* const   right,
+          const uint32_t n)
+{
+  const bool  wrote = ch_graph_run(self->fading, &self->host, self->fade_buf[0],
+                                   self->fade_buf[1], n);
+  const float quarter = 1.5707963f / (float)self->fade_len;
+  uint32_t    i       = 0;
+  for (; i < n && self->fade_pos < self->fade_len; ++i, ++self->fade_pos) {
+    const float x   = quarter * ((float)self->fade_pos + 0.5f);
+    const float in  = sinf(x);
+    const float out = cosf(x);
+    left[i]         = in * left[i] + out * self->fade_buf[0][i];
+    right[i]        = in * right[i] + out * self->fade_buf[1][i];
+  }
+  if (self->fade_pos >= self->fade_len) {
+    keep_fallback(self, self->fading);
+    self->fading = NULL;
+  }
+  return wrote;
+}
+
+/* Render [from, to) of the playing graph(s), at most a block at a time;
+   false if they wrote only zeros (nothing to check). */
+CH_REALTIME static bool
+render_graphs(Chronus* const self, const uint32_t from, const uint32_t to)
+{
+  bool any = false;
+  for (uint32_t at = from; at < to;) {
+    const uint32_t n     = to - at < CH_MAX_BLOCK ? to - at : CH_MAX_BLOCK;
+    float* const   left  = self->out[0] + at;
+    float* const   right = self->out[1] + at;
+    bool wrote = run_graph(self, left, right, n); /* probe, activity */
+    if (self->fading) {
+      wrote = crossfade(self, left, right, n) || wrote;
+    }
+    if (wrote) {
+      guard(self, left, right, n);
+    } else {
+      self->runaway = 0;
+    }
+    any = any || wrote;
+    advance_transport(self, n);
+    if (self->fallback) {
+      self->fallback_left =
+        self->fallback_left > n ? self->fallback_left - n : 0u;
+      if (!self->fallback_left) {
+        retire(self, CH_TRASH_GRAPH, self->fallback);
+        self->fallback = NULL;
+      }
+    }
+    at += n;
+  }
+  return any;
+}
+
+/* Render [from, to), swapping a waiting commit in at its beat or bar. */
+CH_REALTIME static void
+render(Chronus* const self, uint32_t from, const uint32_t to)
 {
   if (to <= from) {
     return;
   }
-  float* const   left   = self->out[0] + from;
-  float* const   right  = self->out[1] + from;
-  const uint32_t n      = to - from;
-  const bool     wrote  = run_graph(self, left, right, n);
+  const uint32_t start = from;
+  bool           wrote = false;
+  while (self->pending.graph && from < to) {
+    const uint32_t wait =
+      frames_to_boundary(self, self->pending.quantize, to - from);
+    if (wait == UINT32_MAX) {
+      break;
+    }
+    wrote = render_graphs(self, from, from + wait) || wrote;
+    from += wait;
+    swap_pending(self);
+  }
+  wrote = render_graphs(self, from, to) || wrote;
+
+  float* const   left   = self->out[0] + start;
+  float* const   right  = self->out[1] + start;
+  const uint32_t n      = to - start;
   float          gain   = self->gain_now;
   const float    target = self->gain_target;
-  /* Nothing sounding (the graph wrote zeros): nothing to check, scale or
-     limit, unless a gain glide or a limiter release is under way (below
-     its ceiling the limiter's envelope no longer matters). */
+  const float    coeff  = self->gain_coeff;
+  /* Nothing sounding (the graphs wrote zeros): nothing to scale or limit,
+     unless a gain glide or a limiter release is under way (below its
+     ceiling the limiter's envelope no longer matters). */
   if (!wrote && gain == target && self->limiter.env <= self->limiter.ceiling) {
     return;
   }
-
-  /* A patch can blow up (a filter at the edge, a feedback of gains); never
-     pass NaN or infinity to the host. */
-  if (!ch_silence_nonfinite(left, right, n)) {
-    if (!self->muted_reports) {
-      self->muted_reports = (uint32_t)self->rate;
-      write_error(self, false, 0,
-                  "the patch produced non-finite output (NaN or infinity); "
-                  "muted it");
-    }
-  }
-
-  const float coeff = self->gain_coeff;
   for (uint32_t i = 0; i < n; ++i) {
     gain += coeff * (target - gain);
     left[i] *= gain;
@@ -996,6 +1297,9 @@ cleanup(LV2_Handle instance)
     ch_ring_pop(&self->outbox);
   }
   free(self->export.text);
+  ch_graph_free(self->fading);
+  ch_graph_free(self->fallback);
+  ch_graph_free(self->pending.graph);
   ch_graph_free(atomic_exchange(&self->restored, NULL));
   ch_graph_free(self->active);
   ch_ring_destroy(&self->inbox);

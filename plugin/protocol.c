@@ -39,6 +39,11 @@ static const ChTerm terms[] = {
           LV2_PATCH__sequenceNumber,
           "patch:sequenceNumber"),
   CH_TERM(time_Position, LV2_TIME__Position, "time:Position"),
+  CH_TERM(time_bar, LV2_TIME__bar, "time:bar"),
+  CH_TERM(time_barBeat, LV2_TIME__barBeat, "time:barBeat"),
+  CH_TERM(time_beatsPerBar, LV2_TIME__beatsPerBar, "time:beatsPerBar"),
+  CH_TERM(time_beatsPerMinute, LV2_TIME__beatsPerMinute, "time:beatsPerMinute"),
+  CH_TERM(time_speed, LV2_TIME__speed, "time:speed"),
   CH_TERM(ch_Create, CH_URI "Create", "ch:Create"),
   CH_TERM(ch_Delete, CH_URI "Delete", "ch:Delete"),
   CH_TERM(ch_Connect, CH_URI "Connect", "ch:Connect"),
@@ -82,6 +87,7 @@ static const ChTerm terms[] = {
   CH_TERM(ch_level, CH_URI "level", "ch:level"),
   CH_TERM(ch_x, CH_URI "x", "ch:x"),
   CH_TERM(ch_y, CH_URI "y", "ch:y"),
+  CH_TERM(ch_fadeTime, CH_URI "fadeTime", "ch:fadeTime"),
   CH_TERM(ch_port, CH_URI "port", "ch:port"),
   CH_TERM(ch_points, CH_URI "points", "ch:points"),
   CH_TERM(ch_step, CH_URI "step", "ch:step"),
@@ -316,6 +322,11 @@ enum {
   P_PORT,
   P_POINTS,
   P_STEP,
+  P_BAR,
+  P_BAR_BEAT,
+  P_BEATS_PER_BAR,
+  P_BPM,
+  P_SPEED,
   P_COUNT
 };
 
@@ -340,6 +351,11 @@ prop_index(const ChUris* const uris, const LV2_URID key)
     uris->patch_value,  uris->ch_x,
     uris->ch_y,         uris->ch_port,
     uris->ch_points,    uris->ch_step,
+    uris->time_bar,
+    uris->time_barBeat,
+    uris->time_beatsPerBar,
+    uris->time_beatsPerMinute,
+    uris->time_speed,
   };
   for (int i = 0; i < P_COUNT; ++i) {
     if (keys[i] == key) {
@@ -538,7 +554,7 @@ kind_of(const ChUris* const uris, const LV2_URID otype)
     { uris->ch_Rename, CH_MSG_RENAME },
     { uris->ch_Scope, CH_MSG_SCOPE },
     { uris->ch_Activity, CH_MSG_ACTIVITY },
-    { uris->time_Position, CH_MSG_NONE },
+    { uris->time_Position, CH_MSG_POSITION },
   };
   for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); ++i) {
     if (kinds[i].otype == otype) {
@@ -659,9 +675,19 @@ read_numbers(const ChUris* const  uris,
     return fail(fault, props->key[P_OFFSET], 0,
                 "is outside its ch:total (0 .. ch:total)");
   }
+  const char* q_name = NULL;
+  if (get_string(uris, props, P_QUANTIZE, &q_name, NULL, fault)) {
+    return CH_PROTO_MALFORMED;
+  }
+  if (q_name) {
+    q = !strcmp(q_name, "beat")                 ? CH_QUANTIZE_BEAT
+        : !strcmp(q_name, "bar")                ? CH_QUANTIZE_BAR
+        : !strcmp(q_name, "none") || !q_name[0] ? CH_QUANTIZE_NONE
+                                                : -1;
+  }
   if (q < 0 || q > CH_QUANTIZE_BAR) {
     return fail(fault, props->key[P_QUANTIZE], 0,
-                "must be 0 (none), 1 (beat) or 2 (bar)");
+                "must be \"beat\", \"bar\" or 0 (none), 1 (beat), 2 (bar)");
   }
   msg->offset   = (uint32_t)off;
   msg->total    = (uint32_t)tot;
@@ -669,8 +695,35 @@ read_numbers(const ChUris* const  uris,
   return CH_PROTO_OK;
 }
 
+/* time:Position: every field the host gave (numbers of any type). */
+CH_REALTIME static ChProtoStatus
+read_position(const ChUris* const  uris,
+              const ChProps* const props,
+              ChPosition* const    pos,
+              ChMsgFault* const    fault)
+{
+  float bar = 0.0f;
+  if (get_number(uris, props, P_BAR, &pos->has_bar, &bar, fault) ||
+      get_number(uris, props, P_BAR_BEAT, &pos->has_bar_beat, &pos->bar_beat,
+                 fault) ||
+      get_number(uris, props, P_BEATS_PER_BAR, &pos->has_beats_per_bar,
+                 &pos->beats_per_bar, fault) ||
+      get_number(uris, props, P_BPM, &pos->has_bpm, &pos->bpm, fault) ||
+      get_number(uris, props, P_SPEED, &pos->has_speed, &pos->speed, fault)) {
+    return CH_PROTO_MALFORMED;
+  }
+  /* A Long bar exactly, if that is what came (floats lose bars > 2^24). */
+  bool    has_long = false;
+  int64_t whole    = 0;
+  if (get_integer(uris, props, P_BAR, &has_long, &whole, fault)) {
+    return CH_PROTO_MALFORMED;
+  }
+  pos->bar = has_long ? whole : (int64_t)bar;
+  return CH_PROTO_OK;
+}
+
 /* What depends on the message's kind: Gate's implied parameter and 0/1
-   value, patch:Set's value by its property. */
+   value, patch:Set's value by its property, time:Position's fields. */
 CH_REALTIME static ChProtoStatus
 read_kind_specific(const ChUris* const  uris,
                    const ChProps* const props,
@@ -680,6 +733,14 @@ read_kind_specific(const ChUris* const  uris,
   if (msg->kind == CH_MSG_GATE) {
     msg->param = "gate";
     msg->value = msg->value > 0.5f ? 1.0f : 0.0f;
+  } else if (msg->kind == CH_MSG_POSITION) {
+    return read_position(uris, props, &msg->position, fault);
+  } else if (msg->kind == CH_MSG_PUT && msg->property == uris->ch_fadeTime) {
+    bool has = false;
+    if (get_number(uris, props, P_PATCH_VALUE, &has, &msg->fade, fault)) {
+      return CH_PROTO_MALFORMED;
+    }
+    msg->fade = has ? msg->fade : -1.0f;
   } else if (msg->kind == CH_MSG_PUT) {
     const char*     value = NULL;
     uint32_t        len   = 0;
@@ -728,9 +789,6 @@ ch_msg_read(const ChUris* const   uris,
   }
   fault->otype = msg->otype = rd32(p + sizeof(LV2_Atom) + 4u);
   msg->kind                 = kind_of(uris, msg->otype);
-  if (msg->kind == CH_MSG_NONE) {
-    return CH_PROTO_OK; /* time:Position: hosts send it every cycle */
-  }
   ChProps props;
   memset(&props, 0, sizeof(props));
   const uint8_t* const body   = p + sizeof(LV2_Atom);
@@ -884,6 +942,8 @@ otype_of(const ChUris* const uris, const ChMsg* const msg)
     return uris->ch_Level;
   case CH_MSG_MOVE:
     return uris->ch_Move;
+  case CH_MSG_POSITION:
+    return uris->time_Position;
   case CH_MSG_PROBE:
     return uris->ch_Probe;
   case CH_MSG_RENAME:
@@ -979,6 +1039,27 @@ out_float(ChOut* const o, const LV2_URID key, const float v)
   o->ok = o->ok && lv2_atom_forge_float(o->forge, v);
 }
 
+/* time:Position: the fields that are set (bar as a Long, as hosts do). */
+CH_REALTIME static void
+write_position(ChOut* const o, const ChUris* const u, const ChPosition* const p)
+{
+  if (p->has_bar) {
+    out_int(o, u->time_bar, p->bar, true);
+  }
+  if (p->has_bar_beat) {
+    out_float(o, u->time_barBeat, p->bar_beat);
+  }
+  if (p->has_beats_per_bar) {
+    out_float(o, u->time_beatsPerBar, p->beats_per_bar);
+  }
+  if (p->has_bpm) {
+    out_float(o, u->time_beatsPerMinute, p->bpm);
+  }
+  if (p->has_speed) {
+    out_float(o, u->time_speed, p->speed);
+  }
+}
+
 /* The properties of a request (or an echo), after ch:seq. */
 CH_REALTIME static void
 write_body(ChOut* const o, const ChUris* const u, const ChMsg* const m)
@@ -1030,9 +1111,15 @@ write_body(ChOut* const o, const ChUris* const u, const ChMsg* const m)
     if (m->fade >= 0.0f) {
       out_float(o, u->ch_fade, m->fade);
     }
-    if (m->quantize) {
-      out_int(o, u->ch_quantize, m->quantize, false);
+    if (m->quantize == CH_QUANTIZE_BEAT || m->quantize == CH_QUANTIZE_BAR) {
+      out_string(o, u->ch_quantize, str,
+                 m->quantize == CH_QUANTIZE_BAR ? "bar" : "beat", 0);
+    } else if (m->quantize) {
+      out_int(o, u->ch_quantize, m->quantize, false); /* as given: refused */
     }
+    break;
+  case CH_MSG_POSITION:
+    write_position(o, u, &m->position);
     break;
   case CH_MSG_LOAD:
     out_string(o, u->ch_text, str, m->text, m->text_len);
@@ -1048,6 +1135,10 @@ write_body(ChOut* const o, const ChUris* const u, const ChMsg* const m)
   case CH_MSG_PROPERTY:
     out_key(o, u->patch_property);
     o->ok = o->ok && lv2_atom_forge_urid(o->forge, m->property);
+    if (m->property == u->ch_fadeTime) {
+      out_float(o, u->patch_value, m->fade);
+      break;
+    }
     out_string(o, u->patch_value, path, m->file, 0);
     out_string(o, u->patch_value, m->value_is_path ? path : str, m->text,
                m->text_len);

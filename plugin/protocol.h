@@ -47,6 +47,11 @@ typedef struct {
   LV2_URID patch_value;
   LV2_URID patch_sequenceNumber;
   LV2_URID time_Position;
+  LV2_URID time_bar;
+  LV2_URID time_barBeat;
+  LV2_URID time_beatsPerBar;
+  LV2_URID time_beatsPerMinute;
+  LV2_URID time_speed;
   /* messages */
   LV2_URID ch_Create;
   LV2_URID ch_Delete;
@@ -93,6 +98,7 @@ typedef struct {
   LV2_URID ch_level;
   LV2_URID ch_x;
   LV2_URID ch_y;
+  LV2_URID ch_fadeTime;
   LV2_URID ch_port;
   LV2_URID ch_points;
   LV2_URID ch_step;
@@ -104,7 +110,7 @@ typedef struct {
 void ch_uris_map(ChUris* uris, LV2_URID_Map* map);
 
 typedef enum {
-  CH_MSG_NONE = 0, /* not ours (e.g. time:Position, MIDI): ignore quietly */
+  CH_MSG_NONE = 0, /* not ours (e.g. MIDI): ignore quietly */
   /* requests (host/UI/OSC -> plugin) */
   CH_MSG_CREATE,
   CH_MSG_DELETE,
@@ -131,6 +137,8 @@ typedef enum {
   CH_MSG_LEVEL,    /* ch:Level: output peak (value), answers patch:Get
                       of ch:level */
   CH_MSG_MOVE,     /* ch:Move: a module's place on the UI canvas (x, y) */
+  CH_MSG_POSITION, /* time:Position: the host's transport (in, every
+                      cycle); chronus-render sends it too */
   CH_MSG_SCOPE,    /* ch:Scope: a frame of the probed output (points) */
   CH_MSG_ACTIVITY, /* ch:Activity: module peaks from `offset` (points) */
   CH_MSG_UNKNOWN,  /* a ch: object of no known type, or a foreign one that
@@ -140,6 +148,16 @@ typedef enum {
 
 /** Commit quantisation (ch:quantize). */
 enum { CH_QUANTIZE_NONE = 0, CH_QUANTIZE_BEAT = 1, CH_QUANTIZE_BAR = 2 };
+
+/** The host's transport (time:Position); a field is valid if its has_ is. */
+typedef struct {
+  bool    has_bar, has_bar_beat, has_beats_per_bar, has_bpm, has_speed;
+  int64_t bar;           /* time:bar, counted from 0 */
+  float   bar_beat;      /* time:barBeat, beats into the bar */
+  float   beats_per_bar; /* time:beatsPerBar */
+  float   bpm;           /* time:beatsPerMinute */
+  float   speed;         /* time:speed: 0 stopped, 1 rolling */
+} ChPosition;
 
 /**
    A decoded (or to be encoded) message.  Strings point into the decoded
@@ -165,8 +183,11 @@ typedef struct {
   const char*  file;       /* Load ch:file, PUT/PROPERTY ch:patchFile (Path) */
   LV2_URID     property;   /* GET (0 = all), PUT, PROPERTY */
   bool         value_is_path; /* PUT/PROPERTY: patch:value was an atom:Path */
-  float        fade;          /* Commit ch:fade seconds; < 0 when absent */
-  uint32_t     quantize;      /* Commit ch:quantize: CH_QUANTIZE_* */
+  float        fade;          /* Commit ch:fade seconds; < 0 when absent;
+                                 PUT/PROPERTY ch:fadeTime's value */
+  uint32_t     quantize;      /* Commit ch:quantize: CH_QUANTIZE_* (read
+                                 from "beat"/"bar" or 0/1/2) */
+  ChPosition   position;      /* POSITION */
   int64_t      generation;    /* COMMITTED, PATCH */
   float        build_ms;      /* COMMITTED */
   uint32_t     offset;        /* PATCH: byte offset of this piece */
@@ -211,11 +232,12 @@ typedef struct {
 
    Kinds by object type: a patch:Set reads as CH_MSG_PUT and a ch:Set as
    CH_MSG_SET whichever way they travel (CH_MSG_PROPERTY and CH_MSG_PARAM
-   only choose what ch_msg_write() writes); time:Position and atoms that
-   are not objects read as CH_MSG_NONE; an object of any other type as
-   CH_MSG_UNKNOWN with its `otype`.  A property of the wrong type reads as
-   absent; one whose size does not fit, a string without its terminator,
-   a number too small for its type or not finite is CH_PROTO_MALFORMED.
+   only choose what ch_msg_write() writes); time:Position reads as
+   CH_MSG_POSITION; atoms that are not objects read as CH_MSG_NONE; an object of
+   any other type as CH_MSG_UNKNOWN with its `otype`.  A property of the wrong
+   type reads as absent; one whose size does not fit, a string without its
+   terminator, a number too small for its type or not finite is
+   CH_PROTO_MALFORMED.
 */
 CH_REALTIME ChProtoStatus ch_msg_read(const ChUris*   uris,
                                       const LV2_Atom* atom,

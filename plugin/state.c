@@ -71,6 +71,7 @@ save(LV2_Handle                instance,
   pthread_mutex_lock(&self->lock);
   char* const text = ch_patch_write(self->committed, &err);
   memcpy(patch_file, self->patch_file, sizeof(patch_file));
+  const float fade_time = self->fade_time;
   pthread_mutex_unlock(&self->lock);
   if (!text) {
     lv2_log_error(&self->logger, "chronus: cannot save state: %s\n", err.msg);
@@ -87,6 +88,10 @@ save(LV2_Handle                instance,
   if (!st) {
     st = store(handle, self->uris.ch_program, &program, sizeof(program),
                self->uris.atom_Int, LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE);
+  }
+  if (!st) {
+    st = store(handle, self->uris.ch_fadeTime, &fade_time, sizeof(fade_time),
+               self->uris.atom_Float, LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE);
   }
   if (!st && patch_file[0]) {
     return save_patch_file(self, patch_file, store, handle, features);
@@ -166,6 +171,31 @@ read_saved_patch(const Chronus* const              self,
   return CH_ERR_NO_LINK;
 }
 
+/* The saved ch:fadeTime (seconds), if any. */
+static void
+restore_fade_time(Chronus* const                    self,
+                  const LV2_State_Retrieve_Function retrieve,
+                  const LV2_State_Handle            handle)
+{
+  size_t            size  = 0;
+  uint32_t          type  = 0;
+  uint32_t          vflag = 0;
+  const void* const value =
+    retrieve(handle, self->uris.ch_fadeTime, &size, &type, &vflag);
+  float seconds = -1.0f;
+  if (value && type == self->uris.atom_Float && size == sizeof(float)) {
+    memcpy(&seconds, value, sizeof(seconds));
+  } else if (value && type == self->uris.atom_Double &&
+             size == sizeof(double)) {
+    double d = 0.0;
+    memcpy(&d, value, sizeof(d));
+    seconds = (float)d;
+  }
+  if (seconds >= 0.0f && seconds <= CH_FADE_MAX) {
+    self->fade_time = seconds; /* lock held */
+  }
+}
+
 /* The saved ch:program (an Int, or a Long as Turtle integers may be read),
    or -1. */
 static int32_t
@@ -221,7 +251,11 @@ restore(LV2_Handle                  instance,
      before this one; run() takes it at its next cycle start.  The program
      port is marked first, so run() never loads a program over it. */
   pthread_mutex_lock(&self->lock);
-  ch_model_adopt_uids(model, self->committed);
+  /* A restored state (a preset, a session) is a new sound: it carries no
+     module's state from what played (names may match by chance); the
+     swap crossfades instead. */
+  ch_model_renew_uids(model, self->committed);
+  restore_fade_time(self, retrieve, handle);
   ChGraph*   graph  = NULL;
   const bool failed = ch_plugin_build(self, model, NULL, &graph, NULL, &err) ||
                       ch_model_assign(self->committed, model, &err) ||

@@ -513,6 +513,21 @@ ch_graph_carry(ChGraph* const next, const ChGraph* const prev)
   next->last = prev->last;
 }
 
+CH_REALTIME void
+ch_graph_reset(ChGraph* const graph)
+{
+  for (uint32_t m = 0; m < graph->n_modules; ++m) {
+    const ChGraphModule* const module = &graph->modules[m];
+    const size_t size = ch_kind_state_size(module->kind, graph->ctx.rate);
+    for (uint32_t k = 0; k < module->n_nodes; ++k) {
+      memset(module->nodes[k].state, 0, size);
+      if (module->kind->init) {
+        module->kind->init(&module->nodes[k]);
+      }
+    }
+  }
+}
+
 void
 ch_graph_set_generation(ChGraph* const graph, const uint64_t generation)
 {

@@ -123,6 +123,13 @@ CH_REALTIME float ch_graph_get(const ChGraph* graph,
 */
 CH_REALTIME void ch_graph_carry(ChGraph* next, const ChGraph* prev);
 
+/**
+   Put every module instance back to its initial state (zeroed, then its
+   kind's `init`), parameters untouched: what a graph that went bad needs
+   to play again.  Real-time: O(state bytes), no allocation.
+*/
+CH_REALTIME void ch_graph_reset(ChGraph* graph);
+
 /** One output of one module of a compiled graph, to read after a block. */
 typedef struct {
   const float* buffer; /**< NULL: nothing */
@@ -150,6 +157,7 @@ CH_REALTIME CH_REALTIME ChStatus ch_graph_find_output(const ChGraph* graph,
 CH_REALTIME const float* ch_graph_tap_read(const ChGraph*   graph,
                                            const ChGraphTap tap);
 
+/** A number the owner attaches to the graph (0 until set). */
 /**
    Tests only: with `on` false, silent voices and resting modules are
    computed anyway (voices still fall silent and restart fresh, so the

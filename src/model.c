@@ -585,6 +585,36 @@ ch_model_adopt_uids(ChModel* const model, const ChModel* const previous)
   model->next_uid = next;
 }
 
+void
+ch_model_renew_uids(ChModel* const model, const ChModel* const previous)
+{
+  uint32_t next =
+    previous->next_uid > model->next_uid ? previous->next_uid : model->next_uid;
+  for (uint32_t i = 0; i < model->n_modules; ++i) {
+    model->modules[i].uid = ++next;
+  }
+  model->next_uid = next;
+}
+
+bool
+ch_model_same_wiring(const ChModel* const a, const ChModel* const b)
+{
+  if (a->n_modules != b->n_modules || a->n_links != b->n_links ||
+      a->polyphony != b->polyphony) {
+    return false;
+  }
+  for (uint32_t i = 0; i < a->n_modules; ++i) {
+    const Module* const ma = &a->modules[i];
+    const Module* const mb = &b->modules[i];
+    if (ma->kind != mb->kind || ma->uid != mb->uid ||
+        strcmp(ma->name, mb->name)) {
+      return false;
+    }
+  }
+  return !a->n_links ||
+         !memcmp(a->links, b->links, a->n_links * sizeof(ChLink));
+}
+
 uint32_t
 ch_model_n_links(const ChModel* const model)
 {

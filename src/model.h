@@ -164,6 +164,20 @@ void ch_model_mark_voiced(const ChModel* model, uint8_t* voiced);
 /** Number of links, in creation order. */
 uint32_t ch_model_n_links(const ChModel* model);
 
+/**
+   Give every module of `model` a new identity, none shared with `previous`
+   (a new sound: nothing carries state over from the patch before).
+*/
+void ch_model_renew_uids(ChModel* model, const ChModel* previous);
+
+/**
+   True if `b` has exactly the modules of `a` (same names, kinds and
+   identities, in the same order), the same links and polyphony: a swap
+   from a graph of `a` to one of `b` carries every module's state, so it
+   changes nothing that sounds but parameters (no crossfade needed).
+*/
+bool ch_model_same_wiring(const ChModel* a, const ChModel* b);
+
 /** Link `index`. */
 const ChLink* ch_model_link(const ChModel* model, uint32_t index);
 

@@ -18,6 +18,12 @@ const ChKind* ch_registry_at(uint32_t index);
 /** The kind called `name`, or NULL. */
 const ChKind* ch_registry_find(const char* name);
 
+/**
+   Make the test-only kinds (`test_fault`: NaN or runaway output on demand)
+   findable by name.  They never appear in the list above.  Tests only.
+*/
+void ch_registry_enable_test_kinds(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -310,3 +310,46 @@ if [[ -x $send ]]; then
     fail midi_send_bad_lines "exit status $status"
   fi
 fi
+
+# 15. A bar-quantised commit asked for at 0.3 s at 120 bpm (4/4) is heard
+#     from exactly 2.000 s (frame 96000 at 48 kHz), inside a block of 333;
+#     without --bpm (no transport) at once.
+cat >"$tmp/empty.ttl" <<'PATCH'
+@prefix ch:    <urn:chronus:> .
+@prefix :      <urn:chronus:module#> .
+:out ch:kind "output" .
+PATCH
+printf '%s\n' '0.3 create dc osc' '0.3 set dc shape sine' '0.3 set dc level 0.25' \
+  '0.3 connect dc:out out:mono' '0.3 commit bar' >"$tmp/bar.script"
+if "$render" -q --bpm 120 --block 333 --patch "$tmp/empty.ttl" \
+  --script "$tmp/bar.script" --length 2.5 -o "$tmp/bar.wav" 2>"$tmp/err"; then
+  read -r _ before _ < <(stat "$tmp/bar.wav" trim 0s 96000s)
+  read -r _ first _ < <(stat "$tmp/bar.wav" trim 96000s 1s)
+  read -r _ later _ < <(stat "$tmp/bar.wav" trim 2.1)
+  if near "$before" 0 0 && above "$first" 0 && near "$later" 0.25 0.001; then
+    pass render_commit_on_the_bar
+  else
+    fail render_commit_on_the_bar "peak $before before 2 s, $first at 2 s, $later after"
+  fi
+else
+  fail render_commit_on_the_bar "exit status $?"
+fi
+if "$render" -q --block 333 --patch "$tmp/empty.ttl" \
+  --script "$tmp/bar.script" --length 1 -o "$tmp/now.wav" 2>"$tmp/err"; then
+  read -r _ before _ < <(stat "$tmp/now.wav" trim 0s 14400s)
+  read -r _ after _ < <(stat "$tmp/now.wav" trim 0.4 0.1)
+  if near "$before" 0 0 && near "$after" 0.25 0.001; then
+    pass render_commit_bar_without_transport
+  else
+    fail render_commit_bar_without_transport "peak $before before 0.3 s, $after after"
+  fi
+else
+  fail render_commit_bar_without_transport "exit status $?"
+fi
+printf '0.3 commit soon\n' >"$tmp/badq.script"
+if ! "$render" -q --script "$tmp/badq.script" -o "$tmp/badq.wav" \
+  2>"$tmp/err" && grep -q "badq.script:1: bad quantize 'soon'" "$tmp/err"; then
+  pass render_commit_bad_quantize
+else
+  fail render_commit_bad_quantize
+fi

@@ -683,6 +683,26 @@ host_commit(Host* h, int64_t frame, int32_t seq)
 }
 
 void
+host_commit_with(Host*    h,
+                 int64_t  frame,
+                 int32_t  seq,
+                 float    fade,
+                 uint32_t quantize)
+{
+  ChMsg msg    = ch_msg_init(CH_MSG_COMMIT);
+  msg.fade     = fade;
+  msg.quantize = quantize;
+  send_msg(h, frame, seq, &msg);
+}
+
+void
+host_send(Host* h, int64_t frame, int32_t seq, const ChMsg* msg)
+{
+  ChMsg copy = *msg;
+  send_msg(h, frame, seq, &copy);
+}
+
+void
 host_abort(Host* h, int64_t frame, int32_t seq)
 {
   ChMsg msg = ch_msg_init(CH_MSG_ABORT);

@@ -125,6 +125,14 @@ void host_gate(Host*       host,
                const char* module,
                bool        on);
 void host_commit(Host* host, int64_t frame, int32_t seq);
+/** ch:Commit with ch:fade (seconds; < 0: none) and ch:quantize. */
+void host_commit_with(Host*    host,
+                      int64_t  frame,
+                      int32_t  seq,
+                      float    fade,
+                      uint32_t quantize);
+/** Any message (a time:Position, a patch:Set ...), by the encoder. */
+void host_send(Host* host, int64_t frame, int32_t seq, const ChMsg* msg);
 /** patch:Get of one property (`uri`), e.g. ch:activity. */
 void host_get(Host* host, int64_t frame, int32_t seq, const char* uri);
 /** ch:Probe module:port; a NULL module stops. */

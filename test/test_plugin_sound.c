@@ -128,7 +128,7 @@ test_swap_lands_at_cycle_start(void)
   host_wait_idle(b);
   const uint64_t work_index = host_work_done(b);
 
-  host_commit(b, 0, 4);
+  host_commit_with(b, 0, 4, 0.0f, CH_QUANTIZE_NONE); /* a cut */
   const HostAnswer* done = NULL;
   for (unsigned c = 0; c < MAX_WAIT && !done; ++c) {
     run_pair(a, b, BLOCK);

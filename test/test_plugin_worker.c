@@ -26,7 +26,7 @@ check_worker_mode(HostWorkerMode mode, const char* name)
   host_create(h, 0, 1, "dc", "const");
   host_set(h, 0, 2, "dc", "value", 0.25f);
   host_connect(h, 0, 3, "dc:out", "out:mono");
-  host_commit(h, 0, 4);
+  host_commit_with(h, 0, 4, 0.0f, CH_QUANTIZE_NONE); /* a cut */
   const HostAnswer* done =
     host_run_until(h, BLOCK, HOST_ANSWER_COMMITTED, 4, MAX_WAIT);
   CHECK_MSG(done, "%s: no Committed", name);

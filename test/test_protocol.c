@@ -108,6 +108,8 @@ test_round_trip_every_kind(void)
   check_round_trip(&m, CH_MSG_LOAD);
   m = ch_msg_init(CH_MSG_LOAD), m.file = "/tmp/p.ttl";
   check_round_trip(&m, CH_MSG_LOAD);
+  m = ch_msg_init(CH_MSG_PUT), m.property = uris.ch_fadeTime, m.fade = 0.05f;
+  check_round_trip(&m, CH_MSG_PUT);
   m = ch_msg_init(CH_MSG_PUT), m.property = uris.ch_patch;
   m.text = "<> a ch:Patch .", m.text_len = 15;
   check_round_trip(&m, CH_MSG_PUT);
@@ -127,7 +129,7 @@ test_round_trip_every_kind(void)
   check_round_trip(&m, CH_MSG_UNKNOWN);
 }
 
-/* Foreign atoms are not messages; time:Position is ignored quietly. */
+/* Foreign atoms are not messages; time:Position is the transport. */
 static void
 test_foreign_atoms(void)
 {
@@ -143,7 +145,29 @@ test_foreign_atoms(void)
   lv2_atom_forge_object(&forge, &frame, 0, uris.time_Position);
   lv2_atom_forge_pop(&forge, &frame);
   CHECK(!ch_msg_read(&uris, (const LV2_Atom*)buf, 16, &out, &fault));
-  CHECK(out.kind == CH_MSG_NONE);
+  CHECK(out.kind == CH_MSG_POSITION && !out.position.has_bpm);
+}
+
+/* time:Position: every field travels; an Int quantize still reads. */
+static void
+test_position(void)
+{
+  ChMsg in            = ch_msg_init(CH_MSG_POSITION);
+  in.position.has_bar = true, in.position.bar = 70000000;
+  in.position.has_bar_beat = true, in.position.bar_beat = 2.5f;
+  in.position.has_beats_per_bar = true, in.position.beats_per_bar = 3.0f;
+  in.position.has_bpm = true, in.position.bpm = 132.0f;
+  in.position.has_speed = true, in.position.speed = 1.0f;
+  const uint32_t size = write_msg(&in);
+  ChMsg          out;
+  ChMsgFault     fault;
+  CHECK(!ch_msg_read(&uris, (const LV2_Atom*)buf, size, &out, &fault));
+  CHECK(out.kind == CH_MSG_POSITION);
+  CHECK(!memcmp(&out.position, &in.position, sizeof(in.position)));
+  ChMsg c    = ch_msg_init(CH_MSG_COMMIT);
+  c.quantize = CH_QUANTIZE_BEAT;
+  CHECK(!ch_msg_read(&uris, (const LV2_Atom*)buf, write_msg(&c), &out, &fault));
+  CHECK(out.quantize == CH_QUANTIZE_BEAT);
 }
 
 /* Decode `size` bytes of buf, expecting a fault whose text has `want`. */
@@ -190,7 +214,7 @@ test_faults(void)
   ChMsg c    = ch_msg_init(CH_MSG_COMMIT);
   c.quantize = 7;
   size       = write_msg(&c);
-  check_fault(size, "ch:quantize must be 0");
+  check_fault(size, "ch:quantize must be \"beat\", \"bar\" or 0");
 }
 
 /* The sequence walk stops at an event that claims too much. */
@@ -225,6 +249,7 @@ main(void)
   lv2_atom_forge_init(&forge, &map);
   RUN(test_round_trip_every_kind);
   RUN(test_foreign_atoms);
+  RUN(test_position);
   RUN(test_faults);
   RUN(test_sequence_walk);
   return CHECK_EXIT();

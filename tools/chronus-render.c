@@ -63,6 +63,8 @@ typedef struct {
   double      length; /* seconds, < 0: last event + tail */
   uint32_t    block;
   uint32_t    rate;
+  double      bpm;           /* > 0: send a rolling transport */
+  double      beats_per_bar; /* default 4 */
   float       gain_db;
   bool        pcm24;
   bool        no_limiter;
@@ -303,7 +305,7 @@ static const Command commands[] = {
   { "disconnect", 2, "disconnect FROM TO" },
   { "set", 3, "set MODULE PARAM VALUE|LABEL" },
   { "gate", 2, "gate MODULE on|off" },
-  { "commit", 0, "commit" },
+  { "commit", -1, "commit [beat|bar]" },
   { "abort", 0, "abort" },
   { "load", 1, "load FILE" },
   { "program", 1, "program N" },
@@ -581,6 +583,27 @@ script_patch(Host* const       host,
                     origin);
 }
 
+/* commit, or commit beat|bar: ch:Commit with ch:quantize */
+static bool
+script_commit(Host* const       host,
+              const char* const origin,
+              const int64_t     frame,
+              char** const      argv,
+              const int         argc)
+{
+  ChMsg msg = ch_msg_init(CH_MSG_COMMIT);
+  if (argc > 2) {
+    return line_error(origin, "commit takes at most one word (beat or bar)");
+  }
+  if (argc == 2) {
+    if (strcmp(argv[1], "beat") && strcmp(argv[1], "bar")) {
+      return line_error(origin, "bad quantize '%s' (beat or bar)", argv[1]);
+    }
+    msg.quantize = argv[1][1] == 'e' ? CH_QUANTIZE_BEAT : CH_QUANTIZE_BAR;
+  }
+  return add_msg(host, frame, &msg, true, origin);
+}
+
 /* create, delete, connect, disconnect, set, gate: messages with module
    names, which the plugin checks */
 static bool
@@ -645,7 +668,7 @@ script_command(Host* const       host,
             sizeof(commands) / sizeof(commands[0]), sizeof(Command));
     return line_error(origin, "unknown command '%s'%s", argv[0], hint);
   }
-  if (argc - 1 != cmd->n_args) {
+  if (cmd->n_args >= 0 && argc - 1 != cmd->n_args) {
     return line_error(origin, "'%s' takes %d argument%s, not %d: %s", cmd->name,
                       cmd->n_args, cmd->n_args == 1 ? "" : "s", argc - 1,
                       cmd->usage);
@@ -659,8 +682,10 @@ script_command(Host* const       host,
       !strcmp(name, "gain")) {
     return script_port(host, origin, frame, argv);
   }
-  if (!strcmp(name, "load") || !strcmp(name, "commit") ||
-      !strcmp(name, "abort")) {
+  if (!strcmp(name, "commit")) {
+    return script_commit(host, origin, frame, argv, argc);
+  }
+  if (!strcmp(name, "load") || !strcmp(name, "abort")) {
     return script_patch(host, file, origin, frame, argv);
   }
   return script_edit(host, origin, frame, argv);
@@ -943,6 +968,35 @@ print_answers(Host* const host, const double seconds)
   }
 }
 
+/* With --bpm: the transport at frame `pos`, rolling from time 0, as a
+   time:Position at the start of the block (as hosts send it). */
+static bool
+control_add_position(Host* const host, const int64_t pos)
+{
+  const Options* const opt   = &host->opt;
+  const double         beats = (double)pos / opt->rate * opt->bpm / 60.0;
+  const double         bar   = floor(beats / opt->beats_per_bar);
+  ChMsg                msg   = ch_msg_init(CH_MSG_POSITION);
+  msg.position =
+    (ChPosition){ .has_bar           = true,
+                  .has_bar_beat      = true,
+                  .has_beats_per_bar = true,
+                  .has_bpm           = true,
+                  .has_speed         = true,
+                  .bar               = (int64_t)bar,
+                  .bar_beat      = (float)(beats - bar * opt->beats_per_bar),
+                  .beats_per_bar = (float)opt->beats_per_bar,
+                  .bpm           = (float)opt->bpm,
+                  .speed         = 1.0f };
+  LV2_Atom_Forge* const forge = &host->forge;
+  lv2_atom_forge_set_buffer(forge, host->message, sizeof(host->message));
+  if (!ch_msg_write(forge, &host->uris, &msg)) {
+    return false;
+  }
+  const LV2_Atom* const atom = (const LV2_Atom*)host->message;
+  return control_append(host, 0, atom->type, atom + 1, atom->size);
+}
+
 /* One run() of `n` frames (0: deliver messages only) at `pos`. */
 static void
 run_cycle(Host* const host, const int64_t pos, const uint32_t n)
@@ -1060,6 +1114,9 @@ render(Host* const host, const int64_t total, Stats* const stats)
       }
     }
     control_clear(host);
+    if (host->opt.bpm > 0.0) {
+      ok = control_add_position(host, pos);
+    }
     for (; ok && i < n_events && events[i].frame < end; ++i) {
       if (events[i].type == EV_PORT) {
         host->port_values[events[i].port] = events[i].value; /* at `pos` */
@@ -1094,34 +1151,38 @@ render(Host* const host, const int64_t total, Stats* const stats)
 static void
 usage(FILE* const out)
 {
-  fprintf(out,
-          "Usage: %s [OPTION]... -o OUT.wav\n"
-          "Render the Chronus LV2 synth offline to a stereo WAV file.\n"
-          "\n"
-          "  --patch FILE      load this Turtle patch and commit it at time 0\n"
-          "  --script FILE     timed messages, one per line (docs/render.md)\n"
-          "  --midi FILE       a standard MIDI file to play\n"
-          "  -o, --output FILE the WAV file to write\n"
-          "  --length SECONDS  length of the output (default: last event + "
-          "2 s)\n"
-          "  --rate HZ         sample rate (default 48000)\n"
-          "  --block N         frames per run(), 1..%u (default 256)\n"
-          "  --gain DB         output gain port, -60..12 (default 0)\n"
-          "  --format F        'float' (32-bit, default) or '24' (PCM)\n"
-          "  --no-limiter      no safety limiter (default: on, at -0.5 dBFS)\n"
-          "  --bundle DIR      load the plugin from this bundle (default:\n"
-          "                    %s)\n"
-          "  --lv2-path        find the plugin in LV2_PATH instead\n"
-          "  --keep-going      exit 0 even if the plugin reported errors or\n"
-          "                    the output is silent\n"
-          "  -q, --quiet       print errors only\n"
-          "  -v, --verbose     also print the plugin's log and every answer\n"
-          "  -h, --help        print this help\n"
-          "  --version         print the version\n"
-          "\n"
-          "Exit status: 0 ok, 1 bad input or failure, 2 the plugin answered\n"
-          "ch:Error, 3 the output is silent.\n",
-          PROG, MAX_BLOCK, CH_BUNDLE_DIR[0] ? CH_BUNDLE_DIR : "none");
+  fprintf(
+    out,
+    "Usage: %s [OPTION]... -o OUT.wav\n"
+    "Render the Chronus LV2 synth offline to a stereo WAV file.\n"
+    "\n"
+    "  --patch FILE      load this Turtle patch and commit it at time 0\n"
+    "  --script FILE     timed messages, one per line (docs/render.md)\n"
+    "  --midi FILE       a standard MIDI file to play\n"
+    "  -o, --output FILE the WAV file to write\n"
+    "  --length SECONDS  length of the output (default: last event + "
+    "2 s)\n"
+    "  --rate HZ         sample rate (default 48000)\n"
+    "  --block N         frames per run(), 1..%u (default 256)\n"
+    "  --gain DB         output gain port, -60..12 (default 0)\n"
+    "  --bpm N           send the host transport (time:Position), rolling\n"
+    "                    at N beats a minute from time 0 (for commit bar)\n"
+    "  --beats-per-bar N beats in a bar of that transport (default 4)\n"
+    "  --format F        'float' (32-bit, default) or '24' (PCM)\n"
+    "  --no-limiter      no safety limiter (default: on, at -0.5 dBFS)\n"
+    "  --bundle DIR      load the plugin from this bundle (default:\n"
+    "                    %s)\n"
+    "  --lv2-path        find the plugin in LV2_PATH instead\n"
+    "  --keep-going      exit 0 even if the plugin reported errors or\n"
+    "                    the output is silent\n"
+    "  -q, --quiet       print errors only\n"
+    "  -v, --verbose     also print the plugin's log and every answer\n"
+    "  -h, --help        print this help\n"
+    "  --version         print the version\n"
+    "\n"
+    "Exit status: 0 ok, 1 bad input or failure, 2 the plugin answered\n"
+    "ch:Error, 3 the output is silent.\n",
+    PROG, MAX_BLOCK, CH_BUNDLE_DIR[0] ? CH_BUNDLE_DIR : "none");
 }
 
 /* An option with a value; false (and a message) if the value is bad. */
@@ -1164,6 +1225,18 @@ value_option(Options* const opt, const char* const arg, const char* value)
       return false;
     }
     opt->gain_db = (float)x;
+  } else if (!strcmp(arg, "--bpm")) {
+    if (!parse_double(value, &x) || !(x >= 1.0 && x <= 999.0)) {
+      fail("bad --bpm '%s' (1..999 beats a minute)", value);
+      return false;
+    }
+    opt->bpm = x;
+  } else if (!strcmp(arg, "--beats-per-bar")) {
+    if (!parse_double(value, &x) || !(x >= 1.0 && x <= 64.0)) {
+      fail("bad --beats-per-bar '%s' (1..64)", value);
+      return false;
+    }
+    opt->beats_per_bar = x;
   } else { /* --format */
     if (strcmp(value, "float") && strcmp(value, "24")) {
       fail("bad --format '%s' (float or 24)", value);
@@ -1177,7 +1250,9 @@ value_option(Options* const opt, const char* const arg, const char* value)
 static bool
 parse_args(Options* const opt, const int argc, char** const argv)
 {
-  *opt = (Options){ .length = -1.0, .block = 256u, .rate = 48000u };
+  *opt = (Options){
+    .length = -1.0, .block = 256u, .rate = 48000u, .beats_per_bar = 4.0
+  };
   for (int i = 1; i < argc; ++i) {
     const char* arg   = argv[i];
     const char* value = NULL;
@@ -1190,8 +1265,9 @@ parse_args(Options* const opt, const int argc, char** const argv)
       value          = eq + 1;
     }
     static const char* const with_value[] = {
-      "--patch", "--script", "--midi", "-o",       "--output", "--length",
-      "--rate",  "--block",  "--gain", "--format", "--bundle",
+      "--patch",  "--script", "--midi",          "-o",     "--output",
+      "--length", "--rate",   "--block",         "--gain", "--format",
+      "--bundle", "--bpm",    "--beats-per-bar",
     };
     bool needs_value = false;
     for (size_t k = 0; k < sizeof(with_value) / sizeof(with_value[0]); ++k) {
