@@ -606,8 +606,8 @@ ch_model_same_wiring(const ChModel* const a, const ChModel* const b)
   for (uint32_t i = 0; i < a->n_modules; ++i) {
     const Module* const ma = &a->modules[i];
     const Module* const mb = &b->modules[i];
-    if (ma->kind != mb->kind || ma->uid != mb->uid ||
-        strcmp(ma->name, mb->name)) {
+    /* A rename keeps a module's identity and its state: not a new sound. */
+    if (ma->kind != mb->kind || ma->uid != mb->uid) {
       return false;
     }
   }

@@ -171,8 +171,9 @@ uint32_t ch_model_n_links(const ChModel* model);
 void ch_model_renew_uids(ChModel* model, const ChModel* previous);
 
 /**
-   True if `b` has exactly the modules of `a` (same names, kinds and
-   identities, in the same order), the same links and polyphony: a swap
+   True if `b` has exactly the modules of `a` (same kinds and identities,
+   in the same order; a rename keeps both), the same links and polyphony: a
+   swap
    from a graph of `a` to one of `b` carries every module's state, so it
    changes nothing that sounds but parameters (no crossfade needed).
 */
