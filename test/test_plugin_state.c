@@ -163,8 +163,10 @@ test_restore_patch_file_only(void)
     host_run_frames(h, 24000, BLOCK);
     CHECK_NEAR(tail_freq(h), C5, 0.5);
     host_patch_get(h, 0, 1);
-    CHECK(run_until_answered(h, NULL, 1, 1, BLOCK));
-    const HostAnswer* const patch = host_find(h, HOST_ANSWER_PATCH, 1);
+    /* Wait for the patch itself: the watched file's name is answered
+       first, and the pieces of the patch follow over later cycles. */
+    const HostAnswer* const patch =
+      host_run_until(h, BLOCK, HOST_ANSWER_PATCH, 1, MAX_WAIT);
     CHECK_STR_CONTAINS(patch ? patch->text : NULL, "param:pitch 1 ;");
   }
   lilv_state_free(state);
