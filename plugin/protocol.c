@@ -1060,6 +1060,37 @@ write_position(ChOut* const o, const ChUris* const u, const ChPosition* const p)
   }
 }
 
+/* ch:Commit's optional fade and quantisation. */
+CH_REALTIME static void
+write_commit(ChOut* const o, const ChUris* const u, const ChMsg* const m)
+{
+  if (m->fade >= 0.0f) {
+    out_float(o, u->ch_fade, m->fade);
+  }
+  if (m->quantize == CH_QUANTIZE_BEAT || m->quantize == CH_QUANTIZE_BAR) {
+    out_string(o, u->ch_quantize, u->atom_String,
+               m->quantize == CH_QUANTIZE_BAR ? "bar" : "beat", 0);
+  } else if (m->quantize) {
+    out_int(o, u->ch_quantize, m->quantize, false); /* as given: refused */
+  }
+}
+
+/* patch:Set's property and its value: a number, a path or a string. */
+CH_REALTIME static void
+write_property(ChOut* const o, const ChUris* const u, const ChMsg* const m)
+{
+  const LV2_URID path = u->atom_Path;
+  out_key(o, u->patch_property);
+  o->ok = o->ok && lv2_atom_forge_urid(o->forge, m->property);
+  if (m->property == u->ch_fadeTime) {
+    out_float(o, u->patch_value, m->fade);
+    return;
+  }
+  out_string(o, u->patch_value, path, m->file, 0);
+  out_string(o, u->patch_value, m->value_is_path ? path : u->atom_String,
+             m->text, m->text_len);
+}
+
 /* The properties of a request (or an echo), after ch:seq. */
 CH_REALTIME static void
 write_body(ChOut* const o, const ChUris* const u, const ChMsg* const m)
@@ -1108,15 +1139,7 @@ write_body(ChOut* const o, const ChUris* const u, const ChMsg* const m)
     o->ok = o->ok && lv2_atom_forge_bool(o->forge, m->value > 0.5f);
     break;
   case CH_MSG_COMMIT:
-    if (m->fade >= 0.0f) {
-      out_float(o, u->ch_fade, m->fade);
-    }
-    if (m->quantize == CH_QUANTIZE_BEAT || m->quantize == CH_QUANTIZE_BAR) {
-      out_string(o, u->ch_quantize, str,
-                 m->quantize == CH_QUANTIZE_BAR ? "bar" : "beat", 0);
-    } else if (m->quantize) {
-      out_int(o, u->ch_quantize, m->quantize, false); /* as given: refused */
-    }
+    write_commit(o, u, m);
     break;
   case CH_MSG_POSITION:
     write_position(o, u, &m->position);
@@ -1133,15 +1156,7 @@ write_body(ChOut* const o, const ChUris* const u, const ChMsg* const m)
     break;
   case CH_MSG_PUT:
   case CH_MSG_PROPERTY:
-    out_key(o, u->patch_property);
-    o->ok = o->ok && lv2_atom_forge_urid(o->forge, m->property);
-    if (m->property == u->ch_fadeTime) {
-      out_float(o, u->patch_value, m->fade);
-      break;
-    }
-    out_string(o, u->patch_value, path, m->file, 0);
-    out_string(o, u->patch_value, m->value_is_path ? path : str, m->text,
-               m->text_len);
+    write_property(o, u, m);
     break;
   default:
     break;
