@@ -177,24 +177,25 @@ typedef struct {
   const char* param;       /* Set PARAM ("gate" for Gate, by the decoder) */
   bool        has_value;   /* Set Gate PARAM: ch:value was a number */
   float       value;       /* Set PARAM; Gate (0 or 1) */
-  const char* text;        /* Load (Turtle), PUT ch:patch, PATCH piece,
-                              PROPERTY string */
-  uint32_t     text_len;   /* bytes of `text`, without the NUL */
-  const char*  file;       /* Load ch:file, PUT/PROPERTY ch:patchFile (Path) */
-  LV2_URID     property;   /* GET (0 = all), PUT, PROPERTY */
-  bool         value_is_path; /* PUT/PROPERTY: patch:value was an atom:Path */
-  float        fade;          /* Commit ch:fade seconds; < 0 when absent;
-                                 PUT/PROPERTY ch:fadeTime's value */
-  uint32_t     quantize;      /* Commit ch:quantize: CH_QUANTIZE_* (read
-                                 from "beat"/"bar" or 0/1/2) */
-  ChPosition   position;      /* POSITION */
-  int64_t      generation;    /* COMMITTED, PATCH */
-  float        build_ms;      /* COMMITTED */
-  uint32_t     offset;        /* PATCH: byte offset of this piece */
-  uint32_t     total;         /* PATCH: bytes of the whole patch text */
-  const char*  message;       /* ERROR */
-  bool         has_pos;       /* Create Move: ch:x and ch:y were numbers */
-  float        x;             /* Create Move: where the UI shows it */
+  /* Load (Turtle), PUT ch:patch, PATCH piece, PROPERTY string */
+  const char* text;
+  uint32_t    text_len; /* bytes of `text`, without the NUL */
+  const char* file;     /* Load ch:file, PUT/PROPERTY ch:patchFile (Path) */
+  LV2_URID    property; /* GET (0 = all), PUT, PROPERTY */
+  /* PUT/PROPERTY: patch:value was an atom:Path */
+  bool value_is_path;
+  /* Commit ch:fade seconds (< 0 when absent); PUT/PROPERTY ch:fadeTime */
+  float fade;
+  /* Commit ch:quantize: CH_QUANTIZE_* (from "beat"/"bar" or 0/1/2) */
+  uint32_t     quantize;
+  ChPosition   position;   /* POSITION */
+  int64_t      generation; /* COMMITTED, PATCH */
+  float        build_ms;   /* COMMITTED */
+  uint32_t     offset;     /* PATCH: byte offset of this piece */
+  uint32_t     total;      /* PATCH: bytes of the whole patch text */
+  const char*  message;    /* ERROR */
+  bool         has_pos;    /* Create Move: ch:x and ch:y were numbers */
+  float        x;          /* Create Move: where the UI shows it */
   float        y;
   const char*  port;     /* Probe Scope: an output of `module` */
   const float* points;   /* Scope: the frame, an atom:Vector of atom:Float */

@@ -13,10 +13,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
-/* Blocks a primed graph (ch_build) then runs warm and timed (thread CPU time, which other processes
-   on a busy machine do not inflate) to estimate the load: enough audio
-   (about 20 ms) that the clock's granularity (nanoseconds) and a stray
-   cache miss do not matter, little enough that a thousand commits of a
+/* Blocks a primed graph (ch_build) then runs warm and timed (thread CPU time,
+   which other processes on a busy machine do not inflate) to estimate the load:
+   enough audio (about 20 ms) that the clock's granularity (nanoseconds) and a
+   stray cache miss do not matter, little enough that a thousand commits of a
    patch at the size limits stay quick. */
 #define LOAD_FRAMES (4u * CH_MAX_BLOCK)
 

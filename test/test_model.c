@@ -55,7 +55,8 @@ test_set_and_get(void)
   CHECK(ch_model_set(model, "osc1", "colour", 1.0f, &err) ==
         CH_ERR_UNKNOWN_PARAM);
   CHECK_STR_CONTAINS(err.msg, "osc 'osc1' has no parameter named 'colour'");
-  CHECK_STR_CONTAINS(err.msg, "its parameters: shape, pitch, fine, pw, level, reset)");
+  CHECK_STR_CONTAINS(err.msg,
+                     "its parameters: shape, pitch, fine, pw, level, reset)");
   CHECK(!strstr(err.msg, "did you mean"));
   CHECK(ch_model_set(model, "ghost", "pitch", 1.0f, &err) ==
         CH_ERR_UNKNOWN_MODULE);

@@ -7,8 +7,8 @@
 #include "check.h"
 #include "rtcheck.h"
 
-#include <stdio.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>

@@ -62,9 +62,11 @@ same_inputs(const ChHostInputs* const a, const ChHostInputs* const b)
       return 0;
     }
   }
-  return a->voice[0].pitch == b->voice[0].pitch && a->voice[0].gate == b->voice[0].gate &&
+  return a->voice[0].pitch == b->voice[0].pitch &&
+         a->voice[0].gate == b->voice[0].gate &&
          a->voice[0].velocity == b->voice[0].velocity && a->mod == b->mod &&
-         a->voice[0].aftertouch == b->voice[0].aftertouch && a->voice[0].trigger == b->voice[0].trigger;
+         a->voice[0].aftertouch == b->voice[0].aftertouch &&
+         a->voice[0].trigger == b->voice[0].trigger;
 }
 
 static float
@@ -77,8 +79,10 @@ static void
 test_init(void)
 {
   start();
-  CHECK(out.voice[0].pitch == 0.0f && out.voice[0].gate == 0.0f && out.voice[0].velocity == 0.0f);
-  CHECK(out.mod == 0.0f && out.voice[0].aftertouch == 0.0f && out.voice[0].trigger == 0u);
+  CHECK(out.voice[0].pitch == 0.0f && out.voice[0].gate == 0.0f &&
+        out.voice[0].velocity == 0.0f);
+  CHECK(out.mod == 0.0f && out.voice[0].aftertouch == 0.0f &&
+        out.voice[0].trigger == 0u);
   for (uint32_t i = 0; i < CH_N_MACROS; ++i) {
     CHECK(out.macro[i] == 0.25f * (float)i); /* left alone */
   }
@@ -389,8 +393,8 @@ test_controllers(void)
 
   /* Controllers we do not handle are not used and change nothing. */
   const ChHostInputs before = out;
-  CHECK(!send3(0xB0, 7, 100));  /* volume */
-  CHECK(!send3(0xB0, 121, 0));  /* reset all controllers */
+  CHECK(!send3(0xB0, 7, 100)); /* volume */
+  CHECK(!send3(0xB0, 121, 0)); /* reset all controllers */
   const uint8_t program[2] = { 0xC0, 5 };
   CHECK(!ch_voicing_midi(&voicing, program, 2));
   const uint8_t clock[1] = { 0xF8 };
@@ -426,7 +430,7 @@ test_all_notes_off(void)
     CHECK(out.voice[0].gate == 1.0f && out.voice[0].trigger == 3u);
     CHECK(off(67));
     CHECK(out.voice[0].gate == 0.0f); /* the pedal was cleared */
-    CHECK(off(60));          /* stale note-offs change nothing */
+    CHECK(off(60));                   /* stale note-offs change nothing */
     CHECK(off(64));
     CHECK(out.voice[0].gate == 0.0f);
     CHECK_NEAR(out.voice[0].pitch, pitch_of(67), TOL);
