@@ -78,6 +78,8 @@ init_audio_state(Chronus* const self, const double rate)
   self->gain_now    = 1.0f;
   self->gain_coeff  = 1.0f - expf(-1.0f / (0.01f * self->rate)); /* 10 ms */
   ch_voicing_init(&self->voicing, &self->host);
+  ch_voicing_set_steal(&self->voicing,
+                       (uint32_t)lrint(CH_STEAL_SECONDS * rate));
   /* -0.5 dBFS: close to full scale, with room for inter-sample peaks. */
   ch_limiter_init(&self->limiter, self->rate, CH_LIMITER_CEILING,
                   CH_LIMITER_RELEASE);
@@ -1023,14 +1025,17 @@ crossfade(Chronus* const self,
   return wrote;
 }
 
-/* Render [from, to) of the playing graph(s), at most a block at a time;
-   false if they wrote only zeros (nothing to check). */
+/* Render [from, to) of the playing graph(s), at most a block at a time
+   and split where a stolen voice's fade ends; false if they wrote only
+   zeros (nothing to check). */
 CH_REALTIME static bool
 render_graphs(Chronus* const self, const uint32_t from, const uint32_t to)
 {
   bool any = false;
   for (uint32_t at = from; at < to;) {
-    const uint32_t n     = to - at < CH_MAX_BLOCK ? to - at : CH_MAX_BLOCK;
+    const uint32_t due   = ch_voicing_due(&self->voicing);
+    uint32_t       n     = to - at < CH_MAX_BLOCK ? to - at : CH_MAX_BLOCK;
+    n                    = n < due ? n : due;
     float* const   left  = self->out[0] + at;
     float* const   right = self->out[1] + at;
     bool wrote = run_graph(self, left, right, n); /* probe, activity */
@@ -1043,6 +1048,7 @@ render_graphs(Chronus* const self, const uint32_t from, const uint32_t to)
       self->runaway = 0;
     }
     any = any || wrote;
+    ch_voicing_advance(&self->voicing, n);
     advance_transport(self, n);
     if (self->fallback) {
       self->fallback_left =

@@ -175,6 +175,32 @@ clean_states(ChGraph* const graph)
   }
 }
 
+/* A stolen note fades out before the note that stole its voice starts:
+   what the voice sends out (its outputs that shared modules read) is
+   scaled by a raised cosine from 1 down to 0 over the host's `fade_len`
+   frames, and by 0 after them, until the host restarts the voice. */
+CH_REALTIME static void
+fade_exports(const ChGraph* const graph, const ChStep* const step, uint32_t n)
+{
+  const ChVoiceInputs* const host = &graph->ctx.host->voice[step->voice];
+  const float step_angle          = 3.14159265f / (float)(host->fade_len + 1u);
+  float       gain[CH_MAX_BLOCK];
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint32_t at = graph->steal_at + i; /* from the call's start */
+    gain[i]           = at < host->fade
+                          ? 0.5f - 0.5f * cosf(step_angle * (float)(host->fade - at))
+                          : 0.0f;
+  }
+  for (uint32_t o = 0; o < step->n_out; ++o) {
+    if (step->export & (1u << o)) {
+      float* const x = step->node->out[o];
+      for (uint32_t i = 0; i < n; ++i) {
+        x[i] *= gain[i];
+      }
+    }
+  }
+}
+
 /* Returns whether a step writing the stereo output ran. */
 CH_REALTIME static bool
 run_block(ChGraph* const graph, const uint32_t n)
@@ -213,6 +239,9 @@ run_block(ChGraph* const graph, const uint32_t n)
       sum_all(&step->sums[s], n);
     }
     step->process(step->node, n);
+    if (step->export && (graph->stealing >> voice & 1u)) {
+      fade_exports(graph, step, n);
+    }
     if (step->export && (candidates >> voice & 1u) && exports_sound(step, n)) {
       candidates &= ~(1u << voice);
       graph->sounded |= 1u << voice;
@@ -292,6 +321,21 @@ find_silent(ChGraph* const            graph,
   }
 }
 
+/* Voices whose note is stolen: restarted fresh at the first frame of the
+   call when the note that stole them starts; fading out (the bits). */
+CH_REALTIME static uint32_t
+steal_voices(ChGraph* const graph, const ChHostInputs* const host)
+{
+  uint32_t fading = 0;
+  for (uint32_t v = 0; v < graph->polyphony; ++v) {
+    if (host->voice[v].fresh) {
+      wake(graph, v);
+    }
+    fading |= (uint32_t)(host->voice[v].fade_len != 0u) << v;
+  }
+  return fading;
+}
+
 CH_REALTIME bool
 ch_graph_run(ChGraph* const            graph,
              const ChHostInputs* const host,
@@ -300,9 +344,11 @@ ch_graph_run(ChGraph* const            graph,
              const uint32_t            n)
 {
   graph->ctx.host = host;
+  graph->stealing = steal_voices(graph, host);
   bool output     = false;
   for (uint32_t done = 0; done < n;) {
     const uint32_t chunk = n - done < CH_MAX_BLOCK ? n - done : CH_MAX_BLOCK;
+    graph->steal_at      = done;
     graph->ctx.out[0]    = left + done;
     graph->ctx.out[1]    = right + done;
     memset(graph->ctx.out[0], 0, chunk * sizeof(float));

@@ -91,6 +91,9 @@ struct ChGraphImpl {
   uint32_t     quiet_for[CH_MAX_VOICES]; /**< frames of zeros sent out */
   ChHostInputs last; /**< the host inputs of the last block: a silent voice
                         wakes when its own or the shared ones change */
+  /* Stealing (graph.c): */
+  uint32_t stealing; /**< bit v: voice v's note fades out in this call */
+  uint32_t steal_at; /**< frames of this call rendered before the block */
 };
 
 /** Every voice silent, its modules' present state the fresh one (end of

@@ -98,6 +98,13 @@ typedef struct {
   uint32_t trigger;    /**< counts note starts, so envelopes can retrigger */
   uint32_t release;    /**< counts gate drops, so a note-off and a note-on
                           at one frame still read as a new note */
+  uint32_t fade;       /**< a stolen note's fade-out: frames of it left at
+                          the first frame of the call (0: none); what the
+                          voice sends out is scaled down to 0 over them */
+  uint32_t fade_len;   /**< frames of that whole fade */
+  uint32_t fresh;      /**< non-zero: the voice's modules restart from their
+                          fresh state at the first frame of the call (the
+                          note that stole the voice starts) */
 } ChVoiceInputs;
 
 /**

@@ -59,21 +59,111 @@ start(ChVoicing* const voicing,
   slot->held                = true;
   slot->sustained           = false;
   slot->started             = ++voicing->clock;
+  slot->next                = CH_NEXT_NONE;
+  slot->wait                = 0u;
+  slot->lag                 = 0u;
   out->pitch                = ((float)key - (float)MIDDLE_C) / 12.0f;
   out->velocity             = (float)velocity / 127.0f;
   out->gate                 = 1.0f;
   ++out->trigger; /* the `voice` module turns this into a trig pulse */
 }
 
+/* Never called on a voice being stolen: its gate stays up under the fade. */
 CH_REALTIME static void
 release(ChVoicing* const voicing, const uint32_t v)
 {
   voicing->slot[v].held       = false;
   voicing->slot[v].sustained  = false;
   voicing->slot[v].released   = ++voicing->clock;
+  voicing->slot[v].next       = CH_NEXT_NONE;
+  voicing->slot[v].wait       = 0u;
   voice_out(voicing, v)->gate = 0.0f; /* pitch stays for the release tail */
-  /* counted, so that a note-on at the same frame still retriggers */
+  /* counted, so that a note-off and a note-on at the same frame still
+     retrigger */
   ++voice_out(voicing, v)->release;
+}
+
+/* The key of voice v's note rose (and the pedal does not hold it): a note
+   that started late (it stole its voice) is released as late. */
+CH_REALTIME static void
+key_up(ChVoicing* const voicing, const uint32_t v)
+{
+  ChVoiceSlot* const slot = &voicing->slot[v];
+  if (!slot->lag) {
+    release(voicing, v);
+    return;
+  }
+  slot->held      = false;
+  slot->sustained = false;
+  slot->next      = CH_NEXT_UP;
+  slot->wait      = slot->lag;
+}
+
+/* Stealing */
+
+/* `key` waits for voice v, whose note fades out first (a fade under way
+   goes on: the note that waited before is dropped). */
+CH_REALTIME static void
+steal(ChVoicing* const voicing,
+      const uint32_t   v,
+      const uint8_t    key,
+      const uint8_t    velocity)
+{
+  ChVoiceSlot* const slot = &voicing->slot[v];
+  if (!slot->stealing) {
+    ChVoiceInputs* const out = voice_out(voicing, v);
+    slot->stealing           = true;
+    slot->wait               = voicing->steal;
+    out->fade                = voicing->steal;
+    out->fade_len            = voicing->steal;
+    slot->held               = false; /* its key no longer owns the voice */
+    slot->sustained          = false;
+  }
+  slot->next          = CH_NEXT_HELD;
+  slot->next_note     = key;
+  slot->next_velocity = velocity;
+  slot->lag           = slot->wait;
+}
+
+/* The key of the note waiting for voice v rose (the pedal down: held). */
+CH_REALTIME static void
+waiting_key_up(ChVoicing* const voicing, const uint32_t v)
+{
+  ChVoiceSlot* const slot = &voicing->slot[v];
+  slot->next              = voicing->pedal ? CH_NEXT_SUSTAINED : CH_NEXT_UP;
+  slot->held_for          = slot->lag - slot->wait;
+}
+
+/* The fade is over: the waiting note starts on a voice restarted fresh,
+   in the state its key is in by now. */
+CH_REALTIME static void
+finish_steal(ChVoicing* const voicing, const uint32_t v)
+{
+  ChVoiceSlot* const   slot     = &voicing->slot[v];
+  ChVoiceInputs* const out      = voice_out(voicing, v);
+  const uint8_t        next     = slot->next;
+  const uint32_t       lag      = slot->lag;
+  const uint32_t       held_for = slot->held_for;
+  slot->stealing                = false;
+  out->fade                     = 0u;
+  out->fade_len                 = 0u;
+  out->fresh                    = 1u;
+  if (next == CH_NEXT_NONE) {
+    release(voicing, v);
+    return;
+  }
+  start(voicing, v, slot->next_note, slot->next_velocity);
+  slot->lag = lag;
+  if (next == CH_NEXT_SUSTAINED) {
+    slot->held      = false;
+    slot->sustained = true;
+  } else if (next == CH_NEXT_UP && !held_for) {
+    release(voicing, v); /* a note-on and note-off at one frame */
+  } else if (next == CH_NEXT_UP) {
+    slot->held = false;
+    slot->next = CH_NEXT_UP;
+    slot->wait = held_for;
+  }
 }
 
 /* Mono */
@@ -98,6 +188,10 @@ mono_note_on(ChVoicing* const voicing,
 {
   remove_key(voicing, key);
   voicing->stack[voicing->n_held++] = key;
+  if (voicing->slot[0].stealing) {
+    steal(voicing, 0, key, velocity); /* a fade begun while poly */
+    return;
+  }
   start(voicing, 0, key, velocity); /* cuts whatever the pedal held */
 }
 
@@ -106,7 +200,17 @@ mono_note_off(ChVoicing* const voicing, const uint8_t key)
 {
   ChVoiceSlot* const slot = &voicing->slot[0];
   remove_key(voicing, key);
-  if (!gate_on(voicing, 0) || key != slot->note || slot->sustained) {
+  if (slot->stealing) { /* a fade begun while poly */
+    if (slot->next == CH_NEXT_HELD && key == slot->next_note) {
+      if (voicing->n_held) {
+        slot->next_note = voicing->stack[voicing->n_held - 1u];
+      } else {
+        waiting_key_up(voicing, 0);
+      }
+    }
+    return;
+  }
+  if (!gate_on(voicing, 0) || key != slot->note || !slot->held) {
     return; /* an older held key, or a stray note-off */
   }
   if (voicing->n_held) {
@@ -118,36 +222,66 @@ mono_note_off(ChVoicing* const voicing, const uint8_t key)
     slot->held      = false;
     slot->sustained = true;
   } else {
-    release(voicing, 0);
+    key_up(voicing, 0);
   }
 }
 
 /* Poly */
 
-/* The voice for a new note: the same note if it still sounds, else the
-   free voice released longest ago, else the oldest note (stolen). */
+/* The voice for a new note: the same note if it still sounds (or waits
+   for its voice), else the free voice released longest ago, else the
+   oldest note (`*stolen` set), else, when every voice is being stolen
+   already, the one whose fade ends first: the note waiting there is the
+   oldest. */
 CH_REALTIME static uint32_t
-choose_voice(const ChVoicing* const voicing, const uint8_t key)
+choose_voice(const ChVoicing* const voicing,
+             const uint8_t          key,
+             bool* const            stolen)
 {
   uint32_t same = UINT32_MAX;
   uint32_t free = UINT32_MAX;
-  uint32_t old  = 0;
+  uint32_t old  = UINT32_MAX;
+  uint32_t soon = UINT32_MAX;
   for (uint32_t v = 0; v < voicing->n_voices; ++v) {
     const ChVoiceSlot* const slot = &voicing->slot[v];
-    if (slot->note == key &&
-        (slot->held || slot->sustained || slot->released)) {
+    if (slot->stealing) {
+      same = slot->next != CH_NEXT_NONE && slot->next_note == key ? v : same;
+      soon =
+        soon == UINT32_MAX || slot->wait < voicing->slot[soon].wait ? v : soon;
+      continue;
+    }
+    if (slot->note == key && (slot->held || slot->sustained || slot->released ||
+                              slot->next == CH_NEXT_UP)) {
       same = v;
     }
     if (!gate_on(voicing, v)) {
       if (free == UINT32_MAX || slot->released < voicing->slot[free].released) {
         free = v;
       }
-    } else if (slot->started < voicing->slot[old].started ||
-               !gate_on(voicing, old)) {
+    } else if (old == UINT32_MAX ||
+               slot->started < voicing->slot[old].started) {
       old = v;
     }
   }
-  return same != UINT32_MAX ? same : free != UINT32_MAX ? free : old;
+  *stolen = same == UINT32_MAX && free == UINT32_MAX && old != UINT32_MAX;
+  return same != UINT32_MAX   ? same
+         : free != UINT32_MAX ? free
+         : old != UINT32_MAX  ? old
+                              : soon;
+}
+
+CH_REALTIME static void
+poly_note_on(ChVoicing* const voicing,
+             const uint8_t    key,
+             const uint8_t    velocity)
+{
+  bool           stolen = false;
+  const uint32_t v      = choose_voice(voicing, key, &stolen);
+  if (voicing->slot[v].stealing || (stolen && voicing->steal)) {
+    steal(voicing, v, key, velocity);
+  } else {
+    start(voicing, v, key, velocity);
+  }
 }
 
 CH_REALTIME static void
@@ -155,12 +289,16 @@ poly_note_off(ChVoicing* const voicing, const uint8_t key)
 {
   for (uint32_t v = 0; v < voicing->n_voices; ++v) {
     ChVoiceSlot* const slot = &voicing->slot[v];
-    if (slot->held && slot->note == key) {
+    if (slot->stealing) {
+      if (slot->next == CH_NEXT_HELD && slot->next_note == key) {
+        waiting_key_up(voicing, v);
+      }
+    } else if (slot->held && slot->note == key) {
       if (voicing->pedal) {
         slot->held      = false;
         slot->sustained = true;
       } else {
-        release(voicing, v);
+        key_up(voicing, v);
       }
     }
   }
@@ -174,7 +312,7 @@ note_on(ChVoicing* const voicing, const uint8_t key, const uint8_t velocity)
   if (voicing->n_voices == 1u) {
     mono_note_on(voicing, key, velocity);
   } else {
-    start(voicing, choose_voice(voicing, key), key, velocity);
+    poly_note_on(voicing, key, velocity);
   }
 }
 
@@ -193,8 +331,11 @@ pedal_up(ChVoicing* const voicing)
 {
   voicing->pedal = false;
   for (uint32_t v = 0; v < CH_MAX_VOICES; ++v) {
-    if (voicing->slot[v].sustained) {
-      release(voicing, v);
+    if (voicing->slot[v].stealing &&
+        voicing->slot[v].next == CH_NEXT_SUSTAINED) {
+      waiting_key_up(voicing, v);
+    } else if (voicing->slot[v].sustained) {
+      key_up(voicing, v);
     }
   }
 }
@@ -205,6 +346,10 @@ release_all(ChVoicing* const voicing)
   voicing->n_held = 0u;
   voicing->pedal  = false;
   for (uint32_t v = 0; v < CH_MAX_VOICES; ++v) {
+    if (voicing->slot[v].stealing) {
+      voicing->slot[v].next = CH_NEXT_NONE; /* the fade goes on */
+      continue;
+    }
     if (gate_on(voicing, v)) {
       release(voicing, v);
     }
@@ -222,6 +367,10 @@ ch_voicing_set_voices(ChVoicing* const voicing, const uint32_t voices)
   /* Notes in voices that remain play on (a swap must not cut a held note);
      the others are released. */
   for (uint32_t v = n; v < CH_MAX_VOICES; ++v) {
+    if (voicing->slot[v].stealing) {
+      voicing->slot[v].next = CH_NEXT_NONE; /* the fade goes on */
+      continue;
+    }
     if (gate_on(voicing, v)) {
       release(voicing, v);
     }
@@ -229,10 +378,13 @@ ch_voicing_set_voices(ChVoicing* const voicing, const uint32_t voices)
     voicing->slot[v].sustained = false;
   }
   if (n == 1u && voicing->n_voices != 1u) {
-    /* Mono keeps a stack of held keys: start it with voice 0's note. */
-    voicing->n_held = 0u;
-    if (voicing->slot[0].held) {
-      voicing->stack[voicing->n_held++] = voicing->slot[0].note;
+    /* Mono keeps a stack of held keys: start it with voice 0's note (or
+       the one waiting for it). */
+    const ChVoiceSlot* const slot = &voicing->slot[0];
+    voicing->n_held               = 0u;
+    if (slot->stealing ? slot->next == CH_NEXT_HELD : slot->held) {
+      voicing->stack[voicing->n_held++] =
+        slot->stealing ? slot->next_note : slot->note;
     }
   }
   voicing->n_voices = n;
@@ -322,5 +474,49 @@ ch_voicing_midi(ChVoicing* const     voicing,
     voicing->out->bend = bend < -1.0f ? -1.0f : bend > 1.0f ? 1.0f : bend;
     return true;
   }
+  }
+}
+
+CH_REALTIME void
+ch_voicing_set_steal(ChVoicing* const voicing, const uint32_t frames)
+{
+  voicing->steal = frames;
+}
+
+CH_REALTIME uint32_t
+ch_voicing_due(const ChVoicing* const voicing)
+{
+  uint32_t due = UINT32_MAX;
+  for (uint32_t v = 0; v < CH_MAX_VOICES; ++v) {
+    const uint32_t wait = voicing->slot[v].wait;
+    due                 = wait && wait < due ? wait : due;
+  }
+  return due;
+}
+
+CH_REALTIME void
+ch_voicing_advance(ChVoicing* const voicing, const uint32_t frames)
+{
+  for (uint32_t v = 0; v < CH_MAX_VOICES; ++v) {
+    ChVoiceSlot* const   slot = &voicing->slot[v];
+    ChVoiceInputs* const out  = voice_out(voicing, v);
+    out->fresh                = 0u; /* the block that restarted it ran */
+    if (!slot->wait) {
+      continue;
+    }
+    if (slot->wait > frames) {
+      slot->wait -= frames;
+      out->fade = slot->stealing ? slot->wait : 0u;
+      continue;
+    }
+    slot->wait = 0u;
+    if (slot->stealing) {
+      finish_steal(voicing, v);
+    } else if (voicing->pedal) { /* a late release, and the pedal holds it */
+      slot->next      = CH_NEXT_NONE;
+      slot->sustained = true;
+    } else {
+      release(voicing, v);
+    }
   }
 }

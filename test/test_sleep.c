@@ -21,7 +21,9 @@ typedef struct {
 } Event;
 
 /* Chords, releases long enough for voices to fall silent, notes reusing
-   silent voices, bend and wheel moves while nothing sounds. */
+   silent voices, bend and wheel moves while nothing sounds, more keys
+   held than any patch has voices (notes steal voices, which fade out
+   first), a last note. */
 static const Event script[] = {
   { 0, { 0x90, 48, 100 } },      { 0, { 0x90, 55, 90 } },
   { 0, { 0x90, 64, 80 } },       { 0, { 0x90, 72, 70 } },
@@ -31,6 +33,12 @@ static const Event script[] = {
   { 110016, { 0x90, 60, 100 } }, { 110016, { 0x90, 67, 100 } },
   { 112000, { 0x90, 76, 60 } },  { 120000, { 0x80, 60, 0 } },
   { 125056, { 0x80, 67, 0 } },   { 126000, { 0x80, 76, 0 } },
+  { 160000, { 0x90, 40, 100 } }, { 160064, { 0x90, 42, 100 } },
+  { 160128, { 0x90, 44, 100 } }, { 160192, { 0x90, 46, 100 } },
+  { 160256, { 0x90, 48, 100 } }, { 160320, { 0x90, 50, 100 } },
+  { 160384, { 0x90, 52, 100 } }, { 160448, { 0x90, 54, 100 } },
+  { 160512, { 0x90, 56, 100 } }, { 160576, { 0x90, 58, 100 } },
+  { 160600, { 0x90, 60, 100 } }, { 180000, { 0xb0, 123, 0 } },
   { 220032, { 0x90, 50, 127 } }, { 225024, { 0x80, 50, 0 } },
 };
 
@@ -51,13 +59,19 @@ render(ChGraph* const graph, Render* const r)
   memset(&host, 0, sizeof(host)); /* the macros too (voicing leaves them) */
   ch_voicing_init(&voicing, &host);
   ch_voicing_set_voices(&voicing, ch_graph_polyphony(graph));
+  ch_voicing_set_steal(&voicing, (uint32_t)(CH_STEAL_SECONDS * RATE));
   uint32_t e = 0;
-  for (uint32_t pos = 0; pos < FRAMES; pos += BLOCK) {
+  for (uint32_t pos = 0; pos < FRAMES;) {
     for (; e < CH_COUNT(script) && script[e].frame <= pos; ++e) {
       ch_voicing_midi(&voicing, script[e].msg, 3);
     }
-    const bool wrote =
-      ch_graph_run(graph, &host, r->left + pos, r->right + pos, BLOCK);
+    /* blocks end where a stolen voice's fade does, as in the plugin */
+    const uint32_t due = ch_voicing_due(&voicing);
+    const uint32_t n   = BLOCK - pos % BLOCK < due ? BLOCK - pos % BLOCK : due;
+    const bool     wrote =
+      ch_graph_run(graph, &host, r->left + pos, r->right + pos, n);
+    ch_voicing_advance(&voicing, n);
+    pos += n;
     r->idle_blocks += !wrote;
     uint32_t silent = 0;
     for (uint32_t v = 0; v < graph->polyphony; ++v) {

@@ -373,6 +373,106 @@ test_poly_same_note_and_pedal(void)
   CHECK(poly_out.voice[0].gate == 0.0f);
 }
 
+/* Poly with a steal fade of 144 frames, the plugin's at 48 kHz. */
+static void
+steal_start(const uint32_t voices)
+{
+  ch_voicing_init(&poly, &poly_out);
+  ch_voicing_set_voices(&poly, voices);
+  ch_voicing_set_steal(&poly, 144u);
+}
+
+static void
+test_steal_waits_for_the_fade(void)
+{
+  steal_start(2);
+  CHECK(poly_on(60) && poly_on(64)); /* voices 0 and 1, no fade */
+  CHECK(ch_voicing_due(&poly) == UINT32_MAX && poly_out.voice[0].fade == 0u);
+  CHECK(poly_on(67)); /* steals 60's voice: it fades first */
+  const ChVoiceInputs* const v0 = &poly_out.voice[0];
+  CHECK(v0->fade == 144u && v0->fade_len == 144u && v0->gate == 1.0f);
+  CHECK(v0->pitch == pitch_of(60) && v0->trigger == 1u);
+  CHECK(ch_voicing_due(&poly) == 144u);
+  CHECK(poly_off(60)); /* its old key no longer owns the voice */
+  CHECK(v0->gate == 1.0f);
+  ch_voicing_advance(&poly, 100);
+  CHECK(v0->fade == 44u && ch_voicing_due(&poly) == 44u);
+  ch_voicing_advance(&poly, 44);
+  CHECK(v0->pitch == pitch_of(67) && v0->trigger == 2u && v0->fresh);
+  CHECK(v0->fade == 0u && v0->fade_len == 0u);
+  CHECK(ch_voicing_due(&poly) == UINT32_MAX);
+  ch_voicing_advance(&poly, 1);
+  CHECK(!v0->fresh); /* for one block only */
+  /* Its release comes as late as its start: the note keeps its length. */
+  CHECK(poly_off(67) && v0->gate == 1.0f && ch_voicing_due(&poly) == 144u);
+  ch_voicing_advance(&poly, 144);
+  CHECK(v0->gate == 0.0f && voice_of(64) == 1);
+}
+
+static void
+test_steal_more_notes_than_voices(void)
+{
+  steal_start(2);
+  CHECK(poly_on(60) && poly_on(64));
+  CHECK(poly_on(67) && poly_on(69)); /* both voices fade */
+  CHECK(poly_on(71)); /* takes over the note that waited longest: 67 */
+  CHECK(poly_on(69)); /* already waiting: stays where it is */
+  ch_voicing_advance(&poly, 144);
+  CHECK(voice_of(71) == 0 && voice_of(69) == 1 && voice_of(67) < 0);
+  CHECK(poly_out.voice[0].trigger == 2u && poly_out.voice[1].trigger == 2u);
+}
+
+static void
+test_steal_pedal_and_all_notes_off(void)
+{
+  const uint8_t down[3] = { 0xB0, 64, 127 };
+  const uint8_t up[3]   = { 0xB0, 64, 0 };
+  steal_start(2);
+  CHECK(ch_voicing_midi(&poly, down, 3));
+  CHECK(poly_on(60) && poly_on(64) && poly_on(67));
+  ch_voicing_advance(&poly, 50);
+  CHECK(poly_off(67) && poly_off(64)); /* during the fade, the pedal down */
+  ch_voicing_advance(&poly, 94);
+  CHECK(voice_of(67) == 0 && poly.slot[0].sustained);
+  CHECK(ch_voicing_midi(&poly, up, 3)); /* released 144 frames late */
+  CHECK(voice_of(67) == 0 && ch_voicing_due(&poly) == 144u);
+  CHECK(voice_of(64) < 0); /* a note that did not wait goes at once */
+  ch_voicing_advance(&poly, 143);
+  CHECK(voice_of(67) == 0);
+  ch_voicing_advance(&poly, 1);
+  CHECK(voice_of(67) < 0);
+
+  /* All notes off: the fade goes on, then the voice restarts, silent. */
+  steal_start(2);
+  CHECK(poly_on(60) && poly_on(64) && poly_on(67));
+  const uint8_t all_off[3] = { 0xB0, 123, 0 };
+  CHECK(ch_voicing_midi(&poly, all_off, 3));
+  CHECK(poly_out.voice[0].gate == 1.0f && poly_out.voice[0].fade == 144u);
+  CHECK(poly_out.voice[1].gate == 0.0f);
+  ch_voicing_advance(&poly, 144);
+  CHECK(poly_out.voice[0].gate == 0.0f && poly_out.voice[0].fresh);
+  CHECK(poly_out.voice[0].trigger == 1u && poly_out.voice[0].fade == 0u);
+}
+
+static void
+test_steal_mono(void)
+{
+  /* Mono never steals: a new note takes the voice at once. */
+  steal_start(1);
+  CHECK(poly_on(60) && poly_on(64));
+  CHECK(voice_of(64) == 0 && ch_voicing_due(&poly) == UINT32_MAX);
+  /* A fade begun while poly goes on after a switch to mono; the note
+     that waited for it plays, and mono keys act on it. */
+  steal_start(2);
+  CHECK(poly_on(60) && poly_on(64) && poly_on(67));
+  ch_voicing_set_voices(&poly, 1);
+  CHECK(poly_out.voice[0].fade == 144u);
+  CHECK(poly_on(69));  /* waits in its place */
+  CHECK(poly_off(69)); /* back to 67, still held */
+  ch_voicing_advance(&poly, 144);
+  CHECK(voice_of(67) == 0 && poly_out.voice[0].fresh);
+}
+
 static void
 test_controllers(void)
 {
@@ -487,10 +587,19 @@ test_realtime_safe(void)
       used += send3(0xB0, 123, 0);
     }
   }
+  steal_start(4);
+  for (uint32_t k = 0; k < 2000; ++k) {
+    used += poly_on((uint8_t)((k * 7u) % 128u));
+    if (k % 3u) {
+      used += poly_off((uint8_t)((k * 5u) % 128u));
+    }
+    const uint32_t due = ch_voicing_due(&poly);
+    ch_voicing_advance(&poly, due < k % 100u ? due : k % 100u);
+  }
   const unsigned violations = rtcheck_end();
   CHECK_MSG(!violations, "%u forbidden calls, first %s", violations,
             rtcheck_first());
-  CHECK(used > 8000u);
+  CHECK(used > 10000u);
 }
 
 int
@@ -504,6 +613,10 @@ main(void)
   RUN(test_pitch_bend);
   RUN(test_poly_allocation);
   RUN(test_poly_same_note_and_pedal);
+  RUN(test_steal_waits_for_the_fade);
+  RUN(test_steal_more_notes_than_voices);
+  RUN(test_steal_pedal_and_all_notes_off);
+  RUN(test_steal_mono);
   RUN(test_controllers);
   RUN(test_all_notes_off);
   RUN(test_malformed);
