@@ -318,7 +318,9 @@ test_released_voice_is_not_stolen(void)
 static void
 test_plugin_steal(void)
 {
-  Host* const h = host_new(HOST_WORKER_SYNC);
+  const HostOptions options = { .worker  = HOST_WORKER_THREADED,
+                                .rtcheck = true };
+  Host* const       h       = host_new_with(&options);
   CHECK(h);
   if (!h) {
     return;
@@ -363,6 +365,8 @@ test_plugin_steal(void)
   CHECK(x[at + STEAL - 1u] > 40.0f / 127.0f &&
         x[at + STEAL - 1u] < 40.0f / 127.0f + 1e-4f);
   CHECK_NEAR(x[at + STEAL], 60.0 / 127.0, 1e-6);
+  CHECK(host_rt_checked(h) > 0u);
+  CHECK_MSG(!host_rt_violations(h), "%s", host_rt_first(h));
   host_free(h);
 }
 
