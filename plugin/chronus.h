@@ -220,6 +220,7 @@ typedef struct {
   ChGraph*    fading;   /* the graph fading out under `active`, or NULL */
   uint32_t    fade_pos; /* frames of the fade done */
   uint32_t    fade_len;
+  bool        fade_sum;      /* gains sum to 1, not equal power (swap_in) */
   ChGraph*    fallback;      /* the graph before the last swap, or NULL */
   uint32_t    fallback_left; /* frames it is kept for */
   ChPending   pending;

@@ -325,7 +325,7 @@ swap_in(Chronus* const self, ChGraph* const graph, const uint32_t fade)
     retire(self, CH_TRASH_GRAPH, graph); /* overtaken by a restore */
     return false;
   }
-  ch_graph_carry(graph, self->active);
+  const uint32_t carried = ch_graph_carry(graph, self->active);
   if (self->fading && fade) {
     keep_fallback(self, self->fading);
     self->fading = NULL;
@@ -334,6 +334,12 @@ swap_in(Chronus* const self, ChGraph* const graph, const uint32_t fade)
     self->fading   = self->active;
     self->fade_pos = 0;
     self->fade_len = fade;
+    /* One graph is the other plus modules (an edit added or removed some,
+       or changed links): what they share runs in both with one state, so
+       their outputs are alike and equal-power gains would swell them by up
+       to 3 dB.  Else (a module replaced, a new sound) they are unrelated. */
+    self->fade_sum = carried == ch_graph_n_modules(graph) ||
+                     carried == ch_graph_n_modules(self->active);
   } else {
     keep_fallback(self, self->active);
   }
@@ -1000,7 +1006,9 @@ guard(Chronus* const self,
 /* Rendering (audio thread) */
 
 /* Mix the fading graph's `n` frames under the new one's: equal power
-   (sin/cos), so uncorrelated sounds keep their loudness through it. */
+   (sin/cos), so that unrelated sounds keep their loudness through it; or,
+   for graphs that share their state (fade_sum), sin^2/cos^2, whose sum is
+   1, so that what sounds alike in both keeps its level. */
 CH_REALTIME static bool
 crossfade(Chronus* const self,
           float* const   left,
@@ -1013,8 +1021,12 @@ crossfade(Chronus* const self,
   uint32_t    i       = 0;
   for (; i < n && self->fade_pos < self->fade_len; ++i, ++self->fade_pos) {
     const float x   = quarter * ((float)self->fade_pos + 0.5f);
-    const float in  = sinf(x);
-    const float out = cosf(x);
+    float       in  = sinf(x);
+    float       out = cosf(x);
+    if (self->fade_sum) {
+      in *= in;
+      out *= out;
+    }
     left[i]         = in * left[i] + out * self->fade_buf[0][i];
     right[i]        = in * right[i] + out * self->fade_buf[1][i];
   }

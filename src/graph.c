@@ -513,28 +513,32 @@ carry_module(const ChGraph* const       next,
 }
 
 /* Renamed modules: found in `prev` by identity (a rename is rare, so a
-   walk per renamed module). */
-CH_REALTIME static void
+   walk per renamed module).  Returns how many it carried. */
+CH_REALTIME static uint32_t
 carry_renamed(ChGraph* const next, const ChGraph* const prev)
 {
+  uint32_t carried = 0;
   for (uint32_t i = 0; i < next->n_modules; ++i) {
     ChGraphModule* const to = &next->modules[i];
     for (uint32_t j = 0; to->renamed && j < prev->n_modules; ++j) {
       const ChGraphModule* const from = &prev->modules[j];
       if (from->uid == to->uid && from->kind == to->kind) {
         carry_module(next, to, from);
+        ++carried;
         break;
       }
     }
   }
+  return carried;
 }
 
-CH_REALTIME void
+CH_REALTIME uint32_t
 ch_graph_carry(ChGraph* const next, const ChGraph* const prev)
 {
   /* Both name indexes are sorted, so one merge walk pairs the survivors. */
-  uint32_t i = 0;
-  uint32_t j = 0;
+  uint32_t carried = 0;
+  uint32_t i       = 0;
+  uint32_t j       = 0;
   while (i < next->n_modules && j < prev->n_modules) {
     ChGraphModule* const       to   = &next->modules[next->by_name[i]];
     const ChGraphModule* const from = &prev->modules[prev->by_name[j]];
@@ -546,17 +550,19 @@ ch_graph_carry(ChGraph* const next, const ChGraph* const prev)
     } else {
       if (to->uid == from->uid && to->kind == from->kind) {
         carry_module(next, to, from);
+        ++carried;
       }
       ++i;
       ++j;
     }
   }
-  carry_renamed(next, prev);
+  carried += carry_renamed(next, prev);
   /* Carried voices may be sounding: all of them play until they fall
      silent again. */
   next->silent = 0;
   memset(next->quiet_for, 0, sizeof(next->quiet_for));
   next->last = prev->last;
+  return carried;
 }
 
 CH_REALTIME void
@@ -598,7 +604,7 @@ ch_graph_n_instances(const ChGraph* const graph, const uint32_t index)
   return graph->modules[index].n_nodes;
 }
 
-uint32_t
+CH_REALTIME uint32_t
 ch_graph_n_modules(const ChGraph* const graph)
 {
   return graph->n_modules;

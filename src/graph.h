@@ -118,10 +118,10 @@ CH_REALTIME float ch_graph_get(const ChGraph* graph,
    filters and envelopes carry on through a hot swap.  Parameters that the
    new model did not change are carried too: a ch:Set that reached the
    playing graph while `next` was being built is newer than `next`'s model.
-   Real-time: O(modules), and a walk of them per renamed module; no
-   allocation.
+   Returns how many of `next`'s modules it carried.  Real-time:
+   O(modules), and a walk of them per renamed module; no allocation.
 */
-CH_REALTIME void ch_graph_carry(ChGraph* next, const ChGraph* prev);
+CH_REALTIME uint32_t ch_graph_carry(ChGraph* next, const ChGraph* prev);
 
 /**
    Put every module instance back to its initial state (zeroed, then its
@@ -189,8 +189,8 @@ CH_REALTIME uint32_t ch_graph_polyphony(const ChGraph* graph);
 /** Instances of module `index`: 1, or one per voice. */
 uint32_t ch_graph_n_instances(const ChGraph* graph, uint32_t index);
 
-/** Number of modules. */
-uint32_t ch_graph_n_modules(const ChGraph* graph);
+/** Number of modules.  Real-time. */
+CH_REALTIME uint32_t ch_graph_n_modules(const ChGraph* graph);
 
 /** Name of module `index` (modules are indexed in schedule order). */
 const char* ch_graph_module_name(const ChGraph* graph, uint32_t index);

@@ -100,6 +100,86 @@ test_crossfade_does_not_click(void)
             fade);
 }
 
+/* The largest |sample| of the left channel in [from, to). */
+static double
+peak_of(const Host* h, size_t from, size_t to)
+{
+  return dsp_peak(host_left(h) + from, to - from);
+}
+
+/* An edit that inserts a vca of gain 0.5 after the playing sine: one graph
+   is the other plus a module, their outputs alike, so the fade's gains
+   sum to 1 and the level glides from the sine's to half of it.  Equal
+   power would swell it to 1.118 times the sine's. */
+static void
+test_edit_fade_does_not_swell(void)
+{
+  Host* h = host_new(HOST_WORKER_SYNC);
+  CHECK(h && load_commit(h, patch_sine, 1));
+  if (!h) {
+    return;
+  }
+  host_run_frames(h, (size_t)(0.3 * RATE), BLOCK);
+  const size_t asked = host_captured(h);
+  host_create(h, 0, 10, "half", "vca");
+  host_set(h, 0, 11, "half", "gain", 0.5f);
+  host_disconnect(h, 0, 12, "osc:out", "out:mono");
+  host_connect(h, 0, 13, "osc:out", "half:in");
+  host_connect(h, 0, 14, "half:out", "out:mono");
+  host_commit(h, 0, 15);
+  CHECK(host_run_until(h, BLOCK, HOST_ANSWER_COMMITTED, 15, MAX_WAIT));
+  host_run_frames(h, (size_t)(0.2 * RATE), BLOCK);
+  const double steady = peak_of(h, asked - 4800u, asked);
+  const double during = peak_of(h, asked, asked + 4800u) / steady;
+  const double after  = peak_of(h, asked + 4800u, asked + 9600u) / steady;
+  const double jump =
+    max_jump(h, asked, asked + 4800u) / max_jump(h, asked - 4800u, asked);
+  printf("  an inserted module: peak %.3f of the sine's through the fade, "
+         "%.3f after, jump %.2f\n",
+         during, after, jump);
+  CHECK_MSG(during < 1.005, "the fade swelled to %.3f", during);
+  CHECK_NEAR(after, 0.5, 0.01);
+  CHECK_MSG(jump < 1.6, "jumped %.2f times the steady step", jump);
+  host_free(h);
+}
+
+/* White noise replaced by another noise module: unrelated sounds, an
+   equal-power fade (200 ms here), so the loudness holds through it, where
+   gains summing to 1 would dip 3 dB half way. */
+static void
+test_new_sound_fade_keeps_power(void)
+{
+  static const char* const noise1 =
+    PREFIXES ":noise1 ch:kind \"noise\" .\n"
+             ":out ch:kind \"output\" ; param:level 0.5 .\n"
+             "[] ch:from \"noise1:out\" ; ch:to \"out:mono\" .\n";
+  static const char* const noise2 =
+    PREFIXES ":noise2 ch:kind \"noise\" .\n"
+             ":out ch:kind \"output\" ; param:level 0.5 .\n"
+             "[] ch:from \"noise2:out\" ; ch:to \"out:mono\" .\n";
+  Host* h = host_new(HOST_WORKER_SYNC);
+  CHECK(h && load_commit(h, noise1, 1));
+  if (!h) {
+    return;
+  }
+  host_run_frames(h, (size_t)(0.3 * RATE), BLOCK);
+  const size_t asked = host_captured(h);
+  host_load(h, 0, 10, noise2);
+  host_commit_with(h, 0, 11, 0.2f, CH_QUANTIZE_NONE);
+  CHECK(host_run_until(h, BLOCK, HOST_ANSWER_COMMITTED, 11, MAX_WAIT));
+  host_run_frames(h, (size_t)(0.4 * RATE), BLOCK);
+  const float* x      = host_left(h);
+  const double steady = dsp_rms(x + asked - 9600u, 9600u);
+  double       least  = INFINITY;
+  for (size_t at = asked; at + 1200u <= asked + 14400u; at += 600u) {
+    least = fmin(least, dsp_rms(x + at, 1200u) / steady);
+  }
+  printf("  a replaced module: quietest 25 ms of the fade %.2f dB\n",
+         dsp_db(least));
+  CHECK_MSG(dsp_db(least) > -1.0, "the fade dipped %.2f dB", dsp_db(least));
+  host_free(h);
+}
+
 /* A commit that changes nothing but what it carries does not fade: the
    output is bit-identical to an instance that did not commit. */
 static void
@@ -371,6 +451,8 @@ main(void)
 {
   setenv("CHRONUS_TEST_KINDS", "1", 1); /* the test_fault kind */
   RUN(test_crossfade_does_not_click);
+  RUN(test_edit_fade_does_not_swell);
+  RUN(test_new_sound_fade_keeps_power);
   RUN(test_seamless_commit_does_not_fade);
   RUN(test_quantised_commit_lands_on_the_bar);
   RUN(test_nan_reverts_to_previous_generation);
