@@ -1007,7 +1007,7 @@ guard(Chronus* const self,
 
 /* Mix the fading graph's `n` frames under the new one's: equal power
    (sin/cos), so that unrelated sounds keep their loudness through it; or,
-   for graphs that share their state (fade_sum), sin^2/cos^2, whose sum is
+   for graphs that share their state (fade_sum), linear gains, whose sum is
    1, so that what sounds alike in both keeps its level. */
 CH_REALTIME static bool
 crossfade(Chronus* const self,
@@ -1017,16 +1017,12 @@ crossfade(Chronus* const self,
 {
   const bool  wrote = ch_graph_run(self->fading, &self->host, self->fade_buf[0],
                                    self->fade_buf[1], n);
-  const float quarter = 1.5707963f / (float)self->fade_len;
-  uint32_t    i       = 0;
+  const float step  = 1.0f / (float)self->fade_len;
+  uint32_t    i     = 0;
   for (; i < n && self->fade_pos < self->fade_len; ++i, ++self->fade_pos) {
-    const float x   = quarter * ((float)self->fade_pos + 0.5f);
-    float       in  = sinf(x);
-    float       out = cosf(x);
-    if (self->fade_sum) {
-      in *= in;
-      out *= out;
-    }
+    const float t   = step * ((float)self->fade_pos + 0.5f);
+    const float in  = self->fade_sum ? t : sinf(1.5707963f * t);
+    const float out = self->fade_sum ? 1.0f - t : cosf(1.5707963f * t);
     left[i]         = in * left[i] + out * self->fade_buf[0][i];
     right[i]        = in * right[i] + out * self->fade_buf[1][i];
   }
