@@ -109,8 +109,8 @@ peak_of(const Host* h, size_t from, size_t to)
 
 /* An edit that inserts a vca of gain 0.5 after the playing sine: one graph
    is the other plus a module, their outputs alike, so the fade's gains
-   are linear (sum 1) and the level glides from the sine's to half of it.  Equal
-   power would swell it to 1.118 times the sine's. */
+   are linear (sum 1) and the level glides from the sine's to half of it.
+   Equal power would swell it to 1.118 times the sine's. */
 static void
 test_edit_fade_does_not_swell(void)
 {
@@ -145,7 +145,7 @@ test_edit_fade_does_not_swell(void)
 
 /* White noise replaced by another noise module: unrelated sounds, an
    equal-power fade (200 ms here), so the loudness holds through it, where
-   linear gains (summing to 1) would dip 3 dB half way. */
+   linear gains (sum 1) would dip 3 dB half way. */
 static void
 test_new_sound_fade_keeps_power(void)
 {
