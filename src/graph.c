@@ -182,14 +182,13 @@ clean_states(ChGraph* const graph)
 CH_REALTIME static void
 fade_exports(const ChGraph* const graph, const ChStep* const step, uint32_t n)
 {
-  const ChVoiceInputs* const host = &graph->ctx.host->voice[step->voice];
-  const float step_angle          = 3.14159265f / (float)(host->fade_len + 1u);
-  float       gain[CH_MAX_BLOCK];
+  const ChVoiceInputs* const host  = &graph->ctx.host->voice[step->voice];
+  const float                angle = 3.14159265f / (float)(host->fade_len + 1);
+  float                      gain[CH_MAX_BLOCK];
   for (uint32_t i = 0; i < n; ++i) {
-    const uint32_t at = graph->steal_at + i; /* from the call's start */
-    gain[i]           = at < host->fade
-                          ? 0.5f - 0.5f * cosf(step_angle * (float)(host->fade - at))
-                          : 0.0f;
+    const uint32_t at   = graph->steal_at + i; /* from the call's start */
+    const uint32_t left = at < host->fade ? host->fade - at : 0u;
+    gain[i]             = 0.5f - 0.5f * cosf(angle * (float)left);
   }
   for (uint32_t o = 0; o < step->n_out; ++o) {
     if (step->export & (1u << o)) {
