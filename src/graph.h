@@ -70,6 +70,11 @@ void ch_graph_prime(ChGraph* graph, uint32_t frames);
    which restarts its modules from their fresh state (its voice sources
    keep theirs).  A shared module whose kind says it is at rest and whose
    inputs are all silent is skipped, its outputs zeroed.
+
+   Stealing: a voice whose host inputs carry a `fade` sends out what it
+   plays scaled down to 0 over it (a raised cosine over `fade_len`), and 0
+   after; one whose `fresh` is set restarts from the fresh state at the
+   first frame (ch_voicing_set_steal).
 */
 CH_REALTIME bool ch_graph_run(ChGraph*            graph,
                               const ChHostInputs* host,
