@@ -1041,12 +1041,12 @@ render_graphs(Chronus* const self, const uint32_t from, const uint32_t to)
 {
   bool any = false;
   for (uint32_t at = from; at < to;) {
-    const uint32_t due   = ch_voicing_due(&self->voicing);
-    uint32_t       n     = to - at < CH_MAX_BLOCK ? to - at : CH_MAX_BLOCK;
-    n                    = n < due ? n : due;
-    float* const   left  = self->out[0] + at;
-    float* const   right = self->out[1] + at;
-    bool wrote = run_graph(self, left, right, n); /* probe, activity */
+    const uint32_t due = ch_voicing_due(&self->voicing);
+    uint32_t       n   = to - at < CH_MAX_BLOCK ? to - at : CH_MAX_BLOCK;
+    n                  = n < due ? n : due;
+    float* const left  = self->out[0] + at;
+    float* const right = self->out[1] + at;
+    bool         wrote = run_graph(self, left, right, n); /* probe, activity */
     if (self->fading) {
       wrote = crossfade(self, left, right, n) || wrote;
     }

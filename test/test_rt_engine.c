@@ -87,11 +87,7 @@ test_run_does_not_allocate(void)
   static float right[8192];
   ChHostInputs host;
   memset(&host, 0, sizeof(host));
-  host.voice[0].pitch      = 0.5f;
-  host.voice[0].gate       = 1.0f;
-  host.voice[0].velocity   = 0.8f;
-  host.voice[0].aftertouch = 0.1f;
-  host.voice[0].trigger    = 1;
+  host.voice[0] = (ChVoiceInputs){ 0.5f, 1.0f, 0.8f, 0.1f, 1, 0, 0, 0, 0 };
   host.mod      = 0.2f;
   host.macro[0] = 0.5f;
   static const uint32_t lengths[] = { 1, 17, 64, 256, 257, 4096, 8192 };
