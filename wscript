@@ -156,7 +156,7 @@ def build(bld):
 
     # The UI's logic without X (layout, hit testing, values, the client
     # state), linked into the UI and into its unit tests.
-    ui_logic_src = [glob('ui/scene.c'), glob('ui/client.c')]
+    ui_logic_src = [glob('ui/scene.c'), glob('ui/client.c'), glob('ui/select.c')]
     ui_logic_src = [n for l in ui_logic_src for n in l]
     ui_logic = ['chronus_ui_logic'] if ui_logic_src else []
     if ui_logic_src:

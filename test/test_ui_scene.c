@@ -226,6 +226,97 @@ test_values(void)
                 "-7.00 ct"));
 }
 
+/* Typed values: numbers with or without a unit or a multiple of it,
+   choices by name or number, clamped to the range; nonsense refused. */
+static void
+test_parse(void)
+{
+  const ChKind* const      svf = ch_registry_find("svf");
+  const ChParamInfo* const cutoff =
+    &svf->params[ch_kind_find_param(svf, "cutoff")];
+  const ChParamInfo* const res  = &svf->params[ch_kind_find_param(svf, "res")];
+  const ChKind* const      adsr = ch_registry_find("adsr");
+  const ChParamInfo* const att  = &adsr->params[0];
+  const ChKind* const      osc  = ch_registry_find("osc");
+  const ChParamInfo* const shape =
+    &osc->params[ch_kind_find_param(osc, "shape")];
+  const ChParamInfo* const fine = &osc->params[ch_kind_find_param(osc, "fine")];
+  float                    v    = -1.0f;
+  CHECK(ch_param_parse(cutoff, "500", &v) && v == 500.0f);
+  CHECK(ch_param_parse(cutoff, " 1.2k ", &v) && v == 1200.0f);
+  CHECK(ch_param_parse(cutoff, "1.2 kHz", &v) && v == 1200.0f);
+  CHECK(ch_param_parse(cutoff, "440 Hz", &v) && v == 440.0f);
+  CHECK(ch_param_parse(cutoff, "1e9", &v) && v == cutoff->max);
+  CHECK(ch_param_parse(res, "0.35", &v) && v == 0.35f);
+  CHECK(ch_param_parse(res, "-3", &v) && v == 0.0f);
+  /* "3 ms" is exactly the float that "0.003" (as a patch says it) is. */
+  CHECK(ch_param_parse(att, "3 ms", &v) && v == 0.003f);
+  CHECK(ch_param_parse(att, "0.003", &v) && v == 0.003f);
+  CHECK(ch_param_parse(att, "0.35s", &v) && v == 0.35f);
+  CHECK(ch_param_parse(fine, "-6 ct", &v) && v == -6.0f);
+  CHECK(ch_param_parse(shape, "Saw", &v) && v == 1.0f);
+  CHECK(ch_param_parse(shape, "3", &v) && v == 3.0f);
+  v = -1.0f;
+  CHECK(!ch_param_parse(cutoff, "", &v) && !ch_param_parse(cutoff, "abc", &v));
+  CHECK(!ch_param_parse(cutoff, "5 ms", &v) &&
+        !ch_param_parse(att, "5 Hz", &v));
+  CHECK(!ch_param_parse(res, "nan", &v) && !ch_param_parse(shape, "saww", &v));
+  CHECK(v == -1.0f);
+}
+
+/* A choice of boxes: moved together; its copies get free names, kind by
+   kind, and only the cables between chosen boxes go with them. */
+static void
+test_choice(void)
+{
+  ChModel* const model = read_model(demo);
+  ChScene        scene;
+  memset(&scene, 0, sizeof(scene));
+  CHECK(ch_scene_build(&scene, model));
+  const int osc    = ch_scene_find(&scene, "osc");
+  const int filter = ch_scene_find(&scene, "filter");
+  const int amp    = ch_scene_find(&scene, "amp");
+  CHECK(ch_scene_n_chosen(&scene) == 0);
+  scene.boxes[osc].chosen = scene.boxes[filter].chosen = true;
+  const ChRect o                                       = scene.boxes[osc].rect;
+  const ChRect a                                       = scene.boxes[amp].rect;
+  ch_scene_move_chosen(&scene, 15.0f, -5.0f);
+  CHECK(scene.boxes[osc].rect.x == o.x + 15.0f &&
+        scene.boxes[osc].rect.y == o.y - 5.0f);
+  CHECK(!memcmp(&scene.boxes[amp].rect, &a, sizeof(a)));
+
+  uint32_t inner = 0;
+  for (uint32_t i = 0; i < scene.n_cables; ++i) {
+    if (ch_cable_inner(&scene, &scene.cables[i])) {
+      ++inner;
+      CHECK((int)scene.cables[i].from_box == osc &&
+            (int)scene.cables[i].to_box == filter);
+    }
+  }
+  CHECK(inner ==
+        1); /* osc:out -> filter:in, not voice -> osc nor filter -> amp */
+
+  scene.boxes[amp].chosen = true;
+  char names[4][CH_NAME_MAX + 1];
+  CHECK(ch_scene_copy_names(&scene, names, 4) == 3);
+  CHECK(!strcmp(names[0], "osc1") && !strcmp(names[1], "svf1") &&
+        !strcmp(names[2], "vca1"));
+  ch_scene_clear(&scene);
+  ch_model_free(model);
+
+  /* Two of a kind, and a name already taken: osc1 is, so osc2, osc3. */
+  ChModel* const two = read_model(PRE ":osc1 ch:kind \"osc\" .\n"
+                                      ":a ch:kind \"osc\" .\n"
+                                      ":b ch:kind \"osc\" .\n");
+  CHECK(ch_scene_build(&scene, two));
+  scene.boxes[1].chosen = scene.boxes[2].chosen = true;
+  CHECK(ch_scene_copy_names(&scene, names, 4) == 2);
+  CHECK(!strcmp(names[0], "osc2") && !strcmp(names[1], "osc3"));
+  CHECK(ch_scene_copy_names(&scene, names, 1) == 1);
+  ch_scene_clear(&scene);
+  ch_model_free(two);
+}
+
 static void
 test_error_names(void)
 {
@@ -330,6 +421,8 @@ main(void)
   RUN(test_placed_kept);
   RUN(test_hit);
   RUN(test_values);
+  RUN(test_parse);
+  RUN(test_choice);
   RUN(test_error_names);
   RUN(test_view);
   RUN(test_client_pieces);

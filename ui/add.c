@@ -7,6 +7,7 @@
 #include <X11/keysym.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* A case-insensitive substring test. */
@@ -72,43 +73,85 @@ ch_ui_open_kinds(ChUi* const ui, const float wx, const float wy)
   ui->dirty      = true;
 }
 
-/* The kind's name and the first free number: osc1, osc2, ... */
+/* Create a copy of box `b` named `name`, 30 units below right, with the
+   values that differ from the kind's defaults (the copy is in the standby
+   patch only, where these land before the commit). */
 static void
-free_name(const ChUi* const   ui,
-          const ChKind* const kind,
-          char                name[CH_NAME_MAX + 1])
+copy_box(ChUi* const ui, const ChBox* const b, const char* const name)
 {
-  for (unsigned i = 1; i < 100000u; ++i) {
-    snprintf(name, CH_NAME_MAX + 1, "%s%u", kind->name, i);
-    if (ch_scene_find(&ui->scene, name) < 0) {
-      return;
-    }
-  }
-}
-
-void
-ch_ui_duplicate(ChUi* const ui, const int box)
-{
-  const ChBox* const b = &ui->scene.boxes[box];
-  char               name[CH_NAME_MAX + 1];
-  free_name(ui, b->kind, name);
   ch_ui_send_create(ui, name, b->kind->name, b->rect.x + 30.0f,
                     b->rect.y + 30.0f);
-  /* Values that differ from the kind's defaults; the new module is in
-     the standby patch only, where these land before the commit. */
   for (uint32_t p = 0; p < b->kind->n_params; ++p) {
     if (b->params[p] != b->kind->params[p].def) {
       ch_ui_send_set_named(ui, name, b->kind->params[p].name, b->params[p]);
     }
   }
-  ch_ui_end_gesture(ui);
+}
+
+/* The cables between chosen boxes, between their copies. */
+static void
+copy_inner_cables(ChUi* const ui, char (*const names)[CH_NAME_MAX + 1])
+{
+  /* names[] follows the chosen boxes in order: number them. */
+  int* const nth = calloc(ui->scene.n_boxes, sizeof(int));
+  if (!nth) {
+    return;
+  }
+  int n = 0;
+  for (uint32_t b = 0; b < ui->scene.n_boxes; ++b) {
+    nth[b] = ui->scene.boxes[b].chosen ? n++ : -1;
+  }
+  for (uint32_t i = 0; i < ui->scene.n_cables; ++i) {
+    const ChCable* const c = &ui->scene.cables[i];
+    if (!ch_cable_inner(&ui->scene, c)) {
+      continue;
+    }
+    char from[CH_NAME_MAX + 24];
+    char to[CH_NAME_MAX + 24];
+    snprintf(from, sizeof(from), "%s:%s", names[nth[c->from_box]],
+             ui->scene.boxes[c->from_box].kind->outputs[c->from_port].name);
+    snprintf(to, sizeof(to), "%s:%s", names[nth[c->to_box]],
+             ui->scene.boxes[c->to_box].kind->inputs[c->to_port].name);
+    ch_ui_send_connect_named(ui, from, to);
+  }
+  free(nth);
+}
+
+void
+ch_ui_duplicate(ChUi* const ui)
+{
+  if (!ch_scene_n_chosen(&ui->scene) && ui->selected_box >= 0 &&
+      (uint32_t)ui->selected_box < ui->scene.n_boxes) {
+    ui->scene.boxes[ui->selected_box].chosen = true; /* a choice of one */
+  }
+  const uint32_t n                    = ch_scene_n_chosen(&ui->scene);
+  char(*const names)[CH_NAME_MAX + 1] = calloc(n + 1u, sizeof(*names));
+  if (!n || !names) {
+    free(names);
+    return;
+  }
+  ch_scene_copy_names(&ui->scene, names, n);
+  uint32_t i = 0;
+  for (uint32_t b = 0; b < ui->scene.n_boxes; ++b) {
+    if (ui->scene.boxes[b].chosen) {
+      copy_box(ui, &ui->scene.boxes[b], names[i++]);
+    }
+  }
+  copy_inner_cables(ui, names);
+  /* The copies become the choice once the patch shows them, ready to be
+     dragged away together. */
+  free(ui->want_chosen);
+  ui->want_chosen   = names;
+  ui->n_want_chosen = n;
+  ui->selected_box  = -1;
+  ch_ui_end_gesture(ui); /* one commit: one undo step */
 }
 
 void
 ch_ui_add_module(ChUi* const ui, const ChKind* const kind)
 {
   char name[CH_NAME_MAX + 1];
-  free_name(ui, kind, name);
+  ch_scene_free_name(&ui->scene, kind, NULL, 0, name);
   ch_ui_send_create(ui, name, kind->name, ui->add_x, ui->add_y);
   ch_ui_end_gesture(ui);
   ui->menu  = CH_MENU_NONE;

@@ -211,6 +211,14 @@ draw_param(cairo_t* const     cr,
     strcat(value, " \u25be"); /* a list: the arrow says it opens */
   }
   const double cy = r.y + r.h / 2.0;
+  if (ui->editing.box >= 0 && box == &ui->scene.boxes[ui->editing.box] &&
+      ui->editing.param == (int)p) { /* typing a value: a field, a caret */
+    snprintf(value, sizeof(value), "%s|", ui->edit_text);
+    cairo_rectangle(cr, r.x + r.w * 0.45, r.y + 1.0, r.w * 0.55 - 1.0,
+                    r.h - 2.0);
+    set_rgb(cr, ui->edit_bad ? c_error : c_accent, ui->edit_fresh ? 0.6 : 0.35);
+    cairo_fill(cr);
+  }
   set_rgb(cr, c_dim, 1.0);
   text(cr, layout, ui->font, info->name, r.x + 5.0, cy, r.w * 0.5, LEFT);
   set_rgb(cr, c_text, 1.0);

@@ -226,6 +226,21 @@ choose_none(ChUi* const ui)
   }
 }
 
+/* Shift+click on a box: it joins the choice (with the box selected
+   before, if any) or leaves it. */
+static void
+toggle_chosen(ChUi* const ui, const int box)
+{
+  if (ui->selected_box >= 0 && (uint32_t)ui->selected_box < ui->scene.n_boxes) {
+    ui->scene.boxes[ui->selected_box].chosen = true;
+  }
+  ui->scene.boxes[box].chosen =
+    !ui->scene.boxes[box].chosen || ui->selected_box == box;
+  ui->selected_box   = -1;
+  ui->selected_cable = -1;
+  ui->dirty          = true;
+}
+
 /* Shift+drag on the empty canvas: a rubber band chooses every box it
    touches (for Delete). */
 static void
@@ -271,7 +286,14 @@ press_canvas(ChUi* const               ui,
     start_band(ui, cx, cy);
     return;
   }
-  choose_none(ui);
+  if (hit.kind == CH_HIT_BOX && (ev->state & ShiftMask)) {
+    toggle_chosen(ui, hit.box);
+    return;
+  }
+  /* A press on a chosen box keeps the choice: dragging it moves them all. */
+  if (hit.kind != CH_HIT_BOX || !ui->scene.boxes[hit.box].chosen) {
+    choose_none(ui);
+  }
   ch_ui_rename_cancel(ui); /* a click elsewhere: the name stays */
   ui->selected_box   = hit.kind == CH_HIT_BOX ? hit.box : -1;
   ui->selected_cable = -1;
@@ -315,6 +337,22 @@ press_canvas(ChUi* const               ui,
   }
 }
 
+/* Right-click: on a parameter, type its value; elsewhere, add a module
+   here. */
+static void
+right_click(ChUi* const ui, const float x, const float y)
+{
+  float cx = 0.0f;
+  float cy = 0.0f;
+  ch_view_to_canvas(&ui->view, x, y, &cx, &cy);
+  const ChHit hit = ch_scene_hit(&ui->scene, cx, cy);
+  if (hit.kind == CH_HIT_PARAM) {
+    ch_ui_edit_start(ui, hit.box, hit.index);
+  } else {
+    ch_ui_open_kinds(ui, x, y);
+  }
+}
+
 void
 ch_ui_button_press(ChUi* const ui, const XButtonEvent* const ev)
 {
@@ -333,8 +371,9 @@ ch_ui_button_press(ChUi* const ui, const XButtonEvent* const ev)
     start_pan(ui, x, y);
     return;
   }
+  ch_ui_edit_cancel(ui); /* a click elsewhere: the value stays */
   if (ev->button == Button3 && y >= CH_HEADER_H) {
-    ch_ui_open_kinds(ui, x, y); /* right-click: add a module here */
+    right_click(ui, x, y);
     return;
   }
   if (ev->button != Button1) {
@@ -418,8 +457,19 @@ ch_ui_button_release(ChUi* const ui, const XButtonEvent* const ev)
     return;
   }
   if (ui->drag == CH_DRAG_BOX && ui->drag_moved && ui->selected_box >= 0) {
-    ch_ui_send_move(ui, ui->selected_box);
+    /* The plugin hears of every box that moved, all at once. */
+    if (ui->scene.boxes[ui->selected_box].chosen) {
+      for (uint32_t b = 0; b < ui->scene.n_boxes; ++b) {
+        if (ui->scene.boxes[b].chosen) {
+          ch_ui_send_move(ui, (int)b);
+        }
+      }
+    } else {
+      ch_ui_send_move(ui, ui->selected_box);
+    }
     ch_scene_update_bounds(&ui->scene);
+  } else if (ui->drag == CH_DRAG_BOX && ui->selected_box >= 0) {
+    choose_none(ui); /* a click, not a drag: this box alone is selected */
   }
   if (ui->drag == CH_DRAG_PARAM && !ui->drag_moved &&
       valid_ref(ui, ui->drag_param) &&
@@ -472,7 +522,8 @@ drag_cable(ChUi* const ui, const float x, const float y)
 }
 
 /* The selected box follows the pointer (on a grid of 5 units, so boxes
-   line up easily); the plugin hears of it on release. */
+   line up easily), and the other chosen boxes with it if it is chosen;
+   the plugin hears of it on release. */
 static void
 drag_box(ChUi* const ui, const float x, const float y)
 {
@@ -482,10 +533,18 @@ drag_box(ChUi* const ui, const float x, const float y)
       (!ui->drag_moved && fabsf(dx) + fabsf(dy) < 3.0f)) {
     return;
   }
-  ui->drag_moved  = true;
-  ChRect* const r = &ui->scene.boxes[ui->selected_box].rect;
-  r->x      = roundf((ui->drag_origin_x0 + dx / ui->view.zoom) / 5.0f) * 5.0f;
-  r->y      = roundf((ui->drag_origin_y0 + dy / ui->view.zoom) / 5.0f) * 5.0f;
+  ui->drag_moved   = true;
+  ChBox* const box = &ui->scene.boxes[ui->selected_box];
+  const float  x1 =
+    roundf((ui->drag_origin_x0 + dx / ui->view.zoom) / 5.0f) * 5.0f;
+  const float y1 =
+    roundf((ui->drag_origin_y0 + dy / ui->view.zoom) / 5.0f) * 5.0f;
+  if (box->chosen) {
+    ch_scene_move_chosen(&ui->scene, x1 - box->rect.x, y1 - box->rect.y);
+  } else {
+    box->rect.x = x1;
+    box->rect.y = y1;
+  }
   ui->dirty = true;
 }
 
@@ -647,7 +706,7 @@ ch_ui_key(ChUi* const ui, const XKeyEvent* const ev)
   if (ui->menu == CH_MENU_KINDS && ch_ui_kinds_key(ui, &copy)) {
     return;
   }
-  if (ch_ui_rename_key(ui, &copy)) {
+  if (ch_ui_rename_key(ui, &copy) || ch_ui_edit_key(ui, &copy)) {
     return;
   }
   if (ui->menu != CH_MENU_NONE && menu_key(ui, sym)) {
@@ -659,9 +718,8 @@ ch_ui_key(ChUi* const ui, const XKeyEvent* const ev)
     ch_ui_stage_abort(ui);
   } else if (sym == XK_s && !(ev->state & ControlMask)) {
     ch_ui_toggle_staged(ui);
-  } else if ((ev->state & ControlMask) && sym == XK_d &&
-             ui->selected_box >= 0) {
-    ch_ui_duplicate(ui, ui->selected_box);
+  } else if ((ev->state & ControlMask) && sym == XK_d) {
+    ch_ui_duplicate(ui);
   } else if ((ev->state & ControlMask) && (sym == XK_z || sym == XK_y)) {
     /* Ctrl+Z undoes, Ctrl+Shift+Z or Ctrl+Y redoes: in the plugin, so
        every client sees it. */
@@ -685,6 +743,8 @@ ch_ui_key(ChUi* const ui, const XKeyEvent* const ev)
   } else if ((sym == XK_Return || sym == XK_space) &&
              valid_ref(ui, ui->focus) && param_info(ui, ui->focus)->choices) {
     open_menu(ui, CH_MENU_CHOICE);
+  } else if (sym == XK_Return && valid_ref(ui, ui->focus)) {
+    ch_ui_edit_start(ui, ui->focus.box, ui->focus.param);
   } else if (sym == XK_Page_Up || sym == XK_Page_Down) {
     step_program(ui, sym == XK_Page_Up ? -1 : 1);
   } else if (sym == XK_p && ui->client.n_bank) {
@@ -692,6 +752,7 @@ ch_ui_key(ChUi* const ui, const XKeyEvent* const ev)
   } else if (sym == XK_Delete) {
     delete_selection(ui);
   } else if (sym == XK_Escape) {
+    choose_none(ui);
     ui->focus.box      = -1;
     ui->selected_box   = -1;
     ui->selected_cable = -1;

@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Write one message to the plugin's control port. */
@@ -157,6 +158,14 @@ ch_ui_send_connect(ChUi* const ui,
   char to[CH_NAME_MAX + 24];
   endpoint(ui, from_box, from_port, true, from, sizeof(from));
   endpoint(ui, to_box, to_port, false, to, sizeof(to));
+  ch_ui_send_connect_named(ui, from, to);
+}
+
+void
+ch_ui_send_connect_named(ChUi* const       ui,
+                         const char* const from,
+                         const char* const to)
+{
   ChMsg msg = ch_msg_init(CH_MSG_CONNECT);
   msg.from  = from;
   msg.to    = to;
@@ -323,6 +332,29 @@ shares_a_box(const ChScene* const a, const ChScene* const b)
   return false;
 }
 
+/* The choice stays with the boxes' names; copies just made (Ctrl+D)
+   become the choice once they are all shown. */
+static void
+choose_again(ChUi* const ui, ChScene* const fresh)
+{
+  bool copies = ui->n_want_chosen > 0;
+  for (uint32_t i = 0; copies && i < ui->n_want_chosen; ++i) {
+    copies = ch_scene_find(fresh, ui->want_chosen[i]) >= 0;
+  }
+  for (uint32_t b = 0; b < fresh->n_boxes; ++b) {
+    const int old          = ch_scene_find(&ui->scene, fresh->boxes[b].name);
+    fresh->boxes[b].chosen = !copies && old >= 0 && ui->scene.boxes[old].chosen;
+  }
+  for (uint32_t i = 0; copies && i < ui->n_want_chosen; ++i) {
+    fresh->boxes[ch_scene_find(fresh, ui->want_chosen[i])].chosen = true;
+  }
+  if (copies) {
+    free(ui->want_chosen);
+    ui->want_chosen   = NULL;
+    ui->n_want_chosen = 0;
+  }
+}
+
 /* A whole patch arrived: redraw it; fit the view to a patch that is not
    an edit of the one shown. */
 static void
@@ -336,10 +368,7 @@ show_patch(ChUi* const ui)
   if (!ch_scene_build(&fresh, shown)) {
     return;
   }
-  for (uint32_t b = 0; b < fresh.n_boxes; ++b) { /* the band's choice stays */
-    const int old         = ch_scene_find(&ui->scene, fresh.boxes[b].name);
-    fresh.boxes[b].chosen = old >= 0 && ui->scene.boxes[old].chosen;
-  }
+  choose_again(ui, &fresh);
   bool       same_values = false;
   const bool moved       = !same_layout(&fresh, &ui->scene, &same_values);
   const bool edited      = shares_a_box(&fresh, &ui->scene);
@@ -356,6 +385,7 @@ show_patch(ChUi* const ui)
   if (moved) { /* boxes are numbered anew: what pointed at one is gone */
     ui->drag         = CH_DRAG_NONE;
     ui->focus.box    = -1;
+    ui->editing.box  = -1;
     ui->selected_box = -1;
     ui->hover.box    = -1;
     if (ui->menu == CH_MENU_CHOICE) {

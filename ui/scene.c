@@ -754,6 +754,74 @@ ch_param_format(const ChParamInfo* const info,
   return buf;
 }
 
+/* True if `a` and `b` are equal, ignoring case. */
+static bool
+same_word(const char* a, const char* b)
+{
+  for (; *a && *b; ++a, ++b) {
+    if ((*a | 0x20) != (*b | 0x20)) {
+      return false;
+    }
+  }
+  return *a == *b;
+}
+
+/* The factor that unit `u` (typed) gives a value of parameter `info`,
+   or 0 if it is not one of its units. */
+static double
+unit_factor(const ChParamInfo* const info, const char* const u)
+{
+  if (!*u || same_word(u, info->unit)) {
+    return 1.0;
+  }
+  if (!strcmp(info->unit, "Hz") && (same_word(u, "k") || same_word(u, "kHz"))) {
+    return 1000.0;
+  }
+  if (!strcmp(info->unit, "s") && same_word(u, "ms")) {
+    return 0.001;
+  }
+  return 0.0;
+}
+
+bool
+ch_param_parse(const ChParamInfo* const info,
+               const char*              text,
+               float* const             value)
+{
+  while (*text == ' ') {
+    ++text;
+  }
+  char word[32];
+  snprintf(word, sizeof(word), "%s", text);
+  for (size_t n = strlen(word); n && word[n - 1u] == ' ';) {
+    word[--n] = '\0';
+  }
+  const uint32_t n_choices = ch_param_n_choices(info);
+  for (uint32_t i = 0; i < n_choices; ++i) {
+    if (same_word(word, info->choices[i])) {
+      *value = (float)i;
+      return true;
+    }
+  }
+  char*        end = NULL;
+  const double v   = strtod(word, &end);
+  if (end == word || !isfinite(v)) {
+    return false;
+  }
+  while (*end == ' ') {
+    ++end;
+  }
+  const double factor = n_choices ? (*end ? 0.0 : 1.0) : unit_factor(info, end);
+  if (factor == 0.0) {
+    return false;
+  }
+  /* In double, then rounded once: "3 ms" is the float 0.003 is. */
+  const float typed = (float)(factor == 0.001 ? v / 1000.0 : v * factor);
+  *value = n_choices ? roundf(clampf(typed, 0.0f, (float)(n_choices - 1u)))
+                     : clampf(typed, info->min, info->max);
+  return true;
+}
+
 /* ---- View -----------------------------------------------------------------
  */
 

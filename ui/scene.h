@@ -136,6 +136,38 @@ bool ch_text_names(const char* text, const char* name);
 /** Index of the box of the module called `name`, or -1. */
 int ch_scene_find(const ChScene* scene, const char* name);
 
+/* ---- The chosen boxes (select.c) ------------------------------------------
+ */
+
+/** Number of boxes with `chosen` set. */
+uint32_t ch_scene_n_chosen(const ChScene* scene);
+
+/** Move every chosen box by (`dx`, `dy`) canvas units. */
+void ch_scene_move_chosen(ChScene* scene, float dx, float dy);
+
+/** True if cable `c` runs between two chosen boxes: a copy of the choice
+    copies it too, between the copies. */
+bool ch_cable_inner(const ChScene* scene, const ChCable* c);
+
+/**
+   A name for a new module of `kind`: the kind's name and the first number
+   (from 1) that is neither a box of `scene` nor one of the `n_taken` names
+   of `taken` (the copies named so far in the same gesture).
+*/
+void ch_scene_free_name(const ChScene* scene,
+                        const ChKind*  kind,
+                        const char (*taken)[CH_NAME_MAX + 1],
+                        uint32_t n_taken,
+                        char     name[CH_NAME_MAX + 1]);
+
+/**
+   Names for copies of the chosen boxes, in box order: names[i] for the
+   i-th chosen box.  Returns how many (at most `max`).
+*/
+uint32_t ch_scene_copy_names(const ChScene* scene,
+                             char (*names)[CH_NAME_MAX + 1],
+                             uint32_t max);
+
 /* ---- Parameter values ---------------------------------------------------- */
 
 /** True if the parameter is shown and dragged on a logarithmic scale. */
@@ -179,6 +211,14 @@ const char* ch_param_format(const ChParamInfo* info,
                             float              value,
                             char*              buf,
                             size_t             size);
+
+/**
+   The value a human typed for the parameter: a number, optionally with
+   the parameter's unit or a multiple of it ("1.2 kHz", "1.2k", "350 ms"),
+   or for a list a choice's name (or its number); clamped to the range.
+   False if `text` is none of these.
+*/
+bool ch_param_parse(const ChParamInfo* info, const char* text, float* value);
 
 /* ---- View: canvas to window ---------------------------------------------- */
 

@@ -125,6 +125,7 @@ cleanup(LV2UI_Handle handle)
   pango_font_description_free(ui->font_small);
   ch_scene_clear(&ui->scene);
   ch_model_free(ui->preview);
+  free(ui->want_chosen);
   ch_client_free(&ui->client);
   free(ui);
 }
@@ -167,6 +168,7 @@ setup(ChUi* const ui, const char* const bundle_path)
   ui->selected_box   = -1;
   ui->selected_cable = -1;
   ui->renaming       = -1;
+  ui->editing.box    = -1;
   ui->last_title_box = -1;
   ui->cable_old      = -1;
   ch_uris_map(&ui->uris, ui->map);

@@ -150,6 +150,14 @@ typedef struct {
   int   last_title_box;
   float cable_x0; /* CH_DRAG_CABLE: canvas point of the press */
   float cable_y0;
+  /* Names to choose when the patch next shows them (Ctrl+D's copies). */
+  char (*want_chosen)[CH_NAME_MAX + 1];
+  uint32_t n_want_chosen;
+  /* A parameter's value being typed (edit.c). */
+  ChParamRef editing; /* box -1: none */
+  char       edit_text[24];
+  bool       edit_fresh; /* the shown value, replaced by the first key */
+  bool       edit_bad;   /* Return found no value in it: drawn red */
 } ChUi;
 
 /* draw.c */
@@ -171,8 +179,10 @@ void          ch_ui_open_kinds(ChUi* ui, float wx, float wy);
 int           ch_ui_kinds_count(const ChUi* ui);
 const ChKind* ch_ui_kind_at(const ChUi* ui, int item);
 void          ch_ui_add_module(ChUi* ui, const ChKind* kind);
-/** Ctrl+D: a copy of box `box` (kind and values), a little below right. */
-void ch_ui_duplicate(ChUi* ui, int box);
+/** Ctrl+D: copies of the chosen boxes (or of the selected one): kinds and
+    values, a little below right, with the cables between them; one
+    gesture. */
+void ch_ui_duplicate(ChUi* ui);
 /** A key while the list is open; false if it is not the list's. */
 bool ch_ui_kinds_key(ChUi* ui, XKeyEvent* ev);
 
@@ -193,6 +203,9 @@ void ch_ui_send_connect(ChUi* ui,
                         int   from_port,
                         int   to_box,
                         int   to_port);
+/** A ch:Connect of "module:output" to "module:input" (e.g. copies not yet
+    shown). */
+void ch_ui_send_connect_named(ChUi* ui, const char* from, const char* to);
 void ch_ui_send_disconnect(ChUi* ui, int cable);
 void ch_ui_send_delete(ChUi* ui, int box);
 void ch_ui_send_create(ChUi*       ui,
@@ -232,6 +245,13 @@ bool ch_ui_rename_key(ChUi* ui, XKeyEvent* ev);
 void ch_ui_rename_cancel(ChUi* ui);
 /** ch:Rename `box` to `to` (and the staged preview). */
 void ch_ui_send_rename(ChUi* ui, int box, const char* to);
+
+/* edit.c: typing a parameter's value */
+/** Open the value field of parameter `param` of box `box`. */
+void ch_ui_edit_start(ChUi* ui, int box, int param);
+void ch_ui_edit_cancel(ChUi* ui);
+/** A key while the field is open; false if it is not. */
+bool ch_ui_edit_key(ChUi* ui, XKeyEvent* ev);
 
 /* activity.c: a level dot per module */
 /** Idle: ask for the modules' peaks once the last answer is in. */
