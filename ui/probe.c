@@ -37,6 +37,16 @@ find(const ChUi* const ui,
   return *index >= 0;
 }
 
+/* 1 if the module is chosen (or the selected one), 0 if not, -1 if not
+   shown. */
+static int
+chosen(void* const handle, const char* const module)
+{
+  const ChUi* const ui = (const ChUi*)handle;
+  const int         b  = ch_scene_find(&ui->scene, module);
+  return b < 0 ? -1 : ui->scene.boxes[b].chosen || ui->selected_box == b;
+}
+
 static bool
 param_point(void* const       handle,
             const char* const module,
@@ -272,4 +282,5 @@ const ChUiProbe ch_ui_probe = {
   .scope       = scope,
   .scope_point = scope_point,
   .activity    = activity,
+  .chosen      = chosen,
 };

@@ -76,6 +76,9 @@ typedef struct {
   int (*activity)(void* ui, const char* module);
   /** Window pixels of the middle of the scope panel; false if closed. */
   bool (*scope_point)(void* ui, int* x, int* y);
+  /** 1 if the module is chosen or selected (drawn amber), 0 if not, -1 if
+      not shown. */
+  int (*chosen)(void* ui, const char* module);
 } ChUiProbe;
 
 /** The UI's probe (ui/probe.c). */

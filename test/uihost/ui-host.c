@@ -641,6 +641,89 @@ test_band_delete(void)
   free(before);
 }
 
+/* Where module `m` of the plugin's patch sits (asked afresh). */
+static bool
+plugin_position(const char* const m, float* const x, float* const y)
+{
+  float ignored = 0.0f;
+  rig_plugin_param(&rig, "out", "level", &ignored);
+  const int i = ch_model_find(rig.seen.model, m);
+  return i >= 0 && ch_model_module_position(rig.seen.model, (uint32_t)i, x, y);
+}
+
+/* Click osc, Shift+click filter, Ctrl+D: copies of both with their
+   values and the cable between them (not the cables from outside), in one
+   commit; the copies are chosen, and dragging one moves both; one Ctrl+Z
+   takes the whole copy away. */
+static void
+test_choice_duplicate_move(void)
+{
+  int x = 0;
+  int y = 0;
+  probe()->title_point(ui0(), "osc", &x, &y);
+  click_at(x, y);
+  probe()->title_point(ui0(), "filter", &x, &y);
+  rig_shift(&rig, true);
+  click_at(x, y);
+  rig_shift(&rig, false);
+  const bool both = probe()->chosen(ui0(), "osc") == 1 &&
+                    probe()->chosen(ui0(), "filter") == 1 &&
+                    probe()->chosen(ui0(), "amp") == 0;
+  char* const   before = plugin_text();
+  const int64_t gen    = probe()->generation(ui0());
+  float         cut    = 0.0f;
+  float         copy   = -1.0f;
+  rig_ctrl_key(&rig, "d", false);
+  run_commits();
+  shot("03-choice-duplicated");
+  rig_plugin_param(&rig, "filter", "cutoff", &cut);
+  rig_plugin_param(&rig, "svf2", "cutoff", &copy);
+  char why[200];
+  snprintf(why, sizeof(why),
+           "chosen before %d; generation %lld -> %lld; svf2:cutoff %g (filter "
+           "%g); copies chosen %d %d",
+           both, (long long)gen, (long long)probe()->generation(ui0()),
+           (double)copy, (double)cut, probe()->chosen(ui0(), "osc1"),
+           probe()->chosen(ui0(), "svf2"));
+  report("ui_duplicate_a_choice_with_its_cables",
+         both && probe()->generation(ui0()) == gen + 1 && copy == cut &&
+           plugin_link("osc1:out", "svf2:in") &&
+           !plugin_link("voice:pitch", "osc1:pitch") &&
+           !plugin_link("svf2:lp", "amp:in") &&
+           probe()->chosen(ui0(), "osc1") == 1 &&
+           probe()->chosen(ui0(), "svf2") == 1 &&
+           probe()->chosen(ui0(), "osc") == 0,
+         why);
+
+  float ox0 = 0, oy0 = 0, sx0 = 0, sy0 = 0, ox1 = 0, oy1 = 0, sx1 = 0, sy1 = 0;
+  plugin_position("osc1", &ox0, &oy0);
+  plugin_position("svf2", &sx0, &sy0);
+  const unsigned long sent = rig.ui_writes;
+  probe()->title_point(ui0(), "osc1", &x, &y);
+  carry(x, y, x + 40, y + 120, "03-choice-moving");
+  const bool moved =
+    plugin_position("osc1", &ox1, &oy1) && plugin_position("svf2", &sx1, &sy1);
+  snprintf(why, sizeof(why),
+           "osc1 %g,%g -> %g,%g; svf2 %g,%g -> %g,%g; generation %lld",
+           (double)ox0, (double)oy0, (double)ox1, (double)oy1, (double)sx0,
+           (double)sy0, (double)sx1, (double)sy1,
+           (long long)probe()->generation(ui0()));
+  report("ui_drag_moves_the_whole_choice",
+         moved && ox1 != ox0 && oy1 > oy0 && sx1 - sx0 == ox1 - ox0 &&
+           sy1 - sy0 == oy1 - oy0 && rig.ui_writes > sent &&
+           probe()->generation(ui0()) == gen + 1,
+         why);
+  rig_ctrl_key(&rig, "z", false);
+  run_commits();
+  char* const after = plugin_text();
+  report("ui_one_undo_takes_a_duplicated_choice_away",
+         before && after && !strcmp(before, after) &&
+           probe()->generation(ui0()) == gen + 2,
+         "after one Ctrl+Z the patch differs from before the Ctrl+D");
+  free(after);
+  free(before);
+}
+
 /* A module selected by its title and deleted: gone with its cables. */
 static void
 test_delete_module(void)
@@ -1126,6 +1209,7 @@ main(int argc, char** argv)
     test_move_box();
     test_duplicate();
     test_band_delete();
+    test_choice_duplicate_move();
     test_probe_scope();
     test_rename();
     test_meter();
