@@ -50,5 +50,11 @@ export DISPLAY=$display
 timeout -k 5 120 "$host" "$out"
 rc=$?
 ((rc == 0)) || echo "FAIL ui_host_exit (status $rc)"
+# The demo patch built by hand from an empty one, with a fresh plugin.
+mkdir -p "$out/demo"
+rm -f "$out/demo"/*.png
+timeout -k 5 120 "$host" --build-demo "$out/demo"
+rc=$?
+((rc == 0)) || echo "FAIL ui_demo_exit (status $rc)"
 mkdir -p "$out/scale2"
 timeout -k 5 60 "$host" "$out/scale2" 2 | sed 's/^\(PASS\|FAIL\) ui_/\1 ui_scale2_/'

@@ -359,6 +359,7 @@ ch_ui_button_press(ChUi* const ui, const XButtonEvent* const ev)
   const float x = (float)ev->x / ui->scale;
   const float y = (float)ev->y / ui->scale;
   XSetInputFocus(ui->dpy, ui->win, RevertToParent, CurrentTime);
+  XFlush(ui->dpy); /* the next key is ours, not a later idle call's */
   if (ev->button >= Button4 && ev->button <= 7) {
     wheel(ui, ev, x, y);
     return;

@@ -278,6 +278,7 @@ refused(ChUi* const ui, const ChMsg* const msg)
     const ChMsg abort = ch_msg_init(CH_MSG_ABORT);
     send(ui, &abort);
     ui->commit_seq = 0;
+    ui->own_edit   = false;
   }
 }
 
@@ -371,7 +372,10 @@ show_patch(ChUi* const ui)
   choose_again(ui, &fresh);
   bool       same_values = false;
   const bool moved       = !same_layout(&fresh, &ui->scene, &same_values);
-  const bool edited      = shares_a_box(&fresh, &ui->scene);
+  /* Our own gesture's patch is an edit even when it shares no box with
+     the last (the first module added to an empty picture). */
+  const bool edited = shares_a_box(&fresh, &ui->scene) || ui->own_edit;
+  ui->own_edit      = false;
   ch_scene_clear(&ui->scene);
   ui->scene = fresh;
   if (!moved && same_values && ui->fitted) {
@@ -392,7 +396,9 @@ show_patch(ChUi* const ui)
       ui->menu = CH_MENU_NONE;
     }
   }
-  if ((moved && !edited) || !ui->fitted) { /* another patch: show it all */
+  /* Another patch: show it all (an empty one leaves the view where the
+     user is about to add modules). */
+  if ((moved && !edited && fresh.n_boxes) || !ui->fitted) {
     ch_ui_fit(ui);
     ui->fitted = true;
   }
@@ -402,6 +408,7 @@ show_patch(ChUi* const ui)
 void
 ch_ui_end_gesture(ChUi* const ui)
 {
+  ui->own_edit = true;
   if (!ui->staged) {
     ch_ui_send_commit(ui);
     return;

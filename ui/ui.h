@@ -158,6 +158,7 @@ typedef struct {
   char       edit_text[24];
   bool       edit_fresh; /* the shown value, replaced by the first key */
   bool       edit_bad;   /* Return found no value in it: drawn red */
+  bool       own_edit;   /* the next patch is our gesture's: no refit */
 } ChUi;
 
 /* draw.c */

@@ -3,8 +3,10 @@
    Prints PASS/FAIL lines; screenshots go to OUTDIR.
 
    Usage: ui-host OUTDIR [SCALE]     (run by test/e2e-ui.sh under Xvfb)
+          ui-host --build-demo OUTDIR (the demo patch by hand, build-demo.c)
           ui-host --bank-shots OUTDIR [W H]  (pictures of the bank, docs) */
 #include "rig.h"
+#include "steps.h"
 
 #include "../../src/patch.h"
 #include "../../src/registry.h"
@@ -16,11 +18,11 @@
 #include <string.h>
 #include <unistd.h>
 
-static Rig         rig; /* large, and the URID map must not move */
-static const char* out_dir;
-static int         failures;
+Rig         rig; /* large, and the URID map must not move */
+const char* out_dir;
+static int  failures;
 
-static void
+void
 report(const char* const name, const bool ok, const char* const why)
 {
   printf("%s %s%s%s%s\n", ok ? "PASS" : "FAIL", name, ok ? "" : " (",
@@ -29,7 +31,7 @@ report(const char* const name, const bool ok, const char* const why)
   failures += !ok;
 }
 
-static void
+void
 shot(const char* const name)
 {
   char path[1024];
@@ -39,7 +41,7 @@ shot(const char* const name)
   }
 }
 
-static void
+void
 cycles(const int n)
 {
   for (int i = 0; i < n; ++i) {
@@ -47,13 +49,13 @@ cycles(const int n)
   }
 }
 
-static const ChUiProbe*
+const ChUiProbe*
 probe(void)
 {
   return rig.ui[0].probe;
 }
 
-static void*
+void*
 ui0(void)
 {
   return rig.ui[0].handle;
@@ -73,7 +75,7 @@ wait_patch(const int i, const unsigned after)
   return false;
 }
 
-static ChModel*
+ChModel*
 bank_patch(const char* const name)
 {
   char path[1024];
@@ -266,7 +268,7 @@ test_keyboard(void)
   report("ui_backspace_resets", v == 0.0f, "transpose not back at 0");
 }
 
-static void
+void
 click_at(const int x, const int y)
 {
   rig_move(&rig, x, y);
@@ -306,7 +308,7 @@ test_lists(void)
 
 /* Does the plugin's patch have the link `from` -> `to` ("module:port")?
    Asks it afresh. */
-static bool
+bool
 plugin_link(const char* const from, const char* const to)
 {
   float ignored = 0.0f;
@@ -321,7 +323,7 @@ plugin_link(const char* const from, const char* const to)
 }
 
 /* Press at (x0, y0), carry to (x1, y1) in steps, release. */
-static void
+void
 carry(const int         x0,
       const int         y0,
       const int         x1,
@@ -417,9 +419,6 @@ test_patching(void)
          "env:out -> amp:cv missing");
   test_refused_cycle();
 }
-
-static void  run_commits(void);
-static char* plugin_text(void);
 
 /* Staged mode ('s'): edits wait, unheard, until Commit (Ctrl+Return);
    Abort (Ctrl+BackSpace) throws them away. */
@@ -534,7 +533,7 @@ test_move_box(void)
 }
 
 /* The plugin's patch as text (asked afresh), to compare bit for bit. */
-static char*
+char*
 plugin_text(void)
 {
   float ignored = 0.0f;
@@ -542,7 +541,7 @@ plugin_text(void)
   return ch_patch_write(rig.seen.model, NULL);
 }
 
-static void
+void
 run_commits(void)
 {
   for (int i = 0; i < 20; ++i) {
@@ -1176,13 +1175,15 @@ bank_shots(const int w, const int h, const bool bare)
 int
 main(int argc, char** argv)
 {
-  if (argc < 2 || (!strcmp(argv[1], "--bank-shots") && argc < 3)) {
+  if (argc < 2 || (argv[1][0] == '-' && argc < 3)) {
     fprintf(stderr, "usage: ui-host OUTDIR [SCALE]\n"
+                    "       ui-host --build-demo OUTDIR\n"
                     "       ui-host --bank-shots OUTDIR [WIDTH HEIGHT]\n");
     return 2;
   }
   const bool shots         = !strcmp(argv[1], "--bank-shots");
-  out_dir                  = argv[shots ? 2 : 1];
+  const bool demo          = !strcmp(argv[1], "--build-demo");
+  out_dir                  = argv[shots || demo ? 2 : 1];
   rig.scale                = !shots && argc > 2 ? strtof(argv[2], NULL) : 0.0f;
   const char* const bundle = getenv("CH_BUNDLE_DIR");
   if (!rig_open(&rig, bundle ? bundle : CH_BUNDLE_DIR)) {
@@ -1193,6 +1194,15 @@ main(int argc, char** argv)
   if (shots) {
     bank_shots(argc > 4 ? atoi(argv[3]) : 960, argc > 4 ? atoi(argv[4]) : 600,
                argc > 5 && !strcmp(argv[5], "auto"));
+    rig_close(&rig);
+    return failures ? 1 : 0;
+  }
+  if (demo) {
+    const bool opened = rig_ui_open(&rig, 0) && wait_patch(0, 0);
+    report("ui_demo_opens", opened, "the UI did not open or show a patch");
+    if (opened) {
+      test_build_demo();
+    }
     rig_close(&rig);
     return failures ? 1 : 0;
   }
