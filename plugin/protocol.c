@@ -63,6 +63,7 @@ static const ChTerm terms[] = {
   CH_TERM(ch_Move, CH_URI "Move", "ch:Move"),
   CH_TERM(ch_Probe, CH_URI "Probe", "ch:Probe"),
   CH_TERM(ch_Rename, CH_URI "Rename", "ch:Rename"),
+  CH_TERM(ch_Polyphony, CH_URI "Polyphony", "ch:Polyphony"),
   CH_TERM(ch_Scope, CH_URI "Scope", "ch:Scope"),
   CH_TERM(ch_Activity, CH_URI "Activity", "ch:Activity"),
   CH_TERM(ch_seq, CH_URI "seq", "ch:seq"),
@@ -564,6 +565,7 @@ kind_of(const ChUris* const uris, const LV2_URID otype)
     { uris->ch_Move, CH_MSG_MOVE },
     { uris->ch_Probe, CH_MSG_PROBE },
     { uris->ch_Rename, CH_MSG_RENAME },
+    { uris->ch_Polyphony, CH_MSG_POLYPHONY },
     { uris->ch_Scope, CH_MSG_SCOPE },
     { uris->ch_Activity, CH_MSG_ACTIVITY },
     { uris->time_Position, CH_MSG_POSITION },
@@ -960,6 +962,8 @@ otype_of(const ChUris* const uris, const ChMsg* const msg)
     return uris->ch_Probe;
   case CH_MSG_RENAME:
     return uris->ch_Rename;
+  case CH_MSG_POLYPHONY:
+    return uris->ch_Polyphony;
   case CH_MSG_SCOPE:
     return uris->ch_Scope;
   case CH_MSG_ACTIVITY:
@@ -1129,6 +1133,9 @@ write_body(ChOut* const o, const ChUris* const u, const ChMsg* const m)
   case CH_MSG_RENAME:
     out_string(o, u->ch_module, str, m->module, 0);
     out_string(o, u->ch_to, str, m->to, 0);
+    break;
+  case CH_MSG_POLYPHONY:
+    out_float(o, u->ch_value, m->value);
     break;
   case CH_MSG_PROBE:
     out_string(o, u->ch_module, str, m->module, 0);

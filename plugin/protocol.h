@@ -73,6 +73,7 @@ typedef struct {
   LV2_URID ch_Move;
   LV2_URID ch_Probe;
   LV2_URID ch_Rename;
+  LV2_URID ch_Polyphony;
   LV2_URID ch_Scope;
   LV2_URID ch_Activity;
   /* properties */
@@ -127,6 +128,7 @@ typedef enum {
   CH_MSG_PUT,    /* patch:Set of a plugin property (ch:patch, ch:patchFile) */
   CH_MSG_PROBE,  /* ch:Probe: send a ch:Scope of module:port (none: stop) */
   CH_MSG_RENAME, /* ch:Rename: module gets the name `to` */
+  CH_MSG_POLYPHONY, /* ch:Polyphony: standby plays `value` notes at once */
   /* answers (plugin -> notify) */
   CH_MSG_ACK,
   CH_MSG_COMMITTED,
@@ -175,8 +177,9 @@ typedef struct {
   const char* from;        /* Connect Disconnect: "module:port" */
   const char* to;          /* Connect Disconnect: "module:port"; Rename */
   const char* param;       /* Set PARAM ("gate" for Gate, by the decoder) */
-  bool        has_value;   /* Set Gate PARAM: ch:value was a number */
-  float       value;       /* Set PARAM; Gate (0 or 1) */
+  /* Set Gate PARAM Polyphony: ch:value was a number */
+  bool  has_value;
+  float value; /* Set PARAM Polyphony; Gate (0 or 1) */
   /* Load (Turtle), PUT ch:patch, PATCH piece, PROPERTY string */
   const char* text;
   uint32_t    text_len; /* bytes of `text`, without the NUL */

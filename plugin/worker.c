@@ -539,6 +539,25 @@ on_rename(Chronus* const self, const ChMsg* const msg, const ChJob* const job)
 }
 
 static void
+on_polyphony(Chronus* const     self,
+             const ChMsg* const msg,
+             const ChJob* const job)
+{
+  (void)job;
+  ChError err;
+  ch_error_clear(&err);
+  const float v = msg->value;
+  /* Whole and positive; ch_model_set_polyphony() checks the range. */
+  if (!msg->has_value || !(v >= 1.0f && v <= 1000.0f) ||
+      v != (float)(uint32_t)v) {
+    reply_error(self, msg, "ch:Polyphony needs a whole ch:value (voices)");
+    return;
+  }
+  answer(self, msg, ch_model_set_polyphony(self->standby, (uint32_t)v, &err),
+         &err);
+}
+
+static void
 on_link(Chronus* const self, const ChMsg* const msg, const ChJob* const job)
 {
   (void)job;
@@ -765,17 +784,29 @@ on_answer(Chronus* const self, const ChMsg* const msg, const ChJob* const job)
 }
 
 static const ChHandler handlers[CH_MSG_N_KINDS] = {
-  [CH_MSG_CREATE] = on_create,    [CH_MSG_DELETE] = on_delete,
-  [CH_MSG_CONNECT] = on_link,     [CH_MSG_DISCONNECT] = on_link,
-  [CH_MSG_SET] = on_set,          [CH_MSG_GATE] = on_set,
-  [CH_MSG_COMMIT] = on_commit,    [CH_MSG_ABORT] = on_abort,
-  [CH_MSG_LOAD] = on_load,        [CH_MSG_UNDO] = on_undo,
-  [CH_MSG_REDO] = on_undo,        [CH_MSG_GET] = on_get,
-  [CH_MSG_PUT] = on_put,          [CH_MSG_ACK] = on_answer,
-  [CH_MSG_COMMITTED] = on_answer, [CH_MSG_ERROR] = on_answer,
-  [CH_MSG_PATCH] = on_answer,     [CH_MSG_LEVEL] = on_answer,
-  [CH_MSG_MOVE] = on_move,        [CH_MSG_UNKNOWN] = on_unknown,
-  [CH_MSG_SCOPE] = on_answer,     [CH_MSG_RENAME] = on_rename,
+  [CH_MSG_CREATE]     = on_create,
+  [CH_MSG_DELETE]     = on_delete,
+  [CH_MSG_CONNECT]    = on_link,
+  [CH_MSG_DISCONNECT] = on_link,
+  [CH_MSG_SET]        = on_set,
+  [CH_MSG_GATE]       = on_set,
+  [CH_MSG_COMMIT]     = on_commit,
+  [CH_MSG_ABORT]      = on_abort,
+  [CH_MSG_LOAD]       = on_load,
+  [CH_MSG_UNDO]       = on_undo,
+  [CH_MSG_REDO]       = on_undo,
+  [CH_MSG_GET]        = on_get,
+  [CH_MSG_PUT]        = on_put,
+  [CH_MSG_ACK]        = on_answer,
+  [CH_MSG_COMMITTED]  = on_answer,
+  [CH_MSG_ERROR]      = on_answer,
+  [CH_MSG_PATCH]      = on_answer,
+  [CH_MSG_LEVEL]      = on_answer,
+  [CH_MSG_MOVE]       = on_move,
+  [CH_MSG_UNKNOWN]    = on_unknown,
+  [CH_MSG_SCOPE]      = on_answer,
+  [CH_MSG_RENAME]     = on_rename,
+  [CH_MSG_POLYPHONY]  = on_polyphony,
 };
 
 /* A queued message atom of `size` bytes: decoded again (checked), then

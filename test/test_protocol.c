@@ -90,6 +90,8 @@ test_round_trip_every_kind(void)
   check_round_trip(&m, CH_MSG_SET);
   m.kind = CH_MSG_PARAM; /* the echo is a ch:Set */
   check_round_trip(&m, CH_MSG_SET);
+  m = ch_msg_init(CH_MSG_POLYPHONY), m.value = 8.0f;
+  check_round_trip(&m, CH_MSG_POLYPHONY);
   m = ch_msg_init(CH_MSG_GATE), m.module = "env", m.value = 1.0f;
   check_round_trip(&m, CH_MSG_GATE);
   m = ch_msg_init(CH_MSG_COMMIT);

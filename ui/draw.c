@@ -458,6 +458,18 @@ draw_stage(cairo_t* const cr, PangoLayout* const layout, const ChUi* const ui)
     button(cr, layout, ui, ch_ui_commit_rect(), label, true);
     button(cr, layout, ui, ch_ui_abort_rect(), "Abort", false);
   }
+  char voices[32];
+  snprintf(voices, sizeof(voices), "%u voice%s \u25be", ui->scene.polyphony,
+           ui->scene.polyphony == 1 ? "" : "s");
+  button(cr, layout, ui, ch_ui_voices_rect(), voices,
+         ui->menu == CH_MENU_VOICES);
+}
+
+ChRect
+ch_ui_voices_rect(void)
+{
+  const ChRect r = { 656.0f, 5.0f, 84.0f, 20.0f };
+  return r;
 }
 
 static void
@@ -559,6 +571,9 @@ ch_ui_menu_count(const ChUi* const ui)
     const int n = ch_ui_kinds_count(ui);
     return n < KINDS_SHOWN ? n : KINDS_SHOWN;
   }
+  if (ui->menu == CH_MENU_VOICES) {
+    return (int)CH_MAX_VOICES;
+  }
   if (ui->menu == CH_MENU_CHOICE && ui->focus.box >= 0 &&
       (uint32_t)ui->focus.box < ui->scene.n_boxes) {
     const ChBox* const box = &ui->scene.boxes[ui->focus.box];
@@ -571,7 +586,9 @@ ChRect
 ch_ui_menu_item_rect(const ChUi* const ui, const int item)
 {
   ChRect r = ch_ui_program_rect();
-  if (ui->menu == CH_MENU_KINDS) {
+  if (ui->menu == CH_MENU_VOICES) {
+    r = ch_ui_voices_rect();
+  } else if (ui->menu == CH_MENU_KINDS) {
     ch_view_to_window(&ui->view, ui->add_x, ui->add_y, &r.x, &r.y);
     /* Keep the list inside the window. */
     r.x = fminf(r.x, ui->view.width - KINDS_W - 4.0f);
@@ -634,6 +651,8 @@ draw_menu(cairo_t* const cr, PangoLayout* const layout, const ChUi* const ui)
                ui->client.bank[i].label);
     } else if (kind) {
       snprintf(buf, sizeof(buf), "%s", kind->name);
+    } else if (ui->menu == CH_MENU_VOICES) {
+      snprintf(buf, sizeof(buf), "%d voice%s", i + 1, i ? "s" : "");
     } else {
       const ChBox* const box = &ui->scene.boxes[ui->focus.box];
       snprintf(buf, sizeof(buf), "%s",

@@ -57,6 +57,8 @@ menu_click(ChUi* const ui, const float x, const float y)
       ch_ui_send_program(ui, ui->client.bank[i].number);
     } else if (ui->menu == CH_MENU_KINDS) {
       ch_ui_add_module(ui, ch_ui_kind_at(ui, i));
+    } else if (ui->menu == CH_MENU_VOICES) {
+      ch_ui_send_polyphony(ui, (uint32_t)i + 1u);
     } else if (valid_ref(ui, ui->focus)) {
       ch_ui_send_set(ui, ui->focus.box, ui->focus.param, (float)i);
     }
@@ -70,8 +72,9 @@ static void
 open_menu(ChUi* const ui, const ChMenuKind kind)
 {
   ui->menu       = kind;
-  ui->menu_hover = kind == CH_MENU_PROGRAM
-                     ? (int)lroundf(ui->client.program)
+  ui->menu_hover = kind == CH_MENU_PROGRAM ? (int)lroundf(ui->client.program)
+                   : kind == CH_MENU_VOICES
+                     ? (int)ui->scene.polyphony - 1
                      : (int)lroundf(param_value(ui, ui->focus));
   ui->dirty      = true;
 }
@@ -389,6 +392,8 @@ ch_ui_button_press(ChUi* const ui, const XButtonEvent* const ev)
       open_menu(ui, CH_MENU_PROGRAM);
     } else if (in_rect(ch_ui_staged_rect(), x, y)) {
       ch_ui_toggle_staged(ui);
+    } else if (in_rect(ch_ui_voices_rect(), x, y) && ui->scene.n_boxes) {
+      open_menu(ui, CH_MENU_VOICES);
     } else if (ui->pending && in_rect(ch_ui_commit_rect(), x, y)) {
       ch_ui_stage_commit(ui);
     } else if (ui->pending && in_rect(ch_ui_abort_rect(), x, y)) {

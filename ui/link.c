@@ -235,6 +235,22 @@ ch_ui_send_create(ChUi* const       ui,
 }
 
 void
+ch_ui_send_polyphony(ChUi* const ui, const uint32_t voices)
+{
+  if (voices == ui->scene.polyphony) {
+    return;
+  }
+  ChMsg msg     = ch_msg_init(CH_MSG_POLYPHONY);
+  msg.value     = (float)voices;
+  msg.has_value = true;
+  send(ui, &msg);
+  if (preview(ui)) {
+    ch_model_set_polyphony(ui->preview, voices, NULL);
+  }
+  ch_ui_end_gesture(ui);
+}
+
+void
 ch_ui_send_undo(ChUi* const ui, const bool undo)
 {
   const ChMsg msg = ch_msg_init(undo ? CH_MSG_UNDO : CH_MSG_REDO);

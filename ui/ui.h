@@ -55,6 +55,7 @@ typedef enum {
   CH_MENU_PROGRAM, /**< the bank's programs */
   CH_MENU_CHOICE,  /**< the choices of parameter `focus` */
   CH_MENU_KINDS,   /**< module kinds to add, filtered as one types */
+  CH_MENU_VOICES,  /**< the patch's polyphony: 1 .. CH_MAX_VOICES */
 } ChMenuKind;
 
 /** A parameter of a box: where the keyboard acts, or a drag goes. */
@@ -224,6 +225,10 @@ void ch_ui_stage_abort(ChUi* ui);
 void ch_ui_toggle_staged(ChUi* ui);
 /** Header buttons: staged mode, Commit, Abort. */
 ChRect ch_ui_staged_rect(void);
+/** The header's polyphony button. */
+ChRect ch_ui_voices_rect(void);
+/** ch:Polyphony (the patch plays `voices` notes at once). */
+void   ch_ui_send_polyphony(ChUi* ui, uint32_t voices);
 ChRect ch_ui_commit_rect(void);
 ChRect ch_ui_abort_rect(void);
 /** ch:Undo (`undo`) or ch:Redo. */

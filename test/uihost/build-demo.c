@@ -159,10 +159,12 @@ differences(const ChModel* const got,
             const size_t         size)
 {
   int bad = ch_model_n_modules(got) != ch_model_n_modules(want) ||
-            ch_model_n_links(got) != ch_model_n_links(want);
-  snprintf(why, size, "%u modules, %u links (want %u, %u)",
+            ch_model_n_links(got) != ch_model_n_links(want) ||
+            ch_model_polyphony(got) != ch_model_polyphony(want);
+  snprintf(why, size, "%u modules, %u links, %u voices (want %u, %u, %u)",
            ch_model_n_modules(got), ch_model_n_links(got),
-           ch_model_n_modules(want), ch_model_n_links(want));
+           ch_model_polyphony(got), ch_model_n_modules(want),
+           ch_model_n_links(want), ch_model_polyphony(want));
   for (uint32_t m = 0; m < ch_model_n_modules(want); ++m) {
     const char* const   name = ch_model_module_name(want, m);
     const int           g    = ch_model_find(got, name);
@@ -333,7 +335,19 @@ check_sound(void)
 static bool
 start_empty(void)
 {
-  click_at(6, 54); /* the UI takes the keyboard on a click */
+  /* The UI takes the keyboard on a click: wait until X says it has it. */
+  Window focus  = 0;
+  int    revert = 0;
+  for (int i = 0; i < 50 && focus != rig.ui[0].widget; ++i) {
+    if (i % 10 == 0) {
+      click_at(6, 54 + 20 * (i / 10)); /* never a double-click */
+    }
+    XGetInputFocus(rig.dpy, &focus, &revert);
+    cycles(1);
+  }
+  if (focus != rig.ui[0].widget) {
+    fprintf(stderr, "ui-host: the UI did not take the keyboard focus\n");
+  }
   rig_key(&rig, "s", false);
   cycles(2);
   rig_shift(&rig, true);
@@ -389,8 +403,15 @@ test_build_demo(void)
   for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); ++i) {
     ok = set_value(values[i][0], values[i][1], values[i][2]) && ok;
   }
+  /* The demo plays one note at a time: the header's voices button (the
+     empty patch kept the 8 of the program it replaced). */
+  click_at(698, 15);
+  shot("demo-03-voices");
+  if (probe()->menu_point(ui0(), 0, &x, &y)) {
+    click_at(x, y);
+  }
   run_commits();
-  shot("demo-03-built");
+  shot("demo-04-built");
   float ignored = 0.0f;
   rig_plugin_param(&rig, "out", "level", &ignored);
   ChModel* const want = ch_model_new();
