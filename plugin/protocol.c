@@ -1134,9 +1134,6 @@ write_body(ChOut* const o, const ChUris* const u, const ChMsg* const m)
     out_string(o, u->ch_module, str, m->module, 0);
     out_string(o, u->ch_to, str, m->to, 0);
     break;
-  case CH_MSG_POLYPHONY:
-    out_float(o, u->ch_value, m->value);
-    break;
   case CH_MSG_PROBE:
     out_string(o, u->ch_module, str, m->module, 0);
     out_string(o, u->ch_port, str, m->port, 0);
@@ -1196,6 +1193,7 @@ write_any_body(ChOut* const o, const ChUris* const u, const ChMsg* const m)
     out_string(o, u->ch_message, str, m->message, 0);
     break;
   case CH_MSG_LEVEL:
+  case CH_MSG_POLYPHONY: /* a request, but its body is a Level's */
     out_float(o, u->ch_value, m->value);
     break;
   case CH_MSG_ACTIVITY:

@@ -650,6 +650,34 @@ plugin_position(const char* const m, float* const x, float* const y)
   return i >= 0 && ch_model_module_position(rig.seen.model, (uint32_t)i, x, y);
 }
 
+/* The copies just made are chosen: dragging one moves both by the same
+   amount, and the plugin keeps their places without a commit. */
+static void
+test_choice_move(const int64_t gen)
+{
+  int   x = 0;
+  int   y = 0;
+  char  why[200];
+  float ox0 = 0, oy0 = 0, sx0 = 0, sy0 = 0, ox1 = 0, oy1 = 0, sx1 = 0, sy1 = 0;
+  plugin_position("osc1", &ox0, &oy0);
+  plugin_position("svf2", &sx0, &sy0);
+  const unsigned long sent = rig.ui_writes;
+  probe()->title_point(ui0(), "osc1", &x, &y);
+  carry(x, y, x + 40, y + 120, "03-choice-moving");
+  const bool moved =
+    plugin_position("osc1", &ox1, &oy1) && plugin_position("svf2", &sx1, &sy1);
+  snprintf(why, sizeof(why),
+           "osc1 %g,%g -> %g,%g; svf2 %g,%g -> %g,%g; generation %lld",
+           (double)ox0, (double)oy0, (double)ox1, (double)oy1, (double)sx0,
+           (double)sy0, (double)sx1, (double)sy1,
+           (long long)probe()->generation(ui0()));
+  report("ui_drag_moves_the_whole_choice",
+         moved && ox1 != ox0 && oy1 > oy0 && sx1 - sx0 == ox1 - ox0 &&
+           sy1 - sy0 == oy1 - oy0 && rig.ui_writes > sent &&
+           probe()->generation(ui0()) == gen + 1,
+         why);
+}
+
 /* Click osc, Shift+click filter, Ctrl+D: copies of both with their
    values and the cable between them (not the cables from outside), in one
    commit; the copies are chosen, and dragging one moves both; one Ctrl+Z
@@ -694,24 +722,7 @@ test_choice_duplicate_move(void)
            probe()->chosen(ui0(), "osc") == 0,
          why);
 
-  float ox0 = 0, oy0 = 0, sx0 = 0, sy0 = 0, ox1 = 0, oy1 = 0, sx1 = 0, sy1 = 0;
-  plugin_position("osc1", &ox0, &oy0);
-  plugin_position("svf2", &sx0, &sy0);
-  const unsigned long sent = rig.ui_writes;
-  probe()->title_point(ui0(), "osc1", &x, &y);
-  carry(x, y, x + 40, y + 120, "03-choice-moving");
-  const bool moved =
-    plugin_position("osc1", &ox1, &oy1) && plugin_position("svf2", &sx1, &sy1);
-  snprintf(why, sizeof(why),
-           "osc1 %g,%g -> %g,%g; svf2 %g,%g -> %g,%g; generation %lld",
-           (double)ox0, (double)oy0, (double)ox1, (double)oy1, (double)sx0,
-           (double)sy0, (double)sx1, (double)sy1,
-           (long long)probe()->generation(ui0()));
-  report("ui_drag_moves_the_whole_choice",
-         moved && ox1 != ox0 && oy1 > oy0 && sx1 - sx0 == ox1 - ox0 &&
-           sy1 - sy0 == oy1 - oy0 && rig.ui_writes > sent &&
-           probe()->generation(ui0()) == gen + 1,
-         why);
+  test_choice_move(gen);
   rig_ctrl_key(&rig, "z", false);
   run_commits();
   char* const after = plugin_text();
