@@ -2,6 +2,7 @@
 #include "check.h"
 #include "dsp.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 extern const ChKind ch_kind_osc;
@@ -92,8 +93,12 @@ test_level_and_dc(void)
     harness_set(h, "level", 0.5f);
     harness_render(h, "out", buf, LEN, 64, NULL); /* let the level settle */
     harness_render(h, "out", buf, LEN, 64, NULL);
-    CHECK_MSG(fabs(dsp_peak(buf, LEN) - 0.5) < 0.01, "%s peak %g",
-              shape_names[shape], dsp_peak(buf, LEN));
+    /* a band-limited step rings: the saw and square overshoot (up to 12 %
+       for a square's two steps); the sine and triangle do not */
+    const double over = shape == SAW || shape == SQUARE ? 1.12 : 1.0;
+    CHECK_MSG(dsp_peak(buf, LEN) > 0.49 &&
+                dsp_peak(buf, LEN) < 0.5 * over + 0.01,
+              "%s peak %g", shape_names[shape], dsp_peak(buf, LEN));
     CHECK_MSG(fabs(dsp_mean(buf, LEN)) < 1e-3, "%s DC %g", shape_names[shape],
               dsp_mean(buf, LEN));
     harness_free(h);
@@ -106,7 +111,8 @@ test_level_smoothing(void)
   KindHarness* h = harness_new(&ch_kind_osc, RATE);
   harness_set(h, "shape", SQUARE);
   harness_render(h, "out", buf, 4800, 64, NULL);
-  CHECK_NEAR(dsp_peak(buf, 4800), 1.0, 0.01); /* no fade-in at creation */
+  /* no fade-in at creation (a band-limited square rings up to 1.12) */
+  CHECK(dsp_peak(buf, 4800) > 0.99 && dsp_peak(buf, 4800) < 1.12);
   harness_set(h, "level", 0.0f);
   harness_render(h, "out", buf, 4800, 64, NULL);
   /* a step, not a click: the first frames still carry almost full level */
@@ -215,9 +221,9 @@ test_band_limited(void)
                              1500,  6000,  10500, 15000 };
   /* limits in dB below the fundamental: worst alias, worst alias below
      15 kHz; and how much less alias energy than a naive waveform */
-  static const double worst_max[]   = { 0, -33.0, -43.0, -60.0 };
-  static const double audible_max[] = { 0, -55.0, -75.0, -95.0 };
-  static const double gain_min[]    = { 0, 24.0, 31.0, 0 };
+  static const double worst_max[]   = { 0, -50.0, -60.0, -60.0 };
+  static const double audible_max[] = { 0, -63.0, -73.0, -95.0 };
+  static const double gain_min[]    = { 0, 40.0, 46.0, 0 };
   for (int shape = SAW; shape <= TRIANGLE; ++shape) {
     KindHarness* h       = render_shape(shape, pitch_of(f0), 0.0f, buf);
     const double fund    = dsp_tone_level(buf, LEN, f0, RATE);
@@ -254,6 +260,48 @@ test_band_limited(void)
     }
     printf("\n");
     harness_free(h);
+  }
+}
+
+/* Issue 17's floor: on held notes of the top octave (C6..C7, the top of
+   the bank's range), what folds back below 20 kHz stays more than 60 dB
+   under the loudest partial.  The saw runs twice: through the general
+   loop (FM linked, as the harness leaves it) and through its own loop
+   (every input unlinked, as the compiler marks it). */
+static void
+test_images_at_top_notes(void)
+{
+  static const struct {
+    int  shape;
+    bool plain;
+  } cases[] = {
+    { SAW, false }, { SAW, true }, { SQUARE, false }, { TRIANGLE, false }
+  };
+  for (size_t c = 0; c < CH_COUNT(cases); ++c) {
+    double worst = -300.0;
+    double below = -300.0; /* under the fundamental, for the record */
+    double at    = 0.0;
+    for (int semi = -12; semi <= 0; ++semi) {
+      const double f0 = C4 * 8.0 * pow(2.0, semi / 12.0);
+      KindHarness* h  = harness_new(&ch_kind_osc, RATE);
+      harness_set(h, "shape", (float)cases[c].shape);
+      harness_set(h, "pitch", pitch_of(f0));
+      h->node.unlinked_in = cases[c].plain ? ~0u : 0u;
+      harness_render(h, "out", buf, LEN, 64, NULL);
+      const double db = dsp_alias_db(buf + 16384, 16384, f0, RATE, 20000.0);
+      below = fmax(below, dsp_alias_db(buf + 16384, 16384, f0, RATE, f0));
+      if (db > worst) {
+        worst = db;
+        at    = f0;
+      }
+      harness_free(h);
+    }
+    printf("  %s%s C6..C7: worst image %.1f dB (at %.0f Hz), below the "
+           "fundamental %.1f dB\n",
+           shape_names[cases[c].shape], cases[c].plain ? " (own loop)" : "",
+           worst, at, below);
+    CHECK_MSG(worst < -60.0, "%s: image at %.1f dB",
+              shape_names[cases[c].shape], worst);
   }
 }
 
@@ -420,6 +468,7 @@ main(void)
   RUN(test_duty_cycle);
   RUN(test_harmonics);
   RUN(test_band_limited);
+  RUN(test_images_at_top_notes);
   RUN(test_fm);
   RUN(test_block_size_invariance);
   RUN(test_extremes_finite);
