@@ -1,5 +1,5 @@
-/* Tests of the 4x oversampler (src/modules/oversample.h) the shaper and
-   the ladder share: the flat passband, the images it stops, and the
+/* Tests of the 4x oversampler (src/modules/oversample.h) the shaper uses
+   and the 8x one of the ladder: the flat passband, the images it stops, and the
    whole-sample latency its header promises. */
 #include "../src/modules/oversample.h"
 #include "check.h"
@@ -107,11 +107,42 @@ test_latency_whole_samples(void)
   }
 }
 
+/* The ladder's 8x round trip: as flat, and its images (at 192 kHz +- f
+   after the third stage) as far down. */
+static void
+test_8x_flat_and_stopped(void)
+{
+  static ChOversampler8 os8;
+  static float          up8[CH_OS8_FACTOR * LEN];
+  static const double   freqs[] = { 1000.0, 10000.0, 20000.0 };
+  for (size_t f = 0; f < CH_COUNT(freqs); ++f) {
+    ch_os8_init(&os8);
+    for (uint32_t i = 0; i < LEN; ++i) {
+      in[i] = (float)sin(2.0 * M_PI * freqs[f] * (double)i / RATE);
+    }
+    for (uint32_t i = 0; i < LEN; i += 256u) {
+      const uint32_t n = LEN - i < 256u ? LEN - i : 256u;
+      ch_os8_up(&os8, in + i, up8 + CH_OS8_FACTOR * i, n);
+      ch_os8_down(&os8, up8 + CH_OS8_FACTOR * i, out + i, n);
+    }
+    const double db    = dsp_db(level_at(out + 8192, 16384, freqs[f], RATE));
+    const double rate8 = CH_OS8_FACTOR * RATE;
+    const double image =
+      fmax(level_at(up8 + 65536, 131072, 4.0 * RATE - freqs[f], rate8),
+           level_at(up8 + 65536, 131072, 4.0 * RATE + freqs[f], rate8));
+    fprintf(stderr, "  8x %5.0f Hz: %+.4f dB, image %.1f dB\n", freqs[f], db,
+            dsp_db(image));
+    CHECK_NEAR(db, 0.0, 0.001);
+    CHECK(dsp_db(image) < -95.0);
+  }
+}
+
 int
 main(void)
 {
   RUN(test_passband_flat);
   RUN(test_images_stopped);
   RUN(test_latency_whole_samples);
+  RUN(test_8x_flat_and_stopped);
   return CHECK_EXIT();
 }

@@ -28,13 +28,15 @@
    bound loosens towards 2 per stage (16 in all; about 5 measured with a
    loud square at 0.49 of the rate).
 
-   The loop runs at four times the rate between half-band filters
+   The loop runs at eight times the rate between half-band filters
    (oversample.h), so the saturator's harmonics are filtered off instead of
    folding back (a driven E7 kept its aliases 2 dB under the fundamental
-   without): on notes up to C7 they stay 80 dB down for drive up to 0.6
-   at any res, or any drive at res 0.  Full drive with resonance (an input
-   gain of 20 to 50) squares the wave in the loop, and aliases rise to -47
-   to -60 dB there.  The cutoff stays clamped to 0.49 of the base rate.  A 5 Hz
+   without; at 4x, drive 0.8 with res 0.5 still left them at -76 dB): on
+   notes up to C7 they stay 80 dB down up to drive 0.8 at any res, and at
+   any drive up to res 0.5.  Full drive with res 0.8 and more (an input
+   gain of 45 to 54) squares the wave in a ringing loop, and aliases rise
+   to -66 to -81 dB there.  The cutoff stays clamped to 0.49 of the base
+   rate.  A 5 Hz
    DC blocker (dcblock.h) takes off the offset that saturating an
    asymmetric wave makes.
 */
@@ -61,20 +63,20 @@ enum { P_CUTOFF, P_RES, P_DRIVE };
 #endif
 
 typedef struct {
-  ChOversampler os;     /* the loop runs at 4x: its saturator does not alias */
-  ChDcBlock     dc;     /* what saturating an asymmetric wave shifts */
-  float         s[4];   /* trapezoidal integrator states */
-  float         fc;     /* clamped cutoff the coefficients below are for */
-  float         G;      /* g / (1 + g), g = tan(pi fc / rate) */
-  float         H;      /* 1 / (1 + g) = 1 - G */
-  float         k;      /* feedback */
-  float         gain;   /* input gain: drive times the passband compensation */
-  float         inv;    /* 1 / (1 + k G^4), the solved loop */
-  float         cutoff; /* params and inputs the cached values come from */
-  float         res;
-  float         drive;
-  float         cv;
-  float         rate;
+  ChOversampler8 os;     /* the loop runs at 8x: its saturator does not alias */
+  ChDcBlock      dc;     /* what saturating an asymmetric wave shifts */
+  float          s[4];   /* trapezoidal integrator states */
+  float          fc;     /* clamped cutoff the coefficients below are for */
+  float          G;      /* g / (1 + g), g = tan(pi fc / rate) */
+  float          H;      /* 1 / (1 + g) = 1 - G */
+  float          k;      /* feedback */
+  float          gain;   /* input gain: drive times the passband compensation */
+  float          inv;    /* 1 / (1 + k G^4), the solved loop */
+  float          cutoff; /* params and inputs the cached values come from */
+  float          res;
+  float          drive;
+  float          cv;
+  float          rate;
 } LadderState;
 
 static const ChPortInfo inputs[] = {
@@ -93,7 +95,8 @@ static const ChParamInfo params[] = {
     "resonance: feedback 0..4.4, self-oscillates above 0.91", NULL },
   { "drive", "", 0.0f, 1.0f, 0.0f,
     "input gain into the saturator, 1 (0 dB) to 10 (+20 dB), exponentially; "
-    "4x oversampled (clean to -80 dB up to drive 0.6), DC-blocked at 5 Hz",
+    "8x oversampled (aliases 80 dB down up to drive 0.8, or res 0.5), "
+    "DC-blocked at 5 Hz",
     NULL },
 };
 
@@ -126,11 +129,11 @@ clamp_fc(const float fc, const float rate)
   return fminf(fmaxf(fc, FC_MIN), FC_MAX_RATIO * rate);
 }
 
-/* `rate` is the base rate; the loop runs at CH_OS_FACTOR times it. */
+/* `rate` is the base rate; the loop runs at CH_OS8_FACTOR times it. */
 static void
 set_fc(LadderState* const s, const float fc, const float rate)
 {
-  const double g = tan(M_PI * (double)fc / ((double)rate * CH_OS_FACTOR));
+  const double g = tan(M_PI * (double)fc / ((double)rate * CH_OS8_FACTOR));
   const float  G = (float)(g / (1.0 + g));
   s->fc          = fc;
   s->G           = G;
@@ -165,12 +168,12 @@ static void
 ladder_init(const ChNode* const node)
 {
   LadderState* const s = (LadderState*)node->state;
-  ch_os_init(&s->os);
+  ch_os8_init(&s->os);
   ch_dc_setup(&s->dc, (float)CH_DC_CORNER, node->ctx->rate);
   update_params(s, node->param, node->ctx->rate);
 }
 
-/* The loop over 4 n oversampled samples of `in`; cv per base sample. */
+/* The loop over 8 n oversampled samples of `in`; cv per base sample. */
 static CH_REALTIME void
 ladder_loop(LadderState* const s,
             const float* const in,
@@ -190,10 +193,10 @@ ladder_loop(LadderState* const s,
   float       s1      = s->s[1];
   float       s2      = s->s[2];
   float       s3      = s->s[3];
-  for (uint32_t i = 0; i < CH_OS_FACTOR * n; ++i) {
+  for (uint32_t i = 0; i < CH_OS8_FACTOR * n; ++i) {
     /* tan only when the modulated cutoff actually moves */
-    if (cv[i / CH_OS_FACTOR] != last_cv) {
-      last_cv        = cv[i / CH_OS_FACTOR];
+    if (cv[i / CH_OS8_FACTOR] != last_cv) {
+      last_cv        = cv[i / CH_OS8_FACTOR];
       const float fc = clamp_fc(s->cutoff * exp2f(last_cv), rate);
       if (fc != s->fc) {
         set_fc(s, fc, rate);
@@ -233,13 +236,13 @@ ladder_process(const ChNode* const node, const uint32_t n)
   LadderState* const s    = (LadderState*)node->state;
   float* const       out  = node->out[0];
   const float        rate = node->ctx->rate;
-  float              os[CH_OS_FACTOR * CH_MAX_BLOCK];
+  float              os[CH_OS8_FACTOR * CH_MAX_BLOCK];
 
   update_params(s, node->param, rate);
   ch_dc_setup(&s->dc, (float)CH_DC_CORNER, rate);
-  ch_os_up(&s->os, node->in[IN_IN], os, n);
+  ch_os8_up(&s->os, node->in[IN_IN], os, n);
   ladder_loop(s, os, node->in[IN_CUTOFF], os, n, rate);
-  ch_os_down(&s->os, os, out, n);
+  ch_os8_down(&s->os, os, out, n);
   for (uint32_t i = 0; i < n; ++i) {
     out[i] = ch_dc_step(&s->dc, out[i]);
   }
