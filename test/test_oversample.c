@@ -107,8 +107,8 @@ test_latency_whole_samples(void)
   }
 }
 
-/* The ladder's 8x round trip: as flat, and its images (at 192 kHz +- f
-   after the third stage) as far down. */
+/* The 8x round trip: as flat, its images (at 192 kHz +- f after the
+   third stage) as far down, and its latency whole too. */
 static void
 test_8x_flat_and_stopped(void)
 {
@@ -135,6 +135,17 @@ test_8x_flat_and_stopped(void)
     CHECK_NEAR(db, 0.0, 0.001);
     CHECK(dsp_db(image) < -95.0);
   }
+  ch_os8_init(&os8);
+  memset(in, 0, sizeof(in));
+  in[100] = 1.0f;
+  ch_os8_up(&os8, in, up8, 256u);
+  ch_os8_down(&os8, up8, out, 256u);
+  uint32_t peak = 0;
+  for (uint32_t i = 0; i < 256u; ++i) {
+    peak = fabsf(out[i]) > fabsf(out[peak]) ? i : peak;
+  }
+  CHECK(peak == 100u + CH_OS8_LATENCY);
+  CHECK_NEAR(out[peak - 1u], out[peak + 1u], 1e-6);
 }
 
 int

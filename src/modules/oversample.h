@@ -45,9 +45,12 @@ typedef struct {
   float b[CH_OS_MB];
 } ChOsTaps;
 
-/** Longest ring: the filters' 2 M_A, or a delay of the latency. */
+/** Base-rate samples the 8x round trip delays by (below). */
+#define CH_OS8_LATENCY 59u
+
+/** Longest ring: the filters' 2 M_A, or a delay of the 8x latency. */
 #define CH_OS_RING                                                             \
-  (CH_OS_LATENCY + 1u > 2u * CH_OS_MA ? CH_OS_LATENCY + 1u : 2u * CH_OS_MA)
+  (CH_OS8_LATENCY + 1u > 2u * CH_OS_MA ? CH_OS8_LATENCY + 1u : 2u * CH_OS_MA)
 
 /** A history ring of up to CH_OS_RING samples, stored twice so a window
     is contiguous: the last `len` samples start at hist + pos. */
@@ -200,13 +203,14 @@ ch_os_down(ChOversampler* const os,
 
 /*
    8x for the ladder, whose resonant loop driven hard squares the wave at
-   up to 50 times its gain: at 4x its partials folding over 96 kHz are
-   only 40 to 60 dB down.  A third half-band stage C (4x <-> 8x, M = 8,
-   beta 10) goes around the 4x pair; its whole 20..172 kHz is transition,
-   and it stops what would fold into 0..20 kHz by more than 95 dB.  The
-   round trip delays by CH_OS_LATENCY base samples plus stage C's own
-   few samples at 8x, not a whole number of base samples: the ladder has
-   no dry path to line up with.
+   up to 50 times its gain (at 4x its partials folding over 96 kHz are
+   only 40 to 60 dB down), and for the shaper, whose wavefolder's corners
+   fold back at 4x even smoothed.  A third half-band stage C (4x <-> 8x,
+   M = 8, beta 10) goes around the 4x pair; its whole 20..172 kHz is
+   transition, and it stops what would fold into 0..20 kHz by more than
+   95 dB.  Its round trip takes 30 samples at 8x; 2 more of plain delay
+   make the whole CH_OS8_LATENCY = 59 base samples (1.2 ms at 48 kHz),
+   so a dry path can be lined up with it.
 */
 
 #define CH_OS8_FACTOR 8u
@@ -219,6 +223,7 @@ typedef struct {
   ChOsRing      up_c;   /* 4x input */
   ChOsRing      down_c; /* 8x odd samples, paired by the taps */
   ChOsRing      even_c; /* 8x even samples (the centres, delayed) */
+  float         pad[2]; /* the 2 samples of plain delay at 8x */
 } ChOversampler8;
 
 /** Clear the state and compute the taps.  Not real-time. */
@@ -253,8 +258,12 @@ ch_os8_down(ChOversampler8* const os,
 {
   float x4[CH_OS_FACTOR * CH_MAX_BLOCK];
   for (uint32_t j = 0; j < CH_OS_FACTOR * n; ++j) {
+    const float even = os->pad[0];
+    const float odd  = os->pad[1];
+    os->pad[0]       = in[2u * j];
+    os->pad[1]       = in[2u * j + 1u];
     x4[j] = ch_os_down2(&os->even_c, CH_OS_MC, &os->down_c, os->c, CH_OS_MC,
-                        in[2u * j], in[2u * j + 1u]);
+                        even, odd);
   }
   ch_os_down(&os->os, x4, out, n);
 }

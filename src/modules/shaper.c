@@ -16,12 +16,13 @@
      fold  a triangle wavefolder: past +-1 the wave folds back, again and
            again, so drive adds ever higher partials
      hard  a clip at +-1
-   The curve runs at four times the rate (oversample.h): the harmonics it
-   makes up to 2.5 times the rate are filtered off before they could fold
+   The curve runs at eight times the rate (oversample.h): the harmonics it
+   makes up to 7.5 times the rate are filtered off before they could fold
    back, so a driven curve on a C7 sine keeps its aliases more than 80 dB
    under the fundamental (fold and hard, whose corners make slowly falling
-   partials, add first-order antiderivative anti-aliasing for that; a
-   fold driven hard makes partials past any of it); the dry
+   partials, add first-order antiderivative anti-aliasing for that).  A
+   fold driven past 0.5 makes partials beyond any of it: -74 dB at drive
+   0.6, -65 at 0.8, -42 at 1 (at 4x the fold reached -72 at 0.5).  The dry
    share is delayed by as much, so mixing does not comb.  An odd curve makes no
    DC from a symmetric wave, but an asymmetric one (two beating saws) can shift:
    a 5 Hz DC blocker (dcblock.h) follows.  Drive, mix and level are smoothed (5
@@ -40,18 +41,18 @@ enum { TANH, SOFT, FOLD, HARD };
 #define IN_LIMIT 1e6f
 
 typedef struct {
-  ChOversampler os;
-  ChOsRing      dry; /* the dry input, delayed by CH_OS_LATENCY */
-  ChDcBlock     dc;
-  double        drive; /* smoothed params */
-  double        mix;
-  double        level;
-  ChSmoother    smooth;     /* coefficient of the parameter glides */
-  float         d;          /* total drive the gain was computed for */
-  float         gain;       /* 50^d */
-  double        u1;         /* the previous driven, oversampled input ... */
-  double        big1;       /* ... and the curve's integral there (ADAA) */
-  int           adaa_shape; /* the curve big1 is of */
+  ChOversampler8 os;
+  ChOsRing       dry; /* the dry input, delayed by CH_OS8_LATENCY */
+  ChDcBlock      dc;
+  double         drive; /* smoothed params */
+  double         mix;
+  double         level;
+  ChSmoother     smooth;     /* coefficient of the parameter glides */
+  float          d;          /* total drive the gain was computed for */
+  float          gain;       /* 50^d */
+  double         u1;         /* the previous driven, oversampled input ... */
+  double         big1;       /* ... and the curve's integral there (ADAA) */
+  int            adaa_shape; /* the curve big1 is of */
 } ShaperState;
 
 static const ChPortInfo inputs[] = {
@@ -72,7 +73,7 @@ static const ChParamInfo params[] = {
     "gain into the curve, 1 (0) to 50 (1), exponentially (smoothed)", NULL },
   { "shape", "", 0.0f, 3.0f, 0.0f,
     "curve: tanh, soft (cubic), fold (triangle wavefolder), hard (clip); "
-    "4x oversampled, then DC-blocked at 5 Hz",
+    "8x oversampled, then DC-blocked at 5 Hz",
     shapes },
   { "mix", "", 0.0f, 1.0f, 1.0f, "shaped share of the output (smoothed)",
     NULL },
@@ -133,7 +134,7 @@ shaper_init(const ChNode* const node)
   s->level = (double)node->param[P_LEVEL];
   s->d     = 0.0f;
   s->gain  = 1.0f;
-  ch_os_init(&s->os);
+  ch_os8_init(&s->os);
   ch_dc_setup(&s->dc, (float)CH_DC_CORNER, node->ctx->rate);
 }
 
@@ -190,10 +191,10 @@ corner_integral(const int shape, const double x)
    (Parker, Zavalishin, Le Bivic 2016) takes, instead of the curve at each
    sample, its mean between this sample's input and the last one's: the
    difference of its integral over the difference of the inputs.  That
-   smooths each corner over one 4x sample, a further 1/n; the mean stays
+   smooths each corner over one 8x sample, a further 1/n; the mean stays
    within -1..1.  Where the inputs are too close for the division, the
    curve at their midpoint is the same mean.  (tanh and soft are smooth:
-   4x alone keeps them clean.)
+   oversampling alone keeps them clean.)
 */
 static CH_REALTIME float
 corner_adaa(ShaperState* const s, const int shape, const float g)
@@ -213,7 +214,7 @@ corner_adaa(ShaperState* const s, const int shape, const float g)
   return fminf(fmaxf(w, -1.0f), 1.0f); /* rounding at huge inputs */
 }
 
-/* The curve on 4 n oversampled samples. */
+/* The curve on 8 n oversampled samples. */
 static CH_REALTIME void
 shaper_curve(ShaperState* const s,
              float* const       x,
@@ -225,8 +226,8 @@ shaper_curve(ShaperState* const s,
     s->adaa_shape = shape;
     s->big1       = shape >= FOLD ? corner_integral(shape, s->u1) : 0.0;
   }
-  for (uint32_t j = 0; j < CH_OS_FACTOR * n; ++j) {
-    const float g = gain_of[j / CH_OS_FACTOR] * x[j];
+  for (uint32_t j = 0; j < CH_OS8_FACTOR * n; ++j) {
+    const float g = gain_of[j / CH_OS8_FACTOR] * x[j];
     x[j]          = shape == TANH   ? fast_tanh(g)
                     : shape == SOFT ? soft_clip(g)
                                     : corner_adaa(s, shape, g);
@@ -244,7 +245,7 @@ shaper_process(const ChNode* const node, const uint32_t n)
   float              mix_of[CH_MAX_BLOCK];
   float              level_of[CH_MAX_BLOCK];
   float              x[CH_MAX_BLOCK];
-  float              os[CH_OS_FACTOR * CH_MAX_BLOCK];
+  float              os[CH_OS8_FACTOR * CH_MAX_BLOCK];
 
   ch_smoother_coef(&s->smooth, node->ctx->rate);
   ch_dc_setup(&s->dc, (float)CH_DC_CORNER, node->ctx->rate);
@@ -255,12 +256,12 @@ shaper_process(const ChNode* const node, const uint32_t n)
   for (uint32_t i = 0; i < n; ++i) {
     x[i] = safe_input(in[i]);
   }
-  ch_os_up(&s->os, x, os, n);
+  ch_os8_up(&s->os, x, os, n);
   shaper_curve(s, os, shape, gain_of, n);
-  ch_os_down(&s->os, os, out, n);
+  ch_os8_down(&s->os, os, out, n);
   for (uint32_t i = 0; i < n; ++i) {
     /* the dry share, delayed as the shaped one was */
-    const float dry   = ch_os_push(&s->dry, CH_OS_LATENCY + 1u, x[i])[0];
+    const float dry   = ch_os_push(&s->dry, CH_OS8_LATENCY + 1u, x[i])[0];
     const float m     = mix_of[i];
     const float y     = ch_dc_step(&s->dc, m * out[i] + (1.0f - m) * dry);
     const float bound = OUT_BOUND + (1.0f - m) * IN_LIMIT;
