@@ -26,8 +26,8 @@
 /* DC at most -60 dB re the RMS. */
 #define DC_MAX_DB (-60.0)
 /* Aliases of a held C7 (what a 48 kHz take has beyond a 96 kHz one), re
-   the loudest partial.  The oscillators' images set the floor (-60 to
-   -67 dB for the saw and square programs); the nonlinear stages run
+   the loudest partial.  The oscillators' images set the floor (-63 to
+   -81 dB for the saw and square programs); the nonlinear stages run 8x
    oversampled and add nothing above it. */
 #define ALIAS_MAX_DB (-60.0)
 
