@@ -10,7 +10,7 @@
 
 /* Fundamental limit as a fraction of the rate: 0.45 * Nyquist.  It keeps
    a period longer than 4.4 samples, so a sample is within reach of at
-   most one step either side (the step corrections reach 3 samples, the
+   most one step either side (the step corrections reach 4 samples, the
    triangle's 2), and leaves the second harmonic of a saw below Nyquist. */
 #define CH_OSC_MAX_DT 0.225
 
@@ -78,31 +78,33 @@ static const ChParamInfo ch_osc_params[] = {
 
 /* Band-limited corrections.  A step's residual (what a band-limited step
    adds to the naive one) comes from a Kaiser-windowed sinc (cutoff 0.36
-   of the rate, beta 4, 6 samples wide), integrated and fitted per sample
+   of the rate, beta 6, 8 samples wide), integrated and fitted per sample
    by a degree-5 polynomial (error under 1e-5): its response is within
-   0.6 dB to 10 kHz and -3.5 dB at 15 kHz (at 48 kHz), and it takes at
-   least 45 dB off everything from 28 kHz up, so that a saw or square up
-   to C7 keeps what folds back below 20 kHz more than 60 dB under its
-   fundamental (test_mod_osc; the 4-sample B-spline it replaces managed
-   -46 dB).  The slope change of the triangle, whose partials fall
-   faster, keeps a 4-sample cubic B-spline ramp residual (Valimaki,
-   Pekonen and Nam 2012): -72 dB there already.  `d` is the distance in
-   samples from the discontinuity; both kernels are symmetric in time, so
-   they serve a phase that runs backwards too.  The coefficients come from
-   tools/design/blep.c. */
+   0.5 dB to 10 kHz and -3.3 dB at 15 kHz (at 48 kHz), and it takes 45 dB
+   and more off everything from 28 kHz up, so that a saw or square up to
+   C7 keeps what folds back below 20 kHz 75 dB under its fundamental, and
+   94 dB below the fundamental (test_mod_osc; the 4-sample B-spline it
+   replaces managed -46 dB in the top octave).  The slope change of the
+   triangle, whose partials fall faster, keeps a 4-sample cubic B-spline
+   ramp residual (Valimaki, Pekonen and Nam 2012): -72 dB there already.
+   `d` is the distance in samples from the discontinuity; both kernels are
+   symmetric in time, so they serve a phase that runs backwards too.  The
+   coefficients come from tools/design/blep.c. */
 
 /* Reach of the step residual either side, samples. */
-#define CH_OSC_BLEP_REACH 3.0
+#define CH_OSC_BLEP_REACH 4.0
 
-/* The step residual for d in [j, j + 1), j = 0..2, in powers of d - j;
+/* The step residual for d in [j, j + 1), j = 0..3, in powers of d - j;
    the row of zeros catches a distance rounded up to the reach. */
-static const double ch_osc_blep_poly[4][6] = {
-  { -4.9999282427e-01, 7.2292632783e-01, 7.6337411806e-03, -2.8318964552e-01,
-    5.5218432393e-02, 1.8746353617e-02 },
-  { 2.1328089634e-02, 2.0281637111e-01, -3.3475645218e-01, 1.0179080474e-01,
-    6.4507425119e-02, -3.2787980556e-02 },
-  { 2.2904186814e-02, -6.6870573208e-02, 3.4678798740e-02, 5.3465132548e-02,
-    -6.2650104050e-02, 1.8473927002e-02 },
+static const double ch_osc_blep_poly[5][6] = {
+  { -4.9999152826e-01, 7.2006842774e-01, 7.0744322187e-03, -2.7487083271e-01,
+    5.1108566468e-02, 1.8602267933e-02 },
+  { 2.1978407418e-02, 2.0663875899e-01, -3.3534284459e-01, 9.2443733787e-02,
+    6.7878098688e-02, -3.2143116510e-02 },
+  { 2.1457668487e-02, -7.5564712877e-02, 3.1664993335e-02, 6.3386738437e-02,
+    -6.3839989467e-02, 1.7173097055e-02 },
+  { -5.7223740076e-03, 8.3262554885e-03, 1.0286710124e-02, -2.7596673615e-02,
+    1.9194146241e-02, -4.4878570024e-03 },
   { 0.0, 0.0, 0.0, 0.0, 0.0, 0.0 },
 };
 
@@ -342,7 +344,7 @@ ch_osc_loop(const ChNode* const node,
 }
 
 /* The common case: a saw at a settled level, no FM.  The phase only runs
-   forwards, and the correction is computed only within 3 samples of the
+   forwards, and the correction is computed only within 4 samples of the
    step, with a multiply instead of a division. */
 /* The pitch of the saw loop and what follows from it. */
 typedef struct {
@@ -397,7 +399,7 @@ ch_osc_saw_plain(const ChNode* const node, ChOscRun* const r, const uint32_t n)
     /* the residual is odd: before the step it is minus the one after */
     if (phase < w.near) {
       y -= level2 * ch_osc_blep_after(phase * w.inv_dt);
-      if (phase > w.far) { /* above 8 kHz both steps are within reach */
+      if (phase > w.far) { /* above 6 kHz both steps are within reach */
         y += level2 * ch_osc_blep_after((1.0 - phase) * w.inv_dt);
       }
     } else if (phase > w.far) {
@@ -464,8 +466,7 @@ const ChKind ch_kind_osc = {
   .name = "osc",
   .doc = "band-limited oscillator: sine, saw, square (PWM), triangle; the sine "
          "is a polynomial within 1e-9 of sin(); on notes up to C7 what folds "
-         "back below 20 kHz stays 68 dB under the fundamental (72 for the "
-         "triangle) at 48 kHz",
+         "back below 20 kHz stays 72 dB under the fundamental at 48 kHz",
   .inputs     = ch_osc_inputs,
   .n_inputs   = (uint32_t)CH_COUNT(ch_osc_inputs),
   .outputs    = ch_osc_outputs,

@@ -14,8 +14,8 @@
    sidelobes for a steeper transition, which matters more here.
 */
 #define FC     0.36
-#define BETA   4.0
-#define REACH  3
+#define BETA   6.0
+#define REACH  4
 #define DEGREE 5
 #define NODES  200
 
