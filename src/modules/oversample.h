@@ -1,5 +1,5 @@
-/* 4x oversampling for nonlinear stages: two cascaded half-band FIR stages
-   up and down, polyphase, so a curve's harmonics above Nyquist are
+/* 4x and 8x oversampling for nonlinear stages: cascaded half-band FIR
+   stages up and down, polyphase, so a curve's harmonics above Nyquist are
    filtered away instead of folding back into the audible band. */
 #ifndef CH_OVERSAMPLE_H
 #define CH_OVERSAMPLE_H
