@@ -80,7 +80,7 @@ static const ChParamInfo ch_osc_params[] = {
    adds to the naive one) comes from a Kaiser-windowed sinc (cutoff 0.36
    of the rate, beta 6, 8 samples wide), integrated and fitted per sample
    by a degree-5 polynomial (error under 1e-5): its response is within
-   0.5 dB to 10 kHz and -3.3 dB at 15 kHz (at 48 kHz), and it takes 45 dB
+   0.5 dB to 10 kHz and -3.3 dB at 15 kHz (at 48 kHz), and it takes 48 dB
    and more off everything from 28 kHz up, so that a saw or square up to
    C7 keeps what folds back below 20 kHz 75 dB under its fundamental, and
    94 dB below the fundamental (test_mod_osc; the 4-sample B-spline it
