@@ -42,6 +42,8 @@ typedef enum {
   CH_JOB_PROGRAM = 2, /* `program` is the program to load */
   CH_JOB_POLL    = 3, /* check whether the patch file changed on disk */
   CH_JOB_OSC     = 4, /* `osc_port` is the OSC port to listen on (0: none) */
+  CH_JOB_REVERT  = 5, /* the fail-safe replaced graph `failed` by the graph
+                         of `generation` */
 } ChJobType;
 
 typedef struct {
@@ -50,6 +52,7 @@ typedef struct {
   uint64_t generation; /* ch:Set/ch:Gate: the graph run() applied it to */
   uint32_t order;      /* ch:Set/ch:Gate: run()'s count of them */
   int32_t  osc_port;   /* CH_JOB_OSC */
+  uint64_t failed;     /* CH_JOB_REVERT: the generation that went bad */
 } ChJob;
 
 /** What a record in the outbox (worker to audio thread) holds. */
@@ -244,7 +247,10 @@ typedef struct {
   /* Worker side, guarded by `lock` (never taken by the audio thread) */
   pthread_mutex_t lock;
   ChModel*        standby;          /* what edits change */
-  ChModel*        committed;        /* the model of the newest built graph */
+  ChModel*        committed;        /* the patch of the newest graph to play */
+  uint64_t        committed_gen;    /* of `committed`'s graph */
+  ChModel*        previous;         /* the model committed before it */
+  uint64_t        previous_gen;     /* of `previous`; 0: none */
   ChHistory       history;          /* committed patches to undo and redo */
   uint64_t        generation;       /* of the newest built graph */
   char            patch_file[4096]; /* the ch:patchFile property, or "" */

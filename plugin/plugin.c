@@ -109,6 +109,7 @@ start_playing(Chronus* const self)
     lv2_log_error(&self->logger, "chronus: cannot start: %s\n", err.msg);
     return false;
   }
+  self->committed_gen = self->generation;
   ch_voicing_set_voices(&self->voicing, ch_graph_polyphony(self->active));
   return true;
 }
@@ -137,8 +138,9 @@ instantiate(const LV2_Descriptor* const     descriptor,
 
   self->standby   = ch_model_new();
   self->committed = ch_model_new();
+  self->previous  = ch_model_new();
   if (!self->bundle_path || !self->standby || !self->committed ||
-      ch_ring_init(&self->inbox, INBOX_SIZE) ||
+      !self->previous || ch_ring_init(&self->inbox, INBOX_SIZE) ||
       ch_ring_init(&self->outbox, OUTBOX_SIZE) ||
       ch_ring_init(&self->trash, TRASH_SIZE) ||
       ch_ring_init(&self->osc_in, OSC_IN_SIZE) ||
@@ -967,6 +969,13 @@ graph_failed(Chronus* const self, const char* const cause)
     say(self, " within seconds of its commit; reverted to generation ", true,
         ch_graph_generation(back));
     write_error(self, false, 0, self->fault_text);
+    /* The worker's models follow the sound back. */
+    const ChJob job = { .type       = CH_JOB_REVERT,
+                        .generation = ch_graph_generation(back),
+                        .failed     = ch_graph_generation(bad) };
+    if (ch_ring_write(&self->inbox, &job, sizeof(job), NULL, 0)) {
+      tell_worker(self);
+    }
     return;
   }
   ch_graph_reset(bad);
@@ -1323,6 +1332,7 @@ cleanup(LV2_Handle instance)
   ch_ring_destroy(&self->osc_out);
   ch_model_free(self->standby);
   ch_model_free(self->committed);
+  ch_model_free(self->previous);
   ch_history_clear(&self->history);
   pthread_mutex_destroy(&self->lock);
   free(self->bundle_path);

@@ -262,6 +262,8 @@ restore(LV2_Handle                  instance,
                       ch_model_assign(self->standby, model, &err);
   ChGraph* unplayed = graph;
   if (!failed) {
+    self->committed_gen = ch_graph_generation(graph);
+    self->previous_gen  = 0u; /* the fail-safe has nothing to follow */
     atomic_store(&self->program_restored,
                  restored_program(self, retrieve, handle));
     atomic_store(&self->port_taken, true);

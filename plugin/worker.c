@@ -264,6 +264,11 @@ commit_as(Chronus* const self, const ChMsg* const req, const bool record)
     ch_history_record(&self->history, self->committed); /* else unrecorded */
   }
   const uint32_t fade = fade_frames(self, req);
+  /* Kept for the fail-safe, which may bring its graph back. */
+  self->previous_gen  = ch_model_assign(self->previous, self->committed, NULL)
+                          ? 0u
+                          : self->committed_gen;
+  self->committed_gen = self->generation;
   if (ch_model_assign(self->committed, self->standby, &err)) {
     ch_graph_free(graph);
     reply_error(self, req, "commit rejected: %s", err.msg);
@@ -660,6 +665,25 @@ on_load(Chronus* const self, const ChMsg* const msg, const ChJob* const job)
   }
 }
 
+/* The committed patch as ch:Patch pieces (run() sends the text piece by
+   piece as notify has room): the answer to `msg`, or unasked if NULL. */
+static void
+send_patch(Chronus* const self, const ChMsg* const msg)
+{
+  ChError err;
+  ch_error_clear(&err);
+  char* const text = ch_patch_write(self->committed, &err);
+  if (!text) {
+    reply_error(self, msg, "patch:Get: %s", err.msg);
+    return;
+  }
+  ChReply header            = reply_to(CH_REPLY_PATCH, msg);
+  header.u.patch.text       = text;
+  header.u.patch.total      = (uint32_t)strlen(text);
+  header.u.patch.generation = (int64_t)self->committed_gen;
+  push(self, header, NULL); /* run() owns the text from here */
+}
+
 /* patch:Get: the watched file, then the active patch as ch:Patch pieces
    (run() sends the text piece by piece as notify has room). */
 static void
@@ -671,16 +695,7 @@ on_get(Chronus* const self, const ChMsg* const msg, const ChJob* const job)
   if (self->patch_file[0]) {
     reply_property(self, msg, self->uris.ch_patchFile, true, self->patch_file);
   }
-  char* const text = ch_patch_write(self->committed, &err);
-  if (!text) {
-    reply_error(self, msg, "patch:Get: %s", err.msg);
-    return;
-  }
-  ChReply header            = reply_to(CH_REPLY_PATCH, msg);
-  header.u.patch.text       = text;
-  header.u.patch.total      = (uint32_t)strlen(text);
-  header.u.patch.generation = (int64_t)self->generation;
-  push(self, header, NULL); /* run() owns the text from here */
+  send_patch(self, msg);
 }
 
 /* patch:Set of ch:patch (Turtle) or ch:patchFile (a path to watch). */
@@ -783,6 +798,29 @@ on_answer(Chronus* const self, const ChMsg* const msg, const ChJob* const job)
   }
 }
 
+/* The fail-safe brought the graph before back (run() said so with a
+   ch:Error): the models follow, so the patch shown and the next edit start
+   from what plays, and the failed patch is one undo away.  Pending edits
+   (standby differs) are kept.  Nothing to do when a newer commit is on its
+   way or the patch before is not known (a state restore came between). */
+static void
+reverted(Chronus* const self, const ChJob* const job)
+{
+  if (job->failed != self->committed_gen || !self->previous_gen ||
+      job->generation != self->previous_gen) {
+    return;
+  }
+  const bool pending = !ch_model_equal(self->standby, self->committed);
+  ch_history_record(&self->history, self->committed);
+  if (ch_model_assign(self->committed, self->previous, NULL) ||
+      (!pending && ch_model_assign(self->standby, self->previous, NULL))) {
+    return; /* out of memory: the models keep the failed patch */
+  }
+  self->committed_gen = self->previous_gen;
+  self->previous_gen  = 0u;
+  send_patch(self, NULL);
+}
+
 static const ChHandler handlers[CH_MSG_N_KINDS] = {
   [CH_MSG_CREATE]     = on_create,
   [CH_MSG_DELETE]     = on_delete,
@@ -881,6 +919,8 @@ ch_worker_drain(Chronus* const self)
       poll_patch_file(self);
     } else if (job->type == CH_JOB_OSC) {
       osc_listen(self, job->osc_port);
+    } else if (job->type == CH_JOB_REVERT) {
+      reverted(self, job);
     }
     ch_ring_pop(&self->inbox);
   }

@@ -353,6 +353,66 @@ test_runaway_reverts_to_previous_generation(void)
   check_fallback("runaway", "the patch's output ran away");
 }
 
+/* Errors on notify that contain `text`. */
+static size_t
+count_errors(const Host* h, const char* text)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < host_n_answers(h); ++i) {
+    const HostAnswer* a = host_answer(h, i);
+    n += a->type == HOST_ANSWER_ERROR && a->text && strstr(a->text, text);
+  }
+  return n;
+}
+
+/* After a revert the worker's patch is the one that plays again: it is
+   sent out unasked, patch:Get shows it, the next commit builds on it (and
+   does not bring the failed module back), and one undo does. */
+static void
+test_revert_brings_the_patch_back(void)
+{
+  Host* h = host_new(HOST_WORKER_SYNC);
+  CHECK(h && load_commit(h, patch_sine, 1) && commit_fault(h, "nan", "0.1", 3));
+  if (!h) {
+    return;
+  }
+  host_run_frames(h, (size_t)RATE / 2u, BLOCK);
+  CHECK(count_errors(h, "reverted to generation") == 1u);
+  const HostAnswer* shown = NULL;
+  for (size_t i = 0; i < host_n_answers(h); ++i) {
+    const HostAnswer* a = host_answer(h, i);
+    shown = a->type == HOST_ANSWER_PATCH && !a->has_seq ? a : shown;
+  }
+  CHECK_MSG(shown, "no ch:Patch sent after the revert");
+  CHECK_STR_CONTAINS(shown ? shown->text : NULL, "\"osc\"");
+  CHECK(shown && shown->text && !strstr(shown->text, "test_fault"));
+  host_patch_get(h, 0, 10);
+  const HostAnswer* got =
+    host_run_until(h, BLOCK, HOST_ANSWER_PATCH, 10, MAX_WAIT);
+  CHECK(got && got->text && strstr(got->text, "\"osc\"") &&
+        !strstr(got->text, "test_fault"));
+  /* A commit now rebuilds the sine: no second fault, the sine plays. */
+  host_commit(h, 0, 11);
+  CHECK(host_run_until(h, BLOCK, HOST_ANSWER_COMMITTED, 11, MAX_WAIT));
+  host_run_frames(h, (size_t)RATE / 2u, BLOCK);
+  CHECK(count_errors(h, "non-finite") == 1u);
+  CHECK(dsp_peak(host_left(h) + host_captured(h) - 4800u, 4800u) > 0.2);
+  /* Undo goes back over that commit (the same sine), then to the
+     failed patch, which is not lost. */
+  for (int32_t seq = 12; seq <= 13; ++seq) {
+    ChMsg undo   = ch_msg_init(CH_MSG_UNDO);
+    undo.has_seq = true;
+    undo.seq     = seq;
+    uint64_t buf[32];
+    host_raw(h, 0, buf, host_encode(h, &undo, buf, sizeof(buf)));
+    CHECK(host_run_until(h, BLOCK, HOST_ANSWER_COMMITTED, seq, MAX_WAIT));
+  }
+  host_patch_get(h, 0, 14);
+  got = host_run_until(h, BLOCK, HOST_ANSWER_PATCH, 14, MAX_WAIT);
+  CHECK_STR_CONTAINS(got ? got->text : NULL, "test_fault");
+  host_free(h);
+}
+
 /* Long after its commit, a bad graph is silenced and reset, and said so. */
 static void
 test_late_fault_silences_and_resets(void)
@@ -457,6 +517,7 @@ main(void)
   RUN(test_quantised_commit_lands_on_the_bar);
   RUN(test_nan_reverts_to_previous_generation);
   RUN(test_runaway_reverts_to_previous_generation);
+  RUN(test_revert_brings_the_patch_back);
   RUN(test_late_fault_silences_and_resets);
   RUN(test_program_change_is_a_new_sound);
   RUN(test_commit_too_heavy_is_refused);
