@@ -114,28 +114,55 @@ typedef struct {
   uint32_t gate; /* the gate over the current run of samples */
 } AdsrRun;
 
-/* Renders `n` samples with no gate or trigger edge among them: one loop
-   per stage, left when the stage ends. */
+/* Longest stretch the decay and release compute in one go (stack). */
+#define CHAIN_MAX 64u
+
+/* The geometric chain x * coef, x * coef^2, ... into t[0..n): the
+   multiplies depend on each other, so they run alone, four per loop
+   pass; the conversions to float that follow are independent and the
+   compiler vectorises them.  Returns the last value. */
+static double
+adsr_chain(double x, const double coef, double* const t, const uint32_t n)
+{
+  uint32_t j = 0;
+  for (; j + 4u <= n; j += 4u) {
+    t[j]      = x *= coef;
+    t[j + 1u] = x *= coef;
+    t[j + 2u] = x *= coef;
+    t[j + 3u] = x *= coef;
+  }
+  for (; j < n; ++j) {
+    t[j] = x *= coef;
+  }
+  return x;
+}
+
 /* The decay over out[0..n): the distance to sustain falls geometrically;
    the level is derived.  It only shrinks, so if it ends the run above the
    snap, no sample of the run snapped; else the run is done again,
-   snapping.  Returns the distance at the end. */
+   snapping.  On sustain (distance 0) it is a fill.  Returns the distance
+   at the end. */
 static double
 adsr_decay(const AdsrRun* const r, float* const out, const uint32_t n)
 {
   const double sustain = r->sustain;
   const double dcoef   = r->dcoef;
   double       dist    = r->dist;
-  uint32_t     j       = 0;
-  for (; j + 2u <= n; j += 2u) { /* two at a time: half the loop's cost */
-    dist *= dcoef;
-    out[j] = (float)(sustain + dist);
-    dist *= dcoef;
-    out[j + 1u] = (float)(sustain + dist);
+  if (dist == 0.0) {
+    const float level = (float)sustain;
+    for (uint32_t k = 0; k < n; ++k) {
+      out[k] = level;
+    }
+    return dist;
   }
-  for (; j < n; ++j) {
-    dist *= dcoef;
-    out[j] = (float)(sustain + dist);
+  double t[CHAIN_MAX];
+  for (uint32_t j = 0; j < n; j += CHAIN_MAX) {
+    const uint32_t m = n - j < CHAIN_MAX ? n - j : CHAIN_MAX;
+    float* const   o = out + j;
+    dist             = adsr_chain(dist, dcoef, t, m);
+    for (size_t k = 0; k < m; ++k) {
+      o[k] = (float)(sustain + t[k]);
+    }
   }
   if (!(fabs(dist) >= DECAY_SNAP)) {
     dist = r->dist;
@@ -159,9 +186,14 @@ adsr_release(AdsrRun* const r, float* const out, const uint32_t n)
 {
   const double rcoef = r->rcoef;
   double       fall  = r->level;
-  for (uint32_t j = 0; j < n; ++j) {
-    fall *= rcoef;
-    out[j] = (float)fall;
+  double       t[CHAIN_MAX];
+  for (uint32_t j = 0; j < n; j += CHAIN_MAX) {
+    const uint32_t m = n - j < CHAIN_MAX ? n - j : CHAIN_MAX;
+    float* const   o = out + j;
+    fall             = adsr_chain(fall, rcoef, t, m);
+    for (size_t k = 0; k < m; ++k) {
+      o[k] = (float)t[k];
+    }
   }
   if (fall >= RELEASE_FLOOR) {
     r->level = fall;
@@ -228,8 +260,8 @@ adsr_unit(const double x)
 }
 
 /* Whether gate and trig hold the bits of their first sample to the end
-   of the block: one pass without an early exit, two samples per 64-bit
-   compare. */
+   of the block: one pass without an early exit over the bits, which the
+   compiler vectorises. */
 static bool
 same_to_end(const float* const gate, const float* const trig, const uint32_t n)
 {
@@ -237,23 +269,13 @@ same_to_end(const float* const gate, const float* const trig, const uint32_t n)
   uint32_t t0 = 0;
   memcpy(&g0, gate, sizeof(g0));
   memcpy(&t0, trig, sizeof(t0));
-  const uint64_t gg   = (uint64_t)g0 << 32 | g0;
-  const uint64_t tt   = (uint64_t)t0 << 32 | t0;
-  uint64_t       diff = 0;
-  uint32_t       i    = 0;
-  for (; i + 2u <= n; i += 2u) {
-    uint64_t g = 0;
-    uint64_t t = 0;
-    memcpy(&g, gate + i, sizeof(g));
-    memcpy(&t, trig + i, sizeof(t));
-    diff |= (g ^ gg) | (t ^ tt);
-  }
-  for (; i < n; ++i) {
+  uint32_t diff = 0;
+  for (uint32_t i = 0; i < n; ++i) { /* from 0: no odd tail to finish */
     uint32_t g = 0;
     uint32_t t = 0;
     memcpy(&g, gate + i, sizeof(g));
     memcpy(&t, trig + i, sizeof(t));
-    diff |= (uint64_t)((g ^ g0) | (t ^ t0));
+    diff |= (g ^ g0) | (t ^ t0);
   }
   return !diff;
 }
