@@ -994,14 +994,13 @@ guard(Chronus* const self,
       float* const   right,
       const uint32_t n)
 {
-  if (!ch_silence_nonfinite(left, right, n)) {
+  const float peak = ch_peak(left, right, n);
+  if (!isfinite(peak)) {
+    memset(left, 0, n * sizeof(float));
+    memset(right, 0, n * sizeof(float));
     graph_failed(self, "the patch produced non-finite output (NaN or "
                        "infinity)");
     return;
-  }
-  float peak = 0.0f;
-  for (uint32_t i = 0; i < n; ++i) {
-    peak = fmaxf(peak, fmaxf(fabsf(left[i]), fabsf(right[i])));
   }
   self->runaway = peak > CH_RUNAWAY_LEVEL ? self->runaway + n : 0u;
   if (self->runaway >= (uint32_t)(CH_RUNAWAY_SECONDS * self->rate)) {
@@ -1080,6 +1079,35 @@ render_graphs(Chronus* const self, const uint32_t from, const uint32_t to)
   return any;
 }
 
+/* The gain port's level over `n` frames, gliding to a new value.  A
+   settled gain adds 0 per sample: the glide would multiply by the same
+   value throughout, and by 1 it changes nothing. */
+CH_REALTIME static void
+apply_gain(Chronus* const self,
+           float* const   left,
+           float* const   right,
+           const uint32_t n)
+{
+  float       gain   = self->gain_now;
+  const float target = self->gain_target;
+  const float coeff  = self->gain_coeff;
+  if (gain == target) {
+    if (gain != 1.0f) {
+      for (uint32_t i = 0; i < n; ++i) {
+        left[i] *= gain;
+        right[i] *= gain;
+      }
+    }
+    return;
+  }
+  for (uint32_t i = 0; i < n; ++i) {
+    gain += coeff * (target - gain);
+    left[i] *= gain;
+    right[i] *= gain;
+  }
+  self->gain_now = fabsf(gain - target) < 1e-6f ? target : gain;
+}
+
 /* Render [from, to), swapping a waiting commit in at its beat or bar. */
 CH_REALTIME static void
 render(Chronus* const self, uint32_t from, const uint32_t to)
@@ -1101,33 +1129,24 @@ render(Chronus* const self, uint32_t from, const uint32_t to)
   }
   wrote = render_graphs(self, from, to) || wrote;
 
-  float* const   left   = self->out[0] + start;
-  float* const   right  = self->out[1] + start;
-  const uint32_t n      = to - start;
-  float          gain   = self->gain_now;
-  const float    target = self->gain_target;
-  const float    coeff  = self->gain_coeff;
+  float* const   left  = self->out[0] + start;
+  float* const   right = self->out[1] + start;
+  const uint32_t n     = to - start;
   /* Nothing sounding (the graphs wrote zeros): nothing to scale or limit,
      unless a gain glide or a limiter release is under way (below its
      ceiling the limiter's envelope no longer matters). */
-  if (!wrote && gain == target && self->limiter.env <= self->limiter.ceiling) {
+  if (!wrote && self->gain_now == self->gain_target &&
+      self->limiter.env <= self->limiter.ceiling) {
     return;
   }
-  for (uint32_t i = 0; i < n; ++i) {
-    gain += coeff * (target - gain);
-    left[i] *= gain;
-    right[i] *= gain;
-  }
-  self->gain_now = fabsf(gain - target) < 1e-6f ? target : gain;
-
+  apply_gain(self, left, right, n);
   if (!self->limiter_on || *self->limiter_on > 0.5f) {
     ch_limiter_process(&self->limiter, left, right, n);
   }
-  float peak = self->level_peak;
-  for (uint32_t i = 0; i < n; ++i) {
-    peak = fmaxf(peak, fmaxf(fabsf(left[i]), fabsf(right[i])));
+  const float peak = ch_peak(left, right, n); /* finite: guarded above */
+  if (peak > self->level_peak) {
+    self->level_peak = peak;
   }
-  self->level_peak = peak;
 }
 
 /* The program port acts on changes.  After a state restore the restored

@@ -39,6 +39,12 @@ CH_REALTIME void ch_limiter_process(ChLimiter* limiter,
                                     uint32_t   n);
 
 /**
+   The largest magnitude among `n` frames of both channels, or NaN or
+   infinity if any sample is not finite.  Real-time.
+*/
+CH_REALTIME float ch_peak(const float* left, const float* right, uint32_t n);
+
+/**
    If any of the `n` frames is NaN or infinite, silence them all and return
    false: a patch that blew up must not reach the speakers.  Real-time.
 */
