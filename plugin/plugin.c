@@ -1149,6 +1149,15 @@ render(Chronus* const self, uint32_t from, const uint32_t to)
   }
 }
 
+/* x within lo..hi, a NaN on lo, as fminf(fmaxf(x, lo), hi) but by
+   comparisons: those two are library calls without -ffinite-math-only,
+   and run() clamps ports on every call. */
+static inline float
+clampf(const float x, const float lo, const float hi)
+{
+  return x > lo ? (x < hi ? x : hi) : lo;
+}
+
 /* The program port acts on changes.  After a state restore the restored
    patch plays, and the state names the program it goes with (ch:program,
    -1 if it does not).  A port that reads that program, now or later (lilv
@@ -1160,8 +1169,7 @@ render(Chronus* const self, uint32_t from, const uint32_t to)
 CH_REALTIME static void
 read_program_port(Chronus* const self)
 {
-  const int32_t program =
-    (int32_t)lrintf(fminf(fmaxf(*self->program, 0.0f), 127.0f));
+  const int32_t program = (int32_t)lrintf(clampf(*self->program, 0.0f, 127.0f));
   if (atomic_load_explicit(&self->port_taken, memory_order_relaxed) &&
       atomic_exchange(&self->port_taken, false)) {
     const int32_t saved = atomic_load(&self->program_restored);
@@ -1189,7 +1197,7 @@ read_control_ports(Chronus* const self)
 {
   if (self->gain && *self->gain != self->gain_db) {
     const bool  first = isnan(self->gain_db);
-    const float db    = fminf(fmaxf(*self->gain, -60.0f), 12.0f);
+    const float db    = clampf(*self->gain, -60.0f, 12.0f);
     self->gain_db     = *self->gain;
     self->gain_target = db <= -60.0f ? 0.0f : powf(10.0f, db / 20.0f);
     if (first) {
@@ -1198,7 +1206,7 @@ read_control_ports(Chronus* const self)
   }
   for (uint32_t i = 0; i < CH_N_MACROS; ++i) {
     if (self->macro[i]) {
-      self->host.macro[i] = fminf(fmaxf(*self->macro[i], 0.0f), 1.0f);
+      self->host.macro[i] = clampf(*self->macro[i], 0.0f, 1.0f);
     }
   }
   if (self->program) {
@@ -1214,8 +1222,7 @@ read_osc_port(Chronus* const self)
   if (!self->osc_port) {
     return;
   }
-  const int32_t port =
-    (int32_t)lrintf(fminf(fmaxf(*self->osc_port, 0.0f), 65535.0f));
+  const int32_t port = (int32_t)lrintf(clampf(*self->osc_port, 0.0f, 65535.0f));
   if (port != self->osc_port_now) {
     const ChJob job = { .type = CH_JOB_OSC, .osc_port = port };
     if (ch_ring_write(&self->inbox, &job, sizeof(job), NULL, 0)) {

@@ -79,7 +79,7 @@ seconds_to_samples(const float seconds, const float rate)
 }
 
 static void
-update_coefs(AdsrState* const s, const float* const param, const float rate)
+derive_coefs(AdsrState* const s, const float* const param, const float rate)
 {
   if (param[P_ATTACK] != s->attack || rate != s->rate) {
     s->attack      = param[P_ATTACK];
@@ -94,6 +94,16 @@ update_coefs(AdsrState* const s, const float* const param, const float rate)
     s->release_coef = exp(-LN_1000 / seconds_to_samples(s->release, rate));
   }
   s->rate = rate;
+}
+
+/* The usual call: nothing moved, four compares. */
+static inline void
+update_coefs(AdsrState* const s, const float* const param, const float rate)
+{
+  if (param[P_ATTACK] != s->attack || param[P_DECAY] != s->decay ||
+      param[P_RELEASE] != s->release || rate != s->rate) {
+    derive_coefs(s, param, rate);
+  }
 }
 
 static void
@@ -116,6 +126,9 @@ typedef struct {
 
 /* Longest stretch the decay and release compute in one go (stack). */
 #define CHAIN_MAX 64u
+/* Runs shorter than this are one plain loop: same arithmetic, less setup
+   (blocks of a few samples). */
+#define SHORT_RUN 8u
 
 /* The geometric chain x * coef, x * coef^2, ... into t[0..n): the
    multiplies depend on each other, so they run alone, four per loop
@@ -155,8 +168,14 @@ adsr_decay(const AdsrRun* const r, float* const out, const uint32_t n)
     }
     return dist;
   }
+  if (n < SHORT_RUN) {
+    for (uint32_t k = 0; k < n; ++k) {
+      dist *= dcoef;
+      out[k] = (float)(sustain + dist);
+    }
+  }
   double t[CHAIN_MAX];
-  for (uint32_t j = 0; j < n; j += CHAIN_MAX) {
+  for (uint32_t j = n < SHORT_RUN ? n : 0; j < n; j += CHAIN_MAX) {
     const uint32_t m = n - j < CHAIN_MAX ? n - j : CHAIN_MAX;
     float* const   o = out + j;
     dist             = adsr_chain(dist, dcoef, t, m);
@@ -186,8 +205,14 @@ adsr_release(AdsrRun* const r, float* const out, const uint32_t n)
 {
   const double rcoef = r->rcoef;
   double       fall  = r->level;
-  double       t[CHAIN_MAX];
-  for (uint32_t j = 0; j < n; j += CHAIN_MAX) {
+  if (n < SHORT_RUN) {
+    for (uint32_t k = 0; k < n; ++k) {
+      fall *= rcoef;
+      out[k] = (float)fall;
+    }
+  }
+  double t[CHAIN_MAX];
+  for (uint32_t j = n < SHORT_RUN ? n : 0; j < n; j += CHAIN_MAX) {
     const uint32_t m = n - j < CHAIN_MAX ? n - j : CHAIN_MAX;
     float* const   o = out + j;
     fall             = adsr_chain(fall, rcoef, t, m);
@@ -320,7 +345,7 @@ adsr_process(const ChNode* const node, const uint32_t n)
     trig_was   = t;
     r.gate     = g;
     uint32_t j = i + 1u;
-    if (i == 0 && same_to_end(gate, trig, n)) {
+    if (i == 0 && n > 1u && same_to_end(gate, trig, n)) {
       j = n; /* the usual block: no edge after its first sample */
     }
     while (j < n && (manual || gate[j] > 0.5f) == g && (trig[j] > 0.5f) == t) {

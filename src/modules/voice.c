@@ -138,8 +138,9 @@ voice_process(const ChNode* const node, const uint32_t n)
   fill(out[OUT_MOD], inputs->mod, unread >> OUT_MOD & 1u ? 0u : n);
   fill(out[OUT_AFTERTOUCH], host->aftertouch,
        unread >> OUT_AFTERTOUCH & 1u ? 0u : n);
-  fill(out[OUT_SPREAD], voice_spread(node->voice, node->ctx->voices),
-       unread >> OUT_SPREAD & 1u ? 0u : n);
+  if (!(unread >> OUT_SPREAD & 1u)) { /* a division: only when read */
+    fill(out[OUT_SPREAD], voice_spread(node->voice, node->ctx->voices), n);
+  }
   fill(out[OUT_INDEX], (float)node->voice, unread >> OUT_INDEX & 1u ? 0u : n);
 
   /* trig and gate have buffers of their own even when unread */
