@@ -281,6 +281,11 @@ wake_voices(ChGraph* const graph, const ChHostInputs* const host)
       }
     }
   }
+  /* the usual block: no voice's inputs moved, one compare for them all */
+  if (!memcmp(last->voice, host->voice,
+              graph->polyphony * sizeof(ChVoiceInputs))) {
+    return;
+  }
   for (uint32_t v = 0; v < graph->polyphony; ++v) {
     if (memcmp(&last->voice[v], &host->voice[v], sizeof(ChVoiceInputs))) {
       last->voice[v] = host->voice[v];
@@ -299,11 +304,11 @@ find_silent(ChGraph* const            graph,
             const ChHostInputs* const host,
             const uint32_t            n)
 {
-  for (uint32_t v = 0; v < graph->polyphony; ++v) {
+  /* the voices awake, in order (none, when all sleep) */
+  for (uint32_t awake = graph->all_voices & ~graph->silent; awake;
+       awake &= awake - 1u) {
+    const uint32_t v   = (uint32_t)__builtin_ctz(awake);
     const uint32_t bit = 1u << v;
-    if (graph->silent & bit) {
-      continue;
-    }
     if ((graph->sounded & bit) || host->voice[v].gate > 0.5f) {
       graph->quiet_for[v] = 0;
       continue;

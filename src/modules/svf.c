@@ -214,8 +214,14 @@ svf_loop(const ChNode* const node,
 static CH_REALTIME void
 svf_process(const ChNode* const node, const uint32_t n)
 {
-  SvfState* const s = (SvfState*)node->state;
-  update_params(s, node->param, node->ctx->rate);
+  SvfState* const    s     = (SvfState*)node->state;
+  const float* const param = node->param;
+  const float        rate  = node->ctx->rate;
+  /* the usual call changes nothing: three compares, no call */
+  if (rate != s->rate || param[P_RES] != s->res ||
+      param[P_CUTOFF] != s->cutoff) {
+    update_params(s, param, rate);
+  }
 
   /* an unlinked cutoff input reads zeros: the cached cv must be 0 too */
   const bool moving = !((node->unlinked_in >> IN_CUTOFF) & 1u) || s->cv != 0.0f;
