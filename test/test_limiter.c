@@ -89,9 +89,83 @@ test_nonfinite_blocks_are_silenced(void)
   CHECK(left[3] == 0.0f);
 }
 
+/* The limiter as one plain per-sample loop: what ch_limiter_process must
+   equal bit for bit, whatever blocks it skips. */
+static float
+reference_limit(float        env,
+                const float  ceiling,
+                const float  release,
+                float* const left,
+                float* const right,
+                const int    n)
+{
+  for (int i = 0; i < n; ++i) {
+    env = fmaxf(fmaxf(fabsf(left[i]), fabsf(right[i])), env * release);
+    if (env > ceiling) {
+      left[i] *= ceiling / env;
+      right[i] *= ceiling / env;
+    }
+  }
+  return env;
+}
+
+static void
+test_skipped_blocks_change_nothing(void)
+{
+  enum { N = 24000 };
+  static float left[N];
+  static float right[N];
+  static float ref_l[N];
+  static float ref_r[N];
+  for (int i = 0; i < N; ++i) {
+    /* bursts above the ceiling, quiet stretches, and in between */
+    const float burst = (i / 3000) % 2 ? 1.6f : 0.3f;
+    left[i]           = burst * sinf(0.013f * (float)i);
+    right[i]          = -0.7f * left[i];
+  }
+  memcpy(ref_l, left, sizeof(left));
+  memcpy(ref_r, right, sizeof(right));
+  ChLimiter limiter;
+  ch_limiter_init(&limiter, RATE, 0.9f, 0.02f);
+  reference_limit(limiter.env, limiter.ceiling, limiter.release, ref_l, ref_r,
+                  N);
+  const int sizes[] = { 1, 7, 64, 256, 13 };
+  for (int at = 0, k = 0; at < N; ++k) {
+    const int n = N - at < sizes[k % 5] ? N - at : sizes[k % 5];
+    ch_limiter_process(&limiter, left + at, right + at, (uint32_t)n);
+    at += n;
+  }
+  CHECK(!memcmp(left, ref_l, sizeof(left)));
+  CHECK(!memcmp(right, ref_r, sizeof(right)));
+}
+
+static void
+test_peak_is_the_largest_magnitude(void)
+{
+  float left[37];
+  float right[37];
+  for (int i = 0; i < 37; ++i) {
+    left[i]  = 0.01f * (float)i;
+    right[i] = -0.02f * (float)i;
+  }
+  CHECK(ch_peak(left, right, 37) == -right[36]);
+  right[36] = 0.0f;
+  left[36]  = -0.75f;
+  CHECK(ch_peak(left, right, 37) == 0.75f);
+  CHECK(ch_peak(left, right, 1) == 0.0f);
+  left[20] = INFINITY;
+  CHECK(!isfinite(ch_peak(left, right, 37)));
+  left[20] = 0.2f;
+  right[5] = -NAN;
+  CHECK(!isfinite(ch_peak(left, right, 37)));
+  CHECK(ch_peak(left, right, 5) == -right[4]);
+}
+
 int
 main(void)
 {
+  RUN(test_skipped_blocks_change_nothing);
+  RUN(test_peak_is_the_largest_magnitude);
   RUN(test_nonfinite_blocks_are_silenced);
   RUN(test_transparent_below_ceiling);
   RUN(test_never_above_ceiling);
