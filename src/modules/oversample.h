@@ -204,7 +204,7 @@ ch_os_down(ChOversampler* const os,
 /*
    8x for the ladder, whose resonant loop driven hard squares the wave at
    up to 50 times its gain (at 4x its partials folding over 96 kHz are
-   only 40 to 60 dB down), and for the shaper, whose wavefolder's corners
+   only 40 to 60 dB down), and for the shaper, whose clipped corners
    fold back at 4x even smoothed.  A third half-band stage C (4x <-> 8x,
    M = 8, beta 10) goes around the 4x pair; its whole 20..172 kHz is
    transition, and it stops what would fold into 0..20 kHz by more than

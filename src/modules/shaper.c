@@ -13,20 +13,22 @@
    passes at drive 0 unchanged) and stays within -1..1:
      tanh  a rational tanh, exactly +-1 from |x| = 3 on
      soft  the cubic x - 4/27 x^3, reaching +-1 with zero slope at 1.5
-     fold  a triangle wavefolder: past +-1 the wave folds back, again and
-           again, so drive adds ever higher partials
+     fold  a sine wavefolder, sin(x): past +-pi/2 the wave folds back,
+           again and again, so drive adds ever higher partials
      hard  a clip at +-1
    The curve runs at eight times the rate (oversample.h): the harmonics it
    makes up to 7.5 times the rate are filtered off before they could fold
-   back, so a driven curve on a C7 sine keeps its aliases more than 80 dB
-   under the fundamental (fold and hard, whose corners make slowly falling
-   partials, add first-order antiderivative anti-aliasing for that).  A
-   fold driven past 0.5 makes partials beyond any of it: -74 dB at drive
-   0.6, -65 at 0.8, -42 at 1 (at 4x the fold reached -72 at 0.5).  The dry
-   share is delayed by as much, so mixing does not comb.  An odd curve makes no
-   DC from a symmetric wave, but an asymmetric one (two beating saws) can shift:
-   a 5 Hz DC blocker (dcblock.h) follows.  Drive, mix and level are smoothed (5
-   ms) so that turning them does not click.
+   back, so a C7 sine at full drive keeps its aliases more than 80 dB under
+   the fundamental (tanh -85, hard -84, soft -94, fold -89).  Soft and hard have
+   corners, whose partials fall slowly, and add first-order antiderivative
+   anti-aliasing for that.  The fold is a sine because a sine of a sine, sin(a
+   sin t), has no partials to speak of past the a-th (Bessel functions die off
+   past their order): the triangle folder it replaces had corners whose partials
+   outran any oversampling (-74 dB at drive 0.6, -42 at 1).  The dry share is
+   delayed by as much, so mixing does not comb.  An odd curve makes no DC from a
+   symmetric wave, but an asymmetric one (two beating saws) can shift: a 5 Hz DC
+   blocker (dcblock.h) follows.  Drive, mix and level are smoothed (5 ms) so
+   that turning them does not click.
 */
 
 enum { IN_IN, IN_DRIVE };
@@ -72,7 +74,7 @@ static const ChParamInfo params[] = {
   { "drive", "", 0.0f, 1.0f, 0.3f,
     "gain into the curve, 1 (0) to 50 (1), exponentially (smoothed)", NULL },
   { "shape", "", 0.0f, 3.0f, 0.0f,
-    "curve: tanh, soft (cubic), fold (triangle wavefolder), hard (clip); "
+    "curve: tanh, soft (cubic), fold (sine wavefolder), hard (clip); "
     "8x oversampled, then DC-blocked at 5 Hz",
     shapes },
   { "mix", "", 0.0f, 1.0f, 1.0f, "shaped share of the output (smoothed)",
@@ -99,13 +101,12 @@ soft_clip(const float x)
   return c - (4.0f / 27.0f) * c * c * c;
 }
 
-/* Period 4: rises 1:1 through 0, turns at +-1.  In double, so that the
-   fraction stays exact for the 5e7 a driven wild input can reach. */
+/* sin x: rises 1:1 through 0, turns at +-pi/2.  In double, so that the
+   phase stays exact for the 5e7 a driven wild input can reach. */
 static inline float
 fold(const float x)
 {
-  const double t = ((double)x + 1.0) * 0.25;
-  return (float)(1.0 - 4.0 * fabs(t - floor(t) - 0.5));
+  return (float)sin((double)x);
 }
 
 static inline float
@@ -172,29 +173,32 @@ shaper_controls(ShaperState* const s,
   s->level = level;
 }
 
-/* The integrals of the corner curves: fold (period 4, zero mean, so its
-   integral is periodic and bounded) and hard. */
+/* The integrals of the curves with corners: soft (whose curvature jumps
+   where it meets +-1) and hard; beyond the corner both are +-1, so the
+   integral grows as |x| there. */
 static inline double
 corner_integral(const int shape, const double x)
 {
-  if (shape == FOLD) {
-    const double u = x - 4.0 * floor((x + 1.0) * 0.25); /* -1 .. 3 */
-    return u <= 1.0 ? 0.5 * u * u : 2.0 * u - 0.5 * u * u - 1.0;
+  if (shape == SOFT) {
+    const double c  = fmin(fmax(x, -1.5), 1.5);
+    const double c2 = c * c;
+    return 0.5 * c2 - c2 * c2 / 27.0 + (fabs(x) - fabs(c));
   }
   const double c = fmin(fmax(x, -1.0), 1.0);
   return 0.5 * c * c + (fabs(x) - fabs(c));
 }
 
 /*
-   Fold and hard have corners, whose partials fall only as 1/n^2: even at
-   4x they fold back audibly.  First-order antiderivative anti-aliasing
-   (Parker, Zavalishin, Le Bivic 2016) takes, instead of the curve at each
-   sample, its mean between this sample's input and the last one's: the
-   difference of its integral over the difference of the inputs.  That
-   smooths each corner over one 8x sample, a further 1/n; the mean stays
-   within -1..1.  Where the inputs are too close for the division, the
-   curve at their midpoint is the same mean.  (tanh and soft are smooth:
-   oversampling alone keeps them clean.)
+   Soft and hard have corners, whose partials fall only as 1/n^3 and 1/n^2:
+   even at 8x they fold back audibly at full drive (soft -68 dB on a C7).
+   First-order antiderivative anti-aliasing (Parker, Zavalishin, Le Bivic
+   2016) takes, instead of the curve at each sample, its mean between this
+   sample's input and the last one's: the difference of its integral over
+   the difference of the inputs.  That smooths each corner over one 8x
+   sample, a further 1/n; the mean stays within -1..1.  Where the inputs
+   are too close for the division, the curve at their midpoint is the same
+   mean.  (tanh and the sine fold are smooth: oversampling alone keeps them
+   clean.)
 */
 static CH_REALTIME float
 corner_adaa(ShaperState* const s, const int shape, const float g)
@@ -207,7 +211,7 @@ corner_adaa(ShaperState* const s, const int shape, const float g)
     w = (float)((big - s->big1) / du);
   } else {
     const float mid = (float)(0.5 * (u + s->u1));
-    w               = shape == FOLD ? fold(mid) : hard_clip(mid);
+    w               = shape == SOFT ? soft_clip(mid) : hard_clip(mid);
   }
   s->u1   = u;
   s->big1 = big;
@@ -224,12 +228,13 @@ shaper_curve(ShaperState* const s,
 {
   if (shape != s->adaa_shape) { /* the integral of the new curve */
     s->adaa_shape = shape;
-    s->big1       = shape >= FOLD ? corner_integral(shape, s->u1) : 0.0;
+    s->big1 =
+      shape == SOFT || shape == HARD ? corner_integral(shape, s->u1) : 0.0;
   }
   for (uint32_t j = 0; j < CH_OS8_FACTOR * n; ++j) {
     const float g = gain_of[j / CH_OS8_FACTOR] * x[j];
     x[j]          = shape == TANH   ? fast_tanh(g)
-                    : shape == SOFT ? soft_clip(g)
+                    : shape == FOLD ? fold(g)
                                     : corner_adaa(s, shape, g);
   }
 }
