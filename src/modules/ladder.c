@@ -31,14 +31,14 @@
    The loop runs at eight times the rate between half-band filters
    (oversample.h), so the saturator's harmonics are filtered off instead of
    folding back (a driven E7 kept its aliases 2 dB under the fundamental
-   without; at 4x, drive 0.8 with res 0.5 still left them at -76 dB): on
-   notes up to C7 they stay 80 dB down up to drive 0.8 at any res, and at
-   any drive up to res 0.5.  Full drive with res 0.8 and more (an input
-   gain of 45 to 54) squares the wave in a ringing loop, and aliases rise
-   to -66 to -81 dB there.  The cutoff stays clamped to 0.49 of the base
-   rate.  A 5 Hz
-   DC blocker (dcblock.h) takes off the offset that saturating an
-   asymmetric wave makes.
+   without; at 4x, drive 0.8 with res 0.5 still left them at -76 dB).  An
+   input gain past GAIN_16X (drive 0.75 at res 1, full drive from res 0.46)
+   squares the wave in a ringing loop whose partials outrun 8x (-67 to -81
+   dB at full drive and res 0.8..1): the loop then runs at sixteen times
+   the rate, crossfading when the factor changes.  On notes up to C7 the
+   aliases stay 90 dB down at every drive and res.  The cutoff stays
+   clamped to 0.49 of the base rate.  A 5 Hz DC blocker (dcblock.h) takes off
+   the offset that saturating an asymmetric wave makes.
 */
 
 enum { IN_IN, IN_CUTOFF };
@@ -58,24 +58,47 @@ enum { P_CUTOFF, P_RES, P_DRIVE };
    matter: no denormal tails after the input stops. */
 #define DENORMAL_FLOOR 1e-15f
 
+/* Input gain (drive times the passband compensation) from which the loop
+   runs at 16x.  At 8x a full-scale C7 kept its aliases 90 dB down up to
+   gain 34 (drive 0.8 at res 1) and 32 (full drive at res 0.5), only 74 at
+   45 (full drive at res 0.8); 30 leaves a margin for louder input. */
+#define GAIN_16X 30.0f
+/* Base-rate samples a change of factor crossfades over (1.3 ms at 48 kHz). */
+#define FADE_LEN 64u
+/* Stage D's half-band delays by 4 8x samples going up, 3 coming down: the
+   8x loop's input and output take as much, so both loops line up. */
+#define D_UP   4u
+#define D_DOWN 3u
+
 #ifndef M_PI
 #  define M_PI 3.14159265358979323846
 #endif
 
+/* One copy of the loop at one rate: its states and coefficients. */
 typedef struct {
-  ChOversampler8 os;     /* the loop runs at 8x: its saturator does not alias */
-  ChDcBlock      dc;     /* what saturating an asymmetric wave shifts */
-  float          s[4];   /* trapezoidal integrator states */
-  float          fc;     /* clamped cutoff the coefficients below are for */
-  float          G;      /* g / (1 + g), g = tan(pi fc / rate) */
-  float          H;      /* 1 / (1 + g) = 1 - G */
-  float          k;      /* feedback */
+  float    s[4];   /* trapezoidal integrator states */
+  float    fc;     /* clamped cutoff the coefficients below are for */
+  float    G;      /* g / (1 + g), g = tan(pi fc / (factor rate)) */
+  float    H;      /* 1 / (1 + g) = 1 - G */
+  float    inv;    /* 1 / (1 + k G^4), the solved loop */
+  float    cv;     /* the cutoff input fc was computed for */
+  uint32_t factor; /* 8 or 16 */
+} LadderLoop;
+
+typedef struct {
+  ChOversampler8 os;                  /* base rate <-> 8x */
+  ChOsStage      d;                   /* 8x <-> 16x, for the 16x loop */
+  float          hist[2u * CH_OS_MD]; /* the last 8x input, oldest first */
+  float          post[D_DOWN];        /* the 8x loop's last output */
+  ChDcBlock      dc;      /* what saturating an asymmetric wave shifts */
+  LadderLoop     loop[2]; /* at 8x and at 16x */
+  uint32_t       active;  /* the loop that plays: 0 (8x) or 1 (16x) */
+  uint32_t       fade;    /* 8x samples left of a crossfade to it */
+  float          k;       /* feedback */
   float          gain;   /* input gain: drive times the passband compensation */
-  float          inv;    /* 1 / (1 + k G^4), the solved loop */
-  float          cutoff; /* params and inputs the cached values come from */
+  float          cutoff; /* params the cached values come from */
   float          res;
   float          drive;
-  float          cv;
   float          rate;
 } LadderState;
 
@@ -95,7 +118,7 @@ static const ChParamInfo params[] = {
     "resonance: feedback 0..4.4, self-oscillates above 0.91", NULL },
   { "drive", "", 0.0f, 1.0f, 0.0f,
     "input gain into the saturator, 1 (0 dB) to 10 (+20 dB), exponentially; "
-    "8x oversampled (aliases 80 dB down up to drive 0.8, or res 0.5), "
+    "8x oversampled, 16x at high drive and res (aliases 90 dB down), "
     "DC-blocked at 5 Hz",
     NULL },
 };
@@ -129,16 +152,16 @@ clamp_fc(const float fc, const float rate)
   return fminf(fmaxf(fc, FC_MIN), FC_MAX_RATIO * rate);
 }
 
-/* `rate` is the base rate; the loop runs at CH_OS8_FACTOR times it. */
+/* `rate` is the base rate; the loop runs at its factor times it. */
 static void
-set_fc(LadderState* const s, const float fc, const float rate)
+set_fc(LadderLoop* const l, const float k, const float fc, const float rate)
 {
-  const double g = tan(M_PI * (double)fc / ((double)rate * CH_OS8_FACTOR));
+  const double g = tan(M_PI * (double)fc / ((double)rate * l->factor));
   const float  G = (float)(g / (1.0 + g));
-  s->fc          = fc;
-  s->G           = G;
-  s->H           = (float)(1.0 / (1.0 + g));
-  s->inv         = 1.0f / (1.0f + s->k * G * G * G * G);
+  l->fc          = fc;
+  l->G           = G;
+  l->H           = (float)(1.0 / (1.0 + g));
+  l->inv         = 1.0f / (1.0f + k * G * G * G * G);
 }
 
 static void
@@ -160,7 +183,10 @@ update_params(LadderState* const s, const float* const param, const float rate)
   if (new_res || param[P_CUTOFF] != s->cutoff) {
     s->cutoff = param[P_CUTOFF];
     s->rate   = rate;
-    set_fc(s, clamp_fc(s->cutoff * exp2f(s->cv), rate), rate);
+    for (uint32_t i = 0; i < 2u; ++i) {
+      LadderLoop* const l = &s->loop[i];
+      set_fc(l, s->k, clamp_fc(s->cutoff * exp2f(l->cv), rate), rate);
+    }
   }
 }
 
@@ -169,45 +195,51 @@ ladder_init(const ChNode* const node)
 {
   LadderState* const s = (LadderState*)node->state;
   ch_os8_init(&s->os);
+  ch_os_stage_init(&s->d);
+  s->loop[0].factor = CH_OS8_FACTOR;
+  s->loop[1].factor = 2u * CH_OS8_FACTOR;
   ch_dc_setup(&s->dc, (float)CH_DC_CORNER, node->ctx->rate);
   update_params(s, node->param, node->ctx->rate);
+  s->active = s->gain > GAIN_16X;
 }
 
-/* The loop over 8 n oversampled samples of `in`; cv per base sample. */
+/* The loop l over factor n oversampled samples of x, in place; cv per
+   base sample. */
 static CH_REALTIME void
-ladder_loop(LadderState* const s,
-            const float* const in,
-            const float* const cv,
-            float* const       out,
-            const uint32_t     n,
-            const float        rate)
+ladder_loop(const LadderState* const s,
+            LadderLoop* const        l,
+            float* const             x,
+            const float* const       cv,
+            const uint32_t           n,
+            const float              rate)
 {
   /* locals, so the stores to the output cannot force reloads */
-  const float k       = s->k;
-  const float gain    = s->gain;
-  float       G       = s->G;
-  float       H       = s->H;
-  float       inv     = s->inv;
-  float       last_cv = s->cv;
-  float       s0      = s->s[0];
-  float       s1      = s->s[1];
-  float       s2      = s->s[2];
-  float       s3      = s->s[3];
-  for (uint32_t i = 0; i < CH_OS8_FACTOR * n; ++i) {
+  const uint32_t f       = l->factor;
+  const float    k       = s->k;
+  const float    gain    = s->gain;
+  float          G       = l->G;
+  float          H       = l->H;
+  float          inv     = l->inv;
+  float          last_cv = l->cv;
+  float          s0      = l->s[0];
+  float          s1      = l->s[1];
+  float          s2      = l->s[2];
+  float          s3      = l->s[3];
+  for (uint32_t i = 0; i < f * n; ++i) {
     /* tan only when the modulated cutoff actually moves */
-    if (cv[i / CH_OS8_FACTOR] != last_cv) {
-      last_cv        = cv[i / CH_OS8_FACTOR];
+    if (cv[i / f] != last_cv) {
+      last_cv        = cv[i / f];
       const float fc = clamp_fc(s->cutoff * exp2f(last_cv), rate);
-      if (fc != s->fc) {
-        set_fc(s, fc, rate);
-        G   = s->G;
-        H   = s->H;
-        inv = s->inv;
+      if (fc != l->fc) {
+        set_fc(l, k, fc, rate);
+        G   = l->G;
+        H   = l->H;
+        inv = l->inv;
       }
     }
     /* what y4 would be for a zero loop input: the states' share */
     const float S = ((s0 * H * G + s1 * H) * G + s2 * H) * G + s3 * H;
-    const float u = fast_tanh((gain * in[i] - k * S) * inv);
+    const float u = fast_tanh((gain * x[i] - k * S) * inv);
 
     float       v  = (u - s0) * G;
     const float y1 = v + s0;
@@ -221,13 +253,69 @@ ladder_loop(LadderState* const s,
     v              = (y3 - s3) * G;
     const float y4 = v + s3;
     s3             = flush(y4 + v);
-    out[i]         = y4;
+    x[i]           = y4;
   }
-  s->cv   = last_cv;
-  s->s[0] = s0;
-  s->s[1] = s1;
-  s->s[2] = s2;
-  s->s[3] = s3;
+  l->cv   = last_cv;
+  l->s[0] = s0;
+  l->s[1] = s1;
+  l->s[2] = s2;
+  l->s[3] = s3;
+}
+
+/* One loop over 8 n samples at 8x, in place: the 8x one delayed to line
+   up with the 16x one between stage D's filters (`prev`: the 8x input
+   before this block). */
+static CH_REALTIME void
+run_loop(LadderState* const s,
+         const uint32_t     which,
+         float* const       x8,
+         const float* const prev,
+         const float* const cv,
+         const uint32_t     n,
+         const float        rate)
+{
+  const uint32_t m = CH_OS8_FACTOR * n; /* >= 8 > D_UP, D_DOWN */
+  if (which == 1u) {
+    float x16[2u * CH_OS8_FACTOR * CH_MAX_BLOCK];
+    ch_os_stage_up(&s->d, x8, x16, m);
+    ladder_loop(s, &s->loop[1], x16, cv, n, rate);
+    ch_os_stage_down(&s->d, x16, x8, m);
+    return;
+  }
+  float y[D_UP + CH_OS8_FACTOR * CH_MAX_BLOCK];
+  memcpy(y, prev + 2u * CH_OS_MD - D_UP, D_UP * sizeof(float));
+  memcpy(y + D_UP, x8, m * sizeof(float));
+  ladder_loop(s, &s->loop[0], y, cv, n, rate);
+  memcpy(x8, s->post, D_DOWN * sizeof(float));
+  memcpy(x8 + D_DOWN, y, (m - D_DOWN) * sizeof(float));
+  memcpy(s->post, y + m - D_DOWN, D_DOWN * sizeof(float));
+}
+
+/*
+   The loop runs at 16x only while the input gain needs it (twice the cost).
+   A change of factor, at a block's start, starts the other loop from the
+   playing one's states and crossfades to it over FADE_LEN samples; both
+   run meanwhile.  Stage D's input history is primed from the 8x input's
+   last samples; what the idle loop's output stages still hold is stale for
+   a few 8x samples, where the fade has barely begun.
+*/
+static CH_REALTIME void
+ladder_switch(LadderState* const s, const float rate)
+{
+  const uint32_t want = s->gain > GAIN_16X;
+  if (want == s->active || s->fade > 0u) {
+    return;
+  }
+  LadderLoop* const from = &s->loop[s->active];
+  LadderLoop* const to   = &s->loop[want];
+  memcpy(to->s, from->s, sizeof(to->s));
+  to->cv = from->cv;
+  set_fc(to, s->k, from->fc, rate);
+  if (want == 1u) {
+    ch_os_feed(&s->d.up, 2u * CH_OS_MD, s->hist, 2u * CH_OS_MD);
+  }
+  s->active = want;
+  s->fade   = CH_OS8_FACTOR * FADE_LEN;
 }
 
 static CH_REALTIME void
@@ -235,14 +323,29 @@ ladder_process(const ChNode* const node, const uint32_t n)
 {
   LadderState* const s    = (LadderState*)node->state;
   float* const       out  = node->out[0];
+  const float* const cv   = node->in[IN_CUTOFF];
   const float        rate = node->ctx->rate;
-  float              os[CH_OS8_FACTOR * CH_MAX_BLOCK];
+  const uint32_t     m    = CH_OS8_FACTOR * n;
+  float              x8[CH_OS8_FACTOR * CH_MAX_BLOCK];
+  float              old[CH_OS8_FACTOR * CH_MAX_BLOCK];
+  float              prev[2u * CH_OS_MD];
 
   update_params(s, node->param, rate);
   ch_dc_setup(&s->dc, (float)CH_DC_CORNER, rate);
-  ch_os8_up(&s->os, node->in[IN_IN], os, n);
-  ladder_loop(s, os, node->in[IN_CUTOFF], os, n, rate);
-  ch_os8_down(&s->os, os, out, n);
+  ladder_switch(s, rate);
+  ch_os8_up(&s->os, node->in[IN_IN], x8, n);
+  memcpy(prev, s->hist, sizeof(prev));
+  memcpy(s->hist, x8 + m - 2u * CH_OS_MD, sizeof(prev));
+  if (s->fade > 0u) { /* the loop faded out, on a copy of the input */
+    memcpy(old, x8, m * sizeof(float));
+    run_loop(s, 1u - s->active, old, prev, cv, n, rate);
+  }
+  run_loop(s, s->active, x8, prev, cv, n, rate);
+  for (uint32_t j = 0; s->fade > 0u && j < m; ++j) {
+    const float w = (float)--s->fade / (float)(CH_OS8_FACTOR * FADE_LEN);
+    x8[j] += w * (old[j] - x8[j]);
+  }
+  ch_os8_down(&s->os, x8, out, n);
   for (uint32_t i = 0; i < n; ++i) {
     out[i] = ch_dc_step(&s->dc, out[i]);
   }

@@ -1,4 +1,4 @@
-/* 4x and 8x oversampling for nonlinear stages: cascaded half-band FIR
+/* 4x, 8x and 16x oversampling for nonlinear stages: cascaded half-band FIR
    stages up and down, polyphase, so a curve's harmonics above Nyquist are
    filtered away instead of folding back into the audible band. */
 #ifndef CH_OVERSAMPLE_H
@@ -266,6 +266,72 @@ ch_os8_down(ChOversampler8* const os,
                         even, odd);
   }
   ch_os_down(&os->os, x4, out, n);
+}
+
+/*
+   One more half-band stage D (8x <-> 16x), for a loop that must run at 16x
+   only while its drive needs it (ladder.c).  Its passband is the signal's
+   0..20 kHz and what it must stop is what lies within 20 kHz of the 8x
+   rate (364..404 kHz): a transition of 18 of the 20 parts of its band, so
+   CH_OS_MD = 4 pairs (beta 10) stop it by 100 dB (and pass 0..20 kHz
+   within 0.0001 dB).  Round trip:
+   4 M_D - 2 = 14 samples at 16x, 7 at 8x, half of it each way.
+*/
+
+#define CH_OS_MD 4u /* pairs of taps, stage D */
+
+/** One 2x stage up and down: plain data, copyable. */
+typedef struct {
+  float    taps[CH_OS_MD];
+  ChOsRing up;   /* 8x input */
+  ChOsRing down; /* 16x odd samples, paired by the taps */
+  ChOsRing even; /* 16x even samples (the centres, delayed) */
+} ChOsStage;
+
+/** Clear the state and compute the taps.  Not real-time. */
+static inline void
+ch_os_stage_init(ChOsStage* const st)
+{
+  memset(st, 0, sizeof(*st));
+  ch_os_design_stage(st->taps, CH_OS_MD, 10.0);
+}
+
+/** Push n samples into a ring of len without filtering: primes a stage's
+    history before its output is needed.  Real-time. */
+static inline CH_REALTIME void
+ch_os_feed(ChOsRing* const    r,
+           const uint32_t     len,
+           const float* const in,
+           const uint32_t     n)
+{
+  for (uint32_t j = 0; j < n; ++j) {
+    (void)ch_os_push(r, len, in[j]);
+  }
+}
+
+/** n samples to 2 n at twice the rate.  Real-time. */
+static inline CH_REALTIME void
+ch_os_stage_up(ChOsStage* const   st,
+               const float* const in,
+               float* const       out,
+               const uint32_t     n)
+{
+  for (uint32_t j = 0; j < n; ++j) {
+    ch_os_up2(&st->up, st->taps, CH_OS_MD, in[j], out + 2u * j);
+  }
+}
+
+/** 2 n samples at twice the rate back to n.  Real-time. */
+static inline CH_REALTIME void
+ch_os_stage_down(ChOsStage* const   st,
+                 const float* const in,
+                 float* const       out,
+                 const uint32_t     n)
+{
+  for (uint32_t j = 0; j < n; ++j) {
+    out[j] = ch_os_down2(&st->even, CH_OS_MD, &st->down, st->taps, CH_OS_MD,
+                         in[2u * j], in[2u * j + 1u]);
+  }
 }
 
 #endif /* CH_OVERSAMPLE_H */
