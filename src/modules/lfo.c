@@ -1,5 +1,6 @@
 /* The `lfo` module: a low-frequency oscillator with six shapes and sync. */
 #include "../kind.h"
+#include "sine.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -18,7 +19,6 @@ enum { OUT_OUT, OUT_UNI };
 enum { P_SHAPE, P_RATE, P_DEPTH, P_PHASE };
 enum { SINE, TRIANGLE, SAW, RAMP, SQUARE, RANDOM, N_SHAPES };
 
-#define TWO_PI 6.283185307179586
 /* Depth smoothing, as the vca gain: follows a knob without clicks. */
 #define SMOOTH_SECONDS 0.005
 #define SMOOTH_SNAP    1e-6
@@ -130,7 +130,7 @@ wave(const int shape, const double p, const float held)
 {
   switch (shape) {
   case SINE:
-    return (float)sin(TWO_PI * p);
+    return (float)ch_sin2pi(p);
   case TRIANGLE: /* in phase with the sine: 0 rising at p = 0 */
     return (float)(p < 0.25   ? 4.0 * p
                    : p < 0.75 ? 2.0 - 4.0 * p

@@ -1,12 +1,12 @@
 /* The `osc` module kind: a band-limited sine/saw/square/triangle oscillator. */
 #include "../kind.h"
+#include "sine.h"
 
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#define CH_OSC_C4_HZ  261.6255653
-#define CH_OSC_TWO_PI 6.283185307179586
+#define CH_OSC_C4_HZ 261.6255653
 
 /* Fundamental limit as a fraction of the rate: 0.45 * Nyquist.  It keeps
    a period longer than 4.4 samples, so a sample is within reach of at
@@ -232,25 +232,6 @@ ch_osc_note_reset(ChOscState* const s, const ChNode* const node)
   }
 }
 
-/* sin(2 pi t) for t in [0, 1): folded onto a quarter period either side
-   of 0 (|x| <= pi/2), then the Taylor series to x^13, whose error there is
-   below (pi/2)^15 / 15! = 7e-10, far under float resolution.  No libm
-   call per sample. */
-static inline double
-ch_osc_sin2pi(const double t)
-{
-  const double s  = t < 0.25 ? t : (t < 0.75 ? 0.5 - t : t - 1.0);
-  const double x  = CH_OSC_TWO_PI * s;
-  const double x2 = x * x;
-  return x *
-         (1.0 + x2 * (-1.0 / 6 +
-                      x2 * (1.0 / 120 +
-                            x2 * (-1.0 / 5040 +
-                                  x2 * (1.0 / 362880 +
-                                        x2 * (-1.0 / 39916800 +
-                                              x2 * (1.0 / 6227020800.0)))))));
-}
-
 /* One sample of `shape` at `phase`, without the level. */
 static inline double
 ch_osc_shape(const int    shape,
@@ -260,7 +241,7 @@ ch_osc_shape(const int    shape,
 {
   switch (shape) {
   case CH_OSC_SINE:
-    return ch_osc_sin2pi(phase);
+    return ch_sin2pi(phase);
   case CH_OSC_SAW:
     /* a falling step of 2 at phase 0 */
     return 2.0 * phase - 1.0 - 2.0 * ch_osc_blep_at(phase, adt);
