@@ -203,6 +203,20 @@ typedef struct ChKind {
   int (*quiet)(const ChNode* node);
 } ChKind;
 
+/**
+   The port and parameter fields of a ChKind from the kind's static tables:
+   CH_KIND_INPUTS(inputs) is `.inputs = inputs, .n_inputs = CH_COUNT(inputs)`.
+   A kind without inputs (or outputs) leaves that macro out.
+*/
+#define CH_KIND_INPUTS(array)                                                  \
+  .inputs = (array), .n_inputs = (uint32_t)CH_COUNT(array)
+#define CH_KIND_OUTPUTS(array)                                                 \
+  .outputs = (array), .n_outputs = (uint32_t)CH_COUNT(array)
+#define CH_KIND_PARAMS(array)                                                  \
+  .params = (array), .n_params = (uint32_t)CH_COUNT(array)
+#define CH_KIND_TABLES(inputs, outputs, params)                                \
+  CH_KIND_INPUTS(inputs), CH_KIND_OUTPUTS(outputs), CH_KIND_PARAMS(params)
+
 /** Bytes of state one instance of `kind` needs at `rate`. */
 size_t ch_kind_state_size(const ChKind* kind, float rate);
 

@@ -364,14 +364,9 @@ adsr_process(const ChNode* const node, const uint32_t n)
 }
 
 const ChKind ch_kind_adsr = {
-  .name       = "adsr",
-  .doc        = "envelope: linear attack, exponential decay and release",
-  .inputs     = inputs,
-  .n_inputs   = CH_COUNT(inputs),
-  .outputs    = outputs,
-  .n_outputs  = CH_COUNT(outputs),
-  .params     = params,
-  .n_params   = CH_COUNT(params),
+  .name = "adsr",
+  .doc  = "envelope: linear attack, exponential decay and release",
+  CH_KIND_TABLES(inputs, outputs, params),
   .state_size = sizeof(AdsrState),
   .init       = adsr_init,
   .process    = adsr_process,

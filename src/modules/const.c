@@ -24,14 +24,9 @@ ch_const_process(const ChNode* const node, const uint32_t n)
 }
 
 const ChKind ch_kind_const = {
-  .name       = "const",
-  .doc        = "constant control voltage",
-  .inputs     = NULL,
-  .n_inputs   = 0u,
-  .outputs    = ch_const_outputs,
-  .n_outputs  = (uint32_t)CH_COUNT(ch_const_outputs),
-  .params     = ch_const_params,
-  .n_params   = (uint32_t)CH_COUNT(ch_const_params),
-  .state_size = 0u,
-  .process    = ch_const_process,
+  .name = "const",
+  .doc  = "constant control voltage",
+  CH_KIND_OUTPUTS(ch_const_outputs),
+  CH_KIND_PARAMS(ch_const_params),
+  .process = ch_const_process,
 };

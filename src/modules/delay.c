@@ -278,12 +278,7 @@ delay_quiet(const ChNode* const node)
 const ChKind ch_kind_delay = {
   .name = "delay",
   .doc  = "stereo feedback delay with damping: echoes of `in` up to 2 s apart",
-  .inputs        = inputs,
-  .n_inputs      = CH_COUNT(inputs),
-  .outputs       = outputs,
-  .n_outputs     = CH_COUNT(outputs),
-  .params        = params,
-  .n_params      = CH_COUNT(params),
+  CH_KIND_TABLES(inputs, outputs, params),
   .state_size    = sizeof(DelayState),
   .init          = delay_init,
   .process       = delay_process,

@@ -42,19 +42,10 @@ ch_fault_process(const ChNode* const node, const uint32_t n)
 }
 
 const ChKind ch_kind_test_fault = {
-  "test_fault",
-  "test only: a steady level that turns to NaN or runs away",
-  NULL,
-  0u,
-  ch_fault_outputs,
-  (uint32_t)CH_COUNT(ch_fault_outputs),
-  ch_fault_params,
-  (uint32_t)CH_COUNT(ch_fault_params),
-  sizeof(ChFaultState),
-  NULL,
-  ch_fault_process,
-  0,
-  NULL,
-  NULL,
-  NULL,
+  .name = "test_fault",
+  .doc  = "test only: a steady level that turns to NaN or runs away",
+  CH_KIND_OUTPUTS(ch_fault_outputs),
+  CH_KIND_PARAMS(ch_fault_params),
+  .state_size = sizeof(ChFaultState),
+  .process    = ch_fault_process,
 };

@@ -102,12 +102,7 @@ feedback_capture(const ChNode* const node, const uint32_t n)
 const ChKind ch_kind_feedback = {
   .name = "feedback",
   .doc  = "delays by 256 samples so a patch may loop back: out = gain * old in",
-  .inputs     = inputs,
-  .n_inputs   = CH_COUNT(inputs),
-  .outputs    = outputs,
-  .n_outputs  = CH_COUNT(outputs),
-  .params     = params,
-  .n_params   = CH_COUNT(params),
+  CH_KIND_TABLES(inputs, outputs, params),
   .state_size = sizeof(FeedbackState),
   .init       = feedback_init,
   .process    = feedback_process,

@@ -352,14 +352,9 @@ ladder_process(const ChNode* const node, const uint32_t n)
 }
 
 const ChKind ch_kind_ladder = {
-  .name   = "ladder",
-  .doc    = "transistor-ladder low-pass, 24 dB/octave, resonant and saturating",
-  .inputs = inputs,
-  .n_inputs   = CH_COUNT(inputs),
-  .outputs    = outputs,
-  .n_outputs  = CH_COUNT(outputs),
-  .params     = params,
-  .n_params   = CH_COUNT(params),
+  .name = "ladder",
+  .doc  = "transistor-ladder low-pass, 24 dB/octave, resonant and saturating",
+  CH_KIND_TABLES(inputs, outputs, params),
   .state_size = sizeof(LadderState),
   .init       = ladder_init,
   .process    = ladder_process,

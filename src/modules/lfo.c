@@ -217,12 +217,7 @@ lfo_process(const ChNode* const node, const uint32_t n)
 const ChKind ch_kind_lfo = {
   .name = "lfo",
   .doc  = "low-frequency oscillator: sine, triangle, saw, ramp, square, random",
-  .inputs     = inputs,
-  .n_inputs   = CH_COUNT(inputs),
-  .outputs    = outputs,
-  .n_outputs  = CH_COUNT(outputs),
-  .params     = params,
-  .n_params   = CH_COUNT(params),
+  CH_KIND_TABLES(inputs, outputs, params),
   .state_size = sizeof(LfoState),
   .init       = lfo_init,
   .process    = lfo_process,

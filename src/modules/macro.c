@@ -83,14 +83,10 @@ macro_process(const ChNode* const node, const uint32_t n)
 }
 
 const ChKind ch_kind_macro = {
-  .name       = "macro",
-  .doc        = "a host macro knob as a signal: knob * scale + offset",
-  .inputs     = NULL,
-  .n_inputs   = 0,
-  .outputs    = outputs,
-  .n_outputs  = CH_COUNT(outputs),
-  .params     = params,
-  .n_params   = CH_COUNT(params),
+  .name = "macro",
+  .doc  = "a host macro knob as a signal: knob * scale + offset",
+  CH_KIND_OUTPUTS(outputs),
+  CH_KIND_PARAMS(params),
   .state_size = sizeof(MacroState),
   .process    = macro_process,
 };

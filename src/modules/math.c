@@ -128,14 +128,9 @@ math_process(const ChNode* const node, const uint32_t n)
 }
 
 const ChKind ch_kind_math = {
-  .name       = "math",
-  .doc        = "arithmetic: out = op(a, b) * scale + offset",
-  .inputs     = inputs,
-  .n_inputs   = CH_COUNT(inputs),
-  .outputs    = outputs,
-  .n_outputs  = CH_COUNT(outputs),
-  .params     = params,
-  .n_params   = CH_COUNT(params),
+  .name = "math",
+  .doc  = "arithmetic: out = op(a, b) * scale + offset",
+  CH_KIND_TABLES(inputs, outputs, params),
   .state_size = sizeof(MathState),
   .init       = math_init,
   .process    = math_process,

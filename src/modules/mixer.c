@@ -111,14 +111,9 @@ ch_mixer_process(const ChNode* const node, const uint32_t n)
 }
 
 const ChKind ch_kind_mixer = {
-  .name       = "mixer",
-  .doc        = "four-input mixer with smoothed gains and an output level",
-  .inputs     = ch_mixer_inputs,
-  .n_inputs   = (uint32_t)CH_COUNT(ch_mixer_inputs),
-  .outputs    = ch_mixer_outputs,
-  .n_outputs  = (uint32_t)CH_COUNT(ch_mixer_outputs),
-  .params     = ch_mixer_params,
-  .n_params   = (uint32_t)CH_COUNT(ch_mixer_params),
+  .name = "mixer",
+  .doc  = "four-input mixer with smoothed gains and an output level",
+  CH_KIND_TABLES(ch_mixer_inputs, ch_mixer_outputs, ch_mixer_params),
   .state_size = sizeof(ChMixerState),
   .init       = ch_mixer_init,
   .process    = ch_mixer_process,

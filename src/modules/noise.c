@@ -112,14 +112,10 @@ ch_noise_process(const ChNode* const node, const uint32_t n)
 }
 
 const ChKind ch_kind_noise = {
-  .name   = "noise",
-  .doc    = "noise source: white (uniform) or pink (Kellet filter), equal RMS",
-  .inputs = NULL,
-  .n_inputs   = 0u,
-  .outputs    = ch_noise_outputs,
-  .n_outputs  = (uint32_t)CH_COUNT(ch_noise_outputs),
-  .params     = ch_noise_params,
-  .n_params   = (uint32_t)CH_COUNT(ch_noise_params),
+  .name = "noise",
+  .doc  = "noise source: white (uniform) or pink (Kellet filter), equal RMS",
+  CH_KIND_OUTPUTS(ch_noise_outputs),
+  CH_KIND_PARAMS(ch_noise_params),
   .state_size = sizeof(ChNoiseState),
   .init       = ch_noise_init,
   .process    = ch_noise_process,

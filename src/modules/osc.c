@@ -448,12 +448,7 @@ const ChKind ch_kind_osc = {
   .doc = "band-limited oscillator: sine, saw, square (PWM), triangle; the sine "
          "is a polynomial within 1e-9 of sin(); on notes up to C7 what folds "
          "back below 20 kHz stays 72 dB under the fundamental at 48 kHz",
-  .inputs     = ch_osc_inputs,
-  .n_inputs   = (uint32_t)CH_COUNT(ch_osc_inputs),
-  .outputs    = ch_osc_outputs,
-  .n_outputs  = (uint32_t)CH_COUNT(ch_osc_outputs),
-  .params     = ch_osc_params,
-  .n_params   = (uint32_t)CH_COUNT(ch_osc_params),
+  CH_KIND_TABLES(ch_osc_inputs, ch_osc_outputs, ch_osc_params),
   .state_size = sizeof(ChOscState),
   .init       = ch_osc_init,
   .process    = ch_osc_process,

@@ -89,15 +89,11 @@ output_quiet(const ChNode* const node)
 }
 
 const ChKind ch_kind_output = {
-  .name     = "output",
-  .doc      = "stereo output: adds (left|right + mono) * level to the plugin's "
-              "output, through a DC blocker",
-  .inputs   = inputs,
-  .n_inputs = CH_COUNT(inputs),
-  .outputs  = NULL,
-  .n_outputs  = 0,
-  .params     = params,
-  .n_params   = CH_COUNT(params),
+  .name = "output",
+  .doc  = "stereo output: adds (left|right + mono) * level to the plugin's "
+          "output, through a DC blocker",
+  CH_KIND_INPUTS(inputs),
+  CH_KIND_PARAMS(params),
   .state_size = sizeof(OutputState),
   .init       = output_init,
   .process    = output_process,

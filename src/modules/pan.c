@@ -95,14 +95,9 @@ pan_process(const ChNode* const node, const uint32_t n)
 }
 
 const ChKind ch_kind_pan = {
-  .name       = "pan",
-  .doc        = "equal-power panner: mono in, left and right out",
-  .inputs     = inputs,
-  .n_inputs   = CH_COUNT(inputs),
-  .outputs    = outputs,
-  .n_outputs  = CH_COUNT(outputs),
-  .params     = params,
-  .n_params   = CH_COUNT(params),
+  .name = "pan",
+  .doc  = "equal-power panner: mono in, left and right out",
+  CH_KIND_TABLES(inputs, outputs, params),
   .state_size = sizeof(PanState),
   .init       = pan_init,
   .process    = pan_process,

@@ -425,18 +425,13 @@ reverb_quiet(const ChNode* const node)
 }
 
 const ChKind ch_kind_reverb = {
-  .name       = "reverb",
-  .doc        = "stereo reverb: eight-line feedback delay network with damping",
-  .inputs     = inputs,
-  .n_inputs   = CH_COUNT(inputs),
-  .outputs    = outputs,
-  .n_outputs  = CH_COUNT(outputs),
-  .params     = params,
-  .n_params   = CH_COUNT(params),
-  .state_size = sizeof(ReverbState),
-  .init       = reverb_init,
-  .process    = reverb_process,
-  .flags      = CH_KIND_GLOBAL,
+  .name = "reverb",
+  .doc  = "stereo reverb: eight-line feedback delay network with damping",
+  CH_KIND_TABLES(inputs, outputs, params),
+  .state_size    = sizeof(ReverbState),
+  .init          = reverb_init,
+  .process       = reverb_process,
+  .flags         = CH_KIND_GLOBAL,
   .state_size_at = reverb_state_size,
   .quiet         = reverb_quiet,
 };

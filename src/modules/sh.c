@@ -95,14 +95,9 @@ sh_process(const ChNode* const node, const uint32_t n)
 }
 
 const ChKind ch_kind_sh = {
-  .name       = "sh",
-  .doc        = "sample & hold: takes the input on each rising trigger edge",
-  .inputs     = inputs,
-  .n_inputs   = CH_COUNT(inputs),
-  .outputs    = outputs,
-  .n_outputs  = CH_COUNT(outputs),
-  .params     = params,
-  .n_params   = CH_COUNT(params),
+  .name = "sh",
+  .doc  = "sample & hold: takes the input on each rising trigger edge",
+  CH_KIND_TABLES(inputs, outputs, params),
   .state_size = sizeof(ShState),
   .init       = sh_init,
   .process    = sh_process,

@@ -280,12 +280,7 @@ const ChKind ch_kind_shaper = {
   .name = "shaper",
   .doc =
     "wave shaper: drive into tanh, soft-clip, wavefold or hard-clip curves",
-  .inputs     = inputs,
-  .n_inputs   = CH_COUNT(inputs),
-  .outputs    = outputs,
-  .n_outputs  = CH_COUNT(outputs),
-  .params     = params,
-  .n_params   = CH_COUNT(params),
+  CH_KIND_TABLES(inputs, outputs, params),
   .state_size = sizeof(ShaperState),
   .init       = shaper_init,
   .process    = shaper_process,

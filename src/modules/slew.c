@@ -128,14 +128,9 @@ slew_process(const ChNode* const node, const uint32_t n)
 }
 
 const ChKind ch_kind_slew = {
-  .name       = "slew",
-  .doc        = "slew limiter: glides to the input at set rise and fall speeds",
-  .inputs     = inputs,
-  .n_inputs   = CH_COUNT(inputs),
-  .outputs    = outputs,
-  .n_outputs  = CH_COUNT(outputs),
-  .params     = params,
-  .n_params   = CH_COUNT(params),
+  .name = "slew",
+  .doc  = "slew limiter: glides to the input at set rise and fall speeds",
+  CH_KIND_TABLES(inputs, outputs, params),
   .state_size = sizeof(SlewState),
   .init       = slew_init,
   .process    = slew_process,

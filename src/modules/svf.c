@@ -240,12 +240,7 @@ const ChKind ch_kind_svf = {
   .name = "svf",
   .doc  = "state-variable filter: low-, band- and high-pass, 12 dB/octave; the "
           "cutoff's tan() is a series within 3e-9 (relative)",
-  .inputs     = inputs,
-  .n_inputs   = CH_COUNT(inputs),
-  .outputs    = outputs,
-  .n_outputs  = CH_COUNT(outputs),
-  .params     = params,
-  .n_params   = CH_COUNT(params),
+  CH_KIND_TABLES(inputs, outputs, params),
   .state_size = sizeof(SvfState),
   .init       = svf_init,
   .process    = svf_process,

@@ -62,14 +62,9 @@ vca_process(const ChNode* const node, const uint32_t n)
 }
 
 const ChKind ch_kind_vca = {
-  .name       = "vca",
-  .doc        = "amplifier: out = in * (gain + cv)",
-  .inputs     = inputs,
-  .n_inputs   = CH_COUNT(inputs),
-  .outputs    = outputs,
-  .n_outputs  = CH_COUNT(outputs),
-  .params     = params,
-  .n_params   = CH_COUNT(params),
+  .name = "vca",
+  .doc  = "amplifier: out = in * (gain + cv)",
+  CH_KIND_TABLES(inputs, outputs, params),
   .state_size = sizeof(VcaState),
   .init       = vca_init,
   .process    = vca_process,
