@@ -20,11 +20,9 @@ make(const float attack,
      const float sustain,
      const float release)
 {
-  KindHarness* h = harness_new(&ch_kind_adsr, RATE);
-  harness_set(h, "attack", attack);
-  harness_set(h, "decay", decay);
-  harness_set(h, "sustain", sustain);
-  harness_set(h, "release", release);
+  KindHarness* h =
+    harness_with(&ch_kind_adsr, RATE, "attack", attack, "decay", decay,
+                 "sustain", sustain, "release", release, NULL);
   memset(gate_sig, 0, sizeof(gate_sig));
   memset(trig_sig, 0, sizeof(trig_sig));
   memset(env, 0, sizeof(env));
@@ -232,12 +230,8 @@ test_same_output_for_any_block_size(void)
     trig_sig[7777]  = 1.0f;
     trig_sig[12000] = 1.0f; /* gate low: one-shot */
     harness_run(h, ins, outs, 0, 20000, blocks[b]);
-    if (b == 0) {
-      memcpy(first, env, sizeof(first));
-    } else {
-      CHECK_MSG(!memcmp(first, env, 20000 * sizeof(float)),
-                "block %u differs from block 1", blocks[b]);
-    }
+    CHECK_MSG(harness_same_as_first(b, first, env, 20000 * sizeof(float)),
+              "block %u differs from block 1", blocks[b]);
     harness_free(h);
   }
 }

@@ -22,14 +22,8 @@ make(const float rate,
      const float mix,
      const float spread)
 {
-  KindHarness* h = harness_new(&ch_kind_delay, rate);
-  harness_set(h, "time", time);
-  harness_set(h, "feedback", feedback);
-  harness_set(h, "damp", damp);
-  harness_set(h, "mix", mix);
-  harness_set(h, "spread", spread);
-  harness_restart(h);
-  return h;
+  return harness_with(&ch_kind_delay, rate, "time", time, "feedback", feedback,
+                      "damp", damp, "mix", mix, "spread", spread, NULL);
 }
 
 /* harness_run() feeds in_sig/cv_sig and keeps left and right. */
@@ -317,15 +311,10 @@ test_same_output_for_any_block_size(void)
     harness_set(h, "mix", 0.2f);
     harness_set(h, "damp", 0.1f);
     harness_run(h, ins, outs, 0, 24000, blocks[b]);
-    if (b == 0) {
-      memcpy(first_l, left, 24000 * sizeof(float));
-      memcpy(first_r, right, 24000 * sizeof(float));
-    } else {
-      CHECK_MSG(!memcmp(first_l, left, 24000 * sizeof(float)), "block %u",
-                blocks[b]);
-      CHECK_MSG(!memcmp(first_r, right, 24000 * sizeof(float)), "block %u",
-                blocks[b]);
-    }
+    CHECK_MSG(harness_same_as_first(b, first_l, left, 24000 * sizeof(float)),
+              "block %u", blocks[b]);
+    CHECK_MSG(harness_same_as_first(b, first_r, right, 24000 * sizeof(float)),
+              "block %u", blocks[b]);
     harness_free(h);
   }
 }

@@ -14,10 +14,7 @@ static float out[LEN];
 static KindHarness*
 make(const float gain)
 {
-  KindHarness* h = harness_new(&ch_kind_feedback, RATE);
-  harness_set(h, "gain", gain);
-  harness_restart(h);
-  return h;
+  return harness_with(&ch_kind_feedback, RATE, "gain", gain, NULL);
 }
 
 /*
@@ -86,12 +83,8 @@ test_same_output_for_any_block_size(void)
     render(h, LEN / 2, blocks[b], 0.3f);
     harness_set(h, "gain", -0.6f); /* a smoothed step, mid-run */
     render(h, LEN / 2, blocks[b], 0.3f);
-    if (b == 0) {
-      memcpy(first, out, LEN / 2 * sizeof(float));
-    } else {
-      CHECK_MSG(!memcmp(first, out, LEN / 2 * sizeof(float)), "block %u",
-                blocks[b]);
-    }
+    CHECK_MSG(harness_same_as_first(b, first, out, LEN / 2 * sizeof(float)),
+              "block %u", blocks[b]);
     harness_free(h);
   }
 }

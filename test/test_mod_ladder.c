@@ -23,13 +23,8 @@ static float out_sig[LEN];
 static KindHarness*
 make(const float cutoff, const float res, const float drive, const float rate)
 {
-  KindHarness* h = harness_new(&ch_kind_ladder, rate);
-  harness_set(h, "cutoff", cutoff);
-  harness_set(h, "res", res);
-  harness_set(h, "drive", drive);
-  memset(h->state, 0, ch_kind_ladder.state_size);
-  ch_kind_ladder.init(&h->node);
-  return h;
+  return harness_with(&ch_kind_ladder, rate, "cutoff", cutoff, "res", res,
+                      "drive", drive, NULL);
 }
 
 static void
@@ -287,12 +282,8 @@ test_same_output_for_any_block_size(void)
     for (size_t b = 0; b < CH_COUNT(blocks); ++b) {
       KindHarness* h = make(500.0f, res[r], 0.4f, (float)RATE);
       render(h, LEN, blocks[b]);
-      if (b == 0) {
-        memcpy(first, out_sig, sizeof(first));
-      } else {
-        CHECK_MSG(!memcmp(first, out_sig, sizeof(first)), "res %g block %u",
-                  (double)res[r], blocks[b]);
-      }
+      CHECK_MSG(harness_same_as_first(b, first, out_sig, sizeof(first)),
+                "res %g block %u", (double)res[r], blocks[b]);
       harness_free(h);
     }
   }

@@ -22,13 +22,8 @@ enum { SINE, TRIANGLE, SAW, RAMP, SQUARE, RANDOM };
 static KindHarness*
 make(const int shape, const float hz, const float depth, const float phase)
 {
-  KindHarness* h = harness_new(&ch_kind_lfo, RATE);
-  harness_set(h, "shape", (float)shape);
-  harness_set(h, "rate", hz);
-  harness_set(h, "depth", depth);
-  harness_set(h, "phase", phase);
-  harness_restart(h);
-  return h;
+  return harness_with(&ch_kind_lfo, RATE, "shape", (double)shape, "rate", hz,
+                      "depth", depth, "phase", phase, NULL);
 }
 
 /* harness_run() feeds cv_sig/sync_sig and keeps out_sig, uni_sig. */
@@ -305,13 +300,8 @@ test_same_output_for_any_block_size(void)
     for (size_t b = 0; b < CH_COUNT(blocks); ++b) {
       KindHarness* h = make(shape, 7.0f, 0.8f, 0.3f);
       harness_run(h, ins, outs, 0, LEN / 4, blocks[b]);
-      if (b == 0) {
-        memcpy(first_out, out_sig, sizeof(first_out));
-        memcpy(first_uni, uni_sig, sizeof(first_uni));
-      } else {
-        CHECK(!memcmp(first_out, out_sig, sizeof(first_out)));
-        CHECK(!memcmp(first_uni, uni_sig, sizeof(first_uni)));
-      }
+      CHECK(harness_same_as_first(b, first_out, out_sig, sizeof(first_out)));
+      CHECK(harness_same_as_first(b, first_uni, uni_sig, sizeof(first_uni)));
       harness_free(h);
     }
   }

@@ -18,12 +18,8 @@ static float out[LEN];
 static KindHarness*
 make(const float op, const float scale, const float offset)
 {
-  KindHarness* h = harness_new(&ch_kind_math, RATE);
-  harness_set(h, "op", op);
-  harness_set(h, "scale", scale);
-  harness_set(h, "offset", offset);
-  harness_restart(h);
-  return h;
+  return harness_with(&ch_kind_math, RATE, "op", op, "scale", scale, "offset",
+                      offset, NULL);
 }
 
 static void
@@ -204,11 +200,7 @@ test_same_output_for_any_block_size(void)
     harness_set(h, "scale", -0.5f);
     harness_set(h, "offset", 0.0f);
     harness_run(h, ins, outs, 0, LEN / 2, blocks[b]);
-    if (b == 0) {
-      memcpy(first, out, LEN / 2 * sizeof(float));
-    } else {
-      CHECK(!memcmp(first, out, LEN / 2 * sizeof(float)));
-    }
+    CHECK(harness_same_as_first(b, first, out, LEN / 2 * sizeof(float)));
     harness_free(h);
   }
 }

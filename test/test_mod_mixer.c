@@ -23,14 +23,8 @@ make(const float g1,
      const float g4,
      const float level)
 {
-  KindHarness* h = harness_new(&ch_kind_mixer, RATE);
-  harness_set(h, "gain1", g1);
-  harness_set(h, "gain2", g2);
-  harness_set(h, "gain3", g3);
-  harness_set(h, "gain4", g4);
-  harness_set(h, "level", level);
-  harness_restart(h);
-  return h;
+  return harness_with(&ch_kind_mixer, RATE, "gain1", g1, "gain2", g2, "gain3",
+                      g3, "gain4", g4, "level", level, NULL);
 }
 
 /* Distinct signals on each input, varying per frame. */

@@ -23,10 +23,8 @@ static const char* self_path;
 static KindHarness*
 make(const float color, const float level)
 {
-  KindHarness* h = harness_new(&ch_kind_noise, RATE);
-  harness_set(h, "color", color);
-  harness_set(h, "level", level);
-  return h;
+  return harness_with(&ch_kind_noise, RATE, "color", color, "level", level,
+                      NULL);
 }
 
 static void

@@ -15,11 +15,7 @@ static float right_sig[LEN];
 static KindHarness*
 make(const float pan, const float level)
 {
-  KindHarness* h = harness_new(&ch_kind_pan, RATE);
-  harness_set(h, "pan", pan);
-  harness_set(h, "level", level);
-  harness_restart(h);
-  return h;
+  return harness_with(&ch_kind_pan, RATE, "pan", pan, "level", level, NULL);
 }
 
 /* What harness_run() feeds the module and keeps of it. */
@@ -142,13 +138,8 @@ test_same_output_for_any_block_size(void)
     harness_set(h, "pan", -0.6f); /* and while the smoothers glide */
     harness_set(h, "level", 1.4f);
     harness_run(h, ins, outs, LEN / 2, LEN / 2, blocks[b]);
-    if (b == 0) {
-      memcpy(first_l, left_sig, sizeof(first_l));
-      memcpy(first_r, right_sig, sizeof(first_r));
-    } else {
-      CHECK(!memcmp(first_l, left_sig, sizeof(first_l)));
-      CHECK(!memcmp(first_r, right_sig, sizeof(first_r)));
-    }
+    CHECK(harness_same_as_first(b, first_l, left_sig, sizeof(first_l)));
+    CHECK(harness_same_as_first(b, first_r, right_sig, sizeof(first_r)));
     harness_free(h);
   }
 }

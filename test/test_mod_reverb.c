@@ -22,13 +22,8 @@ make(const float rate,
      const float damp,
      const float mix)
 {
-  KindHarness* h = harness_new(&ch_kind_reverb, rate);
-  harness_set(h, "size", size);
-  harness_set(h, "decay", decay);
-  harness_set(h, "damp", damp);
-  harness_set(h, "mix", mix);
-  harness_restart(h);
-  return h;
+  return harness_with(&ch_kind_reverb, rate, "size", size, "decay", decay,
+                      "damp", damp, "mix", mix, NULL);
 }
 
 /* What harness_run() feeds the module and keeps of it. */
@@ -337,15 +332,10 @@ test_same_output_for_any_block_size(void)
     harness_set(h, "damp", 0.1f);
     harness_set(h, "mix", 0.9f);
     harness_run(h, ins, outs, 0, 24000, blocks[b]);
-    if (b == 0) {
-      memcpy(first_l, left, 24000 * sizeof(float));
-      memcpy(first_r, right, 24000 * sizeof(float));
-    } else {
-      CHECK_MSG(!memcmp(first_l, left, 24000 * sizeof(float)), "block %u",
-                blocks[b]);
-      CHECK_MSG(!memcmp(first_r, right, 24000 * sizeof(float)), "block %u",
-                blocks[b]);
-    }
+    CHECK_MSG(harness_same_as_first(b, first_l, left, 24000 * sizeof(float)),
+              "block %u", blocks[b]);
+    CHECK_MSG(harness_same_as_first(b, first_r, right, 24000 * sizeof(float)),
+              "block %u", blocks[b]);
     harness_free(h);
   }
 }

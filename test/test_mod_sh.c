@@ -14,10 +14,7 @@ static float out_sig[LEN];
 static KindHarness*
 make(const float glide)
 {
-  KindHarness* h = harness_new(&ch_kind_sh, RATE);
-  harness_set(h, "glide", glide);
-  harness_restart(h);
-  return h;
+  return harness_with(&ch_kind_sh, RATE, "glide", glide, NULL);
 }
 
 /* What harness_run() feeds the module and keeps of it. */
@@ -142,11 +139,7 @@ test_same_output_for_any_block_size(void)
   for (size_t b = 0; b < CH_COUNT(blocks); ++b) {
     KindHarness* h = make(0.003f);
     harness_run(h, ins, outs, 0, LEN, blocks[b]);
-    if (b == 0) {
-      memcpy(first, out_sig, sizeof(first));
-    } else {
-      CHECK(!memcmp(first, out_sig, sizeof(first)));
-    }
+    CHECK(harness_same_as_first(b, first, out_sig, sizeof(first)));
     harness_free(h);
   }
 }

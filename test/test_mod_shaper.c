@@ -18,14 +18,8 @@ static float out_sig[LEN];
 static KindHarness*
 make(const int shape, const float drive, const float mix, const float level)
 {
-  KindHarness* h = harness_new(&ch_kind_shaper, RATE);
-  harness_set(h, "shape", (float)shape);
-  harness_set(h, "drive", drive);
-  harness_set(h, "mix", mix);
-  harness_set(h, "level", level);
-  memset(h->state, 0, ch_kind_shaper.state_size);
-  ch_kind_shaper.init(&h->node);
-  return h;
+  return harness_with(&ch_kind_shaper, RATE, "shape", (double)shape, "drive",
+                      drive, "mix", mix, "level", level, NULL);
 }
 
 /* Render signal samples [at, at + total) in blocks of `block`. */
@@ -252,11 +246,7 @@ test_same_output_for_any_block_size(void)
       harness_set(h, "drive", 0.9f); /* while smoothing, too */
       harness_set(h, "level", 1.5f);
       render_at(h, LEN / 2, LEN / 2, blocks[b]);
-      if (b == 0) {
-        memcpy(first, out_sig, sizeof(first));
-      } else {
-        CHECK(!memcmp(first, out_sig, sizeof(first)));
-      }
+      CHECK(harness_same_as_first(b, first, out_sig, sizeof(first)));
       harness_free(h);
     }
   }

@@ -15,12 +15,8 @@ static float out_sig[LEN];
 static KindHarness*
 make(const float rise, const float fall, const int mode)
 {
-  KindHarness* h = harness_new(&ch_kind_slew, RATE);
-  harness_set(h, "rise", rise);
-  harness_set(h, "fall", fall);
-  harness_set(h, "mode", (float)mode);
-  harness_restart(h);
-  return h;
+  return harness_with(&ch_kind_slew, RATE, "rise", rise, "fall", fall, "mode",
+                      (double)mode, NULL);
 }
 
 /* What harness_run() feeds the module and keeps of it. */
@@ -152,11 +148,7 @@ test_same_output_for_any_block_size(void)
     for (size_t b = 0; b < CH_COUNT(blocks); ++b) {
       KindHarness* h = make(0.01f, 0.03f, mode);
       harness_run(h, ins, outs, 0, LEN, blocks[b]);
-      if (b == 0) {
-        memcpy(first, out_sig, sizeof(first));
-      } else {
-        CHECK(!memcmp(first, out_sig, sizeof(first)));
-      }
+      CHECK(harness_same_as_first(b, first, out_sig, sizeof(first)));
       harness_free(h);
     }
   }

@@ -21,11 +21,7 @@ enum { LP, BP, HP };
 static KindHarness*
 make(const float cutoff, const float res, const float rate)
 {
-  KindHarness* h = harness_new(&ch_kind_svf, rate);
-  harness_set(h, "cutoff", cutoff);
-  harness_set(h, "res", res);
-  harness_restart(h);
-  return h;
+  return harness_with(&ch_kind_svf, rate, "cutoff", cutoff, "res", res, NULL);
 }
 
 /* harness_run() feeds in_sig/cv_sig and keeps lp, bp, hp. */
@@ -228,11 +224,7 @@ test_same_output_for_any_block_size(void)
       cv_sig[i] = (float)((i / 100) % 5) - 2.0f;
     }
     harness_run(h, ins, outs, 0, LEN, blocks[b]);
-    if (b == 0) {
-      memcpy(first, bp, sizeof(first));
-    } else {
-      CHECK(!memcmp(first, bp, sizeof(first)));
-    }
+    CHECK(harness_same_as_first(b, first, bp, sizeof(first)));
     harness_free(h);
   }
 }
