@@ -20,39 +20,15 @@ set -u
 root=${CH_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 bundle=${CH_BUNDLE_DIR:-$root/build/lv2/chronus.lv2}
 tmp=$(mktemp -d /tmp/chronus-jalv-test.XXXXXX)
-# One fixed server name, and runs take turns (lock below): JACK's server
-# registry (/dev/shm/jack-shm-registry) has 8 slots and reclaims a dead
-# server's slot only for a server of the same name, so unique names leak a
-# slot whenever a jackd dies hard, until no server can start on the machine.
-server=chronus-e2e
-lock=/tmp/chronus-e2e-jack.lock
-export JACK_DEFAULT_SERVER=$server
-# Never let a client start a server of its own (libjack's autostart).
-export JACK_NO_START_SERVER=1
-unset JACK_PROMISCUOUS_SERVER
+# shellcheck source=test/lib-e2e.sh
+. "$(dirname "$0")/lib-e2e.sh"
+jack_env
 
 jackd_pid=
 jalv_pid=
 rec_pid=
 cap_pid=
 
-# stop PID GRACE: wait GRACE s for PID to end by itself, then SIGTERM it
-# (twice, 2.5 s apart: jackd was seen to miss one), then SIGKILL it.
-stop() {
-  local pid=$1 grace=$2 i
-  [[ -n $pid ]] || return 0
-  for ((i = 0; i < grace * 10 + 50; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    ((i >= grace * 10 && (i - grace * 10) % 25 == 0)) && kill -TERM "$pid" 2>/dev/null
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    echo "   | (pid $pid ignored SIGTERM for 5 s: killed)"
-    kill -KILL "$pid" 2>/dev/null
-  fi
-  wait "$pid" 2>/dev/null
-  return 0
-}
 cleanup() {
   # EOF on their stdin ends the recorder and jalv (jalv ignores SIGTERM
   # while it waits for a command); then the server.
@@ -71,48 +47,16 @@ trap 'exit 1' INT TERM HUP
 # Belt and braces: a write to a pipe whose reader died must not kill us.
 trap '' PIPE
 
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1${2:+ ($2)}"; }
-# show FILE: the last lines of a log, indented.
-show() { [[ -s $1 ]] && tail -n "${2:-15}" "$1" | sed 's/^/   | /'; }
-
 all=(jalv_plays_pitch jalv_preset_applied jalv_program_change_no_gap
   jalv_midi_program_change_no_gap jalv_note_off_release jalv_no_plugin_errors)
-# fail_all REASON: the environment cannot run the test; fail every check.
-fail_all() {
-  local t
-  for t in "${all[@]}"; do fail "$t" "$1"; done
-  exit 0
-}
-
-# wait_for SECONDS COMMAND...: poll every 50 ms until COMMAND succeeds.
-wait_for() {
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    ((SECONDS >= deadline)) && return 1
-    sleep 0.05
-  done
-}
 
 # --- environment -----------------------------------------------------------
-missing=()
-for cmd in jackd jack_lsp jalv cc pkg-config python3 timeout flock stdbuf; do
-  command -v "$cmd" >/dev/null || missing+=("$cmd")
-done
-((${#missing[@]} == 0)) ||
-  fail_all "not installed: ${missing[*]} (run tools/setup.sh)"
+require jackd jack_lsp jalv cc pkg-config python3 timeout flock stdbuf
 pkg-config --exists jack ||
   fail_all "no jack.pc: libjack-jackd2-dev is not installed (run tools/setup.sh)"
 [[ -f $bundle/chronus.so && -f $bundle/manifest.ttl ]] ||
   fail_all "no plugin bundle at $bundle (run ./waf build)"
-if [[ -n ${CH_LV2_PATH:-} ]]; then
-  lv2_path=$CH_LV2_PATH
-else
-  # Run by hand: an LV2_PATH with only our bundle and the system's dirs.
-  mkdir "$tmp/lv2" && ln -s "$bundle" "$tmp/lv2/chronus.lv2"
-  lv2_path="$tmp/lv2:/usr/local/lib/lv2:/usr/lib/lv2"
-fi
+lv2_path_for "$bundle"
 
 # --- the MIDI player / recorder ---------------------------------------------
 # chronus-midirec NAME OUT.f32 SECONDS MIDI_DEST SRC_L SRC_R
@@ -246,26 +190,11 @@ if ! cc -std=c11 -O2 -o "$tmp/midirec" "$tmp/midirec.c" \
 fi
 
 # --- JACK ------------------------------------------------------------------
-exec 9>>"$lock"
-flock -w 50 9 || fail_all "another run of this test held $lock for 50 s"
 # -S (synchronous): the server waits for a late client instead of dropping
 # its block, so on a loaded machine (no realtime threads here) an xrun costs
 # time, not a block of silence that would look like a gap in the plugin.
 # (No child inherits the lock's fd 9, nor a FIFO's fd 3 or 4.)
-jackd -n "$server" --no-realtime -S -d dummy -r 48000 -p 256 \
-  >"$tmp/jackd.log" 2>&1 </dev/null 9>&- &
-jackd_pid=$!
-jack_up() {
-  kill -0 "$jackd_pid" 2>/dev/null || return 2
-  timeout 3 jack_lsp >/dev/null 2>&1
-}
-if ! wait_for 10 jack_up; then
-  show "$tmp/jackd.log"
-  if grep -q 'Too many servers' "$tmp/jackd.log"; then
-    fail_all "JACK's server registry is full: $(grep -aoE 'jack-[0-9]+:[^:[:cntrl:]]+:' /dev/shm/jack-shm-registry 2>/dev/null | cut -d: -f2 | tr '\n' ' ')(servers that died hard; start and stop a jackd -n NAME for each to free its slot)"
-  fi
-  fail_all "the JACK server ($server, dummy driver) did not start"
-fi
+start_jackd -S
 
 # --- jalv -----------------------------------------------------------------
 # Its prompt reads stdin (EOF makes it quit): feed it from a FIFO held open

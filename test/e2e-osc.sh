@@ -18,32 +18,15 @@ bundle=${CH_BUNDLE_DIR:-$root/build/lv2/chronus.lv2}
 ask="python3 $root/tools/chronus-osc.py"
 client="$ask -t 10"
 tmp=$(mktemp -d /tmp/chronus-osc-test.XXXXXX)
-server=chronus-e2e
-lock=/tmp/chronus-e2e-jack.lock
-export JACK_DEFAULT_SERVER=$server
-export JACK_NO_START_SERVER=1
-unset JACK_PROMISCUOUS_SERVER
+# shellcheck source=test/lib-e2e.sh
+. "$(dirname "$0")/lib-e2e.sh"
+jack_env
 
 jackd_pid=
 jalv_a=
 jalv_b=
 cap_pid=
 
-# stop PID GRACE: as in e2e-jalv.sh.
-stop() {
-  local pid=$1 grace=$2 i
-  [[ -n $pid ]] || return 0
-  for ((i = 0; i < grace * 10 + 50; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    ((i >= grace * 10 && (i - grace * 10) % 25 == 0)) && kill -TERM "$pid" 2>/dev/null
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -KILL "$pid" 2>/dev/null
-  fi
-  wait "$pid" 2>/dev/null
-  return 0
-}
 cleanup() {
   exec 3>&- 4>&- 2>/dev/null
   stop "$cap_pid" 2
@@ -59,43 +42,19 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 trap '' PIPE
 
+# pass NAME [DETAIL]: DETAIL on a line of its own.
 pass() { echo "PASS $1${2:+
    | $2}"; }
-fail() { echo "FAIL $1${2:+ ($2)}"; }
-show() { [[ -s $1 ]] && tail -n "${2:-15}" "$1" | sed 's/^/   | /'; }
 check() { if [[ $2 == 1 ]]; then pass "$1" "$3"; else fail "$1" "$3"; fi; }
 
 all=(osc_enabled_by_port osc_builds_and_plays osc_answers_committed
   osc_bad_edit_error osc_undo_redo osc_malformed_errors osc_port_taken_error
   osc_two_instances osc_more_answers osc_port_off)
-fail_all() {
-  local t
-  for t in "${all[@]}"; do fail "$t" "$1"; done
-  exit 0
-}
-wait_for() {
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    ((SECONDS >= deadline)) && return 1
-    sleep 0.05
-  done
-}
 
 # --- environment -----------------------------------------------------------
-missing=()
-for cmd in jackd jack_lsp jalv jack_capture oscsend python3 timeout flock stdbuf; do
-  command -v "$cmd" >/dev/null || missing+=("$cmd")
-done
-((${#missing[@]} == 0)) ||
-  fail_all "not installed: ${missing[*]} (run tools/setup.sh)"
+require jackd jack_lsp jalv jack_capture oscsend python3 timeout flock stdbuf
 [[ -f $bundle/chronus.so ]] || fail_all "no plugin bundle at $bundle (run ./waf build)"
-if [[ -n ${CH_LV2_PATH:-} ]]; then
-  lv2_path=$CH_LV2_PATH
-else
-  mkdir "$tmp/lv2" && ln -s "$bundle" "$tmp/lv2/chronus.lv2"
-  lv2_path="$tmp/lv2:/usr/local/lib/lv2:/usr/lib/lv2"
-fi
+lv2_path_for "$bundle"
 
 # Three free UDP ports of 15000-15099 (other runs may hold some).
 read -r p1 p2 p3 < <(python3 - <<'EOF'
@@ -115,19 +74,7 @@ EOF
 [[ -n ${p3:-} ]] || fail_all "no three free UDP ports in 15000-15099"
 
 # --- JACK ------------------------------------------------------------------
-exec 9>>"$lock"
-flock -w 50 9 || fail_all "another run of an e2e test held $lock for 50 s"
-jackd -n "$server" --no-realtime -S -d dummy -r 48000 -p 256 \
-  >"$tmp/jackd.log" 2>&1 </dev/null 9>&- &
-jackd_pid=$!
-jack_up() {
-  kill -0 "$jackd_pid" 2>/dev/null || return 2
-  timeout 3 jack_lsp >/dev/null 2>&1
-}
-if ! wait_for 10 jack_up; then
-  show "$tmp/jackd.log"
-  fail_all "the JACK server ($server, dummy driver) did not start"
-fi
+start_jackd -S
 
 # --- two jalvs ---------------------------------------------------------------
 # start_jalv NAME FIFO_FD_VAR OSC_PORT: jalv -c osc_port=..., its prompt fed

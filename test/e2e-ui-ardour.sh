@@ -11,21 +11,11 @@ bundle=${CH_BUNDLE_DIR:-$root/build/lv2/chronus.lv2}
 out=${CH_BUILD_DIR:-$root/build}/test-artifacts/ui
 display=${CH_UI_ARDOUR_DISPLAY:-:92}
 tmp=$(mktemp -d /tmp/chronus-ui-ardour.XXXXXX)
+# shellcheck source=test/lib-e2e.sh
+. "$(dirname "$0")/lib-e2e.sh"
 
 xvfb_pid=''
 ardour_pid=''
-stop() {
-  local pid=$1 i
-  [[ -n $pid ]] || return 0
-  kill -TERM "$pid" 2>/dev/null
-  for ((i = 0; i < 50; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-  return 0
-}
 cleanup() {
   stop "$ardour_pid"
   stop "$xvfb_pid"
@@ -35,28 +25,8 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
 all=(ui_ardour_opens_our_ui ui_ardour_draws_patch ui_ardour_quits_cleanly)
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1${2:+ ($2)}"; }
-fail_all() {
-  local t
-  for t in "${all[@]}"; do fail "$t" "$1"; done
-  exit 0
-}
-show() { [[ -s $1 ]] && tail -n "${2:-15}" "$1" | sed 's/^/   | /'; }
-wait_for() {
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    ((SECONDS >= deadline)) && return 1
-    sleep 0.1
-  done
-}
 
-missing=()
-for cmd in Xvfb ardour ardour7-lua xwininfo xdotool import python3; do
-  command -v "$cmd" >/dev/null || missing+=("$cmd")
-done
-((${#missing[@]} == 0)) || fail_all "not installed: ${missing[*]} (run tools/setup.sh)"
+require Xvfb ardour ardour7-lua xwininfo xdotool import python3
 [[ -f $bundle/chronus_ui.so ]] || fail_all "no UI in $bundle (run ./waf build)"
 mkdir -p "$out" "$tmp/lv2" "$tmp/home/.config/ardour7"
 # LV2_PATH must name a folder holding bundles, nothing else.
@@ -125,11 +95,7 @@ ui = '  <Extra>\n    <UI>\n      <Window name="%s" visible="1" custom-ui="1"/>\n
 open(path, 'w').write(text.replace('</Session>', ui + '</Session>'))
 PY
 
-Xvfb "$display" -screen 0 1600x1000x24 -nolisten tcp -noreset \
-  >"$tmp/xvfb.log" 2>&1 &
-xvfb_pid=$!
-x_up() { [[ -S /tmp/.X11-unix/X${display#:} ]]; }
-wait_for 5 x_up || fail_all "Xvfb did not start on $display"
+start_xvfb 1600x1000x24
 export DISPLAY=$display
 
 ardour -n -a "$session" >"$tmp/ardour.log" 2>&1 </dev/null &

@@ -11,27 +11,14 @@ bundle=${CH_BUNDLE_DIR:-$root/build/lv2/chronus.lv2}
 out=${CH_BUILD_DIR:-$root/build}/test-artifacts/ui
 display=${CH_UI_DISPLAY:-:91}
 tmp=$(mktemp -d /tmp/chronus-ui-jalv.XXXXXX)
-# The JACK server name and lock e2e-jalv.sh uses (see there why one name).
-server=chronus-e2e
-lock=/tmp/chronus-e2e-jack.lock
-export JACK_DEFAULT_SERVER=$server JACK_NO_START_SERVER=1 DISPLAY=$display
-unset JACK_PROMISCUOUS_SERVER
+# shellcheck source=test/lib-e2e.sh
+. "$(dirname "$0")/lib-e2e.sh"
+jack_env
+export DISPLAY=$display
 
 xvfb_pid=''
 jackd_pid=''
 jalv_pid=''
-stop() {
-  local pid=$1 i
-  [[ -n $pid ]] || return 0
-  kill -TERM "$pid" 2>/dev/null
-  for ((i = 0; i < 50; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-  return 0
-}
 cleanup() {
   stop "$jalv_pid"
   stop "$jackd_pid"
@@ -42,48 +29,15 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
 all=(ui_jalv_picks_our_ui ui_jalv_embeds_at_size ui_jalv_draws_patch)
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1${2:+ ($2)}"; }
-fail_all() {
-  local t
-  for t in "${all[@]}"; do fail "$t" "$1"; done
-  exit 0
-}
-show() { [[ -s $1 ]] && tail -n "${2:-15}" "$1" | sed 's/^/   | /'; }
-wait_for() {
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    ((SECONDS >= deadline)) && return 1
-    sleep 0.05
-  done
-}
 
-missing=()
-for cmd in Xvfb jackd jack_lsp jalv.gtk3 xwininfo import python3 flock; do
-  command -v "$cmd" >/dev/null || missing+=("$cmd")
-done
-((${#missing[@]} == 0)) || fail_all "not installed: ${missing[*]} (run tools/setup.sh)"
+require Xvfb jackd jack_lsp jalv.gtk3 xwininfo import python3 flock
 [[ -f $bundle/chronus_ui.so ]] || fail_all "no UI in $bundle (run ./waf build)"
 mkdir -p "$out" "$tmp/lv2"
 ln -s "$bundle" "$tmp/lv2/chronus.lv2"
 
-Xvfb "$display" -screen 0 1280x1024x24 -nolisten tcp -noreset \
-  >"$tmp/xvfb.log" 2>&1 &
-xvfb_pid=$!
-x_up() { [[ -S /tmp/.X11-unix/X${display#:} ]]; }
-wait_for 5 x_up || fail_all "Xvfb did not start on $display"
-
-exec 9>>"$lock"
-flock -w 50 9 || fail_all "another run held $lock for 50 s"
-jackd -n "$server" --no-realtime -d dummy -r 48000 -p 256 \
-  >"$tmp/jackd.log" 2>&1 </dev/null 9>&- &
-jackd_pid=$!
-jack_up() { kill -0 "$jackd_pid" 2>/dev/null && timeout 3 jack_lsp >/dev/null 2>&1; }
-if ! wait_for 10 jack_up; then
-  show "$tmp/jackd.log"
-  fail_all "the JACK server ($server, dummy driver) did not start"
-fi
+start_xvfb 1280x1024x24
+# shellcheck disable=SC2119 # no options: the plain dummy driver
+start_jackd
 
 LV2_PATH="$tmp/lv2:/usr/lib/lv2" stdbuf -oL -eL jalv.gtk3 -n chronus \
   urn:chronus:synth >"$tmp/jalv.log" 2>&1 </dev/null 9>&- &
