@@ -4,20 +4,14 @@
 #include "../src/graph.h"
 #include "../src/model.h"
 #include "../src/patch.h"
+#include "bank.h"
 #include "check.h"
 #include "dsp.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #define RATE 48000.0f
-
-static int
-compare_names(const void* a, const void* b)
-{
-  return strcmp(*(const char* const*)a, *(const char* const*)b);
-}
 
 static void
 play_patch(const char* const path, const char* const name)
@@ -70,22 +64,9 @@ play_patch(const char* const path, const char* const name)
 static void
 test_bank_plays(void)
 {
-  const char* const dir_path = CH_SOURCE_DIR "/presets/bank";
-  DIR* const        dir      = opendir(dir_path);
-  CHECK(dir);
-  if (!dir) {
-    return;
-  }
-  char*          names[128];
-  size_t         n = 0;
-  struct dirent* entry;
-  while ((entry = readdir(dir)) && n < CH_COUNT(names)) {
-    if (strstr(entry->d_name, ".ttl")) {
-      names[n++] = strdup(entry->d_name);
-    }
-  }
-  closedir(dir);
-  qsort(names, n, sizeof(char*), compare_names);
+  const char* const dir_path = BANK_DIR;
+  char*             names[BANK_MAX];
+  const size_t      n = bank_files(names);
   CHECK(n >= 8);
   for (size_t i = 0; i < n; ++i) {
     char expected[8];

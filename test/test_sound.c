@@ -8,10 +8,10 @@
 #include "../src/model.h"
 #include "../src/patch.h"
 #include "../src/voicing.h"
+#include "bank.h"
 #include "check.h"
 #include "dsp.h"
 
-#include <dirent.h>
 #include <ebur128.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -383,31 +383,12 @@ check_program(const char* const dir, const char* const file)
   }
 }
 
-static int
-compare_names(const void* a, const void* b)
-{
-  return strcmp(*(const char* const*)a, *(const char* const*)b);
-}
-
 static void
 test_every_program(void)
 {
-  const char* const dir_path = CH_SOURCE_DIR "/presets/bank";
-  DIR* const        dir      = opendir(dir_path);
-  CHECK(dir);
-  if (!dir) {
-    return;
-  }
-  char*          names[128];
-  size_t         n = 0;
-  struct dirent* entry;
-  while ((entry = readdir(dir)) && n < CH_COUNT(names)) {
-    if (strstr(entry->d_name, ".ttl")) {
-      names[n++] = strdup(entry->d_name);
-    }
-  }
-  closedir(dir);
-  qsort(names, n, sizeof(char*), compare_names);
+  const char* const dir_path = BANK_DIR;
+  char*             names[BANK_MAX];
+  const size_t      n = bank_files(names);
   CHECK(n >= 16);
   printf("| program        |   LUFS | peak dBFS | DC dB | corr | alias dB | "
          "retrig dB |\n");
