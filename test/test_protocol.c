@@ -1,6 +1,7 @@
 /* The protocol module alone: every message kind survives ch_msg_write then
    ch_msg_read, and the checked reader refuses what does not add up. */
 #include "check.h"
+#include "lib/lv2host.h"
 #include "protocol.h"
 
 #include <lv2/atom/util.h>
@@ -10,23 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char     uri_table[128][64];
-static uint32_t n_uris;
-
-static LV2_URID
-map_uri(LV2_URID_Map_Handle handle, const char* uri)
-{
-  (void)handle;
-  for (uint32_t i = 0; i < n_uris; ++i) {
-    if (!strcmp(uri_table[i], uri)) {
-      return i + 1u;
-    }
-  }
-  snprintf(uri_table[n_uris], sizeof(uri_table[0]), "%s", uri);
-  return ++n_uris;
-}
-
-static LV2_URID_Map   map = { NULL, map_uri };
+static ChHostUrids    urids = CH_HOST_URIDS_INIT;
+static LV2_URID_Map   map   = { &urids, ch_urids_map };
 static ChUris         uris;
 static LV2_Atom_Forge forge;
 static _Alignas(8) uint8_t buf[8192];
@@ -126,7 +112,8 @@ test_round_trip_every_kind(void)
   m = ch_msg_init(CH_MSG_PATCH), m.generation = 9, m.offset = 3072;
   m.total = 5000, m.text = "piece of a patch", m.text_len = 5;
   check_round_trip(&m, CH_MSG_PATCH);
-  m = ch_msg_init(CH_MSG_UNKNOWN), m.otype = map_uri(NULL, "urn:x:Thing");
+  m         = ch_msg_init(CH_MSG_UNKNOWN),
+  m.otype   = ch_urids_map(&urids, "urn:x:Thing");
   m.has_seq = true, m.seq = 1;
   check_round_trip(&m, CH_MSG_UNKNOWN);
 }
@@ -137,7 +124,7 @@ test_foreign_atoms(void)
 {
   ChMsg      out;
   ChMsgFault fault;
-  LV2_Atom   midi = { 3, map_uri(NULL, LV2_MIDI__MidiEvent) };
+  LV2_Atom   midi = { 3, ch_urids_map(&urids, LV2_MIDI__MidiEvent) };
   uint8_t    raw[16];
   memcpy(raw, &midi, sizeof(midi));
   CHECK(!ch_msg_read(&uris, (const LV2_Atom*)raw, sizeof(raw), &out, &fault));

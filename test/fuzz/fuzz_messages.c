@@ -6,6 +6,7 @@
 #include "../../plugin/protocol.h"
 #include "../../src/kind.h"
 #include "../../src/registry.h"
+#include "../../tools/lib/lv2host.h"
 
 #include <lv2/atom/util.h>
 #include <lv2/core/lv2.h>
@@ -60,32 +61,8 @@ more(const Input* in)
   return in->at < in->size;
 }
 
-/* URID map: a fixed table, the process's own. */
-static char     uri_table[256][128];
-static uint32_t n_uris;
-
-static LV2_URID
-map_uri(LV2_URID_Map_Handle handle, const char* uri)
-{
-  (void)handle;
-  for (uint32_t i = 0; i < n_uris; ++i) {
-    if (!strcmp(uri_table[i], uri)) {
-      return i + 1u;
-    }
-  }
-  if (n_uris == 256u || strlen(uri) >= sizeof(uri_table[0])) {
-    return 0;
-  }
-  memcpy(uri_table[n_uris], uri, strlen(uri) + 1u);
-  return ++n_uris;
-}
-
-static const char*
-unmap_uri(LV2_URID_Unmap_Handle handle, LV2_URID urid)
-{
-  (void)handle;
-  return urid >= 1u && urid <= n_uris ? uri_table[urid - 1u] : NULL;
-}
+/* URID map: the process's own. */
+static ChHostUrids urids = CH_HOST_URIDS_INIT;
 
 static int
 log_vprintf(LV2_Log_Handle h, LV2_URID type, const char* fmt, va_list ap)
@@ -254,7 +231,8 @@ take_msg(Fuzz* f, Input* in, Strings* st)
   m.message           = "fuzz";
   m.fade              = flags & 2u ? take_float(in) : -1.0f;
   m.quantize          = flags & 4u ? take8(in) % 3u : 0u;
-  m.otype = flags & 8u ? f->uris.time_Position : map_uri(NULL, "urn:chronus:X");
+  m.otype =
+    flags & 8u ? f->uris.time_Position : ch_urids_map(&urids, "urn:chronus:X");
   if (m.kind == CH_MSG_LOAD || m.kind == CH_MSG_PUT) {
     if (flags & 16u) {
       m.file     = files[take8(in) % N_FILES];
@@ -523,8 +501,8 @@ play(Fuzz* f, Input* in)
 static bool
 start(Fuzz* f, uint32_t notify_size)
 {
-  static LV2_URID_Map        map   = { NULL, map_uri };
-  static LV2_URID_Unmap      unmap = { NULL, unmap_uri };
+  static LV2_URID_Map        map   = { &urids, ch_urids_map };
+  static LV2_URID_Unmap      unmap = { &urids, ch_urids_unmap };
   static LV2_Log_Log         log   = { NULL, log_printf, log_vprintf };
   LV2_Worker_Schedule        sched = { f, schedule };
   static LV2_Worker_Schedule sched_s;

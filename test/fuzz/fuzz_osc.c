@@ -2,31 +2,15 @@
    must read back as the protocol message or MIDI event it claims to be. */
 #include "../../plugin/osc.h"
 #include "../../plugin/osc_map.h"
+#include "../../tools/lib/lv2host.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* A URID map for the fuzzer alone: the vocabulary is small and fixed. */
-static const char* uris[256];
-static uint32_t    n_uris;
-
-static LV2_URID
-map_uri(LV2_URID_Map_Handle handle, const char* uri)
-{
-  (void)handle;
-  for (uint32_t i = 0; i < n_uris; ++i) {
-    if (!strcmp(uris[i], uri)) {
-      return i + 1u;
-    }
-  }
-  if (n_uris == sizeof(uris) / sizeof(uris[0])) {
-    abort();
-  }
-  uris[n_uris] = uri; /* the callers' URIs are string literals */
-  return ++n_uris;
-}
+/* The process's URID map. */
+static ChHostUrids urids = CH_HOST_URIDS_INIT;
 
 int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
@@ -36,7 +20,7 @@ LLVMFuzzerTestOneInput(const uint8_t* const data, const size_t size)
   static ChOscCodec codec;
   static int        ready;
   if (!ready) {
-    LV2_URID_Map map = { NULL, map_uri };
+    LV2_URID_Map map = { &urids, ch_urids_map };
     ch_osc_codec_init(&codec, &map);
     ready = 1;
   }
