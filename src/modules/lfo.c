@@ -1,5 +1,6 @@
 /* The `lfo` module: a low-frequency oscillator with six shapes and sync. */
 #include "../kind.h"
+#include "random.h"
 #include "sine.h"
 
 #include <math.h>
@@ -66,29 +67,12 @@ static const ChParamInfo params[] = {
     "phase offset in cycles; where sync and a new note start", NULL },
 };
 
-/* The murmur3 finaliser: spreads voice numbers over the seed space, so the
-   random shapes of different voices are unrelated but reproducible. */
-static uint32_t
-mix32(uint32_t x)
-{
-  x ^= x >> 16;
-  x *= 0x85EBCA6Bu;
-  x ^= x >> 13;
-  x *= 0xC2B2AE35u;
-  x ^= x >> 16;
-  return x;
-}
-
 /* Uniform in [-1, 1), exactly representable (the top 24 bits). */
 static float
 draw(LfoState* const s)
 {
-  uint32_t x = s->rng ? s->rng : 0x9E3779B9u; /* xorshift never leaves 0 */
-  x ^= x << 13;
-  x ^= x >> 17;
-  x ^= x << 5;
-  s->rng = x;
-  return (float)((int32_t)x >> 8) * (1.0f / 8388608.0f);
+  s->rng = ch_random_next(s->rng ? s->rng : CH_RANDOM_SEED);
+  return ch_random_bipolar(s->rng);
 }
 
 /* NaN-safe: fmax/fmin drop a NaN operand, so a NaN cv stops the LFO. */
@@ -150,7 +134,7 @@ static void
 lfo_init(const ChNode* const node)
 {
   LfoState* const s = (LfoState*)node->state;
-  s->rng            = mix32(node->voice + 0x9E3779B9u);
+  s->rng            = ch_random_mix(node->voice + CH_RANDOM_SEED);
   s->held           = draw(s);
   update_params(s, node->param, node->ctx->rate);
   s->depth = (double)node->param[P_DEPTH]; /* start at the value */

@@ -1,6 +1,7 @@
 /* The `noise` module kind: white and pink noise, same RMS in both colours. */
 #include "../kind.h"
 #include "dcblock.h"
+#include "random.h"
 
 #include <stdatomic.h>
 #include <stdint.h>
@@ -40,28 +41,15 @@ static const ChParamInfo ch_noise_params[] = {
    renders are reproducible, while two noise modules in one patch differ. */
 static atomic_uint ch_noise_instances;
 
-/* The murmur3 finaliser: spreads consecutive counters over the whole state
-   space, so neighbouring instances' streams are unrelated. */
-static uint32_t
-ch_noise_mix(uint32_t x)
-{
-  x ^= x >> 16;
-  x *= 0x85EBCA6Bu;
-  x ^= x >> 13;
-  x *= 0xC2B2AE35u;
-  x ^= x >> 16;
-  return x;
-}
-
 static void
 ch_noise_init(const ChNode* const node)
 {
   ChNoiseState* const s = (ChNoiseState*)node->state;
 
   const uint32_t count = (uint32_t)atomic_fetch_add(&ch_noise_instances, 1u);
-  s->rng               = ch_noise_mix(count + 0x9E3779B9u);
+  s->rng               = ch_random_mix(count + CH_RANDOM_SEED);
   if (!s->rng) {
-    s->rng = 0x9E3779B9u; /* xorshift never leaves 0 */
+    s->rng = CH_RANDOM_SEED; /* xorshift never leaves 0 */
   }
 }
 
@@ -73,17 +61,14 @@ ch_noise_process(const ChNode* const node, const uint32_t n)
   const float         level = node->param[CH_NOISE_P_LEVEL];
   const int           pink  = node->param[CH_NOISE_P_COLOR] >= 0.5f;
 
-  uint32_t x = s->rng ? s->rng : 0x9E3779B9u; /* zeroed, init not yet run */
+  uint32_t x = s->rng ? s->rng : CH_RANDOM_SEED; /* zeroed, no init yet */
   ch_dc_setup(&s->dc, CH_DC_CORNER, node->ctx->rate);
   float b0 = s->b[0], b1 = s->b[1], b2 = s->b[2], b3 = s->b[3];
   float b4 = s->b[4], b5 = s->b[5], b6 = s->b[6];
 
   for (uint32_t i = 0; i < n; ++i) {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    /* the top 24 bits as a signed fraction: uniform in [-1, 1), exact */
-    const float white = (float)((int32_t)x >> 8) * (1.0f / 8388608.0f);
+    x                 = ch_random_next(x);
+    const float white = ch_random_bipolar(x);
 
     /* Run the pink filter in both colours, so switching colour does not
        restart it from silence with a thump. */
