@@ -41,6 +41,22 @@ open_pair(Host** a, Host** b)
   return true;
 }
 
+Host*
+open_host(void)
+{
+  Host* const h = host_new(HOST_WORKER_THREADED);
+  CHECK(h);
+  return h;
+}
+
+const HostAnswer*
+load_commit(Host* h, const char* turtle, int32_t seq)
+{
+  host_load(h, 0, seq, turtle);
+  host_commit(h, 0, seq + 1);
+  return host_run_until(h, BLOCK, HOST_ANSWER_COMMITTED, seq + 1, MAX_WAIT);
+}
+
 void
 nap_us(long us)
 {

@@ -39,6 +39,13 @@ extern const char* const patch_custom;
     nothing left open) if either cannot start. */
 bool open_pair(Host** a, Host** b);
 
+/** A host with a threaded worker; NULL (checked) if it cannot start. */
+Host* open_host(void);
+
+/** Load `turtle` as `seq` and commit it as `seq` + 1 (default fade); the
+    Committed answer, or NULL if none came in MAX_WAIT cycles. */
+const HostAnswer* load_commit(Host* h, const char* turtle, int32_t seq);
+
 /** Sleep `us` microseconds (lets a worker thread get on). */
 void nap_us(long us);
 

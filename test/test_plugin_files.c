@@ -20,8 +20,7 @@ test_patch_file_is_watched(void)
   snprintf(path, sizeof(path), "%s/live.ttl", dir);
   CHECK(write_text(path, patch_x));
 
-  Host* h = host_new(HOST_WORKER_THREADED);
-  CHECK(h);
+  Host* h = open_host();
   if (!h) {
     return;
   }
@@ -145,8 +144,7 @@ test_watch_never_plays_empty_or_half(void)
   char path[256];
   snprintf(path, sizeof(path), "%s/live.ttl", dir);
   CHECK(write_text(path, patch_x));
-  Host* h = host_new(HOST_WORKER_THREADED);
-  CHECK(h);
+  Host* h = open_host();
   if (!h) {
     return;
   }
@@ -199,8 +197,7 @@ test_hostile_files_refused(void)
   char fifo[256];
   snprintf(fifo, sizeof(fifo), "%s/fifo.ttl", dir);
   CHECK(!mkfifo(fifo, 0600));
-  Host* h = host_new(HOST_WORKER_THREADED);
-  CHECK(h);
+  Host* h = open_host();
   if (!h) {
     return;
   }

@@ -11,8 +11,7 @@
 static void
 test_plays_c4(void)
 {
-  Host* h = host_new(HOST_WORKER_THREADED);
-  CHECK(h);
+  Host* h = open_host();
   if (!h) {
     return;
   }
@@ -245,8 +244,7 @@ test_abort_and_rejections_keep_sound(void)
 static void
 test_rejected_commit_keeps_standby(void)
 {
-  Host* h = host_new(HOST_WORKER_THREADED);
-  CHECK(h);
+  Host* h = open_host();
   if (!h) {
     return;
   }
@@ -375,8 +373,7 @@ test_polyphonic_chord(void)
              "[] ch:from \"o:out\" ; ch:to \"a:in\" .\n"
              "[] ch:from \"e:out\" ; ch:to \"a:cv\" .\n"
              "[] ch:from \"a:out\" ; ch:to \"out:mono\" .\n";
-  Host* h = host_new(HOST_WORKER_THREADED);
-  CHECK(h);
+  Host* h = open_host();
   if (!h) {
     return;
   }
@@ -414,8 +411,7 @@ test_safety_limiter_and_float_mode(void)
              ":out ch:kind \"output\" ; param:level 2 .\n"
              "[] ch:from \"osc:out\" ; ch:to \"boost:in\" .\n"
              "[] ch:from \"boost:out\" ; ch:to \"out:mono\" .\n";
-  Host* h = host_new(HOST_WORKER_THREADED);
-  CHECK(h);
+  Host* h = open_host();
   if (!h) {
     return;
   }

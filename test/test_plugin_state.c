@@ -47,14 +47,11 @@ test_restore_beats_queued_commit(void)
 static void
 test_state_round_trip(void)
 {
-  Host* a = host_new(HOST_WORKER_THREADED);
-  CHECK(a);
+  Host* a = open_host();
   if (!a) {
     return;
   }
-  host_load(a, 0, 1, patch_custom);
-  host_commit(a, 0, 2);
-  CHECK(host_run_until(a, BLOCK, HOST_ANSWER_COMMITTED, 2, MAX_WAIT));
+  CHECK(load_commit(a, patch_custom, 1));
   check_answer(a, 1, HOST_ANSWER_ACK);
 
   /* Through text and back, as a session file would go. */
@@ -149,8 +146,7 @@ test_restore_patch_file_only(void)
     "<urn:chronus:test#state> a pset:Preset ;\n"
     "  lv2:appliesTo <urn:chronus:synth> ;\n"
     "  state:state [ <urn:chronus:patchFile> <file://%s> ] .\n";
-  Host* const h = host_new(HOST_WORKER_THREADED);
-  CHECK(h);
+  Host* const h = open_host();
   if (!h) {
     return;
   }
@@ -214,14 +210,11 @@ restore_repeatedly(void* arg)
 static void
 test_restore_while_running(void)
 {
-  Host* a = host_new(HOST_WORKER_THREADED);
-  CHECK(a);
+  Host* a = open_host();
   if (!a) {
     return;
   }
-  host_load(a, 0, 1, patch_custom);
-  host_commit(a, 0, 2);
-  CHECK(host_run_until(a, BLOCK, HOST_ANSWER_COMMITTED, 2, MAX_WAIT));
+  CHECK(load_commit(a, patch_custom, 1));
   LilvState* const saved = host_state_save(a);
   CHECK(saved);
   host_patch_get(a, 0, 3);
@@ -274,8 +267,7 @@ test_restore_while_running(void)
 static void
 test_patch_get(void)
 {
-  Host* h = host_new(HOST_WORKER_THREADED);
-  CHECK(h);
+  Host* h = open_host();
   if (!h) {
     return;
   }
@@ -310,8 +302,7 @@ test_patch_get(void)
 static void
 test_program_port(void)
 {
-  Host* h = host_new(HOST_WORKER_THREADED);
-  CHECK(h);
+  Host* h = open_host();
   if (!h) {
     return;
   }
@@ -348,8 +339,7 @@ test_program_port(void)
 static void
 test_program_port_initial_value(void)
 {
-  Host* h = host_new(HOST_WORKER_THREADED);
-  CHECK(h);
+  Host* h = open_host();
   if (!h) {
     return;
   }
@@ -358,8 +348,7 @@ test_program_port_initial_value(void)
     host_run_until(h, BLOCK, HOST_ANSWER_COMMITTED, HOST_NO_SEQ, MAX_WAIT);
   CHECK(done != NULL);
 
-  Host* r = host_new(HOST_WORKER_THREADED);
-  CHECK(r);
+  Host* r = open_host();
   if (r) {
     host_load(h, 0, 1, patch_x);
     host_commit(h, 0, 2);
@@ -372,8 +361,7 @@ test_program_port_initial_value(void)
     CHECK(host_count(r, HOST_ANSWER_COMMITTED) == 0);
     CHECK_NEAR(tail_freq(r), C4, 0.5); /* patch_x, not program 3 */
 
-    Host* const a = host_new(HOST_WORKER_THREADED);
-    CHECK(a);
+    Host* const a = open_host();
     if (a) {
       CHECK(!host_state_restore(a, state));
       host_set_program(a, 5.0f); /* automation's value from the start */

@@ -3,22 +3,12 @@
    new sounds, and commits refused because they cannot play in real time. */
 #include "check.h"
 #include "dsp.h"
-#include "host.h"
+#include "plugin_fixture.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define RATE     HOST_RATE
-#define BLOCK    256u
-#define MAX_WAIT 20000u /* cycles to wait for an answer */
-
-#define PREFIXES                                                               \
-  "@prefix ch: <urn:chronus:> .\n"                                             \
-  "@prefix param: <urn:chronus:param#> .\n"                                    \
-  "@prefix : <urn:chronus:module#> .\n"                                        \
-  "<> a ch:Patch .\n"
 
 /* A free-running sine of 155 Hz (log2(155 / 261.63) octaves from C4). */
 #define PITCH_155 "-0.755"
@@ -29,15 +19,6 @@ static const char* const patch_sine = PREFIXES
   "[] ch:from \"osc:out\" ; ch:to \"out:mono\" .\n";
 
 static const char* const patch_silent = PREFIXES ":out ch:kind \"output\" .\n";
-
-/* Load `turtle` and commit it (default fade); the Committed answer. */
-static const HostAnswer*
-load_commit(Host* h, const char* turtle, int32_t seq)
-{
-  host_load(h, 0, seq, turtle);
-  host_commit(h, 0, seq + 1);
-  return host_run_until(h, BLOCK, HOST_ANSWER_COMMITTED, seq + 1, MAX_WAIT);
-}
 
 /* The largest step between neighbouring samples of the left channel in
    [from, to). */
