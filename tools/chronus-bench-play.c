@@ -1,6 +1,8 @@
 /* chronus-bench-play: plays one LV2 instrument (any URI) an 8-note chord
    and then silence, and reports the cost of run() per sample: wall-clock,
    and instruction counts when run under callgrind (bench/count.sh). */
+#include "lib/lv2host.h"
+
 #include <lilv/lilv.h>
 #include <lv2/atom/atom.h>
 #include <lv2/atom/util.h>
@@ -43,7 +45,6 @@
 #define PROG      "chronus-bench-play"
 #define RATE      48000u
 #define SEQ_SIZE  8192u
-#define MAX_URIDS 512u
 #define MAX_FRAME 4096u
 
 /* Timeline, in seconds: the chord starts at 0, is measured while held,
@@ -53,12 +54,7 @@
 #define TAIL_S    8.0
 
 typedef struct {
-  char*    uris[MAX_URIDS];
-  uint32_t n;
-} Urids;
-
-typedef struct {
-  Urids                       urids;
+  ChHostUrids                 urids;
   LV2_URID_Map                map;
   LV2_URID_Unmap              unmap;
   LilvInstance*               instance;
@@ -73,29 +69,6 @@ typedef struct {
   double                      peak;
   bool                        counting; /* in a measured segment */
 } Player;
-
-static LV2_URID
-map_uri(LV2_URID_Map_Handle handle, const char* const uri)
-{
-  Urids* const u = (Urids*)handle;
-  for (uint32_t i = 0; i < u->n; ++i) {
-    if (!strcmp(u->uris[i], uri)) {
-      return i + 1u;
-    }
-  }
-  if (u->n == MAX_URIDS) {
-    return 0;
-  }
-  u->uris[u->n] = strdup(uri);
-  return u->uris[u->n] ? ++u->n : 0;
-}
-
-static const char*
-unmap_uri(LV2_URID_Unmap_Handle handle, const LV2_URID urid)
-{
-  const Urids* const u = (const Urids*)handle;
-  return urid >= 1u && urid <= u->n ? u->uris[urid - 1u] : NULL;
-}
 
 static int
 log_vprintf(LV2_Log_Handle h, LV2_URID type, const char* fmt, va_list args)
@@ -288,34 +261,47 @@ instantiate(Player* const p, const LilvPlugin* const plugin)
   static int32_t            lengths[3];
   static int32_t            seq_size = SEQ_SIZE;
   static LV2_Options_Option opts[6];
-  const LV2_URID            f32 = map_uri(&p->urids, LV2_ATOM__Float);
-  const LV2_URID            i32 = map_uri(&p->urids, LV2_ATOM__Int);
+  const LV2_URID            f32 = ch_urids_map(&p->urids, LV2_ATOM__Float);
+  const LV2_URID            i32 = ch_urids_map(&p->urids, LV2_ATOM__Int);
   rate                          = (float)RATE;
   lengths[0]                    = 1;
   lengths[1] = lengths[2] = (int32_t)p->block;
-  opts[0]                 = (LV2_Options_Option){
-                    LV2_OPTIONS_INSTANCE, 0,   map_uri(&p->urids, LV2_PARAMETERS__sampleRate),
-                    sizeof(float),        f32, &rate
-  };
-  opts[1] = (LV2_Options_Option){
-    LV2_OPTIONS_INSTANCE, 0,   map_uri(&p->urids, LV2_BUF_SIZE__minBlockLength),
-    sizeof(int32_t),      i32, &lengths[0]
-  };
-  opts[2] = (LV2_Options_Option){
-    LV2_OPTIONS_INSTANCE, 0,   map_uri(&p->urids, LV2_BUF_SIZE__maxBlockLength),
-    sizeof(int32_t),      i32, &lengths[1]
-  };
+  opts[0] =
+    (LV2_Options_Option){ LV2_OPTIONS_INSTANCE,
+                          0,
+                          ch_urids_map(&p->urids, LV2_PARAMETERS__sampleRate),
+                          sizeof(float),
+                          f32,
+                          &rate };
+  opts[1] =
+    (LV2_Options_Option){ LV2_OPTIONS_INSTANCE,
+                          0,
+                          ch_urids_map(&p->urids, LV2_BUF_SIZE__minBlockLength),
+                          sizeof(int32_t),
+                          i32,
+                          &lengths[0] };
+  opts[2] =
+    (LV2_Options_Option){ LV2_OPTIONS_INSTANCE,
+                          0,
+                          ch_urids_map(&p->urids, LV2_BUF_SIZE__maxBlockLength),
+                          sizeof(int32_t),
+                          i32,
+                          &lengths[1] };
   opts[3] =
     (LV2_Options_Option){ LV2_OPTIONS_INSTANCE,
                           0,
-                          map_uri(&p->urids, LV2_BUF_SIZE__nominalBlockLength),
+                          ch_urids_map(&p->urids,
+                                       LV2_BUF_SIZE__nominalBlockLength),
                           sizeof(int32_t),
                           i32,
                           &lengths[2] };
-  opts[4] = (LV2_Options_Option){
-    LV2_OPTIONS_INSTANCE, 0,   map_uri(&p->urids, LV2_BUF_SIZE__sequenceSize),
-    sizeof(int32_t),      i32, &seq_size
-  };
+  opts[4] =
+    (LV2_Options_Option){ LV2_OPTIONS_INSTANCE,
+                          0,
+                          ch_urids_map(&p->urids, LV2_BUF_SIZE__sequenceSize),
+                          sizeof(int32_t),
+                          i32,
+                          &seq_size };
   opts[5] = (LV2_Options_Option){ LV2_OPTIONS_INSTANCE, 0, 0, 0, 0, NULL };
 
   static LV2_Worker_Schedule sched;
@@ -391,20 +377,20 @@ main(int argc, char** argv)
 #if defined(__SSE__) || defined(__x86_64__)
   _mm_setcsr(_mm_getcsr() | 0x8040u); /* as a DAW's audio thread */
 #endif
-  static Player   p;
+  static Player   p = { .urids = CH_HOST_URIDS_INIT };
   static float    out[2][MAX_FRAME];
   static uint64_t in[SEQ_SIZE / 8u];
   static uint64_t notify[SEQ_SIZE / 8u];
-  p.map           = (LV2_URID_Map){ &p.urids, map_uri };
-  p.unmap         = (LV2_URID_Unmap){ &p.urids, unmap_uri };
+  p.map           = (LV2_URID_Map){ &p.urids, ch_urids_map };
+  p.unmap         = (LV2_URID_Unmap){ &p.urids, ch_urids_unmap };
   p.block         = (uint32_t)atoi(argv[2]);
   p.in            = (LV2_Atom_Sequence*)in;
   p.notify        = (LV2_Atom_Sequence*)notify;
   p.out[0]        = out[0];
   p.out[1]        = out[1];
-  p.midi_Event    = map_uri(&p.urids, LV2_MIDI__MidiEvent);
-  p.atom_Sequence = map_uri(&p.urids, LV2_ATOM__Sequence);
-  p.atom_Chunk    = map_uri(&p.urids, LV2_ATOM__Chunk);
+  p.midi_Event    = ch_urids_map(&p.urids, LV2_MIDI__MidiEvent);
+  p.atom_Sequence = ch_urids_map(&p.urids, LV2_ATOM__Sequence);
+  p.atom_Chunk    = ch_urids_map(&p.urids, LV2_ATOM__Chunk);
 
   LilvWorld* const world = lilv_world_new();
   lilv_world_load_all(world);
@@ -419,8 +405,6 @@ main(int argc, char** argv)
   }
   lilv_node_free(uri);
   lilv_world_free(world);
-  for (uint32_t i = 0; i < p.urids.n; ++i) {
-    free(p.urids.uris[i]);
-  }
+  ch_urids_clear(&p.urids);
   return status;
 }
