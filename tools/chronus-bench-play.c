@@ -254,6 +254,19 @@ connect(Player* const           p,
   return n_atom_in && n_out;
 }
 
+/* One instance option of the host's, for the plugin to read. */
+static LV2_Options_Option
+option(Player* const     p,
+       const char* const key,
+       const uint32_t    size,
+       const LV2_URID    type,
+       const void* const value)
+{
+  return (LV2_Options_Option){
+    LV2_OPTIONS_INSTANCE, 0, ch_urids_map(&p->urids, key), size, type, value
+  };
+}
+
 static LilvInstance*
 instantiate(Player* const p, const LilvPlugin* const plugin)
 {
@@ -266,42 +279,15 @@ instantiate(Player* const p, const LilvPlugin* const plugin)
   rate                          = (float)RATE;
   lengths[0]                    = 1;
   lengths[1] = lengths[2] = (int32_t)p->block;
-  opts[0] =
-    (LV2_Options_Option){ LV2_OPTIONS_INSTANCE,
-                          0,
-                          ch_urids_map(&p->urids, LV2_PARAMETERS__sampleRate),
-                          sizeof(float),
-                          f32,
-                          &rate };
+  opts[0] = option(p, LV2_PARAMETERS__sampleRate, sizeof(float), f32, &rate);
   opts[1] =
-    (LV2_Options_Option){ LV2_OPTIONS_INSTANCE,
-                          0,
-                          ch_urids_map(&p->urids, LV2_BUF_SIZE__minBlockLength),
-                          sizeof(int32_t),
-                          i32,
-                          &lengths[0] };
+    option(p, LV2_BUF_SIZE__minBlockLength, sizeof(int32_t), i32, &lengths[0]);
   opts[2] =
-    (LV2_Options_Option){ LV2_OPTIONS_INSTANCE,
-                          0,
-                          ch_urids_map(&p->urids, LV2_BUF_SIZE__maxBlockLength),
-                          sizeof(int32_t),
-                          i32,
-                          &lengths[1] };
-  opts[3] =
-    (LV2_Options_Option){ LV2_OPTIONS_INSTANCE,
-                          0,
-                          ch_urids_map(&p->urids,
-                                       LV2_BUF_SIZE__nominalBlockLength),
-                          sizeof(int32_t),
-                          i32,
-                          &lengths[2] };
+    option(p, LV2_BUF_SIZE__maxBlockLength, sizeof(int32_t), i32, &lengths[1]);
+  opts[3] = option(p, LV2_BUF_SIZE__nominalBlockLength, sizeof(int32_t), i32,
+                   &lengths[2]);
   opts[4] =
-    (LV2_Options_Option){ LV2_OPTIONS_INSTANCE,
-                          0,
-                          ch_urids_map(&p->urids, LV2_BUF_SIZE__sequenceSize),
-                          sizeof(int32_t),
-                          i32,
-                          &seq_size };
+    option(p, LV2_BUF_SIZE__sequenceSize, sizeof(int32_t), i32, &seq_size);
   opts[5] = (LV2_Options_Option){ LV2_OPTIONS_INSTANCE, 0, 0, 0, 0, NULL };
 
   static LV2_Worker_Schedule sched;
