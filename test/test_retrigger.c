@@ -35,11 +35,18 @@ envelope_patch(const uint32_t voices, const int legato)
   return graph;
 }
 
+/* What the tests play through: the voices, the MIDI voicing and the
+   output (static: too large for the stack). */
+static ChHostInputs host;
+static ChVoicing    voicing;
+static float        left[HOLD];
+static float        right[HOLD];
+
 static void
-midi(ChVoicing* const voicing, const uint8_t status, const uint8_t key)
+midi(const uint8_t status, const uint8_t key)
 {
   const uint8_t msg[3] = { status, key, status == 0x90u ? 100u : 0u };
-  CHECK(ch_voicing_midi(voicing, msg, 3));
+  CHECK(ch_voicing_midi(&voicing, msg, 3));
 }
 
 /* Plays `first`, holds it to the sustain, then sends note-off `first` and
@@ -55,17 +62,13 @@ play_pair(const uint32_t voices,
   if (!graph) {
     return;
   }
-  static ChHostInputs host;
-  static ChVoicing    voicing;
-  static float        left[HOLD];
-  static float        right[HOLD];
   ch_voicing_init(&voicing, &host);
   ch_voicing_set_voices(&voicing, voices);
-  midi(&voicing, 0x90u, first);
+  midi(0x90u, first);
   ch_graph_run(graph, &host, left, right, HOLD);
   CHECK_NEAR(left[HOLD - 1], 0.5, 1e-3); /* at the sustain */
-  midi(&voicing, 0x80u, first);
-  midi(&voicing, 0x90u, second); /* the same frame: no render between */
+  midi(0x80u, first);
+  midi(0x90u, second); /* the same frame: no render between */
   ch_graph_run(graph, &host, after, right, AFTER);
   ch_graph_free(graph);
 }
@@ -111,15 +114,11 @@ test_legato_overlap_glides_on(void)
   if (!graph) {
     return;
   }
-  static ChHostInputs host;
-  static ChVoicing    voicing;
-  static float        left[HOLD];
-  static float        right[HOLD];
   ch_voicing_init(&voicing, &host);
-  midi(&voicing, 0x90u, 60u);
+  midi(0x90u, 60u);
   ch_graph_run(graph, &host, left, right, HOLD);
-  midi(&voicing, 0x90u, 62u);
-  midi(&voicing, 0x80u, 60u);
+  midi(0x90u, 62u);
+  midi(0x80u, 60u);
   ch_graph_run(graph, &host, left, right, AFTER);
   CHECK_NEAR(dsp_peak(left, AFTER), 0.5, 1e-3);
   ch_graph_free(graph);
