@@ -26,7 +26,13 @@ typedef struct {
   uint32_t     midi_len;
 } Request;
 
-typedef bool (*Handler)(const Args* args, Request* req, char* why, size_t n);
+/* One address's handler; `kind` is the message it makes (CH_MSG_UNKNOWN for
+   the addresses that make MIDI). */
+typedef bool (*Handler)(const Args* args,
+                        Request*    req,
+                        ChMsgKind   kind,
+                        char*       why,
+                        size_t      n);
 
 /* Argument i's bytes.  liblo may place its argument vector, like the
    arguments, on a 4-byte boundary: the pointer is copied out, never loaded
@@ -158,12 +164,12 @@ request(Request* req, const ChMsgKind kind)
 /* The addresses */
 
 static bool
-on_create(const Args* args, Request* req, char* why, size_t n)
+on_create(const Args* args, Request* req, ChMsgKind kind, char* why, size_t n)
 {
   if (!count(args, 2, 2, "s:name s:kind", why, n)) {
     return false;
   }
-  request(req, CH_MSG_CREATE);
+  request(req, kind);
   req->msg.module = string_arg(args, 0, CH_OSC_NAME_MAX, why, n);
   req->msg.module_kind =
     req->msg.module ? string_arg(args, 1, CH_OSC_NAME_MAX, why, n) : NULL;
@@ -171,12 +177,12 @@ on_create(const Args* args, Request* req, char* why, size_t n)
 }
 
 static bool
-on_delete(const Args* args, Request* req, char* why, size_t n)
+on_delete(const Args* args, Request* req, ChMsgKind kind, char* why, size_t n)
 {
   if (!count(args, 1, 1, "s:name", why, n)) {
     return false;
   }
-  request(req, CH_MSG_DELETE);
+  request(req, kind);
   req->msg.module = string_arg(args, 0, CH_OSC_NAME_MAX, why, n);
   return req->msg.module != NULL;
 }
@@ -196,24 +202,12 @@ link_args(const Args* args, Request* req, ChMsgKind kind, char* why, size_t n)
 }
 
 static bool
-on_connect(const Args* args, Request* req, char* why, size_t n)
-{
-  return link_args(args, req, CH_MSG_CONNECT, why, n);
-}
-
-static bool
-on_disconnect(const Args* args, Request* req, char* why, size_t n)
-{
-  return link_args(args, req, CH_MSG_DISCONNECT, why, n);
-}
-
-static bool
-on_commit(const Args* args, Request* req, char* why, size_t n)
+on_commit(const Args* args, Request* req, ChMsgKind kind, char* why, size_t n)
 {
   if (!count(args, 0, 1, "nothing, or s:beat or s:bar", why, n)) {
     return false;
   }
-  request(req, CH_MSG_COMMIT);
+  request(req, kind);
   if (args->argc == 1) {
     const char* const q = string_arg(args, 0, 8, why, n);
     if (!q) {
@@ -239,36 +233,12 @@ no_args(const Args* args, Request* req, ChMsgKind kind, char* why, size_t n)
 }
 
 static bool
-on_abort(const Args* args, Request* req, char* why, size_t n)
-{
-  return no_args(args, req, CH_MSG_ABORT, why, n);
-}
-
-static bool
-on_undo(const Args* args, Request* req, char* why, size_t n)
-{
-  return no_args(args, req, CH_MSG_UNDO, why, n);
-}
-
-static bool
-on_redo(const Args* args, Request* req, char* why, size_t n)
-{
-  return no_args(args, req, CH_MSG_REDO, why, n);
-}
-
-static bool
-on_get(const Args* args, Request* req, char* why, size_t n)
-{
-  return no_args(args, req, CH_MSG_GET, why, n);
-}
-
-static bool
-on_load(const Args* args, Request* req, char* why, size_t n)
+on_load(const Args* args, Request* req, ChMsgKind kind, char* why, size_t n)
 {
   if (!count(args, 1, 1, "s:path (a patch file)", why, n)) {
     return false;
   }
-  request(req, CH_MSG_LOAD);
+  request(req, kind);
   req->msg.file = string_arg(args, 0, CH_OSC_PATH_MAX, why, n);
   return req->msg.file != NULL;
 }
@@ -284,8 +254,9 @@ midi(Request* req, uint8_t status, uint8_t a, uint8_t b, uint32_t len)
 }
 
 static bool
-on_note_on(const Args* args, Request* req, char* why, size_t n)
+on_note_on(const Args* args, Request* req, ChMsgKind kind, char* why, size_t n)
 {
+  (void)kind; /* MIDI, not a message */
   int note = 0;
   int vel  = 0;
   if (!count(args, 2, 2, "i:note i:velocity", why, n) ||
@@ -298,8 +269,9 @@ on_note_on(const Args* args, Request* req, char* why, size_t n)
 }
 
 static bool
-on_note_off(const Args* args, Request* req, char* why, size_t n)
+on_note_off(const Args* args, Request* req, ChMsgKind kind, char* why, size_t n)
 {
+  (void)kind; /* MIDI, not a message */
   int note = 0;
   if (!count(args, 1, 1, "i:note", why, n) ||
       !int_arg(args, 0, 0, 127, &note, why, n)) {
@@ -310,8 +282,9 @@ on_note_off(const Args* args, Request* req, char* why, size_t n)
 }
 
 static bool
-on_program(const Args* args, Request* req, char* why, size_t n)
+on_program(const Args* args, Request* req, ChMsgKind kind, char* why, size_t n)
 {
+  (void)kind; /* MIDI, not a message */
   int program = 0;
   if (!count(args, 1, 1, "i:n (0..127)", why, n) ||
       !int_arg(args, 0, 0, 127, &program, why, n)) {
@@ -383,14 +356,21 @@ on_gate(const Args* args, Request* req, char* name, char* why, size_t n)
 static const struct {
   const char* address;
   Handler     handler;
+  ChMsgKind   kind;
 } addresses[] = {
-  { "/patch/create", on_create },   { "/patch/delete", on_delete },
-  { "/patch/connect", on_connect }, { "/patch/disconnect", on_disconnect },
-  { "/patch/commit", on_commit },   { "/patch/abort", on_abort },
-  { "/patch/load", on_load },       { "/patch/undo", on_undo },
-  { "/patch/redo", on_redo },       { "/patch/get", on_get },
-  { "/note/on", on_note_on },       { "/note/off", on_note_off },
-  { "/program", on_program },
+  { "/patch/create", on_create, CH_MSG_CREATE },
+  { "/patch/delete", on_delete, CH_MSG_DELETE },
+  { "/patch/connect", link_args, CH_MSG_CONNECT },
+  { "/patch/disconnect", link_args, CH_MSG_DISCONNECT },
+  { "/patch/commit", on_commit, CH_MSG_COMMIT },
+  { "/patch/abort", no_args, CH_MSG_ABORT },
+  { "/patch/load", on_load, CH_MSG_LOAD },
+  { "/patch/undo", no_args, CH_MSG_UNDO },
+  { "/patch/redo", no_args, CH_MSG_REDO },
+  { "/patch/get", no_args, CH_MSG_GET },
+  { "/note/on", on_note_on, CH_MSG_UNKNOWN },
+  { "/note/off", on_note_off, CH_MSG_UNKNOWN },
+  { "/program", on_program, CH_MSG_UNKNOWN },
 };
 
 /* Map one checked message; `scratch` (>= strlen(address) + 1 bytes) holds
@@ -400,7 +380,7 @@ map(const Args* args, Request* req, char* scratch, char* why, size_t n)
 {
   for (size_t i = 0; i < sizeof(addresses) / sizeof(addresses[0]); ++i) {
     if (!strcmp(args->address, addresses[i].address)) {
-      return addresses[i].handler(args, req, why, n);
+      return addresses[i].handler(args, req, addresses[i].kind, why, n);
     }
   }
   const size_t len = strlen(args->address);
