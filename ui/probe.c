@@ -47,6 +47,22 @@ chosen(void* const handle, const char* const module)
   return b < 0 ? -1 : ui->scene.boxes[b].chosen || ui->selected_box == b;
 }
 
+/* Canvas point to window pixels; false if outside the canvas area. */
+static bool
+to_pixels(const ChUi* const ui,
+          const float       cx,
+          const float       cy,
+          int* const        x,
+          int* const        y)
+{
+  float wx = 0.0f;
+  float wy = 0.0f;
+  ch_view_to_window(&ui->view, cx, cy, &wx, &wy);
+  *x = (int)lroundf(wx * ui->scale);
+  *y = (int)lroundf(wy * ui->scale);
+  return wy > ui->view.top && *x >= 0 && *x < ui->width && *y < ui->height;
+}
+
 static bool
 param_point(void* const       handle,
             const char* const module,
@@ -60,13 +76,8 @@ param_point(void* const       handle,
   if (!find(ui, module, param, &b, &p)) {
     return false;
   }
-  const ChRect r  = ch_box_param_rect(&ui->scene.boxes[b], (uint32_t)p);
-  float        wx = 0.0f;
-  float        wy = 0.0f;
-  ch_view_to_window(&ui->view, r.x + r.w * 0.5f, r.y + r.h * 0.5f, &wx, &wy);
-  *x = (int)lroundf(wx * ui->scale);
-  *y = (int)lroundf(wy * ui->scale);
-  return wy > ui->view.top && *x >= 0 && *x < ui->width && *y < ui->height;
+  const ChRect r = ch_box_param_rect(&ui->scene.boxes[b], (uint32_t)p);
+  return to_pixels(ui, r.x + r.w * 0.5f, r.y + r.h * 0.5f, x, y);
 }
 
 static bool
@@ -132,22 +143,6 @@ menu_point(void* const handle, const int i, int* const x, int* const y)
   *x             = (int)lroundf((r.x + r.w * 0.5f) * ui->scale);
   *y             = (int)lroundf((r.y + r.h * 0.5f) * ui->scale);
   return true;
-}
-
-/* Canvas point to window pixels; false if outside the canvas area. */
-static bool
-to_pixels(const ChUi* const ui,
-          const float       cx,
-          const float       cy,
-          int* const        x,
-          int* const        y)
-{
-  float wx = 0.0f;
-  float wy = 0.0f;
-  ch_view_to_window(&ui->view, cx, cy, &wx, &wy);
-  *x = (int)lroundf(wx * ui->scale);
-  *y = (int)lroundf(wy * ui->scale);
-  return wy > ui->view.top && *x >= 0 && *x < ui->width && *y < ui->height;
 }
 
 static bool
