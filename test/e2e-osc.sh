@@ -7,8 +7,9 @@
 # instance cannot take the same port (a clear error in the log), works on
 # another port side by side, and stops listening at osc_port 0.
 #
-# Shares e2e-jalv.sh's JACK server name and lock (see there why), and uses
-# UDP ports 15000-15099 only; the recording is analysed by test/audio.py.
+# Shares the JACK server name and lock of test/lib-e2e.sh (see there why),
+# and uses UDP ports 15000-15099 only; the recording is analysed by
+# test/audio.py.
 # Needs: jackd, jalv, jack_capture, oscsend (liblo-tools), python3, flock.  CH_E2E_KEEP=DIR keeps logs and recording.
 # shellcheck disable=SC2317 # functions called through wait_for and traps
 set -u
