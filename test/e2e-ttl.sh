@@ -19,6 +19,17 @@ fail() {
   echo "FAIL $1: $2"
   status=1
 }
+# verdict NAME WHY [NOTE]: fails NAME for WHY, listing the caller's
+# `problems`, if it has any; else passes it (NOTE, if given, first).
+verdict() {
+  if ((${#problems[@]})); then
+    printf '   | %s\n' "${problems[@]}"
+    fail "$1" "$2"
+  else
+    [[ -z ${3:-} ]] || echo "   | $3"
+    pass "$1"
+  fi
+}
 
 # ttl_valid: every property and class we use is defined, every literal is
 # of the right type.  The specs' own complaints (none with lv2 1.18) are
@@ -120,12 +131,7 @@ lv2info_check() {
   if grep -Eqi '(error|warning)' <<<"$err"; then
     problems+=("lilv complains: $(head -n 3 <<<"$err" | tr '\n' ' ')")
   fi
-  if ((${#problems[@]})); then
-    printf '   | %s\n' "${problems[@]}"
-    fail lv2info "lv2info does not show the plugin as documented"
-  else
-    pass lv2info
-  fi
+  verdict lv2info "lv2info does not show the plugin as documented"
 }
 
 # The bank's files, in program order: "NN name" per line.
@@ -160,13 +166,8 @@ program_names() {
   grep -q 'lv2core#enumeration' <<<"$port5" ||
     problems+=("program is not lv2:enumeration")
   grep -q 'lv2core#integer' <<<"$port5" || problems+=("program is not lv2:integer")
-  if ((${#problems[@]})); then
-    printf '   | %s\n' "${problems[@]}"
-    fail program_names "the program port does not name the bank"
-  else
-    echo "   | $n program names: $(grep -Eo '"[0-9]{2} [^"]+"' <<<"$port5" | sort | tr '\n' ' ')"
-    pass program_names
-  fi
+  verdict program_names "the program port does not name the bank" \
+    "$n program names: $(grep -Eo '"[0-9]{2} [^"]+"' <<<"$port5" | sort | tr '\n' ' ')"
 }
 
 # presets_in_bank_order: jalv.gtk3 sorts its Presets menu by label with
@@ -207,13 +208,8 @@ for s, l in sorted(label.items(), key=lambda x: x[1]):
   done <<<"$values"
   [[ $(wc -l <<<"$values") -eq $(bank_files | wc -l) ]] ||
     problems+=("$(wc -l <<<"$values") presets, $(bank_files | wc -l) programs")
-  if ((${#problems[@]})); then
-    printf '   | %s\n' "${problems[@]}"
-    fail presets_in_bank_order "presets are not the bank in order"
-  else
-    echo "   | jalv's order: $(tr '\n' '|' <<<"$labels")"
-    pass presets_in_bank_order
-  fi
+  verdict presets_in_bank_order "presets are not the bank in order" \
+    "jalv's order: $(tr '\n' '|' <<<"$labels")"
 }
 
 # bundle_description: maintainer, licence and version (the build's), the
@@ -249,12 +245,7 @@ bundle_description() {
     <<<"$nt" && problems+=("ch:patch is offered as a writable parameter")
   has '<urn:chronus:synth> <http://lv2plug.in/ns/ext/patch#readable> <urn:chronus:patch>' \
     "ch:patch is not readable"
-  if ((${#problems[@]})); then
-    printf '   | %s\n' "${problems[@]}"
-    fail bundle_description "the bundle's description is incomplete"
-  else
-    pass bundle_description
-  fi
+  verdict bundle_description "the bundle's description is incomplete"
 }
 
 # lv2_path_clean: the build's lv2 folder holds bundles only, so lilv scans
@@ -302,13 +293,8 @@ installed_bundle_works() {
   n_bank=$(find "$dir/bank" -name '[0-9][0-9]-*.ttl' | wc -l)
   ((n_presets == n_bank && n_bank > 0)) ||
     problems+=("$n_presets presets, $n_bank bank files installed")
-  if ((${#problems[@]})); then
-    printf '   | %s\n' "${problems[@]}"
-    fail installed_bundle_works "the installed bundle is not usable"
-  else
-    echo "   | installed to ${dir#"$stage"}, $n_bank programs"
-    pass installed_bundle_works
-  fi
+  verdict installed_bundle_works "the installed bundle is not usable" \
+    "installed to ${dir#"$stage"}, $n_bank programs"
 }
 
 lv2_path=${CH_LV2_PATH:-}
