@@ -109,14 +109,6 @@ schedule(LV2_Worker_Schedule_Handle handle, uint32_t size, const void* data)
                          size, data);
 }
 
-static double
-now_ns(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
 static void
 seq_clear(Player* const p, LV2_Atom_Sequence* const seq, const bool out)
 {
@@ -185,9 +177,9 @@ measure(Player* const p, const uint32_t frames, const char* const label)
   CALLGRIND_START_INSTRUMENTATION;
   CALLGRIND_ZERO_STATS;
   p->counting        = true;
-  const double start = now_ns();
+  const double start = ch_host_now_ns();
   play(p, frames);
-  const double ns = now_ns() - start;
+  const double ns = ch_host_now_ns() - start;
   p->counting     = false;
   CALLGRIND_STOP_INSTRUMENTATION;
   CALLGRIND_DUMP_STATS_AT(label);

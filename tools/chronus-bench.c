@@ -64,14 +64,6 @@ typedef struct {
 
 #define fail(...) ch_tool_fail(PROG, __VA_ARGS__)
 
-static double
-now_ns(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
 static int
 compare_doubles(const void* const a, const void* const b)
 {
@@ -636,7 +628,7 @@ time_blocks(Runner* const  r,
             const uint32_t reps,
             const uint32_t n)
 {
-  const double start = now_ns();
+  const double start = ch_host_now_ns();
   switch (mode) {
   case RUN_GRAPH:
     for (uint32_t k = 0; k < reps; ++k) {
@@ -654,7 +646,7 @@ time_blocks(Runner* const  r,
     }
     break;
   }
-  const double ns = (now_ns() - start) / (double)reps;
+  const double ns = (ch_host_now_ns() - start) / (double)reps;
   r->sink += (uint32_t)(r->left[0] != 0.0f);
   return ns;
 }
@@ -760,13 +752,13 @@ bench_build(const char* const    name,
     ChError err;
     ch_error_clear(&err);
     ChGraph*     graph = NULL;
-    const double t0    = now_ns();
+    const double t0    = ch_host_now_ns();
     must(ch_graph_new(model, base, (float)RATE, &graph, &err), &err);
-    const double t1 = now_ns();
+    const double t1 = ch_host_now_ns();
     ch_graph_free(graph);
-    const double t2 = now_ns();
+    const double t2 = ch_host_now_ns();
     must(ch_build(model, base, (float)RATE, &graph, &err), &err);
-    const double t3 = now_ns();
+    const double t3 = ch_host_now_ns();
     if (k >= 3u) { /* the first few warm the allocator and caches */
       t_new[k - 3u] = t1 - t0;
       t_all[k - 3u] = t3 - t2;
@@ -831,22 +823,22 @@ bench_profile(const char* const path, const uint32_t block, Profile* const p)
   const uint32_t reps   = PROFILE_REPS;
   double         best_g = INFINITY;
   for (int trial = 0; trial < 5; ++trial) {
-    const double t0 = now_ns();
+    const double t0 = ch_host_now_ns();
     for (uint32_t k = 0; k < reps; ++k) {
       ch_graph_run(graph, host, out, out + CH_MAX_BLOCK, block);
     }
-    const double ns = (now_ns() - t0) / reps;
+    const double ns = (ch_host_now_ns() - t0) / reps;
     best_g          = ns < best_g ? ns : best_g;
   }
   p->graph_ns = best_g;
   for (uint32_t t = 0; t < ch_graph_n_steps(graph); ++t) {
     double best = INFINITY;
     for (int trial = 0; trial < 5; ++trial) {
-      const double t0 = now_ns();
+      const double t0 = ch_host_now_ns();
       for (uint32_t k = 0; k < reps; ++k) {
         ch_graph_run_step(graph, t, block);
       }
-      const double ns = (now_ns() - t0) / reps;
+      const double ns = (ch_host_now_ns() - t0) / reps;
       best            = ns < best ? ns : best;
     }
     const char* const kind =

@@ -497,8 +497,8 @@ ch_host_seq_append(LV2_Atom_Sequence* const seq,
 
 /* Running */
 
-static double
-now_ns(void)
+double
+ch_host_now_ns(void)
 {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -517,9 +517,9 @@ ch_host_run(ChHost* const            host,
   notify->atom.type  = host->atom_Chunk;
   notify->atom.size  = notify_size - (uint32_t)sizeof(LV2_Atom);
   host->in_run       = true;
-  const double start = now_ns();
+  const double start = ch_host_now_ns();
   lilv_instance_run(host->instance, n);
-  const double ns = now_ns() - start;
+  const double ns = ch_host_now_ns() - start;
   if (host->worker && host->worker->end_run) {
     host->worker->end_run(lilv_instance_get_handle(host->instance));
   }

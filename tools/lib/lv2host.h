@@ -162,6 +162,9 @@ void ch_host_seq_append(LV2_Atom_Sequence* seq,
                         const void*        body,
                         uint32_t           size);
 
+/* A monotonic clock, in nanoseconds (for timing run() and builds). */
+double ch_host_now_ns(void);
+
 /* One run() of `n` frames with `notify` (`notify_size` bytes) offered as
    empty room, then the worker's end_run; `in_run` is set meanwhile.
    Returns how long run() itself took, in nanoseconds. */
