@@ -175,7 +175,7 @@ typedef struct {
   ChUris             uris;
   ChHostPorts        ports;
   float*             port_values;
-  uint8_t*           control;
+  ChHostControl      control;
   LV2_Atom_Sequence* notify;
   float*             out[2];
   float*             dummy;
@@ -200,13 +200,14 @@ host_load(Host* const host, const char* const bundle_dir)
     return false;
   }
   host->port_values = (float*)calloc(host->ports.n + 1u, sizeof(float));
-  host->control     = (uint8_t*)calloc(1, CONTROL_SIZE);
   host->notify      = (LV2_Atom_Sequence*)calloc(1, NOTIFY_SIZE);
   host->out[0]      = (float*)calloc(CH_MAX_BLOCK * 4u, sizeof(float));
   host->out[1]      = (float*)calloc(CH_MAX_BLOCK * 4u, sizeof(float));
   host->dummy       = (float*)calloc(CH_MAX_BLOCK * 4u, sizeof(float));
-  if (!host->port_values || !host->control || !host->notify || !host->out[0] ||
-      !host->out[1] || !host->dummy) {
+  if (!host->port_values ||
+      !ch_host_control_init(&host->control, CONTROL_SIZE,
+                            host->uris.atom_Sequence) ||
+      !host->notify || !host->out[0] || !host->out[1] || !host->dummy) {
     fail("out of memory");
     return false;
   }
@@ -218,34 +219,12 @@ host_free(Host* const host)
 {
   ch_host_ports_free(&host->ports);
   free(host->port_values);
-  free(host->control);
+  ch_host_control_free(&host->control);
   free(host->notify);
   free(host->out[0]);
   free(host->out[1]);
   free(host->dummy);
   ch_host_clear(&host->lv2);
-}
-
-static void
-control_clear(Host* const host)
-{
-  ch_host_seq_clear((LV2_Atom_Sequence*)host->control,
-                    host->uris.atom_Sequence);
-}
-
-static bool
-control_append(Host* const       host,
-               const int64_t     frames,
-               const LV2_URID    type,
-               const void* const body,
-               const uint32_t    size)
-{
-  LV2_Atom_Sequence* const seq = (LV2_Atom_Sequence*)host->control;
-  if (ch_host_seq_need(seq, size) > CONTROL_SIZE) {
-    return false;
-  }
-  ch_host_seq_append(seq, frames, type, body, size);
-  return true;
 }
 
 /* Reads the answers of the last run(): errors are printed and counted. */
@@ -283,7 +262,8 @@ control_message(Host* const host, const ChMsg* const msg)
   lv2_atom_forge_set_buffer(forge, host->message, sizeof(host->message));
   const LV2_Atom* const atom = (const LV2_Atom*)host->message;
   return ch_msg_write(forge, &host->uris, msg) &&
-         control_append(host, 0, atom->type, atom + 1, atom->size);
+         ch_host_control_add(&host->lv2, &host->control, 0, atom->type,
+                             atom + 1, atom->size);
 }
 
 /* One run() of `n` frames; returns its duration in nanoseconds. */
@@ -311,7 +291,7 @@ instance_start(Host* const host, const uint32_t block, const char* const path)
   }
   memcpy(host->port_values, host->ports.defaults,
          host->ports.n * sizeof(float));
-  ch_host_connect_ports(&host->lv2, &host->ports, host->control, host->notify,
+  ch_host_connect_ports(&host->lv2, &host->ports, &host->control, host->notify,
                         host->out, host->port_values, host->dummy);
   lilv_instance_activate(host->lv2.instance);
 
@@ -320,12 +300,12 @@ instance_start(Host* const host, const uint32_t block, const char* const path)
   ChMsg load      = ch_msg_init(CH_MSG_LOAD);
   load.file       = path;
   const ChMsg cmt = ch_msg_init(CH_MSG_COMMIT);
-  control_clear(host);
+  ch_host_control_clear(&host->control, host->uris.atom_Sequence);
   const bool ok   = control_message(host, &load) && control_message(host, &cmt);
   host->committed = false;
   host->n_errors  = 0;
   run_cycle(host, 0);
-  control_clear(host);
+  ch_host_control_clear(&host->control, host->uris.atom_Sequence);
   run_cycle(host, 0);
   if (!ok || !host->committed || host->n_errors) {
     fail("%s: the plugin did not commit the patch", path);
@@ -396,10 +376,10 @@ play(Host* const       host,
   uint32_t e = 0;
   for (uint32_t pos = 0; pos < frames; pos += block, ++b) {
     const uint32_t n = frames - pos < block ? frames - pos : block;
-    control_clear(host);
+    ch_host_control_clear(&host->control, host->uris.atom_Sequence);
     for (; e < n_midi && midi[e].frame < pos + n; ++e) {
-      control_append(host, midi[e].frame - pos, host->uris.midi_Event,
-                     midi[e].msg, 3);
+      ch_host_control_add(&host->lv2, &host->control, midi[e].frame - pos,
+                          host->uris.midi_Event, midi[e].msg, 3);
     }
     const double ns = run_cycle(host, n);
     if (times) {

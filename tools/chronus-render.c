@@ -131,8 +131,7 @@ typedef struct {
   Known*             known;
   uint32_t           n_known;
   uint32_t           known_cap;
-  uint8_t*           control; /* the input atom:Sequence */
-  uint32_t           control_cap;
+  ChHostControl      control; /* the input atom:Sequence */
   LV2_Atom_Sequence* notify;
   float*             out[2];
   float*             dummy; /* for ports we do not use */
@@ -862,56 +861,20 @@ find_ports(Host* const host)
 static void
 connect_ports(Host* const host)
 {
-  ch_host_connect_ports(&host->lv2, &host->ports, host->control, host->notify,
+  ch_host_connect_ports(&host->lv2, &host->ports, &host->control, host->notify,
                         host->out, host->port_values, host->dummy);
-}
-
-/* The control sequence */
-
-static void
-control_clear(Host* const host)
-{
-  ch_host_seq_clear((LV2_Atom_Sequence*)host->control,
-                    host->uris.atom_Sequence);
-}
-
-/* Appends an event, growing the sequence (and reconnecting it) as needed. */
-static bool
-control_append(Host* const       host,
-               const int64_t     frames,
-               const LV2_URID    type,
-               const void* const body,
-               const uint32_t    size)
-{
-  const uint32_t need =
-    ch_host_seq_need((const LV2_Atom_Sequence*)host->control, size);
-  if (need > host->control_cap) {
-    uint32_t cap = host->control_cap;
-    while (cap < need) {
-      cap *= 2u;
-    }
-    uint8_t* const grown = (uint8_t*)realloc(host->control, cap);
-    if (!grown) {
-      return false;
-    }
-    host->control     = grown;
-    host->control_cap = cap;
-    lilv_instance_connect_port(host->lv2.instance, host->ports.control, grown);
-  }
-  ch_host_seq_append((LV2_Atom_Sequence*)host->control, frames, type, body,
-                     size);
-  return true;
 }
 
 static bool
 control_add(Host* const host, const Event* const ev, const int64_t frames)
 {
   if (ev->type == EV_MIDI) {
-    return control_append(host, frames, host->uris.midi_Event, ev->data,
-                          ev->size);
+    return ch_host_control_add(&host->lv2, &host->control, frames,
+                               host->uris.midi_Event, ev->data, ev->size);
   }
   const LV2_Atom* const atom = (const LV2_Atom*)ev->data;
-  return control_append(host, frames, atom->type, atom + 1, atom->size);
+  return ch_host_control_add(&host->lv2, &host->control, frames, atom->type,
+                             atom + 1, atom->size);
 }
 
 /* Running */
@@ -994,7 +957,8 @@ control_add_position(Host* const host, const int64_t pos)
     return false;
   }
   const LV2_Atom* const atom = (const LV2_Atom*)host->message;
-  return control_append(host, 0, atom->type, atom + 1, atom->size);
+  return ch_host_control_add(&host->lv2, &host->control, 0, atom->type,
+                             atom + 1, atom->size);
 }
 
 /* One run() of `n` frames (0: deliver messages only) at `pos`. */
@@ -1089,7 +1053,7 @@ render(Host* const host, const int64_t total, Stats* const stats)
       last = events[k].commit ? k : last;
     }
     if (last != UINT32_MAX) {
-      control_clear(host);
+      ch_host_control_clear(&host->control, host->uris.atom_Sequence);
       for (; ok && i <= last; ++i) {
         if (events[i].type == EV_PORT) {
           host->port_values[events[i].port] = events[i].value;
@@ -1098,7 +1062,7 @@ render(Host* const host, const int64_t total, Stats* const stats)
         }
         if (events[i].commit) {
           run_cycle(host, pos, 0);
-          control_clear(host);
+          ch_host_control_clear(&host->control, host->uris.atom_Sequence);
         }
       }
     }
@@ -1113,7 +1077,7 @@ render(Host* const host, const int64_t total, Stats* const stats)
         break;
       }
     }
-    control_clear(host);
+    ch_host_control_clear(&host->control, host->uris.atom_Sequence);
     if (host->opt.bpm > 0.0) {
       ok = control_add_position(host, pos);
     }
@@ -1332,7 +1296,7 @@ host_free(Host* const host)
   free(host->list.origins);
   ch_host_ports_free(&host->ports);
   free(host->port_values);
-  free(host->control);
+  ch_host_control_free(&host->control);
   free(host->notify);
   free(host->out[0]);
   free(host->out[1]);
@@ -1383,18 +1347,16 @@ static bool
 start(Host* const host)
 {
   const Options* const opt = &host->opt;
-  host->control_cap        = 64u * 1024u;
-  host->control            = (uint8_t*)calloc(1, host->control_cap);
   host->notify             = (LV2_Atom_Sequence*)calloc(1, NOTIFY_SIZE);
   host->out[0]             = (float*)calloc(opt->block, sizeof(float));
   host->out[1]             = (float*)calloc(opt->block, sizeof(float));
   host->dummy              = (float*)calloc(opt->block, sizeof(float));
-  if (!host->control || !host->notify || !host->out[0] || !host->out[1] ||
-      !host->dummy) {
+  if (!ch_host_control_init(&host->control, 64u * 1024u,
+                            host->uris.atom_Sequence) ||
+      !host->notify || !host->out[0] || !host->out[1] || !host->dummy) {
     fail("out of memory");
     return false;
   }
-  control_clear(host);
   const ChHostSettings settings = { .rate           = opt->rate,
                                     .max_block      = opt->block,
                                     .sequence_size  = NOTIFY_SIZE,

@@ -440,16 +440,17 @@ ch_host_port_by_symbol(const ChHost* const host, const char* const symbol)
 void
 ch_host_connect_ports(ChHost* const            host,
                       const ChHostPorts* const ports,
-                      void* const              control,
+                      ChHostControl* const     control,
                       void* const              notify,
                       float* const             out[2],
                       float* const             values,
                       float* const             dummy)
 {
+  control->port = ports->control;
   for (uint32_t i = 0; i < ports->n; ++i) {
     void* buffer = dummy;
     if (i == ports->control) {
-      buffer = control;
+      buffer = control->seq;
     } else if (i == ports->notify) {
       buffer = notify;
     } else if (i == ports->out[0] || i == ports->out[1]) {
@@ -493,6 +494,60 @@ ch_host_seq_append(LV2_Atom_Sequence* const seq,
   ev->body.size   = size;
   memcpy(ev + 1, body, size);
   seq->atom.size += lv2_atom_pad_size((uint32_t)sizeof(LV2_Atom_Event) + size);
+}
+
+bool
+ch_host_control_init(ChHostControl* const control,
+                     const uint32_t       cap,
+                     const LV2_URID       sequence)
+{
+  control->seq  = (LV2_Atom_Sequence*)calloc(1, cap);
+  control->cap  = control->seq ? cap : 0u;
+  control->port = 0u;
+  if (control->seq) {
+    ch_host_control_clear(control, sequence);
+  }
+  return control->seq != NULL;
+}
+
+void
+ch_host_control_clear(ChHostControl* const control, const LV2_URID sequence)
+{
+  ch_host_seq_clear(control->seq, sequence);
+}
+
+bool
+ch_host_control_add(ChHost* const        host,
+                    ChHostControl* const control,
+                    const int64_t        frames,
+                    const LV2_URID       type,
+                    const void* const    body,
+                    const uint32_t       size)
+{
+  const uint32_t need = ch_host_seq_need(control->seq, size);
+  if (need > control->cap) {
+    uint32_t cap = control->cap;
+    while (cap < need) {
+      cap *= 2u;
+    }
+    void* const grown = realloc(control->seq, cap);
+    if (!grown) {
+      return false;
+    }
+    control->seq = (LV2_Atom_Sequence*)grown;
+    control->cap = cap;
+    lilv_instance_connect_port(host->instance, control->port, grown);
+  }
+  ch_host_seq_append(control->seq, frames, type, body, size);
+  return true;
+}
+
+void
+ch_host_control_free(ChHostControl* const control)
+{
+  free(control->seq);
+  control->seq = NULL;
+  control->cap = 0u;
 }
 
 /* Running */

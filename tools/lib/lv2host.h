@@ -131,12 +131,20 @@ void ch_host_ports_free(ChHostPorts* ports);
 /* Index of the port called `symbol`, or -1. */
 int32_t ch_host_port_by_symbol(const ChHost* host, const char* symbol);
 
+/* The plugin's control input: an atom:Sequence that grows as events are
+   added (reconnecting the port when its buffer moves). */
+typedef struct {
+  LV2_Atom_Sequence* seq;
+  uint32_t           cap;  /* bytes */
+  uint32_t           port; /* its index (set by ch_host_connect_ports()) */
+} ChHostControl;
+
 /* Connects every port of the instance: the atom ports to `control` and
    `notify`, the audio outputs to `out`, each control port to its float in
    `values`, anything else to `dummy` (a block of floats). */
 void ch_host_connect_ports(ChHost*            host,
                            const ChHostPorts* ports,
-                           void*              control,
+                           ChHostControl*     control,
                            void*              notify,
                            float* const       out[2],
                            float*             values,
@@ -161,6 +169,27 @@ void ch_host_seq_append(LV2_Atom_Sequence* seq,
                         LV2_URID           type,
                         const void*        body,
                         uint32_t           size);
+
+/* An empty sequence of `cap` bytes typed `sequence`; false when out of
+   memory. */
+bool ch_host_control_init(ChHostControl* control,
+                          uint32_t       cap,
+                          LV2_URID       sequence);
+
+/* Empties it (typed `sequence`, the atom:Sequence URID). */
+void ch_host_control_clear(ChHostControl* control, LV2_URID sequence);
+
+/* Appends an event, growing the buffer and reconnecting the port of
+   `host`'s instance to it as needed; false (nothing added) when out of
+   memory. */
+bool ch_host_control_add(ChHost*        host,
+                         ChHostControl* control,
+                         int64_t        frames,
+                         LV2_URID       type,
+                         const void*    body,
+                         uint32_t       size);
+
+void ch_host_control_free(ChHostControl* control);
 
 /* A monotonic clock, in nanoseconds (for timing run() and builds). */
 double ch_host_now_ns(void);
