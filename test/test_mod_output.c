@@ -31,12 +31,19 @@ render_onto(KindHarness*   h,
   }
 }
 
+/* An output without its DC blocker, so that sums of constants are exact
+   (its init reads only the level). */
+static KindHarness*
+make_exact(void)
+{
+  return harness_with(&ch_kind_output, RATE, "lowcut", 0.0, NULL);
+}
+
 static void
 test_stereo_routing(void)
 {
   CHECK(ch_kind_output.n_outputs == 0);
-  KindHarness* h = harness_new(&ch_kind_output, RATE);
-  harness_set(h, "lowcut", 0.0f); /* exact sums of constants */
+  KindHarness* h = make_exact();
   harness_const_input(h, "left", 0.25f);
   harness_render(h, NULL, left, N, 64, right);
   CHECK(left[0] == 0.25f && left[N - 1] == 0.25f);
@@ -53,8 +60,7 @@ test_stereo_routing(void)
 static void
 test_mono_to_both(void)
 {
-  KindHarness* h = harness_new(&ch_kind_output, RATE);
-  harness_set(h, "lowcut", 0.0f); /* exact sums of constants */
+  KindHarness* h = make_exact();
   harness_const_input(h, "mono", 0.5f);
   harness_const_input(h, "left", 0.125f);
   harness_render(h, NULL, left, N, 17, right);
@@ -66,8 +72,7 @@ test_mono_to_both(void)
 static void
 test_sums_into_existing_output(void)
 {
-  KindHarness* h = harness_new(&ch_kind_output, RATE);
-  harness_set(h, "lowcut", 0.0f); /* exact sums of constants */
+  KindHarness* h = make_exact();
   harness_const_input(h, "left", 0.25f);
   harness_const_input(h, "right", 0.125f);
   render_onto(h, 0.5f, N, 64);
@@ -75,8 +80,7 @@ test_sums_into_existing_output(void)
   CHECK(right[0] == -0.375f && right[N - 1] == -0.375f);
 
   /* two output modules on one mix add up */
-  KindHarness* g = harness_new(&ch_kind_output, RATE);
-  harness_set(g, "lowcut", 0.0f);
+  KindHarness* g = make_exact();
   harness_const_input(g, "mono", 0.25f);
   for (uint32_t i = 0; i < CH_MAX_BLOCK; ++i) {
     h->left[i] = h->right[i] = 0.0f;
@@ -94,8 +98,7 @@ static void
 test_level(void)
 {
   /* a level set before init applies from the first sample */
-  KindHarness* h = harness_new(&ch_kind_output, RATE);
-  harness_set(h, "lowcut", 0.0f); /* exact sums of constants */
+  KindHarness* h = make_exact();
   harness_set(h, "level", 0.5f);
   ch_kind_output.init(&h->node);
   harness_const_input(h, "mono", 1.0f);
