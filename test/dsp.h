@@ -199,21 +199,22 @@ harness_set(KindHarness* h, const char* name, float value)
 
 /**
    A harness whose parameters are set by name before `init` runs: the
-   arguments after `rate` are pairs of a name and a value (a double, as
-   any float passed here is), ended by NULL:
+   arguments after `rate` (a double: va_start needs an unpromoted type) are
+   pairs of a name and a value (a double, as any float passed here is),
+   ended by NULL:
    harness_with(&ch_kind_svf, RATE, "cutoff", 500.0, "res", 0.5, NULL).
 */
 static inline KindHarness*
-harness_with(const ChKind* kind, float rate, ...)
+harness_with(const ChKind* kind, double rate, ...)
 {
   KindHarness* h          = (KindHarness*)calloc(1, sizeof(KindHarness));
   h->kind                 = kind;
-  h->ctx.rate             = rate;
-  h->ctx.inv_rate         = 1.0f / rate;
+  h->ctx.rate             = (float)rate;
+  h->ctx.inv_rate         = 1.0f / h->ctx.rate;
   h->ctx.host             = &h->host;
   h->ctx.out[0]           = h->left;
   h->ctx.out[1]           = h->right;
-  const size_t state_size = ch_kind_state_size(kind, rate);
+  const size_t state_size = ch_kind_state_size(kind, h->ctx.rate);
   h->state                = aligned_alloc(64, (state_size + 63) / 64 * 64 + 64);
   memset(h->state, 0, state_size);
   for (uint32_t i = 0; i < kind->n_params; ++i) {
@@ -312,6 +313,10 @@ harness_restart(KindHarness* h)
     h->kind->init(&h->node);
   }
 }
+
+/** The block lengths those tests try: one sample, an odd length, a
+    power of two, and the longest block. */
+static const uint32_t harness_blocks[] = { 1, 17, 64, CH_MAX_BLOCK };
 
 /**
    For a test that a kind's output does not depend on the block length,

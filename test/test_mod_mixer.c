@@ -111,24 +111,24 @@ test_smoothing(void)
 static void
 test_block_size_invariance(void)
 {
-  static const uint32_t blocks[] = { 1, 17, 64, 256 };
-  for (size_t b = 0; b < CH_COUNT(blocks); ++b) {
+  for (size_t b = 0; b < CH_COUNT(harness_blocks); ++b) {
     KindHarness* h = make(1.0f, 0.5f, 0.25f, 2.0f, 1.0f);
     for (int c = 0; c < 4; ++c) {
       harness_const_input(h, input_names[c], 0.1f * (float)(c + 1));
     }
     float* dest = b ? other : buf;
-    harness_render(h, "out", dest, 1000, blocks[b], NULL);
+    harness_render(h, "out", dest, 1000, harness_blocks[b], NULL);
     for (int c = 0; c < 4; ++c) {
       harness_set(h, gain_names[c], 0.3f * (float)c);
     }
     harness_set(h, "level", 1.5f);
     /* the change lands at frame 1020 for every block size */
-    harness_render(h, "out", dest + 1000, 20, blocks[b] < 20 ? 1 : 20, NULL);
-    harness_render(h, "out", dest + 1020, 8000, blocks[b], NULL);
+    harness_render(h, "out", dest + 1000, 20, harness_blocks[b] < 20 ? 1 : 20,
+                   NULL);
+    harness_render(h, "out", dest + 1020, 8000, harness_blocks[b], NULL);
     if (b) {
       CHECK_MSG(!memcmp(buf, other, 9020 * sizeof(float)),
-                "blocks of %u differ", (unsigned)blocks[b]);
+                "harness_blocks of %u differ", (unsigned)harness_blocks[b]);
     }
     harness_free(h);
   }

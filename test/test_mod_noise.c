@@ -124,13 +124,12 @@ test_state_copy_continues(void)
 static void
 test_block_size_invariance(void)
 {
-  static const uint32_t blocks[] = { 1, 17, 64, 256 };
-  for (size_t b = 0; b < CH_COUNT(blocks); ++b) {
+  for (size_t b = 0; b < CH_COUNT(harness_blocks); ++b) {
     KindHarness* a = make(1.0f, 0.8f);
     KindHarness* c = make(1.0f, 0.8f);
     memcpy(c->state, a->state, ch_kind_noise.state_size);
     harness_render(a, "out", buf, 5000, 256, NULL);
-    harness_render(c, "out", other, 5000, blocks[b], NULL);
+    harness_render(c, "out", other, 5000, harness_blocks[b], NULL);
     CHECK(!memcmp(buf, other, 5000 * sizeof(float)));
     harness_free(a);
     harness_free(c);

@@ -361,11 +361,10 @@ test_fm(void)
 static void
 test_block_size_invariance(void)
 {
-  static const uint32_t blocks[] = { 1, 17, 64, 256 };
   static float          first[8192];
   static float          other[8192];
   for (int shape = 0; shape < 4; ++shape) {
-    for (size_t b = 0; b < CH_COUNT(blocks); ++b) {
+    for (size_t b = 0; b < CH_COUNT(harness_blocks); ++b) {
       KindHarness* h = harness_new(&ch_kind_osc, RATE);
       harness_set(h, "shape", (float)shape);
       harness_set(h, "pitch", 2.3f);
@@ -374,15 +373,16 @@ test_block_size_invariance(void)
       harness_const_input(h, "pitch", 0.37f);
       harness_const_input(h, "fm", -0.3f);
       harness_const_input(h, "pw", -0.2f);
-      harness_render(h, "out", b ? other : first, 4096, blocks[b], NULL);
+      harness_render(h, "out", b ? other : first, 4096, harness_blocks[b],
+                     NULL);
       /* a level change mid-way is smoothed per frame, not per block */
       harness_set(h, "level", 0.2f);
-      harness_render(h, "out", (b ? other : first) + 4096, 4096, blocks[b],
-                     NULL);
+      harness_render(h, "out", (b ? other : first) + 4096, 4096,
+                     harness_blocks[b], NULL);
       if (b) {
         CHECK_MSG(!memcmp(first, other, sizeof(first)),
-                  "%s differs with blocks of %u", shape_names[shape],
-                  (unsigned)blocks[b]);
+                  "%s differs with harness_blocks of %u", shape_names[shape],
+                  (unsigned)harness_blocks[b]);
       }
       harness_free(h);
     }
