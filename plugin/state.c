@@ -99,6 +99,25 @@ save(LV2_Handle                instance,
   return st;
 }
 
+/* One property of the state being restored: its value (NULL if the state
+   has none), size in bytes and type. */
+typedef struct {
+  const void* value;
+  size_t      size;
+  uint32_t    type;
+} Property;
+
+static Property
+property(const LV2_State_Retrieve_Function retrieve,
+         const LV2_State_Handle            handle,
+         const LV2_URID                    key)
+{
+  Property p     = { NULL, 0u, 0u };
+  uint32_t flags = 0u;
+  p.value        = retrieve(handle, key, &p.size, &p.type, &flags);
+  return p;
+}
+
 /* The saved patch file's path, made absolute if the host maps paths,
    into `path` ("" if none was saved). */
 static void
@@ -109,12 +128,9 @@ saved_patch_file(const Chronus* const              self,
                  char* const                       path,
                  const size_t                      size)
 {
-  size_t            len   = 0;
-  uint32_t          type  = 0;
-  uint32_t          vflag = 0;
-  const char* const saved =
-    (const char*)retrieve(handle, self->uris.ch_patchFile, &len, &type, &vflag);
-  const bool                      ok  = saved && len && !saved[len - 1u];
+  const Property    p     = property(retrieve, handle, self->uris.ch_patchFile);
+  const char* const saved = (const char*)p.value;
+  const bool        ok    = saved && p.size && !saved[p.size - 1u];
   const LV2_State_Map_Path* const map = map_path_feature(features);
   char* const                     absolute =
     ok && map ? map->absolute_path(map->handle, saved) : NULL;
@@ -148,16 +164,14 @@ read_saved_patch(const Chronus* const              self,
                  ChModel* const                    model,
                  ChError* const                    err)
 {
-  size_t            size  = 0;
-  uint32_t          type  = 0;
-  uint32_t          vflag = 0;
-  const char* const text =
-    (const char*)retrieve(handle, self->uris.ch_patch, &size, &type, &vflag);
-  if (text && (type != self->uris.atom_String || !size || text[size - 1u])) {
+  const Property    p    = property(retrieve, handle, self->uris.ch_patch);
+  const char* const text = (const char*)p.value;
+  if (text &&
+      (p.type != self->uris.atom_String || !p.size || text[p.size - 1u])) {
     return ch_error(err, CH_ERR_RANGE, "ch:patch is not a string");
   }
   if (text) {
-    return ch_patch_read(model, text, size - 1u, err);
+    return ch_patch_read(model, text, p.size - 1u, err);
   }
   if (file[0]) {
     ChError        inner;
@@ -177,18 +191,14 @@ restore_fade_time(Chronus* const                    self,
                   const LV2_State_Retrieve_Function retrieve,
                   const LV2_State_Handle            handle)
 {
-  size_t            size  = 0;
-  uint32_t          type  = 0;
-  uint32_t          vflag = 0;
-  const void* const value =
-    retrieve(handle, self->uris.ch_fadeTime, &size, &type, &vflag);
-  float seconds = -1.0f;
-  if (value && type == self->uris.atom_Float && size == sizeof(float)) {
-    memcpy(&seconds, value, sizeof(seconds));
-  } else if (value && type == self->uris.atom_Double &&
-             size == sizeof(double)) {
+  const Property p       = property(retrieve, handle, self->uris.ch_fadeTime);
+  float          seconds = -1.0f;
+  if (p.value && p.type == self->uris.atom_Float && p.size == sizeof(float)) {
+    memcpy(&seconds, p.value, sizeof(seconds));
+  } else if (p.value && p.type == self->uris.atom_Double &&
+             p.size == sizeof(double)) {
     double d = 0.0;
-    memcpy(&d, value, sizeof(d));
+    memcpy(&d, p.value, sizeof(d));
     seconds = (float)d;
   }
   if (seconds >= 0.0f && seconds <= CH_FADE_MAX) {
@@ -203,18 +213,15 @@ restored_program(const Chronus* const              self,
                  const LV2_State_Retrieve_Function retrieve,
                  const LV2_State_Handle            handle)
 {
-  size_t            size  = 0;
-  uint32_t          type  = 0;
-  uint32_t          vflag = 0;
-  const void* const value =
-    retrieve(handle, self->uris.ch_program, &size, &type, &vflag);
-  int64_t program = -1;
-  if (value && type == self->uris.atom_Int && size == sizeof(int32_t)) {
+  const Property p       = property(retrieve, handle, self->uris.ch_program);
+  int64_t        program = -1;
+  if (p.value && p.type == self->uris.atom_Int && p.size == sizeof(int32_t)) {
     int32_t i = 0;
-    memcpy(&i, value, sizeof(i));
+    memcpy(&i, p.value, sizeof(i));
     program = i;
-  } else if (value && type == self->uris.atom_Long && size == sizeof(int64_t)) {
-    memcpy(&program, value, sizeof(program));
+  } else if (p.value && p.type == self->uris.atom_Long &&
+             p.size == sizeof(int64_t)) {
+    memcpy(&program, p.value, sizeof(program));
   }
   return program >= 0 && program < 128 ? (int32_t)program : -1;
 }
