@@ -231,19 +231,11 @@ host_free(Host* const host)
 static void
 read_answers(Host* const host)
 {
-  const uint64_t size = sizeof(LV2_Atom) + (uint64_t)host->notify->atom.size;
-  ChSeqIter      it;
-  if (!ch_seq_begin(&host->uris, host->notify, size, &it)) {
-    return;
-  }
-  uint32_t              room = 0;
-  const LV2_Atom_Event* ev;
-  while ((ev = ch_seq_next(&it, &room))) {
-    ChMsg      m;
-    ChMsgFault fault;
-    if (ch_msg_read(&host->uris, &ev->body, room, &m, &fault)) {
-      continue;
-    }
+  ChHostAnswers answers;
+  ChMsg         m;
+  int64_t       frame = 0;
+  ch_host_answers_begin(&answers, &host->uris, host->notify);
+  while (ch_host_answers_next(&answers, &m, &frame)) {
     if (m.kind == CH_MSG_ERROR) {
       ++host->n_errors;
       fail("plugin error: %s", m.message ? m.message : "(no message)");

@@ -496,6 +496,33 @@ ch_host_seq_append(LV2_Atom_Sequence* const seq,
   seq->atom.size += lv2_atom_pad_size((uint32_t)sizeof(LV2_Atom_Event) + size);
 }
 
+void
+ch_host_answers_begin(ChHostAnswers* const           answers,
+                      const ChUris* const            uris,
+                      const LV2_Atom_Sequence* const notify)
+{
+  const uint64_t size = sizeof(LV2_Atom) + (uint64_t)notify->atom.size;
+  answers->uris       = uris;
+  answers->ok         = ch_seq_begin(uris, notify, size, &answers->it);
+}
+
+bool
+ch_host_answers_next(ChHostAnswers* const answers,
+                     ChMsg* const         msg,
+                     int64_t* const       frame)
+{
+  uint32_t              room = 0;
+  const LV2_Atom_Event* ev   = NULL;
+  while (answers->ok && (ev = ch_seq_next(&answers->it, &room))) {
+    ChMsgFault fault;
+    if (!ch_msg_read(answers->uris, &ev->body, room, msg, &fault)) {
+      *frame = ev->time.frames;
+      return true;
+    }
+  }
+  return false;
+}
+
 bool
 ch_host_control_init(ChHostControl* const control,
                      const uint32_t       cap,

@@ -3,6 +3,8 @@
 #ifndef CH_TOOLS_LV2HOST_H
 #define CH_TOOLS_LV2HOST_H
 
+#include "protocol.h"
+
 #include <lilv/lilv.h>
 #include <lv2/atom/atom.h>
 #include <lv2/log/log.h>
@@ -190,6 +192,23 @@ bool ch_host_control_add(ChHost*        host,
                          uint32_t       size);
 
 void ch_host_control_free(ChHostControl* control);
+
+/* A walk over the plugin's answers in a notify sequence. */
+typedef struct {
+  const ChUris* uris;
+  ChSeqIter     it;
+  bool          ok; /* the sequence could be walked */
+} ChHostAnswers;
+
+/* Begins a walk over `notify`, as the last run() left it. */
+void ch_host_answers_begin(ChHostAnswers*           answers,
+                           const ChUris*            uris,
+                           const LV2_Atom_Sequence* notify);
+
+/* The next answer that reads as a message, into `*msg` (pointing into
+   `notify`) and its frame into `*frame`; those that do not read are
+   skipped.  False at the end. */
+bool ch_host_answers_next(ChHostAnswers* answers, ChMsg* msg, int64_t* frame);
 
 /* A monotonic clock, in nanoseconds (for timing run() and builds). */
 double ch_host_now_ns(void);
