@@ -340,21 +340,29 @@ pedal_up(ChVoicing* const voicing)
   }
 }
 
+/* Voice v lets its key go, held or sustained; a voice being stolen fades
+   on but forgets the note that waited for it. */
+CH_REALTIME static void
+drop_voice(ChVoicing* const voicing, const uint32_t v)
+{
+  if (voicing->slot[v].stealing) {
+    voicing->slot[v].next = CH_NEXT_NONE; /* the fade goes on */
+    return;
+  }
+  if (gate_on(voicing, v)) {
+    release(voicing, v);
+  }
+  voicing->slot[v].held      = false;
+  voicing->slot[v].sustained = false;
+}
+
 CH_REALTIME static void
 release_all(ChVoicing* const voicing)
 {
   voicing->n_held = 0u;
   voicing->pedal  = false;
   for (uint32_t v = 0; v < CH_MAX_VOICES; ++v) {
-    if (voicing->slot[v].stealing) {
-      voicing->slot[v].next = CH_NEXT_NONE; /* the fade goes on */
-      continue;
-    }
-    if (gate_on(voicing, v)) {
-      release(voicing, v);
-    }
-    voicing->slot[v].held      = false;
-    voicing->slot[v].sustained = false;
+    drop_voice(voicing, v);
   }
 }
 
@@ -367,15 +375,7 @@ ch_voicing_set_voices(ChVoicing* const voicing, const uint32_t voices)
   /* Notes in voices that remain play on (a swap must not cut a held note);
      the others are released. */
   for (uint32_t v = n; v < CH_MAX_VOICES; ++v) {
-    if (voicing->slot[v].stealing) {
-      voicing->slot[v].next = CH_NEXT_NONE; /* the fade goes on */
-      continue;
-    }
-    if (gate_on(voicing, v)) {
-      release(voicing, v);
-    }
-    voicing->slot[v].held      = false;
-    voicing->slot[v].sustained = false;
+    drop_voice(voicing, v);
   }
   if (n == 1u && voicing->n_voices != 1u) {
     /* Mono keeps a stack of held keys: start it with voice 0's note (or
