@@ -106,15 +106,10 @@ draw_cable(cairo_t* const       cr,
            const bool           hot,
            const bool           dim)
 {
-  float x0 = 0.0f;
-  float y0 = 0.0f;
-  float x1 = 0.0f;
-  float y1 = 0.0f;
-  ch_box_port_pos(&scene->boxes[c->from_box], true, c->from_port, &x0, &y0);
-  ch_box_port_pos(&scene->boxes[c->to_box], false, c->to_port, &x1, &y1);
-  const double dx = fmax(40.0, fabs(x1 - x0) * 0.5);
-  cairo_move_to(cr, x0, y0);
-  cairo_curve_to(cr, x0 + dx, y0, x1 - dx, y1, x1, y1);
+  const ChCableEnds e  = ch_cable_ends(scene, c);
+  const double      dx = fmax(40.0, fabs(e.x1 - e.x0) * 0.5);
+  cairo_move_to(cr, e.x0, e.y0);
+  cairo_curve_to(cr, e.x0 + dx, e.y0, e.x1 - dx, e.y1, e.x1, e.y1);
   cairo_set_line_width(cr, hot                            ? 3.5
                            : c->signal == CH_SIGNAL_AUDIO ? 2.4
                                                           : 1.8);

@@ -281,14 +281,24 @@ segments_cross(const float* const a, const float* const b)
          ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0));
 }
 
+ChCableEnds
+ch_cable_ends(const ChScene* const scene, const ChCable* const c)
+{
+  ChCableEnds e = { 0.0f, 0.0f, 0.0f, 0.0f };
+  ch_box_port_pos(&scene->boxes[c->from_box], true, c->from_port, &e.x0, &e.y0);
+  ch_box_port_pos(&scene->boxes[c->to_box], false, c->to_port, &e.x1, &e.y1);
+  return e;
+}
+
 /* Cable `c` as a straight segment from its output to its input. */
 static void
 cable_segment(const ChScene* const scene, const ChCable* const c, float seg[4])
 {
-  ch_box_port_pos(&scene->boxes[c->from_box], true, c->from_port, &seg[0],
-                  &seg[1]);
-  ch_box_port_pos(&scene->boxes[c->to_box], false, c->to_port, &seg[2],
-                  &seg[3]);
+  const ChCableEnds e = ch_cable_ends(scene, c);
+  seg[0]              = e.x0;
+  seg[1]              = e.y0;
+  seg[2]              = e.x1;
+  seg[3]              = e.y1;
 }
 
 static bool
@@ -564,21 +574,16 @@ ch_cable_point(const ChScene* const scene,
                float* const         x,
                float* const         y)
 {
-  float x0 = 0.0f;
-  float y0 = 0.0f;
-  float x1 = 0.0f;
-  float y1 = 0.0f;
-  ch_box_port_pos(&scene->boxes[c->from_box], true, c->from_port, &x0, &y0);
-  ch_box_port_pos(&scene->boxes[c->to_box], false, c->to_port, &x1, &y1);
+  const ChCableEnds e = ch_cable_ends(scene, c);
   /* The bezier draw.c strokes: horizontal tangents at both ports. */
-  const float dx = fmaxf(40.0f, fabsf(x1 - x0) * 0.5f);
+  const float dx = fmaxf(40.0f, fabsf(e.x1 - e.x0) * 0.5f);
   const float u  = 1.0f - t;
   const float a  = u * u * u;
   const float b  = 3.0f * u * u * t;
   const float cc = 3.0f * u * t * t;
   const float d  = t * t * t;
-  *x             = a * x0 + b * (x0 + dx) + cc * (x1 - dx) + d * x1;
-  *y             = a * y0 + b * y0 + cc * y1 + d * y1;
+  *x             = a * e.x0 + b * (e.x0 + dx) + cc * (e.x1 - dx) + d * e.x1;
+  *y             = a * e.y0 + b * e.y0 + cc * e.y1 + d * e.y1;
 }
 
 int

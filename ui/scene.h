@@ -117,6 +117,16 @@ typedef struct {
 /** What is at canvas point (`x`, `y`); boxes drawn later win. */
 ChHit ch_scene_hit(const ChScene* scene, float x, float y);
 
+/** A cable's ends on the canvas: its output's dot and its input's. */
+typedef struct {
+  float x0;
+  float y0;
+  float x1;
+  float y1;
+} ChCableEnds;
+
+ChCableEnds ch_cable_ends(const ChScene* scene, const ChCable* c);
+
 /** Canvas point at `t` (0..1) along cable `c`'s curve, as drawn. */
 void ch_cable_point(const ChScene* scene,
                     const ChCable* c,
