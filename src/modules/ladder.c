@@ -2,6 +2,7 @@
 #include "../kind.h"
 #include "dcblock.h"
 #include "oversample.h"
+#include "saturate.h"
 
 #include <math.h>
 
@@ -123,22 +124,6 @@ static const ChParamInfo params[] = {
     NULL },
 };
 
-/*
-   tanh as the [3/2] Pade-like rational x (27 + x^2) / (27 + 9 x^2), with x
-   clamped to +-3: there it reaches exactly +-1 with zero slope, so the
-   curve is smooth, odd and monotonic (its slope is 9 (x^2 - 9)^2 over a
-   square), slope 1 at 0, within 0.025 of tanh.  The clamp also turns a NaN
-   into -3 (fmaxf drops NaN), so a NaN input cannot poison the state.
-*/
-static inline float
-fast_tanh(const float x)
-{
-  const float c  = fminf(fmaxf(x, -3.0f), 3.0f);
-  const float c2 = c * c;
-  /* float rounding near +-3 can land 1 ulp past +-1 */
-  return fminf(fmaxf(c * (27.0f + c2) / (27.0f + 9.0f * c2), -1.0f), 1.0f);
-}
-
 static inline float
 flush(const float x)
 {
@@ -239,7 +224,7 @@ ladder_loop(const LadderState* const s,
     }
     /* what y4 would be for a zero loop input: the states' share */
     const float S = ((s0 * H * G + s1 * H) * G + s2 * H) * G + s3 * H;
-    const float u = fast_tanh((gain * x[i] - k * S) * inv);
+    const float u = ch_fast_tanh((gain * x[i] - k * S) * inv);
 
     float       v  = (u - s0) * G;
     const float y1 = v + s0;

@@ -2,6 +2,7 @@
 #include "../kind.h"
 #include "dcblock.h"
 #include "oversample.h"
+#include "saturate.h"
 #include "sine.h"
 #include "smooth.h"
 
@@ -82,18 +83,6 @@ static const ChParamInfo params[] = {
     NULL },
   { "level", "", 0.0f, 2.0f, 1.0f, "output gain (smoothed)", NULL },
 };
-
-/* x (27 + x^2) / (27 + 9 x^2) on |x| <= 3: odd, monotonic (its slope is
-   9 (x^2 - 9)^2 over a square), slope 1 at 0, +-1 with zero slope at +-3,
-   within 0.025 of tanh. */
-static inline float
-fast_tanh(const float x)
-{
-  const float c  = fminf(fmaxf(x, -3.0f), 3.0f);
-  const float c2 = c * c;
-  /* float rounding near +-3 can land 1 ulp past +-1 */
-  return fminf(fmaxf(c * (27.0f + c2) / (27.0f + 9.0f * c2), -1.0f), 1.0f);
-}
 
 static inline float
 soft_clip(const float x)
@@ -235,7 +224,7 @@ shaper_curve(ShaperState* const s,
   }
   for (uint32_t j = 0; j < CH_OS8_FACTOR * n; ++j) {
     const float g = gain_of[j / CH_OS8_FACTOR] * x[j];
-    x[j]          = shape == TANH   ? fast_tanh(g)
+    x[j]          = shape == TANH   ? ch_fast_tanh(g)
                     : shape == FOLD ? fold(g)
                                     : corner_adaa(s, shape, g);
   }
