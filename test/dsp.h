@@ -303,17 +303,6 @@ harness_render(KindHarness* h,
   }
 }
 
-/** Start the module afresh: its state zeroed and `init` run with the
-    parameters as they are set now. */
-static inline void
-harness_restart(KindHarness* h)
-{
-  memset(h->state, 0, ch_kind_state_size(h->kind, h->ctx.rate));
-  if (h->kind->init) {
-    h->kind->init(&h->node);
-  }
-}
-
 /** The block lengths those tests try: one sample, an odd length, a
     power of two, and the longest block. */
 static const uint32_t harness_blocks[] = { 1, 17, 64, CH_MAX_BLOCK };
