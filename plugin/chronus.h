@@ -217,7 +217,10 @@ typedef struct {
   uint64_t activity_gen;    /* the graph `activity` was measured in */
   uint32_t activity_next;   /* next ch:Activity piece's offset, or
                                UINT32_MAX when none is to be sent */
-  char fault_text[256];     /* a malformed message's ch:Error */
+  uint64_t cpu_ns[CH_MAX_MODULES]; /* ns in each module's process calls
+                                      while measured, since sent */
+  uint64_t cpu_total;              /* ns in ch_graph_run meanwhile */
+  char     fault_text[256];        /* a malformed message's ch:Error */
 
   /* Swaps (audio thread): crossfade, quantised commits, fail-safe */
   ChGraph*    fading;   /* the graph fading out under `active`, or NULL */

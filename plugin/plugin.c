@@ -776,11 +776,13 @@ ask_activity(Chronus* const self)
   }
 }
 
-/* The ch:Activity pieces still to send, as room allows. */
+/* The ch:Activity pieces still to send, as room allows, each module's
+   peak with its share of the graph's time. */
 CH_REALTIME static void
 write_activity(Chronus* const self, const uint32_t n_frames)
 {
   const uint32_t total = ch_graph_n_modules(self->active);
+  float          cpu[CH_ACTIVITY_PIECE];
   while (self->activity_next < total) {
     const uint32_t at  = self->activity_next;
     ChMsg          msg = ch_msg_init(CH_MSG_ACTIVITY);
@@ -790,17 +792,51 @@ write_activity(Chronus* const self, const uint32_t n_frames)
     msg.points         = &self->activity[at];
     msg.n_points =
       total - at < CH_ACTIVITY_PIECE ? total - at : CH_ACTIVITY_PIECE;
+    for (uint32_t i = 0; i < msg.n_points && self->cpu_total; ++i) {
+      const double share =
+        (double)self->cpu_ns[at + i] / (double)self->cpu_total;
+      cpu[i]  = share < 1.0 ? (float)share : 1.0f;
+      msg.cpu = cpu;
+    }
     if (!write_msg(self, &msg)) {
       break; /* the rest goes next cycle */
     }
     memset(&self->activity[at], 0, msg.n_points * sizeof(float));
+    memset(&self->cpu_ns[at], 0, msg.n_points * sizeof(uint64_t));
     self->activity_next = at + msg.n_points;
+    if (self->activity_next >= total) {
+      self->cpu_total = 0; /* every share sent: the next are new */
+    }
   }
   if (self->activity_next >= total) {
     self->activity_next = UINT32_MAX;
   }
   self->activity_frames =
     self->activity_frames > n_frames ? self->activity_frames - n_frames : 0u;
+}
+
+/* One sub-block of a measured run: the modules' peaks, and their times
+   (each process call's and the whole run's). */
+CH_REALTIME static bool
+run_measured(Chronus* const self,
+             float* const   left,
+             float* const   right,
+             const uint32_t k)
+{
+  if (self->activity_gen != ch_graph_generation(self->active)) {
+    /* A swap: the indices are another model's now. */
+    self->activity_gen = ch_graph_generation(self->active);
+    memset(self->activity, 0, sizeof(self->activity));
+    memset(self->cpu_ns, 0, sizeof(self->cpu_ns));
+    self->cpu_total = 0;
+  }
+  ch_graph_time(self->active, self->cpu_ns, CH_MAX_MODULES);
+  const uint64_t start = ch_clock_ns();
+  const bool wrote = ch_graph_run(self->active, &self->host, left, right, k);
+  self->cpu_total += ch_clock_ns() - start;
+  ch_graph_time(self->active, NULL, 0);
+  ch_graph_peaks(self->active, self->activity, CH_MAX_MODULES, k);
+  return wrote;
 }
 
 /* The probed output's samples and the modules' peaks, sub-block by
@@ -821,18 +857,12 @@ run_graph(Chronus* const self,
   for (uint32_t done = 0; done < n; done += CH_MAX_BLOCK) {
     const uint32_t k = n - done < CH_MAX_BLOCK ? n - done : CH_MAX_BLOCK;
     wrote =
-      ch_graph_run(self->active, &self->host, left + done, right + done, k) ||
+      (self->activity_frames ? run_measured(self, left + done, right + done, k)
+                             : ch_graph_run(self->active, &self->host,
+                                            left + done, right + done, k)) ||
       wrote;
     if (scope) {
       ch_scope_feed(&self->scope, self->active, k);
-    }
-    if (self->activity_frames) {
-      if (self->activity_gen != ch_graph_generation(self->active)) {
-        /* A swap: the indices are another model's now. */
-        self->activity_gen = ch_graph_generation(self->active);
-        memset(self->activity, 0, sizeof(self->activity));
-      }
-      ch_graph_peaks(self->active, self->activity, CH_MAX_MODULES, k);
     }
   }
   return wrote;

@@ -93,6 +93,7 @@ static const ChTerm terms[] = {
   CH_TERM(ch_points, CH_URI "points", "ch:points"),
   CH_TERM(ch_step, CH_URI "step", "ch:step"),
   CH_TERM(ch_activity, CH_URI "activity", "ch:activity"),
+  CH_TERM(ch_cpu, CH_URI "cpu", "ch:cpu"),
   CH_TERM(atom_Vector, LV2_ATOM__Vector, "atom:Vector"),
 };
 
@@ -322,6 +323,7 @@ enum {
   P_Y,
   P_PORT,
   P_POINTS,
+  P_CPU,
   P_STEP,
   P_BAR,
   P_BAR_BEAT,
@@ -363,6 +365,7 @@ prop_index(const ChUris* const uris, const LV2_URID key)
     uris->ch_y,
     uris->ch_port,
     uris->ch_points,
+    uris->ch_cpu,
     uris->ch_step,
     uris->time_bar,
     uris->time_barBeat,
@@ -621,14 +624,17 @@ read_strings(const ChUris* const  uris,
   return CH_PROTO_OK;
 }
 
-/* ch:points: an atom:Vector of atom:Float, at most CH_SCOPE_POINTS. */
+/* ch:points or ch:cpu: an atom:Vector of atom:Float, at most
+   CH_SCOPE_POINTS. */
 CH_REALTIME static ChProtoStatus
-get_points(const ChUris* const  uris,
+get_floats(const ChUris* const  uris,
            const ChProps* const props,
-           ChMsg* const         msg,
+           const int            prop,
+           const float** const  floats,
+           uint32_t* const      n_floats,
            ChMsgFault* const    fault)
 {
-  const LV2_Atom* const atom = props->atom[P_POINTS];
+  const LV2_Atom* const atom = props->atom[prop];
   if (!atom || atom->type != uris->atom_Vector) {
     return CH_PROTO_OK;
   }
@@ -636,15 +642,34 @@ get_points(const ChUris* const  uris,
     (const LV2_Atom_Vector_Body*)(atom + 1);
   if (atom->size < sizeof(*body) || body->child_type != uris->atom_Float ||
       body->child_size != sizeof(float)) {
-    return fail(fault, props->key[P_POINTS], atom->size,
+    return fail(fault, props->key[prop], atom->size,
                 "is not a vector of atom:Float (size %s)");
   }
   const uint32_t n = (atom->size - (uint32_t)sizeof(*body)) / sizeof(float);
   if (n > CH_SCOPE_POINTS) {
-    return fail(fault, props->key[P_POINTS], n, "has %s points, too many");
+    return fail(fault, props->key[prop], n, "has %s points, too many");
   }
-  msg->points   = (const float*)(body + 1);
-  msg->n_points = n;
+  *floats   = (const float*)(body + 1);
+  *n_floats = n;
+  return CH_PROTO_OK;
+}
+
+/* ch:points, and ch:cpu beside them (one share per point). */
+CH_REALTIME static ChProtoStatus
+get_points(const ChUris* const  uris,
+           const ChProps* const props,
+           ChMsg* const         msg,
+           ChMsgFault* const    fault)
+{
+  uint32_t n_cpu = 0;
+  if (get_floats(uris, props, P_POINTS, &msg->points, &msg->n_points, fault) ||
+      get_floats(uris, props, P_CPU, &msg->cpu, &n_cpu, fault)) {
+    return CH_PROTO_MALFORMED;
+  }
+  if (msg->cpu && n_cpu != msg->n_points) {
+    return fail(fault, props->key[P_CPU], n_cpu,
+                "has %s shares, not one per point");
+  }
   return CH_PROTO_OK;
 }
 
@@ -1005,10 +1030,11 @@ ch_msg_size(const ChMsg* const msg)
             ? sizeof(LV2_Atom_Property_Body) + pad8(msg->text_len + 1u)
             : string_cost(msg->text, msg->text_len);
   size += string_cost(msg->file, 0) + string_cost(msg->port, 0);
-  size += msg->points
-            ? sizeof(LV2_Atom_Property_Body) + sizeof(LV2_Atom_Vector_Body) +
-                pad8((uint64_t)msg->n_points * sizeof(float))
-            : 0u;
+  const uint64_t vector = sizeof(LV2_Atom_Property_Body) +
+                          sizeof(LV2_Atom_Vector_Body) +
+                          pad8((uint64_t)msg->n_points * sizeof(float));
+  size += msg->points ? vector : 0u;
+  size += msg->cpu ? vector : 0u;
   return size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
 }
 
@@ -1204,6 +1230,12 @@ write_any_body(ChOut* const o, const ChUris* const u, const ChMsg* const m)
     o->ok =
       o->ok && lv2_atom_forge_vector(o->forge, sizeof(float), u->atom_Float,
                                      m->n_points, m->points);
+    if (m->cpu) {
+      out_key(o, u->ch_cpu);
+      o->ok =
+        o->ok && lv2_atom_forge_vector(o->forge, sizeof(float), u->atom_Float,
+                                       m->n_points, m->cpu);
+    }
     break;
   case CH_MSG_SCOPE:
     out_string(o, u->ch_module, str, m->module, 0);

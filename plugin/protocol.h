@@ -104,6 +104,7 @@ typedef struct {
   LV2_URID ch_points;
   LV2_URID ch_step;
   LV2_URID ch_activity;
+  LV2_URID ch_cpu;
   LV2_URID atom_Vector;
 } ChUris;
 
@@ -204,6 +205,8 @@ typedef struct {
   const float* points;   /* Scope: the frame, an atom:Vector of atom:Float */
   uint32_t     n_points; /* Scope: at most CH_SCOPE_POINTS */
   float        step;     /* Scope: seconds between two points */
+  const float* cpu;      /* Activity: each module's share of the graph's
+                            time (n_points of them), or NULL */
 } ChMsg;
 
 /** A message with no fields set (fade absent, no seq). */

@@ -604,6 +604,7 @@ place_steps(const Plan* const    plan,
     plan->voiced[m] ? NULL : in_voice,
     fresh,
     ch_kind_state_size(kind, node->ctx->rate),
+    m,
   };
   steps[i] = step;
   if (capture) {

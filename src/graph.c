@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
+#include <time.h>
 
 static inline uint32_t
 buf_index(const ChGraph* const graph, const float* const buffer)
@@ -132,13 +133,39 @@ exports_sound(const ChStep* const step, const uint32_t n)
   return any != 0;
 }
 
+CH_REALTIME uint64_t
+ch_clock_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A step's process call, timed into its module while asked (`timed` is a
+   constant in each of run_block's two copies: untimed runs read no clock). */
+CH_REALTIME static inline __attribute__((always_inline)) void
+process_step(ChGraph* const      graph,
+             const ChStep* const step,
+             const uint32_t      n,
+             const bool          timed)
+{
+  if (!timed) {
+    step->process(step->node, n);
+    return;
+  }
+  const uint64_t start = ch_clock_ns();
+  step->process(step->node, n);
+  graph->times[step->module] += ch_clock_ns() - start;
+}
+
 /* One step of no voice: skipped, outputs zeroed, when its inputs are
    silent and its kind says it is at rest.  Returns whether it ran. */
-CH_REALTIME static bool
+CH_REALTIME static inline __attribute__((always_inline)) bool
 run_shared(ChGraph* const      graph,
            const ChStep* const step,
            const uint32_t      n,
-           const uint32_t      asleep)
+           const uint32_t      asleep,
+           const bool          timed)
 {
   for (uint32_t s = 0; s < step->n_sums; ++s) {
     sum_into(graph, &step->sums[s], n, asleep);
@@ -160,7 +187,7 @@ run_shared(ChGraph* const      graph,
   for (uint32_t o = 0; o < step->n_out && graph->dirty; ++o) {
     graph->buf_state[buf_index(graph, step->node->out[o])] = CH_BUF_DATA;
   }
-  step->process(step->node, n);
+  process_step(graph, step, n, timed);
   return true;
 }
 
@@ -200,9 +227,10 @@ fade_exports(const ChGraph* const graph, const ChStep* const step, uint32_t n)
   }
 }
 
-/* Returns whether a step writing the stereo output ran. */
-CH_REALTIME static bool
-run_block(ChGraph* const graph, const uint32_t n)
+/* Returns whether a step writing the stereo output ran.  Inlined into
+   run_block twice, timed and not, so the choice is made once a block. */
+CH_REALTIME static inline __attribute__((always_inline)) bool
+run_steps(ChGraph* const graph, const uint32_t n, const bool timed)
 {
   const ChStep* const steps  = graph->steps;
   const uint32_t      asleep = graph->no_sleep ? 0u : graph->silent;
@@ -211,7 +239,8 @@ run_block(ChGraph* const graph, const uint32_t n)
     /* every voice sleeps: only the shared steps are left */
     for (uint32_t k = 0; k < graph->n_shared; ++k) {
       const ChStep* const step = &steps[graph->shared[k]];
-      output = (run_shared(graph, step, n, asleep) && !step->n_out) || output;
+      output =
+        (run_shared(graph, step, n, asleep, timed) && !step->n_out) || output;
     }
     graph->sounded = graph->all_voices;
     clean_states(graph);
@@ -228,7 +257,8 @@ run_block(ChGraph* const graph, const uint32_t n)
     const ChStep* const step  = &steps[t];
     const uint32_t      voice = step->voice;
     if (voice == CH_STEP_SHARED) {
-      output = (run_shared(graph, step, n, asleep) && !step->n_out) || output;
+      output =
+        (run_shared(graph, step, n, asleep, timed) && !step->n_out) || output;
       continue;
     }
     if (asleep >> voice & 1u) {
@@ -237,7 +267,7 @@ run_block(ChGraph* const graph, const uint32_t n)
     for (uint32_t s = 0; s < step->n_sums; ++s) {
       sum_all(&step->sums[s], n);
     }
-    step->process(step->node, n);
+    process_step(graph, step, n, timed);
     if (step->export && (graph->stealing >> voice & 1u)) {
       fade_exports(graph, step, n);
     }
@@ -248,6 +278,20 @@ run_block(ChGraph* const graph, const uint32_t n)
   }
   clean_states(graph);
   return output;
+}
+
+CH_REALTIME static bool
+run_block(ChGraph* const graph, const uint32_t n)
+{
+  return graph->times ? run_steps(graph, n, true) : run_steps(graph, n, false);
+}
+
+CH_REALTIME void
+ch_graph_time(ChGraph* const  graph,
+              uint64_t* const times,
+              const uint32_t  n_times)
+{
+  graph->times = n_times >= graph->n_modules ? times : NULL;
 }
 
 /* Restarts voice v from the fresh state of its modules. */

@@ -171,6 +171,21 @@ CH_REALTIME const float* ch_graph_tap_read(const ChGraph*   graph,
 void ch_graph_set_sleep(ChGraph* graph, bool on);
 
 /**
+   While `times` is not NULL, ch_graph_run() adds the nanoseconds (of
+   CLOCK_MONOTONIC) each module's process calls take, all its voices
+   together, to `times[i]` (i its index in the model, below `n_times`);
+   NULL, or fewer than the graph's modules, stops timing.  Untimed runs pay
+   one branch per block.  Real-time.
+*/
+CH_REALTIME void ch_graph_time(ChGraph*  graph,
+                               uint64_t* times,
+                               uint32_t  n_times);
+
+/** Nanoseconds of CLOCK_MONOTONIC (read from the vDSO: no system call
+    on Linux).  Real-time. */
+CH_REALTIME uint64_t ch_clock_ns(void);
+
+/**
    Raise `peaks[i]` to the peak of model module i's outputs over the last
    `n` frames rendered (at most CH_MAX_BLOCK; i below `n_peaks`, indexed as
    in the model the graph was compiled from).  Sleeping voices, and outputs

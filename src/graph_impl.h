@@ -34,7 +34,8 @@ typedef struct {
                                output it reads directly, or CH_NO_VOICE */
   void* fresh;             /**< voice steps: the state a woken voice starts from
                                 (NULL for voice sources, which keep theirs) */
-  size_t state_size;       /**< bytes of the node's state */
+  size_t   state_size;     /**< bytes of the node's state */
+  uint32_t module;         /**< its module's index in the model */
 } ChStep;
 
 /** What a buffer holds this block, for sleeping modules. */
@@ -94,6 +95,8 @@ struct ChGraphImpl {
   /* Stealing (graph.c): */
   uint32_t stealing; /**< bit v: voice v's note fades out in this call */
   uint32_t steal_at; /**< frames of this call rendered before the block */
+  /* Timing (graph.c): */
+  uint64_t* times; /**< per model module: ns in its process calls, or NULL */
 };
 
 /** Every voice silent, its modules' present state the fresh one (end of

@@ -946,6 +946,10 @@ take_answer(Host* h, const ChMsg* m, HostAnswer* a)
     a->n_points   = m->n_points;
     a->points     = (float*)malloc((m->n_points + 1u) * sizeof(float));
     memcpy(a->points, m->points, m->n_points * sizeof(float));
+    if (m->cpu) {
+      a->cpu = (float*)malloc((m->n_points + 1u) * sizeof(float));
+      memcpy(a->cpu, m->cpu, m->n_points * sizeof(float));
+    }
     break;
   case CH_MSG_SCOPE:
     a->type     = HOST_ANSWER_SCOPE;
@@ -1200,6 +1204,7 @@ host_clear_answers(Host* h)
   for (size_t i = 0; i < h->n_answers; ++i) {
     free(h->answers[i].text);
     free(h->answers[i].points);
+    free(h->answers[i].cpu);
   }
   h->n_answers = 0;
 }

@@ -58,6 +58,7 @@ typedef struct {
   uint32_t frame;            /**< its event frame in that cycle */
   float*   points;           /**< ch:Scope, ch:Activity: values, else NULL */
   uint32_t n_points;
+  float*   cpu;    /**< ch:Activity: ch:cpu, n_points shares, else NULL */
   uint32_t offset; /**< ch:Activity */
   uint32_t total;
 } HostAnswer;

@@ -217,11 +217,83 @@ test_activity(void)
   host_free(h);
 }
 
+/* The last ch:Activity answer from answer `from` on, or NULL. */
+static const HostAnswer*
+last_activity(const Host* const h, const size_t from)
+{
+  const HostAnswer* a = NULL;
+  for (size_t i = from; i < host_n_answers(h); ++i) {
+    a = host_answer(h, i)->type == HOST_ANSWER_ACTIVITY ? host_answer(h, i) : a;
+  }
+  return a;
+}
+
+/* Each module's share of the graph's time while asked: a reverb far above
+   a const and a vca, every share in [0, 1] and all of them at most the
+   whole; none before an ask, none once a second has passed unasked. */
+static void
+test_cpu_share(void)
+{
+  static const char patch[] =
+    "@prefix ch: <urn:chronus:> .\n"
+    "@prefix param: <urn:chronus:param#> .\n"
+    "@prefix : <urn:chronus:module#> .\n"
+    "<> a ch:Patch .\n"
+    ":osc ch:kind \"osc\" ; param:shape \"sine\" .\n"
+    ":k ch:kind \"const\" ; param:value 0.5 .\n"
+    ":amp ch:kind \"vca\" .\n"
+    ":room ch:kind \"reverb\" .\n"
+    ":out ch:kind \"output\" .\n"
+    "[] ch:from \"osc:out\" ; ch:to \"amp:in\" .\n"
+    "[] ch:from \"k:out\" ; ch:to \"amp:cv\" .\n"
+    "[] ch:from \"amp:out\" ; ch:to \"room:left\" .\n"
+    "[] ch:from \"amp:out\" ; ch:to \"room:right\" .\n"
+    "[] ch:from \"room:left\" ; ch:to \"out:left\" .\n"
+    "[] ch:from \"room:right\" ; ch:to \"out:right\" .\n";
+  Host* const h = sine_host(patch, true);
+  CHECK(h);
+  if (!h) {
+    return;
+  }
+  host_run_frames(h, 4800, 256);
+  CHECK(host_count(h, HOST_ANSWER_ACTIVITY) == 0);
+  host_get(h, 0, HOST_NO_SEQ, "urn:chronus:activity");
+  host_run_frames(h, 256, 256); /* the first answer: nothing timed yet */
+  host_run_frames(h, 9600, 256);
+  host_get(h, 0, HOST_NO_SEQ, "urn:chronus:activity");
+  const size_t from = host_n_answers(h);
+  host_run_frames(h, 256, 256);
+  const HostAnswer* const a = last_activity(h, from);
+  CHECK(a && a->n_points == 5 && a->cpu);
+  if (a && a->n_points == 5 && a->cpu) {
+    float sum = 0.0f;
+    for (uint32_t i = 0; i < 5; ++i) {
+      CHECK(a->cpu[i] >= 0.0f && a->cpu[i] <= 1.0f);
+      sum += a->cpu[i];
+    }
+    CHECK_MSG(sum <= 1.001f, "shares sum to %g", (double)sum);
+    /* osc k amp room out: the reverb's 8 delay lines and filters cost far
+       more than a constant or a multiply, and most of the graph. */
+    CHECK_MSG(a->cpu[3] > 0.3f && a->cpu[3] > 5.0f * a->cpu[1] &&
+                a->cpu[3] > 5.0f * a->cpu[2],
+              "reverb %g, const %g, vca %g", (double)a->cpu[3],
+              (double)a->cpu[1], (double)a->cpu[2]);
+  }
+  host_run_frames(h, 2 * RATE, 256); /* the measured second runs out */
+  const size_t quiet = host_n_answers(h);
+  host_run_frames(h, 4800, 256);
+  CHECK(last_activity(h, quiet) == NULL);
+  CHECK_MSG(host_rt_violations(h) == 0, "run() not real-time safe: %s",
+            host_rt_first(h));
+  host_free(h);
+}
+
 int
 main(void)
 {
   RUN(test_probe_shows_the_sine);
   RUN(test_probe_times_out_and_refuses);
   RUN(test_activity);
+  RUN(test_cpu_share);
   return CHECK_EXIT();
 }
