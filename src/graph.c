@@ -141,21 +141,22 @@ ch_clock_ns(void)
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* A step's process call, timed into its module while asked (`timed` is a
-   constant in each of run_block's two copies: untimed runs read no clock). */
+/* A step's process call; timed while asked (`timed` is a constant in each
+   of run_block's two copies: untimed runs read no clock).  One read per
+   step: the time since the previous timed step ended (its fan-in sums and
+   this call) goes to its module. */
 CH_REALTIME static inline __attribute__((always_inline)) void
 process_step(ChGraph* const      graph,
              const ChStep* const step,
              const uint32_t      n,
              const bool          timed)
 {
-  if (!timed) {
-    step->process(step->node, n);
-    return;
-  }
-  const uint64_t start = ch_clock_ns();
   step->process(step->node, n);
-  graph->times[step->module] += ch_clock_ns() - start;
+  if (timed) {
+    const uint64_t now = ch_clock_ns();
+    graph->times[step->module] += now - graph->timed_to;
+    graph->timed_to = now;
+  }
 }
 
 /* One step of no voice: skipped, outputs zeroed, when its inputs are
@@ -235,6 +236,9 @@ run_steps(ChGraph* const graph, const uint32_t n, const bool timed)
   const ChStep* const steps  = graph->steps;
   const uint32_t      asleep = graph->no_sleep ? 0u : graph->silent;
   bool                output = false;
+  if (timed) {
+    graph->timed_to = ch_clock_ns();
+  }
   if (asleep && asleep == graph->all_voices) {
     /* every voice sleeps: only the shared steps are left */
     for (uint32_t k = 0; k < graph->n_shared; ++k) {

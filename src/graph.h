@@ -171,11 +171,13 @@ CH_REALTIME const float* ch_graph_tap_read(const ChGraph*   graph,
 void ch_graph_set_sleep(ChGraph* graph, bool on);
 
 /**
-   While `times` is not NULL, ch_graph_run() adds the nanoseconds (of
-   CLOCK_MONOTONIC) each module's process calls take, all its voices
-   together, to `times[i]` (i its index in the model, below `n_times`);
-   NULL, or fewer than the graph's modules, stops timing.  Untimed runs pay
-   one branch per block.  Real-time.
+   While `times` is not NULL, ch_graph_run() adds each module's time (all
+   its voices together; nanoseconds of CLOCK_MONOTONIC) to `times[i]`, i
+   its index in the model, below `n_times`: a step's time runs from the end
+   of the step before it that ran, so it holds its fan-in sums and its
+   process call, and one clock read per step is enough.  NULL, or fewer
+   than the graph's modules, stops timing; untimed runs pay one branch per
+   block.  Real-time.
 */
 CH_REALTIME void ch_graph_time(ChGraph*  graph,
                                uint64_t* times,

@@ -96,7 +96,8 @@ struct ChGraphImpl {
   uint32_t stealing; /**< bit v: voice v's note fades out in this call */
   uint32_t steal_at; /**< frames of this call rendered before the block */
   /* Timing (graph.c): */
-  uint64_t* times; /**< per model module: ns in its process calls, or NULL */
+  uint64_t* times;    /**< per model module: ns in its steps, or NULL */
+  uint64_t  timed_to; /**< clock at the end of the last timed step */
 };
 
 /** Every voice silent, its modules' present state the fresh one (end of

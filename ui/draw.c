@@ -256,6 +256,8 @@ draw_box(cairo_t* const     cr,
 {
   const ChBox* const box = &ui->scene.boxes[index];
   const ChRect       r   = box->rect;
+  char               share[8];
+  const bool         cpu = ch_ui_cpu_label(ui, index, share, sizeof(share));
   box_frame(cr, ui, index);
 
   set_rgb(cr, c_text, 1.0);
@@ -270,7 +272,7 @@ draw_box(cairo_t* const     cr,
          LEFT);
   } else {
     text(cr, layout, ui->font_bold, box->name, r.x + 8.0, r.y + 11.0,
-         r.w - 16.0, LEFT);
+         r.w - (cpu ? 50.0 : 16.0), LEFT);
   }
   set_rgb(cr, c_dim, 1.0);
   text(cr, layout, ui->font_small, box->kind->name, r.x + 8.0, r.y + 25.0,
@@ -287,6 +289,11 @@ draw_box(cairo_t* const     cr,
          CENTER);
   }
   ch_ui_draw_activity(cr, ui, index);
+  if (cpu) { /* its share of the graph's time, beside the dot */
+    set_rgb(cr, c_dim, 1.0);
+    text(cr, layout, ui->font_small, share, r.x + r.w - 17.0, r.y + 10.0, 0,
+         RIGHT);
+  }
   draw_ports(cr, layout, ui, box);
   for (uint32_t p = 0; p < box->kind->n_params; ++p) {
     draw_param(cr, layout, ui, box, p,

@@ -246,6 +246,17 @@ activity(void* const handle, const char* const module)
   return b < 0 ? -1 : ui->scene.boxes[b].activity;
 }
 
+static int
+cpu(void* const handle, const char* const module)
+{
+  const ChUi* const ui = (const ChUi*)handle;
+  const int         b  = ch_scene_find(&ui->scene, module);
+  char              label[8];
+  return b >= 0 && ch_ui_cpu_label(ui, (uint32_t)b, label, sizeof(label))
+           ? ui->scene.boxes[b].cpu - 1
+           : -1;
+}
+
 static bool
 scope_point(void* const handle, int* const x, int* const y)
 {
@@ -277,5 +288,6 @@ const ChUiProbe ch_ui_probe = {
   .scope       = scope,
   .scope_point = scope_point,
   .activity    = activity,
+  .cpu         = cpu,
   .chosen      = chosen,
 };

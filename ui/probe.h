@@ -74,6 +74,8 @@ typedef struct {
                     const char**  port);
   /** A module's activity dot: 0 silent .. 3 loud, or -1 if not shown. */
   int (*activity)(void* ui, const char* module);
+  /** The CPU share shown on a module's box, percent; -1 if none shows. */
+  int (*cpu)(void* ui, const char* module);
   /** Window pixels of the middle of the scope panel; false if closed. */
   bool (*scope_point)(void* ui, int* x, int* y);
   /** 1 if the module is chosen or selected (drawn amber), 0 if not, -1 if

@@ -38,6 +38,9 @@ typedef struct {
   bool          placed;   /**< its position came from the patch */
   bool          chosen;   /**< in the UI's rubber-band selection */
   uint8_t       activity; /**< its outputs' level: 0 silent .. 3 loud */
+  uint8_t       cpu;      /**< share of the graph's time shown: 1 + %, or 0 */
+  uint16_t      cpu_n;    /**< shares received since, summed in cpu_sum */
+  float         cpu_sum;
   float         params[CH_MAX_PARAMS];
 } ChBox;
 

@@ -13,8 +13,8 @@
 #define SCOPE_W 280.0f
 #define SCOPE_H 150.0f
 
-static double
-now_s(void)
+double
+ch_ui_now(void)
 {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -27,7 +27,7 @@ send_probe(ChUi* const ui)
   ChMsg msg      = ch_msg_init(CH_MSG_PROBE);
   msg.module     = ui->probe_module[0] ? ui->probe_module : NULL;
   msg.port       = ui->probe_module[0] ? ui->probe_port : NULL;
-  ui->probe_sent = now_s();
+  ui->probe_sent = ch_ui_now();
   ch_ui_send(ui, &msg);
 }
 
@@ -67,7 +67,7 @@ ch_ui_scope_probe(ChUi* const ui, const int box, const int port)
 void
 ch_ui_scope_idle(ChUi* const ui)
 {
-  if (ui->probe_module[0] && now_s() - ui->probe_sent >= RENEW_S) {
+  if (ui->probe_module[0] && ch_ui_now() - ui->probe_sent >= RENEW_S) {
     send_probe(ui);
   }
 }

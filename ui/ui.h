@@ -139,6 +139,7 @@ typedef struct {
   char     probe_module[CH_NAME_MAX + 1]; /* "": no probe */
   char     probe_port[CH_NAME_MAX + 1];
   double   probe_sent; /* monotonic seconds of the last ch:Probe */
+  double   cpu_shown;  /* monotonic seconds the CPU shares were last set */
   float    scope[CH_SCOPE_POINTS];
   uint32_t scope_n; /* points of the last frame, 0 before the first */
   float    scope_step;
@@ -265,8 +266,12 @@ void ch_ui_activity_idle(ChUi* ui);
 /** A ch:Activity piece. */
 void ch_ui_on_activity(ChUi* ui, const ChMsg* msg);
 void ch_ui_draw_activity(cairo_t* cr, const ChUi* ui, uint32_t box);
+/* The box's CPU share as text ("12%") if it is shown: beside a lit dot. */
+bool ch_ui_cpu_label(const ChUi* ui, uint32_t box, char* label, size_t size);
 
 /* scope.c: the probe's oscilloscope */
+/** Monotonic seconds, for the UI's timers. */
+double ch_ui_now(void);
 /** Probe output `port` of box `box`; the probed one again stops it. */
 void ch_ui_scope_probe(ChUi* ui, int box, int port);
 void ch_ui_scope_stop(ChUi* ui);

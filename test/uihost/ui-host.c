@@ -922,11 +922,27 @@ test_meter(void)
     sounding = probe()->activity(ui0(), "osc");
   }
   cycles(2);
-  shot("04-activity");
   snprintf(why, sizeof(why), "osc %d, env %d, filter %d", sounding,
            probe()->activity(ui0(), "env"), probe()->activity(ui0(), "filter"));
   report("ui_activity_dots_follow_the_note",
          sounding == 3 && probe()->activity(ui0(), "filter") > 0, why);
+  /* The CPU shares come after half a second of answers. */
+  for (int i = 0; i < 20000 && probe()->cpu(ui0(), "filter") < 0; ++i) {
+    rig_cycle(&rig);
+  }
+  cycles(2);
+  shot("04-activity");
+  const char* const lit[] = { "osc", "env", "filter", "amp" };
+  int               sum   = 0;
+  int               least = 100;
+  for (size_t i = 0; i < sizeof(lit) / sizeof(lit[0]); ++i) {
+    const int pct = probe()->cpu(ui0(), lit[i]);
+    least         = pct < least ? pct : least;
+    sum += pct > 0 ? pct : 0;
+  }
+  snprintf(why, sizeof(why), "least shown %d%%, all %d%%", least, sum);
+  report("ui_cpu_shares_show_on_sounding_boxes",
+         least >= 0 && sum > 0 && sum <= 102, why);
   rig_midi(&rig, 0x80, 60, 0);
   for (int i = 0; i < 4000 && (probe()->level(ui0()) > 0.0f ||
                                probe()->activity(ui0(), "osc") > 0 ||
@@ -939,6 +955,7 @@ test_meter(void)
   report("ui_meter_rests_in_silence",
          probe()->level(ui0()) == 0.0f &&
            probe()->activity(ui0(), "osc") == 0 &&
+           probe()->cpu(ui0(), "osc") < 0 &&
            probe()->redraws(ui0()) == before,
          "the meter kept moving after the note ended");
 }
