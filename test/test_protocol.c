@@ -206,6 +206,32 @@ test_faults(void)
   check_fault(size, "ch:quantize must be \"beat\", \"bar\" or 0");
 }
 
+/* ch:Activity: peaks and CPU shares come back as written, one share per
+   peak; without shares, none are read. */
+static void
+test_activity_shares(void)
+{
+  static const float peaks[3]  = { 0.5f, 0.0f, 1.25f };
+  static const float shares[3] = { 0.125f, 0.0f, 0.75f };
+  ChMsg              m         = ch_msg_init(CH_MSG_ACTIVITY);
+  m.generation = 7, m.offset = 2, m.total = 5;
+  m.points = peaks, m.n_points = 3, m.cpu = shares;
+  uint32_t   size = write_msg(&m);
+  ChMsg      out;
+  ChMsgFault fault;
+  CHECK(ch_msg_read(&uris, (const LV2_Atom*)buf, size, &out, &fault) ==
+        CH_PROTO_OK);
+  CHECK(out.kind == CH_MSG_ACTIVITY && out.generation == 7 && out.offset == 2 &&
+        out.total == 5 && out.n_points == 3);
+  CHECK(out.points && !memcmp(out.points, peaks, sizeof(peaks)));
+  CHECK(out.cpu && !memcmp(out.cpu, shares, sizeof(shares)));
+  m.cpu = NULL;
+  size  = write_msg(&m);
+  CHECK(ch_msg_read(&uris, (const LV2_Atom*)buf, size, &out, &fault) ==
+        CH_PROTO_OK);
+  CHECK(out.n_points == 3 && out.cpu == NULL);
+}
+
 /* The sequence walk stops at an event that claims too much. */
 static void
 test_sequence_walk(void)
@@ -237,6 +263,7 @@ main(void)
   ch_uris_map(&uris, &map);
   lv2_atom_forge_init(&forge, &map);
   RUN(test_round_trip_every_kind);
+  RUN(test_activity_shares);
   RUN(test_foreign_atoms);
   RUN(test_position);
   RUN(test_faults);
