@@ -3,11 +3,10 @@
    nothing changed. */
 #include "check.h"
 #include "host.h"
+#include "plugin_fixture.h"
 
 #include <stdio.h>
 #include <string.h>
-
-#define MAX_WAIT 20000u
 
 #define PATCH                                                                  \
   "@prefix ch: <urn:chronus:> .\n"                                             \
@@ -24,9 +23,7 @@ start(void)
 {
   Host* const h = host_new(HOST_WORKER_SYNC);
   if (h) {
-    host_load(h, 0, 1, PATCH);
-    host_commit(h, 0, 2);
-    CHECK(host_run_until(h, 256, HOST_ANSWER_COMMITTED, 2, MAX_WAIT));
+    CHECK(load_commit(h, PATCH, 1));
   }
   return h;
 }
