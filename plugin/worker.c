@@ -265,15 +265,15 @@ commit_as(Chronus* const self, const ChMsg* const req, const bool record)
   }
   const uint32_t fade = fade_frames(self, req);
   /* Kept for the fail-safe, which may bring its graph back. */
-  self->previous_gen  = ch_model_assign(self->previous, self->committed, NULL)
-                          ? 0u
-                          : self->committed_gen;
-  self->committed_gen = self->generation;
+  const bool kept = !ch_model_assign(self->previous, self->committed, NULL);
   if (ch_model_assign(self->committed, self->standby, &err)) {
+    self->previous_gen = 0u; /* `previous` may hold the committed patch */
     ch_graph_free(graph);
     reply_error(self, req, "commit rejected: %s", err.msg);
     return false;
   }
+  self->previous_gen  = kept ? self->committed_gen : 0u;
+  self->committed_gen = self->generation;
   reply_committed(self, req, graph, build_ms, fade);
   return true;
 }
