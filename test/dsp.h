@@ -44,6 +44,17 @@ dsp_mean(const float* x, size_t n)
   return n ? sum / (double)n : 0.0;
 }
 
+/** Whether every sample of x is finite (no NaN, no infinity). */
+static inline int
+dsp_finite(const float* x, size_t n)
+{
+  int finite = 1;
+  for (size_t i = 0; i < n; ++i) {
+    finite &= isfinite(x[i]) != 0;
+  }
+  return finite;
+}
+
 /** Frequency from rising zero crossings, interpolated; 0 if fewer than 2. */
 static inline double
 dsp_zero_cross_freq(const float* x, size_t n, double rate)
@@ -89,6 +100,16 @@ static inline double
 dsp_db(double amplitude)
 {
   return 20.0 * log10(fmax(amplitude, 1e-20));
+}
+
+/** The 4-term Blackman-Harris window (sidelobes under -92 dB) at sample
+    i of n. */
+static inline double
+dsp_blackman_harris(size_t i, size_t n)
+{
+  const double t = 2.0 * M_PI * (double)i / (double)n;
+  return 0.35875 - 0.48829 * cos(t) + 0.14128 * cos(2.0 * t) -
+         0.01168 * cos(3.0 * t);
 }
 
 /** In-place radix-2 FFT of n (a power of 2) complex values. */
@@ -142,9 +163,7 @@ dsp_alias_db(const float* x, size_t n, double f0, double rate, double top)
   double* re = (double*)calloc(n, sizeof(double));
   double* im = (double*)calloc(n, sizeof(double));
   for (size_t i = 0; i < n; ++i) {
-    const double t = 2.0 * M_PI * (double)i / (double)n;
-    re[i] = x[i] * (0.35875 - 0.48829 * cos(t) + 0.14128 * cos(2.0 * t) -
-                    0.01168 * cos(3.0 * t));
+    re[i] = x[i] * dsp_blackman_harris(i, n);
   }
   dsp_fft(re, im, n);
   const double bin   = rate / (double)n;

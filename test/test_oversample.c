@@ -25,9 +25,7 @@ level_at(const float* const x,
   double im   = 0.0;
   double wsum = 0.0;
   for (size_t i = 0; i < n; ++i) {
-    const double t = 2.0 * M_PI * (double)i / (double)n;
-    const double w = 0.35875 - 0.48829 * cos(t) + 0.14128 * cos(2.0 * t) -
-                     0.01168 * cos(3.0 * t);
+    const double w = dsp_blackman_harris(i, n);
     re += x[i] * w * cos(2.0 * M_PI * freq * (double)i / rate);
     im += x[i] * w * sin(2.0 * M_PI * freq * (double)i / rate);
     wsum += w;

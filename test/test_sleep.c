@@ -2,8 +2,6 @@
    MIDI with sleep on and off, gives the same output within -120 dBFS; and
    sleep does happen (silent voices, an idle graph that writes nothing). */
 #include "../src/graph_impl.h"
-#include "../src/model.h"
-#include "../src/patch.h"
 #include "../src/voicing.h"
 #include "bank.h"
 #include "check.h"
@@ -82,19 +80,14 @@ render(ChGraph* const graph, Render* const r)
 }
 
 static void
-compare_patch(const char* const path, const char* const name)
+compare_patch(const BankFile* const file)
 {
-  ChModel* const model = ch_model_new();
-  ChError        err;
-  ChGraph*       on  = NULL;
-  ChGraph*       off = NULL;
-  CHECK_MSG(!ch_patch_read_file(model, path, &err), "%s", err.msg);
-  CHECK_MSG(!ch_graph_new(model, NULL, RATE, &on, &err), "%s", name);
-  CHECK_MSG(!ch_graph_new(model, NULL, RATE, &off, &err), "%s", name);
+  const char* const name = file->name;
+  ChGraph* const    on   = bank_graph(file->path, RATE);
+  ChGraph* const    off  = bank_graph(file->path, RATE);
   if (!on || !off) {
     ch_graph_free(on);
     ch_graph_free(off);
-    ch_model_free(model);
     return;
   }
   ch_graph_prime(on, 1024);
@@ -133,34 +126,22 @@ compare_patch(const char* const path, const char* const name)
   CHECK(b.idle_blocks == 0);
   ch_graph_free(on);
   ch_graph_free(off);
-  ch_model_free(model);
 }
 
 static void
 test_sleep_is_inaudible(void)
 {
-  const char* const dir_path = BANK_DIR;
-  char*             names[BANK_MAX];
-  const size_t      n = bank_files(names);
-  CHECK(n >= 8);
-  for (size_t i = 0; i < n; ++i) {
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s", dir_path, names[i]);
-    compare_patch(path, names[i]);
-    free(names[i]);
-  }
+  CHECK(bank_each(compare_patch) >= 8);
 }
 
 /* The init patch, untouched: nothing runs, nothing is written. */
 static void
 test_idle_graph_writes_nothing(void)
 {
-  ChModel* const model = ch_model_new();
-  ChError        err;
-  ChGraph*       graph = NULL;
-  CHECK(!ch_patch_read_file(model, CH_SOURCE_DIR "/presets/bank/00-init.ttl",
-                            &err));
-  CHECK(!ch_graph_new(model, NULL, RATE, &graph, &err));
+  ChGraph* const graph = bank_graph(BANK_DIR "/00-init.ttl", RATE);
+  if (!graph) {
+    return;
+  }
   ch_graph_prime(graph, 1024);
   ChHostInputs host;
   ChVoicing    voicing;
@@ -190,7 +171,6 @@ test_idle_graph_writes_nothing(void)
   CHECK(!wrote);
   CHECK(graph->silent == 0xffu);
   ch_graph_free(graph);
-  ch_model_free(model);
 }
 
 int

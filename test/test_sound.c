@@ -4,9 +4,6 @@
    retrigger, and stereo that stays mono-compatible.  Short snippets
    through the engine itself (no limiter), so the whole bank takes a few
    seconds.  Prints one table row per program (docs/presets.md). */
-#include "../src/graph.h"
-#include "../src/model.h"
-#include "../src/patch.h"
 #include "../src/voicing.h"
 #include "bank.h"
 #include "check.h"
@@ -66,14 +63,8 @@ until(const double t)
 static bool
 start(const char* const path)
 {
-  ChModel* const model = ch_model_new();
-  ChError        err;
-  player.graph = NULL;
+  player.graph = bank_graph(path, (float)RATE);
   player.at    = 0;
-  CHECK_MSG(!ch_patch_read_file(model, path, &err), "%s", err.msg);
-  CHECK_MSG(!ch_graph_new(model, NULL, (float)RATE, &player.graph, &err),
-            "%s: %s", path, err.msg);
-  ch_model_free(model);
   if (!player.graph) {
     return false;
   }
@@ -132,9 +123,7 @@ dc_of(const float* const x, const uint32_t frames)
   double sum  = 0.0;
   double wsum = 0.0;
   for (uint32_t i = 0; i < frames; ++i) {
-    const double t = 2.0 * M_PI * (double)i / (double)frames;
-    const double w = 0.35875 - 0.48829 * cos(t) + 0.14128 * cos(2.0 * t) -
-                     0.01168 * cos(3.0 * t);
+    const double w = dsp_blackman_harris(i, frames);
     sum += w * x[i];
     wsum += w;
   }
@@ -205,9 +194,7 @@ spectrum(const float* const x, const uint32_t scale, double* const db)
   double* const re = (double*)calloc(n, sizeof(double));
   double* const im = (double*)calloc(n, sizeof(double));
   for (size_t i = 0; i < n; ++i) {
-    const double t = 2.0 * M_PI * (double)i / (double)n;
-    re[i] = x[i] * (0.35875 - 0.48829 * cos(t) + 0.14128 * cos(2.0 * t) -
-                    0.01168 * cos(3.0 * t));
+    re[i] = x[i] * dsp_blackman_harris(i, n);
   }
   dsp_fft(re, im, n);
   double top = 1e-30;
@@ -231,12 +218,7 @@ top_note(const char* const path, Measures* const m)
   static double at48[FFT_N / 2];
   static double at96[FFT_N / 2];
   for (uint32_t scale = 1u; scale <= 2u; ++scale) {
-    ChModel* const model = ch_model_new();
-    ChError        err;
-    ChGraph*       graph = NULL;
-    CHECK(!ch_patch_read_file(model, path, &err));
-    CHECK(!ch_graph_new(model, NULL, (float)(RATE * scale), &graph, &err));
-    ch_model_free(model);
+    ChGraph* const graph = bank_graph(path, (float)(RATE * scale));
     if (!graph) {
       return;
     }
@@ -354,12 +336,12 @@ measure(const char* const path, const Program* const p, Measures* const m)
 }
 
 static void
-check_program(const char* const dir, const char* const file)
+check_program(const BankFile* const bank_file)
 {
-  char path[512];
-  snprintf(path, sizeof(path), "%s/%s", dir, file);
-  const Program p = program_of(path);
-  Measures      m;
+  const char* const path = bank_file->path;
+  const char* const file = bank_file->name;
+  const Program     p    = program_of(path);
+  Measures          m;
   measure(path, &p, &m);
   printf("| %-14s | %6.1f | %6.1f | %6.1f | %5.2f | %6.1f | %5.1f |\n", file,
          m.lufs, m.peak_db, m.dc_db, m.corr, m.alias_db, m.retrig_db);
@@ -386,16 +368,9 @@ check_program(const char* const dir, const char* const file)
 static void
 test_every_program(void)
 {
-  const char* const dir_path = BANK_DIR;
-  char*             names[BANK_MAX];
-  const size_t      n = bank_files(names);
-  CHECK(n >= 16);
   printf("| program        |   LUFS | peak dBFS | DC dB | corr | alias dB | "
          "retrig dB |\n");
-  for (size_t i = 0; i < n; ++i) {
-    check_program(dir_path, names[i]);
-    free(names[i]);
-  }
+  CHECK(bank_each(check_program) >= 16);
 }
 
 int
