@@ -55,6 +55,37 @@ dsp_finite(const float* x, size_t n)
   return finite;
 }
 
+/** Whether every sample of x lies in [lo, hi] (and so is finite). */
+static inline int
+dsp_within(const float* x, size_t n, float lo, float hi)
+{
+  int within = 1;
+  for (size_t i = 0; i < n; ++i) {
+    within &= x[i] >= lo && x[i] <= hi;
+  }
+  return within;
+}
+
+/** What a test that pushes a kind hard watches of its outputs: whether
+    every sample stayed finite, and the largest magnitude. */
+typedef struct {
+  int    finite;
+  double peak;
+} DspBound;
+
+#define DSP_BOUND_START                                                        \
+  {                                                                            \
+    1, 0.0                                                                     \
+  }
+
+/** Watch n more samples of x. */
+static inline void
+dsp_bound_add(DspBound* bound, const float* x, size_t n)
+{
+  bound->finite &= dsp_finite(x, n);
+  bound->peak = fmax(bound->peak, dsp_peak(x, n));
+}
+
 /** Frequency from rising zero crossings, interpolated; 0 if fewer than 2. */
 static inline double
 dsp_zero_cross_freq(const float* x, size_t n, double rate)

@@ -253,8 +253,7 @@ static void
 test_bounded_when_pushed(void)
 {
   static const float rates[] = { 44100.0f, 192000.0f };
-  int                finite  = 1;
-  double             peak    = 0.0;
+  DspBound           bound   = DSP_BOUND_START;
   for (size_t r = 0; r < CH_COUNT(rates); ++r) {
     /* loud noise at the highest feedback, short time, wobbling cv */
     KindHarness* h = make(rates[r], 0.0137f, 0.98f, 0.0f, 1.0f, 0.05f);
@@ -265,10 +264,8 @@ test_bounded_when_pushed(void)
       cv_sig[i] = 0.005f * (float)sin((double)i * 0.0003);
     }
     harness_run(h, ins, outs, 0, total, 256);
-    for (size_t i = 0; i < total; ++i) {
-      finite &= isfinite(left[i]) && isfinite(right[i]);
-    }
-    peak = fmax(peak, fmax(dsp_peak(left, total), dsp_peak(right, total)));
+    dsp_bound_add(&bound, left, total);
+    dsp_bound_add(&bound, right, total);
 
     /* wild input and cv: huge, infinite, NaN, jumping */
     for (size_t i = 0; i < 20000; ++i) {
@@ -278,27 +275,25 @@ test_bounded_when_pushed(void)
     harness_run(h, ins, outs, 0, 20000, 100);
     for (size_t i = 0; i < 20000; ++i) {
       const int dry = i % 1000 <= 1; /* the dry path passes these on */
-      finite &= dry || (isfinite(left[i]) && isfinite(right[i]));
+      bound.finite &= dry || (isfinite(left[i]) && isfinite(right[i]));
     }
     for (size_t i = 0; i < 20000; ++i) {
       in_sig[i] = 0.0f;
     }
     harness_run(h, ins, outs, 0, 20000, 100);
-    for (size_t i = 0; i < 20000; ++i) {
-      finite &= isfinite(left[i]) && isfinite(right[i]);
-    }
+    bound.finite &= dsp_finite(left, 20000) & dsp_finite(right, 20000);
     harness_free(h);
   }
-  fprintf(stderr, "  feedback 0.98, +-10 noise: peak %.1f\n", peak);
-  CHECK(finite);
-  CHECK(peak < 10.0 / (1.0 - 0.98) * 1.5);
+  fprintf(stderr, "  feedback 0.98, +-10 noise: peak %.1f\n", bound.peak);
+  CHECK(bound.finite);
+  CHECK(bound.peak < 10.0 / (1.0 - 0.98) * 1.5);
 }
 
 static void
 test_same_output_for_any_block_size(void)
 {
-  static float          first_l[48000];
-  static float          first_r[48000];
+  static float first_l[48000];
+  static float first_r[48000];
   for (size_t b = 0; b < CH_COUNT(harness_blocks); ++b) {
     KindHarness* h = make((float)RATE, 0.05f, 0.8f, 0.6f, 0.7f, 0.02f);
     for (size_t i = 0; i < 48000; ++i) {

@@ -267,11 +267,8 @@ test_wild_rate_cv_stays_finite(void)
   for (int shape = SINE; shape <= RANDOM; ++shape) {
     KindHarness* h = make(shape, 50.0f, 1.0f, 0.5f);
     harness_run(h, ins, outs, 0, LEN / 10, 256);
-    for (size_t i = 0; i < LEN / 10; ++i) {
-      finite &= isfinite(out_sig[i]) && fabsf(out_sig[i]) <= 1.0f;
-      finite &=
-        isfinite(uni_sig[i]) && uni_sig[i] >= 0.0f && uni_sig[i] <= 1.0f;
-    }
+    finite &= dsp_within(out_sig, LEN / 10, -1.0f, 1.0f);
+    finite &= dsp_within(uni_sig, LEN / 10, 0.0f, 1.0f);
     harness_free(h);
   }
   CHECK(finite);
@@ -289,8 +286,8 @@ test_wild_rate_cv_stays_finite(void)
 static void
 test_same_output_for_any_block_size(void)
 {
-  static float          first_out[LEN / 4];
-  static float          first_uni[LEN / 4];
+  static float first_out[LEN / 4];
+  static float first_uni[LEN / 4];
   for (int shape = SINE; shape <= RANDOM; shape += RANDOM - SINE) {
     for (size_t i = 0; i < LEN / 4; ++i) {
       cv_sig[i]   = (float)((i / 500) % 7) - 3.0f + (float)(i % 3) * 0.01f;

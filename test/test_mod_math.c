@@ -191,7 +191,7 @@ test_scale_step_is_smoothed(void)
 static void
 test_same_output_for_any_block_size(void)
 {
-  static float          first[LEN];
+  static float first[LEN];
   for (size_t b = 0; b < CH_COUNT(harness_blocks); ++b) {
     KindHarness* h = make(OP_MULTIPLY, 2.0f, -1.0f);
     fill_random(99);

@@ -35,64 +35,59 @@ const_inputs(const float in, const float cv)
   }
 }
 
+typedef struct {
+  double l, r;
+} Gains;
+
 /* Gains for a unit input once settled: the last sample. */
-static void
-gains(const float pan, const float cv, double* l, double* r)
+static Gains
+gains(const float pan, const float cv)
 {
   const_inputs(1.0f, cv);
   KindHarness* h = make(pan, 1.0f);
   harness_run(h, ins, outs, 0, LEN, 256);
-  *l = left_sig[LEN - 1];
-  *r = right_sig[LEN - 1];
+  const Gains g = { left_sig[LEN - 1], right_sig[LEN - 1] };
   /* no smoothing needed at a constant pan: the first sample is settled */
   CHECK(left_sig[0] == left_sig[LEN - 1] && right_sig[0] == right_sig[LEN - 1]);
   harness_free(h);
+  return g;
 }
 
 static void
 test_equal_power_law(void)
 {
   for (float pan = -1.0f; pan <= 1.0f; pan += 0.125f) {
-    double       l = 0.0;
-    double       r = 0.0;
     const double a = ((double)pan + 1.0) * M_PI / 4.0;
-    gains(pan, 0.0f, &l, &r);
-    CHECK_NEAR(l, cos(a), 1e-7);
-    CHECK_NEAR(r, sin(a), 1e-7);
-    CHECK_NEAR(l * l + r * r, 1.0, 1e-6); /* constant power */
+    const Gains  g = gains(pan, 0.0f);
+    CHECK_NEAR(g.l, cos(a), 1e-7);
+    CHECK_NEAR(g.r, sin(a), 1e-7);
+    CHECK_NEAR(g.l * g.l + g.r * g.r, 1.0, 1e-6); /* constant power */
   }
-  double l = 0.0;
-  double r = 0.0;
-  gains(0.0f, 0.0f, &l, &r);
-  fprintf(stderr, "  centre: %.4f dB left, %.4f dB right\n", dsp_db(l),
-          dsp_db(r));
-  CHECK_NEAR(dsp_db(l), -3.0103, 1e-3);
-  CHECK_NEAR(dsp_db(r), -3.0103, 1e-3);
-  gains(-1.0f, 0.0f, &l, &r);
-  CHECK(l == 1.0 && fabs(r) < 1e-7);
-  gains(1.0f, 0.0f, &l, &r);
-  CHECK(r == 1.0 && fabs(l) < 1e-7);
+  const Gains centre = gains(0.0f, 0.0f);
+  fprintf(stderr, "  centre: %.4f dB left, %.4f dB right\n", dsp_db(centre.l),
+          dsp_db(centre.r));
+  CHECK_NEAR(dsp_db(centre.l), -3.0103, 1e-3);
+  CHECK_NEAR(dsp_db(centre.r), -3.0103, 1e-3);
+  const Gains hard_left = gains(-1.0f, 0.0f);
+  CHECK(hard_left.l == 1.0 && fabs(hard_left.r) < 1e-7);
+  const Gains hard_right = gains(1.0f, 0.0f);
+  CHECK(hard_right.r == 1.0 && fabs(hard_right.l) < 1e-7);
 }
 
 static void
 test_cv_adds_and_clamps(void)
 {
-  double l1 = 0.0;
-  double r1 = 0.0;
-  double l2 = 0.0;
-  double r2 = 0.0;
-  gains(0.5f, 0.0f, &l1, &r1);
-  gains(0.0f, 0.5f, &l2, &r2);
-  CHECK(l1 == l2 && r1 == r2);
-  gains(-0.25f, -0.5f, &l2, &r2);
-  CHECK_NEAR(l2, cos(0.25 * M_PI / 4.0), 1e-7);
-  gains(0.5f, 3.0f, &l2, &r2); /* clamped: hard right */
-  CHECK(r2 == 1.0 && fabs(l2) < 1e-7);
-  gains(-0.5f, -3.0f, &l2, &r2);
-  CHECK(l2 == 1.0 && fabs(r2) < 1e-7);
-  gains(0.0f, NAN, &l2, &r2); /* a NaN cv adds nothing */
-  CHECK_NEAR(l2, sqrt(0.5), 1e-7);
-  CHECK_NEAR(r2, sqrt(0.5), 1e-7);
+  const Gains by_param = gains(0.5f, 0.0f);
+  const Gains by_cv    = gains(0.0f, 0.5f);
+  CHECK(by_param.l == by_cv.l && by_param.r == by_cv.r);
+  CHECK_NEAR(gains(-0.25f, -0.5f).l, cos(0.25 * M_PI / 4.0), 1e-7);
+  const Gains over = gains(0.5f, 3.0f); /* clamped: hard right */
+  CHECK(over.r == 1.0 && fabs(over.l) < 1e-7);
+  const Gains under = gains(-0.5f, -3.0f);
+  CHECK(under.l == 1.0 && fabs(under.r) < 1e-7);
+  const Gains nan_cv = gains(0.0f, NAN); /* a NaN cv adds nothing */
+  CHECK_NEAR(nan_cv.l, sqrt(0.5), 1e-7);
+  CHECK_NEAR(nan_cv.r, sqrt(0.5), 1e-7);
 }
 
 static void
@@ -125,8 +120,8 @@ test_level_and_pan_are_smoothed(void)
 static void
 test_same_output_for_any_block_size(void)
 {
-  static float          first_l[LEN];
-  static float          first_r[LEN];
+  static float first_l[LEN];
+  static float first_r[LEN];
   for (size_t i = 0; i < LEN; ++i) {
     in_sig[i] = (float)sin((double)i * 0.07);
     cv_sig[i] = (float)sin((double)i * 0.001) * 0.8f;

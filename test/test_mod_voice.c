@@ -19,6 +19,14 @@ all_equal(const float* x, const uint32_t n, const float v)
   return 1;
 }
 
+/* Whether `n` frames of output `port`, rendered in one block, all equal v. */
+static int
+renders(KindHarness* h, const char* port, const uint32_t n, const float v)
+{
+  harness_render(h, port, out, n, n, NULL);
+  return all_equal(out, n, v);
+}
+
 /* Number of samples of the `trig` output above 0.5 over one block. */
 static int
 trig_count(KindHarness* h, const uint32_t n)
@@ -52,15 +60,13 @@ test_outputs_follow_host(void)
                  { "mod", 0.25f },
                  { "aftertouch", 0.125f } };
   for (size_t i = 0; i < CH_COUNT(expect); ++i) {
-    harness_render(h, expect[i].port, out, 100, 100, NULL);
-    CHECK_MSG(all_equal(out, 100, expect[i].value), "%s", expect[i].port);
+    CHECK_MSG(renders(h, expect[i].port, 100, expect[i].value), "%s",
+              expect[i].port);
   }
   h->host.voice[0].pitch = -2.0f;
   h->host.voice[0].gate  = 0.0f;
-  harness_render(h, "pitch", out, 37, 37, NULL);
-  CHECK(all_equal(out, 37, -2.0f));
-  harness_render(h, "gate", out, 37, 37, NULL);
-  CHECK(all_equal(out, 37, 0.0f));
+  CHECK(renders(h, "pitch", 37, -2.0f));
+  CHECK(renders(h, "gate", 37, 0.0f));
   harness_free(h);
 }
 
@@ -69,17 +75,13 @@ test_gate_param_ors_with_host(void)
 {
   KindHarness* h = harness_new(&ch_kind_voice, RATE);
   harness_set(h, "gate", 1.0f);
-  harness_render(h, "gate", out, 64, 64, NULL);
-  CHECK(all_equal(out, 64, 1.0f));
+  CHECK(renders(h, "gate", 64, 1.0f));
   h->host.voice[0].gate = 1.0f;
-  harness_render(h, "gate", out, 64, 64, NULL);
-  CHECK(all_equal(out, 64, 1.0f));
+  CHECK(renders(h, "gate", 64, 1.0f));
   harness_set(h, "gate", 0.0f);
-  harness_render(h, "gate", out, 64, 64, NULL);
-  CHECK(all_equal(out, 64, 1.0f));
+  CHECK(renders(h, "gate", 64, 1.0f));
   h->host.voice[0].gate = 0.0f;
-  harness_render(h, "gate", out, 64, 64, NULL);
-  CHECK(all_equal(out, 64, 0.0f));
+  CHECK(renders(h, "gate", 64, 0.0f));
   harness_free(h);
 }
 
@@ -124,11 +126,9 @@ test_transpose(void)
   KindHarness* h         = harness_new(&ch_kind_voice, RATE);
   h->host.voice[0].pitch = 0.5f;
   harness_set(h, "transpose", -1.0f);
-  harness_render(h, "pitch", out, 64, 64, NULL);
-  CHECK(all_equal(out, 64, -0.5f));
+  CHECK(renders(h, "pitch", 64, -0.5f));
   harness_set(h, "transpose", 4.0f);
-  harness_render(h, "pitch", out, 64, 64, NULL);
-  CHECK(all_equal(out, 64, 4.5f));
+  CHECK(renders(h, "pitch", 64, 4.5f));
   harness_free(h);
 }
 
@@ -153,8 +153,7 @@ test_cut_drops_gate_one_sample(void)
   harness_set(h, "legato", 1.0f);
   h->host.voice[0].gate    = 1.0f;
   h->host.voice[0].trigger = 1u;
-  harness_render(h, "gate", out, 64, 64, NULL);
-  CHECK(all_equal(out, 64, 1.0f)); /* a note from silence: no gap */
+  CHECK(renders(h, "gate", 64, 1.0f)); /* a note from silence: no gap */
   /* note-off and note-on at one frame: release and trigger both moved */
   h->host.voice[0].release = 1u;
   h->host.voice[0].trigger = 2u;
@@ -162,8 +161,7 @@ test_cut_drops_gate_one_sample(void)
   CHECK(out[0] == 0.0f && all_equal(out + 1, 63, 1.0f));
   /* a legato overlap (trigger only) keeps the gate high */
   h->host.voice[0].trigger = 3u;
-  harness_render(h, "gate", out, 64, 64, NULL);
-  CHECK(all_equal(out, 64, 1.0f));
+  CHECK(renders(h, "gate", 64, 1.0f));
   /* without legato every new note cuts */
   harness_set(h, "legato", 0.0f);
   h->host.voice[0].trigger = 4u;
@@ -187,8 +185,7 @@ test_spread_alternates(void)
   }
   h->ctx.voices = 1u;
   h->node.voice = 0u;
-  harness_render(h, "spread", out, 16, 16, NULL);
-  CHECK(all_equal(out, 16, 0.0f)); /* mono sits in the middle */
+  CHECK(renders(h, "spread", 16, 0.0f)); /* mono sits in the middle */
   harness_free(h);
 }
 
