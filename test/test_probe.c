@@ -43,12 +43,14 @@ frame_period(const HostAnswer* const a)
   return n < 2 ? 0.0 : (last - first) / (n - 1) * (double)a->value;
 }
 
+/* A host playing `patch`, committed; NULL after a failed check. */
 static Host*
 sine_host(const char* const patch, const bool rtcheck)
 {
   const HostOptions opt = { .worker  = HOST_WORKER_THREADED,
                             .rtcheck = rtcheck };
   Host* const       h   = host_new_with(&opt);
+  CHECK(h);
   if (h) {
     host_load(h, 0, 1, patch);
     host_commit(h, 0, 2);
@@ -98,7 +100,6 @@ static void
 test_probe_shows_the_sine(void)
 {
   Host* const h = sine_host(SINE_PATCH("1"), true);
-  CHECK(h);
   if (!h) {
     return;
   }
@@ -145,7 +146,6 @@ static void
 test_probe_times_out_and_refuses(void)
 {
   Host* const h = sine_host(SINE_PATCH("0"), false);
-  CHECK(h);
   if (!h) {
     return;
   }
@@ -174,6 +174,27 @@ test_probe_times_out_and_refuses(void)
   host_free(h);
 }
 
+/* The last ch:Activity answer from answer `from` on, or NULL. */
+static const HostAnswer*
+last_activity(const Host* const h, const size_t from)
+{
+  const HostAnswer* a = NULL;
+  for (size_t i = from; i < host_n_answers(h); ++i) {
+    a = host_answer(h, i)->type == HOST_ANSWER_ACTIVITY ? host_answer(h, i) : a;
+  }
+  return a;
+}
+
+/* Ask for ch:Activity and run a block: the answer, or NULL. */
+static const HostAnswer*
+ask_activity(Host* const h)
+{
+  host_get(h, 0, HOST_NO_SEQ, "urn:chronus:activity");
+  const size_t from = host_n_answers(h);
+  host_run_frames(h, 256, 256);
+  return last_activity(h, from);
+}
+
 /* Module peaks while asked: the sounding osc near its level, a module
    nothing reads and the output (no outputs of its own) at zero. */
 static void
@@ -189,23 +210,15 @@ test_activity(void)
     ":out ch:kind \"output\" ; param:level 0.5 .\n"
     "[] ch:from \"osc:out\" ; ch:to \"out:mono\" .\n";
   Host* const h = sine_host(patch, true);
-  CHECK(h);
   if (!h) {
     return;
   }
   host_run_frames(h, 4800, 256);
   CHECK(host_count(h, HOST_ANSWER_ACTIVITY) == 0); /* none unasked */
-  host_get(h, 0, HOST_NO_SEQ, "urn:chronus:activity");
-  host_run_frames(h, 256, 256);
+  ask_activity(h);
   CHECK(host_count(h, HOST_ANSWER_ACTIVITY) == 1);
   host_run_frames(h, 2400, 256); /* 50 ms measured */
-  host_get(h, 0, HOST_NO_SEQ, "urn:chronus:activity");
-  const size_t from = host_n_answers(h);
-  host_run_frames(h, 256, 256);
-  const HostAnswer* a = NULL;
-  for (size_t i = from; i < host_n_answers(h); ++i) {
-    a = host_answer(h, i)->type == HOST_ANSWER_ACTIVITY ? host_answer(h, i) : a;
-  }
+  const HostAnswer* const a = ask_activity(h);
   CHECK(a && a->offset == 0 && a->total == 3 && a->n_points == 3);
   if (a && a->n_points == 3) {
     CHECK_NEAR(a->points[0], 0.8, 0.01); /* osc */
@@ -215,17 +228,6 @@ test_activity(void)
   CHECK_MSG(host_rt_violations(h) == 0, "run() not real-time safe: %s",
             host_rt_first(h));
   host_free(h);
-}
-
-/* The last ch:Activity answer from answer `from` on, or NULL. */
-static const HostAnswer*
-last_activity(const Host* const h, const size_t from)
-{
-  const HostAnswer* a = NULL;
-  for (size_t i = from; i < host_n_answers(h); ++i) {
-    a = host_answer(h, i)->type == HOST_ANSWER_ACTIVITY ? host_answer(h, i) : a;
-  }
-  return a;
 }
 
 /* Each module's share of the graph's time while asked: a reverb far above
@@ -251,19 +253,14 @@ test_cpu_share(void)
     "[] ch:from \"room:left\" ; ch:to \"out:left\" .\n"
     "[] ch:from \"room:right\" ; ch:to \"out:right\" .\n";
   Host* const h = sine_host(patch, true);
-  CHECK(h);
   if (!h) {
     return;
   }
   host_run_frames(h, 4800, 256);
   CHECK(host_count(h, HOST_ANSWER_ACTIVITY) == 0);
-  host_get(h, 0, HOST_NO_SEQ, "urn:chronus:activity");
-  host_run_frames(h, 256, 256); /* the first answer: nothing timed yet */
+  ask_activity(h); /* the first answer: nothing timed yet */
   host_run_frames(h, 9600, 256);
-  host_get(h, 0, HOST_NO_SEQ, "urn:chronus:activity");
-  const size_t from = host_n_answers(h);
-  host_run_frames(h, 256, 256);
-  const HostAnswer* const a = last_activity(h, from);
+  const HostAnswer* const a = ask_activity(h);
   CHECK(a && a->n_points == 5 && a->cpu);
   if (a && a->n_points == 5 && a->cpu) {
     float sum = 0.0f;

@@ -14,24 +14,42 @@ static const ChHostInputs no_host;
 static ChModel*
 subtractive_voice(float cutoff)
 {
+  static const char* const modules[][2] = {
+    { "osc", "osc" }, { "filter", "svf" }, { "env", "adsr" },
+    { "amp", "vca" }, { "out", "output" },
+  };
+  static const struct {
+    const char* module;
+    const char* param;
+    float       value;
+  } params[] = {
+    { "osc", "shape", 1.0f }, /* saw */
+    { "filter", "res", 0.0f },   { "env", "attack", 0.01f },
+    { "env", "decay", 0.1f },    { "env", "sustain", 0.5f },
+    { "env", "release", 0.05f },
+  };
+  static const char* const wires[][2] = {
+    { "osc:out", "filter:in" },
+    { "filter:lp", "amp:in" },
+    { "env:out", "amp:cv" },
+    { "amp:out", "out:mono" },
+  };
   ChModel* const model = ch_model_new();
   ChError        err;
-  CHECK(!ch_model_create(model, "osc", "osc", &err));
-  CHECK(!ch_model_create(model, "filter", "svf", &err));
-  CHECK(!ch_model_create(model, "env", "adsr", &err));
-  CHECK(!ch_model_create(model, "amp", "vca", &err));
-  CHECK(!ch_model_create(model, "out", "output", &err));
-  CHECK(!ch_model_set(model, "osc", "shape", 1.0f, &err)); /* saw */
+  for (size_t i = 0; i < CH_COUNT(modules); ++i) {
+    CHECK_MSG(!ch_model_create(model, modules[i][0], modules[i][1], &err), "%s",
+              err.msg);
+  }
+  for (size_t i = 0; i < CH_COUNT(params); ++i) {
+    CHECK_MSG(!ch_model_set(model, params[i].module, params[i].param,
+                            params[i].value, &err),
+              "%s", err.msg);
+  }
   CHECK(!ch_model_set(model, "filter", "cutoff", cutoff, &err));
-  CHECK(!ch_model_set(model, "filter", "res", 0.0f, &err));
-  CHECK(!ch_model_set(model, "env", "attack", 0.01f, &err));
-  CHECK(!ch_model_set(model, "env", "decay", 0.1f, &err));
-  CHECK(!ch_model_set(model, "env", "sustain", 0.5f, &err));
-  CHECK(!ch_model_set(model, "env", "release", 0.05f, &err));
-  CHECK(!ch_model_connect(model, "osc:out", "filter:in", &err));
-  CHECK(!ch_model_connect(model, "filter:lp", "amp:in", &err));
-  CHECK(!ch_model_connect(model, "env:out", "amp:cv", &err));
-  CHECK(!ch_model_connect(model, "amp:out", "out:mono", &err));
+  for (size_t i = 0; i < CH_COUNT(wires); ++i) {
+    CHECK_MSG(!ch_model_connect(model, wires[i][0], wires[i][1], &err), "%s",
+              err.msg);
+  }
   return model;
 }
 
