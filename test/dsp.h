@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -357,22 +358,6 @@ harness_render(KindHarness* h,
     power of two, and the longest block. */
 static const uint32_t harness_blocks[] = { 1, 17, 64, CH_MAX_BLOCK };
 
-/**
-   For a test that a kind's output does not depend on the block length,
-   run once per length: run 0 keeps its output `sig` (`bytes` long) in
-   `first`, and each later run returns whether its output is the same, bit
-   for bit.
-*/
-static inline int
-harness_same_as_first(size_t run, void* first, const void* sig, size_t bytes)
-{
-  if (run == 0) {
-    memcpy(first, sig, bytes);
-    return 1;
-  }
-  return !memcmp(first, sig, bytes);
-}
-
 /** A signal wired to a port by harness_run(): an input fed from it, or an
     output copied into it. */
 typedef struct {
@@ -417,6 +402,49 @@ harness_free(KindHarness* h)
 {
   free(h->state);
   free(h);
+}
+
+/** A render the block-length test repeats: the same frames every time, in
+    blocks of `block`, of the `variant` the test gives (a shape, a mode: what
+    the test loops over, if anything). */
+typedef void (*HarnessScene)(int variant, uint32_t block);
+
+/**
+   The test that a kind's output does not depend on the block length: run
+   `scene` once per length of harness_blocks; each run must leave the same
+   `total` frames in every signal of `outs` (ended by a NULL port) as the
+   first run did, bit for bit.  Names each output and length that differ
+   on stderr; whether none did.
+*/
+static inline int
+harness_same_for_any_block(const HarnessScene scene,
+                           const int          variant,
+                           const HarnessWire* outs,
+                           const size_t       total)
+{
+  enum { MAX_OUTS = 16 };
+  float* first[MAX_OUTS];
+  size_t n_outs = 0;
+  for (; outs[n_outs].port && n_outs < MAX_OUTS; ++n_outs) {
+    first[n_outs] = (float*)malloc(total * sizeof(float));
+  }
+  int same = 1;
+  for (size_t b = 0; b < CH_COUNT(harness_blocks); ++b) {
+    scene(variant, harness_blocks[b]);
+    for (size_t o = 0; o < n_outs; ++o) {
+      if (b == 0) {
+        memcpy(first[o], outs[o].sig, total * sizeof(float));
+      } else if (memcmp(first[o], outs[o].sig, total * sizeof(float))) {
+        fprintf(stderr, "  %s differs in blocks of %u\n", outs[o].port,
+                (unsigned)harness_blocks[b]);
+        same = 0;
+      }
+    }
+  }
+  for (size_t o = 0; o < n_outs; ++o) {
+    free(first[o]);
+  }
+  return same;
 }
 
 #endif /* CH_TEST_DSP_H */

@@ -289,28 +289,29 @@ test_bounded_when_pushed(void)
   CHECK(bound.peak < 10.0 / (1.0 - 0.98) * 1.5);
 }
 
+/* Echoes of a sine burst under a wobbling time, with time, mix and
+   damping turned half way. */
+static void
+echo_turned(const int variant, const uint32_t block)
+{
+  (void)variant;
+  for (size_t i = 0; i < 48000; ++i) {
+    in_sig[i] = (float)sin((double)i * 0.03) * (i < 10000 ? 1.0f : 0.0f);
+    cv_sig[i] = 0.01f * (float)sin((double)i * 0.0005);
+  }
+  KindHarness* h = make((float)RATE, 0.05f, 0.8f, 0.6f, 0.7f, 0.02f);
+  harness_run(h, ins, outs, 0, 24000, block);
+  harness_set(h, "time", 0.02f);
+  harness_set(h, "mix", 0.2f);
+  harness_set(h, "damp", 0.1f);
+  harness_run(h, ins, outs, 0, 24000, block);
+  harness_free(h);
+}
+
 static void
 test_same_output_for_any_block_size(void)
 {
-  static float first_l[48000];
-  static float first_r[48000];
-  for (size_t b = 0; b < CH_COUNT(harness_blocks); ++b) {
-    KindHarness* h = make((float)RATE, 0.05f, 0.8f, 0.6f, 0.7f, 0.02f);
-    for (size_t i = 0; i < 48000; ++i) {
-      in_sig[i] = (float)sin((double)i * 0.03) * (i < 10000 ? 1.0f : 0.0f);
-      cv_sig[i] = 0.01f * (float)sin((double)i * 0.0005);
-    }
-    harness_run(h, ins, outs, 0, 24000, harness_blocks[b]);
-    harness_set(h, "time", 0.02f);
-    harness_set(h, "mix", 0.2f);
-    harness_set(h, "damp", 0.1f);
-    harness_run(h, ins, outs, 0, 24000, harness_blocks[b]);
-    CHECK_MSG(harness_same_as_first(b, first_l, left, 24000 * sizeof(float)),
-              "block %u", harness_blocks[b]);
-    CHECK_MSG(harness_same_as_first(b, first_r, right, 24000 * sizeof(float)),
-              "block %u", harness_blocks[b]);
-    harness_free(h);
-  }
+  CHECK(harness_same_for_any_block(echo_turned, 0, outs, 24000));
 }
 
 int

@@ -117,25 +117,28 @@ test_level_and_pan_are_smoothed(void)
   harness_free(h);
 }
 
+/* A tone under a slow pan cv, with pan and level turned half way (and
+   so while the smoothers glide). */
 static void
-test_same_output_for_any_block_size(void)
+pan_turned(const int variant, const uint32_t block)
 {
-  static float first_l[LEN];
-  static float first_r[LEN];
+  (void)variant;
   for (size_t i = 0; i < LEN; ++i) {
     in_sig[i] = (float)sin((double)i * 0.07);
     cv_sig[i] = (float)sin((double)i * 0.001) * 0.8f;
   }
-  for (size_t b = 0; b < CH_COUNT(harness_blocks); ++b) {
-    KindHarness* h = make(0.3f, 0.7f);
-    harness_run(h, ins, outs, 0, LEN / 2, harness_blocks[b]);
-    harness_set(h, "pan", -0.6f); /* and while the smoothers glide */
-    harness_set(h, "level", 1.4f);
-    harness_run(h, ins, outs, LEN / 2, LEN / 2, harness_blocks[b]);
-    CHECK(harness_same_as_first(b, first_l, left_sig, sizeof(first_l)));
-    CHECK(harness_same_as_first(b, first_r, right_sig, sizeof(first_r)));
-    harness_free(h);
-  }
+  KindHarness* h = make(0.3f, 0.7f);
+  harness_run(h, ins, outs, 0, LEN / 2, block);
+  harness_set(h, "pan", -0.6f);
+  harness_set(h, "level", 1.4f);
+  harness_run(h, ins, outs, LEN / 2, LEN / 2, block);
+  harness_free(h);
+}
+
+static void
+test_same_output_for_any_block_size(void)
+{
+  CHECK(harness_same_for_any_block(pan_turned, 0, outs, LEN));
 }
 
 int

@@ -134,20 +134,24 @@ test_wild_input_stays_finite(void)
   CHECK(finite);
 }
 
+/* Steps with a wobble on them, slewed in `mode`. */
 static void
-test_same_output_for_any_block_size(void)
+slew_steps(const int mode, const uint32_t block)
 {
-  static float first[LEN];
   for (size_t i = 0; i < LEN; ++i) {
     in_sig[i] = (float)((i / 777) % 5) - 2.0f + (float)sin((double)i * 0.01);
   }
+  KindHarness* h = make(0.01f, 0.03f, mode);
+  harness_run(h, ins, outs, 0, LEN, block);
+  harness_free(h);
+}
+
+static void
+test_same_output_for_any_block_size(void)
+{
   for (int mode = LINEAR; mode <= EXPONENTIAL; ++mode) {
-    for (size_t b = 0; b < CH_COUNT(harness_blocks); ++b) {
-      KindHarness* h = make(0.01f, 0.03f, mode);
-      harness_run(h, ins, outs, 0, LEN, harness_blocks[b]);
-      CHECK(harness_same_as_first(b, first, out_sig, sizeof(first)));
-      harness_free(h);
-    }
+    CHECK_MSG(harness_same_for_any_block(slew_steps, mode, outs, LEN),
+              "mode %d", mode);
   }
 }
 
