@@ -248,6 +248,28 @@ harness_set(KindHarness* h, const char* name, float value)
   h->params[i] = value;
 }
 
+/* Set the parameters of a list of pairs of a name and a value (a double),
+   ended by NULL. */
+static inline void
+harness_set_list(KindHarness* h, va_list args)
+{
+  for (const char* name; (name = va_arg(args, const char*));) {
+    harness_set(h, name, (float)va_arg(args, double));
+  }
+}
+
+/** Set parameters by name, as a patch turns knobs on a running module:
+    pairs of a name and a value (a double, as any float passed here is),
+    ended by NULL: harness_set_each(h, "cutoff", 800.0, "res", 0.2, NULL). */
+static inline void
+harness_set_each(KindHarness* h, ...)
+{
+  va_list args;
+  va_start(args, h);
+  harness_set_list(h, args);
+  va_end(args);
+}
+
 /**
    A harness whose parameters are set by name before `init` runs: the
    arguments after `rate` (a double: va_start needs an unpromoted type) are
@@ -273,9 +295,7 @@ harness_with(const ChKind* kind, double rate, ...)
   }
   va_list args;
   va_start(args, rate);
-  for (const char* name; (name = va_arg(args, const char*));) {
-    harness_set(h, name, (float)va_arg(args, double));
-  }
+  harness_set_list(h, args);
   va_end(args);
   for (int i = 0; i < 16; ++i) {
     h->in[i]  = h->in_buf[i];

@@ -301,9 +301,7 @@ echo_turned(const int variant, const uint32_t block)
   }
   KindHarness* h = make((float)RATE, 0.05f, 0.8f, 0.6f, 0.7f, 0.02f);
   harness_run(h, ins, outs, 0, 24000, block);
-  harness_set(h, "time", 0.02f);
-  harness_set(h, "mix", 0.2f);
-  harness_set(h, "damp", 0.1f);
+  harness_set_each(h, "time", 0.02f, "mix", 0.2f, "damp", 0.1f, NULL);
   harness_run(h, ins, outs, 0, 24000, block);
   harness_free(h);
 }

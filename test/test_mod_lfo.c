@@ -146,8 +146,7 @@ test_depth_and_unipolar(void)
   CHECK_NEAR(hi, 0.5, 1e-6);
 
   /* a depth change glides over ~5 ms instead of stepping */
-  harness_set(h, "depth", 1.0f);
-  harness_set(h, "shape", (float)SQUARE);
+  harness_set_each(h, "depth", 1.0f, "shape", (float)SQUARE, NULL);
   harness_run(h, ins, outs, 0, 4800, 256);
   CHECK(fabsf(out_sig[0]) > 0.5f && fabsf(out_sig[0]) < 0.51f);
   CHECK_NEAR(fabsf(out_sig[239]), 1.0 - 0.5 * exp(-240.0 / (0.005 * RATE)),

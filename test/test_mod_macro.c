@@ -24,9 +24,7 @@ static float
 first_value(const float index, const float scale, const float offset)
 {
   KindHarness* h = make();
-  harness_set(h, "index", index);
-  harness_set(h, "scale", scale);
-  harness_set(h, "offset", offset);
+  harness_set_each(h, "index", index, "scale", scale, "offset", offset, NULL);
   harness_render(h, "out", out, 64, 64, NULL);
   const float v = out[0];
   CHECK(out[63] == v);

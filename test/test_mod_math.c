@@ -172,8 +172,7 @@ test_scale_step_is_smoothed(void)
   harness_const_input(h, "a", 1.0f);
   harness_render(h, "out", out, 256, 256, NULL);
   CHECK(out[255] == 1.0f);
-  harness_set(h, "scale", 3.0f);
-  harness_set(h, "offset", 1.0f);
+  harness_set_each(h, "scale", 3.0f, "offset", 1.0f, NULL);
   harness_render(h, "out", out, 4800, 64, NULL);
   double max_step = 0.0;
   for (size_t i = 1; i < 4800; ++i) {
@@ -196,8 +195,7 @@ multiply_turned(const int variant, const uint32_t block)
   KindHarness* h = make(OP_MULTIPLY, 2.0f, -1.0f);
   fill_random(99);
   harness_run(h, ins, outs, 0, LEN / 2, block);
-  harness_set(h, "scale", -0.5f);
-  harness_set(h, "offset", 0.0f);
+  harness_set_each(h, "scale", -0.5f, "offset", 0.0f, NULL);
   harness_run(h, ins, outs, 0, LEN / 2, block);
   harness_free(h);
 }

@@ -34,9 +34,8 @@ render_shape(const int    shape,
              float* const dest)
 {
   KindHarness* h = harness_new(&ch_kind_osc, RATE);
-  harness_set(h, "shape", (float)shape);
-  harness_set(h, "pitch", pitch);
-  harness_set(h, "fine", fine);
+  harness_set_each(h, "shape", (float)shape, "pitch", pitch, "fine", fine,
+                   NULL);
   harness_render(h, "out", dest, LEN, 64, NULL);
   return h;
 }
@@ -72,8 +71,7 @@ static void
 test_pitch_input_adds(void)
 {
   KindHarness* h = harness_new(&ch_kind_osc, RATE);
-  harness_set(h, "shape", SINE);
-  harness_set(h, "pitch", 1.0f);
+  harness_set_each(h, "shape", (float)SINE, "pitch", 1.0f, NULL);
   harness_const_input(h, "pitch", -0.5f);
   harness_render(h, "out", buf, LEN, 64, NULL);
   const double expect = C4 * sqrt(2.0);
@@ -88,9 +86,8 @@ test_level_and_dc(void)
   const float pitch = pitch_of(240.0);
   for (int shape = 0; shape < 4; ++shape) {
     KindHarness* h = harness_new(&ch_kind_osc, RATE);
-    harness_set(h, "shape", (float)shape);
-    harness_set(h, "pitch", pitch);
-    harness_set(h, "level", 0.5f);
+    harness_set_each(h, "shape", (float)shape, "pitch", pitch, "level", 0.5f,
+                     NULL);
     harness_render(h, "out", buf, LEN, 64, NULL); /* let the level settle */
     harness_render(h, "out", buf, LEN, 64, NULL);
     /* a band-limited step rings: the saw and square overshoot (up to 12 %
@@ -141,9 +138,8 @@ test_duty_cycle(void)
   };
   for (size_t c = 0; c < CH_COUNT(cases); ++c) {
     KindHarness* h = harness_new(&ch_kind_osc, RATE);
-    harness_set(h, "shape", SQUARE);
-    harness_set(h, "pitch", pitch_of(240.0));
-    harness_set(h, "pw", cases[c].pw_param);
+    harness_set_each(h, "shape", (float)SQUARE, "pitch", pitch_of(240.0), "pw",
+                     cases[c].pw_param, NULL);
     harness_const_input(h, "pw", cases[c].pw_input);
     harness_render(h, "out", buf, LEN, 64, NULL);
     size_t high = 0;
@@ -284,8 +280,8 @@ test_images_at_top_notes(void)
     for (int semi = -12; semi <= 0; ++semi) {
       const double f0 = C4 * 8.0 * pow(2.0, semi / 12.0);
       KindHarness* h  = harness_new(&ch_kind_osc, RATE);
-      harness_set(h, "shape", (float)cases[c].shape);
-      harness_set(h, "pitch", pitch_of(f0));
+      harness_set_each(h, "shape", (float)cases[c].shape, "pitch", pitch_of(f0),
+                       NULL);
       h->node.unlinked_in = cases[c].plain ? ~0u : 0u;
       harness_render(h, "out", buf, LEN, 64, NULL);
       const double db = dsp_alias_db(buf + 16384, 16384, f0, RATE, 20000.0);
@@ -364,10 +360,8 @@ static void
 level_turned(const int shape, const uint32_t block)
 {
   KindHarness* h = harness_new(&ch_kind_osc, RATE);
-  harness_set(h, "shape", (float)shape);
-  harness_set(h, "pitch", 2.3f);
-  harness_set(h, "fine", 13.0f);
-  harness_set(h, "level", 0.7f);
+  harness_set_each(h, "shape", (float)shape, "pitch", 2.3f, "fine", 13.0f,
+                   "level", 0.7f, NULL);
   harness_const_input(h, "pitch", 0.37f);
   harness_const_input(h, "fm", -0.3f);
   harness_const_input(h, "pw", -0.2f);
@@ -396,10 +390,8 @@ test_extremes_finite(void)
     for (size_t p = 0; p < CH_COUNT(pitches); ++p) {
       for (size_t f = 0; f < CH_COUNT(fms); ++f) {
         KindHarness* h = harness_new(&ch_kind_osc, RATE);
-        harness_set(h, "shape", (float)shape);
-        harness_set(h, "pitch", 6.0f);
-        harness_set(h, "fine", 100.0f);
-        harness_set(h, "pw", 0.95f);
+        harness_set_each(h, "shape", (float)shape, "pitch", 6.0f, "fine",
+                         100.0f, "pw", 0.95f, NULL);
         harness_const_input(h, "pitch", pitches[p]);
         harness_const_input(h, "fm", fms[f]);
         harness_const_input(h, "pw", 3.0f);
@@ -413,8 +405,7 @@ test_extremes_finite(void)
 
   /* the top is held at 0.45 * Nyquist */
   KindHarness* h = harness_new(&ch_kind_osc, RATE);
-  harness_set(h, "shape", SINE);
-  harness_set(h, "pitch", 6.0f);
+  harness_set_each(h, "shape", (float)SINE, "pitch", 6.0f, NULL);
   harness_const_input(h, "pitch", 3.0f);
   harness_render(h, "out", buf, LEN, 64, NULL);
   CHECK_NEAR(dsp_zero_cross_freq(buf, LEN, RATE), 0.225 * RATE,
@@ -432,8 +423,7 @@ test_reset_on_note(void)
   static float b[480];
   for (int reset = 0; reset <= 1; ++reset) {
     KindHarness* h = harness_new(&ch_kind_osc, RATE);
-    harness_set(h, "shape", (float)SINE);
-    harness_set(h, "reset", (float)reset);
+    harness_set_each(h, "shape", (float)SINE, "reset", (float)reset, NULL);
     h->host.voice[0].gate    = 1.0f;
     h->host.voice[0].trigger = 1u;
     harness_render(h, "out", a, 480, 64, NULL);

@@ -97,8 +97,7 @@ test_level_and_pan_are_smoothed(void)
   KindHarness* h = make(-1.0f, 2.0f);
   harness_run(h, ins, outs, 0, 100, 64);
   CHECK(left_sig[0] == 2.0f);
-  harness_set(h, "level", 0.0f);
-  harness_set(h, "pan", 1.0f);
+  harness_set_each(h, "level", 0.0f, "pan", 1.0f, NULL);
   harness_run(h, ins, outs, 0, LEN, 64);
   double jump    = 0.0;
   double pow_err = 0.0;
@@ -129,8 +128,7 @@ pan_turned(const int variant, const uint32_t block)
   }
   KindHarness* h = make(0.3f, 0.7f);
   harness_run(h, ins, outs, 0, LEN / 2, block);
-  harness_set(h, "pan", -0.6f);
-  harness_set(h, "level", 1.4f);
+  harness_set_each(h, "pan", -0.6f, "level", 1.4f, NULL);
   harness_run(h, ins, outs, LEN / 2, LEN / 2, block);
   harness_free(h);
 }

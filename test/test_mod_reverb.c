@@ -323,10 +323,8 @@ room_turned(const int variant, const uint32_t block)
   }
   KindHarness* h = make((float)RATE, 0.3f, 0.6f, 0.5f, 0.4f);
   harness_run(h, ins, outs, 0, 24000, block);
-  harness_set(h, "size", 0.8f);
-  harness_set(h, "decay", 0.3f);
-  harness_set(h, "damp", 0.1f);
-  harness_set(h, "mix", 0.9f);
+  harness_set_each(h, "size", 0.8f, "decay", 0.3f, "damp", 0.1f, "mix", 0.9f,
+                   NULL);
   harness_run(h, ins, outs, 0, 24000, block);
   harness_free(h);
 }

@@ -209,8 +209,7 @@ test_mix_and_level(void)
   CHECK_MSG(err < 0.02, "dry: error %g", err); /* the blocker's phase */
 
   /* half and half: the fundamental of half the curve and half the sine */
-  harness_set(h, "mix", 0.5f);
-  harness_set(h, "level", 1.0f);
+  harness_set_each(h, "mix", 0.5f, "level", 1.0f, NULL);
   render(h, LEN, 256);
   const double got  = dsp_tone_level(out_sig + 8192, 32768, 441.0, RATE);
   const double want = 0.5 * curve_fundamental(HARD, 2.0) + 0.5 * 2.0;
@@ -238,8 +237,7 @@ shape_turned(const int shape, const uint32_t block)
   }
   KindHarness* h = make(shape, 0.4f, 0.8f, 1.0f);
   render_at(h, 0, LEN / 2, block);
-  harness_set(h, "drive", 0.9f);
-  harness_set(h, "level", 1.5f);
+  harness_set_each(h, "drive", 0.9f, "level", 1.5f, NULL);
   render_at(h, LEN / 2, LEN / 2, block);
   harness_free(h);
 }
