@@ -14,16 +14,18 @@ static float cv_sig[LEN];
 static float left[LEN];
 static float right[LEN];
 
+/* The parameters of a delay under test; those a test leaves out are 0. */
+typedef struct {
+  float rate; /* 0: RATE */
+  float time, feedback, damp, mix, spread;
+} Echo;
+
 static KindHarness*
-make(const float rate,
-     const float time,
-     const float feedback,
-     const float damp,
-     const float mix,
-     const float spread)
+make(const Echo e)
 {
-  return harness_with(&ch_kind_delay, rate, "time", time, "feedback", feedback,
-                      "damp", damp, "mix", mix, "spread", spread, NULL);
+  return harness_with(&ch_kind_delay, e.rate ? e.rate : RATE, "time", e.time,
+                      "feedback", e.feedback, "damp", e.damp, "mix", e.mix,
+                      "spread", e.spread, NULL);
 }
 
 /* harness_run() feeds in_sig/cv_sig and keeps left and right. */
@@ -80,7 +82,8 @@ test_echo_arrives_on_time(void)
       if (total > LEN) {
         continue;
       }
-      KindHarness* h = make(rates[r], times[t], 0.0f, 0.0f, 1.0f, 0.05f);
+      KindHarness* h = make((Echo){
+        .rate = rates[r], .time = times[t], .mix = 1.0f, .spread = 0.05f });
       impulse_at(100, total);
       harness_run(h, ins, outs, 0, total, 256);
       const size_t il = peak_index(left, 0, total);
@@ -104,7 +107,7 @@ test_echo_arrives_on_time(void)
 static void
 test_time_input_adds(void)
 {
-  KindHarness* h = make((float)RATE, 0.2f, 0.0f, 0.0f, 1.0f, 0.0f);
+  KindHarness* h = make((Echo){ .time = 0.2f, .mix = 1.0f });
   impulse_at(100, 24000);
   for (size_t i = 0; i < 24000; ++i) {
     cv_sig[i] = 0.25f;
@@ -121,7 +124,8 @@ test_repeats_decay_by_feedback(void)
   for (size_t f = 0; f < CH_COUNT(fbs); ++f) {
     const size_t d     = 4800; /* 0.1 s */
     const size_t total = 100 + 8 * d + 100;
-    KindHarness* h     = make((float)RATE, 0.1f, fbs[f], 0.0f, 1.0f, 0.0f);
+    KindHarness* h =
+      make((Echo){ .time = 0.1f, .feedback = fbs[f], .mix = 1.0f });
     impulse_at(100, total);
     harness_run(h, ins, outs, 0, total, 17);
     double prev = 0.0;
@@ -159,8 +163,10 @@ test_damping_dulls_repeats(void)
   for (int damped = 0; damped < 2; ++damped) {
     const size_t d     = 9600; /* 0.2 s */
     const size_t total = 100 + 4 * d;
-    KindHarness* h =
-      make((float)RATE, 0.2f, 0.9f, damped ? 0.5f : 0.0f, 1.0f, 0.0f);
+    KindHarness* h     = make((Echo){ .time     = 0.2f,
+                                      .feedback = 0.9f,
+                                      .damp     = damped ? 0.5f : 0.0f,
+                                      .mix      = 1.0f });
     impulse_at(100, total);
     harness_run(h, ins, outs, 0, total, 64);
     double tilt[2];
@@ -198,7 +204,8 @@ test_mix(void)
     cv_sig[i] = 0.0f;
   }
   /* mix 0: dry exactly, on both sides */
-  KindHarness* h = make((float)RATE, 0.01f, 0.7f, 0.3f, 0.0f, 0.01f);
+  KindHarness* h = make(
+    (Echo){ .time = 0.01f, .feedback = 0.7f, .damp = 0.3f, .spread = 0.01f });
   harness_run(h, ins, outs, 0, total, 64);
   CHECK(!memcmp(left, in_sig, total * sizeof(float)));
   CHECK(!memcmp(right, in_sig, total * sizeof(float)));
@@ -207,7 +214,7 @@ test_mix(void)
   /* mix 1: no dry; mix 0.5: half of each */
   for (int k = 0; k < 2; ++k) {
     const float mix = k ? 0.5f : 1.0f;
-    h               = make((float)RATE, 0.01f, 0.0f, 0.0f, mix, 0.0f);
+    h               = make((Echo){ .time = 0.01f, .mix = mix });
     impulse_at(100, 2000);
     harness_run(h, ins, outs, 0, 2000, 64);
     CHECK(left[100] == 1.0f - mix && right[100] == 1.0f - mix);
@@ -221,7 +228,7 @@ test_time_change_glides(void)
 {
   /* 100 Hz sine; the time jumps by half a period.  A hard jump would
      flip the sign of the output (a step near 2); the glide bends it. */
-  KindHarness* h = make((float)RATE, 0.1f, 0.0f, 0.0f, 1.0f, 0.0f);
+  KindHarness* h = make((Echo){ .time = 0.1f, .mix = 1.0f });
   for (size_t i = 0; i < 48000; ++i) {
     /* a cosine: the jump comes at a peak, where a hard one would show */
     in_sig[i] = (float)cos(2.0 * M_PI * 100.0 * (double)i / RATE);
@@ -256,7 +263,11 @@ test_bounded_when_pushed(void)
   DspBound           bound   = DSP_BOUND_START;
   for (size_t r = 0; r < CH_COUNT(rates); ++r) {
     /* loud noise at the highest feedback, short time, wobbling cv */
-    KindHarness* h = make(rates[r], 0.0137f, 0.98f, 0.0f, 1.0f, 0.05f);
+    KindHarness* h = make((Echo){ .rate     = rates[r],
+                                  .time     = 0.0137f,
+                                  .feedback = 0.98f,
+                                  .mix      = 1.0f,
+                                  .spread   = 0.05f });
     srand(17);
     const size_t total = (size_t)rates[r] * 2;
     for (size_t i = 0; i < total; ++i) {
@@ -299,7 +310,11 @@ echo_turned(const int variant, const uint32_t block)
     in_sig[i] = (float)sin((double)i * 0.03) * (i < 10000 ? 1.0f : 0.0f);
     cv_sig[i] = 0.01f * (float)sin((double)i * 0.0005);
   }
-  KindHarness* h = make((float)RATE, 0.05f, 0.8f, 0.6f, 0.7f, 0.02f);
+  KindHarness* h = make((Echo){ .time     = 0.05f,
+                                .feedback = 0.8f,
+                                .damp     = 0.6f,
+                                .mix      = 0.7f,
+                                .spread   = 0.02f });
   harness_run(h, ins, outs, 0, 24000, block);
   harness_set_each(h, "time", 0.02f, "mix", 0.2f, "damp", 0.1f, NULL);
   harness_run(h, ins, outs, 0, 24000, block);

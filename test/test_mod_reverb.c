@@ -15,15 +15,17 @@ static float  left[LEN];
 static float  right[LEN];
 static double energy[LEN];
 
+/* The parameters of a reverb under test; those a test leaves out are 0. */
+typedef struct {
+  float rate; /* 0: RATE */
+  float size, decay, damp, mix;
+} Room;
+
 static KindHarness*
-make(const float rate,
-     const float size,
-     const float decay,
-     const float damp,
-     const float mix)
+make(const Room r)
 {
-  return harness_with(&ch_kind_reverb, rate, "size", size, "decay", decay,
-                      "damp", damp, "mix", mix, NULL);
+  return harness_with(&ch_kind_reverb, r.rate ? r.rate : RATE, "size", r.size,
+                      "decay", r.decay, "damp", r.damp, "mix", r.mix, NULL);
 }
 
 /* What harness_run() feeds the module and keeps of it. */
@@ -108,8 +110,10 @@ test_decay_time_matches(void)
     const size_t total =
       (size_t)(fmin(2.0 * expect + 0.5, 6.0 * 48000.0 / cases[c].rate) *
                cases[c].rate);
-    KindHarness* h =
-      make(cases[c].rate, cases[c].size, cases[c].decay, 0.0f, 1.0f);
+    KindHarness* h = make((Room){ .rate  = cases[c].rate,
+                                  .size  = cases[c].size,
+                                  .decay = cases[c].decay,
+                                  .mix   = 1.0f });
     impulse(total, 1.0f, 1.0f);
     harness_run(h, ins, outs, 0, total, 256);
     const double rt = rt60_of(left, right, total, cases[c].rate);
@@ -124,7 +128,8 @@ test_decay_time_matches(void)
 static void
 test_energy_falls(void)
 {
-  KindHarness* h = make((float)RATE, 0.5f, 0.5f, 0.4f, 1.0f);
+  KindHarness* h =
+    make((Room){ .size = 0.5f, .decay = 0.5f, .damp = 0.4f, .mix = 1.0f });
   impulse(LEN, 1.0f, 0.0f);
   harness_run(h, ins, outs, 0, 2 * 48000, 64);
   /* 100 ms windows from 100 ms on: each quieter than the one before */
@@ -168,7 +173,8 @@ test_damping_shortens_highs(void)
 {
   double diff[2];
   for (int damped = 0; damped < 2; ++damped) {
-    KindHarness* h = make((float)RATE, 0.5f, 0.6f, damped ? 0.6f : 0.0f, 1.0f);
+    KindHarness* h = make((Room){
+      .size = 0.5f, .decay = 0.6f, .damp = damped ? 0.6f : 0.0f, .mix = 1.0f });
     impulse(48000, 1.0f, 1.0f);
     harness_run(h, ins, outs, 0, 48000, 256);
     const double hi = band_decay(1);
@@ -191,7 +197,8 @@ test_stereo_decorrelated(void)
 {
   static const float sizes[] = { 0.0f, 0.5f, 1.0f };
   for (size_t s = 0; s < CH_COUNT(sizes); ++s) {
-    KindHarness* h = make((float)RATE, sizes[s], 0.6f, 0.4f, 1.0f);
+    KindHarness* h = make(
+      (Room){ .size = sizes[s], .decay = 0.6f, .damp = 0.4f, .mix = 1.0f });
     impulse(48000, 1.0f, 1.0f); /* mono in */
     harness_run(h, ins, outs, 0, 48000, 256);
     const double corr = correlation(left, right, 4800, 48000);
@@ -201,7 +208,8 @@ test_stereo_decorrelated(void)
     harness_free(h);
   }
   /* one side in: both sides ring */
-  KindHarness* h = make((float)RATE, 0.5f, 0.5f, 0.4f, 1.0f);
+  KindHarness* h =
+    make((Room){ .size = 0.5f, .decay = 0.5f, .damp = 0.4f, .mix = 1.0f });
   impulse(48000, 1.0f, 0.0f);
   harness_run(h, ins, outs, 0, 48000, 256);
   const double l = dsp_rms(left + 4800, 19200);
@@ -224,7 +232,10 @@ test_size_sets_first_echo(void)
     { 48000.0f, 0.5f, 944 }, /* 1511 * 0.625 = 944.4 */
   };
   for (size_t c = 0; c < CH_COUNT(cases); ++c) {
-    KindHarness* h = make(cases[c].rate, cases[c].size, 0.5f, 0.0f, 1.0f);
+    KindHarness* h = make((Room){ .rate  = cases[c].rate,
+                                  .size  = cases[c].size,
+                                  .decay = 0.5f,
+                                  .mix   = 1.0f });
     impulse(8000, 1.0f, 0.0f);
     harness_run(h, ins, outs, 0, 8000, 64);
     size_t first = 0;
@@ -245,7 +256,7 @@ test_mix(void)
     in_l[i] = (float)rand() / (float)RAND_MAX * 2.0f - 1.0f;
     in_r[i] = (float)rand() / (float)RAND_MAX * 2.0f - 1.0f;
   }
-  KindHarness* h = make((float)RATE, 0.5f, 0.8f, 0.2f, 0.0f);
+  KindHarness* h = make((Room){ .size = 0.5f, .decay = 0.8f, .damp = 0.2f });
   harness_run(h, ins, outs, 0, 48000, 100);
   CHECK(!memcmp(left, in_l, 48000 * sizeof(float)));
   CHECK(!memcmp(right, in_r, 48000 * sizeof(float)));
@@ -253,7 +264,7 @@ test_mix(void)
 
   for (int k = 0; k < 2; ++k) {
     const float mix = k ? 0.5f : 1.0f;
-    h               = make((float)RATE, 0.5f, 0.5f, 0.0f, mix);
+    h               = make((Room){ .size = 0.5f, .decay = 0.5f, .mix = mix });
     impulse(4000, 1.0f, -1.0f);
     harness_run(h, ins, outs, 0, 4000, 64);
     CHECK(left[0] == 1.0f - mix && right[0] == mix - 1.0f);
@@ -268,7 +279,8 @@ test_bounded_and_finite(void)
   DspBound           bound   = DSP_BOUND_START;
   for (size_t r = 0; r < CH_COUNT(rates); ++r) {
     const size_t total = (size_t)rates[r]; /* 1 s */
-    KindHarness* h     = make(rates[r], 1.0f, 1.0f, 0.0f, 1.0f);
+    KindHarness* h     = make(
+          (Room){ .rate = rates[r], .size = 1.0f, .decay = 1.0f, .mix = 1.0f });
     srand(21);
     for (size_t i = 0; i < total; ++i) {
       in_l[i] = (float)rand() / (float)RAND_MAX * 20.0f - 10.0f;
@@ -304,7 +316,7 @@ static void
 test_tail_ends_in_zeros(void)
 {
   /* no denormal tail: after the decay the state is flushed to zero */
-  KindHarness* h = make((float)RATE, 0.5f, 0.0f, 0.5f, 1.0f);
+  KindHarness* h = make((Room){ .size = 0.5f, .damp = 0.5f, .mix = 1.0f });
   impulse(LEN, 1.0f, 1.0f);
   harness_run(h, ins, outs, 0, 3 * 48000, 256);
   CHECK(dsp_peak(left + 2 * 48000, 48000) == 0.0);
@@ -321,7 +333,8 @@ room_turned(const int variant, const uint32_t block)
     in_l[i] = (float)sin((double)i * 0.02) * (i < 8000 ? 1.0f : 0.0f);
     in_r[i] = (float)sin((double)i * 0.031) * (i < 3000 ? 1.0f : 0.0f);
   }
-  KindHarness* h = make((float)RATE, 0.3f, 0.6f, 0.5f, 0.4f);
+  KindHarness* h =
+    make((Room){ .size = 0.3f, .decay = 0.6f, .damp = 0.5f, .mix = 0.4f });
   harness_run(h, ins, outs, 0, 24000, block);
   harness_set_each(h, "size", 0.8f, "decay", 0.3f, "damp", 0.1f, "mix", 0.9f,
                    NULL);
