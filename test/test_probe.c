@@ -195,6 +195,19 @@ ask_activity(Host* const h)
   return last_activity(h, from);
 }
 
+/* A host playing `patch` for 0.1 s, which must send no ch:Activity
+   unasked; NULL after a failed check. */
+static Host*
+activity_host(const char* const patch)
+{
+  Host* const h = sine_host(patch, true);
+  if (h) {
+    host_run_frames(h, 4800, 256);
+    CHECK(host_count(h, HOST_ANSWER_ACTIVITY) == 0); /* none unasked */
+  }
+  return h;
+}
+
 /* Module peaks while asked: the sounding osc near its level, a module
    nothing reads and the output (no outputs of its own) at zero. */
 static void
@@ -209,12 +222,10 @@ test_activity(void)
     ":idle ch:kind \"lfo\" .\n"
     ":out ch:kind \"output\" ; param:level 0.5 .\n"
     "[] ch:from \"osc:out\" ; ch:to \"out:mono\" .\n";
-  Host* const h = sine_host(patch, true);
+  Host* const h = activity_host(patch);
   if (!h) {
     return;
   }
-  host_run_frames(h, 4800, 256);
-  CHECK(host_count(h, HOST_ANSWER_ACTIVITY) == 0); /* none unasked */
   ask_activity(h);
   CHECK(host_count(h, HOST_ANSWER_ACTIVITY) == 1);
   host_run_frames(h, 2400, 256); /* 50 ms measured */
@@ -252,12 +263,10 @@ test_cpu_share(void)
     "[] ch:from \"amp:out\" ; ch:to \"room:right\" .\n"
     "[] ch:from \"room:left\" ; ch:to \"out:left\" .\n"
     "[] ch:from \"room:right\" ; ch:to \"out:right\" .\n";
-  Host* const h = sine_host(patch, true);
+  Host* const h = activity_host(patch);
   if (!h) {
     return;
   }
-  host_run_frames(h, 4800, 256);
-  CHECK(host_count(h, HOST_ANSWER_ACTIVITY) == 0);
   ask_activity(h); /* the first answer: nothing timed yet */
   host_run_frames(h, 9600, 256);
   const HostAnswer* const a = ask_activity(h);
