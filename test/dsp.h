@@ -45,6 +45,15 @@ dsp_mean(const float* x, size_t n)
   return n ? sum / (double)n : 0.0;
 }
 
+/** n samples of a sine of amplitude `amp` at `freq` Hz into x. */
+static inline void
+dsp_sine(float* x, size_t n, double amp, double freq, double rate)
+{
+  for (size_t i = 0; i < n; ++i) {
+    x[i] = (float)(amp * sin(2.0 * M_PI * freq * (double)i / rate));
+  }
+}
+
 /** Whether every sample of x is finite (no NaN, no infinity). */
 static inline int
 dsp_finite(const float* x, size_t n)
@@ -85,6 +94,20 @@ dsp_bound_add(DspBound* bound, const float* x, size_t n)
 {
   bound->finite &= dsp_finite(x, n);
   bound->peak = fmax(bound->peak, dsp_peak(x, n));
+}
+
+/** What the filter tests push a filter with, n samples of each: into `in`
+    a +-100 square (7 samples a half-cycle); into its cutoff's `cv` +2
+    octaves for the first half, then a jump to anywhere in +-10 octaves
+    every sample (rand(), seeded with `seed`). */
+static inline void
+dsp_pushing_signals(float* in, float* cv, size_t n, unsigned seed)
+{
+  srand(seed);
+  for (size_t i = 0; i < n; ++i) {
+    in[i] = (i / 7) % 2 ? 100.0f : -100.0f;
+    cv[i] = i < n / 2 ? 2.0f : (float)(rand() % 2001 - 1000) / 100.0f;
+  }
 }
 
 /** Frequency from rising zero crossings, interpolated; 0 if fewer than 2. */

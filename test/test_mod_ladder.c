@@ -27,20 +27,11 @@ make(const float cutoff, const float res, const float drive, const float rate)
                       "drive", drive, NULL);
 }
 
-static void
-render(KindHarness* h, const size_t total, const uint32_t block)
-{
-  float* const in = harness_input(h, "in");
-  float* const cv = harness_input(h, "cutoff");
-  for (size_t done = 0; done < total;) {
-    const uint32_t n = (uint32_t)(total - done < block ? total - done : block);
-    memcpy(in, in_sig + done, n * sizeof(float));
-    memcpy(cv, cv_sig + done, n * sizeof(float));
-    ch_kind_ladder.process(&h->node, n);
-    memcpy(out_sig + done, h->out_buf[0], n * sizeof(float));
-    done += n;
-  }
-}
+/* harness_run() feeds in_sig/cv_sig and keeps out_sig. */
+static const HarnessWire ins[]  = { { "in", in_sig },
+                                    { "cutoff", cv_sig },
+                                    { NULL, NULL } };
+static const HarnessWire outs[] = { { "out", out_sig }, { NULL, NULL } };
 
 /* Gain in dB for a sine of amplitude `amp` at `freq`. */
 static double
@@ -52,11 +43,11 @@ gain_db(const float  cutoff,
         const double amp)
 {
   KindHarness* h = make(cutoff, res, drive, (float)RATE);
+  dsp_sine(in_sig, LEN, amp, freq, RATE);
   for (size_t i = 0; i < LEN; ++i) {
-    in_sig[i] = (float)(amp * sin(2.0 * M_PI * freq * (double)i / RATE));
     cv_sig[i] = cv;
   }
-  render(h, LEN, 256);
+  harness_run(h, ins, outs, 0, LEN, 256);
   harness_free(h);
   return dsp_db(dsp_tone_level(out_sig + LEN - MEASURE, MEASURE, freq, RATE) /
                 amp);
@@ -152,12 +143,12 @@ test_self_oscillates_bounded_at_res_1(void)
   memset(cv_sig, 0, sizeof(cv_sig));
   in_sig[0]      = 1.0f;
   KindHarness* h = make(1000.0f, 0.9f, 0.0f, (float)RATE);
-  render(h, LEN, 256);
+  harness_run(h, ins, outs, 0, LEN, 256);
   const double tail9 = dsp_rms(out_sig + LEN - 4800, 4800);
   harness_free(h);
 
   h = make(1000.0f, 1.0f, 0.0f, (float)RATE);
-  render(h, LEN, 256);
+  harness_run(h, ins, outs, 0, LEN, 256);
   const double tail1 = dsp_rms(out_sig + LEN - 4800, 4800);
   const double peak1 = dsp_peak(out_sig, LEN);
   const double f1    = dsp_zero_cross_freq(out_sig + LEN / 2, LEN / 2, RATE);
@@ -180,19 +171,15 @@ test_bounded_when_pushed(void)
   for (size_t r = 0; r < CH_COUNT(rates); ++r) {
     /* loud square, full resonance and drive, cutoff jumping every sample */
     KindHarness* h = make(20000.0f, 1.0f, 1.0f, rates[r]);
-    srand(5);
-    for (size_t i = 0; i < LEN; ++i) {
-      in_sig[i] = (i / 7) % 2 ? 100.0f : -100.0f;
-      cv_sig[i] = i < LEN / 2 ? 2.0f : (float)(rand() % 2001 - 1000) / 100.0f;
-    }
-    render(h, LEN, 256);
+    dsp_pushing_signals(in_sig, cv_sig, LEN, 5);
+    harness_run(h, ins, outs, 0, LEN, 256);
     dsp_bound_add(&bound, out_sig, LEN);
     /* NaN and infinite input and cv: finite output */
     for (size_t i = 0; i < 1000; ++i) {
       in_sig[i] = i % 3 == 0 ? NAN : i % 3 == 1 ? INFINITY : -INFINITY;
       cv_sig[i] = i % 2 ? NAN : INFINITY;
     }
-    render(h, 1000, 256);
+    harness_run(h, ins, outs, 0, 1000, 256);
     dsp_bound_add(&bound, out_sig, 1000);
     harness_free(h);
   }
@@ -208,7 +195,7 @@ test_bounded_when_pushed(void)
       in_sig[i] = (i / 7) % 2 ? 100.0f : -100.0f;
       cv_sig[i] = 0.0f;
     }
-    render(h, LEN, 256);
+    harness_run(h, ins, outs, 0, LEN, 256);
     peak_q = fmax(peak_q, dsp_peak(out_sig, LEN));
     harness_free(h);
   }
@@ -240,12 +227,10 @@ test_drive_gain_and_saturation(void)
 
   /* a loud low tone: odd harmonics only (symmetric), output held near 1 */
   KindHarness* h = make(5000.0f, 0.0f, 1.0f, (float)RATE);
-  for (size_t i = 0; i < LEN; ++i) {
-    /* 93.75 Hz: 512 samples a cycle, so the tail holds whole cycles */
-    in_sig[i] = (float)sin(2.0 * M_PI * 93.75 * (double)i / RATE);
-    cv_sig[i] = 0.0f;
-  }
-  render(h, LEN, 256);
+  /* 93.75 Hz: 512 samples a cycle, so the tail holds whole cycles */
+  dsp_sine(in_sig, LEN, 1.0, 93.75, RATE);
+  memset(cv_sig, 0, sizeof(cv_sig));
+  harness_run(h, ins, outs, 0, LEN, 256);
   const float* tail = out_sig + LEN - MEASURE;
   const double h1   = dsp_tone_level(tail, MEASURE, 93.75, RATE);
   const double h2   = dsp_tone_level(tail, MEASURE, 187.5, RATE);
@@ -272,22 +257,21 @@ bursts(const int r, const uint32_t block)
     cv_sig[i] = (float)((i / 100) % 5) - 2.0f;
   }
   KindHarness* h = make(500.0f, burst_res[r], 0.4f, (float)RATE);
-  render(h, LEN, block);
+  harness_run(h, ins, outs, 0, LEN, block);
   harness_free(h);
 }
 
 static void
 test_same_output_for_any_block_size(void)
 {
-  static const HarnessWire out[] = { { "out", out_sig }, { NULL, NULL } };
   for (int r = 0; r < (int)CH_COUNT(burst_res); ++r) {
-    CHECK_MSG(harness_same_for_any_block(bursts, r, out, LEN), "res %g",
+    CHECK_MSG(harness_same_for_any_block(bursts, r, outs, LEN), "res %g",
               (double)burst_res[r]);
   }
   /* the silences decay without denormals (the DC blocker's tail, a
      32 ms time constant, is flushed at 1e-10) */
   KindHarness* h = make(500.0f, 0.5f, 0.4f, (float)RATE);
-  render(h, LEN, 256);
+  harness_run(h, ins, outs, 0, LEN, 256);
   int denormal = 0;
   for (size_t i = 12000; i < 24000; ++i) {
     denormal |= fpclassify(out_sig[i]) == FP_SUBNORMAL;
@@ -312,11 +296,9 @@ test_alias_floor_up_to_c7(void)
     for (size_t r = 0; r < CH_COUNT(ress); ++r) {
       for (size_t d = 0; d < CH_COUNT(drvs); ++d) {
         KindHarness* h = make(cuts[c], ress[r], drvs[d], (float)RATE);
-        for (size_t i = 0; i < LEN; ++i) {
-          in_sig[i] = (float)sin(2.0 * M_PI * 2093.0045 * (double)i / RATE);
-          cv_sig[i] = 0.0f;
-        }
-        render(h, LEN, 256);
+        dsp_sine(in_sig, LEN, 1.0, 2093.0045, RATE);
+        memset(cv_sig, 0, sizeof(cv_sig));
+        harness_run(h, ins, outs, 0, LEN, 256);
         const double alias =
           dsp_alias_db(out_sig + LEN - 16384, 16384, 2093.0045, RATE, 20000.0);
         fprintf(stderr, "  C7, cutoff %5.0f, res %.2f, drive %.1f: %.1f dB\n",
@@ -347,20 +329,11 @@ static double
 step_roughness(const float from, const float to)
 {
   KindHarness* h = make(3000.0f, 0.8f, from, (float)RATE);
-  for (size_t i = 0; i < LEN; ++i) {
-    in_sig[i] = (float)sin(2.0 * M_PI * 220.0 * (double)i / RATE);
-    cv_sig[i] = 0.0f;
-  }
-  render(h, LEN / 2, 64);
+  dsp_sine(in_sig, LEN, 1.0, 220.0, RATE);
+  memset(cv_sig, 0, sizeof(cv_sig));
+  harness_run(h, ins, outs, 0, LEN / 2, 64);
   harness_set(h, "drive", to);
-  float* const in = harness_input(h, "in");
-  float* const cv = harness_input(h, "cutoff");
-  for (size_t done = LEN / 2; done < LEN; done += 64) {
-    memcpy(in, in_sig + done, 64 * sizeof(float));
-    memcpy(cv, cv_sig + done, 64 * sizeof(float));
-    ch_kind_ladder.process(&h->node, 64);
-    memcpy(out_sig + done, h->out_buf[0], 64 * sizeof(float));
-  }
+  harness_run(h, ins, outs, LEN / 2, LEN / 2, 64);
   harness_free(h);
   return roughness(LEN / 2, LEN / 2 + 1200) /
          roughness(LEN / 2 - 4800, LEN / 2);
@@ -403,11 +376,9 @@ test_no_aliases_when_driven(void)
   for (size_t c = 0; c < CH_COUNT(cases); ++c) {
     KindHarness* h =
       make(cases[c].cutoff, cases[c].res, cases[c].drive, (float)RATE);
-    for (size_t i = 0; i < LEN; ++i) {
-      in_sig[i] = (float)sin(2.0 * M_PI * cases[c].freq * (double)i / RATE);
-      cv_sig[i] = 0.0f;
-    }
-    render(h, LEN, 256);
+    dsp_sine(in_sig, LEN, 1.0, cases[c].freq, RATE);
+    memset(cv_sig, 0, sizeof(cv_sig));
+    harness_run(h, ins, outs, 0, LEN, 256);
     const double alias =
       dsp_alias_db(out_sig + LEN - 16384, 16384, cases[c].freq, RATE, 20000.0);
     fprintf(stderr, "  %.0f Hz, cutoff %.0f, res %.2f, drive %.2f: %.1f dB\n",

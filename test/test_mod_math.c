@@ -115,9 +115,7 @@ test_ring_modulation_sidebands(void)
   static float a[LEN * 4];
   static float y[LEN * 4];
   KindHarness* h = make(OP_MULTIPLY, 1.0f, 0.0f);
-  for (size_t i = 0; i < LEN * 4; ++i) {
-    a[i] = (float)sin(2.0 * M_PI * 1000.0 * (double)i / RATE);
-  }
+  dsp_sine(a, LEN * 4, 1.0, 1000.0, RATE);
   float* const ia = harness_input(h, "a");
   float* const ib = harness_input(h, "b");
   for (size_t done = 0; done < LEN * 4; done += 256) {

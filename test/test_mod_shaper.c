@@ -22,38 +22,17 @@ make(const int shape, const float drive, const float mix, const float level)
                       drive, "mix", mix, "level", level, NULL);
 }
 
-/* Render signal samples [at, at + total) in blocks of `block`. */
-static void
-render_at(KindHarness*   h,
-          const size_t   at,
-          const size_t   total,
-          const uint32_t block)
-{
-  float* const in = harness_input(h, "in");
-  float* const cv = harness_input(h, "drive");
-  for (size_t done = 0; done < total;) {
-    const uint32_t n = (uint32_t)(total - done < block ? total - done : block);
-    memcpy(in, in_sig + at + done, n * sizeof(float));
-    memcpy(cv, cv_sig + at + done, n * sizeof(float));
-    ch_kind_shaper.process(&h->node, n);
-    memcpy(out_sig + at + done, h->out_buf[0], n * sizeof(float));
-    done += n;
-  }
-}
-
-static void
-render(KindHarness* h, const size_t total, const uint32_t block)
-{
-  render_at(h, 0, total, block);
-}
+/* harness_run() feeds in_sig/cv_sig and keeps out_sig. */
+static const HarnessWire ins[]  = { { "in", in_sig },
+                                    { "drive", cv_sig },
+                                    { NULL, NULL } };
+static const HarnessWire outs[] = { { "out", out_sig }, { NULL, NULL } };
 
 static void
 sine_input(const double amp, const double freq)
 {
-  for (size_t i = 0; i < LEN; ++i) {
-    in_sig[i] = (float)(amp * sin(2.0 * M_PI * freq * (double)i / RATE));
-    cv_sig[i] = 0.0f;
-  }
+  dsp_sine(in_sig, LEN, amp, freq, RATE);
+  memset(cv_sig, 0, sizeof(cv_sig));
 }
 
 /* The curves as specified, in double. */
@@ -97,7 +76,7 @@ test_curves(void)
     for (size_t a = 0; a < CH_COUNT(amps); ++a) {
       sine_input(amps[a], 750.0); /* 64 samples a cycle */
       KindHarness* h = make(shape, 0.0f, 1.0f, 1.0f);
-      render(h, LEN, 256);
+      harness_run(h, ins, outs, 0, LEN, 256);
       const double got  = dsp_tone_level(out_sig + 8192, 32768, 750.0, RATE);
       const double want = curve_fundamental(shape, amps[a]);
       fprintf(stderr,
@@ -118,7 +97,7 @@ test_quiet_signal_passes_unchanged(void)
   for (int shape = TANH; shape <= HARD; ++shape) {
     KindHarness* h   = make(shape, 0.0f, 1.0f, 1.0f);
     double       err = 0.0;
-    render(h, LEN, 256);
+    harness_run(h, ins, outs, 0, LEN, 256);
     /* delayed by the oversampling; the 5 Hz DC blocker turns a 441 Hz
        phase by 0.011 rad */
     for (size_t i = 4800; i < LEN; ++i) {
@@ -134,18 +113,18 @@ test_drive_gain_and_cv(void)
 {
   sine_input(1e-4, 441.0);
   KindHarness* h = make(HARD, 1.0f, 1.0f, 1.0f);
-  render(h, LEN, 256);
+  harness_run(h, ins, outs, 0, LEN, 256);
   const double full = dsp_peak(out_sig + LEN / 2, LEN / 2) / 1e-4;
   harness_free(h);
   h = make(HARD, 0.5f, 1.0f, 1.0f);
-  render(h, LEN, 256);
+  harness_run(h, ins, outs, 0, LEN, 256);
   const double half = dsp_peak(out_sig + LEN / 2, LEN / 2) / 1e-4;
   harness_free(h);
   for (size_t i = 0; i < LEN; ++i) {
     cv_sig[i] = 0.75f; /* 0.5 + 0.75 clamps at 1 */
   }
   h = make(HARD, 0.5f, 1.0f, 1.0f);
-  render(h, LEN, 256);
+  harness_run(h, ins, outs, 0, LEN, 256);
   const double cv = dsp_peak(out_sig + LEN / 2, LEN / 2) / 1e-4;
   harness_free(h);
   fprintf(stderr, "  gain %.3f at drive 1, %.3f at 0.5, %.3f with cv\n", full,
@@ -162,7 +141,7 @@ test_symmetric_input_stays_dc_free(void)
   sine_input(0.8, 93.75);
   for (int shape = TANH; shape <= HARD; ++shape) {
     KindHarness* h = make(shape, 0.6f, 1.0f, 1.0f);
-    render(h, LEN, 256);
+    harness_run(h, ins, outs, 0, LEN, 256);
     const float* tail = out_sig + LEN - 32768;
     const double mean = dsp_mean(tail, 32768);
     const double h1   = dsp_tone_level(tail, 32768, 93.75, RATE);
@@ -189,7 +168,7 @@ test_bounded_for_wild_input(void)
   }
   for (int shape = TANH; shape <= HARD; ++shape) {
     KindHarness* h = make(shape, 1.0f, 1.0f, 2.0f);
-    render(h, LEN, 256);
+    harness_run(h, ins, outs, 0, LEN, 256);
     CHECK_MSG(dsp_within(out_sig, LEN, -2.0f * 1.5f, 2.0f * 1.5f), "shape %d",
               shape);
     harness_free(h);
@@ -201,7 +180,7 @@ test_mix_and_level(void)
 {
   sine_input(2.0, 441.0);
   KindHarness* h = make(HARD, 0.0f, 0.0f, 0.5f);
-  render(h, LEN, 256);
+  harness_run(h, ins, outs, 0, LEN, 256);
   double err = 0.0;
   for (size_t i = 4800; i < LEN; ++i) {
     err = fmax(err, fabs(out_sig[i] - 0.5 * in_sig[i - OS_LATENCY]));
@@ -210,13 +189,13 @@ test_mix_and_level(void)
 
   /* half and half: the fundamental of half the curve and half the sine */
   harness_set_each(h, "mix", 0.5f, "level", 1.0f, NULL);
-  render(h, LEN, 256);
+  harness_run(h, ins, outs, 0, LEN, 256);
   const double got  = dsp_tone_level(out_sig + 8192, 32768, 441.0, RATE);
   const double want = 0.5 * curve_fundamental(HARD, 2.0) + 0.5 * 2.0;
   CHECK_NEAR(got, want, 0.01);
   /* then the level fades instead of stepping */
   harness_set(h, "level", 0.0f);
-  render(h, LEN, 256);
+  harness_run(h, ins, outs, 0, LEN, 256);
   double jump = 0.0;
   for (size_t i = 1; i < 480; ++i) {
     jump = fmax(jump, fabs((double)out_sig[i] - out_sig[i - 1]));
@@ -236,18 +215,17 @@ shape_turned(const int shape, const uint32_t block)
     cv_sig[i] = (float)sin((double)i * 0.0007) * 0.6f;
   }
   KindHarness* h = make(shape, 0.4f, 0.8f, 1.0f);
-  render_at(h, 0, LEN / 2, block);
+  harness_run(h, ins, outs, 0, LEN / 2, block);
   harness_set_each(h, "drive", 0.9f, "level", 1.5f, NULL);
-  render_at(h, LEN / 2, LEN / 2, block);
+  harness_run(h, ins, outs, LEN / 2, LEN / 2, block);
   harness_free(h);
 }
 
 static void
 test_same_output_for_any_block_size(void)
 {
-  static const HarnessWire out[] = { { "out", out_sig }, { NULL, NULL } };
   for (int shape = TANH; shape <= HARD; ++shape) {
-    CHECK_MSG(harness_same_for_any_block(shape_turned, shape, out, LEN),
+    CHECK_MSG(harness_same_for_any_block(shape_turned, shape, outs, LEN),
               "shape %d", shape);
   }
 }
@@ -269,7 +247,7 @@ test_no_aliases_at_c7(void)
   sine_input(0.8, 2093.0045);
   for (size_t c = 0; c < CH_COUNT(cases); ++c) {
     KindHarness* h = make(cases[c].shape, cases[c].drive, 1.0f, 1.0f);
-    render(h, LEN, 256);
+    harness_run(h, ins, outs, 0, LEN, 256);
     const double alias =
       dsp_alias_db(out_sig + 16384, 16384, 2093.0045, RATE, 20000.0);
     fprintf(stderr, "  shape %d drive %.2f: worst alias %.1f dB\n",

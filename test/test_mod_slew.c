@@ -97,17 +97,13 @@ test_zero_time_and_slow_input_pass_through(void)
   }
   /* a 1 Hz sine of amplitude 0.1 moves at most 0.63 units/s: under the
      2 units/s of rise 0.5, so the linear limiter leaves it untouched */
-  for (size_t i = 0; i < LEN; ++i) {
-    in_sig[i] = (float)(0.1 * sin(2.0 * M_PI * (double)i / RATE));
-  }
+  dsp_sine(in_sig, LEN, 0.1, 1.0, RATE);
   KindHarness* h = make(0.5f, 0.5f, LINEAR);
   harness_run(h, ins, outs, 0, LEN, 256);
   CHECK(!memcmp(in_sig, out_sig, sizeof(out_sig)));
   harness_free(h);
   /* a faster one is turned into a triangle of slope 2 units/s */
-  for (size_t i = 0; i < LEN; ++i) {
-    in_sig[i] = (float)(10.0 * sin(2.0 * M_PI * (double)i / RATE));
-  }
+  dsp_sine(in_sig, LEN, 10.0, 1.0, RATE);
   h = make(0.5f, 0.5f, LINEAR);
   harness_run(h, ins, outs, 0, LEN, 256);
   double max_slope = 0.0;

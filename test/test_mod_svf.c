@@ -42,8 +42,8 @@ gain_db(const float  cutoff,
         const int    port)
 {
   KindHarness* h = make(cutoff, res, (float)RATE);
+  dsp_sine(in_sig, LEN, 1.0, freq, RATE);
   for (size_t i = 0; i < LEN; ++i) {
-    in_sig[i] = (float)sin(2.0 * M_PI * freq * (double)i / RATE);
     cv_sig[i] = cv;
   }
   harness_run(h, ins, outs, 0, LEN, 256);
@@ -181,11 +181,7 @@ test_stable_when_pushed(void)
   for (size_t r = 0; r < CH_COUNT(rates); ++r) {
     /* near Nyquist, full resonance, loud, cutoff jumping every sample */
     KindHarness* h = make(20000.0f, 1.0f, rates[r]);
-    srand(11);
-    for (size_t i = 0; i < LEN; ++i) {
-      in_sig[i] = (i / 7) % 2 ? 100.0f : -100.0f;
-      cv_sig[i] = i < LEN / 2 ? 2.0f : (float)(rand() % 2001 - 1000) / 100.0f;
-    }
+    dsp_pushing_signals(in_sig, cv_sig, LEN, 11);
     harness_run(h, ins, outs, 0, LEN, 256);
     dsp_bound_add(&bound, lp, LEN);
     dsp_bound_add(&bound, bp, LEN);

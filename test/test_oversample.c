@@ -37,9 +37,7 @@ static void
 round_trip(const double freq, const uint32_t block)
 {
   ch_os_init(&os);
-  for (uint32_t i = 0; i < LEN; ++i) {
-    in[i] = (float)sin(2.0 * M_PI * freq * (double)i / RATE);
-  }
+  dsp_sine(in, LEN, 1.0, freq, RATE);
   for (uint32_t i = 0; i < LEN; i += block) {
     const uint32_t n = LEN - i < block ? LEN - i : block;
     ch_os_up(&os, in + i, up + CH_OS_FACTOR * i, n);
@@ -115,9 +113,7 @@ test_8x_flat_and_stopped(void)
   static const double   freqs[] = { 1000.0, 10000.0, 20000.0 };
   for (size_t f = 0; f < CH_COUNT(freqs); ++f) {
     ch_os8_init(&os8);
-    for (uint32_t i = 0; i < LEN; ++i) {
-      in[i] = (float)sin(2.0 * M_PI * freqs[f] * (double)i / RATE);
-    }
+    dsp_sine(in, LEN, 1.0, freqs[f], RATE);
     for (uint32_t i = 0; i < LEN; i += 256u) {
       const uint32_t n = LEN - i < 256u ? LEN - i : 256u;
       ch_os8_up(&os8, in + i, up8 + CH_OS8_FACTOR * i, n);
