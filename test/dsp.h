@@ -83,10 +83,13 @@ typedef struct {
   double peak;
 } DspBound;
 
-#define DSP_BOUND_START                                                        \
-  {                                                                            \
-    1, 0.0                                                                     \
-  }
+/** Nothing watched yet. */
+static inline DspBound
+dsp_bound_start(void)
+{
+  const DspBound bound = { 1, 0.0 };
+  return bound;
+}
 
 /** Watch n more samples of x. */
 static inline void
@@ -468,7 +471,7 @@ harness_same_for_any_block(const HarnessScene scene,
   enum { MAX_OUTS = 16 };
   float* first[MAX_OUTS];
   size_t n_outs = 0;
-  for (; outs[n_outs].port && n_outs < MAX_OUTS; ++n_outs) {
+  for (; n_outs < MAX_OUTS && outs[n_outs].port; ++n_outs) {
     first[n_outs] = (float*)malloc(total * sizeof(float));
   }
   int same = 1;

@@ -260,7 +260,7 @@ static void
 test_bounded_when_pushed(void)
 {
   static const float rates[] = { 44100.0f, 192000.0f };
-  DspBound           bound   = DSP_BOUND_START;
+  DspBound           bound   = dsp_bound_start();
   for (size_t r = 0; r < CH_COUNT(rates); ++r) {
     /* loud noise at the highest feedback, short time, wobbling cv */
     KindHarness* h = make((Echo){ .rate     = rates[r],

@@ -167,7 +167,7 @@ static void
 test_bounded_when_pushed(void)
 {
   static const float rates[] = { 22050.0f, 44100.0f, 192000.0f };
-  DspBound           bound   = DSP_BOUND_START;
+  DspBound           bound   = dsp_bound_start();
   for (size_t r = 0; r < CH_COUNT(rates); ++r) {
     /* loud square, full resonance and drive, cutoff jumping every sample */
     KindHarness* h = make(20000.0f, 1.0f, 1.0f, rates[r]);

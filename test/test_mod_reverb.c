@@ -276,7 +276,7 @@ static void
 test_bounded_and_finite(void)
 {
   static const float rates[] = { 22050.0f, 48000.0f, 192000.0f };
-  DspBound           bound   = DSP_BOUND_START;
+  DspBound           bound   = dsp_bound_start();
   for (size_t r = 0; r < CH_COUNT(rates); ++r) {
     const size_t total = (size_t)rates[r]; /* 1 s */
     KindHarness* h     = make(
