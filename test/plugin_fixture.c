@@ -6,6 +6,7 @@
 #include "dsp.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -47,6 +48,47 @@ open_host(void)
   Host* const h = host_new(HOST_WORKER_THREADED);
   CHECK(h);
   return h;
+}
+
+/* The report of check.h's RUN, for a case run by the fixture. */
+static void
+report_case(const char* name)
+{
+  if (check_failed_now) {
+    ++check_cases_failed;
+    printf("FAIL %s\n", name);
+  } else {
+    ++check_cases_passed;
+    printf("PASS %s\n", name);
+  }
+  fflush(stdout);
+}
+
+void
+run_host_case(const char* name, HostCase test_fn, HostWorkerMode worker)
+{
+  check_failed_now = 0;
+  Host* const h    = host_new(worker);
+  CHECK(h);
+  if (h) {
+    test_fn(h);
+    host_free(h);
+  }
+  report_case(name);
+}
+
+void
+run_pair_case(const char* name, PairCase test_fn)
+{
+  check_failed_now = 0;
+  Host* a          = NULL;
+  Host* b          = NULL;
+  if (open_pair(&a, &b)) {
+    test_fn(a, b);
+    host_free(a);
+    host_free(b);
+  }
+  report_case(name);
 }
 
 const HostAnswer*
@@ -147,6 +189,16 @@ check_answer(const Host* h, int32_t seq, HostAnswerType type)
             host_answer_type_name(type),
             a ? host_answer_type_name(a->type) : "no answer",
             a && a->text ? ": " : "", a && a->text ? a->text : "");
+}
+
+bool
+temp_path(char* dir, char* path, size_t size, const char* name)
+{
+  if (!mkdtemp(dir)) {
+    return false;
+  }
+  const int n = snprintf(path, size, "%s/%s", dir, name);
+  return n > 0 && (size_t)n < size;
 }
 
 bool

@@ -42,6 +42,20 @@ bool open_pair(Host** a, Host** b);
 /** A host with a threaded worker; NULL (checked) if it cannot start. */
 Host* open_host(void);
 
+/* Cases that only need a fresh host (or two) get them from the fixture:
+   RUN_HOST(test_fn, worker) runs test_fn(h) on a new host with that worker,
+   RUN_PAIR(test_fn) runs test_fn(a, b) on two threaded hosts; each frees
+   them after, fails the case if they cannot start, and reports the case as
+   check.h's RUN does. */
+typedef void (*HostCase)(Host* h);
+typedef void (*PairCase)(Host* a, Host* b);
+
+void run_host_case(const char* name, HostCase test_fn, HostWorkerMode worker);
+void run_pair_case(const char* name, PairCase test_fn);
+
+#define RUN_HOST(test_fn, worker) run_host_case(#test_fn, test_fn, worker)
+#define RUN_PAIR(test_fn)         run_pair_case(#test_fn, test_fn)
+
 /** Load `turtle` as `seq` and commit it as `seq` + 1 (default fade); the
     Committed answer, or NULL if none came in MAX_WAIT cycles. */
 const HostAnswer* load_commit(Host* h, const char* turtle, int32_t seq);
@@ -72,6 +86,11 @@ bool run_until_answered(Host*    h,
 
 /** Check that `seq` was answered with `type`. */
 void check_answer(const Host* h, int32_t seq, HostAnswerType type);
+
+/** `name` in a new directory made from the mkdtemp template `dir` (filled
+    in), written to `path`; false if the directory cannot be made or the
+    path does not fit. */
+bool temp_path(char* dir, char* path, size_t size, const char* name);
 
 /** Write `text` to `path` beside and rename over, as editors do. */
 bool write_text(const char* path, const char* text);

@@ -4,20 +4,12 @@
 #include "../src/patch.h"
 #include "check.h"
 #include "host.h"
+#include "plugin_fixture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define BLOCK    256u
-#define MAX_WAIT 20000u
-
-#define PREFIXES                                                               \
-  "@prefix ch: <urn:chronus:> .\n"                                             \
-  "@prefix param: <urn:chronus:param#> .\n"                                    \
-  "@prefix : <urn:chronus:module#> .\n"                                        \
-  "<> a ch:Patch .\n"
 
 /* `n_modules` - 1 oscillators and an output, `n_links` links in all: each
    oscillator frequency-modulates the next few (no cycles), and the first
@@ -174,13 +166,8 @@ test_pieces_never_crowd_out_commits(void)
 /* ch:Set is echoed on notify: the last value per parameter and cycle, as
    the patch plays it (clamped). */
 static void
-test_set_is_echoed(void)
+test_set_is_echoed(Host* h)
 {
-  Host* const h = host_new(HOST_WORKER_SYNC);
-  CHECK(h);
-  if (!h) {
-    return;
-  }
   char* const text = big_patch(3, 2);
   host_load(h, 0, 1, text);
   host_commit(h, 0, 2);
@@ -198,7 +185,6 @@ test_set_is_echoed(void)
   CHECK(e && e->value == 2.0f && !e->has_seq);
   host_run(h, BLOCK);
   CHECK(host_count(h, HOST_ANSWER_PARAM) == 1u);
-  host_free(h);
 }
 
 int
@@ -207,6 +193,6 @@ main(void)
   RUN(test_patch_in_pieces);
   RUN(test_patch_at_the_limits);
   RUN(test_pieces_never_crowd_out_commits);
-  RUN(test_set_is_echoed);
+  RUN_HOST(test_set_is_echoed, HOST_WORKER_SYNC);
   return CHECK_EXIT();
 }

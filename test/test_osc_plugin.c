@@ -3,6 +3,7 @@
 #include "../plugin/osc.h"
 #include "check.h"
 #include "host.h"
+#include "plugin_fixture.h"
 
 #include <lo/lo.h>
 
@@ -358,13 +359,8 @@ test_plugin_patch_too_large(void)
 
 /* Hosts save control ports with the state: osc_port is one. */
 static void
-test_plugin_port_saved(void)
+test_plugin_port_saved(Host* h)
 {
-  Host* const h = host_new(HOST_WORKER_SYNC);
-  CHECK(h);
-  if (!h) {
-    return;
-  }
   host_set_osc_port(h, 15099.0f);
   LilvState* const state = host_state_save(h);
   char* const      text  = host_state_to_string(state);
@@ -372,7 +368,6 @@ test_plugin_port_saved(void)
   CHECK_STR_CONTAINS(text, "15099");
   free(text);
   lilv_state_free(state);
-  host_free(h);
 }
 
 int
@@ -382,6 +377,6 @@ main(void)
   RUN(test_plugin_port_taken);
   RUN(test_plugin_flood);
   RUN(test_plugin_patch_too_large);
-  RUN(test_plugin_port_saved);
+  RUN_HOST(test_plugin_port_saved, HOST_WORKER_SYNC);
   return CHECK_EXIT();
 }

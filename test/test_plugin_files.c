@@ -12,18 +12,12 @@
 #include <unistd.h>
 
 static void
-test_patch_file_is_watched(void)
+test_patch_file_is_watched(Host* h)
 {
   char dir[] = "/tmp/chronus-watch-XXXXXX";
-  CHECK(mkdtemp(dir));
   char path[256];
-  snprintf(path, sizeof(path), "%s/live.ttl", dir);
-  CHECK(write_text(path, patch_x));
-
-  Host* h = open_host();
-  if (!h) {
-    return;
-  }
+  CHECK(temp_path(dir, path, sizeof(path), "live.ttl") &&
+        write_text(path, patch_x));
   host_run(h, BLOCK);
   host_patch_set_file(h, 0, 1, path);
   CHECK(run_until_answered(h, NULL, 1, 1, BLOCK));
@@ -88,7 +82,6 @@ test_patch_file_is_watched(void)
   }
   CHECK(file_reported);
 
-  host_free(h);
   remove(path);
   rmdir(dir);
 }
@@ -137,17 +130,12 @@ quietest_window(const Host* h, size_t from)
 /* A watched file saved empty, then half-written, then with no module: each
    is reported naming the file, and the last good patch never stops. */
 static void
-test_watch_never_plays_empty_or_half(void)
+test_watch_never_plays_empty_or_half(Host* h)
 {
   char dir[] = "/tmp/chronus-half-XXXXXX";
-  CHECK(mkdtemp(dir));
   char path[256];
-  snprintf(path, sizeof(path), "%s/live.ttl", dir);
-  CHECK(write_text(path, patch_x));
-  Host* h = open_host();
-  if (!h) {
-    return;
-  }
+  CHECK(temp_path(dir, path, sizeof(path), "live.ttl") &&
+        write_text(path, patch_x));
   host_patch_set_file(h, 0, 1, path);
   CHECK(run_until_answered(h, NULL, 1, 1, BLOCK));
   check_answer(h, 1, HOST_ANSWER_COMMITTED);
@@ -182,7 +170,6 @@ test_watch_never_plays_empty_or_half(void)
   CHECK_NEAR(tail_freq(h), C5, 0.5);
   /* A 0.5-peak sine: every 10 ms from the empty save on has its peak. */
   CHECK_NEAR(quietest_window(h, from), 0.5, 0.02);
-  host_free(h);
   remove(path);
   rmdir(dir);
 }
@@ -190,17 +177,11 @@ test_watch_never_plays_empty_or_half(void)
 /* A FIFO as ch:file or ch:patchFile, and /dev/zero, are refused at once:
    the worker never blocks, later edits work and shutdown does not hang. */
 static void
-test_hostile_files_refused(void)
+test_hostile_files_refused(Host* h)
 {
   char dir[] = "/tmp/chronus-fifo-XXXXXX";
-  CHECK(mkdtemp(dir));
   char fifo[256];
-  snprintf(fifo, sizeof(fifo), "%s/fifo.ttl", dir);
-  CHECK(!mkfifo(fifo, 0600));
-  Host* h = open_host();
-  if (!h) {
-    return;
-  }
+  CHECK(temp_path(dir, fifo, sizeof(fifo), "fifo.ttl") && !mkfifo(fifo, 0600));
   host_load_file(h, 0, 1, fifo);
   host_patch_set_file(h, 0, 2, fifo);
   host_load_file(h, 0, 3, "/dev/zero");
@@ -241,7 +222,6 @@ test_hostile_files_refused(void)
   CHECK_STR_CONTAINS(a ? a->text : NULL, "line 8197: more than 8192 links");
   host_run_frames(h, 24000, BLOCK);
   CHECK_NEAR(tail_freq(h), C5, 0.5);
-  host_free(h);
   remove(big);
   remove(fifo);
   rmdir(dir);
@@ -250,8 +230,8 @@ test_hostile_files_refused(void)
 int
 main(void)
 {
-  RUN(test_patch_file_is_watched);
-  RUN(test_watch_never_plays_empty_or_half);
-  RUN(test_hostile_files_refused);
+  RUN_HOST(test_patch_file_is_watched, HOST_WORKER_THREADED);
+  RUN_HOST(test_watch_never_plays_empty_or_half, HOST_WORKER_THREADED);
+  RUN_HOST(test_hostile_files_refused, HOST_WORKER_THREADED);
   return CHECK_EXIT();
 }

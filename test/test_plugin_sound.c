@@ -9,12 +9,8 @@
 #include <string.h>
 
 static void
-test_plays_c4(void)
+test_plays_c4(Host* h)
 {
-  Host* h = open_host();
-  if (!h) {
-    return;
-  }
   host_run_frames(h, 4800, BLOCK);
   CHECK_NEAR(dsp_peak(host_left(h), 4800), 0.0, 1e-7); /* no note: silent */
 
@@ -36,17 +32,11 @@ test_plays_c4(void)
   host_run_frames(h, 48000, BLOCK);
   const float* tail = host_left(h) + 4800 + 48000 + 38400; /* 0.8 s after */
   CHECK(dsp_peak(tail, 9600) < 1e-5);
-  host_free(h);
 }
 
 static void
-test_edit_commit_changes_sound(void)
+test_edit_commit_changes_sound(Host* a, Host* b)
 {
-  Host* a = NULL;
-  Host* b = NULL;
-  if (!open_pair(&a, &b)) {
-    return;
-  }
   /* A plain commit first, to know the generation. */
   host_commit(b, 0, 100);
   host_note_on(a, 10, 60, 100);
@@ -101,18 +91,11 @@ test_edit_commit_changes_sound(void)
   const float* lb  = host_left(b) + at + 2400;
   CHECK(dsp_tone_level(lb, 4800, fs4, RATE) >
         10.0 * dsp_tone_level(la, 4800, fs4, RATE) + 1e-3);
-  host_free(a);
-  host_free(b);
 }
 
 static void
-test_swap_lands_at_cycle_start(void)
+test_swap_lands_at_cycle_start(Host* a, Host* b)
 {
-  Host* a = NULL;
-  Host* b = NULL;
-  if (!open_pair(&a, &b)) {
-    return;
-  }
   /* The output level of the bank's first patch, pinned for the sums. */
   host_set(a, 0, 90, "out", "level", 0.5f);
   host_set(b, 0, 90, "out", "level", 0.5f);
@@ -135,8 +118,6 @@ test_swap_lands_at_cycle_start(void)
   }
   CHECK(done);
   if (!done) {
-    host_free(a);
-    host_free(b);
     return;
   }
   const int64_t C = (int64_t)done->cycle;
@@ -154,18 +135,11 @@ test_swap_lands_at_cycle_start(void)
             "first difference at frame %zu, the swap cycle starts at %lld",
             diff, (long long)C * BLOCK);
   CHECK_NEAR(host_left(b)[C * BLOCK] - host_left(a)[C * BLOCK], 0.25, 1e-4);
-  host_free(a);
-  host_free(b);
 }
 
 static void
-test_abort_and_rejections_keep_sound(void)
+test_abort_and_rejections_keep_sound(Host* a, Host* b)
 {
-  Host* a = NULL;
-  Host* b = NULL;
-  if (!open_pair(&a, &b)) {
-    return;
-  }
   host_note_on(a, 0, 57, 90);
   host_note_on(b, 0, 57, 90);
   run_pair(a, b, BLOCK);
@@ -235,19 +209,13 @@ test_abort_and_rejections_keep_sound(void)
   const size_t diff = first_diff(a, b, 0, n);
   CHECK_MSG(diff == n, "B differs from A at frame %zu (cycle %zu) of %zu", diff,
             diff / BLOCK, n);
-  host_free(a);
-  host_free(b);
 }
 
 /* A commit refuses a patch with no modules or no output, says so, and
    leaves the refused patch in standby to be fixed. */
 static void
-test_rejected_commit_keeps_standby(void)
+test_rejected_commit_keeps_standby(Host* h)
 {
-  Host* h = open_host();
-  if (!h) {
-    return;
-  }
   host_load(h, 0, 1, PREFIXES);
   host_commit(h, 0, 2);
   host_load(h, 0, 3, PREFIXES ":osc ch:kind \"osc\" .\n");
@@ -270,7 +238,6 @@ test_rejected_commit_keeps_standby(void)
   host_commit(h, 0, 7);
   CHECK(run_until_answered(h, NULL, 5, 7, BLOCK));
   check_answer(h, 7, HOST_ANSWER_COMMITTED);
-  host_free(h);
 }
 
 /* ch:Set of `param` on `module` at `frame` of a block changes the output
@@ -359,7 +326,7 @@ test_block_sizes_render_identically(void)
 
 /* A three-voice sine patch: a chord sounds all its notes. */
 static void
-test_polyphonic_chord(void)
+test_polyphonic_chord(Host* h)
 {
   static const char poly[] =
     PREFIXES "<> ch:polyphony 3 .\n"
@@ -373,10 +340,6 @@ test_polyphonic_chord(void)
              "[] ch:from \"o:out\" ; ch:to \"a:in\" .\n"
              "[] ch:from \"e:out\" ; ch:to \"a:cv\" .\n"
              "[] ch:from \"a:out\" ; ch:to \"out:mono\" .\n";
-  Host* h = open_host();
-  if (!h) {
-    return;
-  }
   host_load(h, 0, 1, poly);
   host_commit(h, 0, 2);
   CHECK(run_until_answered(h, NULL, 1, 2, BLOCK));
@@ -397,13 +360,12 @@ test_polyphonic_chord(void)
   tail = host_left(h) + host_captured(h) - 24000;
   CHECK(dsp_tone_level(tail, 24000, C4 * pow(2.0, 4.0 / 12.0), RATE) < 0.01);
   CHECK_NEAR(dsp_tone_level(tail, 24000, C4, RATE), 0.25, 0.01);
-  host_free(h);
 }
 
 /* The safety limiter holds a far too loud patch under -0.5 dBFS, is off
    when its port is, and run() leaves the host's float mode as it was. */
 static void
-test_safety_limiter_and_float_mode(void)
+test_safety_limiter_and_float_mode(Host* h)
 {
   static const char loud[] =
     PREFIXES ":osc ch:kind \"osc\" ; param:shape \"sine\" .\n"
@@ -411,10 +373,6 @@ test_safety_limiter_and_float_mode(void)
              ":out ch:kind \"output\" ; param:level 2 .\n"
              "[] ch:from \"osc:out\" ; ch:to \"boost:in\" .\n"
              "[] ch:from \"boost:out\" ; ch:to \"out:mono\" .\n";
-  Host* h = open_host();
-  if (!h) {
-    return;
-  }
   host_load(h, 0, 1, loud);
   host_commit(h, 0, 2);
   CHECK(run_until_answered(h, NULL, 1, 2, BLOCK));
@@ -434,20 +392,14 @@ test_safety_limiter_and_float_mode(void)
   host_run_frames(h, 24000, BLOCK);
   tail = host_left(h) + host_captured(h) - 12000;
   CHECK_NEAR(dsp_peak(tail, 12000), 4.0, 0.01);
-  host_free(h);
 }
 
 /* A ch:Set that lands between a commit's build and its swap is not lost:
    the new graph plays it, for a changed parameter and for a new module. */
 static void
-test_set_right_after_commit(void)
+test_set_right_after_commit(Host* h)
 {
   static const char low[] = SINE_PATCH("-1");
-  Host*             h     = host_new(HOST_WORKER_SYNC);
-  CHECK(h);
-  if (!h) {
-    return;
-  }
   host_load(h, 0, 1, patch_x);
   host_commit(h, 0, 2);
   CHECK(run_until_answered(h, NULL, 1, 2, BLOCK));
@@ -479,17 +431,11 @@ test_set_right_after_commit(void)
   CHECK(run_until_answered(h, NULL, 12, 14, BLOCK));
   host_run_frames(h, 24000, BLOCK);
   CHECK_NEAR(tail_freq(h), C5, 0.5);
-  host_free(h);
 }
 
 static void
-test_gain_port(void)
+test_gain_port(Host* a, Host* b)
 {
-  Host* a = NULL;
-  Host* b = NULL;
-  if (!open_pair(&a, &b)) {
-    return;
-  }
   host_note_on(a, 0, 60, 100);
   host_note_on(b, 0, 60, 100);
   for (int c = 0; c < 20; ++c) {
@@ -514,23 +460,21 @@ test_gain_port(void)
   }
   CHECK(used > 1000);
   CHECK_MSG(worst < 1e-3, "gain ratio off by %g", worst);
-  host_free(a);
-  host_free(b);
 }
 
 int
 main(void)
 {
-  RUN(test_plays_c4);
-  RUN(test_edit_commit_changes_sound);
-  RUN(test_swap_lands_at_cycle_start);
-  RUN(test_abort_and_rejections_keep_sound);
-  RUN(test_rejected_commit_keeps_standby);
+  RUN_HOST(test_plays_c4, HOST_WORKER_THREADED);
+  RUN_PAIR(test_edit_commit_changes_sound);
+  RUN_PAIR(test_swap_lands_at_cycle_start);
+  RUN_PAIR(test_abort_and_rejections_keep_sound);
+  RUN_HOST(test_rejected_commit_keeps_standby, HOST_WORKER_THREADED);
   RUN(test_set_is_sample_accurate);
   RUN(test_block_sizes_render_identically);
-  RUN(test_polyphonic_chord);
-  RUN(test_safety_limiter_and_float_mode);
-  RUN(test_set_right_after_commit);
-  RUN(test_gain_port);
+  RUN_HOST(test_polyphonic_chord, HOST_WORKER_THREADED);
+  RUN_HOST(test_safety_limiter_and_float_mode, HOST_WORKER_THREADED);
+  RUN_HOST(test_set_right_after_commit, HOST_WORKER_SYNC);
+  RUN_PAIR(test_gain_port);
   return CHECK_EXIT();
 }

@@ -45,12 +45,8 @@ test_restore_beats_queued_commit(void)
 }
 
 static void
-test_state_round_trip(void)
+test_state_round_trip(Host* a)
 {
-  Host* a = open_host();
-  if (!a) {
-    return;
-  }
   CHECK(load_commit(a, patch_custom, 1));
   check_answer(a, 1, HOST_ANSWER_ACK);
 
@@ -58,7 +54,6 @@ test_state_round_trip(void)
   LilvState* saved = host_state_save(a);
   CHECK(saved);
   if (!saved) {
-    host_free(a);
     return;
   }
   char* const text = host_state_to_string(saved);
@@ -124,7 +119,6 @@ test_state_round_trip(void)
   lilv_state_free(loaded);
   lilv_state_free(saved);
   lilv_free(text);
-  host_free(a);
 }
 
 /* A state holding only ch:patchFile (as one written by hand for `jalv -l`
@@ -208,12 +202,8 @@ restore_repeatedly(void* arg)
 /* state:threadSafeRestore: restores from another thread while run() plays
    stay glitch-free for run() and end with the restored patch. */
 static void
-test_restore_while_running(void)
+test_restore_while_running(Host* a)
 {
-  Host* a = open_host();
-  if (!a) {
-    return;
-  }
   CHECK(load_commit(a, patch_custom, 1));
   LilvState* const saved = host_state_save(a);
   CHECK(saved);
@@ -261,16 +251,11 @@ test_restore_while_running(void)
   }
   host_free(b);
   lilv_state_free(saved);
-  host_free(a);
 }
 
 static void
-test_patch_get(void)
+test_patch_get(Host* h)
 {
-  Host* h = open_host();
-  if (!h) {
-    return;
-  }
   host_patch_get(h, 0, 5);
   const HostAnswer* p =
     host_run_until(h, BLOCK, HOST_ANSWER_PATCH, 5, MAX_WAIT);
@@ -296,16 +281,11 @@ test_patch_get(void)
   check_answer(h, 8, HOST_ANSWER_COMMITTED);
   p = host_find(h, HOST_ANSWER_PATCH, 9);
   CHECK_STR_CONTAINS(p ? p->text : NULL, ":extra");
-  host_free(h);
 }
 
 static void
-test_program_port(void)
+test_program_port(Host* h)
 {
-  Host* h = open_host();
-  if (!h) {
-    return;
-  }
   host_set_program(h, 0.0f);
   host_run_frames(h, 4 * BLOCK, BLOCK);
   host_wait_idle(h);
@@ -329,7 +309,6 @@ test_program_port(void)
   CHECK(c);
   CHECK(c && !c->has_seq && c->generation >= 2);
   CHECK(host_count(h, HOST_ANSWER_ERROR) == 1);
-  host_free(h);
 }
 
 /* A host that starts with the program port at 3 hears program 3; one that
@@ -337,12 +316,8 @@ test_program_port(void)
    stays at another program after the restore (automation) hears that
    program, so the port shows what plays. */
 static void
-test_program_port_initial_value(void)
+test_program_port_initial_value(Host* h)
 {
-  Host* h = open_host();
-  if (!h) {
-    return;
-  }
   host_set_program(h, 3.0f);
   const HostAnswer* done =
     host_run_until(h, BLOCK, HOST_ANSWER_COMMITTED, HOST_NO_SEQ, MAX_WAIT);
@@ -372,7 +347,6 @@ test_program_port_initial_value(void)
     lilv_state_free(state);
     host_free(r);
   }
-  host_free(h);
 }
 
 /* lilv sets port values after restore(), so a host's port may reach the
@@ -420,12 +394,12 @@ int
 main(void)
 {
   RUN(test_restore_beats_queued_commit);
-  RUN(test_state_round_trip);
+  RUN_HOST(test_state_round_trip, HOST_WORKER_THREADED);
   RUN(test_restore_patch_file_only);
-  RUN(test_restore_while_running);
-  RUN(test_patch_get);
-  RUN(test_program_port);
-  RUN(test_program_port_initial_value);
+  RUN_HOST(test_restore_while_running, HOST_WORKER_THREADED);
+  RUN_HOST(test_patch_get, HOST_WORKER_THREADED);
+  RUN_HOST(test_program_port, HOST_WORKER_THREADED);
+  RUN_HOST(test_program_port_initial_value, HOST_WORKER_THREADED);
   RUN(test_program_port_restored_late);
   return CHECK_EXIT();
 }

@@ -54,13 +54,8 @@ test_worker_modes(void)
 }
 
 static void
-test_commit_while_building(void)
+test_commit_while_building(Host* h)
 {
-  Host* h = host_new(HOST_WORKER_SLOW);
-  CHECK(h);
-  if (!h) {
-    return;
-  }
   host_run(h, BLOCK);
   host_load(h, 0, 1, patch_x);
   host_commit(h, 0, 2);
@@ -91,17 +86,11 @@ test_commit_while_building(void)
   const float* tail = host_left(h) + host_captured(h) - 19200;
   CHECK_NEAR(dsp_zero_cross_freq(tail, 19200, RATE), C5, 0.5);
   CHECK_NEAR(dsp_peak(tail, 19200), 0.5, 0.01);
-  host_free(h);
 }
 
 static void
-test_thousand_commits_leak_nothing(void)
+test_thousand_commits_leak_nothing(Host* h)
 {
-  Host* h = host_new(HOST_WORKER_SYNC);
-  CHECK(h);
-  if (!h) {
-    return;
-  }
   int64_t last_gen = -1;
   bool    in_order = true;
   size_t  n_done   = 0;
@@ -145,7 +134,6 @@ test_thousand_commits_leak_nothing(void)
   CHECK_MSG(after < before + 64 * 1024,
             "heap in use grew by %zd bytes over 1000 commits",
             (ssize_t)(after - before));
-  host_free(h);
 }
 
 /* A session of everything, with run() watched at block size `block`. */
@@ -249,8 +237,8 @@ int
 main(void)
 {
   RUN(test_worker_modes);
-  RUN(test_commit_while_building);
-  RUN(test_thousand_commits_leak_nothing);
+  RUN_HOST(test_commit_while_building, HOST_WORKER_SLOW);
+  RUN_HOST(test_thousand_commits_leak_nothing, HOST_WORKER_SYNC);
   RUN(test_run_is_realtime_safe);
   RUN(test_big_answer_does_not_block);
   return CHECK_EXIT();
