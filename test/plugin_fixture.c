@@ -28,11 +28,15 @@ const char* const patch_custom =
            "[] ch:from \"e:out\" ; ch:to \"a:cv\" .\n"
            "[] ch:from \"a:out\" ; ch:to \"main:mono\" .\n";
 
-bool
-open_pair(Host** a, Host** b)
+/* Two hosts with these workers, as open_pair() opens them. */
+static bool
+open_pair_with(Host**         a,
+               Host**         b,
+               HostWorkerMode worker_a,
+               HostWorkerMode worker_b)
 {
-  *a = host_new(HOST_WORKER_THREADED);
-  *b = host_new(HOST_WORKER_THREADED);
+  *a = host_new(worker_a);
+  *b = host_new(worker_b);
   CHECK(*a && *b);
   if (!*a || !*b) {
     host_free(*a);
@@ -40,6 +44,12 @@ open_pair(Host** a, Host** b)
     return false;
   }
   return true;
+}
+
+bool
+open_pair(Host** a, Host** b)
+{
+  return open_pair_with(a, b, HOST_WORKER_THREADED, HOST_WORKER_THREADED);
 }
 
 Host*
@@ -78,12 +88,15 @@ run_host_case(const char* name, HostCase test_fn, HostWorkerMode worker)
 }
 
 void
-run_pair_case(const char* name, PairCase test_fn)
+run_pair_case(const char*    name,
+              PairCase       test_fn,
+              HostWorkerMode worker_a,
+              HostWorkerMode worker_b)
 {
   check_failed_now = 0;
   Host* a          = NULL;
   Host* b          = NULL;
-  if (open_pair(&a, &b)) {
+  if (open_pair_with(&a, &b, worker_a, worker_b)) {
     test_fn(a, b);
     host_free(a);
     host_free(b);

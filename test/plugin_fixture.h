@@ -44,17 +44,21 @@ Host* open_host(void);
 
 /* Cases that only need a fresh host (or two) get them from the fixture:
    RUN_HOST(test_fn, worker) runs test_fn(h) on a new host with that worker,
-   RUN_PAIR(test_fn) runs test_fn(a, b) on two threaded hosts; each frees
-   them after, fails the case if they cannot start, and reports the case as
-   check.h's RUN does. */
+   RUN_PAIR(test_fn, worker_a, worker_b) runs test_fn(a, b) on two; each
+   frees them after, fails the case if they cannot start, and reports the
+   case as check.h's RUN does. */
 typedef void (*HostCase)(Host* h);
 typedef void (*PairCase)(Host* a, Host* b);
 
 void run_host_case(const char* name, HostCase test_fn, HostWorkerMode worker);
-void run_pair_case(const char* name, PairCase test_fn);
+void run_pair_case(const char*    name,
+                   PairCase       test_fn,
+                   HostWorkerMode worker_a,
+                   HostWorkerMode worker_b);
 
 #define RUN_HOST(test_fn, worker) run_host_case(#test_fn, test_fn, worker)
-#define RUN_PAIR(test_fn)         run_pair_case(#test_fn, test_fn)
+#define RUN_PAIR(test_fn, worker_a, worker_b)                                  \
+  run_pair_case(#test_fn, test_fn, worker_a, worker_b)
 
 /** Load `turtle` as `seq` and commit it as `seq` + 1 (default fade); the
     Committed answer, or NULL if none came in MAX_WAIT cycles. */

@@ -11,17 +11,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* `patch_x` written to a new file `path` in the temp directory `dir`, set
+   as `h`'s ch:patchFile (seq 1) and committed. */
+static void
+watch_new_file(Host* h, char* dir, char* path, size_t size)
+{
+  CHECK(temp_path(dir, path, size, "live.ttl") && write_text(path, patch_x));
+  host_patch_set_file(h, 0, 1, path);
+  CHECK(run_until_answered(h, NULL, 1, 1, BLOCK));
+  check_answer(h, 1, HOST_ANSWER_COMMITTED);
+}
+
 static void
 test_patch_file_is_watched(Host* h)
 {
   char dir[] = "/tmp/chronus-watch-XXXXXX";
   char path[256];
-  CHECK(temp_path(dir, path, sizeof(path), "live.ttl") &&
-        write_text(path, patch_x));
   host_run(h, BLOCK);
-  host_patch_set_file(h, 0, 1, path);
-  CHECK(run_until_answered(h, NULL, 1, 1, BLOCK));
-  check_answer(h, 1, HOST_ANSWER_COMMITTED);
+  watch_new_file(h, dir, path, sizeof(path));
   host_run_frames(h, 24000, BLOCK);
   CHECK_NEAR(tail_freq(h), C4, 0.5);
 
@@ -134,11 +141,7 @@ test_watch_never_plays_empty_or_half(Host* h)
 {
   char dir[] = "/tmp/chronus-half-XXXXXX";
   char path[256];
-  CHECK(temp_path(dir, path, sizeof(path), "live.ttl") &&
-        write_text(path, patch_x));
-  host_patch_set_file(h, 0, 1, path);
-  CHECK(run_until_answered(h, NULL, 1, 1, BLOCK));
-  check_answer(h, 1, HOST_ANSWER_COMMITTED);
+  watch_new_file(h, dir, path, sizeof(path));
   host_run_frames(h, 4800, BLOCK);
   const size_t from    = host_captured(h);
   const size_t commits = host_count(h, HOST_ANSWER_COMMITTED);

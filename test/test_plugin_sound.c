@@ -340,10 +340,7 @@ test_polyphonic_chord(Host* h)
              "[] ch:from \"o:out\" ; ch:to \"a:in\" .\n"
              "[] ch:from \"e:out\" ; ch:to \"a:cv\" .\n"
              "[] ch:from \"a:out\" ; ch:to \"out:mono\" .\n";
-  host_load(h, 0, 1, poly);
-  host_commit(h, 0, 2);
-  CHECK(run_until_answered(h, NULL, 1, 2, BLOCK));
-  check_answer(h, 2, HOST_ANSWER_COMMITTED);
+  CHECK(load_commit(h, poly, 1));
   host_note_on(h, 0, 60, 100);
   host_note_on(h, 0, 64, 100);
   host_note_on(h, 0, 67, 100);
@@ -373,9 +370,7 @@ test_safety_limiter_and_float_mode(Host* h)
              ":out ch:kind \"output\" ; param:level 2 .\n"
              "[] ch:from \"osc:out\" ; ch:to \"boost:in\" .\n"
              "[] ch:from \"boost:out\" ; ch:to \"out:mono\" .\n";
-  host_load(h, 0, 1, loud);
-  host_commit(h, 0, 2);
-  CHECK(run_until_answered(h, NULL, 1, 2, BLOCK));
+  CHECK(load_commit(h, loud, 1));
 #if defined(__x86_64__)
   const unsigned mode = __builtin_ia32_stmxcsr();
   CHECK(!(mode & 0x8040u)); /* the host runs without FTZ/DAZ */
@@ -466,15 +461,18 @@ int
 main(void)
 {
   RUN_HOST(test_plays_c4, HOST_WORKER_THREADED);
-  RUN_PAIR(test_edit_commit_changes_sound);
-  RUN_PAIR(test_swap_lands_at_cycle_start);
-  RUN_PAIR(test_abort_and_rejections_keep_sound);
+  RUN_PAIR(test_edit_commit_changes_sound, HOST_WORKER_THREADED,
+           HOST_WORKER_THREADED);
+  RUN_PAIR(test_swap_lands_at_cycle_start, HOST_WORKER_THREADED,
+           HOST_WORKER_THREADED);
+  RUN_PAIR(test_abort_and_rejections_keep_sound, HOST_WORKER_THREADED,
+           HOST_WORKER_THREADED);
   RUN_HOST(test_rejected_commit_keeps_standby, HOST_WORKER_THREADED);
   RUN(test_set_is_sample_accurate);
   RUN(test_block_sizes_render_identically);
   RUN_HOST(test_polyphonic_chord, HOST_WORKER_THREADED);
   RUN_HOST(test_safety_limiter_and_float_mode, HOST_WORKER_THREADED);
   RUN_HOST(test_set_right_after_commit, HOST_WORKER_SYNC);
-  RUN_PAIR(test_gain_port);
+  RUN_PAIR(test_gain_port, HOST_WORKER_THREADED, HOST_WORKER_THREADED);
   return CHECK_EXIT();
 }

@@ -17,17 +17,9 @@
 
 /* A state restored while a commit is being built wins over it. */
 static void
-test_restore_beats_queued_commit(void)
+test_restore_beats_queued_commit(Host* a, Host* b)
 {
   static const char high[] = SINE_PATCH("1");
-  Host*             a      = host_new(HOST_WORKER_THREADED);
-  Host*             b      = host_new(HOST_WORKER_SLOW);
-  CHECK(a && b);
-  if (!a || !b) {
-    host_free(a);
-    host_free(b);
-    return;
-  }
   host_patch_set(a, 0, 1, high);
   CHECK(run_until_answered(a, NULL, 1, 1, BLOCK));
   LilvState* const state = host_state_save(a);
@@ -40,8 +32,6 @@ test_restore_beats_queued_commit(void)
   host_run_frames(b, 48000, BLOCK);
   CHECK_NEAR(tail_freq(b), C5, 0.5);
   lilv_state_free(state);
-  host_free(a);
-  host_free(b);
 }
 
 static void
@@ -353,16 +343,8 @@ test_program_port_initial_value(Host* h)
    restored state's own program a cycle or more late: that is no program
    change (the restored patch, even edited, plays on); a later change is. */
 static void
-test_program_port_restored_late(void)
+test_program_port_restored_late(Host* h, Host* r)
 {
-  Host* h = host_new(HOST_WORKER_THREADED);
-  Host* r = host_new(HOST_WORKER_THREADED);
-  CHECK(h && r);
-  if (!h || !r) {
-    host_free(h);
-    host_free(r);
-    return;
-  }
   host_set_program(h, 3.0f);
   CHECK(host_run_until(h, BLOCK, HOST_ANSWER_COMMITTED, HOST_NO_SEQ, MAX_WAIT));
   host_load(h, 0, 1, patch_x); /* program 3, edited */
@@ -386,20 +368,20 @@ test_program_port_restored_late(void)
   host_set_program(r, 1.0f); /* a real change */
   CHECK(host_run_until(r, BLOCK, HOST_ANSWER_COMMITTED, HOST_NO_SEQ, MAX_WAIT));
   lilv_state_free(state);
-  host_free(r);
-  host_free(h);
 }
 
 int
 main(void)
 {
-  RUN(test_restore_beats_queued_commit);
+  RUN_PAIR(test_restore_beats_queued_commit, HOST_WORKER_THREADED,
+           HOST_WORKER_SLOW);
   RUN_HOST(test_state_round_trip, HOST_WORKER_THREADED);
   RUN(test_restore_patch_file_only);
   RUN_HOST(test_restore_while_running, HOST_WORKER_THREADED);
   RUN_HOST(test_patch_get, HOST_WORKER_THREADED);
   RUN_HOST(test_program_port, HOST_WORKER_THREADED);
   RUN_HOST(test_program_port_initial_value, HOST_WORKER_THREADED);
-  RUN(test_program_port_restored_late);
+  RUN_PAIR(test_program_port_restored_late, HOST_WORKER_THREADED,
+           HOST_WORKER_THREADED);
   return CHECK_EXIT();
 }
