@@ -60,8 +60,7 @@ open_host(void)
   return h;
 }
 
-/* The report of check.h's RUN, for a case run by the fixture. */
-static void
+void
 report_case(const char* name)
 {
   if (check_failed_now) {

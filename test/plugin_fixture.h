@@ -56,6 +56,10 @@ void run_pair_case(const char*    name,
                    HostWorkerMode worker_a,
                    HostWorkerMode worker_b);
 
+/** Report the case `name` that ran as check.h's RUN does (for runners of
+    cases with other arguments). */
+void report_case(const char* name);
+
 #define RUN_HOST(test_fn, worker) run_host_case(#test_fn, test_fn, worker)
 #define RUN_PAIR(test_fn, worker_a, worker_b)                                  \
   run_pair_case(#test_fn, test_fn, worker_a, worker_b)

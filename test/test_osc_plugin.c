@@ -184,50 +184,63 @@ osc_host(int* port, Client* c)
   return h;
 }
 
-/* An edit, a bad edit (the same text as on notify), a commit. */
+/* A case with a host whose OSC server listens on `port` and a client `c`
+   (its reply socket), real-time checked throughout. */
+typedef void (*OscCase)(Host* h, Client* c, int port);
+
+/* Run `test_fn` on a new OSC host, first connected to when `connect` (so
+   the server is known to listen); run() must stay real-time safe. */
 static void
-test_plugin_round_trip(void)
+run_osc_case(const char* name, OscCase test_fn, bool connect)
 {
+  check_failed_now = 0;
   static Client c;
   int           port = 0;
   Host* const   h    = osc_host(&port, &c);
-  if (!h) {
-    return;
+  if (h && (!connect || client_connect(&c, h, port))) {
+    test_fn(h, &c, port);
+    CHECK_MSG(!host_rt_violations(h), "%s", host_rt_first(h));
+  } else {
+    CHECK(!"no server");
   }
-  CHECK_MSG(client_connect(&c, h, port), "no /patch/get answer on %d", port);
-  CHECK_STR_CONTAINS(c.text, "ch:Patch");
+  host_free(h);
+  if (c.fd >= 0) {
+    close(c.fd);
+  }
+  report_case(name);
+}
 
-  client_send(&c, port, "/patch/create", "ss", "lfo9", "lfo");
-  CHECK(client_wait(&c, h) && !strcmp(c.address, "/chronus/ack"));
-  CHECK(!strcmp(c.text, "/patch/create"));
+#define RUN_OSC(test_fn, connect) run_osc_case(#test_fn, test_fn, connect)
 
-  client_send(&c, port, "/patch/connect", "ss", "nope:out", "lfo9:rate");
-  CHECK(client_wait(&c, h) && !strcmp(c.address, "/chronus/error"));
-  CHECK_STR_CONTAINS(c.text, "nope");
+/* An edit, a bad edit (the same text as on notify), a commit. */
+static void
+test_plugin_round_trip(Host* h, Client* c, int port)
+{
+  CHECK_MSG(client_connect(c, h, port), "no /patch/get answer on %d", port);
+  CHECK_STR_CONTAINS(c->text, "ch:Patch");
+
+  client_send(c, port, "/patch/create", "ss", "lfo9", "lfo");
+  CHECK(client_wait(c, h) && !strcmp(c->address, "/chronus/ack"));
+  CHECK(!strcmp(c->text, "/patch/create"));
+
+  client_send(c, port, "/patch/connect", "ss", "nope:out", "lfo9:rate");
+  CHECK(client_wait(c, h) && !strcmp(c->address, "/chronus/error"));
+  CHECK_STR_CONTAINS(c->text, "nope");
   const HostAnswer* const e = host_find(h, HOST_ANSWER_ERROR, HOST_NO_SEQ);
   CHECK(e && e->has_seq && e->seq >= CH_OSC_SEQ_FIRST);
-  CHECK_MSG(e && e->text && !strcmp(e->text, c.text),
-            "notify says \"%s\", OSC \"%s\"", e ? e->text : "", c.text);
+  CHECK_MSG(e && e->text && !strcmp(e->text, c->text),
+            "notify says \"%s\", OSC \"%s\"", e ? e->text : "", c->text);
 
-  client_send(&c, port, "/patch/commit", "");
-  CHECK(client_wait(&c, h) && !strcmp(c.address, "/chronus/committed"));
+  client_send(c, port, "/patch/commit", "");
+  CHECK(client_wait(c, h) && !strcmp(c->address, "/chronus/committed"));
   const HostAnswer* const done = host_last_committed(h);
-  CHECK(done && done->generation == c.i && c.f >= 0.0f);
-  CHECK_MSG(!host_rt_violations(h), "%s", host_rt_first(h));
-  host_free(h);
-  close(c.fd);
+  CHECK(done && done->generation == c->i && c->f >= 0.0f);
 }
 
 /* A taken port: an error on notify naming it; free again, it listens. */
 static void
-test_plugin_port_taken(void)
+test_plugin_port_taken(Host* h, Client* c, int port)
 {
-  static Client c;
-  int           port = 0;
-  Host* const   h    = osc_host(&port, &c);
-  if (!h) {
-    return;
-  }
   const int squatter = udp_socket(port);
   CHECK(squatter >= 0);
   char want[128];
@@ -243,10 +256,7 @@ test_plugin_port_taken(void)
   host_set_osc_port(h, 0.0f);
   host_run(h, 256);
   host_set_osc_port(h, (float)port);
-  CHECK_MSG(client_connect(&c, h, port), "port %d freed, still no server",
-            port);
-  host_free(h);
-  close(c.fd);
+  CHECK_MSG(client_connect(c, h, port), "port %d freed, still no server", port);
 }
 
 /* Answers waiting: acks counted into `acks`; returns the queue-full
@@ -267,26 +277,18 @@ count_answers(Client* c, int* acks)
 /* A flood: what does not fit in the queue is refused at once; the rest is
    played, answered, and run() neither allocates nor locks. */
 static void
-test_plugin_flood(void)
+test_plugin_flood(Host* h, Client* c, int port)
 {
-  static Client c;
-  int           port = 0;
-  Host* const   h    = osc_host(&port, &c);
-  if (!h || !client_connect(&c, h, port)) {
-    CHECK(!"no server");
-    host_free(h);
-    return;
-  }
   host_clear_answers(h);
   int sent = 0;
   int full = 0;
   int acks = 0;
   for (; sent < 2000 && !full; ++sent) {
-    client_send(&c, port, "/mod/out/level", "f", 0.1);
+    client_send(c, port, "/mod/out/level", "f", 0.1);
     if (sent % 50 == 49) {
       nanosleep(&(struct timespec){ 0, 2000000L }, NULL); /* no UDP loss */
     }
-    full += count_answers(&c, &acks);
+    full += count_answers(c, &acks);
   }
   CHECK_MSG(full, "2000 requests and the queue was never full");
   /* Every queued request is answered on notify; a burst of answers can
@@ -296,14 +298,14 @@ test_plugin_flood(void)
   for (int i = 0; i < 10000 && on_notify < sent - full; ++i) {
     host_run(h, 256);
     nanosleep(&(struct timespec){ 0, 1000000L }, NULL); /* the worker's turn */
-    full += count_answers(&c, &acks);
+    full += count_answers(c, &acks);
     on_notify = (int)host_count(h, HOST_ANSWER_ACK);
   }
   /* The OSC thread sends what run() passed on within a few ms. */
   for (int quiet = 0, i = 0; quiet < 50 && i < 2000; ++i) {
     nanosleep(&(struct timespec){ 0, 1000000L }, NULL);
     const int before = acks;
-    full += count_answers(&c, &acks);
+    full += count_answers(c, &acks);
     quiet = acks == before ? quiet + 1 : 0;
   }
   CHECK_MSG(on_notify == sent - full, "%d sent, %d refused, %d acks on notify",
@@ -313,25 +315,14 @@ test_plugin_flood(void)
           "  flood: %d sent, %d refused at once (queue full), %d acked on "
           "notify, %d acks received\n",
           sent, full, on_notify, acks);
-  client_send(&c, port, "/patch/get", "");
-  CHECK(client_wait(&c, h) && !strcmp(c.address, "/chronus/patch"));
-  CHECK_MSG(!host_rt_violations(h), "%s", host_rt_first(h));
-  host_free(h);
-  close(c.fd);
+  client_send(c, port, "/patch/get", "");
+  CHECK(client_wait(c, h) && !strcmp(c->address, "/chronus/patch"));
 }
 
 /* A patch larger than a datagram: /patch/get says so, with its size. */
 static void
-test_plugin_patch_too_large(void)
+test_plugin_patch_too_large(Host* h, Client* c, int port)
 {
-  static Client c;
-  int           port = 0;
-  Host* const   h    = osc_host(&port, &c);
-  if (!h || !client_connect(&c, h, port)) {
-    CHECK(!"no server");
-    host_free(h);
-    return;
-  }
   static char turtle[200000];
   size_t      n = (size_t)snprintf(turtle, sizeof(turtle),
                                    "@prefix ch: <urn:chronus:> .\n"
@@ -347,14 +338,11 @@ test_plugin_patch_too_large(void)
   host_load(h, 0, 1, turtle);
   host_commit(h, 0, 2);
   CHECK(host_run_until(h, 256, HOST_ANSWER_COMMITTED, 2, 4000));
-  client_send(&c, port, "/patch/get", "");
-  CHECK(client_wait(&c, h) && !strcmp(c.address, "/chronus/error"));
-  CHECK_STR_CONTAINS(c.text, "/patch/get: the patch is ");
-  CHECK_STR_CONTAINS(c.text, "bytes of Turtle, more than one OSC datagram "
-                             "takes (65000 bytes)");
-  CHECK_MSG(!host_rt_violations(h), "%s", host_rt_first(h));
-  host_free(h);
-  close(c.fd);
+  client_send(c, port, "/patch/get", "");
+  CHECK(client_wait(c, h) && !strcmp(c->address, "/chronus/error"));
+  CHECK_STR_CONTAINS(c->text, "/patch/get: the patch is ");
+  CHECK_STR_CONTAINS(c->text, "bytes of Turtle, more than one OSC datagram "
+                              "takes (65000 bytes)");
 }
 
 /* Hosts save control ports with the state: osc_port is one. */
@@ -373,10 +361,10 @@ test_plugin_port_saved(Host* h)
 int
 main(void)
 {
-  RUN(test_plugin_round_trip);
-  RUN(test_plugin_port_taken);
-  RUN(test_plugin_flood);
-  RUN(test_plugin_patch_too_large);
+  RUN_OSC(test_plugin_round_trip, false);
+  RUN_OSC(test_plugin_port_taken, false);
+  RUN_OSC(test_plugin_flood, true);
+  RUN_OSC(test_plugin_patch_too_large, true);
   RUN_HOST(test_plugin_port_saved, HOST_WORKER_SYNC);
   return CHECK_EXIT();
 }
