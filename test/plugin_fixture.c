@@ -28,12 +28,8 @@ const char* const patch_custom =
            "[] ch:from \"e:out\" ; ch:to \"a:cv\" .\n"
            "[] ch:from \"a:out\" ; ch:to \"main:mono\" .\n";
 
-/* Two hosts with these workers, as open_pair() opens them. */
-static bool
-open_pair_with(Host**         a,
-               Host**         b,
-               HostWorkerMode worker_a,
-               HostWorkerMode worker_b)
+bool
+open_pair(Host** a, Host** b, HostWorkerMode worker_a, HostWorkerMode worker_b)
 {
   *a = host_new(worker_a);
   *b = host_new(worker_b);
@@ -44,12 +40,6 @@ open_pair_with(Host**         a,
     return false;
   }
   return true;
-}
-
-bool
-open_pair(Host** a, Host** b)
-{
-  return open_pair_with(a, b, HOST_WORKER_THREADED, HOST_WORKER_THREADED);
 }
 
 Host*
@@ -74,12 +64,16 @@ report_case(const char* name)
 }
 
 void
-run_host_case(const char* name, HostCase test_fn, HostWorkerMode worker)
+run_host_case(const char*    name,
+              HostCase       test_fn,
+              HostWorkerMode worker,
+              const char*    patch)
 {
   check_failed_now = 0;
   Host* const h    = host_new(worker);
   CHECK(h);
   if (h) {
+    CHECK(!patch || load_commit(h, patch, 1));
     test_fn(h);
     host_free(h);
   }
@@ -95,7 +89,7 @@ run_pair_case(const char*    name,
   check_failed_now = 0;
   Host* a          = NULL;
   Host* b          = NULL;
-  if (open_pair_with(&a, &b, worker_a, worker_b)) {
+  if (open_pair(&a, &b, worker_a, worker_b)) {
     test_fn(a, b);
     host_free(a);
     host_free(b);

@@ -35,22 +35,29 @@ extern const char* const patch_y;
 /** A played square voice whose modules share no name with the default. */
 extern const char* const patch_custom;
 
-/** Two hosts with threaded workers in `*a` and `*b`; false (checked, and
+/** Two hosts with these workers in `*a` and `*b`; false (checked, and
     nothing left open) if either cannot start. */
-bool open_pair(Host** a, Host** b);
+bool open_pair(Host**         a,
+               Host**         b,
+               HostWorkerMode worker_a,
+               HostWorkerMode worker_b);
 
 /** A host with a threaded worker; NULL (checked) if it cannot start. */
 Host* open_host(void);
 
 /* Cases that only need a fresh host (or two) get them from the fixture:
    RUN_HOST(test_fn, worker) runs test_fn(h) on a new host with that worker,
-   RUN_PAIR(test_fn, worker_a, worker_b) runs test_fn(a, b) on two; each
-   frees them after, fails the case if they cannot start, and reports the
-   case as check.h's RUN does. */
+   RUN_PLAYING(test_fn, worker, patch) on one that has loaded and committed
+   `patch` (seq 1 and 2, checked), RUN_PAIR(test_fn, worker_a, worker_b)
+   runs test_fn(a, b) on two; each frees them after, fails the case if they
+   cannot start, and reports the case as check.h's RUN does. */
 typedef void (*HostCase)(Host* h);
 typedef void (*PairCase)(Host* a, Host* b);
 
-void run_host_case(const char* name, HostCase test_fn, HostWorkerMode worker);
+void run_host_case(const char*    name,
+                   HostCase       test_fn,
+                   HostWorkerMode worker,
+                   const char*    patch);
 void run_pair_case(const char*    name,
                    PairCase       test_fn,
                    HostWorkerMode worker_a,
@@ -60,7 +67,9 @@ void run_pair_case(const char*    name,
     cases with other arguments). */
 void report_case(const char* name);
 
-#define RUN_HOST(test_fn, worker) run_host_case(#test_fn, test_fn, worker)
+#define RUN_HOST(test_fn, worker) run_host_case(#test_fn, test_fn, worker, NULL)
+#define RUN_PLAYING(test_fn, worker, patch)                                    \
+  run_host_case(#test_fn, test_fn, worker, patch)
 #define RUN_PAIR(test_fn, worker_a, worker_b)                                  \
   run_pair_case(#test_fn, test_fn, worker_a, worker_b)
 

@@ -4,40 +4,29 @@
 #include "check.h"
 #include "dsp.h"
 #include "host.h"
+#include "plugin_fixture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define BLOCK  256u
 #define CYCLES 40u
-
-#define PREFIXES                                                               \
-  "@prefix ch: <urn:chronus:> .\n"                                             \
-  "@prefix param: <urn:chronus:param#> .\n"                                    \
-  "@prefix : <urn:chronus:module#> .\n"                                        \
-  "<> a ch:Patch .\n"
 
 static const char* const sine =
   PREFIXES ":osc ch:kind \"osc\" ; param:shape \"sine\" .\n"
            ":out ch:kind \"output\" ; param:level 0.5 .\n"
            "[] ch:from \"osc:out\" ; ch:to \"out:mono\" .\n";
 
-/* A plugin playing the sine, its load answered. */
-static Host*
-sine_host(void)
+/* `h` plays the sine, its load answered and forgotten. */
+static void
+play_sine(Host* const h)
 {
-  Host* const h = host_new(HOST_WORKER_SYNC);
-  if (!h) {
-    return NULL;
-  }
   host_load(h, 0, 1, sine);
   host_commit(h, 0, 2);
   host_run_frames(h, 4u * BLOCK, BLOCK);
   CHECK(host_find(h, HOST_ANSWER_COMMITTED, 2));
   host_capture_clear(h);
   host_clear_answers(h);
-  return h;
 }
 
 /* The value atom of property `key` in the object `obj` we encoded. */
@@ -67,14 +56,13 @@ check_refused(const char* what,
               const char* want,
               const char* want2)
 {
-  Host* const a = sine_host();
-  Host* const b = sine_host();
-  CHECK(a && b);
-  if (!a || !b) {
-    host_free(a);
-    host_free(b);
+  Host* a = NULL;
+  Host* b = NULL;
+  if (!open_pair(&a, &b, HOST_WORKER_SYNC, HOST_WORKER_SYNC)) {
     return;
   }
+  play_sine(a);
+  play_sine(b);
   host_raw(a, 100, bytes, size);
   for (unsigned c = 0; c < CYCLES; ++c) {
     host_run(a, BLOCK);
@@ -246,13 +234,9 @@ test_wrong_types(void)
 /* A control sequence whose event claims more bytes than the sequence has:
    refused with an error, the events before it still act. */
 static void
-test_event_overruns_sequence(void)
+test_event_overruns_sequence(Host* const a)
 {
-  Host* const a = sine_host();
-  CHECK(a);
-  if (!a) {
-    return;
-  }
+  play_sine(a);
   static uint8_t     seq[8192];
   LV2_Atom_Sequence* s = (LV2_Atom_Sequence*)seq;
   s->atom.type         = uris()->atom_Sequence;
@@ -278,7 +262,6 @@ test_event_overruns_sequence(void)
   host_run_frames(a, 10u * BLOCK, BLOCK);
   CHECK(host_find(a, HOST_ANSWER_ACK, 90));
   CHECK(dsp_peak(host_left(a), host_captured(a)) > 0.3);
-  host_free(a);
 }
 
 int
@@ -291,6 +274,6 @@ main(void)
   RUN(test_zero_size_number);
   RUN(test_unterminated_string);
   RUN(test_wrong_types);
-  RUN(test_event_overruns_sequence);
+  RUN_HOST(test_event_overruns_sequence, HOST_WORKER_SYNC);
   return CHECK_EXIT();
 }

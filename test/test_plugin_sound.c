@@ -247,7 +247,7 @@ check_set_at(const char* module, const char* param, float value, uint32_t frame)
 {
   Host* a = NULL;
   Host* b = NULL;
-  if (!open_pair(&a, &b)) {
+  if (!open_pair(&a, &b, HOST_WORKER_THREADED, HOST_WORKER_THREADED)) {
     return;
   }
   host_note_on(a, 0, 60, 100);

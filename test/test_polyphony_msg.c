@@ -18,16 +18,6 @@
   "[] ch:from \"voice:pitch\" ; ch:to \"osc:pitch\" .\n"                       \
   "[] ch:from \"osc:out\" ; ch:to \"out:mono\" .\n"
 
-static Host*
-start(void)
-{
-  Host* const h = host_new(HOST_WORKER_SYNC);
-  if (h) {
-    CHECK(load_commit(h, PATCH, 1));
-  }
-  return h;
-}
-
 /* The playing patch's text (asked with ch:seq `seq`). */
 static const char*
 playing(Host* const h, const int32_t seq)
@@ -44,20 +34,12 @@ send_voices(Host* const h, const float voices, const bool has, const int seq)
   ChMsg msg     = ch_msg_init(CH_MSG_POLYPHONY);
   msg.value     = voices;
   msg.has_value = has;
-  msg.has_seq   = true;
-  msg.seq       = seq;
-  uint64_t buf[32];
-  host_raw(h, 0, buf, host_encode(h, &msg, buf, sizeof(buf)));
+  host_send(h, 0, seq, &msg);
 }
 
 static void
-test_polyphony_is_an_edit(void)
+test_polyphony_is_an_edit(Host* const h)
 {
-  Host* const h = start();
-  CHECK(h);
-  if (!h) {
-    return;
-  }
   send_voices(h, 4.0f, true, 3);
   CHECK(host_run_until(h, 256, HOST_ANSWER_ACK, 3, MAX_WAIT));
   CHECK(!strstr(playing(h, 4), "ch:polyphony")); /* not before the commit */
@@ -65,21 +47,14 @@ test_polyphony_is_an_edit(void)
   CHECK(host_run_until(h, 256, HOST_ANSWER_COMMITTED, 5, MAX_WAIT));
   CHECK(strstr(playing(h, 6), "ch:polyphony 4"));
   const ChMsg undo = ch_msg_init(CH_MSG_UNDO);
-  uint64_t    buf[32];
-  host_raw(h, 0, buf, host_encode(h, &undo, buf, sizeof(buf)));
+  host_send(h, 0, HOST_NO_SEQ, &undo);
   host_run_frames(h, 4096, 256);
   CHECK(!strstr(playing(h, 7), "ch:polyphony"));
-  host_free(h);
 }
 
 static void
-test_bad_polyphony_is_refused(void)
+test_bad_polyphony_is_refused(Host* const h)
 {
-  Host* const h = start();
-  CHECK(h);
-  if (!h) {
-    return;
-  }
   static const struct {
     float       voices;
     bool        has;
@@ -100,13 +75,12 @@ test_bad_polyphony_is_refused(void)
   host_commit(h, 0, 20);
   CHECK(host_run_until(h, 256, HOST_ANSWER_COMMITTED, 20, MAX_WAIT));
   CHECK(!strstr(playing(h, 21), "ch:polyphony"));
-  host_free(h);
 }
 
 int
 main(void)
 {
-  RUN(test_polyphony_is_an_edit);
-  RUN(test_bad_polyphony_is_refused);
+  RUN_PLAYING(test_polyphony_is_an_edit, HOST_WORKER_SYNC, PATCH);
+  RUN_PLAYING(test_bad_polyphony_is_refused, HOST_WORKER_SYNC, PATCH);
   return CHECK_EXIT();
 }

@@ -19,38 +19,20 @@
   "[] ch:from \"lfo:out\" ; ch:to \"osc:fm\" .\n"                              \
   "[] ch:from \"osc:out\" ; ch:to \"out:mono\" .\n"
 
-static Host*
-start(void)
-{
-  Host* const h = host_new(HOST_WORKER_SYNC);
-  if (h) {
-    CHECK(load_commit(h, PATCH, 1));
-  }
-  return h;
-}
-
 static void
-test_rename_keeps_the_sound(void)
+test_rename_keeps_the_sound(Host* const a, Host* const b)
 {
-  Host* const a = start();
-  Host* const b = start();
-  CHECK(a && b);
-  if (!a || !b) {
-    host_free(a);
-    host_free(b);
-    return;
-  }
+  CHECK(load_commit(a, PATCH, 1) && load_commit(b, PATCH, 1));
   host_run_frames(a, 12000, 256);
   host_run_frames(b, 12000, 256);
   /* a renames both modules mid-flight; b commits the same patch as is. */
   ChMsg rename  = ch_msg_init(CH_MSG_RENAME);
   rename.module = "osc";
   rename.to     = "tone";
-  uint64_t buf[64];
-  host_raw(a, 0, buf, host_encode(a, &rename, buf, sizeof(buf)));
+  host_send(a, 0, HOST_NO_SEQ, &rename);
   rename.module = "lfo";
   rename.to     = "wobble";
-  host_raw(a, 0, buf, host_encode(a, &rename, buf, sizeof(buf)));
+  host_send(a, 0, HOST_NO_SEQ, &rename);
   host_commit(a, 0, 3);
   host_commit(b, 0, 3);
   CHECK(host_run_until(a, 256, HOST_ANSWER_COMMITTED, 3, MAX_WAIT));
@@ -72,18 +54,11 @@ test_rename_keeps_the_sound(void)
   CHECK(p && p->text && strstr(p->text, "\"tone:out\"") &&
         strstr(p->text, "\"wobble:out\"") && strstr(p->text, "\"tone:fm\"") &&
         !strstr(p->text, "\"osc:") && !strstr(p->text, ":osc\n"));
-  host_free(a);
-  host_free(b);
 }
 
 static void
-test_bad_rename_is_refused(void)
+test_bad_rename_is_refused(Host* const h)
 {
-  Host* const h = start();
-  CHECK(h);
-  if (!h) {
-    return;
-  }
   static const struct {
     const char* module;
     const char* to;
@@ -95,13 +70,10 @@ test_bad_rename_is_refused(void)
     { "osc", NULL, "ch:Rename needs ch:module and ch:to" },
   };
   for (int i = 0; i < 4; ++i) {
-    ChMsg msg   = ch_msg_init(CH_MSG_RENAME);
-    msg.module  = bad[i].module;
-    msg.to      = bad[i].to;
-    msg.has_seq = true;
-    msg.seq     = 10 + i;
-    uint64_t buf[64];
-    host_raw(h, 0, buf, host_encode(h, &msg, buf, sizeof(buf)));
+    ChMsg msg  = ch_msg_init(CH_MSG_RENAME);
+    msg.module = bad[i].module;
+    msg.to     = bad[i].to;
+    host_send(h, 0, 10 + i, &msg);
     const HostAnswer* const e =
       host_run_until(h, 256, HOST_ANSWER_ERROR, 10 + i, MAX_WAIT);
     CHECK_MSG(e && e->text && strstr(e->text, bad[i].says), "%s -> %s: %s",
@@ -115,13 +87,12 @@ test_bad_rename_is_refused(void)
     host_run_until(h, 256, HOST_ANSWER_PATCH, 21, MAX_WAIT);
   CHECK(p && p->text && strstr(p->text, "\"osc:out\"") &&
         strstr(p->text, "\"lfo:out\""));
-  host_free(h);
 }
 
 int
 main(void)
 {
-  RUN(test_rename_keeps_the_sound);
-  RUN(test_bad_rename_is_refused);
+  RUN_PAIR(test_rename_keeps_the_sound, HOST_WORKER_SYNC, HOST_WORKER_SYNC);
+  RUN_PLAYING(test_bad_rename_is_refused, HOST_WORKER_SYNC, PATCH);
   return CHECK_EXIT();
 }
