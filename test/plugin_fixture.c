@@ -70,10 +70,9 @@ run_host_case(const char*    name,
               const char*    patch)
 {
   check_failed_now = 0;
-  Host* const h    = host_new(worker);
+  Host* const h    = patch ? open_playing(worker, patch) : host_new(worker);
   CHECK(h);
   if (h) {
-    CHECK(!patch || load_commit(h, patch, 1));
     test_fn(h);
     host_free(h);
   }
@@ -95,6 +94,14 @@ run_pair_case(const char*    name,
     host_free(b);
   }
   report_case(name);
+}
+
+Host*
+open_playing(HostWorkerMode worker, const char* patch)
+{
+  Host* const h = host_new(worker);
+  CHECK(h && load_commit(h, patch, 1));
+  return h;
 }
 
 const HostAnswer*

@@ -45,6 +45,10 @@ bool open_pair(Host**         a,
 /** A host with a threaded worker; NULL (checked) if it cannot start. */
 Host* open_host(void);
 
+/** A host with `worker` that has loaded and committed `patch` (seq 1 and
+    2); NULL if it cannot start (both checked). */
+Host* open_playing(HostWorkerMode worker, const char* patch);
+
 /* Cases that only need a fresh host (or two) get them from the fixture:
    RUN_HOST(test_fn, worker) runs test_fn(h) on a new host with that worker,
    RUN_PLAYING(test_fn, worker, patch) on one that has loaded and committed

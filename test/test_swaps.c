@@ -39,8 +39,7 @@ max_jump(const Host* h, size_t from, size_t to)
 static double
 replace_sine(float fade)
 {
-  Host* h = host_new(HOST_WORKER_SYNC);
-  CHECK(h && load_commit(h, patch_sine, 1));
+  Host* const h = open_playing(HOST_WORKER_SYNC, patch_sine);
   if (!h) {
     return 0.0;
   }
@@ -93,13 +92,8 @@ peak_of(const Host* h, size_t from, size_t to)
    are linear (sum 1) and the level glides from the sine's to half of it.
    Equal power would swell it to 1.118 times the sine's. */
 static void
-test_edit_fade_does_not_swell(void)
+test_edit_fade_does_not_swell(Host* h)
 {
-  Host* h = host_new(HOST_WORKER_SYNC);
-  CHECK(h && load_commit(h, patch_sine, 1));
-  if (!h) {
-    return;
-  }
   host_run_frames(h, (size_t)(0.3 * RATE), BLOCK);
   const size_t asked = host_captured(h);
   host_create(h, 0, 10, "half", "vca");
@@ -121,28 +115,23 @@ test_edit_fade_does_not_swell(void)
   CHECK_MSG(during < 1.005, "the fade swelled to %.3f", during);
   CHECK_NEAR(after, 0.5, 0.01);
   CHECK_MSG(jump < 1.6, "jumped %.2f times the steady step", jump);
-  host_free(h);
 }
 
 /* White noise replaced by another noise module: unrelated sounds, an
    equal-power fade (200 ms here), so the loudness holds through it, where
    linear gains (sum 1) would dip 3 dB half way. */
+static const char* const noise1 =
+  PREFIXES ":noise1 ch:kind \"noise\" .\n"
+           ":out ch:kind \"output\" ; param:level 0.5 .\n"
+           "[] ch:from \"noise1:out\" ; ch:to \"out:mono\" .\n";
+
 static void
-test_new_sound_fade_keeps_power(void)
+test_new_sound_fade_keeps_power(Host* h)
 {
-  static const char* const noise1 =
-    PREFIXES ":noise1 ch:kind \"noise\" .\n"
-             ":out ch:kind \"output\" ; param:level 0.5 .\n"
-             "[] ch:from \"noise1:out\" ; ch:to \"out:mono\" .\n";
   static const char* const noise2 =
     PREFIXES ":noise2 ch:kind \"noise\" .\n"
              ":out ch:kind \"output\" ; param:level 0.5 .\n"
              "[] ch:from \"noise2:out\" ; ch:to \"out:mono\" .\n";
-  Host* h = host_new(HOST_WORKER_SYNC);
-  CHECK(h && load_commit(h, noise1, 1));
-  if (!h) {
-    return;
-  }
   host_run_frames(h, (size_t)(0.3 * RATE), BLOCK);
   const size_t asked = host_captured(h);
   host_load(h, 0, 10, noise2);
@@ -158,36 +147,28 @@ test_new_sound_fade_keeps_power(void)
   printf("  a replaced module: quietest 25 ms of the fade %.2f dB\n",
          dsp_db(least));
   CHECK_MSG(dsp_db(least) > -1.0, "the fade dipped %.2f dB", dsp_db(least));
-  host_free(h);
 }
 
 /* A commit that changes nothing but what it carries does not fade: the
    output is bit-identical to an instance that did not commit. */
 static void
-test_seamless_commit_does_not_fade(void)
+test_seamless_commit_does_not_fade(Host* a, Host* b)
 {
-  Host* a = host_new(HOST_WORKER_SYNC);
-  Host* b = host_new(HOST_WORKER_SYNC);
-  CHECK(a && b && load_commit(a, patch_sine, 1) &&
-        load_commit(b, patch_sine, 1));
-  if (a && b) {
+  CHECK(load_commit(a, patch_sine, 1) && load_commit(b, patch_sine, 1));
+  host_run(a, BLOCK), host_run(b, BLOCK);
+  host_set(b, 0, 5, "out", "level", 0.5f); /* the value it has */
+  host_commit(b, 0, 6);
+  for (int k = 0; k < 40; ++k) {
     host_run(a, BLOCK), host_run(b, BLOCK);
-    host_set(b, 0, 5, "out", "level", 0.5f); /* the value it has */
-    host_commit(b, 0, 6);
-    for (int k = 0; k < 40; ++k) {
-      host_run(a, BLOCK), host_run(b, BLOCK);
-    }
-    CHECK(host_find(b, HOST_ANSWER_COMMITTED, 6));
-    const size_t n = host_captured(a);
-    CHECK(n == host_captured(b));
-    size_t diff = 0;
-    while (diff < n && host_left(a)[diff] == host_left(b)[diff]) {
-      ++diff;
-    }
-    CHECK_MSG(diff == n, "differs from frame %zu of %zu", diff, n);
   }
-  host_free(a);
-  host_free(b);
+  CHECK(host_find(b, HOST_ANSWER_COMMITTED, 6));
+  const size_t n = host_captured(a);
+  CHECK(n == host_captured(b));
+  size_t diff = 0;
+  while (diff < n && host_left(a)[diff] == host_left(b)[diff]) {
+    ++diff;
+  }
+  CHECK_MSG(diff == n, "differs from frame %zu of %zu", diff, n);
 }
 
 /* Send the transport at the start of each cycle: rolling at `bpm` in 4/4
@@ -218,8 +199,7 @@ static size_t
 quantised_onset(uint32_t quantize, bool rolling, size_t* asked_at)
 {
   const uint32_t block = 333u;
-  Host*          h     = host_new(HOST_WORKER_SYNC);
-  CHECK(h && load_commit(h, patch_silent, 1));
+  Host* const    h     = open_playing(HOST_WORKER_SYNC, patch_silent);
   if (!h) {
     return 0;
   }
@@ -350,13 +330,9 @@ count_errors(const Host* h, const char* text)
    sent out unasked, patch:Get shows it, the next commit builds on it (and
    does not bring the failed module back), and one undo does. */
 static void
-test_revert_brings_the_patch_back(void)
+test_revert_brings_the_patch_back(Host* h)
 {
-  Host* h = host_new(HOST_WORKER_SYNC);
-  CHECK(h && load_commit(h, patch_sine, 1) && commit_fault(h, "nan", "0.1", 3));
-  if (!h) {
-    return;
-  }
+  CHECK(commit_fault(h, "nan", "0.1", 3));
   host_run_frames(h, (size_t)RATE / 2u, BLOCK);
   CHECK(count_errors(h, "reverted to generation") == 1u);
   const HostAnswer* shown = NULL;
@@ -381,28 +357,20 @@ test_revert_brings_the_patch_back(void)
   /* Undo goes back over that commit (the same sine), then to the
      failed patch, which is not lost. */
   for (int32_t seq = 12; seq <= 13; ++seq) {
-    ChMsg undo   = ch_msg_init(CH_MSG_UNDO);
-    undo.has_seq = true;
-    undo.seq     = seq;
-    uint64_t buf[32];
-    host_raw(h, 0, buf, host_encode(h, &undo, buf, sizeof(buf)));
+    const ChMsg undo = ch_msg_init(CH_MSG_UNDO);
+    host_send(h, 0, seq, &undo);
     CHECK(host_run_until(h, BLOCK, HOST_ANSWER_COMMITTED, seq, MAX_WAIT));
   }
   host_patch_get(h, 0, 14);
   got = host_run_until(h, BLOCK, HOST_ANSWER_PATCH, 14, MAX_WAIT);
   CHECK_STR_CONTAINS(got ? got->text : NULL, "test_fault");
-  host_free(h);
 }
 
 /* Long after its commit, a bad graph is silenced and reset, and said so. */
 static void
-test_late_fault_silences_and_resets(void)
+test_late_fault_silences_and_resets(Host* h)
 {
-  Host* h = host_new(HOST_WORKER_SYNC);
-  CHECK(h && load_commit(h, patch_sine, 1) && commit_fault(h, "none", "0", 3));
-  if (!h) {
-    return;
-  }
+  CHECK(commit_fault(h, "none", "0", 3));
   host_run_frames(h, (size_t)(4.5 * RATE), BLOCK);
   CHECK(dsp_peak(host_left(h) + host_captured(h) - 4800u, 4800u) > 0.1);
   host_set(h, 0, 9, "bad", "fault", 1.0f);
@@ -415,18 +383,12 @@ test_late_fault_silences_and_resets(void)
   CHECK_STR_CONTAINS(err ? err->text : NULL, "silenced it and reset its state");
   CHECK(!strstr(err && err->text ? err->text : "", "reverted"));
   CHECK(dsp_peak(host_left(h) + host_captured(h) - 4800u, 4800u) == 0.0);
-  host_free(h);
 }
 
 /* pad -> bass: the bass does not play a ghost of the pad's release. */
 static void
-test_program_change_is_a_new_sound(void)
+test_program_change_is_a_new_sound(Host* h)
 {
-  Host* h = host_new(HOST_WORKER_SYNC);
-  CHECK(h);
-  if (!h) {
-    return;
-  }
   host_set_program(h, 4.0f); /* pad */
   host_run_frames(h, 4u * BLOCK, BLOCK);
   host_note_on(h, 0, 60, 100);
@@ -449,19 +411,13 @@ test_program_change_is_a_new_sound(void)
     CHECK(before > 0.02);
     CHECK_MSG(ghost < 1e-3, "the bass sounds %g after the change", ghost);
   }
-  host_free(h);
 }
 
 /* 1000 reverbs cannot play in real time: refused with the load; the sine
    plays on. */
 static void
-test_commit_too_heavy_is_refused(void)
+test_commit_too_heavy_is_refused(Host* h)
 {
-  Host* h = host_new(HOST_WORKER_SYNC);
-  CHECK(h && load_commit(h, patch_sine, 1));
-  if (!h) {
-    return;
-  }
   const size_t size  = 200u * 1024u;
   char* const  patch = (char*)malloc(size);
   size_t       len   = (size_t)snprintf(patch, size, "%s%s", patch_sine,
@@ -484,7 +440,6 @@ test_commit_too_heavy_is_refused(void)
   host_run_frames(h, 4800u, BLOCK);
   CHECK(dsp_peak(host_left(h) + host_captured(h) - 4800u, 4800u) > 0.2);
   free(patch);
-  host_free(h);
 }
 
 int
@@ -492,15 +447,17 @@ main(void)
 {
   setenv("CHRONUS_TEST_KINDS", "1", 1); /* the test_fault kind */
   RUN(test_crossfade_does_not_click);
-  RUN(test_edit_fade_does_not_swell);
-  RUN(test_new_sound_fade_keeps_power);
-  RUN(test_seamless_commit_does_not_fade);
+  RUN_PLAYING(test_edit_fade_does_not_swell, HOST_WORKER_SYNC, patch_sine);
+  RUN_PLAYING(test_new_sound_fade_keeps_power, HOST_WORKER_SYNC, noise1);
+  RUN_PAIR(test_seamless_commit_does_not_fade, HOST_WORKER_SYNC,
+           HOST_WORKER_SYNC);
   RUN(test_quantised_commit_lands_on_the_bar);
   RUN(test_nan_reverts_to_previous_generation);
   RUN(test_runaway_reverts_to_previous_generation);
-  RUN(test_revert_brings_the_patch_back);
-  RUN(test_late_fault_silences_and_resets);
-  RUN(test_program_change_is_a_new_sound);
-  RUN(test_commit_too_heavy_is_refused);
+  RUN_PLAYING(test_revert_brings_the_patch_back, HOST_WORKER_SYNC, patch_sine);
+  RUN_PLAYING(test_late_fault_silences_and_resets, HOST_WORKER_SYNC,
+              patch_sine);
+  RUN_HOST(test_program_change_is_a_new_sound, HOST_WORKER_SYNC);
+  RUN_PLAYING(test_commit_too_heavy_is_refused, HOST_WORKER_SYNC, patch_sine);
   return CHECK_EXIT();
 }
