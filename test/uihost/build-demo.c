@@ -108,28 +108,6 @@ add(const Part* const part)
   return probe()->title_point(ui0(), part->name, &x, &y);
 }
 
-/* Drag from output `from` to input `to` ("module:port"). */
-static bool
-connect(const char* const from, const char* const to)
-{
-  char m0[32];
-  char m1[32];
-  snprintf(m0, sizeof(m0), "%s", from);
-  snprintf(m1, sizeof(m1), "%s", to);
-  char* const p0 = strchr(m0, ':');
-  char* const p1 = strchr(m1, ':');
-  *p0            = '\0';
-  *p1            = '\0';
-  int x0 = 0, y0 = 0, x1 = 0, y1 = 0;
-  if (!probe()->port_point(ui0(), m0, p0 + 1, true, &x0, &y0) ||
-      !probe()->port_point(ui0(), m1, p1 + 1, false, &x1, &y1)) {
-    fprintf(stderr, "ui-host: %s or %s not on screen\n", from, to);
-    return false;
-  }
-  carry(x0, y0, x1, y1, NULL);
-  return true;
-}
-
 /* Right-click a parameter, type its value, Return. */
 static bool
 set_value(const char* const module, const char* const param, const char* text)
@@ -292,12 +270,7 @@ check_sound(void)
   static float file[N];
   play(built);
   char* const text = read_text(CH_SOURCE_DIR "/tools/demo/demo.ttl");
-  ChMsg       load = ch_msg_init(CH_MSG_LOAD);
-  load.text        = text;
-  load.text_len    = text ? (uint32_t)strlen(text) : 0u;
-  rig_send(&rig, &load);
-  const ChMsg commit = ch_msg_init(CH_MSG_COMMIT);
-  rig_send(&rig, &commit);
+  rig_load_commit(&rig, text);
   cycles(400); /* the commit and its crossfade */
   play(file);
   free(text);
@@ -390,7 +363,7 @@ test_build_demo(void)
   }
   shot("demo-01-modules");
   for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); ++i) {
-    ok = connect(links[i][0], links[i][1]) && ok;
+    ok = plug(links[i][0], links[i][1], NULL) && ok;
   }
   shot("demo-02-cabled");
   int x = 0;

@@ -101,6 +101,17 @@ rig_send(Rig* const rig, const ChMsg* const msg)
 }
 
 void
+rig_load_commit(Rig* const rig, const char* const text)
+{
+  ChMsg load    = ch_msg_init(CH_MSG_LOAD);
+  load.text     = text;
+  load.text_len = text ? (uint32_t)strlen(text) : 0u;
+  rig_send(rig, &load);
+  const ChMsg commit = ch_msg_init(CH_MSG_COMMIT);
+  rig_send(rig, &commit);
+}
+
+void
 rig_midi(Rig* const    rig,
          const uint8_t status,
          const uint8_t data1,

@@ -78,6 +78,9 @@ void rig_midi(Rig* rig, uint8_t status, uint8_t data1, uint8_t data2);
 /** Send one of our own messages to the plugin (next cycle). */
 void rig_send(Rig* rig, const ChMsg* msg);
 
+/** Send ch:Load of the Turtle `text` (NULL: none) and ch:Commit. */
+void rig_load_commit(Rig* rig, const char* text);
+
 /**
    Ask the plugin for its patch and run until the answer is whole; then
    read a parameter of it.  False if it did not come or has no such value.

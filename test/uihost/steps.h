@@ -30,6 +30,12 @@ void click_at(int x, int y);
 /** Press at (x0, y0), carry to (x1, y1) in steps (shot `shot_name` before
     letting go, if not NULL), release, run the commit. */
 void carry(int x0, int y0, int x1, int y1, const char* shot_name);
+/** Carry a cable from output `from` to input `to` ("module:port"), as
+    carry() does; false (and said) if either is not on screen. */
+bool plug(const char* from, const char* to, const char* shot_name);
+/** Carry the cable off input `to` ("module:port") to the empty canvas
+    below it; false (and said) if it is not on screen. */
+bool unplug(const char* to);
 /** Does the plugin's patch have the link `from` -> `to` ("module:port")? */
 bool plugin_link(const char* from, const char* to);
 /** The plugin's patch as text (asked afresh); free() it. */

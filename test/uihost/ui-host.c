@@ -346,19 +346,57 @@ carry(const int         x0,
   }
 }
 
+/* Where the port `spec` ("module:port") is on screen, an output or an
+   input; false (and said) if it is not there. */
+static bool
+port_at(const char* const spec, const bool output, int* const x, int* const y)
+{
+  char module[32];
+  snprintf(module, sizeof(module), "%s", spec);
+  char* const port = strchr(module, ':');
+  if (port) {
+    *port = '\0';
+  }
+  if (!port || !probe()->port_point(ui0(), module, port + 1, output, x, y)) {
+    fprintf(stderr, "ui-host: %s not on screen\n", spec);
+    return false;
+  }
+  return true;
+}
+
+bool
+plug(const char* const from, const char* const to, const char* const shot_name)
+{
+  int x0 = 0;
+  int y0 = 0;
+  int x1 = 0;
+  int y1 = 0;
+  if (!port_at(from, true, &x0, &y0) || !port_at(to, false, &x1, &y1)) {
+    return false;
+  }
+  carry(x0, y0, x1, y1, shot_name);
+  return true;
+}
+
+bool
+unplug(const char* const to)
+{
+  int x = 0;
+  int y = 0;
+  if (!port_at(to, false, &x, &y)) {
+    return false;
+  }
+  carry(x, y, x, y + 110, NULL);
+  return true;
+}
+
 /* A cable that closes a loop: the commit is refused, the modules of the
    cycle are marked, the plugin keeps its patch, and the next gesture
    works (the UI aborted the refused edit). */
 static void
 test_refused_cycle(void)
 {
-  int x  = 0;
-  int y  = 0;
-  int x1 = 0;
-  int y1 = 0;
-  probe()->port_point(ui0(), "amp", "out", true, &x, &y);
-  probe()->port_point(ui0(), "osc", "fm", false, &x1, &y1);
-  carry(x, y, x1, y1, NULL);
+  plug("amp:out", "osc:fm", NULL);
   cycles(10);
   shot("03-cycle-refused");
   char why[600];
@@ -370,12 +408,9 @@ test_refused_cycle(void)
          why);
   report("ui_refused_cycle_changes_nothing", !plugin_link("amp:out", "osc:fm"),
          "the looping link is in the plugin's patch");
-  probe()->port_point(ui0(), "filter", "in", false, &x, &y);
-  carry(x, y, x, y + 110, NULL);
+  unplug("filter:in");
   const bool unplugged = !plugin_link("osc:out", "filter:in");
-  probe()->port_point(ui0(), "osc", "out", true, &x, &y);
-  probe()->port_point(ui0(), "filter", "in", false, &x1, &y1);
-  carry(x, y, x1, y1, NULL);
+  plug("osc:out", "filter:in", NULL);
   report("ui_edits_work_after_a_refusal",
          unplugged && plugin_link("osc:out", "filter:in"),
          "an edit after the refused commit did not take");
@@ -390,13 +425,13 @@ test_patching(void)
   int y  = 0;
   int x1 = 0;
   int y1 = 0;
-  probe()->port_point(ui0(), "filter", "in", false, &x, &y);
-  carry(x, y, x, y + 110, NULL);
+  unplug("filter:in");
   report("ui_unplug_by_dragging_cable_end",
          !plugin_link("osc:out", "filter:in"), "osc:out -> filter:in remains");
 
-  probe()->port_point(ui0(), "osc", "out", true, &x, &y);
-  probe()->port_point(ui0(), "filter", "in", false, &x1, &y1);
+  /* Let go a little off the port: it still takes the cable. */
+  port_at("osc:out", true, &x, &y);
+  port_at("filter:in", false, &x1, &y1);
   carry(x, y, x1 + 2, y1 + 1, NULL);
   report("ui_plug_by_dragging_from_output", plugin_link("osc:out", "filter:in"),
          "osc:out -> filter:in missing");
@@ -412,9 +447,7 @@ test_patching(void)
          found && !plugin_link("env:out", "amp:cv"),
          "env:out -> amp:cv remains");
 
-  probe()->port_point(ui0(), "env", "out", true, &x, &y);
-  probe()->port_point(ui0(), "amp", "cv", false, &x1, &y1);
-  carry(x, y, x1, y1, "03-carrying-cable");
+  plug("env:out", "amp:cv", "03-carrying-cable");
   report("ui_replug_cable", plugin_link("env:out", "amp:cv"),
          "env:out -> amp:cv missing");
   test_refused_cycle();
@@ -425,14 +458,9 @@ test_patching(void)
 static void
 test_staged(void)
 {
-  int            x  = 0;
-  int            y  = 0;
-  int            x1 = 0;
-  int            y1 = 0;
-  const uint32_t n  = probe()->n_cables(ui0());
+  const uint32_t n = probe()->n_cables(ui0());
   rig_key(&rig, "s", false);
-  probe()->port_point(ui0(), "filter", "in", false, &x, &y);
-  carry(x, y, x, y + 110, NULL);
+  unplug("filter:in");
   shot("03-staged-pending");
   const bool waits =
     plugin_link("osc:out", "filter:in") && probe()->n_cables(ui0()) == n - 1;
@@ -442,9 +470,7 @@ test_staged(void)
          waits && !plugin_link("osc:out", "filter:in"),
          "the unplug was heard before Commit, or not after");
 
-  probe()->port_point(ui0(), "osc", "out", true, &x, &y);
-  probe()->port_point(ui0(), "filter", "in", false, &x1, &y1);
-  carry(x, y, x1, y1, NULL);
+  plug("osc:out", "filter:in", NULL);
   const bool shown = probe()->n_cables(ui0()) == n;
   rig_ctrl_key(&rig, "BackSpace", false);
   run_commits();
@@ -455,7 +481,7 @@ test_staged(void)
            probe()->n_cables(ui0()) == n - 1,
          "the aborted plug reached the plugin, or stayed on screen");
   rig_key(&rig, "s", false);
-  carry(x, y, x1, y1, NULL); /* live again: heard at once */
+  plug("osc:out", "filter:in", NULL); /* live again: heard at once */
   report("ui_live_after_staged", plugin_link("osc:out", "filter:in"),
          "a gesture after leaving staged mode was not committed");
 }
@@ -955,8 +981,7 @@ test_meter(void)
   report("ui_meter_rests_in_silence",
          probe()->level(ui0()) == 0.0f &&
            probe()->activity(ui0(), "osc") == 0 &&
-           probe()->cpu(ui0(), "osc") < 0 &&
-           probe()->redraws(ui0()) == before,
+           probe()->cpu(ui0(), "osc") < 0 && probe()->redraws(ui0()) == before,
          "the meter kept moving after the note ended");
 }
 
@@ -1024,12 +1049,7 @@ test_big_patch(void)
   }
   len += (size_t)snprintf(text + len, sizeof(text) - len,
                           ":out ch:kind \"output\" .\n");
-  ChMsg load    = ch_msg_init(CH_MSG_LOAD);
-  load.text     = text;
-  load.text_len = (uint32_t)len;
-  rig_send(&rig, &load);
-  const ChMsg commit = ch_msg_init(CH_MSG_COMMIT);
-  rig_send(&rig, &commit);
+  rig_load_commit(&rig, text);
   rig.pieces = 0;
   bool shown = false;
   for (int i = 0; i < 600 && !shown; ++i) {
@@ -1158,12 +1178,7 @@ load_unplaced(const ChModel* const model)
     ch_model_connect(bare, from, to, NULL);
   }
   char* const text = ch_patch_write(bare, NULL);
-  ChMsg       load = ch_msg_init(CH_MSG_LOAD);
-  load.text        = text;
-  load.text_len    = text ? (uint32_t)strlen(text) : 0u;
-  rig_send(&rig, &load);
-  const ChMsg commit = ch_msg_init(CH_MSG_COMMIT);
-  rig_send(&rig, &commit);
+  rig_load_commit(&rig, text);
   cycles(20);
   free(text);
   ch_model_free(bare);
