@@ -421,15 +421,15 @@ test_refused_cycle(void)
 static void
 test_patching(void)
 {
-  int x  = 0;
-  int y  = 0;
-  int x1 = 0;
-  int y1 = 0;
   unplug("filter:in");
   report("ui_unplug_by_dragging_cable_end",
          !plugin_link("osc:out", "filter:in"), "osc:out -> filter:in remains");
 
   /* Let go a little off the port: it still takes the cable. */
+  int x  = 0;
+  int y  = 0;
+  int x1 = 0;
+  int y1 = 0;
   port_at("osc:out", true, &x, &y);
   port_at("filter:in", false, &x1, &y1);
   carry(x, y, x1 + 2, y1 + 1, NULL);
@@ -529,26 +529,31 @@ test_add_module(void)
   report("ui_add_module_where_clicked", in && at, why);
 }
 
+/* Where module `m` of the plugin's patch sits (asked afresh). */
+static bool
+plugin_position(const char* const m, float* const x, float* const y)
+{
+  float ignored = 0.0f;
+  rig_plugin_param(&rig, "out", "level", &ignored);
+  const int i = ch_model_find(rig.seen.model, m);
+  return i >= 0 && ch_model_module_position(rig.seen.model, (uint32_t)i, x, y);
+}
+
 /* A box dragged by its title: the plugin's patch has its new place. */
 static void
 test_move_box(void)
 {
-  float ignored = 0.0f;
-  float x0      = 0.0f;
-  float y0      = 0.0f;
-  float x1      = 0.0f;
-  float y1      = 0.0f;
-  rig_plugin_param(&rig, "out", "level", &ignored);
-  const int m = ch_model_find(rig.seen.model, "out");
-  ch_model_module_position(rig.seen.model, (uint32_t)m, &x0, &y0);
+  float x0 = 0.0f;
+  float y0 = 0.0f;
+  plugin_position("out", &x0, &y0);
   int x = 0;
   int y = 0;
   probe()->title_point(ui0(), "out", &x, &y);
   const float zoom = probe()->zoom(ui0());
   carry(x, y, x - 60, y + 40, NULL);
-  rig_plugin_param(&rig, "out", "level", &ignored);
-  const bool placed = ch_model_module_position(
-    rig.seen.model, (uint32_t)ch_model_find(rig.seen.model, "out"), &x1, &y1);
+  float       x1     = 0.0f;
+  float       y1     = 0.0f;
+  const bool  placed = plugin_position("out", &x1, &y1);
   const float want_x = roundf((x0 - 60.0f / zoom) / 5.0f) * 5.0f;
   const float want_y = roundf((y0 + 40.0f / zoom) / 5.0f) * 5.0f;
   char        why[128];
@@ -664,16 +669,6 @@ test_band_delete(void)
          "after Ctrl+Z the patch differs from before the band's delete");
   free(after);
   free(before);
-}
-
-/* Where module `m` of the plugin's patch sits (asked afresh). */
-static bool
-plugin_position(const char* const m, float* const x, float* const y)
-{
-  float ignored = 0.0f;
-  rig_plugin_param(&rig, "out", "level", &ignored);
-  const int i = ch_model_find(rig.seen.model, m);
-  return i >= 0 && ch_model_module_position(rig.seen.model, (uint32_t)i, x, y);
 }
 
 /* The copies just made are chosen: dragging one moves both by the same
