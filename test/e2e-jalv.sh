@@ -17,11 +17,9 @@
 # recording (rec.f32: interleaved stereo float32) and the logs there.
 # shellcheck disable=SC2317 # functions called through wait_for and traps
 set -u
-root=${CH_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
-bundle=${CH_BUNDLE_DIR:-$root/build/lv2/chronus.lv2}
-tmp=$(mktemp -d /tmp/chronus-jalv-test.XXXXXX)
 # shellcheck source=test/lib-e2e.sh
 . "$(dirname "$0")/lib-e2e.sh"
+make_tmp jalv-test
 jack_env
 
 jackd_pid=

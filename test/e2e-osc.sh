@@ -13,14 +13,12 @@
 # Needs: jackd, jalv, jack_capture, oscsend (liblo-tools), python3, flock.  CH_E2E_KEEP=DIR keeps logs and recording.
 # shellcheck disable=SC2317 # functions called through wait_for and traps
 set -u
-root=${CH_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
-bundle=${CH_BUNDLE_DIR:-$root/build/lv2/chronus.lv2}
+# shellcheck source=test/lib-e2e.sh
+. "$(dirname "$0")/lib-e2e.sh"
+make_tmp osc-test
 # chronus-osc.py waits for the one answer; generous on a loaded machine.
 ask="python3 $root/tools/chronus-osc.py"
 client="$ask -t 10"
-tmp=$(mktemp -d /tmp/chronus-osc-test.XXXXXX)
-# shellcheck source=test/lib-e2e.sh
-. "$(dirname "$0")/lib-e2e.sh"
 jack_env
 
 jackd_pid=

@@ -6,13 +6,11 @@
 # Screenshot: build/test-artifacts/ui/ardour.png.  About 15 s.
 # Recipe and findings: docs/hosts.md.
 set -u
-root=${CH_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
-bundle=${CH_BUNDLE_DIR:-$root/build/lv2/chronus.lv2}
-out=${CH_BUILD_DIR:-$root/build}/test-artifacts/ui
-display=${CH_UI_ARDOUR_DISPLAY:-:92}
-tmp=$(mktemp -d /tmp/chronus-ui-ardour.XXXXXX)
 # shellcheck source=test/lib-e2e.sh
 . "$(dirname "$0")/lib-e2e.sh"
+make_tmp ui-ardour
+out=${CH_BUILD_DIR:-$root/build}/test-artifacts/ui
+display=${CH_UI_ARDOUR_DISPLAY:-:92}
 
 xvfb_pid=''
 ardour_pid=''
@@ -116,29 +114,13 @@ fi
 
 shot() { import -window "$win" -depth 8 "$1" 2>/dev/null; }
 drawn() {
-  shot "$tmp/shot.ppm" && python3 - "$tmp/shot.ppm" >"$tmp/analysis" <<'PY'
-import sys
-data = open(sys.argv[1], 'rb').read()
-fields, pos = [], 0
-while len(fields) < 4:
-    while data[pos:pos + 1].isspace(): pos += 1
-    start = pos
-    while not data[pos:pos + 1].isspace(): pos += 1
-    fields.append(data[start:pos])
-pix = data[pos + 1:]
-orange = blue = 0
-for i in range(0, len(pix) - 2, 3):
-    r, g, b = pix[i], pix[i + 1], pix[i + 2]
-    orange += abs(r - 0xf4) < 40 and abs(g - 0x9a) < 40 and abs(b - 0x30) < 40
-    blue += abs(r - 0x4f) < 40 and abs(g - 0xb4) < 40 and abs(b - 0xe7) < 40
-print(orange, blue)
-sys.exit(0 if orange > 150 and blue > 100 else 1)
-PY
+  shot "$tmp/shot.ppm" &&
+    python3 "$root/test/cables.py" "$tmp/shot.ppm" >"$tmp/analysis"
 }
 if wait_for 20 drawn; then
   pass ui_ardour_draws_patch
 else
-  fail ui_ardour_draws_patch "orange, blue cable pixels: $(cat "$tmp/analysis" 2>/dev/null)"
+  fail ui_ardour_draws_patch "colours, orange, blue pixels: $(cat "$tmp/analysis" 2>/dev/null)"
 fi
 shot "$out/ardour.png"
 

@@ -6,13 +6,11 @@
 # build/test-artifacts/ui/jalv-gtk3.png.
 # shellcheck disable=SC2317 # functions called through wait_for and traps
 set -u
-root=${CH_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
-bundle=${CH_BUNDLE_DIR:-$root/build/lv2/chronus.lv2}
-out=${CH_BUILD_DIR:-$root/build}/test-artifacts/ui
-display=${CH_UI_DISPLAY:-:91}
-tmp=$(mktemp -d /tmp/chronus-ui-jalv.XXXXXX)
 # shellcheck source=test/lib-e2e.sh
 . "$(dirname "$0")/lib-e2e.sh"
+make_tmp ui-jalv
+out=${CH_BUILD_DIR:-$root/build}/test-artifacts/ui
+display=${CH_UI_DISPLAY:-:91}
 jack_env
 export DISPLAY=$display
 
@@ -67,26 +65,7 @@ fi
 shot=$out/jalv-gtk3.png
 drawn() {
   import -window root -crop 960x700+0+0 -depth 8 "$tmp/shot.ppm" 2>/dev/null &&
-    python3 - "$tmp/shot.ppm" >"$tmp/analysis" <<'PY'
-import sys
-data = open(sys.argv[1], 'rb').read()
-# P6 header: magic, width, height, maxval, each followed by whitespace
-fields, pos = [], 0
-while len(fields) < 4:
-    while data[pos:pos + 1].isspace(): pos += 1
-    start = pos
-    while not data[pos:pos + 1].isspace(): pos += 1
-    fields.append(data[start:pos])
-pix = data[pos + 1:]
-colours, orange, blue = set(), 0, 0
-for i in range(0, len(pix) - 2, 3):
-    r, g, b = pix[i], pix[i + 1], pix[i + 2]
-    colours.add((r, g, b))
-    orange += abs(r - 0xf4) < 40 and abs(g - 0x9a) < 40 and abs(b - 0x30) < 40
-    blue += abs(r - 0x4f) < 40 and abs(g - 0xb4) < 40 and abs(b - 0xe7) < 40
-print(len(colours), orange, blue)
-sys.exit(0 if len(colours) > 200 and orange > 150 and blue > 100 else 1)
-PY
+    python3 "$root/test/cables.py" "$tmp/shot.ppm" 200 >"$tmp/analysis"
 }
 if wait_for 15 drawn; then
   pass ui_jalv_draws_patch

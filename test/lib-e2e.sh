@@ -1,10 +1,19 @@
 # Shared by the end-to-end scripts (sourced, not run): reporting checks,
 # waiting, stopping what a script started, and starting the private JACK
 # server and Xvfb.  A script sets `all` (its check names) and `tmp` (its
-# temporary folder) before it calls these.
+# temporary folder, make_tmp) before it calls these.
 # shellcheck shell=bash
 # shellcheck disable=SC2154 # all, tmp, display: set by the sourcing script
-# shellcheck disable=SC2034 # lv2_path, xvfb_pid: read by the sourcing script
+# shellcheck disable=SC2034 # root, bundle, lv2_path, xvfb_pid: read by the sourcing script
+
+# The checkout and the bundle under test (run-tests exports CH_ROOT and
+# CH_BUNDLE_DIR; run by hand, this checkout's build).
+root=${CH_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
+bundle=${CH_BUNDLE_DIR:-$root/build/lv2/chronus.lv2}
+
+# make_tmp NAME: the script's temporary folder, /tmp/chronus-NAME.XXXXXX,
+# in tmp (the script's cleanup removes it).
+make_tmp() { tmp=$(mktemp -d "/tmp/chronus-$1.XXXXXX"); }
 
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1${2:+ ($2)}"; }
