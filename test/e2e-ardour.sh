@@ -17,22 +17,12 @@
 # keeps the session, the export and the logs there.
 # shellcheck disable=SC2317 # cleanup runs from the EXIT trap
 set -u
-root=${CH_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
-bundle=${CH_BUNDLE_DIR:-$root/build/lv2/chronus.lv2}
-tmp=$(mktemp -d /tmp/chronus-ardour-test.XXXXXX)
-cleanup() {
-  if [[ -n ${CH_E2E_KEEP:-} ]] && mkdir -p "$CH_E2E_KEEP"; then
-    cp -r "$tmp"/session "$tmp"/*.log "$tmp"/export.wav "$CH_E2E_KEEP"/ \
-      2>/dev/null
-  fi
-  rm -rf "$tmp"
-}
+# shellcheck source=test/lib-e2e.sh
+. "$(dirname "$0")/lib-e2e.sh"
+make_tmp ardour-test
+cleanup() { drop_tmp "$tmp"/session "$tmp"/*.log "$tmp"/export.wav; }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
-
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1${2:+ ($2)}"; }
-show() { [[ -s $1 ]] && tail -n "${2:-15}" "$1" | sed 's/^/   | /'; }
 
 all=(ardour_session_saved ardour_shows_bank ardour_preset_sets_program
   ardour_recorded_notes ardour_export ardour_plays_pitch

@@ -35,10 +35,7 @@ cleanup() {
   stop "$cap_pid" 2
   stop "$jalv_pid" 3
   stop "$jackd_pid" 0
-  if [[ -n ${CH_E2E_KEEP:-} ]] && mkdir -p "$CH_E2E_KEEP"; then
-    cp "$tmp"/*.log "$tmp"/rec.f32 "$tmp"/analysis "$CH_E2E_KEEP"/ 2>/dev/null
-  fi
-  rm -rf "$tmp"
+  drop_tmp "$tmp"/*.log "$tmp"/rec.f32 "$tmp"/analysis
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP

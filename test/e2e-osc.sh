@@ -32,10 +32,7 @@ cleanup() {
   stop "$jalv_a" 3
   stop "$jalv_b" 3
   stop "$jackd_pid" 0
-  if [[ -n ${CH_E2E_KEEP:-} ]] && mkdir -p "$CH_E2E_KEEP"; then
-    cp "$tmp"/*.log "$tmp"/*.wav "$CH_E2E_KEEP"/ 2>/dev/null
-  fi
-  rm -rf "$tmp"
+  drop_tmp "$tmp"/*.log "$tmp"/*.wav
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP

@@ -14,6 +14,14 @@ bundle=${CH_BUNDLE_DIR:-$root/build/lv2/chronus.lv2}
 # make_tmp NAME: the script's temporary folder, /tmp/chronus-NAME.XXXXXX,
 # in tmp (the script's cleanup removes it).
 make_tmp() { tmp=$(mktemp -d "/tmp/chronus-$1.XXXXXX"); }
+# drop_tmp FILE...: the end of a cleanup: copies the FILEs (of tmp) to
+# CH_E2E_KEEP when it names a folder to keep them in, then removes tmp.
+drop_tmp() {
+  if [[ -n ${CH_E2E_KEEP:-} ]] && mkdir -p "$CH_E2E_KEEP"; then
+    cp -r "$@" "$CH_E2E_KEEP"/ 2>/dev/null
+  fi
+  rm -rf "$tmp"
+}
 
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1${2:+ ($2)}"; }
