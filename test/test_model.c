@@ -127,29 +127,35 @@ test_create_errors(void)
 static void
 test_connect_errors(void)
 {
+  /* Each link refused with its status and words (`also`: "" for none). */
+  static const struct {
+    const char* from;
+    const char* to;
+    ChStatus    status;
+    const char* says;
+    const char* also;
+  } bad[] = {
+    { "osc1:out", "amp:in", CH_ERR_EXISTS,
+      "osc1:out is already connected to amp:in", "" },
+    { "osc1:wobble", "amp:in", CH_ERR_UNKNOWN_PORT,
+      "osc 'osc1' has no output named 'wobble'", "(its outputs: out)" },
+    { "osc1:out", "osc1:pit", CH_ERR_UNKNOWN_PORT,
+      "(did you mean 'pitch'? its inputs: pitch, fm, pw)", "" },
+    { "amp:in", "osc1:pitch", CH_ERR_BAD_LINK, "'amp:in' is an input", "" },
+    { "osc1:out", "amp:out", CH_ERR_BAD_LINK, "'amp:out' is an output", "" },
+    { "nobody:out", "amp:in", CH_ERR_UNKNOWN_MODULE, "no module named 'nobody'",
+      "" },
+    { "osc1", "amp:in", CH_ERR_BAD_LINK, "expected 'module:port'", "" },
+  };
   ChModel* const model = sample_patch();
   ChError        err;
-  CHECK(ch_model_connect(model, "osc1:out", "amp:in", &err) == CH_ERR_EXISTS);
-  CHECK_STR_CONTAINS(err.msg, "osc1:out is already connected to amp:in");
-  CHECK(ch_model_connect(model, "osc1:wobble", "amp:in", &err) ==
-        CH_ERR_UNKNOWN_PORT);
-  CHECK_STR_CONTAINS(err.msg, "osc 'osc1' has no output named 'wobble'");
-  CHECK_STR_CONTAINS(err.msg, "(its outputs: out)");
-  CHECK(ch_model_connect(model, "osc1:out", "osc1:pit", &err) ==
-        CH_ERR_UNKNOWN_PORT);
-  CHECK_STR_CONTAINS(err.msg,
-                     "(did you mean 'pitch'? its inputs: pitch, fm, pw)");
-  CHECK(ch_model_connect(model, "amp:in", "osc1:pitch", &err) ==
-        CH_ERR_BAD_LINK);
-  CHECK_STR_CONTAINS(err.msg, "'amp:in' is an input");
-  CHECK(ch_model_connect(model, "osc1:out", "amp:out", &err) ==
-        CH_ERR_BAD_LINK);
-  CHECK_STR_CONTAINS(err.msg, "'amp:out' is an output");
-  CHECK(ch_model_connect(model, "nobody:out", "amp:in", &err) ==
-        CH_ERR_UNKNOWN_MODULE);
-  CHECK_STR_CONTAINS(err.msg, "no module named 'nobody'");
-  CHECK(ch_model_connect(model, "osc1", "amp:in", &err) == CH_ERR_BAD_LINK);
-  CHECK_STR_CONTAINS(err.msg, "expected 'module:port'");
+  for (size_t i = 0; i < CH_COUNT(bad); ++i) {
+    const ChStatus st = ch_model_connect(model, bad[i].from, bad[i].to, &err);
+    CHECK_MSG(st == bad[i].status, "%s -> %s: status %d (%s)", bad[i].from,
+              bad[i].to, (int)st, err.msg);
+    CHECK_STR_CONTAINS(err.msg, bad[i].says);
+    CHECK_STR_CONTAINS(err.msg, bad[i].also);
+  }
   CHECK(ch_model_disconnect(model, "osc1:out", "out:mono", &err) ==
         CH_ERR_NO_LINK);
   CHECK_STR_CONTAINS(err.msg, "osc1:out is not connected to out:mono");
