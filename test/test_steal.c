@@ -11,24 +11,19 @@
 #include "check.h"
 #include "dsp.h"
 #include "host.h"
+#include "plugin_fixture.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#define RATE  48000.0f
 #define STEAL 144u /* CH_STEAL_SECONDS at 48 kHz */
-
-#define PREFIXES                                                               \
-  "@prefix ch: <urn:chronus:> .\n"                                             \
-  "@prefix param: <urn:chronus:param#> .\n"                                    \
-  "@prefix : <urn:chronus:module#> .\n"
 
 /* Velocity-sensitive keys whose notes all start alike (sine from phase 0):
    a note that takes a sounding voice over at once jumps both in phase and
    in level. */
 static const char* const patch_keys = PREFIXES
-  "<> a ch:Patch ; ch:polyphony 3 .\n"
+  "<> ch:polyphony 3 .\n"
   ":voice ch:kind \"voice\" .\n"
   ":osc ch:kind \"osc\" ; param:shape \"sine\" ; param:reset \"on\" .\n"
   ":env ch:kind \"adsr\" ; param:attack 0.005 ; param:decay 0.3 ;\n"
@@ -48,7 +43,7 @@ static const char* const patch_keys = PREFIXES
 /* Two voices whose output is their velocity (or gate): the sum shows
    each voice's fade and start to the frame. */
 #define SIGNAL_PATCH(port)                                                     \
-  PREFIXES "<> a ch:Patch ; ch:polyphony 2 .\n"                                \
+  PREFIXES "<> ch:polyphony 2 .\n"                                             \
            ":voice ch:kind \"voice\" .\n"                                      \
            ":out ch:kind \"output\" ; param:lowcut 0 .\n"                      \
            "[] ch:from \"voice:" port "\" ; ch:to \"out:mono\" .\n"
@@ -58,7 +53,7 @@ static const char* const patch_gate     = SIGNAL_PATCH("gate");
 
 /* Two voices whose output is an envelope (10 ms attack, sustain 0.5). */
 static const char* const patch_envelope =
-  PREFIXES "<> a ch:Patch ; ch:polyphony 2 .\n"
+  PREFIXES "<> ch:polyphony 2 .\n"
            ":voice ch:kind \"voice\" .\n"
            ":env ch:kind \"adsr\" ; param:attack 0.01 ; param:decay 0.01 ;\n"
            "  param:sustain 0.5 .\n"
@@ -110,6 +105,25 @@ player_start(Player* const p, const char* const turtle, const uint32_t steal)
   return p->graph != NULL;
 }
 
+/* A case with a player of a patch, its voices stealing over STEAL frames. */
+typedef void (*PlayerCase)(Player* p);
+
+/* Run `test_fn` on a new player of `turtle`, then free it; a patch that
+   does not build fails the case. */
+static void
+run_player_case(const char* name, PlayerCase test_fn, const char* turtle)
+{
+  check_failed_now = 0;
+  Player p;
+  if (player_start(&p, turtle, STEAL)) {
+    test_fn(&p);
+  }
+  ch_graph_free(p.graph);
+  report_case(name);
+}
+
+#define RUN_PLAYER(test_fn, turtle) run_player_case(#test_fn, test_fn, turtle)
+
 static void
 note(Player* const p, const uint8_t key, const uint8_t velocity)
 {
@@ -138,6 +152,16 @@ play(Player* const p, float* const left, const uint32_t n, const uint32_t block)
     ch_voicing_advance(&p->voicing, k);
     done += k;
   }
+}
+
+/* Notes 60 and 64 (velocity 100) on the two voices: the pool is full;
+   their first `n` frames into `x`, in blocks of 64. */
+static void
+hold_two(Player* const p, float* const x, const uint32_t n)
+{
+  note(p, 60, 100);
+  note(p, 64, 100);
+  play(p, x, n, 64);
 }
 
 /* The largest step between neighbouring samples of x[from, to). */
@@ -245,71 +269,50 @@ test_steal_fade_shape_and_frame(void)
    starting late; the voice restarts fresh (its gate drops for the frame
    the new note cuts in, as any retrigger). */
 static void
-test_steal_keeps_note_length(void)
+test_steal_keeps_note_length(Player* const p)
 {
-  Player p;
-  if (!player_start(&p, patch_gate, STEAL)) {
-    return;
-  }
   static float x[1024];
-  note(&p, 60, 100);
-  note(&p, 64, 100);
-  play(&p, x, 512, 64);
-  note(&p, 67, 100);
-  play(&p, x, 50, 64);
-  note_off(&p, 67); /* held 50 frames */
-  play(&p, x + 50, 974, 64);
+  hold_two(p, x, 512);
+  note(p, 67, 100);
+  play(p, x, 50, 64);
+  note_off(p, 67); /* held 50 frames */
+  play(p, x + 50, 974, 64);
   CHECK(x[STEAL - 1u] > 1.0f && x[STEAL - 1u] < 1.001f); /* faded */
   CHECK(x[STEAL] == 1.0f);                               /* the cut frame */
   for (uint32_t k = STEAL + 1u; k < STEAL + 50u; ++k) {
     CHECK_MSG(x[k] == 2.0f, "frame %u: %g", k, x[k]);
   }
   CHECK(x[STEAL + 50u] == 1.0f && x[1023] == 1.0f);
-  ch_graph_free(p.graph);
 }
 
 /* The voice restarts from the fresh state of its modules: the new note's
    envelope attacks from 0, not from where the stolen note's had got to. */
 static void
-test_steal_restarts_fresh(void)
+test_steal_restarts_fresh(Player* const p)
 {
-  Player p;
-  if (!player_start(&p, patch_envelope, STEAL)) {
-    return;
-  }
   static float x[4800];
-  note(&p, 60, 100);
-  note(&p, 64, 100);
-  play(&p, x, 4800, 64);
+  hold_two(p, x, 4800);
   CHECK_NEAR(x[4799], 1.0, 1e-4); /* both at the sustain */
-  note(&p, 67, 100);
-  play(&p, x, 4800, 64);
+  note(p, 67, 100);
+  play(p, x, 4800, 64);
   CHECK_NEAR(x[STEAL - 1u], 0.5, 1e-4); /* faded out */
   CHECK_MSG(x[STEAL + 1u] < 0.51f, "the envelope went on from %g",
             x[STEAL + 1u] - 0.5f);
   CHECK_NEAR(x[STEAL + 480u], 1.5, 1e-3); /* the attack's peak, 10 ms on */
-  ch_graph_free(p.graph);
 }
 
 /* A chord change that releases its keys first finds free voices: nothing
    is stolen, nothing waits (the retrigger of test_retrigger). */
 static void
-test_released_voice_is_not_stolen(void)
+test_released_voice_is_not_stolen(Player* const p)
 {
-  Player p;
-  if (!player_start(&p, patch_gate, STEAL)) {
-    return;
-  }
   static float x[512];
-  note(&p, 60, 100);
-  note(&p, 64, 100);
-  play(&p, x, 512, 64);
-  note_off(&p, 60);
-  note(&p, 67, 100); /* the same frame */
-  CHECK(ch_voicing_due(&p.voicing) == UINT32_MAX);
-  play(&p, x, 512, 64);
+  hold_two(p, x, 512);
+  note_off(p, 60);
+  note(p, 67, 100); /* the same frame */
+  CHECK(ch_voicing_due(&p->voicing) == UINT32_MAX);
+  play(p, x, 512, 64);
   CHECK(x[0] == 1.0f && x[1] == 2.0f); /* the gate drops for one frame */
-  ch_graph_free(p.graph);
 }
 
 /* Through the plugin: the steal fades (no click: with the fade off, this
@@ -325,9 +328,7 @@ test_plugin_steal(void)
   if (!h) {
     return;
   }
-  host_load(h, 0, 1, patch_keys);
-  host_commit(h, 0, 2);
-  CHECK(host_run_until(h, 256, HOST_ANSWER_COMMITTED, 2, 20000));
+  CHECK(load_commit(h, patch_keys, 1));
   host_run_frames(h, 4800, 256); /* past the commit's crossfade */
   size_t at = host_captured(h);
   for (int i = 0; i < 3; ++i) {
@@ -350,9 +351,7 @@ test_plugin_steal(void)
   }
 
   /* The fade's end, inside a block of 256 frames. */
-  host_load(h, 0, 3, patch_velocity);
-  host_commit(h, 0, 4);
-  CHECK(host_run_until(h, 256, HOST_ANSWER_COMMITTED, 4, 20000));
+  CHECK(load_commit(h, patch_velocity, 3));
   host_midi(h, 0, (const uint8_t[]){ 0xB0, 123, 0 }, 3); /* all notes off */
   host_note_on(h, 0, 60, 40);
   host_note_on(h, 0, 64, 40);
@@ -375,9 +374,9 @@ main(void)
 {
   RUN(test_steal_fade_does_not_click);
   RUN(test_steal_fade_shape_and_frame);
-  RUN(test_steal_keeps_note_length);
-  RUN(test_steal_restarts_fresh);
-  RUN(test_released_voice_is_not_stolen);
+  RUN_PLAYER(test_steal_keeps_note_length, patch_gate);
+  RUN_PLAYER(test_steal_restarts_fresh, patch_envelope);
+  RUN_PLAYER(test_released_voice_is_not_stolen, patch_gate);
   RUN(test_plugin_steal);
   return CHECK_EXIT();
 }
