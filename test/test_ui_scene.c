@@ -37,6 +37,32 @@ read_model(const char* const text)
   return model;
 }
 
+/* The scene of the patch `text`, built (checked) in `scene`; the model it
+   shows, for free_scene(). */
+static ChModel*
+build_scene(ChScene* const scene, const char* const text)
+{
+  ChModel* const model = read_model(text);
+  memset(scene, 0, sizeof(*scene));
+  CHECK(ch_scene_build(scene, model));
+  return model;
+}
+
+static void
+free_scene(ChScene* const scene, ChModel* const model)
+{
+  ch_scene_clear(scene);
+  ch_model_free(model);
+}
+
+/* Parameter `param` of the module kind `kind`. */
+static const ChParamInfo*
+param_of(const char* const kind, const char* const param)
+{
+  const ChKind* const k = ch_registry_find(kind);
+  return &k->params[ch_kind_find_param(k, param)];
+}
+
 static bool
 overlap(const ChRect a, const ChRect b)
 {
@@ -69,10 +95,8 @@ check_layout_sane(const ChScene* const scene)
 static void
 test_layout_demo(void)
 {
-  ChModel* const model = read_model(demo);
   ChScene        scene;
-  memset(&scene, 0, sizeof(scene));
-  CHECK(ch_scene_build(&scene, model));
+  ChModel* const model = build_scene(&scene, demo);
   CHECK(scene.n_boxes == 6 && scene.n_cables == 6);
   check_layout_sane(&scene);
   CHECK(ch_scene_crossings(&scene) == 0);
@@ -83,8 +107,7 @@ test_layout_demo(void)
   /* Per-voice marking: voice to amp are per voice, the output is not. */
   CHECK(scene.boxes[ch_scene_find(&scene, "amp")].voiced);
   CHECK(!scene.boxes[ch_scene_find(&scene, "out")].voiced);
-  ch_scene_clear(&scene);
-  ch_model_free(model);
+  free_scene(&scene, model);
 }
 
 /* The factory bank without positions: laid out sanely, few crossings. */
@@ -122,33 +145,29 @@ test_layout_bank(void)
 static void
 test_placed_kept(void)
 {
-  ChModel* const model = read_model(
+  ChScene        scene;
+  ChModel* const model = build_scene(
+    &scene,
     PRE ":a ch:kind \"osc\" ; ch:x 500 ; ch:y -40 .\n:b ch:kind \"output\" .\n"
         "[] ch:from \"a:out\" ; ch:to \"b:mono\" .\n");
-  ChScene scene;
-  memset(&scene, 0, sizeof(scene));
-  CHECK(ch_scene_build(&scene, model));
   CHECK(scene.boxes[0].placed && !scene.boxes[1].placed);
   CHECK_NEAR(scene.boxes[0].rect.x, 500, 0);
   CHECK_NEAR(scene.boxes[0].rect.y, -40, 0);
   /* The unplaced one goes below the placed one. */
   CHECK(scene.boxes[1].rect.y >= -40 + scene.boxes[0].rect.h);
   CHECK(!overlap(scene.boxes[0].rect, scene.boxes[1].rect));
-  ch_scene_clear(&scene);
-  ch_model_free(model);
+  free_scene(&scene, model);
 }
 
 static void
 test_hit(void)
 {
-  ChModel* const model = read_model(demo);
-  ChScene        scene;
-  memset(&scene, 0, sizeof(scene));
-  CHECK(ch_scene_build(&scene, model));
-  const int          f   = ch_scene_find(&scene, "filter");
-  const ChBox* const box = &scene.boxes[f];
-  float              x   = 0.0f;
-  float              y   = 0.0f;
+  ChScene            scene;
+  ChModel* const     model = build_scene(&scene, demo);
+  const int          f     = ch_scene_find(&scene, "filter");
+  const ChBox* const box   = &scene.boxes[f];
+  float              x     = 0.0f;
+  float              y     = 0.0f;
 
   ch_box_port_pos(box, false, 0, &x, &y); /* filter:in */
   ChHit hit = ch_scene_hit(&scene, x - 4.0f, y + 3.0f);
@@ -177,17 +196,14 @@ test_hit(void)
   ch_box_port_pos(&scene.boxes[scene.cables[0].from_box], true,
                   scene.cables[0].from_port, &px, &py);
   CHECK(x == px && y == py); /* it starts at its output */
-  ch_scene_clear(&scene);
-  ch_model_free(model);
+  free_scene(&scene, model);
 }
 
 static void
 test_values(void)
 {
-  const ChKind* const      svf = ch_registry_find("svf");
-  const ChParamInfo* const cutoff =
-    &svf->params[ch_kind_find_param(svf, "cutoff")];
-  const ChParamInfo* const res = &svf->params[ch_kind_find_param(svf, "res")];
+  const ChParamInfo* const cutoff = param_of("svf", "cutoff");
+  const ChParamInfo* const res    = param_of("svf", "res");
   CHECK(ch_param_is_log(cutoff) && !ch_param_is_log(res));
   CHECK(ch_param_to_norm(cutoff, 20.0f) == 0.0f);
   CHECK(ch_param_to_norm(cutoff, 20000.0f) == 1.0f);
@@ -204,9 +220,7 @@ test_values(void)
   CHECK_NEAR(ch_param_step(res, 0.5f, 3, false), 0.53f, 1e-6f);
   CHECK_NEAR(ch_param_step(res, 0.5f, -1, true), 0.499f, 1e-6f);
 
-  const ChKind* const      osc = ch_registry_find("osc");
-  const ChParamInfo* const shape =
-    &osc->params[ch_kind_find_param(osc, "shape")];
+  const ChParamInfo* const shape = param_of("osc", "shape");
   CHECK(ch_param_n_choices(shape) == 4);
   CHECK(ch_param_drag(shape, 1.0f, 50.0f, false) == 3.0f);
   CHECK(ch_param_drag(shape, 1.0f, 500.0f, false) == 3.0f);
@@ -219,11 +233,12 @@ test_values(void)
   CHECK(!strcmp(ch_param_format(cutoff, 440.0f, buf, sizeof(buf)), "440 Hz"));
   CHECK(!strcmp(ch_param_format(shape, 1.0f, buf, sizeof(buf)), "saw"));
   CHECK(!strcmp(ch_param_format(res, 0.3f, buf, sizeof(buf)), "0.300"));
-  const ChKind* const adsr = ch_registry_find("adsr");
-  CHECK(!strcmp(ch_param_format(&adsr->params[0], 0.35f, buf, sizeof(buf)),
-                "350 ms"));
-  CHECK(!strcmp(ch_param_format(&osc->params[2], -7.0f, buf, sizeof(buf)),
-                "-7.00 ct"));
+  CHECK(!strcmp(
+    ch_param_format(param_of("adsr", "attack"), 0.35f, buf, sizeof(buf)),
+    "350 ms"));
+  CHECK(
+    !strcmp(ch_param_format(param_of("osc", "fine"), -7.0f, buf, sizeof(buf)),
+            "-7.00 ct"));
 }
 
 /* Typed values: numbers with or without a unit or a multiple of it,
@@ -231,17 +246,12 @@ test_values(void)
 static void
 test_parse(void)
 {
-  const ChKind* const      svf = ch_registry_find("svf");
-  const ChParamInfo* const cutoff =
-    &svf->params[ch_kind_find_param(svf, "cutoff")];
-  const ChParamInfo* const res  = &svf->params[ch_kind_find_param(svf, "res")];
-  const ChKind* const      adsr = ch_registry_find("adsr");
-  const ChParamInfo* const att  = &adsr->params[0];
-  const ChKind* const      osc  = ch_registry_find("osc");
-  const ChParamInfo* const shape =
-    &osc->params[ch_kind_find_param(osc, "shape")];
-  const ChParamInfo* const fine = &osc->params[ch_kind_find_param(osc, "fine")];
-  float                    v    = -1.0f;
+  const ChParamInfo* const cutoff = param_of("svf", "cutoff");
+  const ChParamInfo* const res    = param_of("svf", "res");
+  const ChParamInfo* const att    = param_of("adsr", "attack");
+  const ChParamInfo* const shape  = param_of("osc", "shape");
+  const ChParamInfo* const fine   = param_of("osc", "fine");
+  float                    v      = -1.0f;
   CHECK(ch_param_parse(cutoff, "500", &v) && v == 500.0f);
   CHECK(ch_param_parse(cutoff, " 1.2k ", &v) && v == 1200.0f);
   CHECK(ch_param_parse(cutoff, "1.2 kHz", &v) && v == 1200.0f);
@@ -269,13 +279,11 @@ test_parse(void)
 static void
 test_choice(void)
 {
-  ChModel* const model = read_model(demo);
   ChScene        scene;
-  memset(&scene, 0, sizeof(scene));
-  CHECK(ch_scene_build(&scene, model));
-  const int osc    = ch_scene_find(&scene, "osc");
-  const int filter = ch_scene_find(&scene, "filter");
-  const int amp    = ch_scene_find(&scene, "amp");
+  ChModel* const model  = build_scene(&scene, demo);
+  const int      osc    = ch_scene_find(&scene, "osc");
+  const int      filter = ch_scene_find(&scene, "filter");
+  const int      amp    = ch_scene_find(&scene, "amp");
   CHECK(ch_scene_n_chosen(&scene) == 0);
   scene.boxes[osc].chosen = scene.boxes[filter].chosen = true;
   const ChRect o                                       = scene.boxes[osc].rect;
@@ -301,8 +309,7 @@ test_choice(void)
   CHECK(ch_scene_copy_names(&scene, names, 4) == 3);
   CHECK(!strcmp(names[0], "osc1") && !strcmp(names[1], "svf1") &&
         !strcmp(names[2], "vca1"));
-  ch_scene_clear(&scene);
-  ch_model_free(model);
+  free_scene(&scene, model);
 
   /* Two of a kind, and a name already taken: osc1 is, so osc2, osc3. */
   ChModel* const two = read_model(PRE ":osc1 ch:kind \"osc\" .\n"
@@ -313,8 +320,7 @@ test_choice(void)
   CHECK(ch_scene_copy_names(&scene, names, 4) == 2);
   CHECK(!strcmp(names[0], "osc2") && !strcmp(names[1], "osc3"));
   CHECK(ch_scene_copy_names(&scene, names, 1) == 1);
-  ch_scene_clear(&scene);
-  ch_model_free(two);
+  free_scene(&scene, two);
 }
 
 static void
