@@ -9,12 +9,19 @@
 #include <string.h>
 #include <time.h>
 
-/* Fills `buf` with a pattern that depends on `seed` and the position. */
+/* Byte `i` of the pattern of record `seed`. */
+static uint8_t
+pattern(const uint32_t seed, const uint32_t i)
+{
+  return (uint8_t)(seed * 31u + i * 7u + (i >> 8));
+}
+
+/* Fills `buf` with the pattern of `seed`. */
 static void
 fill(uint8_t* const buf, const uint32_t n, const uint32_t seed)
 {
   for (uint32_t i = 0; i < n; ++i) {
-    buf[i] = (uint8_t)(seed * 31u + i * 7u + (i >> 8));
+    buf[i] = pattern(seed, i);
   }
 }
 
@@ -22,11 +29,20 @@ static int
 matches(const uint8_t* const buf, const uint32_t n, const uint32_t seed)
 {
   for (uint32_t i = 0; i < n; ++i) {
-    if (buf[i] != (uint8_t)(seed * 31u + i * 7u + (i >> 8))) {
+    if (buf[i] != pattern(seed, i)) {
       return 0;
     }
   }
   return 1;
+}
+
+/* Every record was read: nothing is left to peek; then destroys it. */
+static void
+destroy_empty(ChRing* const ring)
+{
+  uint32_t size = 0;
+  CHECK(!ch_ring_peek(ring, &size));
+  ch_ring_destroy(ring);
 }
 
 static uint32_t
@@ -108,8 +124,7 @@ test_round_trip(void)
   CHECK(only_b && size == 5u && !strcmp(only_b, "tail"));
   ch_ring_pop(&ring);
   CHECK(!ch_ring_write(&ring, NULL, 3, NULL, 0)); /* data missing */
-  CHECK(!ch_ring_peek(&ring, &size));
-  ch_ring_destroy(&ring);
+  destroy_empty(&ring);
 }
 
 static void
@@ -209,8 +224,7 @@ test_full_ring_refuses(void)
   const uint8_t* const p = (const uint8_t*)ch_ring_peek(&ring, &size);
   CHECK(p == ring.buf + 8 && size == 120u); /* after the marker, at 0 */
   ch_ring_pop(&ring);
-  CHECK(!ch_ring_peek(&ring, &size));
-  ch_ring_destroy(&ring);
+  destroy_empty(&ring);
 }
 
 static void
@@ -388,9 +402,7 @@ test_two_threads(void)
   atomic_store(&producer.stop, true);
   CHECK(!pthread_join(thread, NULL));
   CHECK(expect == STRESS_RECORDS);
-  uint32_t size = 0;
-  CHECK(!ch_ring_peek(&ring, &size));
-  ch_ring_destroy(&ring);
+  destroy_empty(&ring);
 }
 
 static void
