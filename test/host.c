@@ -43,7 +43,6 @@
 #define SLOW_DELAY_NS   30000000L
 #define POLL_NS         500000L
 #define DEFAULT_CAPTURE (20u * 48000u)
-#define N_MACROS        8u
 
 /* URID map: one table for the whole process (lv2host's, which is safe
    from any thread), so that hosts and saved states share URIDs. */
@@ -143,12 +142,13 @@ struct HostImpl {
   char                last_log[1024]; /* the plugin's last log message */
   LV2_Worker_Schedule schedule;
 
-  /* Ports */
-  uint32_t p_control, p_notify, p_out_l, p_out_r, p_gain, p_program, p_limiter,
-    p_osc_port, p_macro[N_MACROS];
+  /* Ports, as lv2host sorts and connects them */
+  ChHostPorts        ports;
+  float*             values; /* per port: a control port's value */
+  float*             dummy;  /* for any port we do not know */
+  ChHostControl      control_port;
   LV2_Atom_Sequence* control;
   LV2_Atom_Sequence* notify;
-  float              gain, program, limiter, osc_port, macro[N_MACROS];
   uint32_t           notify_size;
   float*             scratch_l;
   float*             scratch_r;
@@ -336,19 +336,45 @@ schedule_work(LV2_Worker_Schedule_Handle handle,
 
 /* Creation */
 
-static uint32_t
-port_index(const char* symbol, bool* ok)
+/* The value of the control port `symbol`, or NULL if there is none. */
+static float*
+control_value(const Host* h, const char* symbol)
 {
-  LilvNode* const       sym = lilv_new_string(host_world(), symbol);
-  const LilvPort* const port =
-    lilv_plugin_get_port_by_symbol(host_plugin(), sym);
-  lilv_node_free(sym);
-  if (!port) {
-    fprintf(stderr, "host: the plugin has no port '%s'\n", symbol);
-    *ok = false;
-    return 0;
+  const int32_t i = ch_host_port_by_symbol(&h->lv2, symbol);
+  return i >= 0 && h->ports.is_control[i] ? &h->values[i] : NULL;
+}
+
+/* The plugin's ports, sorted by lv2host, each control port at its default;
+   checked by symbol too, so that the TTL is.  False (said) if one of those
+   the tests use is missing or not what its symbol says. */
+static bool
+find_ports(Host* h)
+{
+  static const char* const controls[] = {
+    "gain",   "program", "limiter", "osc_port", "macro1", "macro2",
+    "macro3", "macro4",  "macro5",  "macro6",   "macro7", "macro8",
+  };
+  if (!ch_host_find_ports(&h->lv2, &h->ports)) {
+    return false;
   }
-  return lilv_port_get_index(host_plugin(), port);
+  h->values = (float*)calloc(h->ports.n + 1u, sizeof(float));
+  memcpy(h->values, h->ports.defaults, (h->ports.n + 1u) * sizeof(float));
+  bool ok =
+    ch_host_port_by_symbol(&h->lv2, "control") == (int32_t)h->ports.control &&
+    ch_host_port_by_symbol(&h->lv2, "notify") == (int32_t)h->ports.notify &&
+    ch_host_port_by_symbol(&h->lv2, "out_l") == (int32_t)h->ports.out[0] &&
+    ch_host_port_by_symbol(&h->lv2, "out_r") == (int32_t)h->ports.out[1];
+  for (size_t i = 0; i < sizeof(controls) / sizeof(controls[0]); ++i) {
+    if (!control_value(h, controls[i])) {
+      fprintf(stderr, "host: the plugin has no control port '%s'\n",
+              controls[i]);
+      ok = false;
+    }
+  }
+  if (!ok) {
+    fprintf(stderr, "host: the plugin's ports are not as the tests expect\n");
+  }
+  return ok;
 }
 
 Host*
@@ -386,6 +412,7 @@ host_new_with(const HostOptions* o)
   h->cap_r       = (float*)calloc(h->cap_size, sizeof(float));
   h->scratch_l   = (float*)calloc(HOST_MAX_BLOCK, sizeof(float));
   h->scratch_r   = (float*)calloc(HOST_MAX_BLOCK, sizeof(float));
+  h->dummy       = (float*)calloc(HOST_MAX_BLOCK, sizeof(float));
   h->control     = (LV2_Atom_Sequence*)calloc(1, CONTROL_SIZE);
   h->notify_size = o->notify_size ? o->notify_size : NOTIFY_SIZE;
   h->notify      = (LV2_Atom_Sequence*)calloc(1, h->notify_size);
@@ -406,23 +433,7 @@ host_new_with(const HostOptions* o)
   atomic_init(&h->busy, false);
   atomic_init(&h->work_done, 0u);
 
-  /* Ports, found by symbol so that the TTL is checked too */
-  bool ok       = true;
-  h->p_control  = port_index("control", &ok);
-  h->p_notify   = port_index("notify", &ok);
-  h->p_out_l    = port_index("out_l", &ok);
-  h->p_out_r    = port_index("out_r", &ok);
-  h->p_gain     = port_index("gain", &ok);
-  h->p_program  = port_index("program", &ok);
-  h->p_limiter  = port_index("limiter", &ok);
-  h->limiter    = 1.0f; /* the port's default */
-  h->p_osc_port = port_index("osc_port", &ok);
-  for (unsigned i = 0; i < N_MACROS; ++i) {
-    char symbol[16];
-    snprintf(symbol, sizeof(symbol), "macro%u", i + 1u);
-    h->p_macro[i] = port_index(symbol, &ok);
-  }
-
+  const bool           ok       = find_ports(h);
   const ChHostSettings settings = {
     .rate          = (uint32_t)HOST_RATE,
     .max_block     = HOST_MAX_BLOCK,
@@ -441,17 +452,10 @@ host_new_with(const HostOptions* o)
     return NULL;
   }
 
-  lilv_instance_connect_port(h->lv2.instance, h->p_control, h->control);
-  lilv_instance_connect_port(h->lv2.instance, h->p_notify, h->notify);
-  lilv_instance_connect_port(h->lv2.instance, h->p_gain, &h->gain);
-  lilv_instance_connect_port(h->lv2.instance, h->p_program, &h->program);
-  lilv_instance_connect_port(h->lv2.instance, h->p_limiter, &h->limiter);
-  lilv_instance_connect_port(h->lv2.instance, h->p_osc_port, &h->osc_port);
-  for (unsigned i = 0; i < N_MACROS; ++i) {
-    lilv_instance_connect_port(h->lv2.instance, h->p_macro[i], &h->macro[i]);
-  }
-  lilv_instance_connect_port(h->lv2.instance, h->p_out_l, h->scratch_l);
-  lilv_instance_connect_port(h->lv2.instance, h->p_out_r, h->scratch_r);
+  h->control_port     = (ChHostControl){ h->control, CONTROL_SIZE, 0 };
+  float* const out[2] = { h->scratch_l, h->scratch_r };
+  ch_host_connect_ports(&h->lv2, &h->ports, &h->control_port, h->notify, out,
+                        h->values, h->dummy);
   lilv_instance_activate(h->lv2.instance);
 
   if (h->mode == HOST_WORKER_THREADED || h->mode == HOST_WORKER_SLOW) {
@@ -475,6 +479,9 @@ host_free(Host* h)
     lilv_instance_deactivate(h->lv2.instance);
   }
   ch_host_clear(&h->lv2);
+  ch_host_ports_free(&h->ports);
+  free(h->values);
+  free(h->dummy);
   host_clear_answers(h);
   free(h->answers);
   free(h->patch_text);
@@ -780,35 +787,14 @@ host_message(Host* h, int64_t frame, int32_t seq, const char* otype_uri)
 }
 
 void
-host_set_gain(Host* h, float db)
+host_set_port(Host* h, const char* symbol, float value)
 {
-  h->gain = db;
-}
-
-void
-host_set_limiter(Host* h, bool on)
-{
-  h->limiter = on ? 1.0f : 0.0f;
-}
-
-void
-host_set_osc_port(Host* h, float port)
-{
-  h->osc_port = port;
-}
-
-void
-host_set_program(Host* h, float program)
-{
-  h->program = program;
-}
-
-void
-host_set_macro(Host* h, unsigned index, float value)
-{
-  if (index < N_MACROS) {
-    h->macro[index] = value;
+  float* const port = control_value(h, symbol);
+  if (!port) {
+    fprintf(stderr, "host: no control port '%s'\n", symbol);
+    abort();
   }
+  *port = value;
 }
 
 /* Write the events due in the next `n` frames into the control port. */
@@ -1034,8 +1020,8 @@ host_run(Host* h, uint32_t n)
     h->captured + n <= h->cap_size ? h->cap_l + h->captured : h->scratch_l;
   float* const right =
     h->captured + n <= h->cap_size ? h->cap_r + h->captured : h->scratch_r;
-  lilv_instance_connect_port(h->lv2.instance, h->p_out_l, left);
-  lilv_instance_connect_port(h->lv2.instance, h->p_out_r, right);
+  lilv_instance_connect_port(h->lv2.instance, h->ports.out[0], left);
+  lilv_instance_connect_port(h->lv2.instance, h->ports.out[1], right);
 
   const LV2_Handle handle = lilv_instance_get_handle(h->lv2.instance);
   atomic_fetch_add(&h->cycles_started, 1u);
@@ -1299,28 +1285,11 @@ get_port_value(const char* symbol,
                uint32_t*   size,
                uint32_t*   type)
 {
-  Host* const h = (Host*)user_data;
-  *size         = sizeof(float);
-  *type         = h->uris.atom_Float;
-  if (!strcmp(symbol, "gain")) {
-    return &h->gain;
-  }
-  if (!strcmp(symbol, "program")) {
-    return &h->program;
-  }
-  if (!strcmp(symbol, "limiter")) {
-    return &h->limiter;
-  }
-  if (!strcmp(symbol, "osc_port")) {
-    return &h->osc_port;
-  }
-  unsigned i = 0;
-  if (sscanf(symbol, "macro%u", &i) == 1 && i >= 1u && i <= N_MACROS) {
-    return &h->macro[i - 1u];
-  }
-  *size = 0;
-  *type = 0;
-  return NULL;
+  const Host* const  h    = (const Host*)user_data;
+  const float* const port = control_value(h, symbol);
+  *size                   = port ? sizeof(float) : 0u;
+  *type                   = port ? h->uris.atom_Float : 0u;
+  return port;
 }
 
 static void
@@ -1334,9 +1303,7 @@ set_port_value(const char* symbol,
   if (size != sizeof(float) || type != h->uris.atom_Float) {
     return;
   }
-  uint32_t     vsize = 0;
-  uint32_t     vtype = 0;
-  float* const port  = (float*)get_port_value(symbol, h, &vsize, &vtype);
+  float* const port = control_value(h, symbol);
   if (port) {
     memcpy(port, value, sizeof(float));
   }

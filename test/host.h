@@ -168,12 +168,10 @@ void host_message(Host*       host,
                   int32_t     seq,
                   const char* otype_uri);
 
-/** Control ports. */
-void host_set_gain(Host* host, float db);
-void host_set_program(Host* host, float program);
-void host_set_limiter(Host* host, bool on);
-void host_set_osc_port(Host* host, float port); /* 0: off */
-void host_set_macro(Host* host, unsigned index, float value);
+/** Set the control port `symbol` (gain in dB, program, limiter 0/1,
+    osc_port 0: off, macro1..macro8) for the next cycles; one the plugin
+    does not have aborts. */
+void host_set_port(Host* host, const char* symbol, float value);
 
 /** Run one cycle of `nframes` (1..HOST_MAX_BLOCK). */
 void host_run(Host* host, uint32_t nframes);

@@ -180,7 +180,7 @@ osc_host(int* port, Client* c)
     host_free(h);
     return NULL;
   }
-  host_set_osc_port(h, (float)*port);
+  host_set_port(h, "osc_port", (float)*port);
   return h;
 }
 
@@ -253,9 +253,9 @@ test_plugin_port_taken(Host* h, Client* c, int port)
   CHECK_STR_CONTAINS(e ? e->text : NULL, want);
   close(squatter);
 
-  host_set_osc_port(h, 0.0f);
+  host_set_port(h, "osc_port", 0.0f);
   host_run(h, 256);
-  host_set_osc_port(h, (float)port);
+  host_set_port(h, "osc_port", (float)port);
   CHECK_MSG(client_connect(c, h, port), "port %d freed, still no server", port);
 }
 
@@ -349,7 +349,7 @@ test_plugin_patch_too_large(Host* h, Client* c, int port)
 static void
 test_plugin_port_saved(Host* h)
 {
-  host_set_osc_port(h, 15099.0f);
+  host_set_port(h, "osc_port", 15099.0f);
   LilvState* const state = host_state_save(h);
   char* const      text  = host_state_to_string(state);
   CHECK_STR_CONTAINS(text, "osc_port");

@@ -383,7 +383,7 @@ test_safety_limiter_and_float_mode(Host* h)
   CHECK(dsp_peak(tail, 12000) <= 0.944 + 1e-6);
   CHECK(dsp_peak(tail, 12000) > 0.9); /* limited, not muted */
 
-  host_set_limiter(h, false);
+  host_set_port(h, "limiter", 0.0f);
   host_run_frames(h, 24000, BLOCK);
   tail = host_left(h) + host_captured(h) - 12000;
   CHECK_NEAR(dsp_peak(tail, 12000), 4.0, 0.01);
@@ -438,7 +438,7 @@ test_gain_port(Host* a, Host* b)
   }
   CHECK(first_diff(a, b, 0, host_captured(a)) == host_captured(a));
   const size_t change = host_captured(a);
-  host_set_gain(b, -6.0f);
+  host_set_port(b, "gain", -6.0f);
   for (int c = 0; c < 40; ++c) { /* 213 ms: 21 time constants */
     run_pair(a, b, BLOCK);
   }

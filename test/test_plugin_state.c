@@ -276,14 +276,14 @@ test_patch_get(Host* h)
 static void
 test_program_port(Host* h)
 {
-  host_set_program(h, 0.0f);
+  host_set_port(h, "program", 0.0f);
   host_run_frames(h, 4 * BLOCK, BLOCK);
   host_wait_idle(h);
   host_run(h, BLOCK);
   CHECK(host_count(h, HOST_ANSWER_COMMITTED) == 0); /* nothing changed */
 
   /* 99: a program the bank does not have. */
-  host_set_program(h, 99.0f);
+  host_set_port(h, "program", 99.0f);
   const HostAnswer* e =
     host_run_until(h, BLOCK, HOST_ANSWER_ERROR, HOST_NO_SEQ, MAX_WAIT);
   CHECK(e);
@@ -293,7 +293,7 @@ test_program_port(Host* h)
   CHECK(host_count(h, HOST_ANSWER_COMMITTED) == 0);
 
   /* Back to program 0, which the bank has: a commit. */
-  host_set_program(h, 0.0f);
+  host_set_port(h, "program", 0.0f);
   const HostAnswer* c =
     host_run_until(h, BLOCK, HOST_ANSWER_COMMITTED, HOST_NO_SEQ, MAX_WAIT);
   CHECK(c);
@@ -308,7 +308,7 @@ test_program_port(Host* h)
 static void
 test_program_port_initial_value(Host* h)
 {
-  host_set_program(h, 3.0f);
+  host_set_port(h, "program", 3.0f);
   const HostAnswer* done =
     host_run_until(h, BLOCK, HOST_ANSWER_COMMITTED, HOST_NO_SEQ, MAX_WAIT);
   CHECK(done != NULL);
@@ -329,7 +329,7 @@ test_program_port_initial_value(Host* h)
     Host* const a = open_host();
     if (a) {
       CHECK(!host_state_restore(a, state));
-      host_set_program(a, 5.0f); /* automation's value from the start */
+      host_set_port(a, "program", 5.0f); /* automation's value from the start */
       CHECK(
         host_run_until(a, BLOCK, HOST_ANSWER_COMMITTED, HOST_NO_SEQ, MAX_WAIT));
       host_free(a);
@@ -345,7 +345,7 @@ test_program_port_initial_value(Host* h)
 static void
 test_program_port_restored_late(Host* h, Host* r)
 {
-  host_set_program(h, 3.0f);
+  host_set_port(h, "program", 3.0f);
   CHECK(host_run_until(h, BLOCK, HOST_ANSWER_COMMITTED, HOST_NO_SEQ, MAX_WAIT));
   host_load(h, 0, 1, patch_x); /* program 3, edited */
   host_commit(h, 0, 2);
@@ -358,14 +358,14 @@ test_program_port_restored_late(Host* h, Host* r)
   host_run(r, BLOCK);
   host_state_restore_from_thread(r, state); /* port values left alone */
   host_run(r, BLOCK);                       /* run() takes the state */
-  host_set_program(r, 3.0f);                /* the host catches up */
+  host_set_port(r, "program", 3.0f);        /* the host catches up */
   host_run_frames(r, 4 * BLOCK, BLOCK);
   host_wait_idle(r); /* whatever the worker was asked to do is done */
   host_run_frames(r, 24000, BLOCK);
   CHECK(host_count(r, HOST_ANSWER_COMMITTED) == 0);
   CHECK_NEAR(tail_freq(r), C4, 0.5); /* patch_x, not program 3 */
 
-  host_set_program(r, 1.0f); /* a real change */
+  host_set_port(r, "program", 1.0f); /* a real change */
   CHECK(host_run_until(r, BLOCK, HOST_ANSWER_COMMITTED, HOST_NO_SEQ, MAX_WAIT));
   lilv_state_free(state);
 }

@@ -389,14 +389,14 @@ test_late_fault_silences_and_resets(Host* h)
 static void
 test_program_change_is_a_new_sound(Host* h)
 {
-  host_set_program(h, 4.0f); /* pad */
+  host_set_port(h, "program", 4.0f); /* pad */
   host_run_frames(h, 4u * BLOCK, BLOCK);
   host_note_on(h, 0, 60, 100);
   host_run_frames(h, (size_t)(1.0 * RATE), BLOCK);
   host_note_off(h, 0, 60);
   host_run_frames(h, (size_t)(0.05 * RATE), BLOCK);
   host_clear_answers(h);
-  host_set_program(h, 1.0f); /* bass */
+  host_set_port(h, "program", 1.0f); /* bass */
   const HostAnswer* done =
     host_run_until(h, BLOCK, HOST_ANSWER_COMMITTED, HOST_NO_SEQ, MAX_WAIT);
   CHECK(done);
