@@ -33,18 +33,33 @@ stat() {
 # near VALUE TARGET TOLERANCE
 near() { awk -v v="$1" -v t="$2" -v e="$3" 'BEGIN { exit !(v - t <= e && t - v <= e) }'; }
 above() { awk -v v="$1" -v t="$2" 'BEGIN { exit !(v > t) }'; }
+# renders NAME RENDER_ARGS...: render quietly; a failure fails NAME.
+renders() {
+  local name=$1
+  shift
+  "$render" -q "$@" 2>"$tmp/err" && return 0
+  fail "$name" "exit status $?"
+  return 1
+}
+# patch FILE TURTLE...: a patch file, the prefixes and then these lines.
+patch() {
+  local file=$1
+  shift
+  {
+    echo '@prefix ch:    <urn:chronus:> .'
+    echo '@prefix param: <urn:chronus:param#> .'
+    echo '@prefix :      <urn:chronus:module#> .'
+    printf '%s\n' "$@"
+  } >"$file"
+}
 
 # A sine played by the voice's pitch: note 69 (A4) is 440 Hz.
-cat >"$tmp/sine.ttl" <<'EOF'
-@prefix ch:    <urn:chronus:> .
-@prefix param: <urn:chronus:param#> .
-@prefix :      <urn:chronus:module#> .
-:voice ch:kind "voice" .
-:osc   ch:kind "osc" ; param:shape "sine" .
-:out   ch:kind "output" ; param:level 0.5 .
-[] ch:from "voice:pitch" ; ch:to "osc:pitch" .
-[] ch:from "osc:out" ; ch:to "out:mono" .
-EOF
+patch "$tmp/sine.ttl" \
+  ':voice ch:kind "voice" .' \
+  ':osc   ch:kind "osc" ; param:shape "sine" .' \
+  ':out   ch:kind "output" ; param:level 0.5 .' \
+  '[] ch:from "voice:pitch" ; ch:to "osc:pitch" .' \
+  '[] ch:from "osc:out" ; ch:to "out:mono" .'
 
 # A script on the plugin's default patch: notes, a bend, CCs, macros, gain.
 cat >"$tmp/simple.script" <<'EOF'
@@ -64,8 +79,8 @@ cat >"$tmp/simple.script" <<'EOF'
 EOF
 
 # 1. The demo renders, loud enough and not clipping.
-if "$render" -q --patch "$root/tools/demo/demo.ttl" \
-  --script "$root/tools/demo/demo.script" -o "$tmp/demo.wav" 2>"$tmp/err"; then
+if renders render_demo --patch "$root/tools/demo/demo.ttl" \
+  --script "$root/tools/demo/demo.script" -o "$tmp/demo.wav"; then
   read -r rms peak _ < <(stat "$tmp/demo.wav")
   len=$(sox --i -D "$tmp/demo.wav" 2>/dev/null)
   if above "$rms" 0.05 && ! above "$peak" 0.999 && above "$len" 8; then
@@ -73,13 +88,10 @@ if "$render" -q --patch "$root/tools/demo/demo.ttl" \
   else
     fail render_demo "rms $rms, peak $peak, length $len s"
   fi
-else
-  fail render_demo "exit status $?"
 fi
 
 # 2. A script alone plays the default patch.
-if "$render" -q --script "$tmp/simple.script" -o "$tmp/simple.wav" \
-  2>"$tmp/err"; then
+if renders render_script --script "$tmp/simple.script" -o "$tmp/simple.wav"; then
   read -r rms peak _ < <(stat "$tmp/simple.wav")
   len=$(sox --i -D "$tmp/simple.wav" 2>/dev/null)
   if above "$rms" 0.02 && ! above "$peak" 0.999 && near "$len" 3.3 0.001; then
@@ -87,22 +99,18 @@ if "$render" -q --script "$tmp/simple.script" -o "$tmp/simple.wav" \
   else
     fail render_script "rms $rms, peak $peak, length $len s (want 3.3)"
   fi
-else
-  fail render_script "exit status $?"
 fi
 
 # 3. Pitch: A4 on a sine is 440 Hz.
 printf '0 note-on 69 100\n2 note-off 69\n' >"$tmp/a4.script"
-if "$render" -q --patch "$tmp/sine.ttl" --script "$tmp/a4.script" \
-  --length 2 -o "$tmp/a4.wav" 2>"$tmp/err"; then
+if renders render_pitch_a4 --patch "$tmp/sine.ttl" --script "$tmp/a4.script" \
+  --length 2 -o "$tmp/a4.wav"; then
   read -r rms _ freq < <(stat "$tmp/a4.wav" trim 0.1 1.5)
   if near "$freq" 440 3 && near "$rms" 0.3536 0.01; then
     pass render_pitch_a4
   else
     fail render_pitch_a4 "frequency $freq Hz, rms $rms"
   fi
-else
-  fail render_pitch_a4 "exit status $?"
 fi
 
 # 4. Any block size gives the same file: without commits after time 0,
@@ -148,8 +156,8 @@ with open(sys.argv[1], 'wb') as f:
     f.write(b'MThd' + struct.pack('>IHHH', 6, 0, 1, 480))
     f.write(b'MTrk' + struct.pack('>I', len(track)) + track)
 EOF
-if "$render" -q --patch "$tmp/sine.ttl" --midi "$tmp/test.mid" \
-  -o "$tmp/midi.wav" 2>"$tmp/err"; then
+if renders render_midi --patch "$tmp/sine.ttl" --midi "$tmp/test.mid" \
+  -o "$tmp/midi.wav"; then
   len=$(sox --i -D "$tmp/midi.wav" 2>/dev/null)
   read -r _ _ f1 < <(stat "$tmp/midi.wav" trim 0.05 0.4)
   read -r _ _ f2 < <(stat "$tmp/midi.wav" trim 1.05 0.9)
@@ -160,8 +168,6 @@ if "$render" -q --patch "$tmp/sine.ttl" --midi "$tmp/test.mid" \
   else
     fail render_midi "length $len s (want 4), frequencies $f1, $f2 Hz"
   fi
-else
-  fail render_midi "exit status $?"
 fi
 
 # 6. A bad script line: non-zero exit, and the message names the line.
@@ -203,25 +209,19 @@ fi
 # 9. '#' starts a comment only at the start of a word: F#3 is a note
 #    (185 Hz), and a comment after it is still a comment.
 printf '0 note-on F#3 100   # F sharp\n1 note-off F#3\n' >"$tmp/sharp.script"
-if "$render" -q --patch "$tmp/sine.ttl" --script "$tmp/sharp.script" \
-  -o "$tmp/sharp.wav" 2>"$tmp/err"; then
+if renders render_sharp_note_name --patch "$tmp/sine.ttl" \
+  --script "$tmp/sharp.script" -o "$tmp/sharp.wav"; then
   read -r _ _ freq < <(stat "$tmp/sharp.wav" trim 0.1 0.5)
   if near "$freq" 185 3; then
     pass render_sharp_note_name
   else
     fail render_sharp_note_name "frequency $freq Hz, want 185"
   fi
-else
-  fail render_sharp_note_name "exit status $?"
 fi
 
 # 10. A --patch or a load that cannot be committed (no output module, a
 #     cycle) stops the render, exit 1, before anything is written.
-cat >"$tmp/noout.ttl" <<'EOF2'
-@prefix ch: <urn:chronus:> .
-@prefix : <urn:chronus:module#> .
-:osc ch:kind "osc" .
-EOF2
+patch "$tmp/noout.ttl" ':osc ch:kind "osc" .'
 printf '0 note-on 60 100\n0.5 load noout.ttl\n0.5 commit\n' >"$tmp/load.script"
 rm -f "$tmp/none.wav"
 "$render" --patch "$tmp/noout.ttl" -o "$tmp/none.wav" 2>"$tmp/err"
@@ -314,15 +314,12 @@ fi
 # 15. A bar-quantised commit asked for at 0.3 s at 120 bpm (4/4) is heard
 #     from exactly 2.000 s (frame 96000 at 48 kHz), inside a block of 333;
 #     without --bpm (no transport) at once.
-cat >"$tmp/empty.ttl" <<'PATCH'
-@prefix ch:    <urn:chronus:> .
-@prefix :      <urn:chronus:module#> .
-:out ch:kind "output" .
-PATCH
+patch "$tmp/empty.ttl" ':out ch:kind "output" .'
 printf '%s\n' '0.3 create dc osc' '0.3 set dc shape sine' '0.3 set dc level 0.25' \
   '0.3 connect dc:out out:mono' '0.3 commit bar' >"$tmp/bar.script"
-if "$render" -q --bpm 120 --block 333 --patch "$tmp/empty.ttl" \
-  --script "$tmp/bar.script" --length 2.5 -o "$tmp/bar.wav" 2>"$tmp/err"; then
+if renders render_commit_on_the_bar --bpm 120 --block 333 \
+  --patch "$tmp/empty.ttl" --script "$tmp/bar.script" --length 2.5 \
+  -o "$tmp/bar.wav"; then
   read -r _ before _ < <(stat "$tmp/bar.wav" trim 0s 96000s)
   read -r _ first _ < <(stat "$tmp/bar.wav" trim 96000s 1s)
   read -r _ later _ < <(stat "$tmp/bar.wav" trim 2.1)
@@ -331,11 +328,10 @@ if "$render" -q --bpm 120 --block 333 --patch "$tmp/empty.ttl" \
   else
     fail render_commit_on_the_bar "peak $before before 2 s, $first at 2 s, $later after"
   fi
-else
-  fail render_commit_on_the_bar "exit status $?"
 fi
-if "$render" -q --block 333 --patch "$tmp/empty.ttl" \
-  --script "$tmp/bar.script" --length 1 -o "$tmp/now.wav" 2>"$tmp/err"; then
+if renders render_commit_bar_without_transport --block 333 \
+  --patch "$tmp/empty.ttl" --script "$tmp/bar.script" --length 1 \
+  -o "$tmp/now.wav"; then
   read -r _ before _ < <(stat "$tmp/now.wav" trim 0s 14400s)
   read -r _ after _ < <(stat "$tmp/now.wav" trim 0.4 0.1)
   if near "$before" 0 0 && near "$after" 0.25 0.001; then
@@ -343,8 +339,6 @@ if "$render" -q --block 333 --patch "$tmp/empty.ttl" \
   else
     fail render_commit_bar_without_transport "peak $before before 0.3 s, $after after"
   fi
-else
-  fail render_commit_bar_without_transport "exit status $?"
 fi
 printf '0.3 commit soon\n' >"$tmp/badq.script"
 if ! "$render" -q --script "$tmp/badq.script" -o "$tmp/badq.wav" \
