@@ -41,6 +41,15 @@ renders() {
   fail "$name" "exit status $?"
   return 1
 }
+# render_says STATUS PATTERN RENDER_ARGS...: the render exits with STATUS
+# and says PATTERN (a grep pattern); sets status to its exit status.
+render_says() {
+  local want=$1 pattern=$2
+  shift 2
+  "$render" "$@" 2>"$tmp/err"
+  status=$?
+  ((status == want)) && grep -q -- "$pattern" "$tmp/err"
+}
 # patch FILE TURTLE...: a patch file, the prefixes and then these lines.
 patch() {
   local file=$1
@@ -170,12 +179,11 @@ if renders render_midi --patch "$tmp/sine.ttl" --midi "$tmp/test.mid" \
   fi
 fi
 
-# 6. A bad script line: non-zero exit, and the message names the line.
+# 6. A bad script line: exit 1, and the message names the line.
 printf '0 note-on 60 100\n# fine\n0.5 note-on 60\n1 note_off 60\n' \
   >"$tmp/bad.script"
-"$render" --script "$tmp/bad.script" -o "$tmp/bad.wav" 2>"$tmp/err"
-status=$?
-if ((status != 0)) && grep -q 'bad.script:3:' "$tmp/err" &&
+if render_says 1 'bad.script:3:' --script "$tmp/bad.script" \
+  -o "$tmp/bad.wav" &&
   grep -q "bad.script:4: unknown command 'note_off' (did you mean 'note-off'? commands: note-on, note-off, cc," "$tmp/err"; then
   pass render_bad_script_line
 else
@@ -186,9 +194,8 @@ fi
 #    exit 2; --keep-going exits 0.
 printf '0 note-on 60 100\n0.5 create x theremin\n1 note-off 60\n' \
   >"$tmp/refused.script"
-"$render" --script "$tmp/refused.script" -o "$tmp/refused.wav" 2>"$tmp/err"
-status=$?
-if ((status == 2)) && grep -q "refused.script:2: .*theremin" "$tmp/err" &&
+if render_says 2 "refused.script:2: .*theremin" \
+  --script "$tmp/refused.script" -o "$tmp/refused.wav" &&
   "$render" -q --keep-going --script "$tmp/refused.script" \
     -o "$tmp/refused.wav" 2>/dev/null; then
   pass render_plugin_error
@@ -198,9 +205,7 @@ fi
 
 # 8. Silence is reported: a script with no notes.
 printf '0.5 set filter cutoff 900\n' >"$tmp/silent.script"
-"$render" --script "$tmp/silent.script" -o "$tmp/silent.wav" 2>"$tmp/err"
-status=$?
-if ((status == 3)) && grep -q silent "$tmp/err"; then
+if render_says 3 silent --script "$tmp/silent.script" -o "$tmp/silent.wav"; then
   pass render_silence_warned
 else
   fail render_silence_warned "exit status $status"
@@ -224,19 +229,15 @@ fi
 patch "$tmp/noout.ttl" ':osc ch:kind "osc" .'
 printf '0 note-on 60 100\n0.5 load noout.ttl\n0.5 commit\n' >"$tmp/load.script"
 rm -f "$tmp/none.wav"
-"$render" --patch "$tmp/noout.ttl" -o "$tmp/none.wav" 2>"$tmp/err"
-s1=$?
-grep -q "noout.ttl: cannot be committed: the patch has no 'output' module" \
-  "$tmp/err"
-g1=$?
-"$render" --script "$tmp/load.script" -o "$tmp/none.wav" 2>"$tmp/err"
-s2=$?
-grep -q "load.script:2: noout.ttl: cannot be committed" "$tmp/err"
-g2=$?
-if ((s1 == 1 && s2 == 1 && g1 == 0 && g2 == 0)) && [[ ! -e $tmp/none.wav ]]; then
+if render_says 1 \
+  "noout.ttl: cannot be committed: the patch has no 'output' module" \
+  --patch "$tmp/noout.ttl" -o "$tmp/none.wav" &&
+  render_says 1 "load.script:2: noout.ttl: cannot be committed" \
+    --script "$tmp/load.script" -o "$tmp/none.wav" &&
+  [[ ! -e $tmp/none.wav ]]; then
   pass render_uncommittable_patch_stops
 else
-  fail render_uncommittable_patch_stops "exit $s1/$s2, messages $g1/$g2"
+  fail render_uncommittable_patch_stops "exit status $status"
 fi
 
 # 11. Choice labels in `set`, as in patch files: the osc of the initial
@@ -244,15 +245,14 @@ fi
 printf '0 note-on A3 100\n0 set osc shape square\n0 set filter cutoff 20000\n1 note-off A3\n' \
   >"$tmp/label.script"
 printf '0 set osc shape squarish\n' >"$tmp/badlabel.script"
-"$render" -q --script "$tmp/label.script" -o "$tmp/label.wav" 2>"$tmp/err"
-s1=$?
-"$render" -q --script "$tmp/badlabel.script" -o "$tmp/none.wav" 2>"$tmp/err"
-s2=$?
-if ((s1 == 0 && s2 == 1)) &&
-  grep -q "badlabel.script:1: bad value 'squarish' (a number or one of: sine, saw, square, triangle)" "$tmp/err"; then
-  pass render_set_choice_label
-else
-  fail render_set_choice_label "exit $s1/$s2"
+if renders render_set_choice_label --script "$tmp/label.script" \
+  -o "$tmp/label.wav"; then
+  if render_says 1 "badlabel.script:1: bad value 'squarish' (a number or one of: sine, saw, square, triangle)" \
+    -q --script "$tmp/badlabel.script" -o "$tmp/none.wav"; then
+    pass render_set_choice_label
+  else
+    fail render_set_choice_label "exit status $status"
+  fi
 fi
 
 # 12. The limiter: a loud chord is limited and the summary says so;
