@@ -98,14 +98,10 @@ export DISPLAY=$display
 
 ardour -n -a "$session" >"$tmp/ardour.log" 2>&1 </dev/null &
 ardour_pid=$!
-plugin_window() { xwininfo -root -tree 2>/dev/null | grep -E '"Chronus[^"]*\[LV2\]"' | head -1; }
-has_window() { [[ -n $(plugin_window) ]]; }
-if ! wait_for 60 has_window; then
-  show "$tmp/ardour.log"
-  fail_all "no plugin window appeared"
-fi
-win=$(plugin_window | awk '{print $1}')
-ours=$(xwininfo -root -tree | grep -E '"Chronus": \(\)' | head -1)
+plugin_window='"Chronus[^"]*\[LV2\]"'
+await_window 60 "$plugin_window" "$tmp/ardour.log" "no plugin window appeared"
+win=$(window "$plugin_window" | awk '{print $1}')
+ours=$(window "$our_window")
 if [[ $ours == *960x600+* ]]; then
   pass ui_ardour_opens_our_ui
 else

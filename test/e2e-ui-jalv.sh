@@ -40,20 +40,15 @@ start_jackd
 LV2_PATH="$tmp/lv2:/usr/lib/lv2" stdbuf -oL -eL jalv.gtk3 -n chronus \
   urn:chronus:synth >"$tmp/jalv.log" 2>&1 </dev/null 9>&- &
 jalv_pid=$!
-# Our widget: a window named "Chronus" with no class, inside jalv's.
-ours() { xwininfo -root -tree 2>/dev/null | grep -E '"Chronus": \(\)' | head -1; }
-have_ours() { [[ -n $(ours) ]]; }
-if ! wait_for 20 have_ours; then
-  show "$tmp/jalv.log"
-  fail_all "no window of our UI appeared"
-fi
+# Our widget, inside jalv's window.
+await_window 20 "$our_window" "$tmp/jalv.log" "no window of our UI appeared"
 
 if grep -q '^UI: *urn:chronus:ui' "$tmp/jalv.log"; then
   pass ui_jalv_picks_our_ui
 else
   fail ui_jalv_picks_our_ui "jalv says: $(grep '^UI:' "$tmp/jalv.log")"
 fi
-geometry=$(ours | grep -oE '[0-9]+x[0-9]+\+' | head -1)
+geometry=$(window "$our_window" | grep -oE '[0-9]+x[0-9]+\+' | head -1)
 if [[ $geometry == 960x600+ ]]; then
   pass ui_jalv_embeds_at_size
 else

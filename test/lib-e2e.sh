@@ -128,3 +128,17 @@ start_xvfb() {
   wait_for 5 x_up || fail_all "Xvfb did not start on $display"
 }
 x_up() { [[ -S /tmp/.X11-unix/X${display#:} ]]; }
+
+# The window named as our UI names its own: "Chronus", no class.
+our_window='"Chronus": \(\)'
+# window PATTERN: the first line of the X window tree matching PATTERN
+# (grep -E), or nothing.
+window() { xwininfo -root -tree 2>/dev/null | grep -E "$1" | head -1; }
+has_window() { [[ -n $(window "$1") ]]; }
+# await_window SECONDS PATTERN LOG WHY: waits for such a window; if none
+# comes, shows LOG and fails every check with WHY.
+await_window() {
+  wait_for "$1" has_window "$2" && return 0
+  show "$3"
+  fail_all "$4"
+}
