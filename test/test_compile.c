@@ -13,6 +13,15 @@
 
 static const ChHostInputs no_host;
 
+/* An output module "out" whose DC blocker is off, so that constants pass
+   and sums come out exact. */
+static void
+create_dc_output(ChModel* const model)
+{
+  CHECK(!ch_model_create(model, "out", "output", NULL));
+  CHECK(!ch_model_set(model, "out", "lowcut", 0.0f, NULL));
+}
+
 static ChModel*
 ring(const char* const* names, uint32_t n)
 {
@@ -109,9 +118,7 @@ test_cycle_names_only_members(void)
   CHECK(!ch_model_create(model, "src", "osc", NULL));
   CHECK(!ch_model_create(model, "a", "mixer", NULL));
   CHECK(!ch_model_create(model, "b", "vca", NULL));
-  CHECK(!ch_model_create(model, "out", "output", NULL));
-  /* constants pass: no DC blocker */
-  CHECK(!ch_model_set(model, "out", "lowcut", 0.0f, NULL));
+  create_dc_output(model);
   CHECK(!ch_model_connect(model, "src:out", "a:in1", NULL));
   CHECK(!ch_model_connect(model, "a:out", "b:in", NULL));
   CHECK(!ch_model_connect(model, "b:out", "a:in2", NULL));
@@ -155,9 +162,7 @@ test_schedule_order(void)
 {
   /* Created in reverse signal order, with a diamond in the middle. */
   ChModel* const model = ch_model_new();
-  CHECK(!ch_model_create(model, "out", "output", NULL));
-  /* constants pass: no DC blocker */
-  CHECK(!ch_model_set(model, "out", "lowcut", 0.0f, NULL));
+  create_dc_output(model);
   CHECK(!ch_model_create(model, "mix", "mixer", NULL));
   CHECK(!ch_model_create(model, "left", "vca", NULL));
   CHECK(!ch_model_create(model, "right", "vca", NULL));
@@ -219,9 +224,7 @@ test_fan_in_sums(void)
   CHECK(!ch_model_create(model, "a", "const", NULL));
   CHECK(!ch_model_create(model, "b", "const", NULL));
   CHECK(!ch_model_create(model, "c", "const", NULL));
-  CHECK(!ch_model_create(model, "out", "output", NULL));
-  /* constants pass: no DC blocker */
-  CHECK(!ch_model_set(model, "out", "lowcut", 0.0f, NULL));
+  create_dc_output(model);
   CHECK(!ch_model_set(model, "a", "value", 0.125f, NULL));
   CHECK(!ch_model_set(model, "b", "value", 0.25f, NULL));
   CHECK(!ch_model_set(model, "c", "value", -0.5f, NULL));
@@ -247,9 +250,7 @@ test_unconnected_inputs_are_zero(void)
   ChModel* const model = ch_model_new();
   CHECK(!ch_model_create(model, "k", "const", NULL));
   CHECK(!ch_model_create(model, "amp", "vca", NULL));
-  CHECK(!ch_model_create(model, "out", "output", NULL));
-  /* constants pass: no DC blocker */
-  CHECK(!ch_model_set(model, "out", "lowcut", 0.0f, NULL));
+  create_dc_output(model);
   CHECK(!ch_model_set(model, "k", "value", 0.5f, NULL));
   CHECK(!ch_model_set(model, "amp", "gain", 1.0f, NULL));
   CHECK(!ch_model_connect(model, "k:out", "amp:in", NULL));
@@ -283,9 +284,7 @@ chain(uint32_t n)
     CHECK(!ch_model_connect(model, from, to, NULL));
     snprintf(from, sizeof(from), "%s:out", name);
   }
-  CHECK(!ch_model_create(model, "out", "output", NULL));
-  /* constants pass: no DC blocker */
-  CHECK(!ch_model_set(model, "out", "lowcut", 0.0f, NULL));
+  create_dc_output(model);
   CHECK(!ch_model_connect(model, from, "out:mono", NULL));
   return model;
 }
@@ -342,9 +341,7 @@ test_any_block_length(void)
   ChModel* const model = ch_model_new();
   CHECK(!ch_model_create(model, "osc", "osc", NULL));
   CHECK(!ch_model_create(model, "f", "svf", NULL));
-  CHECK(!ch_model_create(model, "out", "output", NULL));
-  /* constants pass: no DC blocker */
-  CHECK(!ch_model_set(model, "out", "lowcut", 0.0f, NULL));
+  create_dc_output(model);
   CHECK(!ch_model_set(model, "f", "cutoff", 800.0f, NULL));
   CHECK(!ch_model_connect(model, "osc:out", "f:in", NULL));
   CHECK(!ch_model_connect(model, "f:lp", "out:left", NULL));
@@ -400,9 +397,7 @@ test_carry_state(void)
      sample for sample. */
   ChModel* const model = ch_model_new();
   CHECK(!ch_model_create(model, "osc", "osc", NULL));
-  CHECK(!ch_model_create(model, "out", "output", NULL));
-  /* constants pass: no DC blocker */
-  CHECK(!ch_model_set(model, "out", "lowcut", 0.0f, NULL));
+  create_dc_output(model);
   CHECK(!ch_model_connect(model, "osc:out", "out:mono", NULL));
   ChGraph* const a = compile(model);
   ChGraph* const b = compile(model);
@@ -452,9 +447,7 @@ feedback_loop(void)
   CHECK(!ch_model_create(model, "mix", "mixer", NULL));
   CHECK(!ch_model_create(model, "k", "const", NULL));
   CHECK(!ch_model_create(model, "fb", "feedback", NULL));
-  CHECK(!ch_model_create(model, "out", "output", NULL));
-  /* constants pass: no DC blocker */
-  CHECK(!ch_model_set(model, "out", "lowcut", 0.0f, NULL));
+  create_dc_output(model);
   CHECK(!ch_model_set(model, "k", "value", 0.5f, NULL));
   CHECK(!ch_model_set(model, "fb", "gain", 0.5f, NULL));
   CHECK(!ch_model_connect(model, "k:out", "mix:in1", NULL));
