@@ -104,8 +104,10 @@ encode(const ChMsg* msg, uint8_t* buf, uint32_t size)
   return n;
 }
 
-static ChMsg
-set_msg(int32_t seq)
+/* A good ch:Set (osc:pitch = 1) with ch:seq `seq`, encoded into `buf`;
+   its size. */
+static uint32_t
+encode_set(int32_t seq, uint8_t* buf, uint32_t size)
 {
   ChMsg msg   = ch_msg_init(CH_MSG_SET);
   msg.has_seq = true;
@@ -113,7 +115,7 @@ set_msg(int32_t seq)
   msg.module  = "osc";
   msg.param   = "pitch";
   msg.value   = 1.0f;
-  return msg;
+  return encode(&msg, buf, size);
 }
 
 static const ChUris*
@@ -138,8 +140,7 @@ static void
 test_set_huge_string_size(void)
 {
   static uint8_t buf[4096];
-  const ChMsg    msg                       = set_msg(10);
-  const uint32_t n                         = encode(&msg, buf, sizeof(buf));
+  const uint32_t n                         = encode_set(10, buf, sizeof(buf));
   prop_value(buf, uris()->ch_module)->size = 0xFFFFFFF0u;
   check_refused("ch:Set 0xFFFFFFF0", buf, n, 10,
                 "malformed ch:Set: property ch:module has size 4294967280 "
@@ -168,8 +169,7 @@ static void
 test_string_past_object(void)
 {
   static uint8_t buf[4096];
-  const ChMsg    msg                      = set_msg(30);
-  const uint32_t n                        = encode(&msg, buf, sizeof(buf));
+  const uint32_t n                        = encode_set(30, buf, sizeof(buf));
   prop_value(buf, uris()->ch_param)->size = 1u << 20;
   check_refused("1 MiB string", buf, n, 30, "ch:param has size 1048576",
                 "past the end of its object");
@@ -180,8 +180,7 @@ static void
 test_truncated_object(void)
 {
   static uint8_t buf[4096];
-  const ChMsg    msg = set_msg(40);
-  const uint32_t n   = encode(&msg, buf, sizeof(buf));
+  const uint32_t n = encode_set(40, buf, sizeof(buf));
   ((LV2_Atom*)buf)->size -= 12u; /* ch:value: 24 bytes, 12 left */
   check_refused("truncated", buf, n - 12u, 40, "malformed ch:Set",
                 "cut short (12 bytes)");
@@ -192,8 +191,7 @@ static void
 test_zero_size_number(void)
 {
   static uint8_t buf[4096];
-  const ChMsg    msg                      = set_msg(50);
-  const uint32_t n                        = encode(&msg, buf, sizeof(buf));
+  const uint32_t n                        = encode_set(50, buf, sizeof(buf));
   prop_value(buf, uris()->ch_value)->size = 0u; /* last: drop its body */
   ((LV2_Atom*)buf)->size -= 8u;
   check_refused("zero-size value", buf, n - 8u, 50,
@@ -205,8 +203,7 @@ static void
 test_unterminated_string(void)
 {
   static uint8_t  buf[4096];
-  const ChMsg     msg                    = set_msg(60);
-  const uint32_t  n                      = encode(&msg, buf, sizeof(buf));
+  const uint32_t  n                      = encode_set(60, buf, sizeof(buf));
   LV2_Atom* const param                  = prop_value(buf, uris()->ch_param);
   ((char*)(param + 1))[param->size - 1u] = 'x';
   check_refused("unterminated", buf, n, 60,
@@ -219,14 +216,12 @@ static void
 test_wrong_types(void)
 {
   static uint8_t buf[4096];
-  const ChMsg    msg                       = set_msg(70);
-  const uint32_t n                         = encode(&msg, buf, sizeof(buf));
+  const uint32_t n                         = encode_set(70, buf, sizeof(buf));
   prop_value(buf, uris()->ch_module)->type = uris()->atom_Int;
   check_refused("module as Int", buf, n, 70,
                 "ch:Set needs ch:module, ch:param and a numeric ch:value",
                 NULL);
-  const ChMsg    bad                      = set_msg(80);
-  const uint32_t m                        = encode(&bad, buf, sizeof(buf));
+  const uint32_t m                        = encode_set(80, buf, sizeof(buf));
   prop_value(buf, uris()->ch_value)->type = uris()->atom_String;
   check_refused("value as String", buf, m, 80, "a numeric ch:value", NULL);
 }
@@ -244,10 +239,9 @@ test_event_overruns_sequence(Host* const a)
   s->body.pad          = 0;
   uint8_t* p           = (uint8_t*)(s + 1);
   /* A good ch:Set first, then an event claiming 1 MiB. */
-  const ChMsg     set = set_msg(90);
-  LV2_Atom_Event* ev  = (LV2_Atom_Event*)p;
-  ev->time.frames     = 0;
-  const uint32_t n    = encode(&set, (uint8_t*)&ev->body, 4096);
+  LV2_Atom_Event* ev = (LV2_Atom_Event*)p;
+  ev->time.frames    = 0;
+  const uint32_t n   = encode_set(90, (uint8_t*)&ev->body, 4096);
   p += lv2_atom_pad_size(sizeof(ev->time) + n);
   ev              = (LV2_Atom_Event*)p;
   ev->time.frames = 10;
