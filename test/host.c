@@ -685,8 +685,7 @@ host_gate(Host* h, int64_t frame, int32_t seq, const char* module, bool on)
 void
 host_commit(Host* h, int64_t frame, int32_t seq)
 {
-  ChMsg msg = ch_msg_init(CH_MSG_COMMIT);
-  send_msg(h, frame, seq, &msg);
+  host_commit_with(h, frame, seq, -1.0f, CH_QUANTIZE_NONE); /* the defaults */
 }
 
 void
@@ -716,53 +715,67 @@ host_abort(Host* h, int64_t frame, int32_t seq)
   send_msg(h, frame, seq, &msg);
 }
 
+/* A patch as Turtle `text` or in the file at `path` (the other NULL): a
+   message of `kind` (ch:Load, or patch:Set of `property`). */
+static void
+patch_message(Host*       h,
+              ChMsgKind   kind,
+              int64_t     frame,
+              int32_t     seq,
+              LV2_URID    property,
+              const char* text,
+              const char* path)
+{
+  ChMsg msg    = ch_msg_init(kind);
+  msg.property = property;
+  msg.text     = text;
+  msg.file     = path;
+  send_msg(h, frame, seq, &msg);
+}
+
 void
 host_load(Host* h, int64_t frame, int32_t seq, const char* turtle)
 {
-  ChMsg msg = ch_msg_init(CH_MSG_LOAD);
-  msg.text  = turtle;
-  send_msg(h, frame, seq, &msg);
+  patch_message(h, CH_MSG_LOAD, frame, seq, 0, turtle, NULL);
 }
 
 void
 host_load_file(Host* h, int64_t frame, int32_t seq, const char* path)
 {
-  ChMsg msg = ch_msg_init(CH_MSG_LOAD);
-  msg.file  = path;
+  patch_message(h, CH_MSG_LOAD, frame, seq, 0, NULL, path);
+}
+
+void
+host_patch_set(Host* h, int64_t frame, int32_t seq, const char* turtle)
+{
+  patch_message(h, CH_MSG_PUT, frame, seq, h->uris.ch_patch, turtle, NULL);
+}
+
+void
+host_patch_set_file(Host* h, int64_t frame, int32_t seq, const char* path)
+{
+  patch_message(h, CH_MSG_PUT, frame, seq, h->uris.ch_patchFile, NULL, path);
+}
+
+/* patch:Get of `property` (0: the whole patch). */
+static void
+get_message(Host* h, int64_t frame, int32_t seq, LV2_URID property)
+{
+  ChMsg msg    = ch_msg_init(CH_MSG_GET);
+  msg.property = property;
   send_msg(h, frame, seq, &msg);
 }
 
 void
 host_patch_get(Host* h, int64_t frame, int32_t seq)
 {
-  ChMsg msg = ch_msg_init(CH_MSG_GET);
-  send_msg(h, frame, seq, &msg);
-}
-
-void
-host_patch_set(Host* h, int64_t frame, int32_t seq, const char* turtle)
-{
-  ChMsg msg    = ch_msg_init(CH_MSG_PUT);
-  msg.property = h->uris.ch_patch;
-  msg.text     = turtle;
-  send_msg(h, frame, seq, &msg);
-}
-
-void
-host_patch_set_file(Host* h, int64_t frame, int32_t seq, const char* path)
-{
-  ChMsg msg    = ch_msg_init(CH_MSG_PUT);
-  msg.property = h->uris.ch_patchFile;
-  msg.file     = path;
-  send_msg(h, frame, seq, &msg);
+  get_message(h, frame, seq, 0);
 }
 
 void
 host_get(Host* h, int64_t frame, int32_t seq, const char* uri)
 {
-  ChMsg msg    = ch_msg_init(CH_MSG_GET);
-  msg.property = host_map(uri);
-  send_msg(h, frame, seq, &msg);
+  get_message(h, frame, seq, host_map(uri));
 }
 
 void
