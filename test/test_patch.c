@@ -48,6 +48,19 @@ check_round_trip(const ChModel* const model)
   ch_model_free(back);
 }
 
+/* `model` written (the text in `*text`, to free) and read back into a new
+   model, both checked. */
+static ChModel*
+read_back(const ChModel* const model, char** const text)
+{
+  ChError err;
+  *text = ch_patch_write(model, &err);
+  CHECK_MSG(*text, "%s", err.msg);
+  ChModel* const back = ch_model_new();
+  CHECK_MSG(*text && !read_str(back, *text, &err), "%s", err.msg);
+  return back;
+}
+
 /* A value for a parameter other than its default, picked by `salt` from
    range edges and awkward floats. */
 static float
@@ -141,10 +154,8 @@ test_round_trip_every_kind(void)
   check_round_trip(model);
 
   /* The awkward values survive bit for bit, -0 included. */
-  ChError     err;
-  char* const text = ch_patch_write(model, &err);
-  ChModel*    back = ch_model_new();
-  CHECK(text && !read_str(back, text, &err));
+  char*          text = NULL;
+  ChModel* const back = read_back(model, &text);
   CHECK(ch_model_n_modules(back) == ch_model_n_modules(model));
   for (uint32_t m = 0; m < ch_model_n_modules(model) &&
                        ch_model_n_modules(back) == ch_model_n_modules(model);
@@ -182,9 +193,8 @@ test_floats_exact(void)
     CHECK(!ch_model_set(model, "o", "shape",
                         i % 3 ? (i % 2 ? -0.0f : 2.0f) : 0.5f, NULL));
 
-    char* const    text = ch_patch_write(model, NULL);
-    ChModel* const back = ch_model_new();
-    CHECK(text && !read_str(back, text, NULL));
+    char*          text = NULL;
+    ChModel* const back = read_back(model, &text);
     if (!ch_model_equal(model, back)) {
       CHECK_MSG(false, "cutoff %.9g value %.9g:\n%s", (double)cut, (double)val,
                 text);
@@ -197,9 +207,8 @@ test_floats_exact(void)
   }
   float pitch = 1.0f;
   CHECK(!ch_model_set(model, "o", "pitch", -0.0f, NULL));
-  char* const    text = ch_patch_write(model, NULL);
-  ChModel* const back = ch_model_new();
-  CHECK(text && !read_str(back, text, NULL));
+  char*          text = NULL;
+  ChModel* const back = read_back(model, &text);
   CHECK(!ch_model_get(back, "o", "pitch", &pitch, NULL));
   CHECK(pitch == 0.0f && signbit(pitch));
   free(text);
@@ -316,6 +325,19 @@ typedef struct {
   const char* needle2;
 } BadPatch;
 
+/* Reading `c` into `model` is refused with its status and words. */
+static void
+check_refused(ChModel* const model, const BadPatch* const c)
+{
+  ChError err;
+  ch_error_clear(&err);
+  const ChStatus st = read_str(model, c->text, &err);
+  CHECK_MSG(st == c->status, "status %d, not %d (%s) for:\n%s", (int)st,
+            (int)c->status, err.msg, c->text);
+  CHECK_STR_CONTAINS(err.msg, c->needle1);
+  CHECK_STR_CONTAINS(err.msg, c->needle2);
+}
+
 static void
 test_errors(void)
 {
@@ -409,13 +431,7 @@ test_errors(void)
 
   for (size_t i = 0; i < CH_COUNT(cases); ++i) {
     ChModel* const model = ch_model_new();
-    ChError        err;
-    ch_error_clear(&err);
-    const ChStatus st = read_str(model, cases[i].text, &err);
-    CHECK_MSG(st == cases[i].status, "case %zu: status %d (%s)", i, (int)st,
-              err.msg);
-    CHECK_STR_CONTAINS(err.msg, cases[i].needle1);
-    CHECK_STR_CONTAINS(err.msg, cases[i].needle2);
+    check_refused(model, &cases[i]);
     CHECK(ch_model_n_modules(model) == 0);
     ch_model_free(model);
   }
@@ -552,10 +568,9 @@ test_polyphony_round_trip(void)
   ChError        err;
   CHECK(!ch_model_create(model, "v", "voice", &err));
   CHECK(!ch_model_set_polyphony(model, 6, &err));
-  char* const text = ch_patch_write(model, &err);
+  char*          text = NULL;
+  ChModel* const back = read_back(model, &text);
   CHECK_STR_CONTAINS(text, "ch:polyphony 6");
-  ChModel* const back = ch_model_new();
-  CHECK(!ch_patch_read(back, text, strlen(text), &err));
   CHECK(ch_model_polyphony(back) == 6u && ch_model_equal(model, back));
   free(text);
 
@@ -607,9 +622,7 @@ test_positions(void)
     { PRE "[] ch:x 1 .\n", CH_ERR_BAD_PATCH, "line 4: ", "on a blank node" },
   };
   for (size_t i = 0; i < CH_COUNT(cases); ++i) {
-    CHECK(read_str(other, cases[i].text, &err) == cases[i].status);
-    CHECK_STR_CONTAINS(err.msg, cases[i].needle1);
-    CHECK_STR_CONTAINS(err.msg, cases[i].needle2);
+    check_refused(other, &cases[i]);
   }
   CHECK(!ch_model_module_position(other, 0, &x, &y));
   ch_model_free(other);
