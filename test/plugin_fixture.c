@@ -1,5 +1,5 @@
-/* The fixture the plugin scenario tests share (test_plugin_*.c): waiting
-   for answers, comparing two hosts, patch files on disk. */
+/* The fixture the plugin tests share (see plugin_fixture.h): cases run on
+   fresh hosts, waiting for answers, comparing two hosts, files on disk. */
 #include "plugin_fixture.h"
 
 #include "check.h"

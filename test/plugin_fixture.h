@@ -1,5 +1,6 @@
-/* The fixture the plugin scenario tests share (test_plugin_*.c): patches,
-   waiting for answers, comparing two hosts, patch files on disk. */
+/* The fixture the plugin tests share (test_plugin_*.c and the other tests
+   through test/host.c): cases run on fresh hosts, patches, waiting for
+   answers, comparing two hosts, patch files on disk. */
 #ifndef CH_TEST_PLUGIN_FIXTURE_H
 #define CH_TEST_PLUGIN_FIXTURE_H
 
