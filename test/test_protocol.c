@@ -232,6 +232,24 @@ test_activity_shares(void)
   CHECK(out.n_points == 3 && out.cpu == NULL);
 }
 
+/* A ch:cpu that does not give one share per peak is refused by name. */
+static void
+test_activity_shares_count(void)
+{
+  static const float peaks[3]  = { 0.5f, 0.0f, 1.25f };
+  static const float shares[3] = { 0.125f, 0.0f, 0.75f };
+  ChMsg              m         = ch_msg_init(CH_MSG_ACTIVITY);
+  m.points = peaks, m.n_points = 3, m.cpu = shares;
+  const uint32_t size = write_msg(&m);
+  /* ch:cpu is written last: cut its vector from three floats to one (the
+     body goes from 8 + 12 bytes, padded to 24, to 8 + 4, padded to 16) */
+  LV2_Atom* const cpu = (LV2_Atom*)(buf + size - 24u - sizeof(LV2_Atom));
+  CHECK(cpu->type == uris.atom_Vector && cpu->size == 20u);
+  cpu->size = 12u;
+  ((LV2_Atom*)buf)->size -= 8u;
+  check_fault(size - 8u, "ch:cpu has 1 shares, not one per point");
+}
+
 /* The sequence walk stops at an event that claims too much. */
 static void
 test_sequence_walk(void)
@@ -264,6 +282,7 @@ main(void)
   lv2_atom_forge_init(&forge, &map);
   RUN(test_round_trip_every_kind);
   RUN(test_activity_shares);
+  RUN(test_activity_shares_count);
   RUN(test_foreign_atoms);
   RUN(test_position);
   RUN(test_faults);
