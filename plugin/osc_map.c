@@ -243,6 +243,26 @@ on_load(const Args* args, Request* req, ChMsgKind kind, char* why, size_t n)
   return req->msg.file != NULL;
 }
 
+/* /patch/polyphony n: the standby patch's voices (ch:Polyphony), heard
+   after the next commit.  1..16 is what the engine has (CH_MAX_VOICES). */
+static bool
+on_polyphony(const Args* args,
+             Request*    req,
+             ChMsgKind   kind,
+             char*       why,
+             size_t      n)
+{
+  int voices = 0;
+  if (!count(args, 1, 1, "i:voices (1..16)", why, n) ||
+      !int_arg(args, 0, 1, 16, &voices, why, n)) {
+    return false;
+  }
+  request(req, kind);
+  req->msg.value     = (float)voices;
+  req->msg.has_value = true;
+  return true;
+}
+
 static void
 midi(Request* req, uint8_t status, uint8_t a, uint8_t b, uint32_t len)
 {
@@ -368,6 +388,7 @@ static const struct {
   { "/patch/undo", no_args, CH_MSG_UNDO },
   { "/patch/redo", no_args, CH_MSG_REDO },
   { "/patch/get", no_args, CH_MSG_GET },
+  { "/patch/polyphony", on_polyphony, CH_MSG_POLYPHONY },
   { "/note/on", on_note_on, CH_MSG_UNKNOWN },
   { "/note/off", on_note_off, CH_MSG_UNKNOWN },
   { "/program", on_program, CH_MSG_UNKNOWN },

@@ -44,7 +44,7 @@ pass() { echo "PASS $1${2:+
 check() { if [[ $2 == 1 ]]; then pass "$1" "$3"; else fail "$1" "$3"; fi; }
 
 all=(osc_enabled_by_port osc_builds_and_plays osc_answers_committed
-  osc_bad_edit_error osc_undo_redo osc_malformed_errors osc_port_taken_error
+  osc_bad_edit_error osc_undo_redo osc_polyphony osc_malformed_errors osc_port_taken_error
   osc_two_instances osc_more_answers osc_port_off)
 
 # --- environment -----------------------------------------------------------
@@ -166,6 +166,19 @@ ok=0
 [[ $un == /chronus/committed* && $re == /chronus/committed* &&
   $back == "$patch" ]] && ok=1
 check osc_undo_redo $ok "/patch/undo -> $un; /patch/redo -> $re; same patch"
+
+# Voices over OSC: an edit like any other, heard after the commit, undone.
+v1=$($client "$p1" /patch/polyphony i 3 2>&1)
+v2=$($client "$p1" /patch/commit 2>&1)
+three=$($client "$p1" /patch/get)
+v3=$($client "$p1" /patch/polyphony i 17 2>&1)
+v4=$($client "$p1" /patch/undo 2>&1)
+back=$($client "$p1" /patch/get)
+ok=0
+[[ $v1 == "/chronus/ack /patch/polyphony" && $v2 == /chronus/committed* &&
+  $three == *"ch:polyphony 3"* && $v3 == *"want a whole number 1..16"* &&
+  $v4 == /chronus/committed* && $back == "$patch" ]] && ok=1
+check osc_polyphony $ok "3 -> $v1; $v2; /patch/get has $(grep -o 'ch:polyphony [0-9]*' <<<"$three"); 17 -> $v3; undo -> $v4"
 
 m1=$($client "$p1" /patch/create i 3 2>&1)
 m2=$($client "$p1" /no/such/address 2>&1)

@@ -162,6 +162,8 @@ test_commit_and_friends(void)
   CHECK(is_request(CH_MSG_REDO));
   decode("/patch/get", "");
   CHECK(is_request(CH_MSG_GET));
+  decode("/patch/polyphony", "i", 4);
+  CHECK(is_request(CH_MSG_POLYPHONY) && msg.has_value && msg.value == 4.0f);
 }
 
 static void
@@ -281,6 +283,10 @@ test_wrong_arguments(void)
   refused("argument 2 is -1");
   decode("/program", "i", 200);
   refused("/program: argument 1 is 200");
+  decode("/patch/polyphony", "i", 17);
+  refused("/patch/polyphony: argument 1 is 17: want a whole number 1..16");
+  decode("/patch/polyphony", "i", 0);
+  refused("argument 1 is 0");
   decode("/patch/frobnicate", "");
   refused("/patch/frobnicate: unknown address (see docs/osc.md)");
   decode("/", "");
@@ -371,7 +377,7 @@ test_docs_addresses(void)
   if (f) {
     fclose(f);
   }
-  CHECK_MSG(listed == 15, "%d addresses in docs/osc.md's table", listed);
+  CHECK_MSG(listed == 16, "%d addresses in docs/osc.md's table", listed);
 }
 
 /* The audio thread's side: only OSC seqs are passed on, without allocating
