@@ -323,6 +323,85 @@ test_choice(void)
   free_scene(&scene, two);
 }
 
+/* True if any chosen box moved by (dx, dy) overlaps a box of the scene or
+   covers a point of a cable. */
+static bool
+copies_overlap(const ChScene* const scene, const float dx, const float dy)
+{
+  for (uint32_t c = 0; c < scene->n_boxes; ++c) {
+    const ChRect m = scene->boxes[c].rect;
+    for (uint32_t b = 0; scene->boxes[c].chosen && b < scene->n_boxes; ++b) {
+      const ChRect r = scene->boxes[b].rect;
+      if (m.x + dx < r.x + r.w && r.x < m.x + dx + m.w &&
+          m.y + dy < r.y + r.h && r.y < m.y + dy + m.h) {
+        return true;
+      }
+    }
+    for (uint32_t i = 0; scene->boxes[c].chosen && i < scene->n_cables; ++i) {
+      for (int k = 0; k <= 64; ++k) {
+        float x = 0.0f;
+        float y = 0.0f;
+        ch_cable_point(scene, &scene->cables[i], (float)k / 64.0f, &x, &y);
+        if (x > m.x + dx && x < m.x + dx + m.w && y > m.y + dy &&
+            y < m.y + dy + m.h) {
+          return true;
+        }
+      }
+    }
+  }
+  return false;
+}
+
+/* Copies go to the nearest free place, in view when one is, and never on
+   top of a box. */
+static void
+test_copy_offset(void)
+{
+  const ChRect all = { -1e4f, -1e4f, 2e4f, 2e4f };
+  ChScene      scene;
+  ChModel*     model = build_scene(&scene, PRE ":a ch:kind \"osc\" ; ch:x 0 ; "
+                                                   "ch:y 0 .\n");
+  scene.boxes[0].chosen = true;
+  const ChRect a        = scene.boxes[0].rect;
+  float        dx       = -1.0f;
+  float        dy       = -1.0f;
+  ch_scene_copy_offset(&scene, all, &dx, &dy);
+  const bool below  = dx == 0.0f && dy > a.h && dy <= a.h + 30.0f;
+  const bool beside = dy == 0.0f && dx > a.w && dx <= a.w + 30.0f;
+  CHECK_MSG(below ? a.h <= a.w : beside && a.w <= a.h,
+            "a lone box %g x %g copied to (%g, %g), not just beside or below",
+            (double)a.w, (double)a.h, (double)dx, (double)dy);
+
+  /* Only the space right of it in view: the copy goes there. */
+  const ChRect right = { a.x + a.w + 50.0f, -1e4f, 1e4f, 2e4f };
+  ch_scene_copy_offset(&scene, right, &dx, &dy);
+  CHECK_MSG(a.x + dx >= right.x && a.x + dx < right.x + 20.0f,
+            "copy at x %g, the view starts at %g", (double)(a.x + dx),
+            (double)right.x);
+  free_scene(&scene, model);
+
+  /* b sits just below a: a's copy goes elsewhere, on no box. */
+  model = build_scene(&scene, PRE ":a ch:kind \"osc\" ; ch:x 0 ; ch:y 0 .\n"
+                                  ":b ch:kind \"osc\" ; ch:x 0 ; ch:y 120 .\n");
+  scene.boxes[0].chosen = true;
+  ch_scene_copy_offset(&scene, all, &dx, &dy);
+  CHECK_MSG(!copies_overlap(&scene, dx, dy) && (dy != 0.0f || dx != 0.0f),
+            "copy at (%g, %g)", (double)dx, (double)dy);
+  free_scene(&scene, model);
+
+  /* The demo's laid-out boxes: any choice's copies land on no box and
+     hide no cable. */
+  model = build_scene(&scene, demo);
+  for (uint32_t b = 0; b < scene.n_boxes; ++b) {
+    scene.boxes[b].chosen = true;
+    ch_scene_copy_offset(&scene, all, &dx, &dy);
+    CHECK_MSG(!copies_overlap(&scene, dx, dy),
+              "copies of the first %u boxes at (%g, %g) overlap a box",
+              (unsigned)b + 1u, (double)dx, (double)dy);
+  }
+  free_scene(&scene, model);
+}
+
 static void
 test_error_names(void)
 {
@@ -429,6 +508,7 @@ main(void)
   RUN(test_values);
   RUN(test_parse);
   RUN(test_choice);
+  RUN(test_copy_offset);
   RUN(test_error_names);
   RUN(test_view);
   RUN(test_client_pieces);

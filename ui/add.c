@@ -73,14 +73,17 @@ ch_ui_open_kinds(ChUi* const ui, const float wx, const float wy)
   ui->dirty      = true;
 }
 
-/* Create a copy of box `b` named `name`, 30 units below right, with the
+/* Create a copy of box `b` named `name`, moved by (dx, dy), with the
    values that differ from the kind's defaults (the copy is in the standby
    patch only, where these land before the commit). */
 static void
-copy_box(ChUi* const ui, const ChBox* const b, const char* const name)
+copy_box(ChUi* const        ui,
+         const ChBox* const b,
+         const char* const  name,
+         const float        dx,
+         const float        dy)
 {
-  ch_ui_send_create(ui, name, b->kind->name, b->rect.x + 30.0f,
-                    b->rect.y + 30.0f);
+  ch_ui_send_create(ui, name, b->kind->name, b->rect.x + dx, b->rect.y + dy);
   for (uint32_t p = 0; p < b->kind->n_params; ++p) {
     if (b->params[p] != b->kind->params[p].def) {
       ch_ui_send_set_named(ui, name, b->kind->params[p].name, b->params[p]);
@@ -131,10 +134,19 @@ ch_ui_duplicate(ChUi* const ui)
     return;
   }
   ch_scene_copy_names(&ui->scene, names, n);
+  float  dx = 0.0f;
+  float  dy = 0.0f;
+  ChRect view;
+  ch_view_to_canvas(&ui->view, 0.0f, CH_HEADER_H, &view.x, &view.y);
+  ch_view_to_canvas(&ui->view, (float)ui->width, (float)ui->height, &view.w,
+                    &view.h);
+  view.w -= view.x;
+  view.h -= view.y;
+  ch_scene_copy_offset(&ui->scene, view, &dx, &dy); /* in view if it fits */
   uint32_t i = 0;
   for (uint32_t b = 0; b < ui->scene.n_boxes; ++b) {
     if (ui->scene.boxes[b].chosen) {
-      copy_box(ui, &ui->scene.boxes[b], names[i++]);
+      copy_box(ui, &ui->scene.boxes[b], names[i++], dx, dy);
     }
   }
   copy_inner_cables(ui, names);

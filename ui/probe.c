@@ -198,9 +198,16 @@ cable_point(void* const       handle,
   for (uint32_t i = ui->scene.n_cables; p >= 0 && i-- > 0;) {
     const ChCable* const c = &ui->scene.cables[i];
     if ((int)c->to_box == b && (int)c->to_port == p) {
-      float cx = 0.0f;
-      float cy = 0.0f;
-      ch_cable_point(&ui->scene, c, 0.5f, &cx, &cy);
+      /* Its middle, or the nearest point along it that no box covers. */
+      static const float along[] = { 0.5f, 0.4f, 0.6f, 0.3f, 0.7f, 0.2f, 0.8f };
+      float              cx      = 0.0f;
+      float              cy      = 0.0f;
+      for (size_t t = 0; t < CH_COUNT(along); ++t) {
+        ch_cable_point(&ui->scene, c, along[t], &cx, &cy);
+        if (ch_scene_hit(&ui->scene, cx, cy).kind == CH_HIT_NONE) {
+          break;
+        }
+      }
       return to_pixels(ui, cx, cy, x, y);
     }
   }

@@ -158,6 +158,18 @@ uint32_t ch_scene_n_chosen(const ChScene* scene);
 /** Move every chosen box by (`dx`, `dy`) canvas units. */
 void ch_scene_move_chosen(ChScene* scene, float dx, float dy);
 
+/**
+   Where copies of the chosen boxes go, as an offset from them: the nearest
+   place (in steps of 10 units) where no copy comes near a box or hides a
+   cable, inside
+   `visible` (the canvas area in view) if there is one; else below every
+   box.
+*/
+void ch_scene_copy_offset(const ChScene* scene,
+                          ChRect         visible,
+                          float*         dx,
+                          float*         dy);
+
 /** True if cable `c` runs between two chosen boxes: a copy of the choice
     copies it too, between the copies. */
 bool ch_cable_inner(const ChScene* scene, const ChCable* c);

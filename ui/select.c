@@ -1,8 +1,9 @@
 /* The chosen boxes (a rubber band or Shift+clicks), without X: moving
-   them together and planning their copy (names, and which cables go
-   along). */
+   them together and planning their copy (names, where, and which cables
+   go along). */
 #include "scene.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,6 +24,110 @@ ch_scene_move_chosen(ChScene* const scene, const float dx, const float dy)
     if (scene->boxes[b].chosen) {
       scene->boxes[b].rect.x += dx;
       scene->boxes[b].rect.y += dy;
+    }
+  }
+}
+
+/* The rectangle around every chosen box (a choice of none: all zero). */
+static ChRect
+chosen_bounds(const ChScene* const scene)
+{
+  float lo[2] = { INFINITY, INFINITY };
+  float hi[2] = { -INFINITY, -INFINITY };
+  for (uint32_t b = 0; b < scene->n_boxes; ++b) {
+    const ChRect r = scene->boxes[b].rect;
+    if (scene->boxes[b].chosen) {
+      lo[0] = fminf(lo[0], r.x);
+      lo[1] = fminf(lo[1], r.y);
+      hi[0] = fmaxf(hi[0], r.x + r.w);
+      hi[1] = fmaxf(hi[1], r.y + r.h);
+    }
+  }
+  if (lo[0] > hi[0]) {
+    return (ChRect){ 0.0f, 0.0f, 0.0f, 0.0f };
+  }
+  return (ChRect){ lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1] };
+}
+
+/* True if `r`, widened by `gap`, holds the point (x, y). */
+static bool
+near(const ChRect r, const float gap, const float x, const float y)
+{
+  return x > r.x - gap && x < r.x + r.w + gap && y > r.y - gap &&
+         y < r.y + r.h + gap;
+}
+
+/* True if a chosen box moved by (dx, dy) would come within `gap` of a box
+   or hide part of a cable. */
+static bool
+in_the_way(const ChScene* const scene,
+           const float          dx,
+           const float          dy,
+           const float          gap)
+{
+  for (uint32_t c = 0; c < scene->n_boxes; ++c) {
+    if (!scene->boxes[c].chosen) {
+      continue;
+    }
+    ChRect m = scene->boxes[c].rect;
+    m.x += dx;
+    m.y += dy;
+    for (uint32_t b = 0; b < scene->n_boxes; ++b) {
+      const ChRect r = scene->boxes[b].rect;
+      if (m.x < r.x + r.w + gap && r.x < m.x + m.w + gap &&
+          m.y < r.y + r.h + gap && r.y < m.y + m.h + gap) {
+        return true;
+      }
+    }
+    for (uint32_t i = 0; i < scene->n_cables; ++i) {
+      for (int k = 0; k <= 16; ++k) {
+        float x = 0.0f;
+        float y = 0.0f;
+        ch_cable_point(scene, &scene->cables[i], (float)k / 16.0f, &x, &y);
+        if (near(m, gap, x, y)) {
+          return true;
+        }
+      }
+    }
+  }
+  return false;
+}
+
+/* True if `r` moved by (dx, dy) lies wholly inside `area`. */
+static bool
+inside(const ChRect r, const float dx, const float dy, const ChRect area)
+{
+  return r.x + dx >= area.x && r.y + dy >= area.y &&
+         r.x + dx + r.w <= area.x + area.w && r.y + dy + r.h <= area.y + area.h;
+}
+
+void
+ch_scene_copy_offset(const ChScene* const scene,
+                     const ChRect         visible,
+                     float* const         dx,
+                     float* const         dy)
+{
+  enum { REACH = 60 };       /* steps searched each way */
+  const float  step = 10.0f; /* canvas units between places tried */
+  const float  gap  = 12.0f; /* kept free around every copy */
+  const ChRect c    = chosen_bounds(scene);
+  /* Below everything, where nothing can be: the place of last resort. */
+  *dx        = 0.0f;
+  *dy        = scene->bounds.y + scene->bounds.h - c.y + gap;
+  float best = INFINITY;
+  for (int j = -REACH; j <= REACH; ++j) {
+    for (int i = -REACH; i <= REACH; ++i) {
+      const float x = (float)i * step;
+      const float y = (float)j * step;
+      /* Nearest first, a place in view before any out of it, and below or
+         beside before above or before (a tie goes to the later row). */
+      const float cost = x * x + y * y + (y < 0.0f || x < 0.0f ? 1.0f : 0.0f) +
+                         (inside(c, x, y, visible) ? 0.0f : 1e12f);
+      if (cost < best && !in_the_way(scene, x, y, gap)) {
+        best = cost;
+        *dx  = x;
+        *dy  = y;
+      }
     }
   }
 }

@@ -183,8 +183,8 @@ int           ch_ui_kinds_count(const ChUi* ui);
 const ChKind* ch_ui_kind_at(const ChUi* ui, int item);
 void          ch_ui_add_module(ChUi* ui, const ChKind* kind);
 /** Ctrl+D: copies of the chosen boxes (or of the selected one): kinds and
-    values, a little below right, with the cables between them; one
-    gesture. */
+    values, placed where no box is (ch_scene_copy_offset), with the cables
+    between them; one gesture. */
 void ch_ui_duplicate(ChUi* ui);
 /** A key while the list is open; false if it is not the list's. */
 bool ch_ui_kinds_key(ChUi* ui, XKeyEvent* ev);

@@ -644,7 +644,10 @@ test_band_delete(void)
   const int64_t  gen    = probe()->generation(ui0());
   char* const    before = plugin_text();
   rig_shift(&rig, true);
-  carry(ax - 60, ay - 25, bx + 3, by + 3, NULL); /* from the empty canvas */
+  /* From the empty canvas before filter's title to past both titles,
+     wherever the copy was placed. */
+  carry(ax - 60, ay - 25, (ax > bx ? ax : bx) + 3, (ay > by ? ay : by) + 3,
+        NULL);
   rig_shift(&rig, false);
   shot("03-band");
   rig_key(&rig, "Delete", false);
@@ -862,9 +865,10 @@ test_probe_scope(void)
   click_at(x, y);
   wait_scope(got);
   probe()->scope(ui0(), &pts, &n, &step, &module, &port);
+  snprintf(why, sizeof(why), "a click at %d,%d on amp:cv's cable shows %s:%s",
+           x, y, module, port);
   report("ui_probe_a_cable_shows_its_source",
-         found && !strcmp(module, "env") && !strcmp(port, "out") && n,
-         "the scope does not show env:out");
+         found && !strcmp(module, "env") && !strcmp(port, "out") && n, why);
 
   const bool open = probe()->scope_point(ui0(), &x, &y);
   click_at(x, y);
