@@ -484,6 +484,65 @@ test_client_pieces(void)
   ch_client_free(&client);
 }
 
+/* The patch `text` arrives whole as generation `gen`. */
+static void
+arrives(ChClient* const client, const int64_t gen, const char* const text)
+{
+  const uint32_t n = (uint32_t)strlen(text);
+  CHECK(ch_client_piece(client, gen, 0, n, text, n) == CH_PIECE_COMPLETE);
+}
+
+/* `text` with its first `from` replaced by `to`, in `out` (of room for
+   `text` and 64 more bytes). */
+static const char*
+replaced(const char* const text,
+         const char* const from,
+         const char* const to,
+         char* const       out)
+{
+  const char* const at = strstr(text, from);
+  CHECK_MSG(at, "no \"%s\" in the text", from);
+  snprintf(out, strlen(text) + 64u, "%.*s%s%s", at ? (int)(at - text) : 0, text,
+           to, at ? at + strlen(from) : "");
+  return out;
+}
+
+/* The header says "edited" when the patch no longer sounds as the
+   program's file: moved boxes do not count, a changed value does; a new
+   program clears it until its patch comes. */
+static void
+test_client_edited(void)
+{
+  ChClient client;
+  CHECK(ch_client_init(&client));
+  ch_client_read_bank(&client, CH_SOURCE_DIR "/presets/bank");
+  FILE* const  f = fopen(CH_SOURCE_DIR "/presets/bank/00-init.ttl", "r");
+  static char  init[4096];
+  const size_t n = f ? fread(init, 1, sizeof(init) - 1u, f) : 0u;
+  init[n]        = '\0';
+  CHECK(f && n > 0u);
+  if (f) {
+    fclose(f);
+  }
+  ch_client_program(&client, 0.0f);
+  arrives(&client, 1, init);
+  CHECK(!client.edited);
+
+  char other[sizeof(init) + 64];
+  arrives(&client, 2, replaced(init, "ch:x 880", "ch:x 999", other));
+  CHECK_MSG(!client.edited, "a moved box made the patch edited");
+
+  arrives(&client, 3,
+          replaced(init, "param:cutoff 2400", "param:cutoff 900", other));
+  CHECK_MSG(client.edited, "a changed cutoff did not");
+
+  ch_client_program(&client, 2.0f); /* the lead is on its way */
+  CHECK(!client.edited);
+  arrives(&client, 4, init); /* Init, while the port says Lead */
+  CHECK(client.edited);
+  ch_client_free(&client);
+}
+
 static void
 test_bank(void)
 {
@@ -512,6 +571,7 @@ main(void)
   RUN(test_error_names);
   RUN(test_view);
   RUN(test_client_pieces);
+  RUN(test_client_edited);
   RUN(test_bank);
   return CHECK_EXIT();
 }

@@ -4,6 +4,7 @@
 #include "patch.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,69 @@ reject(ChClient* const client)
   return CH_PIECE_REJECTED;
 }
 
+/* True if `a` and `b` sound alike: the same voices, modules of the same
+   names, kinds and values, the same links.  Places and order do not
+   count. */
+static bool
+same_sound(const ChModel* const a, const ChModel* const b)
+{
+  const uint32_t n = ch_model_n_modules(a);
+  const uint32_t l = ch_model_n_links(a);
+  if (n != ch_model_n_modules(b) || l != ch_model_n_links(b) ||
+      ch_model_polyphony(a) != ch_model_polyphony(b)) {
+    return false;
+  }
+  for (uint32_t i = 0; i < n; ++i) {
+    const ChKind* const kind = ch_model_module_kind(a, i);
+    const int           j    = ch_model_find(b, ch_model_module_name(a, i));
+    if (j < 0 || ch_model_module_kind(b, (uint32_t)j) != kind ||
+        memcmp(ch_model_module_params(a, i),
+               ch_model_module_params(b, (uint32_t)j),
+               kind->n_params * sizeof(float))) {
+      return false;
+    }
+  }
+  for (uint32_t i = 0; i < l; ++i) {
+    const ChLink* const x     = ch_model_link(a, i);
+    bool                found = false;
+    for (uint32_t k = 0; k < l && !found; ++k) {
+      const ChLink* const y = ch_model_link(b, k);
+      found = x->from_port == y->from_port && x->to_port == y->to_port &&
+              !strcmp(ch_model_module_name(a, x->from_module),
+                      ch_model_module_name(b, y->from_module)) &&
+              !strcmp(ch_model_module_name(a, x->to_module),
+                      ch_model_module_name(b, y->to_module));
+    }
+    if (!found) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/* Does the patch still sound as the program's file does?  (A program not
+   in the bank, or a file that does not read, is not called edited.) */
+static bool
+edited(const ChClient* const client)
+{
+  const int number = (int)lroundf(client->program);
+  for (uint32_t i = 0; i < client->n_bank; ++i) {
+    if (client->bank[i].number != number) {
+      continue;
+    }
+    char path[2 * CH_PATH_MAX];
+    snprintf(path, sizeof(path), "%s/%s.ttl", client->bank_dir,
+             client->bank[i].file);
+    ChModel* const program = ch_model_new();
+    ChError        err;
+    const bool differs = program && !ch_patch_read_file(program, path, &err) &&
+                         !same_sound(client->model, program);
+    ch_model_free(program);
+    return differs;
+  }
+  return false;
+}
+
 /* The whole text is here: read it into the model. */
 static ChPieceResult
 complete(ChClient* const client, const int64_t generation)
@@ -54,6 +118,7 @@ complete(ChClient* const client, const int64_t generation)
   }
   client->generation = generation;
   client->have_patch = true;
+  client->edited     = edited(client);
   ++client->received;
   if (generation >= client->newest) {
     client->newest = generation;
@@ -161,9 +226,17 @@ by_number(const void* const a, const void* const b)
 }
 
 void
+ch_client_program(ChClient* const client, const float program)
+{
+  client->program = program;
+  client->edited  = false;
+}
+
+void
 ch_client_read_bank(ChClient* const client, const char* const dir)
 {
-  client->n_bank   = 0;
+  client->n_bank = 0;
+  snprintf(client->bank_dir, sizeof(client->bank_dir), "%s", dir);
   DIR* const     d = opendir(dir);
   struct dirent* e = NULL;
   while (d && (e = readdir(d)) && client->n_bank < CH_BANK_MAX) {

@@ -42,9 +42,11 @@ typedef struct {
   float   level[2];            /**< output peak, linear, left and right */
   float   program;             /**< value of the program port */
   bool    want_patch;          /**< the patch should be asked for */
+  bool    edited; /**< the patch no longer sounds as program `program` does */
 
   ChProgram bank[CH_BANK_MAX];
   uint32_t  n_bank;
+  char      bank_dir[CH_PATH_MAX]; /**< where the bank's files are */
 } ChClient;
 
 /** Set up an empty client; false if out of memory. */
@@ -91,6 +93,12 @@ void ch_client_file(ChClient* client, const char* path);
    label from its first "# Label: ..." comment.  Sorted by NN.
 */
 void ch_client_read_bank(ChClient* client, const char* dir);
+
+/**
+   The program port's value is now `program`: `edited` is cleared until the
+   patch the plugin loads for it arrives (no flash of "edited" between).
+*/
+void ch_client_program(ChClient* client, float program);
 
 /** Label of program `number`, or NULL. */
 const char* ch_client_program_label(const ChClient* client, int number);

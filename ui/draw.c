@@ -515,8 +515,9 @@ draw_header(cairo_t* const cr, PangoLayout* const layout, const ChUi* const ui)
   const int    program = (int)lroundf(ui->client.program);
   const char*  label   = ch_client_program_label(&ui->client, program);
   char         buf[CH_PATH_MAX + 32];
-  snprintf(buf, sizeof(buf), "%02d  %s", program,
-           label ? label : "(not in bank)");
+  snprintf(buf, sizeof(buf), "%02d  %s%s", program,
+           label ? label : "(not in bank)",
+           ui->client.edited ? "  (edited)" : "");
   rounded(cr, r.x, r.y, r.w, r.h, 4.0);
   set_rgb(cr, ui->menu == CH_MENU_PROGRAM ? c_fill : c_box, 1.0);
   cairo_fill(cr);

@@ -119,8 +119,8 @@ ch_ui_send_program(ChUi* const ui, const int program)
 {
   const float value = (float)program;
   ui->write(ui->controller, CH_UI_PORT_PROGRAM, sizeof(float), 0, &value);
-  ui->client.program = value;
-  ui->dirty          = true;
+  ch_client_program(&ui->client, value);
+  ui->dirty = true;
 }
 
 /* "module:port" of output (or input) `port` of box `box`. */

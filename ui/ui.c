@@ -251,8 +251,8 @@ port_event(LV2UI_Handle      handle,
              size == sizeof(float)) {
     const float program = *(const float*)buffer;
     if (program != ui->client.program) {
-      ui->client.program = program;
-      ui->dirty          = true;
+      ch_client_program(&ui->client, program);
+      ui->dirty = true;
     }
   }
 }
