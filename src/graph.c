@@ -251,15 +251,15 @@ run_steps(ChGraph* const graph, const uint32_t n, const bool timed)
     return output;
   }
   /* Voices that may fall silent after this block: awake, released. */
-  uint32_t candidates = 0;
-  for (uint32_t v = 0; v < graph->polyphony && graph->may_sleep; ++v) {
-    candidates |= (uint32_t)(graph->ctx.host->voice[v].gate <= 0.5f) << v;
-  }
+  uint32_t candidates = graph->may_sleep ? graph->gate_down : 0u;
   candidates &= ~graph->silent;
   graph->sounded = ~candidates;
-  for (uint32_t t = 0; t < graph->n_steps; ++t) {
-    const ChStep* const step  = &steps[t];
-    const uint32_t      voice = step->voice;
+  /* in locals: the process calls could change them, as far as the
+     compiler knows, and this loop is most of a short block's overhead */
+  const uint32_t      stealing = graph->stealing;
+  const ChStep* const end      = steps + graph->n_steps;
+  for (const ChStep* step = steps; step < end; ++step) {
+    const uint32_t voice = step->voice;
     if (voice == CH_STEP_SHARED) {
       output =
         (run_shared(graph, step, n, asleep, timed) && !step->n_out) || output;
@@ -268,11 +268,15 @@ run_steps(ChGraph* const graph, const uint32_t n, const bool timed)
     if (asleep >> voice & 1u) {
       continue;
     }
+    if (!(step->n_sums | step->export)) { /* most voice steps */
+      process_step(graph, step, n, timed);
+      continue;
+    }
     for (uint32_t s = 0; s < step->n_sums; ++s) {
       sum_all(&step->sums[s], n);
     }
     process_step(graph, step, n, timed);
-    if (step->export && (graph->stealing >> voice & 1u)) {
+    if (step->export && (stealing >> voice & 1u)) {
       fade_exports(graph, step, n);
     }
     if (step->export && (candidates >> voice & 1u) && exports_sound(step, n)) {
@@ -304,6 +308,7 @@ wake(ChGraph* const graph, const uint32_t v)
 {
   graph->silent &= ~(1u << v);
   graph->quiet_for[v] = 0;
+  graph->counting &= ~(1u << v);
   for (uint32_t t = 0; t < graph->n_steps; ++t) {
     const ChStep* const step = &graph->steps[t];
     if (step->voice == v && step->fresh) {
@@ -346,22 +351,23 @@ wake_voices(ChGraph* const graph, const ChHostInputs* const host)
 
 /* After a block: a released voice that has sent out only zeros for a
    whole CH_MAX_BLOCK frames, and whose sources are settled, falls silent.
-   Until something it reads changes, it would go on sending zeros. */
+   Until something it reads changes, it would go on sending zeros.  Works
+   on bit masks, so that voices that hold notes cost nothing per block. */
 CH_REALTIME static void
-find_silent(ChGraph* const            graph,
-            const ChHostInputs* const host,
-            const uint32_t            n)
+find_silent(ChGraph* const graph, const uint32_t n)
 {
-  /* the voices awake, in order (none, when all sleep) */
-  for (uint32_t awake = graph->all_voices & ~graph->silent; awake;
-       awake &= awake - 1u) {
-    const uint32_t v   = (uint32_t)__builtin_ctz(awake);
+  const uint32_t awake = graph->all_voices & ~graph->silent;
+  const uint32_t reset = awake & (graph->sounded | graph->gate_up);
+  for (uint32_t r = reset & graph->counting; r; r &= r - 1u) {
+    graph->quiet_for[__builtin_ctz(r)] = 0;
+  }
+  graph->counting &= ~reset;
+  /* the voices awake, quiet and released, in order */
+  for (uint32_t quiet = awake & ~reset; quiet; quiet &= quiet - 1u) {
+    const uint32_t v   = (uint32_t)__builtin_ctz(quiet);
     const uint32_t bit = 1u << v;
-    if ((graph->sounded & bit) || host->voice[v].gate > 0.5f) {
-      graph->quiet_for[v] = 0;
-      continue;
-    }
     graph->quiet_for[v] += n;
+    graph->counting |= bit;
     bool settled = graph->quiet_for[v] >= CH_MAX_BLOCK;
     for (uint32_t t = 0; t < graph->n_steps && settled; ++t) {
       const ChStep* const step = &graph->steps[t];
@@ -388,6 +394,23 @@ steal_voices(ChGraph* const graph, const ChHostInputs* const host)
   return fading;
 }
 
+/* Which gates are up and which down (neither, for a NaN), for the sleep
+   bookkeeping of a call's blocks: once a call, and only while a voice is
+   awake (or sleep is off), since with every voice asleep nothing reads
+   them. */
+CH_REALTIME static void
+gate_masks(ChGraph* const graph, const ChHostInputs* const host)
+{
+  uint32_t up   = 0;
+  uint32_t down = 0;
+  for (uint32_t v = 0; v < graph->polyphony; ++v) {
+    up |= (uint32_t)(host->voice[v].gate > 0.5f) << v;
+    down |= (uint32_t)(host->voice[v].gate <= 0.5f) << v;
+  }
+  graph->gate_up   = up;
+  graph->gate_down = down;
+}
+
 CH_REALTIME bool
 ch_graph_run(ChGraph* const            graph,
              const ChHostInputs* const host,
@@ -398,6 +421,7 @@ ch_graph_run(ChGraph* const            graph,
   graph->ctx.host = host;
   graph->stealing = steal_voices(graph, host);
   bool output     = false;
+  bool masks      = false;
   for (uint32_t done = 0; done < n;) {
     const uint32_t chunk = n - done < CH_MAX_BLOCK ? n - done : CH_MAX_BLOCK;
     graph->steal_at      = done;
@@ -407,10 +431,14 @@ ch_graph_run(ChGraph* const            graph,
     memset(graph->ctx.out[1], 0, chunk * sizeof(float));
     if (graph->may_sleep) {
       wake_voices(graph, host);
+      if (!masks && (graph->no_sleep || graph->all_voices & ~graph->silent)) {
+        gate_masks(graph, host);
+        masks = true;
+      }
     }
     output = run_block(graph, chunk) || output;
     if (graph->may_sleep) {
-      find_silent(graph, host, chunk);
+      find_silent(graph, chunk);
     }
     done += chunk;
   }
@@ -455,7 +483,8 @@ ch_graph_rest(ChGraph* const graph)
                     ? (uint32_t)((1ull << graph->polyphony) - 1u)
                     : 0u;
   memset(graph->quiet_for, 0, sizeof(graph->quiet_for));
-  graph->last = graph->silent_host;
+  graph->counting = 0;
+  graph->last     = graph->silent_host;
 }
 
 void
@@ -613,7 +642,8 @@ ch_graph_carry(ChGraph* const next, const ChGraph* const prev)
      silent again. */
   next->silent = 0;
   memset(next->quiet_for, 0, sizeof(next->quiet_for));
-  next->last = prev->last;
+  next->counting = 0;
+  next->last     = prev->last;
   return carried;
 }
 

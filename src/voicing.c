@@ -97,6 +97,7 @@ key_up(ChVoicing* const voicing, const uint32_t v)
   slot->sustained = false;
   slot->next      = CH_NEXT_UP;
   slot->wait      = slot->lag;
+  voicing->timed  = true;
 }
 
 /* Stealing */
@@ -114,6 +115,7 @@ steal(ChVoicing* const voicing,
     ChVoiceInputs* const out = voice_out(voicing, v);
     slot->stealing           = true;
     slot->wait               = voicing->steal;
+    voicing->timed           = true;
     out->fade                = voicing->steal;
     out->fade_len            = voicing->steal;
     slot->held               = false; /* its key no longer owns the voice */
@@ -148,6 +150,7 @@ finish_steal(ChVoicing* const voicing, const uint32_t v)
   out->fade                     = 0u;
   out->fade_len                 = 0u;
   out->fresh                    = 1u;
+  voicing->timed                = true;
   if (next == CH_NEXT_NONE) {
     release(voicing, v);
     return;
@@ -160,9 +163,10 @@ finish_steal(ChVoicing* const voicing, const uint32_t v)
   } else if (next == CH_NEXT_UP && !held_for) {
     release(voicing, v); /* a note-on and note-off at one frame */
   } else if (next == CH_NEXT_UP) {
-    slot->held = false;
-    slot->next = CH_NEXT_UP;
-    slot->wait = held_for;
+    slot->held     = false;
+    slot->next     = CH_NEXT_UP;
+    slot->wait     = held_for;
+    voicing->timed = true;
   }
 }
 
@@ -487,7 +491,7 @@ CH_REALTIME uint32_t
 ch_voicing_due(const ChVoicing* const voicing)
 {
   uint32_t due = UINT32_MAX;
-  for (uint32_t v = 0; v < CH_MAX_VOICES; ++v) {
+  for (uint32_t v = 0; v < CH_MAX_VOICES && voicing->timed; ++v) {
     const uint32_t wait = voicing->slot[v].wait;
     due                 = wait && wait < due ? wait : due;
   }
@@ -497,6 +501,10 @@ ch_voicing_due(const ChVoicing* const voicing)
 CH_REALTIME void
 ch_voicing_advance(ChVoicing* const voicing, const uint32_t frames)
 {
+  if (!voicing->timed) { /* the usual call: no fade, no late release */
+    return;
+  }
+  voicing->timed = false;
   for (uint32_t v = 0; v < CH_MAX_VOICES; ++v) {
     ChVoiceSlot* const   slot = &voicing->slot[v];
     ChVoiceInputs* const out  = voice_out(voicing, v);
@@ -506,7 +514,8 @@ ch_voicing_advance(ChVoicing* const voicing, const uint32_t frames)
     }
     if (slot->wait > frames) {
       slot->wait -= frames;
-      out->fade = slot->stealing ? slot->wait : 0u;
+      out->fade      = slot->stealing ? slot->wait : 0u;
+      voicing->timed = true;
       continue;
     }
     slot->wait = 0u;

@@ -52,9 +52,11 @@ typedef struct {
   uint32_t      clock;    /**< counts note events, to age voices */
   uint32_t      steal;    /**< frames of a stolen note's fade; 0: cut */
   bool          pedal;
-  ChVoiceSlot   slot[CH_MAX_VOICES];
-  uint8_t       stack[128]; /**< mono: held keys, oldest first */
-  uint8_t       n_held;
+  bool          timed; /**< some slot waits, or some voice's `fresh` flag is
+                          set: only then have due/advance work to do */
+  ChVoiceSlot slot[CH_MAX_VOICES];
+  uint8_t     stack[128]; /**< mono: held keys, oldest first */
+  uint8_t     n_held;
 } ChVoicing;
 
 /** Start with no note held, writing into `out` (which it initialises). */

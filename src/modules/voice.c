@@ -56,10 +56,16 @@ static const ChParamInfo params[] = {
     legato_choices },
 };
 
-static void
+/* The first sample stored on its own: a short block (one sample, at a
+   host's event or in a host that runs one frame at a time) then costs a
+   store, not a loop or a call to memset. */
+static inline void
 fill(float* const out, const float value, const uint32_t n)
 {
-  for (uint32_t i = 0; i < n; ++i) {
+  if (n) {
+    out[0] = value;
+  }
+  for (uint32_t i = 1; i < n; ++i) {
     out[i] = value;
   }
 }
