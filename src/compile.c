@@ -605,6 +605,8 @@ place_steps(const Plan* const    plan,
     fresh,
     ch_kind_state_size(kind, node->ctx->rate),
     m,
+    plan->voiced[m] && !capture ? kind->process_voices : NULL,
+    0, /* group_voices sets the groups */
   };
   steps[i] = step;
   if (capture) {
@@ -805,6 +807,38 @@ layout_module(const Plan* const    plan,
   }
 }
 
+/* Whether `step` continues, as voice k, the group of voice steps that
+   `first` starts: the same module, its next node, the same exports. */
+static bool
+in_group(const ChStep* const first, const ChStep* const step, const uint32_t k)
+{
+  return step->process_voices == first->process_voices &&
+         step->process == first->process && step->voice == k &&
+         step->node == first->node + k && !step->n_sums &&
+         step->export == first->export;
+}
+
+/* Group each module's voice steps for one process_voices call.  A step
+   with fan-in sums stays alone: its sum must be computed just before it,
+   as its buffer may be one the previous voice's step has just read. */
+static void
+group_voices(ChGraph* const graph)
+{
+  ChStep* const steps = graph->steps;
+  for (uint32_t t = 0; t < graph->n_steps;) {
+    ChStep* const first = &steps[t];
+    uint32_t      k     = 1;
+    if (first->process_voices && first->voice == 0 && !first->n_sums) {
+      while (t + k < graph->n_steps && k < 32u &&
+             in_group(first, &steps[t + k], k)) {
+        ++k;
+      }
+      first->group = k;
+    }
+    t += k;
+  }
+}
+
 /* Lay the graph out in `arena`; an arena without memory only measures. */
 static ChGraph*
 layout(Plan* const          plan,
@@ -818,6 +852,9 @@ layout(Plan* const          plan,
   }
   for (uint32_t p = 0; p < plan->n; ++p) {
     layout_module(plan, arena, &t, p, base, rate);
+  }
+  if (t.graph) {
+    group_voices(t.graph);
   }
   return t.graph;
 }

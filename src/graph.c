@@ -228,6 +228,51 @@ fade_exports(const ChGraph* const graph, const ChStep* const step, uint32_t n)
   }
 }
 
+/* What a voice step's exports need after it ran: a stolen note's fade,
+   and whether a voice that may fall silent sent sound. */
+CH_REALTIME static inline __attribute__((always_inline)) void
+after_export(ChGraph* const      graph,
+             const ChStep* const step,
+             const uint32_t      n,
+             uint32_t* const     candidates)
+{
+  const uint32_t voice = step->voice;
+  if (graph->stealing >> voice & 1u) {
+    fade_exports(graph, step, n);
+  }
+  if ((*candidates >> voice & 1u) && exports_sound(step, n)) {
+    *candidates &= ~(1u << voice);
+    graph->sounded |= 1u << voice;
+  }
+}
+
+/* A group of one module's voice steps (ChStep.group) in one call for the
+   voices awake.  Voices never read each other's buffers, so their exports
+   may be looked at after the call.  Returns the group's last step. */
+CH_REALTIME static inline __attribute__((always_inline)) const ChStep*
+run_voices(ChGraph* const      graph,
+           const ChStep* const step,
+           const uint32_t      n,
+           const uint32_t      asleep,
+           uint32_t* const     candidates,
+           const bool          timed)
+{
+  const uint32_t all = step->group < 32u ? (1u << step->group) - 1u : ~0u;
+  const uint32_t run = ~asleep & all;
+  if (run) {
+    step->process_voices(step->node, run, n);
+    if (timed) {
+      const uint64_t now = ch_clock_ns();
+      graph->times[step->module] += now - graph->timed_to;
+      graph->timed_to = now;
+    }
+  }
+  for (uint32_t r = step->export ? run : 0u; r; r &= r - 1u) {
+    after_export(graph, step + __builtin_ctz(r), n, candidates);
+  }
+  return step + step->group - 1u;
+}
+
 /* Returns whether a step writing the stereo output ran.  Inlined into
    run_block twice, timed and not, so the choice is made once a block. */
 CH_REALTIME static inline __attribute__((always_inline)) bool
@@ -263,6 +308,10 @@ run_steps(ChGraph* const graph, const uint32_t n, const bool timed)
     if (voice == CH_STEP_SHARED) {
       output =
         (run_shared(graph, step, n, asleep, timed) && !step->n_out) || output;
+      continue;
+    }
+    if (step->group) {
+      step = run_voices(graph, step, n, asleep, &candidates, timed);
       continue;
     }
     if (asleep >> voice & 1u) {

@@ -34,8 +34,12 @@ typedef struct {
                                output it reads directly, or CH_NO_VOICE */
   void* fresh;             /**< voice steps: the state a woken voice starts from
                                 (NULL for voice sources, which keep theirs) */
-  size_t   state_size;     /**< bytes of the node's state */
-  uint32_t module;         /**< its module's index in the model */
+  size_t              state_size;     /**< bytes of the node's state */
+  uint32_t            module;         /**< its module's index in the model */
+  ChProcessVoicesFunc process_voices; /**< the kind's, for voice steps */
+  uint32_t            group; /**< first of a module's voice steps run by one
+                                process_voices call: how many steps that call covers
+                                (voices 0 ..), the next group - 1 steps included */
 } ChStep;
 
 /** What a buffer holds this block, for sleeping modules. */

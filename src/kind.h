@@ -155,6 +155,29 @@ typedef void (*ChInitFunc)(const ChNode* node);
 /** Render `n` frames (1..CH_MAX_BLOCK).  Real-time. */
 typedef void (*ChProcessFunc)(const ChNode* node, uint32_t n);
 
+/**
+   Several instances of one module at once: for each bit k of `voices`, in
+   ascending order, `nodes[k]` exactly as the kind's `process(&nodes[k], n)`
+   would.  See ChKind.process_voices.
+*/
+typedef void (*ChProcessVoicesFunc)(const ChNode* nodes,
+                                    uint32_t      voices,
+                                    uint32_t      n);
+
+/**
+   Defines `name`, a ChProcessVoicesFunc that runs `run(node, n)` (a
+   CH_VARIANT function holding the kind's process) for each voice asked:
+   the body is inlined into the loop, so a voice costs no call.
+*/
+#define CH_PROCESS_VOICES(name, run)                                           \
+  static CH_REALTIME void name(const ChNode* const nodes, uint32_t voices,     \
+                               const uint32_t n)                               \
+  {                                                                            \
+    for (; voices; voices &= voices - 1u) {                                    \
+      run(&nodes[__builtin_ctz(voices)], n);                                   \
+    }                                                                          \
+  }
+
 /** Flags of a module kind. */
 enum {
   /**
@@ -201,6 +224,14 @@ typedef struct ChKind {
      whether its own state is settled, so its voice may sleep.  Real-time.
   */
   int (*quiet)(const ChNode* node);
+  /**
+     NULL, or `process` for several voices of a module in one call (see
+     ChProcessVoicesFunc; CH_PROCESS_VOICES defines one).  The graph uses
+     it for a module copied per voice whose voices' steps have no fan-in
+     sums: one call per module instead of one per voice, which is most of
+     what a short block (one sample) costs.  Real-time.
+  */
+  ChProcessVoicesFunc process_voices;
 } ChKind;
 
 /**

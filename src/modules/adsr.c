@@ -155,7 +155,7 @@ adsr_chain(double x, const double coef, double* const t, const uint32_t n)
    snap, no sample of the run snapped; else the run is done again,
    snapping.  On sustain (distance 0) it is a fill.  Returns the distance
    at the end. */
-static double
+CH_VARIANT double
 adsr_decay(const AdsrRun* const r, float* const out, const uint32_t n)
 {
   const double sustain = r->sustain;
@@ -200,7 +200,7 @@ adsr_decay(const AdsrRun* const r, float* const out, const uint32_t n)
    ends at or above the floor, it never crossed it; else the run is done
    again, checking, and ends idle at the floor.  Returns how many samples
    it rendered (all, or up to and including the one that reached 0). */
-static uint32_t
+CH_VARIANT uint32_t
 adsr_release(AdsrRun* const r, float* const out, const uint32_t n)
 {
   const double rcoef = r->rcoef;
@@ -238,7 +238,7 @@ adsr_release(AdsrRun* const r, float* const out, const uint32_t n)
 
 /* Renders `n` samples with no gate or trigger edge among them: one loop
    per stage, left when the stage ends. */
-static void
+CH_VARIANT void
 adsr_run(AdsrRun* const r, float* const out, const uint32_t n)
 {
   uint32_t k = 0;
@@ -305,8 +305,9 @@ same_to_end(const float* const gate, const float* const trig, const uint32_t n)
   return !diff;
 }
 
-static CH_REALTIME void
-adsr_process(const ChNode* const node, const uint32_t n)
+/* The process of one instance, inlined into both entry points below. */
+CH_VARIANT CH_REALTIME void
+adsr_one(const ChNode* const node, const uint32_t n)
 {
   AdsrState* const   s    = (AdsrState*)node->state;
   const float* const gate = node->in[IN_GATE];
@@ -363,11 +364,20 @@ adsr_process(const ChNode* const node, const uint32_t n)
   s->trig_was = trig_was;
 }
 
+static CH_REALTIME void
+adsr_process(const ChNode* const node, const uint32_t n)
+{
+  adsr_one(node, n);
+}
+
+CH_PROCESS_VOICES(adsr_process_voices, adsr_one)
+
 const ChKind ch_kind_adsr = {
   .name = "adsr",
   .doc  = "envelope: linear attack, exponential decay and release",
   CH_KIND_TABLES(inputs, outputs, params),
-  .state_size = sizeof(AdsrState),
-  .init       = adsr_init,
-  .process    = adsr_process,
+  .state_size     = sizeof(AdsrState),
+  .init           = adsr_init,
+  .process        = adsr_process,
+  .process_voices = adsr_process_voices,
 };

@@ -196,7 +196,7 @@ ch_osc_clamp(const double x, const double lo, const double hi)
   return x > lo ? (x < hi ? x : hi) : lo;
 }
 
-static void
+CH_VARIANT void
 ch_osc_update_rate(ChOscState* const s, const float rate)
 {
   if (s->rate != rate) {
@@ -220,7 +220,7 @@ ch_osc_init(const ChNode* const node)
 
 /* A note starts at the first frame of a call (the host splits blocks at
    its events), so a moved note counter is checked once per call. */
-static CH_REALTIME void
+CH_VARIANT CH_REALTIME void
 ch_osc_note_reset(ChOscState* const s, const ChNode* const node)
 {
   const ChVoiceInputs* const note = &node->ctx->host->voice[node->voice];
@@ -344,7 +344,7 @@ ch_osc_saw_at(ChOscSaw* const w, const double freq, const double inv_rate)
   w->far    = 1.0 - CH_OSC_BLEP_REACH * w->dt;
 }
 
-static void
+CH_VARIANT void
 ch_osc_saw_plain(const ChNode* const node, ChOscRun* const r, const uint32_t n)
 {
   const float* const pitch_in   = node->in[CH_OSC_IN_PITCH];
@@ -395,8 +395,9 @@ ch_osc_saw_plain(const ChNode* const node, ChOscRun* const r, const uint32_t n)
   r->last_freq  = last_freq;
 }
 
-static CH_REALTIME void
-ch_osc_process(const ChNode* const node, const uint32_t n)
+/* The process of one instance, inlined into both entry points below. */
+CH_VARIANT CH_REALTIME void
+ch_osc_one(const ChNode* const node, const uint32_t n)
 {
   ChOscState* const  s = (ChOscState*)node->state;
   const float* const p = node->param;
@@ -443,13 +444,22 @@ ch_osc_process(const ChNode* const node, const uint32_t n)
   s->level      = r.level;
 }
 
+static CH_REALTIME void
+ch_osc_process(const ChNode* const node, const uint32_t n)
+{
+  ch_osc_one(node, n);
+}
+
+CH_PROCESS_VOICES(ch_osc_process_voices, ch_osc_one)
+
 const ChKind ch_kind_osc = {
   .name = "osc",
   .doc = "band-limited oscillator: sine, saw, square (PWM), triangle; the sine "
          "is a polynomial within 1e-9 of sin(); on notes up to C7 what folds "
          "back below 20 kHz stays 72 dB under the fundamental at 48 kHz",
   CH_KIND_TABLES(ch_osc_inputs, ch_osc_outputs, ch_osc_params),
-  .state_size = sizeof(ChOscState),
-  .init       = ch_osc_init,
-  .process    = ch_osc_process,
+  .state_size     = sizeof(ChOscState),
+  .init           = ch_osc_init,
+  .process        = ch_osc_process,
+  .process_voices = ch_osc_process_voices,
 };

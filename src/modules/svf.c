@@ -211,8 +211,9 @@ svf_loop(const ChNode* const node,
   s->ic2 = ic2;
 }
 
-static CH_REALTIME void
-svf_process(const ChNode* const node, const uint32_t n)
+/* The process of one instance, inlined into both entry points below. */
+CH_VARIANT CH_REALTIME void
+svf_one(const ChNode* const node, const uint32_t n)
 {
   SvfState* const    s     = (SvfState*)node->state;
   const float* const param = node->param;
@@ -236,12 +237,21 @@ svf_process(const ChNode* const node, const uint32_t n)
   }
 }
 
+static CH_REALTIME void
+svf_process(const ChNode* const node, const uint32_t n)
+{
+  svf_one(node, n);
+}
+
+CH_PROCESS_VOICES(svf_process_voices, svf_one)
+
 const ChKind ch_kind_svf = {
   .name = "svf",
   .doc  = "state-variable filter: low-, band- and high-pass, 12 dB/octave; the "
           "cutoff's tan() is a series within 3e-9 (relative)",
   CH_KIND_TABLES(inputs, outputs, params),
-  .state_size = sizeof(SvfState),
-  .init       = svf_init,
-  .process    = svf_process,
+  .state_size     = sizeof(SvfState),
+  .init           = svf_init,
+  .process        = svf_process,
+  .process_voices = svf_process_voices,
 };

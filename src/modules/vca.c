@@ -33,8 +33,9 @@ vca_init(const ChNode* const node)
   s->gain = (double)node->param[P_GAIN]; /* start at the value: no fade-in */
 }
 
-static CH_REALTIME void
-vca_process(const ChNode* const node, const uint32_t n)
+/* The process of one instance, inlined into both entry points below. */
+CH_VARIANT CH_REALTIME void
+vca_one(const ChNode* const node, const uint32_t n)
 {
   VcaState* const    s      = (VcaState*)node->state;
   const float* const in     = node->in[IN_IN];
@@ -61,11 +62,20 @@ vca_process(const ChNode* const node, const uint32_t n)
   s->gain = gain;
 }
 
+static CH_REALTIME void
+vca_process(const ChNode* const node, const uint32_t n)
+{
+  vca_one(node, n);
+}
+
+CH_PROCESS_VOICES(vca_process_voices, vca_one)
+
 const ChKind ch_kind_vca = {
   .name = "vca",
   .doc  = "amplifier: out = in * (gain + cv)",
   CH_KIND_TABLES(inputs, outputs, params),
-  .state_size = sizeof(VcaState),
-  .init       = vca_init,
-  .process    = vca_process,
+  .state_size     = sizeof(VcaState),
+  .init           = vca_init,
+  .process        = vca_process,
+  .process_voices = vca_process_voices,
 };

@@ -124,8 +124,9 @@ note_start(VoiceState* const          s,
   return cut;
 }
 
-static CH_REALTIME void
-voice_process(const ChNode* const node, const uint32_t n)
+/* The process of one instance, inlined into both entry points below. */
+CH_VARIANT CH_REALTIME void
+voice_one(const ChNode* const node, const uint32_t n)
 {
   VoiceState* const          s         = (VoiceState*)node->state;
   const ChHostInputs* const  inputs    = node->ctx->host;
@@ -187,15 +188,24 @@ voice_quiet(const ChNode* const node)
          s->pitch + s->coeff * (target - s->pitch) == s->pitch;
 }
 
+static CH_REALTIME void
+voice_process(const ChNode* const node, const uint32_t n)
+{
+  voice_one(node, n);
+}
+
+CH_PROCESS_VOICES(voice_process_voices, voice_one)
+
 const ChKind ch_kind_voice = {
   .name = "voice",
   .doc =
     "the played note: pitch, gate, velocity, trigger, mod wheel, aftertouch",
   CH_KIND_OUTPUTS(outputs),
   CH_KIND_PARAMS(params),
-  .state_size = sizeof(VoiceState),
-  .init       = voice_init,
-  .process    = voice_process,
-  .flags      = CH_KIND_PER_VOICE,
-  .quiet      = voice_quiet,
+  .state_size     = sizeof(VoiceState),
+  .init           = voice_init,
+  .process        = voice_process,
+  .process_voices = voice_process_voices,
+  .flags          = CH_KIND_PER_VOICE,
+  .quiet          = voice_quiet,
 };

@@ -1,0 +1,166 @@
+/* Tests of ChKind.process_voices: for every kind that has one, one call for
+   several voices leaves every output and state exactly as the kind's
+   process called voice by voice, and leaves the voices not asked alone. */
+#include "../src/registry.h"
+#include "check.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RATE   48000.0f
+#define VOICES 4u
+
+/* Four instances of one module, as a graph lays them out: nodes side by
+   side, parameters shared, each with its state and buffers. */
+typedef struct {
+  ChContext    ctx;
+  ChHostInputs host;
+  float        param[CH_MAX_PARAMS];
+  ChNode       nodes[VOICES];
+  void*        state[VOICES];
+  float        in[VOICES][CH_MAX_PORTS][CH_MAX_BLOCK];
+  float        out[VOICES][CH_MAX_PORTS][CH_MAX_BLOCK];
+  const float* in_ptr[VOICES][CH_MAX_PORTS];
+  float*       out_ptr[VOICES][CH_MAX_PORTS];
+  float        left[CH_MAX_BLOCK];
+  float        right[CH_MAX_BLOCK];
+  size_t       state_size;
+} Voices;
+
+static Voices*
+voices_new(const ChKind* const kind)
+{
+  Voices* const v = (Voices*)calloc(1, sizeof(Voices));
+  v->ctx.rate     = RATE;
+  v->ctx.inv_rate = 1.0f / RATE;
+  v->ctx.host     = &v->host;
+  v->ctx.voices   = VOICES;
+  v->ctx.out[0]   = v->left;
+  v->ctx.out[1]   = v->right;
+  v->state_size   = ch_kind_state_size(kind, RATE);
+  for (uint32_t p = 0; p < kind->n_params; ++p) {
+    v->param[p] = kind->params[p].def;
+  }
+  for (uint32_t k = 0; k < VOICES; ++k) {
+    v->state[k] = aligned_alloc(64, (v->state_size + 63u) / 64u * 64u);
+    memset(v->state[k], 0, v->state_size);
+    for (uint32_t p = 0; p < CH_MAX_PORTS; ++p) {
+      v->in_ptr[k][p]  = v->in[k][p];
+      v->out_ptr[k][p] = v->out[k][p];
+    }
+    const ChNode node = {
+      v->state[k], v->in_ptr[k], v->out_ptr[k], v->param, &v->ctx, k, 0u, 0u
+    };
+    memcpy(&v->nodes[k], &node, sizeof(node));
+    if (kind->init) {
+      kind->init(&v->nodes[k]);
+    }
+  }
+  return v;
+}
+
+static void
+voices_free(Voices* const v)
+{
+  for (uint32_t k = 0; k < VOICES; ++k) {
+    free(v->state[k]);
+  }
+  free(v);
+}
+
+/* Block `b` of what each voice reads: notes that start, hold and stop
+   (counters and gates moving at the block's first frame, as the host does),
+   and inputs that differ per voice, with gate edges inside the block. */
+static void
+voices_feed(Voices* const v, const ChKind* const kind, const uint32_t b)
+{
+  for (uint32_t k = 0; k < VOICES; ++k) {
+    ChVoiceInputs* const h = &v->host.voice[k];
+    h->pitch               = (float)k * 0.25f - 0.5f + (float)(b % 3u) / 12.0f;
+    h->gate                = (b + k) % 5u < 3u ? 1.0f : 0.0f;
+    h->velocity            = 0.5f + 0.1f * (float)k;
+    h->trigger += (b + k) % 4u == 0u;
+    h->release += (b + k) % 5u == 3u;
+    for (uint32_t p = 0; p < kind->n_inputs; ++p) {
+      for (uint32_t i = 0; i < CH_MAX_BLOCK; ++i) {
+        const uint32_t t = b * CH_MAX_BLOCK + i;
+        v->in[k][p][i] =
+          kind->inputs[p].signal == CH_SIGNAL_GATE
+            ? (float)((t / (7u + k) + p) % 3u == 0u)
+            : (float)(0.3 * sin(0.01 * (double)((k + 1u) * (p + 1u) * t)));
+      }
+    }
+  }
+  v->host.bend = 0.1f * (float)(b % 2u);
+  v->host.mod  = 0.2f;
+}
+
+static int
+voices_same(const Voices* const a, const Voices* const b)
+{
+  int same = !memcmp(a->out, b->out, sizeof(a->out)) &&
+             !memcmp(a->left, b->left, sizeof(a->left)) &&
+             !memcmp(a->right, b->right, sizeof(a->right));
+  for (uint32_t k = 0; k < VOICES; ++k) {
+    same = same && !memcmp(a->state[k], b->state[k], a->state_size);
+  }
+  return same;
+}
+
+/* Blocks of 1, 17 and 64 frames, the voices asked changing. */
+static int
+check_kind(const ChKind* const kind)
+{
+  static const uint32_t blocks[] = { 1, 17, 64, 1, 1, 64, 17, 1 };
+  static const uint32_t masks[]  = { 0xf, 0xb, 0x5, 0xf, 0x8, 0xe, 0xf, 0x1 };
+  Voices* const         a        = voices_new(kind);
+  Voices* const         b        = voices_new(kind);
+  int                   same     = voices_same(a, b);
+  for (uint32_t r = 0; r < 40u && same; ++r) {
+    const uint32_t n    = blocks[r % 8u];
+    const uint32_t mask = masks[(r / 8u + r) % 8u];
+    voices_feed(a, kind, r);
+    voices_feed(b, kind, r);
+    for (uint32_t k = 0; k < VOICES; ++k) {
+      if (mask >> k & 1u) {
+        kind->process(&a->nodes[k], n);
+      }
+    }
+    kind->process_voices(b->nodes, mask, n);
+    same = voices_same(a, b);
+  }
+  /* and they made sound, so that the comparison says something */
+  int sound = 0;
+  for (uint32_t i = 0; i < sizeof(a->out) / sizeof(float); ++i) {
+    sound |= (&a->out[0][0][0])[i] != 0.0f;
+  }
+  CHECK_MSG(sound, "%s wrote only zeros", kind->name);
+  voices_free(a);
+  voices_free(b);
+  return same;
+}
+
+static void
+test_same_as_voice_by_voice(void)
+{
+  uint32_t with = 0;
+  for (uint32_t i = 0; i < ch_registry_count(); ++i) {
+    const ChKind* const kind = ch_registry_at(i);
+    if (kind->process_voices) {
+      ++with;
+      CHECK_MSG(check_kind(kind), "%s", kind->name);
+    }
+  }
+  /* the voice path of the factory patches: voice, osc, svf, adsr, vca */
+  CHECK(with >= 5u);
+  CHECK(ch_registry_find("osc")->process_voices != NULL);
+  CHECK(ch_registry_find("adsr")->process_voices != NULL);
+}
+
+int
+main(void)
+{
+  RUN(test_same_as_voice_by_voice);
+  return CHECK_EXIT();
+}
