@@ -173,8 +173,10 @@ typedef void (*ChProcessVoicesFunc)(const ChNode* nodes,
   static CH_REALTIME void name(const ChNode* const nodes, uint32_t voices,     \
                                const uint32_t n)                               \
   {                                                                            \
-    for (; voices; voices &= voices - 1u) {                                    \
-      run(&nodes[__builtin_ctz(voices)], n);                                   \
+    for (const ChNode* node = nodes; voices; voices >>= 1u, ++node) {          \
+      if (voices & 1u) {                                                       \
+        run(node, n);                                                          \
+      }                                                                        \
     }                                                                          \
   }
 
