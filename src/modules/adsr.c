@@ -305,9 +305,26 @@ same_to_end(const float* const gate, const float* const trig, const uint32_t n)
   return !diff;
 }
 
+/* What the parameters give, the same for every voice of a module: worked
+   out once per call. */
+typedef struct {
+  uint32_t manual;  /* the manual gate */
+  double   sustain; /* clamped */
+} AdsrShared;
+
+CH_VARIANT AdsrShared
+adsr_shared(const float* const param)
+{
+  const AdsrShared q = {
+    param[P_GATE] > 0.5f,
+    adsr_unit((double)param[P_SUSTAIN]),
+  };
+  return q;
+}
+
 /* The process of one instance, inlined into both entry points below. */
 CH_VARIANT CH_REALTIME void
-adsr_one(const ChNode* const node, const uint32_t n)
+adsr_one(const ChNode* const node, const AdsrShared* const q, const uint32_t n)
 {
   AdsrState* const   s    = (AdsrState*)node->state;
   const float* const gate = node->in[IN_GATE];
@@ -316,16 +333,12 @@ adsr_one(const ChNode* const node, const uint32_t n)
 
   update_coefs(s, node->param, node->ctx->rate);
 
-  const uint32_t manual = node->param[P_GATE] > 0.5f;
+  const uint32_t manual = q->manual;
   AdsrRun        r      = {
-                adsr_unit((double)node->param[P_SUSTAIN]),
-                s->attack_step,
-                s->decay_coef,
-                s->release_coef,
-                s->level,
-                0.0,
-                s->stage,
-                0,
+                q->sustain,    s->attack_step,
+                s->decay_coef, s->release_coef,
+                s->level,      0.0,
+                s->stage,      0,
   };
   /* The decay carries its distance exactly from block to block, unless
      sustain moved: then it glides from the level to the new sustain. */
@@ -367,10 +380,22 @@ adsr_one(const ChNode* const node, const uint32_t n)
 static CH_REALTIME void
 adsr_process(const ChNode* const node, const uint32_t n)
 {
-  adsr_one(node, n);
+  const AdsrShared q = adsr_shared(node->param);
+  adsr_one(node, &q, n);
 }
 
-CH_PROCESS_VOICES(adsr_process_voices, adsr_one)
+static CH_REALTIME void
+adsr_process_voices(const ChNode* const nodes,
+                    uint32_t            voices,
+                    const uint32_t      n)
+{
+  const AdsrShared q = adsr_shared(nodes->param);
+  for (const ChNode* node = nodes; voices; voices >>= 1u, ++node) {
+    if (voices & 1u) {
+      adsr_one(node, &q, n);
+    }
+  }
+}
 
 const ChKind ch_kind_adsr = {
   .name = "adsr",

@@ -395,27 +395,40 @@ ch_osc_saw_plain(const ChNode* const node, ChOscRun* const r, const uint32_t n)
   r->last_freq  = last_freq;
 }
 
+/* What the parameters give, the same for every voice of a module: worked
+   out once per call (for all the voices of process_voices). */
+typedef struct {
+  int    shape;
+  double base_pitch;
+  double level_target;
+} ChOscShared;
+
+CH_VARIANT ChOscShared
+ch_osc_shared(const float* const p)
+{
+  const ChOscShared q = {
+    (int)ch_osc_clamp((double)p[CH_OSC_P_SHAPE] + 0.5, 0.0, 3.0),
+    (double)p[CH_OSC_P_PITCH] + (double)p[CH_OSC_P_FINE] / 1200.0,
+    (double)p[CH_OSC_P_LEVEL],
+  };
+  return q;
+}
+
 /* The process of one instance, inlined into both entry points below. */
 CH_VARIANT CH_REALTIME void
-ch_osc_one(const ChNode* const node, const uint32_t n)
+ch_osc_one(const ChNode* const      node,
+           const ChOscShared* const q,
+           const uint32_t           n)
 {
-  ChOscState* const  s = (ChOscState*)node->state;
-  const float* const p = node->param;
+  ChOscState* const s = (ChOscState*)node->state;
 
   ch_osc_update_rate(s, node->ctx->rate);
   ch_osc_note_reset(s, node);
 
-  const int shape =
-    (int)ch_osc_clamp((double)p[CH_OSC_P_SHAPE] + 0.5, 0.0, 3.0);
-  ChOscRun r = {
-    (double)p[CH_OSC_P_PITCH] + (double)p[CH_OSC_P_FINE] / 1200.0,
-    s->inv_rate,
-    (double)p[CH_OSC_P_LEVEL],
-    s->smooth,
-    s->phase,
-    s->last_pitch,
-    s->last_freq,
-    s->level,
+  const int shape = q->shape;
+  ChOscRun  r     = {
+         q->base_pitch, s->inv_rate,   q->level_target, s->smooth,
+         s->phase,      s->last_pitch, s->last_freq,    s->level,
   };
 
   const bool no_fm = (node->unlinked_in >> CH_OSC_IN_FM) & 1u;
@@ -447,10 +460,22 @@ ch_osc_one(const ChNode* const node, const uint32_t n)
 static CH_REALTIME void
 ch_osc_process(const ChNode* const node, const uint32_t n)
 {
-  ch_osc_one(node, n);
+  const ChOscShared q = ch_osc_shared(node->param);
+  ch_osc_one(node, &q, n);
 }
 
-CH_PROCESS_VOICES(ch_osc_process_voices, ch_osc_one)
+static CH_REALTIME void
+ch_osc_process_voices(const ChNode* const nodes,
+                      uint32_t            voices,
+                      const uint32_t      n)
+{
+  const ChOscShared q = ch_osc_shared(nodes->param);
+  for (const ChNode* node = nodes; voices; voices >>= 1u, ++node) {
+    if (voices & 1u) {
+      ch_osc_one(node, &q, n);
+    }
+  }
+}
 
 const ChKind ch_kind_osc = {
   .name = "osc",

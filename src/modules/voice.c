@@ -124,9 +124,32 @@ note_start(VoiceState* const          s,
   return cut;
 }
 
+/* What the parameters and the shared host inputs give, the same for every
+   voice of a module: worked out once per call. */
+typedef struct {
+  int   manual; /* the manual gate */
+  int   legato;
+  float offset; /* bend and transpose */
+} VoiceShared;
+
+CH_VARIANT VoiceShared
+voice_shared(const ChNode* const node)
+{
+  const float* const        param  = node->param;
+  const ChHostInputs* const inputs = node->ctx->host;
+  const VoiceShared         q      = {
+                 param[P_GATE] > 0.5f,
+                 param[P_LEGATO] > 0.5f,
+                 inputs->bend * param[P_BEND] / 12.0f + param[P_TRANSPOSE],
+  };
+  return q;
+}
+
 /* The process of one instance, inlined into both entry points below. */
 CH_VARIANT CH_REALTIME void
-voice_one(const ChNode* const node, const uint32_t n)
+voice_one(const ChNode* const      node,
+          const VoiceShared* const q,
+          const uint32_t           n)
 {
   VoiceState* const          s         = (VoiceState*)node->state;
   const ChHostInputs* const  inputs    = node->ctx->host;
@@ -134,8 +157,7 @@ voice_one(const ChNode* const node, const uint32_t n)
   const float* const         param     = node->param;
   float* const* const        out       = node->out;
   const int                  host_gate = host->gate > 0.5f;
-  const int                  manual    = param[P_GATE] > 0.5f;
-
+  const int                  manual    = q->manual;
   /* outputs nobody reads are left alone */
   const uint32_t unread = node->unread_out;
   fill(out[OUT_GATE], host_gate || manual ? 1.0f : 0.0f,
@@ -151,7 +173,7 @@ voice_one(const ChNode* const node, const uint32_t n)
   fill(out[OUT_INDEX], (float)node->voice, unread >> OUT_INDEX & 1u ? 0u : n);
 
   /* trig and gate have buffers of their own even when unread */
-  if (note_start(s, host, param[P_LEGATO] > 0.5f, out[OUT_TRIG]) && !manual) {
+  if (note_start(s, host, q->legato, out[OUT_TRIG]) && !manual) {
     out[OUT_GATE][0] = 0.0f;
   }
 
@@ -160,8 +182,7 @@ voice_one(const ChNode* const node, const uint32_t n)
     s->coeff =
       s->glide > 0.0f ? 1.0f - expf(-node->ctx->inv_rate / s->glide) : 1.0f;
   }
-  const float offset =
-    inputs->bend * param[P_BEND] / 12.0f + param[P_TRANSPOSE];
+  const float offset = q->offset;
   const float target = host->pitch;
   if (!s->playing || s->coeff >= 1.0f) {
     s->playing = host_gate;
@@ -191,10 +212,22 @@ voice_quiet(const ChNode* const node)
 static CH_REALTIME void
 voice_process(const ChNode* const node, const uint32_t n)
 {
-  voice_one(node, n);
+  const VoiceShared q = voice_shared(node);
+  voice_one(node, &q, n);
 }
 
-CH_PROCESS_VOICES(voice_process_voices, voice_one)
+static CH_REALTIME void
+voice_process_voices(const ChNode* const nodes,
+                     uint32_t            voices,
+                     const uint32_t      n)
+{
+  const VoiceShared q = voice_shared(nodes);
+  for (const ChNode* node = nodes; voices; voices >>= 1u, ++node) {
+    if (voices & 1u) {
+      voice_one(node, &q, n);
+    }
+  }
+}
 
 const ChKind ch_kind_voice = {
   .name = "voice",
