@@ -370,7 +370,9 @@ wake(ChGraph* const graph, const uint32_t v)
    note, a gate, bend, wheel, macros) or a voice module's parameter is
    written. */
 CH_REALTIME static void
-wake_voices(ChGraph* const graph, const ChHostInputs* const host)
+wake_voices(ChGraph* const            graph,
+            const ChHostInputs* const host,
+            const bool                moved)
 {
   ChHostInputs* const last = &graph->last;
   const size_t shared = sizeof(ChHostInputs) - offsetof(ChHostInputs, bend);
@@ -383,9 +385,8 @@ wake_voices(ChGraph* const graph, const ChHostInputs* const host)
       }
     }
   }
-  /* the usual block: no voice's inputs moved, one compare for them all */
-  if (!memcmp(last->voice, host->voice,
-              graph->polyphony * sizeof(ChVoiceInputs))) {
+  /* the usual block: no voice's inputs moved (ch_graph_run compared) */
+  if (!moved) {
     return;
   }
   for (uint32_t v = 0; v < graph->polyphony; ++v) {
@@ -428,36 +429,45 @@ find_silent(ChGraph* const graph, const uint32_t n)
   }
 }
 
-/* Voices whose note is stolen: restarted fresh at the first frame of the
-   call when the note that stole them starts; fading out (the bits). */
-CH_REALTIME static uint32_t
-steal_voices(ChGraph* const graph, const ChHostInputs* const host)
+/* What the voices' host inputs say for a call, as bits (bit v = voice v):
+   restarted fresh at its first frame (the note that stole the voice
+   starts), fading out (ChGraph.stealing), gate up, gate down (neither,
+   for a NaN). */
+CH_REALTIME static void
+voice_bits(ChGraph* const graph, const ChHostInputs* const host)
 {
+  uint32_t fresh  = 0;
   uint32_t fading = 0;
+  uint32_t up     = 0;
+  uint32_t down   = 0;
   for (uint32_t v = 0; v < graph->polyphony; ++v) {
-    if (host->voice[v].fresh) {
-      wake(graph, v);
-    }
-    fading |= (uint32_t)(host->voice[v].fade_len != 0u) << v;
+    const ChVoiceInputs* const voice = &host->voice[v];
+    fresh |= (uint32_t)(voice->fresh != 0u) << v;
+    fading |= (uint32_t)(voice->fade_len != 0u) << v;
+    up |= (uint32_t)(voice->gate > 0.5f) << v;
+    down |= (uint32_t)(voice->gate <= 0.5f) << v;
   }
-  return fading;
+  graph->fresh_bits = fresh;
+  graph->stealing   = fading;
+  graph->gate_up    = up;
+  graph->gate_down  = down;
 }
 
-/* Which gates are up and which down (neither, for a NaN), for the sleep
-   bookkeeping of a call's blocks: once a call, and only while a voice is
-   awake (or sleep is off), since with every voice asleep nothing reads
-   them. */
-CH_REALTIME static void
-gate_masks(ChGraph* const graph, const ChHostInputs* const host)
+/* Whether the voices' host inputs moved since the last call.  While
+   voices may sleep, `last` holds them as the last call left them (see
+   wake_voices), so one compare tells; the bits of voice_bits are kept
+   with them, except while a voice restarts fresh (which must happen once,
+   and the host clears the flag after the call). */
+CH_REALTIME static bool
+voices_moved(ChGraph* const graph, const ChHostInputs* const host)
 {
-  uint32_t up   = 0;
-  uint32_t down = 0;
-  for (uint32_t v = 0; v < graph->polyphony; ++v) {
-    up |= (uint32_t)(host->voice[v].gate > 0.5f) << v;
-    down |= (uint32_t)(host->voice[v].gate <= 0.5f) << v;
+  const bool moved =
+    !graph->bits_valid || memcmp(graph->last.voice, host->voice,
+                                 graph->polyphony * sizeof(ChVoiceInputs));
+  if (moved) {
+    voice_bits(graph, host);
   }
-  graph->gate_up   = up;
-  graph->gate_down = down;
+  return moved;
 }
 
 CH_REALTIME bool
@@ -468,9 +478,13 @@ ch_graph_run(ChGraph* const            graph,
              const uint32_t            n)
 {
   graph->ctx.host = host;
-  graph->stealing = steal_voices(graph, host);
-  bool output     = false;
-  bool masks      = false;
+  bool moved      = voices_moved(graph, host);
+  for (uint32_t fresh = graph->fresh_bits; fresh; fresh &= fresh - 1u) {
+    wake(graph, (uint32_t)__builtin_ctz(fresh));
+  }
+  /* `last` is what this call leaves only if a block runs wake_voices */
+  graph->bits_valid = graph->may_sleep && n && !graph->fresh_bits;
+  bool output       = false;
   for (uint32_t done = 0; done < n;) {
     const uint32_t chunk = n - done < CH_MAX_BLOCK ? n - done : CH_MAX_BLOCK;
     graph->steal_at      = done;
@@ -479,11 +493,8 @@ ch_graph_run(ChGraph* const            graph,
     memset(graph->ctx.out[0], 0, chunk * sizeof(float));
     memset(graph->ctx.out[1], 0, chunk * sizeof(float));
     if (graph->may_sleep) {
-      wake_voices(graph, host);
-      if (!masks && (graph->no_sleep || graph->all_voices & ~graph->silent)) {
-        gate_masks(graph, host);
-        masks = true;
-      }
+      wake_voices(graph, host, moved);
+      moved = false; /* `last` is the host's now */
     }
     output = run_block(graph, chunk) || output;
     if (graph->may_sleep) {
@@ -532,8 +543,9 @@ ch_graph_rest(ChGraph* const graph)
                     ? (uint32_t)((1ull << graph->polyphony) - 1u)
                     : 0u;
   memset(graph->quiet_for, 0, sizeof(graph->quiet_for));
-  graph->counting = 0;
-  graph->last     = graph->silent_host;
+  graph->counting   = 0;
+  graph->last       = graph->silent_host;
+  graph->bits_valid = 0;
 }
 
 void
@@ -691,8 +703,9 @@ ch_graph_carry(ChGraph* const next, const ChGraph* const prev)
      silent again. */
   next->silent = 0;
   memset(next->quiet_for, 0, sizeof(next->quiet_for));
-  next->counting = 0;
-  next->last     = prev->last;
+  next->counting   = 0;
+  next->last       = prev->last;
+  next->bits_valid = 0;
   return carried;
 }
 
