@@ -358,12 +358,16 @@ adsr_one(const ChNode* const node, const AdsrShared* const q, const uint32_t n)
     gate_was   = g;
     trig_was   = t;
     r.gate     = g;
-    uint32_t j = i + 1u;
-    if (i == 0 && n > 1u && same_to_end(gate, trig, n)) {
-      j = n; /* the usual block: no edge after its first sample */
-    }
-    while (j < n && (manual || gate[j] > 0.5f) == g && (trig[j] > 0.5f) == t) {
-      ++j;
+    uint32_t j = n; /* a block of one sample has no more to look at */
+    if (n > 1u) {
+      j = i + 1u;
+      if (i == 0 && same_to_end(gate, trig, n)) {
+        j = n; /* the usual block: no edge after its first sample */
+      }
+      while (j < n && (manual || gate[j] > 0.5f) == g &&
+             (trig[j] > 0.5f) == t) {
+        ++j;
+      }
     }
     adsr_run(&r, out + i, j - i);
     i = j;
