@@ -250,6 +250,24 @@ typedef struct ChKind {
 #define CH_KIND_TABLES(inputs, outputs, params)                                \
   CH_KIND_INPUTS(inputs), CH_KIND_OUTPUTS(outputs), CH_KIND_PARAMS(params)
 
+/**
+   The fields of a ChKind that follow from the names a kind's file uses by
+   convention: tables `inputs`, `outputs` and `params`, a state struct, and
+   functions `NAME_init` and `NAME_process`.  CH_KIND_USUAL(vca, VcaState)
+   is
+
+     .name = "vca", CH_KIND_TABLES(inputs, outputs, params),
+     .state_size = sizeof(VcaState), .init = vca_init, .process = vca_process
+
+   so that a descriptor states only what is particular to its kind (.doc,
+   .flags, .capture, ...).  A kind that leaves the convention (no inputs, no
+   init) writes all its fields out instead.
+*/
+#define CH_KIND_USUAL(name_, State)                                            \
+  CH_KIND_TABLES(inputs, outputs, params),                                     \
+    .name = #name_, .state_size = sizeof(State), .init = name_##_init,         \
+    .process = name_##_process
+
 /** Bytes of state one instance of `kind` needs at `rate`. */
 size_t ch_kind_state_size(const ChKind* kind, float rate);
 

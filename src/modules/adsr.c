@@ -402,11 +402,7 @@ adsr_process_voices(const ChNode* const nodes,
 }
 
 const ChKind ch_kind_adsr = {
-  .name = "adsr",
-  .doc  = "envelope: linear attack, exponential decay and release",
-  CH_KIND_TABLES(inputs, outputs, params),
-  .state_size     = sizeof(AdsrState),
-  .init           = adsr_init,
-  .process        = adsr_process,
+  CH_KIND_USUAL(adsr, AdsrState),
+  .doc            = "envelope: linear attack, exponential decay and release",
   .process_voices = adsr_process_voices,
 };

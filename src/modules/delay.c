@@ -276,13 +276,9 @@ delay_quiet(const ChNode* const node)
 }
 
 const ChKind ch_kind_delay = {
-  .name = "delay",
-  .doc  = "stereo feedback delay with damping: echoes of `in` up to 2 s apart",
-  CH_KIND_TABLES(inputs, outputs, params),
-  .state_size    = sizeof(DelayState),
-  .init          = delay_init,
-  .process       = delay_process,
-  .flags         = CH_KIND_GLOBAL,
+  CH_KIND_USUAL(delay, DelayState),
+  .doc   = "stereo feedback delay with damping: echoes of `in` up to 2 s apart",
+  .flags = CH_KIND_GLOBAL,
   .state_size_at = delay_state_size,
   .quiet         = delay_quiet,
 };

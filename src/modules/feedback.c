@@ -100,11 +100,7 @@ feedback_capture(const ChNode* const node, const uint32_t n)
 }
 
 const ChKind ch_kind_feedback = {
-  .name = "feedback",
-  .doc  = "delays by 256 samples so a patch may loop back: out = gain * old in",
-  CH_KIND_TABLES(inputs, outputs, params),
-  .state_size = sizeof(FeedbackState),
-  .init       = feedback_init,
-  .process    = feedback_process,
-  .capture    = feedback_capture,
+  CH_KIND_USUAL(feedback, FeedbackState),
+  .doc = "delays by 256 samples so a patch may loop back: out = gain * old in",
+  .capture = feedback_capture,
 };

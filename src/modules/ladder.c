@@ -337,10 +337,6 @@ ladder_process(const ChNode* const node, const uint32_t n)
 }
 
 const ChKind ch_kind_ladder = {
-  .name = "ladder",
-  .doc  = "transistor-ladder low-pass, 24 dB/octave, resonant and saturating",
-  CH_KIND_TABLES(inputs, outputs, params),
-  .state_size = sizeof(LadderState),
-  .init       = ladder_init,
-  .process    = ladder_process,
+  CH_KIND_USUAL(ladder, LadderState),
+  .doc = "transistor-ladder low-pass, 24 dB/octave, resonant and saturating",
 };

@@ -199,10 +199,6 @@ lfo_process(const ChNode* const node, const uint32_t n)
 }
 
 const ChKind ch_kind_lfo = {
-  .name = "lfo",
-  .doc  = "low-frequency oscillator: sine, triangle, saw, ramp, square, random",
-  CH_KIND_TABLES(inputs, outputs, params),
-  .state_size = sizeof(LfoState),
-  .init       = lfo_init,
-  .process    = lfo_process,
+  CH_KIND_USUAL(lfo, LfoState),
+  .doc = "low-frequency oscillator: sine, triangle, saw, ramp, square, random",
 };

@@ -128,10 +128,6 @@ math_process(const ChNode* const node, const uint32_t n)
 }
 
 const ChKind ch_kind_math = {
-  .name = "math",
-  .doc  = "arithmetic: out = op(a, b) * scale + offset",
-  CH_KIND_TABLES(inputs, outputs, params),
-  .state_size = sizeof(MathState),
-  .init       = math_init,
-  .process    = math_process,
+  CH_KIND_USUAL(math, MathState),
+  .doc = "arithmetic: out = op(a, b) * scale + offset",
 };

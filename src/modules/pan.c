@@ -95,10 +95,6 @@ pan_process(const ChNode* const node, const uint32_t n)
 }
 
 const ChKind ch_kind_pan = {
-  .name = "pan",
-  .doc  = "equal-power panner: mono in, left and right out",
-  CH_KIND_TABLES(inputs, outputs, params),
-  .state_size = sizeof(PanState),
-  .init       = pan_init,
-  .process    = pan_process,
+  CH_KIND_USUAL(pan, PanState),
+  .doc = "equal-power panner: mono in, left and right out",
 };

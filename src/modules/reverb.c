@@ -425,13 +425,9 @@ reverb_quiet(const ChNode* const node)
 }
 
 const ChKind ch_kind_reverb = {
-  .name = "reverb",
-  .doc  = "stereo reverb: eight-line feedback delay network with damping",
-  CH_KIND_TABLES(inputs, outputs, params),
-  .state_size    = sizeof(ReverbState),
-  .init          = reverb_init,
-  .process       = reverb_process,
-  .flags         = CH_KIND_GLOBAL,
+  CH_KIND_USUAL(reverb, ReverbState),
+  .doc   = "stereo reverb: eight-line feedback delay network with damping",
+  .flags = CH_KIND_GLOBAL,
   .state_size_at = reverb_state_size,
   .quiet         = reverb_quiet,
 };

@@ -95,10 +95,6 @@ sh_process(const ChNode* const node, const uint32_t n)
 }
 
 const ChKind ch_kind_sh = {
-  .name = "sh",
-  .doc  = "sample & hold: takes the input on each rising trigger edge",
-  CH_KIND_TABLES(inputs, outputs, params),
-  .state_size = sizeof(ShState),
-  .init       = sh_init,
-  .process    = sh_process,
+  CH_KIND_USUAL(sh, ShState),
+  .doc = "sample & hold: takes the input on each rising trigger edge",
 };

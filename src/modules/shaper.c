@@ -266,11 +266,7 @@ shaper_process(const ChNode* const node, const uint32_t n)
 }
 
 const ChKind ch_kind_shaper = {
-  .name = "shaper",
+  CH_KIND_USUAL(shaper, ShaperState),
   .doc =
     "wave shaper: drive into tanh, soft-clip, wavefold or hard-clip curves",
-  CH_KIND_TABLES(inputs, outputs, params),
-  .state_size = sizeof(ShaperState),
-  .init       = shaper_init,
-  .process    = shaper_process,
 };

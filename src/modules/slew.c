@@ -128,10 +128,6 @@ slew_process(const ChNode* const node, const uint32_t n)
 }
 
 const ChKind ch_kind_slew = {
-  .name = "slew",
-  .doc  = "slew limiter: glides to the input at set rise and fall speeds",
-  CH_KIND_TABLES(inputs, outputs, params),
-  .state_size = sizeof(SlewState),
-  .init       = slew_init,
-  .process    = slew_process,
+  CH_KIND_USUAL(slew, SlewState),
+  .doc = "slew limiter: glides to the input at set rise and fall speeds",
 };

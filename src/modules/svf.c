@@ -246,12 +246,8 @@ svf_process(const ChNode* const node, const uint32_t n)
 CH_PROCESS_VOICES(svf_process_voices, svf_one)
 
 const ChKind ch_kind_svf = {
-  .name = "svf",
-  .doc  = "state-variable filter: low-, band- and high-pass, 12 dB/octave; the "
-          "cutoff's tan() is a series within 3e-9 (relative)",
-  CH_KIND_TABLES(inputs, outputs, params),
-  .state_size     = sizeof(SvfState),
-  .init           = svf_init,
-  .process        = svf_process,
+  CH_KIND_USUAL(svf, SvfState),
+  .doc = "state-variable filter: low-, band- and high-pass, 12 dB/octave; the "
+         "cutoff's tan() is a series within 3e-9 (relative)",
   .process_voices = svf_process_voices,
 };

@@ -71,11 +71,7 @@ vca_process(const ChNode* const node, const uint32_t n)
 CH_PROCESS_VOICES(vca_process_voices, vca_one)
 
 const ChKind ch_kind_vca = {
-  .name = "vca",
-  .doc  = "amplifier: out = in * (gain + cv)",
-  CH_KIND_TABLES(inputs, outputs, params),
-  .state_size     = sizeof(VcaState),
-  .init           = vca_init,
-  .process        = vca_process,
+  CH_KIND_USUAL(vca, VcaState),
+  .doc            = "amplifier: out = in * (gain + cv)",
   .process_voices = vca_process_voices,
 };
