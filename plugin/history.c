@@ -43,16 +43,23 @@ ch_history_take(ChHistory* const history, const bool undo)
   return *n ? stack[--*n] : NULL;
 }
 
+/* Pushes `model` onto the undo stack (`undo`) or the redo stack. */
+static void
+push_on(ChHistory* const history, ChModel* const model, const bool undo)
+{
+  if (undo) {
+    push(history->undo, &history->n_undo, model);
+  } else {
+    push(history->redo, &history->n_redo, model);
+  }
+}
+
 void
 ch_history_keep(ChHistory* const history,
                 ChModel* const   current,
                 const bool       undo)
 {
-  if (undo) {
-    push(history->redo, &history->n_redo, current);
-  } else {
-    push(history->undo, &history->n_undo, current);
-  }
+  push_on(history, current, !undo); /* the other side: it reverses the step */
 }
 
 void
@@ -60,11 +67,7 @@ ch_history_put_back(ChHistory* const history,
                     ChModel* const   taken,
                     const bool       undo)
 {
-  if (undo) {
-    push(history->undo, &history->n_undo, taken);
-  } else {
-    push(history->redo, &history->n_redo, taken);
-  }
+  push_on(history, taken, undo); /* the side it was taken from */
 }
 
 void

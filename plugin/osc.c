@@ -69,24 +69,31 @@ send_message(ChOsc*                    osc,
   lo_message_free(m);
 }
 
+/* A message of one string to `path`: /chronus/error's text, /chronus/ack's
+   address. */
 static void
-send_error(ChOsc* osc, const struct sockaddr_in* to, const char* text)
+send_string(ChOsc*                    osc,
+            const struct sockaddr_in* to,
+            const char*               path,
+            const char*               text)
 {
   const lo_message m = lo_message_new();
   if (m) {
     lo_message_add_string(m, text);
-    send_message(osc, to, "/chronus/error", m);
+    send_message(osc, to, path, m);
   }
+}
+
+static void
+send_error(ChOsc* osc, const struct sockaddr_in* to, const char* text)
+{
+  send_string(osc, to, "/chronus/error", text);
 }
 
 static void
 send_ack(ChOsc* osc, const struct sockaddr_in* to, const char* address)
 {
-  const lo_message m = lo_message_new();
-  if (m) {
-    lo_message_add_string(m, address);
-    send_message(osc, to, "/chronus/ack", m);
-  }
+  send_string(osc, to, "/chronus/ack", address);
 }
 
 /* A /patch/get answer: the whole text in one datagram, or an error. */

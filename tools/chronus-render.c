@@ -422,20 +422,9 @@ know_bank(Host* const host)
   lilv_free(dir);
 }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static bool
-line_error(const char* const origin, const char* const fmt, ...)
-{
-  va_list args;
-  va_start(args, fmt);
-  fprintf(stderr, "%s: ", origin);
-  vfprintf(stderr, fmt, args);
-  fputc('\n', stderr);
-  va_end(args);
-  return false;
-}
+/* Prints "ORIGIN: message" (ORIGIN is a script's FILE:LINE) and is false,
+   for `return line_error(...)`. */
+#define line_error(origin, ...) (ch_tool_fail((origin), __VA_ARGS__), false)
 
 /* A choice label resolved against the kinds a module may have */
 typedef struct {

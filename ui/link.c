@@ -147,6 +147,25 @@ preview(ChUi* const ui)
   return ui->staged ? ui->preview : NULL;
 }
 
+/* A ch:Connect (`connect`) or ch:Disconnect of "module:port" `from` and
+   `to`, and the same edit on the preview. */
+static void
+send_link(ChUi* const       ui,
+          const bool        connect,
+          const char* const from,
+          const char* const to)
+{
+  ChMsg msg = ch_msg_init(connect ? CH_MSG_CONNECT : CH_MSG_DISCONNECT);
+  msg.from  = from;
+  msg.to    = to;
+  send(ui, &msg);
+  if (preview(ui) && connect) {
+    ch_model_connect(ui->preview, from, to, NULL);
+  } else if (preview(ui)) {
+    ch_model_disconnect(ui->preview, from, to, NULL);
+  }
+}
+
 void
 ch_ui_send_connect(ChUi* const ui,
                    const int   from_box,
@@ -158,7 +177,7 @@ ch_ui_send_connect(ChUi* const ui,
   char to[CH_NAME_MAX + 24];
   endpoint(ui, from_box, from_port, true, from, sizeof(from));
   endpoint(ui, to_box, to_port, false, to, sizeof(to));
-  ch_ui_send_connect_named(ui, from, to);
+  send_link(ui, true, from, to);
 }
 
 void
@@ -166,13 +185,7 @@ ch_ui_send_connect_named(ChUi* const       ui,
                          const char* const from,
                          const char* const to)
 {
-  ChMsg msg = ch_msg_init(CH_MSG_CONNECT);
-  msg.from  = from;
-  msg.to    = to;
-  send(ui, &msg);
-  if (preview(ui)) {
-    ch_model_connect(ui->preview, from, to, NULL);
-  }
+  send_link(ui, true, from, to);
 }
 
 void
@@ -183,13 +196,7 @@ ch_ui_send_disconnect(ChUi* const ui, const int cable)
   char                 to[CH_NAME_MAX + 24];
   endpoint(ui, (int)c->from_box, (int)c->from_port, true, from, sizeof(from));
   endpoint(ui, (int)c->to_box, (int)c->to_port, false, to, sizeof(to));
-  ChMsg msg = ch_msg_init(CH_MSG_DISCONNECT);
-  msg.from  = from;
-  msg.to    = to;
-  send(ui, &msg);
-  if (preview(ui)) {
-    ch_model_disconnect(ui->preview, from, to, NULL);
-  }
+  send_link(ui, false, from, to);
 }
 
 void
