@@ -171,19 +171,14 @@ typedef struct {
    time blocks without them. */
 
 typedef struct {
-  ChHost             lv2;
-  ChUris             uris;
-  ChHostPorts        ports;
-  float*             port_values;
-  ChHostControl      control;
-  LV2_Atom_Sequence* notify;
-  float*             out[2];
-  float*             dummy;
-  LV2_Atom_Forge     forge;
-  uint8_t            message[MESSAGE_SIZE];
-  uint32_t           n_errors;
-  bool               committed;
-  double             commit_ms;
+  ChHost         lv2;
+  ChUris         uris;
+  ChHostIo       io; /* what the ports are connected to */
+  LV2_Atom_Forge forge;
+  uint8_t        message[MESSAGE_SIZE];
+  uint32_t       n_errors;
+  bool           committed;
+  double         commit_ms;
 } Host;
 
 static bool
@@ -196,19 +191,9 @@ host_load(Host* const host, const char* const bundle_dir)
     return false;
   }
 
-  if (!ch_host_find_ports(&host->lv2, &host->ports)) {
-    return false;
-  }
-  host->port_values = (float*)calloc(host->ports.n + 1u, sizeof(float));
-  host->notify      = (LV2_Atom_Sequence*)calloc(1, NOTIFY_SIZE);
-  host->out[0]      = (float*)calloc(CH_MAX_BLOCK * 4u, sizeof(float));
-  host->out[1]      = (float*)calloc(CH_MAX_BLOCK * 4u, sizeof(float));
-  host->dummy       = (float*)calloc(CH_MAX_BLOCK * 4u, sizeof(float));
-  if (!host->port_values ||
-      !ch_host_control_init(&host->control, CONTROL_SIZE,
-                            host->uris.atom_Sequence) ||
-      !host->notify || !host->out[0] || !host->out[1] || !host->dummy) {
-    fail("out of memory");
+  if (!ch_host_io_find_ports(&host->lv2, &host->io) ||
+      !ch_host_io_alloc(&host->lv2, &host->io, CH_MAX_BLOCK * 4u, CONTROL_SIZE,
+                        NOTIFY_SIZE)) {
     return false;
   }
   return true;
@@ -217,13 +202,7 @@ host_load(Host* const host, const char* const bundle_dir)
 static void
 host_free(Host* const host)
 {
-  ch_host_ports_free(&host->ports);
-  free(host->port_values);
-  ch_host_control_free(&host->control);
-  free(host->notify);
-  free(host->out[0]);
-  free(host->out[1]);
-  free(host->dummy);
+  ch_host_io_free(&host->io);
   ch_host_clear(&host->lv2);
 }
 
@@ -234,7 +213,7 @@ read_answers(Host* const host)
   ChHostAnswers answers;
   ChMsg         m;
   int64_t       frame = 0;
-  ch_host_answers_begin(&answers, &host->uris, host->notify);
+  ch_host_answers_begin(&answers, &host->uris, host->io.notify);
   while (ch_host_answers_next(&answers, &m, &frame)) {
     if (m.kind == CH_MSG_ERROR) {
       ++host->n_errors;
@@ -254,7 +233,7 @@ control_message(Host* const host, const ChMsg* const msg)
   lv2_atom_forge_set_buffer(forge, host->message, sizeof(host->message));
   const LV2_Atom* const atom = (const LV2_Atom*)host->message;
   return ch_msg_write(forge, &host->uris, msg) &&
-         ch_host_control_add(&host->lv2, &host->control, 0, atom->type,
+         ch_host_control_add(&host->lv2, &host->io.control, 0, atom->type,
                              atom + 1, atom->size);
 }
 
@@ -262,9 +241,9 @@ control_message(Host* const host, const ChMsg* const msg)
 static double
 run_cycle(Host* const host, const uint32_t n)
 {
-  const double ns = ch_host_run(&host->lv2, host->notify, NOTIFY_SIZE, n);
+  const double ns = ch_host_run(&host->lv2, host->io.notify, NOTIFY_SIZE, n);
   /* An empty notify sequence is all we see in steady state. */
-  if (host->notify->atom.size > sizeof(LV2_Atom_Sequence_Body)) {
+  if (host->io.notify->atom.size > sizeof(LV2_Atom_Sequence_Body)) {
     read_answers(host);
   }
   return ns;
@@ -281,10 +260,9 @@ instance_start(Host* const host, const uint32_t block, const char* const path)
   if (!ch_host_instantiate(&host->lv2, &settings)) {
     return false;
   }
-  memcpy(host->port_values, host->ports.defaults,
-         host->ports.n * sizeof(float));
-  ch_host_connect_ports(&host->lv2, &host->ports, &host->control, host->notify,
-                        host->out, host->port_values, host->dummy);
+  memcpy(host->io.values, host->io.ports.defaults,
+         host->io.ports.n * sizeof(float));
+  ch_host_connect_ports(&host->lv2, &host->io);
   lilv_instance_activate(host->lv2.instance);
 
   /* ch:Load the file and ch:Commit, in one empty run(); the synchronous
@@ -292,12 +270,12 @@ instance_start(Host* const host, const uint32_t block, const char* const path)
   ChMsg load      = ch_msg_init(CH_MSG_LOAD);
   load.file       = path;
   const ChMsg cmt = ch_msg_init(CH_MSG_COMMIT);
-  ch_host_control_clear(&host->control, host->uris.atom_Sequence);
+  ch_host_control_clear(&host->io.control, host->uris.atom_Sequence);
   const bool ok   = control_message(host, &load) && control_message(host, &cmt);
   host->committed = false;
   host->n_errors  = 0;
   run_cycle(host, 0);
-  ch_host_control_clear(&host->control, host->uris.atom_Sequence);
+  ch_host_control_clear(&host->io.control, host->uris.atom_Sequence);
   run_cycle(host, 0);
   if (!ok || !host->committed || host->n_errors) {
     fail("%s: the plugin did not commit the patch", path);
@@ -368,9 +346,9 @@ play(Host* const       host,
   uint32_t e = 0;
   for (uint32_t pos = 0; pos < frames; pos += block, ++b) {
     const uint32_t n = frames - pos < block ? frames - pos : block;
-    ch_host_control_clear(&host->control, host->uris.atom_Sequence);
+    ch_host_control_clear(&host->io.control, host->uris.atom_Sequence);
     for (; e < n_midi && midi[e].frame < pos + n; ++e) {
-      ch_host_control_add(&host->lv2, &host->control, midi[e].frame - pos,
+      ch_host_control_add(&host->lv2, &host->io.control, midi[e].frame - pos,
                           host->uris.midi_Event, midi[e].msg, 3);
     }
     const double ns = run_cycle(host, n);
@@ -378,7 +356,7 @@ play(Host* const       host,
       times[b] = ns;
     }
     for (uint32_t i = 0; i < n; ++i) {
-      const double x = fabs((double)host->out[0][i]);
+      const double x = fabs((double)host->io.out[0][i]);
       *peak          = x > *peak || x != x ? x : *peak;
     }
   }

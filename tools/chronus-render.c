@@ -115,30 +115,25 @@ typedef struct {
 /* The host */
 
 typedef struct {
-  Options            opt;
-  ChHost             lv2;
-  ChUris             uris;
-  ChHostPorts        ports;
-  float*             port_values; /* control input values */
-  int32_t            port_program;
-  int32_t            port_gain;
-  int32_t            port_macro[8];
-  int32_t            port_limiter;
-  ChLimiter          limiter; /* ours, so that we can say what it did */
-  LimiterStats       limited;
-  ChWav              wav; /* float output */
-  SNDFILE*           pcm; /* 24-bit output */
-  Known*             known;
-  uint32_t           n_known;
-  uint32_t           known_cap;
-  ChHostControl      control; /* the input atom:Sequence */
-  LV2_Atom_Sequence* notify;
-  float*             out[2];
-  float*             dummy; /* for ports we do not use */
-  uint32_t           n_errors;
-  EventList          list;
-  LV2_Atom_Forge     forge;
-  uint8_t            message[MESSAGE_SIZE];
+  Options        opt;
+  ChHost         lv2;
+  ChUris         uris;
+  ChHostIo       io; /* what the ports are connected to */
+  int32_t        port_program;
+  int32_t        port_gain;
+  int32_t        port_macro[8];
+  int32_t        port_limiter;
+  ChLimiter      limiter; /* ours, so that we can say what it did */
+  LimiterStats   limited;
+  ChWav          wav; /* float output */
+  SNDFILE*       pcm; /* 24-bit output */
+  Known*         known;
+  uint32_t       n_known;
+  uint32_t       known_cap;
+  uint32_t       n_errors;
+  EventList      list;
+  LV2_Atom_Forge forge;
+  uint8_t        message[MESSAGE_SIZE];
 } Host;
 
 #define fail(...) ch_tool_fail(PROG, __VA_ARGS__)
@@ -818,16 +813,9 @@ load_plugin(Host* const host)
 static bool
 find_ports(Host* const host)
 {
-  if (!ch_host_find_ports(&host->lv2, &host->ports)) {
+  if (!ch_host_io_find_ports(&host->lv2, &host->io)) {
     return false;
   }
-  host->port_values = (float*)calloc(host->ports.n + 1u, sizeof(float));
-  if (!host->port_values) {
-    fail("out of memory");
-    return false;
-  }
-  memcpy(host->port_values, host->ports.defaults,
-         host->ports.n * sizeof(float));
   host->port_gain    = ch_host_port_by_symbol(&host->lv2, "gain");
   host->port_program = ch_host_port_by_symbol(&host->lv2, "program");
   for (int m = 0; m < 8; ++m) {
@@ -836,33 +824,26 @@ find_ports(Host* const host)
     host->port_macro[m] = ch_host_port_by_symbol(&host->lv2, symbol);
   }
   if (host->port_gain >= 0) {
-    host->port_values[host->port_gain] = host->opt.gain_db;
+    host->io.values[host->port_gain] = host->opt.gain_db;
   }
   /* The plugin's limiter is off: ours (the same) runs after it, so that
      it can report what it did. */
   host->port_limiter = ch_host_port_by_symbol(&host->lv2, "limiter");
   if (host->port_limiter >= 0) {
-    host->port_values[host->port_limiter] = 0.0f;
+    host->io.values[host->port_limiter] = 0.0f;
   }
   return true;
-}
-
-static void
-connect_ports(Host* const host)
-{
-  ch_host_connect_ports(&host->lv2, &host->ports, &host->control, host->notify,
-                        host->out, host->port_values, host->dummy);
 }
 
 static bool
 control_add(Host* const host, const Event* const ev, const int64_t frames)
 {
   if (ev->type == EV_MIDI) {
-    return ch_host_control_add(&host->lv2, &host->control, frames,
+    return ch_host_control_add(&host->lv2, &host->io.control, frames,
                                host->uris.midi_Event, ev->data, ev->size);
   }
   const LV2_Atom* const atom = (const LV2_Atom*)ev->data;
-  return ch_host_control_add(&host->lv2, &host->control, frames, atom->type,
+  return ch_host_control_add(&host->lv2, &host->io.control, frames, atom->type,
                              atom + 1, atom->size);
 }
 
@@ -904,7 +885,7 @@ print_answers(Host* const host, const double seconds)
   ChHostAnswers answers;
   ChMsg         m;
   int64_t       frame = 0;
-  ch_host_answers_begin(&answers, &host->uris, host->notify);
+  ch_host_answers_begin(&answers, &host->uris, host->io.notify);
   while (ch_host_answers_next(&answers, &m, &frame)) {
     if (m.kind != CH_MSG_NONE) {
       print_answer(host, &m, seconds + (double)frame / (double)host->opt.rate);
@@ -938,7 +919,7 @@ control_add_position(Host* const host, const int64_t pos)
     return false;
   }
   const LV2_Atom* const atom = (const LV2_Atom*)host->message;
-  return ch_host_control_add(&host->lv2, &host->control, 0, atom->type,
+  return ch_host_control_add(&host->lv2, &host->io.control, 0, atom->type,
                              atom + 1, atom->size);
 }
 
@@ -946,7 +927,7 @@ control_add_position(Host* const host, const int64_t pos)
 static void
 run_cycle(Host* const host, const int64_t pos, const uint32_t n)
 {
-  (void)ch_host_run(&host->lv2, host->notify, NOTIFY_SIZE, n);
+  (void)ch_host_run(&host->lv2, host->io.notify, NOTIFY_SIZE, n);
   print_answers(host, (double)pos / (double)host->opt.rate);
 }
 
@@ -962,8 +943,8 @@ typedef struct {
 static void
 limit(Host* const host, const uint32_t n)
 {
-  float* const left  = host->out[0];
-  float* const right = host->out[1];
+  float* const left  = host->io.out[0];
+  float* const right = host->io.out[1];
   for (uint32_t i = 0; i < n; ++i) {
     const float before = fmaxf(fabsf(left[i]), fabsf(right[i]));
     ch_limiter_process(&host->limiter, &left[i], &right[i], 1);
@@ -986,7 +967,7 @@ write_frames(Host* const    host,
   }
   for (uint32_t i = 0; i < n; ++i) {
     for (uint32_t c = 0; c < 2; ++c) {
-      const float x = host->out[c][i];
+      const float x = host->io.out[c][i];
       if (!isfinite(x)) {
         stats->non_finite = true;
       }
@@ -1034,16 +1015,16 @@ render(Host* const host, const int64_t total, Stats* const stats)
       last = events[k].commit ? k : last;
     }
     if (last != UINT32_MAX) {
-      ch_host_control_clear(&host->control, host->uris.atom_Sequence);
+      ch_host_control_clear(&host->io.control, host->uris.atom_Sequence);
       for (; ok && i <= last; ++i) {
         if (events[i].type == EV_PORT) {
-          host->port_values[events[i].port] = events[i].value;
+          host->io.values[events[i].port] = events[i].value;
         } else {
           ok = control_add(host, &events[i], 0);
         }
         if (events[i].commit) {
           run_cycle(host, pos, 0);
-          ch_host_control_clear(&host->control, host->uris.atom_Sequence);
+          ch_host_control_clear(&host->io.control, host->uris.atom_Sequence);
         }
       }
     }
@@ -1058,13 +1039,13 @@ render(Host* const host, const int64_t total, Stats* const stats)
         break;
       }
     }
-    ch_host_control_clear(&host->control, host->uris.atom_Sequence);
+    ch_host_control_clear(&host->io.control, host->uris.atom_Sequence);
     if (host->opt.bpm > 0.0) {
       ok = control_add_position(host, pos);
     }
     for (; ok && i < n_events && events[i].frame < end; ++i) {
       if (events[i].type == EV_PORT) {
-        host->port_values[events[i].port] = events[i].value; /* at `pos` */
+        host->io.values[events[i].port] = events[i].value; /* at `pos` */
       } else {
         ok = control_add(host, &events[i], events[i].frame - pos);
       }
@@ -1275,13 +1256,7 @@ host_free(Host* const host)
   }
   free(host->list.events);
   free(host->list.origins);
-  ch_host_ports_free(&host->ports);
-  free(host->port_values);
-  ch_host_control_free(&host->control);
-  free(host->notify);
-  free(host->out[0]);
-  free(host->out[1]);
-  free(host->dummy);
+  ch_host_io_free(&host->io);
   free(host->known);
   ch_host_clear(&host->lv2);
 }
@@ -1328,14 +1303,8 @@ static bool
 start(Host* const host)
 {
   const Options* const opt = &host->opt;
-  host->notify             = (LV2_Atom_Sequence*)calloc(1, NOTIFY_SIZE);
-  host->out[0]             = (float*)calloc(opt->block, sizeof(float));
-  host->out[1]             = (float*)calloc(opt->block, sizeof(float));
-  host->dummy              = (float*)calloc(opt->block, sizeof(float));
-  if (!ch_host_control_init(&host->control, 64u * 1024u,
-                            host->uris.atom_Sequence) ||
-      !host->notify || !host->out[0] || !host->out[1] || !host->dummy) {
-    fail("out of memory");
+  if (!ch_host_io_alloc(&host->lv2, &host->io, opt->block, 64u * 1024u,
+                        NOTIFY_SIZE)) {
     return false;
   }
   const ChHostSettings settings = { .rate           = opt->rate,
@@ -1345,7 +1314,7 @@ start(Host* const host)
   if (!ch_host_instantiate(&host->lv2, &settings)) {
     return false;
   }
-  connect_ports(host);
+  ch_host_connect_ports(&host->lv2, &host->io);
 
   if (!opt->pcm24) {
     if (!ch_wav_open(&host->wav, opt->output, opt->rate, 2)) {

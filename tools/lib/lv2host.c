@@ -437,29 +437,71 @@ ch_host_port_by_symbol(const ChHost* const host, const char* const symbol)
   return port ? (int32_t)lilv_port_get_index(host->plugin, port) : -1;
 }
 
-void
-ch_host_connect_ports(ChHost* const            host,
-                      const ChHostPorts* const ports,
-                      ChHostControl* const     control,
-                      void* const              notify,
-                      float* const             out[2],
-                      float* const             values,
-                      float* const             dummy)
+bool
+ch_host_io_find_ports(ChHost* const host, ChHostIo* const io)
 {
-  control->port = ports->control;
+  if (!ch_host_find_ports(host, &io->ports)) {
+    return false;
+  }
+  io->values = (float*)calloc(io->ports.n + 1u, sizeof(float));
+  if (!io->values) {
+    fail(host, "out of memory");
+    return false;
+  }
+  memcpy(io->values, io->ports.defaults, io->ports.n * sizeof(float));
+  return true;
+}
+
+bool
+ch_host_io_alloc(ChHost* const   host,
+                 ChHostIo* const io,
+                 const uint32_t  block,
+                 const uint32_t  control_size,
+                 const uint32_t  notify_size)
+{
+  io->notify = (LV2_Atom_Sequence*)calloc(1, notify_size);
+  io->out[0] = (float*)calloc(block, sizeof(float));
+  io->out[1] = (float*)calloc(block, sizeof(float));
+  io->dummy  = (float*)calloc(block, sizeof(float));
+  if (!ch_host_control_init(&io->control, control_size,
+                            ch_host_map(host, LV2_ATOM__Sequence)) ||
+      !io->notify || !io->out[0] || !io->out[1] || !io->dummy) {
+    fail(host, "out of memory");
+    return false;
+  }
+  return true;
+}
+
+void
+ch_host_connect_ports(ChHost* const host, ChHostIo* const io)
+{
+  const ChHostPorts* const ports = &io->ports;
+  io->control.port               = ports->control;
   for (uint32_t i = 0; i < ports->n; ++i) {
-    void* buffer = dummy;
+    void* buffer = io->dummy;
     if (i == ports->control) {
-      buffer = control->seq;
+      buffer = io->control.seq;
     } else if (i == ports->notify) {
-      buffer = notify;
+      buffer = io->notify;
     } else if (i == ports->out[0] || i == ports->out[1]) {
-      buffer = out[i == ports->out[1]];
+      buffer = io->out[i == ports->out[1]];
     } else if (ports->is_control[i]) {
-      buffer = &values[i];
+      buffer = &io->values[i];
     }
     lilv_instance_connect_port(host->instance, i, buffer);
   }
+}
+
+void
+ch_host_io_free(ChHostIo* const io)
+{
+  ch_host_ports_free(&io->ports);
+  free(io->values);
+  ch_host_control_free(&io->control);
+  free(io->notify);
+  free(io->out[0]);
+  free(io->out[1]);
+  free(io->dummy);
 }
 
 /* Atom sequences */

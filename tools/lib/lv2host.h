@@ -141,16 +141,36 @@ typedef struct {
   uint32_t           port; /* its index (set by ch_host_connect_ports()) */
 } ChHostControl;
 
-/* Connects every port of the instance: the atom ports to `control` and
-   `notify`, the audio outputs to `out`, each control port to its float in
-   `values`, anything else to `dummy` (a block of floats). */
-void ch_host_connect_ports(ChHost*            host,
-                           const ChHostPorts* ports,
-                           ChHostControl*     control,
-                           void*              notify,
-                           float* const       out[2],
-                           float*             values,
-                           float*             dummy);
+/* What a tool connects the plugin's ports to. */
+typedef struct {
+  ChHostPorts        ports;
+  float*             values;  /* per port: a control port's value */
+  ChHostControl      control; /* the control input */
+  LV2_Atom_Sequence* notify;  /* the notify output */
+  float*             out[2];  /* the first two audio outputs */
+  float*             dummy;   /* a block for every other port */
+} ChHostIo;
+
+/* Finds the loaded plugin's ports (ch_host_find_ports()) and gives each
+   control port its default in `values`.  Prints what failed. */
+bool ch_host_io_find_ports(ChHost* host, ChHostIo* io);
+
+/* Allocates the control input (`control_size` bytes, empty), the notify
+   output (`notify_size` bytes) and blocks of `block` floats for `out` and
+   `dummy`.  Prints and returns false when out of memory. */
+bool ch_host_io_alloc(ChHost*   host,
+                      ChHostIo* io,
+                      uint32_t  block,
+                      uint32_t  control_size,
+                      uint32_t  notify_size);
+
+/* Connects every port of the instance to its buffer in `io`: the atom
+   ports to `control` and `notify`, the audio outputs to `out`, each
+   control port to its float in `values`, anything else to `dummy`. */
+void ch_host_connect_ports(ChHost* host, ChHostIo* io);
+
+/* Frees everything `io` holds, in any state of setup. */
+void ch_host_io_free(ChHostIo* io);
 
 /* Prints "prog: " and the message, then a newline, on stderr. */
 #if defined(__GNUC__)
