@@ -1081,6 +1081,22 @@ out_float(ChOut* const o, const LV2_URID key, const float v)
   o->ok = o->ok && lv2_atom_forge_float(o->forge, v);
 }
 
+CH_REALTIME static void
+out_urid(ChOut* const o, const LV2_URID key, const LV2_URID v)
+{
+  out_key(o, key);
+  o->ok = o->ok && lv2_atom_forge_urid(o->forge, v);
+}
+
+/* An atom:Vector of `n` floats. */
+CH_REALTIME static void
+out_floats(ChOut* const o, const LV2_URID key, const uint32_t n, const float* v)
+{
+  out_key(o, key);
+  o->ok = o->ok &&
+          lv2_atom_forge_vector(o->forge, sizeof(float), o->forge->Float, n, v);
+}
+
 /* time:Position: the fields that are set (bar as a Long, as hosts do). */
 CH_REALTIME static void
 write_position(ChOut* const o, const ChUris* const u, const ChPosition* const p)
@@ -1122,8 +1138,7 @@ CH_REALTIME static void
 write_property(ChOut* const o, const ChUris* const u, const ChMsg* const m)
 {
   const LV2_URID path = u->atom_Path;
-  out_key(o, u->patch_property);
-  o->ok = o->ok && lv2_atom_forge_urid(o->forge, m->property);
+  out_urid(o, u->patch_property, m->property);
   if (m->property == u->ch_fadeTime) {
     out_float(o, u->patch_value, m->fade);
     return;
@@ -1192,8 +1207,7 @@ write_body(ChOut* const o, const ChUris* const u, const ChMsg* const m)
     break;
   case CH_MSG_GET:
     if (m->property) {
-      out_key(o, u->patch_property);
-      o->ok = o->ok && lv2_atom_forge_urid(o->forge, m->property);
+      out_urid(o, u->patch_property, m->property);
     }
     break;
   case CH_MSG_PUT:
@@ -1226,25 +1240,16 @@ write_any_body(ChOut* const o, const ChUris* const u, const ChMsg* const m)
     out_int(o, u->ch_generation, m->generation, true);
     out_int(o, u->ch_offset, m->offset, false);
     out_int(o, u->ch_total, m->total, false);
-    out_key(o, u->ch_points);
-    o->ok =
-      o->ok && lv2_atom_forge_vector(o->forge, sizeof(float), u->atom_Float,
-                                     m->n_points, m->points);
+    out_floats(o, u->ch_points, m->n_points, m->points);
     if (m->cpu) {
-      out_key(o, u->ch_cpu);
-      o->ok =
-        o->ok && lv2_atom_forge_vector(o->forge, sizeof(float), u->atom_Float,
-                                       m->n_points, m->cpu);
+      out_floats(o, u->ch_cpu, m->n_points, m->cpu);
     }
     break;
   case CH_MSG_SCOPE:
     out_string(o, u->ch_module, str, m->module, 0);
     out_string(o, u->ch_port, str, m->port, 0);
     out_float(o, u->ch_step, m->step);
-    out_key(o, u->ch_points);
-    o->ok =
-      o->ok && lv2_atom_forge_vector(o->forge, sizeof(float), u->atom_Float,
-                                     m->n_points, m->points);
+    out_floats(o, u->ch_points, m->n_points, m->points);
     break;
   case CH_MSG_PATCH:
     out_int(o, u->ch_generation, m->generation, true);
