@@ -2,6 +2,7 @@
 #include "../kind.h"
 #include "random.h"
 #include "sine.h"
+#include "smooth.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -20,25 +21,22 @@ enum { OUT_OUT, OUT_UNI };
 enum { P_SHAPE, P_RATE, P_DEPTH, P_PHASE };
 enum { SINE, TRIANGLE, SAW, RAMP, SQUARE, RANDOM, N_SHAPES };
 
-/* Depth smoothing, as the vca gain: follows a knob without clicks. */
-#define SMOOTH_SECONDS 0.005
-#define SMOOTH_SNAP    1e-6
 /* Highest frequency, as a fraction of the sample rate, that cv may reach:
    every cycle keeps at least 4 samples, so each random step is heard. */
 #define MAX_FREQ_RATIO 0.25
 
 typedef struct {
-  double   phase;  /* 0..1, offset by the phase param */
-  double   inc;    /* phase step per sample */
-  double   depth;  /* smoothed depth param */
-  double   coef;   /* depth smoother coefficient for `rate` */
-  float    hz;     /* rate param `inc` was computed for ... */
-  float    cv;     /* ... with this rate input ... */
-  float    rate;   /* ... at this sample rate */
-  float    offset; /* phase param, wrapped to 0..1, already in `phase` */
-  float    held;   /* random shape: value of the current cycle */
-  uint32_t rng;    /* xorshift32 state, never 0 once drawn from */
-  uint32_t sync_was;
+  double     phase;  /* 0..1, offset by the phase param */
+  double     inc;    /* phase step per sample */
+  double     depth;  /* smoothed depth param, as the vca gain */
+  ChSmoother smooth; /* coefficient of the depth glide */
+  float      hz;     /* rate param `inc` was computed for ... */
+  float      cv;     /* ... with this rate input ... */
+  float      rate;   /* ... at this sample rate */
+  float      offset; /* phase param, wrapped to 0..1, already in `phase` */
+  float      held;   /* random shape: value of the current cycle */
+  uint32_t   rng;    /* xorshift32 state, never 0 once drawn from */
+  uint32_t   sync_was;
 } LfoState;
 
 static const ChPortInfo inputs[] = {
@@ -93,9 +91,7 @@ wrap_offset(const float phase)
 static void
 update_params(LfoState* const s, const float* const param, const float rate)
 {
-  if (rate != s->rate) {
-    s->coef = 1.0 - exp(-1.0 / (SMOOTH_SECONDS * (double)rate));
-  }
+  ch_smoother_coef(&s->smooth, rate);
   if (rate != s->rate || param[P_RATE] != s->hz) {
     s->rate = rate;
     s->hz   = param[P_RATE];
@@ -154,8 +150,8 @@ lfo_process(const ChNode* const node, const uint32_t n)
 
   const int shape =
     (int)fmin(fmax(floor((double)node->param[P_SHAPE] + 0.5), 0.0), RANDOM);
-  const double target   = (double)node->param[P_DEPTH];
-  const double coef     = s->coef;
+  const float  target   = node->param[P_DEPTH];
+  const double coef     = s->smooth.coef;
   double       depth    = s->depth;
   double       phase    = s->phase;
   double       inc      = s->inc;
@@ -174,12 +170,7 @@ lfo_process(const ChNode* const node, const uint32_t n)
     }
     sync_was = sync_now;
 
-    if (depth != target) {
-      depth += coef * (target - depth);
-      if (fabs(target - depth) < SMOOTH_SNAP) {
-        depth = target;
-      }
-    }
+    depth         = ch_smooth_step(depth, target, coef);
     const float w = wave(shape, phase, s->held);
     out[i]        = (float)depth * w;
     uni[i]        = (float)depth * (0.5f * w + 0.5f);

@@ -1,20 +1,17 @@
 /* The `macro` module: one of the host's macro knobs, as a signal. */
 #include "../kind.h"
+#include "smooth.h"
 
 #include <math.h>
 
 enum { P_INDEX, P_SCALE, P_OFFSET };
 
-/* Knobs and automation move once per host block: a 5 ms one-pole hides
-   the steps (a stepped macro on a vca gain would zipper). */
-#define SMOOTH_SECONDS 0.005
-#define SMOOTH_SNAP    1e-6
-
+/* Knobs and automation move once per host block: the 5 ms glide of
+   smooth.h hides the steps (a stepped macro on a vca gain would zipper). */
 typedef struct {
-  double   value; /* smoothed output */
-  double   coef;  /* one-pole coefficient for `rate` */
-  float    rate;
-  uint32_t started; /* 0 until the first block, which jumps to the value */
+  double     value;   /* smoothed output */
+  ChSmoother smooth;  /* coefficient of the glide */
+  uint32_t   started; /* 0 until the first block, which jumps to the value */
 } MacroState;
 
 static const ChPortInfo outputs[] = {
@@ -53,10 +50,7 @@ macro_process(const ChNode* const node, const uint32_t n)
     node->ctx->host->macro[knob_index(param[P_INDEX])] * param[P_SCALE] +
     param[P_OFFSET];
 
-  if (rate != s->rate) {
-    s->rate = rate;
-    s->coef = 1.0 - exp(-1.0 / (SMOOTH_SECONDS * (double)rate));
-  }
+  ch_smoother_coef(&s->smooth, rate);
   if (!s->started) {
     s->started = 1u;
     s->value   = (double)target;
@@ -70,13 +64,9 @@ macro_process(const ChNode* const node, const uint32_t n)
     return;
   }
 
-  const double coef = s->coef;
-  for (uint32_t i = 0; i < n; ++i) {
-    /* double: a float smoother stalls short of its target */
-    value += coef * ((double)target - value);
-    if (fabs((double)target - value) < SMOOTH_SNAP) {
-      value = (double)target; /* per sample: blocks do not matter */
-    }
+  const double coef = s->smooth.coef;
+  for (uint32_t i = 0; i < n; ++i) { /* per sample: blocks do not matter */
+    value  = ch_smooth_step(value, target, coef);
     out[i] = (float)value;
   }
   s->value = value;
