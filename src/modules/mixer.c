@@ -1,23 +1,19 @@
 /* The `mixer` module kind: four audio inputs summed with smoothed gains. */
 #include "../kind.h"
+#include "smooth.h"
 
 #include <math.h>
 #include <stdint.h>
 
 #define CH_MIXER_N 4u
 
-/* Gain smoothing time constant, seconds: a gain step reaches 63 % of its
-   way in 5 ms and is within 1 % after 25 ms (5 time constants), which
-   removes zipper noise from automation without audible lag. */
-#define CH_MIXER_SMOOTH_S 0.005
-
 enum { CH_MIXER_P_LEVEL = CH_MIXER_N };
 
 typedef struct {
   double gain[CH_MIXER_N]; /* smoothed gain * level of each input; double,
                               so tiny steps still move it to the target */
-  double smooth;           /* one-pole coefficient for `rate` */
-  float  rate;             /* rate `smooth` was computed for */
+  ChSmoother smooth;       /* the 5 ms glide of smooth.h: a gain step is within
+                              1 % after 25 ms, so automation does not zipper */
 } ChMixerState;
 
 static const ChPortInfo ch_mixer_inputs[] = {
@@ -40,15 +36,6 @@ static const ChParamInfo ch_mixer_params[] = {
 };
 
 static void
-ch_mixer_update_rate(ChMixerState* const s, const float rate)
-{
-  if (s->rate != rate) {
-    s->rate   = rate;
-    s->smooth = 1.0 - exp(-1.0 / (CH_MIXER_SMOOTH_S * (double)rate));
-  }
-}
-
-static void
 ch_mixer_init(const ChNode* const node)
 {
   ChMixerState* const s = (ChMixerState*)node->state;
@@ -57,7 +44,7 @@ ch_mixer_init(const ChNode* const node)
   for (uint32_t c = 0; c < CH_MIXER_N; ++c) {
     s->gain[c] = (double)(node->param[c] * node->param[CH_MIXER_P_LEVEL]);
   }
-  ch_mixer_update_rate(s, node->ctx->rate);
+  ch_smoother_coef(&s->smooth, node->ctx->rate);
 }
 
 static CH_REALTIME void
@@ -67,16 +54,16 @@ ch_mixer_process(const ChNode* const node, const uint32_t n)
   float* const        out = node->out[0];
   const float* const  p   = node->param;
 
-  ch_mixer_update_rate(s, node->ctx->rate);
+  ch_smoother_coef(&s->smooth, node->ctx->rate);
 
-  const double k = s->smooth;
-  double       target[CH_MIXER_N];
+  const double k = s->smooth.coef;
+  float        target[CH_MIXER_N];
   double       g[CH_MIXER_N];
   int          settled = 1;
   for (uint32_t c = 0; c < CH_MIXER_N; ++c) {
-    target[c] = (double)(p[c] * p[CH_MIXER_P_LEVEL]);
+    target[c] = p[c] * p[CH_MIXER_P_LEVEL];
     g[c]      = s->gain[c];
-    settled &= g[c] == target[c];
+    settled &= g[c] == (double)target[c];
   }
 
   const float* const a = node->in[0];
@@ -96,10 +83,7 @@ ch_mixer_process(const ChNode* const node, const uint32_t n)
   for (uint32_t i = 0; i < n; ++i) {
     float gf[CH_MIXER_N];
     for (uint32_t j = 0; j < CH_MIXER_N; ++j) {
-      g[j] += k * (target[j] - g[j]);
-      if (fabs(target[j] - g[j]) < 1e-6) {
-        g[j] = target[j]; /* settle exactly; no denormal tail */
-      }
+      g[j]  = ch_smooth_step(g[j], target[j], k);
       gf[j] = (float)g[j];
     }
     out[i] = a[i] * gf[0] + b[i] * gf[1] + c[i] * gf[2] + d[i] * gf[3];
