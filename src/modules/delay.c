@@ -1,5 +1,6 @@
 /* The `delay` module: a stereo feedback delay with damping and spread. */
 #include "../kind.h"
+#include "smooth.h"
 
 #include <math.h>
 
@@ -111,19 +112,13 @@ static const ChParamInfo params[] = {
     "extra delay of the right output, for width", NULL },
 };
 
-static double
-one_pole(const double seconds, const float rate)
-{
-  return 1.0 - exp(-1.0 / (seconds * (double)rate));
-}
-
 static void
 update_coefs(DelayState* const s, const float damp, const float rate)
 {
   if (rate != s->rate) {
     s->rate      = rate;
-    s->time_coef = one_pole(TIME_SMOOTH, rate);
-    s->mix_coef  = one_pole(MIX_SMOOTH, rate);
+    s->time_coef = ch_one_pole_coef(TIME_SMOOTH, rate);
+    s->mix_coef  = ch_one_pole_coef(MIX_SMOOTH, rate);
     s->damp      = -1.0f; /* recompute below */
   }
   if (damp != s->damp) {

@@ -1,5 +1,6 @@
 /* The `reverb` module: a stereo feedback-delay-network reverb. */
 #include "../kind.h"
+#include "smooth.h"
 
 #include <math.h>
 
@@ -151,12 +152,6 @@ static const ChParamInfo params[] = {
     NULL },
 };
 
-static double
-one_pole(const double seconds, const float rate)
-{
-  return 1.0 - exp(-1.0 / (seconds * (double)rate));
-}
-
 /* Whole length of a line in samples for `size`, kept inside its buffer
    (the linear interpolation reads one sample older). */
 static double
@@ -177,8 +172,8 @@ update_params(ReverbState* const s, const float* const p, const float rate)
   const int new_rate = rate != s->rate; /* also true for zeroed state */
   if (new_rate) {
     s->rate      = rate;
-    s->size_coef = one_pole(SIZE_SMOOTH, rate);
-    s->mix_coef  = one_pole(MIX_SMOOTH, rate);
+    s->size_coef = ch_one_pole_coef(SIZE_SMOOTH, rate);
+    s->mix_coef  = ch_one_pole_coef(MIX_SMOOTH, rate);
     s->line_unit = (double)rate / BASE_RATE;
     s->line_len  = buffer_length(MAX_LINE, rate);
     s->ap_len    = buffer_length(MAX_AP, rate);

@@ -1,5 +1,6 @@
 /* The `sh` module: sample & hold, with an optional glide to each new value. */
 #include "../kind.h"
+#include "smooth.h"
 
 #include <math.h>
 
@@ -48,8 +49,7 @@ update_coef(ShState* const s, const float glide, const float rate)
     s->glide = glide;
     s->rate  = rate;
     /* !(x > 0) also catches NaN: no glide rather than a stuck output */
-    s->coef =
-      !(glide > 0.0f) ? 1.0 : 1.0 - exp(-1.0 / ((double)glide * (double)rate));
+    s->coef = !(glide > 0.0f) ? 1.0 : ch_one_pole_coef((double)glide, rate);
   }
 }
 

@@ -11,6 +11,13 @@
 /* Once this close, a glide lands on its target (no denormal tail). */
 #define CH_SMOOTH_SNAP 1e-6
 
+/** The coefficient of a one-pole lag with time constant `seconds`. */
+static inline double
+ch_one_pole_coef(const double seconds, const float rate)
+{
+  return 1.0 - exp(-1.0 / (seconds * (double)rate));
+}
+
 /** The per-sample coefficient, recomputed only when the rate changes. */
 typedef struct {
   double coef;
@@ -22,7 +29,7 @@ ch_smoother_coef(ChSmoother* const s, const float rate)
 {
   if (rate != s->rate) {
     s->rate = rate;
-    s->coef = 1.0 - exp(-1.0 / (CH_SMOOTH_SECONDS * (double)rate));
+    s->coef = ch_one_pole_coef(CH_SMOOTH_SECONDS, rate);
   }
   return s->coef;
 }
