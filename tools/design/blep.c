@@ -1,5 +1,7 @@
 /* Prints the step-residual polynomials of src/modules/osc.c (not built by waf:
  * cc -O2 blep.c -lm). */
+#include "../../src/modules/oversample.h" /* its Kaiser window's I0 */
+
 #include <math.h>
 #include <stdio.h>
 
@@ -26,27 +28,16 @@
 #endif
 
 static double
-bessel_i0(const double x)
-{
-  double sum  = 1.0;
-  double term = 1.0;
-  for (int k = 1; k < 60; ++k) {
-    term *= (x / (2.0 * k)) * (x / (2.0 * k));
-    sum += term;
-  }
-  return sum;
-}
-
-static double
 kernel(const double t)
 {
   if (fabs(t) >= REACH) {
     return 0.0;
   }
-  const double r   = t / REACH;
-  const double win = bessel_i0(BETA * sqrt(1.0 - r * r)) / bessel_i0(BETA);
-  const double x   = 2.0 * FC * t;
-  const double s   = fabs(x) < 1e-12 ? 1.0 : sin(M_PI * x) / (M_PI * x);
+  const double r = t / REACH;
+  const double win =
+    ch_os_bessel_i0(BETA * sqrt(1.0 - r * r)) / ch_os_bessel_i0(BETA);
+  const double x = 2.0 * FC * t;
+  const double s = fabs(x) < 1e-12 ? 1.0 : sin(M_PI * x) / (M_PI * x);
   return 2.0 * FC * s * win;
 }
 
