@@ -2,8 +2,6 @@
 #include "../kind.h"
 #include "smooth.h"
 
-#include <math.h>
-
 enum { P_INDEX, P_SCALE, P_OFFSET };
 
 /* Knobs and automation move once per host block: the 5 ms glide of

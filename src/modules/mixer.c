@@ -2,7 +2,6 @@
 #include "../kind.h"
 #include "smooth.h"
 
-#include <math.h>
 #include <stdint.h>
 
 #define CH_MIXER_N 4u
