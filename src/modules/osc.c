@@ -1,6 +1,7 @@
 /* The `osc` module kind: a band-limited sine/saw/square/triangle oscillator. */
 #include "../kind.h"
 #include "sine.h"
+#include "smooth.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -13,10 +14,6 @@
    most one step either side (the step corrections reach 4 samples, the
    triangle's 2), and leaves the second harmonic of a saw below Nyquist. */
 #define CH_OSC_MAX_DT 0.225
-
-/* Level smoothing time constant, seconds: long enough to avoid zipper noise
-   when automated, short enough to feel immediate. */
-#define CH_OSC_SMOOTH_S 0.005
 
 enum { CH_OSC_IN_PITCH, CH_OSC_IN_FM, CH_OSC_IN_PW };
 
@@ -201,7 +198,7 @@ ch_osc_update_rate(ChOscState* const s, const float rate)
 {
   if (s->rate != rate) {
     s->rate     = rate;
-    s->smooth   = 1.0 - exp(-1.0 / (CH_OSC_SMOOTH_S * (double)rate));
+    s->smooth   = ch_one_pole_coef(CH_SMOOTH_SECONDS, rate); /* level glide */
     s->inv_rate = 1.0 / (double)rate;
   }
 }
