@@ -262,7 +262,7 @@ instance_start(Host* const host, const uint32_t block, const char* const path)
   }
   memcpy(host->io.values, host->io.ports.defaults,
          host->io.ports.n * sizeof(float));
-  ch_host_connect_ports(&host->lv2, &host->io);
+  ch_host_io_connect(&host->lv2, &host->io);
   lilv_instance_activate(host->lv2.instance);
 
   /* ch:Load the file and ch:Commit, in one empty run(); the synchronous

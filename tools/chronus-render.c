@@ -1314,7 +1314,7 @@ start(Host* const host)
   if (!ch_host_instantiate(&host->lv2, &settings)) {
     return false;
   }
-  ch_host_connect_ports(&host->lv2, &host->io);
+  ch_host_io_connect(&host->lv2, &host->io);
 
   if (!opt->pcm24) {
     if (!ch_wav_open(&host->wav, opt->output, opt->rate, 2)) {

@@ -473,23 +473,35 @@ ch_host_io_alloc(ChHost* const   host,
 }
 
 void
-ch_host_connect_ports(ChHost* const host, ChHostIo* const io)
+ch_host_connect_ports(ChHost* const            host,
+                      const ChHostPorts* const ports,
+                      ChHostControl* const     control,
+                      void* const              notify,
+                      float* const             out[2],
+                      float* const             values,
+                      float* const             dummy)
 {
-  const ChHostPorts* const ports = &io->ports;
-  io->control.port               = ports->control;
+  control->port = ports->control;
   for (uint32_t i = 0; i < ports->n; ++i) {
-    void* buffer = io->dummy;
+    void* buffer = dummy;
     if (i == ports->control) {
-      buffer = io->control.seq;
+      buffer = control->seq;
     } else if (i == ports->notify) {
-      buffer = io->notify;
+      buffer = notify;
     } else if (i == ports->out[0] || i == ports->out[1]) {
-      buffer = io->out[i == ports->out[1]];
+      buffer = out[i == ports->out[1]];
     } else if (ports->is_control[i]) {
-      buffer = &io->values[i];
+      buffer = &values[i];
     }
     lilv_instance_connect_port(host->instance, i, buffer);
   }
+}
+
+void
+ch_host_io_connect(ChHost* const host, ChHostIo* const io)
+{
+  ch_host_connect_ports(host, &io->ports, &io->control, io->notify, io->out,
+                        io->values, io->dummy);
 }
 
 void

@@ -141,6 +141,17 @@ typedef struct {
   uint32_t           port; /* its index (set by ch_host_connect_ports()) */
 } ChHostControl;
 
+/* Connects every port of the instance: the atom ports to `control` and
+   `notify`, the audio outputs to `out`, each control port to its float in
+   `values`, anything else to `dummy` (a block of floats). */
+void ch_host_connect_ports(ChHost*            host,
+                           const ChHostPorts* ports,
+                           ChHostControl*     control,
+                           void*              notify,
+                           float* const       out[2],
+                           float*             values,
+                           float*             dummy);
+
 /* What a tool connects the plugin's ports to. */
 typedef struct {
   ChHostPorts        ports;
@@ -164,10 +175,8 @@ bool ch_host_io_alloc(ChHost*   host,
                       uint32_t  control_size,
                       uint32_t  notify_size);
 
-/* Connects every port of the instance to its buffer in `io`: the atom
-   ports to `control` and `notify`, the audio outputs to `out`, each
-   control port to its float in `values`, anything else to `dummy`. */
-void ch_host_connect_ports(ChHost* host, ChHostIo* io);
+/* ch_host_connect_ports() to the buffers of `io`. */
+void ch_host_io_connect(ChHost* host, ChHostIo* io);
 
 /* Frees everything `io` holds, in any state of setup. */
 void ch_host_io_free(ChHostIo* io);
