@@ -180,6 +180,30 @@ typedef void (*ChProcessVoicesFunc)(const ChNode* nodes,
     }                                                                          \
   }
 
+/**
+   For a kind that first works out what all its voices share (`Shared
+   shared_of(const ChNode*)`, from the parameters, which every voice of a
+   module has alike) and then runs `run(node, &shared, n)`: defines
+   `process`, a ChProcessFunc, and `voices`, a ChProcessVoicesFunc that
+   works the shared part out once a call instead of once a voice.
+*/
+#define CH_PROCESS_SHARED(process, voices, Shared, shared_of, run)             \
+  static CH_REALTIME void process(const ChNode* const node, const uint32_t n)  \
+  {                                                                            \
+    const Shared q = shared_of(node);                                          \
+    run(node, &q, n);                                                          \
+  }                                                                            \
+  static CH_REALTIME void voices(const ChNode* const nodes, uint32_t bits,     \
+                                 const uint32_t n)                             \
+  {                                                                            \
+    const Shared q = shared_of(nodes);                                         \
+    for (const ChNode* node = nodes; bits; bits >>= 1u, ++node) {              \
+      if (bits & 1u) {                                                         \
+        run(node, &q, n);                                                      \
+      }                                                                        \
+    }                                                                          \
+  }
+
 /** Flags of a module kind. */
 enum {
   /**

@@ -313,13 +313,13 @@ typedef struct {
 } AdsrShared;
 
 CH_VARIANT AdsrShared
-adsr_shared(const float* const param)
+adsr_shared(const ChNode* const node)
 {
-  const AdsrShared q = {
+  const float* const param = node->param;
+  return (AdsrShared){
     param[P_GATE] > 0.5f,
     adsr_unit((double)param[P_SUSTAIN]),
   };
-  return q;
 }
 
 /* The process of one instance, inlined into both entry points below. */
@@ -381,25 +381,11 @@ adsr_one(const ChNode* const node, const AdsrShared* const q, const uint32_t n)
   s->trig_was = trig_was;
 }
 
-static CH_REALTIME void
-adsr_process(const ChNode* const node, const uint32_t n)
-{
-  const AdsrShared q = adsr_shared(node->param);
-  adsr_one(node, &q, n);
-}
-
-static CH_REALTIME void
-adsr_process_voices(const ChNode* const nodes,
-                    uint32_t            voices,
-                    const uint32_t      n)
-{
-  const AdsrShared q = adsr_shared(nodes->param);
-  for (const ChNode* node = nodes; voices; voices >>= 1u, ++node) {
-    if (voices & 1u) {
-      adsr_one(node, &q, n);
-    }
-  }
-}
+CH_PROCESS_SHARED(adsr_process,
+                  adsr_process_voices,
+                  AdsrShared,
+                  adsr_shared,
+                  adsr_one)
 
 const ChKind ch_kind_adsr = {
   CH_KIND_USUAL(adsr, AdsrState),

@@ -401,14 +401,14 @@ typedef struct {
 } ChOscShared;
 
 CH_VARIANT ChOscShared
-ch_osc_shared(const float* const p)
+ch_osc_shared(const ChNode* const node)
 {
-  const ChOscShared q = {
+  const float* const p = node->param;
+  return (ChOscShared){
     (int)ch_osc_clamp((double)p[CH_OSC_P_SHAPE] + 0.5, 0.0, 3.0),
     (double)p[CH_OSC_P_PITCH] + (double)p[CH_OSC_P_FINE] / 1200.0,
     (double)p[CH_OSC_P_LEVEL],
   };
-  return q;
 }
 
 /* The process of one instance, inlined into both entry points below. */
@@ -454,25 +454,11 @@ ch_osc_one(const ChNode* const      node,
   s->level      = r.level;
 }
 
-static CH_REALTIME void
-ch_osc_process(const ChNode* const node, const uint32_t n)
-{
-  const ChOscShared q = ch_osc_shared(node->param);
-  ch_osc_one(node, &q, n);
-}
-
-static CH_REALTIME void
-ch_osc_process_voices(const ChNode* const nodes,
-                      uint32_t            voices,
-                      const uint32_t      n)
-{
-  const ChOscShared q = ch_osc_shared(nodes->param);
-  for (const ChNode* node = nodes; voices; voices >>= 1u, ++node) {
-    if (voices & 1u) {
-      ch_osc_one(node, &q, n);
-    }
-  }
-}
+CH_PROCESS_SHARED(ch_osc_process,
+                  ch_osc_process_voices,
+                  ChOscShared,
+                  ch_osc_shared,
+                  ch_osc_one)
 
 const ChKind ch_kind_osc = {
   .name = "osc",

@@ -209,25 +209,11 @@ voice_quiet(const ChNode* const node)
          s->pitch + s->coeff * (target - s->pitch) == s->pitch;
 }
 
-static CH_REALTIME void
-voice_process(const ChNode* const node, const uint32_t n)
-{
-  const VoiceShared q = voice_shared(node);
-  voice_one(node, &q, n);
-}
-
-static CH_REALTIME void
-voice_process_voices(const ChNode* const nodes,
-                     uint32_t            voices,
-                     const uint32_t      n)
-{
-  const VoiceShared q = voice_shared(nodes);
-  for (const ChNode* node = nodes; voices; voices >>= 1u, ++node) {
-    if (voices & 1u) {
-      voice_one(node, &q, n);
-    }
-  }
-}
+CH_PROCESS_SHARED(voice_process,
+                  voice_process_voices,
+                  VoiceShared,
+                  voice_shared,
+                  voice_one)
 
 const ChKind ch_kind_voice = {
   .name = "voice",
