@@ -389,6 +389,28 @@ test_copy_offset(void)
             "copy at (%g, %g)", (double)dx, (double)dy);
   free_scene(&scene, model);
 
+  /* A large laid-out patch, its whole picture in view: ten chosen boxes
+     still find a place that hides nothing. */
+  static char big[64 * 1024];
+  size_t      len = (size_t)snprintf(big, sizeof(big), "%s", PRE);
+  for (int m = 0; m < 150; ++m) {
+    len += (size_t)snprintf(big + len, sizeof(big) - len,
+                            ":v%d ch:kind \"vca\" .\n", m);
+    if (m > 0) {
+      len += (size_t)snprintf(big + len, sizeof(big) - len,
+                              "[] ch:from \"v%d:out\" ; ch:to \"v%d:in\" .\n",
+                              m / 2, m);
+    }
+  }
+  model = build_scene(&scene, big);
+  for (uint32_t b = 0; b < scene.n_boxes; b += 15u) {
+    scene.boxes[b].chosen = true;
+  }
+  ch_scene_copy_offset(&scene, scene.bounds, &dx, &dy);
+  CHECK_MSG(!copies_overlap(&scene, dx, dy), "big patch: copies at (%g, %g)",
+            (double)dx, (double)dy);
+  free_scene(&scene, model);
+
   /* The demo's laid-out boxes: any choice's copies land on no box and
      hide no cable. */
   model = build_scene(&scene, demo);

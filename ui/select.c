@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 uint32_t
@@ -57,13 +58,37 @@ near(const ChRect r, const float gap, const float x, const float y)
          y < r.y + r.h + gap;
 }
 
+/* Points along every cable, where a copy would hide it. */
+typedef struct {
+  float*   xy; /* x, y, x, y, ... */
+  uint32_t n;
+} CablePoints;
+
+enum { POINTS_PER_CABLE = 17 };
+
+static CablePoints
+cable_points(const ChScene* const scene)
+{
+  CablePoints p = { NULL, 0u };
+  p.xy = malloc(2u * POINTS_PER_CABLE * (scene->n_cables + 1u) * sizeof(float));
+  for (uint32_t i = 0; p.xy && i < scene->n_cables; ++i) {
+    for (int k = 0; k < POINTS_PER_CABLE; ++k, ++p.n) {
+      ch_cable_point(scene, &scene->cables[i],
+                     (float)k / (float)(POINTS_PER_CABLE - 1), &p.xy[2u * p.n],
+                     &p.xy[2u * p.n + 1u]);
+    }
+  }
+  return p; /* out of memory: no points, cables are not looked at */
+}
+
 /* True if a chosen box moved by (dx, dy) would come within `gap` of a box
-   or hide part of a cable. */
+   or of a point of a cable. */
 static bool
-in_the_way(const ChScene* const scene,
-           const float          dx,
-           const float          dy,
-           const float          gap)
+in_the_way(const ChScene* const     scene,
+           const CablePoints* const cables,
+           const float              dx,
+           const float              dy,
+           const float              gap)
 {
   for (uint32_t c = 0; c < scene->n_boxes; ++c) {
     if (!scene->boxes[c].chosen) {
@@ -79,14 +104,9 @@ in_the_way(const ChScene* const scene,
         return true;
       }
     }
-    for (uint32_t i = 0; i < scene->n_cables; ++i) {
-      for (int k = 0; k <= 16; ++k) {
-        float x = 0.0f;
-        float y = 0.0f;
-        ch_cable_point(scene, &scene->cables[i], (float)k / 16.0f, &x, &y);
-        if (near(m, gap, x, y)) {
-          return true;
-        }
+    for (uint32_t i = 0; i < cables->n; ++i) {
+      if (near(m, gap, cables->xy[2u * i], cables->xy[2u * i + 1u])) {
+        return true;
       }
     }
   }
@@ -101,35 +121,59 @@ inside(const ChRect r, const float dx, const float dy, const ChRect area)
          r.x + dx + r.w <= area.x + area.w && r.y + dy + r.h <= area.y + area.h;
 }
 
+enum { REACH = 60 };             /* steps searched each way */
+static const float STEP = 10.0f; /* canvas units between places tried */
+static const float GAP  = 12.0f; /* kept free around every copy */
+
+/* The nearest free offset (in view only, if `in_view`), searched ring by
+   ring outwards and stopped once no nearer place can come; false if none
+   within reach. */
+static bool
+nearest_free(const ChScene* const     scene,
+             const CablePoints* const cables,
+             const ChRect             visible,
+             const bool               in_view,
+             float* const             dx,
+             float* const             dy)
+{
+  const ChRect c    = chosen_bounds(scene);
+  float        best = INFINITY;
+  for (int r = 0; r <= REACH && (float)(r * r) * STEP * STEP <= best; ++r) {
+    for (int j = -r; j <= r; ++j) {
+      for (int i = -r; i <= r; i += (j == -r || j == r) ? 1 : 2 * r) {
+        const float x = (float)i * STEP;
+        const float y = (float)j * STEP;
+        /* Below or beside before above or before, at equal distance. */
+        const float cost = x * x + y * y + (x < 0.0f || y < 0.0f ? 1.0f : 0.0f);
+        if (cost < best && (!in_view || inside(c, x, y, visible)) &&
+            !in_the_way(scene, cables, x, y, GAP)) {
+          best = cost;
+          *dx  = x;
+          *dy  = y;
+        }
+        if (r == 0) {
+          break; /* the ring of radius 0 is one place */
+        }
+      }
+    }
+  }
+  return best < INFINITY;
+}
+
 void
 ch_scene_copy_offset(const ChScene* const scene,
                      const ChRect         visible,
                      float* const         dx,
                      float* const         dy)
 {
-  enum { REACH = 60 };       /* steps searched each way */
-  const float  step = 10.0f; /* canvas units between places tried */
-  const float  gap  = 12.0f; /* kept free around every copy */
-  const ChRect c    = chosen_bounds(scene);
-  /* Below everything, where nothing can be: the place of last resort. */
-  *dx        = 0.0f;
-  *dy        = scene->bounds.y + scene->bounds.h - c.y + gap;
-  float best = INFINITY;
-  for (int j = -REACH; j <= REACH; ++j) {
-    for (int i = -REACH; i <= REACH; ++i) {
-      const float x = (float)i * step;
-      const float y = (float)j * step;
-      /* Nearest first, a place in view before any out of it, and below or
-         beside before above or before (a tie goes to the later row). */
-      const float cost = x * x + y * y + (y < 0.0f || x < 0.0f ? 1.0f : 0.0f) +
-                         (inside(c, x, y, visible) ? 0.0f : 1e12f);
-      if (cost < best && !in_the_way(scene, x, y, gap)) {
-        best = cost;
-        *dx  = x;
-        *dy  = y;
-      }
-    }
+  CablePoints cables = cable_points(scene);
+  if (!nearest_free(scene, &cables, visible, true, dx, dy) &&
+      !nearest_free(scene, &cables, visible, false, dx, dy)) {
+    /* Below everything, where nothing can be. */
+    *dx = 0.0f;
+    *dy = scene->bounds.y + scene->bounds.h - chosen_bounds(scene).y + GAP;
   }
+  free(cables.xy);
 }
 
 bool
