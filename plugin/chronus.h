@@ -228,6 +228,13 @@ typedef struct {
   uint32_t cpu_countdown;          /* measured blocks until one is timed */
   char     fault_text[256];        /* a malformed message's ch:Error */
 
+  /* The control ports' raw bits as last acted on: a port that holds them
+     is skipped.  calloc's zeros are the bits of 0.0, which the fresh state
+     matches (knobs at 0, OSC off); the program's count once it is read. */
+  uint32_t program_bits;
+  uint32_t macro_bits[CH_N_MACROS]; /* host.macro[i] is their clamp */
+  uint32_t osc_port_bits;           /* they give osc_port_now */
+
   /* Swaps (audio thread): crossfade, quantised commits, fail-safe */
   ChGraph*    fading;   /* the graph fading out under `active`, or NULL */
   uint32_t    fade_pos; /* frames of the fade done */

@@ -601,7 +601,10 @@ begin_cycle(Chronus* const self)
 {
   /* A restored state first: graphs the worker built before the restore are
      older and get dropped; those built after it carry from it. */
-  ChGraph* const restored = atomic_exchange(&self->restored, NULL);
+  ChGraph* const restored =
+    atomic_load_explicit(&self->restored, memory_order_relaxed)
+      ? atomic_exchange(&self->restored, NULL)
+      : NULL; /* a locked exchange only when there is something to take */
   if (restored) {
     swap_in(self, restored, (uint32_t)(CH_FADE_DEFAULT * self->rate));
   }
@@ -656,6 +659,9 @@ echo_set(Chronus* const    self,
 CH_REALTIME static void
 write_echoes(Chronus* const self)
 {
+  if (!self->n_echo) {
+    return;
+  }
   uint32_t done = 0;
   for (; done < self->n_echo; ++done) {
     ChMsg msg  = ch_msg_init(CH_MSG_PARAM);
@@ -781,6 +787,11 @@ ask_activity(Chronus* const self)
 CH_REALTIME static void
 write_activity(Chronus* const self, const uint32_t n_frames)
 {
+  self->activity_frames =
+    self->activity_frames > n_frames ? self->activity_frames - n_frames : 0u;
+  if (self->activity_next == UINT32_MAX) {
+    return; /* nothing asked */
+  }
   const uint32_t total = ch_graph_n_modules(self->active);
   float          cpu[CH_ACTIVITY_PIECE];
   while (self->activity_next < total) {
@@ -811,8 +822,6 @@ write_activity(Chronus* const self, const uint32_t n_frames)
   if (self->activity_next >= total) {
     self->activity_next = UINT32_MAX;
   }
-  self->activity_frames =
-    self->activity_frames > n_frames ? self->activity_frames - n_frames : 0u;
 }
 
 /* One sub-block of a measured run: the modules' peaks, and, one block in
@@ -875,6 +884,9 @@ run_graph(Chronus* const self,
 CH_REALTIME static void
 write_scope(Chronus* const self, const uint32_t n_frames)
 {
+  if (!self->scope.ready && !self->scope.frames_left) {
+    return; /* no probe asked, no frame waiting */
+  }
   ChMsg msg;
   if (ch_scope_answer(&self->scope, self->rate, &msg) &&
       write_msg(self, &msg)) {
@@ -1020,8 +1032,10 @@ graph_failed(Chronus* const self, const char* const cause)
 }
 
 /* Watch a span before gain and limiter: non-finite output, or output far
-   above full scale for CH_RUNAWAY_SECONDS, fails the graph. */
-CH_REALTIME static void
+   above full scale for CH_RUNAWAY_SECONDS, fails the graph.  Returns the
+   span's peak as it leaves it (0 once silenced), for the limiter and the
+   meter. */
+CH_REALTIME static float
 guard(Chronus* const self,
       float* const   left,
       float* const   right,
@@ -1033,7 +1047,7 @@ guard(Chronus* const self,
     memset(right, 0, n * sizeof(float));
     graph_failed(self, "the patch produced non-finite output (NaN or "
                        "infinity)");
-    return;
+    return 0.0f;
   }
   self->runaway = peak > CH_RUNAWAY_LEVEL ? self->runaway + n : 0u;
   if (self->runaway >= (uint32_t)(CH_RUNAWAY_SECONDS * self->rate)) {
@@ -1041,7 +1055,9 @@ guard(Chronus* const self,
     memset(right, 0, n * sizeof(float));
     graph_failed(self, "the patch's output ran away (above +24 dBFS for "
                        "50 ms)");
+    return 0.0f;
   }
+  return peak;
 }
 
 /* Rendering (audio thread) */
@@ -1076,9 +1092,13 @@ crossfade(Chronus* const self,
 
 /* Render [from, to) of the playing graph(s), at most a block at a time
    and split where a stolen voice's fade ends; false if they wrote only
-   zeros (nothing to check). */
+   zeros (nothing to check).  Raises `peak` to the largest magnitude
+   rendered (zeros add nothing). */
 CH_REALTIME static bool
-render_graphs(Chronus* const self, const uint32_t from, const uint32_t to)
+render_graphs(Chronus* const self,
+              const uint32_t from,
+              const uint32_t to,
+              float* const   peak)
 {
   bool any = false;
   for (uint32_t at = from; at < to;) {
@@ -1092,7 +1112,8 @@ render_graphs(Chronus* const self, const uint32_t from, const uint32_t to)
       wrote = crossfade(self, left, right, n) || wrote;
     }
     if (wrote) {
-      guard(self, left, right, n);
+      const float top = guard(self, left, right, n);
+      *peak           = top > *peak ? top : *peak;
     } else {
       self->runaway = 0;
     }
@@ -1114,8 +1135,9 @@ render_graphs(Chronus* const self, const uint32_t from, const uint32_t to)
 
 /* The gain port's level over `n` frames, gliding to a new value.  A
    settled gain adds 0 per sample: the glide would multiply by the same
-   value throughout, and by 1 it changes nothing. */
-CH_REALTIME static void
+   value throughout, and by 1 it changes nothing.  Returns whether it
+   scaled the frames. */
+CH_REALTIME static bool
 apply_gain(Chronus* const self,
            float* const   left,
            float* const   right,
@@ -1131,7 +1153,7 @@ apply_gain(Chronus* const self,
         right[i] *= gain;
       }
     }
-    return;
+    return gain != 1.0f;
   }
   for (uint32_t i = 0; i < n; ++i) {
     gain += coeff * (target - gain);
@@ -1139,6 +1161,7 @@ apply_gain(Chronus* const self,
     right[i] *= gain;
   }
   self->gain_now = fabsf(gain - target) < 1e-6f ? target : gain;
+  return true;
 }
 
 /* Render [from, to), swapping a waiting commit in at its beat or bar. */
@@ -1150,17 +1173,18 @@ render(Chronus* const self, uint32_t from, const uint32_t to)
   }
   const uint32_t start = from;
   bool           wrote = false;
+  float          peak  = 0.0f; /* of the frames as the guards left them */
   while (self->pending.graph && from < to) {
     const uint32_t wait =
       frames_to_boundary(self, self->pending.quantize, to - from);
     if (wait == UINT32_MAX) {
       break;
     }
-    wrote = render_graphs(self, from, from + wait) || wrote;
+    wrote = render_graphs(self, from, from + wait, &peak) || wrote;
     from += wait;
     swap_pending(self);
   }
-  wrote = render_graphs(self, from, to) || wrote;
+  wrote = render_graphs(self, from, to, &peak) || wrote;
 
   float* const   left  = self->out[0] + start;
   float* const   right = self->out[1] + start;
@@ -1172,11 +1196,17 @@ render(Chronus* const self, uint32_t from, const uint32_t to)
       self->limiter.env <= self->limiter.ceiling) {
     return;
   }
-  apply_gain(self, left, right, n);
+  /* The guards' peak holds for as long as nothing changes the frames: at
+     0 dB and below the limiter's ceiling, one pass over them in all. */
+  bool changed = apply_gain(self, left, right, n);
   if (!self->limiter_on || *self->limiter_on > 0.5f) {
-    ch_limiter_process(&self->limiter, left, right, n);
+    const float now = changed ? ch_peak(left, right, n) : peak;
+    changed =
+      ch_limiter_process_peak(&self->limiter, left, right, n, now) || changed;
   }
-  const float peak = ch_peak(left, right, n); /* finite: guarded above */
+  if (changed) {
+    peak = ch_peak(left, right, n); /* finite: guarded above */
+  }
   if (peak > self->level_peak) {
     self->level_peak = peak;
   }
@@ -1184,11 +1214,21 @@ render(Chronus* const self, uint32_t from, const uint32_t to)
 
 /* x within lo..hi, a NaN on lo, as fminf(fmaxf(x, lo), hi) but by
    comparisons: those two are library calls without -ffinite-math-only,
-   and run() clamps ports on every call. */
+   and run() clamps a port whenever it moves. */
 static inline float
 clampf(const float x, const float lo, const float hi)
 {
   return x > lo ? (x < hi ? x : hi) : lo;
+}
+
+/* A port value's bits: equal bits give equal results, where == would
+   call -0 and 0 the same and a NaN never equal. */
+static inline uint32_t
+ch_bits(const float x)
+{
+  uint32_t bits = 0;
+  memcpy(&bits, &x, sizeof(bits));
+  return bits;
 }
 
 /* The program port acts on changes.  After a state restore the restored
@@ -1202,6 +1242,14 @@ clampf(const float x, const float lo, const float hi)
 CH_REALTIME static void
 read_program_port(Chronus* const self)
 {
+  /* A port that holds the bits it had gives the program it gave, which
+     program_now and program_shown already are. */
+  const uint32_t bits = ch_bits(*self->program);
+  if (self->program_started && bits == self->program_bits &&
+      !atomic_load_explicit(&self->port_taken, memory_order_relaxed)) {
+    return;
+  }
+  self->program_bits    = bits;
   const int32_t program = (int32_t)lrintf(clampf(*self->program, 0.0f, 127.0f));
   if (atomic_load_explicit(&self->port_taken, memory_order_relaxed) &&
       atomic_exchange(&self->port_taken, false)) {
@@ -1237,9 +1285,15 @@ read_control_ports(Chronus* const self)
       self->gain_now = self->gain_target; /* no fade from 0 dB at start */
     }
   }
+  /* Unrolled: the loop's own count and branch were a third of it. */
+#pragma GCC unroll 8
   for (uint32_t i = 0; i < CH_N_MACROS; ++i) {
     if (self->macro[i]) {
-      self->host.macro[i] = clampf(*self->macro[i], 0.0f, 1.0f);
+      const uint32_t bits = ch_bits(*self->macro[i]);
+      if (bits != self->macro_bits[i]) {
+        self->macro_bits[i] = bits;
+        self->host.macro[i] = clampf(*self->macro[i], 0.0f, 1.0f);
+      }
     }
   }
   if (self->program) {
@@ -1252,16 +1306,20 @@ read_control_ports(Chronus* const self)
 CH_REALTIME static void
 read_osc_port(Chronus* const self)
 {
-  if (!self->osc_port) {
-    return;
+  if (!self->osc_port || ch_bits(*self->osc_port) == self->osc_port_bits) {
+    return; /* the bits that gave osc_port_now */
   }
-  const int32_t port = (int32_t)lrintf(clampf(*self->osc_port, 0.0f, 65535.0f));
+  const float   value = *self->osc_port;
+  const int32_t port  = (int32_t)lrintf(clampf(value, 0.0f, 65535.0f));
   if (port != self->osc_port_now) {
     const ChJob job = { .type = CH_JOB_OSC, .osc_port = port };
     if (ch_ring_write(&self->inbox, &job, sizeof(job), NULL, 0)) {
       self->osc_port_now = port;
       tell_worker(self);
     }
+  }
+  if (port == self->osc_port_now) { /* else tried again next cycle */
+    self->osc_port_bits = ch_bits(value);
   }
 }
 
@@ -1307,6 +1365,14 @@ poll_patch_file(Chronus* const self, const uint32_t n_frames)
 CH_REALTIME static uint32_t
 play_control(Chronus* const self, const uint32_t n_frames)
 {
+  /* Most cycles bring no event: an empty sequence (or an empty atom, which
+     some hosts give) has nothing to walk and nothing to report. */
+  if (self->control &&
+      (self->control->atom.size == 0 ||
+       (self->control->atom.size == sizeof(LV2_Atom_Sequence_Body) &&
+        self->control->atom.type == self->uris.atom_Sequence))) {
+    return 0;
+  }
   uint32_t       done = 0;
   ChSeqIter      it;
   const uint64_t control_size =

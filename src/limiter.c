@@ -18,20 +18,14 @@ ch_limiter_init(ChLimiter* const limiter,
 }
 
 CH_REALTIME void
-ch_limiter_process(ChLimiter* const limiter,
-                   float* const     left,
-                   float* const     right,
-                   const uint32_t   n)
+ch_limiter_run(ChLimiter* const limiter,
+               float* const     left,
+               float* const     right,
+               const uint32_t   n)
 {
   const float ceiling = limiter->ceiling;
   const float release = limiter->release;
   float       env     = limiter->env;
-  /* Below the ceiling the envelope's value is never heard: from there, it
-     next rises above the ceiling exactly when a peak does, and then equals
-     that peak.  So a block that stays below leaves it as it is, unread. */
-  if (env <= ceiling && ch_peak(left, right, n) <= ceiling) {
-    return;
-  }
   for (uint32_t i = 0; i < n; ++i) {
     const float peak = fmaxf(fabsf(left[i]), fabsf(right[i]));
     /* Once the envelope has fallen below the ceiling, the gain is 1. */
@@ -43,6 +37,22 @@ ch_limiter_process(ChLimiter* const limiter,
     }
   }
   limiter->env = env;
+}
+
+/* Below the ceiling the envelope's value is never heard: from there, it
+   next rises above the ceiling exactly when a peak does, and then equals
+   that peak.  So a block that stays below leaves it as it is, unread. */
+CH_REALTIME void
+ch_limiter_process(ChLimiter* const limiter,
+                   float* const     left,
+                   float* const     right,
+                   const uint32_t   n)
+{
+  if (limiter->env <= limiter->ceiling &&
+      ch_peak(left, right, n) <= limiter->ceiling) {
+    return;
+  }
+  ch_limiter_run(limiter, left, right, n);
 }
 
 /* Finite |x| order as their bits do, and NaN and infinity have the

@@ -39,6 +39,36 @@ CH_REALTIME void ch_limiter_process(ChLimiter* limiter,
                                     uint32_t   n);
 
 /**
+   The limiter's per-sample loop over `n` frames, whatever their peak (what
+   ch_limiter_process runs unless the block and the envelope stay below the
+   ceiling).  Real-time.
+*/
+CH_REALTIME void ch_limiter_run(ChLimiter* limiter,
+                                float*     left,
+                                float*     right,
+                                uint32_t   n);
+
+/**
+   As ch_limiter_process, for a block whose ch_peak() the caller already
+   has (the plugin takes it once for its guards, the limiter and the
+   meter).  Returns false when it left the block as it was.  Inline: the
+   plugin calls it every cycle, and it mostly returns at once.  Real-time.
+*/
+static inline CH_REALTIME bool
+ch_limiter_process_peak(ChLimiter* const limiter,
+                        float* const     left,
+                        float* const     right,
+                        const uint32_t   n,
+                        const float      peak)
+{
+  if (limiter->env <= limiter->ceiling && peak <= limiter->ceiling) {
+    return false;
+  }
+  ch_limiter_run(limiter, left, right, n);
+  return true;
+}
+
+/**
    The largest magnitude among `n` frames of both channels, or NaN or
    infinity if any sample is not finite.  Real-time.
 */

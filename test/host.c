@@ -950,6 +950,10 @@ take_answer(Host* h, const ChMsg* m, HostAnswer* a)
       memcpy(a->cpu, m->cpu, m->n_points * sizeof(float));
     }
     break;
+  case CH_MSG_LEVEL:
+    a->type  = HOST_ANSWER_LEVEL;
+    a->value = m->value;
+    break;
   case CH_MSG_SCOPE:
     a->type     = HOST_ANSWER_SCOPE;
     a->value    = m->step;
@@ -1228,6 +1232,8 @@ host_answer_type_name(HostAnswerType type)
     return "ch:Scope";
   case HOST_ANSWER_ACTIVITY:
     return "ch:Activity";
+  case HOST_ANSWER_LEVEL:
+    return "ch:Level";
   default:
     return "other";
   }

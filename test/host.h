@@ -40,6 +40,8 @@ typedef enum {
                              generation */
   HOST_ANSWER_SCOPE,    /**< ch:Scope: text "module:port", value = seconds
                              between points, points */
+  HOST_ANSWER_LEVEL,    /**< ch:Level: value = the output's peak since the
+                             last one */
   HOST_ANSWER_OTHER,
 } HostAnswerType;
 

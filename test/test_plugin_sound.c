@@ -1,6 +1,6 @@
 /* The plugin through lilv, what it plays: sound, edits and commits, swap
    timing, rejected edits, sample accuracy, block sizes, polyphony, the
-   limiter and the gain port. */
+   limiter, the gain and macro ports. */
 #include "check.h"
 #include "dsp.h"
 #include "host.h"
@@ -457,6 +457,96 @@ test_gain_port(Host* a, Host* b)
   CHECK_MSG(worst < 1e-3, "gain ratio off by %g", worst);
 }
 
+/* Each macro port moves its knob in the block where the host sets it,
+   clamped to 0..1, and a value the port had before takes effect again:
+   run() skips a port that holds its last value, and only that one. */
+static void
+test_macro_ports(void)
+{
+  char   patch[2048];
+  size_t len = (size_t)snprintf(patch, sizeof(patch), "%s",
+                                PREFIXES ":out ch:kind \"output\" ; "
+                                         "param:level 1 ; param:lowcut 0 .\n");
+  for (unsigned k = 0; k < CH_N_MACROS; ++k) {
+    len += (size_t)snprintf(patch + len, sizeof(patch) - len,
+                            ":m%u ch:kind \"macro\" ; param:index %u ; "
+                            "param:scale %g .\n"
+                            "[] ch:from \"m%u:out\" ; ch:to \"out:mono\" .\n",
+                            k, k, 0.02 * (k + 1u), k);
+  }
+  Host* const h = open_playing(HOST_WORKER_THREADED, patch);
+  if (!h) {
+    return;
+  }
+  float       knob[CH_N_MACROS] = { 0 };
+  const float values[]          = { 0.5f, 2.0f, 0.5f, 0.0f };
+  for (unsigned k = 0; k < CH_N_MACROS; ++k) {
+    for (size_t v = 0; v < sizeof(values) / sizeof(values[0]); ++v) {
+      char symbol[16];
+      snprintf(symbol, sizeof(symbol), "macro%u", k + 1u);
+      const float before = host_left(h)[host_captured(h) - 1u];
+      host_set_port(h, symbol, values[v]);
+      host_run(h, 64);
+      CHECK_MSG(fabsf(host_left(h)[host_captured(h) - 1u] - before) > 1e-6f,
+                "%s = %g: no change in its block", symbol, (double)values[v]);
+      host_run_frames(h, 9600, 64);
+      knob[k]     = values[v] < 1.0f ? values[v] : 1.0f;
+      double want = 0.0;
+      for (unsigned j = 0; j < CH_N_MACROS; ++j) {
+        want += 0.02 * (j + 1u) * knob[j];
+      }
+      CHECK_NEAR(host_left(h)[host_captured(h) - 1u], want, 1e-4);
+    }
+  }
+  host_free(h);
+}
+
+/* The peak ch:Level reports: exactly the largest magnitude the host
+   received since the last ask (`*mark`, where that one was answered at
+   frame 0 of a block), after the gain and the limiter. */
+static float
+level_since(Host* h, size_t* const mark)
+{
+  host_clear_answers(h);
+  const size_t end = host_captured(h);
+  host_get(h, 0, HOST_NO_SEQ, "urn:chronus:level");
+  host_run(h, BLOCK);
+  const HostAnswer* const a = host_find(h, HOST_ANSWER_LEVEL, HOST_NO_SEQ);
+  CHECK(a);
+  float want = 0.0f;
+  for (size_t i = *mark; i < end; ++i) {
+    want = fmaxf(want, fmaxf(fabsf(host_left(h)[i]), fabsf(host_right(h)[i])));
+  }
+  CHECK_MSG(a && a->value == want, "ch:Level %g, the output's peak %g",
+            a ? (double)a->value : -1.0, (double)want);
+  *mark = end;
+  return want;
+}
+
+/* The meter follows the output through a settled 0 dB (where run() reuses
+   the guards' peak), a gain glide, a settled -6 dB and the limiter. */
+static void
+test_level_meter(Host* h)
+{
+  host_run_frames(h, 40u * BLOCK, BLOCK);
+  size_t mark = 0;
+  level_since(h, &mark);
+  host_run_frames(h, 4u * BLOCK, BLOCK);
+  CHECK_NEAR(level_since(h, &mark), 0.5, 1e-3);
+  host_set_port(h, "gain", -6.0f);
+  host_run_frames(h, 2u * BLOCK, BLOCK); /* gliding */
+  CHECK(level_since(h, &mark) > 0.4);
+  host_run_frames(h, 40u * BLOCK, BLOCK);
+  level_since(h, &mark);
+  host_run_frames(h, 4u * BLOCK, BLOCK); /* settled */
+  CHECK_NEAR(level_since(h, &mark), 0.5 * pow(10.0, -6.0 / 20.0), 1e-3);
+  host_set_port(h, "gain", 12.0f);
+  host_run_frames(h, 40u * BLOCK, BLOCK);
+  level_since(h, &mark);
+  host_run_frames(h, 4u * BLOCK, BLOCK);          /* limited */
+  CHECK_NEAR(level_since(h, &mark), 0.944, 1e-4); /* CH_LIMITER_CEILING */
+}
+
 int
 main(void)
 {
@@ -474,5 +564,7 @@ main(void)
   RUN_HOST(test_safety_limiter_and_float_mode, HOST_WORKER_THREADED);
   RUN_HOST(test_set_right_after_commit, HOST_WORKER_SYNC);
   RUN_PAIR(test_gain_port, HOST_WORKER_THREADED, HOST_WORKER_THREADED);
+  RUN(test_macro_ports);
+  RUN_PLAYING(test_level_meter, HOST_WORKER_THREADED, SINE_PATCH("0"));
   return CHECK_EXIT();
 }
