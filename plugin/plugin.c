@@ -609,9 +609,10 @@ begin_cycle(Chronus* const self)
     swap_in(self, restored, (uint32_t)(CH_FADE_DEFAULT * self->rate));
   }
 
-  uint32_t    size = 0;
-  const void* record;
-  while ((record = ch_ring_peek(&self->outbox, &size))) {
+  uint32_t    size   = 0;
+  const void* record = NULL;
+  while (!ch_ring_empty(&self->outbox) && /* inline: empty nearly always */
+         (record = ch_ring_peek(&self->outbox, &size))) {
     const ChReply* const reply = (const ChReply*)record;
     if (!take_reply(self, reply, (const char*)(reply + 1))) {
       break;
@@ -1328,6 +1329,9 @@ read_osc_port(Chronus* const self)
 CH_REALTIME static void
 take_osc_events(Chronus* const self)
 {
+  if (ch_ring_empty(&self->osc_in)) {
+    return;
+  }
   for (uint32_t i = 0; i < OSC_PER_CYCLE; ++i) {
     uint32_t          size   = 0;
     const void* const record = ch_ring_peek(&self->osc_in, &size);

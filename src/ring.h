@@ -53,6 +53,19 @@ CH_REALTIME bool ch_ring_write(ChRing*     ring,
 */
 CH_REALTIME const void* ch_ring_peek(ChRing* ring, uint32_t* size);
 
+/**
+   True when there is no record to read: what ch_ring_peek() would say with
+   NULL, inline, for queues the audio thread looks at every cycle and
+   finds empty nearly always.  Consumer only.  Real-time.
+*/
+static inline CH_REALTIME bool
+ch_ring_empty(ChRing* const ring)
+{
+  return !ring->buf ||
+         atomic_load_explicit(&ring->head, memory_order_acquire) ==
+           atomic_load_explicit(&ring->tail, memory_order_relaxed);
+}
+
 /** Release the record last returned by ch_ring_peek().  Real-time. */
 CH_REALTIME void ch_ring_pop(ChRing* ring);
 
