@@ -150,6 +150,36 @@ adsr_chain(double x, const double coef, double* const t, const uint32_t n)
   return x;
 }
 
+/* out[0..n) = base + x * coef^k for k = 1..n, unchecked: a short run
+   sample by sample, a longer one through adsr_chain so that the
+   conversions vectorise.  Returns x * coef^n.  The decay falls to its
+   sustain (base), the release to 0. */
+CH_VARIANT double
+adsr_fall(double         x,
+          const double   coef,
+          const double   base,
+          float* const   out,
+          const uint32_t n)
+{
+  if (n < SHORT_RUN) {
+    for (uint32_t k = 0; k < n; ++k) {
+      x *= coef;
+      out[k] = (float)(base + x);
+    }
+    return x;
+  }
+  double t[CHAIN_MAX];
+  for (uint32_t j = 0; j < n; j += CHAIN_MAX) {
+    const uint32_t m = n - j < CHAIN_MAX ? n - j : CHAIN_MAX;
+    float* const   o = out + j;
+    x                = adsr_chain(x, coef, t, m);
+    for (size_t k = 0; k < m; ++k) {
+      o[k] = (float)(base + t[k]);
+    }
+  }
+  return x;
+}
+
 /* The decay over out[0..n): the distance to sustain falls geometrically;
    the level is derived.  It only shrinks, so if it ends the run above the
    snap, no sample of the run snapped; else the run is done again,
@@ -168,21 +198,7 @@ adsr_decay(const AdsrRun* const r, float* const out, const uint32_t n)
     }
     return dist;
   }
-  if (n < SHORT_RUN) {
-    for (uint32_t k = 0; k < n; ++k) {
-      dist *= dcoef;
-      out[k] = (float)(sustain + dist);
-    }
-  }
-  double t[CHAIN_MAX];
-  for (uint32_t j = n < SHORT_RUN ? n : 0; j < n; j += CHAIN_MAX) {
-    const uint32_t m = n - j < CHAIN_MAX ? n - j : CHAIN_MAX;
-    float* const   o = out + j;
-    dist             = adsr_chain(dist, dcoef, t, m);
-    for (size_t k = 0; k < m; ++k) {
-      o[k] = (float)(sustain + t[k]);
-    }
-  }
+  dist = adsr_fall(dist, dcoef, sustain, out, n);
   if (!(fabs(dist) >= DECAY_SNAP)) {
     dist = r->dist;
     for (uint32_t k = 0; k < n; ++k) {
@@ -205,21 +221,7 @@ adsr_release(AdsrRun* const r, float* const out, const uint32_t n)
 {
   const double rcoef = r->rcoef;
   double       fall  = r->level;
-  if (n < SHORT_RUN) {
-    for (uint32_t k = 0; k < n; ++k) {
-      fall *= rcoef;
-      out[k] = (float)fall;
-    }
-  }
-  double t[CHAIN_MAX];
-  for (uint32_t j = n < SHORT_RUN ? n : 0; j < n; j += CHAIN_MAX) {
-    const uint32_t m = n - j < CHAIN_MAX ? n - j : CHAIN_MAX;
-    float* const   o = out + j;
-    fall             = adsr_chain(fall, rcoef, t, m);
-    for (size_t k = 0; k < m; ++k) {
-      o[k] = (float)t[k];
-    }
-  }
+  fall               = adsr_fall(fall, rcoef, 0.0, out, n);
   if (fall >= RELEASE_FLOOR) {
     r->level = fall;
     return n;
