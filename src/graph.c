@@ -792,16 +792,16 @@ ch_graph_find_output(const ChGraph* const graph,
     return ch_error(err, CH_ERR_UNKNOWN_MODULE, "no module named '%s'", name);
   }
   const ChGraphModule* const module = &graph->modules[index];
-  for (uint32_t o = 0; o < module->kind->n_outputs; ++o) {
-    if (!strcmp(module->kind->outputs[o].name, port)) {
-      /* A per-voice module: voice 0, the one a single note plays. */
-      tap->buffer = module->nodes[0].out[o];
-      tap->voice  = module->voiced ? 0u : UINT32_MAX;
-      return CH_SUCCESS;
-    }
+  const int                  o      = ch_kind_find_output(module->kind, port);
+  if (o < 0) {
+    return ch_error(err, CH_ERR_UNKNOWN_PORT,
+                    "%s '%s' has no output named '%s'", module->kind->name,
+                    name, port);
   }
-  return ch_error(err, CH_ERR_UNKNOWN_PORT, "%s '%s' has no output named '%s'",
-                  module->kind->name, name, port);
+  /* A per-voice module: voice 0, the one a single note plays. */
+  tap->buffer = module->nodes[0].out[o];
+  tap->voice  = module->voiced ? 0u : UINT32_MAX;
+  return CH_SUCCESS;
 }
 
 CH_REALTIME const float*

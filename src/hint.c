@@ -1,4 +1,5 @@
-/* Hints for unknown names: which known name was probably meant. */
+/* Names in tables: finding one, and which known name an unknown one
+   probably meant. */
 #include "hint.h"
 
 #include <stdbool.h>
@@ -9,7 +10,7 @@
 
 /* Element `i`'s name: a pointer at its start, or (stride < 0) the
    characters at its start. */
-static const char*
+static CH_REALTIME const char*
 name_at(const void* const names, const size_t i, const ptrdiff_t stride)
 {
   if (stride < 0) {
@@ -18,6 +19,38 @@ name_at(const void* const names, const size_t i, const ptrdiff_t stride)
   const char* name = NULL;
   memcpy(&name, (const char*)names + i * (size_t)stride, sizeof(name));
   return name;
+}
+
+static CH_REALTIME int
+find(const char* const word,
+     const void* const names,
+     const size_t      count,
+     const ptrdiff_t   stride)
+{
+  for (size_t i = 0; i < count; ++i) {
+    if (!strcmp(name_at(names, i, stride), word)) {
+      return (int)i;
+    }
+  }
+  return -1;
+}
+
+CH_REALTIME int
+ch_names_find(const char* const word,
+              const void* const names,
+              const size_t      count,
+              const size_t      stride)
+{
+  return find(word, names, count, (ptrdiff_t)stride);
+}
+
+CH_REALTIME int
+ch_names_find_inline(const char* const word,
+                     const void* const names,
+                     const size_t      count,
+                     const size_t      stride)
+{
+  return find(word, names, count, -(ptrdiff_t)stride);
 }
 
 /* Levenshtein distance of two short words (longer ones count as far). */

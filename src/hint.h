@@ -1,12 +1,31 @@
-/* Hints for unknown names: the closest known name and the list of them. */
+/* Names in tables (kinds, ports, parameters, modules): finding one by its
+   name, and hints for an unknown name: the closest known one and the list. */
 #ifndef CH_HINT_H
 #define CH_HINT_H
+
+#include "kind.h"
 
 #include <stddef.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/**
+   The index of the element named exactly `word`, or -1.  `names` points at
+   `count` elements `stride` bytes apart, each starting with a `const char*`
+   name (a port or parameter table).  Real-time.
+*/
+CH_REALTIME int ch_names_find(const char* word,
+                              const void* names,
+                              size_t      count,
+                              size_t      stride);
+
+/** The same for names held in the elements: `char name[N]` first. */
+CH_REALTIME int ch_names_find_inline(const char* word,
+                                     const void* names,
+                                     size_t      count,
+                                     size_t      stride);
 
 /**
    The known name most like `word`, or NULL if none is close: a name that

@@ -295,10 +295,10 @@ typedef struct ChKind {
 /** Bytes of state one instance of `kind` needs at `rate`. */
 size_t ch_kind_state_size(const ChKind* kind, float rate);
 
-/** Index of the named input, output or parameter, or -1. */
-int ch_kind_find_input(const ChKind* kind, const char* name);
-int ch_kind_find_output(const ChKind* kind, const char* name);
-int ch_kind_find_param(const ChKind* kind, const char* name);
+/** Index of the named input, output or parameter, or -1.  Real-time. */
+CH_REALTIME int ch_kind_find_input(const ChKind* kind, const char* name);
+CH_REALTIME int ch_kind_find_output(const ChKind* kind, const char* name);
+CH_REALTIME int ch_kind_find_param(const ChKind* kind, const char* name);
 
 #ifdef __cplusplus
 }

@@ -177,12 +177,8 @@ ch_name_valid(const char* const name)
 int
 ch_model_find(const ChModel* const model, const char* const name)
 {
-  for (uint32_t i = 0; i < model->n_modules; ++i) {
-    if (!strcmp(model->modules[i].name, name)) {
-      return (int)i;
-    }
-  }
-  return -1;
+  return ch_names_find_inline(name, model->modules, model->n_modules,
+                              sizeof(Module));
 }
 
 /* " (did you mean 'filter'?)" for a module name close to `name`; the

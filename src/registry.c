@@ -1,6 +1,8 @@
 /* The list of module kinds; adding a kind means one file and one line here. */
 #include "registry.h"
 
+#include "hint.h"
+
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
@@ -95,36 +97,21 @@ ch_kind_state_size(const ChKind* const kind, const float rate)
   return kind->state_size_at ? kind->state_size_at(rate) : kind->state_size;
 }
 
-static int
-find_port(const ChPortInfo* const ports, const uint32_t n, const char* name)
-{
-  for (uint32_t i = 0; i < n; ++i) {
-    if (!strcmp(ports[i].name, name)) {
-      return (int)i;
-    }
-  }
-  return -1;
-}
-
-int
+CH_REALTIME int
 ch_kind_find_input(const ChKind* const kind, const char* const name)
 {
-  return find_port(kind->inputs, kind->n_inputs, name);
+  return ch_names_find(name, kind->inputs, kind->n_inputs, sizeof(ChPortInfo));
 }
 
-int
+CH_REALTIME int
 ch_kind_find_output(const ChKind* const kind, const char* const name)
 {
-  return find_port(kind->outputs, kind->n_outputs, name);
+  return ch_names_find(name, kind->outputs, kind->n_outputs,
+                       sizeof(ChPortInfo));
 }
 
-int
+CH_REALTIME int
 ch_kind_find_param(const ChKind* const kind, const char* const name)
 {
-  for (uint32_t i = 0; i < kind->n_params; ++i) {
-    if (!strcmp(kind->params[i].name, name)) {
-      return (int)i;
-    }
-  }
-  return -1;
+  return ch_names_find(name, kind->params, kind->n_params, sizeof(ChParamInfo));
 }
