@@ -106,26 +106,40 @@ ch_model_copy(const ChModel* const model)
   return copy;
 }
 
-bool
-ch_model_equal(const ChModel* const a, const ChModel* const b)
+/* True if two models have the same polyphony and links, and `same` holds
+   for each pair of modules at one index. */
+static bool
+alike(const ChModel* const a,
+      const ChModel* const b,
+      bool (*const same)(const Module*, const Module*))
 {
   if (a->n_modules != b->n_modules || a->n_links != b->n_links ||
       a->polyphony != b->polyphony) {
     return false;
   }
   for (uint32_t i = 0; i < a->n_modules; ++i) {
-    const Module* const ma = &a->modules[i];
-    const Module* const mb = &b->modules[i];
-    if (ma->kind != mb->kind || strcmp(ma->name, mb->name) ||
-        memcmp(ma->params, mb->params, ma->kind->n_params * sizeof(float)) ||
-        ma->has_pos != mb->has_pos ||
-        (ma->has_pos && (memcmp(&ma->x, &mb->x, sizeof(float)) ||
-                         memcmp(&ma->y, &mb->y, sizeof(float))))) {
+    if (!same(&a->modules[i], &b->modules[i])) {
       return false;
     }
   }
   return !a->n_links ||
          !memcmp(a->links, b->links, a->n_links * sizeof(ChLink));
+}
+
+static bool
+same_module(const Module* const ma, const Module* const mb)
+{
+  return ma->kind == mb->kind && !strcmp(ma->name, mb->name) &&
+         !memcmp(ma->params, mb->params, ma->kind->n_params * sizeof(float)) &&
+         ma->has_pos == mb->has_pos &&
+         !(ma->has_pos && (memcmp(&ma->x, &mb->x, sizeof(float)) ||
+                           memcmp(&ma->y, &mb->y, sizeof(float))));
+}
+
+bool
+ch_model_equal(const ChModel* const a, const ChModel* const b)
+{
+  return alike(a, b, same_module);
 }
 
 void
@@ -592,23 +606,17 @@ ch_model_renew_uids(ChModel* const model, const ChModel* const previous)
   model->next_uid = next;
 }
 
+/* A rename keeps a module's identity and its state: not a new sound. */
+static bool
+same_identity(const Module* const ma, const Module* const mb)
+{
+  return ma->kind == mb->kind && ma->uid == mb->uid;
+}
+
 bool
 ch_model_same_wiring(const ChModel* const a, const ChModel* const b)
 {
-  if (a->n_modules != b->n_modules || a->n_links != b->n_links ||
-      a->polyphony != b->polyphony) {
-    return false;
-  }
-  for (uint32_t i = 0; i < a->n_modules; ++i) {
-    const Module* const ma = &a->modules[i];
-    const Module* const mb = &b->modules[i];
-    /* A rename keeps a module's identity and its state: not a new sound. */
-    if (ma->kind != mb->kind || ma->uid != mb->uid) {
-      return false;
-    }
-  }
-  return !a->n_links ||
-         !memcmp(a->links, b->links, a->n_links * sizeof(ChLink));
+  return alike(a, b, same_identity);
 }
 
 uint32_t
