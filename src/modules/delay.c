@@ -39,8 +39,6 @@ line_length(const float rate)
 #define TIME_SMOOTH 0.03
 /* Mix smoothing, as in the vca's gain. */
 #define MIX_SMOOTH 0.005
-/* Smoothers land on their targets once this close (samples, or gain). */
-#define SMOOTH_SNAP 1e-6
 
 /* `damp` moves the feedback low-pass from DAMP_FC_MAX (just above 0) down
    to DAMP_FC_MIN (1) exponentially; 0 turns it off. */
@@ -215,18 +213,9 @@ delay_process(const ChNode* const node, const uint32_t n)
     /* smoothers run per sample, so blocks do not matter */
     const double to_l = target_delay(s, time + cv[i], rate);
     const double to_r = fmin(to_l + spread, max_delay(s));
-    delay_l += tc * (to_l - delay_l);
-    delay_r += tc * (to_r - delay_r);
-    mix += mc * (mix_to - mix);
-    if (fabs(to_l - delay_l) < SMOOTH_SNAP) {
-      delay_l = to_l;
-    }
-    if (fabs(to_r - delay_r) < SMOOTH_SNAP) {
-      delay_r = to_r;
-    }
-    if (fabs(mix_to - mix) < SMOOTH_SNAP) {
-      mix = mix_to;
-    }
+    delay_l           = ch_smooth_step(delay_l, to_l, tc);
+    delay_r           = ch_smooth_step(delay_r, to_r, tc);
+    mix               = ch_smooth_step(mix, mix_to, mc);
 
     const float wet_l = read_tap(line, len, pos, delay_l);
     const float wet_r = read_tap(line, len, pos, delay_r);

@@ -59,7 +59,6 @@ buffer_length(const uint32_t longest, const float rate)
    little instead of clicking). */
 #define SIZE_SMOOTH 0.1
 #define MIX_SMOOTH  0.005
-#define SMOOTH_SNAP 1e-6
 
 /* Inputs are clipped here (non-finite ones zeroed) so the network stays
    finite; values below DENORMAL_FLOOR are flushed in the loops. */
@@ -286,14 +285,9 @@ read_lines(ReverbState* const s,
 {
   const uint32_t llen = s->line_len;
   for (uint32_t k = 0; k < N_LINES; ++k) {
-    double d = s->delay[k];
-    if (d != s->target[k]) {
-      d += sc * (s->target[k] - d);
-      if (fabs(s->target[k] - d) < SMOOTH_SNAP) {
-        d = s->target[k]; /* whole again: no interpolation loss */
-      }
-      s->delay[k] = d;
-    }
+    /* landing on the target makes it whole again: no interpolation loss */
+    const double d    = ch_smooth_step(s->delay[k], s->target[k], sc);
+    s->delay[k]       = d;
     const double   fl = floor(d);
     const float    t  = (float)(d - fl);
     const uint32_t dk = (uint32_t)fl;
@@ -361,10 +355,7 @@ reverb_process(const ChNode* const node, const uint32_t n)
 
   for (uint32_t i = 0; i < n; ++i) {
     /* smoothers run per sample, so blocks do not matter */
-    mix += mc * (mix_to - mix);
-    if (fabs(mix_to - mix) < SMOOTH_SNAP) {
-      mix = mix_to;
-    }
+    mix = ch_smooth_step(mix, mix_to, mc);
 
     /* read the lines (before this sample's write) */
     float y[N_LINES];

@@ -34,15 +34,19 @@ ch_smoother_coef(ChSmoother* const s, const float rate)
   return s->coef;
 }
 
-/** One sample of a glide from `value` towards `target`. */
+/**
+   One sample of a glide from `value` towards `target` with `coef` (a
+   parameter's ch_smoother_coef, or a kind's own lag such as a delay
+   time's), landing on `target` once within CH_SMOOTH_SNAP.
+*/
 static inline double
-ch_smooth_step(const double value, const float target, const double coef)
+ch_smooth_step(const double value, const double target, const double coef)
 {
-  if (value == (double)target) {
+  if (value == target) {
     return value;
   }
-  const double next = value + coef * ((double)target - value);
-  return fabs((double)target - next) < CH_SMOOTH_SNAP ? (double)target : next;
+  const double next = value + coef * (target - value);
+  return fabs(target - next) < CH_SMOOTH_SNAP ? target : next;
 }
 
 #endif /* CH_SMOOTH_H */
