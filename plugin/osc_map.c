@@ -26,13 +26,8 @@ typedef struct {
   uint32_t     midi_len;
 } Request;
 
-/* One address's handler; `kind` is the message it makes (CH_MSG_UNKNOWN for
-   the addresses that make MIDI). */
-typedef bool (*Handler)(const Args* args,
-                        Request*    req,
-                        ChMsgKind   kind,
-                        char*       why,
-                        size_t      n);
+/* One address's handler: reads the arguments into the request. */
+typedef bool (*Handler)(const Args* args, Request* req, char* why, size_t n);
 
 /* Argument i's bytes.  liblo may place its argument vector, like the
    arguments, on a 4-byte boundary: the pointer is copied out, never loaded
@@ -161,15 +156,12 @@ request(Request* req, const ChMsgKind kind)
   req->msg     = ch_msg_init(kind);
 }
 
-/* The addresses */
+/* The addresses that make a message; map() has counted the arguments and
+   begun the request. */
 
 static bool
-on_create(const Args* args, Request* req, ChMsgKind kind, char* why, size_t n)
+on_create(const Args* args, Request* req, char* why, size_t n)
 {
-  if (!count(args, 2, 2, "s:name s:kind", why, n)) {
-    return false;
-  }
-  request(req, kind);
   req->msg.module = string_arg(args, 0, CH_OSC_NAME_MAX, why, n);
   req->msg.module_kind =
     req->msg.module ? string_arg(args, 1, CH_OSC_NAME_MAX, why, n) : NULL;
@@ -177,23 +169,15 @@ on_create(const Args* args, Request* req, ChMsgKind kind, char* why, size_t n)
 }
 
 static bool
-on_delete(const Args* args, Request* req, ChMsgKind kind, char* why, size_t n)
+on_delete(const Args* args, Request* req, char* why, size_t n)
 {
-  if (!count(args, 1, 1, "s:name", why, n)) {
-    return false;
-  }
-  request(req, kind);
   req->msg.module = string_arg(args, 0, CH_OSC_NAME_MAX, why, n);
   return req->msg.module != NULL;
 }
 
 static bool
-link_args(const Args* args, Request* req, ChMsgKind kind, char* why, size_t n)
+link_args(const Args* args, Request* req, char* why, size_t n)
 {
-  if (!count(args, 2, 2, "s:from s:to (module:port each)", why, n)) {
-    return false;
-  }
-  request(req, kind);
   req->msg.from = string_arg(args, 0, 2u * CH_OSC_NAME_MAX + 1u, why, n);
   req->msg.to   = req->msg.from
                     ? string_arg(args, 1, 2u * CH_OSC_NAME_MAX + 1u, why, n)
@@ -202,12 +186,8 @@ link_args(const Args* args, Request* req, ChMsgKind kind, char* why, size_t n)
 }
 
 static bool
-on_commit(const Args* args, Request* req, ChMsgKind kind, char* why, size_t n)
+on_commit(const Args* args, Request* req, char* why, size_t n)
 {
-  if (!count(args, 0, 1, "nothing, or s:beat or s:bar", why, n)) {
-    return false;
-  }
-  request(req, kind);
   if (args->argc == 1) {
     const char* const q = string_arg(args, 0, 8, why, n);
     if (!q) {
@@ -223,22 +203,8 @@ on_commit(const Args* args, Request* req, ChMsgKind kind, char* why, size_t n)
 }
 
 static bool
-no_args(const Args* args, Request* req, ChMsgKind kind, char* why, size_t n)
+on_load(const Args* args, Request* req, char* why, size_t n)
 {
-  if (!count(args, 0, 0, "no arguments", why, n)) {
-    return false;
-  }
-  request(req, kind);
-  return true;
-}
-
-static bool
-on_load(const Args* args, Request* req, ChMsgKind kind, char* why, size_t n)
-{
-  if (!count(args, 1, 1, "s:path (a patch file)", why, n)) {
-    return false;
-  }
-  request(req, kind);
   req->msg.file = string_arg(args, 0, CH_OSC_PATH_MAX, why, n);
   return req->msg.file != NULL;
 }
@@ -246,22 +212,41 @@ on_load(const Args* args, Request* req, ChMsgKind kind, char* why, size_t n)
 /* /patch/polyphony n: the standby patch's voices (ch:Polyphony), heard
    after the next commit.  1..16 is what the engine has (CH_MAX_VOICES). */
 static bool
-on_polyphony(const Args* args,
-             Request*    req,
-             ChMsgKind   kind,
-             char*       why,
-             size_t      n)
+on_polyphony(const Args* args, Request* req, char* why, size_t n)
 {
   int voices = 0;
-  if (!count(args, 1, 1, "i:voices (1..16)", why, n) ||
-      !int_arg(args, 0, 1, 16, &voices, why, n)) {
+  if (!int_arg(args, 0, 1, 16, &voices, why, n)) {
     return false;
   }
-  request(req, kind);
   req->msg.value     = (float)voices;
   req->msg.has_value = true;
   return true;
 }
+
+static const struct {
+  const char* address;
+  ChMsgKind   kind;
+  int         min_args;
+  int         max_args;
+  const char* usage;
+  Handler     handler; /* NULL: no arguments to read */
+} addresses[] = {
+  { "/patch/create", CH_MSG_CREATE, 2, 2, "s:name s:kind", on_create },
+  { "/patch/delete", CH_MSG_DELETE, 1, 1, "s:name", on_delete },
+  { "/patch/connect", CH_MSG_CONNECT, 2, 2, "s:from s:to (module:port each)",
+    link_args },
+  { "/patch/disconnect", CH_MSG_DISCONNECT, 2, 2,
+    "s:from s:to (module:port each)", link_args },
+  { "/patch/commit", CH_MSG_COMMIT, 0, 1, "nothing, or s:beat or s:bar",
+    on_commit },
+  { "/patch/abort", CH_MSG_ABORT, 0, 0, "no arguments", NULL },
+  { "/patch/load", CH_MSG_LOAD, 1, 1, "s:path (a patch file)", on_load },
+  { "/patch/undo", CH_MSG_UNDO, 0, 0, "no arguments", NULL },
+  { "/patch/redo", CH_MSG_REDO, 0, 0, "no arguments", NULL },
+  { "/patch/get", CH_MSG_GET, 0, 0, "no arguments", NULL },
+  { "/patch/polyphony", CH_MSG_POLYPHONY, 1, 1, "i:voices (1..16)",
+    on_polyphony },
+};
 
 static void
 midi(Request* req, uint8_t status, uint8_t a, uint8_t b, uint32_t len)
@@ -273,44 +258,39 @@ midi(Request* req, uint8_t status, uint8_t a, uint8_t b, uint32_t len)
   req->midi_len = len;
 }
 
-static bool
-on_note_on(const Args* args, Request* req, ChMsgKind kind, char* why, size_t n)
-{
-  (void)kind; /* MIDI, not a message */
-  int note = 0;
-  int vel  = 0;
-  if (!count(args, 2, 2, "i:note i:velocity", why, n) ||
-      !int_arg(args, 0, 0, 127, &note, why, n) ||
-      !int_arg(args, 1, 0, 127, &vel, why, n)) {
-    return false;
-  }
-  midi(req, 0x90, (uint8_t)note, (uint8_t)vel, 3); /* velocity 0: off */
-  return true;
-}
+/* The addresses that make a MIDI event: status byte, arguments (each
+   0..127, the event's data bytes), length of the event. */
+typedef struct {
+  const char* address;
+  const char* usage;
+  uint8_t     status;
+  int         n_args;
+  uint32_t    len;
+} MidiAddress;
+
+static const MidiAddress midi_addresses[] = {
+  { "/note/on", "i:note i:velocity", 0x90, 2, 3 }, /* velocity 0: off */
+  { "/note/off", "i:note", 0x80, 1, 3 },
+  { "/program", "i:n (0..127)", 0xC0, 1, 2 }, /* run() loads it from the bank */
+};
 
 static bool
-on_note_off(const Args* args, Request* req, ChMsgKind kind, char* why, size_t n)
+on_midi(const Args*        args,
+        Request*           req,
+        const MidiAddress* m,
+        char*              why,
+        size_t             n)
 {
-  (void)kind; /* MIDI, not a message */
-  int note = 0;
-  if (!count(args, 1, 1, "i:note", why, n) ||
-      !int_arg(args, 0, 0, 127, &note, why, n)) {
+  int data[2] = { 0, 0 };
+  if (!count(args, m->n_args, m->n_args, m->usage, why, n)) {
     return false;
   }
-  midi(req, 0x80, (uint8_t)note, 0, 3);
-  return true;
-}
-
-static bool
-on_program(const Args* args, Request* req, ChMsgKind kind, char* why, size_t n)
-{
-  (void)kind; /* MIDI, not a message */
-  int program = 0;
-  if (!count(args, 1, 1, "i:n (0..127)", why, n) ||
-      !int_arg(args, 0, 0, 127, &program, why, n)) {
-    return false;
+  for (int i = 0; i < m->n_args; ++i) {
+    if (!int_arg(args, i, 0, 127, &data[i], why, n)) {
+      return false;
+    }
   }
-  midi(req, 0xC0, (uint8_t)program, 0, 2); /* run() loads it from the bank */
+  midi(req, m->status, (uint8_t)data[0], (uint8_t)data[1], m->len);
   return true;
 }
 
@@ -373,27 +353,6 @@ on_gate(const Args* args, Request* req, char* name, char* why, size_t n)
   return gate_value(args, &req->msg.value, why, n);
 }
 
-static const struct {
-  const char* address;
-  Handler     handler;
-  ChMsgKind   kind;
-} addresses[] = {
-  { "/patch/create", on_create, CH_MSG_CREATE },
-  { "/patch/delete", on_delete, CH_MSG_DELETE },
-  { "/patch/connect", link_args, CH_MSG_CONNECT },
-  { "/patch/disconnect", link_args, CH_MSG_DISCONNECT },
-  { "/patch/commit", on_commit, CH_MSG_COMMIT },
-  { "/patch/abort", no_args, CH_MSG_ABORT },
-  { "/patch/load", on_load, CH_MSG_LOAD },
-  { "/patch/undo", no_args, CH_MSG_UNDO },
-  { "/patch/redo", no_args, CH_MSG_REDO },
-  { "/patch/get", no_args, CH_MSG_GET },
-  { "/patch/polyphony", on_polyphony, CH_MSG_POLYPHONY },
-  { "/note/on", on_note_on, CH_MSG_UNKNOWN },
-  { "/note/off", on_note_off, CH_MSG_UNKNOWN },
-  { "/program", on_program, CH_MSG_UNKNOWN },
-};
-
 /* Map one checked message; `scratch` (>= strlen(address) + 1 bytes) holds
    the names cut out of /mod/ and /gate/ addresses. */
 static bool
@@ -401,7 +360,18 @@ map(const Args* args, Request* req, char* scratch, char* why, size_t n)
 {
   for (size_t i = 0; i < sizeof(addresses) / sizeof(addresses[0]); ++i) {
     if (!strcmp(args->address, addresses[i].address)) {
-      return addresses[i].handler(args, req, addresses[i].kind, why, n);
+      const int lo = addresses[i].min_args;
+      if (!count(args, lo, addresses[i].max_args, addresses[i].usage, why, n)) {
+        return false;
+      }
+      request(req, addresses[i].kind);
+      return !addresses[i].handler || addresses[i].handler(args, req, why, n);
+    }
+  }
+  for (size_t i = 0; i < sizeof(midi_addresses) / sizeof(midi_addresses[0]);
+       ++i) {
+    if (!strcmp(args->address, midi_addresses[i].address)) {
+      return on_midi(args, req, &midi_addresses[i], why, n);
     }
   }
   const size_t len = strlen(args->address);
