@@ -404,32 +404,18 @@ draw_canvas(cairo_t* const cr, PangoLayout* const layout, const ChUi* const ui)
 /* ---- Header ---------------------------------------------------------------
  */
 
+/* The header's controls, left to right (one row, 20 px high). */
 ChRect
-ch_ui_program_rect(void)
+ch_ui_header_rect(const ChHeaderSpot spot)
 {
-  const ChRect r = { 8.0f, 5.0f, 240.0f, 20.0f };
-  return r;
-}
-
-ChRect
-ch_ui_staged_rect(void)
-{
-  const ChRect r = { 360.0f, 5.0f, 86.0f, 20.0f };
-  return r;
-}
-
-ChRect
-ch_ui_commit_rect(void)
-{
-  const ChRect r = { 452.0f, 5.0f, 130.0f, 20.0f };
-  return r;
-}
-
-ChRect
-ch_ui_abort_rect(void)
-{
-  const ChRect r = { 588.0f, 5.0f, 60.0f, 20.0f };
-  return r;
+  static const ChRect spots[CH_HEADER_N_SPOTS] = {
+    [CH_HEADER_PROGRAM] = { 8.0f, 5.0f, 240.0f, 20.0f },
+    [CH_HEADER_STAGED]  = { 360.0f, 5.0f, 86.0f, 20.0f },
+    [CH_HEADER_COMMIT]  = { 452.0f, 5.0f, 130.0f, 20.0f },
+    [CH_HEADER_ABORT]   = { 588.0f, 5.0f, 60.0f, 20.0f },
+    [CH_HEADER_VOICES]  = { 656.0f, 5.0f, 84.0f, 20.0f },
+  };
+  return spots[spot];
 }
 
 static void
@@ -451,27 +437,20 @@ button(cairo_t* const     cr,
 static void
 draw_stage(cairo_t* const cr, PangoLayout* const layout, const ChUi* const ui)
 {
-  button(cr, layout, ui, ch_ui_staged_rect(),
+  button(cr, layout, ui, ch_ui_header_rect(CH_HEADER_STAGED),
          ui->staged ? "staged \u2713" : "staged", ui->staged);
   if (ui->pending) {
     char label[48];
     snprintf(label, sizeof(label), "Commit %u edit%s", ui->pending,
              ui->pending == 1 ? "" : "s");
-    button(cr, layout, ui, ch_ui_commit_rect(), label, true);
-    button(cr, layout, ui, ch_ui_abort_rect(), "Abort", false);
+    button(cr, layout, ui, ch_ui_header_rect(CH_HEADER_COMMIT), label, true);
+    button(cr, layout, ui, ch_ui_header_rect(CH_HEADER_ABORT), "Abort", false);
   }
   char voices[32];
   snprintf(voices, sizeof(voices), "%u voice%s \u25be", ui->scene.polyphony,
            ui->scene.polyphony == 1 ? "" : "s");
-  button(cr, layout, ui, ch_ui_voices_rect(), voices,
+  button(cr, layout, ui, ch_ui_header_rect(CH_HEADER_VOICES), voices,
          ui->menu == CH_MENU_VOICES);
-}
-
-ChRect
-ch_ui_voices_rect(void)
-{
-  const ChRect r = { 656.0f, 5.0f, 84.0f, 20.0f };
-  return r;
 }
 
 static void
@@ -511,7 +490,7 @@ draw_header(cairo_t* const cr, PangoLayout* const layout, const ChUi* const ui)
   set_rgb(cr, c_header, 1.0);
   cairo_fill(cr);
 
-  const ChRect r       = ch_ui_program_rect();
+  const ChRect r       = ch_ui_header_rect(CH_HEADER_PROGRAM);
   const int    program = (int)lroundf(ui->client.program);
   const char*  label   = ch_client_program_label(&ui->client, program);
   char         buf[CH_PATH_MAX + 32];
@@ -588,9 +567,9 @@ ch_ui_menu_count(const ChUi* const ui)
 ChRect
 ch_ui_menu_item_rect(const ChUi* const ui, const int item)
 {
-  ChRect r = ch_ui_program_rect();
+  ChRect r = ch_ui_header_rect(CH_HEADER_PROGRAM);
   if (ui->menu == CH_MENU_VOICES) {
-    r = ch_ui_voices_rect();
+    r = ch_ui_header_rect(CH_HEADER_VOICES);
   } else if (ui->menu == CH_MENU_KINDS) {
     ch_view_to_window(&ui->view, ui->add_x, ui->add_y, &r.x, &r.y);
     /* Keep the list inside the window. */

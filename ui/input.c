@@ -44,6 +44,17 @@ in_rect(const ChRect r, const float x, const float y)
   return x >= r.x && x < r.x + r.w && y >= r.y && y < r.y + r.h;
 }
 
+/* The header control under (x, y), or CH_HEADER_N_SPOTS for none. */
+static ChHeaderSpot
+header_spot(const float x, const float y)
+{
+  ChHeaderSpot spot = CH_HEADER_PROGRAM;
+  while (spot < CH_HEADER_N_SPOTS && !in_rect(ch_ui_header_rect(spot), x, y)) {
+    ++spot;
+  }
+  return spot;
+}
+
 /* A click while a list is open: pick the item under it, or close. */
 static void
 menu_click(ChUi* const ui, const float x, const float y)
@@ -118,7 +129,7 @@ wheel(ChUi* const               ui,
   const bool ctrl = ev->state & ControlMask;
   const bool fine = ev->state & ShiftMask;
   if (y < CH_HEADER_H) {
-    if (in_rect(ch_ui_program_rect(), x, y)) {
+    if (header_spot(x, y) == CH_HEADER_PROGRAM) {
       step_program(ui, -dir);
     }
     return;
@@ -356,6 +367,39 @@ right_click(ChUi* const ui, const float x, const float y)
   }
 }
 
+/* A click in the header: its buttons (Commit and Abort while edits wait). */
+static void
+press_header(ChUi* const ui, const float x, const float y)
+{
+  switch (header_spot(x, y)) {
+  case CH_HEADER_PROGRAM:
+    if (ui->client.n_bank) {
+      open_menu(ui, CH_MENU_PROGRAM);
+    }
+    break;
+  case CH_HEADER_STAGED:
+    ch_ui_toggle_staged(ui);
+    break;
+  case CH_HEADER_VOICES:
+    if (ui->scene.n_boxes) {
+      open_menu(ui, CH_MENU_VOICES);
+    }
+    break;
+  case CH_HEADER_COMMIT:
+    if (ui->pending) {
+      ch_ui_stage_commit(ui);
+    }
+    break;
+  case CH_HEADER_ABORT:
+    if (ui->pending) {
+      ch_ui_stage_abort(ui);
+    }
+    break;
+  case CH_HEADER_N_SPOTS:
+    break;
+  }
+}
+
 void
 ch_ui_button_press(ChUi* const ui, const XButtonEvent* const ev)
 {
@@ -388,17 +432,7 @@ ch_ui_button_press(ChUi* const ui, const XButtonEvent* const ev)
     return;
   }
   if (y < CH_HEADER_H) {
-    if (in_rect(ch_ui_program_rect(), x, y) && ui->client.n_bank) {
-      open_menu(ui, CH_MENU_PROGRAM);
-    } else if (in_rect(ch_ui_staged_rect(), x, y)) {
-      ch_ui_toggle_staged(ui);
-    } else if (in_rect(ch_ui_voices_rect(), x, y) && ui->scene.n_boxes) {
-      open_menu(ui, CH_MENU_VOICES);
-    } else if (ui->pending && in_rect(ch_ui_commit_rect(), x, y)) {
-      ch_ui_stage_commit(ui);
-    } else if (ui->pending && in_rect(ch_ui_abort_rect(), x, y)) {
-      ch_ui_stage_abort(ui);
-    }
+    press_header(ui, x, y);
     return;
   }
   press_canvas(ui, ev, x, y);

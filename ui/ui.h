@@ -165,8 +165,18 @@ typedef struct {
 
 /* draw.c */
 void ch_ui_draw(ChUi* ui);
-/** Rectangle of the program selector, of menu item `i`, of the menu. */
-ChRect ch_ui_program_rect(void);
+/** The header's controls: the program selector, staged mode's switch,
+    Commit and Abort (while edits wait), the polyphony button. */
+typedef enum {
+  CH_HEADER_PROGRAM,
+  CH_HEADER_STAGED,
+  CH_HEADER_COMMIT,
+  CH_HEADER_ABORT,
+  CH_HEADER_VOICES,
+  CH_HEADER_N_SPOTS
+} ChHeaderSpot;
+/** Rectangle of a header control, of menu item `i`, of the menu. */
+ChRect ch_ui_header_rect(ChHeaderSpot spot);
 ChRect ch_ui_menu_item_rect(const ChUi* ui, int item);
 int    ch_ui_menu_count(const ChUi* ui);
 
@@ -224,14 +234,8 @@ void ch_ui_stage_commit(ChUi* ui);
 void ch_ui_stage_abort(ChUi* ui);
 /** Switch staged mode (leaving it commits what is pending). */
 void ch_ui_toggle_staged(ChUi* ui);
-/** Header buttons: staged mode, Commit, Abort. */
-ChRect ch_ui_staged_rect(void);
-/** The header's polyphony button. */
-ChRect ch_ui_voices_rect(void);
 /** ch:Polyphony (the patch plays `voices` notes at once). */
-void   ch_ui_send_polyphony(ChUi* ui, uint32_t voices);
-ChRect ch_ui_commit_rect(void);
-ChRect ch_ui_abort_rect(void);
+void ch_ui_send_polyphony(ChUi* ui, uint32_t voices);
 /** ch:Undo (`undo`) or ch:Redo. */
 void ch_ui_send_undo(ChUi* ui, bool undo);
 /** Tell the plugin where box `box` now is (ch:Move). */
