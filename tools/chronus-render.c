@@ -175,20 +175,22 @@ add_event(Host* const       host,
   return ev;
 }
 
-static bool
-add_midi(Host* const          host,
-         const int64_t        frame,
-         const uint8_t* const bytes,
-         const uint32_t       size,
-         const char* const    origin)
+/* An event that carries a copy of `size` bytes (MIDI, or an atom). */
+static Event*
+add_bytes(Host* const          host,
+          const int64_t        frame,
+          const EventType      type,
+          const uint8_t* const bytes,
+          const uint32_t       size,
+          const char* const    origin)
 {
-  Event* const ev = add_event(host, frame, EV_MIDI, origin);
+  Event* const ev = add_event(host, frame, type, origin);
   if (!ev || !(ev->data = (uint8_t*)malloc(size))) {
-    return false;
+    return NULL;
   }
   memcpy(ev->data, bytes, size);
   ev->size = size;
-  return true;
+  return ev;
 }
 
 static bool
@@ -227,14 +229,12 @@ add_msg(Host* const       host,
     return false;
   }
   const LV2_Atom* const atom = (const LV2_Atom*)host->message;
-  const uint32_t        size = (uint32_t)sizeof(LV2_Atom) + atom->size;
-  Event* const          ev   = add_event(host, frame, EV_ATOM, origin);
-  if (!ev || !(ev->data = (uint8_t*)malloc(size))) {
+  Event* const          ev   = add_bytes(host, frame, EV_ATOM, host->message,
+                                         lv2_atom_total_size(atom), origin);
+  if (!ev) {
     fail("out of memory");
     return false;
   }
-  memcpy(ev->data, atom, size);
-  ev->size   = size;
   ev->commit = commit;
   return true;
 }
@@ -496,7 +496,7 @@ script_midi(Host* const       host,
   uint8_t        midi[3];
   char           why[256];
   const uint32_t size = ch_midi_parse(argv, argc, midi, why, sizeof(why));
-  return size ? add_midi(host, frame, midi, size, origin)
+  return size ? add_bytes(host, frame, EV_MIDI, midi, size, origin) != NULL
               : line_error(origin, "%s", why);
 }
 
@@ -773,9 +773,10 @@ read_midi(Host* const host, const char* const path)
         status == 0xD0 || status == 0xE0) {
       snprintf(origin, sizeof(origin), "%s: event at %.3f s", path,
                event->time_seconds);
-      ok = add_midi(
-        host, (int64_t)llround(event->time_seconds * host->opt.rate),
-        event->midi_buffer, (uint32_t)event->midi_buffer_length, origin);
+      ok =
+        add_bytes(host, (int64_t)llround(event->time_seconds * host->opt.rate),
+                  EV_MIDI, event->midi_buffer,
+                  (uint32_t)event->midi_buffer_length, origin) != NULL;
     }
   }
   smf_delete(smf);
