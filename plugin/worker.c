@@ -160,25 +160,22 @@ fade_frames(const Chronus* const self, const ChMsg* const req)
   return (uint32_t)(seconds * self->rate + 0.5f);
 }
 
-/* Ask run() to apply module:param = value, as ch:Set number `order`. */
+/* Ask run() to apply the ch:Set (or ch:Gate) `set` again, as the message
+   number `order`. */
 static void
-replay_set(Chronus* const    self,
-           const char* const module,
-           const char* const param,
-           const float       value,
-           const uint32_t    order)
+replay_set(Chronus* const self, const ChMsg* const set, const uint32_t order)
 {
   char         names[2u * (CH_NAME_MAX + 1u) + 64u];
-  const size_t m_len = strlen(module) + 1u;
-  const size_t p_len = strlen(param) + 1u;
+  const size_t m_len = strlen(set->module) + 1u;
+  const size_t p_len = strlen(set->param) + 1u;
   if (m_len + p_len > sizeof(names)) {
     return; /* not names the model accepted */
   }
-  memcpy(names, module, m_len);
-  memcpy(names + m_len, param, p_len);
+  memcpy(names, set->module, m_len);
+  memcpy(names + m_len, set->param, p_len);
   ChReply header     = reply_to(CH_REPLY_SET, NULL);
   header.u.set.order = order;
-  header.u.set.value = value;
+  header.u.set.value = set->value;
   header.text_len    = (uint32_t)(m_len + p_len);
   if (!ch_ring_write(&self->outbox, &header, sizeof(header), names,
                      header.text_len)) {
@@ -186,18 +183,14 @@ replay_set(Chronus* const    self,
   }
 }
 
-/* Answer with patch:Set `property` = `text` (a path if `path`). */
+/* Answer with patch:Set ch:patchFile = the watched file (an atom:Path). */
 static void
-reply_property(Chronus* const     self,
-               const ChMsg* const req,
-               const LV2_URID     property,
-               const bool         path,
-               const char* const  text)
+reply_patch_file(Chronus* const self, const ChMsg* const req)
 {
   ChReply header             = reply_to(CH_REPLY_PROPERTY, req);
-  header.u.property.property = property;
-  header.u.property.path     = path;
-  push(self, header, text);
+  header.u.property.property = self->uris.ch_patchFile;
+  header.u.property.path     = true;
+  push(self, header, self->patch_file);
 }
 
 #if defined(__GNUC__)
@@ -603,7 +596,7 @@ on_set(Chronus* const self, const ChMsg* const msg, const ChJob* const job)
   if (ok && job->generation < self->generation) {
     /* A graph newer than the one run() set it on was built without it:
        have run() set it there too (unless newer Sets came since). */
-    replay_set(self, msg->module, msg->param, msg->value, job->order);
+    replay_set(self, msg, job->order);
   }
 }
 
@@ -693,7 +686,7 @@ on_get(Chronus* const self, const ChMsg* const msg, const ChJob* const job)
   ChError err;
   ch_error_clear(&err);
   if (self->patch_file[0]) {
-    reply_property(self, msg, self->uris.ch_patchFile, true, self->patch_file);
+    reply_patch_file(self, msg);
   }
   send_patch(self, msg);
 }
