@@ -99,15 +99,15 @@ cable_hot(const ChUi* const ui, const ChCable* const c)
          ((int)c->from_box == ui->hover.box || (int)c->to_box == ui->hover.box);
 }
 
+/* A cable of the hovered module is drawn thick and bright, the others
+   dim while one is hovered. */
 static void
-draw_cable(cairo_t* const       cr,
-           const ChScene* const scene,
-           const ChCable* const c,
-           const bool           hot,
-           const bool           dim)
+draw_cable(cairo_t* const cr, const ChUi* const ui, const ChCable* const c)
 {
-  const ChCableEnds e  = ch_cable_ends(scene, c);
-  const double      dx = fmax(40.0, fabs(e.x1 - e.x0) * 0.5);
+  const bool        hot = cable_hot(ui, c);
+  const bool        dim = !hot && ui->hover.box >= 0;
+  const ChCableEnds e   = ch_cable_ends(&ui->scene, c);
+  const double      dx  = fmax(40.0, fabs(e.x1 - e.x0) * 0.5);
   cairo_move_to(cr, e.x0, e.y0);
   cairo_curve_to(cr, e.x0 + dx, e.y0, e.x1 - dx, e.y1, e.x1, e.y1);
   cairo_set_line_width(cr, hot                            ? 3.5
@@ -358,14 +358,13 @@ draw_canvas(cairo_t* const cr, PangoLayout* const layout, const ChUi* const ui)
   cairo_translate(cr, v->left, v->top);
   cairo_scale(cr, v->zoom, v->zoom);
   cairo_translate(cr, -v->origin_x, -v->origin_y);
-  const bool any_hot = ui->hover.box >= 0;
   for (uint32_t i = 0; i < ui->scene.n_cables; ++i) {
     const ChCable* const c = &ui->scene.cables[i];
     if (ui->drag == CH_DRAG_CABLE && (int)i == ui->cable_old) {
       continue; /* carried: drawn loose below */
     }
     if (!cable_hot(ui, c)) {
-      draw_cable(cr, &ui->scene, c, false, any_hot);
+      draw_cable(cr, ui, c);
     }
   }
   for (uint32_t i = 0; i < ui->scene.n_boxes; ++i) {
@@ -376,7 +375,7 @@ draw_canvas(cairo_t* const cr, PangoLayout* const layout, const ChUi* const ui)
     const ChCable* const c = &ui->scene.cables[i];
     if (cable_hot(ui, c) &&
         !(ui->drag == CH_DRAG_CABLE && (int)i == ui->cable_old)) {
-      draw_cable(cr, &ui->scene, c, true, false);
+      draw_cable(cr, ui, c);
     }
   }
   draw_fan_in(cr, layout, ui);
