@@ -172,14 +172,15 @@ draw_ports(cairo_t* const     cr,
   }
 }
 
+/* Parameter `p` of box `index`: its bar, and a ring if it has the focus. */
 static void
 draw_param(cairo_t* const     cr,
            PangoLayout* const layout,
            const ChUi* const  ui,
-           const ChBox* const box,
-           const uint32_t     p,
-           const bool         focused)
+           const uint32_t     index,
+           const uint32_t     p)
 {
+  const ChBox* const       box  = &ui->scene.boxes[index];
   const ChParamInfo* const info = &box->kind->params[p];
   const ChRect             r    = ch_box_param_rect(box, p);
   const float              v    = box->params[p];
@@ -194,7 +195,7 @@ draw_param(cairo_t* const     cr,
       cairo_fill(cr);
     }
   }
-  if (focused) {
+  if (ui->focus.box == (int)index && ui->focus.param == (int)p) {
     rounded(cr, r.x - 0.5, r.y - 0.5, r.w + 1.0, r.h + 1.0, 3.0);
     set_rgb(cr, c_accent, 1.0);
     cairo_set_line_width(cr, 1.5);
@@ -206,7 +207,7 @@ draw_param(cairo_t* const     cr,
     strcat(value, " \u25be"); /* a list: the arrow says it opens */
   }
   const double cy = r.y + r.h / 2.0;
-  if (ui->editing.box >= 0 && box == &ui->scene.boxes[ui->editing.box] &&
+  if (ui->editing.box == (int)index &&
       ui->editing.param == (int)p) { /* typing a value: a field, a caret */
     snprintf(value, sizeof(value), "%s|", ui->edit_text);
     cairo_rectangle(cr, r.x + r.w * 0.45, r.y + 1.0, r.w * 0.55 - 1.0,
@@ -296,8 +297,7 @@ draw_box(cairo_t* const     cr,
   }
   draw_ports(cr, layout, ui, box);
   for (uint32_t p = 0; p < box->kind->n_params; ++p) {
-    draw_param(cr, layout, ui, box, p,
-               ui->focus.box == (int)index && ui->focus.param == (int)p);
+    draw_param(cr, layout, ui, index, p);
   }
 }
 
@@ -452,13 +452,12 @@ draw_stage(cairo_t* const cr, PangoLayout* const layout, const ChUi* const ui)
          ui->menu == CH_MENU_VOICES);
 }
 
+/* The output level, at the right end of the header's first row. */
 static void
-draw_meter(cairo_t* const     cr,
-           PangoLayout* const layout,
-           const ChUi* const  ui,
-           const double       x,
-           const double       y)
+draw_meter(cairo_t* const cr, PangoLayout* const layout, const ChUi* const ui)
 {
+  const double x = ui->view.width - 160.0;
+  const double y = ch_ui_header_rect(CH_HEADER_PROGRAM).y + 3.0;
   const double w = 150.0;
   rounded(cr, x, y, w, 9.0, 2.0);
   set_rgb(cr, c_row, 1.0);
@@ -512,7 +511,7 @@ draw_header(cairo_t* const cr, PangoLayout* const layout, const ChUi* const ui)
     buf[0] = '\0'; /* not told yet */
   }
   text(cr, layout, ui->font, buf, r.x + r.w + 14.0, r.y + r.h / 2, 0, LEFT);
-  draw_meter(cr, layout, ui, width - 160.0, r.y + 3.0);
+  draw_meter(cr, layout, ui);
   draw_stage(cr, layout, ui);
 
   const double y2 = 37.0;
