@@ -193,12 +193,12 @@ add_bytes(Host* const          host,
   return ev;
 }
 
+/* A control port's new value; a program change swaps the patch. */
 static bool
 add_port(Host* const       host,
          const int64_t     frame,
          const int32_t     port,
          const float       value,
-         const bool        commit,
          const char* const origin)
 {
   Event* const ev = add_event(host, frame, EV_PORT, origin);
@@ -207,7 +207,7 @@ add_port(Host* const       host,
   }
   ev->port   = (uint32_t)port;
   ev->value  = value;
-  ev->commit = commit;
+  ev->commit = port == host->port_program;
   return true;
 }
 
@@ -517,7 +517,7 @@ script_port(Host* const       host,
     if (!parse_long(argv[1], &a) || a < 0 || a > 127) {
       return line_error(origin, "bad program '%s' (0..127)", argv[1]);
     }
-    return add_port(host, frame, host->port_program, (float)a, true, origin);
+    return add_port(host, frame, host->port_program, (float)a, origin);
   }
   if (!strcmp(name, "macro")) {
     if (!parse_long(argv[1], &a) || a < 1 || a > 8) {
@@ -529,8 +529,7 @@ script_port(Host* const       host,
     if (host->port_macro[a - 1] < 0) {
       return line_error(origin, "the plugin has no port macro%ld", a);
     }
-    return add_port(host, frame, host->port_macro[a - 1], (float)x, false,
-                    origin);
+    return add_port(host, frame, host->port_macro[a - 1], (float)x, origin);
   }
   /* gain */
   if (!parse_double(argv[1], &x) || x < -60.0 || x > 12.0) {
@@ -539,7 +538,7 @@ script_port(Host* const       host,
   if (host->port_gain < 0) {
     return line_error(origin, "the plugin has no gain port");
   }
-  return add_port(host, frame, host->port_gain, (float)x, false, origin);
+  return add_port(host, frame, host->port_gain, (float)x, origin);
 }
 
 /* load, commit, abort: whole-patch messages */
