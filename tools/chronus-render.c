@@ -212,12 +212,12 @@ add_port(Host* const       host,
 }
 
 /* Queues `msg` (written by the protocol module) as an event; its ch:seq is
-   the order of the event it becomes, so answers name their script line. */
+   the order of the event it becomes, so answers name their script line.
+   A ch:Commit swaps the patch. */
 static bool
 add_msg(Host* const       host,
         const int64_t     frame,
         ChMsg* const      msg,
-        const bool        commit,
         const char* const origin)
 {
   LV2_Atom_Forge* const forge = &host->forge;
@@ -235,7 +235,7 @@ add_msg(Host* const       host,
     fail("out of memory");
     return false;
   }
-  ev->commit = commit;
+  ev->commit = msg->kind == CH_MSG_COMMIT;
   return true;
 }
 
@@ -246,7 +246,7 @@ add_simple(Host* const       host,
            const char* const origin)
 {
   ChMsg msg = ch_msg_init(kind);
-  return add_msg(host, frame, &msg, kind == CH_MSG_COMMIT, origin);
+  return add_msg(host, frame, &msg, origin);
 }
 
 static bool
@@ -257,7 +257,7 @@ add_load(Host* const       host,
 {
   ChMsg msg = ch_msg_init(CH_MSG_LOAD);
   msg.file  = path;
-  return add_msg(host, frame, &msg, false, origin);
+  return add_msg(host, frame, &msg, origin);
 }
 
 /* Number parsing: the whole token, or an error */
@@ -583,7 +583,7 @@ script_commit(Host* const       host,
     }
     msg.quantize = argv[1][1] == 'e' ? CH_QUANTIZE_BEAT : CH_QUANTIZE_BAR;
   }
-  return add_msg(host, frame, &msg, true, origin);
+  return add_msg(host, frame, &msg, origin);
 }
 
 /* create, delete, connect, disconnect, set, gate: messages with module
@@ -626,7 +626,7 @@ script_edit(Host* const       host,
     msg.module = argv[1];
     msg.value  = on ? 1.0f : 0.0f;
   }
-  return add_msg(host, frame, &msg, false, origin);
+  return add_msg(host, frame, &msg, origin);
 }
 
 /* Parses and queues the command in `argv` (after the time). */
