@@ -282,31 +282,6 @@ parse_long(const char* const text, long* const value)
 
 /* The script */
 
-typedef struct {
-  const char* name;
-  int         n_args;
-  const char* usage;
-} Command;
-
-static const Command commands[] = {
-  { "note-on", 2, "note-on NOTE VELOCITY" },
-  { "note-off", 1, "note-off NOTE" },
-  { "cc", 2, "cc NUMBER VALUE" },
-  { "bend", 1, "bend VALUE (-8192..8191)" },
-  { "create", 2, "create NAME KIND" },
-  { "delete", 1, "delete NAME" },
-  { "connect", 2, "connect FROM TO" },
-  { "disconnect", 2, "disconnect FROM TO" },
-  { "set", 3, "set MODULE PARAM VALUE|LABEL" },
-  { "gate", 2, "gate MODULE on|off" },
-  { "commit", -1, "commit [beat|bar]" },
-  { "abort", 0, "abort" },
-  { "load", 1, "load FILE" },
-  { "program", 1, "program N" },
-  { "macro", 2, "macro I VALUE (I = 1..8, VALUE = 0..1)" },
-  { "gain", 1, "gain DB" },
-};
-
 /* An absolute path for `path`, relative to the directory of `base`. */
 static char*
 resolve_path(const char* const path, const char* const base)
@@ -485,31 +460,37 @@ resolve_label(const Host* const host,
                     c.info ? " or one of: " : "", labels);
 }
 
+/* One line of the script: its command and arguments in `argv`. */
+typedef struct {
+  const char* file;   /* the script, for relative paths */
+  const char* origin; /* "file:line", for messages */
+  int64_t     frame;  /* when it plays */
+  char**      argv;
+  int         argc;
+} ScriptLine;
+
 /* note-on, note-off, cc, bend: MIDI on channel 1 (tools/lib/midi.c) */
 static bool
-script_midi(Host* const       host,
-            const char* const origin,
-            const int64_t     frame,
-            char** const      argv,
-            const int         argc)
+script_midi(Host* const host, const ScriptLine* const line)
 {
   uint8_t        midi[3];
   char           why[256];
-  const uint32_t size = ch_midi_parse(argv, argc, midi, why, sizeof(why));
-  return size ? add_bytes(host, frame, EV_MIDI, midi, size, origin) != NULL
-              : line_error(origin, "%s", why);
+  const uint32_t size =
+    ch_midi_parse(line->argv, line->argc, midi, why, sizeof(why));
+  return size ? add_bytes(host, line->frame, EV_MIDI, midi, size,
+                          line->origin) != NULL
+              : line_error(line->origin, "%s", why);
 }
 
 /* program, macro, gain: control ports */
 static bool
-script_port(Host* const       host,
-            const char* const origin,
-            const int64_t     frame,
-            char** const      argv)
+script_port(Host* const host, const ScriptLine* const line)
 {
-  const char* const name = argv[0];
-  long              a    = 0;
-  double            x    = 0.0;
+  char** const      argv   = line->argv;
+  const char* const origin = line->origin;
+  const char* const name   = argv[0];
+  long              a      = 0;
+  double            x      = 0.0;
   if (!strcmp(name, "program")) {
     if (host->port_program < 0) {
       return line_error(origin, "the plugin has no program port");
@@ -517,7 +498,7 @@ script_port(Host* const       host,
     if (!parse_long(argv[1], &a) || a < 0 || a > 127) {
       return line_error(origin, "bad program '%s' (0..127)", argv[1]);
     }
-    return add_port(host, frame, host->port_program, (float)a, origin);
+    return add_port(host, line->frame, host->port_program, (float)a, origin);
   }
   if (!strcmp(name, "macro")) {
     if (!parse_long(argv[1], &a) || a < 1 || a > 8) {
@@ -529,7 +510,8 @@ script_port(Host* const       host,
     if (host->port_macro[a - 1] < 0) {
       return line_error(origin, "the plugin has no port macro%ld", a);
     }
-    return add_port(host, frame, host->port_macro[a - 1], (float)x, origin);
+    return add_port(host, line->frame, host->port_macro[a - 1], (float)x,
+                    origin);
   }
   /* gain */
   if (!parse_double(argv[1], &x) || x < -60.0 || x > 12.0) {
@@ -538,64 +520,57 @@ script_port(Host* const       host,
   if (host->port_gain < 0) {
     return line_error(origin, "the plugin has no gain port");
   }
-  return add_port(host, frame, host->port_gain, (float)x, origin);
+  return add_port(host, line->frame, host->port_gain, (float)x, origin);
 }
 
-/* load, commit, abort: whole-patch messages */
+/* load, abort: whole-patch messages */
 static bool
-script_patch(Host* const       host,
-             const char* const file,
-             const char* const origin,
-             const int64_t     frame,
-             char** const      argv)
+script_patch(Host* const host, const ScriptLine* const line)
 {
+  char** const      argv   = line->argv;
+  const char* const origin = line->origin;
   if (!strcmp(argv[0], "load")) {
-    char* const path = resolve_path(argv[1], file);
+    char* const path = resolve_path(argv[1], line->file);
     if (!path) {
       return line_error(origin, "cannot open '%s': %s", argv[1],
                         strerror(errno));
     }
     const bool ok = check_patch(host, path, argv[1], origin) &&
-                    add_load(host, frame, path, origin);
+                    add_load(host, line->frame, path, origin);
     free(path);
     return ok;
   }
-  return add_simple(host, frame,
-                    !strcmp(argv[0], "commit") ? CH_MSG_COMMIT : CH_MSG_ABORT,
-                    origin);
+  return add_simple(host, line->frame, CH_MSG_ABORT, origin);
 }
 
 /* commit, or commit beat|bar: ch:Commit with ch:quantize */
 static bool
-script_commit(Host* const       host,
-              const char* const origin,
-              const int64_t     frame,
-              char** const      argv,
-              const int         argc)
+script_commit(Host* const host, const ScriptLine* const line)
 {
-  ChMsg msg = ch_msg_init(CH_MSG_COMMIT);
-  if (argc > 2) {
+  char** const      argv   = line->argv;
+  const char* const origin = line->origin;
+  ChMsg             msg    = ch_msg_init(CH_MSG_COMMIT);
+  if (line->argc > 2) {
     return line_error(origin, "commit takes at most one word (beat or bar)");
   }
-  if (argc == 2) {
+  if (line->argc == 2) {
     if (strcmp(argv[1], "beat") && strcmp(argv[1], "bar")) {
       return line_error(origin, "bad quantize '%s' (beat or bar)", argv[1]);
     }
     msg.quantize = argv[1][1] == 'e' ? CH_QUANTIZE_BEAT : CH_QUANTIZE_BAR;
   }
-  return add_msg(host, frame, &msg, origin);
+  return add_msg(host, line->frame, &msg, origin);
 }
 
 /* create, delete, connect, disconnect, set, gate: messages with module
    names, which the plugin checks */
 static bool
-script_edit(Host* const       host,
-            const char* const origin,
-            const int64_t     frame,
-            char** const      argv)
+script_edit(Host* const host, const ScriptLine* const line)
 {
-  const char* const name = argv[0];
-  double            x    = 0.0;
+  char** const      argv   = line->argv;
+  const char* const origin = line->origin;
+  const char* const name   = argv[0];
+  double            x      = 0.0;
   if (!strcmp(name, "set") && !parse_double(argv[3], &x) &&
       !resolve_label(host, origin, argv, &x)) {
     return false;
@@ -626,19 +601,42 @@ script_edit(Host* const       host,
     msg.module = argv[1];
     msg.value  = on ? 1.0f : 0.0f;
   }
-  return add_msg(host, frame, &msg, origin);
+  return add_msg(host, line->frame, &msg, origin);
 }
 
-/* Parses and queues the command in `argv` (after the time). */
+/* The commands: words after the name (-1: checked by the command). */
+typedef struct {
+  const char* name;
+  int         n_args;
+  const char* usage;
+  bool (*run)(Host* host, const ScriptLine* line);
+} Command;
+
+static const Command commands[] = {
+  { "note-on", 2, "note-on NOTE VELOCITY", script_midi },
+  { "note-off", 1, "note-off NOTE", script_midi },
+  { "cc", 2, "cc NUMBER VALUE", script_midi },
+  { "bend", 1, "bend VALUE (-8192..8191)", script_midi },
+  { "create", 2, "create NAME KIND", script_edit },
+  { "delete", 1, "delete NAME", script_edit },
+  { "connect", 2, "connect FROM TO", script_edit },
+  { "disconnect", 2, "disconnect FROM TO", script_edit },
+  { "set", 3, "set MODULE PARAM VALUE|LABEL", script_edit },
+  { "gate", 2, "gate MODULE on|off", script_edit },
+  { "commit", -1, "commit [beat|bar]", script_commit },
+  { "abort", 0, "abort", script_patch },
+  { "load", 1, "load FILE", script_patch },
+  { "program", 1, "program N", script_port },
+  { "macro", 2, "macro I VALUE (I = 1..8, VALUE = 0..1)", script_port },
+  { "gain", 1, "gain DB", script_port },
+};
+
+/* Parses and queues the command of `line`. */
 static bool
-script_command(Host* const       host,
-               const char* const file,
-               const char* const origin,
-               const int64_t     frame,
-               char** const      argv,
-               const int         argc)
+script_command(Host* const host, const ScriptLine* const line)
 {
-  const Command* cmd = NULL;
+  char** const   argv = line->argv;
+  const Command* cmd  = NULL;
   for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); ++i) {
     if (!strcmp(argv[0], commands[i].name)) {
       cmd = &commands[i];
@@ -648,29 +646,14 @@ script_command(Host* const       host,
     char hint[320];
     ch_hint(hint, sizeof(hint), argv[0], "commands", commands,
             sizeof(commands) / sizeof(commands[0]), sizeof(Command));
-    return line_error(origin, "unknown command '%s'%s", argv[0], hint);
+    return line_error(line->origin, "unknown command '%s'%s", argv[0], hint);
   }
-  if (cmd->n_args >= 0 && argc - 1 != cmd->n_args) {
-    return line_error(origin, "'%s' takes %d argument%s, not %d: %s", cmd->name,
-                      cmd->n_args, cmd->n_args == 1 ? "" : "s", argc - 1,
-                      cmd->usage);
+  if (cmd->n_args >= 0 && line->argc - 1 != cmd->n_args) {
+    return line_error(line->origin, "'%s' takes %d argument%s, not %d: %s",
+                      cmd->name, cmd->n_args, cmd->n_args == 1 ? "" : "s",
+                      line->argc - 1, cmd->usage);
   }
-  const char* const name = cmd->name;
-  if (!strcmp(name, "note-on") || !strcmp(name, "note-off") ||
-      !strcmp(name, "cc") || !strcmp(name, "bend")) {
-    return script_midi(host, origin, frame, argv, argc);
-  }
-  if (!strcmp(name, "program") || !strcmp(name, "macro") ||
-      !strcmp(name, "gain")) {
-    return script_port(host, origin, frame, argv);
-  }
-  if (!strcmp(name, "commit")) {
-    return script_commit(host, origin, frame, argv, argc);
-  }
-  if (!strcmp(name, "load") || !strcmp(name, "abort")) {
-    return script_patch(host, file, origin, frame, argv);
-  }
-  return script_edit(host, origin, frame, argv);
+  return cmd->run(host, line);
 }
 
 /* Reads the script; reports every bad line, and fails if there was one. */
@@ -734,8 +717,9 @@ read_script(Host* const host, const char* const path)
       ok = line_error(origin, "a command must follow the time");
       continue;
     }
-    const int64_t frame = (int64_t)llround(seconds * host->opt.rate);
-    if (!script_command(host, path, origin, frame, argv + 1, argc - 1)) {
+    const int64_t    frame  = (int64_t)llround(seconds * host->opt.rate);
+    const ScriptLine script = { path, origin, frame, argv + 1, argc - 1 };
+    if (!script_command(host, &script)) {
       ok = false;
     }
   }
