@@ -491,19 +491,11 @@ ch_scene_crossings(const ChScene* const scene)
 {
   uint32_t crossings = 0;
   for (uint32_t i = 0; i < scene->n_cables; ++i) {
-    const ChCable* const a = &scene->cables[i];
-    float                sa[4];
-    ch_box_port_pos(&scene->boxes[a->from_box], true, a->from_port, &sa[0],
-                    &sa[1]);
-    ch_box_port_pos(&scene->boxes[a->to_box], false, a->to_port, &sa[2],
-                    &sa[3]);
+    float sa[4];
+    cable_segment(scene, &scene->cables[i], sa);
     for (uint32_t j = i + 1u; j < scene->n_cables; ++j) {
-      const ChCable* const b = &scene->cables[j];
-      float                sb[4];
-      ch_box_port_pos(&scene->boxes[b->from_box], true, b->from_port, &sb[0],
-                      &sb[1]);
-      ch_box_port_pos(&scene->boxes[b->to_box], false, b->to_port, &sb[2],
-                      &sb[3]);
+      float sb[4];
+      cable_segment(scene, &scene->cables[j], sb);
       crossings += segments_cross(sa, sb);
     }
   }
