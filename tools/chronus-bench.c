@@ -331,19 +331,26 @@ make_sequence(Midi* const midi, const uint32_t max, const uint32_t frames)
   return n;
 }
 
+/* The larger of two peaks; NaN, once seen, stays (a broken patch). */
+static double
+louder(const double peak, const double x)
+{
+  return x > peak || x != x ? x : peak;
+}
+
 /* Plays `frames` of `midi` in blocks of `block`; per-block times (ns) go to
-   `times` (if not NULL).  Returns the number of blocks. */
-static uint32_t
+   `times` (if not NULL).  Returns the output's peak. */
+static double
 play(Host* const       host,
      const Midi* const midi,
      const uint32_t    n_midi,
      const uint32_t    frames,
      const uint32_t    block,
-     double* const     times,
-     double* const     peak)
+     double* const     times)
 {
-  uint32_t b = 0;
-  uint32_t e = 0;
+  double   peak = 0.0;
+  uint32_t b    = 0;
+  uint32_t e    = 0;
   for (uint32_t pos = 0; pos < frames; pos += block, ++b) {
     const uint32_t n = frames - pos < block ? frames - pos : block;
     ch_host_control_clear(&host->io.control, host->uris.atom_Sequence);
@@ -356,11 +363,10 @@ play(Host* const       host,
       times[b] = ns;
     }
     for (uint32_t i = 0; i < n; ++i) {
-      const double x = fabs((double)host->io.out[0][i]);
-      *peak          = x > *peak || x != x ? x : *peak;
+      peak = louder(peak, fabs((double)host->io.out[0][i]));
     }
   }
-  return b;
+  return peak;
 }
 
 /* Engine-side facts about a patch file: voices, modules, instances. */
@@ -425,11 +431,10 @@ bench_plugin_patch(Host* const         host,
   if (ok) {
     r->commit_ms = host->commit_ms;
     /* Warm-up: the first second, untimed. */
-    double peak = 0.0;
-    play(host, midi, n_midi, frames < RATE ? frames : RATE, block, NULL, &peak);
+    play(host, midi, n_midi, frames < RATE ? frames : RATE, block, NULL);
     for (uint32_t p = 0; p < opt->passes; ++p) {
       double* const t = times + (size_t)p * n_blocks;
-      play(host, midi, n_midi, frames, block, t, &r->peak);
+      r->peak    = louder(r->peak, play(host, midi, n_midi, frames, block, t));
       double sum = 0.0;
       for (uint32_t b = 0; b < n_blocks; ++b) {
         sum += t[b];
