@@ -822,6 +822,18 @@ bench_profile(const char* const path, const uint32_t block, Profile* const p)
 
 /* Output */
 
+/* Everything measured, for printing. */
+typedef struct {
+  PluginResult*  plugin;
+  uint32_t       n_plugin;
+  OverheadResult over[CH_COUNT(graph_sizes) * CH_COUNT(block_sizes)];
+  uint32_t       n_over;
+  BuildResult    build[CH_COUNT(graph_sizes) + MAX_PATCHES];
+  uint32_t       n_build;
+  Profile        prof[CH_COUNT(block_sizes)];
+  uint32_t       n_prof;
+} Results;
+
 /* The Markdown table of CPU through the plugin. */
 static void
 markdown_plugin(const Options* const      opt,
@@ -936,46 +948,30 @@ markdown_build(const BuildResult* const build, const uint32_t n_build)
 }
 
 static void
-print_markdown(const Options* const        opt,
-               const PluginResult* const   plugin,
-               const uint32_t              n_plugin,
-               const OverheadResult* const over,
-               const uint32_t              n_over,
-               const BuildResult* const    build,
-               const uint32_t              n_build,
-               const Profile* const        prof,
-               const uint32_t              n_prof)
+print_markdown(const Options* const opt, const Results* const res)
 {
-  if (n_plugin) {
-    markdown_plugin(opt, plugin, n_plugin);
+  if (res->n_plugin) {
+    markdown_plugin(opt, res->plugin, res->n_plugin);
   }
-  if (n_prof) {
-    markdown_profile(prof, n_prof);
+  if (res->n_prof) {
+    markdown_profile(res->prof, res->n_prof);
   }
-  if (n_over) {
-    markdown_overhead(over, n_over);
+  if (res->n_over) {
+    markdown_overhead(res->over, res->n_over);
   }
-  if (n_build) {
-    markdown_build(build, n_build);
+  if (res->n_build) {
+    markdown_build(res->build, res->n_build);
   }
 }
 
 static void
-print_json(const Options* const        opt,
-           const PluginResult* const   plugin,
-           const uint32_t              n_plugin,
-           const OverheadResult* const over,
-           const uint32_t              n_over,
-           const BuildResult* const    build,
-           const uint32_t              n_build,
-           const Profile* const        prof,
-           const uint32_t              n_prof)
+print_json(const Options* const opt, const Results* const res)
 {
   printf("{\n  \"rate\": %u,\n  \"seconds\": %g,\n  \"passes\": %u,\n", RATE,
          opt->seconds, opt->passes);
   printf("  \"plugin\": [");
-  for (uint32_t i = 0; i < n_plugin; ++i) {
-    const PluginResult* const r = &plugin[i];
+  for (uint32_t i = 0; i < res->n_plugin; ++i) {
+    const PluginResult* const r = &res->plugin[i];
     printf("%s\n    {\"patch\": \"%s\", \"voices\": %u, \"modules\": %u, "
            "\"instances\": %u, \"block\": %u, \"cpu_median\": %.4f, "
            "\"cpu_best\": %.4f, \"cpu_worst\": %.4f, "
@@ -988,8 +984,8 @@ print_json(const Options* const        opt,
            r->peak);
   }
   printf("\n  ],\n  \"profile\": [");
-  for (uint32_t i = 0; i < n_prof; ++i) {
-    const Profile* const p = &prof[i];
+  for (uint32_t i = 0; i < res->n_prof; ++i) {
+    const Profile* const p = &res->prof[i];
     printf("%s\n    {\"patch\": \"%s\", \"block\": %u, \"graph_ns\": %.1f, "
            "\"kinds\": {",
            i ? "," : "", p->name, p->block, p->graph_ns);
@@ -999,8 +995,8 @@ print_json(const Options* const        opt,
     printf("}}");
   }
   printf("\n  ],\n  \"overhead\": [");
-  for (uint32_t i = 0; i < n_over; ++i) {
-    const OverheadResult* const r = &over[i];
+  for (uint32_t i = 0; i < res->n_over; ++i) {
+    const OverheadResult* const r = &res->over[i];
     printf("%s\n    {\"modules\": %u, \"steps\": %u, \"sums\": %u, "
            "\"block\": %u, \"graph_ns\": %.1f, \"direct_ns\": %.1f, "
            "\"summed_ns\": %.1f, \"overhead_median\": %.3f, "
@@ -1012,8 +1008,8 @@ print_json(const Options* const        opt,
            r->overhead_p90, r->sums_share, r->rest_share, r->overhead_best);
   }
   printf("\n  ],\n  \"build\": [");
-  for (uint32_t i = 0; i < n_build; ++i) {
-    const BuildResult* const r = &build[i];
+  for (uint32_t i = 0; i < res->n_build; ++i) {
+    const BuildResult* const r = &res->build[i];
     printf("%s\n    {\"patch\": \"%s\", \"modules\": %u, \"instances\": %u, "
            "\"buffers\": %u, \"memory\": %zu, \"runs\": %u, "
            "\"new_median_us\": %.2f, \"new_worst_us\": %.2f, "
@@ -1138,18 +1134,6 @@ default_patches(const Options* const opt, char** const paths)
   qsort(paths + first, n - first, sizeof(char*), compare_strings);
   return n;
 }
-
-/* Everything measured, for printing. */
-typedef struct {
-  PluginResult*  plugin;
-  uint32_t       n_plugin;
-  OverheadResult over[CH_COUNT(graph_sizes) * CH_COUNT(block_sizes)];
-  uint32_t       n_over;
-  BuildResult    build[CH_COUNT(graph_sizes) + MAX_PATCHES];
-  uint32_t       n_build;
-  Profile        prof[CH_COUNT(block_sizes)];
-  uint32_t       n_prof;
-} Results;
 
 /* The patches' absolute paths (the given ones, or the defaults); 0 and a
    message if one cannot be found. */
@@ -1290,11 +1274,9 @@ main(int argc, char** argv)
     status = 1;
   }
   if (opt.json) {
-    print_json(&opt, res.plugin, res.n_plugin, res.over, res.n_over, res.build,
-               res.n_build, res.prof, res.n_prof);
+    print_json(&opt, &res);
   } else {
-    print_markdown(&opt, res.plugin, res.n_plugin, res.over, res.n_over,
-                   res.build, res.n_build, res.prof, res.n_prof);
+    print_markdown(&opt, &res);
   }
   for (uint32_t i = 0; i < n_paths; ++i) {
     free(paths[i]);
