@@ -567,12 +567,11 @@ script_commit(Host* const host, const ScriptLine* const line)
 static bool
 script_edit(Host* const host, const ScriptLine* const line)
 {
-  char** const      argv   = line->argv;
-  const char* const origin = line->origin;
-  const char* const name   = argv[0];
-  double            x      = 0.0;
+  char** const      argv = line->argv;
+  const char* const name = argv[0];
+  double            x    = 0.0;
   if (!strcmp(name, "set") && !parse_double(argv[3], &x) &&
-      !resolve_label(host, origin, argv, &x)) {
+      !resolve_label(host, line->origin, argv, &x)) {
     return false;
   }
   ChMsg msg = ch_msg_init(CH_MSG_CREATE);
@@ -595,13 +594,13 @@ script_edit(Host* const host, const ScriptLine* const line)
   } else { /* gate */
     const bool on = !strcmp(argv[2], "on") || !strcmp(argv[2], "1");
     if (!on && strcmp(argv[2], "off") && strcmp(argv[2], "0")) {
-      return line_error(origin, "bad gate '%s' (on or off)", argv[2]);
+      return line_error(line->origin, "bad gate '%s' (on or off)", argv[2]);
     }
     msg        = ch_msg_init(CH_MSG_GATE);
     msg.module = argv[1];
     msg.value  = on ? 1.0f : 0.0f;
   }
-  return add_msg(host, line->frame, &msg, origin);
+  return add_msg(host, line->frame, &msg, line->origin);
 }
 
 /* The commands: words after the name (-1: checked by the command). */
@@ -1157,6 +1156,30 @@ value_option(Options* const opt, const char* const arg, const char* value)
   return true;
 }
 
+/* The flag an option without a value sets; NULL if `arg` sets none. */
+static bool*
+flag_of(Options* const opt, const char* const arg)
+{
+  const struct {
+    const char* name;
+    const char* alias;
+    bool*       flag;
+  } flags[] = {
+    { "--no-limiter", NULL, &opt->no_limiter },
+    { "--lv2-path", NULL, &opt->lv2_path },
+    { "--keep-going", NULL, &opt->keep_going },
+    { "--quiet", "-q", &opt->quiet },
+    { "--verbose", "-v", &opt->verbose },
+  };
+  for (size_t k = 0; k < sizeof(flags) / sizeof(flags[0]); ++k) {
+    if (!strcmp(arg, flags[k].name) ||
+        (flags[k].alias && !strcmp(arg, flags[k].alias))) {
+      return flags[k].flag;
+    }
+  }
+  return NULL;
+}
+
 static bool
 parse_args(Options* const opt, const int argc, char** const argv)
 {
@@ -1194,20 +1217,13 @@ parse_args(Options* const opt, const int argc, char** const argv)
       return false;
     }
 
+    bool* const flag = flag_of(opt, arg);
     if (needs_value) {
       if (!value_option(opt, arg, value)) {
         return false;
       }
-    } else if (!strcmp(arg, "--no-limiter")) {
-      opt->no_limiter = true;
-    } else if (!strcmp(arg, "--lv2-path")) {
-      opt->lv2_path = true;
-    } else if (!strcmp(arg, "--keep-going")) {
-      opt->keep_going = true;
-    } else if (!strcmp(arg, "-q") || !strcmp(arg, "--quiet")) {
-      opt->quiet = true;
-    } else if (!strcmp(arg, "-v") || !strcmp(arg, "--verbose")) {
-      opt->verbose = true;
+    } else if (flag) {
+      *flag = true;
     } else if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
       usage(stdout);
       exit(0);
