@@ -523,11 +523,9 @@ ch_ui_button_release(ChUi* const ui, const XButtonEvent* const ev)
   ui->drag = CH_DRAG_NONE;
 }
 
+/* `fine` (Shift held): the slow drag. */
 static void
-drag_param(ChUi* const               ui,
-           const XMotionEvent* const ev,
-           const float               x,
-           const float               y)
+drag_param(ChUi* const ui, const float x, const float y, const bool fine)
 {
   if (!valid_ref(ui, ui->drag_param)) {
     ui->drag = CH_DRAG_NONE;
@@ -543,7 +541,7 @@ drag_param(ChUi* const               ui,
     return;
   }
   const float v = ch_param_drag(param_info(ui, ui->drag_param), ui->drag_value0,
-                                pixels, ev->state & ShiftMask);
+                                pixels, fine);
   ch_ui_send_set(ui, ui->drag_param.box, ui->drag_param.param, v);
 }
 
@@ -594,7 +592,7 @@ ch_ui_motion(ChUi* const ui, const XMotionEvent* const ev)
   const float x = (float)ev->x / ui->scale;
   const float y = (float)ev->y / ui->scale;
   if (ui->drag == CH_DRAG_PARAM) {
-    drag_param(ui, ev, x, y);
+    drag_param(ui, x, y, ev->state & ShiftMask);
     return;
   }
   if (ui->drag == CH_DRAG_CABLE) {
