@@ -285,6 +285,10 @@ void ch_worker_drain(Chronus* self);
 /** Free every graph in the trash.  Worker thread (or cleanup). */
 void ch_worker_empty_trash(Chronus* self);
 
+/** Free what an answer owns (a new graph, a patch's text), for an answer
+    that run() will never take.  Worker thread (or cleanup). */
+void ch_reply_free(const ChReply* reply);
+
 LV2_Worker_Status ch_work(LV2_Handle                  instance,
                           LV2_Worker_Respond_Function respond,
                           LV2_Worker_Respond_Handle   handle,

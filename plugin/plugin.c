@@ -1437,15 +1437,9 @@ cleanup(LV2_Handle instance)
   Chronus* const self = (Chronus*)instance;
   ch_osc_free(self->osc); /* its thread uses the rings below */
   ch_worker_empty_trash(self);
-  uint32_t    size = 0;
-  const void* record;
-  while ((record = ch_ring_peek(&self->outbox, &size))) {
-    const ChReply* const reply = (const ChReply*)record;
-    if (reply->type == CH_REPLY_COMMITTED) {
-      ch_graph_free(reply->u.committed.graph);
-    } else if (reply->type == CH_REPLY_PATCH) {
-      free(reply->u.patch.text);
-    }
+  const void* reply;
+  while ((reply = ch_ring_peek(&self->outbox, NULL))) {
+    ch_reply_free((const ChReply*)reply);
     ch_ring_pop(&self->outbox);
   }
   free(self->export.text);

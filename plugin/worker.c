@@ -101,6 +101,16 @@ reply_to(const uint32_t type, const ChMsg* const req)
   return header;
 }
 
+void
+ch_reply_free(const ChReply* const reply)
+{
+  if (reply->type == CH_REPLY_COMMITTED) {
+    ch_graph_free(reply->u.committed.graph);
+  } else if (reply->type == CH_REPLY_PATCH) {
+    free(reply->u.patch.text);
+  }
+}
+
 /* Queue an answer for run(); `text` (may be NULL) follows the header.  What
    the header owns is freed if it cannot be queued. */
 static void
@@ -111,11 +121,7 @@ push(Chronus* const self, ChReply header, const char* const text)
                      header.text_len)) {
     lv2_log_error(&self->logger, "chronus: answer queue full, dropped: %s\n",
                   text ? text : "(no text)");
-    if (header.type == CH_REPLY_COMMITTED) {
-      ch_graph_free(header.u.committed.graph);
-    } else if (header.type == CH_REPLY_PATCH) {
-      free(header.u.patch.text);
-    }
+    ch_reply_free(&header);
   }
 }
 
