@@ -137,6 +137,17 @@ ch_msg_init(const ChMsgKind kind)
   return msg;
 }
 
+ChMsg
+ch_msg_set(const char* const module, const char* const param, const float value)
+{
+  ChMsg msg     = ch_msg_init(CH_MSG_SET);
+  msg.module    = module;
+  msg.param     = param;
+  msg.value     = value;
+  msg.has_value = true;
+  return msg;
+}
+
 /* Reading raw memory: atoms from a host may sit at any alignment. */
 
 CH_REALTIME static uint32_t

@@ -212,6 +212,9 @@ typedef struct {
 /** A message with no fields set (fade absent, no seq). */
 ChMsg ch_msg_init(ChMsgKind kind);
 
+/** A ch:Set of `module`:`param` = `value` (the strings are not copied). */
+ChMsg ch_msg_set(const char* module, const char* param, float value);
+
 typedef enum {
   CH_PROTO_OK        = 0, /* decoded; CH_MSG_NONE for what is not ours */
   CH_PROTO_MALFORMED = 1, /* sizes or encodings broken: see the fault */

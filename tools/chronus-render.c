@@ -587,10 +587,7 @@ script_edit(Host* const host, const ScriptLine* const line)
     msg.from = argv[1];
     msg.to   = argv[2];
   } else if (!strcmp(name, "set")) {
-    msg        = ch_msg_init(CH_MSG_SET);
-    msg.module = argv[1];
-    msg.param  = argv[2];
-    msg.value  = (float)x;
+    msg = ch_msg_set(argv[1], argv[2], (float)x);
   } else { /* gate */
     const bool on = !strcmp(argv[2], "on") || !strcmp(argv[2], "1");
     if (!on && strcmp(argv[2], "off") && strcmp(argv[2], "0")) {

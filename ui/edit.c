@@ -50,7 +50,7 @@ finish(ChUi* const ui)
     return;
   }
   ch_ui_edit_cancel(ui);
-  ch_ui_send_set(ui, box, param, v);
+  ch_ui_send_set(ui, (ChParamRef){ box, param }, v);
 }
 
 static bool

@@ -71,7 +71,7 @@ menu_click(ChUi* const ui, const float x, const float y)
     } else if (ui->menu == CH_MENU_VOICES) {
       ch_ui_send_polyphony(ui, (uint32_t)i + 1u);
     } else if (valid_ref(ui, ui->focus)) {
-      ch_ui_send_set(ui, ui->focus.box, ui->focus.param, (float)i);
+      ch_ui_send_set(ui, ui->focus, (float)i);
     }
     break;
   }
@@ -116,7 +116,7 @@ step_param(ChUi* const      ui,
 {
   const float v =
     ch_param_step(param_info(ui, ref), param_value(ui, ref), steps, fine);
-  ch_ui_send_set(ui, ref.box, ref.param, v);
+  ch_ui_send_set(ui, ref, v);
 }
 
 static void
@@ -167,7 +167,7 @@ press_param(ChUi* const         ui,
   ui->focus           = ref;
   ui->dirty           = true;
   if (again) { /* double-click: back to the kind's default */
-    ch_ui_send_set(ui, ref.box, ref.param, param_info(ui, ref)->def);
+    ch_ui_send_set(ui, ref, param_info(ui, ref)->def);
     ui->last_press.box = -1;
     return;
   }
@@ -542,7 +542,7 @@ drag_param(ChUi* const ui, const float x, const float y, const bool fine)
   }
   const float v = ch_param_drag(param_info(ui, ui->drag_param), ui->drag_value0,
                                 pixels, fine);
-  ch_ui_send_set(ui, ui->drag_param.box, ui->drag_param.param, v);
+  ch_ui_send_set(ui, ui->drag_param, v);
 }
 
 /* The loose end follows the pointer and snaps to the input under it (any
@@ -776,8 +776,7 @@ ch_ui_key(ChUi* const ui, const XKeyEvent* const ev)
              sym == XK_Right) {
     arrow_key(ui, sym, fine);
   } else if (sym == XK_BackSpace && valid_ref(ui, ui->focus)) {
-    ch_ui_send_set(ui, ui->focus.box, ui->focus.param,
-                   param_info(ui, ui->focus)->def);
+    ch_ui_send_set(ui, ui->focus, param_info(ui, ui->focus)->def);
   } else if ((sym == XK_Return || sym == XK_space) &&
              valid_ref(ui, ui->focus) && param_info(ui, ui->focus)->choices) {
     open_menu(ui, CH_MENU_CHOICE);

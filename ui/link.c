@@ -79,22 +79,15 @@ ch_ui_set_param(ChUi* const ui,
 }
 
 void
-ch_ui_send_set(ChUi* const ui,
-               const int   box,
-               const int   param,
-               const float value)
+ch_ui_send_set(ChUi* const ui, const ChParamRef ref, const float value)
 {
-  const ChBox* const b = &ui->scene.boxes[box];
-  if (!memcmp(&b->params[param], &value, sizeof(float))) {
+  const ChBox* const b = &ui->scene.boxes[ref.box];
+  if (!memcmp(&b->params[ref.param], &value, sizeof(float))) {
     return;
   }
-  ChMsg msg     = ch_msg_init(CH_MSG_SET);
-  msg.module    = b->name;
-  msg.param     = b->kind->params[param].name;
-  msg.value     = value;
-  msg.has_value = true;
+  const ChMsg msg = ch_msg_set(b->name, b->kind->params[ref.param].name, value);
   send(ui, &msg);
-  ch_ui_set_param(ui, box, param, value); /* the echo will confirm it */
+  ch_ui_set_param(ui, ref.box, ref.param, value); /* the echo will confirm it */
 }
 
 void
@@ -103,11 +96,7 @@ ch_ui_send_set_named(ChUi* const       ui,
                      const char* const param,
                      const float       value)
 {
-  ChMsg msg     = ch_msg_init(CH_MSG_SET);
-  msg.module    = module;
-  msg.param     = param;
-  msg.value     = value;
-  msg.has_value = true;
+  const ChMsg msg = ch_msg_set(module, param, value);
   send(ui, &msg);
   if (ui->staged && ui->preview) {
     ch_model_set(ui->preview, module, param, value, NULL);

@@ -203,7 +203,7 @@ bool ch_ui_kinds_key(ChUi* ui, XKeyEvent* ev);
 void ch_ui_send_get(ChUi* ui);
 /** Ask for the output level, unless an answer is still due. */
 void ch_ui_ask_level(ChUi* ui);
-void ch_ui_send_set(ChUi* ui, int box, int param, float value);
+void ch_ui_send_set(ChUi* ui, ChParamRef ref, float value);
 /** A ch:Set of a module not (yet) shown, e.g. a copy before its commit. */
 void ch_ui_send_set_named(ChUi*       ui,
                           const char* module,
