@@ -223,6 +223,8 @@ on_polyphony(const Args* args, Request* req, char* why, size_t n)
   return true;
 }
 
+/* Each address: the message it makes, its arguments (how many, and how
+   the refusal names them) and the handler that reads them. */
 static const struct {
   const char* address;
   ChMsgKind   kind;
