@@ -225,14 +225,16 @@ on_polyphony(const Args* args, Request* req, char* why, size_t n)
 
 /* Each address: the message it makes, its arguments (how many, and how
    the refusal names them) and the handler that reads them. */
-static const struct {
+typedef struct {
   const char* address;
   ChMsgKind   kind;
   int         min_args;
   int         max_args;
   const char* usage;
   Handler     handler; /* NULL: no arguments to read */
-} addresses[] = {
+} Address;
+
+static const Address addresses[] = {
   { "/patch/create", CH_MSG_CREATE, 2, 2, "s:name s:kind", on_create },
   { "/patch/delete", CH_MSG_DELETE, 1, 1, "s:name", on_delete },
   { "/patch/connect", CH_MSG_CONNECT, 2, 2, "s:from s:to (module:port each)",
@@ -362,12 +364,12 @@ map(const Args* args, Request* req, char* scratch, char* why, size_t n)
 {
   for (size_t i = 0; i < sizeof(addresses) / sizeof(addresses[0]); ++i) {
     if (!strcmp(args->address, addresses[i].address)) {
-      const int lo = addresses[i].min_args;
-      if (!count(args, lo, addresses[i].max_args, addresses[i].usage, why, n)) {
+      const Address* const a = &addresses[i];
+      if (!count(args, a->min_args, a->max_args, a->usage, why, n)) {
         return false;
       }
-      request(req, addresses[i].kind);
-      return !addresses[i].handler || addresses[i].handler(args, req, why, n);
+      request(req, a->kind);
+      return !a->handler || a->handler(args, req, why, n);
     }
   }
   for (size_t i = 0; i < sizeof(midi_addresses) / sizeof(midi_addresses[0]);
