@@ -366,29 +366,22 @@ ch_osc_listen(ChOsc* const  osc,
 /* The audio thread's side */
 
 CH_REALTIME void
-ch_osc_answer(ChRing* const         out,
-              const ChOscAnswerType type,
-              const bool            has_seq,
-              const int32_t         seq,
-              const int64_t         generation,
-              const float           build_ms,
-              const char* const     text,
-              const uint32_t        text_len)
+ch_osc_answer(ChRing* const out, ChOscAnswer answer, const char* const text)
 {
-  if (!has_seq || seq < CH_OSC_SEQ_FIRST) {
+  if (answer.seq < CH_OSC_SEQ_FIRST) {
     return;
   }
-  ChOscAnswer a = { (uint32_t)type, seq, generation, build_ms, 0u, text_len };
-  if (text &&
-      (type != CH_OSC_ANSWER_PATCH || text_len <= CH_OSC_DATAGRAM_MAX)) {
-    a.text_len = text_len + 1u; /* a longer patch is refused by size alone */
+  answer.text_len = 0u;
+  if (text && (answer.type != CH_OSC_ANSWER_PATCH ||
+               answer.size <= CH_OSC_DATAGRAM_MAX)) {
+    answer.text_len = answer.size + 1u; /* a longer patch: its size alone */
   }
-  if (ch_ring_write(out, &a, sizeof(a), text, a.text_len)) {
+  if (ch_ring_write(out, &answer, sizeof(answer), text, answer.text_len)) {
     return;
   }
   static const char full[] = "the answer did not fit in the queue to the OSC "
                              "server (too large, or too many at once)";
-  a.type                   = CH_OSC_ANSWER_ERROR;
-  a.text_len               = sizeof(full);
-  ch_ring_write(out, &a, sizeof(a), full, a.text_len);
+  answer.type              = CH_OSC_ANSWER_ERROR;
+  answer.text_len          = sizeof(full);
+  ch_ring_write(out, &answer, sizeof(answer), full, answer.text_len);
 }

@@ -38,8 +38,9 @@ typedef struct {
   int64_t  generation; /* COMMITTED */
   float    build_ms;   /* COMMITTED */
   uint32_t text_len;   /* bytes of text after this header, with the NUL */
-  uint32_t size;       /* PATCH: bytes of the patch, also when too many
-                          to be passed on (then there is no text) */
+  uint32_t size;       /* bytes of the text (without its NUL); for PATCH
+                          also when too many to be passed on (then there
+                          is no text) */
 } ChOscAnswer;
 
 /** One OSC server of one plugin instance (stopped or listening). */
@@ -67,18 +68,15 @@ int32_t ch_osc_port(const ChOsc* osc);
 
 /**
    Pass an answer the plugin gives (on notify) back to the OSC client if
-   `seq` is one of the OSC server's; does nothing otherwise.  `text` (may
-   be NULL) has `text_len` bytes and a NUL after them; a patch too large for
-   a datagram is not copied.  If it does not fit, the client is told so
+   `answer->seq` is one of the OSC server's (a message without ch:seq
+   passes 0); does nothing otherwise.  The caller fills type, seq and, for
+   COMMITTED, generation and build_ms; `text` (may be NULL) has
+   `answer->size` bytes and a NUL after them; a patch too large for a
+   datagram is not copied.  If it does not fit, the client is told so
    instead.  Audio thread (the producer of `out`).
 */
-CH_REALTIME void ch_osc_answer(ChRing*         out,
-                               ChOscAnswerType type,
-                               bool            has_seq,
-                               int32_t         seq,
-                               int64_t         generation,
-                               float           build_ms,
-                               const char*     text,
-                               uint32_t        text_len);
+CH_REALTIME void ch_osc_answer(ChRing*     out,
+                               ChOscAnswer answer,
+                               const char* text);
 
 #endif /* CH_OSC_H */

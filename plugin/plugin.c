@@ -257,6 +257,13 @@ answer_of(const Chronus* const self,
   return msg;
 }
 
+/* An answer to a message with or without ch:seq, for ch_osc_answer. */
+CH_REALTIME static inline ChOscAnswer
+osc_answer(const ChOscAnswerType type, const bool has_seq, const int32_t seq)
+{
+  return (ChOscAnswer){ .type = (uint32_t)type, .seq = has_seq ? seq : 0 };
+}
+
 /* Pass an answer to the OSC client that asked, if one did: `error`, if
    not NULL, replaces the answer. */
 CH_REALTIME static void
@@ -265,31 +272,27 @@ tell_osc(Chronus* const    self,
          const char* const text,
          const char* const error)
 {
-  ChOscAnswerType type  = CH_OSC_ANSWER_ERROR;
-  float           ms    = 0.0f;
-  const char*     words = error ? error : reply->text_len ? text : NULL;
-  /* The worker's texts are short and end in a NUL; a patch's size is
-     known (and it is not read through, it may be large). */
-  uint32_t len = 0u;
+  ChOscAnswer a = osc_answer(CH_OSC_ANSWER_ERROR, reply->has_seq, reply->seq);
+  a.generation  = (int64_t)ch_graph_generation(self->active);
+  const char* words = error ? error : reply->text_len ? text : NULL;
   if (error) {
-    type = CH_OSC_ANSWER_ERROR;
+    a.type = CH_OSC_ANSWER_ERROR;
   } else if (reply->type == CH_REPLY_ACK) {
-    type = CH_OSC_ANSWER_ACK;
+    a.type = CH_OSC_ANSWER_ACK;
   } else if (reply->type == CH_REPLY_COMMITTED) {
-    type = CH_OSC_ANSWER_COMMITTED;
-    ms   = reply->u.committed.build_ms;
+    a.type     = CH_OSC_ANSWER_COMMITTED;
+    a.build_ms = reply->u.committed.build_ms;
   } else if (reply->type == CH_REPLY_PATCH) {
-    type  = CH_OSC_ANSWER_PATCH;
-    words = reply->u.patch.text;
-    len   = reply->u.patch.total;
+    a.type = CH_OSC_ANSWER_PATCH;
+    words  = reply->u.patch.text;
+    a.size = reply->u.patch.total; /* known: a large patch is not read */
   } else if (reply->type != CH_REPLY_ERROR) {
     return;
   }
-  if (words && type != CH_OSC_ANSWER_PATCH) {
-    len = (uint32_t)strlen(words);
+  if (words && a.type != CH_OSC_ANSWER_PATCH) {
+    a.size = (uint32_t)strlen(words); /* the worker's texts are short */
   }
-  ch_osc_answer(&self->osc_out, type, reply->has_seq, reply->seq,
-                (int64_t)ch_graph_generation(self->active), ms, words, len);
+  ch_osc_answer(&self->osc_out, a, words);
 }
 
 /* Graph swaps (audio thread) */
@@ -513,11 +516,14 @@ swap_pending(Chronus* const self)
   msg.generation               = (int64_t)ch_graph_generation(g);
   const char* const superseded = "commit superseded by a restored state";
   const bool        newer      = swap_in(self, g, p->fade);
-  ch_osc_answer(&self->osc_out,
-                newer ? CH_OSC_ANSWER_COMMITTED : CH_OSC_ANSWER_ERROR,
-                p->has_seq, p->seq, (int64_t)ch_graph_generation(self->active),
-                newer ? p->build_ms : 0.0f, newer ? NULL : superseded,
-                newer ? 0u : (uint32_t)strlen(superseded));
+
+  const ChOscAnswerType type =
+    newer ? CH_OSC_ANSWER_COMMITTED : CH_OSC_ANSWER_ERROR;
+  ChOscAnswer a = osc_answer(type, p->has_seq, p->seq);
+  a.generation  = (int64_t)ch_graph_generation(self->active);
+  a.build_ms    = newer ? p->build_ms : 0.0f;
+  a.size        = newer ? 0u : (uint32_t)strlen(superseded);
+  ch_osc_answer(&self->osc_out, a, newer ? NULL : superseded);
   if (!newer) {
     write_error(self, p->has_seq, p->seq, superseded);
   } else if (!write_msg(self, &msg)) {
@@ -726,8 +732,9 @@ forward(Chronus* const        self,
     static const char why[] = "message dropped: the queue to the worker is "
                               "full or the message is too large";
     write_error(self, msg->has_seq, msg->seq, why);
-    ch_osc_answer(&self->osc_out, CH_OSC_ANSWER_ERROR, msg->has_seq, msg->seq,
-                  0, 0.0f, why, (uint32_t)sizeof(why) - 1u);
+    ChOscAnswer a = osc_answer(CH_OSC_ANSWER_ERROR, msg->has_seq, msg->seq);
+    a.size        = (uint32_t)sizeof(why) - 1u;
+    ch_osc_answer(&self->osc_out, a, why);
     return;
   }
   tell_worker(self);

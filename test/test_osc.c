@@ -388,14 +388,24 @@ test_answers_rt(void)
   ChRing ring;
   CHECK(!ch_ring_init(&ring, 512));
   rtcheck_begin();
-  ch_osc_answer(&ring, CH_OSC_ANSWER_ACK, true, 5, 0, 0.0f, NULL, 0);
-  ch_osc_answer(&ring, CH_OSC_ANSWER_ACK, false, SEQ, 0, 0.0f, NULL, 0);
-  ch_osc_answer(&ring, CH_OSC_ANSWER_COMMITTED, true, SEQ, 4, 1.5f, NULL, 0);
+  ch_osc_answer(&ring, (ChOscAnswer){ .type = CH_OSC_ANSWER_ACK, .seq = 5 },
+                NULL);
+  ch_osc_answer(&ring, (ChOscAnswer){ .type = CH_OSC_ANSWER_ACK, .seq = 0 },
+                NULL);
+  ch_osc_answer(&ring,
+                (ChOscAnswer){ .type       = CH_OSC_ANSWER_COMMITTED,
+                               .seq        = SEQ,
+                               .generation = 4,
+                               .build_ms   = 1.5f },
+                NULL);
   char text[300];
   memset(text, 'e', sizeof(text) - 1u);
   text[sizeof(text) - 1u] = '\0';
-  ch_osc_answer(&ring, CH_OSC_ANSWER_PATCH, true, SEQ + 1, 0, 0.0f, text,
-                sizeof(text) - 1u);
+  ch_osc_answer(&ring,
+                (ChOscAnswer){ .type = CH_OSC_ANSWER_PATCH,
+                               .seq  = SEQ + 1,
+                               .size = sizeof(text) - 1u },
+                text);
   const unsigned violations = rtcheck_end();
   CHECK_MSG(!violations, "%s", rtcheck_first());
 
@@ -412,8 +422,11 @@ test_answers_rt(void)
   static char huge[CH_OSC_DATAGRAM_MAX + 2u];
   memset(huge, 't', sizeof(huge) - 1u);
   rtcheck_begin();
-  ch_osc_answer(&ring, CH_OSC_ANSWER_PATCH, true, SEQ + 2, 0, 0.0f, huge,
-                sizeof(huge) - 1u);
+  ch_osc_answer(&ring,
+                (ChOscAnswer){ .type = CH_OSC_ANSWER_PATCH,
+                               .seq  = SEQ + 2,
+                               .size = sizeof(huge) - 1u },
+                huge);
   CHECK(!rtcheck_end());
   const ChOscAnswer* const d = (const ChOscAnswer*)ch_ring_peek(&ring, &size);
   CHECK(d && d->type == CH_OSC_ANSWER_PATCH && !d->text_len &&
