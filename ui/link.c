@@ -72,8 +72,15 @@ ch_ui_set_param(ChUi* const ui,
 {
   ChBox* const b = &ui->scene.boxes[box];
   if (memcmp(&b->params[param], &value, sizeof(float))) {
-    b->params[param] = value;
-    ch_client_param(&ui->client, b->name, b->kind->params[param].name, value);
+    const char* const name = b->kind->params[param].name;
+    b->params[param]       = value;
+    ch_client_param(&ui->client, b->name, name, value);
+    /* A ch:Set acts on the playing patch and on standby alike: the staged
+       edits' picture has it too, or their next gesture would show the
+       old value. */
+    if (ui->preview) {
+      ch_model_set(ui->preview, b->name, name, value, NULL);
+    }
     ui->dirty = true;
   }
 }

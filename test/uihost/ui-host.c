@@ -486,6 +486,40 @@ test_staged(void)
          "a gesture after leaving staged mode was not committed");
 }
 
+/* A value set while staged edits wait is heard at once (ch:Set acts on
+   the playing patch and on standby), and the picture keeps it through the
+   next staged gesture, which redraws from the edits, and after Abort. */
+static void
+test_staged_value(void)
+{
+  float before = 0.0f;
+  rig_plugin_param(&rig, "filter", "res", &before);
+  rig_key(&rig, "s", false);
+  unplug("filter:in"); /* a staged edit */
+  drag("filter", "res", 40, false);
+  float heard = 0.0f;
+  rig_plugin_param(&rig, "filter", "res", &heard);
+  unplug("amp:cv"); /* the next one: the picture is drawn anew */
+  float shown = 0.0f;
+  probe()->param_value(ui0(), "filter", "res", &shown);
+  shot("03-staged-value");
+  rig_ctrl_key(&rig, "BackSpace", false);
+  run_commits();
+  float aborted = 0.0f;
+  probe()->param_value(ui0(), "filter", "res", &aborted);
+  rig_key(&rig, "s", false);
+  char why[200];
+  snprintf(why, sizeof(why),
+           "res %g -> heard %g; shown after the next staged gesture %g, "
+           "after Abort %g",
+           (double)before, (double)heard, (double)shown, (double)aborted);
+  report("ui_staged_value_stays_shown",
+         heard != before && shown == heard && aborted == heard &&
+           plugin_link("osc:out", "filter:in") &&
+           plugin_link("env:out", "amp:cv"),
+         why);
+}
+
 /* Double-click on the empty canvas, type to narrow the list of kinds,
    Return: the module is in the plugin's patch, where the click was. */
 static void
@@ -1257,6 +1291,7 @@ main(int argc, char** argv)
     test_lists();
     test_patching();
     test_staged();
+    test_staged_value();
     test_add_module();
     test_move_box();
     test_duplicate();
