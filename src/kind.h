@@ -165,6 +165,20 @@ typedef void (*ChProcessVoicesFunc)(const ChNode* nodes,
                                     uint32_t      n);
 
 /**
+   Runs `call` with `node` set to &nodes[k] for each bit k of `bits`, in
+   ascending order (the loop of the process_voices functions below).  They
+   run it twice, for a block of one sample and for any other: with the
+   length a constant, the inlined body of a one-sample block loses its
+   loops' set-up, which is most of what a voice costs there.
+*/
+#define CH_EACH_VOICE(nodes, bits, call)                                       \
+  for (const ChNode* node = (nodes); (bits); (bits) >>= 1u, ++node) {          \
+    if ((bits) & 1u) {                                                         \
+      call;                                                                    \
+    }                                                                          \
+  }
+
+/**
    Defines `name`, a ChProcessVoicesFunc that runs `run(node, n)` (a
    CH_VARIANT function holding the kind's process) for each voice asked:
    the body is inlined into the loop, so a voice costs no call.
@@ -173,10 +187,10 @@ typedef void (*ChProcessVoicesFunc)(const ChNode* nodes,
   static CH_REALTIME void name(const ChNode* const nodes, uint32_t voices,     \
                                const uint32_t n)                               \
   {                                                                            \
-    for (const ChNode* node = nodes; voices; voices >>= 1u, ++node) {          \
-      if (voices & 1u) {                                                       \
-        run(node, n);                                                          \
-      }                                                                        \
+    if (n == 1u) {                                                             \
+      CH_EACH_VOICE(nodes, voices, run(node, 1u));                             \
+    } else {                                                                   \
+      CH_EACH_VOICE(nodes, voices, run(node, n));                              \
     }                                                                          \
   }
 
@@ -197,10 +211,10 @@ typedef void (*ChProcessVoicesFunc)(const ChNode* nodes,
                                  const uint32_t n)                             \
   {                                                                            \
     const Shared q = shared_of(nodes);                                         \
-    for (const ChNode* node = nodes; bits; bits >>= 1u, ++node) {              \
-      if (bits & 1u) {                                                         \
-        run(node, &q, n);                                                      \
-      }                                                                        \
+    if (n == 1u) {                                                             \
+      CH_EACH_VOICE(nodes, bits, run(node, &q, 1u));                           \
+    } else {                                                                   \
+      CH_EACH_VOICE(nodes, bits, run(node, &q, n));                            \
     }                                                                          \
   }
 
