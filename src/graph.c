@@ -30,8 +30,9 @@ source_live(const ChGraph* const graph,
 /* A fan-in of a shared step over the sources that hold data (silent ones
    add nothing), the first two in one pass.  The buffers never alias (the
    compiler gives each its own), which lets the loops vectorise.  Skipping
-   an exact zero leaves the sum bit-identical. */
-CH_REALTIME static void
+   an exact zero leaves the sum bit-identical.  Inlined, so that a block
+   of one sample (a constant `n`, see run_shared) adds in registers. */
+CH_REALTIME static inline __attribute__((always_inline)) void
 sum_into(ChGraph* const     graph,
          const ChSum* const sum,
          const uint32_t     n,
@@ -169,7 +170,11 @@ run_shared(ChGraph* const      graph,
            const bool          timed)
 {
   for (uint32_t s = 0; s < step->n_sums; ++s) {
-    sum_into(graph, &step->sums[s], n, asleep);
+    if (n == 1u) {
+      sum_into(graph, &step->sums[s], 1u, asleep);
+    } else {
+      sum_into(graph, &step->sums[s], n, asleep);
+    }
   }
   /* Only inputs from voices or sums can be stale; a kind that cannot
      rest needs no more. */
@@ -267,7 +272,9 @@ run_voices(ChGraph* const      graph,
       graph->timed_to = now;
     }
   }
-  for (uint32_t r = step->export ? run : 0u; r; r &= r - 1u) {
+  /* only the voices that fade out or may fall silent need a look */
+  const uint32_t look = run & (graph->stealing | *candidates);
+  for (uint32_t r = step->export ? look : 0u; r; r &= r - 1u) {
     after_export(graph, step + __builtin_ctz(r), n, candidates);
   }
   return step + step->group - 1u;
