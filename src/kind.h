@@ -199,7 +199,9 @@ typedef void (*ChProcessVoicesFunc)(const ChNode* nodes,
    shared_of(const ChNode*)`, from the parameters, which every voice of a
    module has alike) and then runs `run(node, &shared, n)`: defines
    `process`, a ChProcessFunc, and `voices`, a ChProcessVoicesFunc that
-   works the shared part out once a call instead of once a voice.
+   works the shared part out once a call instead of once a voice, from the
+   first voice asked (whose state it may use as a cache: `run` then leaves
+   every voice's state as its own `process` would).
 */
 #define CH_PROCESS_SHARED(process, voices, Shared, shared_of, run)             \
   static CH_REALTIME void process(const ChNode* const node, const uint32_t n)  \
@@ -210,7 +212,10 @@ typedef void (*ChProcessVoicesFunc)(const ChNode* nodes,
   static CH_REALTIME void voices(const ChNode* const nodes, uint32_t bits,     \
                                  const uint32_t n)                             \
   {                                                                            \
-    const Shared q = shared_of(nodes);                                         \
+    if (!bits) {                                                               \
+      return;                                                                  \
+    }                                                                          \
+    const Shared q = shared_of(nodes + __builtin_ctz(bits));                   \
     if (n == 1u) {                                                             \
       CH_EACH_VOICE(nodes, bits, run(node, &q, 1u));                           \
     } else {                                                                   \

@@ -71,7 +71,8 @@ voices_free(Voices* const v)
 
 /* Block `b` of what each voice reads: notes that start, hold and stop
    (counters and gates moving at the block's first frame, as the host does),
-   and inputs that differ per voice, with gate edges inside the block. */
+   inputs that differ per voice, with gate edges inside the block, and
+   parameters that change every 6 blocks. */
 static void
 voices_feed(Voices* const v, const ChKind* const kind, const uint32_t b)
 {
@@ -91,6 +92,13 @@ voices_feed(Voices* const v, const ChKind* const kind, const uint32_t b)
             : (float)(0.3 * sin(0.01 * (double)((k + 1u) * (p + 1u) * t)));
       }
     }
+  }
+  /* the knobs move now and then, so that cached coefficients must follow
+     (in every voice, also those not asked when they moved) */
+  for (uint32_t p = 0; p < kind->n_params; ++p) {
+    const ChParamInfo* const info = &kind->params[p];
+    v->param[p] = (b / 6u) % 2u ? info->min + 0.3f * (info->max - info->min)
+                                : info->def;
   }
   v->host.bend = 0.1f * (float)(b % 2u);
   v->host.mod  = 0.2f;

@@ -308,20 +308,41 @@ same_to_end(const float* const gate, const float* const trig, const uint32_t n)
 }
 
 /* What the parameters give, the same for every voice of a module: worked
-   out once per call. */
+   out once per call.  The coefficients come from the first voice's cache,
+   checked against the parameters once; each voice's cache is then written
+   as its own check would leave it (seven stores are cheaper than four
+   compares and their branches). */
 typedef struct {
   uint32_t manual;  /* the manual gate */
   double   sustain; /* clamped */
+  AdsrState coefs;  /* attack_step, decay_coef, release_coef and the
+                       attack, decay, release and rate they are for */
 } AdsrShared;
 
 CH_VARIANT AdsrShared
 adsr_shared(const ChNode* const node)
 {
   const float* const param = node->param;
+  AdsrState* const   s     = (AdsrState*)node->state;
+  update_coefs(s, param, node->ctx->rate);
   return (AdsrShared){
     param[P_GATE] > 0.5f,
     adsr_unit((double)param[P_SUSTAIN]),
+    *s,
   };
+}
+
+/* A voice's cached coefficients, as update_coefs would leave them. */
+CH_VARIANT void
+adsr_set_coefs(AdsrState* const s, const AdsrState* const c)
+{
+  s->attack_step  = c->attack_step;
+  s->decay_coef   = c->decay_coef;
+  s->release_coef = c->release_coef;
+  s->attack       = c->attack;
+  s->decay        = c->decay;
+  s->release      = c->release;
+  s->rate         = c->rate;
 }
 
 /* The process of one instance, inlined into both entry points below. */
@@ -333,12 +354,12 @@ adsr_one(const ChNode* const node, const AdsrShared* const q, const uint32_t n)
   const float* const trig = node->in[IN_TRIG];
   float* const       out  = node->out[0];
 
-  update_coefs(s, node->param, node->ctx->rate);
+  adsr_set_coefs(s, &q->coefs);
 
   const uint32_t manual = q->manual;
   AdsrRun        r      = {
-                q->sustain,    s->attack_step,
-                s->decay_coef, s->release_coef,
+                q->sustain,          q->coefs.attack_step,
+                q->coefs.decay_coef, q->coefs.release_coef,
                 s->level,      0.0,
                 s->stage,      0,
   };
