@@ -97,8 +97,8 @@ voices_feed(Voices* const v, const ChKind* const kind, const uint32_t b)
      (in every voice, also those not asked when they moved) */
   for (uint32_t p = 0; p < kind->n_params; ++p) {
     const ChParamInfo* const info = &kind->params[p];
-    v->param[p] = (b / 6u) % 2u ? info->min + 0.3f * (info->max - info->min)
-                                : info->def;
+    v->param[p] =
+      (b / 6u) % 2u ? info->min + 0.3f * (info->max - info->min) : info->def;
   }
   v->host.bend = 0.1f * (float)(b % 2u);
   v->host.mod  = 0.2f;

@@ -32,20 +32,25 @@ enum { STAGE_IDLE, STAGE_ATTACK, STAGE_DECAY, STAGE_RELEASE };
 /* Decay snaps onto sustain this close, which also keeps denormals away. */
 #define DECAY_SNAP 1e-7
 
+/* The coefficients and the parameters they were derived from. */
 typedef struct {
-  double   level;        /* current output, 0..1 */
-  double   attack_step;  /* added per sample while attacking */
-  double   decay_coef;   /* distance to sustain is multiplied by this */
-  double   release_coef; /* level is multiplied by this while releasing */
-  double   dist;         /* decaying: level - dist_of, kept exactly */
-  double   dist_of;      /* the sustain level `dist` is measured from */
-  float    attack;       /* params the coefficients were derived from */
-  float    decay;
-  float    release;
-  float    rate;
-  uint32_t stage;
-  uint32_t gate_was; /* gate and trig of the previous sample */
-  uint32_t trig_was;
+  double attack_step;  /* added per sample while attacking */
+  double decay_coef;   /* distance to sustain is multiplied by this */
+  double release_coef; /* level is multiplied by this while releasing */
+  float  attack;       /* params the coefficients were derived from */
+  float  decay;
+  float  release;
+  float  rate;
+} AdsrCoefs;
+
+typedef struct {
+  double    level;   /* current output, 0..1 */
+  double    dist;    /* decaying: level - dist_of, kept exactly */
+  double    dist_of; /* the sustain level `dist` is measured from */
+  AdsrCoefs coefs;
+  uint32_t  stage;
+  uint32_t  gate_was; /* gate and trig of the previous sample */
+  uint32_t  trig_was;
 } AdsrState;
 
 static const ChPortInfo inputs[] = {
@@ -79,7 +84,7 @@ seconds_to_samples(const float seconds, const float rate)
 }
 
 static void
-derive_coefs(AdsrState* const s, const float* const param, const float rate)
+derive_coefs(AdsrCoefs* const s, const float* const param, const float rate)
 {
   if (param[P_ATTACK] != s->attack || rate != s->rate) {
     s->attack      = param[P_ATTACK];
@@ -98,7 +103,7 @@ derive_coefs(AdsrState* const s, const float* const param, const float rate)
 
 /* The usual call: nothing moved, four compares. */
 static inline void
-update_coefs(AdsrState* const s, const float* const param, const float rate)
+update_coefs(AdsrCoefs* const s, const float* const param, const float rate)
 {
   if (param[P_ATTACK] != s->attack || param[P_DECAY] != s->decay ||
       param[P_RELEASE] != s->release || rate != s->rate) {
@@ -109,7 +114,8 @@ update_coefs(AdsrState* const s, const float* const param, const float rate)
 static void
 adsr_init(const ChNode* const node)
 {
-  update_coefs((AdsrState*)node->state, node->param, node->ctx->rate);
+  AdsrState* const s = (AdsrState*)node->state;
+  update_coefs(&s->coefs, node->param, node->ctx->rate);
 }
 
 /* What one block works with. */
@@ -310,39 +316,25 @@ same_to_end(const float* const gate, const float* const trig, const uint32_t n)
 /* What the parameters give, the same for every voice of a module: worked
    out once per call.  The coefficients come from the first voice's cache,
    checked against the parameters once; each voice's cache is then written
-   as its own check would leave it (seven stores are cheaper than four
-   compares and their branches). */
+   as its own check would leave it (one copy is cheaper than four compares
+   and their branches). */
 typedef struct {
-  uint32_t manual;  /* the manual gate */
-  double   sustain; /* clamped */
-  AdsrState coefs;  /* attack_step, decay_coef, release_coef and the
-                       attack, decay, release and rate they are for */
+  uint32_t  manual;  /* the manual gate */
+  double    sustain; /* clamped */
+  AdsrCoefs coefs;
 } AdsrShared;
 
 CH_VARIANT AdsrShared
 adsr_shared(const ChNode* const node)
 {
   const float* const param = node->param;
-  AdsrState* const   s     = (AdsrState*)node->state;
-  update_coefs(s, param, node->ctx->rate);
+  AdsrCoefs* const   c     = &((AdsrState*)node->state)->coefs;
+  update_coefs(c, param, node->ctx->rate);
   return (AdsrShared){
     param[P_GATE] > 0.5f,
     adsr_unit((double)param[P_SUSTAIN]),
-    *s,
+    *c,
   };
-}
-
-/* A voice's cached coefficients, as update_coefs would leave them. */
-CH_VARIANT void
-adsr_set_coefs(AdsrState* const s, const AdsrState* const c)
-{
-  s->attack_step  = c->attack_step;
-  s->decay_coef   = c->decay_coef;
-  s->release_coef = c->release_coef;
-  s->attack       = c->attack;
-  s->decay        = c->decay;
-  s->release      = c->release;
-  s->rate         = c->rate;
 }
 
 /* The process of one instance, inlined into both entry points below. */
@@ -354,14 +346,18 @@ adsr_one(const ChNode* const node, const AdsrShared* const q, const uint32_t n)
   const float* const trig = node->in[IN_TRIG];
   float* const       out  = node->out[0];
 
-  adsr_set_coefs(s, &q->coefs);
+  s->coefs = q->coefs;
 
   const uint32_t manual = q->manual;
   AdsrRun        r      = {
-                q->sustain,          q->coefs.attack_step,
-                q->coefs.decay_coef, q->coefs.release_coef,
-                s->level,      0.0,
-                s->stage,      0,
+                q->sustain,
+                q->coefs.attack_step,
+                q->coefs.decay_coef,
+                q->coefs.release_coef,
+                s->level,
+                0.0,
+                s->stage,
+                0,
   };
   /* The decay carries its distance exactly from block to block, unless
      sustain moved: then it glides from the level to the new sustain. */
