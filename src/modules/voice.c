@@ -106,11 +106,11 @@ voice_spread(const uint32_t v, const uint32_t voices)
 static CH_REALTIME int
 note_start(VoiceState* const          s,
            const ChVoiceInputs* const host,
+           const int                  host_gate,
            const int                  legato,
            float* const               trig)
 {
-  const int host_gate = host->gate > 0.5f;
-  const int dropped   = host->release != s->release;
+  const int dropped = host->release != s->release;
   int       cut       = 0;
   if (host->trigger != s->trigger) {
     s->trigger = host->trigger;
@@ -125,11 +125,15 @@ note_start(VoiceState* const          s,
 }
 
 /* What the parameters and the shared host inputs give, the same for every
-   voice of a module: worked out once per call. */
+   voice of a module: worked out once per call.  The glide coefficient
+   comes from the first voice's cache, checked once; each voice's cache is
+   then written as its own check would leave it. */
 typedef struct {
   int   manual; /* the manual gate */
   int   legato;
   float offset; /* bend and transpose */
+  float glide;  /* P_GLIDE ... */
+  float coeff;  /* ... and its coefficient */
 } VoiceShared;
 
 CH_VARIANT VoiceShared
@@ -137,10 +141,18 @@ voice_shared(const ChNode* const node)
 {
   const float* const        param  = node->param;
   const ChHostInputs* const inputs = node->ctx->host;
-  const VoiceShared         q      = {
-                 param[P_GATE] > 0.5f,
-                 param[P_LEGATO] > 0.5f,
-                 inputs->bend * param[P_BEND] / 12.0f + param[P_TRANSPOSE],
+  VoiceState* const         s      = (VoiceState*)node->state;
+  if (param[P_GLIDE] != s->glide) {
+    s->glide = param[P_GLIDE];
+    s->coeff =
+      s->glide > 0.0f ? 1.0f - expf(-node->ctx->inv_rate / s->glide) : 1.0f;
+  }
+  const VoiceShared q = {
+    param[P_GATE] > 0.5f,
+    param[P_LEGATO] > 0.5f,
+    inputs->bend * param[P_BEND] / 12.0f + param[P_TRANSPOSE],
+    s->glide,
+    s->coeff,
   };
   return q;
 }
@@ -154,37 +166,35 @@ voice_one(const ChNode* const      node,
   VoiceState* const          s         = (VoiceState*)node->state;
   const ChHostInputs* const  inputs    = node->ctx->host;
   const ChVoiceInputs* const host      = &inputs->voice[node->voice];
-  const float* const         param     = node->param;
   float* const* const        out       = node->out;
   const int                  host_gate = host->gate > 0.5f;
   const int                  manual    = q->manual;
-  /* outputs nobody reads are left alone */
-  const uint32_t unread = node->unread_out;
-  fill(out[OUT_GATE], host_gate || manual ? 1.0f : 0.0f,
+  /* outputs nobody reads are left alone, but for one sample a store is
+     cheaper than the test (every output has a buffer of its own) */
+  const uint32_t unread = n == 1u ? 0u : node->unread_out;
+  fill(out[OUT_GATE], (float)(host_gate | manual),
        unread >> OUT_GATE & 1u ? 0u : n);
   fill(out[OUT_VELOCITY], host->velocity, unread >> OUT_VELOCITY & 1u ? 0u : n);
   fill(out[OUT_TRIG], 0.0f, unread >> OUT_TRIG & 1u ? 0u : n);
   fill(out[OUT_MOD], inputs->mod, unread >> OUT_MOD & 1u ? 0u : n);
   fill(out[OUT_AFTERTOUCH], host->aftertouch,
        unread >> OUT_AFTERTOUCH & 1u ? 0u : n);
-  if (!(unread >> OUT_SPREAD & 1u)) { /* a division: only when read */
+  if (!(node->unread_out >> OUT_SPREAD & 1u)) { /* a division: if read */
     fill(out[OUT_SPREAD], voice_spread(node->voice, node->ctx->voices), n);
   }
   fill(out[OUT_INDEX], (float)node->voice, unread >> OUT_INDEX & 1u ? 0u : n);
 
   /* trig and gate have buffers of their own even when unread */
-  if (note_start(s, host, q->legato, out[OUT_TRIG]) && !manual) {
+  if (note_start(s, host, host_gate, q->legato, out[OUT_TRIG]) && !manual) {
     out[OUT_GATE][0] = 0.0f;
   }
 
-  if (param[P_GLIDE] != s->glide) {
-    s->glide = param[P_GLIDE];
-    s->coeff =
-      s->glide > 0.0f ? 1.0f - expf(-node->ctx->inv_rate / s->glide) : 1.0f;
-  }
+  s->glide           = q->glide;
+  s->coeff           = q->coeff;
+  const float coeff  = q->coeff;
   const float offset = q->offset;
   const float target = host->pitch;
-  if (!s->playing || s->coeff >= 1.0f) {
+  if (!s->playing || coeff >= 1.0f) {
     s->playing = host_gate;
     s->pitch   = target;
     fill(out[OUT_PITCH], target + offset, n);
@@ -192,7 +202,7 @@ voice_one(const ChNode* const      node,
   }
   float pitch = s->pitch;
   for (uint32_t i = 0; i < n; ++i) {
-    pitch += s->coeff * (target - pitch);
+    pitch += coeff * (target - pitch);
     out[OUT_PITCH][i] = pitch + offset;
   }
   s->pitch = fabsf(target - pitch) < 1e-6f ? target : pitch;
