@@ -30,9 +30,8 @@ source_live(const ChGraph* const graph,
 /* A fan-in of a shared step over the sources that hold data (silent ones
    add nothing), the first two in one pass.  The buffers never alias (the
    compiler gives each its own), which lets the loops vectorise.  Skipping
-   an exact zero leaves the sum bit-identical.  Inlined, so that a block
-   of one sample (a constant `n`, see run_shared) adds in registers. */
-CH_REALTIME static inline __attribute__((always_inline)) void
+   an exact zero leaves the sum bit-identical. */
+CH_REALTIME static void
 sum_into(ChGraph* const     graph,
          const ChSum* const sum,
          const uint32_t     n,
@@ -71,6 +70,30 @@ sum_into(ChGraph* const     graph,
       }
     }
   }
+}
+
+/* sum_into for a block of one sample: the same additions in the same
+   order, in a register, without the two-source start. */
+CH_REALTIME static void
+sum_one(ChGraph* const     graph,
+        const ChSum* const sum,
+        const uint32_t     asleep)
+{
+  float acc = 0.0f;
+  bool  any = false;
+  for (uint32_t k = 0; k < sum->n_src; ++k) {
+    if (source_live(graph, sum, k, asleep)) {
+      const float x = sum->src[k][0];
+      acc           = any ? acc + x : x;
+      any           = true;
+    }
+  }
+  if (any) {
+    sum->dst[0] = acc;
+  }
+  graph->buf_state[buf_index(graph, sum->dst)] =
+    any ? CH_BUF_DATA : CH_BUF_STALE;
+  graph->dirty |= !any;
 }
 
 /* A fan-in inside a voice: its sources are the voice's own outputs and
@@ -171,7 +194,7 @@ run_shared(ChGraph* const      graph,
 {
   for (uint32_t s = 0; s < step->n_sums; ++s) {
     if (n == 1u) {
-      sum_into(graph, &step->sums[s], 1u, asleep);
+      sum_one(graph, &step->sums[s], asleep);
     } else {
       sum_into(graph, &step->sums[s], n, asleep);
     }
