@@ -79,21 +79,25 @@ sum_one(ChGraph* const     graph,
         const ChSum* const sum,
         const uint32_t     asleep)
 {
-  float acc = 0.0f;
-  bool  any = false;
-  for (uint32_t k = 0; k < sum->n_src; ++k) {
+  const uint32_t n_src = sum->n_src;
+  uint32_t       k     = 0;
+  while (k < n_src && !source_live(graph, sum, k, asleep)) {
+    ++k;
+  }
+  const uint32_t b = buf_index(graph, sum->dst);
+  if (k == n_src) {
+    graph->buf_state[b] = CH_BUF_STALE;
+    graph->dirty        = 1;
+    return;
+  }
+  float acc = sum->src[k][0];
+  for (++k; k < n_src; ++k) {
     if (source_live(graph, sum, k, asleep)) {
-      const float x = sum->src[k][0];
-      acc           = any ? acc + x : x;
-      any           = true;
+      acc += sum->src[k][0];
     }
   }
-  if (any) {
-    sum->dst[0] = acc;
-  }
-  graph->buf_state[buf_index(graph, sum->dst)] =
-    any ? CH_BUF_DATA : CH_BUF_STALE;
-  graph->dirty |= !any;
+  sum->dst[0]         = acc;
+  graph->buf_state[b] = CH_BUF_DATA;
 }
 
 /* A fan-in inside a voice: its sources are the voice's own outputs and
@@ -285,7 +289,7 @@ run_voices(ChGraph* const      graph,
            uint32_t* const     candidates,
            const bool          timed)
 {
-  const uint32_t all = step->group < 32u ? (1u << step->group) - 1u : ~0u;
+  const uint32_t all = ~0u >> (32u - step->group); /* group is 1..32 */
   const uint32_t run = ~asleep & all;
   if (run) {
     step->process_voices(step->node, run, n);
