@@ -127,6 +127,11 @@ inputs_silent(ChGraph* const      graph,
               const uint32_t      n,
               const uint32_t      asleep)
 {
+  if (!graph->dirty && !asleep) {
+    /* the usual block: every buffer but the zero one (buffers[0], what an
+       unlinked input reads) holds data, and no voice's output is stale */
+    return step->node->unlinked_in == (1u << step->n_in) - 1u;
+  }
   bool silent = true;
   for (uint32_t p = 0; p < step->n_in; ++p) {
     float* const   buffer = (float*)step->node->in[p];
