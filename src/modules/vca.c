@@ -43,17 +43,15 @@ vca_one(const ChNode* const node, const uint32_t n)
   float* const       out    = node->out[0];
   const float        target = node->param[P_GAIN];
 
-  ch_smoother_coef(&s->smooth, node->ctx->rate);
-
   double gain = s->gain;
-  if (gain == (double)target) {
+  if (gain == (double)target) { /* settled: no glide, no coefficient */
     for (uint32_t i = 0; i < n; ++i) {
       out[i] = in[i] * (target + cv[i]);
     }
     return;
   }
 
-  const double coef = s->smooth.coef;
+  const double coef = ch_smoother_coef(&s->smooth, node->ctx->rate);
   for (uint32_t i = 0; i < n; ++i) {
     /* double: a float smoother stalls short of its target */
     gain   = ch_smooth_step(gain, target, coef);
