@@ -303,8 +303,13 @@ run_voices(ChGraph* const      graph,
            uint32_t* const     candidates,
            const bool          timed)
 {
-  const uint32_t all = ~0u >> (32u - step->group); /* group is 1..32 */
-  const uint32_t run = ~asleep & all;
+  /* read before the call, which the compiler must assume writes memory */
+  const ChStep* const last = step + step->group - 1u;
+  const uint32_t      all  = ~0u >> (32u - step->group); /* group is 1..32 */
+  const uint32_t      run  = ~asleep & all;
+  /* only the voices that fade out or may fall silent need a look */
+  const uint32_t look =
+    step->export ? run & (graph->stealing | *candidates) : 0u;
   if (run) {
     step->process_voices(step->node, run, n);
     if (timed) {
@@ -313,12 +318,10 @@ run_voices(ChGraph* const      graph,
       graph->timed_to = now;
     }
   }
-  /* only the voices that fade out or may fall silent need a look */
-  const uint32_t look = run & (graph->stealing | *candidates);
-  for (uint32_t r = step->export ? look : 0u; r; r &= r - 1u) {
+  for (uint32_t r = look; r; r &= r - 1u) {
     after_export(graph, step + __builtin_ctz(r), n, candidates);
   }
-  return step + step->group - 1u;
+  return last;
 }
 
 /* Returns whether a step writing the stereo output ran.  Inlined into
