@@ -75,9 +75,7 @@ sum_into(ChGraph* const     graph,
 /* sum_into for a block of one sample: the same additions in the same
    order, in a register, without the two-source start. */
 CH_REALTIME static void
-sum_one(ChGraph* const     graph,
-        const ChSum* const sum,
-        const uint32_t     asleep)
+sum_one(ChGraph* const graph, const ChSum* const sum, const uint32_t asleep)
 {
   const uint32_t n_src = sum->n_src;
   uint32_t       k     = 0;

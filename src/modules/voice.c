@@ -111,7 +111,7 @@ note_start(VoiceState* const          s,
            float* const               trig)
 {
   const int dropped = host->release != s->release;
-  int       cut       = 0;
+  int       cut     = 0;
   if (host->trigger != s->trigger) {
     s->trigger = host->trigger;
     if (host_gate && !(legato && s->gate && !dropped)) {
