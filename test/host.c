@@ -22,7 +22,6 @@
 #include <lv2/worker/worker.h>
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,9 +136,7 @@ struct HostImpl {
   ChUris         uris;
   ChHost         lv2; /* the instance, its features and options */
 
-  /* Our worker and log, which lv2 offers the plugin */
-  LV2_Log_Log         log;
-  char                last_log[1024]; /* the plugin's last log message */
+  /* Our worker, which lv2 offers the plugin */
   LV2_Worker_Schedule schedule;
 
   /* Ports, as lv2host sorts and connects them */
@@ -206,32 +203,6 @@ struct HostImpl {
   char     rt_first[64];
   uint64_t rt_checked;
 };
-
-/* Log */
-
-static int
-log_vprintf(LV2_Log_Handle handle, LV2_URID type, const char* fmt, va_list ap)
-{
-  Host* const       host = (Host*)handle;
-  const char* const t    = ch_urids_unmap(&urids, type);
-  const char* const h    = t && strchr(t, '#') ? strchr(t, '#') + 1 : "log";
-  va_list           copy;
-  va_copy(copy, ap);
-  vsnprintf(host->last_log, sizeof(host->last_log), fmt, copy);
-  va_end(copy);
-  fprintf(stderr, "  [plugin %s] ", h);
-  return vfprintf(stderr, fmt, ap);
-}
-
-static int
-log_printf(LV2_Log_Handle handle, LV2_URID type, const char* fmt, ...)
-{
-  va_list ap;
-  va_start(ap, fmt);
-  const int r = log_vprintf(handle, type, fmt, ap);
-  va_end(ap);
-  return r;
-}
 
 /* Real-time watching, paused around work done synchronously in run(). */
 
@@ -395,14 +366,14 @@ host_new_with(const HostOptions* o)
   h->rtcheck    = o->rtcheck;
   ch_uris_map(&h->uris, &map_feature);
 
-  /* Features: lv2host's, with our URID table, worker and log */
+  /* Features: lv2host's (its log prints everything), with our URID table
+     and worker */
   ch_host_init(&h->lv2, "host");
-  h->lv2.map   = map_feature;
-  h->lv2.unmap = unmap_feature;
+  h->lv2.map       = map_feature;
+  h->lv2.unmap     = unmap_feature;
+  h->lv2.verbose   = true;
+  h->lv2.typed_log = true;
   ch_host_use_world(&h->lv2, host_world(), host_plugin());
-  h->log.handle             = h;
-  h->log.printf             = log_printf;
-  h->log.vprintf            = log_vprintf;
   h->schedule.handle        = h;
   h->schedule.schedule_work = schedule_work;
 
@@ -440,7 +411,6 @@ host_new_with(const HostOptions* o)
     .sequence_size = CONTROL_SIZE,
     .no_worker     = h->mode == HOST_WORKER_NONE,
     .schedule      = &h->schedule,
-    .log           = &h->log,
   };
   if (!ok || !ch_host_instantiate(&h->lv2, &settings)) {
     host_free(h);
@@ -1356,7 +1326,7 @@ host_state_restore_from_thread(Host* h, const LilvState* state)
 const char*
 host_last_log(const Host* h)
 {
-  return h->last_log;
+  return h->lv2.last_log;
 }
 
 char*

@@ -8,16 +8,11 @@
 #include <lv2/atom/util.h>
 #include <lv2/buf-size/buf-size.h>
 #include <lv2/core/lv2.h>
-#include <lv2/log/log.h>
 #include <lv2/midi/midi.h>
-#include <lv2/options/options.h>
-#include <lv2/parameters/parameters.h>
 #include <lv2/state/state.h>
-#include <lv2/urid/urid.h>
 #include <lv2/worker/worker.h>
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -54,85 +49,23 @@
 #define TAIL_S    8.0
 
 typedef struct {
-  ChHostUrids                 urids;
-  LV2_URID_Map                map;
-  LV2_URID_Unmap              unmap;
-  LilvInstance*               instance;
-  const LV2_Worker_Interface* worker;
-  LV2_URID                    midi_Event;
-  LV2_URID                    atom_Sequence;
-  LV2_URID                    atom_Chunk;
-  uint32_t                    block;
-  LV2_Atom_Sequence*          in;
-  LV2_Atom_Sequence*          notify;
-  float*                      out[2];
-  double                      peak;
-  bool                        counting; /* in a measured segment */
+  ChHost             lv2; /* its log, options and synchronous worker */
+  LV2_URID           midi_Event;
+  LV2_URID           atom_Sequence;
+  LV2_URID           atom_Chunk;
+  uint32_t           block;
+  LV2_Atom_Sequence* in;
+  LV2_Atom_Sequence* notify;
+  float*             out[2];
+  double             peak;
+  bool               counting; /* in a measured segment */
 } Player;
-
-static int
-log_vprintf(LV2_Log_Handle h, LV2_URID type, const char* fmt, va_list args)
-{
-  (void)h;
-  (void)type;
-  fprintf(stderr, "%s: plugin: ", PROG);
-  return vfprintf(stderr, fmt, args);
-}
-
-static int
-log_printf(LV2_Log_Handle h, LV2_URID type, const char* fmt, ...)
-{
-  va_list args;
-  va_start(args, fmt);
-  const int r = log_vprintf(h, type, fmt, args);
-  va_end(args);
-  return r;
-}
-
-/* A synchronous worker, as in tools/lib/lv2host.c */
-static LV2_Worker_Status
-respond(LV2_Worker_Respond_Handle handle, uint32_t size, const void* data)
-{
-  Player* const p = (Player*)handle;
-  return p->worker->work_response(lilv_instance_get_handle(p->instance), size,
-                                  data);
-}
-
-static LV2_Worker_Status
-schedule(LV2_Worker_Schedule_Handle handle, uint32_t size, const void* data)
-{
-  Player* const p = (Player*)handle;
-  if (!p->worker) {
-    return LV2_WORKER_ERR_UNKNOWN;
-  }
-  return p->worker->work(lilv_instance_get_handle(p->instance), respond, p,
-                         size, data);
-}
-
-static void
-seq_clear(Player* const p, LV2_Atom_Sequence* const seq, const bool out)
-{
-  seq->atom.type = out ? p->atom_Chunk : p->atom_Sequence;
-  seq->atom.size = out ? SEQ_SIZE - (uint32_t)sizeof(LV2_Atom)
-                       : sizeof(LV2_Atom_Sequence_Body);
-  seq->body.unit = 0;
-  seq->body.pad  = 0;
-}
 
 static void
 seq_midi(Player* const p, const uint8_t status, const uint8_t note)
 {
-  LV2_Atom_Sequence* const seq = p->in;
-  LV2_Atom_Event* const    ev =
-    (LV2_Atom_Event*)((uint8_t*)seq + sizeof(LV2_Atom) + seq->atom.size);
-  ev->time.frames    = 0;
-  ev->body.type      = p->midi_Event;
-  ev->body.size      = 3;
-  uint8_t* const msg = (uint8_t*)(ev + 1);
-  msg[0]             = status;
-  msg[1]             = note;
-  msg[2]             = status == 0x90 ? 100 : 0;
-  seq->atom.size += lv2_atom_pad_size((uint32_t)sizeof(LV2_Atom_Event) + 3u);
+  const uint8_t msg[3] = { status, note, status == 0x90 ? 100 : 0 };
+  ch_host_seq_append(p->in, 0, p->midi_Event, msg, 3u);
 }
 
 /* The chord of chronus-bench: C over three octaves, root to tenth. */
@@ -150,19 +83,21 @@ static void
 play(Player* const p, const uint32_t frames)
 {
   for (uint32_t pos = 0; pos < frames; pos += p->block) {
-    const uint32_t n = frames - pos < p->block ? frames - pos : p->block;
-    seq_clear(p, p->notify, true);
+    const uint32_t n     = frames - pos < p->block ? frames - pos : p->block;
+    p->notify->atom.type = p->atom_Chunk; /* empty room for answers */
+    p->notify->atom.size = SEQ_SIZE - (uint32_t)sizeof(LV2_Atom);
     if (p->counting) {
       CALLGRIND_TOGGLE_COLLECT; /* count run() only */
     }
-    lilv_instance_run(p->instance, n);
+    lilv_instance_run(p->lv2.instance, n);
     if (p->counting) {
       CALLGRIND_TOGGLE_COLLECT;
     }
-    if (p->worker && p->worker->end_run) {
-      p->worker->end_run(lilv_instance_get_handle(p->instance));
+    const LV2_Worker_Interface* const worker = p->lv2.worker;
+    if (worker && worker->end_run) {
+      worker->end_run(lilv_instance_get_handle(p->lv2.instance));
     }
-    seq_clear(p, p->in, false);
+    ch_host_seq_clear(p->in, p->atom_Sequence);
     for (uint32_t i = 0; i < n; ++i) {
       const double x = fabs((double)p->out[0][i]);
       p->peak        = x > p->peak || x != x ? x : p->peak;
@@ -237,7 +172,7 @@ connect(Player* const           p,
     } else if (lilv_port_is_a(plugin, port, audio) && !in && n_out < 2u) {
       buffer = p->out[n_out++];
     }
-    lilv_instance_connect_port(p->instance, i, buffer);
+    lilv_instance_connect_port(p->lv2.instance, i, buffer);
   }
   lilv_node_free(input);
   lilv_node_free(audio);
@@ -246,60 +181,22 @@ connect(Player* const           p,
   return n_atom_in && n_out;
 }
 
-/* One instance option of the host's, for the plugin to read. */
-static LV2_Options_Option
-option(Player* const     p,
-       const char* const key,
-       const uint32_t    size,
-       const LV2_URID    type,
-       const void* const value)
+/* Instantiates the plugin with lv2host's features and the two a DAW
+   playing in fixed blocks adds. */
+static bool
+instantiate(Player* const p, LilvWorld* const world, const LilvPlugin* plugin)
 {
-  return (LV2_Options_Option){
-    LV2_OPTIONS_INSTANCE, 0, ch_urids_map(&p->urids, key), size, type, value
+  static const char* const more[]   = { LV2_BUF_SIZE__fixedBlockLength,
+                                        LV2_STATE__loadDefaultState, NULL };
+  const ChHostSettings     settings = {
+        .rate          = RATE,
+        .max_block     = p->block,
+        .nominal_block = p->block,
+        .sequence_size = SEQ_SIZE,
+        .more_features = more,
   };
-}
-
-static LilvInstance*
-instantiate(Player* const p, const LilvPlugin* const plugin)
-{
-  static float              rate;
-  static int32_t            lengths[3];
-  static int32_t            seq_size = SEQ_SIZE;
-  static LV2_Options_Option opts[6];
-  const LV2_URID            f32 = ch_urids_map(&p->urids, LV2_ATOM__Float);
-  const LV2_URID            i32 = ch_urids_map(&p->urids, LV2_ATOM__Int);
-  rate                          = (float)RATE;
-  lengths[0]                    = 1;
-  lengths[1] = lengths[2] = (int32_t)p->block;
-  opts[0] = option(p, LV2_PARAMETERS__sampleRate, sizeof(float), f32, &rate);
-  opts[1] =
-    option(p, LV2_BUF_SIZE__minBlockLength, sizeof(int32_t), i32, &lengths[0]);
-  opts[2] =
-    option(p, LV2_BUF_SIZE__maxBlockLength, sizeof(int32_t), i32, &lengths[1]);
-  opts[3] = option(p, LV2_BUF_SIZE__nominalBlockLength, sizeof(int32_t), i32,
-                   &lengths[2]);
-  opts[4] =
-    option(p, LV2_BUF_SIZE__sequenceSize, sizeof(int32_t), i32, &seq_size);
-  opts[5] = (LV2_Options_Option){ LV2_OPTIONS_INSTANCE, 0, 0, 0, 0, NULL };
-
-  static LV2_Worker_Schedule sched;
-  static LV2_Log_Log         log;
-  sched = (LV2_Worker_Schedule){ p, schedule };
-  log   = (LV2_Log_Log){ p, log_printf, log_vprintf };
-  static LV2_Feature f[8];
-  f[0] = (LV2_Feature){ LV2_URID__map, &p->map };
-  f[1] = (LV2_Feature){ LV2_URID__unmap, &p->unmap };
-  f[2] = (LV2_Feature){ LV2_WORKER__schedule, &sched };
-  f[3] = (LV2_Feature){ LV2_LOG__log, &log };
-  f[4] = (LV2_Feature){ LV2_OPTIONS__options, opts };
-  f[5] = (LV2_Feature){ LV2_BUF_SIZE__boundedBlockLength, NULL };
-  f[6] = (LV2_Feature){ LV2_BUF_SIZE__fixedBlockLength, NULL };
-  f[7] = (LV2_Feature){ LV2_STATE__loadDefaultState, NULL };
-  static const LV2_Feature* features[9];
-  for (uint32_t i = 0; i < 8u; ++i) {
-    features[i] = &f[i];
-  }
-  return lilv_plugin_instantiate(plugin, RATE, features);
+  ch_host_use_world(&p->lv2, world, plugin);
+  return ch_host_instantiate(&p->lv2, &settings);
 }
 
 static int
@@ -312,20 +209,20 @@ run_plugin(Player* const           p,
   const uint32_t n_ports = lilv_plugin_get_num_ports(plugin);
   float* const   values  = (float*)calloc(n_ports, sizeof(float));
   float* const   dummy   = (float*)calloc(MAX_FRAME, sizeof(float));
-  p->instance            = instantiate(p, plugin);
-  if (!values || !dummy || !p->instance) {
-    fprintf(stderr, "%s: cannot instantiate %s\n", PROG, argv[1]);
+  if (!values || !dummy) {
+    fprintf(stderr, "%s: out of memory\n", PROG);
     return 1;
   }
-  p->worker = (const LV2_Worker_Interface*)lilv_instance_get_extension_data(
-    p->instance, LV2_WORKER__interface);
-  seq_clear(p, p->in, false);
+  if (!instantiate(p, world, plugin)) {
+    return 1; /* lv2host said why */
+  }
+  ch_host_seq_clear(p->in, p->atom_Sequence);
   if (!connect(p, plugin, world, values, dummy, argc, argv)) {
     fprintf(stderr, "%s: %s lacks a MIDI input or audio output\n", PROG,
             argv[1]);
     return 1;
   }
-  lilv_instance_activate(p->instance);
+  lilv_instance_activate(p->lv2.instance);
   play(p, RATE / 2u); /* program changes and commits land here */
   chord(p, 0x90);
   play(p, (uint32_t)(WARM_S * RATE));
@@ -338,8 +235,8 @@ run_plugin(Player* const           p,
   printf("%s block %u playing %.2f ns/sample (peak %.3f) idle %.2f "
          "ns/sample (peak %.2g)\n",
          argv[1], p->block, playing, peak, idle, p->peak);
-  lilv_instance_deactivate(p->instance);
-  lilv_instance_free(p->instance);
+  lilv_instance_deactivate(p->lv2.instance);
+  ch_host_drop_instance(&p->lv2);
   free(values);
   free(dummy);
   return peak > 0.0 ? 0 : 1;
@@ -355,20 +252,20 @@ main(int argc, char** argv)
 #if defined(__SSE__) || defined(__x86_64__)
   _mm_setcsr(_mm_getcsr() | 0x8040u); /* as a DAW's audio thread */
 #endif
-  static Player   p = { .urids = CH_HOST_URIDS_INIT };
+  static Player   p;
   static float    out[2][MAX_FRAME];
   static uint64_t in[SEQ_SIZE / 8u];
   static uint64_t notify[SEQ_SIZE / 8u];
-  p.map           = (LV2_URID_Map){ &p.urids, ch_urids_map };
-  p.unmap         = (LV2_URID_Unmap){ &p.urids, ch_urids_unmap };
+  ch_host_init(&p.lv2, PROG);
+  p.lv2.verbose   = true; /* the plugin's every log message */
   p.block         = (uint32_t)atoi(argv[2]);
   p.in            = (LV2_Atom_Sequence*)in;
   p.notify        = (LV2_Atom_Sequence*)notify;
   p.out[0]        = out[0];
   p.out[1]        = out[1];
-  p.midi_Event    = ch_urids_map(&p.urids, LV2_MIDI__MidiEvent);
-  p.atom_Sequence = ch_urids_map(&p.urids, LV2_ATOM__Sequence);
-  p.atom_Chunk    = ch_urids_map(&p.urids, LV2_ATOM__Chunk);
+  p.midi_Event    = ch_host_map(&p.lv2, LV2_MIDI__MidiEvent);
+  p.atom_Sequence = ch_host_map(&p.lv2, LV2_ATOM__Sequence);
+  p.atom_Chunk    = ch_host_map(&p.lv2, LV2_ATOM__Chunk);
 
   LilvWorld* const world = lilv_world_new();
   lilv_world_load_all(world);
@@ -382,7 +279,7 @@ main(int argc, char** argv)
     status = run_plugin(&p, plugin, world, argc, argv);
   }
   lilv_node_free(uri);
+  ch_host_clear(&p.lv2);
   lilv_world_free(world);
-  ch_urids_clear(&p.urids);
   return status;
 }

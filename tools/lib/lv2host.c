@@ -109,7 +109,11 @@ is_type(const ChHost* const host, const LV2_URID type, const char* const uri)
 static int
 print_log(LV2_Log_Handle handle, LV2_URID type, const char* fmt, va_list args)
 {
-  const ChHost* const host = (const ChHost*)handle;
+  ChHost* const host = (ChHost*)handle;
+  va_list       copy;
+  va_copy(copy, args);
+  vsnprintf(host->last_log, sizeof(host->last_log), fmt, copy);
+  va_end(copy);
   /* Errors during run() also arrive on notify, which the tools print with
      their time; the log would only repeat them. */
   if (is_type(host, type, LV2_LOG__Trace) && !host->verbose) {
@@ -299,14 +303,17 @@ ch_host_instantiate(ChHost* const host, const ChHostSettings* const settings)
   host->log      = (LV2_Log_Log){ host, printf_log, print_log };
   const LV2_Worker_Schedule* const schedule =
     settings->schedule ? settings->schedule : &host->schedule;
-  const LV2_Log_Log* const log = settings->log ? settings->log : &host->log;
-  LV2_Feature* const       f   = host->feature_list;
-  uint32_t                 n   = 0;
-  f[n++]                       = (LV2_Feature){ LV2_URID__map, &host->map };
-  f[n++]                       = (LV2_Feature){ LV2_URID__unmap, &host->unmap };
-  f[n++]                       = (LV2_Feature){ LV2_LOG__log, (void*)log };
-  f[n++] = (LV2_Feature){ LV2_OPTIONS__options, host->options };
+  LV2_Feature* const f = host->feature_list;
+  uint32_t           n = 0;
+  f[n++]               = (LV2_Feature){ LV2_URID__map, &host->map };
+  f[n++]               = (LV2_Feature){ LV2_URID__unmap, &host->unmap };
+  f[n++]               = (LV2_Feature){ LV2_LOG__log, &host->log };
+  f[n++]               = (LV2_Feature){ LV2_OPTIONS__options, host->options };
   f[n++] = (LV2_Feature){ LV2_BUF_SIZE__boundedBlockLength, NULL };
+  for (const char* const* more = settings->more_features;
+       more && *more && n < CH_HOST_MAX_FEATURES - 1u; ++more) {
+    f[n++] = (LV2_Feature){ *more, NULL };
+  }
   if (!settings->no_worker) {
     f[n++] = (LV2_Feature){ LV2_WORKER__schedule, (void*)schedule };
   }
@@ -321,7 +328,8 @@ ch_host_instantiate(ChHost* const host, const ChHostSettings* const settings)
   host->instance =
     lilv_plugin_instantiate(host->plugin, settings->rate, host->features);
   if (!host->instance) {
-    fail(host, "cannot instantiate <%s>", CH_PLUGIN_URI);
+    fail(host, "cannot instantiate <%s>",
+         lilv_node_as_uri(lilv_plugin_get_uri(host->plugin)));
     return false;
   }
   host->worker = (const LV2_Worker_Interface*)lilv_instance_get_extension_data(

@@ -41,9 +41,11 @@ void ch_urids_clear(ChHostUrids* urids);
    the tool's one thread: the worker is synchronous (work and its responses
    run at once, inside schedule_work, like Ardour's export), so the plugin
    calls back on the thread that called run() or instantiate; a caller may
-   give its own worker and log (ChHostSettings), as the tests do.  Callers
-   may read the fields; only `verbose`, `typed_log`, `in_run` and the
-   map/unmap features (to share one URID table) are theirs to set. */
+   give its own worker (ChHostSettings), as the tests do.  Callers may read
+   the fields; only `verbose`, `typed_log`, `in_run` and the map/unmap
+   features (to share one URID table) are theirs to set. */
+#define CH_HOST_MAX_FEATURES 8u
+
 typedef struct {
   const char*       prog;      /* prefix of messages on stderr */
   bool              verbose;   /* print log:Trace, and log:Error in run() */
@@ -61,12 +63,13 @@ typedef struct {
   /* What the instance was given: plugins may keep these pointers */
   LV2_Worker_Schedule schedule;
   LV2_Log_Log         log;
+  char                last_log[1024]; /* its last message, printed or not */
   float               rate;
   int32_t             block_lengths[3]; /* min, max, nominal */
   int32_t             sequence_size;
   LV2_Options_Option  options[6];
-  LV2_Feature         feature_list[6];
-  const LV2_Feature*  features[7];
+  LV2_Feature         feature_list[CH_HOST_MAX_FEATURES];
+  const LV2_Feature*  features[CH_HOST_MAX_FEATURES + 1u];
 } ChHost;
 
 /* What the instance is told in its options */
@@ -78,7 +81,9 @@ typedef struct {
   bool check_features; /* fail first if the plugin needs more than we give */
   bool no_worker;      /* offer no work:schedule at all */
   const LV2_Worker_Schedule* schedule; /* NULL: the synchronous worker */
-  const LV2_Log_Log*         log;      /* NULL: ours, on stderr */
+  /* URIs of more features without data to offer (NULL-ended, at most two),
+     e.g. for another plugin that a benchmark plays */
+  const char* const* more_features;
 } ChHostSettings;
 
 /* Sets up an empty host (map and unmap ready, nothing loaded). */
