@@ -104,18 +104,31 @@ encode(const ChMsg* msg, uint8_t* buf, uint32_t size)
   return n;
 }
 
-/* A good ch:Set (osc:pitch = 1) with ch:seq `seq`, encoded into `buf`;
-   its size. */
+/* A good ch:Set: osc:pitch = 1. */
+static ChMsg
+good_set(void)
+{
+  ChMsg msg  = ch_msg_init(CH_MSG_SET);
+  msg.module = "osc";
+  msg.param  = "pitch";
+  msg.value  = 1.0f;
+  return msg;
+}
+
+/* `msg` with ch:seq `seq`, encoded into `buf`; its size. */
+static uint32_t
+encode_seq(ChMsg msg, int32_t seq, uint8_t* buf, uint32_t size)
+{
+  msg.has_seq = true;
+  msg.seq     = seq;
+  return encode(&msg, buf, size);
+}
+
+/* A good ch:Set with ch:seq `seq`, encoded into `buf`; its size. */
 static uint32_t
 encode_set(int32_t seq, uint8_t* buf, uint32_t size)
 {
-  ChMsg msg   = ch_msg_init(CH_MSG_SET);
-  msg.has_seq = true;
-  msg.seq     = seq;
-  msg.module  = "osc";
-  msg.param   = "pitch";
-  msg.value   = 1.0f;
-  return encode(&msg, buf, size);
+  return encode_seq(good_set(), seq, buf, size);
 }
 
 static const ChUris*
@@ -134,45 +147,54 @@ uris(void)
   return &u;
 }
 
+/* `msg` with ch:seq `seq`, the size of its property `key` made `size` and
+   the last `cut` bytes of the object dropped: check_refused(). */
+static void
+check_bad_size(const char* what,
+               ChMsg       msg,
+               int32_t     seq,
+               LV2_URID    key,
+               uint32_t    size,
+               uint32_t    cut,
+               const char* want,
+               const char* want2)
+{
+  static uint8_t buf[4096];
+  const uint32_t n           = encode_seq(msg, seq, buf, sizeof(buf));
+  prop_value(buf, key)->size = size;
+  ((LV2_Atom*)buf)->size -= cut;
+  check_refused(what, buf, n - cut, seq, want, want2);
+}
+
 /* issue 8: a string size of 0xFFFFFFF0 in a ch:Set with consistent object
    and sequence sizes hung run() (an offset wrapped). */
 static void
 test_set_huge_string_size(void)
 {
-  static uint8_t buf[4096];
-  const uint32_t n                         = encode_set(10, buf, sizeof(buf));
-  prop_value(buf, uris()->ch_module)->size = 0xFFFFFFF0u;
-  check_refused("ch:Set 0xFFFFFFF0", buf, n, 10,
-                "malformed ch:Set: property ch:module has size 4294967280 "
-                "past the end of its object",
-                NULL);
+  check_bad_size("ch:Set 0xFFFFFFF0", good_set(), 10, uris()->ch_module,
+                 0xFFFFFFF0u, 0u,
+                 "malformed ch:Set: property ch:module has size 4294967280 "
+                 "past the end of its object",
+                 NULL);
 }
 
 /* The same as ch:Create hung the worker with its lock held. */
 static void
 test_create_huge_string_size(void)
 {
-  static uint8_t buf[4096];
-  ChMsg          msg                     = ch_msg_init(CH_MSG_CREATE);
-  msg.has_seq                            = true;
-  msg.seq                                = 20;
-  msg.module                             = "x";
-  msg.module_kind                        = "noise";
-  const uint32_t n                       = encode(&msg, buf, sizeof(buf));
-  prop_value(buf, uris()->ch_kind)->size = 0xFFFFFFF0u;
-  check_refused("ch:Create 0xFFFFFFF0", buf, n, 20, "malformed ch:Create",
-                "ch:kind has size 4294967280");
+  ChMsg msg       = ch_msg_init(CH_MSG_CREATE);
+  msg.module      = "x";
+  msg.module_kind = "noise";
+  check_bad_size("ch:Create 0xFFFFFFF0", msg, 20, uris()->ch_kind, 0xFFFFFFF0u,
+                 0u, "malformed ch:Create", "ch:kind has size 4294967280");
 }
 
 /* A string whose size runs 1 MiB past its object was read out of bounds. */
 static void
 test_string_past_object(void)
 {
-  static uint8_t buf[4096];
-  const uint32_t n                        = encode_set(30, buf, sizeof(buf));
-  prop_value(buf, uris()->ch_param)->size = 1u << 20;
-  check_refused("1 MiB string", buf, n, 30, "ch:param has size 1048576",
-                "past the end of its object");
+  check_bad_size("1 MiB string", good_set(), 30, uris()->ch_param, 1u << 20, 0u,
+                 "ch:param has size 1048576", "past the end of its object");
 }
 
 /* An object cut inside its last property. */
@@ -186,16 +208,12 @@ test_truncated_object(void)
                 "cut short (12 bytes)");
 }
 
-/* A number property of size 0. */
+/* A number property of size 0 (the last: its body dropped). */
 static void
 test_zero_size_number(void)
 {
-  static uint8_t buf[4096];
-  const uint32_t n                        = encode_set(50, buf, sizeof(buf));
-  prop_value(buf, uris()->ch_value)->size = 0u; /* last: drop its body */
-  ((LV2_Atom*)buf)->size -= 8u;
-  check_refused("zero-size value", buf, n - 8u, 50,
-                "property ch:value has size 0, too small", NULL);
+  check_bad_size("zero-size value", good_set(), 50, uris()->ch_value, 0u, 8u,
+                 "property ch:value has size 0, too small", NULL);
 }
 
 /* A string without its terminator inside its size. */
