@@ -4,8 +4,54 @@
 #include "check.h"
 #include "dsp.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* One line of model_edit(). */
+static void
+edit_line(ChModel* const model, const char* const line)
+{
+  char      op[16];
+  char      a[128];
+  char      b[128];
+  char      value[64];
+  ChError   err;
+  ChStatus  st = CH_ERR_SYNTAX;
+  const int n  = sscanf(line, "%15s %127s %127s %63s", op, a, b, value);
+  snprintf(err.msg, sizeof(err.msg), "not an edit");
+  if (n == 3 && !strcmp(op, "create")) {
+    st = ch_model_create(model, a, b, &err);
+  } else if (n == 3 && !strcmp(op, "connect")) {
+    st = ch_model_connect(model, a, b, &err);
+  } else if (n == 4 && !strcmp(op, "set")) {
+    char*       end = NULL;
+    const float x   = strtof(value, &end);
+    st              = *end ? CH_ERR_SYNTAX : ch_model_set(model, a, b, x, &err);
+  }
+  CHECK_MSG(!st, "'%s': %s", line, err.msg);
+}
+
+void
+model_edit(ChModel* const model, const char* const edits)
+{
+  char* const copy = strdup(edits);
+  char*       rest = copy;
+  for (char* line = NULL; (line = strsep(&rest, "\n"));) {
+    if (*line) {
+      edit_line(model, line);
+    }
+  }
+  free(copy);
+}
+
+ChModel*
+model_from(const char* const edits)
+{
+  ChModel* const model = ch_model_new();
+  model_edit(model, edits);
+  return model;
+}
 
 static ChGraph*
 compile(const ChModel* const model, const float rate)

@@ -1,5 +1,5 @@
-/* Whole graphs in the engine's tests: the block-length invariance check
-   that the compiler and polyphony tests share. */
+/* Models and whole graphs in the engine's tests: patches written as edit
+   lines, and the block-length invariance check. */
 #ifndef CH_TEST_GRAPHS_H
 #define CH_TEST_GRAPHS_H
 
@@ -8,6 +8,17 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+
+/**
+   Applies `edits` to `model`, one a line, as in chronus-render's scripts
+   without the time: "create NAME KIND", "set MODULE PARAM VALUE" and
+   "connect FROM TO".  An edit the model refuses (or cannot read) is a
+   failed check that names the line and gives the model's error.
+*/
+void model_edit(ChModel* model, const char* edits);
+
+/** A new model made by model_edit(). */
+ChModel* model_from(const char* edits);
 
 /**
    Whether `model` renders the same `total` frames (both channels, bit for

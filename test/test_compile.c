@@ -113,17 +113,17 @@ test_check_refuses_unplayable(void)
 static void
 test_cycle_names_only_members(void)
 {
-  ChModel* const model = ch_model_new();
+  ChModel* const model = model_from("create src osc\n"
+                                    "create a mixer\n"
+                                    "create b vca\n"
+                                    "create out output\n"
+                                    "set out lowcut 0\n"
+                                    "connect src:out a:in1\n"
+                                    "connect a:out b:in\n"
+                                    "connect b:out a:in2\n"
+                                    "connect b:out out:mono\n");
   ChError        err;
   ChGraph*       graph = NULL;
-  CHECK(!ch_model_create(model, "src", "osc", NULL));
-  CHECK(!ch_model_create(model, "a", "mixer", NULL));
-  CHECK(!ch_model_create(model, "b", "vca", NULL));
-  create_dc_output(model);
-  CHECK(!ch_model_connect(model, "src:out", "a:in1", NULL));
-  CHECK(!ch_model_connect(model, "a:out", "b:in", NULL));
-  CHECK(!ch_model_connect(model, "b:out", "a:in2", NULL));
-  CHECK(!ch_model_connect(model, "b:out", "out:mono", NULL));
   CHECK(ch_graph_new(model, NULL, RATE, &graph, &err) == CH_ERR_CYCLE);
   CHECK_MSG(strstr(err.msg, "a -> b -> a") || strstr(err.msg, "b -> a -> b"),
             "message: %s", err.msg);
@@ -162,21 +162,21 @@ static void
 test_schedule_order(void)
 {
   /* Created in reverse signal order, with a diamond in the middle. */
-  ChModel* const model = ch_model_new();
-  create_dc_output(model);
-  CHECK(!ch_model_create(model, "mix", "mixer", NULL));
-  CHECK(!ch_model_create(model, "left", "vca", NULL));
-  CHECK(!ch_model_create(model, "right", "vca", NULL));
-  CHECK(!ch_model_create(model, "osc", "osc", NULL));
-  CHECK(!ch_model_create(model, "pitch", "const", NULL));
-  CHECK(!ch_model_connect(model, "mix:out", "out:mono", NULL));
-  CHECK(!ch_model_connect(model, "left:out", "mix:in1", NULL));
-  CHECK(!ch_model_connect(model, "right:out", "mix:in2", NULL));
-  CHECK(!ch_model_connect(model, "osc:out", "left:in", NULL));
-  CHECK(!ch_model_connect(model, "osc:out", "right:in", NULL));
-  CHECK(!ch_model_connect(model, "pitch:out", "osc:pitch", NULL));
-  ChGraph* graph = NULL;
-  ChError  err;
+  ChModel* const model = model_from("create out output\n"
+                                    "set out lowcut 0\n"
+                                    "create mix mixer\n"
+                                    "create left vca\n"
+                                    "create right vca\n"
+                                    "create osc osc\n"
+                                    "create pitch const\n"
+                                    "connect mix:out out:mono\n"
+                                    "connect left:out mix:in1\n"
+                                    "connect right:out mix:in2\n"
+                                    "connect osc:out left:in\n"
+                                    "connect osc:out right:in\n"
+                                    "connect pitch:out osc:pitch\n");
+  ChGraph*       graph = NULL;
+  ChError        err;
   CHECK(!ch_graph_new(model, NULL, RATE, &graph, &err));
   CHECK(ch_graph_n_modules(graph) == 6);
   check_order(model, graph);
@@ -218,51 +218,58 @@ compile(const ChModel* const model)
   return graph;
 }
 
+/* `model`, compiled afresh, run once for `n` frames from its start. */
+static void
+render(const ChModel* const model, float* left, float* right, uint32_t n)
+{
+  ChGraph* const graph = compile(model);
+  if (graph) {
+    ch_graph_run(graph, &no_host, left, right, n);
+  }
+  ch_graph_free(graph);
+}
+
 static void
 test_fan_in_sums(void)
 {
-  ChModel* const model = ch_model_new();
-  CHECK(!ch_model_create(model, "a", "const", NULL));
-  CHECK(!ch_model_create(model, "b", "const", NULL));
-  CHECK(!ch_model_create(model, "c", "const", NULL));
-  create_dc_output(model);
-  CHECK(!ch_model_set(model, "a", "value", 0.125f, NULL));
-  CHECK(!ch_model_set(model, "b", "value", 0.25f, NULL));
-  CHECK(!ch_model_set(model, "c", "value", -0.5f, NULL));
-  CHECK(!ch_model_connect(model, "a:out", "out:left", NULL));
-  CHECK(!ch_model_connect(model, "b:out", "out:left", NULL));
-  CHECK(!ch_model_connect(model, "a:out", "out:right", NULL));
-  CHECK(!ch_model_connect(model, "b:out", "out:right", NULL));
-  CHECK(!ch_model_connect(model, "c:out", "out:right", NULL));
-  ChGraph* const graph = compile(model);
+  ChModel* const model = model_from("create a const\n"
+                                    "create b const\n"
+                                    "create c const\n"
+                                    "create out output\n"
+                                    "set out lowcut 0\n"
+                                    "set a value 0.125\n"
+                                    "set b value 0.25\n"
+                                    "set c value -0.5\n"
+                                    "connect a:out out:left\n"
+                                    "connect b:out out:left\n"
+                                    "connect a:out out:right\n"
+                                    "connect b:out out:right\n"
+                                    "connect c:out out:right\n");
   float          left[100];
   float          right[100];
-  ch_graph_run(graph, &no_host, left, right, 100);
+  render(model, left, right, 100);
   CHECK_NEAR(left[0], 0.375, 1e-6);
   CHECK_NEAR(left[99], 0.375, 1e-6);
   CHECK_NEAR(right[50], -0.125, 1e-6);
-  ch_graph_free(graph);
   ch_model_free(model);
 }
 
 static void
 test_unconnected_inputs_are_zero(void)
 {
-  ChModel* const model = ch_model_new();
-  CHECK(!ch_model_create(model, "k", "const", NULL));
-  CHECK(!ch_model_create(model, "amp", "vca", NULL));
-  create_dc_output(model);
-  CHECK(!ch_model_set(model, "k", "value", 0.5f, NULL));
-  CHECK(!ch_model_set(model, "amp", "gain", 1.0f, NULL));
-  CHECK(!ch_model_connect(model, "k:out", "amp:in", NULL));
-  CHECK(!ch_model_connect(model, "amp:out", "out:left", NULL));
-  ChGraph* const graph = compile(model);
+  ChModel* const model = model_from("create k const\n"
+                                    "create amp vca\n"
+                                    "create out output\n"
+                                    "set out lowcut 0\n"
+                                    "set k value 0.5\n"
+                                    "set amp gain 1\n"
+                                    "connect k:out amp:in\n"
+                                    "connect amp:out out:left\n");
   float          left[64];
   float          right[64];
-  ch_graph_run(graph, &no_host, left, right, 64);
+  render(model, left, right, 64);
   CHECK_NEAR(left[63], 0.5, 1e-6); /* cv unconnected: gain alone */
   CHECK_NEAR(right[63], 0.0, 0.0); /* nothing into the right channel */
-  ch_graph_free(graph);
   ch_model_free(model);
 }
 
@@ -339,14 +346,14 @@ test_buffers_reused(void)
 static void
 test_any_block_length(void)
 {
-  ChModel* const model = ch_model_new();
-  CHECK(!ch_model_create(model, "osc", "osc", NULL));
-  CHECK(!ch_model_create(model, "f", "svf", NULL));
-  create_dc_output(model);
-  CHECK(!ch_model_set(model, "f", "cutoff", 800.0f, NULL));
-  CHECK(!ch_model_connect(model, "osc:out", "f:in", NULL));
-  CHECK(!ch_model_connect(model, "f:lp", "out:left", NULL));
-  CHECK(!ch_model_connect(model, "f:hp", "out:right", NULL));
+  ChModel* const model = model_from("create osc osc\n"
+                                    "create f svf\n"
+                                    "create out output\n"
+                                    "set out lowcut 0\n"
+                                    "set f cutoff 800\n"
+                                    "connect osc:out f:in\n"
+                                    "connect f:lp out:left\n"
+                                    "connect f:hp out:right\n");
 
   static const uint32_t lengths[] = { 1, 17, 64, 4096 };
   double                rms       = 0.0;
@@ -384,12 +391,12 @@ test_carry_state(void)
 {
   /* Two graphs of one osc: after carrying, the second continues the first
      sample for sample. */
-  ChModel* const model = ch_model_new();
-  CHECK(!ch_model_create(model, "osc", "osc", NULL));
-  create_dc_output(model);
-  CHECK(!ch_model_connect(model, "osc:out", "out:mono", NULL));
-  ChGraph* const a = compile(model);
-  ChGraph* const b = compile(model);
+  ChModel* const model = model_from("create osc osc\n"
+                                    "create out output\n"
+                                    "set out lowcut 0\n"
+                                    "connect osc:out out:mono\n");
+  ChGraph* const a     = compile(model);
+  ChGraph* const b     = compile(model);
   float          l1[300];
   float          r1[300];
   float          l2[300];
@@ -418,12 +425,10 @@ test_huge_patch(void)
   ch_graph_free(graph);
   ch_model_free(model);
 
-  ChModel* const empty  = ch_model_new();
-  ChGraph* const silent = compile(empty);
-  left[5]               = 1.0f;
-  ch_graph_run(silent, &no_host, left, right, 64);
+  ChModel* const empty = ch_model_new();
+  left[5]              = 1.0f;
+  render(empty, left, right, 64);
   CHECK(left[5] == 0.0f);
-  ch_graph_free(silent);
   ch_model_free(empty);
 }
 
@@ -432,29 +437,27 @@ test_huge_patch(void)
 static ChModel*
 feedback_loop(void)
 {
-  ChModel* const model = ch_model_new();
-  CHECK(!ch_model_create(model, "mix", "mixer", NULL));
-  CHECK(!ch_model_create(model, "k", "const", NULL));
-  CHECK(!ch_model_create(model, "fb", "feedback", NULL));
-  create_dc_output(model);
-  CHECK(!ch_model_set(model, "k", "value", 0.5f, NULL));
-  CHECK(!ch_model_set(model, "fb", "gain", 0.5f, NULL));
-  CHECK(!ch_model_connect(model, "k:out", "mix:in1", NULL));
-  CHECK(!ch_model_connect(model, "mix:out", "fb:in", NULL));
-  CHECK(!ch_model_connect(model, "fb:out", "mix:in2", NULL));
-  CHECK(!ch_model_connect(model, "mix:out", "out:left", NULL));
-  return model;
+  return model_from("create mix mixer\n"
+                    "create k const\n"
+                    "create fb feedback\n"
+                    "create out output\n"
+                    "set out lowcut 0\n"
+                    "set k value 0.5\n"
+                    "set fb gain 0.5\n"
+                    "connect k:out mix:in1\n"
+                    "connect mix:out fb:in\n"
+                    "connect fb:out mix:in2\n"
+                    "connect mix:out out:left\n");
 }
 
 static void
 test_feedback_breaks_a_cycle(void)
 {
   ChModel* const model = feedback_loop();
-  ChGraph* const graph = compile(model);
   enum { N = 4 * CH_MAX_BLOCK };
   static float left[N];
   static float right[N];
-  ch_graph_run(graph, &no_host, left, right, N);
+  render(model, left, right, N);
   /* Each pass adds half of the previous block: 0.5, 0.75, 0.875, ... */
   CHECK_NEAR(left[0], 0.5, 1e-6);
   CHECK_NEAR(left[CH_MAX_BLOCK - 1], 0.5, 1e-6);
@@ -470,7 +473,6 @@ test_feedback_breaks_a_cycle(void)
   ChGraph* bad = NULL;
   ChError  err;
   CHECK(ch_graph_new(model, NULL, RATE, &bad, &err) == CH_ERR_CYCLE);
-  ch_graph_free(graph);
   ch_model_free(model);
 }
 
@@ -481,12 +483,12 @@ test_run_steps_match_a_run(void)
 {
   ChModel* const model = ch_model_new();
   ChError        err;
-  CHECK(!ch_model_create(model, "a", "osc", &err));
-  CHECK(!ch_model_create(model, "b", "osc", &err));
-  CHECK(!ch_model_create(model, "out", "output", &err));
-  CHECK(!ch_model_set(model, "b", "pitch", 1.0f, &err));
-  CHECK(!ch_model_connect(model, "a:out", "out:mono", &err));
-  CHECK(!ch_model_connect(model, "b:out", "out:mono", &err));
+  model_edit(model, "create a osc\n"
+                    "create b osc\n"
+                    "create out output\n"
+                    "set b pitch 1\n"
+                    "connect a:out out:mono\n"
+                    "connect b:out out:mono\n");
   ChGraph* run   = NULL;
   ChGraph* steps = NULL;
   CHECK_MSG(!ch_graph_new(model, NULL, 48000.0f, &run, &err), "%s", err.msg);

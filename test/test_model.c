@@ -1,18 +1,18 @@
 /* Tests of the model: edits, queries and the error text of bad edits. */
 #include "../src/model.h"
 #include "check.h"
+#include "graphs.h"
 
 #include <stdio.h>
 
 static ChModel*
 sample_patch(void)
 {
-  ChModel* const model = ch_model_new();
-  CHECK(!ch_model_create(model, "osc1", "osc", NULL));
-  CHECK(!ch_model_create(model, "amp", "vca", NULL));
-  CHECK(!ch_model_create(model, "out", "output", NULL));
-  CHECK(!ch_model_connect(model, "osc1:out", "amp:in", NULL));
-  CHECK(!ch_model_connect(model, "amp:out", "out:mono", NULL));
+  ChModel* const model = model_from("create osc1 osc\n"
+                                    "create amp vca\n"
+                                    "create out output\n"
+                                    "connect osc1:out amp:in\n"
+                                    "connect amp:out out:mono\n");
   return model;
 }
 
@@ -72,10 +72,9 @@ test_set_and_get(void)
 static void
 test_hints(void)
 {
-  ChModel* const model = ch_model_new();
+  ChModel* const model = model_from("create f svf\n"
+                                    "create l ladder\n");
   ChError        err;
-  CHECK(!ch_model_create(model, "f", "svf", NULL));
-  CHECK(!ch_model_create(model, "l", "ladder", NULL));
   CHECK(ch_model_set(model, "f", "resonance", 0.5f, &err) ==
         CH_ERR_UNKNOWN_PARAM);
   CHECK_STR_CONTAINS(err.msg, "svf 'f' has no parameter named 'resonance' "
@@ -168,8 +167,8 @@ test_delete_removes_links(void)
 {
   ChModel* const model = sample_patch();
   ChError        err;
-  CHECK(!ch_model_create(model, "lfo", "osc", &err));
-  CHECK(!ch_model_connect(model, "lfo:out", "amp:cv", &err));
+  model_edit(model, "create lfo osc\n"
+                    "connect lfo:out amp:cv\n");
   CHECK(!ch_model_delete(model, "osc1", &err));
   CHECK(ch_model_n_modules(model) == 3);
   CHECK(ch_model_n_links(model) == 2);

@@ -4,6 +4,7 @@
 #include "../src/patch.h"
 #include "../src/registry.h"
 #include "check.h"
+#include "graphs.h"
 
 #include <errno.h>
 #include <locale.h>
@@ -174,11 +175,10 @@ static void
 test_floats_exact(void)
 {
   /* Many random floats across a wide range, and signed zeros. */
-  ChModel* const model = ch_model_new();
-  CHECK(!ch_model_create(model, "f", "svf", NULL));
-  CHECK(!ch_model_create(model, "o", "osc", NULL));
-  CHECK(!ch_model_create(model, "c", "const", NULL));
-  uint32_t seed = 12345u;
+  ChModel* const model = model_from("create f svf\n"
+                                    "create o osc\n"
+                                    "create c const\n");
+  uint32_t       seed  = 12345u;
   for (int i = 0; i < 3000; ++i) {
     seed            = seed * 1664525u + 1013904223u;
     const float u   = (float)(seed >> 8) / 16777216.0f;
@@ -219,15 +219,14 @@ test_floats_exact(void)
 static void
 test_written_text(void)
 {
-  ChModel* const model = ch_model_new();
-  CHECK(!ch_model_create(model, "osc", "osc", NULL));
-  CHECK(!ch_model_create(model, "f.", "svf", NULL));
-  CHECK(!ch_model_set(model, "osc", "shape", 2.0f, NULL));
-  CHECK(!ch_model_set(model, "osc", "pitch", -1.0f, NULL));
-  CHECK(!ch_model_set(model, "osc", "fine", 1e-7f, NULL));
-  CHECK(!ch_model_set(model, "osc", "pw", 0.1f, NULL));
-  CHECK(!ch_model_set(model, "f.", "cutoff", 20000.0f, NULL));
-  CHECK(!ch_model_connect(model, "osc:out", "f.:in", NULL));
+  ChModel* const model = model_from("create osc osc\n"
+                                    "create f. svf\n"
+                                    "set osc shape 2\n"
+                                    "set osc pitch -1\n"
+                                    "set osc fine 1e-7\n"
+                                    "set osc pw 0.1\n"
+                                    "set f. cutoff 20000\n"
+                                    "connect osc:out f.:in\n");
 
   char* const text = ch_patch_write(model, NULL);
   CHECK_STR_CONTAINS(text, "@prefix ch: <urn:chronus:> .\n");
@@ -587,10 +586,9 @@ test_polyphony_round_trip(void)
 static void
 test_positions(void)
 {
-  ChModel* const model = ch_model_new();
+  ChModel* const model = model_from("create osc osc\n"
+                                    "create out output\n");
   ChError        err;
-  CHECK(!ch_model_create(model, "osc", "osc", &err));
-  CHECK(!ch_model_create(model, "out", "output", &err));
   CHECK(!ch_model_set_position(model, "osc", 12.0f, -0.1f, &err));
   CHECK(!ch_model_set_position(model, "out", 1e-7f, 333.25f, &err));
   check_round_trip(model);

@@ -32,25 +32,26 @@ poly_patch(uint32_t voices)
   ChModel* const model = ch_model_new();
   ChError        err;
   CHECK(!ch_model_set_polyphony(model, voices, &err));
-  CHECK(!ch_model_create(model, "voice", "voice", &err));
-  CHECK(!ch_model_create(model, "lfo", "osc", &err));
-  CHECK(!ch_model_create(model, "depth", "vca", &err));
-  CHECK(!ch_model_create(model, "osc", "osc", &err));
-  CHECK(!ch_model_create(model, "env", "adsr", &err));
-  CHECK(!ch_model_create(model, "amp", "vca", &err));
-  CHECK(!ch_model_create(model, "out", "output", &err));
-  CHECK(!ch_model_set(model, "out", "lowcut", 0.0f, &err)); /* sums DC */
-  CHECK(!ch_model_set(model, "osc", "shape", 0.0f, &err));
-  CHECK(!ch_model_set(model, "lfo", "pitch", -6.0f, &err));
-  CHECK(!ch_model_set(model, "env", "attack", 0.001f, &err));
-  CHECK(!ch_model_set(model, "env", "sustain", 1.0f, &err));
-  CHECK(!ch_model_connect(model, "voice:pitch", "osc:pitch", &err));
-  CHECK(!ch_model_connect(model, "lfo:out", "depth:in", &err));
-  CHECK(!ch_model_connect(model, "depth:out", "osc:pitch", &err));
-  CHECK(!ch_model_connect(model, "voice:gate", "env:gate", &err));
-  CHECK(!ch_model_connect(model, "osc:out", "amp:in", &err));
-  CHECK(!ch_model_connect(model, "env:out", "amp:cv", &err));
-  CHECK(!ch_model_connect(model, "amp:out", "out:mono", &err));
+  /* the output's lowcut 0: it sums DC */
+  model_edit(model, "create voice voice\n"
+                    "create lfo osc\n"
+                    "create depth vca\n"
+                    "create osc osc\n"
+                    "create env adsr\n"
+                    "create amp vca\n"
+                    "create out output\n"
+                    "set out lowcut 0\n"
+                    "set osc shape 0\n"
+                    "set lfo pitch -6\n"
+                    "set env attack 0.001\n"
+                    "set env sustain 1\n"
+                    "connect voice:pitch osc:pitch\n"
+                    "connect lfo:out depth:in\n"
+                    "connect depth:out osc:pitch\n"
+                    "connect voice:gate env:gate\n"
+                    "connect osc:out amp:in\n"
+                    "connect env:out amp:cv\n"
+                    "connect amp:out out:mono\n");
   return model;
 }
 
@@ -124,14 +125,14 @@ test_voices_sum_into_shared_modules(void)
      so per voice) -> output (global): the output sums every voice. */
   ChModel* const model = ch_model_new();
   CHECK(!ch_model_set_polyphony(model, 4, NULL));
-  CHECK(!ch_model_create(model, "voice", "voice", NULL));
-  CHECK(!ch_model_create(model, "amp", "vca", NULL));
-  CHECK(!ch_model_create(model, "out", "output", NULL));
-  CHECK(!ch_model_set(model, "out", "lowcut", 0.0f, NULL)); /* sums DC */
-  CHECK(!ch_model_set(model, "amp", "gain", 1.0f, NULL));
-  CHECK(!ch_model_connect(model, "voice:velocity", "amp:in", NULL));
-  CHECK(!ch_model_connect(model, "amp:out", "out:left", NULL));
-  CHECK(!ch_model_connect(model, "voice:gate", "out:right", NULL));
+  model_edit(model, "create voice voice\n"
+                    "create amp vca\n"
+                    "create out output\n"
+                    "set out lowcut 0\n" /* sums DC */
+                    "set amp gain 1\n"
+                    "connect voice:velocity amp:in\n"
+                    "connect amp:out out:left\n"
+                    "connect voice:gate out:right\n");
   ChGraph* const graph = compile(model);
   ChHostInputs   host;
   memset(&host, 0, sizeof(host));
