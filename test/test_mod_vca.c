@@ -17,6 +17,15 @@ fill_sine(float* const buf, const float freq, const size_t offset)
   }
 }
 
+/* A vca at its defaults (gain 0), `in` constant on its input. */
+static KindHarness*
+vca_on(const float in)
+{
+  KindHarness* h = harness_new(&ch_kind_vca, RATE);
+  harness_const_input(h, "in", in);
+  return h;
+}
+
 static void
 test_gain_from_first_sample(void)
 {
@@ -42,8 +51,7 @@ test_gain_from_first_sample(void)
 static void
 test_default_is_silent(void)
 {
-  KindHarness* h = harness_new(&ch_kind_vca, RATE);
-  harness_const_input(h, "in", 1.0f);
+  KindHarness* h = vca_on(1.0f);
   harness_render(h, "out", out, N, 64, NULL);
   CHECK(dsp_peak(out, N) == 0.0);
   harness_free(h);
@@ -82,8 +90,7 @@ test_cv_adds_per_sample(void)
 static void
 test_gain_change_is_smoothed(void)
 {
-  KindHarness* h = harness_new(&ch_kind_vca, RATE);
-  harness_const_input(h, "in", 1.0f);
+  KindHarness* h = vca_on(1.0f);
   harness_render(h, "out", out, 64, 64, NULL);
   CHECK(out[63] == 0.0f);
   harness_set(h, "gain", 1.0f);
@@ -114,10 +121,8 @@ test_smoothing_independent_of_block_size(void)
 {
   static float a[N];
   static float b[N];
-  KindHarness* h1 = harness_new(&ch_kind_vca, RATE);
-  KindHarness* h2 = harness_new(&ch_kind_vca, RATE);
-  harness_const_input(h1, "in", 0.5f);
-  harness_const_input(h2, "in", 0.5f);
+  KindHarness* h1 = vca_on(0.5f);
+  KindHarness* h2 = vca_on(0.5f);
   harness_set(h1, "gain", 2.0f);
   harness_set(h2, "gain", 2.0f);
   harness_render(h1, "out", a, N, 1, NULL);
