@@ -6,11 +6,22 @@
 
 #define RATE 48000.0f
 
+/* A fresh limiter of `ceiling` and `release` seconds over n frames. */
+static void
+limit(const float    ceiling,
+      const float    release,
+      float* const   left,
+      float* const   right,
+      const uint32_t n)
+{
+  ChLimiter limiter;
+  ch_limiter_init(&limiter, RATE, ceiling, release);
+  ch_limiter_process(&limiter, left, right, n);
+}
+
 static void
 test_transparent_below_ceiling(void)
 {
-  ChLimiter limiter;
-  ch_limiter_init(&limiter, RATE, 0.9f, 0.1f);
   float left[4800];
   float right[4800];
   for (int i = 0; i < 4800; ++i) {
@@ -19,7 +30,7 @@ test_transparent_below_ceiling(void)
   }
   float copy[4800];
   memcpy(copy, left, sizeof(copy));
-  ch_limiter_process(&limiter, left, right, 4800);
+  limit(0.9f, 0.1f, left, right, 4800);
   CHECK(!memcmp(copy, left, sizeof(copy)));
 }
 
@@ -51,14 +62,12 @@ test_never_above_ceiling(void)
 static void
 test_releases_smoothly(void)
 {
-  ChLimiter limiter;
-  ch_limiter_init(&limiter, RATE, 0.5f, 0.05f);
   float left[9600];
   float right[9600];
   for (int i = 0; i < 9600; ++i) {
     left[i] = right[i] = i < 100 ? 2.0f : 0.25f;
   }
-  ch_limiter_process(&limiter, left, right, 9600);
+  limit(0.5f, 0.05f, left, right, 9600);
   CHECK_NEAR(left[50], 0.5, 1e-6);
   /* Right after the burst the quiet part is still turned down, then it
      comes back up without a step. */
