@@ -272,6 +272,34 @@ add_option(LV2_Options_Option* const opt,
   return opt + 1;
 }
 
+/* Fills host->features: ours, the caller's more_features, the worker. */
+static void
+offer_features(ChHost* const host, const ChHostSettings* const settings)
+{
+  host->schedule = (LV2_Worker_Schedule){ host, schedule_work };
+  host->log      = (LV2_Log_Log){ host, printf_log, print_log };
+  const LV2_Worker_Schedule* const schedule =
+    settings->schedule ? settings->schedule : &host->schedule;
+  LV2_Feature* const f = host->feature_list;
+  uint32_t           n = 0;
+  f[n++]               = (LV2_Feature){ LV2_URID__map, &host->map };
+  f[n++]               = (LV2_Feature){ LV2_URID__unmap, &host->unmap };
+  f[n++]               = (LV2_Feature){ LV2_LOG__log, &host->log };
+  f[n++]               = (LV2_Feature){ LV2_OPTIONS__options, host->options };
+  f[n++] = (LV2_Feature){ LV2_BUF_SIZE__boundedBlockLength, NULL };
+  for (const char* const* more = settings->more_features;
+       more && *more && n < CH_HOST_MAX_FEATURES - 1u; ++more) {
+    f[n++] = (LV2_Feature){ *more, NULL };
+  }
+  if (!settings->no_worker) {
+    f[n++] = (LV2_Feature){ LV2_WORKER__schedule, (void*)schedule };
+  }
+  for (uint32_t i = 0; i < n; ++i) {
+    host->features[i] = &f[i];
+  }
+  host->features[n] = NULL;
+}
+
 bool
 ch_host_instantiate(ChHost* const host, const ChHostSettings* const settings)
 {
@@ -299,28 +327,7 @@ ch_host_instantiate(ChHost* const host, const ChHostSettings* const settings)
                    sizeof(int32_t), atom_Int, &host->sequence_size);
   add_option(opt, 0, 0, 0, NULL); /* the end of the list */
 
-  host->schedule = (LV2_Worker_Schedule){ host, schedule_work };
-  host->log      = (LV2_Log_Log){ host, printf_log, print_log };
-  const LV2_Worker_Schedule* const schedule =
-    settings->schedule ? settings->schedule : &host->schedule;
-  LV2_Feature* const f = host->feature_list;
-  uint32_t           n = 0;
-  f[n++]               = (LV2_Feature){ LV2_URID__map, &host->map };
-  f[n++]               = (LV2_Feature){ LV2_URID__unmap, &host->unmap };
-  f[n++]               = (LV2_Feature){ LV2_LOG__log, &host->log };
-  f[n++]               = (LV2_Feature){ LV2_OPTIONS__options, host->options };
-  f[n++] = (LV2_Feature){ LV2_BUF_SIZE__boundedBlockLength, NULL };
-  for (const char* const* more = settings->more_features;
-       more && *more && n < CH_HOST_MAX_FEATURES - 1u; ++more) {
-    f[n++] = (LV2_Feature){ *more, NULL };
-  }
-  if (!settings->no_worker) {
-    f[n++] = (LV2_Feature){ LV2_WORKER__schedule, (void*)schedule };
-  }
-  for (uint32_t i = 0; i < n; ++i) {
-    host->features[i] = &f[i];
-  }
-  host->features[n] = NULL;
+  offer_features(host, settings);
   if (settings->check_features && !check_features(host, host->features)) {
     return false;
   }
