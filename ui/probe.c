@@ -5,16 +5,21 @@
 
 #include <math.h>
 
-static uint32_t
-n_boxes(void* const handle)
+static ChUiSeen
+seen(void* const handle)
 {
-  return ((ChUi*)handle)->scene.n_boxes;
-}
-
-static uint32_t
-n_cables(void* const handle)
-{
-  return ((ChUi*)handle)->scene.n_cables;
+  const ChUi* const ui = (const ChUi*)handle;
+  return (ChUiSeen){
+    .boxes      = ui->scene.n_boxes,
+    .cables     = ui->scene.n_cables,
+    .error      = ui->client.error,
+    .file       = ui->client.file,
+    .generation = ui->client.generation,
+    .patches    = ui->client.received,
+    .redraws    = ui->redraws,
+    .level      = ui->meter,
+    .zoom       = ui->view.zoom,
+  };
 }
 
 static const char*
@@ -94,42 +99,6 @@ param_value(void* const       handle,
   }
   *value = ui->scene.boxes[b].params[p];
   return true;
-}
-
-static const char*
-error(void* const handle)
-{
-  return ((ChUi*)handle)->client.error;
-}
-
-static const char*
-file(void* const handle)
-{
-  return ((ChUi*)handle)->client.file;
-}
-
-static int64_t
-generation(void* const handle)
-{
-  return ((ChUi*)handle)->client.generation;
-}
-
-static unsigned
-patches(void* const handle)
-{
-  return ((ChUi*)handle)->client.received;
-}
-
-static unsigned long
-redraws(void* const handle)
-{
-  return ((ChUi*)handle)->redraws;
-}
-
-static float
-level(void* const handle)
-{
-  return ((ChUi*)handle)->meter;
 }
 
 static bool
@@ -222,12 +191,6 @@ flagged(void* const handle, const char* const module)
   return b >= 0 && ch_ui_flagged(ui, b);
 }
 
-static float
-zoom(void* const handle)
-{
-  return ((ChUi*)handle)->view.zoom;
-}
-
 static unsigned
 scope(void* const         handle,
       const float** const points,
@@ -275,23 +238,15 @@ scope_point(void* const handle, int* const x, int* const y)
 }
 
 const ChUiProbe ch_ui_probe = {
-  .n_boxes     = n_boxes,
-  .n_cables    = n_cables,
+  .seen        = seen,
   .box_name    = box_name,
   .param_point = param_point,
   .param_value = param_value,
-  .error       = error,
-  .file        = file,
-  .generation  = generation,
-  .patches     = patches,
-  .redraws     = redraws,
-  .level       = level,
   .menu_point  = menu_point,
   .port_point  = port_point,
   .title_point = title_point,
   .cable_point = cable_point,
   .flagged     = flagged,
-  .zoom        = zoom,
   .scope       = scope,
   .scope_point = scope_point,
   .activity    = activity,

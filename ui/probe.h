@@ -10,10 +10,22 @@
 
 #define CH_UI_PROBE_URI "urn:chronus:ui#probe"
 
+/** What the UI shows, read in one call. */
 typedef struct {
-  /** Modules and cables shown (0 before the plugin's patch arrived). */
-  uint32_t (*n_boxes)(void* ui);
-  uint32_t (*n_cables)(void* ui);
+  uint32_t      boxes;      /**< modules shown (0 before the patch came) */
+  uint32_t      cables;     /**< cables shown */
+  const char*   error;      /**< last error shown ("" for none) */
+  const char*   file;       /**< patch file shown */
+  int64_t       generation; /**< of the patch shown */
+  unsigned      patches;    /**< whole patches received so far */
+  unsigned long redraws;    /**< frames drawn so far */
+  float         level;      /**< the meter's output level (linear peak) */
+  float         zoom;       /**< the view's zoom */
+} ChUiSeen;
+
+typedef struct {
+  /** What the UI shows now. */
+  ChUiSeen (*seen)(void* ui);
   /** Name of box `i`. */
   const char* (*box_name)(void* ui, uint32_t i);
   /**
@@ -30,16 +42,6 @@ typedef struct {
                       const char* module,
                       const char* param,
                       float*      value);
-  /** Last error shown ("" for none), patch file shown, generation. */
-  const char* (*error)(void* ui);
-  const char* (*file)(void* ui);
-  int64_t (*generation)(void* ui);
-  /** Whole patches received from the plugin so far. */
-  unsigned (*patches)(void* ui);
-  /** Frames drawn so far. */
-  unsigned long (*redraws)(void* ui);
-  /** The output level the meter shows (linear peak). */
-  float (*level)(void* ui);
   /** Centre of item `i` of the open list in window pixels; false if no
       list is open or it has no such item. */
   bool (*menu_point)(void* ui, int i, int* x, int* y);
@@ -60,8 +62,6 @@ typedef struct {
                       int*        y);
   /** True if the module is drawn as named by the current error. */
   bool (*flagged)(void* ui, const char* module);
-  /** The view's zoom. */
-  float (*zoom)(void* ui);
   /**
      The probe: frames received so far; its last frame (`n` points, 0 if
      none yet, `step` seconds apart) and what it shows ("" when closed).

@@ -332,7 +332,7 @@ start_empty(void)
   cycles(4);
   shot("demo-00-empty");
   const bool empty =
-    probe()->n_boxes(ui0()) == 0 && plugin_link("osc:out", "filter:in");
+    probe()->seen(ui0()).boxes == 0 && plugin_link("osc:out", "filter:in");
   const bool out = add(&parts[0]);
   rig_key(&rig, "s", false); /* staged off: commits */
   run_commits();

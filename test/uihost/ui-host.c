@@ -67,7 +67,7 @@ wait_patch(const int i, const unsigned after)
 {
   for (int n = 0; n < 400; ++n) {
     rig_cycle(&rig);
-    if (rig.ui[i].probe->patches(rig.ui[i].handle) > after) {
+    if (rig.ui[i].probe->seen(rig.ui[i].handle).patches > after) {
       cycles(2); /* let it draw */
       return true;
     }
@@ -92,10 +92,11 @@ bank_patch(const char* const name)
 static bool
 shows(const int i, const ChModel* const model)
 {
-  const ChUiProbe* const p  = rig.ui[i].probe;
-  void* const            h  = rig.ui[i].handle;
-  bool                   ok = p->n_boxes(h) == ch_model_n_modules(model) &&
-            p->n_cables(h) == ch_model_n_links(model);
+  const ChUiProbe* const p    = rig.ui[i].probe;
+  void* const            h    = rig.ui[i].handle;
+  const ChUiSeen         seen = p->seen(h);
+  bool                   ok   = seen.boxes == ch_model_n_modules(model) &&
+            seen.cables == ch_model_n_links(model);
   for (uint32_t m = 0; ok && m < ch_model_n_modules(model); ++m) {
     ok = !strcmp(p->box_name(h, m), ch_model_module_name(model, m));
   }
@@ -135,9 +136,9 @@ test_open(void)
 static void
 test_idle(void)
 {
-  const unsigned long before = probe()->redraws(ui0());
+  const unsigned long before = probe()->seen(ui0()).redraws;
   cycles(60);
-  report("ui_idle_redraws_nothing", probe()->redraws(ui0()) == before,
+  report("ui_idle_redraws_nothing", probe()->seen(ui0()).redraws == before,
          "frames drawn while nothing changed");
 }
 
@@ -241,7 +242,7 @@ test_keyboard(void)
 {
   /* Tab twice from no focus: voice:transpose (the second parameter); Up steps
    * it. */
-  const float zoom = probe()->zoom(ui0());
+  const float zoom = probe()->seen(ui0()).zoom;
   rig_key(&rig, "Escape", false); /* no focus: Tab starts at the first */
   rig_key(&rig, "Tab", false);
   rig_key(&rig, "Tab", false);
@@ -258,11 +259,11 @@ test_keyboard(void)
   rig_key(&rig, "Escape", false);
   rig_key(&rig, "minus", false);
   cycles(4);
-  const bool zoomed_out = probe()->zoom(ui0()) < zoom;
+  const bool zoomed_out = probe()->seen(ui0()).zoom < zoom;
   rig_key(&rig, "f", false);
   cycles(4);
   report("ui_zoom_and_fit_keys",
-         zoomed_out && fabsf(probe()->zoom(ui0()) - zoom) < 1e-4f,
+         zoomed_out && fabsf(probe()->seen(ui0()).zoom - zoom) < 1e-4f,
          "'-' did not zoom out or 'f' did not fit again");
   rig_plugin_param(&rig, "voice", "transpose", &v);
   report("ui_backspace_resets", v == 0.0f, "transpose not back at 0");
@@ -400,9 +401,9 @@ test_refused_cycle(void)
   cycles(10);
   shot("03-cycle-refused");
   char why[600];
-  snprintf(why, sizeof(why), "error '%s'", probe()->error(ui0()));
+  snprintf(why, sizeof(why), "error '%s'", probe()->seen(ui0()).error);
   report("ui_refused_cycle_is_shown",
-         strstr(probe()->error(ui0()), "cycle") &&
+         strstr(probe()->seen(ui0()).error, "cycle") &&
            probe()->flagged(ui0(), "osc") && probe()->flagged(ui0(), "amp") &&
            !probe()->flagged(ui0(), "voice"),
          why);
@@ -458,12 +459,12 @@ test_patching(void)
 static void
 test_staged(void)
 {
-  const uint32_t n = probe()->n_cables(ui0());
+  const uint32_t n = probe()->seen(ui0()).cables;
   rig_key(&rig, "s", false);
   unplug("filter:in");
   shot("03-staged-pending");
   const bool waits =
-    plugin_link("osc:out", "filter:in") && probe()->n_cables(ui0()) == n - 1;
+    plugin_link("osc:out", "filter:in") && probe()->seen(ui0()).cables == n - 1;
   rig_ctrl_key(&rig, "Return", false);
   run_commits();
   report("ui_staged_edit_waits_for_commit",
@@ -471,14 +472,14 @@ test_staged(void)
          "the unplug was heard before Commit, or not after");
 
   plug("osc:out", "filter:in", NULL);
-  const bool shown = probe()->n_cables(ui0()) == n;
+  const bool shown = probe()->seen(ui0()).cables == n;
   rig_ctrl_key(&rig, "BackSpace", false);
   run_commits();
   rig_ctrl_key(&rig, "Return", false); /* nothing pending: no commit */
   run_commits();
   report("ui_staged_abort_drops_edits",
          shown && !plugin_link("osc:out", "filter:in") &&
-           probe()->n_cables(ui0()) == n - 1,
+           probe()->seen(ui0()).cables == n - 1,
          "the aborted plug reached the plugin, or stayed on screen");
   rig_key(&rig, "s", false);
   plug("osc:out", "filter:in", NULL); /* live again: heard at once */
@@ -583,7 +584,7 @@ test_move_box(void)
   int x = 0;
   int y = 0;
   probe()->title_point(ui0(), "out", &x, &y);
-  const float zoom = probe()->zoom(ui0());
+  const float zoom = probe()->seen(ui0()).zoom;
   carry(x, y, x - 60, y + 40, NULL);
   float       x1     = 0.0f;
   float       y1     = 0.0f;
@@ -622,7 +623,7 @@ test_undo_redo(char* const before, char* const after)
   rig_ctrl_key(&rig, "z", false);
   run_commits();
   char* const    undone = plugin_text();
-  const uint32_t shown  = probe()->n_boxes(ui0());
+  const uint32_t shown  = probe()->seen(ui0()).boxes;
   rig_ctrl_key(&rig, "z", true);
   run_commits();
   char* const redone = plugin_text();
@@ -631,7 +632,7 @@ test_undo_redo(char* const before, char* const after)
          "after Ctrl+Z the patch differs from before the delete");
   report("ui_redo_repeats_the_step",
          after && redone && !strcmp(after, redone) &&
-           probe()->n_boxes(ui0()) == 5,
+           probe()->seen(ui0()).boxes == 5,
          "after Ctrl+Shift+Z the patch differs from after the delete");
   free(redone);
   free(undone);
@@ -645,7 +646,7 @@ test_duplicate(void)
   int            y     = 0;
   float          res   = -1.0f;
   float          cut   = -1.0f;
-  const uint32_t boxes = probe()->n_boxes(ui0());
+  const uint32_t boxes = probe()->seen(ui0()).boxes;
   rig_plugin_param(&rig, "filter", "res", &res);
   probe()->title_point(ui0(), "filter", &x, &y);
   click_at(x, y);
@@ -658,7 +659,7 @@ test_duplicate(void)
   rig_plugin_param(&rig, "svf1", "cutoff", &copy_cut);
   report("ui_duplicate_module",
          made && copy_res == res && copy_cut == cut &&
-           probe()->n_boxes(ui0()) == boxes + 1,
+           probe()->seen(ui0()).boxes == boxes + 1,
          "no svf1 with filter's values in the plugin's patch");
   shot("03-duplicated");
 }
@@ -674,8 +675,8 @@ test_band_delete(void)
   int        by    = 0;
   const bool shown = probe()->title_point(ui0(), "filter", &ax, &ay) &&
                      probe()->title_point(ui0(), "svf1", &bx, &by);
-  const uint32_t boxes  = probe()->n_boxes(ui0());
-  const int64_t  gen    = probe()->generation(ui0());
+  const uint32_t boxes  = probe()->seen(ui0()).boxes;
+  const int64_t  gen    = probe()->seen(ui0()).generation;
   char* const    before = plugin_text();
   rig_shift(&rig, true);
   /* From the empty canvas before filter's title to past both titles,
@@ -692,11 +693,11 @@ test_band_delete(void)
                     rig.seen.have_patch;
   char why[128];
   snprintf(why, sizeof(why), "%u -> %u boxes, generation %lld -> %lld", boxes,
-           probe()->n_boxes(ui0()), (long long)gen,
-           (long long)probe()->generation(ui0()));
+           probe()->seen(ui0()).boxes, (long long)gen,
+           (long long)probe()->seen(ui0()).generation);
   report("ui_band_select_and_delete",
-         shown && gone && probe()->n_boxes(ui0()) <= boxes - 2 &&
-           probe()->generation(ui0()) == gen + 1,
+         shown && gone && probe()->seen(ui0()).boxes <= boxes - 2 &&
+           probe()->seen(ui0()).generation == gen + 1,
          why);
   rig_ctrl_key(&rig, "z", false);
   run_commits();
@@ -728,11 +729,11 @@ test_choice_move(const int64_t gen)
            "osc1 %g,%g -> %g,%g; svf2 %g,%g -> %g,%g; generation %lld",
            (double)ox0, (double)oy0, (double)ox1, (double)oy1, (double)sx0,
            (double)sy0, (double)sx1, (double)sy1,
-           (long long)probe()->generation(ui0()));
+           (long long)probe()->seen(ui0()).generation);
   report("ui_drag_moves_the_whole_choice",
          moved && ox1 != ox0 && oy1 > oy0 && sx1 - sx0 == ox1 - ox0 &&
            sy1 - sy0 == oy1 - oy0 && rig.ui_writes > sent &&
-           probe()->generation(ui0()) == gen + 1,
+           probe()->seen(ui0()).generation == gen + 1,
          why);
 }
 
@@ -755,7 +756,7 @@ test_choice_duplicate_move(void)
                     probe()->chosen(ui0(), "filter") == 1 &&
                     probe()->chosen(ui0(), "amp") == 0;
   char* const   before = plugin_text();
-  const int64_t gen    = probe()->generation(ui0());
+  const int64_t gen    = probe()->seen(ui0()).generation;
   float         cut    = 0.0f;
   float         copy   = -1.0f;
   rig_ctrl_key(&rig, "d", false);
@@ -767,11 +768,11 @@ test_choice_duplicate_move(void)
   snprintf(why, sizeof(why),
            "chosen before %d; generation %lld -> %lld; svf2:cutoff %g (filter "
            "%g); copies chosen %d %d",
-           both, (long long)gen, (long long)probe()->generation(ui0()),
+           both, (long long)gen, (long long)probe()->seen(ui0()).generation,
            (double)copy, (double)cut, probe()->chosen(ui0(), "osc1"),
            probe()->chosen(ui0(), "svf2"));
   report("ui_duplicate_a_choice_with_its_cables",
-         both && probe()->generation(ui0()) == gen + 1 && copy == cut &&
+         both && probe()->seen(ui0()).generation == gen + 1 && copy == cut &&
            plugin_link("osc1:out", "svf2:in") &&
            !plugin_link("voice:pitch", "osc1:pitch") &&
            !plugin_link("svf2:lp", "amp:in") &&
@@ -786,7 +787,7 @@ test_choice_duplicate_move(void)
   char* const after = plugin_text();
   report("ui_one_undo_takes_a_duplicated_choice_away",
          before && after && !strcmp(before, after) &&
-           probe()->generation(ui0()) == gen + 2,
+           probe()->seen(ui0()).generation == gen + 2,
          "after one Ctrl+Z the patch differs from before the Ctrl+D");
   free(after);
   free(before);
@@ -810,7 +811,7 @@ test_delete_module(void)
                     rig.seen.have_patch &&
                     ch_model_find(rig.seen.model, "env") < 0;
   report("ui_select_module_and_delete",
-         shown && gone && probe()->n_boxes(ui0()) == 5,
+         shown && gone && probe()->seen(ui0()).boxes == 5,
          "env is still in the plugin's patch or on screen");
   shot("09-module-deleted");
   char* const after = plugin_text();
@@ -968,7 +969,7 @@ test_meter(void)
   float peak = 0.0f;
   for (int i = 0; i < 200 && peak < 0.05f; ++i) {
     rig_cycle(&rig);
-    peak = probe()->level(ui0());
+    peak = probe()->seen(ui0()).level;
   }
   cycles(2);
   shot("04-meter");
@@ -1003,18 +1004,19 @@ test_meter(void)
   report("ui_cpu_shares_show_on_sounding_boxes",
          least >= 0 && sum > 0 && sum <= 102, why);
   rig_midi(&rig, 0x80, 60, 0);
-  for (int i = 0; i < 4000 && (probe()->level(ui0()) > 0.0f ||
+  for (int i = 0; i < 4000 && (probe()->seen(ui0()).level > 0.0f ||
                                probe()->activity(ui0(), "osc") > 0 ||
                                probe()->activity(ui0(), "env") > 0);
        ++i) {
     rig_cycle(&rig);
   }
-  const unsigned long before = probe()->redraws(ui0());
+  const unsigned long before = probe()->seen(ui0()).redraws;
   cycles(30);
   report("ui_meter_rests_in_silence",
-         probe()->level(ui0()) == 0.0f &&
+         probe()->seen(ui0()).level == 0.0f &&
            probe()->activity(ui0(), "osc") == 0 &&
-           probe()->cpu(ui0(), "osc") < 0 && probe()->redraws(ui0()) == before,
+           probe()->cpu(ui0(), "osc") < 0 &&
+           probe()->seen(ui0()).redraws == before,
          "the meter kept moving after the note ended");
 }
 
@@ -1055,13 +1057,13 @@ test_error(void)
   bool shown = false;
   for (int i = 0; i < 400 && !shown; ++i) {
     rig_cycle(&rig);
-    shown = strstr(probe()->error(ui0()), "theremin") != NULL;
+    shown = strstr(probe()->seen(ui0()).error, "theremin") != NULL;
   }
   cycles(2);
   char why[600];
-  snprintf(why, sizeof(why), "error shown: '%s'", probe()->error(ui0()));
+  snprintf(why, sizeof(why), "error shown: '%s'", probe()->seen(ui0()).error);
   report("ui_shows_plugin_error_with_line",
-         shown && strstr(probe()->error(ui0()), "line 5"), why);
+         shown && strstr(probe()->seen(ui0()).error, "line 5"), why);
   shot("06-error");
   unlink(path);
 }
@@ -1087,12 +1089,12 @@ test_big_patch(void)
   bool shown = false;
   for (int i = 0; i < 600 && !shown; ++i) {
     rig_cycle(&rig);
-    shown = probe()->n_boxes(ui0()) == N;
+    shown = probe()->seen(ui0()).boxes == N;
   }
   cycles(2);
   char why[600];
   snprintf(why, sizeof(why), "%u boxes from %u pieces; error: %s",
-           probe()->n_boxes(ui0()), rig.pieces, probe()->error(ui0()));
+           probe()->seen(ui0()).boxes, rig.pieces, probe()->seen(ui0()).error);
   report("ui_shows_big_patch_from_pieces", shown && rig.pieces > 4, why);
   shot("07-big-patch");
   rig_set_control(&rig, 5, 0.0f); /* back to Init */
@@ -1161,7 +1163,7 @@ test_two_and_leaks(void)
   fprintf(stderr, "ui-host: %s\n", why);
   report("ui_open_close_leaks_nothing", grown < 512, why);
   cycles(4);
-  report("ui_first_instance_still_live", probe()->n_boxes(ui0()) > 0,
+  report("ui_first_instance_still_live", probe()->seen(ui0()).boxes > 0,
          "closing another UI broke this one");
 }
 
@@ -1178,7 +1180,7 @@ test_resize(void)
   int        y = 0;
   const bool inside =
     probe()->param_point(ui0(), "out", "level", &x, &y) && x < 720 && y < 450;
-  report("ui_resizes_with_host", inside && probe()->zoom(ui0()) < 0.75f,
+  report("ui_resizes_with_host", inside && probe()->seen(ui0()).zoom < 0.75f,
          "after a resize to 720x450 the patch is not fitted inside");
   rig_resize(&rig, 960, 600);
   cycles(4);
