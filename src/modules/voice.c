@@ -97,31 +97,33 @@ voice_spread(const uint32_t v, const uint32_t voices)
    call starts a note: one pulse on the first sample.  A change seen with
    no note held is only remembered: that is a counter this module missed
    (a fresh module swapped in after priming on no-note input), and pulsing
-   it would fire envelopes with no note.  Returns whether the gate must
-   drop for the first sample: a note that cuts a sounding one (a note-off
-   and note-on at one frame, a stolen or repeated voice) would otherwise
-   leave the gate high throughout, and envelopes on the gate alone would
-   not restart.  Legato suppresses both only while a key stayed held.
+   it would fire envelopes with no note.  Returns what the first sample
+   must show: NOTE_TRIG, the pulse, and NOTE_CUT, the gate dropped: a note
+   that cuts a sounding one (a note-off and note-on at one frame, a stolen
+   or repeated voice) would otherwise leave the gate high throughout, and
+   envelopes on the gate alone would not restart.  Legato suppresses both
+   only while a key stayed held.
 */
+enum { NOTE_TRIG = 1, NOTE_CUT = 2 };
+
 static CH_REALTIME int
 note_start(VoiceState* const          s,
            const ChVoiceInputs* const host,
            const int                  host_gate,
-           const int                  legato,
-           float* const               trig)
+           const int                  legato)
 {
   const int dropped = host->release != s->release;
-  int       cut     = 0;
+  int       start   = 0;
   if (host->trigger != s->trigger) {
     s->trigger = host->trigger;
     if (host_gate && !(legato && s->gate && !dropped)) {
-      trig[0] = 1.0f;
-      cut     = s->gate; /* else the gate already fell on its own */
+      /* the gate drops only if it was up: else it fell on its own */
+      start = NOTE_TRIG | (s->gate ? NOTE_CUT : 0);
     }
   }
   s->release = host->release;
   s->gate    = host_gate;
-  return cut;
+  return start;
 }
 
 /* What the parameters and the shared host inputs give, the same for every
@@ -185,7 +187,11 @@ voice_one(const ChNode* const      node,
   fill(out[OUT_INDEX], (float)node->voice, unread >> OUT_INDEX & 1u ? 0u : n);
 
   /* trig and gate have buffers of their own even when unread */
-  if (note_start(s, host, host_gate, q->legato, out[OUT_TRIG]) && !manual) {
+  const int start = note_start(s, host, host_gate, q->legato);
+  if (start & NOTE_TRIG) {
+    out[OUT_TRIG][0] = 1.0f;
+  }
+  if ((start & NOTE_CUT) && !manual) {
     out[OUT_GATE][0] = 0.0f;
   }
 
