@@ -170,6 +170,24 @@ dsp_blackman_harris(size_t i, size_t n)
          0.01168 * cos(3.0 * t);
 }
 
+/** Amplitude of the component at `freq` under the Blackman-Harris window
+    (sidelobes under -92 dB, so neighbours cannot mask a -100 dB image;
+    dsp_tone_level's Hann window stops at -31 dB). */
+static inline double
+dsp_tone_level_bh(const float* x, size_t n, double freq, double rate)
+{
+  double re   = 0.0;
+  double im   = 0.0;
+  double wsum = 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    const double w = dsp_blackman_harris(i, n);
+    re += x[i] * w * cos(2.0 * M_PI * freq * (double)i / rate);
+    im += x[i] * w * sin(2.0 * M_PI * freq * (double)i / rate);
+    wsum += w;
+  }
+  return 2.0 * sqrt(re * re + im * im) / wsum;
+}
+
 /** In-place radix-2 FFT of n (a power of 2) complex values. */
 static inline void
 dsp_fft(double* re, double* im, size_t n)

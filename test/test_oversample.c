@@ -13,26 +13,6 @@ static float         up[CH_OS_FACTOR * LEN];
 static float         out[LEN];
 static ChOversampler os;
 
-/* Amplitude at `freq` of n samples at `rate` (Blackman-Harris: sidelobes
-   under -92 dB, so neighbours cannot mask a -100 dB image). */
-static double
-level_at(const float* const x,
-         const size_t       n,
-         const double       freq,
-         const double       rate)
-{
-  double re   = 0.0;
-  double im   = 0.0;
-  double wsum = 0.0;
-  for (size_t i = 0; i < n; ++i) {
-    const double w = dsp_blackman_harris(i, n);
-    re += x[i] * w * cos(2.0 * M_PI * freq * (double)i / rate);
-    im += x[i] * w * sin(2.0 * M_PI * freq * (double)i / rate);
-    wsum += w;
-  }
-  return 2.0 * sqrt(re * re + im * im) / wsum;
-}
-
 static void
 round_trip(const double freq, const uint32_t block)
 {
@@ -51,7 +31,8 @@ test_passband_flat(void)
   static const double freqs[] = { 50.0, 1000.0, 10000.0, 18000.0, 20000.0 };
   for (size_t f = 0; f < CH_COUNT(freqs); ++f) {
     round_trip(freqs[f], 256u);
-    const double db = dsp_db(level_at(out + 8192, 16384, freqs[f], RATE));
+    const double db =
+      dsp_db(dsp_tone_level_bh(out + 8192, 16384, freqs[f], RATE));
     fprintf(stderr, "  %5.0f Hz: %+.4f dB\n", freqs[f], db);
     CHECK_NEAR(db, 0.0, 0.001); /* as the header says */
   }
@@ -70,7 +51,8 @@ test_images_stopped(void)
                               2.0 * RATE - freqs[f], 2.0 * RATE + freqs[f] };
     double       worst    = 0.0;
     for (size_t k = 0; k < CH_COUNT(images); ++k) {
-      worst = fmax(worst, level_at(up + 32768, 65536, images[k], rate4));
+      worst =
+        fmax(worst, dsp_tone_level_bh(up + 32768, 65536, images[k], rate4));
     }
     fprintf(stderr, "  %5.0f Hz: worst image %.1f dB\n", freqs[f],
             dsp_db(worst));
@@ -119,11 +101,12 @@ test_8x_flat_and_stopped(void)
       ch_os8_up(&os8, in + i, up8 + CH_OS8_FACTOR * i, n);
       ch_os8_down(&os8, up8 + CH_OS8_FACTOR * i, out + i, n);
     }
-    const double db    = dsp_db(level_at(out + 8192, 16384, freqs[f], RATE));
+    const double db =
+      dsp_db(dsp_tone_level_bh(out + 8192, 16384, freqs[f], RATE));
     const double rate8 = CH_OS8_FACTOR * RATE;
-    const double image =
-      fmax(level_at(up8 + 65536, 131072, 4.0 * RATE - freqs[f], rate8),
-           level_at(up8 + 65536, 131072, 4.0 * RATE + freqs[f], rate8));
+    const double image = fmax(
+      dsp_tone_level_bh(up8 + 65536, 131072, 4.0 * RATE - freqs[f], rate8),
+      dsp_tone_level_bh(up8 + 65536, 131072, 4.0 * RATE + freqs[f], rate8));
     fprintf(stderr, "  8x %5.0f Hz: %+.4f dB, image %.1f dB\n", freqs[f], db,
             dsp_db(image));
     CHECK_NEAR(db, 0.0, 0.001);
