@@ -68,10 +68,10 @@ int32_t ch_osc_port(const ChOsc* osc);
 
 /**
    Pass an answer the plugin gives (on notify) back to the OSC client if
-   `answer->seq` is one of the OSC server's (a message without ch:seq
+   `answer.seq` is one of the OSC server's (a message without ch:seq
    passes 0); does nothing otherwise.  The caller fills type, seq and, for
    COMMITTED, generation and build_ms; `text` (may be NULL) has
-   `answer->size` bytes and a NUL after them; a patch too large for a
+   `answer.size` bytes and a NUL after them; a patch too large for a
    datagram is not copied.  If it does not fit, the client is told so
    instead.  Audio thread (the producer of `out`).
 */

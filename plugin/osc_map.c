@@ -285,8 +285,9 @@ on_midi(const Args*        args,
         char*              why,
         size_t             n)
 {
-  int data[2] = { 0, 0 };
-  if (!count(args, m->n_args, m->n_args, m->usage, why, n)) {
+  int data[2] = { 0, 0 }; /* a MIDI message has two data bytes at most */
+  if (m->n_args > (int)CH_COUNT(data) ||
+      !count(args, m->n_args, m->n_args, m->usage, why, n)) {
     return false;
   }
   for (int i = 0; i < m->n_args; ++i) {

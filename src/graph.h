@@ -147,11 +147,11 @@ typedef struct {
    Errors name the module or port.  Real-time with `err` NULL (a binary
    search and the kind's few outputs); `err` formats a message.
 */
-CH_REALTIME CH_REALTIME ChStatus ch_graph_find_output(const ChGraph* graph,
-                                                      const char*    name,
-                                                      const char*    port,
-                                                      ChGraphTap*    tap,
-                                                      ChError*       err);
+CH_REALTIME ChStatus ch_graph_find_output(const ChGraph* graph,
+                                          const char*    name,
+                                          const char*    port,
+                                          ChGraphTap*    tap,
+                                          ChError*       err);
 
 /**
    The tapped output's samples of the last block rendered (the last

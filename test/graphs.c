@@ -37,6 +37,7 @@ model_edit(ChModel* const model, const char* const edits)
 {
   char* const copy = strdup(edits);
   char*       rest = copy;
+  CHECK_MSG(copy, "out of memory copying the edits");
   for (char* line = NULL; (line = strsep(&rest, "\n"));) {
     if (*line) {
       edit_line(model, line);

@@ -108,11 +108,7 @@ encode(const ChMsg* msg, uint8_t* buf, uint32_t size)
 static ChMsg
 good_set(void)
 {
-  ChMsg msg  = ch_msg_init(CH_MSG_SET);
-  msg.module = "osc";
-  msg.param  = "pitch";
-  msg.value  = 1.0f;
-  return msg;
+  return ch_msg_set("osc", "pitch", 1.0f);
 }
 
 /* `msg` with ch:seq `seq`, encoded into `buf`; its size. */

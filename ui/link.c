@@ -105,7 +105,7 @@ ch_ui_send_set_named(ChUi* const       ui,
 {
   const ChMsg msg = ch_msg_set(module, param, value);
   send(ui, &msg);
-  if (ui->staged && ui->preview) {
+  if (ui->preview) { /* only staged mode has one */
     ch_model_set(ui->preview, module, param, value, NULL);
   }
 }

@@ -91,6 +91,9 @@ voice_spread(const uint32_t v, const uint32_t voices)
   return -1.0f + 2.0f * (float)place / (float)(voices - 1u);
 }
 
+/* What note_start says the first sample of a call must show. */
+enum { NOTE_TRIG = 1, NOTE_CUT = 2 };
+
 /*
    The host writes its inputs between sub-blocks, at event frames, so each
    is constant over one call.  A trigger counter that moved since the last
@@ -104,8 +107,6 @@ voice_spread(const uint32_t v, const uint32_t voices)
    envelopes on the gate alone would not restart.  Legato suppresses both
    only while a key stayed held.
 */
-enum { NOTE_TRIG = 1, NOTE_CUT = 2 };
-
 static CH_REALTIME int
 note_start(VoiceState* const          s,
            const ChVoiceInputs* const host,

@@ -272,8 +272,9 @@ add_option(LV2_Options_Option* const opt,
   return opt + 1;
 }
 
-/* Fills host->features: ours, the caller's more_features, the worker. */
-static void
+/* Fills host->features: ours, the caller's more_features, the worker.
+   False if more_features holds more than there is room for. */
+static bool
 offer_features(ChHost* const host, const ChHostSettings* const settings)
 {
   host->schedule = (LV2_Worker_Schedule){ host, schedule_work };
@@ -287,8 +288,12 @@ offer_features(ChHost* const host, const ChHostSettings* const settings)
   f[n++]               = (LV2_Feature){ LV2_LOG__log, &host->log };
   f[n++]               = (LV2_Feature){ LV2_OPTIONS__options, host->options };
   f[n++] = (LV2_Feature){ LV2_BUF_SIZE__boundedBlockLength, NULL };
-  for (const char* const* more = settings->more_features;
-       more && *more && n < CH_HOST_MAX_FEATURES - 1u; ++more) {
+  for (const char* const* more = settings->more_features; more && *more;
+       ++more) {
+    if (n + 1u >= CH_HOST_MAX_FEATURES) { /* and the worker's place */
+      fail(host, "more than %u features to offer", CH_HOST_MAX_FEATURES);
+      return false;
+    }
     f[n++] = (LV2_Feature){ *more, NULL };
   }
   if (!settings->no_worker) {
@@ -298,6 +303,7 @@ offer_features(ChHost* const host, const ChHostSettings* const settings)
     host->features[i] = &f[i];
   }
   host->features[n] = NULL;
+  return true;
 }
 
 bool
@@ -327,8 +333,8 @@ ch_host_instantiate(ChHost* const host, const ChHostSettings* const settings)
                    sizeof(int32_t), atom_Int, &host->sequence_size);
   add_option(opt, 0, 0, 0, NULL); /* the end of the list */
 
-  offer_features(host, settings);
-  if (settings->check_features && !check_features(host, host->features)) {
+  if (!offer_features(host, settings) ||
+      (settings->check_features && !check_features(host, host->features))) {
     return false;
   }
 
