@@ -348,10 +348,9 @@ run_steps(ChGraph* const graph, const uint32_t n, const bool timed)
   uint32_t candidates = graph->may_sleep ? graph->gate_down : 0u;
   candidates &= ~graph->silent;
   graph->sounded = ~candidates;
-  /* in locals: the process calls could change them, as far as the
+  /* in a local: the process calls could change it, as far as the
      compiler knows, and this loop is most of a short block's overhead */
-  const uint32_t      stealing = graph->stealing;
-  const ChStep* const end      = steps + graph->n_steps;
+  const ChStep* const end = steps + graph->n_steps;
   for (const ChStep* step = steps; step < end; ++step) {
     const uint32_t voice = step->voice;
     if (voice == CH_STEP_SHARED) {
@@ -374,12 +373,8 @@ run_steps(ChGraph* const graph, const uint32_t n, const bool timed)
       sum_all(&step->sums[s], n);
     }
     process_step(graph, step, n, timed);
-    if (step->export && (stealing >> voice & 1u)) {
-      fade_exports(graph, step, n);
-    }
-    if (step->export && (candidates >> voice & 1u) && exports_sound(step, n)) {
-      candidates &= ~(1u << voice);
-      graph->sounded |= 1u << voice;
+    if (step->export) {
+      after_export(graph, step, n, &candidates);
     }
   }
   clean_states(graph);

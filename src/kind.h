@@ -166,11 +166,11 @@ typedef void (*ChProcessVoicesFunc)(const ChNode* nodes,
 
 /**
    Runs `call` with `node` set to &nodes[k] for each bit k of `bits`, in
-   ascending order (the loop of the process_voices functions below);
-   `bits`, a variable, is shifted down to 0 on the way.  They
-   run it twice, for a block of one sample and for any other: with the
-   length a constant, the inlined body of a one-sample block loses its
-   loops' set-up, which is most of what a voice costs there.
+   ascending order; `bits`, a variable, is shifted down to 0 on the way.
+   The process_voices functions below run this loop twice, for a block of
+   one sample and for any other: with the length a constant, the inlined
+   body of a one-sample block loses its loops' set-up, which is most of
+   what a voice costs there.
 */
 #define CH_EACH_VOICE(nodes, bits, call)                                       \
   for (const ChNode* node = (nodes); (bits); (bits) >>= 1u, ++node) {          \

@@ -636,10 +636,7 @@ host_set(Host*       h,
          const char* param,
          float       value)
 {
-  ChMsg msg  = ch_msg_init(CH_MSG_SET);
-  msg.module = module;
-  msg.param  = param;
-  msg.value  = value;
+  ChMsg msg = ch_msg_set(module, param, value);
   send_msg(h, frame, seq, &msg);
 }
 

@@ -864,10 +864,7 @@ wait_scope(const unsigned after)
 static void
 test_probe_scope(void)
 {
-  ChMsg set  = ch_msg_init(CH_MSG_SET);
-  set.module = "osc";
-  set.param  = "shape";
-  set.value  = 0.0f; /* sine */
+  const ChMsg set = ch_msg_set("osc", "shape", 0.0f); /* sine */
   rig_send(&rig, &set);
   rig_midi(&rig, 0x90, 69, 100); /* A4: voice 0 plays 440 Hz */
   cycles(4);
