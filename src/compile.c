@@ -604,6 +604,7 @@ place_steps(const Plan* const    plan,
     plan->voiced[m] ? NULL : in_voice,
     fresh,
     ch_kind_state_size(kind, node->ctx->rate),
+    kind->lanes,
     m,
     plan->voiced[m] && !capture ? kind->process_voices : NULL,
     0, /* group_voices sets the groups */
@@ -714,7 +715,11 @@ layout_instance(const Plan* const   plan,
        arena, kind->n_inputs * sizeof(float*), alignof(float*));
   float** const out = (float**)arena_take(
     arena, kind->n_outputs * sizeof(float*), alignof(float*));
-  void* const state  = arena_take(arena, ch_kind_state_size(kind, rate), 64);
+  /* the instances of a lanes kind share the first one's state */
+  void* const state =
+    kind->lanes && i > first
+      ? (t->graph ? t->nodes[first].state : NULL)
+      : arena_take(arena, ch_kind_state_size(kind, rate), 64);
   uint32_t    n_sums = 0;
   uint32_t    n_src  = 0;
   for (uint32_t port = 0; port < kind->n_inputs; ++port) {

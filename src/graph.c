@@ -405,7 +405,8 @@ wake(ChGraph* const graph, const uint32_t v)
   for (uint32_t t = 0; t < graph->n_steps; ++t) {
     const ChStep* const step = &graph->steps[t];
     if (step->voice == v && step->fresh) {
-      memcpy(step->node->state, step->fresh, step->state_size);
+      ch_state_copy(step->node->state, step->fresh, step->state_size,
+                    step->lanes, v);
     }
   }
 }
@@ -556,7 +557,8 @@ snapshot_fresh(ChGraph* const graph)
   for (uint32_t t = 0; t < graph->n_steps; ++t) {
     const ChStep* const step = &graph->steps[t];
     if (step->fresh) {
-      memcpy(step->fresh, step->node->state, step->state_size);
+      ch_state_copy(step->fresh, step->node->state, step->state_size,
+                    step->lanes, step->node->voice);
     }
   }
 }
@@ -688,7 +690,8 @@ carry_module(const ChGraph* const       next,
      one size. */
   const size_t size = ch_kind_state_size(to->kind, next->ctx.rate);
   for (uint32_t k = 0; k < shared; ++k) {
-    memcpy(to->nodes[k].state, from->nodes[k].state, size);
+    ch_state_copy(to->nodes[k].state, from->nodes[k].state, size,
+                  to->kind->lanes, k);
   }
   for (uint32_t p = 0; p < to->kind->n_params; ++p) {
     if (!(to->fresh & (1u << p))) {
@@ -760,7 +763,8 @@ ch_graph_reset(ChGraph* const graph)
     const ChGraphModule* const module = &graph->modules[m];
     const size_t size = ch_kind_state_size(module->kind, graph->ctx.rate);
     for (uint32_t k = 0; k < module->n_nodes; ++k) {
-      memset(module->nodes[k].state, 0, size);
+      ch_state_copy(module->nodes[k].state, NULL, size, module->kind->lanes,
+                    k);
       if (module->kind->init) {
         module->kind->init(&module->nodes[k]);
       }

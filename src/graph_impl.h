@@ -35,6 +35,7 @@ typedef struct {
   void* fresh;             /**< voice steps: the state a woken voice starts from
                                 (NULL for voice sources, which keep theirs) */
   size_t              state_size;     /**< bytes of the node's state */
+  uint32_t            lanes;          /**< the kind's ChKind.lanes */
   uint32_t            module;         /**< its module's index in the model */
   ChProcessVoicesFunc process_voices; /**< the kind's, for voice steps */
   uint32_t            group; /**< first of a module's voice steps run by one

@@ -89,6 +89,9 @@ typedef struct {
 /** Most voices a patch may play at once. */
 #define CH_MAX_VOICES 16u
 
+/** Elements of each array of a lanes state (ChKind.lanes): one per voice. */
+#define CH_LANES CH_MAX_VOICES
+
 /** One voice of the played notes, as the `voice` module reads it. */
 typedef struct {
   float    pitch;      /**< the note, 1.0/octave, 0 = C4 (no bend) */
@@ -137,7 +140,9 @@ typedef struct {
 */
 typedef struct ChNode {
   void* state;               /**< ch_kind_state_size() bytes, zeroed,
-                                64-aligned */
+                                64-aligned; for a lanes kind (ChKind.lanes)
+                                one state shared by the module's
+                                instances */
   const float* const* in;    /**< kind->n_inputs buffers */
   float* const*       out;   /**< kind->n_outputs buffers */
   const float*        param; /**< kind->n_params current values */
@@ -278,6 +283,18 @@ typedef struct ChKind {
      what a short block (one sample) costs.  Real-time.
   */
   ChProcessVoicesFunc process_voices;
+  /**
+     0, or the bytes of one element of a "lanes" state: the state is
+     arrays of CH_LANES elements of that size (`state_size` bytes, a
+     multiple of CH_LANES * lanes), and all instances of a module share
+     one state, instance `voice` keeping element `voice` of every array.
+     Its voices' states then lie side by side, so that process_voices can
+     run several voices at once in SIMD lanes; the graph copies a voice's
+     state (waking it, carrying it across a swap) element by element
+     (ch_state_copy).  Such a kind's `init` and `process` touch only their
+     voice's elements.
+  */
+  uint32_t lanes;
 } ChKind;
 
 /**
@@ -314,6 +331,17 @@ typedef struct ChKind {
 
 /** Bytes of state one instance of `kind` needs at `rate`. */
 size_t ch_kind_state_size(const ChKind* kind, float rate);
+
+/**
+   Copies voice `voice`'s part of a state of `size` bytes: all of it for
+   `lanes` 0, else its element of each array (see ChKind.lanes).  With
+   `src` NULL, sets that part to zeros.  Real-time.
+*/
+CH_REALTIME void ch_state_copy(void*       dst,
+                               const void* src,
+                               size_t      size,
+                               uint32_t    lanes,
+                               uint32_t    voice);
 
 /** Index of the named input, output or parameter, or -1.  Real-time. */
 CH_REALTIME int ch_kind_find_input(const ChKind* kind, const char* name);

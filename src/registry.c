@@ -97,6 +97,24 @@ ch_kind_state_size(const ChKind* const kind, const float rate)
   return kind->state_size_at ? kind->state_size_at(rate) : kind->state_size;
 }
 
+CH_REALTIME void
+ch_state_copy(void* const       dst,
+              const void* const src,
+              const size_t      size,
+              const uint32_t    lanes,
+              const uint32_t    voice)
+{
+  const size_t step  = lanes ? (size_t)CH_LANES * lanes : size;
+  const size_t bytes = lanes ? lanes : size;
+  for (size_t at = lanes ? (size_t)voice * lanes : 0u; at < size; at += step) {
+    if (src) {
+      memcpy((char*)dst + at, (const char*)src + at, bytes);
+    } else {
+      memset((char*)dst + at, 0, bytes);
+    }
+  }
+}
+
 CH_REALTIME int
 ch_kind_find_input(const ChKind* const kind, const char* const name)
 {

@@ -12,7 +12,8 @@
 #define VOICES 4u
 
 /* Four instances of one module, as a graph lays them out: nodes side by
-   side, parameters shared, each with its state and buffers. */
+   side, parameters shared, each with its buffers and its state (one state
+   for all of a lanes kind's instances, each in its own lane). */
 typedef struct {
   ChContext    ctx;
   ChHostInputs host;
@@ -43,8 +44,12 @@ voices_new(const ChKind* const kind)
     v->param[p] = kind->params[p].def;
   }
   for (uint32_t k = 0; k < VOICES; ++k) {
-    v->state[k] = aligned_alloc(64, (v->state_size + 63u) / 64u * 64u);
-    memset(v->state[k], 0, v->state_size);
+    if (k == 0u || !kind->lanes) {
+      v->state[k] = aligned_alloc(64, (v->state_size + 63u) / 64u * 64u);
+      memset(v->state[k], 0, v->state_size);
+    } else {
+      v->state[k] = v->state[0];
+    }
     for (uint32_t p = 0; p < CH_MAX_PORTS; ++p) {
       v->in_ptr[k][p]  = v->in[k][p];
       v->out_ptr[k][p] = v->out[k][p];
@@ -64,7 +69,9 @@ static void
 voices_free(Voices* const v)
 {
   for (uint32_t k = 0; k < VOICES; ++k) {
-    free(v->state[k]);
+    if (k == 0u || v->state[k] != v->state[0]) {
+      free(v->state[k]);
+    }
   }
   free(v);
 }
