@@ -1,5 +1,6 @@
 /* The `svf` module: a 12 dB/octave state-variable filter (LP, BP, HP). */
 #include "../kind.h"
+#include "lanes.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -37,20 +38,32 @@ enum { P_CUTOFF, P_RES };
 #  define M_PI 3.14159265358979323846
 #endif
 
+/* A voice's state: the trapezoidal integrators ic1, ic2; the clamped
+   cutoff fc the coefficients are for; k = 1/Q, g = tan(pi fc / rate),
+   a1 = 1 / (1 + g (g + k)), a2 = g a1, a3 = g a2; and the params and
+   input they were worked out from (cutoff, res, cv, rate). */
+#define SVF_FIELDS(X)                                                          \
+  X(float, ic1)                                                                \
+  X(float, ic2)                                                                \
+  X(float, fc)                                                                 \
+  X(float, k)                                                                  \
+  X(float, g)                                                                  \
+  X(float, a1)                                                                 \
+  X(float, a2)                                                                 \
+  X(float, a3)                                                                 \
+  X(float, cutoff)                                                             \
+  X(float, res)                                                                \
+  X(float, cv)                                                                 \
+  X(float, rate)
+
+/* All voices side by side (ChKind.lanes), and one voice as the scalar code
+   works on it. */
 typedef struct {
-  float ic1; /* trapezoidal integrator states */
-  float ic2;
-  float fc;     /* clamped cutoff the coefficients below are for */
-  float k;      /* 1 / Q */
-  float g;      /* tan(pi fc / rate) */
-  float a1;     /* 1 / (1 + g (g + k)) */
-  float a2;     /* g a1 */
-  float a3;     /* g a2 */
-  float cutoff; /* params and inputs the cached values come from */
-  float res;
-  float cv;
-  float rate;
+  SVF_FIELDS(CH_LANES_ARRAY)
 } SvfState;
+typedef struct {
+  SVF_FIELDS(CH_LANES_ONE)
+} SvfVoice;
 
 static const ChPortInfo inputs[] = {
   { "in", CH_SIGNAL_AUDIO, "signal to filter" },
@@ -104,14 +117,14 @@ tan_approx(const double x)
 }
 
 static void
-set_g(SvfState* const s, const float fc, const float rate)
+set_g(SvfVoice* const s, const float fc, const float rate)
 {
   s->fc = fc;
   s->g  = (float)tan_approx(M_PI * (double)fc / (double)rate);
 }
 
 static void
-set_a(SvfState* const s)
+set_a(SvfVoice* const s)
 {
   s->a1 = 1.0f / (1.0f + s->g * (s->g + s->k));
   s->a2 = s->g * s->a1;
@@ -126,7 +139,7 @@ clamp_fc(const float fc, const float rate)
 }
 
 static void
-update_params(SvfState* const s, const float* const param, const float rate)
+update_params(SvfVoice* const s, const float* const param, const float rate)
 {
   const int new_rate = rate != s->rate; /* also true for zeroed state */
   const int new_res  = new_rate || param[P_RES] != s->res;
@@ -146,10 +159,28 @@ update_params(SvfState* const s, const float* const param, const float rate)
   }
 }
 
+static inline SvfVoice
+svf_get(const SvfState* const lanes, const uint32_t v)
+{
+  SvfVoice  voice;
+  SvfVoice* one = &voice;
+  SVF_FIELDS(CH_LANES_GET)
+  return voice;
+}
+
+static inline void
+svf_put(SvfState* const lanes, const uint32_t v, const SvfVoice* const one)
+{
+  SVF_FIELDS(CH_LANES_PUT)
+}
+
 static void
 svf_init(const ChNode* const node)
 {
-  update_params((SvfState*)node->state, node->param, node->ctx->rate);
+  SvfState* const lanes = (SvfState*)node->state;
+  SvfVoice        s     = svf_get(lanes, node->voice);
+  update_params(&s, node->param, node->ctx->rate);
+  svf_put(lanes, node->voice, &s);
 }
 
 /* The sample loop.  `outs` (bits OUT_*) and `moving` are constants in
@@ -158,7 +189,7 @@ svf_init(const ChNode* const node)
    compared per sample. */
 CH_VARIANT void
 svf_loop(const ChNode* const node,
-         SvfState* const     s,
+         SvfVoice* const     s,
          const uint32_t      n,
          const uint32_t      outs,
          const bool          moving)
@@ -215,7 +246,9 @@ svf_loop(const ChNode* const node,
 CH_VARIANT CH_REALTIME void
 svf_one(const ChNode* const node, const uint32_t n)
 {
-  SvfState* const    s     = (SvfState*)node->state;
+  SvfState* const    lanes = (SvfState*)node->state;
+  SvfVoice           voice = svf_get(lanes, node->voice);
+  SvfVoice* const    s     = &voice;
   const float* const param = node->param;
   const float        rate  = node->ctx->rate;
   /* the usual call changes nothing: three compares, no call */
@@ -235,6 +268,7 @@ svf_one(const ChNode* const node, const uint32_t n)
   } else {
     svf_loop(node, s, n, 7u, moving);
   }
+  svf_put(lanes, node->voice, s);
 }
 
 static CH_REALTIME void
@@ -243,11 +277,63 @@ svf_process(const ChNode* const node, const uint32_t n)
   svf_one(node, n);
 }
 
-CH_PROCESS_VOICES(svf_process_voices, svf_one)
+/* One sample of the voices `bits4` in lanes 4g .. 4g + 3, for the usual
+   call: only lp read, the cutoff input unlinked.  Unless the cached
+   coefficients of all of them match the params (and their cached cv is 0),
+   they go through svf_one instead. */
+CH_VARIANT CH_REALTIME void
+svf_lanes_one(const ChNode* const nodes, const uint32_t bits4, const uint32_t g)
+{
+  SvfState* const     L     = (SvfState*)nodes[0].state;
+  const ChNode* const group = nodes + 4u * g;
+  const float* const  param = nodes[0].param;
+  const ChI4          asked = ch_i4_mask(bits4);
+  const ChF4          zero  = { 0.0f, 0.0f, 0.0f, 0.0f };
+  const ChI4 ready = (ch_f4_at(L->rate, g) == nodes[0].ctx->rate) &
+                     (ch_f4_at(L->res, g) == param[P_RES]) &
+                     (ch_f4_at(L->cutoff, g) == param[P_CUTOFF]) &
+                     (ch_f4_at(L->cv, g) == zero);
+  if (!ch_i4_covers(ready, asked)) {
+    for (uint32_t j = 0; j < 4u; ++j) {
+      if (bits4 >> j & 1u) {
+        svf_one(&group[j], 1u);
+      }
+    }
+    return;
+  }
+  const ChF4 x   = ch_f4_input(group, bits4, IN_IN);
+  const ChF4 a1  = ch_f4_at(L->a1, g);
+  const ChF4 a2  = ch_f4_at(L->a2, g);
+  const ChF4 a3  = ch_f4_at(L->a3, g);
+  const ChF4 ic1 = ch_f4_at(L->ic1, g);
+  const ChF4 ic2 = ch_f4_at(L->ic2, g);
+  /* svf_loop's sample, operation for operation */
+  const ChF4 v3 = x - ic2;
+  const ChF4 v1 = a1 * ic1 + a2 * v3;
+  const ChF4 v2 = ic2 + a2 * ic1 + a3 * v3;
+  ch_f4_put(L->ic1, g, ch_f4_pick(asked, 2.0f * v1 - ic1, ic1));
+  ch_f4_put(L->ic2, g, ch_f4_pick(asked, 2.0f * v2 - ic2, ic2));
+  ch_f4_output(group, bits4, OUT_LP, v2);
+}
+
+/* A block of one sample runs four voices at a time in the usual call;
+   longer blocks run voice by voice. */
+static CH_REALTIME void
+svf_process_voices(const ChNode* const nodes, uint32_t bits, const uint32_t n)
+{
+  const uint32_t usual = (nodes[0].unlinked_in >> IN_CUTOFF & 1u) &&
+                         (~nodes[0].unread_out & 7u) == 1u << OUT_LP;
+  if (n == 1u && usual) {
+    CH_EACH_GROUP(bits, svf_lanes_one(nodes, bits4, g));
+    return;
+  }
+  CH_EACH_VOICE(nodes, bits, svf_one(node, n));
+}
 
 const ChKind ch_kind_svf = {
   CH_KIND_USUAL(svf, SvfState),
   .doc = "state-variable filter: low-, band- and high-pass, 12 dB/octave; the "
          "cutoff's tan() is a series within 3e-9 (relative)",
   .process_voices = svf_process_voices,
+  .lanes          = sizeof(float),
 };

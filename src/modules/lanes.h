@@ -1,0 +1,142 @@
+/* Lanes states and the small vectors that run several voices at once. */
+#ifndef CH_LANES_H
+#define CH_LANES_H
+
+#include "../kind.h"
+
+#include <stdint.h>
+#include <string.h>
+
+/*
+   A lanes kind (ChKind.lanes) lists its state's fields once, as
+   `#define NAME_FIELDS(X) X(float, ic1) X(float, ic2) ...` (one element
+   size for all), and makes from the list both its state, an array of
+   CH_LANES per field, and the view of one voice that its scalar code
+   works on:
+
+     typedef struct { NAME_FIELDS(CH_LANES_ARRAY) } NameState;
+     typedef struct { NAME_FIELDS(CH_LANES_ONE) } NameVoice;
+
+   CH_LANES_GET and CH_LANES_PUT, expanded inside a function with `one`
+   (a NameVoice*), `lanes` (a NameState*) and `v` (the voice), move one
+   voice's elements between the two.
+*/
+#define CH_LANES_ARRAY(type, field) type field[CH_LANES];
+#define CH_LANES_ONE(type, field)   type field;
+#define CH_LANES_GET(type, field)   one->field = lanes->field[v];
+#define CH_LANES_PUT(type, field)   lanes->field[v] = one->field;
+
+/*
+   Four lanes of floats, or two of doubles, in GCC's (and clang's) generic
+   vectors: SSE2 registers on x86-64, plain code where a target has none.
+   Arithmetic on them is elementwise and rounds exactly as the scalar code
+   does, operation for operation, so a voice run in a lane gives the same
+   bits as the voice run alone.
+*/
+typedef float   ChF4 __attribute__((vector_size(16)));
+typedef int32_t ChI4 __attribute__((vector_size(16)));
+
+/** Lanes 4g .. 4g + 3 of a lanes array (64-aligned, CH_LANES long). */
+static inline ChF4
+ch_f4_at(const float* const array, const uint32_t g)
+{
+  ChF4 v;
+  memcpy(&v, array + 4u * g, sizeof(v));
+  return v;
+}
+
+static inline void
+ch_f4_put(float* const array, const uint32_t g, const ChF4 v)
+{
+  memcpy(array + 4u * g, &v, sizeof(v));
+}
+
+/** All ones in the lanes whose bit is set in the low 4 bits of `bits`. */
+static inline ChI4
+ch_i4_mask(const uint32_t bits)
+{
+  const ChI4 one = { 1, 2, 4, 8 };
+  const ChI4 b   = { (int32_t)bits, (int32_t)bits, (int32_t)bits,
+                     (int32_t)bits };
+  return (b & one) != 0;
+}
+
+/** `a` in the lanes of `mask`, `b` in the others. */
+static inline ChF4
+ch_f4_pick(const ChI4 mask, const ChF4 a, const ChF4 b)
+{
+  return (ChF4)((mask & (ChI4)a) | (~mask & (ChI4)b));
+}
+
+/** Whether `mask` is set in every lane that `asked` is. */
+static inline int
+ch_i4_covers(const ChI4 mask, const ChI4 asked)
+{
+  const ChI4 all = mask | ~asked;
+  uint64_t   w[2];
+  memcpy(w, &all, sizeof(w));
+  return (w[0] & w[1]) == UINT64_MAX;
+}
+
+/*
+   The first frame of input `port` of the four nodes from `nodes` (a group
+   of lanes), in the lanes of `bits` (low 4 bits; the others read 0), and
+   the other way for an output.  A group's voices are usually all asked:
+   that case runs without tests.
+*/
+static inline ChF4
+ch_f4_input(const ChNode* const nodes, const uint32_t bits, const uint32_t port)
+{
+  float x[4] = { 0.0f, 0.0f, 0.0f, 0.0f };
+  if (bits == 15u) {
+    x[0] = nodes[0].in[port][0];
+    x[1] = nodes[1].in[port][0];
+    x[2] = nodes[2].in[port][0];
+    x[3] = nodes[3].in[port][0];
+  } else {
+    for (uint32_t j = 0; j < 4u; ++j) {
+      if (bits >> j & 1u) {
+        x[j] = nodes[j].in[port][0];
+      }
+    }
+  }
+  ChF4 v;
+  memcpy(&v, x, sizeof(v));
+  return v;
+}
+
+static inline void
+ch_f4_output(const ChNode* const nodes,
+             const uint32_t      bits,
+             const uint32_t      port,
+             const ChF4          v)
+{
+  float y[4];
+  memcpy(y, &v, sizeof(y));
+  if (bits == 15u) {
+    nodes[0].out[port][0] = y[0];
+    nodes[1].out[port][0] = y[1];
+    nodes[2].out[port][0] = y[2];
+    nodes[3].out[port][0] = y[3];
+  } else {
+    for (uint32_t j = 0; j < 4u; ++j) {
+      if (bits >> j & 1u) {
+        nodes[j].out[port][0] = y[j];
+      }
+    }
+  }
+}
+
+/*
+   Runs `call` for each group of four lanes that holds a voice of `bits`,
+   with `g` the group's index and `bits4` its voices (low 4 bits).
+*/
+#define CH_EACH_GROUP(bits, call)                                              \
+  for (uint32_t g = 0; g < CH_LANES / 4u && ((bits) >> 4u * g); ++g) {      \
+    const uint32_t bits4 = (bits) >> 4u * g & 15u;                             \
+    if (bits4) {                                                               \
+      call;                                                                    \
+    }                                                                          \
+  }
+
+#endif /* CH_LANES_H */
