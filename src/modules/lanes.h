@@ -36,6 +36,10 @@
 typedef float   ChF4 __attribute__((vector_size(16)));
 typedef int32_t ChI4 __attribute__((vector_size(16)));
 
+/* Four lanes of doubles (two SSE2 registers) and their masks. */
+typedef double  ChD4 __attribute__((vector_size(32)));
+typedef int64_t ChL4 __attribute__((vector_size(32)));
+
 /** Lanes 4g .. 4g + 3 of a lanes array (64-aligned, CH_LANES long). */
 static inline ChF4
 ch_f4_at(const float* const array, const uint32_t g)
@@ -76,6 +80,43 @@ ch_i4_covers(const ChI4 mask, const ChI4 asked)
   uint64_t   w[2];
   memcpy(w, &all, sizeof(w));
   return (w[0] & w[1]) == UINT64_MAX;
+}
+
+static inline ChD4
+ch_d4_at(const double* const array, const uint32_t g)
+{
+  ChD4 v;
+  memcpy(&v, array + 4u * g, sizeof(v));
+  return v;
+}
+
+static inline void
+ch_d4_put(double* const array, const uint32_t g, const ChD4 v)
+{
+  memcpy(array + 4u * g, &v, sizeof(v));
+}
+
+static inline ChL4
+ch_l4_mask(const uint32_t bits)
+{
+  const ChL4 one = { 1, 2, 4, 8 };
+  const ChL4 b   = { bits, bits, bits, bits };
+  return (b & one) != 0;
+}
+
+static inline ChD4
+ch_d4_pick(const ChL4 mask, const ChD4 a, const ChD4 b)
+{
+  return (ChD4)((mask & (ChL4)a) | (~mask & (ChL4)b));
+}
+
+static inline int
+ch_l4_covers(const ChL4 mask, const ChL4 asked)
+{
+  const ChL4 all = mask | ~asked;
+  uint64_t   w[4];
+  memcpy(w, &all, sizeof(w));
+  return (w[0] & w[1] & w[2] & w[3]) == UINT64_MAX;
 }
 
 /*
