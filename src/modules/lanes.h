@@ -59,10 +59,15 @@ ch_f4_put(float* const array, const uint32_t g, const ChF4 v)
 static inline ChI4
 ch_i4_mask(const uint32_t bits)
 {
-  const ChI4 one = { 1, 2, 4, 8 };
-  const ChI4 b   = { (int32_t)bits, (int32_t)bits, (int32_t)bits,
-                     (int32_t)bits };
-  return (b & one) != 0;
+  static const ChI4 masks[16] = {
+#define CH_I4_MASK(b) { -((b) & 1), -((b) >> 1 & 1), -((b) >> 2 & 1), -((b) >> 3 & 1) }
+    CH_I4_MASK(0),  CH_I4_MASK(1),  CH_I4_MASK(2),  CH_I4_MASK(3),
+    CH_I4_MASK(4),  CH_I4_MASK(5),  CH_I4_MASK(6),  CH_I4_MASK(7),
+    CH_I4_MASK(8),  CH_I4_MASK(9),  CH_I4_MASK(10), CH_I4_MASK(11),
+    CH_I4_MASK(12), CH_I4_MASK(13), CH_I4_MASK(14), CH_I4_MASK(15),
+#undef CH_I4_MASK
+  };
+  return masks[bits & 15u];
 }
 
 /** `a` in the lanes of `mask`, `b` in the others. */
@@ -96,12 +101,11 @@ ch_d4_put(double* const array, const uint32_t g, const ChD4 v)
   memcpy(array + 4u * g, &v, sizeof(v));
 }
 
+/** ch_i4_mask for doubles: each lane's mask widened to 64 bits. */
 static inline ChL4
 ch_l4_mask(const uint32_t bits)
 {
-  const ChL4 one = { 1, 2, 4, 8 };
-  const ChL4 b   = { bits, bits, bits, bits };
-  return (b & one) != 0;
+  return __builtin_convertvector(ch_i4_mask(bits), ChL4);
 }
 
 static inline ChD4
