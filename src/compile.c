@@ -4,6 +4,7 @@
 #include "registry.h"
 
 #include <stdalign.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -300,6 +301,16 @@ find_last_use(Plan* const plan, uint32_t* const last_use)
       for (uint32_t c = 0; c < count; ++c) {
         uint32_t* const last = &last_use[plan->sources[c]];
         *last = plan->read_step[i] > *last ? plan->read_step[i] : *last;
+      }
+    }
+  }
+  /* A voice source's output buffers are its own (ChNode.kept_out): never
+     given back, read or not (it may write an unread one). */
+  for (uint32_t i = 0; i < plan->n_inst; ++i) {
+    const ChKind* const kind = kind_of(plan, plan->inst_module[i]);
+    for (uint32_t o = 0; o < kind->n_outputs; ++o) {
+      if (kind->flags & CH_KIND_PER_VOICE) {
+        last_use[plan->out_first[i] + o] = UINT32_MAX;
       }
     }
   }
@@ -676,6 +687,19 @@ take_tables(const Plan* const plan, Arena* const arena)
   return t;
 }
 
+/* ChContext.id: built graphs are numbered from 1 (ch_graph_new may run on
+   several threads, e.g. a worker and a UI's preview). */
+static uint32_t
+next_graph_id(void)
+{
+  static atomic_uint next = 0;
+  uint32_t           id   = 0;
+  while (!id) {
+    id = (uint32_t)atomic_fetch_add(&next, 1u) + 1u;
+  }
+  return id;
+}
+
 static void
 fill_graph(const Plan* const plan, const Tables* const t, const float rate)
 {
@@ -684,6 +708,7 @@ fill_graph(const Plan* const plan, const Tables* const t, const float rate)
   graph->ctx.inv_rate  = 1.0f / rate;
   graph->ctx.host      = &graph->silent_host;
   graph->ctx.voices    = plan->voices;
+  graph->ctx.id        = next_graph_id();
   graph->polyphony     = plan->voices;
   graph->n_modules     = plan->n;
   graph->n_steps       = plan->n_steps;
@@ -755,7 +780,13 @@ layout_instance(const Plan* const   plan,
     node->unlinked_in |= (uint32_t)(in[port] == t->buffers) << port;
   }
   for (uint32_t o = 0; o < kind->n_outputs; ++o) {
-    node->unread_out |= (uint32_t)!plan->read[plan->out_first[i] + o] << o;
+    const uint32_t slot = plan->out_first[i] + o;
+    node->unread_out |= (uint32_t)!plan->read[slot] << o;
+    /* an exported buffer is not: the graph zeroes it while its voice
+       sleeps, and fades it when its note is stolen */
+    node->kept_out |= (uint32_t)((kind->flags & CH_KIND_PER_VOICE) &&
+                                 !plan->exported[slot])
+                      << o;
   }
   node->state = state;
   node->in    = in;

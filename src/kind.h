@@ -130,6 +130,10 @@ typedef struct {
   const ChHostInputs* host;     /**< never NULL while processing */
   uint32_t            voices;   /**< voices the graph plays (0 reads as 1) */
   float*              out[2];   /**< stereo output of the current sub-block */
+  uint32_t            id;       /**< this graph, among all graphs built in the
+                                   process (never 0 for a built one): a
+                                   state can tell whether it was this
+                                   graph's buffers it last wrote */
 } ChContext;
 
 /**
@@ -152,6 +156,11 @@ typedef struct ChNode {
   uint32_t unlinked_in;      /**< bit p: input p has no link (reads zeros) */
   uint32_t unread_out;       /**< bit o: nothing reads output o, so a kind may
                                 leave it unwritten */
+  uint32_t kept_out;         /**< bit o: output o's buffer is this node's own
+                                for the graph's life and nothing else writes
+                                it, so what the node's last call in this
+                                graph (ChContext.id) left there is still there
+                                (the voice module's outputs) */
 } ChNode;
 
 /** Prepare state (already zeroed) before the first block. Not real-time. */

@@ -29,12 +29,14 @@ typedef struct {
   size_t       state_size;
   uint32_t     unlinked; /* ChNode.unlinked_in: these inputs read zeros */
   uint32_t     unread;   /* ChNode.unread_out */
+  uint32_t     kept;     /* ChNode.kept_out (the buffers are the node's) */
 } Voices;
 
 static Voices*
 voices_new(const ChKind* const kind,
            const uint32_t      unlinked,
-           const uint32_t      unread)
+           const uint32_t      unread,
+           const uint32_t      kept)
 {
   Voices* const v = (Voices*)calloc(1, sizeof(Voices));
   v->ctx.rate     = RATE;
@@ -46,6 +48,8 @@ voices_new(const ChKind* const kind,
   v->state_size   = ch_kind_state_size(kind, RATE);
   v->unlinked     = unlinked & ((1u << kind->n_inputs) - 1u);
   v->unread       = unread & ((1u << kind->n_outputs) - 1u);
+  v->ctx.id       = 1u;
+  v->kept         = kept & ((1u << kind->n_outputs) - 1u);
   for (uint32_t p = 0; p < kind->n_params; ++p) {
     v->param[p] = kind->params[p].def;
   }
@@ -63,6 +67,7 @@ voices_new(const ChKind* const kind,
     const ChNode node = {
       v->state[k], v->in_ptr[k], v->out_ptr[k], v->param,
       &v->ctx,     k,            v->unlinked, v->unread,
+      v->kept,
     };
     memcpy(&v->nodes[k], &node, sizeof(node));
     if (kind->init) {
@@ -139,17 +144,18 @@ voices_same(const Voices* const a, const Voices* const b)
 
 /* Blocks of 1, 17 and 64 frames, the voices asked changing (in one group
    of four lanes, the other, or both), inputs `unlinked` and outputs
-   `unread`. */
+   `unread` and `kept`. */
 static int
 check_kind(const ChKind* const kind,
            const uint32_t      unlinked,
-           const uint32_t      unread)
+           const uint32_t      unread,
+           const uint32_t      kept)
 {
   static const uint32_t blocks[] = { 1, 17, 64, 1, 1, 64, 17, 1 };
   static const uint32_t masks[]  = { 0xff, 0xb5, 0x50, 0x0f,
                                      0x08, 0xe3, 0xff, 0x01 };
-  Voices* const         a        = voices_new(kind, unlinked, unread);
-  Voices* const         b        = voices_new(kind, unlinked, unread);
+  Voices* const         a        = voices_new(kind, unlinked, unread, kept);
+  Voices* const         b        = voices_new(kind, unlinked, unread, kept);
   int                   same     = voices_same(a, b);
   for (uint32_t r = 0; r < 40u && same; ++r) {
     const uint32_t n    = blocks[r % 8u];
@@ -186,9 +192,10 @@ test_same_as_voice_by_voice(void)
       ++with;
       /* all wired; the first input and output alone (a kind's usual
          call); every input linked, only the first output read */
-      CHECK_MSG(check_kind(kind, 0u, 0u), "%s, all wired", kind->name);
-      CHECK_MSG(check_kind(kind, ~1u, ~1u), "%s, first ports", kind->name);
-      CHECK_MSG(check_kind(kind, 0u, ~1u), "%s, first output", kind->name);
+      CHECK_MSG(check_kind(kind, 0u, 0u, 0u), "%s, all wired", kind->name);
+      CHECK_MSG(check_kind(kind, ~1u, ~1u, 0u), "%s, first ports", kind->name);
+      CHECK_MSG(check_kind(kind, 0u, ~1u, 0u), "%s, first output", kind->name);
+      CHECK_MSG(check_kind(kind, 0u, 0u, ~0u), "%s, buffers kept", kind->name);
     }
   }
   /* the voice path of the factory patches: voice, osc, svf, adsr, vca */

@@ -3,6 +3,7 @@
 #include "../kind.h"
 
 #include <math.h>
+#include <string.h>
 
 enum {
   OUT_PITCH,
@@ -24,6 +25,13 @@ typedef struct {
   float    coeff;   /* one-pole glide coefficient per sample */
   int      gate;    /* the host gate of the previous call */
   int      playing; /* a note has sounded: glide from it */
+  /* What the outputs show, for voice_held: words 0-2 the host inputs the
+     last call showed (pitch, gate, velocity, aftertouch, trigger,
+     release: all the outputs depend on), word 3 the graph whose buffers
+     it wrote (ChContext.id; 0 while the next sample differs: the trig
+     pulse or gate cut of a note's start to clear, a glide), words 4-5
+     what it showed of the shared values (voice_key). */
+  uint64_t seen[6];
 } VoiceState;
 
 static const ChPortInfo outputs[] = {
@@ -160,9 +168,26 @@ voice_shared(const ChNode* const node)
   return q;
 }
 
-/* The process of one instance, inlined into both entry points below. */
+/* Words 3-5 of VoiceState.seen for a call of graph `id` that showed `q`
+   (and the mod wheel, a shared host input). */
+CH_VARIANT void
+voice_key(uint64_t               key[3],
+          const uint32_t         id,
+          const VoiceShared* const q,
+          const float            mod)
+{
+  uint32_t words[4];
+  memcpy(&words[0], &q->offset, sizeof(float));
+  memcpy(&words[1], &mod, sizeof(float));
+  memcpy(&words[2], &q->glide, sizeof(float));
+  words[3] = (uint32_t)q->manual;
+  key[0]   = id;
+  memcpy(&key[1], words, 2u * sizeof(uint64_t));
+}
+
+/* The process of one instance, inlined into voice_process(_voices). */
 CH_VARIANT CH_REALTIME void
-voice_one(const ChNode* const      node,
+voice_run(const ChNode* const      node,
           const VoiceShared* const q,
           const uint32_t           n)
 {
@@ -189,6 +214,12 @@ voice_one(const ChNode* const      node,
 
   /* trig and gate have buffers of their own even when unread */
   const int start = note_start(s, host, host_gate, q->legato);
+  /* what this call shows: the next sample shows the same unless it
+     starts a note (or its glide moves, below) */
+  uint64_t key[3];
+  voice_key(key, start ? 0u : node->ctx->id, q, inputs->mod);
+  memcpy(s->seen, host, 3u * sizeof(uint64_t));
+  memcpy(s->seen + 3, key, sizeof(key));
   if (start & NOTE_TRIG) {
     out[OUT_TRIG][0] = 1.0f;
   }
@@ -213,6 +244,63 @@ voice_one(const ChNode* const      node,
     out[OUT_PITCH][i] = pitch + offset;
   }
   s->pitch = fabsf(target - pitch) < 1e-6f ? target : pitch;
+  if (pitch != target) { /* the next sample shows another pitch */
+    s->seen[3] = 0u;
+  }
+}
+
+/* The voices of `bits` whose one sample would not show what their outputs
+   show already, or not leave their state as it is: that do not hold
+   what their last call saw, which wrote this graph's buffers, left no
+   pulse to clear and no glide moving: the same host inputs (bit for bit)
+   and shared values (`key`, from voice_key). */
+CH_VARIANT uint32_t
+voice_changed(const ChNode* const nodes, uint32_t bits, const uint64_t key[3])
+{
+  const ChVoiceInputs* const host    = nodes[0].ctx->host->voice;
+  uint32_t                   changed = 0;
+  for (; bits; bits &= bits - 1u) {
+    const uint32_t          v = (uint32_t)__builtin_ctz(bits);
+    const VoiceState* const s = (const VoiceState*)nodes[v].state;
+    uint64_t                h[3];
+    memcpy(h, &host[v], sizeof(h));
+    const uint64_t diff = (s->seen[0] ^ h[0]) | (s->seen[1] ^ h[1]) |
+                          (s->seen[2] ^ h[2]) | (s->seen[3] ^ key[0]) |
+                          (s->seen[4] ^ key[1]) | (s->seen[5] ^ key[2]);
+    changed |= (uint32_t)(diff != 0u) << v;
+  }
+  return changed;
+}
+
+static CH_REALTIME void
+voice_process(const ChNode* const node, const uint32_t n)
+{
+  const VoiceShared q = voice_shared(node);
+  voice_run(node, &q, n);
+}
+
+/* All voices at once.  In a block of one sample, a voice whose outputs all
+   keep their buffers (ChNode.kept_out) and would show what they show
+   already is skipped: a held note costs a compare, not eight stores. */
+static CH_REALTIME void
+voice_process_voices(const ChNode* const nodes, uint32_t bits, const uint32_t n)
+{
+  if (!bits) {
+    return;
+  }
+  const VoiceShared q     = voice_shared(nodes + __builtin_ctz(bits));
+  const uint32_t    all   = (1u << CH_COUNT(outputs)) - 1u;
+  const uint32_t    shown = ~nodes[0].unread_out & all;
+  if (n == 1u && !(shown & ~nodes[0].kept_out)) {
+    uint64_t key[3];
+    voice_key(key, nodes[0].ctx->id, &q, nodes[0].ctx->host->mod);
+    bits = voice_changed(nodes, bits, key);
+    CH_EACH_VOICE(nodes, bits, voice_run(node, &q, 1u));
+  } else if (n == 1u) {
+    CH_EACH_VOICE(nodes, bits, voice_run(node, &q, 1u));
+  } else {
+    CH_EACH_VOICE(nodes, bits, voice_run(node, &q, n));
+  }
 }
 
 /* Settled once a glide no longer moves (landed, or stalled where a float
@@ -225,12 +313,6 @@ voice_quiet(const ChNode* const node)
   return !s->playing || s->coeff >= 1.0f ||
          s->pitch + s->coeff * (target - s->pitch) == s->pitch;
 }
-
-CH_PROCESS_SHARED(voice_process,
-                  voice_process_voices,
-                  VoiceShared,
-                  voice_shared,
-                  voice_one)
 
 const ChKind ch_kind_voice = {
   .name = "voice",
