@@ -334,9 +334,25 @@ take_step_buffers(Plan* const plan, BufferPool* const pool, const uint32_t t)
       }
     }
   }
-  if (!(plan->steps[t] & CAPTURE)) {
+  if (plan->steps[t] & CAPTURE) {
+    return;
+  }
+  const uint32_t m     = plan->inst_module[i];
+  const uint32_t first = plan->inst_first[m];
+  if (!plan->voiced[m]) {
     for (uint32_t o = 0; o < kind->n_outputs; ++o) {
       plan->out_buf[plan->out_first[i] + o] = pool_take(pool);
+    }
+  } else if (i == first) {
+    /* A module copied per voice takes each output's buffers for all its
+       voices at once, side by side (ChNode.strided_in): a run of new
+       ones, which its voices give back one by one. */
+    for (uint32_t o = 0; o < kind->n_outputs; ++o) {
+      for (uint32_t v = 0; v < plan->voices; ++v) {
+        plan->out_buf[plan->out_first[first + v] + o] =
+          (int32_t)(pool->n_buffers + v);
+      }
+      pool->n_buffers += plan->voices;
     }
   }
 }
@@ -741,10 +757,9 @@ layout_instance(const Plan* const   plan,
   float** const out = (float**)arena_take(
     arena, kind->n_outputs * sizeof(float*), alignof(float*));
   /* the instances of a lanes kind share the first one's state */
-  void* const state =
-    kind->lanes && i > first
-      ? (t->graph ? t->nodes[first].state : NULL)
-      : arena_take(arena, ch_kind_state_size(kind, rate), 64);
+  void* const state  = kind->lanes && i > first
+                         ? (t->graph ? t->nodes[first].state : NULL)
+                         : arena_take(arena, ch_kind_state_size(kind, rate), 64);
   uint32_t    n_sums = 0;
   uint32_t    n_src  = 0;
   for (uint32_t port = 0; port < kind->n_inputs; ++port) {
@@ -784,9 +799,9 @@ layout_instance(const Plan* const   plan,
     node->unread_out |= (uint32_t)!plan->read[slot] << o;
     /* an exported buffer is not: the graph zeroes it while its voice
        sleeps, and fades it when its note is stolen */
-    node->kept_out |= (uint32_t)((kind->flags & CH_KIND_PER_VOICE) &&
-                                 !plan->exported[slot])
-                      << o;
+    node->kept_out |=
+      (uint32_t)((kind->flags & CH_KIND_PER_VOICE) && !plan->exported[slot])
+      << o;
   }
   node->state = state;
   node->in    = in;
@@ -798,6 +813,39 @@ layout_instance(const Plan* const   plan,
   /* The step that reads the inputs computes their sums first. */
   place_steps(plan, t->steps, node, m, i - first, sums, n_sums, in_voice,
               fresh);
+}
+
+/* Bit p: port p of the `n` instances from `nodes` (inputs, or with `out`
+   outputs) has buffers CH_MAX_BLOCK floats apart, voice 0's first. */
+static uint32_t
+strided_ports(const ChNode* const nodes,
+              const uint32_t      n,
+              const uint32_t      n_ports,
+              const bool          out)
+{
+  uint32_t bits = 0;
+  for (uint32_t p = 0; p < n_ports && n > 1u; ++p) {
+    const float* const base = out ? nodes[0].out[p] : nodes[0].in[p];
+    bool               yes  = true;
+    for (uint32_t k = 1; k < n; ++k) {
+      const float* const at = out ? nodes[k].out[p] : nodes[k].in[p];
+      yes                   = yes && at == base + (size_t)k * CH_MAX_BLOCK;
+    }
+    bits |= (uint32_t)yes << p;
+  }
+  return bits;
+}
+
+/* ChNode.strided_in and strided_out of a module's `n` instances. */
+static void
+mark_strided(ChNode* const nodes, const uint32_t n, const ChKind* const kind)
+{
+  const uint32_t in  = strided_ports(nodes, n, kind->n_inputs, false);
+  const uint32_t out = strided_ports(nodes, n, kind->n_outputs, true);
+  for (uint32_t k = 0; k < n; ++k) {
+    nodes[k].strided_in  = in;
+    nodes[k].strided_out = out;
+  }
 }
 
 /* Module `p` of the schedule: its name, parameters and instances. */
@@ -840,6 +888,9 @@ layout_module(const Plan* const    plan,
   }
   for (uint32_t i = first; i < first + n_nodes; ++i) {
     layout_instance(plan, arena, t, m, i, params, rate);
+  }
+  if (t->graph) {
+    mark_strided(&t->nodes[first], n_nodes, kind);
   }
 }
 

@@ -763,8 +763,7 @@ ch_graph_reset(ChGraph* const graph)
     const ChGraphModule* const module = &graph->modules[m];
     const size_t size = ch_kind_state_size(module->kind, graph->ctx.rate);
     for (uint32_t k = 0; k < module->n_nodes; ++k) {
-      ch_state_copy(module->nodes[k].state, NULL, size, module->kind->lanes,
-                    k);
+      ch_state_copy(module->nodes[k].state, NULL, size, module->kind->lanes, k);
       if (module->kind->init) {
         module->kind->init(&module->nodes[k]);
       }

@@ -161,6 +161,12 @@ typedef struct ChNode {
                                 it, so what the node's last call in this
                                 graph (ChContext.id) left there is still there
                                 (the voice module's outputs) */
+  uint32_t strided_in;       /**< bit p: the module's voices read input p from
+                                buffers CH_MAX_BLOCK floats apart (voice k's
+                                is voice 0's + k * CH_MAX_BLOCK), as a module
+                                copied per voice reads another one's output;
+                                the same in every instance */
+  uint32_t strided_out;      /**< bit o: likewise output o */
 } ChNode;
 
 /** Prepare state (already zeroed) before the first block. Not real-time. */

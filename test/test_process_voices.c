@@ -20,8 +20,10 @@ typedef struct {
   float        param[CH_MAX_PARAMS];
   ChNode       nodes[VOICES];
   void*        state[VOICES];
-  float        in[VOICES][CH_MAX_PORTS][CH_MAX_BLOCK];
-  float        out[VOICES][CH_MAX_PORTS][CH_MAX_BLOCK];
+  /* per port, the voices' buffers side by side, as a graph lays out a
+     module copied per voice (ChNode.strided_in, strided_out) */
+  float        in[CH_MAX_PORTS][VOICES][CH_MAX_BLOCK];
+  float        out[CH_MAX_PORTS][VOICES][CH_MAX_BLOCK];
   const float* in_ptr[VOICES][CH_MAX_PORTS];
   float*       out_ptr[VOICES][CH_MAX_PORTS];
   float        left[CH_MAX_BLOCK];
@@ -30,13 +32,15 @@ typedef struct {
   uint32_t     unlinked; /* ChNode.unlinked_in: these inputs read zeros */
   uint32_t     unread;   /* ChNode.unread_out */
   uint32_t     kept;     /* ChNode.kept_out (the buffers are the node's) */
+  uint32_t     strided;  /* ChNode.strided_in and _out: all or none */
 } Voices;
 
 static Voices*
 voices_new(const ChKind* const kind,
            const uint32_t      unlinked,
            const uint32_t      unread,
-           const uint32_t      kept)
+           const uint32_t      kept,
+           const uint32_t      strided)
 {
   Voices* const v = (Voices*)calloc(1, sizeof(Voices));
   v->ctx.rate     = RATE;
@@ -50,6 +54,7 @@ voices_new(const ChKind* const kind,
   v->unread       = unread & ((1u << kind->n_outputs) - 1u);
   v->ctx.id       = 1u;
   v->kept         = kept & ((1u << kind->n_outputs) - 1u);
+  v->strided      = strided;
   for (uint32_t p = 0; p < kind->n_params; ++p) {
     v->param[p] = kind->params[p].def;
   }
@@ -61,13 +66,12 @@ voices_new(const ChKind* const kind,
       v->state[k] = v->state[0];
     }
     for (uint32_t p = 0; p < CH_MAX_PORTS; ++p) {
-      v->in_ptr[k][p]  = v->in[k][p];
-      v->out_ptr[k][p] = v->out[k][p];
+      v->in_ptr[k][p]  = v->in[p][k];
+      v->out_ptr[k][p] = v->out[p][k];
     }
     const ChNode node = {
-      v->state[k], v->in_ptr[k], v->out_ptr[k], v->param,
-      &v->ctx,     k,            v->unlinked, v->unread,
-      v->kept,
+      v->state[k], v->in_ptr[k], v->out_ptr[k], v->param, &v->ctx, k,
+      v->unlinked, v->unread,    v->kept,       strided,  strided,
     };
     memcpy(&v->nodes[k], &node, sizeof(node));
     if (kind->init) {
@@ -105,7 +109,7 @@ voices_feed(Voices* const v, const ChKind* const kind, const uint32_t b)
     for (uint32_t p = 0; p < kind->n_inputs; ++p) {
       for (uint32_t i = 0; i < CH_MAX_BLOCK; ++i) {
         const uint32_t t = b * CH_MAX_BLOCK + i;
-        v->in[k][p][i] =
+        v->in[p][k][i] =
           v->unlinked >> p & 1u ? 0.0f
           : kind->inputs[p].signal == CH_SIGNAL_GATE
             ? (float)((t / (7u + k) + p) % 3u == 0u)
@@ -132,8 +136,9 @@ voices_same(const Voices* const a, const Voices* const b)
              !memcmp(a->right, b->right, sizeof(a->right));
   for (uint32_t k = 0; k < VOICES; ++k) {
     for (uint32_t o = 0; o < CH_MAX_PORTS; ++o) {
-      same = same && ((a->unread >> o & 1u) ||
-                      !memcmp(a->out[k][o], b->out[k][o], sizeof(a->out[k][o])));
+      same =
+        same && ((a->unread >> o & 1u) ||
+                 !memcmp(a->out[o][k], b->out[o][k], sizeof(a->out[o][k])));
     }
   }
   for (uint32_t k = 0; k < VOICES; ++k) {
@@ -142,21 +147,28 @@ voices_same(const Voices* const a, const Voices* const b)
   return same;
 }
 
+/* How a module's instances are wired (ChNode's bits, the same for all). */
+typedef struct {
+  const char* name;
+  uint32_t    unlinked; /* these inputs read zeros */
+  uint32_t    unread;   /* nobody reads these outputs */
+  uint32_t    kept;     /* these outputs keep their buffers */
+  uint32_t    strided;  /* the voices' buffers are side by side, and told */
+} Wiring;
+
 /* Blocks of 1, 17 and 64 frames, the voices asked changing (in one group
-   of four lanes, the other, or both), inputs `unlinked` and outputs
-   `unread` and `kept`. */
+   of four lanes, the other, or both), wired as `w` says. */
 static int
-check_kind(const ChKind* const kind,
-           const uint32_t      unlinked,
-           const uint32_t      unread,
-           const uint32_t      kept)
+check_kind(const ChKind* const kind, const Wiring* const w)
 {
   static const uint32_t blocks[] = { 1, 17, 64, 1, 1, 64, 17, 1 };
   static const uint32_t masks[]  = { 0xff, 0xb5, 0x50, 0x0f,
                                      0x08, 0xe3, 0xff, 0x01 };
-  Voices* const         a        = voices_new(kind, unlinked, unread, kept);
-  Voices* const         b        = voices_new(kind, unlinked, unread, kept);
-  int                   same     = voices_same(a, b);
+  Voices* const         a =
+    voices_new(kind, w->unlinked, w->unread, w->kept, w->strided);
+  Voices* const b =
+    voices_new(kind, w->unlinked, w->unread, w->kept, w->strided);
+  int same = voices_same(a, b);
   for (uint32_t r = 0; r < 40u && same; ++r) {
     const uint32_t n    = blocks[r % 8u];
     const uint32_t mask = masks[(r / 8u + r) % 8u];
@@ -175,8 +187,7 @@ check_kind(const ChKind* const kind,
   for (uint32_t i = 0; i < sizeof(a->out) / sizeof(float); ++i) {
     sound |= (&a->out[0][0][0])[i] != 0.0f;
   }
-  CHECK_MSG(sound, "%s wrote only zeros (unlinked %#x, unread %#x)",
-            kind->name, unlinked, unread);
+  CHECK_MSG(sound, "%s wrote only zeros (%s)", kind->name, w->name);
   voices_free(a);
   voices_free(b);
   return same;
@@ -185,17 +196,25 @@ check_kind(const ChKind* const kind,
 static void
 test_same_as_voice_by_voice(void)
 {
+  /* all wired; the first input and output alone (a kind's usual call),
+     with buffers side by side or not; every input linked, only the first
+     output read; everything kept and side by side */
+  static const Wiring wirings[] = {
+    { "all wired", 0u, 0u, 0u, 0u },
+    { "first ports", ~1u, ~1u, 0u, 0u },
+    { "first ports, side by side", ~1u, ~1u, 0u, ~0u },
+    { "first output", 0u, ~1u, 0u, 0u },
+    { "kept, side by side", 0u, 0u, ~0u, ~0u },
+  };
   uint32_t with = 0;
   for (uint32_t i = 0; i < ch_registry_count(); ++i) {
     const ChKind* const kind = ch_registry_at(i);
     if (kind->process_voices) {
       ++with;
-      /* all wired; the first input and output alone (a kind's usual
-         call); every input linked, only the first output read */
-      CHECK_MSG(check_kind(kind, 0u, 0u, 0u), "%s, all wired", kind->name);
-      CHECK_MSG(check_kind(kind, ~1u, ~1u, 0u), "%s, first ports", kind->name);
-      CHECK_MSG(check_kind(kind, 0u, ~1u, 0u), "%s, first output", kind->name);
-      CHECK_MSG(check_kind(kind, 0u, 0u, ~0u), "%s, buffers kept", kind->name);
+      for (size_t w = 0; w < CH_COUNT(wirings); ++w) {
+        CHECK_MSG(check_kind(kind, &wirings[w]), "%s, %s", kind->name,
+                  wirings[w].name);
+      }
     }
   }
   /* the voice path of the factory patches: voice, osc, svf, adsr, vca */

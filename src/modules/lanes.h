@@ -4,6 +4,7 @@
 
 #include "../kind.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -60,7 +61,8 @@ static inline ChI4
 ch_i4_mask(const uint32_t bits)
 {
   static const ChI4 masks[16] = {
-#define CH_I4_MASK(b) { -((b) & 1), -((b) >> 1 & 1), -((b) >> 2 & 1), -((b) >> 3 & 1) }
+#define CH_I4_MASK(b)                                                          \
+  { -((b)&1), -((b) >> 1 & 1), -((b) >> 2 & 1), -((b) >> 3 & 1) }
     CH_I4_MASK(0),  CH_I4_MASK(1),  CH_I4_MASK(2),  CH_I4_MASK(3),
     CH_I4_MASK(4),  CH_I4_MASK(5),  CH_I4_MASK(6),  CH_I4_MASK(7),
     CH_I4_MASK(8),  CH_I4_MASK(9),  CH_I4_MASK(10), CH_I4_MASK(11),
@@ -127,13 +129,22 @@ ch_l4_covers(const ChL4 mask, const ChL4 asked)
    The first frame of input `port` of the four nodes from `nodes` (a group
    of lanes), in the lanes of `bits` (low 4 bits; the others read 0), and
    the other way for an output.  A group's voices are usually all asked:
-   that case runs without tests.
+   that case runs without tests; buffers side by side (ChNode.strided_in,
+   strided_out) are found from the first one's, without pointer loads.
 */
 static inline ChF4
 ch_f4_input(const ChNode* const nodes, const uint32_t bits, const uint32_t port)
 {
-  float x[4] = { 0.0f, 0.0f, 0.0f, 0.0f };
-  if (bits == 15u) {
+  float        x[4]    = { 0.0f, 0.0f, 0.0f, 0.0f };
+  const size_t apart   = CH_MAX_BLOCK;
+  const bool   strided = nodes[0].strided_in >> port & 1u;
+  if (strided && bits == 15u) {
+    const float* const base = nodes[0].in[port];
+    x[0]                    = base[0];
+    x[1]                    = base[apart];
+    x[2]                    = base[2u * apart];
+    x[3]                    = base[3u * apart];
+  } else if (bits == 15u) {
     x[0] = nodes[0].in[port][0];
     x[1] = nodes[1].in[port][0];
     x[2] = nodes[2].in[port][0];
@@ -158,7 +169,15 @@ ch_f4_output(const ChNode* const nodes,
 {
   float y[4];
   memcpy(y, &v, sizeof(y));
-  if (bits == 15u) {
+  const size_t apart   = CH_MAX_BLOCK;
+  const bool   strided = nodes[0].strided_out >> port & 1u;
+  if (strided && bits == 15u) {
+    float* const base = nodes[0].out[port];
+    base[0]           = y[0];
+    base[apart]       = y[1];
+    base[2u * apart]  = y[2];
+    base[3u * apart]  = y[3];
+  } else if (bits == 15u) {
     nodes[0].out[port][0] = y[0];
     nodes[1].out[port][0] = y[1];
     nodes[2].out[port][0] = y[2];
@@ -177,7 +196,7 @@ ch_f4_output(const ChNode* const nodes,
    with `g` the group's index and `bits4` its voices (low 4 bits).
 */
 #define CH_EACH_GROUP(bits, call)                                              \
-  for (uint32_t g = 0; g < CH_LANES / 4u && ((bits) >> 4u * g); ++g) {      \
+  for (uint32_t g = 0; g < CH_LANES / 4u && ((bits) >> 4u * g); ++g) {         \
     const uint32_t bits4 = (bits) >> 4u * g & 15u;                             \
     if (bits4) {                                                               \
       call;                                                                    \

@@ -289,7 +289,7 @@ svf_lanes_one(const ChNode* const nodes, const uint32_t bits4, const uint32_t g)
   const float* const  param = nodes[0].param;
   const ChI4          asked = ch_i4_mask(bits4);
   const ChF4          zero  = { 0.0f, 0.0f, 0.0f, 0.0f };
-  const ChI4 ready = (ch_f4_at(L->rate, g) == nodes[0].ctx->rate) &
+  const ChI4          ready = (ch_f4_at(L->rate, g) == nodes[0].ctx->rate) &
                      (ch_f4_at(L->res, g) == param[P_RES]) &
                      (ch_f4_at(L->cutoff, g) == param[P_CUTOFF]) &
                      (ch_f4_at(L->cv, g) == zero);

@@ -171,10 +171,10 @@ voice_shared(const ChNode* const node)
 /* Words 3-5 of VoiceState.seen for a call of graph `id` that showed `q`
    (and the mod wheel, a shared host input). */
 CH_VARIANT void
-voice_key(uint64_t               key[3],
-          const uint32_t         id,
+voice_key(uint64_t                 key[3],
+          const uint32_t           id,
           const VoiceShared* const q,
-          const float            mod)
+          const float              mod)
 {
   uint32_t words[4];
   memcpy(&words[0], &q->offset, sizeof(float));
