@@ -244,7 +244,9 @@ voice_run(const ChNode* const      node,
     out[OUT_PITCH][i] = pitch + offset;
   }
   s->pitch = fabsf(target - pitch) < 1e-6f ? target : pitch;
-  if (pitch != target) { /* the next sample shows another pitch */
+  /* the next sample shows another pitch than the first of this call,
+     which is what its buffer's first frame holds */
+  if (pitch != target || n > 1u) {
     s->seen[3] = 0u;
   }
 }
