@@ -281,9 +281,10 @@ voice_process(const ChNode* const node, const uint32_t n)
   voice_run(node, &q, n);
 }
 
-/* All voices at once.  In a block of one sample, a voice whose outputs all
-   keep their buffers (ChNode.kept_out) and would show what they show
-   already is skipped: a held note costs a compare, not eight stores. */
+/* All voices at once.  In a block of one sample of a built graph
+   (ChContext.id), a voice whose outputs all keep their buffers
+   (ChNode.kept_out) and would show what they show already is skipped: a
+   held note costs a compare, not eight stores. */
 static CH_REALTIME void
 voice_process_voices(const ChNode* const nodes, uint32_t bits, const uint32_t n)
 {
@@ -293,7 +294,7 @@ voice_process_voices(const ChNode* const nodes, uint32_t bits, const uint32_t n)
   const VoiceShared q     = voice_shared(nodes + __builtin_ctz(bits));
   const uint32_t    all   = (1u << CH_COUNT(outputs)) - 1u;
   const uint32_t    shown = ~nodes[0].unread_out & all;
-  if (n == 1u && !(shown & ~nodes[0].kept_out)) {
+  if (n == 1u && nodes[0].ctx->id && !(shown & ~nodes[0].kept_out)) {
     uint64_t key[3];
     voice_key(key, nodes[0].ctx->id, &q, nodes[0].ctx->host->mod);
     bits = voice_changed(nodes, bits, key);
