@@ -66,7 +66,42 @@ vca_process(const ChNode* const node, const uint32_t n)
   vca_one(node, n);
 }
 
-CH_PROCESS_VOICES(vca_process_voices, vca_one)
+/* One sample of the voices of `bits` whose buffers lie side by side
+   (ChNode.strided_in, strided_out): the settled ones in one loop that
+   finds their samples from the first voice's buffers, the others as
+   vca_one. */
+CH_VARIANT CH_REALTIME void
+vca_one_sample(const ChNode* const nodes, uint32_t bits)
+{
+  const float        target  = nodes[0].param[P_GAIN];
+  const double       settled = (double)target;
+  const float* const in      = nodes[0].in[IN_IN];
+  const float* const cv      = nodes[0].in[IN_CV];
+  float* const       out     = nodes[0].out[0];
+  for (; bits; bits &= bits - 1u) {
+    const uint32_t v = (uint32_t)__builtin_ctz(bits);
+    const size_t   i = (size_t)v * CH_MAX_BLOCK;
+    if (((const VcaState*)nodes[v].state)->gain == settled) {
+      out[i] = in[i] * (target + cv[i]);
+    } else {
+      vca_one(&nodes[v], 1u);
+    }
+  }
+}
+
+static CH_REALTIME void
+vca_process_voices(const ChNode* const nodes, uint32_t bits, const uint32_t n)
+{
+  const uint32_t both = 1u << IN_IN | 1u << IN_CV;
+  if (n == 1u && (nodes[0].strided_in & both) == both &&
+      (nodes[0].strided_out & 1u)) {
+    vca_one_sample(nodes, bits);
+  } else if (n == 1u) {
+    CH_EACH_VOICE(nodes, bits, vca_one(node, 1u));
+  } else {
+    CH_EACH_VOICE(nodes, bits, vca_one(node, n));
+  }
+}
 
 const ChKind ch_kind_vca = {
   CH_KIND_USUAL(vca, VcaState),
