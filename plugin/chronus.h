@@ -179,7 +179,10 @@ typedef struct {
   LV2_Worker_Schedule* schedule; /* may be NULL: work then runs in run() */
   LV2_Log_Logger       logger;
   ChUris               uris;
-  LV2_Atom_Forge       forge;
+  LV2_Atom_Forge       forge; /* on notify once notify_open this cycle */
+  LV2_Atom_Forge_Frame notify_frame;
+  uint32_t             notify_capacity; /* notify's size as run() found it */
+  bool                 notify_open;
   float                rate;
   char*                bundle_path; /* ends in '/': the bank is in bank/ */
 

@@ -194,10 +194,26 @@ connect_port(LV2_Handle instance, const uint32_t port, void* const data)
 
 /* Notify writing (audio thread) */
 
-CH_REALTIME static uint32_t
-forge_space(const Chronus* const self)
+/* The notify port's forge, set up on the cycle's first answer: most
+   cycles send none, and run() writes their empty sequence itself, for a
+   fraction of what setting the forge up costs. */
+CH_REALTIME static LV2_Atom_Forge*
+notify_forge(Chronus* const self)
 {
-  return (uint32_t)(self->forge.size - self->forge.offset);
+  if (!self->notify_open) {
+    self->notify_open = true;
+    lv2_atom_forge_set_buffer(&self->forge, (uint8_t*)self->notify,
+                              self->notify_capacity);
+    lv2_atom_forge_sequence_head(&self->forge, &self->notify_frame, 0);
+  }
+  return &self->forge;
+}
+
+CH_REALTIME static uint32_t
+forge_space(Chronus* const self)
+{
+  const LV2_Atom_Forge* const forge = notify_forge(self);
+  return (uint32_t)(forge->size - forge->offset);
 }
 
 /* Write `msg` as an event at frame 0, if it fits whole. */
@@ -396,15 +412,14 @@ export_pieces(Chronus* const self)
     msg.total      = ex->total;
     msg.text       = ex->text + ex->offset;
     /* A quarter of a small buffer, PIECE_RESERVE of a large one. */
-    const uint32_t reserve = self->forge.size / 4u < PIECE_RESERVE
-                               ? self->forge.size / 4u
-                               : PIECE_RESERVE;
-    const uint32_t space   = forge_space(self);
+    const uint32_t size = self->notify_capacity;
+    const uint32_t reserve =
+      size / 4u < PIECE_RESERVE ? size / 4u : PIECE_RESERVE;
+    const uint32_t space = forge_space(self);
     const uint32_t room =
       piece_room(&msg, space > reserve ? space - reserve : 0u);
     const uint32_t empty = (uint32_t)sizeof(LV2_Atom_Sequence) + reserve;
-    if (!room && (self->forge.size <= empty ||
-                  !piece_room(&msg, self->forge.size - empty))) {
+    if (!room && (size <= empty || !piece_room(&msg, size - empty))) {
       end_export(self); /* not even an empty buffer would take a piece */
       write_error(self, ex->has_seq, ex->seq,
                   "patch:Get: the notify buffer is too small for ch:Patch "
@@ -585,7 +600,7 @@ take_reply(Chronus* const self, const ChReply* const reply, const char* text)
     break;
   }
   const ChMsg msg = answer_of(self, reply, text);
-  if (ch_msg_size(&msg) + room > self->forge.size) {
+  if (ch_msg_size(&msg) + room > self->notify_capacity) {
     /* It would never fit: waiting would block every answer behind it. */
     write_error(self, reply->has_seq, reply->seq,
                 "an answer was too large for the notify buffer and was "
@@ -1413,10 +1428,16 @@ run(LV2_Handle instance, const uint32_t n_frames)
   Chronus* const    self = (Chronus*)instance;
   const ChFloatMode mode = ch_float_mode_enter();
 
-  const uint32_t capacity = self->notify->atom.size;
-  lv2_atom_forge_set_buffer(&self->forge, (uint8_t*)self->notify, capacity);
-  LV2_Atom_Forge_Frame notify_frame;
-  lv2_atom_forge_sequence_head(&self->forge, &notify_frame, 0);
+  /* The empty sequence lv2_atom_forge_sequence_head() would write; the
+     forge takes over from it on the first answer (notify_forge). */
+  LV2_Atom_Sequence* const notify = self->notify;
+  self->notify_capacity           = notify->atom.size;
+  self->notify_open               = false;
+  if (self->notify_capacity >= sizeof(LV2_Atom_Sequence)) {
+    notify->atom.size = sizeof(LV2_Atom_Sequence_Body);
+    notify->atom.type = self->uris.atom_Sequence;
+    notify->body      = (LV2_Atom_Sequence_Body){ 0, 0 };
+  }
 
   begin_cycle(self);
   read_control_ports(self);
@@ -1434,7 +1455,9 @@ run(LV2_Handle instance, const uint32_t n_frames)
   write_echoes(self);
   write_scope(self, n_frames);
   write_activity(self, n_frames);
-  lv2_atom_forge_pop(&self->forge, &notify_frame);
+  if (self->notify_open) {
+    lv2_atom_forge_pop(&self->forge, &self->notify_frame);
+  }
   ch_float_mode_leave(mode);
 }
 
