@@ -248,6 +248,7 @@ typedef struct {
   ChPending   pending;
   ChTransport transport;
   uint32_t    runaway;                   /* frames of runaway output in a row */
+  uint32_t    runaway_limit;             /* CH_RUNAWAY_SECONDS in frames */
   float       fade_buf[2][CH_MAX_BLOCK]; /* the fading graph's output */
 
   /* Lock-free queues between the threads */
