@@ -236,6 +236,7 @@ typedef struct {
      matches (knobs at 0, OSC off); the program's count once it is read. */
   uint32_t program_bits;
   uint32_t macro_bits[CH_N_MACROS]; /* host.macro[i] is their clamp */
+  float    macro_held[CH_N_MACROS]; /* what an unconnected macro[i] reads */
   uint32_t osc_port_bits;           /* they give osc_port_now */
 
   /* Swaps (audio thread): crossfade, quantised commits, fail-safe */

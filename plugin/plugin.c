@@ -98,6 +98,15 @@ init_audio_state(Chronus* const self, const double rate)
   self->transport       = (ChTransport){ .beats_per_bar = 4.0, .bpm = 120.0 };
 }
 
+/* Macro port `i` reads `data`; without one (never connected, or NULL),
+   a copy of the bits it was last acted on, which never moves. */
+static void
+hold_macro(Chronus* const self, const uint32_t i, const float* const data)
+{
+  memcpy(&self->macro_held[i], &self->macro_bits[i], sizeof(float));
+  self->macro[i] = data ? data : &self->macro_held[i];
+}
+
 /* Program 0 (without a bank, an empty, silent patch) built and playing. */
 static bool
 start_playing(Chronus* const self)
@@ -138,6 +147,9 @@ instantiate(const LV2_Descriptor* const     descriptor,
   ch_uris_map(&self->uris, self->map);
   lv2_atom_forge_init(&self->forge, self->map);
   init_audio_state(self, rate);
+  for (uint32_t i = 0; i < CH_N_MACROS; ++i) {
+    hold_macro(self, i, NULL); /* until the host connects it */
+  }
 
   self->standby   = ch_model_new();
   self->committed = ch_model_new();
@@ -189,7 +201,7 @@ connect_port(LV2_Handle instance, const uint32_t port, void* const data)
     break;
   default:
     if (port >= CH_PORT_MACRO && port < CH_PORT_MACRO + CH_N_MACROS) {
-      self->macro[port - CH_PORT_MACRO] = (const float*)data;
+      hold_macro(self, port - CH_PORT_MACRO, (const float*)data);
     }
     break;
   }
@@ -645,7 +657,9 @@ begin_cycle(Chronus* const self)
   }
   /* Patch pieces take the room the other answers left, so a ch:Committed
      is never crowded out by them. */
-  export_pieces(self);
+  if (self->export.text) {
+    export_pieces(self);
+  }
 
   if (self->dropped_notify && forge_space(self) > 256u) {
     self->dropped_notify = 0;
@@ -1175,12 +1189,9 @@ render_graphs(Chronus* const self,
   return any;
 }
 
-/* The gain port's level over `n` frames, gliding to a new value.  A
-   settled gain adds 0 per sample: the glide would multiply by the same
-   value throughout, and by 1 it changes nothing.  Returns whether it
-   scaled the frames. */
+/* apply_gain() of a gain that is not settled at 0 dB. */
 CH_REALTIME static bool
-apply_gain(Chronus* const self,
+scale_gain(Chronus* const self,
            float* const   left,
            float* const   right,
            const uint32_t n)
@@ -1189,13 +1200,11 @@ apply_gain(Chronus* const self,
   const float target = self->gain_target;
   const float coeff  = self->gain_coeff;
   if (gain == target) {
-    if (gain != 1.0f) {
-      for (uint32_t i = 0; i < n; ++i) {
-        left[i] *= gain;
-        right[i] *= gain;
-      }
+    for (uint32_t i = 0; i < n; ++i) {
+      left[i] *= gain;
+      right[i] *= gain;
     }
-    return gain != 1.0f;
+    return true;
   }
   for (uint32_t i = 0; i < n; ++i) {
     gain += coeff * (target - gain);
@@ -1204,6 +1213,22 @@ apply_gain(Chronus* const self,
   }
   self->gain_now = fabsf(gain - target) < 1e-6f ? target : gain;
   return true;
+}
+
+/* The gain port's level over `n` frames, gliding to a new value.  A
+   settled gain adds 0 per sample: the glide would multiply by the same
+   value throughout, and by 1 it changes nothing (the usual case, tested
+   inline).  Returns whether it scaled the frames. */
+CH_REALTIME static inline bool
+apply_gain(Chronus* const self,
+           float* const   left,
+           float* const   right,
+           const uint32_t n)
+{
+  if (self->gain_now == 1.0f && self->gain_target == 1.0f) {
+    return false;
+  }
+  return scale_gain(self, left, right, n);
 }
 
 /* The usual span: one graph playing, no swap waiting, no fade (of a
@@ -1228,23 +1253,52 @@ plain_span(Chronus* const self,
   return wrote;
 }
 
-/* Render [from, to), swapping a waiting commit in at its beat or bar. */
-CH_REALTIME static void
-render(Chronus* const self, uint32_t from, const uint32_t to)
+/* Gain, limiter and meter over the `n` frames from `start` once rendered:
+   `wrote` and `peak` as render_graphs() gives them. */
+CH_REALTIME static inline __attribute__((always_inline)) void
+finish_render(Chronus* const self,
+              const uint32_t start,
+              const uint32_t n,
+              const bool     wrote,
+              float          peak)
 {
-  if (to <= from) {
+  float* const left  = self->out[0] + start;
+  float* const right = self->out[1] + start;
+  /* Nothing sounding (the graphs wrote zeros): nothing to scale or limit,
+     unless a gain glide or a limiter release is under way (below its
+     ceiling the limiter's envelope no longer matters). */
+  if (!wrote && self->gain_now == self->gain_target &&
+      self->limiter.env <= self->limiter.ceiling) {
     return;
   }
+  /* The guards' peak holds for as long as nothing changes the frames: at
+     0 dB and below the limiter's ceiling, one pass over them in all (and
+     the limiter port is not even looked at: on or off, it would leave
+     them as they are). */
+  bool changed = apply_gain(self, left, right, n);
+  if (changed || self->limiter.env > self->limiter.ceiling ||
+      peak > self->limiter.ceiling) {
+    if (!self->limiter_on || *self->limiter_on > 0.5f) {
+      const float now = changed ? ch_peak(left, right, n) : peak;
+      changed =
+        ch_limiter_process_peak(&self->limiter, left, right, n, now) || changed;
+    }
+    if (changed) {
+      peak = ch_peak(left, right, n); /* finite: guarded above */
+    }
+  }
+  if (peak > self->level_peak) {
+    self->level_peak = peak;
+  }
+}
+
+/* render() of any span: swaps a waiting commit in at its beat or bar. */
+CH_REALTIME static void
+render_spans(Chronus* const self, uint32_t from, const uint32_t to)
+{
   const uint32_t start = from;
   bool           wrote = false;
   float          peak  = 0.0f; /* of the frames as the guards left them */
-  if (to - from <= CH_MAX_BLOCK && !self->pending.graph && !self->fading &&
-      !self->fallback && !self->voicing.timed && !self->scope.frames_left &&
-      !self->activity_frames) {
-    wrote = plain_span(self, self->out[0] + from, self->out[1] + from,
-                       to - from, &peak);
-    from  = to;
-  }
   while (self->pending.graph && from < to) {
     const uint32_t wait =
       frames_to_boundary(self, self->pending.quantize, to - from);
@@ -1255,34 +1309,30 @@ render(Chronus* const self, uint32_t from, const uint32_t to)
     from += wait;
     swap_pending(self);
   }
-  if (from < to) {
-    wrote = render_graphs(self, from, to, &peak) || wrote;
-  }
+  wrote = render_graphs(self, from, to, &peak) || wrote;
+  finish_render(self, start, to - start, wrote, peak);
+}
 
-  float* const   left  = self->out[0] + start;
-  float* const   right = self->out[1] + start;
-  const uint32_t n     = to - start;
-  /* Nothing sounding (the graphs wrote zeros): nothing to scale or limit,
-     unless a gain glide or a limiter release is under way (below its
-     ceiling the limiter's envelope no longer matters). */
-  if (!wrote && self->gain_now == self->gain_target &&
-      self->limiter.env <= self->limiter.ceiling) {
+/* Render [from, to).  Inline, with the usual span's way (plain_span) in
+   it: at block 1 the calls' own set-up was a good part of it. */
+CH_REALTIME static inline __attribute__((always_inline)) void
+render(Chronus* const self, const uint32_t from, const uint32_t to)
+{
+  if (to <= from) {
     return;
   }
-  /* The guards' peak holds for as long as nothing changes the frames: at
-     0 dB and below the limiter's ceiling, one pass over them in all. */
-  bool changed = apply_gain(self, left, right, n);
-  if (!self->limiter_on || *self->limiter_on > 0.5f) {
-    const float now = changed ? ch_peak(left, right, n) : peak;
-    changed =
-      ch_limiter_process_peak(&self->limiter, left, right, n, now) || changed;
+  /* One test of all the conditions, not a branch for each. */
+  if (to - from > CH_MAX_BLOCK ||
+      ((uintptr_t)self->pending.graph | (uintptr_t)self->fading |
+       (uintptr_t)self->fallback | self->voicing.timed |
+       self->scope.frames_left | self->activity_frames)) {
+    render_spans(self, from, to);
+    return;
   }
-  if (changed) {
-    peak = ch_peak(left, right, n); /* finite: guarded above */
-  }
-  if (peak > self->level_peak) {
-    self->level_peak = peak;
-  }
+  float      peak  = 0.0f;
+  const bool wrote = plain_span(self, self->out[0] + from, self->out[1] + from,
+                                to - from, &peak);
+  finish_render(self, from, to - from, wrote, peak);
 }
 
 /* x within lo..hi, a NaN on lo, as fminf(fmaxf(x, lo), hi) but by
@@ -1358,15 +1408,19 @@ read_control_ports(Chronus* const self)
       self->gain_now = self->gain_target; /* no fade from 0 dB at start */
     }
   }
-  /* Unrolled: the loop's own count and branch were a third of it. */
+  /* All the macro ports' bits against those last acted on in one pass
+     (unrolled, without a branch per port), each port looked at again
+     only when one moved. */
+  uint32_t moved = 0;
 #pragma GCC unroll 8
   for (uint32_t i = 0; i < CH_N_MACROS; ++i) {
-    if (self->macro[i]) {
-      const uint32_t bits = ch_bits(*self->macro[i]);
-      if (bits != self->macro_bits[i]) {
-        self->macro_bits[i] = bits;
-        self->host.macro[i] = clampf(*self->macro[i], 0.0f, 1.0f);
-      }
+    moved |= ch_bits(*self->macro[i]) ^ self->macro_bits[i];
+  }
+  for (uint32_t i = 0; i < CH_N_MACROS && moved; ++i) {
+    const uint32_t bits = ch_bits(*self->macro[i]);
+    if (bits != self->macro_bits[i]) {
+      self->macro_bits[i] = bits;
+      self->host.macro[i] = clampf(*self->macro[i], 0.0f, 1.0f);
     }
   }
   if (self->program) {
@@ -1499,12 +1553,16 @@ run(LV2_Handle instance, const uint32_t n_frames)
 
   render(self, play_control(self, n_frames), n_frames);
 
-  self->muted_reports =
-    self->muted_reports > n_frames ? self->muted_reports - n_frames : 0;
+  if (self->muted_reports) {
+    self->muted_reports =
+      self->muted_reports > n_frames ? self->muted_reports - n_frames : 0;
+  }
   poll_patch_file(self, n_frames);
   write_echoes(self);
   write_scope(self, n_frames);
-  write_activity(self, n_frames);
+  if (self->activity_frames || self->activity_next != UINT32_MAX) {
+    write_activity(self, n_frames); /* measuring, or answers owed */
+  }
   if (self->notify_open) {
     lv2_atom_forge_pop(&self->forge, &self->notify_frame);
   }
