@@ -204,6 +204,7 @@ typedef struct {
   float        gain_target; /* linear */
   float        gain_now;    /* linear, smoothed */
   float        gain_coeff;  /* one-pole smoothing per sample */
+  bool         gain_scales; /* gain_now or gain_target is not 1 */
   ChLimiter    limiter;
   int32_t      program_now;     /* the program port's value last acted on */
   int32_t      program_late;    /* a restored state's program, or -1 */
@@ -211,11 +212,15 @@ typedef struct {
   bool         work_owed; /* the inbox has records the worker wasn't told of */
   uint32_t     muted_reports;  /* frames until another non-finite report */
   uint32_t     dropped_notify; /* answers that did not fit, to report */
-  uint32_t     poll_countdown; /* frames until the patch file is checked */
-  uint32_t     set_count;      /* ch:Set/ch:Gate messages applied so far */
-  int32_t      osc_port_now;   /* the osc_port value last asked for */
-  ChExport export;             /* the patch being sent as ch:Patch pieces */
-  ChEcho   echo[CH_ECHO_MAX];  /* ch:Set to echo at the cycle's end */
+  bool         owed;          /* set where a cycle's start or end may have work:
+                                 export pieces, dropped answers, echoes, a probe,
+                                 activity, muted reports; cleared by end_cycle when
+                                 none has any left */
+  uint32_t poll_countdown;    /* frames until the patch file is checked */
+  uint32_t set_count;         /* ch:Set/ch:Gate messages applied so far */
+  int32_t  osc_port_now;      /* the osc_port value last asked for */
+  ChExport export;            /* the patch being sent as ch:Patch pieces */
+  ChEcho   echo[CH_ECHO_MAX]; /* ch:Set to echo at the cycle's end */
   uint32_t n_echo;
   float    level_peak;               /* output peak since the last ch:Level */
   ChScope  scope;                    /* ch:Probe: the output a UI looks at */

@@ -254,6 +254,7 @@ write_error(Chronus* const    self,
   msg.message = text;
   if (!write_msg(self, &msg)) {
     ++self->dropped_notify;
+    self->owed = true;
   }
 }
 
@@ -558,6 +559,7 @@ swap_pending(Chronus* const self)
     write_error(self, p->has_seq, p->seq, superseded);
   } else if (!write_msg(self, &msg)) {
     ++self->dropped_notify;
+    self->owed = true;
   }
 }
 
@@ -606,6 +608,7 @@ take_reply(Chronus* const self, const ChReply* const reply, const char* text)
       return false; /* one export at a time, in order */
     }
     tell_osc(self, reply, text, NULL); /* whole: OSC has its own limits */
+    self->owed = true;
     self->export =
       (ChExport){ reply->u.patch.text,       reply->u.patch.total, 0,
                   reply->u.patch.generation, reply->has_seq,       reply->seq };
@@ -657,10 +660,12 @@ begin_cycle(Chronus* const self)
   }
   /* Patch pieces take the room the other answers left, so a ch:Committed
      is never crowded out by them. */
+  if (!self->owed) {
+    return; /* no export under way, no answer lost */
+  }
   if (self->export.text) {
     export_pieces(self);
   }
-
   if (self->dropped_notify && forge_space(self) > 256u) {
     self->dropped_notify = 0;
     write_error(self, false, 0,
@@ -690,6 +695,7 @@ echo_set(Chronus* const    self,
     memcpy(self->echo[i].module, module, strlen(module) + 1u);
     memcpy(self->echo[i].param, param, strlen(param) + 1u);
     ++self->n_echo;
+    self->owed = true;
   }
   self->echo[i].value = value;
 }
@@ -803,6 +809,7 @@ CH_REALTIME static void
 probe(Chronus* const self, const ChMsg* const msg)
 {
   ch_scope_ask(&self->scope, msg->module, msg->port, self->rate);
+  self->owed = true;
   if (msg->module && msg->module[0] &&
       !ch_scope_follow(&self->scope, self->active)) {
     write_error(self, msg->has_seq, msg->seq,
@@ -817,6 +824,7 @@ CH_REALTIME static void
 ask_activity(Chronus* const self)
 {
   self->activity_frames = (uint32_t)self->rate;
+  self->owed            = true;
   if (self->activity_next == UINT32_MAX) {
     self->activity_next = 0;
   }
@@ -1066,6 +1074,7 @@ graph_failed(Chronus* const self, const char* const cause)
   ch_graph_reset(bad);
   if (!self->muted_reports) {
     self->muted_reports = (uint32_t)self->rate;
+    self->owed          = true;
     say(self, "; silenced it and reset its state", false, 0);
     write_error(self, false, 0, self->fault_text);
   }
@@ -1189,6 +1198,14 @@ render_graphs(Chronus* const self,
   return any;
 }
 
+/* Whether the gain scales: anything but settled at 0 dB (a flag, where
+   the two compares were the dearest part of the usual call's test). */
+CH_REALTIME static void
+note_gain(Chronus* const self)
+{
+  self->gain_scales = self->gain_now != 1.0f || self->gain_target != 1.0f;
+}
+
 /* apply_gain() of a gain that is not settled at 0 dB. */
 CH_REALTIME static bool
 scale_gain(Chronus* const self,
@@ -1212,6 +1229,7 @@ scale_gain(Chronus* const self,
     right[i] *= gain;
   }
   self->gain_now = fabsf(gain - target) < 1e-6f ? target : gain;
+  note_gain(self);
   return true;
 }
 
@@ -1225,7 +1243,7 @@ apply_gain(Chronus* const self,
            float* const   right,
            const uint32_t n)
 {
-  if (self->gain_now == 1.0f && self->gain_target == 1.0f) {
+  if (!self->gain_scales) {
     return false;
   }
   return scale_gain(self, left, right, n);
@@ -1324,8 +1342,7 @@ render(Chronus* const self, const uint32_t from, const uint32_t to)
   /* One test of all the conditions, not a branch for each. */
   if (to - from > CH_MAX_BLOCK ||
       ((uintptr_t)self->pending.graph | (uintptr_t)self->fading |
-       (uintptr_t)self->fallback | self->voicing.timed |
-       self->scope.frames_left | self->activity_frames)) {
+       (uintptr_t)self->fallback | self->voicing.timed | self->owed)) {
     render_spans(self, from, to);
     return;
   }
@@ -1407,6 +1424,7 @@ read_control_ports(Chronus* const self)
     if (first) {
       self->gain_now = self->gain_target; /* no fade from 0 dB at start */
     }
+    note_gain(self);
   }
   /* All the macro ports' bits against those last acted on in one pass
      (unrolled, without a branch per port), each port looked at again
@@ -1526,6 +1544,24 @@ play_control(Chronus* const self, const uint32_t n_frames)
   return done;
 }
 
+/* Cycle end, when something is owed: the countdown of error reports,
+   echoes, a scope frame, activity; then whether anything still is. */
+CH_REALTIME static void
+end_cycle(Chronus* const self, const uint32_t n_frames)
+{
+  self->muted_reports =
+    self->muted_reports > n_frames ? self->muted_reports - n_frames : 0;
+  write_echoes(self);
+  write_scope(self, n_frames);
+  if (self->activity_frames || self->activity_next != UINT32_MAX) {
+    write_activity(self, n_frames); /* measuring, or answers owed */
+  }
+  self->owed = self->export.text || self->dropped_notify || self->n_echo ||
+               self->scope.ready || self->scope.frames_left ||
+               self->activity_frames || self->activity_next != UINT32_MAX ||
+               self->muted_reports;
+}
+
 CH_REALTIME static void
 run(LV2_Handle instance, const uint32_t n_frames)
 {
@@ -1553,15 +1589,9 @@ run(LV2_Handle instance, const uint32_t n_frames)
 
   render(self, play_control(self, n_frames), n_frames);
 
-  if (self->muted_reports) {
-    self->muted_reports =
-      self->muted_reports > n_frames ? self->muted_reports - n_frames : 0;
-  }
   poll_patch_file(self, n_frames);
-  write_echoes(self);
-  write_scope(self, n_frames);
-  if (self->activity_frames || self->activity_next != UINT32_MAX) {
-    write_activity(self, n_frames); /* measuring, or answers owed */
+  if (self->owed) {
+    end_cycle(self, n_frames);
   }
   if (self->notify_open) {
     lv2_atom_forge_pop(&self->forge, &self->notify_frame);
