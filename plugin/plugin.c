@@ -1515,11 +1515,11 @@ play_control(Chronus* const self, const uint32_t n_frames)
 {
   /* Most cycles bring no event: an empty sequence (or an empty atom, which
      some hosts give) has nothing to walk and nothing to report. */
-  if (self->control &&
-      (self->control->atom.size == 0 ||
-       (self->control->atom.size == sizeof(LV2_Atom_Sequence_Body) &&
-        self->control->atom.type == self->uris.atom_Sequence))) {
-    return 0;
+  const LV2_Atom_Sequence* const control = self->control;
+  if (control && (control->atom.size == sizeof(LV2_Atom_Sequence_Body)
+                    ? control->atom.type == self->uris.atom_Sequence
+                    : control->atom.size == 0)) {
+    return 0; /* the empty sequence tested first: what hosts mostly send */
   }
   uint32_t       done = 0;
   ChSeqIter      it;
