@@ -1250,10 +1250,10 @@ apply_gain(Chronus* const self,
 }
 
 /* The usual span: one graph playing, no swap waiting, no fade (of a
-   graph or a stolen voice) or late release timed, no probe or activity
-   measured, at most a block.  render_graphs() would run it as one sub-block
-   doing only what plain_span() runs; this way is a third of its cost at
-   short blocks.  Returns whether the graph wrote; `*peak` as there. */
+   graph or a stolen voice) or late release timed, nothing owed (so no
+   probe or activity measured), at most a block.  render_graphs() would
+   run it as one sub-block doing only this, at three times the
+   instructions.  Returns whether the graph wrote; `*peak` as there. */
 CH_REALTIME static inline bool
 plain_span(Chronus* const self,
            float* const   left,
