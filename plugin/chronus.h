@@ -179,7 +179,10 @@ typedef struct {
   LV2_Worker_Schedule* schedule; /* may be NULL: work then runs in run() */
   LV2_Log_Logger       logger;
   ChUris               uris;
-  LV2_Atom_Forge       forge;
+  LV2_Atom_Forge       forge; /* on notify once notify_open this cycle */
+  LV2_Atom_Forge_Frame notify_frame;
+  uint32_t             notify_capacity; /* notify's size as run() found it */
+  bool                 notify_open;
   float                rate;
   char*                bundle_path; /* ends in '/': the bank is in bank/ */
 
@@ -201,6 +204,7 @@ typedef struct {
   float        gain_target; /* linear */
   float        gain_now;    /* linear, smoothed */
   float        gain_coeff;  /* one-pole smoothing per sample */
+  bool         gain_scales; /* gain_now or gain_target is not 1 */
   ChLimiter    limiter;
   int32_t      program_now;     /* the program port's value last acted on */
   int32_t      program_late;    /* a restored state's program, or -1 */
@@ -208,11 +212,15 @@ typedef struct {
   bool         work_owed; /* the inbox has records the worker wasn't told of */
   uint32_t     muted_reports;  /* frames until another non-finite report */
   uint32_t     dropped_notify; /* answers that did not fit, to report */
-  uint32_t     poll_countdown; /* frames until the patch file is checked */
-  uint32_t     set_count;      /* ch:Set/ch:Gate messages applied so far */
-  int32_t      osc_port_now;   /* the osc_port value last asked for */
-  ChExport export;             /* the patch being sent as ch:Patch pieces */
-  ChEcho   echo[CH_ECHO_MAX];  /* ch:Set to echo at the cycle's end */
+  bool         owed;          /* set where a cycle's start or end may have work:
+                                 export pieces, dropped answers, echoes, a probe,
+                                 activity, muted reports; cleared by end_cycle when
+                                 none has any left */
+  uint32_t poll_countdown;    /* frames until the patch file is checked */
+  uint32_t set_count;         /* ch:Set/ch:Gate messages applied so far */
+  int32_t  osc_port_now;      /* the osc_port value last asked for */
+  ChExport export;            /* the patch being sent as ch:Patch pieces */
+  ChEcho   echo[CH_ECHO_MAX]; /* ch:Set to echo at the cycle's end */
   uint32_t n_echo;
   float    level_peak;               /* output peak since the last ch:Level */
   ChScope  scope;                    /* ch:Probe: the output a UI looks at */
@@ -233,6 +241,7 @@ typedef struct {
      matches (knobs at 0, OSC off); the program's count once it is read. */
   uint32_t program_bits;
   uint32_t macro_bits[CH_N_MACROS]; /* host.macro[i] is their clamp */
+  float    macro_held[CH_N_MACROS]; /* what an unconnected macro[i] reads */
   uint32_t osc_port_bits;           /* they give osc_port_now */
 
   /* Swaps (audio thread): crossfade, quantised commits, fail-safe */
@@ -245,6 +254,7 @@ typedef struct {
   ChPending   pending;
   ChTransport transport;
   uint32_t    runaway;                   /* frames of runaway output in a row */
+  uint32_t    runaway_limit;             /* CH_RUNAWAY_SECONDS in frames */
   float       fade_buf[2][CH_MAX_BLOCK]; /* the fading graph's output */
 
   /* Lock-free queues between the threads */

@@ -77,6 +77,9 @@ init_audio_state(Chronus* const self, const double rate)
   self->gain_target = 1.0f;
   self->gain_now    = 1.0f;
   self->gain_coeff  = 1.0f - expf(-1.0f / (0.01f * self->rate)); /* 10 ms */
+  /* At least a frame: a span below the level never fails the graph. */
+  self->runaway_limit = (uint32_t)(CH_RUNAWAY_SECONDS * self->rate);
+  self->runaway_limit = self->runaway_limit ? self->runaway_limit : 1u;
   ch_voicing_init(&self->voicing, &self->host);
   ch_voicing_set_steal(&self->voicing,
                        (uint32_t)lrint(CH_STEAL_SECONDS * rate));
@@ -93,6 +96,15 @@ init_audio_state(Chronus* const self, const double rate)
   self->program_started = false;
   self->fade_time       = CH_FADE_DEFAULT;
   self->transport       = (ChTransport){ .beats_per_bar = 4.0, .bpm = 120.0 };
+}
+
+/* Macro port `i` reads `data`; without one (never connected, or NULL),
+   a copy of the bits it was last acted on, which never moves. */
+static void
+hold_macro(Chronus* const self, const uint32_t i, const float* const data)
+{
+  memcpy(&self->macro_held[i], &self->macro_bits[i], sizeof(float));
+  self->macro[i] = data ? data : &self->macro_held[i];
 }
 
 /* Program 0 (without a bank, an empty, silent patch) built and playing. */
@@ -135,6 +147,9 @@ instantiate(const LV2_Descriptor* const     descriptor,
   ch_uris_map(&self->uris, self->map);
   lv2_atom_forge_init(&self->forge, self->map);
   init_audio_state(self, rate);
+  for (uint32_t i = 0; i < CH_N_MACROS; ++i) {
+    hold_macro(self, i, NULL); /* until the host connects it */
+  }
 
   self->standby   = ch_model_new();
   self->committed = ch_model_new();
@@ -186,7 +201,7 @@ connect_port(LV2_Handle instance, const uint32_t port, void* const data)
     break;
   default:
     if (port >= CH_PORT_MACRO && port < CH_PORT_MACRO + CH_N_MACROS) {
-      self->macro[port - CH_PORT_MACRO] = (const float*)data;
+      hold_macro(self, port - CH_PORT_MACRO, (const float*)data);
     }
     break;
   }
@@ -194,10 +209,26 @@ connect_port(LV2_Handle instance, const uint32_t port, void* const data)
 
 /* Notify writing (audio thread) */
 
-CH_REALTIME static uint32_t
-forge_space(const Chronus* const self)
+/* The notify port's forge, set up on the cycle's first answer: most
+   cycles send none, and run() writes their empty sequence itself, for a
+   fraction of what setting the forge up costs. */
+CH_REALTIME static LV2_Atom_Forge*
+notify_forge(Chronus* const self)
 {
-  return (uint32_t)(self->forge.size - self->forge.offset);
+  if (!self->notify_open) {
+    self->notify_open = true;
+    lv2_atom_forge_set_buffer(&self->forge, (uint8_t*)self->notify,
+                              self->notify_capacity);
+    lv2_atom_forge_sequence_head(&self->forge, &self->notify_frame, 0);
+  }
+  return &self->forge;
+}
+
+CH_REALTIME static uint32_t
+forge_space(Chronus* const self)
+{
+  const LV2_Atom_Forge* const forge = notify_forge(self);
+  return (uint32_t)(forge->size - forge->offset);
 }
 
 /* Write `msg` as an event at frame 0, if it fits whole. */
@@ -223,6 +254,7 @@ write_error(Chronus* const    self,
   msg.message = text;
   if (!write_msg(self, &msg)) {
     ++self->dropped_notify;
+    self->owed = true;
   }
 }
 
@@ -396,15 +428,14 @@ export_pieces(Chronus* const self)
     msg.total      = ex->total;
     msg.text       = ex->text + ex->offset;
     /* A quarter of a small buffer, PIECE_RESERVE of a large one. */
-    const uint32_t reserve = self->forge.size / 4u < PIECE_RESERVE
-                               ? self->forge.size / 4u
-                               : PIECE_RESERVE;
-    const uint32_t space   = forge_space(self);
+    const uint32_t size = self->notify_capacity;
+    const uint32_t reserve =
+      size / 4u < PIECE_RESERVE ? size / 4u : PIECE_RESERVE;
+    const uint32_t space = forge_space(self);
     const uint32_t room =
       piece_room(&msg, space > reserve ? space - reserve : 0u);
     const uint32_t empty = (uint32_t)sizeof(LV2_Atom_Sequence) + reserve;
-    if (!room && (self->forge.size <= empty ||
-                  !piece_room(&msg, self->forge.size - empty))) {
+    if (!room && (size <= empty || !piece_room(&msg, size - empty))) {
       end_export(self); /* not even an empty buffer would take a piece */
       write_error(self, ex->has_seq, ex->seq,
                   "patch:Get: the notify buffer is too small for ch:Patch "
@@ -528,6 +559,7 @@ swap_pending(Chronus* const self)
     write_error(self, p->has_seq, p->seq, superseded);
   } else if (!write_msg(self, &msg)) {
     ++self->dropped_notify;
+    self->owed = true;
   }
 }
 
@@ -576,6 +608,7 @@ take_reply(Chronus* const self, const ChReply* const reply, const char* text)
       return false; /* one export at a time, in order */
     }
     tell_osc(self, reply, text, NULL); /* whole: OSC has its own limits */
+    self->owed = true;
     self->export =
       (ChExport){ reply->u.patch.text,       reply->u.patch.total, 0,
                   reply->u.patch.generation, reply->has_seq,       reply->seq };
@@ -585,7 +618,7 @@ take_reply(Chronus* const self, const ChReply* const reply, const char* text)
     break;
   }
   const ChMsg msg = answer_of(self, reply, text);
-  if (ch_msg_size(&msg) + room > self->forge.size) {
+  if (ch_msg_size(&msg) + room > self->notify_capacity) {
     /* It would never fit: waiting would block every answer behind it. */
     write_error(self, reply->has_seq, reply->seq,
                 "an answer was too large for the notify buffer and was "
@@ -627,8 +660,12 @@ begin_cycle(Chronus* const self)
   }
   /* Patch pieces take the room the other answers left, so a ch:Committed
      is never crowded out by them. */
-  export_pieces(self);
-
+  if (!self->owed) {
+    return; /* no export under way, no answer lost */
+  }
+  if (self->export.text) {
+    export_pieces(self);
+  }
   if (self->dropped_notify && forge_space(self) > 256u) {
     self->dropped_notify = 0;
     write_error(self, false, 0,
@@ -658,6 +695,7 @@ echo_set(Chronus* const    self,
     memcpy(self->echo[i].module, module, strlen(module) + 1u);
     memcpy(self->echo[i].param, param, strlen(param) + 1u);
     ++self->n_echo;
+    self->owed = true;
   }
   self->echo[i].value = value;
 }
@@ -771,6 +809,7 @@ CH_REALTIME static void
 probe(Chronus* const self, const ChMsg* const msg)
 {
   ch_scope_ask(&self->scope, msg->module, msg->port, self->rate);
+  self->owed = true;
   if (msg->module && msg->module[0] &&
       !ch_scope_follow(&self->scope, self->active)) {
     write_error(self, msg->has_seq, msg->seq,
@@ -785,6 +824,7 @@ CH_REALTIME static void
 ask_activity(Chronus* const self)
 {
   self->activity_frames = (uint32_t)self->rate;
+  self->owed            = true;
   if (self->activity_next == UINT32_MAX) {
     self->activity_next = 0;
   }
@@ -1034,22 +1074,21 @@ graph_failed(Chronus* const self, const char* const cause)
   ch_graph_reset(bad);
   if (!self->muted_reports) {
     self->muted_reports = (uint32_t)self->rate;
+    self->owed          = true;
     say(self, "; silenced it and reset its state", false, 0);
     write_error(self, false, 0, self->fault_text);
   }
 }
 
-/* Watch a span before gain and limiter: non-finite output, or output far
-   above full scale for CH_RUNAWAY_SECONDS, fails the graph.  Returns the
-   span's peak as it leaves it (0 once silenced), for the limiter and the
-   meter. */
+/* guard() for a span above CH_RUNAWAY_LEVEL, or not finite: out of line,
+   so that the usual span's guard is a compare. */
 CH_REALTIME static float
-guard(Chronus* const self,
-      float* const   left,
-      float* const   right,
-      const uint32_t n)
+guard_loud(Chronus* const self,
+           float* const   left,
+           float* const   right,
+           const uint32_t n,
+           const float    peak)
 {
-  const float peak = ch_peak(left, right, n);
   if (!isfinite(peak)) {
     memset(left, 0, n * sizeof(float));
     memset(right, 0, n * sizeof(float));
@@ -1057,8 +1096,8 @@ guard(Chronus* const self,
                        "infinity)");
     return 0.0f;
   }
-  self->runaway = peak > CH_RUNAWAY_LEVEL ? self->runaway + n : 0u;
-  if (self->runaway >= (uint32_t)(CH_RUNAWAY_SECONDS * self->rate)) {
+  self->runaway += n;
+  if (self->runaway >= self->runaway_limit) {
     memset(left, 0, n * sizeof(float));
     memset(right, 0, n * sizeof(float));
     graph_failed(self, "the patch's output ran away (above +24 dBFS for "
@@ -1066,6 +1105,24 @@ guard(Chronus* const self,
     return 0.0f;
   }
   return peak;
+}
+
+/* Watch a span before gain and limiter: non-finite output, or output far
+   above full scale for CH_RUNAWAY_SECONDS, fails the graph.  Returns the
+   span's peak as it leaves it (0 once silenced), for the limiter and the
+   meter. */
+CH_REALTIME static inline float
+guard(Chronus* const self,
+      float* const   left,
+      float* const   right,
+      const uint32_t n)
+{
+  const float peak = ch_peak(left, right, n);
+  if (peak <= CH_RUNAWAY_LEVEL) { /* false for a NaN too */
+    self->runaway = 0;
+    return peak;
+  }
+  return guard_loud(self, left, right, n, peak);
 }
 
 /* Rendering (audio thread) */
@@ -1141,12 +1198,17 @@ render_graphs(Chronus* const self,
   return any;
 }
 
-/* The gain port's level over `n` frames, gliding to a new value.  A
-   settled gain adds 0 per sample: the glide would multiply by the same
-   value throughout, and by 1 it changes nothing.  Returns whether it
-   scaled the frames. */
+/* Whether the gain scales: anything but settled at 0 dB (a flag, where
+   the two compares were the dearest part of the usual call's test). */
+CH_REALTIME static void
+note_gain(Chronus* const self)
+{
+  self->gain_scales = self->gain_now != 1.0f || self->gain_target != 1.0f;
+}
+
+/* apply_gain() of a gain that is not settled at 0 dB. */
 CH_REALTIME static bool
-apply_gain(Chronus* const self,
+scale_gain(Chronus* const self,
            float* const   left,
            float* const   right,
            const uint32_t n)
@@ -1155,13 +1217,11 @@ apply_gain(Chronus* const self,
   const float target = self->gain_target;
   const float coeff  = self->gain_coeff;
   if (gain == target) {
-    if (gain != 1.0f) {
-      for (uint32_t i = 0; i < n; ++i) {
-        left[i] *= gain;
-        right[i] *= gain;
-      }
+    for (uint32_t i = 0; i < n; ++i) {
+      left[i] *= gain;
+      right[i] *= gain;
     }
-    return gain != 1.0f;
+    return true;
   }
   for (uint32_t i = 0; i < n; ++i) {
     gain += coeff * (target - gain);
@@ -1169,16 +1229,91 @@ apply_gain(Chronus* const self,
     right[i] *= gain;
   }
   self->gain_now = fabsf(gain - target) < 1e-6f ? target : gain;
+  note_gain(self);
   return true;
 }
 
-/* Render [from, to), swapping a waiting commit in at its beat or bar. */
-CH_REALTIME static void
-render(Chronus* const self, uint32_t from, const uint32_t to)
+/* The gain port's level over `n` frames, gliding to a new value.  A
+   settled gain adds 0 per sample: the glide would multiply by the same
+   value throughout, and by 1 it changes nothing (the usual case, tested
+   inline).  Returns whether it scaled the frames. */
+CH_REALTIME static inline bool
+apply_gain(Chronus* const self,
+           float* const   left,
+           float* const   right,
+           const uint32_t n)
 {
-  if (to <= from) {
+  if (!self->gain_scales) {
+    return false;
+  }
+  return scale_gain(self, left, right, n);
+}
+
+/* The usual span: one graph playing, no swap waiting, no fade (of a
+   graph or a stolen voice) or late release timed, nothing owed (so no
+   probe or activity measured), at most a block.  render_graphs() would
+   run it as one sub-block doing only this, at three times the
+   instructions.  Returns whether the graph wrote; `*peak` as there. */
+CH_REALTIME static inline bool
+plain_span(Chronus* const self,
+           float* const   left,
+           float* const   right,
+           const uint32_t n,
+           float* const   peak)
+{
+  const bool wrote = ch_graph_run(self->active, &self->host, left, right, n);
+  if (wrote) {
+    *peak = guard(self, left, right, n);
+  } else {
+    self->runaway = 0;
+  }
+  advance_transport(self, n);
+  return wrote;
+}
+
+/* Gain, limiter and meter over the `n` frames from `start` once rendered:
+   `wrote` and `peak` as render_graphs() gives them. */
+CH_REALTIME static inline __attribute__((always_inline)) void
+finish_render(Chronus* const self,
+              const uint32_t start,
+              const uint32_t n,
+              const bool     wrote,
+              float          peak)
+{
+  float* const left  = self->out[0] + start;
+  float* const right = self->out[1] + start;
+  /* Nothing sounding (the graphs wrote zeros): nothing to scale or limit,
+     unless a gain glide or a limiter release is under way (below its
+     ceiling the limiter's envelope no longer matters). */
+  if (!wrote && self->gain_now == self->gain_target &&
+      self->limiter.env <= self->limiter.ceiling) {
     return;
   }
+  /* The guards' peak holds for as long as nothing changes the frames: at
+     0 dB and below the limiter's ceiling, one pass over them in all (and
+     the limiter port is not even looked at: on or off, it would leave
+     them as they are). */
+  bool changed = apply_gain(self, left, right, n);
+  if (changed || self->limiter.env > self->limiter.ceiling ||
+      peak > self->limiter.ceiling) {
+    if (!self->limiter_on || *self->limiter_on > 0.5f) {
+      const float now = changed ? ch_peak(left, right, n) : peak;
+      changed =
+        ch_limiter_process_peak(&self->limiter, left, right, n, now) || changed;
+    }
+    if (changed) {
+      peak = ch_peak(left, right, n); /* finite: guarded above */
+    }
+  }
+  if (peak > self->level_peak) {
+    self->level_peak = peak;
+  }
+}
+
+/* render() of any span: swaps a waiting commit in at its beat or bar. */
+CH_REALTIME static void
+render_spans(Chronus* const self, uint32_t from, const uint32_t to)
+{
   const uint32_t start = from;
   bool           wrote = false;
   float          peak  = 0.0f; /* of the frames as the guards left them */
@@ -1193,31 +1328,28 @@ render(Chronus* const self, uint32_t from, const uint32_t to)
     swap_pending(self);
   }
   wrote = render_graphs(self, from, to, &peak) || wrote;
+  finish_render(self, start, to - start, wrote, peak);
+}
 
-  float* const   left  = self->out[0] + start;
-  float* const   right = self->out[1] + start;
-  const uint32_t n     = to - start;
-  /* Nothing sounding (the graphs wrote zeros): nothing to scale or limit,
-     unless a gain glide or a limiter release is under way (below its
-     ceiling the limiter's envelope no longer matters). */
-  if (!wrote && self->gain_now == self->gain_target &&
-      self->limiter.env <= self->limiter.ceiling) {
+/* Render [from, to).  Inline, with the usual span's way (plain_span) in
+   it: at block 1 the calls' own set-up was a good part of it. */
+CH_REALTIME static inline __attribute__((always_inline)) void
+render(Chronus* const self, const uint32_t from, const uint32_t to)
+{
+  if (to <= from) {
     return;
   }
-  /* The guards' peak holds for as long as nothing changes the frames: at
-     0 dB and below the limiter's ceiling, one pass over them in all. */
-  bool changed = apply_gain(self, left, right, n);
-  if (!self->limiter_on || *self->limiter_on > 0.5f) {
-    const float now = changed ? ch_peak(left, right, n) : peak;
-    changed =
-      ch_limiter_process_peak(&self->limiter, left, right, n, now) || changed;
+  /* One test of all the conditions, not a branch for each. */
+  if (to - from > CH_MAX_BLOCK ||
+      ((uintptr_t)self->pending.graph | (uintptr_t)self->fading |
+       (uintptr_t)self->fallback | self->voicing.timed | self->owed)) {
+    render_spans(self, from, to);
+    return;
   }
-  if (changed) {
-    peak = ch_peak(left, right, n); /* finite: guarded above */
-  }
-  if (peak > self->level_peak) {
-    self->level_peak = peak;
-  }
+  float      peak  = 0.0f;
+  const bool wrote = plain_span(self, self->out[0] + from, self->out[1] + from,
+                                to - from, &peak);
+  finish_render(self, from, to - from, wrote, peak);
 }
 
 /* x within lo..hi, a NaN on lo, as fminf(fmaxf(x, lo), hi) but by
@@ -1292,16 +1424,21 @@ read_control_ports(Chronus* const self)
     if (first) {
       self->gain_now = self->gain_target; /* no fade from 0 dB at start */
     }
+    note_gain(self);
   }
-  /* Unrolled: the loop's own count and branch were a third of it. */
+  /* All the macro ports' bits against those last acted on in one pass
+     (unrolled, without a branch per port), each port looked at again
+     only when one moved. */
+  uint32_t moved = 0;
 #pragma GCC unroll 8
   for (uint32_t i = 0; i < CH_N_MACROS; ++i) {
-    if (self->macro[i]) {
-      const uint32_t bits = ch_bits(*self->macro[i]);
-      if (bits != self->macro_bits[i]) {
-        self->macro_bits[i] = bits;
-        self->host.macro[i] = clampf(*self->macro[i], 0.0f, 1.0f);
-      }
+    moved |= ch_bits(*self->macro[i]) ^ self->macro_bits[i];
+  }
+  for (uint32_t i = 0; i < CH_N_MACROS && moved; ++i) {
+    const uint32_t bits = ch_bits(*self->macro[i]);
+    if (bits != self->macro_bits[i]) {
+      self->macro_bits[i] = bits;
+      self->host.macro[i] = clampf(*self->macro[i], 0.0f, 1.0f);
     }
   }
   if (self->program) {
@@ -1378,11 +1515,11 @@ play_control(Chronus* const self, const uint32_t n_frames)
 {
   /* Most cycles bring no event: an empty sequence (or an empty atom, which
      some hosts give) has nothing to walk and nothing to report. */
-  if (self->control &&
-      (self->control->atom.size == 0 ||
-       (self->control->atom.size == sizeof(LV2_Atom_Sequence_Body) &&
-        self->control->atom.type == self->uris.atom_Sequence))) {
-    return 0;
+  const LV2_Atom_Sequence* const control = self->control;
+  if (control && (control->atom.size == sizeof(LV2_Atom_Sequence_Body)
+                    ? control->atom.type == self->uris.atom_Sequence
+                    : control->atom.size == 0)) {
+    return 0; /* the empty sequence tested first: what hosts mostly send */
   }
   uint32_t       done = 0;
   ChSeqIter      it;
@@ -1407,16 +1544,40 @@ play_control(Chronus* const self, const uint32_t n_frames)
   return done;
 }
 
+/* Cycle end, when something is owed: the countdown of error reports,
+   echoes, a scope frame, activity; then whether anything still is. */
+CH_REALTIME static void
+end_cycle(Chronus* const self, const uint32_t n_frames)
+{
+  self->muted_reports =
+    self->muted_reports > n_frames ? self->muted_reports - n_frames : 0;
+  write_echoes(self);
+  write_scope(self, n_frames);
+  if (self->activity_frames || self->activity_next != UINT32_MAX) {
+    write_activity(self, n_frames); /* measuring, or answers owed */
+  }
+  self->owed = self->export.text || self->dropped_notify || self->n_echo ||
+               self->scope.ready || self->scope.frames_left ||
+               self->activity_frames || self->activity_next != UINT32_MAX ||
+               self->muted_reports;
+}
+
 CH_REALTIME static void
 run(LV2_Handle instance, const uint32_t n_frames)
 {
   Chronus* const    self = (Chronus*)instance;
   const ChFloatMode mode = ch_float_mode_enter();
 
-  const uint32_t capacity = self->notify->atom.size;
-  lv2_atom_forge_set_buffer(&self->forge, (uint8_t*)self->notify, capacity);
-  LV2_Atom_Forge_Frame notify_frame;
-  lv2_atom_forge_sequence_head(&self->forge, &notify_frame, 0);
+  /* The empty sequence lv2_atom_forge_sequence_head() would write; the
+     forge takes over from it on the first answer (notify_forge). */
+  LV2_Atom_Sequence* const notify = self->notify;
+  self->notify_capacity           = notify->atom.size;
+  self->notify_open               = false;
+  if (self->notify_capacity >= sizeof(LV2_Atom_Sequence)) {
+    notify->atom.size = sizeof(LV2_Atom_Sequence_Body);
+    notify->atom.type = self->uris.atom_Sequence;
+    notify->body      = (LV2_Atom_Sequence_Body){ 0, 0 };
+  }
 
   begin_cycle(self);
   read_control_ports(self);
@@ -1428,13 +1589,13 @@ run(LV2_Handle instance, const uint32_t n_frames)
 
   render(self, play_control(self, n_frames), n_frames);
 
-  self->muted_reports =
-    self->muted_reports > n_frames ? self->muted_reports - n_frames : 0;
   poll_patch_file(self, n_frames);
-  write_echoes(self);
-  write_scope(self, n_frames);
-  write_activity(self, n_frames);
-  lv2_atom_forge_pop(&self->forge, &notify_frame);
+  if (self->owed) {
+    end_cycle(self, n_frames);
+  }
+  if (self->notify_open) {
+    lv2_atom_forge_pop(&self->forge, &self->notify_frame);
+  }
   ch_float_mode_leave(mode);
 }
 

@@ -1,11 +1,6 @@
-/* Building a graph to play, and the floating-point mode it runs in. */
+/* Building a graph to play (the floating-point mode it runs in is inline
+   in build.h). */
 #include "build.h"
-
-#if defined(__SSE__) || defined(__x86_64__)
-#  include <xmmintrin.h>
-#  define CH_HAVE_MXCSR 1
-#  define CH_FTZ_DAZ    0x8040u
-#endif
 
 ChStatus
 ch_build(const ChModel* const model,
@@ -20,31 +15,3 @@ ch_build(const ChModel* const model,
   }
   return st;
 }
-
-#if CH_HAVE_MXCSR
-CH_REALTIME ChFloatMode
-ch_float_mode_enter(void)
-{
-  const ChFloatMode host = _mm_getcsr();
-  _mm_setcsr(host | CH_FTZ_DAZ);
-  return host;
-}
-
-CH_REALTIME void
-ch_float_mode_leave(const ChFloatMode mode)
-{
-  _mm_setcsr(mode);
-}
-#else
-CH_REALTIME ChFloatMode
-ch_float_mode_enter(void)
-{
-  return 0;
-}
-
-CH_REALTIME void
-ch_float_mode_leave(const ChFloatMode mode)
-{
-  (void)mode;
-}
-#endif

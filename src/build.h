@@ -10,6 +10,15 @@
 
 #include <stdint.h>
 
+#if defined(__SSE__) || defined(__x86_64__)
+#  include <xmmintrin.h>
+#  define CH_HAVE_MXCSR 1
+#  define CH_FTZ_DAZ    0x8040u /* MXCSR's flush-to-zero and denormals-are-zero \
+                                 */
+#else
+#  define CH_HAVE_MXCSR 0
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -38,12 +47,31 @@ typedef unsigned ChFloatMode;
    Flush denormals to zero (FTZ and DAZ on x86: they cost hundreds of
    cycles each in filter tails and feedback) and return the mode found, for
    ch_float_mode_leave().  Does nothing where there is no such mode.
-   Real-time.
+   Inline: the plugin's run() calls it every cycle, and the call was half
+   of it.  Real-time.
 */
-CH_REALTIME ChFloatMode ch_float_mode_enter(void);
+static inline CH_REALTIME ChFloatMode
+ch_float_mode_enter(void)
+{
+#if CH_HAVE_MXCSR
+  const ChFloatMode host = _mm_getcsr();
+  _mm_setcsr(host | CH_FTZ_DAZ);
+  return host;
+#else
+  return 0;
+#endif
+}
 
 /** Put back the mode that ch_float_mode_enter() returned.  Real-time. */
-CH_REALTIME void ch_float_mode_leave(ChFloatMode mode);
+static inline CH_REALTIME void
+ch_float_mode_leave(const ChFloatMode mode)
+{
+#if CH_HAVE_MXCSR
+  _mm_setcsr(mode);
+#else
+  (void)mode;
+#endif
+}
 
 #ifdef __cplusplus
 }

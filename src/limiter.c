@@ -59,7 +59,9 @@ ch_limiter_process(ChLimiter* const limiter,
    largest exponent: so one integer maximum over the bits, which the
    compiler vectorises, is both the peak and the finiteness check. */
 CH_REALTIME float
-ch_peak(const float* const left, const float* const right, const uint32_t n)
+ch_peak_loop(const float* const left,
+             const float* const right,
+             const uint32_t     n)
 {
   int32_t top = 0;
   for (uint32_t i = 0; i < n; ++i) {

@@ -61,9 +61,11 @@ CH_REALTIME const void* ch_ring_peek(ChRing* ring, uint32_t* size);
 static inline CH_REALTIME bool
 ch_ring_empty(ChRing* const ring)
 {
-  return !ring->buf ||
-         atomic_load_explicit(&ring->head, memory_order_acquire) ==
-           atomic_load_explicit(&ring->tail, memory_order_relaxed);
+  /* A ring without a buffer has head == tail: ch_ring_init() zeroes both
+     before it allocates, ch_ring_destroy() after it frees, and a write
+     needs the buffer. */
+  return atomic_load_explicit(&ring->head, memory_order_acquire) ==
+         atomic_load_explicit(&ring->tail, memory_order_relaxed);
 }
 
 /** Release the record last returned by ch_ring_peek().  Real-time. */

@@ -777,6 +777,17 @@ host_set_port(Host* h, const char* symbol, float value)
   *port = value;
 }
 
+void
+host_unplug_port(Host* h, const char* symbol)
+{
+  if (!control_value(h, symbol)) {
+    fprintf(stderr, "host: no control port '%s'\n", symbol);
+    abort();
+  }
+  lilv_instance_connect_port(
+    h->lv2.instance, (uint32_t)ch_host_port_by_symbol(&h->lv2, symbol), NULL);
+}
+
 /* Write the events due in the next `n` frames into the control port. */
 static void
 fill_control(Host* h, uint32_t n)

@@ -175,6 +175,10 @@ void host_message(Host*       host,
     does not have aborts. */
 void host_set_port(Host* host, const char* symbol, float value);
 
+/** Connect the control port `symbol` to NULL (a careless host) for the
+    rest of the run; one the plugin does not have aborts. */
+void host_unplug_port(Host* host, const char* symbol);
+
 /** Run one cycle of `nframes` (1..HOST_MAX_BLOCK). */
 void host_run(Host* host, uint32_t nframes);
 

@@ -272,6 +272,44 @@ test_event_overruns_sequence(Host* const a)
   CHECK(dsp_peak(host_left(a), host_captured(a)) > 0.3);
 }
 
+/* Errors that do not fit in a small notify buffer are lost, and the
+   loss is reported once, in a later cycle that has room, although that
+   cycle brings nothing else to answer. */
+static void
+test_lost_answers_are_reported(void)
+{
+  static uint8_t buf[4096];
+  Host* const    h = host_new_with(
+       &(HostOptions){ .worker = HOST_WORKER_SYNC, .notify_size = 1024u });
+  CHECK(h);
+  for (int32_t seq = 100; seq < 120 && h; ++seq) {
+    const uint32_t n = encode_set(seq, buf, sizeof(buf));
+    ((LV2_Atom*)buf)->size -= 12u; /* truncated: refused at once */
+    host_raw(h, 10, buf, n - 12u);
+  }
+  if (!h) {
+    return;
+  }
+  host_run(h, BLOCK);
+  const size_t at_once = host_count(h, HOST_ANSWER_ERROR);
+  CHECK(at_once > 0u && at_once < 20u);
+  for (unsigned c = 0; c < 4u; ++c) {
+    host_run(h, BLOCK);
+  }
+  size_t lost = 0;
+  for (size_t i = 0; i < host_n_answers(h); ++i) {
+    const HostAnswer* const a = host_answer(h, i);
+    if (a->type == HOST_ANSWER_ERROR && a->text &&
+        strstr(a->text, "some answers were lost")) {
+      ++lost;
+      CHECK(a->cycle == 1u); /* the next cycle */
+    }
+  }
+  CHECK(lost == 1u);
+  CHECK(host_n_answers(h) == at_once + 1u);
+  host_free(h);
+}
+
 int
 main(void)
 {
@@ -283,5 +321,6 @@ main(void)
   RUN(test_unterminated_string);
   RUN(test_wrong_types);
   RUN_HOST(test_event_overruns_sequence, HOST_WORKER_SYNC);
+  RUN(test_lost_answers_are_reported);
   return CHECK_EXIT();
 }

@@ -170,11 +170,33 @@ test_peak_is_the_largest_magnitude(void)
   CHECK(ch_peak(left, right, 5) == -right[4]);
 }
 
+/* One frame has a path of its own (inline): it must give what the loop
+   gives, the larger magnitude or the non-finite value's bits. */
+static void
+test_peak_of_one_frame_is_the_loops(void)
+{
+  const float  values[] = { 0.0f,     -0.0f, 0.5f, -0.75f, 1e-40f,  -INFINITY,
+                            INFINITY, NAN,   -NAN, 3.0f,   -1e-30f, 16.5f };
+  const size_t n        = sizeof(values) / sizeof(values[0]);
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = 0; j < n; ++j) {
+      const float one  = ch_peak(&values[i], &values[j], 1);
+      const float loop = ch_peak_loop(&values[i], &values[j], 1);
+      CHECK_MSG(!memcmp(&one, &loop, sizeof(one)), "%g and %g: %g, not %g",
+                (double)values[i], (double)values[j], (double)one,
+                (double)loop);
+    }
+  }
+  CHECK(ch_peak(&values[3], &values[2], 1) == 0.75f);
+  CHECK(!isfinite(ch_peak(&values[2], &values[8], 1)));
+}
+
 int
 main(void)
 {
   RUN(test_skipped_blocks_change_nothing);
   RUN(test_peak_is_the_largest_magnitude);
+  RUN(test_peak_of_one_frame_is_the_loops);
   RUN(test_nonfinite_blocks_are_silenced);
   RUN(test_transparent_below_ceiling);
   RUN(test_never_above_ceiling);

@@ -498,6 +498,17 @@ test_macro_ports(void)
       CHECK_NEAR(host_left(h)[host_captured(h) - 1u], want, 1e-4);
     }
   }
+  /* A port connected to NULL keeps the value it last had, and the others
+     still move. */
+  host_set_port(h, "macro2", 0.75f);
+  host_run_frames(h, 9600, 64);
+  const float held = host_left(h)[host_captured(h) - 1u];
+  host_unplug_port(h, "macro2");
+  host_run_frames(h, 9600, 64);
+  CHECK_NEAR(host_left(h)[host_captured(h) - 1u], held, 1e-6);
+  host_set_port(h, "macro3", 0.5f);
+  host_run_frames(h, 9600, 64);
+  CHECK_NEAR(host_left(h)[host_captured(h) - 1u] - held, 0.06 * 0.5, 1e-4);
   host_free(h);
 }
 
