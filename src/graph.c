@@ -72,6 +72,19 @@ sum_into(ChGraph* const     graph,
   }
 }
 
+/* A fan-in of one sample whose sources all hold data: sum_all's additions
+   in the same order, in a register. */
+CH_REALTIME static inline void
+sum_one_all(const ChSum* const sum)
+{
+  const float* const* const src = sum->src;
+  float                     acc = src[0][0];
+  for (uint32_t k = 1; k < sum->n_src; ++k) {
+    acc += src[k][0];
+  }
+  sum->dst[0] = acc;
+}
+
 /* sum_into for a block of one sample: the same additions in the same
    order, in a register, without the two-source start. */
 CH_REALTIME static void
@@ -81,11 +94,7 @@ sum_one(ChGraph* const graph, const ChSum* const sum, const uint32_t asleep)
   uint32_t       k     = 0;
   if (!graph->dirty && !asleep) {
     /* the usual block: every source holds data (see inputs_silent) */
-    float acc = sum->src[0][0];
-    for (k = 1; k < n_src; ++k) {
-      acc += sum->src[k][0];
-    }
-    sum->dst[0] = acc;
+    sum_one_all(sum);
     return;
   }
   while (k < n_src && !source_live(graph, sum, k, asleep)) {
@@ -322,6 +331,36 @@ run_voices(ChGraph* const      graph,
   return last;
 }
 
+/* The steady block (ChGraph.calls): no voice asleep, none fading out or
+   released (none may fall silent), no buffer marked (so every source of a
+   sum holds data, as sum_one's and inputs_silent's usual block say) and
+   no shared step that may rest: every step runs and nothing is looked at
+   after it, so the loop is the calls alone.  The same sums and calls in
+   the same order as run_steps'.  Returns whether a step writing the
+   stereo output ran. */
+CH_REALTIME static bool
+run_steady(ChGraph* const graph, const uint32_t n)
+{
+  const ChCall* const end = graph->calls + graph->n_calls;
+  for (const ChCall* call = graph->calls; call < end; ++call) {
+    if (call->voices) {
+      call->voices(call->node, call->mask, n);
+      continue;
+    }
+    const ChStep* const step = call->step;
+    for (uint32_t s = 0; s < step->n_sums; ++s) {
+      if (n == 1u) {
+        sum_one_all(&step->sums[s]);
+      } else {
+        sum_all(&step->sums[s], n);
+      }
+    }
+    step->process(step->node, n);
+  }
+  graph->sounded = ~0u;
+  return graph->steady_output != 0;
+}
+
 /* Returns whether a step writing the stereo output ran.  Inlined into
    run_block twice, timed and not, so the choice is made once a block. */
 CH_REALTIME static inline __attribute__((always_inline)) bool
@@ -381,10 +420,24 @@ run_steps(ChGraph* const graph, const uint32_t n, const bool timed)
   return output;
 }
 
-CH_REALTIME static bool
-run_block(ChGraph* const graph, const uint32_t n)
+/* Out of line: the steady block, nearly every one, keeps its registers. */
+CH_REALTIME static __attribute__((noinline)) bool
+run_general(ChGraph* const graph, const uint32_t n)
 {
   return graph->times ? run_steps(graph, n, true) : run_steps(graph, n, false);
+}
+
+/* Returns whether a step writing the stereo output ran. */
+CH_REALTIME static inline bool
+run_block(ChGraph* const graph, const uint32_t n)
+{
+  /* no voice asleep, fading out or released (run_steps' candidates) */
+  if (!(graph->no_sleep ? 0u : graph->silent) && !graph->times &&
+      !graph->stealing && (graph->steady || graph->no_sleep) &&
+      !((graph->may_sleep ? graph->gate_down : 0u) & ~graph->silent)) {
+    return run_steady(graph, n);
+  }
+  return run_general(graph, n);
 }
 
 CH_REALTIME void
@@ -420,7 +473,11 @@ wake_voices(ChGraph* const            graph,
 {
   ChHostInputs* const last = &graph->last;
   const size_t shared = sizeof(ChHostInputs) - offsetof(ChHostInputs, bend);
-  if (graph->wake_all || memcmp(&last->bend, &host->bend, shared)) {
+  if (!graph->silent) {
+    /* none to wake: `last`'s shared inputs are taken when one falls
+       silent (find_silent), as this compare would have left them */
+    graph->wake_all = 0;
+  } else if (graph->wake_all || memcmp(&last->bend, &host->bend, shared)) {
     graph->wake_all = 0;
     memcpy(&last->bend, &host->bend, shared);
     for (uint32_t v = 0; v < graph->polyphony; ++v) {
@@ -450,6 +507,7 @@ wake_voices(ChGraph* const            graph,
 CH_REALTIME static void
 find_silent(ChGraph* const graph, const uint32_t n)
 {
+  const uint32_t was   = graph->silent;
   const uint32_t awake = graph->all_voices & ~graph->silent;
   const uint32_t reset = awake & (graph->sounded | graph->gate_up);
   for (uint32_t r = reset & graph->counting; r; r &= r - 1u) {
@@ -470,6 +528,11 @@ find_silent(ChGraph* const graph, const uint32_t n)
       }
     }
     graph->silent |= settled ? bit : 0u;
+  }
+  if (!was && graph->silent) { /* see wake_voices */
+    const size_t at = offsetof(ChHostInputs, bend);
+    memcpy((char*)&graph->last + at, (const char*)graph->ctx.host + at,
+           sizeof(ChHostInputs) - at);
   }
 }
 
@@ -534,8 +597,13 @@ ch_graph_run(ChGraph* const            graph,
     graph->steal_at      = done;
     graph->ctx.out[0]    = left + done;
     graph->ctx.out[1]    = right + done;
-    memset(graph->ctx.out[0], 0, chunk * sizeof(float));
-    memset(graph->ctx.out[1], 0, chunk * sizeof(float));
+    if (chunk == 1u) { /* a store, not memset's dispatch on its length */
+      graph->ctx.out[0][0] = 0.0f;
+      graph->ctx.out[1][0] = 0.0f;
+    } else {
+      memset(graph->ctx.out[0], 0, chunk * sizeof(float));
+      memset(graph->ctx.out[1], 0, chunk * sizeof(float));
+    }
     if (graph->may_sleep) {
       wake_voices(graph, host, moved);
       moved = false; /* `last` is the host's now */
