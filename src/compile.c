@@ -555,11 +555,17 @@ wire_inputs(const Plan* const   plan,
       sum->src       = w->srcs + src_used;
       sum->src_voice = w->src_voice + src_used;
       sum->n_src     = count;
+      uint32_t voices = 0; /* ChSum.voices */
+      bool     shared = false;
       for (uint32_t c = 0; c < count; ++c) {
-        w->src_voice[src_used] = slot_voice(plan, plan->sources[c]);
+        const uint32_t v = slot_voice(plan, plan->sources[c]);
+        voices |= v == CH_NO_VOICE ? 0u : 1u << v;
+        shared = shared || v == CH_NO_VOICE;
+        w->src_voice[src_used] = (uint8_t)v;
         w->srcs[src_used++] =
           planned + (size_t)plan->out_buf[plan->sources[c]] * CH_MAX_BLOCK;
       }
+      sum->voices = shared ? 0u : voices;
       w->in[port] = sum->dst;
     }
   }

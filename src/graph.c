@@ -13,6 +13,18 @@ buf_index(const ChGraph* const graph, const float* const buffer)
   return (uint32_t)((size_t)(buffer - graph->buffers) / CH_MAX_BLOCK);
 }
 
+/* `n` zeros at `x`: one store for a block of one sample, rather than
+   memset's dispatch on its length. */
+CH_REALTIME static inline void
+zero_frames(float* const x, const uint32_t n)
+{
+  if (n == 1u) {
+    x[0] = 0.0f;
+  } else {
+    memset(x, 0, n * sizeof(float));
+  }
+}
+
 /* Whether source `k` of a shared step's sum holds data: not the output of
    a sleeping voice, nor a buffer known to hold zeros. */
 static inline bool
@@ -27,6 +39,14 @@ source_live(const ChGraph* const graph,
            : !(asleep >> v & 1u);
 }
 
+/* Whether every source of a sum is the output of a voice asleep (a sum
+   of nothing, as its loops would find looking at each). */
+static inline bool
+sum_asleep(const ChSum* const sum, const uint32_t asleep)
+{
+  return sum->voices && (asleep & sum->voices) == sum->voices;
+}
+
 /* A fan-in of a shared step over the sources that hold data (silent ones
    add nothing), the first two in one pass.  The buffers never alias (the
    compiler gives each its own), which lets the loops vectorise.  Skipping
@@ -39,7 +59,7 @@ sum_into(ChGraph* const     graph,
 {
   float* const restrict dst = sum->dst;
   const float* first        = NULL;
-  uint32_t     k            = 0;
+  uint32_t     k            = sum_asleep(sum, asleep) ? sum->n_src : 0u;
   for (; k < sum->n_src && !first; ++k) {
     first = source_live(graph, sum, k, asleep) ? sum->src[k] : NULL;
   }
@@ -77,10 +97,17 @@ sum_into(ChGraph* const     graph,
 CH_REALTIME static inline void
 sum_one_all(const ChSum* const sum)
 {
-  const float* const* const src = sum->src;
-  float                     acc = src[0][0];
-  for (uint32_t k = 1; k < sum->n_src; ++k) {
-    acc += src[k][0];
+  const float* const*       src = sum->src;
+  const float* const* const end = src + sum->n_src;
+  float                     acc = *src[0];
+  /* two sources a turn (the loop's test and step are most of a source),
+     added one after the other */
+  for (++src; src + 1 < end; src += 2) {
+    acc += *src[0];
+    acc += *src[1];
+  }
+  if (src < end) {
+    acc += *src[0];
   }
   sum->dst[0] = acc;
 }
@@ -97,6 +124,7 @@ sum_one(ChGraph* const graph, const ChSum* const sum, const uint32_t asleep)
     sum_one_all(sum);
     return;
   }
+  k = sum_asleep(sum, asleep) ? n_src : 0u;
   while (k < n_src && !source_live(graph, sum, k, asleep)) {
     ++k;
   }
@@ -157,7 +185,7 @@ inputs_silent(ChGraph* const      graph,
       graph->buf_state[b] = asleep >> v & 1u ? CH_BUF_STALE : CH_BUF_DATA;
     }
     if (graph->buf_state[b] == CH_BUF_STALE) {
-      memset(buffer, 0, n * sizeof(float));
+      zero_frames(buffer, n);
       graph->buf_state[b] = CH_BUF_ZERO;
       graph->dirty        = 1;
     }
@@ -338,7 +366,7 @@ run_voices(ChGraph* const      graph,
    after it, so the loop is the calls alone.  The same sums and calls in
    the same order as run_steps'.  Returns whether a step writing the
    stereo output ran. */
-CH_REALTIME static bool
+CH_REALTIME static inline __attribute__((always_inline)) bool
 run_steady(ChGraph* const graph, const uint32_t n)
 {
   const ChCall* const end = graph->calls + graph->n_calls;
@@ -577,6 +605,34 @@ voices_moved(ChGraph* const graph, const ChHostInputs* const host)
   return moved;
 }
 
+/* A block's stereo output, cleared for the output modules to add into. */
+CH_REALTIME static inline void
+start_block(ChGraph* const graph,
+            float* const   left,
+            float* const   right,
+            const uint32_t n)
+{
+  graph->ctx.out[0] = left;
+  graph->ctx.out[1] = right;
+  zero_frames(left, n);
+  zero_frames(right, n);
+}
+
+/* Whether a call whose voices' inputs have not moved is one steady block
+   (see run_block) with nothing around it: no voice asleep, restarting,
+   fading out, released or counting its quiet frames (so wake_voices and
+   find_silent would do nothing but clear `wake_all`), and `last` and the
+   voices' bits as the last call left them (bits_valid, which only a graph
+   whose voices may sleep keeps). */
+CH_REALTIME static inline bool
+calm(const ChGraph* const graph, const uint32_t n)
+{
+  return n - 1u < CH_MAX_BLOCK && graph->bits_valid &&
+         !(graph->silent | graph->counting | graph->fresh_bits |
+           graph->stealing | graph->gate_down) &&
+         !graph->times && (graph->steady || graph->no_sleep);
+}
+
 CH_REALTIME bool
 ch_graph_run(ChGraph* const            graph,
              const ChHostInputs* const host,
@@ -586,6 +642,12 @@ ch_graph_run(ChGraph* const            graph,
 {
   graph->ctx.host = host;
   bool moved      = voices_moved(graph, host);
+  if (!moved && calm(graph, n)) { /* what the loop below would do */
+    graph->steal_at = 0;
+    start_block(graph, left, right, n);
+    graph->wake_all = 0;
+    return run_steady(graph, n);
+  }
   for (uint32_t fresh = graph->fresh_bits; fresh; fresh &= fresh - 1u) {
     wake(graph, (uint32_t)__builtin_ctz(fresh));
   }
@@ -595,15 +657,7 @@ ch_graph_run(ChGraph* const            graph,
   for (uint32_t done = 0; done < n;) {
     const uint32_t chunk = n - done < CH_MAX_BLOCK ? n - done : CH_MAX_BLOCK;
     graph->steal_at      = done;
-    graph->ctx.out[0]    = left + done;
-    graph->ctx.out[1]    = right + done;
-    if (chunk == 1u) { /* a store, not memset's dispatch on its length */
-      graph->ctx.out[0][0] = 0.0f;
-      graph->ctx.out[1][0] = 0.0f;
-    } else {
-      memset(graph->ctx.out[0], 0, chunk * sizeof(float));
-      memset(graph->ctx.out[1], 0, chunk * sizeof(float));
-    }
+    start_block(graph, left + done, right + done, chunk);
     if (graph->may_sleep) {
       wake_voices(graph, host, moved);
       moved = false; /* `last` is the host's now */

@@ -10,6 +10,8 @@ typedef struct {
   const float* const* src;
   uint32_t            n_src;
   const uint8_t*      src_voice; /**< per source: its voice, or CH_NO_VOICE */
+  uint32_t voices; /**< bit v: a source is voice v's, when all sources are
+                        voices' (else 0): all asleep, the sum is silent */
 } ChSum;
 
 /** ChSum.src_voice and ChStep.in_voice of a source in no voice. */
