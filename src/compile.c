@@ -552,15 +552,15 @@ wire_inputs(const Plan* const   plan,
       ChSum* const sum = &w->sums[s_used++];
       sum->dst         = planned +
                  (size_t)plan->sum_buf[plan->in_first[i] + port] * CH_MAX_BLOCK;
-      sum->src       = w->srcs + src_used;
-      sum->src_voice = w->src_voice + src_used;
-      sum->n_src     = count;
+      sum->src        = w->srcs + src_used;
+      sum->src_voice  = w->src_voice + src_used;
+      sum->n_src      = count;
       uint32_t voices = 0; /* ChSum.voices */
       bool     shared = false;
       for (uint32_t c = 0; c < count; ++c) {
         const uint32_t v = slot_voice(plan, plan->sources[c]);
         voices |= v == CH_NO_VOICE ? 0u : 1u << v;
-        shared = shared || v == CH_NO_VOICE;
+        shared                 = shared || v == CH_NO_VOICE;
         w->src_voice[src_used] = (uint8_t)v;
         w->srcs[src_used++] =
           planned + (size_t)plan->out_buf[plan->sources[c]] * CH_MAX_BLOCK;

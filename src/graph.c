@@ -185,7 +185,7 @@ inputs_silent(ChGraph* const      graph,
       graph->buf_state[b] = asleep >> v & 1u ? CH_BUF_STALE : CH_BUF_DATA;
     }
     if (graph->buf_state[b] == CH_BUF_STALE) {
-      zero_frames(buffer, n);
+      memset(buffer, 0, n * sizeof(float));
       graph->buf_state[b] = CH_BUF_ZERO;
       graph->dirty        = 1;
     }
@@ -448,24 +448,19 @@ run_steps(ChGraph* const graph, const uint32_t n, const bool timed)
   return output;
 }
 
-/* Out of line: the steady block, nearly every one, keeps its registers. */
-CH_REALTIME static __attribute__((noinline)) bool
-run_general(ChGraph* const graph, const uint32_t n)
-{
-  return graph->times ? run_steps(graph, n, true) : run_steps(graph, n, false);
-}
-
 /* Returns whether a step writing the stereo output ran. */
 CH_REALTIME static inline bool
 run_block(ChGraph* const graph, const uint32_t n)
 {
-  /* no voice asleep, fading out or released (run_steps' candidates) */
-  if (!(graph->no_sleep ? 0u : graph->silent) && !graph->times &&
-      !graph->stealing && (graph->steady || graph->no_sleep) &&
-      !((graph->may_sleep ? graph->gate_down : 0u) & ~graph->silent)) {
+  /* no voice asleep (an idle graph leaves here), none fading out or
+     released (run_steps' candidates: a drone leaves here) */
+  if (!(graph->no_sleep ? 0u : graph->silent) &&
+      !(((graph->may_sleep ? graph->gate_down : 0u) & ~graph->silent) |
+        graph->stealing) &&
+      !graph->times && (graph->steady || graph->no_sleep)) {
     return run_steady(graph, n);
   }
-  return run_general(graph, n);
+  return graph->times ? run_steps(graph, n, true) : run_steps(graph, n, false);
 }
 
 CH_REALTIME void
@@ -627,9 +622,10 @@ start_block(ChGraph* const graph,
 CH_REALTIME static inline bool
 calm(const ChGraph* const graph, const uint32_t n)
 {
-  return n - 1u < CH_MAX_BLOCK && graph->bits_valid &&
-         !(graph->silent | graph->counting | graph->fresh_bits |
-           graph->stealing | graph->gate_down) &&
+  /* `silent` first: an idle graph's voices all sleep */
+  return !graph->silent && n - 1u < CH_MAX_BLOCK && graph->bits_valid &&
+         !(graph->counting | graph->fresh_bits | graph->stealing |
+           graph->gate_down) &&
          !graph->times && (graph->steady || graph->no_sleep);
 }
 
@@ -646,7 +642,8 @@ ch_graph_run(ChGraph* const            graph,
     graph->steal_at = 0;
     start_block(graph, left, right, n);
     graph->wake_all = 0;
-    return run_steady(graph, n);
+    /* a constant length where it is the usual one (block 1) */
+    return n == 1u ? run_steady(graph, 1u) : run_steady(graph, n);
   }
   for (uint32_t fresh = graph->fresh_bits; fresh; fresh &= fresh - 1u) {
     wake(graph, (uint32_t)__builtin_ctz(fresh));
