@@ -579,14 +579,20 @@ wire_inputs(const Plan* const   plan,
       ChSum* const sum = &w->sums[s_used++];
       sum->dst         = planned +
                  (size_t)plan->sum_buf[plan->in_first[i] + port] * CH_MAX_BLOCK;
-      sum->src       = w->srcs + src_used;
-      sum->src_voice = w->src_voice + src_used;
-      sum->n_src     = count;
+      sum->src        = w->srcs + src_used;
+      sum->src_voice  = w->src_voice + src_used;
+      sum->n_src      = count;
+      uint32_t voices = 0; /* ChSum.voices */
+      bool     shared = false;
       for (uint32_t c = 0; c < count; ++c) {
-        w->src_voice[src_used] = slot_voice(plan, plan->sources[c]);
+        const uint32_t v = slot_voice(plan, plan->sources[c]);
+        voices |= v == CH_NO_VOICE ? 0u : 1u << v;
+        shared                 = shared || v == CH_NO_VOICE;
+        w->src_voice[src_used] = (uint8_t)v;
         w->srcs[src_used++] =
           planned + (size_t)plan->out_buf[plan->sources[c]] * CH_MAX_BLOCK;
       }
+      sum->voices = shared ? 0u : voices;
       w->in[port] = sum->dst;
     }
   }
@@ -675,6 +681,7 @@ typedef struct {
   float*         planned; /* the buffers of the plan, after the fixed ones */
   uint8_t*       buf_state;
   uint32_t*      shared;
+  ChCall*        calls;
 } Tables;
 
 static Tables
@@ -697,6 +704,8 @@ take_tables(const Plan* const plan, Arena* const arena)
   }
   t.shared = (uint32_t*)arena_take(arena, n_shared * sizeof(uint32_t),
                                    alignof(uint32_t));
+  t.calls =
+    (ChCall*)arena_take(arena, plan->n_steps * sizeof(ChCall), alignof(ChCall));
   /* Buffer 0 holds zeros for unconnected inputs, 1-2 are priming output,
      the planned ones follow. */
   t.planned = t.buffers ? t.buffers + 3u * CH_MAX_BLOCK : NULL;
@@ -926,6 +935,32 @@ group_voices(ChGraph* const graph)
   }
 }
 
+/* The steady schedule: each group one call, each other step one, and
+   whether it may run (no shared step can rest while every input it has is
+   unlinked: run_shared's test in a block where nothing is marked). */
+static void
+place_calls(ChGraph* const graph, ChCall* const calls)
+{
+  graph->calls         = calls;
+  graph->n_calls       = 0;
+  graph->steady        = 1;
+  graph->steady_output = 0;
+  for (uint32_t t = 0; t < graph->n_steps; ++t) {
+    const ChStep* const step = &graph->steps[t];
+    const bool all  = step->node->unlinked_in == (1u << step->n_in) - 1u;
+    ChCall     call = { NULL, step->node, step, 0 };
+    if (step->voice == CH_STEP_SHARED) {
+      graph->steady &= !(step->quiet && all);
+      graph->steady_output |= !step->n_out;
+    } else if (step->group) {
+      call.voices = step->process_voices;
+      call.mask   = ~0u >> (32u - step->group);
+      t += step->group - 1u;
+    }
+    calls[graph->n_calls++] = call;
+  }
+}
+
 /* Lay the graph out in `arena`; an arena without memory only measures. */
 static ChGraph*
 layout(Plan* const          plan,
@@ -942,6 +977,7 @@ layout(Plan* const          plan,
   }
   if (t.graph) {
     group_voices(t.graph);
+    place_calls(t.graph, t.calls);
   }
   return t.graph;
 }

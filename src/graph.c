@@ -13,6 +13,18 @@ buf_index(const ChGraph* const graph, const float* const buffer)
   return (uint32_t)((size_t)(buffer - graph->buffers) / CH_MAX_BLOCK);
 }
 
+/* `n` zeros at `x`: one store for a block of one sample, rather than
+   memset's dispatch on its length. */
+CH_REALTIME static inline void
+zero_frames(float* const x, const uint32_t n)
+{
+  if (n == 1u) {
+    x[0] = 0.0f;
+  } else {
+    memset(x, 0, n * sizeof(float));
+  }
+}
+
 /* Whether source `k` of a shared step's sum holds data: not the output of
    a sleeping voice, nor a buffer known to hold zeros. */
 static inline bool
@@ -27,6 +39,14 @@ source_live(const ChGraph* const graph,
            : !(asleep >> v & 1u);
 }
 
+/* Whether every source of a sum is the output of a voice asleep (a sum
+   of nothing, as its loops would find looking at each). */
+static inline bool
+sum_asleep(const ChSum* const sum, const uint32_t asleep)
+{
+  return sum->voices && (asleep & sum->voices) == sum->voices;
+}
+
 /* A fan-in of a shared step over the sources that hold data (silent ones
    add nothing), the first two in one pass.  The buffers never alias (the
    compiler gives each its own), which lets the loops vectorise.  Skipping
@@ -39,7 +59,7 @@ sum_into(ChGraph* const     graph,
 {
   float* const restrict dst = sum->dst;
   const float* first        = NULL;
-  uint32_t     k            = 0;
+  uint32_t     k            = sum_asleep(sum, asleep) ? sum->n_src : 0u;
   for (; k < sum->n_src && !first; ++k) {
     first = source_live(graph, sum, k, asleep) ? sum->src[k] : NULL;
   }
@@ -72,6 +92,26 @@ sum_into(ChGraph* const     graph,
   }
 }
 
+/* A fan-in of one sample whose sources all hold data: sum_all's additions
+   in the same order, in a register. */
+CH_REALTIME static inline void
+sum_one_all(const ChSum* const sum)
+{
+  const float* const*       src = sum->src;
+  const float* const* const end = src + sum->n_src;
+  float                     acc = *src[0];
+  /* two sources a turn (the loop's test and step are most of a source),
+     added one after the other */
+  for (++src; src + 1 < end; src += 2) {
+    acc += *src[0];
+    acc += *src[1];
+  }
+  if (src < end) {
+    acc += *src[0];
+  }
+  sum->dst[0] = acc;
+}
+
 /* sum_into for a block of one sample: the same additions in the same
    order, in a register, without the two-source start. */
 CH_REALTIME static void
@@ -81,13 +121,10 @@ sum_one(ChGraph* const graph, const ChSum* const sum, const uint32_t asleep)
   uint32_t       k     = 0;
   if (!graph->dirty && !asleep) {
     /* the usual block: every source holds data (see inputs_silent) */
-    float acc = sum->src[0][0];
-    for (k = 1; k < n_src; ++k) {
-      acc += sum->src[k][0];
-    }
-    sum->dst[0] = acc;
+    sum_one_all(sum);
     return;
   }
+  k = sum_asleep(sum, asleep) ? n_src : 0u;
   while (k < n_src && !source_live(graph, sum, k, asleep)) {
     ++k;
   }
@@ -322,6 +359,36 @@ run_voices(ChGraph* const      graph,
   return last;
 }
 
+/* The steady block (ChGraph.calls): no voice asleep, none fading out or
+   released (none may fall silent), no buffer marked (so every source of a
+   sum holds data, as sum_one's and inputs_silent's usual block say) and
+   no shared step that may rest: every step runs and nothing is looked at
+   after it, so the loop is the calls alone.  The same sums and calls in
+   the same order as run_steps'.  Returns whether a step writing the
+   stereo output ran. */
+CH_REALTIME static inline __attribute__((always_inline)) bool
+run_steady(ChGraph* const graph, const uint32_t n)
+{
+  const ChCall* const end = graph->calls + graph->n_calls;
+  for (const ChCall* call = graph->calls; call < end; ++call) {
+    if (call->voices) {
+      call->voices(call->node, call->mask, n);
+      continue;
+    }
+    const ChStep* const step = call->step;
+    for (uint32_t s = 0; s < step->n_sums; ++s) {
+      if (n == 1u) {
+        sum_one_all(&step->sums[s]);
+      } else {
+        sum_all(&step->sums[s], n);
+      }
+    }
+    step->process(step->node, n);
+  }
+  graph->sounded = ~0u;
+  return graph->steady_output != 0;
+}
+
 /* Returns whether a step writing the stereo output ran.  Inlined into
    run_block twice, timed and not, so the choice is made once a block. */
 CH_REALTIME static inline __attribute__((always_inline)) bool
@@ -381,9 +448,18 @@ run_steps(ChGraph* const graph, const uint32_t n, const bool timed)
   return output;
 }
 
-CH_REALTIME static bool
+/* Returns whether a step writing the stereo output ran. */
+CH_REALTIME static inline bool
 run_block(ChGraph* const graph, const uint32_t n)
 {
+  /* no voice asleep (an idle graph leaves here), none fading out or
+     released (run_steps' candidates: a drone leaves here) */
+  if (!(graph->no_sleep ? 0u : graph->silent) &&
+      !(((graph->may_sleep ? graph->gate_down : 0u) & ~graph->silent) |
+        graph->stealing) &&
+      !graph->times && (graph->steady || graph->no_sleep)) {
+    return run_steady(graph, n);
+  }
   return graph->times ? run_steps(graph, n, true) : run_steps(graph, n, false);
 }
 
@@ -421,7 +497,11 @@ wake_voices(ChGraph* const            graph,
 {
   ChHostInputs* const last = &graph->last;
   const size_t shared = sizeof(ChHostInputs) - offsetof(ChHostInputs, bend);
-  if (graph->wake_all || memcmp(&last->bend, &host->bend, shared)) {
+  if (!graph->silent) {
+    /* none to wake: `last`'s shared inputs are taken when one falls
+       silent (find_silent), as this compare would have left them */
+    graph->wake_all = 0;
+  } else if (graph->wake_all || memcmp(&last->bend, &host->bend, shared)) {
     graph->wake_all = 0;
     memcpy(&last->bend, &host->bend, shared);
     for (uint32_t v = 0; v < graph->polyphony; ++v) {
@@ -451,6 +531,7 @@ wake_voices(ChGraph* const            graph,
 CH_REALTIME static void
 find_silent(ChGraph* const graph, const uint32_t n)
 {
+  const uint32_t was   = graph->silent;
   const uint32_t awake = graph->all_voices & ~graph->silent;
   const uint32_t reset = awake & (graph->sounded | graph->gate_up);
   for (uint32_t r = reset & graph->counting; r; r &= r - 1u) {
@@ -471,6 +552,11 @@ find_silent(ChGraph* const graph, const uint32_t n)
       }
     }
     graph->silent |= settled ? bit : 0u;
+  }
+  if (!was && graph->silent) { /* see wake_voices */
+    const size_t at = offsetof(ChHostInputs, bend);
+    memcpy((char*)&graph->last + at, (const char*)graph->ctx.host + at,
+           sizeof(ChHostInputs) - at);
   }
 }
 
@@ -515,6 +601,35 @@ voices_moved(ChGraph* const graph, const ChHostInputs* const host)
   return moved;
 }
 
+/* A block's stereo output, cleared for the output modules to add into. */
+CH_REALTIME static inline void
+start_block(ChGraph* const graph,
+            float* const   left,
+            float* const   right,
+            const uint32_t n)
+{
+  graph->ctx.out[0] = left;
+  graph->ctx.out[1] = right;
+  zero_frames(left, n);
+  zero_frames(right, n);
+}
+
+/* Whether a call whose voices' inputs have not moved is one steady block
+   (see run_block) with nothing around it: no voice asleep, restarting,
+   fading out, released or counting its quiet frames (so wake_voices and
+   find_silent would do nothing but clear `wake_all`), and `last` and the
+   voices' bits as the last call left them (bits_valid, which only a graph
+   whose voices may sleep keeps). */
+CH_REALTIME static inline bool
+calm(const ChGraph* const graph, const uint32_t n)
+{
+  /* `silent` first: an idle graph's voices all sleep */
+  return !graph->silent && n - 1u < CH_MAX_BLOCK && graph->bits_valid &&
+         !(graph->counting | graph->fresh_bits | graph->stealing |
+           graph->gate_down) &&
+         !graph->times && (graph->steady || graph->no_sleep);
+}
+
 CH_REALTIME bool
 ch_graph_run(ChGraph* const            graph,
              const ChHostInputs* const host,
@@ -524,6 +639,13 @@ ch_graph_run(ChGraph* const            graph,
 {
   graph->ctx.host = host;
   bool moved      = voices_moved(graph, host);
+  if (!moved && calm(graph, n)) { /* what the loop below would do */
+    graph->steal_at = 0;
+    start_block(graph, left, right, n);
+    graph->wake_all = 0;
+    /* a constant length where it is the usual one (block 1) */
+    return n == 1u ? run_steady(graph, 1u) : run_steady(graph, n);
+  }
   for (uint32_t fresh = graph->fresh_bits; fresh; fresh &= fresh - 1u) {
     wake(graph, (uint32_t)__builtin_ctz(fresh));
   }
@@ -533,10 +655,7 @@ ch_graph_run(ChGraph* const            graph,
   for (uint32_t done = 0; done < n;) {
     const uint32_t chunk = n - done < CH_MAX_BLOCK ? n - done : CH_MAX_BLOCK;
     graph->steal_at      = done;
-    graph->ctx.out[0]    = left + done;
-    graph->ctx.out[1]    = right + done;
-    memset(graph->ctx.out[0], 0, chunk * sizeof(float));
-    memset(graph->ctx.out[1], 0, chunk * sizeof(float));
+    start_block(graph, left + done, right + done, chunk);
     if (graph->may_sleep) {
       wake_voices(graph, host, moved);
       moved = false; /* `last` is the host's now */

@@ -10,6 +10,8 @@ typedef struct {
   const float* const* src;
   uint32_t            n_src;
   const uint8_t*      src_voice; /**< per source: its voice, or CH_NO_VOICE */
+  uint32_t voices; /**< bit v: a source is voice v's, when all sources are
+                        voices' (else 0): all asleep, the sum is silent */
 } ChSum;
 
 /** ChSum.src_voice and ChStep.in_voice of a source in no voice. */
@@ -42,6 +44,15 @@ typedef struct {
                                 process_voices call: how many steps that call covers
                                 (voices 0 ..), the next group - 1 steps included */
 } ChStep;
+
+/** One call of the steady schedule (graph.c's run_steady): a group's
+    process_voices for all its voices, or one step after its sums. */
+typedef struct {
+  ChProcessVoicesFunc voices; /**< a group's, or NULL: `step` runs alone */
+  const ChNode*       node;   /**< the group's first node */
+  const ChStep*       step;
+  uint32_t            mask; /**< a group's voices */
+} ChCall;
 
 /** What a buffer holds this block, for sleeping modules. */
 enum {
@@ -94,6 +105,15 @@ struct ChGraphImpl {
   uint32_t n_shared;      /**< steps of no voice ... */
   const uint32_t* shared; /**< ... in schedule order: all that runs while
                              every voice sleeps */
+  /* The steady block (graph.c's run_steady): every voice awake, none
+     fading out or released, so every step runs and nothing is looked at */
+  const ChCall* calls; /**< the steps in order, a group as one call */
+  uint32_t      n_calls;
+  uint32_t      steady;   /**< no shared step may rest in a steady block (one
+                               of all-unlinked inputs with a `quiet`): the
+                               calls may run (or sleep is off) */
+  uint32_t steady_output; /**< a shared step without outputs runs: what
+                             such a block returns */
   uint32_t quiet_for[CH_MAX_VOICES]; /**< frames of zeros sent out */
   uint32_t counting;                 /**< bit v: quiet_for[v] is not 0 */
   uint32_t gate_up;    /**< bit v: voice v's host gate is up, this call */
