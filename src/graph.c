@@ -637,10 +637,14 @@ ch_graph_run(ChGraph* const            graph,
              float* const              right,
              const uint32_t            n)
 {
-  graph->ctx.host = host;
-  bool moved      = voices_moved(graph, host);
+  graph->ctx.host  = host;
+  bool moved       = voices_moved(graph, host);
+  graph->ctx.still = 0;
   if (!moved && calm(graph, n)) { /* what the loop below would do */
-    graph->steal_at = 0;
+    /* no voice slept in the last call (none does now, and voices only
+       wake at a call's start) */
+    graph->ctx.still = graph->all_voices;
+    graph->steal_at  = 0;
     start_block(graph, left, right, n);
     graph->wake_all = 0;
     /* a constant length where it is the usual one (block 1) */

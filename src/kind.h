@@ -134,6 +134,9 @@ typedef struct {
                                    process (never 0 for a built one): a
                                    state can tell whether it was this
                                    graph's buffers it last wrote */
+  uint32_t            still;    /**< bit v: voice v's host inputs are bit for
+                                   bit those of the graph's last call, in
+                                   which voice v ran (0: not known) */
 } ChContext;
 
 /**

@@ -254,10 +254,61 @@ test_voice_after_a_landed_glide(void)
   voices_free(b);
 }
 
+/* ChContext.still, the graph's word that a voice's host inputs are bit for
+   bit those of its last call, in which it ran: the voice module then
+   compares the rest alone, and must still show every note, gate cut and
+   glide exactly as a call of its own would. */
+static void
+test_voice_still(void)
+{
+  const ChKind* const kind = ch_registry_find("voice");
+  const Wiring        w    = { "kept", 0u, 0u, ~0u, ~0u };
+  Voices* const a = voices_new(kind, w.unlinked, w.unread, w.kept, w.strided);
+  Voices* const b = voices_new(kind, w.unlinked, w.unread, w.kept, w.strided);
+  ChVoiceInputs last[VOICES];
+  memset(last, 0, sizeof(last));
+  uint32_t ran  = 0;
+  int      same = 1;
+  for (uint32_t r = 0; r < 80u && same; ++r) {
+    const uint32_t n    = r % 7u == 3u ? 17u : 1u;
+    const uint32_t mask = r % 11u == 5u ? 0x3cu : 0xffu;
+    const uint32_t hold = r / 4u; /* the inputs move every fourth block */
+    for (uint32_t i = 0; i < 2u; ++i) {
+      Voices* const v = i ? b : a;
+      for (uint32_t k = 0; k < VOICES; ++k) {
+        ChVoiceInputs* const h = &v->host.voice[k];
+        h->pitch               = (float)((hold + k) % 3u) / 12.0f;
+        h->gate                = (hold + k) % 5u < 3u ? 1.0f : 0.0f;
+        h->trigger += r % 4u == 0u && (hold + k) % 4u == 0u;
+      }
+      v->param[3] = r >= 40u ? 0.00002f : 0.0f; /* glide, from block 40 */
+    }
+    uint32_t still = 0;
+    for (uint32_t k = 0; k < VOICES; ++k) {
+      still |= (uint32_t)!memcmp(&last[k], &b->host.voice[k], sizeof(last[k]))
+               << k;
+    }
+    a->ctx.still = b->ctx.still = still & ran;
+    for (uint32_t k = 0; k < VOICES; ++k) {
+      if (mask >> k & 1u) {
+        kind->process(&a->nodes[k], n);
+      }
+    }
+    kind->process_voices(b->nodes, mask, n);
+    same = voices_same(a, b);
+    memcpy(last, b->host.voice, sizeof(last));
+    ran = mask;
+  }
+  CHECK_MSG(same, "the voice module with ChContext.still differs");
+  voices_free(a);
+  voices_free(b);
+}
+
 int
 main(void)
 {
   RUN(test_same_as_voice_by_voice);
   RUN(test_voice_after_a_landed_glide);
+  RUN(test_voice_still);
   return CHECK_EXIT();
 }

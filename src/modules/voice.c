@@ -261,7 +261,18 @@ voice_changed(const ChNode* const nodes, uint32_t bits, const uint64_t key[3])
 {
   const ChVoiceInputs* const host    = nodes[0].ctx->host->voice;
   uint32_t                   changed = 0;
-  for (; bits; bits &= bits - 1u) {
+  /* voices whose host inputs are still those of the last call, in which
+     they ran (so what they saw then, or held on to): the rest of the
+     compare alone */
+  for (uint32_t still = bits & nodes[0].ctx->still; still;
+       still &= still - 1u) {
+    const uint32_t          v = (uint32_t)__builtin_ctz(still);
+    const VoiceState* const s = (const VoiceState*)nodes[v].state;
+    const uint64_t          diff =
+      (s->seen[3] ^ key[0]) | (s->seen[4] ^ key[1]) | (s->seen[5] ^ key[2]);
+    changed |= (uint32_t)(diff != 0u) << v;
+  }
+  for (bits &= ~nodes[0].ctx->still; bits; bits &= bits - 1u) {
     const uint32_t          v = (uint32_t)__builtin_ctz(bits);
     const VoiceState* const s = (const VoiceState*)nodes[v].state;
     uint64_t                h[3];
