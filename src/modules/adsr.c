@@ -1,5 +1,6 @@
 /* The `adsr` module: a gated attack-decay-sustain-release envelope. */
 #include "../kind.h"
+#include "lanes.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -24,6 +25,8 @@
 enum { IN_GATE, IN_TRIG };
 enum { P_ATTACK, P_DECAY, P_SUSTAIN, P_RELEASE, P_GATE };
 enum { STAGE_IDLE, STAGE_ATTACK, STAGE_DECAY, STAGE_RELEASE };
+/* A voice's `flags`: its stage in the low bits, then these. */
+enum { FLAG_STAGES = 3u, FLAG_GATE = 4u, FLAG_TRIG = 8u };
 
 /* ln(1000): a time constant of T / LN_1000 falls 60 dB in T. */
 #define LN_1000 6.907755278982137
@@ -43,14 +46,28 @@ typedef struct {
   float  rate;
 } AdsrCoefs;
 
+/* A voice's state, in 8-byte elements so that one size serves every field
+   (lanes.h): the current output `level` (0..1); while decaying, `dist` =
+   level - dist_of, kept exactly, with `dist_of` the sustain level it is
+   measured from; its AdsrCoefs, the four float params two to an element
+   (floats_pack: fewer stores where every voice's cache is written); and
+   `flags`, the STAGE_* and the gate and trig (0 or 1) of the previous
+   sample (FLAG_*), below 16, so that the lanes check all three at once. */
+#define ADSR_FIELDS(X)                                                         \
+  X(double, level)                                                             \
+  X(double, dist)                                                              \
+  X(double, dist_of)                                                           \
+  X(double, attack_step)                                                       \
+  X(double, decay_coef)                                                        \
+  X(double, release_coef)                                                      \
+  X(uint64_t, attack_decay)                                                    \
+  X(uint64_t, release_rate)                                                    \
+  X(uint64_t, flags)
+
+/* All voices side by side (ChKind.lanes).  The scalar code reads and
+   writes its voice's elements around its loops, which keep locals. */
 typedef struct {
-  double    level;   /* current output, 0..1 */
-  double    dist;    /* decaying: level - dist_of, kept exactly */
-  double    dist_of; /* the sustain level `dist` is measured from */
-  AdsrCoefs coefs;
-  uint32_t  stage;
-  uint32_t  gate_was; /* gate and trig of the previous sample */
-  uint32_t  trig_was;
+  ADSR_FIELDS(CH_LANES_ARRAY)
 } AdsrState;
 
 static const ChPortInfo inputs[] = {
@@ -111,11 +128,56 @@ update_coefs(AdsrCoefs* const s, const float* const param, const float rate)
   }
 }
 
+/* Two floats in one element of the state, bit for bit. */
+static inline uint64_t
+floats_pack(const float lo, const float hi)
+{
+  const float two[2] = { lo, hi };
+  uint64_t    u      = 0;
+  memcpy(&u, two, sizeof(u));
+  return u;
+}
+
+static inline float
+floats_at(const uint64_t u, const uint32_t k)
+{
+  float two[2];
+  memcpy(two, &u, sizeof(two));
+  return two[k];
+}
+
+/* A voice's AdsrCoefs out of its state and back. */
+static inline AdsrCoefs
+coefs_get(const AdsrState* const L, const uint32_t v)
+{
+  return (AdsrCoefs){
+    L->attack_step[v],
+    L->decay_coef[v],
+    L->release_coef[v],
+    floats_at(L->attack_decay[v], 0u),
+    floats_at(L->attack_decay[v], 1u),
+    floats_at(L->release_rate[v], 0u),
+    floats_at(L->release_rate[v], 1u),
+  };
+}
+
+static inline void
+coefs_put(AdsrState* const L, const uint32_t v, const AdsrCoefs* const c)
+{
+  L->attack_step[v]  = c->attack_step;
+  L->decay_coef[v]   = c->decay_coef;
+  L->release_coef[v] = c->release_coef;
+  L->attack_decay[v] = floats_pack(c->attack, c->decay);
+  L->release_rate[v] = floats_pack(c->release, c->rate);
+}
+
 static void
 adsr_init(const ChNode* const node)
 {
-  AdsrState* const s = (AdsrState*)node->state;
-  update_coefs(&s->coefs, node->param, node->ctx->rate);
+  AdsrState* const L = (AdsrState*)node->state;
+  AdsrCoefs        c = coefs_get(L, node->voice);
+  update_coefs(&c, node->param, node->ctx->rate);
+  coefs_put(L, node->voice, &c);
 }
 
 /* What one block works with. */
@@ -139,8 +201,10 @@ typedef struct {
 /* The geometric chain x * coef, x * coef^2, ... into t[0..n): the
    multiplies depend on each other, so they run alone, four per loop
    pass; the conversions to float that follow are independent and the
-   compiler vectorises them.  Returns the last value. */
-static double
+   compiler vectorises them.  Returns the last value.  Inlined: the call
+   and its arguments, once per CHAIN_MAX samples, cost more than the copy
+   of the loop. */
+CH_VARIANT double
 adsr_chain(double x, const double coef, double* const t, const uint32_t n)
 {
   uint32_t j = 0;
@@ -322,60 +386,69 @@ typedef struct {
   uint32_t  manual;  /* the manual gate */
   double    sustain; /* clamped */
   AdsrCoefs coefs;
+  uint64_t  attack_decay; /* coefs' params as the state holds them */
+  uint64_t  release_rate;
 } AdsrShared;
 
 CH_VARIANT AdsrShared
 adsr_shared(const ChNode* const node)
 {
-  const float* const param = node->param;
-  AdsrCoefs* const   c     = &((AdsrState*)node->state)->coefs;
-  update_coefs(c, param, node->ctx->rate);
-  return (AdsrShared){
-    param[P_GATE] > 0.5f,
-    adsr_unit((double)param[P_SUSTAIN]),
-    *c,
+  const AdsrState* const L     = (const AdsrState*)node->state;
+  const uint32_t         v     = node->voice;
+  const float* const     param = node->param;
+  AdsrCoefs              c     = coefs_get(L, v);
+  update_coefs(&c, param, node->ctx->rate);
+  AdsrShared q = {
+    .manual  = param[P_GATE] > 0.5f,
+    .sustain = adsr_unit((double)param[P_SUSTAIN]),
+    .coefs   = c,
   };
+  q.attack_decay = floats_pack(c.attack, c.decay);
+  q.release_rate = floats_pack(c.release, c.rate);
+  return q;
 }
 
 /* The process of one instance, inlined into both entry points below. */
 CH_VARIANT CH_REALTIME void
 adsr_one(const ChNode* const node, const AdsrShared* const q, const uint32_t n)
 {
-  AdsrState* const   s    = (AdsrState*)node->state;
+  AdsrState* const   L    = (AdsrState*)node->state;
+  const uint32_t     v    = node->voice;
   const float* const gate = node->in[IN_GATE];
   const float* const trig = node->in[IN_TRIG];
   float* const       out  = node->out[0];
 
-  s->coefs = q->coefs;
+  /* the cache as this voice's own check would leave it */
+  L->attack_step[v]  = q->coefs.attack_step;
+  L->decay_coef[v]   = q->coefs.decay_coef;
+  L->release_coef[v] = q->coefs.release_coef;
+  L->attack_decay[v] = q->attack_decay;
+  L->release_rate[v] = q->release_rate;
 
   const uint32_t manual = q->manual;
+  const uint32_t flags  = (uint32_t)L->flags[v];
   AdsrRun        r      = {
-                q->sustain,
-                q->coefs.attack_step,
-                q->coefs.decay_coef,
-                q->coefs.release_coef,
-                s->level,
-                0.0,
-                s->stage,
-                0,
+                q->sustain,          q->coefs.attack_step,
+                q->coefs.decay_coef, q->coefs.release_coef,
+                L->level[v],         0.0,
+                flags & FLAG_STAGES, 0,
   };
   /* The decay carries its distance exactly from block to block, unless
      sustain moved: then it glides from the level to the new sustain. */
-  r.dist            = s->dist_of == r.sustain ? s->dist : r.level - r.sustain;
-  uint32_t gate_was = s->gate_was;
-  uint32_t trig_was = s->trig_was;
+  r.dist       = L->dist_of[v] == r.sustain ? L->dist[v] : r.level - r.sustain;
+  uint32_t was = flags & (FLAG_GATE | FLAG_TRIG); /* the previous sample's */
 
   /* Edges act on their own sample; between them, a stage loop runs. */
   for (uint32_t i = 0; i < n;) {
-    const uint32_t g = manual || gate[i] > 0.5f;
-    const uint32_t t = trig[i] > 0.5f;
-    if ((g && !gate_was) || (t && !trig_was)) {
+    const uint32_t g   = manual || gate[i] > 0.5f;
+    const uint32_t t   = trig[i] > 0.5f;
+    const uint32_t now = (g ? FLAG_GATE : 0u) | (t ? FLAG_TRIG : 0u);
+    if (now & ~was) { /* a rising gate or trig */
       r.stage = STAGE_ATTACK;
-    } else if (!g && gate_was) {
+    } else if (was & ~now & FLAG_GATE) {
       r.stage = STAGE_RELEASE;
     }
-    gate_was   = g;
-    trig_was   = t;
+    was        = now;
     r.gate     = g;
     uint32_t j = n; /* a block of one sample has no more to look at */
     if (n > 1u) {
@@ -392,22 +465,225 @@ adsr_one(const ChNode* const node, const AdsrShared* const q, const uint32_t n)
     i = j;
   }
 
-  s->level    = r.level;
-  s->dist     = r.dist;
-  s->dist_of  = r.sustain;
-  s->stage    = r.stage;
-  s->gate_was = gate_was;
-  s->trig_was = trig_was;
+  L->level[v]   = r.level;
+  L->dist[v]    = r.dist;
+  L->dist_of[v] = r.sustain;
+  L->flags[v]   = r.stage | was;
 }
 
-CH_PROCESS_SHARED(adsr_process,
-                  adsr_process_voices,
-                  AdsrShared,
-                  adsr_shared,
-                  adsr_one)
+static CH_REALTIME void
+adsr_process(const ChNode* const node, const uint32_t n)
+{
+  const AdsrShared q = adsr_shared(node);
+  adsr_one(node, &q, n);
+}
+
+/* Two lanes of doubles and their masks: with SSE2, one register each, where
+   GCC splits lanes.h's ChD4 compares into scalar ones. */
+typedef double  AdsrD2 __attribute__((vector_size(16)));
+typedef int64_t AdsrL2 __attribute__((vector_size(16)));
+
+static inline AdsrD2
+d2_of(const double x)
+{
+  return (AdsrD2){ x, x };
+}
+
+/* What a call's one-sample lanes share, in both lanes: AdsrShared's
+   sustain, manual gate (a mask) and the coefficient cache. */
+typedef struct {
+  AdsrD2 sustain;
+  ChI4   manual;
+  AdsrD2 attack_step;
+  AdsrD2 decay_coef;
+  AdsrD2 release_coef;
+  AdsrL2 attack_decay;
+  AdsrL2 release_rate;
+} AdsrPairs;
+
+static AdsrPairs
+adsr_pairs(const AdsrShared* const q)
+{
+  const int32_t m  = -(int32_t)q->manual;
+  const int64_t ad = (int64_t)q->attack_decay;
+  const int64_t rr = (int64_t)q->release_rate;
+  return (AdsrPairs){
+    d2_of(q->sustain),
+    (ChI4){ m, m, m, m },
+    d2_of(q->coefs.attack_step),
+    d2_of(q->coefs.decay_coef),
+    d2_of(q->coefs.release_coef),
+    (AdsrL2){ ad, ad },
+    (AdsrL2){ rr, rr },
+  };
+}
+
+/* The lanes of a mask as bits 0 to 3. */
+static inline uint32_t
+i4_bits(const ChI4 m)
+{
+#if defined(__SSE2__)
+  return (uint32_t)__builtin_ia32_movmskps((ChF4)m);
+#else
+  return (uint32_t)((m[0] & 1) | (m[1] & 2) | (m[2] & 4) | (m[3] & 8));
+#endif
+}
+
+/* Lanes `at`, `at` + 1 of a lanes array. */
+static inline AdsrD2
+d2_at(const void* const array, const uint32_t at)
+{
+  AdsrD2 v;
+  memcpy(&v, (const char*)array + sizeof(double) * at, sizeof(v));
+  return v;
+}
+
+/* Stores `v` into lanes `at`, `at` + 1 of `array`: both if `all`, else
+   those of `w`. */
+static inline void
+d2_put(void* const    array,
+       const uint32_t at,
+       const AdsrL2   w,
+       const bool     all,
+       const AdsrD2   v)
+{
+  const AdsrD2 keep = d2_at(array, at);
+  const AdsrD2 x    = all ? v : (AdsrD2)((w & (AdsrL2)v) | (~w & (AdsrL2)keep));
+  memcpy((char*)array + sizeof(double) * at, &x, sizeof(x));
+}
+
+/* One sample of the decay (or sustain) of lanes `at`, `at` + 1 (group[j],
+   group[j + 1]) in the lanes of `w`: adsr_one's start (the distance
+   carried, or a glide to a sustain that moved), adsr_decay's step with its
+   snap or, on sustain (distance 0), its fill, and adsr_run's level,
+   operation for operation, so the bits are the same.  Stage, gate and
+   trig stay. */
+CH_VARIANT void
+adsr_pair_decay(AdsrState* const       L,
+                const ChNode* const    group,
+                const AdsrPairs* const k,
+                const uint32_t         at,
+                const uint32_t         j,
+                const uint32_t         bits)
+{
+  const bool   all     = bits == 3u;
+  const AdsrL2 w       = { -(int64_t)(bits & 1u), -(int64_t)(bits >> 1u) };
+  const AdsrD2 sustain = k->sustain;
+  const AdsrD2 zero    = { 0.0, 0.0 };
+  const AdsrD2 snap    = { DECAY_SNAP, DECAY_SNAP };
+  const AdsrD2 level   = d2_at(L->level, at);
+  const AdsrL2 same    = (AdsrL2)(d2_at(L->dist_of, at) == sustain);
+  const AdsrD2 d0      = (AdsrD2)((same & (AdsrL2)d2_at(L->dist, at)) |
+                             (~same & (AdsrL2)(level - sustain)));
+  const AdsrD2 x       = d0 * k->decay_coef;
+  const AdsrD2 ax      = (AdsrD2)((AdsrL2)x & INT64_MAX);
+  /* snapped: 0 where |x| is under the snap (x's bits there are not 0) */
+  const AdsrD2 xs   = (AdsrD2)(~(AdsrL2)(ax < snap) & (AdsrL2)x);
+  const AdsrL2 fill = (AdsrL2)(d0 == zero);
+  const AdsrD2 d1   = (AdsrD2)((fill & (AdsrL2)d0) | (~fill & (AdsrL2)xs));
+  const AdsrD2 y    = sustain + d1;
+  d2_put(L->level, at, w, all, y);
+  d2_put(L->dist, at, w, all, d1);
+  d2_put(L->dist_of, at, w, all, sustain);
+  /* the cache, as adsr_one leaves it */
+  d2_put(L->attack_step, at, w, all, k->attack_step);
+  d2_put(L->decay_coef, at, w, all, k->decay_coef);
+  d2_put(L->release_coef, at, w, all, k->release_coef);
+  d2_put(L->attack_decay, at, w, all, (AdsrD2)k->attack_decay);
+  d2_put(L->release_rate, at, w, all, (AdsrD2)k->release_rate);
+  if (bits & 1u) {
+    group[j].out[0][0] = (float)y[0];
+  }
+  if (bits & 2u) {
+    group[j + 1u].out[0][0] = (float)y[1];
+  }
+}
+
+/* One sample of the voices `bits4` in lanes 4g .. 4g + 3.  Those whose
+   gate and trig hold and that are decaying run two by two; the others (an
+   edge, another stage) go through adsr_one.  The flags are compared in
+   their low halves: they are below 16. */
+CH_VARIANT void
+adsr_group(const ChNode* const     nodes,
+           const AdsrShared* const q,
+           const AdsrPairs* const  k,
+           const uint32_t          bits4,
+           const uint32_t          g)
+{
+  AdsrState* const    L     = (AdsrState*)nodes[0].state;
+  const ChNode* const group = nodes + 4u * g;
+  const ChF4          half  = { 0.5f, 0.5f, 0.5f, 0.5f };
+  const ChI4 decay = { STAGE_DECAY, STAGE_DECAY, STAGE_DECAY, STAGE_DECAY };
+  const ChI4 gate  = { FLAG_GATE, FLAG_GATE, FLAG_GATE, FLAG_GATE };
+  const ChI4 trig  = { FLAG_TRIG, FLAG_TRIG, FLAG_TRIG, FLAG_TRIG };
+  const ChI4 gm    = (ch_f4_input(group, bits4, IN_GATE) > half) | k->manual;
+  const ChI4 tm    = ch_f4_input(group, bits4, IN_TRIG) > half;
+  /* the flags of a decay whose gate and trig are as they were */
+  const ChI4      flags = decay + (gm & gate) + (tm & trig);
+  const uint64_t* was   = L->flags + 4u * g;
+  const ChI4      low   = { (int32_t)was[0], (int32_t)was[1], (int32_t)was[2],
+                            (int32_t)was[3] };
+  const uint32_t  ok    = i4_bits(low == flags) & bits4;
+  if ((ok & 3u) == 3u) {
+    adsr_pair_decay(L, group, k, 4u * g, 0u, 3u);
+  } else if (ok & 3u) {
+    adsr_pair_decay(L, group, k, 4u * g, 0u, ok & 3u);
+  }
+  if ((ok & 12u) == 12u) {
+    adsr_pair_decay(L, group, k, 4u * g + 2u, 2u, 3u);
+  } else if (ok & 12u) {
+    adsr_pair_decay(L, group, k, 4u * g + 2u, 2u, ok >> 2u);
+  }
+  for (uint32_t rest = bits4 & ~ok; rest; rest &= rest - 1u) {
+    adsr_one(&group[__builtin_ctz(rest)], q, 1u);
+  }
+}
+
+/* A whole group, the usual case, compiles without the tests of bits4. */
+CH_VARIANT CH_REALTIME void
+adsr_lanes_one(const ChNode* const     nodes,
+               const AdsrShared* const q,
+               const AdsrPairs* const  k,
+               const uint32_t          bits4,
+               const uint32_t          g)
+{
+  if (bits4 == 15u) {
+    adsr_group(nodes, q, k, 15u, g);
+  } else {
+    adsr_group(nodes, q, k, bits4, g);
+  }
+}
+
+/* A block of one sample: four voices at a time.  A function of its own,
+   so that the longer blocks' loop below compiles as if it were alone. */
+static CH_REALTIME __attribute__((noinline)) void
+adsr_lanes(const ChNode* const nodes, const uint32_t bits)
+{
+  const AdsrShared q = adsr_shared(nodes + __builtin_ctz(bits));
+  const AdsrPairs  k = adsr_pairs(&q);
+  CH_EACH_GROUP(bits, adsr_lanes_one(nodes, &q, &k, bits4, g));
+}
+
+/* Longer blocks run voice by voice.  The parameters' part is worked out
+   once a call, from the first voice asked (adsr_one leaves every voice's
+   cache as its own call would). */
+static CH_REALTIME void
+adsr_process_voices(const ChNode* const nodes, uint32_t bits, const uint32_t n)
+{
+  if (!bits) {
+    return;
+  }
+  if (n == 1u) {
+    adsr_lanes(nodes, bits);
+    return;
+  }
+  const AdsrShared q = adsr_shared(nodes + __builtin_ctz(bits));
+  CH_EACH_VOICE(nodes, bits, adsr_one(node, &q, n));
+}
 
 const ChKind ch_kind_adsr = {
   CH_KIND_USUAL(adsr, AdsrState),
   .doc            = "envelope: linear attack, exponential decay and release",
   .process_voices = adsr_process_voices,
+  .lanes          = sizeof(double),
 };
