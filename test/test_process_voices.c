@@ -33,14 +33,23 @@ typedef struct {
   uint32_t     unread;   /* ChNode.unread_out */
   uint32_t     kept;     /* ChNode.kept_out (the buffers are the node's) */
   uint32_t     strided;  /* ChNode.strided_in and _out: all or none */
+  int          held;     /* inputs hold for 8 blocks, knobs stay moved */
 } Voices;
+
+/* A knob's value away from its default (some kinds are silent there). */
+static float
+param_moved(const ChParamInfo* const info)
+{
+  return info->min + 0.3f * (info->max - info->min);
+}
 
 static Voices*
 voices_new(const ChKind* const kind,
            const uint32_t      unlinked,
            const uint32_t      unread,
            const uint32_t      kept,
-           const uint32_t      strided)
+           const uint32_t      strided,
+           const int           held)
 {
   Voices* const v = (Voices*)calloc(1, sizeof(Voices));
   v->ctx.rate     = RATE;
@@ -55,8 +64,9 @@ voices_new(const ChKind* const kind,
   v->ctx.id       = 1u;
   v->kept         = kept & ((1u << kind->n_outputs) - 1u);
   v->strided      = strided;
+  v->held         = held;
   for (uint32_t p = 0; p < kind->n_params; ++p) {
-    v->param[p] = kind->params[p].def;
+    v->param[p] = held ? param_moved(&kind->params[p]) : kind->params[p].def;
   }
   for (uint32_t k = 0; k < VOICES; ++k) {
     if (k == 0u || !kind->lanes) {
@@ -95,7 +105,9 @@ voices_free(Voices* const v)
 /* Block `b` of what each voice reads: notes that start, hold and stop
    (counters and gates moving at the block's first frame, as the host does),
    inputs that differ per voice, with gate edges inside the block, and
-   parameters that change every 6 blocks. */
+   parameters that change every 6 blocks; or, `held`, inputs that hold
+   for 8 blocks at a time and parameters that stay where they started (a
+   voice's pitch as a chord holds: the call a kind's lanes take). */
 static void
 voices_feed(Voices* const v, const ChKind* const kind, const uint32_t b)
 {
@@ -108,7 +120,8 @@ voices_feed(Voices* const v, const ChKind* const kind, const uint32_t b)
     h->release += (b + k) % 5u == 3u;
     for (uint32_t p = 0; p < kind->n_inputs; ++p) {
       for (uint32_t i = 0; i < CH_MAX_BLOCK; ++i) {
-        const uint32_t t = b * CH_MAX_BLOCK + i;
+        const uint32_t t =
+          v->held ? 100u * (b / 8u + 1u) : b * CH_MAX_BLOCK + i;
         v->in[p][k][i] =
           v->unlinked >> p & 1u ? 0.0f
           : kind->inputs[p].signal == CH_SIGNAL_GATE
@@ -121,8 +134,7 @@ voices_feed(Voices* const v, const ChKind* const kind, const uint32_t b)
      (in every voice, also those not asked when they moved) */
   for (uint32_t p = 0; p < kind->n_params; ++p) {
     const ChParamInfo* const info = &kind->params[p];
-    v->param[p] =
-      (b / 6u) % 2u ? info->min + 0.3f * (info->max - info->min) : info->def;
+    v->param[p] = (b / 6u) % 2u || v->held ? param_moved(info) : info->def;
   }
   v->host.bend = 0.1f * (float)(b % 2u);
   v->host.mod  = 0.2f;
@@ -171,6 +183,7 @@ typedef struct {
   uint32_t    unread;   /* nobody reads these outputs */
   uint32_t    kept;     /* these outputs keep their buffers */
   uint32_t    strided;  /* the voices' buffers are side by side, and told */
+  int         held;     /* inputs hold for 8 blocks, knobs stay moved */
 } Wiring;
 
 /* Blocks of 1, 17 and 64 frames, the voices asked changing (in one group
@@ -182,9 +195,9 @@ check_kind(const ChKind* const kind, const Wiring* const w)
   static const uint32_t masks[]  = { 0xff, 0xb5, 0x50, 0x0f,
                                      0x08, 0xe3, 0xff, 0x01 };
   Voices* const         a =
-    voices_new(kind, w->unlinked, w->unread, w->kept, w->strided);
+    voices_new(kind, w->unlinked, w->unread, w->kept, w->strided, w->held);
   Voices* const b =
-    voices_new(kind, w->unlinked, w->unread, w->kept, w->strided);
+    voices_new(kind, w->unlinked, w->unread, w->kept, w->strided, w->held);
   int same = voices_same(a, b);
   for (uint32_t r = 0; r < 40u && same; ++r) {
     const uint32_t n    = blocks[r % 8u];
@@ -211,11 +224,13 @@ test_same_as_voice_by_voice(void)
      with buffers side by side or not; every input linked, only the first
      output read; everything kept and side by side */
   static const Wiring wirings[] = {
-    { "all wired", 0u, 0u, 0u, 0u },
-    { "first ports", ~1u, ~1u, 0u, 0u },
-    { "first ports, side by side", ~1u, ~1u, 0u, ~0u },
-    { "first output", 0u, ~1u, 0u, 0u },
-    { "kept, side by side", 0u, 0u, ~0u, ~0u },
+    { "all wired", 0u, 0u, 0u, 0u, 0 },
+    { "first ports", ~1u, ~1u, 0u, 0u, 0 },
+    { "first ports, side by side", ~1u, ~1u, 0u, ~0u, 0 },
+    { "first output", 0u, ~1u, 0u, 0u, 0 },
+    { "kept, side by side", 0u, 0u, ~0u, ~0u, 0 },
+    /* the first ports, inputs and knobs holding still: a kind's lanes */
+    { "held, side by side", ~1u, ~1u, 0u, ~0u, 1 },
   };
   uint32_t with = 0;
   for (uint32_t i = 0; i < ch_registry_count(); ++i) {
@@ -242,9 +257,11 @@ static void
 test_voice_after_a_landed_glide(void)
 {
   const ChKind* const kind = ch_registry_find("voice");
-  const Wiring        w    = { "kept", 0u, 0u, ~0u, ~0u };
-  Voices* const a = voices_new(kind, w.unlinked, w.unread, w.kept, w.strided);
-  Voices* const b = voices_new(kind, w.unlinked, w.unread, w.kept, w.strided);
+  const Wiring        w    = { "kept", 0u, 0u, ~0u, ~0u, 0 };
+  Voices* const a =
+    voices_new(kind, w.unlinked, w.unread, w.kept, w.strided, w.held);
+  Voices* const b =
+    voices_new(kind, w.unlinked, w.unread, w.kept, w.strided, w.held);
   static const uint32_t steps[] = { 1, 1, 64, 1, 1, 1 };
   a->param[3] = b->param[3] = 0.00002f; /* glide: lands within 30 frames */
   int same                  = 1;
@@ -273,9 +290,11 @@ static void
 test_voice_still(void)
 {
   const ChKind* const kind = ch_registry_find("voice");
-  const Wiring        w    = { "kept", 0u, 0u, ~0u, ~0u };
-  Voices* const a = voices_new(kind, w.unlinked, w.unread, w.kept, w.strided);
-  Voices* const b = voices_new(kind, w.unlinked, w.unread, w.kept, w.strided);
+  const Wiring        w    = { "kept", 0u, 0u, ~0u, ~0u, 0 };
+  Voices* const a =
+    voices_new(kind, w.unlinked, w.unread, w.kept, w.strided, w.held);
+  Voices* const b =
+    voices_new(kind, w.unlinked, w.unread, w.kept, w.strided, w.held);
   ChVoiceInputs last[VOICES];
   memset(last, 0, sizeof(last));
   uint32_t ran  = 0;
@@ -343,8 +362,8 @@ check_adsr_lanes(const uint32_t strided)
   static const uint32_t masks[] = { 0xff, 0xff, 0xb5, 0xff,
                                     0x0f, 0xf0, 0xff, 0x7e };
   const ChKind* const   kind    = ch_registry_find("adsr");
-  Voices* const         a       = voices_new(kind, 0u, 0u, 0u, strided);
-  Voices* const         b       = voices_new(kind, 0u, 0u, 0u, strided);
+  Voices* const         a       = voices_new(kind, 0u, 0u, 0u, strided, 0);
+  Voices* const         b       = voices_new(kind, 0u, 0u, 0u, strided, 0);
   int                   same    = 1;
   int                   held    = 0; /* a voice sat on sustain */
   for (uint32_t t = 0; t < 600u && same; ++t) {

@@ -203,4 +203,61 @@ ch_f4_output(const ChNode* const nodes,
     }                                                                          \
   }
 
+/*
+   Two lanes of doubles, what an SSE2 register holds: GCC (12) lowers a
+   comparison of 32-byte vectors on a target without AVX lane by lane
+   through the integer registers, but one of 16 bytes to a cmppd, so the
+   comparisons of ChD4 below are made two lanes at a time (ch_d4_lt(a, b)
+   is a < b, and so on).
+*/
+typedef double  ChD2 __attribute__((vector_size(16)));
+typedef int64_t ChL2 __attribute__((vector_size(16)));
+
+/**
+   The lanes set in `mask` (a comparison's result) as bits, lane j as bit
+   j, so that a kernel can send the lanes a vector cannot take through its
+   scalar code one by one (the kinds whose states are doubles: osc).
+*/
+static inline uint32_t
+ch_l4_bits(const ChL4 mask)
+{
+#if defined(__SSE2__) && defined(__GNUC__)
+  ChD2 half[2];
+  memcpy(half, &mask, sizeof(half));
+  return (uint32_t)(__builtin_ia32_movmskpd(half[0]) |
+                    __builtin_ia32_movmskpd(half[1]) << 2);
+#else
+  int64_t w[4];
+  memcpy(w, &mask, sizeof(w));
+  return (uint32_t)((w[0] & 1) | (w[1] & 2) | (w[2] & 4) | (w[3] & 8));
+#endif
+}
+
+#define CH_D4_COMPARE(name, op)                                                \
+  static inline ChL4 name(const ChD4 a, const ChD4 b)                          \
+  {                                                                            \
+    ChD2 x[2];                                                                 \
+    ChD2 y[2];                                                                 \
+    ChL2 m[2];                                                                 \
+    ChL4 r;                                                                    \
+    memcpy(x, &a, sizeof(x));                                                  \
+    memcpy(y, &b, sizeof(y));                                                  \
+    m[0] = x[0] op y[0];                                                       \
+    m[1] = x[1] op y[1];                                                       \
+    memcpy(&r, m, sizeof(r));                                                  \
+    return r;                                                                  \
+  }
+CH_D4_COMPARE(ch_d4_eq, ==)
+CH_D4_COMPARE(ch_d4_lt, <)
+CH_D4_COMPARE(ch_d4_gt, >)
+CH_D4_COMPARE(ch_d4_ge, >=)
+
+/** `x` in all four lanes. */
+static inline ChD4
+ch_d4_all(const double x)
+{
+  const ChD4 v = { x, x, x, x };
+  return v;
+}
+
 #endif /* CH_LANES_H */

@@ -1,11 +1,13 @@
 /* The `osc` module kind: a band-limited sine/saw/square/triangle oscillator. */
 #include "../kind.h"
+#include "lanes.h"
 #include "sine.h"
 #include "smooth.h"
 
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #define CH_OSC_C4_HZ 261.6255653
 
@@ -28,16 +30,53 @@ enum {
 
 enum { CH_OSC_SINE, CH_OSC_SAW, CH_OSC_SQUARE, CH_OSC_TRIANGLE };
 
+/* A voice's state, all in doubles (ChKind.lanes; a float or a uint32 is
+   exact in a double): phase, 0..1, the position in the period; last_pitch,
+   the total pitch of the last exp2(), and last_freq, its result, reused
+   while the pitch holds; level, the smoothed output level (in double, so
+   that it settles); smooth, the one-pole coefficient for `rate`, and
+   inv_rate; trigger, its voice's note counter when last seen.  The saw's
+   dt, inv_dt, near and far (ChOscSaw) are kept for saw_freq, so that a
+   call at a held pitch works nothing out (0: none, as after a new rate). */
+#define CH_OSC_FIELDS(X)                                                       \
+  X(double, phase)                                                             \
+  X(double, last_pitch)                                                        \
+  X(double, last_freq)                                                         \
+  X(double, level)                                                             \
+  X(double, smooth)                                                            \
+  X(double, inv_rate)                                                          \
+  X(double, rate)                                                              \
+  X(double, trigger)                                                           \
+  X(double, saw_freq)                                                          \
+  X(double, dt)                                                                \
+  X(double, inv_dt)                                                            \
+  X(double, near)                                                              \
+  X(double, far)
+
+/* All voices side by side, and one voice as the scalar code works on it. */
 typedef struct {
-  double   phase;      /* 0..1, position in the period */
-  double   last_pitch; /* total pitch of the last exp2() ... */
-  double   last_freq;  /* ... and its result, reused while pitch holds */
-  double   level;      /* smoothed output level; double, so it settles */
-  double   smooth;     /* one-pole coefficient for `rate` */
-  double   inv_rate;   /* 1 / rate */
-  float    rate;       /* rate `smooth` was computed for */
-  uint32_t trigger;    /* its voice's note counter when last seen */
+  CH_OSC_FIELDS(CH_LANES_ARRAY)
 } ChOscState;
+typedef struct {
+  CH_OSC_FIELDS(CH_LANES_ONE)
+} ChOscVoice;
+
+static inline ChOscVoice
+ch_osc_get(const ChOscState* const lanes, const uint32_t v)
+{
+  ChOscVoice  voice;
+  ChOscVoice* one = &voice;
+  CH_OSC_FIELDS(CH_LANES_GET)
+  return voice;
+}
+
+static inline void
+ch_osc_put(ChOscState* const       lanes,
+           const uint32_t          v,
+           const ChOscVoice* const one)
+{
+  CH_OSC_FIELDS(CH_LANES_PUT)
+}
 
 static const ChPortInfo ch_osc_inputs[] = {
   { "pitch", CH_SIGNAL_CV,
@@ -194,31 +233,34 @@ ch_osc_clamp(const double x, const double lo, const double hi)
 }
 
 CH_VARIANT void
-ch_osc_update_rate(ChOscState* const s, const float rate)
+ch_osc_update_rate(ChOscVoice* const s, const float rate)
 {
   if (s->rate != rate) {
     s->rate     = rate;
     s->smooth   = ch_one_pole_coef(CH_SMOOTH_SECONDS, rate); /* level glide */
     s->inv_rate = 1.0 / (double)rate;
+    s->saw_freq = 0.0; /* the saw's dt was for the old rate */
   }
 }
 
 static void
 ch_osc_init(const ChNode* const node)
 {
-  ChOscState* const s = (ChOscState*)node->state;
+  ChOscState* const lanes = (ChOscState*)node->state;
+  ChOscVoice        s     = ch_osc_get(lanes, node->voice);
 
-  s->phase      = 0.0;
-  s->last_pitch = 0.0;
-  s->last_freq  = CH_OSC_C4_HZ;
-  s->level      = (double)node->param[CH_OSC_P_LEVEL];
-  ch_osc_update_rate(s, node->ctx->rate);
+  s.phase      = 0.0;
+  s.last_pitch = 0.0;
+  s.last_freq  = CH_OSC_C4_HZ;
+  s.level      = (double)node->param[CH_OSC_P_LEVEL];
+  ch_osc_update_rate(&s, node->ctx->rate);
+  ch_osc_put(lanes, node->voice, &s);
 }
 
 /* A note starts at the first frame of a call (the host splits blocks at
    its events), so a moved note counter is checked once per call. */
 CH_VARIANT CH_REALTIME void
-ch_osc_note_reset(ChOscState* const s, const ChNode* const node)
+ch_osc_note_reset(ChOscVoice* const s, const ChNode* const node)
 {
   const ChVoiceInputs* const note = &node->ctx->host->voice[node->voice];
   if (note->trigger != s->trigger) {
@@ -341,8 +383,34 @@ ch_osc_saw_at(ChOscSaw* const w, const double freq, const double inv_rate)
   w->far    = 1.0 - CH_OSC_BLEP_REACH * w->dt;
 }
 
+/* The saw's sample `y` (2 phase - 1, the level folded in) with the step's
+   residuals, for a phase within reach of the step. */
+CH_VARIANT double
+ch_osc_saw_blep(double                y,
+                const double          phase,
+                const ChOscSaw* const w,
+                const double          level2)
+{
+  /* the residual is odd: before the step it is minus the one after */
+  if (phase < w->near) {
+    y -= level2 * ch_osc_blep_after(phase * w->inv_dt);
+    if (phase > w->far) { /* above 6 kHz both steps are within reach */
+      y += level2 * ch_osc_blep_after((1.0 - phase) * w->inv_dt);
+    }
+  } else if (phase > w->far) {
+    y += level2 * ch_osc_blep_after((1.0 - phase) * w->inv_dt);
+  }
+  return y;
+}
+
+/* `w` keeps the voice's cached ChOscSaw (for `*saw_freq`, see
+   CH_OSC_FIELDS), and leaves it for the last pitch. */
 CH_VARIANT void
-ch_osc_saw_plain(const ChNode* const node, ChOscRun* const r, const uint32_t n)
+ch_osc_saw_plain(const ChNode* const node,
+                 ChOscRun* const     r,
+                 ChOscSaw* const     cache,
+                 double* const       saw_freq,
+                 const uint32_t      n)
 {
   const float* const pitch_in   = node->in[CH_OSC_IN_PITCH];
   float* const       out        = node->out[0];
@@ -353,7 +421,7 @@ ch_osc_saw_plain(const ChNode* const node, ChOscRun* const r, const uint32_t n)
   double             last_pitch = r->last_pitch;
   double             last_freq  = r->last_freq;
   double             phase      = r->phase;
-  ChOscSaw           w;
+  ChOscSaw           w          = *cache;
   /* the input usually holds still: compare it before converting it (a
      NaN never equals itself, so then every sample looks at it) */
   float last_in = pitch_in[0];
@@ -361,7 +429,9 @@ ch_osc_saw_plain(const ChNode* const node, ChOscRun* const r, const uint32_t n)
     last_pitch = base_pitch + (double)last_in;
     last_freq  = ch_osc_freq(last_pitch);
   }
-  ch_osc_saw_at(&w, last_freq, inv_rate);
+  if (last_freq != *saw_freq) {
+    ch_osc_saw_at(&w, last_freq, inv_rate);
+  }
   for (uint32_t i = 0; i < n; ++i) {
     if (pitch_in[i] != last_in) {
       last_in            = pitch_in[i];
@@ -373,23 +443,16 @@ ch_osc_saw_plain(const ChNode* const node, ChOscRun* const r, const uint32_t n)
       }
     }
     /* (2 phase - 1 - 2 blep) * level, with the level folded in */
-    double y = level2 * phase - level;
-    /* the residual is odd: before the step it is minus the one after */
-    if (phase < w.near) {
-      y -= level2 * ch_osc_blep_after(phase * w.inv_dt);
-      if (phase > w.far) { /* above 6 kHz both steps are within reach */
-        y += level2 * ch_osc_blep_after((1.0 - phase) * w.inv_dt);
-      }
-    } else if (phase > w.far) {
-      y += level2 * ch_osc_blep_after((1.0 - phase) * w.inv_dt);
-    }
-    out[i] = (float)y;
+    const double y = level2 * phase - level;
+    out[i]         = (float)ch_osc_saw_blep(y, phase, &w, level2);
     phase += w.dt;
     phase = phase >= 1.0 ? phase - 1.0 : phase;
   }
   r->phase      = phase;
   r->last_pitch = last_pitch;
   r->last_freq  = last_freq;
+  *cache        = w;
+  *saw_freq     = last_freq;
 }
 
 /* What the parameters give, the same for every voice of a module: worked
@@ -417,7 +480,9 @@ ch_osc_one(const ChNode* const      node,
            const ChOscShared* const q,
            const uint32_t           n)
 {
-  ChOscState* const s = (ChOscState*)node->state;
+  ChOscState* const lanes = (ChOscState*)node->state;
+  ChOscVoice        voice = ch_osc_get(lanes, node->voice);
+  ChOscVoice* const s     = &voice;
 
   ch_osc_update_rate(s, node->ctx->rate);
   ch_osc_note_reset(s, node);
@@ -430,7 +495,12 @@ ch_osc_one(const ChNode* const      node,
 
   const bool no_fm = (node->unlinked_in >> CH_OSC_IN_FM) & 1u;
   if (shape == CH_OSC_SAW && no_fm && r.level == r.level_target) {
-    ch_osc_saw_plain(node, &r, n);
+    ChOscSaw w = { s->dt, s->inv_dt, s->near, s->far };
+    ch_osc_saw_plain(node, &r, &w, &s->saw_freq, n);
+    s->dt     = w.dt;
+    s->inv_dt = w.inv_dt;
+    s->near   = w.near;
+    s->far    = w.far;
   } else {
     switch (shape) {
     case CH_OSC_SINE:
@@ -452,13 +522,157 @@ ch_osc_one(const ChNode* const      node,
   s->last_pitch = r.last_pitch;
   s->last_freq  = r.last_freq;
   s->level      = r.level;
+  ch_osc_put(lanes, node->voice, s);
 }
 
-CH_PROCESS_SHARED(ch_osc_process,
-                  ch_osc_process_voices,
-                  ChOscShared,
-                  ch_osc_shared,
-                  ch_osc_one)
+static CH_REALTIME void
+ch_osc_process(const ChNode* const node, const uint32_t n)
+{
+  const ChOscShared q = ch_osc_shared(node);
+  ch_osc_one(node, &q, n);
+}
+
+/* What a call of process_voices shares, for ch_osc_lanes_saw. */
+typedef struct {
+  ChOscShared q;
+  double      rate;   /* the graph's, as a voice's state keeps it */
+  double      level2; /* 2 level, ch_osc_saw_plain's */
+} ChOscLanes;
+
+/* Kept out of ch_osc_lanes_saw, whose usual sample needs neither (and
+   so keeps its vectors in registers). */
+#if defined(__GNUC__)
+#  define CH_OSC_APART __attribute__((noinline))
+#else
+#  define CH_OSC_APART
+#endif
+
+/* The samples of the lanes `reach` of group `g`, which are within reach
+   of the step (see ch_osc_lanes_saw), worked out one by one as
+   ch_osc_saw_plain does: a voice is there for 8 of every period's
+   samples.  The other lanes are left 0. */
+static CH_OSC_APART ChD4
+ch_osc_lanes_blep(const ChOscState* const L,
+                  const uint32_t          g,
+                  const uint32_t          reach,
+                  const double            level,
+                  const double            level2)
+{
+  double y[4] = { 0.0, 0.0, 0.0, 0.0 };
+  for (uint32_t j = 0; j < 4u; ++j) {
+    const uint32_t k = 4u * g + j;
+    if (reach >> j & 1u) {
+      const ChOscSaw w     = { L->dt[k], L->inv_dt[k], L->near[k], L->far[k] };
+      const double   phase = L->phase[k];
+      y[j] = ch_osc_saw_blep(level2 * phase - level, phase, &w, level2);
+    }
+  }
+  ChD4 r;
+  memcpy(&r, y, sizeof(r));
+  return r;
+}
+
+/* The voices `bits` of `group` that ch_osc_lanes_saw leaves, one by one:
+   a note's first sample, a moving pitch or level, a new rate. */
+static CH_OSC_APART CH_REALTIME void
+ch_osc_lanes_rest(const ChNode* const      group,
+                  const ChOscShared* const q,
+                  uint32_t                 bits)
+{
+  for (; bits; bits &= bits - 1u) {
+    ch_osc_one(&group[__builtin_ctz(bits)], q, 1u);
+  }
+}
+
+/* Which of the lanes of group `g` are ready for ch_osc_lanes_saw: their
+   state saw the graph's rate and their voice's note counter, their level
+   is settled, their cached saw is for their pitch, and the pitch holds. */
+CH_VARIANT uint32_t
+ch_osc_lanes_ready(const ChNode* const     nodes,
+                   const ChOscLanes* const c,
+                   const uint32_t          bits4,
+                   const uint32_t          g)
+{
+  const ChOscState* const    L = (const ChOscState*)nodes[0].state;
+  const ChVoiceInputs* const h = nodes[0].ctx->host->voice + 4u * g;
+  const ChD4 trigger           = { (double)h[0].trigger, (double)h[1].trigger,
+                                   (double)h[2].trigger, (double)h[3].trigger };
+  const ChD4 pitch =
+    c->q.base_pitch +
+    __builtin_convertvector(ch_f4_input(nodes + 4u * g, bits4, CH_OSC_IN_PITCH),
+                            ChD4);
+  const ChL4 ready =
+    ch_d4_eq(ch_d4_at(L->rate, g), ch_d4_all(c->rate)) &
+    ch_d4_eq(ch_d4_at(L->trigger, g), trigger) &
+    ch_d4_eq(ch_d4_at(L->level, g), ch_d4_all(c->q.level_target)) &
+    ch_d4_eq(ch_d4_at(L->saw_freq, g), ch_d4_at(L->last_freq, g)) &
+    ch_d4_eq(ch_d4_at(L->last_pitch, g), pitch);
+  return bits4 & ch_l4_bits(ready);
+}
+
+/* One sample of the voices `bits4` in lanes 4g .. 4g + 3, for the usual
+   call of ch_osc_one (a saw, FM unlinked): the ready ones run at once,
+   operation for operation as ch_osc_saw_plain; the others go through
+   ch_osc_one. */
+CH_VARIANT CH_REALTIME void
+ch_osc_lanes_saw(const ChNode* const     nodes,
+                 const ChOscLanes* const c,
+                 const uint32_t          bits4,
+                 const uint32_t          g)
+{
+  ChOscState* const   L     = (ChOscState*)nodes[0].state;
+  const ChNode* const group = nodes + 4u * g;
+  const uint32_t      fast  = ch_osc_lanes_ready(nodes, c, bits4, g);
+  if (fast) {
+    const double level = c->q.level_target;
+    const ChD4   phase = ch_d4_at(L->phase, g);
+    const ChL4   near  = ch_d4_lt(phase, ch_d4_at(L->near, g)) |
+                      ch_d4_gt(phase, ch_d4_at(L->far, g));
+    const uint32_t reach = fast & ch_l4_bits(near);
+    const ChD4     y     = c->level2 * phase - level;
+    /* converted on each side: a ChD4 that meets another at a branch's
+       end costs GCC a trip through memory, a ChF4 does not */
+    ChF4 out = __builtin_convertvector(y, ChF4);
+    if (reach) {
+      const ChD4 step = ch_osc_lanes_blep(L, g, reach, level, c->level2);
+      out = __builtin_convertvector(ch_d4_pick(near, step, y), ChF4);
+    }
+    ch_f4_output(group, fast, 0, out);
+    const ChD4 next = phase + ch_d4_at(L->dt, g);
+    const ChD4 wrap =
+      ch_d4_pick(ch_d4_ge(next, ch_d4_all(1.0)), next - 1.0, next);
+    /* the int32 mask widened: a comparison of int64 lanes is not SSE2's */
+    const ChL4 on = __builtin_convertvector(ch_i4_mask(fast), ChL4);
+    ch_d4_put(L->phase, g, ch_d4_pick(on, wrap, phase));
+  }
+  if (bits4 != fast) {
+    ch_osc_lanes_rest(group, &c->q, bits4 & ~fast);
+  }
+}
+
+/* A block of one sample runs a saw's voices four at a time (its usual
+   call: FM unlinked); the rest runs voice by voice.  The parameters are
+   worked out once a call, from the first voice asked. */
+static CH_REALTIME void
+ch_osc_process_voices(const ChNode* const nodes,
+                      uint32_t            bits,
+                      const uint32_t      n)
+{
+  if (!bits) {
+    return;
+  }
+  const ChOscShared q = ch_osc_shared(nodes + __builtin_ctz(bits));
+  if (n == 1u && q.shape == CH_OSC_SAW &&
+      (nodes[0].unlinked_in >> CH_OSC_IN_FM & 1u)) {
+    const ChOscLanes c = { q, (double)nodes[0].ctx->rate,
+                           2.0 * q.level_target };
+    CH_EACH_GROUP(bits, ch_osc_lanes_saw(nodes, &c, bits4, g));
+  } else if (n == 1u) {
+    CH_EACH_VOICE(nodes, bits, ch_osc_one(node, &q, 1u));
+  } else {
+    CH_EACH_VOICE(nodes, bits, ch_osc_one(node, &q, n));
+  }
+}
 
 const ChKind ch_kind_osc = {
   .name = "osc",
@@ -470,4 +684,5 @@ const ChKind ch_kind_osc = {
   .init           = ch_osc_init,
   .process        = ch_osc_process,
   .process_voices = ch_osc_process_voices,
+  .lanes          = sizeof(double),
 };
