@@ -204,60 +204,61 @@ ch_f4_output(const ChNode* const nodes,
   }
 
 /*
-   Two lanes of doubles, what an SSE2 register holds: GCC (12) lowers a
-   comparison of 32-byte vectors on a target without AVX lane by lane
-   through the integer registers, but one of 16 bytes to a cmppd, so the
-   comparisons of ChD4 below are made two lanes at a time (ch_d4_lt(a, b)
-   is a < b, and so on).
+   Two lanes of doubles, what an SSE2 register holds.  GCC (12) keeps a
+   ChD4 on a target without AVX in memory whenever it meets another at a
+   branch or call, and compares one lane at a time through the integer
+   registers; a ChD2 stays in a register and compares in one instruction.
+   So a kind whose state is doubles runs a group of four lanes as two of
+   these (osc).
 */
 typedef double  ChD2 __attribute__((vector_size(16)));
 typedef int64_t ChL2 __attribute__((vector_size(16)));
+typedef float   ChF2 __attribute__((vector_size(8)));
+
+/** All ones in the lanes whose bit is set in the low 2 bits of `bits`. */
+static inline ChL2
+ch_l2_mask(const uint32_t bits)
+{
+  const ChL2 m = { -(int64_t)(bits & 1u), -(int64_t)(bits >> 1 & 1u) };
+  return m;
+}
+
+/** `a` in the lanes of `mask`, `b` in the others. */
+static inline ChD2
+ch_d2_pick(const ChL2 mask, const ChD2 a, const ChD2 b)
+{
+  return (ChD2)((mask & (ChL2)a) | (~mask & (ChL2)b));
+}
 
 /**
    The lanes set in `mask` (a comparison's result) as bits, lane j as bit
-   j, so that a kernel can send the lanes a vector cannot take through its
-   scalar code one by one (the kinds whose states are doubles: osc).
+   j, so that the lanes a vector cannot take go through the kind's scalar
+   code one by one.  Combine comparisons as these bits: GCC (12) makes
+   the & of two comparisons' masks lane by lane.
 */
 static inline uint32_t
-ch_l4_bits(const ChL4 mask)
+ch_l2_bits(const ChL2 mask)
 {
 #if defined(__SSE2__) && defined(__GNUC__)
-  ChD2 half[2];
-  memcpy(half, &mask, sizeof(half));
-  return (uint32_t)(__builtin_ia32_movmskpd(half[0]) |
-                    __builtin_ia32_movmskpd(half[1]) << 2);
+  return (uint32_t)__builtin_ia32_movmskpd((ChD2)mask);
 #else
-  int64_t w[4];
-  memcpy(w, &mask, sizeof(w));
-  return (uint32_t)((w[0] & 1) | (w[1] & 2) | (w[2] & 4) | (w[3] & 8));
+  return (uint32_t)((mask[0] & 1) | (mask[1] & 2));
 #endif
 }
 
-#define CH_D4_COMPARE(name, op)                                                \
-  static inline ChL4 name(const ChD4 a, const ChD4 b)                          \
-  {                                                                            \
-    ChD2 x[2];                                                                 \
-    ChD2 y[2];                                                                 \
-    ChL2 m[2];                                                                 \
-    ChL4 r;                                                                    \
-    memcpy(x, &a, sizeof(x));                                                  \
-    memcpy(y, &b, sizeof(y));                                                  \
-    m[0] = x[0] op y[0];                                                       \
-    m[1] = x[1] op y[1];                                                       \
-    memcpy(&r, m, sizeof(r));                                                  \
-    return r;                                                                  \
-  }
-CH_D4_COMPARE(ch_d4_eq, ==)
-CH_D4_COMPARE(ch_d4_lt, <)
-CH_D4_COMPARE(ch_d4_gt, >)
-CH_D4_COMPARE(ch_d4_ge, >=)
-
-/** `x` in all four lanes. */
-static inline ChD4
-ch_d4_all(const double x)
+/** Lanes k, k + 1 (k even) of a lanes array of doubles. */
+static inline ChD2
+ch_d2_at(const double* const array, const uint32_t k)
 {
-  const ChD4 v = { x, x, x, x };
+  ChD2 v;
+  memcpy(&v, array + k, sizeof(v));
   return v;
+}
+
+static inline void
+ch_d2_put(double* const array, const uint32_t k, const ChD2 v)
+{
+  memcpy(array + k, &v, sizeof(v));
 }
 
 #endif /* CH_LANES_H */

@@ -30,12 +30,13 @@ enum {
 
 enum { CH_OSC_SINE, CH_OSC_SAW, CH_OSC_SQUARE, CH_OSC_TRIANGLE };
 
-/* A voice's state, all in doubles (ChKind.lanes; a float or a uint32 is
-   exact in a double): phase, 0..1, the position in the period; last_pitch,
-   the total pitch of the last exp2(), and last_freq, its result, reused
+/* A voice's state, 8 bytes a field (ChKind.lanes; a float is exact in a
+   double): phase, 0..1, the position in the period; last_pitch, the
+   total pitch of the last exp2(), and last_freq, its result, reused
    while the pitch holds; level, the smoothed output level (in double, so
    that it settles); smooth, the one-pole coefficient for `rate`, and
-   inv_rate; trigger, its voice's note counter when last seen.  The saw's
+   inv_rate; trigger, its voice's note counter when last seen (an integer
+   still, so that it compares as one).  The saw's
    dt, inv_dt, near and far (ChOscSaw) are kept for saw_freq, so that a
    call at a held pitch works nothing out (0: none, as after a new rate). */
 #define CH_OSC_FIELDS(X)                                                       \
@@ -46,37 +47,20 @@ enum { CH_OSC_SINE, CH_OSC_SAW, CH_OSC_SQUARE, CH_OSC_TRIANGLE };
   X(double, smooth)                                                            \
   X(double, inv_rate)                                                          \
   X(double, rate)                                                              \
-  X(double, trigger)                                                           \
+  X(uint64_t, trigger)                                                         \
   X(double, saw_freq)                                                          \
   X(double, dt)                                                                \
   X(double, inv_dt)                                                            \
   X(double, near)                                                              \
   X(double, far)
 
-/* All voices side by side, and one voice as the scalar code works on it. */
+/* All voices side by side.  The scalar code reads and writes its voice's
+   elements `L->field[v]` where it used a state's fields, so that a call
+   touches only those it needs (a view of all 13 cost a block of 64
+   samples more than its loop saved). */
 typedef struct {
   CH_OSC_FIELDS(CH_LANES_ARRAY)
 } ChOscState;
-typedef struct {
-  CH_OSC_FIELDS(CH_LANES_ONE)
-} ChOscVoice;
-
-static inline ChOscVoice
-ch_osc_get(const ChOscState* const lanes, const uint32_t v)
-{
-  ChOscVoice  voice;
-  ChOscVoice* one = &voice;
-  CH_OSC_FIELDS(CH_LANES_GET)
-  return voice;
-}
-
-static inline void
-ch_osc_put(ChOscState* const       lanes,
-           const uint32_t          v,
-           const ChOscVoice* const one)
-{
-  CH_OSC_FIELDS(CH_LANES_PUT)
-}
 
 static const ChPortInfo ch_osc_inputs[] = {
   { "pitch", CH_SIGNAL_CV,
@@ -233,40 +217,40 @@ ch_osc_clamp(const double x, const double lo, const double hi)
 }
 
 CH_VARIANT void
-ch_osc_update_rate(ChOscVoice* const s, const float rate)
+ch_osc_update_rate(ChOscState* const L, const uint32_t v, const double rate)
 {
-  if (s->rate != rate) {
-    s->rate     = rate;
-    s->smooth   = ch_one_pole_coef(CH_SMOOTH_SECONDS, rate); /* level glide */
-    s->inv_rate = 1.0 / (double)rate;
-    s->saw_freq = 0.0; /* the saw's dt was for the old rate */
+  if (L->rate[v] != rate) { /* `rate` is a float's: (float)rate is exact */
+    L->rate[v]     = rate;
+    L->smooth[v]   = ch_one_pole_coef(CH_SMOOTH_SECONDS, (float)rate);
+    L->inv_rate[v] = 1.0 / rate;
+    L->saw_freq[v] = 0.0; /* the saw's dt was for the old rate */
   }
 }
 
 static void
 ch_osc_init(const ChNode* const node)
 {
-  ChOscState* const lanes = (ChOscState*)node->state;
-  ChOscVoice        s     = ch_osc_get(lanes, node->voice);
+  ChOscState* const L = (ChOscState*)node->state;
+  const uint32_t    v = node->voice;
 
-  s.phase      = 0.0;
-  s.last_pitch = 0.0;
-  s.last_freq  = CH_OSC_C4_HZ;
-  s.level      = (double)node->param[CH_OSC_P_LEVEL];
-  ch_osc_update_rate(&s, node->ctx->rate);
-  ch_osc_put(lanes, node->voice, &s);
+  L->phase[v]      = 0.0;
+  L->last_pitch[v] = 0.0;
+  L->last_freq[v]  = CH_OSC_C4_HZ;
+  L->level[v]      = (double)node->param[CH_OSC_P_LEVEL];
+  ch_osc_update_rate(L, v, (double)node->ctx->rate);
 }
 
 /* A note starts at the first frame of a call (the host splits blocks at
    its events), so a moved note counter is checked once per call. */
 CH_VARIANT CH_REALTIME void
-ch_osc_note_reset(ChOscVoice* const s, const ChNode* const node)
+ch_osc_note_reset(ChOscState* const L, const ChNode* const node)
 {
-  const ChVoiceInputs* const note = &node->ctx->host->voice[node->voice];
-  if (note->trigger != s->trigger) {
-    s->trigger = note->trigger;
+  const uint32_t             v    = node->voice;
+  const ChVoiceInputs* const note = &node->ctx->host->voice[v];
+  if (note->trigger != L->trigger[v]) {
+    L->trigger[v] = note->trigger;
     if (node->param[CH_OSC_P_RESET] > 0.5f && note->gate > 0.5f) {
-      s->phase = 0.0;
+      L->phase[v] = 0.0;
     }
   }
 }
@@ -383,35 +367,34 @@ ch_osc_saw_at(ChOscSaw* const w, const double freq, const double inv_rate)
   w->far    = 1.0 - CH_OSC_BLEP_REACH * w->dt;
 }
 
-/* The saw's sample `y` (2 phase - 1, the level folded in) with the step's
-   residuals, for a phase within reach of the step. */
-CH_VARIANT double
-ch_osc_saw_blep(double                y,
+/* Adds to the saw's sample `y` (2 phase - 1, the level folded in) the
+   step's residuals, for a phase within their reach. */
+CH_VARIANT void
+ch_osc_saw_blep(double* const         y,
                 const double          phase,
                 const ChOscSaw* const w,
                 const double          level2)
 {
   /* the residual is odd: before the step it is minus the one after */
   if (phase < w->near) {
-    y -= level2 * ch_osc_blep_after(phase * w->inv_dt);
+    *y -= level2 * ch_osc_blep_after(phase * w->inv_dt);
     if (phase > w->far) { /* above 6 kHz both steps are within reach */
-      y += level2 * ch_osc_blep_after((1.0 - phase) * w->inv_dt);
+      *y += level2 * ch_osc_blep_after((1.0 - phase) * w->inv_dt);
     }
   } else if (phase > w->far) {
-    y += level2 * ch_osc_blep_after((1.0 - phase) * w->inv_dt);
+    *y += level2 * ch_osc_blep_after((1.0 - phase) * w->inv_dt);
   }
-  return y;
 }
 
-/* `w` keeps the voice's cached ChOscSaw (for `*saw_freq`, see
-   CH_OSC_FIELDS), and leaves it for the last pitch. */
+/* `L` holds the voice's cached ChOscSaw (see CH_OSC_FIELDS), which this
+   leaves for the last pitch. */
 CH_VARIANT void
 ch_osc_saw_plain(const ChNode* const node,
                  ChOscRun* const     r,
-                 ChOscSaw* const     cache,
-                 double* const       saw_freq,
+                 ChOscState* const   L,
                  const uint32_t      n)
 {
+  const uint32_t     v          = node->voice;
   const float* const pitch_in   = node->in[CH_OSC_IN_PITCH];
   float* const       out        = node->out[0];
   const double       level      = r->level;
@@ -421,7 +404,7 @@ ch_osc_saw_plain(const ChNode* const node,
   double             last_pitch = r->last_pitch;
   double             last_freq  = r->last_freq;
   double             phase      = r->phase;
-  ChOscSaw           w          = *cache;
+  ChOscSaw           w = { L->dt[v], L->inv_dt[v], L->near[v], L->far[v] };
   /* the input usually holds still: compare it before converting it (a
      NaN never equals itself, so then every sample looks at it) */
   float last_in = pitch_in[0];
@@ -429,7 +412,8 @@ ch_osc_saw_plain(const ChNode* const node,
     last_pitch = base_pitch + (double)last_in;
     last_freq  = ch_osc_freq(last_pitch);
   }
-  if (last_freq != *saw_freq) {
+  bool fresh = last_freq != L->saw_freq[v];
+  if (fresh) {
     ch_osc_saw_at(&w, last_freq, inv_rate);
   }
   for (uint32_t i = 0; i < n; ++i) {
@@ -440,27 +424,36 @@ ch_osc_saw_plain(const ChNode* const node,
         last_pitch = pitch;
         last_freq  = ch_osc_freq(pitch);
         ch_osc_saw_at(&w, last_freq, inv_rate);
+        fresh = true;
       }
     }
     /* (2 phase - 1 - 2 blep) * level, with the level folded in */
-    const double y = level2 * phase - level;
-    out[i]         = (float)ch_osc_saw_blep(y, phase, &w, level2);
+    double y = level2 * phase - level;
+    ch_osc_saw_blep(&y, phase, &w, level2);
+    out[i] = (float)y;
     phase += w.dt;
     phase = phase >= 1.0 ? phase - 1.0 : phase;
   }
   r->phase      = phase;
   r->last_pitch = last_pitch;
   r->last_freq  = last_freq;
-  *cache        = w;
-  *saw_freq     = last_freq;
+  if (fresh) {
+    L->saw_freq[v] = last_freq;
+    L->dt[v]       = w.dt;
+    L->inv_dt[v]   = w.inv_dt;
+    L->near[v]     = w.near;
+    L->far[v]      = w.far;
+  }
 }
 
-/* What the parameters give, the same for every voice of a module: worked
-   out once per call (for all the voices of process_voices). */
+/* What the parameters (and the graph's rate) give, the same for every
+   voice of a module: worked out once per call (for all the voices of
+   process_voices). */
 typedef struct {
   int    shape;
   double base_pitch;
   double level_target;
+  double rate;
 } ChOscShared;
 
 CH_VARIANT ChOscShared
@@ -471,6 +464,7 @@ ch_osc_shared(const ChNode* const node)
     (int)ch_osc_clamp((double)p[CH_OSC_P_SHAPE] + 0.5, 0.0, 3.0),
     (double)p[CH_OSC_P_PITCH] + (double)p[CH_OSC_P_FINE] / 1200.0,
     (double)p[CH_OSC_P_LEVEL],
+    (double)node->ctx->rate,
   };
 }
 
@@ -480,27 +474,21 @@ ch_osc_one(const ChNode* const      node,
            const ChOscShared* const q,
            const uint32_t           n)
 {
-  ChOscState* const lanes = (ChOscState*)node->state;
-  ChOscVoice        voice = ch_osc_get(lanes, node->voice);
-  ChOscVoice* const s     = &voice;
+  ChOscState* const L = (ChOscState*)node->state;
+  const uint32_t    v = node->voice;
 
-  ch_osc_update_rate(s, node->ctx->rate);
-  ch_osc_note_reset(s, node);
+  ch_osc_update_rate(L, v, q->rate);
+  ch_osc_note_reset(L, node);
 
   const int shape = q->shape;
   ChOscRun  r     = {
-         q->base_pitch, s->inv_rate,   q->level_target, s->smooth,
-         s->phase,      s->last_pitch, s->last_freq,    s->level,
+         q->base_pitch, L->inv_rate[v],   q->level_target, L->smooth[v],
+         L->phase[v],   L->last_pitch[v], L->last_freq[v], L->level[v],
   };
 
   const bool no_fm = (node->unlinked_in >> CH_OSC_IN_FM) & 1u;
   if (shape == CH_OSC_SAW && no_fm && r.level == r.level_target) {
-    ChOscSaw w = { s->dt, s->inv_dt, s->near, s->far };
-    ch_osc_saw_plain(node, &r, &w, &s->saw_freq, n);
-    s->dt     = w.dt;
-    s->inv_dt = w.inv_dt;
-    s->near   = w.near;
-    s->far    = w.far;
+    ch_osc_saw_plain(node, &r, L, n);
   } else {
     switch (shape) {
     case CH_OSC_SINE:
@@ -518,11 +506,10 @@ ch_osc_one(const ChNode* const      node,
     }
   }
 
-  s->phase      = r.phase;
-  s->last_pitch = r.last_pitch;
-  s->last_freq  = r.last_freq;
-  s->level      = r.level;
-  ch_osc_put(lanes, node->voice, s);
+  L->phase[v]      = r.phase;
+  L->last_pitch[v] = r.last_pitch;
+  L->last_freq[v]  = r.last_freq;
+  L->level[v]      = r.level;
 }
 
 static CH_REALTIME void
@@ -532,11 +519,14 @@ ch_osc_process(const ChNode* const node, const uint32_t n)
   ch_osc_one(node, &q, n);
 }
 
-/* What a call of process_voices shares, for ch_osc_lanes_saw. */
+/* What a call of process_voices shares, for ch_osc_lanes_saw: two lanes
+   of each value (see ChD2 in lanes.h). */
 typedef struct {
   ChOscShared q;
-  double      rate;   /* the graph's, as a voice's state keeps it */
-  double      level2; /* 2 level, ch_osc_saw_plain's */
+  ChD2        rate;       /* the graph's, as a voice's state keeps it */
+  ChD2        base_pitch; /* ChOscShared's */
+  ChD2        level;      /* the level target */
+  ChD2        level2;     /* 2 level, ch_osc_saw_plain's */
 } ChOscLanes;
 
 /* Kept out of ch_osc_lanes_saw, whose usual sample needs neither (and
@@ -547,29 +537,28 @@ typedef struct {
 #  define CH_OSC_APART
 #endif
 
-/* The samples of the lanes `reach` of group `g`, which are within reach
-   of the step (see ch_osc_lanes_saw), worked out one by one as
-   ch_osc_saw_plain does: a voice is there for 8 of every period's
-   samples.  The other lanes are left 0. */
-static CH_OSC_APART ChD4
+/* The samples `out` of lanes k and k + 1 whose bits are set in `reach`,
+   those within reach of the step (see ch_osc_lanes_saw), worked out one
+   by one as ch_osc_saw_plain does: a voice is there for 8 of every
+   period's samples. */
+static CH_OSC_APART void
 ch_osc_lanes_blep(const ChOscState* const L,
-                  const uint32_t          g,
+                  const uint32_t          k,
                   const uint32_t          reach,
-                  const double            level,
-                  const double            level2)
+                  const ChOscLanes* const c,
+                  float* const            out)
 {
-  double y[4] = { 0.0, 0.0, 0.0, 0.0 };
-  for (uint32_t j = 0; j < 4u; ++j) {
-    const uint32_t k = 4u * g + j;
+  const double level = c->q.level_target;
+  for (uint32_t j = 0; j < 2u; ++j) {
     if (reach >> j & 1u) {
-      const ChOscSaw w     = { L->dt[k], L->inv_dt[k], L->near[k], L->far[k] };
-      const double   phase = L->phase[k];
-      y[j] = ch_osc_saw_blep(level2 * phase - level, phase, &w, level2);
+      const uint32_t v     = k + j;
+      const ChOscSaw w     = { L->dt[v], L->inv_dt[v], L->near[v], L->far[v] };
+      const double   phase = L->phase[v];
+      double         y     = 2.0 * level * phase - level;
+      ch_osc_saw_blep(&y, phase, &w, 2.0 * level);
+      out[j] = (float)y;
     }
   }
-  ChD4 r;
-  memcpy(&r, y, sizeof(r));
-  return r;
 }
 
 /* The voices `bits` of `group` that ch_osc_lanes_saw leaves, one by one:
@@ -584,93 +573,153 @@ ch_osc_lanes_rest(const ChNode* const      group,
   }
 }
 
-/* Which of the lanes of group `g` are ready for ch_osc_lanes_saw: their
-   state saw the graph's rate and their voice's note counter, their level
-   is settled, their cached saw is for their pitch, and the pitch holds. */
-CH_VARIANT uint32_t
-ch_osc_lanes_ready(const ChNode* const     nodes,
-                   const ChOscLanes* const c,
-                   const uint32_t          bits4,
-                   const uint32_t          g)
+/* Bit j: whether lane k + j saw its voice's note counter `h[j]`.  The
+   counters are uint32 in 8 bytes: their low halves compare as int32
+   lanes (the high halves are 0), and each result moves up to its lane's
+   sign bit. */
+static inline uint32_t
+ch_osc_lanes_seen(const ChOscState* const    L,
+                  const uint32_t             k,
+                  const ChVoiceInputs* const h)
 {
-  const ChOscState* const    L = (const ChOscState*)nodes[0].state;
-  const ChVoiceInputs* const h = nodes[0].ctx->host->voice + 4u * g;
-  const ChD4 trigger           = { (double)h[0].trigger, (double)h[1].trigger,
-                                   (double)h[2].trigger, (double)h[3].trigger };
-  const ChD4 pitch =
-    c->q.base_pitch +
-    __builtin_convertvector(ch_f4_input(nodes + 4u * g, bits4, CH_OSC_IN_PITCH),
-                            ChD4);
-  const ChL4 ready =
-    ch_d4_eq(ch_d4_at(L->rate, g), ch_d4_all(c->rate)) &
-    ch_d4_eq(ch_d4_at(L->trigger, g), trigger) &
-    ch_d4_eq(ch_d4_at(L->level, g), ch_d4_all(c->q.level_target)) &
-    ch_d4_eq(ch_d4_at(L->saw_freq, g), ch_d4_at(L->last_freq, g)) &
-    ch_d4_eq(ch_d4_at(L->last_pitch, g), pitch);
-  return bits4 & ch_l4_bits(ready);
+  const ChI4 now = { (int32_t)h[0].trigger, 0, (int32_t)h[1].trigger, 0 };
+  ChI4       was;
+  memcpy(&was, L->trigger + k, sizeof(was));
+  const ChI4 same = was == now;
+  const ChI4 up   = { same[0], same[0], same[2], same[2] };
+  return ch_l2_bits((ChL2)up);
+}
+
+/* One sample of the voices `bits2` (low 2 bits) of lanes k, k + 1, for
+   ch_osc_lanes_saw: `pitch` is their input and `h` their host inputs.
+   Those whose state is ready (it saw the graph's rate and their voice's
+   note counter, their level is settled, their cached saw is for their
+   pitch, and the pitch holds) run at once, operation for operation as
+   ch_osc_saw_plain, writing `out`; returns their bits. */
+CH_VARIANT uint32_t
+ch_osc_lanes_two(ChOscState* const          L,
+                 const ChOscLanes* const    c,
+                 const uint32_t             k,
+                 const uint32_t             bits2,
+                 const ChVoiceInputs* const h,
+                 const float* const         pitch,
+                 float* const               out)
+{
+  const ChD2     in   = { (double)pitch[0], (double)pitch[1] };
+  const uint32_t seen = ch_osc_lanes_seen(L, k, h);
+  const uint32_t on =
+    bits2 & seen & ch_l2_bits(ch_d2_at(L->rate, k) == c->rate) &
+    ch_l2_bits(ch_d2_at(L->level, k) == c->level) &
+    ch_l2_bits(ch_d2_at(L->saw_freq, k) == ch_d2_at(L->last_freq, k)) &
+    ch_l2_bits(ch_d2_at(L->last_pitch, k) == c->base_pitch + in);
+  if (!on) {
+    return 0u;
+  }
+  const ChD2 phase = ch_d2_at(L->phase, k);
+  const ChD2 y     = c->level2 * phase - c->level;
+  const ChF2 y2    = __builtin_convertvector(y, ChF2);
+  memcpy(out, &y2, sizeof(y2));
+  const uint32_t reach = on & (ch_l2_bits(phase < ch_d2_at(L->near, k)) |
+                               ch_l2_bits(phase > ch_d2_at(L->far, k)));
+  if (reach) {
+    ch_osc_lanes_blep(L, k, reach, c, out);
+  }
+  const ChD2 next = phase + ch_d2_at(L->dt, k);
+  /* phase >= 1 ? phase - 1 : phase, as a subtraction of 1 or 0 (x - 0 is
+     x, -0 included): one constant and three operations */
+  const ChD2 one  = { 1.0, 1.0 };
+  const ChD2 wrap = next - (ChD2)((next >= one) & (ChL2)one);
+  if (on == 3u) {
+    ch_d2_put(L->phase, k, wrap);
+  } else {
+    ch_d2_put(L->phase, k, ch_d2_pick(ch_l2_mask(on), wrap, phase));
+  }
+  return on;
 }
 
 /* One sample of the voices `bits4` in lanes 4g .. 4g + 3, for the usual
-   call of ch_osc_one (a saw, FM unlinked): the ready ones run at once,
-   operation for operation as ch_osc_saw_plain; the others go through
-   ch_osc_one. */
+   call of ch_osc_one (a saw, FM unlinked): the ready ones two at a time
+   (ch_osc_lanes_two), the others through ch_osc_one. */
 CH_VARIANT CH_REALTIME void
 ch_osc_lanes_saw(const ChNode* const     nodes,
                  const ChOscLanes* const c,
                  const uint32_t          bits4,
                  const uint32_t          g)
 {
-  ChOscState* const   L     = (ChOscState*)nodes[0].state;
-  const ChNode* const group = nodes + 4u * g;
-  const uint32_t      fast  = ch_osc_lanes_ready(nodes, c, bits4, g);
+  ChOscState* const          L     = (ChOscState*)nodes[0].state;
+  const ChNode* const        group = nodes + 4u * g;
+  const ChVoiceInputs* const h     = nodes[0].ctx->host->voice + 4u * g;
+  const ChF4                 in4   = ch_f4_input(group, bits4, CH_OSC_IN_PITCH);
+  float                      pitch[4];
+  float                      out[4];
+  memcpy(pitch, &in4, sizeof(pitch));
+  const uint32_t fast =
+    ch_osc_lanes_two(L, c, 4u * g, bits4 & 3u, h, pitch, out) |
+    ch_osc_lanes_two(L, c, 4u * g + 2u, bits4 >> 2, h + 2, pitch + 2, out + 2)
+      << 2;
   if (fast) {
-    const double level = c->q.level_target;
-    const ChD4   phase = ch_d4_at(L->phase, g);
-    const ChL4   near  = ch_d4_lt(phase, ch_d4_at(L->near, g)) |
-                      ch_d4_gt(phase, ch_d4_at(L->far, g));
-    const uint32_t reach = fast & ch_l4_bits(near);
-    const ChD4     y     = c->level2 * phase - level;
-    /* converted on each side: a ChD4 that meets another at a branch's
-       end costs GCC a trip through memory, a ChF4 does not */
-    ChF4 out = __builtin_convertvector(y, ChF4);
-    if (reach) {
-      const ChD4 step = ch_osc_lanes_blep(L, g, reach, level, c->level2);
-      out = __builtin_convertvector(ch_d4_pick(near, step, y), ChF4);
-    }
-    ch_f4_output(group, fast, 0, out);
-    const ChD4 next = phase + ch_d4_at(L->dt, g);
-    const ChD4 wrap =
-      ch_d4_pick(ch_d4_ge(next, ch_d4_all(1.0)), next - 1.0, next);
-    /* the int32 mask widened: a comparison of int64 lanes is not SSE2's */
-    const ChL4 on = __builtin_convertvector(ch_i4_mask(fast), ChL4);
-    ch_d4_put(L->phase, g, ch_d4_pick(on, wrap, phase));
+    ChF4 out4;
+    memcpy(&out4, out, sizeof(out4));
+    ch_f4_output(group, fast, 0, out4);
   }
   if (bits4 != fast) {
     ch_osc_lanes_rest(group, &c->q, bits4 & ~fast);
   }
 }
 
-/* A block of one sample runs a saw's voices four at a time (its usual
-   call: FM unlinked); the rest runs voice by voice.  The parameters are
-   worked out once a call, from the first voice asked. */
+/* A block of one sample of a saw's voices, four lanes at a time. */
+CH_VARIANT CH_REALTIME void
+ch_osc_lanes(const ChNode* const      nodes,
+             const ChOscShared* const q,
+             uint32_t                 bits)
+{
+  const double     rate = q->rate;
+  const double     lt   = q->level_target;
+  const ChOscLanes c    = { *q,
+                            { rate, rate },
+                            { q->base_pitch, q->base_pitch },
+                            { lt, lt },
+                            { 2.0 * lt, 2.0 * lt } };
+  CH_EACH_GROUP(bits, ch_osc_lanes_saw(nodes, &c, bits4, g));
+}
+
+/* A block of one sample: a saw's voices four at a time in its usual call
+   (FM unlinked), else voice by voice.  Kept apart from the longer
+   blocks' loops, so that neither's registers cost the other. */
+static CH_OSC_APART CH_REALTIME void
+ch_osc_short(const ChNode* const nodes, uint32_t bits)
+{
+  const ChOscShared q = ch_osc_shared(nodes + __builtin_ctz(bits));
+  if (q.shape == CH_OSC_SAW && (nodes[0].unlinked_in >> CH_OSC_IN_FM & 1u)) {
+    ch_osc_lanes(nodes, &q, bits);
+  } else {
+    CH_EACH_VOICE(nodes, bits, ch_osc_one(node, &q, 1u));
+  }
+}
+
+/* Longer blocks voice by voice. */
+static CH_OSC_APART CH_REALTIME void
+ch_osc_long(const ChNode* const nodes, uint32_t bits, const uint32_t n)
+{
+  const ChOscShared q = ch_osc_shared(nodes + __builtin_ctz(bits));
+  CH_EACH_VOICE(nodes, bits, ch_osc_one(node, &q, n));
+}
+
+/* The parameters are worked out once a call, from the first voice asked
+   (in each of the two above, each a function of its own: a call of one
+   then saves no registers for the other). */
 static CH_REALTIME void
 ch_osc_process_voices(const ChNode* const nodes,
-                      uint32_t            bits,
+                      const uint32_t      bits,
                       const uint32_t      n)
 {
   if (!bits) {
     return;
   }
-  const ChOscShared q = ch_osc_shared(nodes + __builtin_ctz(bits));
-  if (n == 1u && q.shape == CH_OSC_SAW &&
-      (nodes[0].unlinked_in >> CH_OSC_IN_FM & 1u)) {
-    const ChOscLanes c = { q, (double)nodes[0].ctx->rate,
-                           2.0 * q.level_target };
-    CH_EACH_GROUP(bits, ch_osc_lanes_saw(nodes, &c, bits4, g));
-  } else if (n == 1u) {
-    CH_EACH_VOICE(nodes, bits, ch_osc_one(node, &q, 1u));
+  if (n == 1u) {
+    ch_osc_short(nodes, bits);
   } else {
-    CH_EACH_VOICE(nodes, bits, ch_osc_one(node, &q, n));
+    ch_osc_long(nodes, bits, n);
   }
 }
 
