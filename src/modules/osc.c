@@ -36,9 +36,9 @@ enum { CH_OSC_SINE, CH_OSC_SAW, CH_OSC_SQUARE, CH_OSC_TRIANGLE };
    while the pitch holds; level, the smoothed output level (in double, so
    that it settles); smooth, the one-pole coefficient for `rate`, and
    inv_rate; trigger, its voice's note counter when last seen (an integer
-   still, so that it compares as one).  The saw's
-   dt, inv_dt, near and far (ChOscSaw) are kept for saw_freq, so that a
-   call at a held pitch works nothing out (0: none, as after a new rate). */
+   still, so that it compares as one).  The saw's dt, inv_dt, near and
+   far (ChOscSaw) are kept for saw_freq, so that a call at a held pitch
+   works nothing out (0: none, as after a new rate). */
 #define CH_OSC_FIELDS(X)                                                       \
   X(double, phase)                                                             \
   X(double, last_pitch)                                                        \
@@ -522,11 +522,11 @@ ch_osc_process(const ChNode* const node, const uint32_t n)
 /* What a call of process_voices shares, for ch_osc_lanes_saw: two lanes
    of each value (see ChD2 in lanes.h). */
 typedef struct {
-  ChOscShared q;
-  ChD2        rate;       /* the graph's, as a voice's state keeps it */
-  ChD2        base_pitch; /* ChOscShared's */
-  ChD2        level;      /* the level target */
-  ChD2        level2;     /* 2 level, ch_osc_saw_plain's */
+  const ChOscShared* q;
+  ChD2               rate;       /* the graph's, as a state keeps it */
+  ChD2               base_pitch; /* ChOscShared's */
+  ChD2               level;      /* the level target */
+  ChD2               level2;     /* 2 level, ch_osc_saw_plain's */
 } ChOscLanes;
 
 /* Kept out of ch_osc_lanes_saw, whose usual sample needs neither (and
@@ -545,10 +545,9 @@ static CH_OSC_APART void
 ch_osc_lanes_blep(const ChOscState* const L,
                   const uint32_t          k,
                   const uint32_t          reach,
-                  const ChOscLanes* const c,
+                  const double            level,
                   float* const            out)
 {
-  const double level = c->q.level_target;
   for (uint32_t j = 0; j < 2u; ++j) {
     if (reach >> j & 1u) {
       const uint32_t v     = k + j;
@@ -582,6 +581,7 @@ ch_osc_lanes_seen(const ChOscState* const    L,
                   const uint32_t             k,
                   const ChVoiceInputs* const h)
 {
+  /* (int32_t) of a uint32 keeps its bits (GCC, clang): equal stays equal */
   const ChI4 now = { (int32_t)h[0].trigger, 0, (int32_t)h[1].trigger, 0 };
   ChI4       was;
   memcpy(&was, L->trigger + k, sizeof(was));
@@ -622,7 +622,7 @@ ch_osc_lanes_two(ChOscState* const          L,
   const uint32_t reach = on & (ch_l2_bits(phase < ch_d2_at(L->near, k)) |
                                ch_l2_bits(phase > ch_d2_at(L->far, k)));
   if (reach) {
-    ch_osc_lanes_blep(L, k, reach, c, out);
+    ch_osc_lanes_blep(L, k, reach, c->q->level_target, out);
   }
   const ChD2 next = phase + ch_d2_at(L->dt, k);
   /* phase >= 1 ? phase - 1 : phase, as a subtraction of 1 or 0 (x - 0 is
@@ -663,7 +663,7 @@ ch_osc_lanes_saw(const ChNode* const     nodes,
     ch_f4_output(group, fast, 0, out4);
   }
   if (bits4 != fast) {
-    ch_osc_lanes_rest(group, &c->q, bits4 & ~fast);
+    ch_osc_lanes_rest(group, c->q, bits4 & ~fast);
   }
 }
 
@@ -675,7 +675,7 @@ ch_osc_lanes(const ChNode* const      nodes,
 {
   const double     rate = q->rate;
   const double     lt   = q->level_target;
-  const ChOscLanes c    = { *q,
+  const ChOscLanes c    = { q,
                             { rate, rate },
                             { q->base_pitch, q->base_pitch },
                             { lt, lt },
