@@ -478,27 +478,22 @@ adsr_process(const ChNode* const node, const uint32_t n)
   adsr_one(node, &q, n);
 }
 
-/* Two lanes of doubles and their masks: with SSE2, one register each, where
-   GCC splits lanes.h's ChD4 compares into scalar ones. */
-typedef double  AdsrD2 __attribute__((vector_size(16)));
-typedef int64_t AdsrL2 __attribute__((vector_size(16)));
-
-static inline AdsrD2
+static inline ChD2
 d2_of(const double x)
 {
-  return (AdsrD2){ x, x };
+  return (ChD2){ x, x };
 }
 
 /* What a call's one-sample lanes share, in both lanes: AdsrShared's
    sustain, manual gate (a mask) and the coefficient cache. */
 typedef struct {
-  AdsrD2 sustain;
-  ChI4   manual;
-  AdsrD2 attack_step;
-  AdsrD2 decay_coef;
-  AdsrD2 release_coef;
-  AdsrL2 attack_decay;
-  AdsrL2 release_rate;
+  ChD2 sustain;
+  ChI4 manual;
+  ChD2 attack_step;
+  ChD2 decay_coef;
+  ChD2 release_coef;
+  ChL2 attack_decay;
+  ChL2 release_rate;
 } AdsrPairs;
 
 static AdsrPairs
@@ -513,29 +508,16 @@ adsr_pairs(const AdsrShared* const q)
     d2_of(q->coefs.attack_step),
     d2_of(q->coefs.decay_coef),
     d2_of(q->coefs.release_coef),
-    (AdsrL2){ ad, ad },
-    (AdsrL2){ rr, rr },
+    (ChL2){ ad, ad },
+    (ChL2){ rr, rr },
   };
 }
 
-/* The lanes of a mask as bits 0 to 3. */
-static inline uint32_t
-i4_bits(const ChI4 m)
-{
-#if defined(__SSE2__)
-  return (uint32_t)__builtin_ia32_movmskps((ChF4)m);
-#else
-  return (uint32_t)((m[0] & 1) | (m[1] & 2) | (m[2] & 4) | (m[3] & 8));
-#endif
-}
-
-/* Lanes `at`, `at` + 1 of a lanes array. */
-static inline AdsrD2
+/* Lanes `at`, `at` + 1 of a lanes array of any 8-byte element. */
+static inline ChD2
 d2_at(const void* const array, const uint32_t at)
 {
-  AdsrD2 v;
-  memcpy(&v, (const char*)array + sizeof(double) * at, sizeof(v));
-  return v;
+  return ch_d2_at((const double*)array, at);
 }
 
 /* Stores `v` into lanes `at`, `at` + 1 of `array`: both if `all`, else
@@ -543,13 +525,11 @@ d2_at(const void* const array, const uint32_t at)
 static inline void
 d2_put(void* const    array,
        const uint32_t at,
-       const AdsrL2   w,
+       const ChL2     w,
        const bool     all,
-       const AdsrD2   v)
+       const ChD2     v)
 {
-  const AdsrD2 keep = d2_at(array, at);
-  const AdsrD2 x    = all ? v : (AdsrD2)((w & (AdsrL2)v) | (~w & (AdsrL2)keep));
-  memcpy((char*)array + sizeof(double) * at, &x, sizeof(x));
+  ch_d2_put((double*)array, at, all ? v : ch_d2_pick(w, v, d2_at(array, at)));
 }
 
 /* One sample of the decay (or sustain) of lanes `at`, `at` + 1 (group[j],
@@ -566,22 +546,22 @@ adsr_pair_decay(AdsrState* const       L,
                 const uint32_t         j,
                 const uint32_t         bits)
 {
-  const bool   all     = bits == 3u;
-  const AdsrL2 w       = { -(int64_t)(bits & 1u), -(int64_t)(bits >> 1u) };
-  const AdsrD2 sustain = k->sustain;
-  const AdsrD2 zero    = { 0.0, 0.0 };
-  const AdsrD2 snap    = { DECAY_SNAP, DECAY_SNAP };
-  const AdsrD2 level   = d2_at(L->level, at);
-  const AdsrL2 same    = (AdsrL2)(d2_at(L->dist_of, at) == sustain);
-  const AdsrD2 d0      = (AdsrD2)((same & (AdsrL2)d2_at(L->dist, at)) |
-                             (~same & (AdsrL2)(level - sustain)));
-  const AdsrD2 x       = d0 * k->decay_coef;
-  const AdsrD2 ax      = (AdsrD2)((AdsrL2)x & INT64_MAX);
+  const bool all     = bits == 3u;
+  const ChL2 w       = { -(int64_t)(bits & 1u), -(int64_t)(bits >> 1u) };
+  const ChD2 sustain = k->sustain;
+  const ChD2 zero    = { 0.0, 0.0 };
+  const ChD2 snap    = { DECAY_SNAP, DECAY_SNAP };
+  const ChD2 level   = d2_at(L->level, at);
+  const ChL2 same    = (ChL2)(d2_at(L->dist_of, at) == sustain);
+  const ChD2 d0      = (ChD2)((same & (ChL2)d2_at(L->dist, at)) |
+                         (~same & (ChL2)(level - sustain)));
+  const ChD2 x       = d0 * k->decay_coef;
+  const ChD2 ax      = (ChD2)((ChL2)x & INT64_MAX);
   /* snapped: 0 where |x| is under the snap (x's bits there are not 0) */
-  const AdsrD2 xs   = (AdsrD2)(~(AdsrL2)(ax < snap) & (AdsrL2)x);
-  const AdsrL2 fill = (AdsrL2)(d0 == zero);
-  const AdsrD2 d1   = (AdsrD2)((fill & (AdsrL2)d0) | (~fill & (AdsrL2)xs));
-  const AdsrD2 y    = sustain + d1;
+  const ChD2 xs   = (ChD2)(~(ChL2)(ax < snap) & (ChL2)x);
+  const ChL2 fill = (ChL2)(d0 == zero);
+  const ChD2 d1   = (ChD2)((fill & (ChL2)d0) | (~fill & (ChL2)xs));
+  const ChD2 y    = sustain + d1;
   d2_put(L->level, at, w, all, y);
   d2_put(L->dist, at, w, all, d1);
   d2_put(L->dist_of, at, w, all, sustain);
@@ -589,8 +569,8 @@ adsr_pair_decay(AdsrState* const       L,
   d2_put(L->attack_step, at, w, all, k->attack_step);
   d2_put(L->decay_coef, at, w, all, k->decay_coef);
   d2_put(L->release_coef, at, w, all, k->release_coef);
-  d2_put(L->attack_decay, at, w, all, (AdsrD2)k->attack_decay);
-  d2_put(L->release_rate, at, w, all, (AdsrD2)k->release_rate);
+  d2_put(L->attack_decay, at, w, all, (ChD2)k->attack_decay);
+  d2_put(L->release_rate, at, w, all, (ChD2)k->release_rate);
   if (bits & 1u) {
     group[j].out[0][0] = (float)y[0];
   }
@@ -623,7 +603,7 @@ adsr_group(const ChNode* const     nodes,
   const uint64_t* was   = L->flags + 4u * g;
   const ChI4      low   = { (int32_t)was[0], (int32_t)was[1], (int32_t)was[2],
                             (int32_t)was[3] };
-  const uint32_t  ok    = i4_bits(low == flags) & bits4;
+  const uint32_t  ok    = ch_i4_bits(low == flags) & bits4;
   if ((ok & 3u) == 3u) {
     adsr_pair_decay(L, group, k, 4u * g, 0u, 3u);
   } else if (ok & 3u) {

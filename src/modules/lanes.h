@@ -37,10 +37,6 @@
 typedef float   ChF4 __attribute__((vector_size(16)));
 typedef int32_t ChI4 __attribute__((vector_size(16)));
 
-/* Four lanes of doubles (two SSE2 registers) and their masks. */
-typedef double  ChD4 __attribute__((vector_size(32)));
-typedef int64_t ChL4 __attribute__((vector_size(32)));
-
 /** Lanes 4g .. 4g + 3 of a lanes array (64-aligned, CH_LANES long). */
 static inline ChF4
 ch_f4_at(const float* const array, const uint32_t g)
@@ -72,6 +68,18 @@ ch_i4_mask(const uint32_t bits)
   return masks[bits & 15u];
 }
 
+/** The lanes set in `mask` (a comparison's result) as bits 0 to 3. */
+static inline uint32_t
+ch_i4_bits(const ChI4 mask)
+{
+#if defined(__SSE2__) && defined(__GNUC__)
+  return (uint32_t)__builtin_ia32_movmskps((ChF4)mask);
+#else
+  return (uint32_t)((mask[0] & 1) | (mask[1] & 2) | (mask[2] & 4) |
+                    (mask[3] & 8));
+#endif
+}
+
 /** `a` in the lanes of `mask`, `b` in the others. */
 static inline ChF4
 ch_f4_pick(const ChI4 mask, const ChF4 a, const ChF4 b)
@@ -87,42 +95,6 @@ ch_i4_covers(const ChI4 mask, const ChI4 asked)
   uint64_t   w[2];
   memcpy(w, &all, sizeof(w));
   return (w[0] & w[1]) == UINT64_MAX;
-}
-
-static inline ChD4
-ch_d4_at(const double* const array, const uint32_t g)
-{
-  ChD4 v;
-  memcpy(&v, array + 4u * g, sizeof(v));
-  return v;
-}
-
-static inline void
-ch_d4_put(double* const array, const uint32_t g, const ChD4 v)
-{
-  memcpy(array + 4u * g, &v, sizeof(v));
-}
-
-/** ch_i4_mask for doubles: each lane's mask widened to 64 bits. */
-static inline ChL4
-ch_l4_mask(const uint32_t bits)
-{
-  return __builtin_convertvector(ch_i4_mask(bits), ChL4);
-}
-
-static inline ChD4
-ch_d4_pick(const ChL4 mask, const ChD4 a, const ChD4 b)
-{
-  return (ChD4)((mask & (ChL4)a) | (~mask & (ChL4)b));
-}
-
-static inline int
-ch_l4_covers(const ChL4 mask, const ChL4 asked)
-{
-  const ChL4 all = mask | ~asked;
-  uint64_t   w[4];
-  memcpy(w, &all, sizeof(w));
-  return (w[0] & w[1] & w[2] & w[3]) == UINT64_MAX;
 }
 
 /*
@@ -204,12 +176,12 @@ ch_f4_output(const ChNode* const nodes,
   }
 
 /*
-   Two lanes of doubles, what an SSE2 register holds.  GCC (12) keeps a
-   ChD4 on a target without AVX in memory whenever it meets another at a
-   branch or call, and compares one lane at a time through the integer
-   registers; a ChD2 stays in a register and compares in one instruction.
-   So a kind whose state is doubles runs a group of four lanes as two of
-   these (osc).
+   Two lanes of doubles, what an SSE2 register holds.  A four-lane double
+   vector was tried: GCC (12) keeps one on a target without AVX in memory
+   whenever it meets another at a branch or call, and compares one lane
+   at a time through the integer registers; a ChD2 stays in a register
+   and compares in one instruction.  So a kind whose state is doubles runs
+   a group of four lanes as two of these (osc, adsr).
 */
 typedef double  ChD2 __attribute__((vector_size(16)));
 typedef int64_t ChL2 __attribute__((vector_size(16)));
