@@ -70,11 +70,7 @@ def configure(conf):
 
     # Ours first, so that CFLAGS from the environment can override them.
     # -fvect-cost-model is GCC's; clang's vectoriser has its own cost model.
-    # -Wno-psabi: the modules' lanes (src/modules/lanes.h) hand 32-byte
-    # vectors between inline functions, where no ABI is involved; GCC would
-    # warn that such a call differs with AVX.
-    gcc_only = (['-fvect-cost-model=cheap', '-Wno-psabi']
-                if conf.env.CC_NAME == 'gcc' else [])
+    gcc_only = ['-fvect-cost-model=cheap'] if conf.env.CC_NAME == 'gcc' else []
     conf.env.CFLAGS = CFLAGS + gcc_only + conf.env.CFLAGS
     if conf.options.werror:
         conf.env.append_value('CFLAGS', ['-Werror'])

@@ -824,36 +824,27 @@ layout_instance(const Plan* const   plan,
               fresh);
 }
 
-/* Bit p: port p of the `n` instances from `nodes` (inputs, or with `out`
-   outputs) has buffers CH_MAX_BLOCK floats apart, voice 0's first. */
-static uint32_t
-strided_ports(const ChNode* const nodes,
-              const uint32_t      n,
-              const uint32_t      n_ports,
-              const bool          out)
-{
-  uint32_t bits = 0;
-  for (uint32_t p = 0; p < n_ports && n > 1u; ++p) {
-    const float* const base = out ? nodes[0].out[p] : nodes[0].in[p];
-    bool               yes  = true;
-    for (uint32_t k = 1; k < n; ++k) {
-      const float* const at = out ? nodes[k].out[p] : nodes[k].in[p];
-      yes                   = yes && at == base + (size_t)k * CH_MAX_BLOCK;
-    }
-    bits |= (uint32_t)yes << p;
-  }
-  return bits;
-}
-
-/* ChNode.strided_in and strided_out of a module's `n` instances. */
+/* ChNode.strided_in and strided_out of a module's `n` instances: bit p
+   where port p's buffers lie CH_MAX_BLOCK floats apart, voice 0's first. */
 static void
 mark_strided(ChNode* const nodes, const uint32_t n, const ChKind* const kind)
 {
-  const uint32_t in  = strided_ports(nodes, n, kind->n_inputs, false);
-  const uint32_t out = strided_ports(nodes, n, kind->n_outputs, true);
+  uint32_t bits[2] = { 0, 0 }; /* inputs, outputs */
+  for (uint32_t side = 0; side < 2u && n > 1u; ++side) {
+    const uint32_t n_ports = side ? kind->n_outputs : kind->n_inputs;
+    for (uint32_t p = 0; p < n_ports; ++p) {
+      const float* const base = side ? nodes[0].out[p] : nodes[0].in[p];
+      bool               yes  = true;
+      for (uint32_t k = 1; k < n; ++k) {
+        const float* const at = side ? nodes[k].out[p] : nodes[k].in[p];
+        yes                   = yes && at == base + (size_t)k * CH_MAX_BLOCK;
+      }
+      bits[side] |= (uint32_t)yes << p;
+    }
+  }
   for (uint32_t k = 0; k < n; ++k) {
-    nodes[k].strided_in  = in;
-    nodes[k].strided_out = out;
+    nodes[k].strided_in  = bits[0];
+    nodes[k].strided_out = bits[1];
   }
 }
 

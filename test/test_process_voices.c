@@ -161,9 +161,9 @@ voices_same(const Voices* const a, const Voices* const b)
 
 /* `a` voice by voice, `b` in one call; whether they agree after it. */
 static int
-voices_run(Voices* const       a,
+voices_run(const ChKind* const kind,
+           Voices* const       a,
            Voices* const       b,
-           const ChKind* const kind,
            const uint32_t      mask,
            const uint32_t      n)
 {
@@ -204,7 +204,7 @@ check_kind(const ChKind* const kind, const Wiring* const w)
     const uint32_t mask = masks[(r / 8u + r) % 8u];
     voices_feed(a, kind, r);
     voices_feed(b, kind, r);
-    same = voices_run(a, b, kind, mask, n);
+    same = voices_run(kind, a, b, mask, n);
   }
   /* and they made sound, so that the comparison says something */
   int sound = 0;
@@ -249,6 +249,14 @@ test_same_as_voice_by_voice(void)
   CHECK(ch_registry_find("adsr")->process_voices != NULL);
 }
 
+/* A module's instances with every output kept and every buffer side by
+   side, as a graph lays out the voice module. */
+static Voices*
+voices_kept(const ChKind* const kind)
+{
+  return voices_new(kind, 0u, 0u, ~0u, ~0u, 0);
+}
+
 /* The voice module skips a voice at block 1 whose outputs would show what
    they show already.  After a longer block, its buffers' first frame holds
    that block's first sample: a glide that landed inside the block must
@@ -256,12 +264,9 @@ test_same_as_voice_by_voice(void)
 static void
 test_voice_after_a_landed_glide(void)
 {
-  const ChKind* const kind = ch_registry_find("voice");
-  const Wiring        w    = { "kept", 0u, 0u, ~0u, ~0u, 0 };
-  Voices* const a =
-    voices_new(kind, w.unlinked, w.unread, w.kept, w.strided, w.held);
-  Voices* const b =
-    voices_new(kind, w.unlinked, w.unread, w.kept, w.strided, w.held);
+  const ChKind* const   kind    = ch_registry_find("voice");
+  Voices* const         a       = voices_kept(kind);
+  Voices* const         b       = voices_kept(kind);
   static const uint32_t steps[] = { 1, 1, 64, 1, 1, 1 };
   a->param[3] = b->param[3] = 0.00002f; /* glide: lands within 30 frames */
   int same                  = 1;
@@ -290,12 +295,9 @@ static void
 test_voice_still(void)
 {
   const ChKind* const kind = ch_registry_find("voice");
-  const Wiring        w    = { "kept", 0u, 0u, ~0u, ~0u, 0 };
-  Voices* const a =
-    voices_new(kind, w.unlinked, w.unread, w.kept, w.strided, w.held);
-  Voices* const b =
-    voices_new(kind, w.unlinked, w.unread, w.kept, w.strided, w.held);
-  ChVoiceInputs last[VOICES];
+  Voices* const       a    = voices_kept(kind);
+  Voices* const       b    = voices_kept(kind);
+  ChVoiceInputs       last[VOICES];
   memset(last, 0, sizeof(last));
   uint32_t ran  = 0;
   int      same = 1;
@@ -369,7 +371,7 @@ check_adsr_lanes(const uint32_t strided)
   for (uint32_t t = 0; t < 600u && same; ++t) {
     adsr_feed(a, t);
     adsr_feed(b, t);
-    same = voices_run(a, b, kind, masks[t / 3u % 8u], 1u);
+    same = voices_run(kind, a, b, masks[t / 3u % 8u], 1u);
     held |= t == 110u && a->out[0][0][0] == 0.6f;
   }
   CHECK_MSG(same, "adsr in lanes differs from voice by voice (%#x)", strided);
