@@ -260,24 +260,55 @@ input_sources(const Plan* const plan, const uint32_t i, const uint32_t port)
   return count;
 }
 
-/* Hands out buffer numbers, reusing released ones first. */
+/* Hands out buffer numbers, reusing released ones first: single buffers,
+   and runs of `run` side by side for the voices of a module copied per
+   voice.  A run's buffers come back one by one (each voice's readers end
+   in their own steps); it is reused once all have. */
 typedef struct {
-  int32_t* free_list;
+  int32_t* free_list; /* single buffers given back */
   uint32_t n_free;
+  int32_t* free_runs; /* first buffers of runs given back */
+  uint32_t n_free_runs;
+  int32_t* run_of; /* per buffer: its run's first buffer, or -1 */
+  int32_t* back;   /* per run's first buffer: how many came back */
+  uint32_t run;    /* buffers in a run: the voices */
   uint32_t n_buffers;
 } BufferPool;
 
 static int32_t
 pool_take(BufferPool* const pool)
 {
-  return pool->n_free ? pool->free_list[--pool->n_free]
-                      : (int32_t)pool->n_buffers++;
+  if (pool->n_free) {
+    return pool->free_list[--pool->n_free];
+  }
+  pool->run_of[pool->n_buffers] = -1;
+  return (int32_t)pool->n_buffers++;
+}
+
+static int32_t
+pool_take_run(BufferPool* const pool)
+{
+  if (pool->n_free_runs) {
+    return pool->free_runs[--pool->n_free_runs];
+  }
+  const int32_t first = (int32_t)pool->n_buffers;
+  for (uint32_t v = 0; v < pool->run; ++v) {
+    pool->run_of[pool->n_buffers++] = first;
+  }
+  pool->back[first] = 0;
+  return first;
 }
 
 static void
 pool_give(BufferPool* const pool, const int32_t buffer)
 {
-  pool->free_list[pool->n_free++] = buffer;
+  const int32_t first = pool->run_of[buffer];
+  if (first < 0) {
+    pool->free_list[pool->n_free++] = buffer;
+  } else if ((uint32_t)++pool->back[first] == pool->run) {
+    pool->back[first]                    = 0;
+    pool->free_runs[pool->n_free_runs++] = first;
+  }
 }
 
 /* Last step that reads each output slot (its own step, if none), and the
@@ -304,13 +335,14 @@ find_last_use(Plan* const plan, uint32_t* const last_use)
       }
     }
   }
-  /* A voice source's output buffers are its own (ChNode.kept_out): never
-     given back, read or not (it may write an unread one). */
+  /* What a voice source's outputs are read from is theirs alone
+     (ChNode.kept_out): never given back. */
   for (uint32_t i = 0; i < plan->n_inst; ++i) {
     const ChKind* const kind = kind_of(plan, plan->inst_module[i]);
     for (uint32_t o = 0; o < kind->n_outputs; ++o) {
-      if (kind->flags & CH_KIND_PER_VOICE) {
-        last_use[plan->out_first[i] + o] = UINT32_MAX;
+      uint32_t* const last = &last_use[plan->out_first[i] + o];
+      if ((kind->flags & CH_KIND_PER_VOICE) && *last != i) {
+        *last = UINT32_MAX;
       }
     }
   }
@@ -339,20 +371,18 @@ take_step_buffers(Plan* const plan, BufferPool* const pool, const uint32_t t)
   }
   const uint32_t m     = plan->inst_module[i];
   const uint32_t first = plan->inst_first[m];
-  if (!plan->voiced[m]) {
+  if (!plan->voiced[m] || plan->voices == 1u) {
     for (uint32_t o = 0; o < kind->n_outputs; ++o) {
       plan->out_buf[plan->out_first[i] + o] = pool_take(pool);
     }
   } else if (i == first) {
     /* A module copied per voice takes each output's buffers for all its
-       voices at once, side by side (ChNode.strided_in): a run of new
-       ones, which its voices give back one by one. */
+       voices at once, side by side (ChNode.strided_in). */
     for (uint32_t o = 0; o < kind->n_outputs; ++o) {
+      const int32_t run = pool_take_run(pool);
       for (uint32_t v = 0; v < plan->voices; ++v) {
-        plan->out_buf[plan->out_first[first + v] + o] =
-          (int32_t)(pool->n_buffers + v);
+        plan->out_buf[plan->out_first[first + v] + o] = run + (int32_t)v;
       }
-      pool->n_buffers += plan->voices;
     }
   }
 }
@@ -406,15 +436,20 @@ plan_buffers(Plan* const plan)
   const uint32_t n_in  = plan->n_in_slots;
 
   uint32_t* const last_use = (uint32_t*)calloc(n_out + 1u, sizeof(uint32_t));
-  BufferPool pool = { (int32_t*)calloc(n_out + n_in + 1u, sizeof(int32_t)), 0,
-                      0 };
+  /* at most a buffer per slot; four tables of that many */
+  const size_t   most  = n_out + n_in + 1u;
+  int32_t* const table = (int32_t*)calloc(4u * most, sizeof(int32_t));
+  BufferPool     pool  = {
+         table,        0, table + most, 0, table + 2u * most, table + 3u * most,
+         plan->voices, 0,
+  };
   plan->out_buf   = (int32_t*)malloc((n_out + 1u) * sizeof(int32_t));
   plan->sum_buf   = (int32_t*)malloc((n_in + 1u) * sizeof(int32_t));
   plan->n_sources = (uint32_t*)calloc(n_in + 1u, sizeof(uint32_t));
-  if (!last_use || !pool.free_list || !plan->out_buf || !plan->sum_buf ||
+  if (!last_use || !table || !plan->out_buf || !plan->sum_buf ||
       !plan->n_sources) {
     free(last_use);
-    free(pool.free_list);
+    free(table);
     return CH_ERR_NO_MEMORY;
   }
   find_last_use(plan, last_use);
@@ -424,7 +459,7 @@ plan_buffers(Plan* const plan)
   }
   plan->n_buffers = pool.n_buffers;
   free(last_use);
-  free(pool.free_list);
+  free(table);
   return CH_SUCCESS;
 }
 
@@ -787,7 +822,11 @@ layout_instance(const Plan* const   plan,
   /* A voice's modules restart from a copy of their fresh state. */
   const bool   resets = plan->voiced[m] && !(kind->flags & CH_KIND_PER_VOICE);
   const size_t size   = ch_kind_state_size(kind, rate);
-  void* const  fresh  = resets ? arena_take(arena, size, 64) : NULL;
+  /* a lanes kind's fresh states share one block, as its states do */
+  void* const fresh = !resets ? NULL
+                      : kind->lanes && i > first
+                        ? (t->graph ? t->steps[first].fresh : NULL)
+                        : arena_take(arena, size, 64);
   if (!t->graph) {
     return;
   }
@@ -808,9 +847,9 @@ layout_instance(const Plan* const   plan,
     node->unread_out |= (uint32_t)!plan->read[slot] << o;
     /* an exported buffer is not: the graph zeroes it while its voice
        sleeps, and fades it when its note is stolen */
-    node->kept_out |=
-      (uint32_t)((kind->flags & CH_KIND_PER_VOICE) && !plan->exported[slot])
-      << o;
+    node->kept_out |= (uint32_t)((kind->flags & CH_KIND_PER_VOICE) &&
+                                 plan->read[slot] && !plan->exported[slot])
+                      << o;
   }
   node->state = state;
   node->in    = in;

@@ -347,10 +347,7 @@ ch_osc_loop(const ChNode* const node,
   r->level = level;
 }
 
-/* The common case: a saw at a settled level, no FM.  The phase only runs
-   forwards, and the correction is computed only within 4 samples of the
-   step, with a multiply instead of a division. */
-/* The pitch of the saw loop and what follows from it. */
+/* The pitch of the saw loop (ch_osc_saw_plain) and what follows from it. */
 typedef struct {
   double dt;     /* phase increment */
   double inv_dt; /* its inverse: distances in samples by a multiply */
@@ -388,6 +385,9 @@ ch_osc_saw_blep(double* const         y,
 
 /* `L` holds the voice's cached ChOscSaw (see CH_OSC_FIELDS), which this
    leaves for the last pitch. */
+/* The common case: a saw at a settled level, no FM.  The phase only runs
+   forwards, and the correction is computed only within 4 samples of the
+   step, with a multiply instead of a division. */
 CH_VARIANT void
 ch_osc_saw_plain(const ChNode* const node,
                  ChOscRun* const     r,

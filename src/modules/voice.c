@@ -3,6 +3,7 @@
 #include "../kind.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 enum {
@@ -25,7 +26,7 @@ typedef struct {
   float    coeff;   /* one-pole glide coefficient per sample */
   int      gate;    /* the host gate of the previous call */
   int      playing; /* a note has sounded: glide from it */
-  /* What the outputs show, for voice_held: words 0-2 the host inputs the
+  /* What the outputs show, for voice_changed: words 0-2 the host inputs the
      last call showed (pitch, gate, velocity, aftertouch, trigger,
      release: all the outputs depend on), word 3 the graph whose buffers
      it wrote (ChContext.id; 0 while the next sample differs: the trig
@@ -185,6 +186,21 @@ voice_key(uint64_t                 key[3],
   memcpy(&key[1], words, 2u * sizeof(uint64_t));
 }
 
+/* Remembers what a call shows (VoiceState.seen): the voice's host inputs
+   and `key` (voice_key). */
+CH_VARIANT void
+voice_remember(VoiceState* const          s,
+               const ChVoiceInputs* const host,
+               const uint64_t             key[3])
+{
+  /* pitch, gate, velocity, aftertouch, trigger and release: the first
+     three words */
+  _Static_assert(offsetof(ChVoiceInputs, fade) == 3u * sizeof(uint64_t),
+                 "VoiceState.seen holds ChVoiceInputs up to its fade");
+  memcpy(s->seen, host, 3u * sizeof(uint64_t));
+  memcpy(s->seen + 3, key, 3u * sizeof(uint64_t));
+}
+
 /* The process of one instance, inlined into voice_process(_voices). */
 CH_VARIANT CH_REALTIME void
 voice_run(const ChNode* const      node,
@@ -197,51 +213,51 @@ voice_run(const ChNode* const      node,
   float* const* const        out       = node->out;
   const int                  host_gate = host->gate > 0.5f;
   const int                  manual    = q->manual;
-  /* outputs nobody reads are left alone, but for one sample a store is
-     cheaper than the test (every output has a buffer of its own) */
-  const uint32_t unread = n == 1u ? 0u : node->unread_out;
+  /* outputs nobody reads are left alone: their buffers may be others' */
+  const uint32_t read = ~node->unread_out;
   fill(out[OUT_GATE], (float)(host_gate | manual),
-       unread >> OUT_GATE & 1u ? 0u : n);
-  fill(out[OUT_VELOCITY], host->velocity, unread >> OUT_VELOCITY & 1u ? 0u : n);
-  fill(out[OUT_TRIG], 0.0f, unread >> OUT_TRIG & 1u ? 0u : n);
-  fill(out[OUT_MOD], inputs->mod, unread >> OUT_MOD & 1u ? 0u : n);
+       read >> OUT_GATE & 1u ? n : 0u);
+  fill(out[OUT_VELOCITY], host->velocity, read >> OUT_VELOCITY & 1u ? n : 0u);
+  fill(out[OUT_TRIG], 0.0f, read >> OUT_TRIG & 1u ? n : 0u);
+  fill(out[OUT_MOD], inputs->mod, read >> OUT_MOD & 1u ? n : 0u);
   fill(out[OUT_AFTERTOUCH], host->aftertouch,
-       unread >> OUT_AFTERTOUCH & 1u ? 0u : n);
-  if (!(node->unread_out >> OUT_SPREAD & 1u)) { /* a division: if read */
+       read >> OUT_AFTERTOUCH & 1u ? n : 0u);
+  if (read >> OUT_SPREAD & 1u) { /* a division: only if read */
     fill(out[OUT_SPREAD], voice_spread(node->voice, node->ctx->voices), n);
   }
-  fill(out[OUT_INDEX], (float)node->voice, unread >> OUT_INDEX & 1u ? 0u : n);
+  fill(out[OUT_INDEX], (float)node->voice, read >> OUT_INDEX & 1u ? n : 0u);
 
-  /* trig and gate have buffers of their own even when unread */
   const int start = note_start(s, host, host_gate, q->legato);
-  /* what this call shows: the next sample shows the same unless it
-     starts a note (or its glide moves, below) */
+  /* the next sample shows the same unless a note starts (or a glide
+     moves, below) */
   uint64_t key[3];
   voice_key(key, start ? 0u : node->ctx->id, q, inputs->mod);
-  memcpy(s->seen, host, 3u * sizeof(uint64_t));
-  memcpy(s->seen + 3, key, sizeof(key));
-  if (start & NOTE_TRIG) {
+  voice_remember(s, host, key);
+  if ((start & NOTE_TRIG) && (read >> OUT_TRIG & 1u)) {
     out[OUT_TRIG][0] = 1.0f;
   }
-  if ((start & NOTE_CUT) && !manual) {
+  if ((start & NOTE_CUT) && !manual && (read >> OUT_GATE & 1u)) {
     out[OUT_GATE][0] = 0.0f;
   }
 
-  s->glide           = q->glide;
-  s->coeff           = q->coeff;
-  const float coeff  = q->coeff;
-  const float offset = q->offset;
-  const float target = host->pitch;
+  s->glide            = q->glide;
+  s->coeff            = q->coeff;
+  const float  coeff  = q->coeff;
+  const float  offset = q->offset;
+  const float  target = host->pitch;
+  float* const shown  = read >> OUT_PITCH & 1u ? out[OUT_PITCH] : NULL;
   if (!s->playing || coeff >= 1.0f) {
     s->playing = host_gate;
     s->pitch   = target;
-    fill(out[OUT_PITCH], target + offset, n);
+    fill(shown, target + offset, shown ? n : 0u);
     return;
   }
   float pitch = s->pitch;
   for (uint32_t i = 0; i < n; ++i) {
     pitch += coeff * (target - pitch);
-    out[OUT_PITCH][i] = pitch + offset;
+    if (shown) {
+      shown[i] = pitch + offset;
+    }
   }
   s->pitch = fabsf(target - pitch) < 1e-6f ? target : pitch;
   /* the next sample shows another pitch than the first of this call,
