@@ -359,6 +359,14 @@ run_voices(ChGraph* const      graph,
   return last;
 }
 
+/* Whether the graph may run its steady list (ChGraph.calls) at all: no
+   shared step may rest (or nothing sleeps anyway), and it is not timed. */
+static inline bool
+may_run_steady(const ChGraph* const graph)
+{
+  return !graph->times && (graph->steady || graph->no_sleep);
+}
+
 /* The steady block (ChGraph.calls): no voice asleep, none fading out or
    released (none may fall silent), no buffer marked (so every source of a
    sum holds data, as sum_one's and inputs_silent's usual block say) and
@@ -457,7 +465,7 @@ run_block(ChGraph* const graph, const uint32_t n)
   if (!(graph->no_sleep ? 0u : graph->silent) &&
       !(((graph->may_sleep ? graph->gate_down : 0u) & ~graph->silent) |
         graph->stealing) &&
-      !graph->times && (graph->steady || graph->no_sleep)) {
+      may_run_steady(graph)) {
     return run_steady(graph, n);
   }
   return graph->times ? run_steps(graph, n, true) : run_steps(graph, n, false);
@@ -627,7 +635,7 @@ calm(const ChGraph* const graph, const uint32_t n)
   return !graph->silent && n - 1u < CH_MAX_BLOCK && graph->bits_valid &&
          !(graph->counting | graph->fresh_bits | graph->stealing |
            graph->gate_down) &&
-         !graph->times && (graph->steady || graph->no_sleep);
+         may_run_steady(graph);
 }
 
 CH_REALTIME bool

@@ -87,16 +87,6 @@ ch_f4_pick(const ChI4 mask, const ChF4 a, const ChF4 b)
   return (ChF4)((mask & (ChI4)a) | (~mask & (ChI4)b));
 }
 
-/** Whether `mask` is set in every lane that `asked` is. */
-static inline int
-ch_i4_covers(const ChI4 mask, const ChI4 asked)
-{
-  const ChI4 all = mask | ~asked;
-  uint64_t   w[2];
-  memcpy(w, &all, sizeof(w));
-  return (w[0] & w[1]) == UINT64_MAX;
-}
-
 /*
    The first frame of input `port` of the four nodes from `nodes` (a group
    of lanes), in the lanes of `bits` (low 4 bits; the others read 0), and

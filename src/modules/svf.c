@@ -293,7 +293,7 @@ svf_lanes_one(const ChNode* const nodes, const uint32_t bits4, const uint32_t g)
                      (ch_f4_at(L->res, g) == param[P_RES]) &
                      (ch_f4_at(L->cutoff, g) == param[P_CUTOFF]) &
                      (ch_f4_at(L->cv, g) == zero);
-  if (!ch_i4_covers(ready, asked)) {
+  if ((ch_i4_bits(ready) & bits4) != bits4) {
     for (uint32_t j = 0; j < 4u; ++j) {
       if (bits4 >> j & 1u) {
         svf_one(&group[j], 1u);
