@@ -97,29 +97,23 @@ ch_f4_pick(const ChI4 mask, const ChF4 a, const ChF4 b)
 static inline ChF4
 ch_f4_input(const ChNode* const nodes, const uint32_t bits, const uint32_t port)
 {
-  float        x[4]    = { 0.0f, 0.0f, 0.0f, 0.0f };
-  const size_t apart   = CH_MAX_BLOCK;
-  const bool   strided = nodes[0].strided_in >> port & 1u;
-  if (strided && bits == 15u) {
+  /* each branch builds its vector in registers: a float array filled and
+     loaded as one vector goes through the stack */
+  const size_t apart = CH_MAX_BLOCK;
+  if (bits == 15u && (nodes[0].strided_in >> port & 1u)) {
     const float* const base = nodes[0].in[port];
-    x[0]                    = base[0];
-    x[1]                    = base[apart];
-    x[2]                    = base[2u * apart];
-    x[3]                    = base[3u * apart];
-  } else if (bits == 15u) {
-    x[0] = nodes[0].in[port][0];
-    x[1] = nodes[1].in[port][0];
-    x[2] = nodes[2].in[port][0];
-    x[3] = nodes[3].in[port][0];
-  } else {
-    for (uint32_t j = 0; j < 4u; ++j) {
-      if (bits >> j & 1u) {
-        x[j] = nodes[j].in[port][0];
-      }
+    return (ChF4){ base[0], base[apart], base[2u * apart], base[3u * apart] };
+  }
+  if (bits == 15u) {
+    return (ChF4){ nodes[0].in[port][0], nodes[1].in[port][0],
+                   nodes[2].in[port][0], nodes[3].in[port][0] };
+  }
+  ChF4 v = { 0.0f, 0.0f, 0.0f, 0.0f };
+  for (uint32_t j = 0; j < 4u; ++j) {
+    if (bits >> j & 1u) {
+      v[j] = nodes[j].in[port][0];
     }
   }
-  ChF4 v;
-  memcpy(&v, x, sizeof(v));
   return v;
 }
 
@@ -129,25 +123,22 @@ ch_f4_output(const ChNode* const nodes,
              const uint32_t      port,
              const ChF4          v)
 {
-  float y[4];
-  memcpy(y, &v, sizeof(y));
-  const size_t apart   = CH_MAX_BLOCK;
-  const bool   strided = nodes[0].strided_out >> port & 1u;
-  if (strided && bits == 15u) {
+  const size_t apart = CH_MAX_BLOCK;
+  if (bits == 15u && (nodes[0].strided_out >> port & 1u)) {
     float* const base = nodes[0].out[port];
-    base[0]           = y[0];
-    base[apart]       = y[1];
-    base[2u * apart]  = y[2];
-    base[3u * apart]  = y[3];
+    base[0]           = v[0];
+    base[apart]       = v[1];
+    base[2u * apart]  = v[2];
+    base[3u * apart]  = v[3];
   } else if (bits == 15u) {
-    nodes[0].out[port][0] = y[0];
-    nodes[1].out[port][0] = y[1];
-    nodes[2].out[port][0] = y[2];
-    nodes[3].out[port][0] = y[3];
+    nodes[0].out[port][0] = v[0];
+    nodes[1].out[port][0] = v[1];
+    nodes[2].out[port][0] = v[2];
+    nodes[3].out[port][0] = v[3];
   } else {
     for (uint32_t j = 0; j < 4u; ++j) {
       if (bits >> j & 1u) {
-        nodes[j].out[port][0] = y[j];
+        nodes[j].out[port][0] = v[j];
       }
     }
   }
