@@ -314,6 +314,9 @@ test_voice_still(void)
         h->trigger += r % 4u == 0u && (hold + k) % 4u == 0u;
       }
       v->param[3] = r >= 40u ? 0.00002f : 0.0f; /* glide, from block 40 */
+      /* shared inputs that move while the voices' own stay still */
+      v->host.bend = r % 8u == 2u ? 0.5f : 0.0f;
+      v->host.mod  = (float)(r / 6u % 2u);
     }
     uint32_t still = 0;
     for (uint32_t k = 0; k < VOICES; ++k) {

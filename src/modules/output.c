@@ -1,6 +1,7 @@
 /* The `output` module: adds its inputs to the graph's stereo output. */
 #include "../kind.h"
 #include "dcblock.h"
+#include "lanes.h"
 #include "smooth.h"
 
 #include <math.h>
@@ -40,8 +41,8 @@ output_init(const ChNode* const node)
    channel passes a DC blocker at `lowcut` first (dcblock.h): the offset
    or subsonic drift a patch can make (pulse widths, drive, the onset of a
    decaying sine) never reaches the speakers or eats the headroom. */
-static CH_REALTIME void
-output_process(const ChNode* const node, const uint32_t n)
+static CH_REALTIME __attribute__((noinline)) void
+output_block(const ChNode* const node, const uint32_t n)
 {
   OutputState* const s      = (OutputState*)node->state;
   const float* const left   = node->in[IN_LEFT];
@@ -76,6 +77,49 @@ output_process(const ChNode* const node, const uint32_t n)
     out_r[i] += ch_dc_step(&s->dc[1], right[i] + mono[i]) * l;
   }
   s->level = level;
+}
+
+/* One sample through the DC blockers (a host running a frame at a time):
+   both channels as one pair of doubles, operation for operation as
+   output_block's loop, so the bits are the loop's. */
+static CH_REALTIME void
+output_sample(const ChNode* const node)
+{
+  OutputState* const s      = (OutputState*)node->state;
+  const float        lowcut = node->param[P_LOWCUT];
+  const float        rate   = node->ctx->rate;
+  const float        mono   = node->in[IN_MONO][0];
+  ch_smoother_coef(&s->smooth, rate);
+  ch_dc_setup(&s->dc[0], lowcut, rate);
+  ch_dc_setup(&s->dc[1], lowcut, rate);
+  s->level =
+    ch_smooth_step(s->level, (double)node->param[P_LEVEL], s->smooth.coef);
+  const ChD2 x  = { (double)(node->in[IN_LEFT][0] + mono),
+                    (double)(node->in[IN_RIGHT][0] + mono) };
+  const ChD2 x1 = { s->dc[0].x1, s->dc[1].x1 };
+  const ChD2 y1 = { s->dc[0].y1, s->dc[1].y1 };
+  const ChD2 r  = { s->dc[0].r, s->dc[1].r };
+  const ChD2 y  = x - x1 + r * y1;
+  /* ch_dc_step's end of the tail */
+  const ChD2 ay   = (ChD2)((ChL2)y & INT64_MAX);
+  const ChD2 tail = (ChD2)(~(ChL2)(ay < (ChD2){ 1e-10, 1e-10 }) & (ChL2)y);
+  s->dc[0].x1     = x[0];
+  s->dc[1].x1     = x[1];
+  s->dc[0].y1     = tail[0];
+  s->dc[1].y1     = tail[1];
+  const float l   = (float)s->level;
+  node->ctx->out[0][0] += (float)y[0] * l;
+  node->ctx->out[1][0] += (float)y[1] * l;
+}
+
+static CH_REALTIME void
+output_process(const ChNode* const node, const uint32_t n)
+{
+  if (n == 1u && node->param[P_LOWCUT] > 0.0f) {
+    output_sample(node);
+  } else {
+    output_block(node, n);
+  }
 }
 
 /* At rest once the level has landed and the DC blockers' tails have

@@ -279,14 +279,22 @@ voice_changed(const ChNode* const nodes, uint32_t bits, const uint64_t key[3])
   uint32_t                   changed = 0;
   /* voices whose host inputs are still those of the last call, in which
      they ran (so what they saw then, or held on to): the rest of the
-     compare alone */
-  for (uint32_t still = bits & nodes[0].ctx->still; still;
-       still &= still - 1u) {
+     compare alone.  That call showed them all one key's words 1-2, so
+     the first one's tell for all; word 0 (the graph, or 0 for a sample
+     to come that differs) is each voice's own. */
+  uint32_t still = bits & nodes[0].ctx->still;
+  if (still) {
+    const VoiceState* const first =
+      (const VoiceState*)nodes[__builtin_ctz(still)].state;
+    if ((first->seen[4] ^ key[1]) | (first->seen[5] ^ key[2])) {
+      changed = still;
+      still   = 0;
+    }
+  }
+  for (; still; still &= still - 1u) {
     const uint32_t          v = (uint32_t)__builtin_ctz(still);
     const VoiceState* const s = (const VoiceState*)nodes[v].state;
-    const uint64_t          diff =
-      (s->seen[3] ^ key[0]) | (s->seen[4] ^ key[1]) | (s->seen[5] ^ key[2]);
-    changed |= (uint32_t)(diff != 0u) << v;
+    changed |= (uint32_t)(s->seen[3] != key[0]) << v;
   }
   for (bits &= ~nodes[0].ctx->still; bits; bits &= bits - 1u) {
     const uint32_t          v = (uint32_t)__builtin_ctz(bits);
