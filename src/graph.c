@@ -618,6 +618,7 @@ start_block(ChGraph* const graph,
 {
   graph->ctx.out[0] = left;
   graph->ctx.out[1] = right;
+  ++graph->ctx.block;
   zero_frames(left, n);
   zero_frames(right, n);
 }

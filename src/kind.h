@@ -134,9 +134,12 @@ typedef struct {
                                    process (never 0 for a built one): a
                                    state can tell whether it was this
                                    graph's buffers it last wrote */
-  uint32_t            still;    /**< bit v: voice v's host inputs are bit for
+  uint32_t still;               /**< bit v: voice v's host inputs are bit for
                                    bit those of the graph's last call, in
                                    which voice v ran (0: not known) */
+  uint64_t block;               /**< counts the graph's blocks, this one
+                                   included: a module can tell whether
+                                   what it noted came from the last one */
 } ChContext;
 
 /**
@@ -197,7 +200,7 @@ typedef void (*ChProcessVoicesFunc)(const ChNode* nodes,
 */
 #define CH_EACH_VOICE(nodes, bits, call)                                       \
   for (const ChNode* node = (nodes); (bits); (bits) >>= 1u, ++node) {          \
-    if ((bits) & 1u) {                                                         \
+    if ((bits)&1u) {                                                           \
       call;                                                                    \
     }                                                                          \
   }
@@ -313,6 +316,15 @@ typedef struct ChKind {
      voice's elements.
   */
   uint32_t lanes;
+  /**
+     0, or the bytes at the end of the state (of a kind copied per voice,
+     not a lanes one) that process_voices keeps in its first instance's
+     state about the whole module: a note of its last call, which it
+     checks against ChContext.block before it trusts it.  They are not
+     part of what a voice is: `process` leaves them alone, and a process
+     of the voices one by one is the same as process_voices but for them.
+  */
+  uint32_t notes;
 } ChKind;
 
 /**

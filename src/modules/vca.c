@@ -1,5 +1,6 @@
 /* The `vca` module: a voltage-controlled amplifier. */
 #include "../kind.h"
+#include "lanes.h"
 #include "smooth.h"
 
 #include <math.h>
@@ -7,9 +8,13 @@
 enum { IN_IN, IN_CV };
 enum { P_GAIN };
 
+/* Each voice's smoothed gain param and its smoother (coef, and the rate
+   it was worked out for, held in a double), side by side (ChKind.lanes):
+   a group of four voices finds whether all are settled in two compares. */
+#define VCA_FIELDS(X) X(double, gain) X(double, coef) X(double, rate)
+
 typedef struct {
-  double     gain;   /* smoothed gain param */
-  ChSmoother smooth; /* coefficient of the parameter glides */
+  VCA_FIELDS(CH_LANES_ARRAY)
 } VcaState;
 
 static const ChPortInfo inputs[] = {
@@ -28,22 +33,25 @@ static const ChParamInfo params[] = {
 static void
 vca_init(const ChNode* const node)
 {
-  VcaState* const s = (VcaState*)node->state;
-  ch_smoother_coef(&s->smooth, node->ctx->rate);
-  s->gain = (double)node->param[P_GAIN]; /* start at the value: no fade-in */
+  VcaState* const L = (VcaState*)node->state;
+  const uint32_t  v = node->voice;
+  L->coef[v]        = ch_one_pole_coef(CH_SMOOTH_SECONDS, node->ctx->rate);
+  L->rate[v]        = (double)node->ctx->rate;
+  L->gain[v] = (double)node->param[P_GAIN]; /* start at the value: no fade-in */
 }
 
 /* The process of one instance, inlined into both entry points below. */
 CH_VARIANT CH_REALTIME void
 vca_one(const ChNode* const node, const uint32_t n)
 {
-  VcaState* const    s      = (VcaState*)node->state;
+  VcaState* const    L      = (VcaState*)node->state;
+  const uint32_t     v      = node->voice;
   const float* const in     = node->in[IN_IN];
   const float* const cv     = node->in[IN_CV];
   float* const       out    = node->out[0];
   const float        target = node->param[P_GAIN];
 
-  double gain = s->gain;
+  double gain = L->gain[v];
   if (gain == (double)target) { /* settled: no glide, no coefficient */
     for (uint32_t i = 0; i < n; ++i) {
       out[i] = in[i] * (target + cv[i]);
@@ -51,13 +59,16 @@ vca_one(const ChNode* const node, const uint32_t n)
     return;
   }
 
-  const double coef = ch_smoother_coef(&s->smooth, node->ctx->rate);
+  ChSmoother   smooth = { L->coef[v], (float)L->rate[v] };
+  const double coef   = ch_smoother_coef(&smooth, node->ctx->rate);
   for (uint32_t i = 0; i < n; ++i) {
     /* double: a float smoother stalls short of its target */
     gain   = ch_smooth_step(gain, target, coef);
     out[i] = in[i] * ((float)gain + cv[i]);
   }
-  s->gain = gain;
+  L->gain[v] = gain;
+  L->coef[v] = smooth.coef;
+  L->rate[v] = (double)smooth.rate;
 }
 
 static CH_REALTIME void
@@ -66,38 +77,35 @@ vca_process(const ChNode* const node, const uint32_t n)
   vca_one(node, n);
 }
 
-/* One sample of the voices of `bits` whose buffers lie side by side
-   (ChNode.strided_in, strided_out): the settled ones in one loop that
-   finds their samples from the first voice's buffers, the others as
-   vca_one. */
+/* One sample of the four voices of group `g`: when all are settled, one
+   vector operation (the same float operations as vca_one, so the same
+   bits); else each as vca_one. */
 CH_VARIANT CH_REALTIME void
-vca_one_sample(const ChNode* const nodes, uint32_t bits)
+vca_group(const ChNode* const nodes, const uint32_t bits4, const uint32_t g)
 {
-  const float        target  = nodes[0].param[P_GAIN];
-  const double       settled = (double)target;
-  const float* const in      = nodes[0].in[IN_IN];
-  const float* const cv      = nodes[0].in[IN_CV];
-  float* const       out     = nodes[0].out[0];
-  for (; bits; bits &= bits - 1u) {
-    const uint32_t v = (uint32_t)__builtin_ctz(bits);
-    const size_t   i = (size_t)v * CH_MAX_BLOCK;
-    if (((const VcaState*)nodes[v].state)->gain == settled) {
-      out[i] = in[i] * (target + cv[i]);
-    } else {
-      vca_one(&nodes[v], 1u);
-    }
+  const VcaState* const L       = (const VcaState*)nodes[0].state;
+  const ChNode* const   group   = nodes + 4u * g;
+  const float           target  = nodes[0].param[P_GAIN];
+  const ChD2            t2      = { (double)target, (double)target };
+  const uint32_t        settled = ch_l2_bits(ch_d2_at(L->gain, 4u * g) == t2) |
+                           ch_l2_bits(ch_d2_at(L->gain, 4u * g + 2u) == t2)
+                             << 2u;
+  if ((settled & bits4) == bits4) {
+    const ChF4 in = ch_f4_input(group, bits4, IN_IN);
+    const ChF4 cv = ch_f4_input(group, bits4, IN_CV);
+    ch_f4_output(group, bits4, 0u, in * (target + cv));
+    return;
+  }
+  for (uint32_t rest = bits4; rest; rest &= rest - 1u) {
+    vca_one(&group[__builtin_ctz(rest)], 1u);
   }
 }
 
 static CH_REALTIME void
 vca_process_voices(const ChNode* const nodes, uint32_t bits, const uint32_t n)
 {
-  const uint32_t both = 1u << IN_IN | 1u << IN_CV;
-  if (n == 1u && (nodes[0].strided_in & both) == both &&
-      (nodes[0].strided_out & 1u)) {
-    vca_one_sample(nodes, bits);
-  } else if (n == 1u) {
-    CH_EACH_VOICE(nodes, bits, vca_one(node, 1u));
+  if (n == 1u) {
+    CH_EACH_GROUP(bits, vca_group(nodes, bits4, g));
   } else {
     CH_EACH_VOICE(nodes, bits, vca_one(node, n));
   }
@@ -107,4 +115,5 @@ const ChKind ch_kind_vca = {
   CH_KIND_USUAL(vca, VcaState),
   .doc            = "amplifier: out = in * (gain + cv)",
   .process_voices = vca_process_voices,
+  .lanes          = sizeof(double),
 };

@@ -33,7 +33,19 @@ typedef struct {
      pulse or gate cut of a note's start to clear, a glide), words 4-5
      what it showed of the shared values (voice_key). */
   uint64_t seen[6];
+  /* The module's (ChKind.notes), in its first instance's state: the graph
+     block (ChContext.block) of its last call and the voices that call may
+     have left with a next sample that differs (seen[3] 0), so that
+     voice_changed looks at only those of the voices still since. */
+  struct {
+    uint64_t block;
+    uint32_t moving;
+  } notes;
 } VoiceState;
+
+_Static_assert(sizeof(VoiceState) ==
+                 offsetof(VoiceState, notes) + sizeof(((VoiceState*)0)->notes),
+               "VoiceState's notes end it (ChKind.notes)");
 
 static const ChPortInfo outputs[] = {
   { "pitch", CH_SIGNAL_CV,
@@ -273,7 +285,10 @@ voice_run(const ChNode* const      node,
    pulse to clear and no glide moving: the same host inputs (bit for bit)
    and shared values (`key`, from voice_key). */
 CH_VARIANT uint32_t
-voice_changed(const ChNode* const nodes, uint32_t bits, const uint64_t key[3])
+voice_changed(const ChNode* const nodes,
+              uint32_t            bits,
+              const uint64_t      key[3],
+              const uint32_t      moving)
 {
   const ChVoiceInputs* const host    = nodes[0].ctx->host->voice;
   uint32_t                   changed = 0;
@@ -291,7 +306,7 @@ voice_changed(const ChNode* const nodes, uint32_t bits, const uint64_t key[3])
       still   = 0;
     }
   }
-  for (; still; still &= still - 1u) {
+  for (still &= moving; still; still &= still - 1u) {
     const uint32_t          v = (uint32_t)__builtin_ctz(still);
     const VoiceState* const s = (const VoiceState*)nodes[v].state;
     changed |= (uint32_t)(s->seen[3] != key[0]) << v;
@@ -326,19 +341,36 @@ voice_process_voices(const ChNode* const nodes, uint32_t bits, const uint32_t n)
   if (!bits) {
     return;
   }
-  const VoiceShared q     = voice_shared(nodes + __builtin_ctz(bits));
-  const uint32_t    all   = (1u << CH_COUNT(outputs)) - 1u;
-  const uint32_t    shown = ~nodes[0].unread_out & all;
-  if (n == 1u && nodes[0].ctx->id && !(shown & ~nodes[0].kept_out)) {
+  const VoiceShared      q     = voice_shared(nodes + __builtin_ctz(bits));
+  const uint32_t         all   = (1u << CH_COUNT(outputs)) - 1u;
+  const uint32_t         shown = ~nodes[0].unread_out & all;
+  const ChContext* const ctx   = nodes[0].ctx;
+  VoiceState* const      head  = (VoiceState*)nodes[0].state;
+  if (n == 1u && ctx->id && !(shown & ~nodes[0].kept_out)) {
     uint64_t key[3];
-    voice_key(key, nodes[0].ctx->id, &q, nodes[0].ctx->host->mod);
-    bits = voice_changed(nodes, bits, key);
-    CH_EACH_VOICE(nodes, bits, voice_run(node, &q, 1u));
-  } else if (n == 1u) {
-    CH_EACH_VOICE(nodes, bits, voice_run(node, &q, 1u));
+    voice_key(key, ctx->id, &q, ctx->host->mod);
+    /* what the last block left moving, if head's note is that block's
+       (not a fresh state copied into voice 0 since) */
+    const uint32_t moving =
+      head->notes.block + 1u == ctx->block ? head->notes.moving : ~0u;
+    bits          = voice_changed(nodes, bits, key, moving);
+    uint32_t left = 0;
+    for (uint32_t run = bits; run; run &= run - 1u) {
+      const uint32_t v = (uint32_t)__builtin_ctz(run);
+      voice_run(&nodes[v], &q, 1u);
+      left |= (uint32_t)(((const VoiceState*)nodes[v].state)->seen[3] == 0u)
+              << v;
+    }
+    head->notes.moving = left;
   } else {
-    CH_EACH_VOICE(nodes, bits, voice_run(node, &q, n));
+    if (n == 1u) {
+      CH_EACH_VOICE(nodes, bits, voice_run(node, &q, 1u));
+    } else {
+      CH_EACH_VOICE(nodes, bits, voice_run(node, &q, n));
+    }
+    head->notes.moving = ~0u; /* not looked at: any may */
   }
+  head->notes.block = ctx->block;
 }
 
 /* Settled once a glide no longer moves (landed, or stalled where a float
@@ -364,4 +396,5 @@ const ChKind ch_kind_voice = {
   .process_voices = voice_process_voices,
   .flags          = CH_KIND_PER_VOICE,
   .quiet          = voice_quiet,
+  .notes          = sizeof(((VoiceState*)0)->notes),
 };
