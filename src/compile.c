@@ -37,9 +37,10 @@ typedef struct {
   uint32_t       n_out_slots;
   uint32_t       n_in_slots;
   uint32_t       n_buffers;
-  uint8_t*       exported;  /* per output slot: read outside its voice */
-  uint8_t*       read;      /* per output slot: read at all */
-  bool           may_sleep; /* voices may sleep (plan_sleep) */
+  uint8_t* run_voice; /* per buffer: its voice in a run (0: first, none) */
+  uint8_t* exported;  /* per output slot: read outside its voice */
+  uint8_t* read;      /* per output slot: read at all */
+  bool     may_sleep; /* voices may sleep (plan_sleep) */
 } Plan;
 
 #define CAPTURE 0x80000000u
@@ -64,6 +65,7 @@ plan_free(Plan* const plan)
   free(plan->sum_buf);
   free(plan->n_sources);
   free(plan->exported);
+  free(plan->run_voice);
   free(plan->read);
 }
 
@@ -458,9 +460,14 @@ plan_buffers(Plan* const plan)
     give_step_buffers(plan, &pool, last_use, t);
   }
   plan->n_buffers = pool.n_buffers;
+  plan->run_voice = (uint8_t*)calloc(pool.n_buffers + 1u, 1);
+  for (uint32_t b = 0; plan->run_voice && b < pool.n_buffers; ++b) {
+    plan->run_voice[b] =
+      (uint8_t)(pool.run_of[b] < 0 ? 0 : (int32_t)b - pool.run_of[b]);
+  }
   free(last_use);
   free(table);
-  return CH_SUCCESS;
+  return plan->run_voice ? CH_SUCCESS : CH_ERR_NO_MEMORY;
 }
 
 static uint32_t
@@ -715,6 +722,7 @@ typedef struct {
   float*         buffers;
   float*         planned; /* the buffers of the plan, after the fixed ones */
   uint8_t*       buf_state;
+  uint8_t*       run_voice;
   uint32_t*      shared;
   ChCall*        calls;
 } Tables;
@@ -733,6 +741,7 @@ take_tables(const Plan* const plan, Arena* const arena)
   t.buffers = (float*)arena_take(
     arena, (plan->n_buffers + 3u) * CH_MAX_BLOCK * sizeof(float), 64);
   t.buf_state       = (uint8_t*)arena_take(arena, plan->n_buffers + 3u, 1);
+  t.run_voice       = (uint8_t*)arena_take(arena, plan->n_buffers + 1u, 1);
   uint32_t n_shared = 0;
   for (uint32_t s = 0; s < plan->n_steps; ++s) {
     n_shared += !plan->voiced[plan->inst_module[plan->steps[s] & ~CAPTURE]];
@@ -747,10 +756,12 @@ take_tables(const Plan* const plan, Arena* const arena)
   return t;
 }
 
-/* ChContext.id: built graphs are numbered from 1 (ch_graph_new may run on
-   several threads, e.g. a worker and a UI's preview). */
-static uint32_t
-next_graph_id(void)
+/* ChContext.id: built graphs, and the layouts of their buffers, are
+   numbered from 1 (ch_graph_new may run on several threads, e.g. a worker
+   and a UI's preview; graph.c takes a number on the audio thread when it
+   lays a graph's runs out anew: a lock-free atomic add). */
+uint32_t
+ch_graph_next_id(void)
 {
   static atomic_uint next = 0;
   uint32_t           id   = 0;
@@ -768,7 +779,7 @@ fill_graph(const Plan* const plan, const Tables* const t, const float rate)
   graph->ctx.inv_rate  = 1.0f / rate;
   graph->ctx.host      = &graph->silent_host;
   graph->ctx.voices    = plan->voices;
-  graph->ctx.id        = next_graph_id();
+  graph->ctx.id        = ch_graph_next_id();
   graph->polyphony     = plan->voices;
   graph->n_modules     = plan->n;
   graph->n_steps       = plan->n_steps;
@@ -779,7 +790,9 @@ fill_graph(const Plan* const plan, const Tables* const t, const float rate)
   graph->scratch       = t->buffers + CH_MAX_BLOCK; /* after the zeros */
   graph->buffers       = t->buffers;
   graph->buf_state     = t->buf_state;
-  t->buf_state[0]      = CH_BUF_ZERO; /* the others hold data (0) */
+  graph->run_voice     = t->run_voice;
+  memcpy(t->run_voice, plan->run_voice, plan->n_buffers);
+  t->buf_state[0] = CH_BUF_ZERO; /* the others hold data (0) */
   place_shared(plan, graph, t->shared);
 }
 

@@ -7,10 +7,13 @@
 #include <string.h>
 #include <time.h>
 
+/* The buffer a pointer points at: voice k of a run laid out for blocks
+   of one sample (lay_out_runs) is k floats into the run's first. */
 static inline uint32_t
 buf_index(const ChGraph* const graph, const float* const buffer)
 {
-  return (uint32_t)((size_t)(buffer - graph->buffers) / CH_MAX_BLOCK);
+  const size_t at = (size_t)(buffer - graph->buffers);
+  return (uint32_t)(at / CH_MAX_BLOCK + at % CH_MAX_BLOCK);
 }
 
 /* `n` zeros at `x`: one store for a block of one sample, rather than
@@ -609,13 +612,72 @@ voices_moved(ChGraph* const graph, const ChHostInputs* const host)
   return moved;
 }
 
-/* A block's stereo output, cleared for the output modules to add into. */
+/* Where pointer `p` points once the runs are laid out for blocks of one
+   sample (`one`) or any: voice k of a run at its first buffer + k, or
+   + k * CH_MAX_BLOCK.  Others stay. */
+CH_REALTIME static inline const float*
+run_pointer(const ChGraph* const graph, const float* const p, const bool one)
+{
+  const float* const planned = graph->buffers + 3u * CH_MAX_BLOCK;
+  if (p < planned || p >= planned + (size_t)graph->n_buffers * CH_MAX_BLOCK) {
+    return p;
+  }
+  const size_t at = (size_t)(p - planned);
+  const size_t k =
+    one ? graph->run_voice[at / CH_MAX_BLOCK] : at % CH_MAX_BLOCK;
+  return one ? p - k * CH_MAX_BLOCK + k : p - k + k * CH_MAX_BLOCK;
+}
+
+/*
+   Lays the runs of buffers out for blocks of one sample (`one`) or any
+   (ChNode.strided_in): a lane then finds four voices' samples in one
+   vector.  Every pointer into a run moves (nodes' inputs and outputs,
+   sums' sources); nothing lives in a buffer between blocks but a voice
+   source's kept outputs, and a new ChContext.id tells those to write
+   theirs again.  Only when the length's kind changes: a host that runs
+   one frame at a time pays it once.
+*/
+CH_REALTIME static void
+lay_out_runs(ChGraph* const graph, const bool one)
+{
+  graph->one_runs = one;
+  graph->ctx.id   = ch_graph_next_id();
+  for (uint32_t m = 0; m < graph->n_modules; ++m) {
+    const ChGraphModule* const module = &graph->modules[m];
+    for (uint32_t k = 0; k < module->n_nodes; ++k) {
+      const ChNode* const node = &module->nodes[k];
+      const float**       in   = (const float**)node->in;
+      float**             out  = (float**)node->out;
+      for (uint32_t p = 0; p < module->kind->n_inputs; ++p) {
+        in[p] = run_pointer(graph, in[p], one);
+      }
+      for (uint32_t o = 0; o < module->kind->n_outputs; ++o) {
+        out[o] = (float*)run_pointer(graph, out[o], one);
+      }
+    }
+  }
+  for (uint32_t t = 0; t < graph->n_steps; ++t) {
+    const ChStep* const step = &graph->steps[t];
+    for (uint32_t s = 0; s < step->n_sums; ++s) {
+      const float** src = (const float**)step->sums[s].src;
+      for (uint32_t c = 0; c < step->sums[s].n_src; ++c) {
+        src[c] = run_pointer(graph, src[c], one);
+      }
+    }
+  }
+}
+
+/* A block's stereo output, cleared for the output modules to add into;
+   the runs laid out for its length. */
 CH_REALTIME static inline void
 start_block(ChGraph* const graph,
             float* const   left,
             float* const   right,
             const uint32_t n)
 {
+  if ((n == 1u) != graph->one_runs) {
+    lay_out_runs(graph, n == 1u);
+  }
   graph->ctx.out[0] = left;
   graph->ctx.out[1] = right;
   ++graph->ctx.block;

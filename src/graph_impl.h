@@ -94,6 +94,12 @@ struct ChGraphImpl {
   float*          buffers;   /**< all signal buffers; [0] holds zeros */
   uint8_t*        buf_state; /**< CH_BUF_* per buffer; all CH_BUF_DATA
                                   (but [0]) between blocks */
+  const uint8_t* run_voice;  /**< per planned buffer (buffers[3] on): the
+                                  voice it holds in a run of a module
+                                  copied per voice, 0 for a run's first
+                                  or a buffer of no run */
+  uint32_t one_runs;         /**< the runs are laid out for blocks of one
+                                  sample (ChNode.strided_in) */
   uint32_t dirty;            /**< some buffer's state is not CH_BUF_DATA */
   /* Sleep (graph.c): bit v = voice v */
   uint32_t silent;        /**< fell silent after its note: reset when woken */
@@ -130,6 +136,10 @@ struct ChGraphImpl {
   uint64_t* times;    /**< per model module: ns in its steps, or NULL */
   uint64_t  timed_to; /**< clock at the end of the last timed step */
 };
+
+/** A number for ChContext.id that no graph had: a lock-free atomic add,
+    real-time safe.  (compile.c) */
+uint32_t ch_graph_next_id(void);
 
 /** Every voice silent, its modules' present state the fresh one (end of
     building and priming).  Not real-time. */

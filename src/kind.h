@@ -168,10 +168,14 @@ typedef struct ChNode {
                                 graph (ChContext.id) left there is still there
                                 (the voice module's outputs) */
   uint32_t strided_in;       /**< bit p: the module's voices read input p from
-                                buffers CH_MAX_BLOCK floats apart (voice k's
-                                is voice 0's + k * CH_MAX_BLOCK), as a module
-                                copied per voice reads another one's output;
-                                the same in every instance */
+                                buffers side by side, as a module copied per
+                                voice reads another one's output: voice k's
+                                is voice 0's + k * CH_MAX_BLOCK, and in a
+                                block of one sample voice 0's + k (the
+                                graph moves the pointers when the block
+                                length changes kind), so that four voices'
+                                frames are one vector; the same in every
+                                instance */
   uint32_t strided_out;      /**< bit o: likewise output o */
 } ChNode;
 

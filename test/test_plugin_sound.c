@@ -276,7 +276,9 @@ test_set_is_sample_accurate(void)
   check_set_at("out", "level", 0.1f, 37);
 }
 
-/* The same timeline of MIDI, Set and Gate rendered in blocks of `block`. */
+/* The same timeline of MIDI, Set and Gate rendered in blocks of `block`,
+   or (0) of lengths that keep changing between one frame and more: the
+   graph lays its buffers out anew each time (ChNode.strided_in). */
 static Host*
 render_timeline(uint32_t block, size_t total)
 {
@@ -294,7 +296,13 @@ render_timeline(uint32_t block, size_t total)
   host_set(h, 23333, HOST_NO_SEQ, "amp", "gain", 0.3f);
   host_note_off(h, 25000, 67);
   host_gate(h, 26000, HOST_NO_SEQ, "env", false);
-  host_run_frames(h, total, block);
+  static const uint32_t mixed[] = { 1, 1, 1, 3, 1, 64, 1, 1, 17, 2, 1, 256 };
+  for (size_t done = 0, i = 0; !block && done < total; ++i) {
+    const size_t n = mixed[i % CH_COUNT(mixed)];
+    host_run(h, (uint32_t)(n < total - done ? n : total - done));
+    done += n < total - done ? n : total - done;
+  }
+  host_run_frames(h, block ? total : 0u, block ? block : 1u);
   return h;
 }
 
@@ -308,14 +316,15 @@ test_block_sizes_render_identically(void)
     return;
   }
   CHECK(dsp_peak(host_left(ref), total) > 0.05);
-  static const uint32_t blocks[] = { 1, 17, 64, 4096 };
+  static const uint32_t blocks[] = { 1, 17, 64, 4096, 0 };
   for (size_t i = 0; i < CH_COUNT(blocks); ++i) {
     Host* h = render_timeline(blocks[i], total);
     CHECK(h);
     if (h) {
       const size_t diff = first_diff(ref, h, 0, total);
       CHECK_MSG(diff == total,
-                "block %u differs from block 256 at frame %zu (%g vs %g)",
+                "block %u (0: mixed) differs from block 256 at frame %zu "
+                "(%g vs %g)",
                 blocks[i], diff, diff < total ? host_left(h)[diff] : 0.0,
                 diff < total ? host_left(ref)[diff] : 0.0);
     }

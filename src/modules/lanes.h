@@ -88,21 +88,20 @@ ch_f4_pick(const ChI4 mask, const ChF4 a, const ChF4 b)
 }
 
 /*
-   The first frame of input `port` of the four nodes from `nodes` (a group
-   of lanes), in the lanes of `bits` (low 4 bits; the others read 0), and
-   the other way for an output.  A group's voices are usually all asked:
-   that case runs without tests; buffers side by side (ChNode.strided_in,
-   strided_out) are found from the first one's, without pointer loads.
+   The one frame of input `port` of the four nodes from `nodes` (a group
+   of lanes) in a block of one sample, in the lanes of `bits` (low 4 bits;
+   the others read 0), and the other way for an output.  A group's voices
+   are usually all asked: that case runs without tests; buffers side by
+   side (ChNode.strided_in, strided_out: in a block of one sample, voice
+   k's frame is k floats after voice 0's) are one vector load or store.
 */
 static inline ChF4
 ch_f4_input(const ChNode* const nodes, const uint32_t bits, const uint32_t port)
 {
-  /* each branch builds its vector in registers: a float array filled and
-     loaded as one vector goes through the stack */
-  const size_t apart = CH_MAX_BLOCK;
   if (bits == 15u && (nodes[0].strided_in >> port & 1u)) {
-    const float* const base = nodes[0].in[port];
-    return (ChF4){ base[0], base[apart], base[2u * apart], base[3u * apart] };
+    ChF4 v;
+    memcpy(&v, nodes[0].in[port], sizeof(v));
+    return v;
   }
   if (bits == 15u) {
     return (ChF4){ nodes[0].in[port][0], nodes[1].in[port][0],
@@ -123,13 +122,8 @@ ch_f4_output(const ChNode* const nodes,
              const uint32_t      port,
              const ChF4          v)
 {
-  const size_t apart = CH_MAX_BLOCK;
   if (bits == 15u && (nodes[0].strided_out >> port & 1u)) {
-    float* const base = nodes[0].out[port];
-    base[0]           = v[0];
-    base[apart]       = v[1];
-    base[2u * apart]  = v[2];
-    base[3u * apart]  = v[3];
+    memcpy(nodes[0].out[port], &v, sizeof(v));
   } else if (bits == 15u) {
     nodes[0].out[port][0] = v[0];
     nodes[1].out[port][0] = v[1];
@@ -150,8 +144,12 @@ ch_f4_output(const ChNode* const nodes,
 */
 #define CH_EACH_GROUP(bits, call)                                              \
   for (uint32_t g = 0; g < CH_LANES / 4u && ((bits) >> 4u * g); ++g) {         \
-    const uint32_t bits4 = (bits) >> 4u * g & 15u;                             \
-    if (bits4) {                                                               \
+    const uint32_t group_bits = (bits) >> 4u * g & 15u;                        \
+    if (group_bits == 15u) { /* the usual group, compiled without tests */     \
+      const uint32_t bits4 = 15u;                                              \
+      call;                                                                    \
+    } else if (group_bits) {                                                   \
+      const uint32_t bits4 = group_bits;                                       \
       call;                                                                    \
     }                                                                          \
   }

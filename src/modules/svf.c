@@ -316,18 +316,34 @@ svf_lanes_one(const ChNode* const nodes, const uint32_t bits4, const uint32_t g)
   ch_f4_output(group, bits4, OUT_LP, v2);
 }
 
-/* A block of one sample runs four voices at a time in the usual call;
-   longer blocks run voice by voice. */
+/* A block of one sample in the usual call: four voices at a time.  A
+   function of its own, so that the longer blocks' loop below compiles as
+   if it were alone. */
+static CH_REALTIME __attribute__((noinline)) void
+svf_lanes(const ChNode* const nodes, const uint32_t bits)
+{
+  CH_EACH_GROUP(bits, svf_lanes_one(nodes, bits4, g));
+}
+
+/* Longer blocks, and the unusual call, run voice by voice. */
+static CH_REALTIME __attribute__((noinline)) void
+svf_voices(const ChNode* const nodes, uint32_t bits, const uint32_t n)
+{
+  CH_EACH_VOICE(nodes, bits, svf_one(node, n));
+}
+
+/* Two calls of their own, so that neither pays for the other's
+   registers. */
 static CH_REALTIME void
 svf_process_voices(const ChNode* const nodes, uint32_t bits, const uint32_t n)
 {
   const uint32_t usual = (nodes[0].unlinked_in >> IN_CUTOFF & 1u) &&
                          (~nodes[0].unread_out & 7u) == 1u << OUT_LP;
   if (n == 1u && usual) {
-    CH_EACH_GROUP(bits, svf_lanes_one(nodes, bits4, g));
-    return;
+    svf_lanes(nodes, bits);
+  } else {
+    svf_voices(nodes, bits, n);
   }
-  CH_EACH_VOICE(nodes, bits, svf_one(node, n));
 }
 
 const ChKind ch_kind_svf = {

@@ -34,11 +34,13 @@ typedef struct {
      what it showed of the shared values (voice_key). */
   uint64_t seen[6];
   /* The module's (ChKind.notes), in its first instance's state: the graph
-     block (ChContext.block) of its last call and the voices that call may
-     have left with a next sample that differs (seen[3] 0), so that
-     voice_changed looks at only those of the voices still since. */
+     block (ChContext.block) of its last call, the graph and layout
+     (ChContext.id) it wrote, and the voices that call may have left with a
+     next sample that differs (seen[3] 0), so that voice_changed looks at
+     only those of the voices still since. */
   struct {
     uint64_t block;
+    uint32_t id;
     uint32_t moving;
   } notes;
 } VoiceState;
@@ -352,7 +354,9 @@ voice_process_voices(const ChNode* const nodes, uint32_t bits, const uint32_t n)
     /* what the last block left moving, if head's note is that block's
        (not a fresh state copied into voice 0 since) */
     const uint32_t moving =
-      head->notes.block + 1u == ctx->block ? head->notes.moving : ~0u;
+      head->notes.block + 1u == ctx->block && head->notes.id == ctx->id
+        ? head->notes.moving
+        : ~0u;
     bits          = voice_changed(nodes, bits, key, moving);
     uint32_t left = 0;
     for (uint32_t run = bits; run; run &= run - 1u) {
@@ -371,6 +375,7 @@ voice_process_voices(const ChNode* const nodes, uint32_t bits, const uint32_t n)
     head->notes.moving = ~0u; /* not looked at: any may */
   }
   head->notes.block = ctx->block;
+  head->notes.id    = ctx->id;
 }
 
 /* Settled once a glide no longer moves (landed, or stalled where a float
