@@ -122,13 +122,15 @@ struct ChGraphImpl {
                              such a block returns */
   uint32_t quiet_for[CH_MAX_VOICES]; /**< frames of zeros sent out */
   uint32_t counting;                 /**< bit v: quiet_for[v] is not 0 */
-  uint32_t gate_up;    /**< bit v: voice v's host gate is up, this call */
-  uint32_t gate_down;  /**< bit v: it is down (neither, for a NaN) */
-  uint32_t fresh_bits; /**< bit v: voice v restarts fresh, this call */
-  uint32_t bits_valid; /**< these bits and `stealing` are those of the
-                          voices' inputs in `last` (voices_moved) */
-  ChHostInputs last;   /**< the host inputs of the last block: a silent voice
-                          wakes when its own or the shared ones change */
+  uint32_t gate_up;      /**< bit v: voice v's host gate is up, this call */
+  uint32_t gate_down;    /**< bit v: it is down (neither, for a NaN) */
+  uint32_t fresh_bits;   /**< bit v: voice v restarts fresh, this call */
+  uint32_t bits_valid;   /**< these bits and `stealing` are those of the
+                            voices' inputs in `last` (voices_moved) */
+  ChHostInputs last;     /**< the host inputs of the last block: a silent voice
+                            wakes when its own or the shared ones change */
+  uint32_t last_changes; /**< the host's ChHostInputs.changes when `last`'s
+                            voices were last found the host's (0: never) */
   /* Stealing (graph.c): */
   uint32_t stealing; /**< bit v: voice v's note fades out in this call */
   uint32_t steal_at; /**< frames of this call rendered before the block */

@@ -117,7 +117,11 @@ typedef struct {
 */
 typedef struct {
   ChVoiceInputs voice[CH_MAX_VOICES];
-  float         bend;       /**< pitch bend, -1..1 (the `voice`
+  uint32_t      changes;    /**< 0, or a count that whoever writes `voice`
+                               moves on every write (never back to 0): a
+                               graph then compares it instead of the
+                               voices (the plugin's voicing keeps one) */
+  float bend;               /**< pitch bend, -1..1 (the `voice`
                                module scales it to semitones) */
   float mod;                /**< mod wheel, 0..1 */
   float macro[CH_N_MACROS]; /**< macro knobs, 0..1 */

@@ -27,23 +27,28 @@ ch_voicing_init(ChVoicing* const voicing, ChHostInputs* const out)
   voicing->out      = out;
   voicing->n_voices = 1u;
   memset(out->voice, 0, sizeof(out->voice));
-  out->bend = 0.0f;
-  out->mod  = 0.0f;
+  out->changes = 1u;
+  out->bend    = 0.0f;
+  out->mod     = 0.0f;
   for (uint32_t v = 0; v < CH_MAX_VOICES; ++v) {
     voicing->slot[v].note = MIDDLE_C;
   }
 }
 
+/* Voice v's inputs, to be written: ChHostInputs.changes moves, so that a
+   graph knows to look. */
 CH_REALTIME static ChVoiceInputs*
 voice_out(const ChVoicing* const voicing, const uint32_t v)
 {
-  return &voicing->out->voice[v];
+  ChHostInputs* const out = voicing->out;
+  out->changes            = out->changes + 1u ? out->changes + 1u : 1u;
+  return &out->voice[v];
 }
 
 CH_REALTIME static bool
 gate_on(const ChVoicing* const voicing, const uint32_t v)
 {
-  return voice_out(voicing, v)->gate > 0.5f;
+  return voicing->out->voice[v].gate > 0.5f;
 }
 
 /* Voice `v` plays `key` from now on. */
