@@ -3,6 +3,7 @@
 #include "../kind.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -35,13 +36,16 @@ typedef struct {
   uint64_t seen[6];
   /* The module's (ChKind.notes), in its first instance's state: the graph
      block (ChContext.block) of its last call, the graph and layout
-     (ChContext.id) it wrote, and the voices that call may have left with a
+     (ChContext.id) it wrote, the voices that call may have left with a
      next sample that differs (seen[3] 0), so that voice_changed looks at
-     only those of the voices still since. */
+     only those of the voices still since, and the shared inputs it saw
+     (voice_raw): when they and every voice are as they were, nothing
+     can show anything new. */
   struct {
     uint64_t block;
     uint32_t id;
     uint32_t moving;
+    uint32_t raw[8];
   } notes;
 } VoiceState;
 
@@ -326,6 +330,40 @@ voice_changed(const ChNode* const nodes,
   return changed;
 }
 
+/* The shared inputs of a call (the params, bend and mod wheel: all that
+   voice_shared and voice_key read besides the state), as bits. */
+CH_VARIANT void
+voice_raw(const ChNode* const node, uint32_t raw[8])
+{
+  _Static_assert(CH_COUNT(params) == 5u, "voice_raw holds the params");
+  memcpy(raw, node->param, 5u * sizeof(float));
+  memcpy(raw + 5, &node->ctx->host->bend, sizeof(float));
+  memcpy(raw + 6, &node->ctx->host->mod, sizeof(float));
+  raw[7] = 0u;
+}
+
+/* Whether a call of one sample can show nothing new: the last block's
+   call (in this graph and layout) left no voice asked moving, every voice
+   asked is still (ChContext.still) and the shared inputs are as it saw
+   them.  The usual call of a held chord. */
+CH_VARIANT bool
+voice_calm(const ChNode* const nodes, const uint32_t bits)
+{
+  const ChContext* const  ctx  = nodes[0].ctx;
+  const VoiceState* const head = (const VoiceState*)nodes[0].state;
+  if (head->notes.block + 1u != ctx->block || head->notes.id != ctx->id ||
+      (head->notes.moving & bits) || (bits & ~ctx->still)) {
+    return false;
+  }
+  uint32_t raw[8];
+  voice_raw(nodes, raw);
+  uint32_t diff = 0;
+  for (uint32_t i = 0; i < 8u; ++i) {
+    diff |= raw[i] ^ head->notes.raw[i];
+  }
+  return !diff;
+}
+
 static CH_REALTIME void
 voice_process(const ChNode* const node, const uint32_t n)
 {
@@ -337,17 +375,14 @@ voice_process(const ChNode* const node, const uint32_t n)
    (ChContext.id), a voice whose outputs all keep their buffers
    (ChNode.kept_out) and would show what they show already is skipped: a
    held note costs a compare, not eight stores. */
-static CH_REALTIME void
-voice_process_voices(const ChNode* const nodes, uint32_t bits, const uint32_t n)
+static CH_REALTIME __attribute__((noinline)) void
+voice_voices(const ChNode* const nodes, uint32_t bits, const uint32_t n)
 {
-  if (!bits) {
-    return;
-  }
+  VoiceState* const      head  = (VoiceState*)nodes[0].state;
   const VoiceShared      q     = voice_shared(nodes + __builtin_ctz(bits));
   const uint32_t         all   = (1u << CH_COUNT(outputs)) - 1u;
   const uint32_t         shown = ~nodes[0].unread_out & all;
   const ChContext* const ctx   = nodes[0].ctx;
-  VoiceState* const      head  = (VoiceState*)nodes[0].state;
   if (n == 1u && ctx->id && !(shown & ~nodes[0].kept_out)) {
     uint64_t key[3];
     voice_key(key, ctx->id, &q, ctx->host->mod);
@@ -376,6 +411,21 @@ voice_process_voices(const ChNode* const nodes, uint32_t bits, const uint32_t n)
   }
   head->notes.block = ctx->block;
   head->notes.id    = ctx->id;
+  voice_raw(nodes, head->notes.raw);
+}
+
+/* The calm call (voice_calm) without the registers of the others. */
+static CH_REALTIME void
+voice_process_voices(const ChNode* const nodes, uint32_t bits, const uint32_t n)
+{
+  if (!bits) {
+    return;
+  }
+  if (n == 1u && voice_calm(nodes, bits)) {
+    ((VoiceState*)nodes[0].state)->notes.block = nodes[0].ctx->block;
+    return;
+  }
+  voice_voices(nodes, bits, n);
 }
 
 /* Settled once a glide no longer moves (landed, or stalled where a float
