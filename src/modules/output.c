@@ -79,6 +79,16 @@ output_block(const ChNode* const node, const uint32_t n)
   s->level = level;
 }
 
+/* What output_sample's coefficients follow, out of its line: the calls
+   to exp() would make it save registers every sample. */
+static CH_REALTIME __attribute__((noinline)) void
+output_setup(OutputState* const s, const float lowcut, const float rate)
+{
+  ch_smoother_coef(&s->smooth, rate);
+  ch_dc_setup(&s->dc[0], lowcut, rate);
+  ch_dc_setup(&s->dc[1], lowcut, rate);
+}
+
 /* One sample through the DC blockers (a host running a frame at a time):
    both channels as one pair of doubles, operation for operation as
    output_block's loop, so the bits are the loop's. */
@@ -89,9 +99,11 @@ output_sample(const ChNode* const node)
   const float        lowcut = node->param[P_LOWCUT];
   const float        rate   = node->ctx->rate;
   const float        mono   = node->in[IN_MONO][0];
-  ch_smoother_coef(&s->smooth, rate);
-  ch_dc_setup(&s->dc[0], lowcut, rate);
-  ch_dc_setup(&s->dc[1], lowcut, rate);
+  if (rate != s->smooth.rate || rate != s->dc[0].rate ||
+      rate != s->dc[1].rate || lowcut != s->dc[0].corner ||
+      lowcut != s->dc[1].corner) {
+    output_setup(s, lowcut, rate);
+  }
   s->level =
     ch_smooth_step(s->level, (double)node->param[P_LEVEL], s->smooth.coef);
   const ChD2 x  = { (double)(node->in[IN_LEFT][0] + mono),
