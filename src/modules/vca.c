@@ -77,6 +77,16 @@ vca_process(const ChNode* const node, const uint32_t n)
   vca_one(node, n);
 }
 
+/* A group's voices one by one, out of line: a glide's coefficient may
+   call exp(), which would make the usual group save registers. */
+static CH_REALTIME __attribute__((noinline)) void
+vca_group_one_by_one(const ChNode* const group, const uint32_t bits4)
+{
+  for (uint32_t rest = bits4; rest; rest &= rest - 1u) {
+    vca_one(&group[__builtin_ctz(rest)], 1u);
+  }
+}
+
 /* One sample of the four voices of group `g`: when all are settled, one
    vector operation (the same float operations as vca_one, so the same
    bits); else each as vca_one. */
@@ -96,9 +106,7 @@ vca_group(const ChNode* const nodes, const uint32_t bits4, const uint32_t g)
     ch_f4_output(group, bits4, 0u, in * (target + cv));
     return;
   }
-  for (uint32_t rest = bits4; rest; rest &= rest - 1u) {
-    vca_one(&group[__builtin_ctz(rest)], 1u);
-  }
+  vca_group_one_by_one(group, bits4);
 }
 
 static CH_REALTIME void
