@@ -277,6 +277,18 @@ svf_process(const ChNode* const node, const uint32_t n)
   svf_one(node, n);
 }
 
+/* A group's voices one by one, out of line: a cutoff to work out calls
+   exp2f(), which would make the usual group save registers. */
+static CH_REALTIME __attribute__((noinline)) void
+svf_group_one_by_one(const ChNode* const group, const uint32_t bits4)
+{
+  for (uint32_t j = 0; j < 4u; ++j) {
+    if (bits4 >> j & 1u) {
+      svf_one(&group[j], 1u);
+    }
+  }
+}
+
 /* One sample of the voices `bits4` in lanes 4g .. 4g + 3, for the usual
    call: only lp read, the cutoff input unlinked.  Unless the cached
    coefficients of all of them match the params (and their cached cv is 0),
@@ -294,11 +306,7 @@ svf_lanes_one(const ChNode* const nodes, const uint32_t bits4, const uint32_t g)
                      (ch_f4_at(L->cutoff, g) == param[P_CUTOFF]) &
                      (ch_f4_at(L->cv, g) == zero);
   if ((ch_i4_bits(ready) & bits4) != bits4) {
-    for (uint32_t j = 0; j < 4u; ++j) {
-      if (bits4 >> j & 1u) {
-        svf_one(&group[j], 1u);
-      }
-    }
+    svf_group_one_by_one(group, bits4);
     return;
   }
   const ChF4 x   = ch_f4_input(group, bits4, IN_IN);
