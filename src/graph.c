@@ -709,25 +709,37 @@ calm(const ChGraph* const graph, const uint32_t n)
          may_run_steady(graph);
 }
 
-CH_REALTIME bool
-ch_graph_run(ChGraph* const            graph,
-             const ChHostInputs* const host,
-             float* const              left,
-             float* const              right,
-             const uint32_t            n)
+/* A calm call (calm(), the voices' inputs unmoved): what the general
+   path would do. */
+CH_REALTIME static inline __attribute__((always_inline)) bool
+run_calm(ChGraph* const graph,
+         float* const   left,
+         float* const   right,
+         const uint32_t n)
 {
-  graph->ctx.host  = host;
+  /* no voice slept in the last call (none does now, and voices only wake
+     at a call's start) */
+  graph->ctx.still = graph->all_voices;
+  graph->steal_at  = 0;
+  start_block(graph, left, right, n);
+  graph->wake_all = 0;
+  /* a constant length where it is the usual one (block 1) */
+  return n == 1u ? run_steady(graph, 1u) : run_steady(graph, n);
+}
+
+/* Everything but a calm call whose host counts its writes: a function of
+   its own, so that such a call pays for none of its registers. */
+CH_REALTIME static __attribute__((noinline)) bool
+run_general(ChGraph* const            graph,
+            const ChHostInputs* const host,
+            float* const              left,
+            float* const              right,
+            const uint32_t            n)
+{
   bool moved       = voices_moved(graph, host);
   graph->ctx.still = 0;
-  if (!moved && calm(graph, n)) { /* what the loop below would do */
-    /* no voice slept in the last call (none does now, and voices only
-       wake at a call's start) */
-    graph->ctx.still = graph->all_voices;
-    graph->steal_at  = 0;
-    start_block(graph, left, right, n);
-    graph->wake_all = 0;
-    /* a constant length where it is the usual one (block 1) */
-    return n == 1u ? run_steady(graph, 1u) : run_steady(graph, n);
+  if (!moved && calm(graph, n)) {
+    return run_calm(graph, left, right, n);
   }
   for (uint32_t fresh = graph->fresh_bits; fresh; fresh &= fresh - 1u) {
     wake(graph, (uint32_t)__builtin_ctz(fresh));
@@ -750,6 +762,22 @@ ch_graph_run(ChGraph* const            graph,
     done += chunk;
   }
   return output;
+}
+
+CH_REALTIME bool
+ch_graph_run(ChGraph* const            graph,
+             const ChHostInputs* const host,
+             float* const              left,
+             float* const              right,
+             const uint32_t            n)
+{
+  graph->ctx.host = host;
+  /* the counted host's usual call: voices_moved without the compare */
+  if (graph->bits_valid && host->changes &&
+      host->changes == graph->last_changes && calm(graph, n)) {
+    return run_calm(graph, left, right, n);
+  }
+  return run_general(graph, host, left, right, n);
 }
 
 /* The state a woken voice starts from: what its modules hold now. */
