@@ -160,11 +160,13 @@ voices_feed(Voices* const v, const ChKind* const kind, const uint32_t b)
       }
     }
   }
-  /* the knobs move now and then, so that cached coefficients must follow
-     (in every voice, also those not asked when they moved) */
+  /* the knobs move now and then, each at its own time, so that cached
+     coefficients must follow each (in every voice, also those not asked
+     when they moved) */
   for (uint32_t p = 0; p < kind->n_params; ++p) {
     const ChParamInfo* const info = &kind->params[p];
-    v->param[p] = (b / 6u) % 2u || v->held ? param_moved(info) : info->def;
+    v->param[p] =
+      (b / (6u + p)) % 2u || v->held ? param_moved(info) : info->def;
   }
   v->host.bend = 0.1f * (float)(b % 2u);
   v->host.mod  = 0.2f;

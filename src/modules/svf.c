@@ -289,22 +289,31 @@ svf_group_one_by_one(const ChNode* const group, const uint32_t bits4)
   }
 }
 
+/* What a voice's cached coefficients must have been worked out for, in
+   all four lanes: built once a call. */
+typedef struct {
+  ChF4 rate;
+  ChF4 res;
+  ChF4 cutoff;
+} SvfReady;
+
 /* One sample of the voices `bits4` in lanes 4g .. 4g + 3, for the usual
    call: only lp read, the cutoff input unlinked.  Unless the cached
    coefficients of all of them match the params (and their cached cv is 0),
    they go through svf_one instead. */
 CH_VARIANT CH_REALTIME void
-svf_lanes_one(const ChNode* const nodes, const uint32_t bits4, const uint32_t g)
+svf_lanes_one(const ChNode* const   nodes,
+              const SvfReady* const key,
+              const uint32_t        bits4,
+              const uint32_t        g)
 {
   SvfState* const     L     = (SvfState*)nodes[0].state;
   const ChNode* const group = nodes + 4u * g;
-  const float* const  param = nodes[0].param;
   const ChI4          asked = ch_i4_mask(bits4);
   const ChF4          zero  = { 0.0f, 0.0f, 0.0f, 0.0f };
-  const ChI4          ready = (ch_f4_at(L->rate, g) == nodes[0].ctx->rate) &
-                     (ch_f4_at(L->res, g) == param[P_RES]) &
-                     (ch_f4_at(L->cutoff, g) == param[P_CUTOFF]) &
-                     (ch_f4_at(L->cv, g) == zero);
+  const ChI4          ready =
+    (ch_f4_at(L->rate, g) == key->rate) & (ch_f4_at(L->res, g) == key->res) &
+    (ch_f4_at(L->cutoff, g) == key->cutoff) & (ch_f4_at(L->cv, g) == zero);
   if ((ch_i4_bits(ready) & bits4) != bits4) {
     svf_group_one_by_one(group, bits4);
     return;
@@ -330,7 +339,13 @@ svf_lanes_one(const ChNode* const nodes, const uint32_t bits4, const uint32_t g)
 static CH_REALTIME __attribute__((noinline)) void
 svf_lanes(const ChNode* const nodes, const uint32_t bits)
 {
-  CH_EACH_GROUP(bits, svf_lanes_one(nodes, bits4, g));
+  const float    rate = nodes[0].ctx->rate;
+  const float    res  = nodes[0].param[P_RES];
+  const float    cut  = nodes[0].param[P_CUTOFF];
+  const SvfReady key  = { { rate, rate, rate, rate },
+                          { res, res, res, res },
+                          { cut, cut, cut, cut } };
+  CH_EACH_GROUP(bits, svf_lanes_one(nodes, &key, bits4, g));
 }
 
 /* Longer blocks, and the unusual call, run voice by voice. */
