@@ -91,15 +91,17 @@ vca_group_one_by_one(const ChNode* const group, const uint32_t bits4)
    vector operation (the same float operations as vca_one, so the same
    bits); else each as vca_one. */
 CH_VARIANT CH_REALTIME void
-vca_group(const ChNode* const nodes, const uint32_t bits4, const uint32_t g)
+vca_group(const ChNode* const nodes,
+          const ChF4          target,
+          const ChD2          settled_at,
+          const uint32_t      bits4,
+          const uint32_t      g)
 {
-  const VcaState* const L       = (const VcaState*)nodes[0].state;
-  const ChNode* const   group   = nodes + 4u * g;
-  const float           target  = nodes[0].param[P_GAIN];
-  const ChD2            t2      = { (double)target, (double)target };
-  const uint32_t        settled = ch_l2_bits(ch_d2_at(L->gain, 4u * g) == t2) |
-                           ch_l2_bits(ch_d2_at(L->gain, 4u * g + 2u) == t2)
-                             << 2u;
+  const VcaState* const L     = (const VcaState*)nodes[0].state;
+  const ChNode* const   group = nodes + 4u * g;
+  const uint32_t        settled =
+    ch_l2_bits(ch_d2_at(L->gain, 4u * g) == settled_at) |
+    ch_l2_bits(ch_d2_at(L->gain, 4u * g + 2u) == settled_at) << 2u;
   if ((settled & bits4) == bits4) {
     const ChF4 in = ch_f4_input(group, bits4, IN_IN);
     const ChF4 cv = ch_f4_input(group, bits4, IN_CV);
@@ -113,7 +115,10 @@ static CH_REALTIME void
 vca_process_voices(const ChNode* const nodes, uint32_t bits, const uint32_t n)
 {
   if (n == 1u) {
-    CH_EACH_GROUP(bits, vca_group(nodes, bits4, g));
+    /* the gain param in four lanes, and as a settled gain in two */
+    const float t = nodes[0].param[P_GAIN];
+    CH_EACH_GROUP(bits, vca_group(nodes, (ChF4){ t, t, t, t },
+                                  (ChD2){ (double)t, (double)t }, bits4, g));
   } else {
     CH_EACH_VOICE(nodes, bits, vca_one(node, n));
   }
