@@ -380,10 +380,11 @@ test_voice_still(void)
   voices_free(b);
 }
 
-/* Sample `t` of an adsr's inputs and params: with short times, each voice
-   attacks, decays, holds sustain (which then moves, a glide), releases
-   and starts again, voices apart, so that one-sample blocks run several
-   of them decaying at once in lanes while others meet an edge. */
+/* Sample `t` of an adsr's inputs and params: with short times (24
+   samples' attack), each voice attacks, decays, holds sustain (which then
+   moves, a glide), releases and starts again, voices apart, so that
+   one-sample blocks run several of them decaying at once in lanes while
+   others meet an edge. */
 static void
 adsr_feed(Voices* const v, const uint32_t t)
 {
@@ -393,9 +394,10 @@ adsr_feed(Voices* const v, const uint32_t t)
     v->in[0][k][0]    = at >= on && at < 200u + 9u * k ? 1.0f : 0.0f;
     v->in[1][k][0]    = at == on ? 1.0f : 0.0f;
   }
-  const ChKind* const kind                      = ch_registry_find("adsr");
-  v->param[ch_kind_find_param(kind, "attack")]  = 0.0005f; /* 24 samples */
-  v->param[ch_kind_find_param(kind, "decay")]   = 0.0005f;
+  const ChKind* const kind = ch_registry_find("adsr");
+  /* attack and decay move alone too: they share a word of the cache */
+  v->param[ch_kind_find_param(kind, "attack")]  = t < 400u ? 0.0005f : 0.0004f;
+  v->param[ch_kind_find_param(kind, "decay")]   = t < 150u ? 0.0005f : 0.0007f;
   v->param[ch_kind_find_param(kind, "sustain")] = t < 120u ? 0.6f : 0.4f;
   v->param[ch_kind_find_param(kind, "release")] = 0.001f;
   v->param[ch_kind_find_param(kind, "gate")]    = t >= 250u && t < 260u;

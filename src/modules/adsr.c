@@ -634,14 +634,192 @@ adsr_lanes_one(const ChNode* const     nodes,
   }
 }
 
-/* A block of one sample: four voices at a time.  A function of its own,
-   so that the longer blocks' loop below compiles as if it were alone. */
+/* The parameters' part of a one-sample call, in both lanes.  Usually
+   the first voice's cache holds the parameters and the rate bit for bit:
+   then update_coefs keeps it as it is (or, for a NaN, derives again what
+   it holds: each coefficient is stored with the parameter and rate it was
+   derived from), so it is read as it is, two compares of words instead
+   of four of floats.  Otherwise adsr_shared does the work.  Either way,
+   once the call has written the first voice's cache, this gives what it
+   gave before. */
+CH_VARIANT AdsrPairs
+adsr_pairs_lanes(const ChNode* const node)
+{
+  _Static_assert(P_DECAY == P_ATTACK + 1, "attack, decay: one word");
+  const AdsrState* const L     = (const AdsrState*)node->state;
+  const uint32_t         v     = node->voice;
+  const float* const     param = node->param;
+  uint64_t               ad    = 0;
+  memcpy(&ad, param + P_ATTACK, sizeof(ad));
+  const uint64_t rr = floats_pack(param[P_RELEASE], node->ctx->rate);
+  if (ad != L->attack_decay[v] || rr != L->release_rate[v]) {
+    const AdsrShared q = adsr_shared(node);
+    return adsr_pairs(&q);
+  }
+  const int32_t m = -(int32_t)(param[P_GATE] > 0.5f);
+  return (AdsrPairs){
+    d2_of(adsr_unit((double)param[P_SUSTAIN])),
+    (ChI4){ m, m, m, m },
+    d2_of(L->attack_step[v]),
+    d2_of(L->decay_coef[v]),
+    d2_of(L->release_coef[v]),
+    (ChL2){ (int64_t)ad, (int64_t)ad },
+    (ChL2){ (int64_t)rr, (int64_t)rr },
+  };
+}
+
+/* A group that adsr_group_fast did not take, out of line (the usual call
+   has none), its shared part worked out again: the fast groups' lanes
+   keep fewer of it. */
 static CH_REALTIME __attribute__((noinline)) void
-adsr_lanes(const ChNode* const nodes, const uint32_t bits)
+adsr_group_slow(const ChNode* const nodes,
+                const uint32_t      bits,
+                const uint32_t      bits4,
+                const uint32_t      g)
 {
   const AdsrShared q = adsr_shared(nodes + __builtin_ctz(bits));
   const AdsrPairs  k = adsr_pairs(&q);
-  CH_EACH_GROUP(bits, adsr_lanes_one(nodes, &q, &k, bits4, g));
+  adsr_lanes_one(nodes, &q, &k, bits4, g);
+}
+
+/* The cache of lanes `at`, `at` + 1, as adsr_one leaves it. */
+static inline void
+adsr_cache_put(AdsrState* const L, const uint32_t at, const AdsrPairs* const k)
+{
+  ch_d2_put(L->attack_step, at, k->attack_step);
+  ch_d2_put(L->decay_coef, at, k->decay_coef);
+  ch_d2_put(L->release_coef, at, k->release_coef);
+  ch_d2_put((double*)L->attack_decay, at, (ChD2)k->attack_decay);
+  ch_d2_put((double*)L->release_rate, at, (ChD2)k->release_rate);
+}
+
+/* Whether every lane of the group is set in `mask` and the others (any
+   layout: all four lanes only are asked about). */
+static inline bool
+all4(const ChI4 a, const ChI4 b, const ChI4 c)
+{
+  return ch_i4_bits(a & b & c) == 15u;
+}
+
+/* The usual sample of the four voices of group g, all asked, with `gate`
+   and `trig` their inputs: each decays on, or holds sustain, with gate
+   and trig as they were and its distance measured from this sustain (the
+   same bits).  Then adsr_pair_decay's work needs neither the level nor
+   the glide, dist_of stays, and its snap and fill are whole-group cases:
+   every new distance at or beyond the snap (so not 0, nor a NaN), or
+   every distance 0 (a fill; +0: -0 goes the exact way).  Returns false,
+   having written nothing, when the group is otherwise. */
+CH_VARIANT bool
+adsr_group_fast(AdsrState* const       L,
+                const AdsrPairs* const k,
+                const uint32_t         at,
+                const ChF4             gate,
+                const ChF4             trig,
+                ChF4* const            out)
+{
+  const ChF4 half  = { 0.5f, 0.5f, 0.5f, 0.5f };
+  const ChI4 decay = { STAGE_DECAY, STAGE_DECAY, STAGE_DECAY, STAGE_DECAY };
+  const ChI4 gf    = { FLAG_GATE, FLAG_GATE, FLAG_GATE, FLAG_GATE };
+  const ChI4 tf    = { FLAG_TRIG, FLAG_TRIG, FLAG_TRIG, FLAG_TRIG };
+  const ChD2 snap  = { DECAY_SNAP, DECAY_SNAP };
+  const ChL2 abs   = { INT64_MAX, INT64_MAX };
+  const ChI4 zero  = { 0, 0, 0, 0 };
+  const ChI4 flags =
+    decay + (((gate > half) | k->manual) & gf) + ((trig > half) & tf);
+  const uint64_t* was = L->flags + at;
+  const ChI4      low = { (int32_t)was[0], (int32_t)was[1], (int32_t)was[2],
+                          (int32_t)was[3] };
+  const ChI4      s   = (ChI4)k->sustain;
+  const ChI4      as  = (low == flags) & ((ChI4)d2_at(L->dist_of, at) == s) &
+                  ((ChI4)d2_at(L->dist_of, at + 2u) == s);
+  ChD2       d0 = d2_at(L->dist, at);
+  ChD2       d1 = d2_at(L->dist, at + 2u);
+  const ChD2 x0 = d0 * k->decay_coef;
+  const ChD2 x1 = d1 * k->decay_coef;
+  if (all4(as, (ChI4)((ChD2)((ChL2)x0 & abs) >= snap),
+           (ChI4)((ChD2)((ChL2)x1 & abs) >= snap))) {
+    d0 = x0;
+    d1 = x1;
+    ch_d2_put(L->dist, at, d0);
+    ch_d2_put(L->dist, at + 2u, d1);
+  } else if (!all4(as, (ChI4)d0 == zero, (ChI4)d1 == zero)) {
+    return false;
+  }
+  const ChD2 y0 = k->sustain + d0;
+  const ChD2 y1 = k->sustain + d1;
+  ch_d2_put(L->level, at, y0);
+  ch_d2_put(L->level, at + 2u, y1);
+  adsr_cache_put(L, at, k);
+  adsr_cache_put(L, at + 2u, k);
+  *out = ch_f4_of_d2(y0, y1);
+  return true;
+}
+
+/* A block of one sample, four voices at a time, with the inputs and the
+   output side by side (ChNode.strided_in, strided_out), as a graph lays
+   out a voice module's gate and trig and the output's reader. */
+CH_VARIANT void
+adsr_lanes_strided(const ChNode* const nodes, const uint32_t bits)
+{
+  const AdsrPairs  k     = adsr_pairs_lanes(nodes + __builtin_ctz(bits));
+  AdsrState* const L     = (AdsrState*)nodes[0].state;
+  const size_t     apart = CH_MAX_BLOCK;
+  const float*     gate  = nodes[0].in[IN_GATE];
+  const float*     trig  = nodes[0].in[IN_TRIG];
+  float*           out   = nodes[0].out[0];
+  uint32_t         g     = 0;
+  for (uint32_t b = bits; b; b >>= 4u, ++g) {
+    ChF4 y;
+    if ((b & 15u) == 15u &&
+        adsr_group_fast(
+          L, &k, 4u * g,
+          (ChF4){ gate[0], gate[apart], gate[2u * apart], gate[3u * apart] },
+          (ChF4){ trig[0], trig[apart], trig[2u * apart], trig[3u * apart] },
+          &y)) {
+      out[0]          = y[0];
+      out[apart]      = y[1];
+      out[2u * apart] = y[2];
+      out[3u * apart] = y[3];
+    } else if (b & 15u) {
+      adsr_group_slow(nodes, bits, b & 15u, g);
+    }
+    gate += 4u * apart;
+    trig += 4u * apart;
+    out += 4u * apart;
+  }
+}
+
+/* The same with the buffers anywhere. */
+CH_VARIANT void
+adsr_lanes_any(const ChNode* const nodes, const uint32_t bits)
+{
+  const AdsrPairs  k = adsr_pairs_lanes(nodes + __builtin_ctz(bits));
+  AdsrState* const L = (AdsrState*)nodes[0].state;
+  uint32_t         g = 0;
+  for (uint32_t b = bits; b; b >>= 4u, ++g) {
+    const ChNode* const group = nodes + 4u * g;
+    ChF4                y;
+    if ((b & 15u) == 15u &&
+        adsr_group_fast(L, &k, 4u * g, ch_f4_input(group, 15u, IN_GATE),
+                        ch_f4_input(group, 15u, IN_TRIG), &y)) {
+      ch_f4_output(group, 15u, 0u, y);
+    } else if (b & 15u) {
+      adsr_group_slow(nodes, bits, b & 15u, g);
+    }
+  }
+}
+
+/* A block of one sample.  A function of its own, so that the longer
+   blocks' loop below compiles as if it were alone. */
+static CH_REALTIME __attribute__((noinline)) void
+adsr_lanes(const ChNode* const nodes, const uint32_t bits)
+{
+  const uint32_t ins = 1u << IN_GATE | 1u << IN_TRIG;
+  if ((nodes[0].strided_in & ins) == ins && (nodes[0].strided_out & 1u)) {
+    adsr_lanes_strided(nodes, bits);
+  } else {
+    adsr_lanes_any(nodes, bits);
+  }
 }
 
 /* Longer blocks run voice by voice.  The parameters' part is worked out

@@ -212,4 +212,13 @@ ch_d2_put(double* const array, const uint32_t k, const ChD2 v)
   memcpy(array + k, &v, sizeof(v));
 }
 
+/** Two pairs of doubles as four floats, each rounded as a cast rounds it. */
+static inline ChF4
+ch_f4_of_d2(const ChD2 lo, const ChD2 hi)
+{
+  const ChF2 a = __builtin_convertvector(lo, ChF2);
+  const ChF2 b = __builtin_convertvector(hi, ChF2);
+  return (ChF4){ a[0], a[1], b[0], b[1] };
+}
+
 #endif /* CH_LANES_H */
