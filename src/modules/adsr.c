@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <string.h>
 
 /*
@@ -682,110 +683,183 @@ adsr_group_slow(const ChNode* const nodes,
   adsr_lanes_one(nodes, &q, &k, bits4, g);
 }
 
-/* The cache of lanes `at`, `at` + 1, as adsr_one leaves it. */
-static inline void
-adsr_cache_put(AdsrState* const L, const uint32_t at, const AdsrPairs* const k)
+/* A group's lanes are read and written from `p`, the state's address
+   advanced to its first lane (a moving pointer: each field is then a
+   constant offset from it, where an index costs an address computation
+   per field). */
+static inline ChD2
+adsr_get(const char* const p, const size_t field, const uint32_t j)
 {
-  ch_d2_put(L->attack_step, at, k->attack_step);
-  ch_d2_put(L->decay_coef, at, k->decay_coef);
-  ch_d2_put(L->release_coef, at, k->release_coef);
-  ch_d2_put((double*)L->attack_decay, at, (ChD2)k->attack_decay);
-  ch_d2_put((double*)L->release_rate, at, (ChD2)k->release_rate);
+  return ch_d2_at((const double*)(p + field), j);
 }
 
-/* Whether every lane of the group is set in `mask` and the others (any
-   layout: all four lanes only are asked about). */
+static inline void
+adsr_put(char* const p, const size_t field, const uint32_t j, const ChD2 v)
+{
+  ch_d2_put((double*)(p + field), j, v);
+}
+
+#define ADSR_FIELD(field) offsetof(AdsrState, field)
+
+/* The cache of a group's four lanes (`p`), as adsr_one leaves it. */
+static inline void
+adsr_cache_put(char* const p, const AdsrPairs* const k)
+{
+  for (uint32_t j = 0; j < 4u; j += 2u) {
+    adsr_put(p, ADSR_FIELD(attack_step), j, k->attack_step);
+    adsr_put(p, ADSR_FIELD(decay_coef), j, k->decay_coef);
+    adsr_put(p, ADSR_FIELD(release_coef), j, k->release_coef);
+    adsr_put(p, ADSR_FIELD(attack_decay), j, (ChD2)k->attack_decay);
+    adsr_put(p, ADSR_FIELD(release_rate), j, (ChD2)k->release_rate);
+  }
+}
+
+/* The fast groups' constants, worked out once a call: GCC would build
+   each from a scalar in every group, two instructions, unless it cannot
+   see them as constants. */
+typedef struct {
+  ChF4 half;
+  ChD2 snap;
+  ChL2 abs;
+} AdsrConsts;
+
+static inline AdsrConsts
+adsr_consts(void)
+{
+  AdsrConsts c = {
+    { 0.5f, 0.5f, 0.5f, 0.5f },
+    { DECAY_SNAP, DECAY_SNAP },
+    { INT64_MAX, INT64_MAX },
+  };
+#if defined(__SSE2__) && defined(__GNUC__)
+  __asm__("" : "+x"(c.half), "+x"(c.snap), "+x"(c.abs));
+#endif
+  return c;
+}
+
+/* Whether all three masks are set in every lane (their layouts may
+   differ: only all lanes together are asked about). */
 static inline bool
 all4(const ChI4 a, const ChI4 b, const ChI4 c)
 {
   return ch_i4_bits(a & b & c) == 15u;
 }
 
-/* The usual sample of the four voices of group g, all asked, with `gate`
-   and `trig` their inputs: each decays on, or holds sustain, with gate
-   and trig as they were and its distance measured from this sustain (the
-   same bits).  Then adsr_pair_decay's work needs neither the level nor
-   the glide, dist_of stays, and its snap and fill are whole-group cases:
-   every new distance at or beyond the snap (so not 0, nor a NaN), or
-   every distance 0 (a fill; +0: -0 goes the exact way).  Returns false,
-   having written nothing, when the group is otherwise. */
+/* The usual sample of a group of four voices, all asked, their lanes at
+   `p` and `gate` and `trig` their inputs: each decays on, or holds
+   sustain, with gate and trig as they were and its distance measured from
+   this sustain (the same bits).  Then adsr_pair_decay's work needs
+   neither the level nor the glide, dist_of stays, and its snap and fill
+   are whole-group cases: every new distance at or beyond the snap (so not
+   0, nor a NaN), or every distance 0 (a fill; +0: -0 goes the exact way).
+   Returns false, having written nothing, when the group is otherwise. */
 CH_VARIANT bool
-adsr_group_fast(AdsrState* const       L,
-                const AdsrPairs* const k,
-                const uint32_t         at,
-                const ChF4             gate,
-                const ChF4             trig,
-                ChF4* const            out)
+adsr_group_fast(char* const             p,
+                const AdsrPairs* const  k,
+                const AdsrConsts* const c,
+                const ChF4              gate,
+                const ChF4              trig,
+                ChF4* const             out)
 {
-  const ChF4 half  = { 0.5f, 0.5f, 0.5f, 0.5f };
+  /* static: GCC would build each from a scalar, two instructions */
+  const ChF4 half  = c->half;
+  const ChD2 snap  = c->snap;
+  const ChL2 abs   = c->abs;
   const ChI4 decay = { STAGE_DECAY, STAGE_DECAY, STAGE_DECAY, STAGE_DECAY };
   const ChI4 gf    = { FLAG_GATE, FLAG_GATE, FLAG_GATE, FLAG_GATE };
   const ChI4 tf    = { FLAG_TRIG, FLAG_TRIG, FLAG_TRIG, FLAG_TRIG };
-  const ChD2 snap  = { DECAY_SNAP, DECAY_SNAP };
-  const ChL2 abs   = { INT64_MAX, INT64_MAX };
   const ChI4 zero  = { 0, 0, 0, 0 };
   const ChI4 flags =
     decay + (((gate > half) | k->manual) & gf) + ((trig > half) & tf);
-  const uint64_t* was = L->flags + at;
-  const ChI4      low = { (int32_t)was[0], (int32_t)was[1], (int32_t)was[2],
-                          (int32_t)was[3] };
-  const ChI4      s   = (ChI4)k->sustain;
-  const ChI4      as  = (low == flags) & ((ChI4)d2_at(L->dist_of, at) == s) &
-                  ((ChI4)d2_at(L->dist_of, at + 2u) == s);
-  ChD2       d0 = d2_at(L->dist, at);
-  ChD2       d1 = d2_at(L->dist, at + 2u);
+  const ChI4 f01 = (ChI4)adsr_get(p, ADSR_FIELD(flags), 0u);
+  const ChI4 f23 = (ChI4)adsr_get(p, ADSR_FIELD(flags), 2u);
+  const ChI4 low = __builtin_shufflevector(f01, f23, 0, 2, 4, 6);
+  const ChI4 s   = (ChI4)k->sustain;
+  const ChI4 as  = (low == flags) &
+                  ((ChI4)adsr_get(p, ADSR_FIELD(dist_of), 0u) == s) &
+                  ((ChI4)adsr_get(p, ADSR_FIELD(dist_of), 2u) == s);
+  ChD2       d0 = adsr_get(p, ADSR_FIELD(dist), 0u);
+  ChD2       d1 = adsr_get(p, ADSR_FIELD(dist), 2u);
   const ChD2 x0 = d0 * k->decay_coef;
   const ChD2 x1 = d1 * k->decay_coef;
   if (all4(as, (ChI4)((ChD2)((ChL2)x0 & abs) >= snap),
            (ChI4)((ChD2)((ChL2)x1 & abs) >= snap))) {
     d0 = x0;
     d1 = x1;
-    ch_d2_put(L->dist, at, d0);
-    ch_d2_put(L->dist, at + 2u, d1);
+    adsr_put(p, ADSR_FIELD(dist), 0u, d0);
+    adsr_put(p, ADSR_FIELD(dist), 2u, d1);
   } else if (!all4(as, (ChI4)d0 == zero, (ChI4)d1 == zero)) {
     return false;
   }
   const ChD2 y0 = k->sustain + d0;
   const ChD2 y1 = k->sustain + d1;
-  ch_d2_put(L->level, at, y0);
-  ch_d2_put(L->level, at + 2u, y1);
-  adsr_cache_put(L, at, k);
-  adsr_cache_put(L, at + 2u, k);
+  adsr_put(p, ADSR_FIELD(level), 0u, y0);
+  adsr_put(p, ADSR_FIELD(level), 2u, y1);
+  adsr_cache_put(p, k);
   *out = ch_f4_of_d2(y0, y1);
   return true;
 }
 
-/* A block of one sample, four voices at a time, with the inputs and the
-   output side by side (ChNode.strided_in, strided_out), as a graph lays
-   out a voice module's gate and trig and the output's reader. */
+/* Four floats CH_MAX_BLOCK apart, voices' buffers side by side. */
+static inline ChF4
+adsr_gather(const float* const x)
+{
+  const size_t apart = CH_MAX_BLOCK;
+  return (ChF4){ x[0], x[apart], x[2u * apart], x[3u * apart] };
+}
+
+/* Where a one-sample call with the inputs and the output side by side
+   (ChNode.strided_in, strided_out) finds its groups: from the first
+   voice's buffers, as a graph lays out a voice module's gate and trig and
+   the output's reader.  Loaded once a call. */
+typedef struct {
+  char*        state;
+  const float* gate;
+  const float* trig;
+  float*       out;
+} AdsrStrided;
+
+/* Group g of such a call. */
+CH_VARIANT void
+adsr_group_strided(const ChNode* const      nodes,
+                   const AdsrStrided* const b,
+                   const AdsrPairs* const   k,
+                   const AdsrConsts* const  c,
+                   const uint32_t           bits,
+                   const uint32_t           g)
+{
+  const uint32_t bits4 = bits >> 4u * g & 15u;
+  const size_t   apart = CH_MAX_BLOCK;
+  const size_t   at    = 4u * g * apart;
+  ChF4           y;
+  if (bits4 == 15u && adsr_group_fast(b->state + 4u * g * sizeof(double), k, c,
+                                      adsr_gather(b->gate + at),
+                                      adsr_gather(b->trig + at), &y)) {
+    float* const out = b->out + at;
+    out[0]           = y[0];
+    out[apart]       = y[1];
+    out[2u * apart]  = y[2];
+    out[3u * apart]  = y[3];
+  } else if (bits4) {
+    adsr_group_slow(nodes, bits, bits4, g);
+  }
+}
+
+/* A block of one sample so laid out, four voices at a time; the groups
+   unrolled, so that each finds its lanes and buffers at constant offsets. */
 CH_VARIANT void
 adsr_lanes_strided(const ChNode* const nodes, const uint32_t bits)
 {
-  const AdsrPairs  k     = adsr_pairs_lanes(nodes + __builtin_ctz(bits));
-  AdsrState* const L     = (AdsrState*)nodes[0].state;
-  const size_t     apart = CH_MAX_BLOCK;
-  const float*     gate  = nodes[0].in[IN_GATE];
-  const float*     trig  = nodes[0].in[IN_TRIG];
-  float*           out   = nodes[0].out[0];
-  uint32_t         g     = 0;
-  for (uint32_t b = bits; b; b >>= 4u, ++g) {
-    ChF4 y;
-    if ((b & 15u) == 15u &&
-        adsr_group_fast(
-          L, &k, 4u * g,
-          (ChF4){ gate[0], gate[apart], gate[2u * apart], gate[3u * apart] },
-          (ChF4){ trig[0], trig[apart], trig[2u * apart], trig[3u * apart] },
-          &y)) {
-      out[0]          = y[0];
-      out[apart]      = y[1];
-      out[2u * apart] = y[2];
-      out[3u * apart] = y[3];
-    } else if (b & 15u) {
-      adsr_group_slow(nodes, bits, b & 15u, g);
+  const AdsrPairs   k = adsr_pairs_lanes(nodes + __builtin_ctz(bits));
+  const AdsrConsts  c = adsr_consts();
+  const AdsrStrided b = { (char*)nodes[0].state, nodes[0].in[IN_GATE],
+                          nodes[0].in[IN_TRIG], nodes[0].out[0] };
+#pragma GCC unroll 4
+  for (uint32_t g = 0; g < CH_LANES / 4u; ++g) {
+    if (!(bits >> 4u * g)) {
+      break;
     }
-    gate += 4u * apart;
-    trig += 4u * apart;
-    out += 4u * apart;
+    adsr_group_strided(nodes, &b, &k, &c, bits, g);
   }
 }
 
@@ -794,13 +868,15 @@ CH_VARIANT void
 adsr_lanes_any(const ChNode* const nodes, const uint32_t bits)
 {
   const AdsrPairs  k = adsr_pairs_lanes(nodes + __builtin_ctz(bits));
-  AdsrState* const L = (AdsrState*)nodes[0].state;
+  const AdsrConsts c = adsr_consts();
+  char* const      L = (char*)nodes[0].state;
   uint32_t         g = 0;
   for (uint32_t b = bits; b; b >>= 4u, ++g) {
     const ChNode* const group = nodes + 4u * g;
     ChF4                y;
     if ((b & 15u) == 15u &&
-        adsr_group_fast(L, &k, 4u * g, ch_f4_input(group, 15u, IN_GATE),
+        adsr_group_fast(L + 4u * g * sizeof(double), &k, &c,
+                        ch_f4_input(group, 15u, IN_GATE),
                         ch_f4_input(group, 15u, IN_TRIG), &y)) {
       ch_f4_output(group, 15u, 0u, y);
     } else if (b & 15u) {
