@@ -714,29 +714,6 @@ adsr_cache_put(char* const p, const AdsrPairs* const k)
   }
 }
 
-/* The fast groups' constants, worked out once a call: GCC would build
-   each from a scalar in every group, two instructions, unless it cannot
-   see them as constants. */
-typedef struct {
-  ChF4 half;
-  ChD2 snap;
-  ChL2 abs;
-} AdsrConsts;
-
-static inline AdsrConsts
-adsr_consts(void)
-{
-  AdsrConsts c = {
-    { 0.5f, 0.5f, 0.5f, 0.5f },
-    { DECAY_SNAP, DECAY_SNAP },
-    { INT64_MAX, INT64_MAX },
-  };
-#if defined(__SSE2__) && defined(__GNUC__)
-  __asm__("" : "+x"(c.half), "+x"(c.snap), "+x"(c.abs));
-#endif
-  return c;
-}
-
 /* Whether all three masks are set in every lane (their layouts may
    differ: only all lanes together are asked about). */
 static inline bool
@@ -754,17 +731,15 @@ all4(const ChI4 a, const ChI4 b, const ChI4 c)
    0, nor a NaN), or every distance 0 (a fill; +0: -0 goes the exact way).
    Returns false, having written nothing, when the group is otherwise. */
 CH_VARIANT bool
-adsr_group_fast(char* const             p,
-                const AdsrPairs* const  k,
-                const AdsrConsts* const c,
-                const ChF4              gate,
-                const ChF4              trig,
-                ChF4* const             out)
+adsr_group_fast(char* const            p,
+                const AdsrPairs* const k,
+                const ChF4             gate,
+                const ChF4             trig,
+                ChF4* const            out)
 {
-  /* static: GCC would build each from a scalar, two instructions */
-  const ChF4 half  = c->half;
-  const ChD2 snap  = c->snap;
-  const ChL2 abs   = c->abs;
+  const ChF4 half  = { 0.5f, 0.5f, 0.5f, 0.5f };
+  const ChD2 snap  = { DECAY_SNAP, DECAY_SNAP };
+  const ChL2 abs   = { INT64_MAX, INT64_MAX };
   const ChI4 decay = { STAGE_DECAY, STAGE_DECAY, STAGE_DECAY, STAGE_DECAY };
   const ChI4 gf    = { FLAG_GATE, FLAG_GATE, FLAG_GATE, FLAG_GATE };
   const ChI4 tf    = { FLAG_TRIG, FLAG_TRIG, FLAG_TRIG, FLAG_TRIG };
@@ -824,7 +799,6 @@ CH_VARIANT void
 adsr_group_strided(const ChNode* const      nodes,
                    const AdsrStrided* const b,
                    const AdsrPairs* const   k,
-                   const AdsrConsts* const  c,
                    const uint32_t           bits,
                    const uint32_t           g)
 {
@@ -832,7 +806,7 @@ adsr_group_strided(const ChNode* const      nodes,
   const size_t   apart = CH_MAX_BLOCK;
   const size_t   at    = 4u * g * apart;
   ChF4           y;
-  if (bits4 == 15u && adsr_group_fast(b->state + 4u * g * sizeof(double), k, c,
+  if (bits4 == 15u && adsr_group_fast(b->state + 4u * g * sizeof(double), k,
                                       adsr_gather(b->gate + at),
                                       adsr_gather(b->trig + at), &y)) {
     float* const out = b->out + at;
@@ -851,7 +825,6 @@ CH_VARIANT void
 adsr_lanes_strided(const ChNode* const nodes, const uint32_t bits)
 {
   const AdsrPairs   k = adsr_pairs_lanes(nodes + __builtin_ctz(bits));
-  const AdsrConsts  c = adsr_consts();
   const AdsrStrided b = { (char*)nodes[0].state, nodes[0].in[IN_GATE],
                           nodes[0].in[IN_TRIG], nodes[0].out[0] };
 #pragma GCC unroll 4
@@ -859,7 +832,7 @@ adsr_lanes_strided(const ChNode* const nodes, const uint32_t bits)
     if (!(bits >> 4u * g)) {
       break;
     }
-    adsr_group_strided(nodes, &b, &k, &c, bits, g);
+    adsr_group_strided(nodes, &b, &k, bits, g);
   }
 }
 
@@ -867,15 +840,14 @@ adsr_lanes_strided(const ChNode* const nodes, const uint32_t bits)
 CH_VARIANT void
 adsr_lanes_any(const ChNode* const nodes, const uint32_t bits)
 {
-  const AdsrPairs  k = adsr_pairs_lanes(nodes + __builtin_ctz(bits));
-  const AdsrConsts c = adsr_consts();
-  char* const      L = (char*)nodes[0].state;
-  uint32_t         g = 0;
+  const AdsrPairs k = adsr_pairs_lanes(nodes + __builtin_ctz(bits));
+  char* const     L = (char*)nodes[0].state;
+  uint32_t        g = 0;
   for (uint32_t b = bits; b; b >>= 4u, ++g) {
     const ChNode* const group = nodes + 4u * g;
     ChF4                y;
     if ((b & 15u) == 15u &&
-        adsr_group_fast(L + 4u * g * sizeof(double), &k, &c,
+        adsr_group_fast(L + 4u * g * sizeof(double), &k,
                         ch_f4_input(group, 15u, IN_GATE),
                         ch_f4_input(group, 15u, IN_TRIG), &y)) {
       ch_f4_output(group, 15u, 0u, y);
