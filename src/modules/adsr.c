@@ -640,9 +640,7 @@ adsr_lanes_one(const ChNode* const     nodes,
    then update_coefs keeps it as it is (or, for a NaN, derives again what
    it holds: each coefficient is stored with the parameter and rate it was
    derived from), so it is read as it is, two compares of words instead
-   of four of floats.  Otherwise adsr_shared does the work.  Either way,
-   once the call has written the first voice's cache, this gives what it
-   gave before. */
+   of four of floats.  Otherwise adsr_shared does the work. */
 CH_VARIANT AdsrPairs
 adsr_pairs_lanes(const ChNode* const node)
 {
@@ -670,8 +668,9 @@ adsr_pairs_lanes(const ChNode* const node)
 }
 
 /* A group that adsr_group_fast did not take, out of line (the usual call
-   has none), its shared part worked out again: the fast groups' lanes
-   keep fewer of it. */
+   has none), its shared part worked out again (the fast groups keep only
+   its lanes).  From the first voice's cache as this call may have left
+   it already: update_coefs keeps what it derived, so the same. */
 static CH_REALTIME __attribute__((noinline)) void
 adsr_group_slow(const ChNode* const nodes,
                 const uint32_t      bits,
