@@ -392,8 +392,9 @@ adsr_feed(Voices* const v, const uint32_t t)
     const uint32_t on = 3u * k;
     const uint32_t at = t < 300u ? t : t - 300u; /* a second note */
     v->in[0][k][0]    = at >= on && at < 200u + 9u * k ? 1.0f : 0.0f;
-    /* and a retrigger as the gate holds, while the others decay on */
-    v->in[1][k][0] = at == on || at == on + 40u ? 1.0f : 0.0f;
+    /* and a retrigger as the gate holds, while the others decay on and
+       all of each group are asked (the masks below) */
+    v->in[1][k][0] = at == on || at == on + 132u ? 1.0f : 0.0f;
   }
   const ChKind* const kind = ch_registry_find("adsr");
   /* attack and decay move alone too: they share a word of the cache */

@@ -774,18 +774,10 @@ adsr_group_fast(char* const            p,
   return true;
 }
 
-/* Four floats CH_MAX_BLOCK apart, voices' buffers side by side. */
-static inline ChF4
-adsr_gather(const float* const x)
-{
-  const size_t apart = CH_MAX_BLOCK;
-  return (ChF4){ x[0], x[apart], x[2u * apart], x[3u * apart] };
-}
-
 /* Where a one-sample call with the inputs and the output side by side
-   (ChNode.strided_in, strided_out) finds its groups: from the first
-   voice's buffers, as a graph lays out a voice module's gate and trig and
-   the output's reader.  Loaded once a call. */
+   (ChNode.strided_in, strided_out: voice k's frame k floats after voice
+   0's), as a graph lays out a voice module's gate and trig and the
+   output's reader, finds its groups: loaded once a call. */
 typedef struct {
   char*        state;
   const float* gate;
@@ -793,7 +785,7 @@ typedef struct {
   float*       out;
 } AdsrStrided;
 
-/* Group g of such a call. */
+/* Group g of such a call: its frames are one vector each. */
 CH_VARIANT void
 adsr_group_strided(const ChNode* const      nodes,
                    const AdsrStrided* const b,
@@ -802,18 +794,19 @@ adsr_group_strided(const ChNode* const      nodes,
                    const uint32_t           g)
 {
   const uint32_t bits4 = bits >> 4u * g & 15u;
-  const size_t   apart = CH_MAX_BLOCK;
-  const size_t   at    = 4u * g * apart;
-  ChF4           y;
-  if (bits4 == 15u && adsr_group_fast(b->state + 4u * g * sizeof(double), k,
-                                      adsr_gather(b->gate + at),
-                                      adsr_gather(b->trig + at), &y)) {
-    float* const out = b->out + at;
-    out[0]           = y[0];
-    out[apart]       = y[1];
-    out[2u * apart]  = y[2];
-    out[3u * apart]  = y[3];
-  } else if (bits4) {
+  if (bits4 == 15u) {
+    ChF4 gate;
+    ChF4 trig;
+    ChF4 y;
+    memcpy(&gate, b->gate + 4u * g, sizeof(gate));
+    memcpy(&trig, b->trig + 4u * g, sizeof(trig));
+    if (adsr_group_fast(b->state + 4u * g * sizeof(double), k, gate, trig,
+                        &y)) {
+      memcpy(b->out + 4u * g, &y, sizeof(y));
+      return;
+    }
+  }
+  if (bits4) {
     adsr_group_slow(nodes, bits, bits4, g);
   }
 }
