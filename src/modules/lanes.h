@@ -8,6 +8,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(__SSE2__) && defined(__GNUC__)
+#  include <emmintrin.h>
+#endif
+
 /*
    A lanes kind (ChKind.lanes) lists its state's fields once, as
    `#define NAME_FIELDS(X) X(float, ic1) X(float, ic2) ...` (one element
@@ -219,6 +223,56 @@ ch_f4_of_d2(const ChD2 lo, const ChD2 hi)
   const ChF2 a = __builtin_convertvector(lo, ChF2);
   const ChF2 b = __builtin_convertvector(hi, ChF2);
   return (ChF4){ a[0], a[1], b[0], b[1] };
+}
+
+/**
+   `a & b` and `a | b` of two comparisons' masks, for one ch_l2_bits of
+   several comparisons: GCC (12) makes `&` and `|` of ChL2 masks lane by
+   lane through the integer registers (it keeps each lane's 0 or -1
+   exact), where SSE2's andpd and orpd take one instruction.
+*/
+static inline ChL2
+ch_l2_and(const ChL2 a, const ChL2 b)
+{
+#if defined(__SSE2__) && defined(__GNUC__)
+  return (ChL2)_mm_and_pd((__m128d)a, (__m128d)b);
+#else
+  return a & b;
+#endif
+}
+
+static inline ChL2
+ch_l2_or(const ChL2 a, const ChL2 b)
+{
+#if defined(__SSE2__) && defined(__GNUC__)
+  return (ChL2)_mm_or_pd((__m128d)a, (__m128d)b);
+#else
+  return a | b;
+#endif
+}
+
+/**
+   Lanes 0, 1 and lanes 2, 3 of `v` as doubles: GCC (12) makes the upper
+   half's conversion of generic vectors lane by lane.
+*/
+static inline ChD2
+ch_d2_low(const ChF4 v)
+{
+#if defined(__SSE2__) && defined(__GNUC__)
+  return (ChD2)_mm_cvtps_pd((__m128)v);
+#else
+  return (ChD2){ (double)v[0], (double)v[1] };
+#endif
+}
+
+static inline ChD2
+ch_d2_high(const ChF4 v)
+{
+#if defined(__SSE2__) && defined(__GNUC__)
+  return (ChD2)_mm_cvtps_pd(_mm_movehl_ps((__m128)v, (__m128)v));
+#else
+  return (ChD2){ (double)v[2], (double)v[3] };
+#endif
 }
 
 #endif /* CH_LANES_H */

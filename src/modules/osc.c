@@ -520,13 +520,14 @@ ch_osc_process(const ChNode* const node, const uint32_t n)
 }
 
 /* What a call of process_voices shares, for ch_osc_lanes_saw: two lanes
-   of each value (see ChD2 in lanes.h). */
+   of each value (see ChD2 in lanes.h), and the host's voices. */
 typedef struct {
-  const ChOscShared* q;
-  ChD2               rate;       /* the graph's, as a state keeps it */
-  ChD2               base_pitch; /* ChOscShared's */
-  ChD2               level;      /* the level target */
-  ChD2               level2;     /* 2 level, ch_osc_saw_plain's */
+  ChD2                 rate;       /* the graph's, as a state keeps it */
+  ChD2                 base_pitch; /* ChOscShared's */
+  ChD2                 level;      /* the level target */
+  ChD2                 level2;     /* 2 level, ch_osc_saw_plain's */
+  const ChVoiceInputs* host;       /* the voices' note counters */
+  uint32_t             still;      /* ChContext.still */
 } ChOscLanes;
 
 /* Kept out of ch_osc_lanes_saw, whose usual sample needs neither (and
@@ -537,150 +538,217 @@ typedef struct {
 #  define CH_OSC_APART
 #endif
 
-/* The samples `out` of lanes k and k + 1 whose bits are set in `reach`,
-   those within reach of the step (see ch_osc_lanes_saw), worked out one
-   by one as ch_osc_saw_plain does: a voice is there for 8 of every
-   period's samples. */
-static CH_OSC_APART void
+/* `out`, the samples of lanes k .. k + 3, with those of `reach` within
+   reach of the step (see ch_osc_lanes_saw) worked out one by one as
+   ch_osc_saw_plain does: a voice is there for 8 of every period's
+   samples. */
+static CH_OSC_APART ChF4
 ch_osc_lanes_blep(const ChOscState* const L,
                   const uint32_t          k,
-                  const uint32_t          reach,
+                  uint32_t                reach,
                   const double            level,
-                  float* const            out)
+                  ChF4                    out)
 {
-  for (uint32_t j = 0; j < 2u; ++j) {
-    if (reach >> j & 1u) {
-      const uint32_t v     = k + j;
-      const ChOscSaw w     = { L->dt[v], L->inv_dt[v], L->near[v], L->far[v] };
-      const double   phase = L->phase[v];
-      double         y     = 2.0 * level * phase - level;
-      ch_osc_saw_blep(&y, phase, &w, 2.0 * level);
-      out[j] = (float)y;
-    }
+  for (; reach; reach &= reach - 1u) {
+    const uint32_t j     = (uint32_t)__builtin_ctz(reach);
+    const uint32_t v     = k + j;
+    const ChOscSaw w     = { L->dt[v], L->inv_dt[v], L->near[v], L->far[v] };
+    const double   phase = L->phase[v];
+    double         y     = 2.0 * level * phase - level;
+    ch_osc_saw_blep(&y, phase, &w, 2.0 * level);
+    out[j] = (float)y;
   }
+  return out;
 }
 
 /* The voices `bits` of `group` that ch_osc_lanes_saw leaves, one by one:
    a note's first sample, a moving pitch or level, a new rate. */
 static CH_OSC_APART CH_REALTIME void
-ch_osc_lanes_rest(const ChNode* const      group,
-                  const ChOscShared* const q,
-                  uint32_t                 bits)
+ch_osc_lanes_rest(const ChNode* const group, uint32_t bits)
 {
+  const ChOscShared q = ch_osc_shared(group + __builtin_ctz(bits));
   for (; bits; bits &= bits - 1u) {
-    ch_osc_one(&group[__builtin_ctz(bits)], q, 1u);
+    ch_osc_one(&group[__builtin_ctz(bits)], &q, 1u);
   }
 }
 
-/* Bit j: whether lane k + j saw its voice's note counter `h[j]`.  The
-   counters are uint32 in 8 bytes: their low halves compare as int32
-   lanes (the high halves are 0), and each result moves up to its lane's
-   sign bit. */
+/* Bits 0 to 3: whether lanes k .. k + 3 saw the graph's rate and their
+   voices' note counters `h[0 .. 3]`.  The counters are uint32 in 8 bytes:
+   their low halves compare as int32 lanes (the high halves are 0). */
 static inline uint32_t
 ch_osc_lanes_seen(const ChOscState* const    L,
                   const uint32_t             k,
-                  const ChVoiceInputs* const h)
+                  const ChVoiceInputs* const h,
+                  const ChD2                 rate)
 {
   /* (int32_t) of a uint32 keeps its bits (GCC, clang): equal stays equal */
-  const ChI4 now = { (int32_t)h[0].trigger, 0, (int32_t)h[1].trigger, 0 };
-  ChI4       was;
-  memcpy(&was, L->trigger + k, sizeof(was));
-  const ChI4 same = was == now;
-  const ChI4 up   = { same[0], same[0], same[2], same[2] };
-  return ch_l2_bits((ChL2)up);
+  const ChI4 now = { (int32_t)h[0].trigger, (int32_t)h[1].trigger,
+                     (int32_t)h[2].trigger, (int32_t)h[3].trigger };
+  ChI4       lo;
+  ChI4       hi;
+  memcpy(&lo, L->trigger + k, sizeof(lo));
+  memcpy(&hi, L->trigger + k + 2u, sizeof(hi));
+  const ChI4 was = __builtin_shufflevector(lo, hi, 0, 2, 4, 6);
+  return ch_i4_bits(was == now) &
+         (ch_l2_bits(ch_d2_at(L->rate, k) == rate) |
+          ch_l2_bits(ch_d2_at(L->rate, k + 2u) == rate) << 2);
 }
 
-/* One sample of the voices `bits2` (low 2 bits) of lanes k, k + 1, for
-   ch_osc_lanes_saw: `pitch` is their input and `h` their host inputs.
-   Those whose state is ready (it saw the graph's rate and their voice's
-   note counter, their level is settled, their cached saw is for their
-   pitch, and the pitch holds) run at once, operation for operation as
-   ch_osc_saw_plain, writing `out`; returns their bits. */
-CH_VARIANT uint32_t
-ch_osc_lanes_two(ChOscState* const          L,
-                 const ChOscLanes* const    c,
-                 const uint32_t             k,
-                 const uint32_t             bits2,
-                 const ChVoiceInputs* const h,
-                 const float* const         pitch,
-                 float* const               out)
+/* Lanes k, k + 1 whose cache holds, as a mask: their level settled at the
+   target, their saw cached for their last pitch, and their pitch (`in`,
+   their input) holding. */
+static inline ChL2
+ch_osc_lanes_ready(const ChOscState* const L,
+                   const ChOscLanes* const c,
+                   const uint32_t          k,
+                   const ChD2              in)
 {
-  const ChD2     in   = { (double)pitch[0], (double)pitch[1] };
-  const uint32_t seen = ch_osc_lanes_seen(L, k, h);
-  const uint32_t on =
-    bits2 & seen & ch_l2_bits(ch_d2_at(L->rate, k) == c->rate) &
-    ch_l2_bits(ch_d2_at(L->level, k) == c->level) &
-    ch_l2_bits(ch_d2_at(L->saw_freq, k) == ch_d2_at(L->last_freq, k)) &
-    ch_l2_bits(ch_d2_at(L->last_pitch, k) == c->base_pitch + in);
-  if (!on) {
-    return 0u;
-  }
-  const ChD2 phase = ch_d2_at(L->phase, k);
-  const ChD2 y     = c->level2 * phase - c->level;
-  const ChF2 y2    = __builtin_convertvector(y, ChF2);
-  memcpy(out, &y2, sizeof(y2));
-  const uint32_t reach = on & (ch_l2_bits(phase < ch_d2_at(L->near, k)) |
-                               ch_l2_bits(phase > ch_d2_at(L->far, k)));
-  if (reach) {
-    ch_osc_lanes_blep(L, k, reach, c->q->level_target, out);
-  }
-  const ChD2 next = phase + ch_d2_at(L->dt, k);
+  const ChL2 settled = ch_d2_at(L->level, k) == c->level;
+  const ChL2 cached  = ch_d2_at(L->saw_freq, k) == ch_d2_at(L->last_freq, k);
+  const ChL2 holds   = ch_d2_at(L->last_pitch, k) == c->base_pitch + in;
+  return ch_l2_and(ch_l2_and(settled, cached), holds);
+}
+
+/* Bits 0, 1: whether lanes k, k + 1 at phase `p` are within reach of the
+   step, before it or after it. */
+static inline uint32_t
+ch_osc_lanes_reach(const ChOscState* const L, const uint32_t k, const ChD2 p)
+{
+  return ch_l2_bits(ch_l2_or(p<ch_d2_at(L->near, k), p> ch_d2_at(L->far, k)));
+}
+
+/* The phase of lanes k, k + 1 after `p`, one sample on. */
+static inline ChD2
+ch_osc_lanes_next(const ChOscState* const L, const uint32_t k, const ChD2 p)
+{
+  const ChD2 next = p + ch_d2_at(L->dt, k);
   /* phase >= 1 ? phase - 1 : phase, as a subtraction of 1 or 0 (x - 0 is
      x, -0 included): one constant and three operations */
-  const ChD2 one  = { 1.0, 1.0 };
-  const ChD2 wrap = next - (ChD2)((next >= one) & (ChL2)one);
-  if (on == 3u) {
-    ch_d2_put(L->phase, k, wrap);
-  } else {
-    ch_d2_put(L->phase, k, ch_d2_pick(ch_l2_mask(on), wrap, phase));
-  }
-  return on;
+  const ChD2 one = { 1.0, 1.0 };
+  return next - (ChD2)((next >= one) & (ChL2)one);
 }
 
-/* One sample of the voices `bits4` in lanes 4g .. 4g + 3, for the usual
-   call of ch_osc_one (a saw, FM unlinked): the ready ones two at a time
-   (ch_osc_lanes_two), the others through ch_osc_one. */
-CH_VARIANT CH_REALTIME void
-ch_osc_lanes_saw(const ChNode* const     nodes,
+/* One sample of the voices `on` (low 4 bits) of lanes k .. k + 3, of
+   `group`, whose state is ready (see ch_osc_lanes_saw), operation for
+   operation as ch_osc_saw_plain. */
+CH_VARIANT void
+ch_osc_lanes_run(ChOscState* const       L,
                  const ChOscLanes* const c,
-                 const uint32_t          bits4,
-                 const uint32_t          g)
+                 const ChNode* const     group,
+                 const uint32_t          k,
+                 const uint32_t          on)
 {
-  ChOscState* const          L     = (ChOscState*)nodes[0].state;
-  const ChNode* const        group = nodes + 4u * g;
-  const ChVoiceInputs* const h     = nodes[0].ctx->host->voice + 4u * g;
-  const ChF4                 in4   = ch_f4_input(group, bits4, CH_OSC_IN_PITCH);
-  float                      pitch[4];
-  float                      out[4];
-  memcpy(pitch, &in4, sizeof(pitch));
-  const uint32_t fast =
-    ch_osc_lanes_two(L, c, 4u * g, bits4 & 3u, h, pitch, out) |
-    ch_osc_lanes_two(L, c, 4u * g + 2u, bits4 >> 2, h + 2, pitch + 2, out + 2)
-      << 2;
-  if (fast) {
-    ChF4 out4;
-    memcpy(&out4, out, sizeof(out4));
-    ch_f4_output(group, fast, 0, out4);
+  const ChD2 p0 = ch_d2_at(L->phase, k);
+  const ChD2 p1 = ch_d2_at(L->phase, k + 2u);
+  ChF4 out = ch_f4_of_d2(c->level2 * p0 - c->level, c->level2 * p1 - c->level);
+  const uint32_t reach = on & (ch_osc_lanes_reach(L, k, p0) |
+                               ch_osc_lanes_reach(L, k + 2u, p1) << 2);
+  if (reach) {
+    out = ch_osc_lanes_blep(L, k, reach, c->level[0], out);
   }
-  if (bits4 != fast) {
-    ch_osc_lanes_rest(group, c->q, bits4 & ~fast);
+  ch_f4_output(group, on, 0, out);
+  const ChD2 n0 = ch_osc_lanes_next(L, k, p0);
+  const ChD2 n1 = ch_osc_lanes_next(L, k + 2u, p1);
+  if (on == 15u) {
+    ch_d2_put(L->phase, k, n0);
+    ch_d2_put(L->phase, k + 2u, n1);
+  } else {
+    ch_d2_put(L->phase, k, ch_d2_pick(ch_l2_mask(on), n0, p0));
+    ch_d2_put(L->phase, k + 2u, ch_d2_pick(ch_l2_mask(on >> 2), n1, p1));
+  }
+}
+
+/* The voices `bits4` of lanes k .. k + 3 (`group`) when not all four are
+   ready: those of `on` in lanes, the others one by one. */
+static CH_OSC_APART CH_REALTIME void
+ch_osc_lanes_some(ChOscState* const       L,
+                  const ChOscLanes* const c,
+                  const ChNode* const     group,
+                  const uint32_t          k,
+                  const uint32_t          bits4,
+                  const uint32_t          on)
+{
+  if (on) {
+    ch_osc_lanes_run(L, c, group, k, on);
+  }
+  if (bits4 != on) {
+    ch_osc_lanes_rest(group, bits4 & ~on);
+  }
+}
+
+/* One sample of the voices `bits4` in lanes k .. k + 3 (`group`), for the
+   usual call of ch_osc_one (a saw, FM unlinked): those whose state is
+   ready (it saw the graph's rate and its voice's note counter, its level
+   is settled, its cached saw is for its pitch, and the pitch holds) in
+   lanes, the others through ch_osc_one.  `still`: every voice asked is
+   one whose host inputs the graph tells are those of its last call
+   (ChContext.still), which left their rate and note counter seen. */
+CH_VARIANT CH_REALTIME void
+ch_osc_lanes_saw(ChOscState* const       L,
+                 const ChOscLanes* const c,
+                 const ChNode* const     group,
+                 const uint32_t          k,
+                 const uint32_t          bits4,
+                 const bool              still)
+{
+  const ChF4 in = ch_f4_input(group, bits4, CH_OSC_IN_PITCH);
+  uint32_t   on =
+    bits4 & (ch_l2_bits(ch_osc_lanes_ready(L, c, k, ch_d2_low(in))) |
+             ch_l2_bits(ch_osc_lanes_ready(L, c, k + 2u, ch_d2_high(in))) << 2);
+  if (!still) {
+    on &= ch_osc_lanes_seen(L, k, c->host + k, c->rate) | c->still >> k;
+  }
+  if (on == 15u) {
+    ch_osc_lanes_run(L, c, group, k, 15u);
+  } else {
+    ch_osc_lanes_some(L, c, group, k, bits4, on);
+  }
+}
+
+/* The groups of four lanes that hold a voice of `bits`. */
+CH_VARIANT CH_REALTIME void
+ch_osc_lanes_all(const ChNode* const     nodes,
+                 const ChOscLanes* const c,
+                 uint32_t                bits,
+                 const bool              still)
+{
+  ChOscState* const L = (ChOscState*)nodes[0].state;
+  for (uint32_t k = 0; bits; bits >>= 4u, k += 4u) {
+    if (bits & 15u) {
+      ch_osc_lanes_saw(L, c, nodes + k, k, bits & 15u, still);
+    }
   }
 }
 
 /* A block of one sample of a saw's voices, four lanes at a time. */
 CH_VARIANT CH_REALTIME void
-ch_osc_lanes(const ChNode* const      nodes,
-             const ChOscShared* const q,
-             uint32_t                 bits)
+ch_osc_lanes(const ChNode* const nodes,
+             const ChNode* const first,
+             const uint32_t      bits)
 {
-  const double     rate = q->rate;
-  const double     lt   = q->level_target;
-  const ChOscLanes c    = { q,
-                            { rate, rate },
-                            { q->base_pitch, q->base_pitch },
-                            { lt, lt },
-                            { 2.0 * lt, 2.0 * lt } };
-  CH_EACH_GROUP(bits, ch_osc_lanes_saw(nodes, &c, bits4, g));
+  /* its shape goes unused: the compiler leaves it out */
+  const ChOscShared q    = ch_osc_shared(first);
+  const double      rate = q.rate;
+  const double      lt   = q.level_target;
+  const ChOscLanes  c    = {
+        { rate, rate },         { q.base_pitch, q.base_pitch }, { lt, lt },
+        { 2.0 * lt, 2.0 * lt }, first->ctx->host->voice,        first->ctx->still
+  };
+  /* the usual call: every voice still, none to test for a note */
+  if (!(bits & ~c.still)) {
+    ch_osc_lanes_all(nodes, &c, bits, true);
+  } else {
+    ch_osc_lanes_all(nodes, &c, bits, false);
+  }
+}
+
+/* Whether a shape parameter `p` is the saw's: ch_osc_shared's shape, 1
+   when (double)p + 0.5 is in [1, 2), a sum exact for p in [0.5, 1.5)
+   and outside it too far off to land there (a NaN is a sine). */
+static inline bool
+ch_osc_is_saw(const float p)
+{
+  return p >= 0.5f && p < 1.5f;
 }
 
 /* A block of one sample: a saw's voices four at a time in its usual call
@@ -689,12 +757,14 @@ ch_osc_lanes(const ChNode* const      nodes,
 static CH_OSC_APART CH_REALTIME void
 ch_osc_short(const ChNode* const nodes, uint32_t bits)
 {
-  const ChOscShared q = ch_osc_shared(nodes + __builtin_ctz(bits));
-  if (q.shape == CH_OSC_SAW && (nodes[0].unlinked_in >> CH_OSC_IN_FM & 1u)) {
-    ch_osc_lanes(nodes, &q, bits);
-  } else {
-    CH_EACH_VOICE(nodes, bits, ch_osc_one(node, &q, 1u));
+  const ChNode* const first = nodes + __builtin_ctz(bits);
+  if (ch_osc_is_saw(first->param[CH_OSC_P_SHAPE]) &&
+      (nodes[0].unlinked_in >> CH_OSC_IN_FM & 1u)) {
+    ch_osc_lanes(nodes, first, bits);
+    return;
   }
+  const ChOscShared q = ch_osc_shared(first);
+  CH_EACH_VOICE(nodes, bits, ch_osc_one(node, &q, 1u));
 }
 
 /* Longer blocks voice by voice. */
