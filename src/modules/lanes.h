@@ -275,4 +275,17 @@ ch_d2_high(const ChF4 v)
 #endif
 }
 
+/** ch_l2_bits of `low` as bits 0, 1 and of `high` as bits 2, 3. */
+static inline uint32_t
+ch_l2_bits4(const ChL2 low, const ChL2 high)
+{
+#if defined(__SSE2__) && defined(__GNUC__)
+  /* the upper halves of the lanes, which hold their sign bits */
+  return (uint32_t)_mm_movemask_ps(
+    _mm_shuffle_ps((__m128)low, (__m128)high, _MM_SHUFFLE(3, 1, 3, 1)));
+#else
+  return ch_l2_bits(low) | ch_l2_bits(high) << 2;
+#endif
+}
+
 #endif /* CH_LANES_H */

@@ -38,7 +38,9 @@ enum { CH_OSC_SINE, CH_OSC_SAW, CH_OSC_SQUARE, CH_OSC_TRIANGLE };
    inv_rate; trigger, its voice's note counter when last seen (an integer
    still, so that it compares as one).  The saw's dt, inv_dt, near and
    far (ChOscSaw) are kept for saw_freq, so that a call at a held pitch
-   works nothing out (0: none, as after a new rate). */
+   works nothing out (0: none, as after a new rate); ready_pitch is
+   last_pitch while they are kept for last_freq, else a NaN (equal to
+   nothing), so that the lanes test both at once (ch_osc_keep_ready). */
 #define CH_OSC_FIELDS(X)                                                       \
   X(double, phase)                                                             \
   X(double, last_pitch)                                                        \
@@ -52,12 +54,13 @@ enum { CH_OSC_SINE, CH_OSC_SAW, CH_OSC_SQUARE, CH_OSC_TRIANGLE };
   X(double, dt)                                                                \
   X(double, inv_dt)                                                            \
   X(double, near)                                                              \
-  X(double, far)
+  X(double, far)                                                               \
+  X(double, ready_pitch)
 
 /* All voices side by side.  The scalar code reads and writes its voice's
    elements `L->field[v]` where it used a state's fields, so that a call
-   touches only those it needs (a view of all 13 cost a block of 64
-   samples more than its loop saved). */
+   touches only those it needs (a view of all of them, 13 then, cost a block of
+   64 samples more than its loop saved). */
 typedef struct {
   CH_OSC_FIELDS(CH_LANES_ARRAY)
 } ChOscState;
@@ -216,6 +219,16 @@ ch_osc_clamp(const double x, const double lo, const double hi)
   return x > lo ? (x < hi ? x : hi) : lo;
 }
 
+/* ready_pitch after a change of last_pitch, last_freq or saw_freq (see
+   CH_OSC_FIELDS): ch_osc_init and ch_osc_one, all that change them, end
+   here. */
+CH_VARIANT void
+ch_osc_keep_ready(ChOscState* const L, const uint32_t v)
+{
+  L->ready_pitch[v] =
+    L->saw_freq[v] == L->last_freq[v] ? L->last_pitch[v] : (double)NAN;
+}
+
 CH_VARIANT void
 ch_osc_update_rate(ChOscState* const L, const uint32_t v, const double rate)
 {
@@ -238,6 +251,7 @@ ch_osc_init(const ChNode* const node)
   L->last_freq[v]  = CH_OSC_C4_HZ;
   L->level[v]      = (double)node->param[CH_OSC_P_LEVEL];
   ch_osc_update_rate(L, v, (double)node->ctx->rate);
+  ch_osc_keep_ready(L, v);
 }
 
 /* A note starts at the first frame of a call (the host splits blocks at
@@ -510,6 +524,7 @@ ch_osc_one(const ChNode* const      node,
   L->last_pitch[v] = r.last_pitch;
   L->last_freq[v]  = r.last_freq;
   L->level[v]      = r.level;
+  ch_osc_keep_ready(L, v);
 }
 
 static CH_REALTIME void
@@ -604,17 +619,18 @@ ch_osc_lanes_ready(const ChOscState* const L,
                    const ChD2              in)
 {
   const ChL2 settled = ch_d2_at(L->level, k) == c->level;
-  const ChL2 cached  = ch_d2_at(L->saw_freq, k) == ch_d2_at(L->last_freq, k);
-  const ChL2 holds   = ch_d2_at(L->last_pitch, k) == c->base_pitch + in;
-  return ch_l2_and(ch_l2_and(settled, cached), holds);
+  const ChL2 holds   = ch_d2_at(L->ready_pitch, k) == c->base_pitch + in;
+  return ch_l2_and(settled, holds);
 }
 
-/* Bits 0, 1: whether lanes k, k + 1 at phase `p` are within reach of the
-   step, before it or after it. */
-static inline uint32_t
+/* Whether lanes k, k + 1 at phase `p` are within reach of the step,
+   before it or after it, as a mask. */
+static inline ChL2
 ch_osc_lanes_reach(const ChOscState* const L, const uint32_t k, const ChD2 p)
 {
-  return ch_l2_bits(ch_l2_or(p<ch_d2_at(L->near, k), p> ch_d2_at(L->far, k)));
+  const ChL2 before = p < ch_d2_at(L->near, k);
+  const ChL2 after  = p > ch_d2_at(L->far, k);
+  return ch_l2_or(before, after);
 }
 
 /* The phase of lanes k, k + 1 after `p`, one sample on. */
@@ -641,8 +657,8 @@ ch_osc_lanes_run(ChOscState* const       L,
   const ChD2 p0 = ch_d2_at(L->phase, k);
   const ChD2 p1 = ch_d2_at(L->phase, k + 2u);
   ChF4 out = ch_f4_of_d2(c->level2 * p0 - c->level, c->level2 * p1 - c->level);
-  const uint32_t reach = on & (ch_osc_lanes_reach(L, k, p0) |
-                               ch_osc_lanes_reach(L, k + 2u, p1) << 2);
+  const uint32_t reach = on & ch_l2_bits4(ch_osc_lanes_reach(L, k, p0),
+                                          ch_osc_lanes_reach(L, k + 2u, p1));
   if (reach) {
     out = ch_osc_lanes_blep(L, k, reach, c->level[0], out);
   }
@@ -658,18 +674,33 @@ ch_osc_lanes_run(ChOscState* const       L,
   }
 }
 
+/* What a call of process_voices shares, from `first`, a voice asked. */
+CH_VARIANT ChOscLanes
+ch_osc_lanes_of(const ChNode* const first)
+{
+  /* its shape goes unused: the compiler leaves it out */
+  const ChOscShared q    = ch_osc_shared(first);
+  const double      rate = q.rate;
+  const double      lt   = q.level_target;
+  return (ChOscLanes){
+    { rate, rate },         { q.base_pitch, q.base_pitch }, { lt, lt },
+    { 2.0 * lt, 2.0 * lt }, first->ctx->host->voice,        first->ctx->still
+  };
+}
+
 /* The voices `bits4` of lanes k .. k + 3 (`group`) when not all four are
-   ready: those of `on` in lanes, the others one by one. */
+   ready: those of `on` in lanes, the others one by one.  What the call
+   shares is worked out again (the usual sample then keeps it in
+   registers, not in memory for this call). */
 static CH_OSC_APART CH_REALTIME void
-ch_osc_lanes_some(ChOscState* const       L,
-                  const ChOscLanes* const c,
-                  const ChNode* const     group,
-                  const uint32_t          k,
-                  const uint32_t          bits4,
-                  const uint32_t          on)
+ch_osc_lanes_some(const ChNode* const group,
+                  const uint32_t      k,
+                  const uint32_t      bits4,
+                  const uint32_t      on)
 {
   if (on) {
-    ch_osc_lanes_run(L, c, group, k, on);
+    const ChOscLanes c = ch_osc_lanes_of(group + __builtin_ctz(bits4));
+    ch_osc_lanes_run((ChOscState*)group[0].state, &c, group, k, on);
   }
   if (bits4 != on) {
     ch_osc_lanes_rest(group, bits4 & ~on);
@@ -693,15 +724,15 @@ ch_osc_lanes_saw(ChOscState* const       L,
 {
   const ChF4 in = ch_f4_input(group, bits4, CH_OSC_IN_PITCH);
   uint32_t   on =
-    bits4 & (ch_l2_bits(ch_osc_lanes_ready(L, c, k, ch_d2_low(in))) |
-             ch_l2_bits(ch_osc_lanes_ready(L, c, k + 2u, ch_d2_high(in))) << 2);
+    bits4 & ch_l2_bits4(ch_osc_lanes_ready(L, c, k, ch_d2_low(in)),
+                        ch_osc_lanes_ready(L, c, k + 2u, ch_d2_high(in)));
   if (!still) {
     on &= ch_osc_lanes_seen(L, k, c->host + k, c->rate) | c->still >> k;
   }
   if (on == 15u) {
     ch_osc_lanes_run(L, c, group, k, 15u);
   } else {
-    ch_osc_lanes_some(L, c, group, k, bits4, on);
+    ch_osc_lanes_some(group, k, bits4, on);
   }
 }
 
@@ -726,14 +757,7 @@ ch_osc_lanes(const ChNode* const nodes,
              const ChNode* const first,
              const uint32_t      bits)
 {
-  /* its shape goes unused: the compiler leaves it out */
-  const ChOscShared q    = ch_osc_shared(first);
-  const double      rate = q.rate;
-  const double      lt   = q.level_target;
-  const ChOscLanes  c    = {
-        { rate, rate },         { q.base_pitch, q.base_pitch }, { lt, lt },
-        { 2.0 * lt, 2.0 * lt }, first->ctx->host->voice,        first->ctx->still
-  };
+  const ChOscLanes c = ch_osc_lanes_of(first);
   /* the usual call: every voice still, none to test for a note */
   if (!(bits & ~c.still)) {
     ch_osc_lanes_all(nodes, &c, bits, true);
