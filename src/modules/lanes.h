@@ -288,4 +288,55 @@ ch_l2_bits4(const ChL2 low, const ChL2 high)
 #endif
 }
 
+/**
+   Lanes k, k + 1 of a lanes array of doubles at `p` (array + k), known
+   16-aligned (the array 64-aligned, k even), so that the compiler may
+   fold the load into the operation that takes it.
+*/
+static inline ChD2
+ch_d2_load(const double* const p)
+{
+  ChD2 v;
+  memcpy(&v, __builtin_assume_aligned(p, 16), sizeof(v));
+  return v;
+}
+
+static inline void
+ch_d2_store(double* const p, const ChD2 v)
+{
+  memcpy(__builtin_assume_aligned(p, 16), &v, sizeof(v));
+}
+
+/**
+   ch_f4_output for all four lanes asked (bits 15), each lane taken out
+   of `v` by a shuffle that keeps `v` (pshufd; GCC's own copies it first).
+*/
+static inline void
+ch_f4_output4(const ChNode* const nodes, const uint32_t port, const ChF4 v)
+{
+#if defined(__SSE2__) && defined(__GNUC__)
+  const __m128i i  = (__m128i)v;
+  const float   v1 = _mm_cvtss_f32((__m128)_mm_shuffle_epi32(i, 0x55));
+  const float   v2 = _mm_cvtss_f32((__m128)_mm_shuffle_epi32(i, 0xaa));
+  const float   v3 = _mm_cvtss_f32((__m128)_mm_shuffle_epi32(i, 0xff));
+#else
+  const float v1 = v[1];
+  const float v2 = v[2];
+  const float v3 = v[3];
+#endif
+  const size_t apart = CH_MAX_BLOCK;
+  if (nodes[0].strided_out >> port & 1u) {
+    float* const base = nodes[0].out[port];
+    base[0]           = v[0];
+    base[apart]       = v1;
+    base[2u * apart]  = v2;
+    base[3u * apart]  = v3;
+  } else {
+    nodes[0].out[port][0] = v[0];
+    nodes[1].out[port][0] = v1;
+    nodes[2].out[port][0] = v2;
+    nodes[3].out[port][0] = v3;
+  }
+}
+
 #endif /* CH_LANES_H */

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -553,22 +554,30 @@ typedef struct {
 #  define CH_OSC_APART
 #endif
 
-/* `out`, the samples of lanes k .. k + 3, with those of `reach` within
-   reach of the step (see ch_osc_lanes_saw) worked out one by one as
-   ch_osc_saw_plain does: a voice is there for 8 of every period's
+/* Element j of field `f` in the group of lanes at `at`, the state's bytes
+   from the group's first lane on: a group's loads all go from this one
+   pointer, with no address arithmetic of their own. */
+#define CH_OSC_AT(at, f, j)                                                    \
+  ((double*)((char*)(at) + offsetof(ChOscState, f)) + (j))
+
+/* Lanes j, j + 1 (j even) of field `f` there, as a vector (16-aligned). */
+#define CH_OSC_D2(at, f, j) ch_d2_load(CH_OSC_AT(at, f, j))
+
+/* `out`, the samples of the group of lanes at `at`, with those of `reach`
+   within reach of the step (see ch_osc_lanes_saw) worked out one by one
+   as ch_osc_saw_plain does: a voice is there for 8 of every period's
    samples. */
 static CH_OSC_APART ChF4
-ch_osc_lanes_blep(const ChOscState* const L,
-                  const uint32_t          k,
-                  uint32_t                reach,
-                  const double            level,
-                  ChF4                    out)
+ch_osc_lanes_blep(const char* const at,
+                  uint32_t          reach,
+                  const double      level,
+                  ChF4              out)
 {
   for (; reach; reach &= reach - 1u) {
     const uint32_t j     = (uint32_t)__builtin_ctz(reach);
-    const uint32_t v     = k + j;
-    const ChOscSaw w     = { L->dt[v], L->inv_dt[v], L->near[v], L->far[v] };
-    const double   phase = L->phase[v];
+    const ChOscSaw w     = { *CH_OSC_AT(at, dt, j), *CH_OSC_AT(at, inv_dt, j),
+                             *CH_OSC_AT(at, near, j), *CH_OSC_AT(at, far, j) };
+    const double   phase = *CH_OSC_AT(at, phase, j);
     double         y     = 2.0 * level * phase - level;
     ch_osc_saw_blep(&y, phase, &w, 2.0 * level);
     out[j] = (float)y;
@@ -587,12 +596,11 @@ ch_osc_lanes_rest(const ChNode* const group, uint32_t bits)
   }
 }
 
-/* Bits 0 to 3: whether lanes k .. k + 3 saw the graph's rate and their
+/* Bits 0 to 3: whether the lanes at `at` saw the graph's rate and their
    voices' note counters `h[0 .. 3]`.  The counters are uint32 in 8 bytes:
    their low halves compare as int32 lanes (the high halves are 0). */
 static inline uint32_t
-ch_osc_lanes_seen(const ChOscState* const    L,
-                  const uint32_t             k,
+ch_osc_lanes_seen(const char* const          at,
                   const ChVoiceInputs* const h,
                   const ChD2                 rate)
 {
@@ -601,76 +609,79 @@ ch_osc_lanes_seen(const ChOscState* const    L,
                      (int32_t)h[2].trigger, (int32_t)h[3].trigger };
   ChI4       lo;
   ChI4       hi;
-  memcpy(&lo, L->trigger + k, sizeof(lo));
-  memcpy(&hi, L->trigger + k + 2u, sizeof(hi));
+  memcpy(&lo, at + offsetof(ChOscState, trigger), sizeof(lo));
+  memcpy(&hi, at + offsetof(ChOscState, trigger) + sizeof(lo), sizeof(hi));
   const ChI4 was = __builtin_shufflevector(lo, hi, 0, 2, 4, 6);
-  return ch_i4_bits(was == now) &
-         (ch_l2_bits(ch_d2_at(L->rate, k) == rate) |
-          ch_l2_bits(ch_d2_at(L->rate, k + 2u) == rate) << 2);
+  return ch_i4_bits(was == now) & ch_l2_bits4(CH_OSC_D2(at, rate, 0) == rate,
+                                              CH_OSC_D2(at, rate, 2) == rate);
 }
 
-/* Lanes k, k + 1 whose cache holds, as a mask: their level settled at the
-   target, their saw cached for their last pitch, and their pitch (`in`,
-   their input) holding. */
+/* Lanes j, j + 1 at `at` whose cache holds, as a mask: their level
+   settled at the target, their saw cached for their last pitch, and
+   their pitch (`in`, their input) holding. */
 static inline ChL2
-ch_osc_lanes_ready(const ChOscState* const L,
+ch_osc_lanes_ready(const char* const       at,
+                   const uint32_t          j,
                    const ChOscLanes* const c,
-                   const uint32_t          k,
                    const ChD2              in)
 {
-  const ChL2 settled = ch_d2_at(L->level, k) == c->level;
-  const ChL2 holds   = ch_d2_at(L->ready_pitch, k) == c->base_pitch + in;
+  const ChL2 settled = CH_OSC_D2(at, level, j) == c->level;
+  const ChL2 holds   = CH_OSC_D2(at, ready_pitch, j) == c->base_pitch + in;
   return ch_l2_and(settled, holds);
 }
 
-/* Whether lanes k, k + 1 at phase `p` are within reach of the step,
-   before it or after it, as a mask. */
+/* Whether lanes j, j + 1 at `at`, at phase `p`, are within reach of the
+   step, before it or after it, as a mask. */
 static inline ChL2
-ch_osc_lanes_reach(const ChOscState* const L, const uint32_t k, const ChD2 p)
+ch_osc_lanes_reach(const char* const at, const uint32_t j, const ChD2 p)
 {
-  const ChL2 before = p < ch_d2_at(L->near, k);
-  const ChL2 after  = p > ch_d2_at(L->far, k);
+  const ChL2 before = p < CH_OSC_D2(at, near, j);
+  const ChL2 after  = p > CH_OSC_D2(at, far, j);
   return ch_l2_or(before, after);
 }
 
-/* The phase of lanes k, k + 1 after `p`, one sample on. */
+/* The phase of lanes j, j + 1 at `at` after `p`, one sample on. */
 static inline ChD2
-ch_osc_lanes_next(const ChOscState* const L, const uint32_t k, const ChD2 p)
+ch_osc_lanes_next(const char* const at, const uint32_t j, const ChD2 p)
 {
-  const ChD2 next = p + ch_d2_at(L->dt, k);
+  const ChD2 next = p + CH_OSC_D2(at, dt, j);
   /* phase >= 1 ? phase - 1 : phase, as a subtraction of 1 or 0 (x - 0 is
      x, -0 included): one constant and three operations */
   const ChD2 one = { 1.0, 1.0 };
   return next - (ChD2)((next >= one) & (ChL2)one);
 }
 
-/* One sample of the voices `on` (low 4 bits) of lanes k .. k + 3, of
+/* One sample of the voices `on` (low 4 bits) of the lanes at `at`, of
    `group`, whose state is ready (see ch_osc_lanes_saw), operation for
    operation as ch_osc_saw_plain. */
 CH_VARIANT void
-ch_osc_lanes_run(ChOscState* const       L,
+ch_osc_lanes_run(char* const             at,
                  const ChOscLanes* const c,
                  const ChNode* const     group,
-                 const uint32_t          k,
                  const uint32_t          on)
 {
-  const ChD2 p0 = ch_d2_at(L->phase, k);
-  const ChD2 p1 = ch_d2_at(L->phase, k + 2u);
+  const ChD2 p0 = CH_OSC_D2(at, phase, 0);
+  const ChD2 p1 = CH_OSC_D2(at, phase, 2);
   ChF4 out = ch_f4_of_d2(c->level2 * p0 - c->level, c->level2 * p1 - c->level);
-  const uint32_t reach = on & ch_l2_bits4(ch_osc_lanes_reach(L, k, p0),
-                                          ch_osc_lanes_reach(L, k + 2u, p1));
+  const uint32_t reach = on & ch_l2_bits4(ch_osc_lanes_reach(at, 0, p0),
+                                          ch_osc_lanes_reach(at, 2, p1));
   if (reach) {
-    out = ch_osc_lanes_blep(L, k, reach, c->level[0], out);
+    out = ch_osc_lanes_blep(at, reach, c->level[0], out);
   }
-  ch_f4_output(group, on, 0, out);
-  const ChD2 n0 = ch_osc_lanes_next(L, k, p0);
-  const ChD2 n1 = ch_osc_lanes_next(L, k + 2u, p1);
   if (on == 15u) {
-    ch_d2_put(L->phase, k, n0);
-    ch_d2_put(L->phase, k + 2u, n1);
+    ch_f4_output4(group, 0, out);
   } else {
-    ch_d2_put(L->phase, k, ch_d2_pick(ch_l2_mask(on), n0, p0));
-    ch_d2_put(L->phase, k + 2u, ch_d2_pick(ch_l2_mask(on >> 2), n1, p1));
+    ch_f4_output(group, on, 0, out);
+  }
+  const ChD2 n0 = ch_osc_lanes_next(at, 0, p0);
+  const ChD2 n1 = ch_osc_lanes_next(at, 2, p1);
+  if (on == 15u) {
+    ch_d2_store(CH_OSC_AT(at, phase, 0), n0);
+    ch_d2_store(CH_OSC_AT(at, phase, 2), n1);
+  } else {
+    ch_d2_store(CH_OSC_AT(at, phase, 0), ch_d2_pick(ch_l2_mask(on), n0, p0));
+    ch_d2_store(CH_OSC_AT(at, phase, 2),
+                ch_d2_pick(ch_l2_mask(on >> 2), n1, p1));
   }
 }
 
@@ -688,34 +699,35 @@ ch_osc_lanes_of(const ChNode* const first)
   };
 }
 
-/* The voices `bits4` of lanes k .. k + 3 (`group`) when not all four are
-   ready: those of `on` in lanes, the others one by one.  What the call
-   shares is worked out again (the usual sample then keeps it in
+/* The voices `bits4` of the lanes at `at` (`group`) when not all four
+   are ready: those of `on` in lanes, the others one by one.  What the
+   call shares is worked out again (the usual sample then keeps it in
    registers, not in memory for this call). */
 static CH_OSC_APART CH_REALTIME void
-ch_osc_lanes_some(const ChNode* const group,
-                  const uint32_t      k,
+ch_osc_lanes_some(char* const         at,
+                  const ChNode* const group,
                   const uint32_t      bits4,
                   const uint32_t      on)
 {
   if (on) {
     const ChOscLanes c = ch_osc_lanes_of(group + __builtin_ctz(bits4));
-    ch_osc_lanes_run((ChOscState*)group[0].state, &c, group, k, on);
+    ch_osc_lanes_run(at, &c, group, on);
   }
   if (bits4 != on) {
     ch_osc_lanes_rest(group, bits4 & ~on);
   }
 }
 
-/* One sample of the voices `bits4` in lanes k .. k + 3 (`group`), for the
-   usual call of ch_osc_one (a saw, FM unlinked): those whose state is
-   ready (it saw the graph's rate and its voice's note counter, its level
-   is settled, its cached saw is for its pitch, and the pitch holds) in
-   lanes, the others through ch_osc_one.  `still`: every voice asked is
-   one whose host inputs the graph tells are those of its last call
-   (ChContext.still), which left their rate and note counter seen. */
+/* One sample of the voices `bits4` of lanes k .. k + 3, whose state is
+   at `at` and whose nodes are `group`, for the usual call of ch_osc_one
+   (a saw, FM unlinked): those whose state is ready (it saw the graph's
+   rate and its voice's note counter, its level is settled, its cached
+   saw is for its pitch, and the pitch holds) in lanes, the others
+   through ch_osc_one.  `still`: every voice asked is one whose host
+   inputs the graph tells are those of its last call (ChContext.still),
+   which left their rate and note counter seen. */
 CH_VARIANT CH_REALTIME void
-ch_osc_lanes_saw(ChOscState* const       L,
+ch_osc_lanes_saw(char* const             at,
                  const ChOscLanes* const c,
                  const ChNode* const     group,
                  const uint32_t          k,
@@ -724,35 +736,37 @@ ch_osc_lanes_saw(ChOscState* const       L,
 {
   const ChF4 in = ch_f4_input(group, bits4, CH_OSC_IN_PITCH);
   uint32_t   on =
-    bits4 & ch_l2_bits4(ch_osc_lanes_ready(L, c, k, ch_d2_low(in)),
-                        ch_osc_lanes_ready(L, c, k + 2u, ch_d2_high(in)));
+    bits4 & ch_l2_bits4(ch_osc_lanes_ready(at, 0, c, ch_d2_low(in)),
+                        ch_osc_lanes_ready(at, 2, c, ch_d2_high(in)));
   if (!still) {
-    on &= ch_osc_lanes_seen(L, k, c->host + k, c->rate) | c->still >> k;
+    on &= ch_osc_lanes_seen(at, c->host + k, c->rate) | c->still >> k;
   }
   if (on == 15u) {
-    ch_osc_lanes_run(L, c, group, k, 15u);
+    ch_osc_lanes_run(at, c, group, 15u);
   } else {
-    ch_osc_lanes_some(group, k, bits4, on);
+    ch_osc_lanes_some(at, group, bits4, on);
   }
 }
 
 /* The groups of four lanes that hold a voice of `bits`. */
 CH_VARIANT CH_REALTIME void
-ch_osc_lanes_all(const ChNode* const     nodes,
+ch_osc_lanes_all(const ChNode*           group,
                  const ChOscLanes* const c,
                  uint32_t                bits,
                  const bool              still)
 {
-  ChOscState* const L = (ChOscState*)nodes[0].state;
-  for (uint32_t k = 0; bits; bits >>= 4u, k += 4u) {
+  char* at = (char*)group[0].state;
+  for (uint32_t k = 0; bits;
+       bits >>= 4u, k += 4u, group += 4u, at += 4u * sizeof(double)) {
     if (bits & 15u) {
-      ch_osc_lanes_saw(L, c, nodes + k, k, bits & 15u, still);
+      ch_osc_lanes_saw(at, c, group, k, bits & 15u, still);
     }
   }
 }
 
-/* A block of one sample of a saw's voices, four lanes at a time. */
-CH_VARIANT CH_REALTIME void
+/* A block of one sample of a saw's voices (FM unlinked), four lanes at a
+   time: a function of its own, that saves only the registers it needs. */
+static CH_OSC_APART CH_REALTIME void
 ch_osc_lanes(const ChNode* const nodes,
              const ChNode* const first,
              const uint32_t      bits)
@@ -775,19 +789,12 @@ ch_osc_is_saw(const float p)
   return p >= 0.5f && p < 1.5f;
 }
 
-/* A block of one sample: a saw's voices four at a time in its usual call
-   (FM unlinked), else voice by voice.  Kept apart from the longer
+/* A block of one sample voice by voice.  Kept apart from the longer
    blocks' loops, so that neither's registers cost the other. */
 static CH_OSC_APART CH_REALTIME void
 ch_osc_short(const ChNode* const nodes, uint32_t bits)
 {
-  const ChNode* const first = nodes + __builtin_ctz(bits);
-  if (ch_osc_is_saw(first->param[CH_OSC_P_SHAPE]) &&
-      (nodes[0].unlinked_in >> CH_OSC_IN_FM & 1u)) {
-    ch_osc_lanes(nodes, first, bits);
-    return;
-  }
-  const ChOscShared q = ch_osc_shared(first);
+  const ChOscShared q = ch_osc_shared(nodes + __builtin_ctz(bits));
   CH_EACH_VOICE(nodes, bits, ch_osc_one(node, &q, 1u));
 }
 
@@ -800,8 +807,8 @@ ch_osc_long(const ChNode* const nodes, uint32_t bits, const uint32_t n)
 }
 
 /* The parameters are worked out once a call, from the first voice asked
-   (in each of the two above, each a function of its own: a call of one
-   then saves no registers for the other). */
+   (in each of the three above, each a function of its own: a call of one
+   then saves no registers for the others). */
 static CH_REALTIME void
 ch_osc_process_voices(const ChNode* const nodes,
                       const uint32_t      bits,
@@ -810,7 +817,11 @@ ch_osc_process_voices(const ChNode* const nodes,
   if (!bits) {
     return;
   }
-  if (n == 1u) {
+  const ChNode* const first = nodes + __builtin_ctz(bits);
+  if (n == 1u && ch_osc_is_saw(first->param[CH_OSC_P_SHAPE]) &&
+      (nodes[0].unlinked_in >> CH_OSC_IN_FM & 1u)) {
+    ch_osc_lanes(nodes, first, bits); /* its usual call */
+  } else if (n == 1u) {
     ch_osc_short(nodes, bits);
   } else {
     ch_osc_long(nodes, bits, n);
