@@ -566,8 +566,9 @@ typedef struct {
 /* `out`, the samples of the group of lanes at `at`, with those of `reach`
    within reach of the step (see ch_osc_lanes_saw) worked out one by one
    as ch_osc_saw_plain does: a voice is there for 8 of every period's
-   samples. */
-static CH_OSC_APART ChF4
+   samples.  Inlined: as a call, it cost the usual sample the vectors it
+   would have kept in registers (none survives a call). */
+CH_VARIANT ChF4
 ch_osc_lanes_blep(const char* const at,
                   uint32_t          reach,
                   const double      level,
