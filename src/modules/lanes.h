@@ -320,9 +320,9 @@ ch_f4_output4(const ChNode* const nodes, const uint32_t port, const ChF4 v)
   const float   v2 = _mm_cvtss_f32((__m128)_mm_shuffle_epi32(i, 0xaa));
   const float   v3 = _mm_cvtss_f32((__m128)_mm_shuffle_epi32(i, 0xff));
 #else
-  const float v1 = v[1];
-  const float v2 = v[2];
-  const float v3 = v[3];
+  const float v1   = v[1];
+  const float v2   = v[2];
+  const float v3   = v[3];
 #endif
   const size_t apart = CH_MAX_BLOCK;
   if (nodes[0].strided_out >> port & 1u) {
@@ -337,6 +337,36 @@ ch_f4_output4(const ChNode* const nodes, const uint32_t port, const ChF4 v)
     nodes[2].out[port][0] = v2;
     nodes[3].out[port][0] = v3;
   }
+}
+
+/**
+   The first frames of four voices' buffers side by side from `base`
+   (ChNode.strided_in, strided_out), for a caller that keeps the base
+   pointer itself (one group's is the last one's + 4 CH_MAX_BLOCK).
+*/
+static inline ChF4
+ch_f4_strided_in(const float* const base)
+{
+  const size_t apart = CH_MAX_BLOCK;
+  return (ChF4){ base[0], base[apart], base[2u * apart], base[3u * apart] };
+}
+
+static inline void
+ch_f4_strided_out(float* const base, const ChF4 v)
+{
+  const size_t apart = CH_MAX_BLOCK;
+#if defined(__SSE2__) && defined(__GNUC__)
+  const __m128i i  = (__m128i)v;
+  base[0]          = v[0];
+  base[apart]      = _mm_cvtss_f32((__m128)_mm_shuffle_epi32(i, 0x55));
+  base[2u * apart] = _mm_cvtss_f32((__m128)_mm_shuffle_epi32(i, 0xaa));
+  base[3u * apart] = _mm_cvtss_f32((__m128)_mm_shuffle_epi32(i, 0xff));
+#else
+  base[0]          = v[0];
+  base[apart]      = v[1];
+  base[2u * apart] = v[2];
+  base[3u * apart] = v[3];
+#endif
 }
 
 #endif /* CH_LANES_H */

@@ -654,12 +654,15 @@ ch_osc_lanes_next(const char* const at, const uint32_t j, const ChD2 p)
 
 /* One sample of the voices `on` (low 4 bits) of the lanes at `at`, of
    `group`, whose state is ready (see ch_osc_lanes_saw), operation for
-   operation as ch_osc_saw_plain. */
+   operation as ch_osc_saw_plain.  `strided`: all four written, side by
+   side from `dst`. */
 CH_VARIANT void
 ch_osc_lanes_run(char* const             at,
                  const ChOscLanes* const c,
                  const ChNode* const     group,
-                 const uint32_t          on)
+                 const uint32_t          on,
+                 const bool              strided,
+                 float* const            dst)
 {
   const ChD2 p0 = CH_OSC_D2(at, phase, 0);
   const ChD2 p1 = CH_OSC_D2(at, phase, 2);
@@ -669,7 +672,9 @@ ch_osc_lanes_run(char* const             at,
   if (reach) {
     out = ch_osc_lanes_blep(at, reach, c->level[0], out);
   }
-  if (on == 15u) {
+  if (strided) {
+    ch_f4_strided_out(dst, out);
+  } else if (on == 15u) {
     ch_f4_output4(group, 0, out);
   } else {
     ch_f4_output(group, on, 0, out);
@@ -712,7 +717,7 @@ ch_osc_lanes_some(char* const         at,
 {
   if (on) {
     const ChOscLanes c = ch_osc_lanes_of(group + __builtin_ctz(bits4));
-    ch_osc_lanes_run(at, &c, group, on);
+    ch_osc_lanes_run(at, &c, group, on, false, NULL);
   }
   if (bits4 != on) {
     ch_osc_lanes_rest(group, bits4 & ~on);
@@ -726,16 +731,22 @@ ch_osc_lanes_some(char* const         at,
    saw is for its pitch, and the pitch holds) in lanes, the others
    through ch_osc_one.  `still`: every voice asked is one whose host
    inputs the graph tells are those of its last call (ChContext.still),
-   which left their rate and note counter seen. */
+   which left their rate and note counter seen.  `strided`: all four
+   asked, their pitch inputs side by side from `src` and their outputs
+   from `dst` (found without loading a pointer). */
 CH_VARIANT CH_REALTIME void
 ch_osc_lanes_saw(char* const             at,
                  const ChOscLanes* const c,
                  const ChNode* const     group,
                  const uint32_t          k,
                  const uint32_t          bits4,
-                 const bool              still)
+                 const bool              still,
+                 const bool              strided,
+                 const float* const      src,
+                 float* const            dst)
 {
-  const ChF4 in = ch_f4_input(group, bits4, CH_OSC_IN_PITCH);
+  const ChF4 in = strided ? ch_f4_strided_in(src)
+                          : ch_f4_input(group, bits4, CH_OSC_IN_PITCH);
   uint32_t   on =
     bits4 & ch_l2_bits4(ch_osc_lanes_ready(at, 0, c, ch_d2_low(in)),
                         ch_osc_lanes_ready(at, 2, c, ch_d2_high(in)));
@@ -743,24 +754,31 @@ ch_osc_lanes_saw(char* const             at,
     on &= ch_osc_lanes_seen(at, c->host + k, c->rate) | c->still >> k;
   }
   if (on == 15u) {
-    ch_osc_lanes_run(at, c, group, 15u);
+    ch_osc_lanes_run(at, c, group, 15u, strided, dst);
   } else {
     ch_osc_lanes_some(at, group, bits4, on);
   }
 }
 
-/* The groups of four lanes that hold a voice of `bits`. */
+/* The groups of four lanes that hold a voice of `bits`; `strided`: their
+   pitch inputs and outputs side by side (ChNode.strided_in, strided_out). */
 CH_VARIANT CH_REALTIME void
 ch_osc_lanes_all(const ChNode*           group,
                  const ChOscLanes* const c,
                  uint32_t                bits,
-                 const bool              still)
+                 const bool              still,
+                 const bool              strided)
 {
-  char* at = (char*)group[0].state;
-  for (uint32_t k = 0; bits;
-       bits >>= 4u, k += 4u, group += 4u, at += 4u * sizeof(double)) {
-    if (bits & 15u) {
-      ch_osc_lanes_saw(at, c, group, k, bits & 15u, still);
+  char*        at  = (char*)group[0].state;
+  const float* src = group[0].in[CH_OSC_IN_PITCH];
+  float*       dst = group[0].out[0];
+  for (uint32_t k = 0; bits; bits >>= 4u, k += 4u, group += 4u,
+                at += 4u * sizeof(double), src += 4u * CH_MAX_BLOCK,
+                dst += 4u * CH_MAX_BLOCK) {
+    if (strided && (bits & 15u) == 15u) {
+      ch_osc_lanes_saw(at, c, group, k, 15u, still, true, src, dst);
+    } else if (bits & 15u) {
+      ch_osc_lanes_saw(at, c, group, k, bits & 15u, still, false, src, dst);
     }
   }
 }
@@ -773,11 +791,15 @@ ch_osc_lanes(const ChNode* const nodes,
              const uint32_t      bits)
 {
   const ChOscLanes c = ch_osc_lanes_of(first);
+  const bool       strided =
+    (nodes[0].strided_in >> CH_OSC_IN_PITCH) & nodes[0].strided_out & 1u;
   /* the usual call: every voice still, none to test for a note */
-  if (!(bits & ~c.still)) {
-    ch_osc_lanes_all(nodes, &c, bits, true);
+  if (!(bits & ~c.still) && strided) {
+    ch_osc_lanes_all(nodes, &c, bits, true, true);
+  } else if (!(bits & ~c.still)) {
+    ch_osc_lanes_all(nodes, &c, bits, true, false);
   } else {
-    ch_osc_lanes_all(nodes, &c, bits, false);
+    ch_osc_lanes_all(nodes, &c, bits, false, false);
   }
 }
 
