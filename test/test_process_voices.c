@@ -350,9 +350,10 @@ check_still(const ChKind* const kind, Voices* const a, Voices* const b)
         h->pitch               = (float)((hold + k) % 3u) / 12.0f;
         h->gate                = (hold + k) % 5u < 3u ? 1.0f : 0.0f;
         /* osc's notes start apart from the other inputs' moves, so that
-           voices still and not meet in a group */
-        h->trigger +=
-          osc ? (r + k) % 6u == 0u : r % 4u == 0u && (hold + k) % 4u == 0u;
+           voices still and not meet in a group, and for half the time
+           not at all, so that all are still (the usual call) */
+        h->trigger += osc ? r % 12u < 6u && (r + k) % 6u == 0u
+                          : r % 4u == 0u && (hold + k) % 4u == 0u;
         v->in[0][k][0] = osc ? (float)((hold + k / 2u) % 3u) / 12.0f : 0.0f;
       }
       if (osc) {
