@@ -404,6 +404,36 @@ test_still(void)
             "osc with ChContext.still differs");
 }
 
+/* osc's one-sample lanes take a shape knob for the saw exactly where its
+   own code does (ch_osc_shared rounds it): at the edges, -0, a NaN and
+   the infinities too.  The voices play a saw first, so that their lanes
+   are ready when the knob turns. */
+static void
+test_osc_shape_edges(void)
+{
+  const ChKind* const kind     = ch_registry_find("osc");
+  const uint32_t      shape    = ch_kind_find_param(kind, "shape");
+  const float         values[] = {
+            0.5f,     nextafterf(0.5f, 0.0f),
+            1.5f,     nextafterf(1.5f, 0.0f),
+            -0.0f,    NAN,
+            INFINITY, -INFINITY,
+            1.0f,     0.0f,
+  };
+  for (size_t i = 0; i < CH_COUNT(values); ++i) {
+    Voices* const a    = voices_new(kind, ~1u, ~1u, 0u, ~0u, 1);
+    Voices* const b    = voices_new(kind, ~1u, ~1u, 0u, ~0u, 1);
+    int           same = 1;
+    for (uint32_t r = 0; r < 8u && same; ++r) {
+      a->param[shape] = b->param[shape] = r < 4u ? 1.0f : values[i];
+      same                              = voices_run(kind, a, b, 0xffu, 1u);
+    }
+    CHECK_MSG(same, "osc with shape %g differs in lanes", (double)values[i]);
+    voices_free(a);
+    voices_free(b);
+  }
+}
+
 /* Sample `t` of an adsr's inputs and params: with short times (24
    samples' attack), each voice attacks, decays, holds sustain (which then
    moves, a glide), releases and starts again, voices apart, so that
@@ -510,6 +540,7 @@ main(void)
   RUN(test_voice_after_a_landed_glide);
   RUN(test_still);
   RUN(test_voice_notes_of_an_old_block);
+  RUN(test_osc_shape_edges);
   RUN(test_adsr_lanes);
   return CHECK_EXIT();
 }

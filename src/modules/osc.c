@@ -805,11 +805,15 @@ ch_osc_lanes(const ChNode* const nodes,
 
 /* Whether a shape parameter `p` is the saw's: ch_osc_shared's shape, 1
    when (double)p + 0.5 is in [1, 2), a sum exact for p in [0.5, 1.5)
-   and outside it too far off to land there (a NaN is a sine). */
+   and outside it too far off to land there (a NaN is a sine).  As one
+   compare of its bits: those of floats from 0.5 up grow with them, and
+   a negative's or a NaN's lie beyond 1.5's. */
 static inline bool
 ch_osc_is_saw(const float p)
 {
-  return p >= 0.5f && p < 1.5f;
+  uint32_t bits;
+  memcpy(&bits, &p, sizeof(bits));
+  return bits - 0x3f000000u < 0x3fc00000u - 0x3f000000u; /* 0.5f, 1.5f */
 }
 
 /* A block of one sample voice by voice.  Kept apart from the longer
