@@ -673,9 +673,7 @@ ch_osc_lanes_run(char* const             at,
     out = ch_osc_lanes_blep(at, reach, c->level[0], out);
   }
   if (strided) {
-    ch_f4_strided_out(dst, out);
-  } else if (on == 15u) {
-    ch_f4_output4(group, 0, out);
+    memcpy(dst, &out, sizeof(out));
   } else {
     ch_f4_output(group, on, 0, out);
   }
@@ -745,9 +743,13 @@ ch_osc_lanes_saw(char* const             at,
                  const float* const      src,
                  float* const            dst)
 {
-  const ChF4 in = strided ? ch_f4_strided_in(src)
-                          : ch_f4_input(group, bits4, CH_OSC_IN_PITCH);
-  uint32_t   on =
+  ChF4 in;
+  if (strided) {
+    memcpy(&in, src, sizeof(in));
+  } else {
+    in = ch_f4_input(group, bits4, CH_OSC_IN_PITCH);
+  }
+  uint32_t on =
     bits4 & ch_l2_bits4(ch_osc_lanes_ready(at, 0, c, ch_d2_low(in)),
                         ch_osc_lanes_ready(at, 2, c, ch_d2_high(in)));
   if (!still) {
@@ -761,7 +763,9 @@ ch_osc_lanes_saw(char* const             at,
 }
 
 /* The groups of four lanes that hold a voice of `bits`; `strided`: their
-   pitch inputs and outputs side by side (ChNode.strided_in, strided_out). */
+   pitch inputs and outputs side by side (ChNode.strided_in, strided_out:
+   in a block of one sample, voice k's frame k floats after voice 0's), so
+   that a group's four frames are one vector from a pointer kept here. */
 CH_VARIANT CH_REALTIME void
 ch_osc_lanes_all(const ChNode*           group,
                  const ChOscLanes* const c,
@@ -773,8 +777,7 @@ ch_osc_lanes_all(const ChNode*           group,
   const float* src = group[0].in[CH_OSC_IN_PITCH];
   float*       dst = group[0].out[0];
   for (uint32_t k = 0; bits; bits >>= 4u, k += 4u, group += 4u,
-                at += 4u * sizeof(double), src += 4u * CH_MAX_BLOCK,
-                dst += 4u * CH_MAX_BLOCK) {
+                at += 4u * sizeof(double), src += 4u, dst += 4u) {
     if (strided && (bits & 15u) == 15u) {
       ch_osc_lanes_saw(at, c, group, k, 15u, still, true, src, dst);
     } else if (bits & 15u) {
