@@ -546,8 +546,10 @@ typedef struct {
   uint32_t             still;      /* ChContext.still */
 } ChOscLanes;
 
-/* Kept out of ch_osc_lanes_saw, whose usual sample needs neither (and
-   so keeps its vectors in registers). */
+/* Functions kept out of their callers: a rare path (a voice not ready),
+   so that the lanes' usual sample keeps its vectors in registers, or a
+   path of its own (one sample of a saw, voice by voice, a longer block),
+   so that each saves only the registers it needs. */
 #if defined(__GNUC__)
 #  define CH_OSC_APART __attribute__((noinline))
 #else
