@@ -849,13 +849,28 @@ adsr_lanes_any(const ChNode* const nodes, const uint32_t bits)
   }
 }
 
+/* A block of one sample with no group all asked (a mono patch, a voice or
+   two awake), for which the fast groups have nothing: the shared part
+   once for all.  Out of line, so that the usual call keeps its
+   registers. */
+static CH_REALTIME __attribute__((noinline)) void
+adsr_lanes_partial(const ChNode* const nodes, const uint32_t bits)
+{
+  const AdsrShared q = adsr_shared(nodes + __builtin_ctz(bits));
+  const AdsrPairs  k = adsr_pairs(&q);
+  CH_EACH_GROUP(bits, adsr_lanes_one(nodes, &q, &k, bits4, g));
+}
+
 /* A block of one sample.  A function of its own, so that the longer
    blocks' loop below compiles as if it were alone. */
 static CH_REALTIME __attribute__((noinline)) void
 adsr_lanes(const ChNode* const nodes, const uint32_t bits)
 {
   const uint32_t ins = 1u << IN_GATE | 1u << IN_TRIG;
-  if ((nodes[0].strided_in & ins) == ins && (nodes[0].strided_out & 1u)) {
+  if (!ch_first_group_full(bits)) {
+    adsr_lanes_partial(nodes, bits);
+  } else if ((nodes[0].strided_in & ins) == ins &&
+             (nodes[0].strided_out & 1u)) {
     adsr_lanes_strided(nodes, bits);
   } else {
     adsr_lanes_any(nodes, bits);

@@ -142,6 +142,15 @@ ch_f4_output(const ChNode* const nodes,
   }
 }
 
+/** Whether the first group's four lanes are all in `bits`: if not (a
+    mono patch, a voice or two awake), a whole group is unlikely anywhere,
+    and lanes have little to win.  One test, for the usual call's sake. */
+static inline bool
+ch_first_group_full(const uint32_t bits)
+{
+  return (bits & 15u) == 15u;
+}
+
 /*
    Runs `call` for each group of four lanes that holds a voice of `bits`,
    with `g` the group's index and `bits4` its voices (low 4 bits).

@@ -102,19 +102,28 @@ vca_group(const ChNode* const nodes,
   const uint32_t        settled =
     ch_l2_bits(ch_d2_at(L->gain, 4u * g) == settled_at) |
     ch_l2_bits(ch_d2_at(L->gain, 4u * g + 2u) == settled_at) << 2u;
-  if ((settled & bits4) == bits4) {
-    const ChF4 in = ch_f4_input(group, bits4, IN_IN);
-    const ChF4 cv = ch_f4_input(group, bits4, IN_CV);
-    ch_f4_output(group, bits4, 0u, in * (target + cv));
+  if (bits4 == 15u && settled == 15u) {
+    const ChF4 in = ch_f4_input(group, 15u, IN_IN);
+    const ChF4 cv = ch_f4_input(group, 15u, IN_CV);
+    ch_f4_output(group, 15u, 0u, in * (target + cv));
     return;
   }
   vca_group_one_by_one(group, bits4);
 }
 
+/* One sample, voice by voice, out of line (see vca_process_voices). */
+static CH_REALTIME __attribute__((noinline)) void
+vca_voices_one(const ChNode* const nodes, uint32_t bits)
+{
+  CH_EACH_VOICE(nodes, bits, vca_one(node, 1u));
+}
+
 static CH_REALTIME void
 vca_process_voices(const ChNode* const nodes, uint32_t bits, const uint32_t n)
 {
-  if (n == 1u) {
+  if (n == 1u && !ch_first_group_full(bits)) { /* voice by voice */
+    vca_voices_one(nodes, bits);
+  } else if (n == 1u) {
     /* the gain param in four lanes, and as a settled gain in two */
     const float t = nodes[0].param[P_GAIN];
     CH_EACH_GROUP(bits, vca_group(nodes, (ChF4){ t, t, t, t },
