@@ -182,6 +182,103 @@ test_poly_block_lengths_and_carry(void)
   ch_model_free(model);
 }
 
+/* Program 0's voice path at 8 voices (two whole groups of four lanes):
+   at frame `t`, the notes start one after another, some restart, the bend
+   moves, and they are released.  Returns whether `t` moves an input. */
+static bool
+chord_at(ChHostInputs* const h, const uint32_t t)
+{
+  bool moved = t == 4000u;
+  for (uint32_t v = 0; v < 8u; ++v) {
+    ChVoiceInputs* const x = &h->voice[v];
+    if (t == 500u + 7u * v) {
+      x->pitch = 0.1f * (float)v;
+      x->gate  = 1.0f;
+      ++x->trigger;
+      moved = true;
+    }
+    if (t == 6000u && v % 3u == 0u) {
+      x->pitch += 0.25f;
+      ++x->trigger;
+      moved = true;
+    }
+    if (t == 9000u + 11u * v) {
+      x->gate = 0.0f;
+      ++x->release;
+      moved = true;
+    }
+  }
+  h->bend = t >= 4000u ? 0.3f : h->bend;
+  return moved;
+}
+
+enum { CHORD_FRAMES = 12000 };
+
+/* The chord rendered in blocks whose lengths cycle through `lens`, each
+   split where the inputs move (as the plugin splits at events), with the
+   writes counted (ChHostInputs.changes) or not. */
+static void
+chord_render(const ChModel* const model,
+             const uint32_t*      lens,
+             const size_t         n_lens,
+             const bool           counted,
+             float* const         out)
+{
+  static float   right[CHORD_FRAMES];
+  ChGraph* const graph = compile(model);
+  ChHostInputs   h;
+  memset(&h, 0, sizeof(h));
+  h.changes     = counted;
+  uint32_t from = 0;
+  for (uint32_t t = 0, i = 0, end = 0; t < CHORD_FRAMES; ++t) {
+    if (t == end) {
+      end = t + lens[i++ % n_lens];
+    }
+    if (chord_at(&h, t) && counted) {
+      ++h.changes;
+    }
+    const uint32_t next = t + 1u;
+    ChHostInputs   peek = h;
+    if (next == end || next == CHORD_FRAMES || chord_at(&peek, next)) {
+      ch_graph_run(graph, &h, out + from, right + from, next - from);
+      from = next;
+    }
+  }
+  ch_graph_free(graph);
+}
+
+/* Two whole groups of lanes, buffers side by side, whose layout the graph
+   changes as blocks turn from one frame to more: the same bits whatever
+   the block lengths, whether the host counts its writes or not. */
+static void
+test_full_groups_in_any_block_length(void)
+{
+  ChModel* const model = ch_model_new();
+  CHECK(!ch_model_set_polyphony(model, 8, NULL));
+  model_edit(model, "create voice voice\ncreate osc osc\ncreate f svf\n"
+                    "create env adsr\ncreate amp vca\ncreate out output\n"
+                    "set env attack 0.01\nset env decay 0.1\n"
+                    "set env release 0.05\n"
+                    "connect voice:pitch osc:pitch\nconnect osc:out f:in\n"
+                    "connect f:lp amp:in\nconnect voice:gate env:gate\n"
+                    "connect voice:trig env:trig\nconnect env:out amp:cv\n"
+                    "connect amp:out out:mono\n");
+  static const uint32_t whole[] = { 256 };
+  static const uint32_t one[]   = { 1 };
+  static const uint32_t mixed[] = { 1, 1, 1, 3, 1, 64, 1, 1, 17, 2, 1, 256 };
+  static float          ref[CHORD_FRAMES];
+  static float          got[CHORD_FRAMES];
+  for (int counted = 0; counted < 2; ++counted) {
+    chord_render(model, whole, 1, counted, ref);
+    CHECK(dsp_peak(ref, CHORD_FRAMES) > 0.05);
+    chord_render(model, one, 1, counted, got);
+    CHECK_MSG(!memcmp(ref, got, sizeof(ref)), "block 1 (counted %d)", counted);
+    chord_render(model, mixed, CH_COUNT(mixed), counted, got);
+    CHECK_MSG(!memcmp(ref, got, sizeof(ref)), "mixed (counted %d)", counted);
+  }
+  ch_model_free(model);
+}
+
 int
 main(void)
 {
@@ -189,5 +286,6 @@ main(void)
   RUN(test_each_voice_plays_its_note);
   RUN(test_voices_sum_into_shared_modules);
   RUN(test_poly_block_lengths_and_carry);
+  RUN(test_full_groups_in_any_block_length);
   return CHECK_EXIT();
 }
