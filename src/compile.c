@@ -37,10 +37,10 @@ typedef struct {
   uint32_t       n_out_slots;
   uint32_t       n_in_slots;
   uint32_t       n_buffers;
-  uint8_t* run_voice; /* per buffer: its voice in a run (0: first, none) */
-  uint8_t* exported;  /* per output slot: read outside its voice */
-  uint8_t* read;      /* per output slot: read at all */
-  bool     may_sleep; /* voices may sleep (plan_sleep) */
+  uint8_t* buffer_voice; /* per buffer: its voice in a run (0: first, none) */
+  uint8_t* exported;     /* per output slot: read outside its voice */
+  uint8_t* read;         /* per output slot: read at all */
+  bool     may_sleep;    /* voices may sleep (plan_sleep) */
 } Plan;
 
 #define CAPTURE 0x80000000u
@@ -65,7 +65,7 @@ plan_free(Plan* const plan)
   free(plan->sum_buf);
   free(plan->n_sources);
   free(plan->exported);
-  free(plan->run_voice);
+  free(plan->buffer_voice);
   free(plan->read);
 }
 
@@ -459,15 +459,15 @@ plan_buffers(Plan* const plan)
     take_step_buffers(plan, &pool, t);
     give_step_buffers(plan, &pool, last_use, t);
   }
-  plan->n_buffers = pool.n_buffers;
-  plan->run_voice = (uint8_t*)calloc(pool.n_buffers + 1u, 1);
-  for (uint32_t b = 0; plan->run_voice && b < pool.n_buffers; ++b) {
-    plan->run_voice[b] =
+  plan->n_buffers    = pool.n_buffers;
+  plan->buffer_voice = (uint8_t*)calloc(pool.n_buffers + 1u, 1);
+  for (uint32_t b = 0; plan->buffer_voice && b < pool.n_buffers; ++b) {
+    plan->buffer_voice[b] =
       (uint8_t)(pool.run_of[b] < 0 ? 0 : (int32_t)b - pool.run_of[b]);
   }
   free(last_use);
   free(table);
-  return plan->run_voice ? CH_SUCCESS : CH_ERR_NO_MEMORY;
+  return plan->buffer_voice ? CH_SUCCESS : CH_ERR_NO_MEMORY;
 }
 
 static uint32_t
@@ -722,7 +722,7 @@ typedef struct {
   float*         buffers;
   float*         planned; /* the buffers of the plan, after the fixed ones */
   uint8_t*       buf_state;
-  uint8_t*       run_voice;
+  uint8_t*       buffer_voice;
   uint32_t*      shared;
   ChCall*        calls;
 } Tables;
@@ -741,7 +741,7 @@ take_tables(const Plan* const plan, Arena* const arena)
   t.buffers = (float*)arena_take(
     arena, (plan->n_buffers + 3u) * CH_MAX_BLOCK * sizeof(float), 64);
   t.buf_state       = (uint8_t*)arena_take(arena, plan->n_buffers + 3u, 1);
-  t.run_voice       = (uint8_t*)arena_take(arena, plan->n_buffers + 1u, 1);
+  t.buffer_voice    = (uint8_t*)arena_take(arena, plan->n_buffers + 1u, 1);
   uint32_t n_shared = 0;
   for (uint32_t s = 0; s < plan->n_steps; ++s) {
     n_shared += !plan->voiced[plan->inst_module[plan->steps[s] & ~CAPTURE]];
@@ -759,16 +759,13 @@ take_tables(const Plan* const plan, Arena* const arena)
 /* ChContext.id: built graphs, and the layouts of their buffers, are
    numbered from 1 (ch_graph_new may run on several threads, e.g. a worker
    and a UI's preview; graph.c takes a number on the audio thread when it
-   lays a graph's runs out anew: a lock-free atomic add). */
-uint32_t
+   lays a graph's runs out anew, which a host splitting its cycles at
+   events may do twice a cycle: 64 bits never wrap, a lock-free add). */
+CH_REALTIME uint64_t
 ch_graph_next_id(void)
 {
-  static atomic_uint next = 0;
-  uint32_t           id   = 0;
-  while (!id) {
-    id = (uint32_t)atomic_fetch_add(&next, 1u) + 1u;
-  }
-  return id;
+  static atomic_uint_fast64_t next = 0;
+  return (uint64_t)atomic_fetch_add(&next, 1u) + 1u;
 }
 
 static void
@@ -790,8 +787,8 @@ fill_graph(const Plan* const plan, const Tables* const t, const float rate)
   graph->scratch       = t->buffers + CH_MAX_BLOCK; /* after the zeros */
   graph->buffers       = t->buffers;
   graph->buf_state     = t->buf_state;
-  graph->run_voice     = t->run_voice;
-  memcpy(t->run_voice, plan->run_voice, plan->n_buffers);
+  graph->buffer_voice  = t->buffer_voice;
+  memcpy(t->buffer_voice, plan->buffer_voice, plan->n_buffers);
   t->buf_state[0] = CH_BUF_ZERO; /* the others hold data (0) */
   place_shared(plan, graph, t->shared);
 }
@@ -876,10 +873,27 @@ layout_instance(const Plan* const   plan,
               fresh);
 }
 
+/* Whether `at` is voice k's buffer of a run (what the graph lays out
+   anew for blocks of one sample, lay_out_voice_buffers). */
+static bool
+in_run(const Plan* const  plan,
+       const float* const planned,
+       const float* const at,
+       const uint32_t     k)
+{
+  const size_t b = (size_t)(at - planned) / CH_MAX_BLOCK;
+  return at >= planned && b < plan->n_buffers && plan->buffer_voice[b] == k;
+}
+
 /* ChNode.strided_in and strided_out of a module's `n` instances: bit p
-   where port p's buffers lie CH_MAX_BLOCK floats apart, voice 0's first. */
+   where port p's buffers are a run's, CH_MAX_BLOCK floats apart, voice
+   0's first. */
 static void
-mark_strided(ChNode* const nodes, const uint32_t n, const ChKind* const kind)
+mark_strided(const Plan* const   plan,
+             const float* const  planned,
+             ChNode* const       nodes,
+             const uint32_t      n,
+             const ChKind* const kind)
 {
   uint32_t bits[2] = { 0, 0 }; /* inputs, outputs */
   for (uint32_t side = 0; side < 2u && n > 1u; ++side) {
@@ -889,7 +903,8 @@ mark_strided(ChNode* const nodes, const uint32_t n, const ChKind* const kind)
       bool               yes  = true;
       for (uint32_t k = 1; k < n; ++k) {
         const float* const at = side ? nodes[k].out[p] : nodes[k].in[p];
-        yes                   = yes && at == base + (size_t)k * CH_MAX_BLOCK;
+        yes                   = yes && at == base + (size_t)k * CH_MAX_BLOCK &&
+              in_run(plan, planned, at, k);
       }
       bits[side] |= (uint32_t)yes << p;
     }
@@ -942,7 +957,7 @@ layout_module(const Plan* const    plan,
     layout_instance(plan, arena, t, m, i, params, rate);
   }
   if (t->graph) {
-    mark_strided(&t->nodes[first], n_nodes, kind);
+    mark_strided(plan, t->planned, &t->nodes[first], n_nodes, kind);
   }
 }
 

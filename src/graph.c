@@ -8,7 +8,7 @@
 #include <time.h>
 
 /* The buffer a pointer points at: voice k of a run laid out for blocks
-   of one sample (lay_out_runs) is k floats into the run's first. */
+   of one sample (lay_out_voice_buffers) is k floats into the run's first. */
 static inline uint32_t
 buf_index(const ChGraph* const graph, const float* const buffer)
 {
@@ -601,12 +601,20 @@ voice_bits(ChGraph* const graph, const ChHostInputs* const host)
    wake_voices), so one compare tells; the bits of voice_bits are kept
    with them, except while a voice restarts fresh (which must happen once,
    and the host clears the flag after the call). */
+/* Whether a host that counts its writes to the voices' inputs
+   (ChHostInputs.changes) wrote none since the graph found them as `last`
+   has them: the compare then need not run. */
+CH_REALTIME static inline bool
+voices_counted_still(const ChGraph* const graph, const ChHostInputs* const host)
+{
+  return graph->bits_valid && host->changes &&
+         host->changes == graph->last_changes;
+}
+
 CH_REALTIME static bool
 voices_moved(ChGraph* const graph, const ChHostInputs* const host)
 {
-  /* a host that counts its writes (ChHostInputs.changes) saves the compare */
-  if (graph->bits_valid && host->changes &&
-      host->changes == graph->last_changes) {
+  if (voices_counted_still(graph, host)) {
     return false;
   }
   const bool moved =
@@ -624,7 +632,9 @@ voices_moved(ChGraph* const graph, const ChHostInputs* const host)
    sample (`one`) or any: voice k of a run at its first buffer + k, or
    + k * CH_MAX_BLOCK.  Others stay. */
 CH_REALTIME static inline const float*
-run_pointer(const ChGraph* const graph, const float* const p, const bool one)
+laid_out_pointer(const ChGraph* const graph,
+                 const float* const   p,
+                 const bool           one)
 {
   const float* const planned = graph->buffers + 3u * CH_MAX_BLOCK;
   if (p < planned || p >= planned + (size_t)graph->n_buffers * CH_MAX_BLOCK) {
@@ -632,7 +642,7 @@ run_pointer(const ChGraph* const graph, const float* const p, const bool one)
   }
   const size_t at = (size_t)(p - planned);
   const size_t k =
-    one ? graph->run_voice[at / CH_MAX_BLOCK] : at % CH_MAX_BLOCK;
+    one ? graph->buffer_voice[at / CH_MAX_BLOCK] : at % CH_MAX_BLOCK;
   return one ? p - k * CH_MAX_BLOCK + k : p - k + k * CH_MAX_BLOCK;
 }
 
@@ -646,10 +656,10 @@ run_pointer(const ChGraph* const graph, const float* const p, const bool one)
    one frame at a time pays it once.
 */
 CH_REALTIME static void
-lay_out_runs(ChGraph* const graph, const bool one)
+lay_out_voice_buffers(ChGraph* const graph, const bool one)
 {
-  graph->one_runs = one;
-  graph->ctx.id   = ch_graph_next_id();
+  graph->one_frame_layout = one;
+  graph->ctx.id           = ch_graph_next_id();
   for (uint32_t m = 0; m < graph->n_modules; ++m) {
     const ChGraphModule* const module = &graph->modules[m];
     for (uint32_t k = 0; k < module->n_nodes; ++k) {
@@ -657,10 +667,10 @@ lay_out_runs(ChGraph* const graph, const bool one)
       const float**       in   = (const float**)node->in;
       float**             out  = (float**)node->out;
       for (uint32_t p = 0; p < module->kind->n_inputs; ++p) {
-        in[p] = run_pointer(graph, in[p], one);
+        in[p] = laid_out_pointer(graph, in[p], one);
       }
       for (uint32_t o = 0; o < module->kind->n_outputs; ++o) {
-        out[o] = (float*)run_pointer(graph, out[o], one);
+        out[o] = (float*)laid_out_pointer(graph, out[o], one);
       }
     }
   }
@@ -669,7 +679,7 @@ lay_out_runs(ChGraph* const graph, const bool one)
     for (uint32_t s = 0; s < step->n_sums; ++s) {
       const float** src = (const float**)step->sums[s].src;
       for (uint32_t c = 0; c < step->sums[s].n_src; ++c) {
-        src[c] = run_pointer(graph, src[c], one);
+        src[c] = laid_out_pointer(graph, src[c], one);
       }
     }
   }
@@ -683,8 +693,8 @@ start_block(ChGraph* const graph,
             float* const   right,
             const uint32_t n)
 {
-  if ((n == 1u) != graph->one_runs) {
-    lay_out_runs(graph, n == 1u);
+  if ((n == 1u) != graph->one_frame_layout) {
+    lay_out_voice_buffers(graph, n == 1u);
   }
   graph->ctx.out[0] = left;
   graph->ctx.out[1] = right;
@@ -773,8 +783,7 @@ ch_graph_run(ChGraph* const            graph,
 {
   graph->ctx.host = host;
   /* the counted host's usual call: voices_moved without the compare */
-  if (graph->bits_valid && host->changes &&
-      host->changes == graph->last_changes && calm(graph, n)) {
+  if (voices_counted_still(graph, host) && calm(graph, n)) {
     return run_calm(graph, left, right, n);
   }
   return run_general(graph, host, left, right, n);

@@ -250,7 +250,10 @@ typedef enum {
    Run one block of `n` (at most CH_MAX_BLOCK) frames through every step,
    in schedule order, reading the host inputs and writing into the output
    buffers of the last ch_graph_run(), without clearing them: a run without
-   its chunking, zeroing and sleeping voices.  Real-time.
+   its chunking, zeroing and sleeping voices.  The voices' buffers are
+   laid out as that call left them (for a block of one sample, or any:
+   ChNode.strided_in), so `n` must be of the same kind as its length.
+   Real-time.
 */
 CH_REALTIME void ch_graph_run_steps(ChGraph*    graph,
                                     ChStepParts parts,

@@ -89,18 +89,18 @@ struct ChGraphImpl {
   uint32_t        n_buffers;
   ChGraphModule*  modules; /**< in schedule order */
   ChStep*         steps;
-  const uint32_t* by_name;   /**< module indices sorted by name */
-  float*          scratch;   /**< 2 * CH_MAX_BLOCK frames for priming */
-  float*          buffers;   /**< all signal buffers; [0] holds zeros */
-  uint8_t*        buf_state; /**< CH_BUF_* per buffer; all CH_BUF_DATA
-                                  (but [0]) between blocks */
-  const uint8_t* run_voice;  /**< per planned buffer (buffers[3] on): the
-                                  voice it holds in a run of a module
-                                  copied per voice, 0 for a run's first
-                                  or a buffer of no run */
-  uint32_t one_runs;         /**< the runs are laid out for blocks of one
-                                  sample (ChNode.strided_in) */
-  uint32_t dirty;            /**< some buffer's state is not CH_BUF_DATA */
+  const uint32_t* by_name;     /**< module indices sorted by name */
+  float*          scratch;     /**< 2 * CH_MAX_BLOCK frames for priming */
+  float*          buffers;     /**< all signal buffers; [0] holds zeros */
+  uint8_t*        buf_state;   /**< CH_BUF_* per buffer; all CH_BUF_DATA
+                                    (but [0]) between blocks */
+  const uint8_t* buffer_voice; /**< per planned buffer (buffers[3] on): the
+                                 voice it holds in a run of a module
+                                 copied per voice, 0 for a run's first
+                                 or a buffer of no run */
+  uint32_t one_frame_layout;   /**< the runs are laid out for blocks of one
+                            sample (ChNode.strided_in) */
+  uint32_t dirty;              /**< some buffer's state is not CH_BUF_DATA */
   /* Sleep (graph.c): bit v = voice v */
   uint32_t silent;        /**< fell silent after its note: reset when woken */
   uint32_t sounded;       /**< sent a non-zero sample out this block */
@@ -141,7 +141,7 @@ struct ChGraphImpl {
 
 /** A number for ChContext.id that no graph had: a lock-free atomic add,
     real-time safe.  (compile.c) */
-uint32_t ch_graph_next_id(void);
+CH_REALTIME uint64_t ch_graph_next_id(void);
 
 /** Every voice silent, its modules' present state the fresh one (end of
     building and priming).  Not real-time. */

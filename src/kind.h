@@ -120,11 +120,14 @@ typedef struct {
   uint32_t      changes;    /**< 0, or a count that whoever writes `voice`
                                moves on every write (never back to 0): a
                                graph then compares it instead of the
-                               voices (the plugin's voicing keeps one) */
-  float bend;               /**< pitch bend, -1..1 (the `voice`
+                               voices (the plugin's voicing keeps one).
+                               Sound only while a graph is always run
+                               with the same ChHostInputs, as the plugin
+                               runs its graphs */
+  float         bend;       /**< pitch bend, -1..1 (the `voice`
                                module scales it to semitones) */
-  float mod;                /**< mod wheel, 0..1 */
-  float macro[CH_N_MACROS]; /**< macro knobs, 0..1 */
+  float         mod;        /**< mod wheel, 0..1 */
+  float         macro[CH_N_MACROS]; /**< macro knobs, 0..1 */
 } ChHostInputs;
 
 /** Shared, read-only context of one graph while it runs. */
@@ -134,14 +137,17 @@ typedef struct {
   const ChHostInputs* host;     /**< never NULL while processing */
   uint32_t            voices;   /**< voices the graph plays (0 reads as 1) */
   float*              out[2];   /**< stereo output of the current sub-block */
-  uint32_t            id;       /**< this graph, among all graphs built in the
-                                   process (never 0 for a built one): a
-                                   state can tell whether it was this
-                                   graph's buffers it last wrote */
-  uint32_t still;               /**< bit v: voice v's host inputs are bit for
+  uint64_t            id;       /**< this graph and the present layout of its
+                                   buffers, among all graphs built in the
+                                   process (never 0 for a built one; a new
+                                   one each time the graph lays its runs
+                                   out anew, see ChNode.strided_in): a
+                                   state can tell whether it was these
+                                   buffers it last wrote */
+  uint32_t            still;    /**< bit v: voice v's host inputs are bit for
                                    bit those of the graph's last call, in
                                    which voice v ran (0: not known) */
-  uint64_t block;               /**< counts the graph's blocks, this one
+  uint64_t            block;    /**< counts the graph's blocks, this one
                                    included: a module can tell whether
                                    what it noted came from the last one */
 } ChContext;
@@ -208,7 +214,7 @@ typedef void (*ChProcessVoicesFunc)(const ChNode* nodes,
 */
 #define CH_EACH_VOICE(nodes, bits, call)                                       \
   for (const ChNode* node = (nodes); (bits); (bits) >>= 1u, ++node) {          \
-    if ((bits)&1u) {                                                           \
+    if ((bits) & 1u) {                                                         \
       call;                                                                    \
     }                                                                          \
   }

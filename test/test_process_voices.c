@@ -483,11 +483,12 @@ check_adsr_lanes(const uint32_t strided)
 }
 
 /* The voice module's notes (ChKind.notes) of its last block, in voice 0's
-   state, are trusted only if they are that block's: a state copied into
-   voice 0 since (as the graph copies a woken voice's) brings an older
-   block's, which said no voice moves, while voice 3's note start has a
-   pulse to clear.  Nor when the graph took a new ChContext.id (its
-   buffers laid out anew: what they hold is not what the voices wrote). */
+   state, are trusted only if they are that block's: older ones (here
+   voice 0's whole state put back as it was two blocks ago, as a state
+   carried or restored could be) said no voice moves, while voice 3's note
+   start has a pulse to clear.  Nor when the graph took a new
+   ChContext.id (its buffers laid out anew: what they hold is not what
+   the voices wrote). */
 static void
 test_voice_notes_of_an_old_block(void)
 {

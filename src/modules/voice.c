@@ -43,7 +43,7 @@ typedef struct {
      can show anything new. */
   struct {
     uint64_t block;
-    uint32_t id;
+    uint64_t id;
     uint32_t moving;
     uint32_t raw[8];
   } notes;
@@ -191,7 +191,7 @@ voice_shared(const ChNode* const node)
    (and the mod wheel, a shared host input). */
 CH_VARIANT void
 voice_key(uint64_t                 key[3],
-          const uint32_t           id,
+          const uint64_t           id,
           const VoiceShared* const q,
           const float              mod)
 {
@@ -342,17 +342,29 @@ voice_raw(const ChNode* const node, uint32_t raw[8])
   raw[7] = 0u;
 }
 
+/* Whether the module's notes are its last block's, in this graph and
+   layout of its buffers: not older (a block in which it did not run, its
+   voices all asleep), nor carried from another graph, nor zeroed by a
+   reset, nor from before the graph laid its buffers out anew. */
+CH_VARIANT bool
+voice_notes_current(const VoiceState* const head, const ChContext* const ctx)
+{
+  return head->notes.block + 1u == ctx->block && head->notes.id == ctx->id;
+}
+
 /* Whether a call of one sample can show nothing new: the last block's
-   call (in this graph and layout) left no voice asked moving, every voice
-   asked is still (ChContext.still) and the shared inputs are as it saw
-   them.  The usual call of a held chord. */
+   call left no voice asked moving, every voice asked is still
+   (ChContext.still) and the shared inputs are as it saw them.  The usual
+   call of a held chord.  A call whose outputs the module could not skip
+   (no graph id, outputs not kept, a longer block) leaves every voice
+   moving (voice_voices), so none of those passes here. */
 CH_VARIANT bool
 voice_calm(const ChNode* const nodes, const uint32_t bits)
 {
   const ChContext* const  ctx  = nodes[0].ctx;
   const VoiceState* const head = (const VoiceState*)nodes[0].state;
-  if (head->notes.block + 1u != ctx->block || head->notes.id != ctx->id ||
-      (head->notes.moving & bits) || (bits & ~ctx->still)) {
+  if (!voice_notes_current(head, ctx) || (head->notes.moving & bits) ||
+      (bits & ~ctx->still)) {
     return false;
   }
   uint32_t raw[8];
@@ -386,12 +398,9 @@ voice_voices(const ChNode* const nodes, uint32_t bits, const uint32_t n)
   if (n == 1u && ctx->id && !(shown & ~nodes[0].kept_out)) {
     uint64_t key[3];
     voice_key(key, ctx->id, &q, ctx->host->mod);
-    /* what the last block left moving, if head's note is that block's
-       (not a fresh state copied into voice 0 since) */
+    /* what the last block left moving, if the notes are its */
     const uint32_t moving =
-      head->notes.block + 1u == ctx->block && head->notes.id == ctx->id
-        ? head->notes.moving
-        : ~0u;
+      voice_notes_current(head, ctx) ? head->notes.moving : ~0u;
     bits          = voice_changed(nodes, bits, key, moving);
     uint32_t left = 0;
     for (uint32_t run = bits; run; run &= run - 1u) {
