@@ -373,15 +373,7 @@ check_still(const ChKind* const kind, Voices* const a, Voices* const b)
     a->ctx.still = b->ctx.still = still & ran;
     ++a->ctx.block; /* as the graph counts its blocks */
     ++b->ctx.block;
-    voices_lay_out(a, n);
-    voices_lay_out(b, n);
-    for (uint32_t k = 0; k < VOICES; ++k) {
-      if (mask >> k & 1u) {
-        kind->process(&a->nodes[k], n);
-      }
-    }
-    kind->process_voices(b->nodes, mask, n);
-    same = voices_same(a, b);
+    same = voices_run(kind, a, b, mask, n);
     memcpy(last, b->host.voice, sizeof(last));
     ran = mask;
   }
