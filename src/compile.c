@@ -739,8 +739,10 @@ take_tables(const Plan* const plan, Arena* const arena)
   t.by_name =
     (uint32_t*)arena_take(arena, n * sizeof(uint32_t), alignof(uint32_t));
   t.buffers = (float*)arena_take(
-    arena, (plan->n_buffers + 3u) * CH_MAX_BLOCK * sizeof(float), 64);
-  t.buf_state       = (uint8_t*)arena_take(arena, plan->n_buffers + 3u, 1);
+    arena, (plan->n_buffers + CH_FIXED_BUFFERS) * CH_MAX_BLOCK * sizeof(float),
+    64);
+  t.buf_state =
+    (uint8_t*)arena_take(arena, plan->n_buffers + CH_FIXED_BUFFERS, 1);
   t.buffer_voice    = (uint8_t*)arena_take(arena, plan->n_buffers + 1u, 1);
   uint32_t n_shared = 0;
   for (uint32_t s = 0; s < plan->n_steps; ++s) {
@@ -752,7 +754,7 @@ take_tables(const Plan* const plan, Arena* const arena)
     (ChCall*)arena_take(arena, plan->n_steps * sizeof(ChCall), alignof(ChCall));
   /* Buffer 0 holds zeros for unconnected inputs, 1-2 are priming output,
      the planned ones follow. */
-  t.planned = t.buffers ? t.buffers + 3u * CH_MAX_BLOCK : NULL;
+  t.planned = t.buffers ? t.buffers + CH_FIXED_BUFFERS * CH_MAX_BLOCK : NULL;
   return t;
 }
 

@@ -282,7 +282,8 @@ CH_REALTIME static void
 clean_states(ChGraph* const graph)
 {
   if (graph->dirty) {
-    memset(graph->buf_state + 1, CH_BUF_DATA, graph->n_buffers + 2u);
+    memset(graph->buf_state + 1, CH_BUF_DATA,
+           graph->n_buffers + CH_FIXED_BUFFERS - 1u);
     graph->dirty = 0;
   }
 }
@@ -636,7 +637,7 @@ laid_out_pointer(const ChGraph* const graph,
                  const float* const   p,
                  const bool           one)
 {
-  const float* const planned = graph->buffers + 3u * CH_MAX_BLOCK;
+  const float* const planned = graph->buffers + CH_FIXED_BUFFERS * CH_MAX_BLOCK;
   if (p < planned || p >= planned + (size_t)graph->n_buffers * CH_MAX_BLOCK) {
     return p;
   }

@@ -14,6 +14,10 @@ typedef struct {
                         voices' (else 0): all asleep, the sum is silent */
 } ChSum;
 
+/** Buffers before the planned ones (ChGraph.buffers): zeros for
+    unconnected inputs, then two of priming output. */
+#define CH_FIXED_BUFFERS 3u
+
 /** ChSum.src_voice and ChStep.in_voice of a source in no voice. */
 #define CH_NO_VOICE 0xffu
 
